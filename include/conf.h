@@ -1,0 +1,110 @@
+/*
+ * conf.h — sorad's configuration: sorad.conf parsed with libconfuse, the seed's
+ * environment variables applied on top, and the model table (models, the sizes and
+ * durations each allows, price per second by size) that validation and cost
+ * estimates use. Nothing about the provider is hard-coded outside the defaults here.
+ *
+ * Ownership: conf_load() returns a struct conf that the caller frees with conf_free();
+ * every string and array inside belongs to it.
+ */
+#ifndef SORAD_CONF_H
+#define SORAD_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum auth_style {
+	AUTH_BEARER,  /* Authorization: Bearer KEY (OpenAI, LiteLLM) */
+	AUTH_API_KEY, /* api-key: KEY (Azure OpenAI) */
+};
+
+enum watch_mode { WATCH_AUTO, WATCH_INOTIFY, WATCH_POLL };
+
+/* One size a model allows, with its price in dollars per second of output. */
+struct model_size {
+	char *size; /* "1280x720" */
+	unsigned width, height;
+	double price_per_second;
+};
+
+struct model_def {
+	char *name;         /* "sora-2" */
+	unsigned *seconds;  /* allowed durations, e.g. {4, 8, 12, 16, 20} */
+	size_t n_seconds;
+	struct model_size *sizes;
+	size_t n_sizes;
+};
+
+struct conf {
+	char *path; /* the file loaded, or NULL when built from defaults only */
+
+	/* The API and how to reach it. */
+	char *api_base;       /* "https://api.openai.com/v1" */
+	char *api_key_file;   /* NULL: use OPENAI_API_KEY from the environment */
+	char *api_key;        /* the secret itself, loaded by conf_load; never logged */
+	enum auth_style auth_style;
+	char **extra_headers; /* "Name: value" lines sent with every request */
+	size_t n_extra_headers;
+	long connect_timeout_ms;
+	long request_timeout_ms; /* whole JSON request; downloads use low-speed limits */
+	unsigned max_retries;    /* per request, for transient errors and 429 */
+
+	/* Folders. Relative paths are resolved against the config file's directory. */
+	char *inbox;
+	char *outbox;
+	char *failed_dir; /* default: OUTBOX/failed */
+	char *state_dir;
+	char *log_dir;
+
+	/* Job defaults and limits. */
+	char *default_model;
+	char *default_size;
+	unsigned default_seconds;
+	unsigned max_in_flight;
+	unsigned poll_initial; /* seconds */
+	unsigned poll_max;     /* seconds */
+	unsigned job_timeout;  /* seconds */
+	long long max_file_size; /* bytes, inbox files and reference images */
+	unsigned settle_ms;
+	enum watch_mode watch_mode;
+
+	/* Status endpoint, notifications, logging. */
+	char *listen; /* "127.0.0.1:4444"; empty disables */
+	char *status_token; /* NULL: no token required */
+	bool notify;
+	char *log_level;      /* "debug", "info", "warning", "error" */
+	unsigned log_keep_days;
+
+	/* Usage caps (0: no cap) and the approval threshold for one dropped file. */
+	double daily_cap_usd;
+	double monthly_cap_usd;
+	unsigned daily_cap_seconds;
+	unsigned monthly_cap_seconds;
+	double approve_over_usd;
+
+	struct model_def *models;
+	size_t n_models;
+};
+
+/*
+ * Loads PATH (or only the defaults when PATH is NULL), applies the environment
+ * overrides, and reads the API key (api_key_file, else OPENAI_API_KEY; a missing key
+ * is not an error here: commands that need it check).
+ * On error returns NULL and writes a message naming the file and line into err.
+ */
+struct conf *conf_load(const char *path, char *err, size_t errlen);
+void conf_free(struct conf *c);
+
+/* Model table lookups. NULL / false when the model or value is not configured. */
+const struct model_def *conf_model(const struct conf *c, const char *model);
+const struct model_size *conf_model_size(const struct model_def *m, const char *size);
+bool conf_model_allows_seconds(const struct model_def *m, unsigned seconds);
+
+/* Estimated cost in dollars of one generation; negative when not in the table. */
+double conf_estimate_cost(const struct conf *c, const char *model, const char *size,
+			  unsigned seconds);
+
+/* `sorad check-config [-c FILE]`: validates and reports; returns a sysexits code. */
+int conf_check_main(int argc, char **argv);
+
+#endif

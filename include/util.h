@@ -1,0 +1,33 @@
+/*
+ * util.h — the few helpers every module uses: allocation that aborts on
+ * out-of-memory (the one place sorad may abort), and bounded string formatting.
+ */
+#ifndef SORAD_UTIL_H
+#define SORAD_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+/* Allocation: abort with a message on out-of-memory. The caller owns the result. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/*
+ * Bounded formatting into buf[size]. Returns 0 when the whole result fitted,
+ * -1 when it was truncated (buf is still NUL-terminated) or on a format error.
+ */
+int bfmt(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int vbfmt(char *buf, size_t size, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+
+/* Bounded copy of src into dst[size]: 0 when it fitted, -1 when truncated. */
+int bcopy_str(char *dst, size_t size, const char *src);
+
+/* Formats into a new heap string owned by the caller. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif

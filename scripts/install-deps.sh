@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs every Debian package sorad needs to build, test and run its demo, and the
+# test-only Node.js packages (the official `openai` SDK) into tests/node/.
+# Idempotent and quiet when everything is already present.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+pkgs=(
+  build-essential cmake pkg-config clang
+  libcurl4-openssl-dev libcjson-dev libconfuse-dev libnotify-dev
+  libmicrohttpd-dev libcmocka-dev libsystemd-dev
+  ffmpeg fonts-dejavu-core curl nodejs wrk
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+# nodejs from nodesource ships npm itself; Debian's nodejs needs the npm package.
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=(npm)
+fi
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo="sudo"
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq >/dev/null
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Test-only: the official OpenAI Node SDK, pinned by tests/node/package-lock.json.
+nodedir="$here/tests/node"
+if [ -f "$nodedir/package.json" ] && [ ! -d "$nodedir/node_modules/openai" ]; then
+  echo "install-deps: installing Node test packages into tests/node" >&2
+  (cd "$nodedir" && npm ci --silent --no-audit --no-fund >/dev/null 2>&1 ||
+    npm install --silent --no-audit --no-fund >/dev/null)
+fi
+exit 0

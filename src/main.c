@@ -1,0 +1,40 @@
+/*
+ * main.c — sorad's entry point: parses the command word and hands over to the
+ * module that implements it. The daemon itself (the event loop) arrives with the
+ * pipeline; until then running it says so and exits with EX_UNAVAILABLE.
+ */
+#include "conf.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: sorad [-c FILE] [-f]          run the daemon\n"
+		"       sorad check-config [-c FILE]  validate a configuration file\n"
+		"       sorad --version | --help\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
+		printf("sorad %s\n", SORAD_VERSION);
+		return EX_OK;
+	}
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		usage(stdout);
+		return EX_OK;
+	}
+	if (argc >= 2 && !strcmp(argv[1], "check-config"))
+		return conf_check_main(argc - 1, argv + 1);
+	if (argc >= 2 && argv[1][0] != '-') {
+		fprintf(stderr, "sorad: unknown command '%s'\n", argv[1]);
+		usage(stderr);
+		return EX_USAGE;
+	}
+	fprintf(stderr, "sorad: the daemon is not built yet in this version; "
+			"try 'sorad check-config -c FILE'\n");
+	return EX_UNAVAILABLE;
+}
