@@ -48,6 +48,8 @@ struct conf {
 	long connect_timeout_ms;
 	long request_timeout_ms; /* whole JSON request; downloads use low-speed limits */
 	unsigned max_retries;    /* per request, for transient errors and 429 */
+	long retry_base_ms;      /* first backoff delay (doubles per attempt, jittered) */
+	long retry_max_ms;       /* backoff ceiling; a longer retry-after still wins */
 
 	/* Folders. Relative paths are resolved against the config file's directory. */
 	char *inbox;
