@@ -7,6 +7,7 @@
  * single write() on an O_APPEND descriptor, so lines never interleave.
  */
 #include "log.h"
+#include "fsutil.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -108,26 +109,6 @@ static int open_hour(long long h)
 	return 0;
 }
 
-static int mkdir_p(const char *dir)
-{
-	char buf[4096];
-	if (bcopy_str(buf, sizeof(buf), dir) != 0) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0750) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	if (mkdir(buf, 0750) != 0 && errno != EEXIST)
-		return -1;
-	return 0;
-}
-
 int log_open(const char *dir, enum log_level level, unsigned keep_days, bool mirror)
 {
 	pthread_mutex_lock(&L.lock);
@@ -147,7 +128,7 @@ int log_open(const char *dir, enum log_level level, unsigned keep_days, bool mir
 		L.dir = xstrdup(dir);
 		struct timespec ts;
 		now(&ts);
-		if (mkdir_p(dir) != 0 || open_hour((long long)ts.tv_sec / 3600) != 0) {
+		if (mkdir_p(dir, 0750) != 0 || open_hour((long long)ts.tv_sec / 3600) != 0) {
 			int e = errno;
 			free(L.dir);
 			L.dir = NULL;

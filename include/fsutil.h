@@ -1,0 +1,30 @@
+/*
+ * fsutil.h — the filesystem operations sorad's durability rests on, in one place:
+ * creating directory trees, and replacing a file atomically (write a temp file in
+ * the same directory, fsync it, rename it over the target, fsync the directory), so
+ * that a crash at any instant leaves either the old content or the new, never a mix.
+ */
+#ifndef SORAD_FSUTIL_H
+#define SORAD_FSUTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Creates DIR and its missing parents with MODE; 0, or -1 with errno set. */
+int mkdir_p(const char *dir, mode_t mode);
+
+/* fsync()s the directory DIR, making renames and creations inside it durable. */
+int fsync_dir(const char *dir);
+
+/*
+ * Atomically replaces DIR/NAME with LEN bytes of DATA, created with MODE.
+ * The temp file is DIR/.NAME.tmp.PID; it is removed on failure.
+ * Returns 0, or -1 with errno set (ENOSPC and EIO reach the caller unchanged).
+ */
+int atomic_write_file(const char *dir, const char *name, const void *data, size_t len,
+		      mode_t mode);
+
+/* Writes all LEN bytes to FD, retrying short writes and EINTR; 0 or -1 with errno. */
+int write_all(int fd, const void *data, size_t len);
+
+#endif

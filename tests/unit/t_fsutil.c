@@ -1,0 +1,125 @@
+/* t_fsutil.c — atomic replacement and directory creation. */
+#include "fsutil.h"
+#include "util.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/t_fsutil.XXXXXX";
+
+static int group_setup(void **state)
+{
+	(void)state;
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	char cmd[256];
+	bfmt(cmd, sizeof(cmd), "chmod -R u+w '%s'; rm -rf '%s'", dir, dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static size_t count_entries(const char *d)
+{
+	DIR *dp = opendir(d);
+	assert_non_null(dp);
+	size_t n = 0;
+	struct dirent *de;
+	while ((de = readdir(dp)))
+		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	closedir(dp);
+	return n;
+}
+
+static void t_atomic_write_replaces_whole_file_and_leaves_no_temp(void **state)
+{
+	(void)state;
+	char sub[256], path[300], buf[64] = "";
+	assert_int_equal(bfmt(sub, sizeof(sub), "%s/aw", dir), 0);
+	assert_int_equal(mkdir_p(sub, 0700), 0);
+	assert_int_equal(atomic_write_file(sub, "job.json", "{\"v\":1}", 7, 0600), 0);
+	assert_int_equal(atomic_write_file(sub, "job.json", "{\"v\":22}", 8, 0600), 0);
+	assert_int_equal(bfmt(path, sizeof(path), "%s/job.json", sub), 0);
+	int fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, buf, sizeof(buf) - 1), 8);
+	close(fd);
+	assert_string_equal(buf, "{\"v\":22}");
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(count_entries(sub), 1);
+}
+
+static void t_atomic_write_failure_leaves_target_and_no_temp(void **state)
+{
+	(void)state;
+	/* The target is a directory: the rename fails after the temp file was written. */
+	char sub[256], target[300];
+	assert_int_equal(bfmt(sub, sizeof(sub), "%s/fail", dir), 0);
+	assert_int_equal(bfmt(target, sizeof(target), "%s/f", sub), 0);
+	assert_int_equal(mkdir_p(target, 0700), 0);
+	assert_int_equal(atomic_write_file(sub, "f", "new", 3, 0600), -1);
+	assert_int_equal(errno, EISDIR);
+	struct stat st;
+	assert_int_equal(stat(target, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(count_entries(sub), 1); /* the temp file was removed */
+}
+
+static void t_atomic_write_reports_enospc(void **state)
+{
+	(void)state;
+	/* /dev/full is a directory-less ENOSPC source; use a full tmpfs when available. */
+	if (access("/dev/full", W_OK) != 0)
+		skip();
+	int fd = open("/dev/full", O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(write_all(fd, "x", 1), -1);
+	assert_int_equal(errno, ENOSPC);
+	close(fd);
+}
+
+static void t_mkdir_p_creates_parents_and_rejects_files(void **state)
+{
+	(void)state;
+	char deep[256], file[256], under[300];
+	assert_int_equal(bfmt(deep, sizeof(deep), "%s/a/b/c/", dir), 0);
+	assert_int_equal(mkdir_p(deep, 0700), 0);
+	assert_int_equal(mkdir_p(deep, 0700), 0); /* idempotent */
+	assert_int_equal(bfmt(file, sizeof(file), "%s/plain", dir), 0);
+	int fd = open(file, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(mkdir_p(file, 0700), -1);
+	assert_int_equal(errno, ENOTDIR);
+	assert_int_equal(bfmt(under, sizeof(under), "%s/x", file), 0);
+	assert_int_equal(mkdir_p(under, 0700), -1);
+	assert_int_equal(mkdir_p("", 0700), -1);
+	assert_int_equal(errno, EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_atomic_write_replaces_whole_file_and_leaves_no_temp),
+		cmocka_unit_test(t_atomic_write_failure_leaves_target_and_no_temp),
+		cmocka_unit_test(t_atomic_write_reports_enospc),
+		cmocka_unit_test(t_mkdir_p_creates_parents_and_rejects_files),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
