@@ -106,6 +106,13 @@ bool conf_model_allows_seconds(const struct model_def *m, unsigned seconds);
 double conf_estimate_cost(const struct conf *c, const char *model, const char *size,
 			  unsigned seconds);
 
+/*
+ * The configuration file to use when no -c was given: $SORAD_CONF when set and not
+ * empty, else "sorad.conf" when it exists in the current directory, else NULL (the
+ * built-in defaults). The result points into the environment or is a literal.
+ */
+const char *conf_default_path(void);
+
 /* `sorad check-config [-c FILE]`: validates and reports; returns a sysexits code. */
 int conf_check_main(int argc, char **argv);
 
