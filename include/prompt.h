@@ -1,0 +1,73 @@
+/*
+ * prompt.h — the inbox's file formats, turned into job specifications:
+ *
+ *   NAME.txt    the whole file is the prompt, or a front-matter block first
+ *               ("---", "key: value" lines, "---") then the prompt;
+ *   NAME.json   one job object {prompt, model, seconds, size, reference, remix_of, name};
+ *   NAME.jsonl  a batch: one job object per line; line i without a name is NAME-i.
+ *
+ * A UTF-8 byte-order mark and CRLF line ends are tolerated. Parsing is defensive:
+ * the caller has already bounded the input's size; everything in it is untrusted.
+ * A bad file yields one spec with an error; in a batch a bad line fails that line only.
+ * Validation against the model table is separate (prompt_validate), so that a job's
+ * error can say exactly what the configuration allows.
+ *
+ * Ownership: prompt_parse fills a struct prompt_file whose specs and strings belong
+ * to it; prompt_file_release frees them.
+ */
+#ifndef SORAD_PROMPT_H
+#define SORAD_PROMPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conf.h"
+
+#define PROMPT_MAX_CHARS 32000 /* the API's limit, in characters */
+#define PROMPT_NAME_MAX 200    /* bytes of a job name (an output file stem) */
+#define PROMPT_BATCH_MAX 10000 /* lines of one .jsonl batch */
+
+enum prompt_format { PROMPT_TXT, PROMPT_JSON, PROMPT_JSONL };
+
+struct job_spec {
+	char *name;      /* output stem; never NULL */
+	char *prompt;    /* NULL only when error is set */
+	char *model;     /* defaults applied */
+	char *size;
+	unsigned seconds;
+	char *reference; /* an image file name in the inbox, or NULL */
+	char *remix_of;  /* a video id or an earlier job's NAME, or NULL */
+	unsigned line;   /* 1-based line in a .jsonl batch, 0 otherwise */
+	char *error;     /* plain-words reason this spec cannot run, or NULL */
+};
+
+struct prompt_file {
+	struct job_spec *jobs;
+	size_t n;
+};
+
+/* Maps an extension ("txt", "json", "jsonl", case-insensitive) to a format; -1 if none. */
+int prompt_format_from_ext(const char *ext);
+
+/*
+ * Parses DATA[LEN], the content of STEM.EXT, applying DEFAULTS for unset keys.
+ * Always fills OUT with at least one spec (an error spec when the file is unusable).
+ */
+void prompt_parse(enum prompt_format fmt, const char *stem, const char *data, size_t len,
+		  const struct conf *defaults, struct prompt_file *out);
+void prompt_file_release(struct prompt_file *pf);
+
+/*
+ * Checks SPEC against the model table: the model is configured, the size and the
+ * seconds are allowed for it. 0, or -1 with a plain-words reason naming what is
+ * allowed, e.g. "size 1920x1080 is not available for sora-2 (allowed: 720x1280, 1280x720)".
+ */
+int prompt_validate(const struct job_spec *spec, const struct conf *c, char *why, size_t whylen);
+
+/*
+ * A job NAME is safe as a file stem: 1..PROMPT_NAME_MAX bytes of valid UTF-8, no '/',
+ * no control characters, not starting with '.' or '-', not "." or "..".
+ */
+bool prompt_name_ok(const char *name);
+
+#endif

@@ -1,0 +1,486 @@
+/* prompt.c — inbox file formats into job specifications (see prompt.h). */
+#include "prompt.h"
+#include "utf8.h"
+#include "util.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define KNOWN_KEYS "prompt, model, seconds, size, reference, remix_of, name"
+#define SECONDS_MAX 3600
+
+/* Which keys a job set explicitly, so a remix can refuse what it would ignore. */
+struct explicit {
+	bool model, size, seconds;
+};
+
+int prompt_format_from_ext(const char *ext)
+{
+	if (!ext)
+		return -1;
+	if (!strcasecmp(ext, "txt"))
+		return PROMPT_TXT;
+	if (!strcasecmp(ext, "json"))
+		return PROMPT_JSON;
+	if (!strcasecmp(ext, "jsonl"))
+		return PROMPT_JSONL;
+	return -1;
+}
+
+bool prompt_name_ok(const char *name)
+{
+	size_t len = name ? strlen(name) : 0;
+	if (len == 0 || len > PROMPT_NAME_MAX || name[0] == '.' || name[0] == '-')
+		return false;
+	if (!utf8_check(name, len, NULL))
+		return false;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p < 0x20 || *p == 0x7f || *p == '/' || *p == '\\')
+			return false;
+	return true;
+}
+
+/* A copy of STEM usable as a job name: unsafe bytes become '_'. Caller frees. */
+static char *sanitize_name(const char *stem)
+{
+	size_t len = strnlen(stem, PROMPT_NAME_MAX);
+	len = utf8_valid_prefix(stem, len);
+	char *s = xstrndup(stem, len);
+	for (unsigned char *p = (unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f || *p == '/' || *p == '\\')
+			*p = '_';
+	if (s[0] == '.' || s[0] == '-')
+		s[0] = '_';
+	if (!s[0]) {
+		free(s);
+		s = xstrdup("unnamed");
+	}
+	return s;
+}
+
+static struct job_spec *add_spec(struct prompt_file *pf)
+{
+	pf->jobs = xrealloc(pf->jobs, (pf->n + 1) * sizeof(*pf->jobs));
+	struct job_spec *s = &pf->jobs[pf->n++];
+	memset(s, 0, sizeof(*s));
+	return s;
+}
+
+static void spec_error(struct job_spec *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void spec_error(struct job_spec *s, const char *fmt, ...)
+{
+	if (s->error) /* the first problem is the one to report */
+		return;
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vbfmt(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	s->error = xstrdup(buf);
+}
+
+static void set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = xstrdup(v);
+}
+
+/* Parses "8", "8s" or " 8 " as seconds; -1 when not a sensible duration. */
+static long parse_seconds(const char *v)
+{
+	char *end;
+	errno = 0;
+	long n = strtol(v, &end, 10);
+	if (end == v || errno || n <= 0 || n > SECONDS_MAX)
+		return -1;
+	if (*end == 's')
+		end++;
+	while (isspace((unsigned char)*end))
+		end++;
+	return *end ? -1 : n;
+}
+
+/* A reference must name a plain image file beside the prompt in the inbox. */
+static bool reference_ok(const char *ref)
+{
+	if (!prompt_name_ok(ref))
+		return false;
+	const char *dot = strrchr(ref, '.');
+	return dot && (!strcasecmp(dot, ".png") || !strcasecmp(dot, ".jpg") ||
+		       !strcasecmp(dot, ".jpeg") || !strcasecmp(dot, ".webp"));
+}
+
+/* Applies KEY = VALUE (both NUL-terminated text) to S; WHERE prefixes errors. */
+static void apply_key(struct job_spec *s, struct explicit *ex, const char *key, const char *value,
+		      const char *where)
+{
+	if (!strcmp(key, "prompt")) {
+		set_str(&s->prompt, value);
+	} else if (!strcmp(key, "model")) {
+		if (!*value)
+			spec_error(s, "%s'model' is empty", where);
+		set_str(&s->model, value);
+		ex->model = true;
+	} else if (!strcmp(key, "size")) {
+		set_str(&s->size, value);
+		ex->size = true;
+	} else if (!strcmp(key, "seconds")) {
+		long n = parse_seconds(value);
+		if (n < 0)
+			spec_error(s, "%s'seconds' must be a whole number of seconds, not '%.40s'",
+				   where, value);
+		else
+			s->seconds = (unsigned)n;
+		ex->seconds = true;
+	} else if (!strcmp(key, "reference")) {
+		if (!reference_ok(value))
+			spec_error(s,
+				   "%s'reference' must name a .png, .jpg, .jpeg or .webp file in "
+				   "the inbox (no folders), not '%.80s'",
+				   where, value);
+		set_str(&s->reference, value);
+	} else if (!strcmp(key, "remix_of")) {
+		if (!prompt_name_ok(value) || strchr(value, ' '))
+			spec_error(s, "%s'remix_of' must be a video id or a job name, not '%.80s'",
+				   where, value);
+		set_str(&s->remix_of, value);
+	} else if (!strcmp(key, "name")) {
+		if (!prompt_name_ok(value))
+			spec_error(s,
+				   "%s'name' '%.80s' cannot be used as a file name (no '/', no "
+				   "leading '.' or '-', at most %d bytes)",
+				   where, value, PROMPT_NAME_MAX);
+		else
+			set_str(&s->name, value);
+	} else {
+		spec_error(s, "%sunknown key '%.40s' (known keys: " KNOWN_KEYS ")", where, key);
+	}
+}
+
+/* Checks the prompt text and the combination of keys; applies defaults. */
+static void finish_spec(struct job_spec *s, const struct explicit *ex, const struct conf *d)
+{
+	if (!s->prompt) {
+		spec_error(s, "there is no prompt");
+	} else {
+		/* Surrounding blank lines and spaces are not part of the prompt. */
+		char *p = s->prompt;
+		size_t len = strlen(p);
+		while (len && isspace((unsigned char)p[len - 1]))
+			p[--len] = '\0';
+		size_t skip = strspn(p, " \t\r\n");
+		memmove(p, p + skip, len - skip + 1);
+		len -= skip;
+		size_t chars = 0;
+		if (len == 0)
+			spec_error(s, "the prompt is empty");
+		else if (!utf8_check(p, len, &chars))
+			spec_error(s, "the prompt is not valid UTF-8 text");
+		else if (chars > PROMPT_MAX_CHARS)
+			spec_error(s, "the prompt has %zu characters; the limit is %d", chars,
+				   PROMPT_MAX_CHARS);
+	}
+	if (s->remix_of) {
+		if (s->reference)
+			spec_error(s, "'remix_of' and 'reference' cannot be combined: a remix "
+				      "starts from its source video");
+		if (ex->model || ex->size || ex->seconds)
+			spec_error(s, "a remix keeps the model, size and seconds of its source "
+				      "video: remove 'model', 'size' and 'seconds'");
+	}
+	if (!s->model)
+		s->model = xstrdup(d->default_model);
+	if (!s->size)
+		s->size = xstrdup(d->default_size);
+	if (!s->seconds)
+		s->seconds = d->default_seconds;
+}
+
+/* Splits off the next line of [*p, end): returns its length without "\n" or "\r\n". */
+static size_t next_line(const char **p, const char *end, const char **line)
+{
+	*line = *p;
+	const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+	const char *stop = nl ? nl : end;
+	*p = nl ? nl + 1 : end;
+	size_t len = (size_t)(stop - *line);
+	if (len && (*line)[len - 1] == '\r')
+		len--;
+	return len;
+}
+
+static bool is_fence(const char *line, size_t len)
+{
+	while (len && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+		len--;
+	return len == 3 && !memcmp(line, "---", 3);
+}
+
+static void parse_txt(struct job_spec *s, struct explicit *ex, const char *data, size_t len)
+{
+	const char *p = data, *end = data + len, *line;
+	size_t ll = next_line(&p, end, &line);
+	if (!is_fence(line, ll)) {
+		s->prompt = xstrndup(data, len);
+		return;
+	}
+	/* An unclosed block is the mistake to report, not its first odd line. */
+	bool closed = false;
+	for (const char *q = p, *l; q < end && !closed;) {
+		size_t n = next_line(&q, end, &l);
+		closed = is_fence(l, n);
+	}
+	if (!closed) {
+		spec_error(s, "the front matter opened by '---' on line 1 is never closed by a "
+			      "second '---' line");
+		return;
+	}
+	for (unsigned lineno = 2;; lineno++) {
+		ll = next_line(&p, end, &line);
+		if (is_fence(line, ll))
+			break;
+		char where[32];
+		bfmt(where, sizeof(where), "line %u: ", lineno);
+		char buf[1024];
+		if (ll >= sizeof(buf)) {
+			spec_error(s, "%sfront-matter line too long", where);
+			continue;
+		}
+		memcpy(buf, line, ll);
+		buf[ll] = '\0';
+		char *k = buf + strspn(buf, " \t");
+		if (!*k || *k == '#')
+			continue;
+		char *colon = strchr(k, ':');
+		if (!colon) {
+			spec_error(s, "%sexpected 'key: value' in the front matter, got '%.60s'",
+				   where, k);
+			continue;
+		}
+		char *ke = colon;
+		while (ke > k && (ke[-1] == ' ' || ke[-1] == '\t'))
+			ke--;
+		*ke = '\0';
+		char *v = colon + 1;
+		v += strspn(v, " \t");
+		size_t vl = strlen(v);
+		while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+			v[--vl] = '\0';
+		if (vl >= 2 && (v[0] == '"' || v[0] == '\'') && v[vl - 1] == v[0]) {
+			v[vl - 1] = '\0';
+			v++;
+		}
+		for (char *c = k; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+		if (!strcmp(k, "prompt")) {
+			spec_error(s, "%sthe prompt goes after the closing '---', not in a "
+				      "'prompt:' key", where);
+			continue;
+		}
+		apply_key(s, ex, k, v, where);
+	}
+	s->prompt = xstrndup(p, (size_t)(end - p));
+}
+
+/* Applies the members of a JSON job object. */
+static void parse_object(struct job_spec *s, struct explicit *ex, const cJSON *obj,
+			 const char *where)
+{
+	if (!cJSON_IsObject(obj)) {
+		spec_error(s, "%sexpected a JSON object with a \"prompt\"", where);
+		return;
+	}
+	for (const cJSON *m = obj->child; m; m = m->next) {
+		const char *k = m->string ? m->string : "";
+		if (k[0] == '_')
+			continue; /* "_comment" and friends */
+		char num[32];
+		const char *v;
+		if (cJSON_IsString(m)) {
+			v = m->valuestring;
+		} else if (cJSON_IsNumber(m) && !strcmp(k, "seconds")) {
+			double d = m->valuedouble;
+			if (d != (double)(long)d || d < 1 || d > SECONDS_MAX) {
+				spec_error(s, "%s'seconds' must be a whole number of seconds", where);
+				continue;
+			}
+			bfmt(num, sizeof(num), "%ld", (long)d);
+			v = num;
+		} else if (cJSON_IsNull(m)) {
+			continue; /* null means "use the default" */
+		} else {
+			spec_error(s, "%s\"%.40s\" must be a string", where, k);
+			continue;
+		}
+		apply_key(s, ex, k, v, where);
+	}
+}
+
+/* Parses one JSON object from DATA[LEN]; NULL with *err set when it is not JSON. */
+static cJSON *parse_json(const char *data, size_t len, const char **err)
+{
+	const char *end = NULL;
+	cJSON *j = cJSON_ParseWithLengthOpts(data, len, &end, false);
+	if (!j) {
+		*err = "is not valid JSON";
+		return NULL;
+	}
+	for (const char *p = end; p && p < data + len; p++) {
+		if (!isspace((unsigned char)*p)) {
+			cJSON_Delete(j);
+			*err = "has text after the JSON object";
+			return NULL;
+		}
+	}
+	return j;
+}
+
+static void init_spec(struct job_spec *s, const char *name, unsigned line)
+{
+	s->name = xstrdup(name);
+	s->line = line;
+}
+
+void prompt_parse(enum prompt_format fmt, const char *stem, const char *data, size_t len,
+		  const struct conf *defaults, struct prompt_file *out)
+{
+	memset(out, 0, sizeof(*out));
+	char *base = sanitize_name(stem);
+	if (len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3)) {
+		data += 3;
+		len -= 3;
+	}
+	bool binary = memchr(data, '\0', len) != NULL;
+
+	if (fmt == PROMPT_TXT || fmt == PROMPT_JSON) {
+		struct job_spec *s = add_spec(out);
+		struct explicit ex = {0};
+		init_spec(s, base, 0);
+		if (binary) {
+			spec_error(s, "the file contains binary data, not text");
+		} else if (fmt == PROMPT_TXT) {
+			parse_txt(s, &ex, data, len);
+		} else {
+			const char *err = NULL;
+			cJSON *j = parse_json(data, len, &err);
+			if (!j)
+				spec_error(s, "the file %s", err);
+			else
+				parse_object(s, &ex, j, "");
+			cJSON_Delete(j);
+		}
+		finish_spec(s, &ex, defaults);
+		free(base);
+		return;
+	}
+
+	/* A batch: one job object per line; blank lines are skipped but counted. */
+	const char *p = data, *end = data + len, *line;
+	unsigned lineno = 0;
+	while (p < end) {
+		size_t ll = next_line(&p, end, &line);
+		lineno++;
+		size_t sp = 0;
+		while (sp < ll && isspace((unsigned char)line[sp]))
+			sp++;
+		if (sp == ll)
+			continue;
+		if (out->n == PROMPT_BATCH_MAX) {
+			struct job_spec *s = add_spec(out);
+			char name[PROMPT_NAME_MAX + 32];
+			bfmt(name, sizeof(name), "%s-%u", base, lineno);
+			init_spec(s, name, lineno);
+			spec_error(s, "the batch has more than %d jobs; split it into several files",
+				   PROMPT_BATCH_MAX);
+			break;
+		}
+		struct job_spec *s = add_spec(out);
+		struct explicit ex = {0};
+		char name[PROMPT_NAME_MAX + 32], where[32];
+		bfmt(name, sizeof(name), "%s-%u", base, lineno);
+		bfmt(where, sizeof(where), "line %u: ", lineno);
+		init_spec(s, name, lineno);
+		if (memchr(line, '\0', ll)) {
+			spec_error(s, "%sbinary data, not a JSON object", where);
+		} else {
+			const char *err = NULL;
+			cJSON *j = parse_json(line, ll, &err);
+			if (!j)
+				spec_error(s, "%sthe line %s", where, err);
+			else
+				parse_object(s, &ex, j, where);
+			cJSON_Delete(j);
+		}
+		finish_spec(s, &ex, defaults);
+	}
+	if (out->n == 0) {
+		struct job_spec *s = add_spec(out);
+		init_spec(s, base, 0);
+		spec_error(s, "the batch file has no jobs in it");
+		finish_spec(s, &(struct explicit){0}, defaults);
+	}
+	free(base);
+}
+
+void prompt_file_release(struct prompt_file *pf)
+{
+	for (size_t i = 0; i < pf->n; i++) {
+		struct job_spec *s = &pf->jobs[i];
+		free(s->name);
+		free(s->prompt);
+		free(s->model);
+		free(s->size);
+		free(s->reference);
+		free(s->remix_of);
+		free(s->error);
+	}
+	free(pf->jobs);
+	pf->jobs = NULL;
+	pf->n = 0;
+}
+
+/* Appends ", ITEM" (or ITEM first) to the list being built in BUF[SIZE]. */
+static void join(char *buf, size_t size, const char *item)
+{
+	size_t used = strlen(buf);
+	if (used < size)
+		bfmt(buf + used, size - used, "%s%s", used ? ", " : "", item);
+}
+
+int prompt_validate(const struct job_spec *s, const struct conf *c, char *why, size_t whylen)
+{
+	char allowed[512] = "";
+	const struct model_def *m = conf_model(c, s->model);
+	if (!m) {
+		for (size_t i = 0; i < c->n_models; i++)
+			join(allowed, sizeof(allowed), c->models[i].name);
+		bfmt(why, whylen, "model '%s' is not configured (available: %s)", s->model,
+		     allowed);
+		return -1;
+	}
+	if (!conf_model_size(m, s->size)) {
+		for (size_t i = 0; i < m->n_sizes; i++)
+			join(allowed, sizeof(allowed), m->sizes[i].size);
+		bfmt(why, whylen, "size %s is not available for %s (allowed: %s)", s->size,
+		     s->model, allowed);
+		return -1;
+	}
+	if (!conf_model_allows_seconds(m, s->seconds)) {
+		for (size_t i = 0; i < m->n_seconds; i++) {
+			char num[16];
+			bfmt(num, sizeof(num), "%u", m->seconds[i]);
+			join(allowed, sizeof(allowed), num);
+		}
+		bfmt(why, whylen, "%u seconds is not available for %s (allowed: %s)", s->seconds,
+		     s->model, allowed);
+		return -1;
+	}
+	return 0;
+}

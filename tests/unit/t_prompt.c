@@ -1,0 +1,298 @@
+/* t_prompt.c — the inbox formats (.txt with front matter, .json, .jsonl) and validation. */
+#include "conf.h"
+#include "prompt.h"
+#include "utf8.h"
+#include "util.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+static struct conf *C;
+
+static int group_setup(void **state)
+{
+	(void)state;
+	char err[512];
+	unsetenv("DEFAULT_MODEL");
+	unsetenv("DEFAULT_SIZE");
+	unsetenv("DEFAULT_SECONDS");
+	C = conf_load(NULL, err, sizeof(err));
+	if (!C)
+		fail_msg("conf_load(NULL): %s", err);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	conf_free(C);
+	return 0;
+}
+
+static void parse(enum prompt_format f, const char *stem, const char *text, struct prompt_file *pf)
+{
+	prompt_parse(f, stem, text, strlen(text), C, pf);
+}
+
+static void expect_error(const struct job_spec *s, const char *needle)
+{
+	if (!s->error)
+		fail_msg("expected an error containing \"%s\", got none", needle);
+	if (!strstr(s->error, needle))
+		fail_msg("expected an error containing \"%s\", got \"%s\"", needle, s->error);
+}
+
+static void t_prompt_txt_whole_file_is_the_prompt(void **state)
+{
+	(void)state;
+	struct prompt_file pf;
+	parse(PROMPT_TXT, "cat-piano", "\n  A calico cat playing piano on stage.\n\n", &pf);
+	assert_int_equal(pf.n, 1);
+	assert_null(pf.jobs[0].error);
+	assert_string_equal(pf.jobs[0].name, "cat-piano");
+	assert_string_equal(pf.jobs[0].prompt, "A calico cat playing piano on stage.");
+	assert_string_equal(pf.jobs[0].model, "sora-2");
+	assert_string_equal(pf.jobs[0].size, "1280x720");
+	assert_int_equal(pf.jobs[0].seconds, 4);
+	assert_null(pf.jobs[0].reference);
+	prompt_file_release(&pf);
+}
+
+static void t_prompt_txt_front_matter_with_bom_and_crlf(void **state)
+{
+	(void)state;
+	struct prompt_file pf;
+	parse(PROMPT_TXT, "x",
+	      "\xEF\xBB\xBF---\r\nmodel: sora-2-pro\r\nSize: \"1792x1024\"\r\n# a comment\r\n"
+	      "seconds: 8s\r\nname: lake-sunset\r\nreference: lake.PNG\r\n---\r\n"
+	      "A serene mountain lake at sunset.\r\nSecond line.\r\n",
+	      &pf);
+	assert_int_equal(pf.n, 1);
+	struct job_spec *s = &pf.jobs[0];
+	assert_null(s->error);
+	assert_string_equal(s->name, "lake-sunset");
+	assert_string_equal(s->model, "sora-2-pro");
+	assert_string_equal(s->size, "1792x1024");
+	assert_int_equal(s->seconds, 8);
+	assert_string_equal(s->reference, "lake.PNG");
+	assert_string_equal(s->prompt, "A serene mountain lake at sunset.\r\nSecond line.");
+	prompt_file_release(&pf);
+}
+
+static void t_prompt_txt_bad_front_matter_names_the_line(void **state)
+{
+	(void)state;
+	struct prompt_file pf;
+	parse(PROMPT_TXT, "x", "---\nmodel: sora-2\nmodle: sora-2-pro\n---\nhi", &pf);
+	expect_error(&pf.jobs[0], "line 3: unknown key 'modle'");
+	prompt_file_release(&pf);
+	parse(PROMPT_TXT, "x", "---\nmodel sora-2\n---\nhi", &pf);
+	expect_error(&pf.jobs[0], "line 2: expected 'key: value'");
+	prompt_file_release(&pf);
+	parse(PROMPT_TXT, "x", "---\nmodel: sora-2\nA cat.\n", &pf);
+	expect_error(&pf.jobs[0], "never closed");
+	prompt_file_release(&pf);
+	parse(PROMPT_TXT, "x", "---\nseconds: four\n---\nA cat.", &pf);
+	expect_error(&pf.jobs[0], "line 2: 'seconds' must be a whole number");
+	prompt_file_release(&pf);
+	parse(PROMPT_TXT, "x", "---\nreference: ../../etc/passwd\n---\nA cat.", &pf);
+	expect_error(&pf.jobs[0], "'reference' must name a .png, .jpg, .jpeg or .webp file");
+	prompt_file_release(&pf);
+	parse(PROMPT_TXT, "x", "---\nname: ../evil\n---\nA cat.", &pf);
+	expect_error(&pf.jobs[0], "cannot be used as a file name");
+	prompt_file_release(&pf);
+	parse(PROMPT_TXT, "x", "---\nmodel: sora-2\n---\n   \n", &pf);
+	expect_error(&pf.jobs[0], "the prompt is empty");
+	prompt_file_release(&pf);
+}
+
+static void t_prompt_rejects_binary_and_invalid_utf8(void **state)
+{
+	(void)state;
+	struct prompt_file pf;
+	const char bin[] = "GIF89a\0\0\x01\x02";
+	prompt_parse(PROMPT_TXT, "x", bin, sizeof(bin), C, &pf);
+	expect_error(&pf.jobs[0], "binary data");
+	prompt_file_release(&pf);
+	parse(PROMPT_TXT, "x", "caf\xC3 au lait \xC0\xAF", &pf);
+	expect_error(&pf.jobs[0], "not valid UTF-8");
+	prompt_file_release(&pf);
+}
+
+static void t_prompt_length_limit_counts_characters(void **state)
+{
+	(void)state;
+	/* 32000 two-byte characters are fine; one more is not. */
+	size_t n = PROMPT_MAX_CHARS;
+	char *text = xmalloc(2 * (n + 1) + 1);
+	for (size_t i = 0; i <= n; i++)
+		memcpy(text + 2 * i, "\xC3\xA9", 2);
+	text[2 * n] = '\0';
+	struct prompt_file pf;
+	parse(PROMPT_TXT, "x", text, &pf);
+	assert_null(pf.jobs[0].error);
+	prompt_file_release(&pf);
+	text[2 * n] = '\xC3';
+	text[2 * (n + 1)] = '\0';
+	parse(PROMPT_TXT, "x", text, &pf);
+	expect_error(&pf.jobs[0], "32001 characters; the limit is 32000");
+	prompt_file_release(&pf);
+	free(text);
+}
+
+static void t_prompt_json_object(void **state)
+{
+	(void)state;
+	struct prompt_file pf;
+	parse(PROMPT_JSON, "promo",
+	      "{\"prompt\": \"Close-up of a watch\", \"model\": \"sora-2-pro\", \"seconds\": 12,"
+	      " \"size\": \"1280x720\", \"_comment\": 5, \"reference\": null}\n",
+	      &pf);
+	assert_null(pf.jobs[0].error);
+	assert_string_equal(pf.jobs[0].name, "promo");
+	assert_int_equal(pf.jobs[0].seconds, 12);
+	assert_string_equal(pf.jobs[0].model, "sora-2-pro");
+	prompt_file_release(&pf);
+
+	parse(PROMPT_JSON, "promo", "{\"prompt\": \"x\", \"seconds\": 4.5}", &pf);
+	expect_error(&pf.jobs[0], "'seconds' must be a whole number");
+	prompt_file_release(&pf);
+	parse(PROMPT_JSON, "promo", "{\"prompt\": [\"x\"]}", &pf);
+	expect_error(&pf.jobs[0], "\"prompt\" must be a string");
+	prompt_file_release(&pf);
+	parse(PROMPT_JSON, "promo", "{\"prompt\": \"x\"} trailing", &pf);
+	expect_error(&pf.jobs[0], "text after the JSON object");
+	prompt_file_release(&pf);
+	parse(PROMPT_JSON, "promo", "[1,2]", &pf);
+	expect_error(&pf.jobs[0], "expected a JSON object");
+	prompt_file_release(&pf);
+	parse(PROMPT_JSON, "promo", "{\"prompt\": ", &pf);
+	expect_error(&pf.jobs[0], "not valid JSON");
+	prompt_file_release(&pf);
+	parse(PROMPT_JSON, "promo", "{\"seconds\": \"8\"}", &pf);
+	expect_error(&pf.jobs[0], "there is no prompt");
+	prompt_file_release(&pf);
+}
+
+static void t_prompt_jsonl_bad_line_fails_that_line_only(void **state)
+{
+	(void)state;
+	struct prompt_file pf;
+	parse(PROMPT_JSONL, "batch",
+	      "{\"prompt\": \"one\"}\n"
+	      "\n"
+	      "{\"prompt\": \"three\", \"name\": \"third\"}\r\n"
+	      "{not json}\n"
+	      "{\"prompt\": \"five\", \"size\": \"720x1280\"}",
+	      &pf);
+	assert_int_equal(pf.n, 4);
+	assert_string_equal(pf.jobs[0].name, "batch-1");
+	assert_int_equal(pf.jobs[0].line, 1);
+	assert_null(pf.jobs[0].error);
+	assert_string_equal(pf.jobs[1].name, "third");
+	assert_int_equal(pf.jobs[1].line, 3);
+	assert_null(pf.jobs[1].error);
+	assert_string_equal(pf.jobs[2].name, "batch-4");
+	expect_error(&pf.jobs[2], "line 4: the line is not valid JSON");
+	assert_string_equal(pf.jobs[3].name, "batch-5");
+	assert_string_equal(pf.jobs[3].size, "720x1280");
+	assert_null(pf.jobs[3].error);
+	prompt_file_release(&pf);
+
+	parse(PROMPT_JSONL, "empty", "\n\n  \n", &pf);
+	assert_int_equal(pf.n, 1);
+	expect_error(&pf.jobs[0], "no jobs");
+	prompt_file_release(&pf);
+}
+
+static void t_prompt_remix_rules(void **state)
+{
+	(void)state;
+	struct prompt_file pf;
+	parse(PROMPT_TXT, "r", "---\nremix_of: cat-piano\n---\nMake it snow.", &pf);
+	assert_null(pf.jobs[0].error);
+	assert_string_equal(pf.jobs[0].remix_of, "cat-piano");
+	prompt_file_release(&pf);
+	parse(PROMPT_TXT, "r", "---\nremix_of: video_123\nsize: 720x1280\n---\nMake it snow.", &pf);
+	expect_error(&pf.jobs[0], "a remix keeps the model, size and seconds");
+	prompt_file_release(&pf);
+	parse(PROMPT_TXT, "r", "---\nremix_of: video_123\nreference: a.png\n---\nSnow.", &pf);
+	expect_error(&pf.jobs[0], "cannot be combined");
+	prompt_file_release(&pf);
+}
+
+static void t_prompt_unsafe_stem_is_sanitized(void **state)
+{
+	(void)state;
+	struct prompt_file pf;
+	parse(PROMPT_TXT, "-rf\x01x", "A cat.", &pf);
+	assert_null(pf.jobs[0].error);
+	assert_string_equal(pf.jobs[0].name, "_rf_x");
+	assert_true(prompt_name_ok(pf.jobs[0].name));
+	prompt_file_release(&pf);
+	assert_false(prompt_name_ok(".hidden"));
+	assert_false(prompt_name_ok("a/b"));
+	assert_false(prompt_name_ok(""));
+	assert_true(prompt_name_ok("Ünïcode clip 1"));
+}
+
+static void t_prompt_validate_against_model_table(void **state)
+{
+	(void)state;
+	struct prompt_file pf;
+	char why[512];
+	parse(PROMPT_TXT, "x", "---\nsize: 1920x1080\n---\nA cat.", &pf);
+	assert_int_equal(prompt_validate(&pf.jobs[0], C, why, sizeof(why)), -1);
+	assert_string_equal(why, "size 1920x1080 is not available for sora-2 (allowed: 720x1280, 1280x720)");
+	prompt_file_release(&pf);
+	parse(PROMPT_TXT, "x", "---\nmodel: sora-3\n---\nA cat.", &pf);
+	assert_int_equal(prompt_validate(&pf.jobs[0], C, why, sizeof(why)), -1);
+	assert_string_equal(why, "model 'sora-3' is not configured (available: sora-2, sora-2-pro)");
+	prompt_file_release(&pf);
+	parse(PROMPT_TXT, "x", "---\nseconds: 10\n---\nA cat.", &pf);
+	assert_int_equal(prompt_validate(&pf.jobs[0], C, why, sizeof(why)), -1);
+	assert_string_equal(why, "10 seconds is not available for sora-2 (allowed: 4, 8, 12, 16, 20)");
+	prompt_file_release(&pf);
+	parse(PROMPT_TXT, "x", "---\nmodel: sora-2-pro\nsize: 1920x1080\nseconds: 20\n---\nA cat.", &pf);
+	assert_int_equal(prompt_validate(&pf.jobs[0], C, why, sizeof(why)), 0);
+	prompt_file_release(&pf);
+}
+
+static void t_utf8_check_rejects_overlong_surrogates_and_nul(void **state)
+{
+	(void)state;
+	size_t n;
+	assert_true(utf8_check("a\xC3\xA9\xE2\x82\xAC\xF0\x9F\x8E\xAC", 10, &n));
+	assert_int_equal(n, 4);
+	assert_false(utf8_check("\xC0\xAF", 2, NULL));         /* overlong '/' */
+	assert_false(utf8_check("\xE0\x80\xAF", 3, NULL));     /* overlong */
+	assert_false(utf8_check("\xED\xA0\x80", 3, NULL));     /* surrogate */
+	assert_false(utf8_check("\xF4\x90\x80\x80", 4, NULL)); /* > U+10FFFF */
+	assert_false(utf8_check("a\0b", 3, NULL));
+	assert_false(utf8_check("\xE2\x82", 2, NULL)); /* cut short */
+	assert_int_equal(utf8_valid_prefix("ab\xE2\x82", 4), 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_prompt_txt_whole_file_is_the_prompt),
+		cmocka_unit_test(t_prompt_txt_front_matter_with_bom_and_crlf),
+		cmocka_unit_test(t_prompt_txt_bad_front_matter_names_the_line),
+		cmocka_unit_test(t_prompt_rejects_binary_and_invalid_utf8),
+		cmocka_unit_test(t_prompt_length_limit_counts_characters),
+		cmocka_unit_test(t_prompt_json_object),
+		cmocka_unit_test(t_prompt_jsonl_bad_line_fails_that_line_only),
+		cmocka_unit_test(t_prompt_remix_rules),
+		cmocka_unit_test(t_prompt_unsafe_stem_is_sanitized),
+		cmocka_unit_test(t_prompt_validate_against_model_table),
+		cmocka_unit_test(t_utf8_check_rejects_overlong_surrogates_and_nul),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
