@@ -39,7 +39,7 @@ struct conf {
 	char *path; /* the file loaded, or NULL when built from defaults only */
 
 	/* The API and how to reach it. */
-	char *api_base;       /* "https://api.openai.com/v1" */
+	char *api_base;       /* "https://api.openai.com/v1", never a trailing slash */
 	char *api_key_file;   /* NULL: use OPENAI_API_KEY from the environment */
 	char *api_key;        /* the secret itself, loaded by conf_load; never logged */
 	enum auth_style auth_style;

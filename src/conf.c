@@ -32,6 +32,7 @@
 
 #define DEF_API_BASE "https://api.openai.com/v1"
 #define KEY_FILE_MAX 4096 /* an API key is ~200 bytes; anything bigger is the wrong file */
+#define CONF_FILE_MAX (1 << 20) /* a configuration is a few KiB */
 
 /* The built-in model table (videos-api.md §5 and §11), used when the file has none. */
 static const unsigned builtin_seconds[] = {4, 8, 12, 16, 20};
@@ -360,7 +361,7 @@ static const char *loc_line(const struct parse_ctx *x, int line, char *buf, size
 static const char *loc_key(const struct parse_ctx *x, size_t k, char *buf, size_t n)
 {
 	if (x->env[k]) {
-		(void)bfmt(buf, n, "environment variable %s", x->env[k]);
+		(void)bcopy_str(buf, n, x->env[k]);
 		return buf;
 	}
 	return loc_line(x, x->line[k], buf, n);
@@ -489,6 +490,70 @@ static int v_model_sec(cfg_t *cfg, cfg_opt_t *opt)
 		cfg_error(cfg, "model \"%s\": needs at least one size section, e.g. "
 			       "size \"1280x720\" { price = 0.10 }",
 			  cfg_title(sec));
+	return 0;
+}
+
+/*
+ * Blanks out comments (hash, double-slash and C-style ones), keeping every newline and
+ * leaving quoted strings alone. libconfuse 3.3 counts a comment's line two or three times, which
+ * would make every later error point at the wrong line, and rejects a comment inside
+ * a list (upstream issue #150); what it never sees it cannot miscount.
+ */
+static void blank_comments(char *s, size_t len)
+{
+	size_t i = 0;
+	while (i < len) {
+		char ch = s[i];
+		if (ch == '"' || ch == '\'') {
+			for (i++; i < len && s[i] != ch; i++)
+				if (s[i] == '\\' && i + 1 < len)
+					i++; /* an escaped quote does not end the string */
+			i++;
+		} else if (ch == '#' || (ch == '/' && i + 1 < len && s[i + 1] == '/')) {
+			for (; i < len && s[i] != '\n'; i++)
+				s[i] = ' ';
+		} else if (ch == '/' && i + 1 < len && s[i + 1] == '*') {
+			s[i] = s[i + 1] = ' ';
+			for (i += 2; i < len && !(s[i] == '*' && i + 1 < len && s[i + 1] == '/'); i++)
+				if (s[i] != '\n')
+					s[i] = ' ';
+			if (i < len)
+				s[i] = s[i + 1] = ' ';
+			i += 2;
+		} else {
+			i++;
+		}
+	}
+}
+
+/* Reads the whole config file into a new buffer; -1 with the reason in why. */
+static int slurp(FILE *fp, char **out, size_t *outlen, char *why, size_t n)
+{
+	size_t cap = 8192, len = 0;
+	char *buf = xmalloc(cap);
+	for (;;) {
+		size_t r = fread(buf + len, 1, cap - len, fp);
+		len += r;
+		if (r == 0) {
+			if (ferror(fp)) {
+				(void)bcopy_str(why, n, strerror(errno));
+				free(buf);
+				return -1;
+			}
+			break;
+		}
+		if (len == cap) {
+			if (cap >= CONF_FILE_MAX) {
+				(void)bfmt(why, n, "is larger than %d bytes", CONF_FILE_MAX);
+				free(buf);
+				return -1;
+			}
+			cap *= 2;
+			buf = xrealloc(buf, cap);
+		}
+	}
+	*out = buf;
+	*outlen = len;
 	return 0;
 }
 
@@ -984,10 +1049,28 @@ struct conf *conf_load(const char *path, char *err, size_t errlen)
 			add_err(&x, path, "is a directory, not a configuration file");
 			goto fail;
 		}
-		cur_ctx = &x;
-		int rc = cfg_parse_fp(cfg, fp);
-		cur_ctx = NULL;
+		char *text = NULL, why[256];
+		size_t len = 0;
+		int rc = slurp(fp, &text, &len, why, sizeof why);
 		fclose(fp);
+		if (rc) {
+			add_err(&x, path, "cannot read: %s", why);
+			goto fail;
+		}
+		blank_comments(text, len);
+		FILE *mem = len ? fmemopen(text, len, "r") : NULL;
+		if (len && !mem) {
+			free(text);
+			add_err(&x, path, "cannot read: %s", strerror(errno));
+			goto fail;
+		}
+		if (mem) {
+			cur_ctx = &x;
+			rc = cfg_parse_fp(cfg, mem);
+			cur_ctx = NULL;
+			fclose(mem);
+		}
+		free(text);
 		if (rc != CFG_SUCCESS && x.nerr == 0)
 			add_err(&x, path, "cannot parse");
 		if (x.nerr)
@@ -1013,6 +1096,10 @@ struct conf *conf_load(const char *path, char *err, size_t errlen)
 	make_abs(base, &c->state_dir);
 	make_abs(base, &c->log_dir);
 	make_abs(base, &c->api_key_file);
+
+	/* The API paths are appended to api_base: "v1/" would make "v1//videos". */
+	for (size_t n = strlen(c->api_base); n > 8 && c->api_base[n - 1] == '/'; n--)
+		c->api_base[n - 1] = '\0';
 
 	load_key(c, &x);
 	if (x.nerr == 0)
