@@ -568,6 +568,24 @@ static void t_conf_relative_paths_resolve_against_config_dir(void **state)
 	assert_int_equal(chdir(cwd), 0);
 }
 
+/* libconfuse expands ${VAR} and ${VAR:-default} inside double quotes: systemd's
+ * $CREDENTIALS_DIRECTORY can hold the key file. */
+static void t_conf_expands_environment_references_in_strings(void **state)
+{
+	(void)state;
+	setenv("T_CONF_CRED", "/run/credentials/sorad.service", 1);
+	const char *path = write_file("envref.conf",
+		"api_key_file = \"${T_CONF_CRED}/nokey\"\nlog_dir = \"${T_CONF_UNSET:-/var/log/x}\"\n");
+	char err[1024];
+	assert_null(conf_load(path, err, sizeof err));
+	assert_non_null(strstr(err, "api_key_file /run/credentials/sorad.service/nokey: No such file"));
+	unsetenv("T_CONF_CRED");
+	path = write_file("envref.conf", "log_dir = \"${T_CONF_UNSET:-/var/log/x}\"\n");
+	struct conf *c = load_ok(path);
+	assert_string_equal(c->log_dir, "/var/log/x");
+	conf_free(c);
+}
+
 static void t_conf_api_key_file_is_read_trimmed_and_wins_over_env(void **state)
 {
 	(void)state;
@@ -674,6 +692,7 @@ int main(void)
 		T(t_conf_env_overrides_apply_after_file),
 		T(t_conf_malformed_env_override_names_the_variable),
 		T(t_conf_relative_paths_resolve_against_config_dir),
+		T(t_conf_expands_environment_references_in_strings),
 		T(t_conf_api_key_file_is_read_trimmed_and_wins_over_env),
 		T(t_conf_missing_key_is_not_an_error),
 		T(t_conf_bad_api_key_file_names_file_and_line),
