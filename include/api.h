@@ -1,0 +1,191 @@
+/*
+ * api.h — the Videos API client: create, retrieve, list, delete, remix and content
+ * download over libcurl's multi interface, with the retry policy of retry.h.
+ *
+ * Shape (after curl's docs/examples/ephiperfifo.c): one long-lived CURLM per client;
+ * every attempt is an easy handle whose CURLOPT_PRIVATE is its struct api_req; easy
+ * handles are freed in one function (the CURLMSG_DONE path, which cancellation and
+ * api_client_free reuse). Nothing blocks: the embedding event loop watches the
+ * sockets and the single timer the client asks for, and calls back in:
+ *
+ *   hooks.watch(fd, what, ud)  what = CURL_POLL_IN / _OUT / _INOUT: watch fd for
+ *                              that; CURL_POLL_REMOVE: stop watching fd.
+ *                              Then call api_client_socket_action(c, fd, events)
+ *                              with CURL_CSELECT_IN / _OUT / _ERR bits.
+ *   hooks.timer(ms, ud)        arm ONE one-shot timer to fire in ms milliseconds
+ *                              (0: as soon as possible), replacing the previous one;
+ *                              -1: disarm. When it fires, call api_client_timeout(c).
+ *
+ * curl's own timeouts, retry delays and rate-limit pauses are merged into that one
+ * timer. A 429 pauses the whole client: until the pause ends no attempt starts (new
+ * requests and retries queue), so every job slows down, not just the one that hit it.
+ *
+ * Retries: transient failures and 429s are retried up to conf->max_retries times
+ * (see retry.h). Create and remix are not idempotent: once the request may have
+ * reached the server and the answer was lost (reset, timeout, truncated 2xx body),
+ * they are NOT retried; the result has outcome_unknown set and the caller must
+ * reconcile (e.g. list videos) before submitting again. A 5xx or 429 answer is
+ * retried (the server said it did nothing).
+ *
+ * Ownership: the client copies what it needs from the conf at api_client_new (the
+ * conf may be freed afterwards). Requests belong to the client. A request's callback
+ * runs exactly once, from api_client_socket_action / api_client_timeout /
+ * api_client_run, never from inside the function that created it; the request and
+ * its result are valid only during the callback and freed when it returns (move a
+ * video out with video_move()). api_req_cancel() frees a request without calling
+ * its callback. Callbacks may start and cancel other requests but must not free
+ * the client. The API key is registered with log_add_secret() and never appears in
+ * a result, error message or log line.
+ */
+#ifndef SORAD_API_H
+#define SORAD_API_H
+
+#include <curl/curl.h>
+#include <stdbool.h>
+
+#include "conf.h"
+#include "retry.h"
+#include "video.h"
+
+#ifndef SORAD_VERSION
+#define SORAD_VERSION "0"
+#endif
+#define API_USER_AGENT "sorad/" SORAD_VERSION
+
+#define API_ATTEMPT_TIMES 32          /* attempt start times kept per request */
+#define API_DL_LOW_SPEED_BYTES 1024L  /* downloads abort below this many bytes/s... */
+#define API_DL_LOW_SPEED_SECS 30L     /* ...sustained this long (no total timeout) */
+
+enum api_op { API_OP_CREATE, API_OP_RETRIEVE, API_OP_LIST, API_OP_DELETE, API_OP_REMIX,
+	      API_OP_CONTENT };
+
+enum api_variant { API_VARIANT_VIDEO, API_VARIANT_THUMBNAIL, API_VARIANT_SPRITESHEET };
+
+/* "video", "thumbnail", "spritesheet". */
+const char *api_variant_name(enum api_variant v);
+/* "create", "retrieve", ... */
+const char *api_op_name(enum api_op op);
+
+/* What a finished request tells its callback. Strings and structs belong to it. */
+struct api_result {
+	enum api_op op;
+	enum api_kind kind;     /* API_OK on success */
+	long http_status;       /* of the last attempt; 0 when no HTTP answer came */
+	int curl_code;          /* CURLcode of the last attempt */
+	bool outcome_unknown;   /* create/remix: may have been done, answer lost */
+	unsigned attempts;      /* attempts made (1 + retries) */
+	long long attempt_ms[API_ATTEMPT_TIMES]; /* CLOCK_MONOTONIC ms of each start */
+	struct video video;     /* create, retrieve, remix: when has_video */
+	bool has_video;
+	struct video_list list; /* list: when has_list */
+	bool has_list;
+	bool deleted;           /* delete: the server's "deleted" */
+	struct api_error error; /* kind != API_OK: what went wrong (message always set) */
+	long poll_after_ms;     /* openai-poll-after-ms of the last answer, -1 absent */
+	long retry_after_ms;    /* the server's retry delay of the last answer, -1 */
+	char request_id[128];   /* x-request-id of the last answer, "" absent */
+	long long bytes;        /* content: bytes now in the file */
+	long long content_length; /* content: the full size announced, -1 unknown */
+	unsigned resumes;       /* content: attempts that continued with Range */
+};
+
+struct api_client;
+struct api_req;
+
+typedef void api_done_fn(struct api_req *req, void *ud);
+
+struct api_loop_hooks {
+	void (*watch)(int fd, int what, void *ud);
+	void (*timer)(long ms, void *ud);
+	void *ud;
+};
+
+/*
+ * Makes a client from CONF (api_base, api_key, auth_style, extra_headers, timeouts,
+ * retry knobs). HOOKS may be NULL for a client driven only by api_client_run().
+ * Returns NULL (logged) if libcurl cannot be set up.
+ */
+struct api_client *api_client_new(const struct conf *conf, const struct api_loop_hooks *hooks);
+
+/* Cancels every pending request (no callbacks), frees the client. NULL is fine.
+ * hooks.watch may still be called with CURL_POLL_REMOVE while curl closes sockets. */
+void api_client_free(struct api_client *c);
+
+/* The loop saw EVENTS (CURL_CSELECT_* bits) on FD. 0, or -1 (logged). */
+int api_client_socket_action(struct api_client *c, int fd, int events);
+
+/* The client's timer fired. 0, or -1 (logged). */
+int api_client_timeout(struct api_client *c);
+
+/*
+ * Drives the client itself with poll() on the sockets curl asked for and the merged
+ * timer, until no request is pending (returns 0) or TIMEOUT_MS passed (-1: no
+ * limit; returns -1 with requests still pending). For the command line and tests
+ * only: the daemon must never call it, it blocks.
+ */
+int api_client_run(struct api_client *c, long timeout_ms);
+
+/* Requests not yet finished. */
+unsigned api_client_pending(const struct api_client *c);
+
+/* Milliseconds left in the client-wide rate-limit pause, 0 when none. */
+long api_client_paused_ms(const struct api_client *c);
+
+/* Test hook: the jitter source for backoff, returning values in [0, 1). NULL
+ * restores the built-in generator. */
+void api_client_set_jitter(struct api_client *c, double (*fn)(void *ud), void *ud);
+
+/* ---- operations: each returns the request (owned by the client), or NULL only
+ * when C or CB is NULL. Bad arguments (an unsafe id, an unreadable reference
+ * image) are reported through the callback like any other failure. JOB (may be
+ * NULL) is the job name used in log lines; every string argument is copied. */
+
+struct api_create_params {
+	const char *prompt;          /* required */
+	const char *model;           /* NULL: the server's default */
+	const char *seconds;         /* "4", "8"...; NULL: default */
+	const char *size;            /* "1280x720"...; NULL: default */
+	const char *input_reference; /* path of a PNG/JPEG/WebP file, or NULL */
+};
+struct api_req *api_create(struct api_client *c, const struct api_create_params *p,
+			   const char *job, api_done_fn *cb, void *ud);
+
+struct api_req *api_retrieve(struct api_client *c, const char *video_id, const char *job,
+			     api_done_fn *cb, void *ud);
+
+struct api_list_params {
+	unsigned limit;    /* 0: server default; at most 100 */
+	const char *after; /* cursor (a video id) or NULL */
+	const char *order; /* "asc", "desc" or NULL */
+};
+struct api_req *api_list(struct api_client *c, const struct api_list_params *p, api_done_fn *cb,
+			 void *ud);
+
+struct api_req *api_delete(struct api_client *c, const char *video_id, const char *job,
+			   api_done_fn *cb, void *ud);
+
+struct api_req *api_remix(struct api_client *c, const char *video_id, const char *prompt,
+			  const char *job, api_done_fn *cb, void *ud);
+
+/*
+ * Streams the VARIANT of VIDEO_ID into FD, which must be a regular file open for
+ * writing; its previous content is discarded (truncated). The caller keeps FD open
+ * until the callback and owns it (closing, fsync and renaming into place are the
+ * caller's). On success result.bytes == result.content_length (when announced).
+ * On failure the file holds garbage. A write error (ENOSPC, EIO...) ends with
+ * API_LOCAL and is not retried.
+ */
+struct api_req *api_download(struct api_client *c, const char *video_id, enum api_variant variant,
+			     int fd, const char *job, api_done_fn *cb, void *ud);
+
+/* Frees a pending request without calling its callback. No effect on a request
+ * whose callback is running (it is freed when the callback returns). */
+void api_req_cancel(struct api_req *r);
+
+/* The result; valid during the callback. */
+struct api_result *api_req_result(struct api_req *r);
+/* The job name and video id the request was made with (NULL if none). */
+const char *api_req_job(const struct api_req *r);
+const char *api_req_video_id(const struct api_req *r);
+
+#endif
