@@ -1,0 +1,79 @@
+/*
+ * job.h — one job's record: what was asked (the spec), where it stands (the state),
+ * and what is known about it (video id, timings, error). The record is what the
+ * state directory stores (store.h); the transitions between states live in job.c.
+ *
+ * States, in order of a successful run:
+ *   claimed      the input was moved out of the inbox into the state directory
+ *   held         waiting for a usage cap or an approval ("sorad approve NAME")
+ *   waiting      a remix waiting for its source job to complete
+ *   submitting   the intent to create was recorded; the create call may be in flight
+ *                (after a crash: in doubt until reconciled against the API's list)
+ *   running      the API has the video (video_id known), being polled
+ *   downloading  completed remotely; assets being fetched into the outbox
+ *   done         NAME.json is in the outbox
+ *   failed       inputs moved to failed/ with NAME.error.txt
+ *
+ * Ownership: every string in struct job belongs to it; job_release() frees them.
+ */
+#ifndef SORAD_JOB_H
+#define SORAD_JOB_H
+
+#include <stdbool.h>
+
+enum job_state {
+	JOB_CLAIMED,
+	JOB_HELD,
+	JOB_WAITING,
+	JOB_SUBMITTING,
+	JOB_RUNNING,
+	JOB_DOWNLOADING,
+	JOB_DONE,
+	JOB_FAILED,
+};
+#define JOB_STATE_COUNT (JOB_FAILED + 1)
+
+struct job {
+	char *name;   /* unique within the state directory; the outbox stem */
+	enum job_state state;
+
+	/* The spec, with defaults applied at claim time. */
+	char *source;    /* the inbox file it came from, e.g. "batch.jsonl" */
+	unsigned line;   /* line in a .jsonl batch, 0 otherwise */
+	char *prompt;
+	char *model;
+	char *size;
+	unsigned seconds;
+	char *reference; /* file name of the reference image kept with the job, or NULL */
+	char *remix_of;  /* video id or job name, or NULL */
+
+	/* What the API said. */
+	char *video_id;  /* NULL until created */
+	char *status;    /* last remote status ("queued", "in_progress"...), or NULL */
+	int progress;    /* 0..100 */
+	long long video_created_at, video_completed_at, video_expires_at; /* -1 unknown */
+
+	/* Local timings, unix seconds (-1 unknown) and milliseconds where it matters. */
+	long long claimed_at;
+	long long submit_at;  /* when the create intent was recorded */
+	long long finished_at;
+	long long next_at_ms; /* earliest time of the next action (poll, retry), 0 now */
+	unsigned attempts;    /* create attempts, polls and downloads retried so far */
+
+	double cost_usd;     /* estimated at claim time from the price table */
+	char *error;         /* plain words, for NAME.error.txt and the status page */
+	char *error_code;    /* the API's error code or kind name, or NULL */
+};
+
+void job_init(struct job *j);
+void job_release(struct job *j);
+
+/* "claimed", "held", ... ; "?" for an out-of-range value. */
+const char *job_state_name(enum job_state s);
+/* The state named S, or -1. */
+int job_state_parse(const char *s);
+
+/* True for done and failed: nothing more will happen to the job. */
+bool job_state_is_final(enum job_state s);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * store.h — the state directory, sorad's single source of truth:
+ *
+ *   STATE/jobs/NAME.json     one record per job (job.h), replaced atomically on every
+ *                            change (temp file, fsync, rename, fsync of the directory)
+ *   STATE/inputs/NAME/       the job's original input files, claimed from the inbox
+ *   STATE/corrupt/           records that could not be read, moved aside with a
+ *                            timestamp suffix: never deleted, never crash-looped on
+ *
+ * Records are JSON so that an operator can read them; parsing them back is as
+ * defensive as parsing the network (a disk can be corrupted, a person can edit).
+ */
+#ifndef SORAD_STORE_H
+#define SORAD_STORE_H
+
+#include <stddef.h>
+
+#include "job.h"
+
+#define STORE_RECORD_MAX (256 * 1024) /* bytes of one job record */
+
+/* Creates STATE/jobs, STATE/inputs and STATE/corrupt (mode 0700); 0 or -1 (logged). */
+int store_open(const char *state_dir);
+
+/* Writes J's record atomically; 0, or -1 with errno set (logged with the job name). */
+int store_save(const char *state_dir, const struct job *j);
+
+/* Removes J's record (after its outputs are final); 0 or -1. */
+int store_remove(const char *state_dir, const char *name);
+
+/*
+ * Serializes J into a new JSON string (caller frees), and parses one back into an
+ * initialized J: 0, or -1 with a reason in why[whylen].
+ */
+char *store_record_json(const struct job *j);
+int store_record_parse(struct job *j, const char *json, size_t len, char *why, size_t whylen);
+
+/*
+ * Loads every record, calling CB for each readable one (the job is the callback's
+ * to keep: it must job_release it or take its contents). An unreadable record is
+ * moved to STATE/corrupt/ and logged. Returns the number loaded, or -1 when the
+ * directory cannot be read.
+ */
+int store_load_all(const char *state_dir, void (*cb)(struct job *j, void *ud), void *ud);
+
+#endif

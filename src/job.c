@@ -1,0 +1,47 @@
+/* job.c — the job record's lifetime and state names (see job.h). */
+#include "job.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const state_names[JOB_STATE_COUNT] = {
+	[JOB_CLAIMED] = "claimed",         [JOB_HELD] = "held",
+	[JOB_WAITING] = "waiting",         [JOB_SUBMITTING] = "submitting",
+	[JOB_RUNNING] = "running",         [JOB_DOWNLOADING] = "downloading",
+	[JOB_DONE] = "done",               [JOB_FAILED] = "failed",
+};
+
+void job_init(struct job *j)
+{
+	memset(j, 0, sizeof(*j));
+	j->video_created_at = j->video_completed_at = j->video_expires_at = -1;
+	j->claimed_at = j->submit_at = j->finished_at = -1;
+}
+
+void job_release(struct job *j)
+{
+	char **strs[] = {&j->name,   &j->source,   &j->prompt,     &j->model,
+			 &j->size,   &j->reference, &j->remix_of,  &j->video_id,
+			 &j->status, &j->error,     &j->error_code};
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		free(*strs[i]);
+	job_init(j);
+}
+
+const char *job_state_name(enum job_state s)
+{
+	return (unsigned)s < JOB_STATE_COUNT ? state_names[s] : "?";
+}
+
+int job_state_parse(const char *s)
+{
+	for (int i = 0; s && i < JOB_STATE_COUNT; i++)
+		if (!strcmp(s, state_names[i]))
+			return i;
+	return -1;
+}
+
+bool job_state_is_final(enum job_state s)
+{
+	return s == JOB_DONE || s == JOB_FAILED;
+}

@@ -1,0 +1,345 @@
+/* store.c — job records in the state directory (see store.h). */
+#include "store.h"
+#include "fsutil.h"
+#include "log.h"
+#include "prompt.h"
+#include "utf8.h"
+#include "util.h"
+#include "video.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RECORD_VERSION 1
+
+static int subdir(char *buf, size_t size, const char *state_dir, const char *sub)
+{
+	if (bfmt(buf, size, "%s/%s", state_dir, sub) != 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+int store_open(const char *state_dir)
+{
+	static const char *const subs[] = {"jobs", "inputs", "corrupt"};
+	for (size_t i = 0; i < ARRAY_LEN(subs); i++) {
+		char dir[4096];
+		if (subdir(dir, sizeof(dir), state_dir, subs[i]) != 0 || mkdir_p(dir, 0700) != 0) {
+			log_error("store: cannot create %s/%s: %s", state_dir, subs[i],
+				  strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Adds KEY: S, or nothing when S is NULL (absent means unset). */
+static void add_str(cJSON *o, const char *key, const char *s)
+{
+	if (s)
+		cJSON_AddStringToObject(o, key, s);
+}
+
+/* Adds KEY: N unless N is the "unknown" value -1. */
+static void add_time(cJSON *o, const char *key, long long n)
+{
+	if (n >= 0)
+		cJSON_AddNumberToObject(o, key, (double)n);
+}
+
+char *store_record_json(const struct job *j)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	cJSON_AddNumberToObject(o, "version", RECORD_VERSION);
+	add_str(o, "name", j->name);
+	add_str(o, "state", job_state_name(j->state));
+	add_str(o, "source", j->source);
+	if (j->line)
+		cJSON_AddNumberToObject(o, "line", j->line);
+	add_str(o, "prompt", j->prompt);
+	add_str(o, "model", j->model);
+	add_str(o, "size", j->size);
+	cJSON_AddNumberToObject(o, "seconds", j->seconds);
+	add_str(o, "reference", j->reference);
+	add_str(o, "remix_of", j->remix_of);
+	add_str(o, "video_id", j->video_id);
+	add_str(o, "status", j->status);
+	cJSON_AddNumberToObject(o, "progress", j->progress);
+	add_time(o, "video_created_at", j->video_created_at);
+	add_time(o, "video_completed_at", j->video_completed_at);
+	add_time(o, "video_expires_at", j->video_expires_at);
+	add_time(o, "claimed_at", j->claimed_at);
+	add_time(o, "submit_at", j->submit_at);
+	add_time(o, "finished_at", j->finished_at);
+	add_time(o, "next_at_ms", j->next_at_ms);
+	cJSON_AddNumberToObject(o, "attempts", j->attempts);
+	cJSON_AddNumberToObject(o, "cost_usd", j->cost_usd);
+	add_str(o, "error", j->error);
+	add_str(o, "error_code", j->error_code);
+	char *s = cJSON_Print(o);
+	cJSON_Delete(o);
+	return s;
+}
+
+int store_save(const char *state_dir, const struct job *j)
+{
+	char dir[4096], file[PROMPT_NAME_MAX + 8];
+	char *json = store_record_json(j);
+	if (!json || subdir(dir, sizeof(dir), state_dir, "jobs") != 0 ||
+	    bfmt(file, sizeof(file), "%s.json", j->name) != 0) {
+		free(json);
+		log_event(LOG_ERROR, j->name, j->video_id, "store: cannot serialize the job record");
+		errno = ENOMEM;
+		return -1;
+	}
+	int rc = atomic_write_file(dir, file, json, strlen(json), 0600);
+	int e = errno;
+	free(json);
+	if (rc != 0)
+		log_event(LOG_ERROR, j->name, j->video_id, "store: cannot write %s/%s: %s", dir,
+			  file, strerror(e));
+	errno = e;
+	return rc;
+}
+
+int store_remove(const char *state_dir, const char *name)
+{
+	char path[4096];
+	if (bfmt(path, sizeof(path), "%s/jobs/%s.json", state_dir, name) != 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (unlink(path) != 0 && errno != ENOENT) {
+		log_event(LOG_ERROR, name, NULL, "store: cannot remove %s: %s", path,
+			  strerror(errno));
+		return -1;
+	}
+	char dir[4096];
+	if (subdir(dir, sizeof(dir), state_dir, "jobs") == 0)
+		fsync_dir(dir);
+	return 0;
+}
+
+/* Parsing back: a record is trusted no more than a network response. */
+
+struct reader {
+	const cJSON *o;
+	char *why;
+	size_t whylen;
+	int rc;
+};
+
+static void bad(struct reader *r, const char *key, const char *what)
+{
+	if (r->rc == 0)
+		bfmt(r->why, r->whylen, "\"%s\" %s", key, what);
+	r->rc = -1;
+}
+
+/* A string member: NULL when absent; invalid (wrong type, not UTF-8, too long) fails. */
+static char *get_str(struct reader *r, const char *key, size_t max, bool required)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(r->o, key);
+	if (!m || cJSON_IsNull(m)) {
+		if (required)
+			bad(r, key, "is missing");
+		return NULL;
+	}
+	if (!cJSON_IsString(m)) {
+		bad(r, key, "is not a string");
+		return NULL;
+	}
+	size_t len = strlen(m->valuestring);
+	if (len > max || !utf8_check(m->valuestring, len, NULL)) {
+		bad(r, key, "is too long or not UTF-8");
+		return NULL;
+	}
+	return xstrdup(m->valuestring);
+}
+
+/* An integer member in [lo, hi]; DEF when absent. */
+static long long get_int(struct reader *r, const char *key, long long lo, long long hi,
+			 long long def)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(r->o, key);
+	if (!m || cJSON_IsNull(m))
+		return def;
+	double d = m->valuedouble;
+	if (!cJSON_IsNumber(m) || !isfinite(d) || d != floor(d) || d < (double)lo ||
+	    d > (double)hi) {
+		bad(r, key, "is not a whole number in range");
+		return def;
+	}
+	return (long long)d;
+}
+
+int store_record_parse(struct job *j, const char *json, size_t len, char *why, size_t whylen)
+{
+	job_init(j);
+	const char *end = NULL;
+	cJSON *o = cJSON_ParseWithLengthOpts(json, len, &end, false);
+	if (!cJSON_IsObject(o)) {
+		bfmt(why, whylen, "not a JSON object");
+		cJSON_Delete(o);
+		return -1;
+	}
+	struct reader r = {.o = o, .why = why, .whylen = whylen};
+	const long long T = 253402300799LL; /* 9999-12-31 */
+	long long version = get_int(&r, "version", 1, 1000000, -1);
+	if (version != RECORD_VERSION && r.rc == 0)
+		bad(&r, "version", version < 0 ? "is missing" : "is newer than this sorad reads");
+	j->name = get_str(&r, "name", PROMPT_NAME_MAX, true);
+	if (j->name && !prompt_name_ok(j->name))
+		bad(&r, "name", "is not a safe job name");
+	char *state = get_str(&r, "state", 32, true);
+	int st = job_state_parse(state);
+	free(state);
+	if (st < 0)
+		bad(&r, "state", "is not a known state");
+	else
+		j->state = (enum job_state)st;
+	j->source = get_str(&r, "source", 4096, false);
+	j->line = (unsigned)get_int(&r, "line", 0, PROMPT_BATCH_MAX + 1, 0);
+	j->prompt = get_str(&r, "prompt", PROMPT_MAX_CHARS * 4, true);
+	j->model = get_str(&r, "model", 128, true);
+	j->size = get_str(&r, "size", 32, true);
+	j->seconds = (unsigned)get_int(&r, "seconds", 1, 3600, 0);
+	if (!j->seconds)
+		bad(&r, "seconds", "is missing");
+	j->reference = get_str(&r, "reference", PROMPT_NAME_MAX, false);
+	if (j->reference && !prompt_name_ok(j->reference))
+		bad(&r, "reference", "is not a safe file name");
+	j->remix_of = get_str(&r, "remix_of", VIDEO_ID_MAX, false);
+	j->video_id = get_str(&r, "video_id", VIDEO_ID_MAX, false);
+	if (j->video_id && !video_id_is_safe(j->video_id))
+		bad(&r, "video_id", "is not a safe video id");
+	j->status = get_str(&r, "status", 32, false);
+	j->progress = (int)get_int(&r, "progress", 0, 100, 0);
+	j->video_created_at = get_int(&r, "video_created_at", 0, T, -1);
+	j->video_completed_at = get_int(&r, "video_completed_at", 0, T, -1);
+	j->video_expires_at = get_int(&r, "video_expires_at", 0, T, -1);
+	j->claimed_at = get_int(&r, "claimed_at", 0, T, -1);
+	j->submit_at = get_int(&r, "submit_at", 0, T, -1);
+	j->finished_at = get_int(&r, "finished_at", 0, T, -1);
+	j->next_at_ms = get_int(&r, "next_at_ms", 0, T * 1000, 0);
+	j->attempts = (unsigned)get_int(&r, "attempts", 0, 1000000, 0);
+	const cJSON *cost = cJSON_GetObjectItemCaseSensitive(o, "cost_usd");
+	if (cJSON_IsNumber(cost) && isfinite(cost->valuedouble) && cost->valuedouble >= 0)
+		j->cost_usd = cost->valuedouble;
+	j->error = get_str(&r, "error", 8192, false);
+	j->error_code = get_str(&r, "error_code", 128, false);
+	if ((j->state == JOB_RUNNING || j->state == JOB_DOWNLOADING || j->state == JOB_DONE) &&
+	    !j->video_id)
+		bad(&r, "video_id", "is missing for a job the API has");
+	cJSON_Delete(o);
+	if (r.rc != 0)
+		job_release(j);
+	return r.rc;
+}
+
+/* Moves STATE/jobs/FILE to STATE/corrupt/FILE.UNIXTIME, keeping it for a person. */
+static void move_aside(const char *state_dir, int jobs_fd, const char *file, const char *why)
+{
+	char corrupt[4096], name[512];
+	if (subdir(corrupt, sizeof(corrupt), state_dir, "corrupt") != 0 ||
+	    bfmt(name, sizeof(name), "%s/%s.%lld", corrupt, file, (long long)time(NULL)) != 0) {
+		log_error("store: cannot move aside unreadable record %s: name too long", file);
+		return;
+	}
+	if (renameat(jobs_fd, file, AT_FDCWD, name) != 0) {
+		log_error("store: unreadable record %s/jobs/%s (%s) cannot be moved aside: %s",
+			  state_dir, file, why, strerror(errno));
+		return;
+	}
+	fsync_dir(corrupt);
+	log_error("store: unreadable record %s/jobs/%s (%s) moved to %s", state_dir, file, why,
+		  name);
+}
+
+/* Reads FILE (at most STORE_RECORD_MAX bytes) relative to DFD; caller frees. */
+static char *read_record(int dfd, const char *file, size_t *len, char *why, size_t whylen)
+{
+	int fd = openat(dfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0) {
+		bfmt(why, whylen, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	struct stat st;
+	char *buf = NULL;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		bfmt(why, whylen, "not a regular file");
+	} else if (st.st_size > STORE_RECORD_MAX) {
+		bfmt(why, whylen, "larger than %d bytes", STORE_RECORD_MAX);
+	} else {
+		buf = xmalloc((size_t)st.st_size + 1);
+		ssize_t n = read(fd, buf, (size_t)st.st_size);
+		if (n != st.st_size) {
+			bfmt(why, whylen, "short read");
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[n] = '\0';
+			*len = (size_t)n;
+		}
+	}
+	close(fd);
+	return buf;
+}
+
+int store_load_all(const char *state_dir, void (*cb)(struct job *j, void *ud), void *ud)
+{
+	char dir[4096];
+	if (subdir(dir, sizeof(dir), state_dir, "jobs") != 0)
+		return -1;
+	DIR *dp = opendir(dir);
+	if (!dp) {
+		log_error("store: cannot read %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	int dfd = dirfd(dp), loaded = 0;
+	struct dirent *de;
+	while ((de = readdir(dp))) {
+		const char *n = de->d_name;
+		size_t nl = strlen(n);
+		if (n[0] == '.') {
+			/* A temp file left by a crash mid-write: the record it replaced stands. */
+			if (strstr(n, ".tmp.") && unlinkat(dfd, n, 0) == 0)
+				log_info("store: removed unfinished write %s/%s", dir, n);
+			continue;
+		}
+		if (nl < 6 || strcmp(n + nl - 5, ".json") != 0)
+			continue;
+		char why[256] = "";
+		size_t len = 0;
+		char *buf = read_record(dfd, n, &len, why, sizeof(why));
+		struct job j;
+		if (!buf || store_record_parse(&j, buf, len, why, sizeof(why)) != 0) {
+			free(buf);
+			move_aside(state_dir, dfd, n, why);
+			continue;
+		}
+		free(buf);
+		if (strncmp(n, j.name, nl - 5) != 0 || strlen(j.name) != nl - 5) {
+			job_release(&j);
+			move_aside(state_dir, dfd, n, "its name does not match the file name");
+			continue;
+		}
+		cb(&j, ud);
+		loaded++;
+	}
+	closedir(dp);
+	return loaded;
+}
