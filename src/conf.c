@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #define DEF_API_BASE "https://api.openai.com/v1"
-#define KEY_FILE_MAX 4096 /* an API key is ~200 bytes; anything bigger is the wrong file */
+#define KEY_FILE_MAX 4096       /* an API key is ~200 bytes; anything bigger is the wrong file */
 #define CONF_FILE_MAX (1 << 20) /* a configuration is a few KiB */
 
 /* The built-in model table (videos-api.md §5 and §11), used when the file has none. */
@@ -40,10 +40,10 @@ static const struct {
 	const char *model, *size;
 	double price;
 } builtin_sizes[] = {
-	{"sora-2", "720x1280", 0.10},      {"sora-2", "1280x720", 0.10},
-	{"sora-2-pro", "720x1280", 0.30},  {"sora-2-pro", "1280x720", 0.30},
-	{"sora-2-pro", "1024x1792", 0.50}, {"sora-2-pro", "1792x1024", 0.50},
-	{"sora-2-pro", "1080x1920", 0.70}, {"sora-2-pro", "1920x1080", 0.70},
+    {"sora-2", "720x1280", 0.10},      {"sora-2", "1280x720", 0.10},
+    {"sora-2-pro", "720x1280", 0.30},  {"sora-2-pro", "1280x720", 0.30},
+    {"sora-2-pro", "1024x1792", 0.50}, {"sora-2-pro", "1792x1024", 0.50},
+    {"sora-2-pro", "1080x1920", 0.70}, {"sora-2-pro", "1920x1080", 0.70},
 };
 
 /* ---- value checks, shared by the file and the environment ---------------------- */
@@ -72,8 +72,8 @@ static int check_one_of(const char *s, const char *const *allowed, char *why, si
 	/* Lists the choices so that the message says how to fix it. */
 	why[0] = '\0';
 	for (size_t i = 0; allowed[i] && used < n; i++) {
-		if (bfmt(why + used, n - used, "%s\"%s\"", i ? (allowed[i + 1] ? ", " : " or ") : "must be ",
-			 allowed[i]))
+		if (bfmt(why + used, n - used, "%s\"%s\"",
+		         i ? (allowed[i + 1] ? ", " : " or ") : "must be ", allowed[i]))
 			break;
 		used += strlen(why + used);
 	}
@@ -120,7 +120,8 @@ static int check_url(const char *s, char *why, size_t n)
 	if (!*rest || *rest == '/')
 		return why_set(why, n, "has no host name");
 	if (!is_plain_word(rest) || strpbrk(rest, "?#"))
-		return why_set(why, n, "must be a plain URL (no spaces, quotes, query or fragment)");
+		return why_set(why, n,
+		               "must be a plain URL (no spaces, quotes, query or fragment)");
 	return 0;
 }
 
@@ -130,8 +131,9 @@ static int check_model_name(const char *s, char *why, size_t n)
 	if (!*s)
 		return why_set(why, n, "must not be empty");
 	if (strlen(s) > 128 || !is_plain_word(s))
-		return why_set(why, n, "must not contain spaces, quotes or control characters, "
-				       "nor be longer than 128 characters");
+		return why_set(why, n,
+		               "must not contain spaces, quotes or control characters, "
+		               "nor be longer than 128 characters");
 	return 0;
 }
 
@@ -184,12 +186,14 @@ static int check_header(const char *s, char *why, size_t n)
 	while (is_tchar(*p))
 		p++;
 	if (p == s || *p != ':')
-		return why_set(why, n, "must be \"Name: value\" with a name made of letters, digits "
-				       "and -_.!#$%&'*+^`|~");
+		return why_set(why, n,
+		               "must be \"Name: value\" with a name made of letters, digits "
+		               "and -_.!#$%&'*+^`|~");
 	/* CR or LF would let a value inject further headers into every request. */
 	for (p++; *p; p++)
 		if ((unsigned char)*p < 0x20 && *p != '\t')
-			return why_set(why, n, "value must not contain line breaks or control characters");
+			return why_set(why, n,
+			               "value must not contain line breaks or control characters");
 	return 0;
 }
 
@@ -201,20 +205,24 @@ static int check_listen(const char *s, char *why, size_t n)
 	if (s[0] == '[') {
 		const char *end = strchr(s, ']');
 		if (!end || end == s + 1 || end[1] != ':')
-			return why_set(why, n, "must be HOST:PORT, with an IPv6 address in brackets as "
-					       "in \"[::1]:4444\"");
+			return why_set(why, n,
+			               "must be HOST:PORT, with an IPv6 address in brackets as "
+			               "in \"[::1]:4444\"");
 		for (const char *p = s + 1; p < end; p++)
-			if (!strchr("0123456789abcdefABCDEF:.%", *p) &&
-			    !(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z'))
+			if (!strchr("0123456789abcdefABCDEF:.%", *p) && !(*p >= 'a' && *p <= 'z') &&
+			    !(*p >= 'A' && *p <= 'Z'))
 				return why_set(why, n, "has an invalid IPv6 address");
 		port = end + 2;
 	} else {
 		const char *colon = strrchr(s, ':');
 		if (!colon || colon == s)
-			return why_set(why, n, "must be HOST:PORT, e.g. \"127.0.0.1:4444\" (empty disables)");
+			return why_set(
+			    why, n, "must be HOST:PORT, e.g. \"127.0.0.1:4444\" (empty disables)");
 		for (const char *p = s; p < colon; p++)
 			if (!is_tchar(*p) || strchr("!#$%&'*+^`|~", *p))
-				return why_set(why, n, "has an invalid host (IPv6 goes in brackets: \"[::1]:4444\")");
+				return why_set(
+				    why, n,
+				    "has an invalid host (IPv6 goes in brackets: \"[::1]:4444\")");
 		port = colon + 1;
 	}
 	unsigned v;
@@ -235,47 +243,47 @@ static int check_token(const char *s, char *why, size_t n)
 struct keydef {
 	const char *name;
 	cfg_type_t type;
+	bool secret;       /* never echo the value in a message */
 	long min, max;     /* CFGT_INT */
 	strcheck_fn check; /* CFGT_STR, applied to each element of a list */
-	bool secret;       /* never echo the value in a message */
 };
 
 /* Every key of struct conf; the order only matters for readability. */
 static const struct keydef keydefs[] = {
-	{"api_base", CFGT_STR, 0, 0, check_url, false},
-	{"api_key_file", CFGT_STR, 0, 0, check_nonempty, false},
-	{"auth_style", CFGT_STR, 0, 0, check_auth, false},
-	{"extra_headers", CFGT_STR, 0, 0, check_header, true},
-	{"connect_timeout_ms", CFGT_INT, 1, INT_MAX, NULL, false},
-	{"request_timeout_ms", CFGT_INT, 1, INT_MAX, NULL, false},
-	{"max_retries", CFGT_INT, 0, 100, NULL, false},
-	{"retry_base_ms", CFGT_INT, 1, INT_MAX, NULL, false},
-	{"retry_max_ms", CFGT_INT, 1, INT_MAX, NULL, false},
-	{"inbox", CFGT_STR, 0, 0, check_nonempty, false},
-	{"outbox", CFGT_STR, 0, 0, check_nonempty, false},
-	{"failed_dir", CFGT_STR, 0, 0, check_nonempty, false},
-	{"state_dir", CFGT_STR, 0, 0, check_nonempty, false},
-	{"log_dir", CFGT_STR, 0, 0, check_nonempty, false},
-	{"default_model", CFGT_STR, 0, 0, check_model_name, false},
-	{"default_size", CFGT_STR, 0, 0, check_size, false},
-	{"default_seconds", CFGT_INT, 1, INT_MAX, NULL, false},
-	{"max_in_flight", CFGT_INT, 1, INT_MAX, NULL, false},
-	{"poll_initial", CFGT_INT, 1, INT_MAX, NULL, false},
-	{"poll_max", CFGT_INT, 1, INT_MAX, NULL, false},
-	{"job_timeout", CFGT_INT, 1, INT_MAX, NULL, false},
-	{"max_file_size", CFGT_INT, 1, LONG_MAX, NULL, false},
-	{"settle_ms", CFGT_INT, 0, INT_MAX, NULL, false},
-	{"watch_mode", CFGT_STR, 0, 0, check_watch, false},
-	{"listen", CFGT_STR, 0, 0, check_listen, false},
-	{"status_token", CFGT_STR, 0, 0, check_token, true},
-	{"notify", CFGT_BOOL, 0, 0, NULL, false},
-	{"log_level", CFGT_STR, 0, 0, check_level, false},
-	{"log_keep_days", CFGT_INT, 0, INT_MAX, NULL, false},
-	{"daily_cap_usd", CFGT_FLOAT, 0, 0, NULL, false},
-	{"monthly_cap_usd", CFGT_FLOAT, 0, 0, NULL, false},
-	{"daily_cap_seconds", CFGT_INT, 0, INT_MAX, NULL, false},
-	{"monthly_cap_seconds", CFGT_INT, 0, INT_MAX, NULL, false},
-	{"approve_over_usd", CFGT_FLOAT, 0, 0, NULL, false},
+    {"api_base", CFGT_STR, false, 0, 0, check_url},
+    {"api_key_file", CFGT_STR, false, 0, 0, check_nonempty},
+    {"auth_style", CFGT_STR, false, 0, 0, check_auth},
+    {"extra_headers", CFGT_STR, true, 0, 0, check_header},
+    {"connect_timeout_ms", CFGT_INT, false, 1, INT_MAX, NULL},
+    {"request_timeout_ms", CFGT_INT, false, 1, INT_MAX, NULL},
+    {"max_retries", CFGT_INT, false, 0, 100, NULL},
+    {"retry_base_ms", CFGT_INT, false, 1, INT_MAX, NULL},
+    {"retry_max_ms", CFGT_INT, false, 1, INT_MAX, NULL},
+    {"inbox", CFGT_STR, false, 0, 0, check_nonempty},
+    {"outbox", CFGT_STR, false, 0, 0, check_nonempty},
+    {"failed_dir", CFGT_STR, false, 0, 0, check_nonempty},
+    {"state_dir", CFGT_STR, false, 0, 0, check_nonempty},
+    {"log_dir", CFGT_STR, false, 0, 0, check_nonempty},
+    {"default_model", CFGT_STR, false, 0, 0, check_model_name},
+    {"default_size", CFGT_STR, false, 0, 0, check_size},
+    {"default_seconds", CFGT_INT, false, 1, INT_MAX, NULL},
+    {"max_in_flight", CFGT_INT, false, 1, INT_MAX, NULL},
+    {"poll_initial", CFGT_INT, false, 1, INT_MAX, NULL},
+    {"poll_max", CFGT_INT, false, 1, INT_MAX, NULL},
+    {"job_timeout", CFGT_INT, false, 1, INT_MAX, NULL},
+    {"max_file_size", CFGT_INT, false, 1, LONG_MAX, NULL},
+    {"settle_ms", CFGT_INT, false, 0, INT_MAX, NULL},
+    {"watch_mode", CFGT_STR, false, 0, 0, check_watch},
+    {"listen", CFGT_STR, false, 0, 0, check_listen},
+    {"status_token", CFGT_STR, true, 0, 0, check_token},
+    {"notify", CFGT_BOOL, false, 0, 0, NULL},
+    {"log_level", CFGT_STR, false, 0, 0, check_level},
+    {"log_keep_days", CFGT_INT, false, 0, INT_MAX, NULL},
+    {"daily_cap_usd", CFGT_FLOAT, false, 0, 0, NULL},
+    {"monthly_cap_usd", CFGT_FLOAT, false, 0, 0, NULL},
+    {"daily_cap_seconds", CFGT_INT, false, 0, INT_MAX, NULL},
+    {"monthly_cap_seconds", CFGT_INT, false, 0, INT_MAX, NULL},
+    {"approve_over_usd", CFGT_FLOAT, false, 0, 0, NULL},
 };
 #define NKEYS ARRAY_LEN(keydefs)
 
@@ -300,8 +308,8 @@ struct parse_ctx {
 	char *err;
 	size_t errlen;
 	int nerr;
-	int line[NKEYS];        /* where each key was set in the file, 0: not set */
-	const char *env[NKEYS]; /* the variable that overrode it, NULL: none */
+	int line[NKEYS];            /* where each key was set in the file, 0: not set */
+	const char *env[NKEYS];     /* the variable that overrode it, NULL: none */
 	const cfg_opt_t *last_list; /* see list_repeat() */
 	unsigned last_nvalues;
 };
@@ -324,7 +332,7 @@ static bool has_line(const char *text, const char *line)
 
 /* Appends "LOC: message" as a new line of the err buffer, once. */
 __attribute__((format(printf, 3, 0))) static void add_errv(struct parse_ctx *x, const char *loc,
-							    const char *fmt, va_list ap)
+                                                           const char *fmt, va_list ap)
 {
 	char body[512], msg[800];
 	/* A cut message is still worth showing, so truncation is not an error here. */
@@ -339,7 +347,7 @@ __attribute__((format(printf, 3, 0))) static void add_errv(struct parse_ctx *x, 
 }
 
 __attribute__((format(printf, 3, 4))) static void add_err(struct parse_ctx *x, const char *loc,
-							   const char *fmt, ...)
+                                                          const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -378,7 +386,7 @@ static size_t later_key(const struct parse_ctx *x, size_t a, size_t b)
 }
 
 __attribute__((format(printf, 2, 0))) static void on_cfg_error(cfg_t *cfg, const char *fmt,
-								va_list ap)
+                                                               va_list ap)
 {
 	struct parse_ctx *x = cur_ctx;
 	char loc[PATH_MAX + 32];
@@ -417,7 +425,8 @@ static int v_key(cfg_t *cfg, cfg_opt_t *opt)
 		if (v >= k->min && v <= k->max)
 			return 0;
 		if (k->max < INT_MAX)
-			cfg_error(cfg, "%s = %ld: must be between %ld and %ld", k->name, v, k->min, k->max);
+			cfg_error(cfg, "%s = %ld: must be between %ld and %ld", k->name, v, k->min,
+			          k->max);
 		else if (k->min == 0)
 			cfg_error(cfg, "%s = %ld: must not be negative", k->name, v);
 		else
@@ -425,7 +434,8 @@ static int v_key(cfg_t *cfg, cfg_opt_t *opt)
 	} else if (k->type == CFGT_FLOAT) {
 		double v = cfg_opt_getnfloat(opt, i);
 		if (!isfinite(v) || v < 0)
-			cfg_error(cfg, "%s = %g: must be a number not below 0 (0 turns it off)", k->name, v);
+			cfg_error(cfg, "%s = %g: must be a number not below 0 (0 turns it off)",
+			          k->name, v);
 	} else if (k->type == CFGT_STR && k->check) {
 		const char *s = cfg_opt_getnstr(opt, i);
 		if (s && k->check(s, why, sizeof why)) {
@@ -470,7 +480,7 @@ static int v_size_sec(cfg_t *cfg, cfg_opt_t *opt)
 		cfg_error(cfg, "size \"%s\": %s", cfg_title(sec), why);
 	if (cfg_size(sec, "price") == 0)
 		cfg_error(cfg, "size \"%s\": needs a price, e.g. size \"%s\" { price = 0.10 }",
-			  cfg_title(sec), cfg_title(sec));
+		          cfg_title(sec), cfg_title(sec));
 	return 0;
 }
 
@@ -485,11 +495,12 @@ static int v_model_sec(cfg_t *cfg, cfg_opt_t *opt)
 		cfg_error(cfg, "model \"%s\": name %s", cfg_title(sec), why);
 	if (cfg_size(sec, "seconds") == 0)
 		cfg_error(cfg, "model \"%s\": seconds must list at least one duration",
-			  cfg_title(sec));
+		          cfg_title(sec));
 	if (cfg_size(sec, "size") == 0)
-		cfg_error(cfg, "model \"%s\": needs at least one size section, e.g. "
-			       "size \"1280x720\" { price = 0.10 }",
-			  cfg_title(sec));
+		cfg_error(cfg,
+		          "model \"%s\": needs at least one size section, e.g. "
+		          "size \"1280x720\" { price = 0.10 }",
+		          cfg_title(sec));
 	return 0;
 }
 
@@ -514,7 +525,8 @@ static void blank_comments(char *s, size_t len)
 				s[i] = ' ';
 		} else if (ch == '/' && i + 1 < len && s[i + 1] == '*') {
 			s[i] = s[i + 1] = ' ';
-			for (i += 2; i < len && !(s[i] == '*' && i + 1 < len && s[i + 1] == '/'); i++)
+			for (i += 2; i < len && !(s[i] == '*' && i + 1 < len && s[i + 1] == '/');
+			     i++)
 				if (s[i] != '\n')
 					s[i] = ' ';
 			if (i < len)
@@ -561,51 +573,51 @@ static cfg_t *new_cfg(void)
 {
 	/* libconfuse copies these arrays in cfg_init, so they can live on the stack. */
 	cfg_opt_t size_opts[] = {
-		CFG_FLOAT("price", 0, CFGF_NODEFAULT),
-		CFG_END(),
+	    CFG_FLOAT("price", 0, CFGF_NODEFAULT),
+	    CFG_END(),
 	};
 	cfg_opt_t model_opts[] = {
-		CFG_INT_LIST("seconds", "{4, 8, 12, 16, 20}", CFGF_NONE),
-		CFG_SEC("size", size_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
-		CFG_END(),
+	    CFG_INT_LIST("seconds", "{4, 8, 12, 16, 20}", CFGF_NONE),
+	    CFG_SEC("size", size_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+	    CFG_END(),
 	};
 	cfg_opt_t opts[] = {
-		CFG_STR("api_base", DEF_API_BASE, CFGF_NONE),
-		CFG_STR("api_key_file", NULL, CFGF_NODEFAULT),
-		CFG_STR("auth_style", "bearer", CFGF_NONE),
-		CFG_STR_LIST("extra_headers", NULL, CFGF_NONE),
-		CFG_INT("connect_timeout_ms", 5000, CFGF_NONE),
-		CFG_INT("request_timeout_ms", 60000, CFGF_NONE),
-		CFG_INT("max_retries", 3, CFGF_NONE),
-		CFG_INT("retry_base_ms", 500, CFGF_NONE),
-		CFG_INT("retry_max_ms", 8000, CFGF_NONE),
-		CFG_STR("inbox", "inbox", CFGF_NONE),
-		CFG_STR("outbox", "videos", CFGF_NONE),
-		CFG_STR("failed_dir", NULL, CFGF_NODEFAULT),
-		CFG_STR("state_dir", "state", CFGF_NONE),
-		CFG_STR("log_dir", "logs", CFGF_NONE),
-		CFG_STR("default_model", "sora-2", CFGF_NONE),
-		CFG_STR("default_size", "1280x720", CFGF_NONE),
-		CFG_INT("default_seconds", 4, CFGF_NONE),
-		CFG_INT("max_in_flight", 8, CFGF_NONE),
-		CFG_INT("poll_initial", 2, CFGF_NONE),
-		CFG_INT("poll_max", 10, CFGF_NONE),
-		CFG_INT("job_timeout", 600, CFGF_NONE),
-		CFG_INT("max_file_size", 10485760, CFGF_NONE),
-		CFG_INT("settle_ms", 500, CFGF_NONE),
-		CFG_STR("watch_mode", "auto", CFGF_NONE),
-		CFG_STR("listen", "127.0.0.1:4444", CFGF_NONE),
-		CFG_STR("status_token", NULL, CFGF_NODEFAULT),
-		CFG_BOOL("notify", cfg_true, CFGF_NONE),
-		CFG_STR("log_level", "info", CFGF_NONE),
-		CFG_INT("log_keep_days", 14, CFGF_NONE),
-		CFG_FLOAT("daily_cap_usd", 0, CFGF_NONE),
-		CFG_FLOAT("monthly_cap_usd", 0, CFGF_NONE),
-		CFG_INT("daily_cap_seconds", 0, CFGF_NONE),
-		CFG_INT("monthly_cap_seconds", 0, CFGF_NONE),
-		CFG_FLOAT("approve_over_usd", 0, CFGF_NONE),
-		CFG_SEC("model", model_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
-		CFG_END(),
+	    CFG_STR("api_base", DEF_API_BASE, CFGF_NONE),
+	    CFG_STR("api_key_file", NULL, CFGF_NODEFAULT),
+	    CFG_STR("auth_style", "bearer", CFGF_NONE),
+	    CFG_STR_LIST("extra_headers", NULL, CFGF_NONE),
+	    CFG_INT("connect_timeout_ms", 5000, CFGF_NONE),
+	    CFG_INT("request_timeout_ms", 60000, CFGF_NONE),
+	    CFG_INT("max_retries", 3, CFGF_NONE),
+	    CFG_INT("retry_base_ms", 500, CFGF_NONE),
+	    CFG_INT("retry_max_ms", 8000, CFGF_NONE),
+	    CFG_STR("inbox", "inbox", CFGF_NONE),
+	    CFG_STR("outbox", "videos", CFGF_NONE),
+	    CFG_STR("failed_dir", NULL, CFGF_NODEFAULT),
+	    CFG_STR("state_dir", "state", CFGF_NONE),
+	    CFG_STR("log_dir", "logs", CFGF_NONE),
+	    CFG_STR("default_model", "sora-2", CFGF_NONE),
+	    CFG_STR("default_size", "1280x720", CFGF_NONE),
+	    CFG_INT("default_seconds", 4, CFGF_NONE),
+	    CFG_INT("max_in_flight", 8, CFGF_NONE),
+	    CFG_INT("poll_initial", 2, CFGF_NONE),
+	    CFG_INT("poll_max", 10, CFGF_NONE),
+	    CFG_INT("job_timeout", 600, CFGF_NONE),
+	    CFG_INT("max_file_size", 10485760, CFGF_NONE),
+	    CFG_INT("settle_ms", 500, CFGF_NONE),
+	    CFG_STR("watch_mode", "auto", CFGF_NONE),
+	    CFG_STR("listen", "127.0.0.1:4444", CFGF_NONE),
+	    CFG_STR("status_token", NULL, CFGF_NODEFAULT),
+	    CFG_BOOL("notify", cfg_true, CFGF_NONE),
+	    CFG_STR("log_level", "info", CFGF_NONE),
+	    CFG_INT("log_keep_days", 14, CFGF_NONE),
+	    CFG_FLOAT("daily_cap_usd", 0, CFGF_NONE),
+	    CFG_FLOAT("monthly_cap_usd", 0, CFGF_NONE),
+	    CFG_INT("daily_cap_seconds", 0, CFGF_NONE),
+	    CFG_INT("monthly_cap_seconds", 0, CFGF_NONE),
+	    CFG_FLOAT("approve_over_usd", 0, CFGF_NONE),
+	    CFG_SEC("model", model_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+	    CFG_END(),
 	};
 	cfg_t *cfg = cfg_init(opts, CFGF_NONE);
 	if (!cfg) {
@@ -699,7 +711,8 @@ static void values_from_cfg(struct conf *c, cfg_t *cfg)
 {
 	c->api_base = getstr(cfg, "api_base");
 	c->api_key_file = getstr(cfg, "api_key_file");
-	c->auth_style = strcmp(cfg_getstr(cfg, "auth_style"), "api-key") ? AUTH_BEARER : AUTH_API_KEY;
+	c->auth_style =
+	    strcmp(cfg_getstr(cfg, "auth_style"), "api-key") ? AUTH_BEARER : AUTH_API_KEY;
 	c->n_extra_headers = cfg_size(cfg, "extra_headers");
 	c->extra_headers = xcalloc(c->n_extra_headers + 1, sizeof *c->extra_headers);
 	for (size_t i = 0; i < c->n_extra_headers; i++)
@@ -725,8 +738,8 @@ static void values_from_cfg(struct conf *c, cfg_t *cfg)
 	c->settle_ms = getuint(cfg, "settle_ms");
 	const char *wm = cfg_getstr(cfg, "watch_mode");
 	c->watch_mode = !strcmp(wm, "inotify") ? WATCH_INOTIFY
-			: !strcmp(wm, "poll")  ? WATCH_POLL
-					       : WATCH_AUTO;
+	                : !strcmp(wm, "poll")  ? WATCH_POLL
+	                                       : WATCH_AUTO;
 	c->listen = getstr(cfg, "listen");
 	const char *tok = cfg_getstr(cfg, "status_token");
 	c->status_token = tok && *tok ? xstrdup(tok) : NULL; /* "" means no token */
@@ -786,7 +799,7 @@ static int env_str(struct parse_ctx *x, const char *var, size_t k, strcheck_fn c
 }
 
 static long long env_num(struct parse_ctx *x, const char *var, size_t k, long long max,
-			 long long cur)
+                         long long cur)
 {
 	const char *v = env_value(var);
 	long long n;
@@ -805,14 +818,15 @@ static void apply_env(struct conf *c, struct parse_ctx *x, bool *outbox_from_env
 {
 	env_str(x, "OPENAI_BASE_URL", key_index("api_base"), check_url, &c->api_base);
 	*outbox_from_env = env_str(x, "VIDEO_STORAGE_PATH", key_index("outbox"), NULL, &c->outbox);
-	c->job_timeout = (unsigned)env_num(x, "MAX_POLL_TIMEOUT", key_index("job_timeout"),
-					   INT_MAX, c->job_timeout);
-	env_str(x, "DEFAULT_MODEL", key_index("default_model"), check_model_name, &c->default_model);
+	c->job_timeout = (unsigned)env_num(x, "MAX_POLL_TIMEOUT", key_index("job_timeout"), INT_MAX,
+	                                   c->job_timeout);
+	env_str(x, "DEFAULT_MODEL", key_index("default_model"), check_model_name,
+	        &c->default_model);
 	env_str(x, "DEFAULT_SIZE", key_index("default_size"), check_size, &c->default_size);
 	c->default_seconds = (unsigned)env_num(x, "DEFAULT_SECONDS", key_index("default_seconds"),
-					       INT_MAX, c->default_seconds);
+	                                       INT_MAX, c->default_seconds);
 	c->max_file_size =
-		env_num(x, "MAX_FILE_SIZE", key_index("max_file_size"), LONG_MAX, c->max_file_size);
+	    env_num(x, "MAX_FILE_SIZE", key_index("max_file_size"), LONG_MAX, c->max_file_size);
 }
 
 /* ---- paths -------------------------------------------------------------------- */
@@ -893,7 +907,8 @@ static int check_key(const char *k, char *why, size_t n)
 		return why_set(why, n, "is empty");
 	for (; *k; k++)
 		if (*k < 0x21 || *k > 0x7e)
-			return why_set(why, n, "contains spaces or control characters inside the key");
+			return why_set(why, n,
+			               "contains spaces or control characters inside the key");
 	return 0;
 }
 
@@ -926,7 +941,8 @@ static int read_key_file(const char *path, char **key, char *why, size_t n)
 		got += (size_t)r;
 	}
 	if (got > KEY_FILE_MAX) {
-		(void)bfmt(why, n, "is larger than %d bytes: is it really a key file?", KEY_FILE_MAX);
+		(void)bfmt(why, n, "is larger than %d bytes: is it really a key file?",
+		           KEY_FILE_MAX);
 		goto out;
 	}
 	if (memchr(buf, '\0', got)) {
@@ -948,11 +964,13 @@ out:
 /* api_key_file when set (an explicit file wins), else OPENAI_API_KEY; none is fine. */
 static void load_key(struct conf *c, struct parse_ctx *x)
 {
-	char why[256], loc[PATH_MAX + 32];
+	char why[256];
 	if (c->api_key_file) {
-		if (read_key_file(c->api_key_file, &c->api_key, why, sizeof why))
+		if (read_key_file(c->api_key_file, &c->api_key, why, sizeof why)) {
+			char loc[PATH_MAX + 32];
 			add_err(x, loc_key(x, key_index("api_key_file"), loc, sizeof loc),
-				"api_key_file %s: %s", c->api_key_file, why);
+			        "api_key_file %s: %s", c->api_key_file, why);
+		}
 		return;
 	}
 	const char *v = env_value("OPENAI_API_KEY");
@@ -980,12 +998,12 @@ static void cross_checks(const struct conf *c, struct parse_ctx *x)
 
 	if (c->poll_initial > c->poll_max)
 		add_err(x, loc_key(x, later_key(x, pi, pm), loc, sizeof loc),
-			"poll_initial (%u s) must not exceed poll_max (%u s)", c->poll_initial,
-			c->poll_max);
+		        "poll_initial (%u s) must not exceed poll_max (%u s)", c->poll_initial,
+		        c->poll_max);
 	if (c->retry_base_ms > c->retry_max_ms)
 		add_err(x, loc_key(x, later_key(x, rb, rm), loc, sizeof loc),
-			"retry_base_ms (%ld) must not exceed retry_max_ms (%ld)", c->retry_base_ms,
-			c->retry_max_ms);
+		        "retry_base_ms (%ld) must not exceed retry_max_ms (%ld)", c->retry_base_ms,
+		        c->retry_max_ms);
 
 	const struct model_def *m = conf_model(c, c->default_model);
 	if (!m) {
@@ -993,22 +1011,23 @@ static void cross_checks(const struct conf *c, struct parse_ctx *x)
 		size_t used = 0;
 		for (size_t i = 0; i < c->n_models && used < sizeof names; i++) {
 			if (bfmt(names + used, sizeof names - used, "%s%s", i ? ", " : "",
-				 c->models[i].name))
+			         c->models[i].name))
 				break;
 			used += strlen(names + used);
 		}
 		add_err(x, loc_key(x, dm, loc, sizeof loc),
-			"default_model \"%s\" is not in the model table (configured: %s)",
-			c->default_model, names);
+		        "default_model \"%s\" is not in the model table (configured: %s)",
+		        c->default_model, names);
 		return;
 	}
 	if (!conf_model_size(m, c->default_size))
 		add_err(x, loc_key(x, later_key(x, dm, ds), loc, sizeof loc),
-			"default_size \"%s\" is not a size of model \"%s\"", c->default_size, m->name);
+		        "default_size \"%s\" is not a size of model \"%s\"", c->default_size,
+		        m->name);
 	if (!conf_model_allows_seconds(m, c->default_seconds))
 		add_err(x, loc_key(x, later_key(x, dm, dsec), loc, sizeof loc),
-			"default_seconds %u is not a duration of model \"%s\"", c->default_seconds,
-			m->name);
+		        "default_seconds %u is not a duration of model \"%s\"", c->default_seconds,
+		        m->name);
 }
 
 /* ---- the public interface ----------------------------------------------------- */
@@ -1185,7 +1204,7 @@ bool conf_model_allows_seconds(const struct model_def *m, unsigned seconds)
 }
 
 double conf_estimate_cost(const struct conf *c, const char *model, const char *size,
-			  unsigned seconds)
+                          unsigned seconds)
 {
 	const struct model_size *s = conf_model_size(conf_model(c, model), size);
 	return s ? s->price_per_second * seconds : -1.0;
@@ -1206,10 +1225,10 @@ const char *conf_default_path(void)
 static void check_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: sorad check-config [-c FILE]\n"
-		"  Validates FILE (default: $SORAD_CONF, else ./sorad.conf, else the built-in\n"
-		"  defaults) with the environment overrides applied, and prints a summary.\n"
-		"  Exit status: 0 valid, 78 configuration error, 64 usage error.\n");
+	        "usage: sorad check-config [-c FILE]\n"
+	        "  Validates FILE (default: $SORAD_CONF, else ./sorad.conf, else the built-in\n"
+	        "  defaults) with the environment overrides applied, and prints a summary.\n"
+	        "  Exit status: 0 valid, 78 configuration error, 64 usage error.\n");
 }
 
 /* Prices with at least two decimals, more only when they matter ($0.125/s). */
@@ -1228,7 +1247,7 @@ static const char *fmt_price(double v, char *buf, size_t n)
 
 static const char *const auth_label[] = {[AUTH_BEARER] = "bearer", [AUTH_API_KEY] = "api-key"};
 static const char *const watch_label[] = {
-	[WATCH_AUTO] = "auto", [WATCH_INOTIFY] = "inotify", [WATCH_POLL] = "poll"};
+    [WATCH_AUTO] = "auto", [WATCH_INOTIFY] = "inotify", [WATCH_POLL] = "poll"};
 
 static void print_summary(const struct conf *c, const char *shown)
 {
@@ -1241,7 +1260,8 @@ static void print_summary(const struct conf *c, const char *shown)
 	else if (c->api_key)
 		printf("  api key        found (OPENAI_API_KEY)\n");
 	else
-		printf("  api key        none: set api_key_file or OPENAI_API_KEY before running\n");
+		printf(
+		    "  api key        none: set api_key_file or OPENAI_API_KEY before running\n");
 	printf("  inbox          %s\n", c->inbox);
 	printf("  outbox         %s\n", c->outbox);
 	printf("  failed_dir     %s\n", c->failed_dir);
@@ -1272,10 +1292,10 @@ static void print_summary(const struct conf *c, const char *shown)
 int conf_check_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *path = NULL;
 	int ch;
@@ -1296,11 +1316,13 @@ int conf_check_main(int argc, char **argv)
 			return EX_OK;
 		default:
 			if (optopt)
-				fprintf(stderr, "sorad check-config: unknown option or missing argument "
-						"'-%c'\n", optopt);
+				fprintf(stderr,
+				        "sorad check-config: unknown option or missing argument "
+				        "'-%c'\n",
+				        optopt);
 			else
 				fprintf(stderr, "sorad check-config: unknown option '%s'\n",
-					argv[optind - 1]);
+				        argv[optind - 1]);
 			check_usage(stderr);
 			return EX_USAGE;
 		}
@@ -1322,10 +1344,9 @@ int conf_check_main(int argc, char **argv)
 	struct stat st;
 	if (c->api_key_file && stat(c->api_key_file, &st) == 0 &&
 	    (st.st_mode & (S_IRGRP | S_IROTH)))
-		fprintf(stderr,
-			"%s: warning: api_key_file %s is readable by %s; chmod 600 it\n",
-			path ? path : "sorad", c->api_key_file,
-			(st.st_mode & S_IROTH) ? "everyone" : "its group");
+		fprintf(stderr, "%s: warning: api_key_file %s is readable by %s; chmod 600 it\n",
+		        path ? path : "sorad", c->api_key_file,
+		        (st.st_mode & S_IROTH) ? "everyone" : "its group");
 	print_summary(c, shown);
 	conf_free(c);
 	return EX_OK;

@@ -20,8 +20,8 @@ static char dir[] = "/tmp/t_conf.XXXXXX";
 static char cwd[PATH_MAX];
 
 static const char *const env_vars[] = {
-	"OPENAI_API_KEY", "OPENAI_BASE_URL", "VIDEO_STORAGE_PATH", "MAX_POLL_TIMEOUT", "DEFAULT_MODEL",
-	"DEFAULT_SIZE",   "DEFAULT_SECONDS", "MAX_FILE_SIZE",      "SORAD_CONF",
+    "OPENAI_API_KEY", "OPENAI_BASE_URL", "VIDEO_STORAGE_PATH", "MAX_POLL_TIMEOUT", "DEFAULT_MODEL",
+    "DEFAULT_SIZE",   "DEFAULT_SECONDS", "MAX_FILE_SIZE",      "SORAD_CONF",
 };
 
 static int group_setup(void **state)
@@ -86,7 +86,8 @@ static void expect_error_in(const char *name, const char *text, const char *want
 	}
 	assert_int_equal(bfmt(full, sizeof full, "%s:%s", path, want), 0);
 	if (!strstr(err, full))
-		fail_msg("expected the error to contain \"%s\"\nfor:\n%s\ngot: %s", full, text, err);
+		fail_msg("expected the error to contain \"%s\"\nfor:\n%s\ngot: %s", full, text,
+		         err);
 }
 
 static void expect_error(const char *text, const char *want)
@@ -198,41 +199,41 @@ static void t_conf_full_file_overrides_every_key(void **state)
 {
 	(void)state;
 	write_file("key", "sk-test-0123456789\n");
-	const char *path = write_file("full.conf",
-		"api_base = \"http://127.0.0.1:9/v1/\"\n"
-		"api_key_file = \"key\"\n"
-		"auth_style = \"api-key\"\n"
-		"extra_headers = {\"X-One: 1\", \"OpenAI-Project: proj_x\", \"Expect:\"}\n"
-		"connect_timeout_ms = 100\n"
-		"request_timeout_ms = 200\n"
-		"max_retries = 0\n"
-		"retry_base_ms = 10\n"
-		"retry_max_ms = 20\n"
-		"inbox = \"/srv/in\"\n"
-		"outbox = \"/srv/out\"\n"
-		"failed_dir = \"/srv/bad\"\n"
-		"state_dir = \"/srv/state\"\n"
-		"log_dir = \"/srv/log\"\n"
-		"default_model = \"sora-2-pro\"\n"
-		"default_size = \"1920x1080\"\n"
-		"default_seconds = 12\n"
-		"max_in_flight = 2\n"
-		"poll_initial = 1\n"
-		"poll_max = 30\n"
-		"job_timeout = 900\n"
-		"max_file_size = 1024\n"
-		"settle_ms = 0\n"
-		"watch_mode = \"poll\"\n"
-		"listen = \"[::1]:8080\"\n"
-		"status_token = \"tok\"\n"
-		"notify = false\n"
-		"log_level = \"debug\"\n"
-		"log_keep_days = 3\n"
-		"daily_cap_usd = 5.5\n"
-		"monthly_cap_usd = 50\n"
-		"daily_cap_seconds = 60\n"
-		"monthly_cap_seconds = 600\n"
-		"approve_over_usd = 2.25\n");
+	const char *path = write_file(
+	    "full.conf", "api_base = \"http://127.0.0.1:9/v1/\"\n"
+	                 "api_key_file = \"key\"\n"
+	                 "auth_style = \"api-key\"\n"
+	                 "extra_headers = {\"X-One: 1\", \"OpenAI-Project: proj_x\", \"Expect:\"}\n"
+	                 "connect_timeout_ms = 100\n"
+	                 "request_timeout_ms = 200\n"
+	                 "max_retries = 0\n"
+	                 "retry_base_ms = 10\n"
+	                 "retry_max_ms = 20\n"
+	                 "inbox = \"/srv/in\"\n"
+	                 "outbox = \"/srv/out\"\n"
+	                 "failed_dir = \"/srv/bad\"\n"
+	                 "state_dir = \"/srv/state\"\n"
+	                 "log_dir = \"/srv/log\"\n"
+	                 "default_model = \"sora-2-pro\"\n"
+	                 "default_size = \"1920x1080\"\n"
+	                 "default_seconds = 12\n"
+	                 "max_in_flight = 2\n"
+	                 "poll_initial = 1\n"
+	                 "poll_max = 30\n"
+	                 "job_timeout = 900\n"
+	                 "max_file_size = 1024\n"
+	                 "settle_ms = 0\n"
+	                 "watch_mode = \"poll\"\n"
+	                 "listen = \"[::1]:8080\"\n"
+	                 "status_token = \"tok\"\n"
+	                 "notify = false\n"
+	                 "log_level = \"debug\"\n"
+	                 "log_keep_days = 3\n"
+	                 "daily_cap_usd = 5.5\n"
+	                 "monthly_cap_usd = 50\n"
+	                 "daily_cap_seconds = 60\n"
+	                 "monthly_cap_seconds = 600\n"
+	                 "approve_over_usd = 2.25\n");
 	struct conf *c = load_ok(path);
 	assert_string_equal(c->path, path);
 	assert_string_equal(c->api_base, "http://127.0.0.1:9/v1"); /* trailing slash dropped */
@@ -279,23 +280,26 @@ static void t_conf_full_file_overrides_every_key(void **state)
 static void t_conf_unknown_key_names_its_line(void **state)
 {
 	(void)state;
-	expect_error("inbox = \"in\"\n\n# comment\nfrobnicate = 3\n", "4: no such option 'frobnicate'");
+	expect_error("inbox = \"in\"\n\n# comment\nfrobnicate = 3\n",
+	             "4: no such option 'frobnicate'");
 	expect_error("model \"m\" {\n  size \"1x1\" { price = 1 }\n  colour = \"red\"\n}\n",
-		     "3: no such option 'colour'");
+	             "3: no such option 'colour'");
 }
 
 /* libconfuse 3.3 alone miscounts lines after comments and rejects them in lists. */
 static void t_conf_comments_keep_line_numbers(void **state)
 {
 	(void)state;
-	expect_error("# one\n# two\n// three\n/* four\n   five */\nfrobnicate = 1\n", "6: no such option 'frobnicate'");
+	expect_error("# one\n# two\n// three\n/* four\n   five */\nfrobnicate = 1\n",
+	             "6: no such option 'frobnicate'");
 	expect_error("inbox = \"in\" # trailing\n\nlisten = \"x\"\n", "3: listen = \"x\"");
-	expect_error("extra_headers = {\n  \"X-A: 1\", # first\n  # \"X-B: 2\",\n  \"bad\"\n}\n", "4: extra_headers, entry 2");
+	expect_error("extra_headers = {\n  \"X-A: 1\", # first\n  # \"X-B: 2\",\n  \"bad\"\n}\n",
+	             "4: extra_headers, entry 2");
 
 	/* '#' and '//' inside quotes are text, not comments */
-	const char *path = write_file("hash.conf",
-		"extra_headers = {\"X-Tag: a#b//c\", # why\n \"X-Q: \\\"#\\\"\"}\n"
-		"status_token = 'to#ken'\n/* */ api_base = \"http://h/v1\" // gateway\n");
+	const char *path = write_file(
+	    "hash.conf", "extra_headers = {\"X-Tag: a#b//c\", # why\n \"X-Q: \\\"#\\\"\"}\n"
+	                 "status_token = 'to#ken'\n/* */ api_base = \"http://h/v1\" // gateway\n");
 	struct conf *c = load_ok(path);
 	assert_int_equal(c->n_extra_headers, 2);
 	assert_string_equal(c->extra_headers[0], "X-Tag: a#b//c");
@@ -308,17 +312,21 @@ static void t_conf_comments_keep_line_numbers(void **state)
 static void t_conf_wrong_type_names_its_line(void **state)
 {
 	(void)state;
-	expect_error("\nmax_in_flight = many\n", "2: invalid integer value for option 'max_in_flight'");
-	expect_error("notify = true\nnotify = perhaps\n", "2: invalid boolean value for option 'notify'");
+	expect_error("\nmax_in_flight = many\n",
+	             "2: invalid integer value for option 'max_in_flight'");
+	expect_error("notify = true\nnotify = perhaps\n",
+	             "2: invalid boolean value for option 'notify'");
 	expect_error("\n\n\ndaily_cap_usd = lots\n", "4: invalid floating point value");
 }
 
 static void t_conf_bad_enum_names_its_line(void **state)
 {
 	(void)state;
-	expect_error("\nauth_style = \"basic\"\n", "2: auth_style = \"basic\": must be \"bearer\" or \"api-key\"");
+	expect_error("\nauth_style = \"basic\"\n",
+	             "2: auth_style = \"basic\": must be \"bearer\" or \"api-key\"");
 	expect_error("watch_mode = \"fanotify\"\n", "1: watch_mode = \"fanotify\": must be");
-	expect_error("\n\nlog_level = \"verbose\"\n", "3: log_level = \"verbose\": must be \"debug\", \"info\"");
+	expect_error("\n\nlog_level = \"verbose\"\n",
+	             "3: log_level = \"verbose\": must be \"debug\", \"info\"");
 }
 
 static void t_conf_bad_numbers_name_their_line(void **state)
@@ -333,9 +341,12 @@ static void t_conf_bad_numbers_name_their_line(void **state)
 static void t_conf_poll_initial_above_poll_max_names_the_later_line(void **state)
 {
 	(void)state;
-	expect_error("poll_max = 4\n\npoll_initial = 8\n", "3: poll_initial (8 s) must not exceed poll_max (4 s)");
-	expect_error("poll_initial = 30\n", "1: poll_initial (30 s) must not exceed poll_max (10 s)");
-	expect_error("retry_base_ms = 9000\n", "1: retry_base_ms (9000) must not exceed retry_max_ms");
+	expect_error("poll_max = 4\n\npoll_initial = 8\n",
+	             "3: poll_initial (8 s) must not exceed poll_max (4 s)");
+	expect_error("poll_initial = 30\n",
+	             "1: poll_initial (30 s) must not exceed poll_max (10 s)");
+	expect_error("retry_base_ms = 9000\n",
+	             "1: retry_base_ms (9000) must not exceed retry_max_ms");
 }
 
 static void t_conf_bad_listen_names_its_line(void **state)
@@ -343,16 +354,19 @@ static void t_conf_bad_listen_names_its_line(void **state)
 	(void)state;
 	expect_error("\nlisten = \"4444\"\n", "2: listen = \"4444\": must be HOST:PORT");
 	expect_error("listen = \"127.0.0.1:0\"\n", "1: listen = \"127.0.0.1:0\": needs a port");
-	expect_error("listen = \"127.0.0.1:65536\"\n", "1: listen = \"127.0.0.1:65536\": needs a port");
+	expect_error("listen = \"127.0.0.1:65536\"\n",
+	             "1: listen = \"127.0.0.1:65536\": needs a port");
 	expect_error("listen = \"::1:4444\"\n", "1: listen = \"::1:4444\": has an invalid host");
 	expect_error("listen = \"[::1]\"\n", "1: listen = \"[::1]\": must be HOST:PORT");
-	expect_error("listen = \"localhost:http\"\n", "1: listen = \"localhost:http\": needs a port");
+	expect_error("listen = \"localhost:http\"\n",
+	             "1: listen = \"localhost:http\": needs a port");
 }
 
 static void t_conf_good_listen_forms_load(void **state)
 {
 	(void)state;
-	const char *good[] = {"", "[::1]:4444", "0.0.0.0:80", "localhost:65535", "[fe80::1%eth0]:1"};
+	const char *good[] = {"", "[::1]:4444", "0.0.0.0:80", "localhost:65535",
+	                      "[fe80::1%eth0]:1"};
 	char text[128];
 	for (size_t i = 0; i < ARRAY_LEN(good); i++) {
 		assert_int_equal(bfmt(text, sizeof text, "listen = \"%s\"\n", good[i]), 0);
@@ -365,17 +379,21 @@ static void t_conf_good_listen_forms_load(void **state)
 static void t_conf_bad_api_base_names_its_line(void **state)
 {
 	(void)state;
-	expect_error("\n\napi_base = \"ftp://example.com\"\n", "3: api_base = \"ftp://example.com\": must start with http:// or https://");
+	expect_error("\n\napi_base = \"ftp://example.com\"\n",
+	             "3: api_base = \"ftp://example.com\": must start with http:// or https://");
 	expect_error("api_base = \"https://\"\n", "1: api_base = \"https://\": has no host name");
-	expect_error("api_base = \"https://a b/v1\"\n", "1: api_base = \"https://a b/v1\": must be a plain URL");
+	expect_error("api_base = \"https://a b/v1\"\n",
+	             "1: api_base = \"https://a b/v1\": must be a plain URL");
 }
 
 static void t_conf_bad_extra_header_names_line_and_entry(void **state)
 {
 	(void)state;
-	expect_error("extra_headers = {\"X-Ok: 1\",\n  \"No colon here\"}\n", "2: extra_headers, entry 2: must be \"Name: value\"");
+	expect_error("extra_headers = {\"X-Ok: 1\",\n  \"No colon here\"}\n",
+	             "2: extra_headers, entry 2: must be \"Name: value\"");
 	/* libconfuse turns \r\n inside quotes into real line breaks: header injection. */
-	expect_error("extra_headers = {\"X-A: b\\r\\nX-Injected: 1\"}\n", "1: extra_headers, entry 1: value must not contain line breaks");
+	expect_error("extra_headers = {\"X-A: b\\r\\nX-Injected: 1\"}\n",
+	             "1: extra_headers, entry 1: value must not contain line breaks");
 	expect_error("extra_headers = {\"Bad Name: 1\"}\n", "1: extra_headers, entry 1: must be");
 }
 
@@ -383,7 +401,8 @@ static void t_conf_header_values_are_not_echoed(void **state)
 {
 	(void)state;
 	char err[1024];
-	const char *path = write_file("secret.conf", "extra_headers = {\"x-litellm-api-key sk-hidden\"}\n");
+	const char *path =
+	    write_file("secret.conf", "extra_headers = {\"x-litellm-api-key sk-hidden\"}\n");
 	assert_null(conf_load(path, err, sizeof err));
 	assert_null(strstr(err, "sk-hidden"));
 }
@@ -391,32 +410,47 @@ static void t_conf_header_values_are_not_echoed(void **state)
 static void t_conf_default_size_not_allowed_for_model_names_its_line(void **state)
 {
 	(void)state;
-	expect_error("\ndefault_size = \"1920x1080\"\n", "2: default_size \"1920x1080\" is not a size of model \"sora-2\"");
-	expect_error("default_model = \"sora-3\"\n", "1: default_model \"sora-3\" is not in the model table (configured: sora-2, sora-2-pro)");
-	expect_error("\n\ndefault_seconds = 10\n", "3: default_seconds 10 is not a duration of model \"sora-2\"");
+	expect_error("\ndefault_size = \"1920x1080\"\n",
+	             "2: default_size \"1920x1080\" is not a size of model \"sora-2\"");
+	expect_error("default_model = \"sora-3\"\n",
+	             "1: default_model \"sora-3\" is not in the model table (configured: sora-2, "
+	             "sora-2-pro)");
+	expect_error("\n\ndefault_seconds = 10\n",
+	             "3: default_seconds 10 is not a duration of model \"sora-2\"");
 	expect_error("default_size = \"big\"\n", "1: default_size = \"big\": must be WIDTHxHEIGHT");
 }
 
 static void t_conf_bad_model_sections_name_their_line(void **state)
 {
 	(void)state;
-	expect_error("model \"m\" {\n  size \"1280x\" { price = 1 }\n}\n", "2: size \"1280x\": must be WIDTHxHEIGHT");
-	expect_error("model \"m\" {\n  size \"0x720\" { price = 1 }\n}\n", "2: size \"0x720\": must be WIDTHxHEIGHT");
-	expect_error("model \"m\" {\n  size \"1x1\" {\n    price = -0.1\n  }\n}\n", "3: price = -0.1: must be dollars per second, not below 0");
+	expect_error("model \"m\" {\n  size \"1280x\" { price = 1 }\n}\n",
+	             "2: size \"1280x\": must be WIDTHxHEIGHT");
+	expect_error("model \"m\" {\n  size \"0x720\" { price = 1 }\n}\n",
+	             "2: size \"0x720\": must be WIDTHxHEIGHT");
+	expect_error("model \"m\" {\n  size \"1x1\" {\n    price = -0.1\n  }\n}\n",
+	             "3: price = -0.1: must be dollars per second, not below 0");
 	expect_error("model \"m\" {\n\n  size \"1x1\" { }\n}\n", "3: size \"1x1\": needs a price");
-	expect_error("model \"m\" {\n  seconds = {4,\n    0}\n  size \"1x1\" { price = 1 }\n}\n", "3: seconds: 0 is not a positive number of seconds");
-	expect_error("model \"m\" {\n  seconds = {}\n  size \"1x1\" { price = 1 }\n}\n", "4: model \"m\": seconds must list at least one duration");
-	expect_error("\nmodel \"empty\" {\n}\n", "3: model \"empty\": needs at least one size section");
-	expect_error("model \"a b\" {\n  size \"1x1\" { price = 1 }\n}\n", "3: model \"a b\": name must not contain spaces");
-	expect_error("model \"m\" {\n  size \"1x1\" { price = 1 }\n  size \"1x1\" { price = 2 }\n}\n", "3: found duplicate title '1x1'");
-	expect_error("model \"m\" {\n  size \"1x1\" { price = cheap }\n}\n", "2: invalid floating point value for option 'price'");
+	expect_error("model \"m\" {\n  seconds = {4,\n    0}\n  size \"1x1\" { price = 1 }\n}\n",
+	             "3: seconds: 0 is not a positive number of seconds");
+	expect_error("model \"m\" {\n  seconds = {}\n  size \"1x1\" { price = 1 }\n}\n",
+	             "4: model \"m\": seconds must list at least one duration");
+	expect_error("\nmodel \"empty\" {\n}\n",
+	             "3: model \"empty\": needs at least one size section");
+	expect_error("model \"a b\" {\n  size \"1x1\" { price = 1 }\n}\n",
+	             "3: model \"a b\": name must not contain spaces");
+	expect_error(
+	    "model \"m\" {\n  size \"1x1\" { price = 1 }\n  size \"1x1\" { price = 2 }\n}\n",
+	    "3: found duplicate title '1x1'");
+	expect_error("model \"m\" {\n  size \"1x1\" { price = cheap }\n}\n",
+	             "2: invalid floating point value for option 'price'");
 }
 
 static void t_conf_reports_every_bad_value_in_one_run(void **state)
 {
 	(void)state;
 	char err[4096];
-	const char *path = write_file("many.conf", "max_in_flight = 0\nwatch_mode = \"x\"\nlisten = \"nope\"\n");
+	const char *path =
+	    write_file("many.conf", "max_in_flight = 0\nwatch_mode = \"x\"\nlisten = \"nope\"\n");
 	assert_null(conf_load(path, err, sizeof err));
 	assert_non_null(strstr(err, ":1: max_in_flight"));
 	assert_non_null(strstr(err, ":2: watch_mode"));
@@ -426,18 +460,17 @@ static void t_conf_reports_every_bad_value_in_one_run(void **state)
 static void t_conf_custom_model_table_replaces_builtins(void **state)
 {
 	(void)state;
-	const char *path = write_file("models.conf",
-		"default_model = \"veo-3\"\n"
-		"default_size = \"1920x1080\"\n"
-		"default_seconds = 8\n"
-		"model \"veo-3\" {\n"
-		"  seconds = {8}\n"
-		"  size \"1920x1080\" { price = 0.75 }\n"
-		"  size \"1080x1920\" { price = 0.125 }\n"
-		"}\n"
-		"model \"openai/sora-2\" {\n"
-		"  size \"1280x720\" { price = 0 }\n"
-		"}\n");
+	const char *path = write_file("models.conf", "default_model = \"veo-3\"\n"
+	                                             "default_size = \"1920x1080\"\n"
+	                                             "default_seconds = 8\n"
+	                                             "model \"veo-3\" {\n"
+	                                             "  seconds = {8}\n"
+	                                             "  size \"1920x1080\" { price = 0.75 }\n"
+	                                             "  size \"1080x1920\" { price = 0.125 }\n"
+	                                             "}\n"
+	                                             "model \"openai/sora-2\" {\n"
+	                                             "  size \"1280x720\" { price = 0 }\n"
+	                                             "}\n");
 	struct conf *c = load_ok(path);
 	assert_int_equal(c->n_models, 2);
 	assert_null(conf_model(c, "sora-2"));
@@ -457,7 +490,8 @@ static void t_conf_custom_model_table_replaces_builtins(void **state)
 	conf_free(c);
 
 	/* with a custom table the built-in default_model no longer exists */
-	expect_error("model \"veo-3\" {\n  size \"1x1\" { price = 1 }\n}\n", " default_model \"sora-2\" is not in the model table (configured: veo-3)");
+	expect_error("model \"veo-3\" {\n  size \"1x1\" { price = 1 }\n}\n",
+	             " default_model \"sora-2\" is not in the model table (configured: veo-3)");
 }
 
 static void t_conf_cost_estimates(void **state)
@@ -465,11 +499,11 @@ static void t_conf_cost_estimates(void **state)
 	(void)state;
 	struct conf *c = load_ok(NULL);
 	assert_true(conf_estimate_cost(c, "sora-2", "1280x720", 4) > 0.3999 &&
-		    conf_estimate_cost(c, "sora-2", "1280x720", 4) < 0.4001);
+	            conf_estimate_cost(c, "sora-2", "1280x720", 4) < 0.4001);
 	assert_true(conf_estimate_cost(c, "sora-2-pro", "1792x1024", 12) > 5.999 &&
-		    conf_estimate_cost(c, "sora-2-pro", "1792x1024", 12) < 6.001);
+	            conf_estimate_cost(c, "sora-2-pro", "1792x1024", 12) < 6.001);
 	assert_true(conf_estimate_cost(c, "sora-2-pro", "1920x1080", 20) > 13.999 &&
-		    conf_estimate_cost(c, "sora-2-pro", "1920x1080", 20) < 14.001);
+	            conf_estimate_cost(c, "sora-2-pro", "1920x1080", 20) < 14.001);
 	assert_true(conf_estimate_cost(c, "sora-2", "1920x1080", 4) < 0);
 	assert_true(conf_estimate_cost(c, "sora-9", "1280x720", 4) < 0);
 	assert_true(conf_estimate_cost(c, NULL, "1280x720", 4) < 0);
@@ -482,7 +516,8 @@ static void t_conf_cost_estimates(void **state)
 static void t_conf_env_overrides_apply_after_file(void **state)
 {
 	(void)state;
-	const char *path = write_file("env.conf", "outbox = \"/srv/out\"\njob_timeout = 100\nmax_file_size = 5\n");
+	const char *path =
+	    write_file("env.conf", "outbox = \"/srv/out\"\njob_timeout = 100\nmax_file_size = 5\n");
 	setenv("OPENAI_BASE_URL", "http://127.0.0.1:4000/v1", 1);
 	setenv("VIDEO_STORAGE_PATH", "rel/videos", 1);
 	setenv("MAX_POLL_TIMEOUT", "300", 1);
@@ -539,7 +574,8 @@ static void t_conf_malformed_env_override_names_the_variable(void **state)
 	expect_env_error("OPENAI_BASE_URL", "api.openai.com", "must start with http://");
 	/* a value valid alone but not for the model table names the variable too */
 	expect_env_error("DEFAULT_SIZE", "1920x1080", "default_size \"1920x1080\" is not a size");
-	expect_env_error("DEFAULT_MODEL", "veo-3", "default_model \"veo-3\" is not in the model table");
+	expect_env_error("DEFAULT_MODEL", "veo-3",
+	                 "default_model \"veo-3\" is not in the model table");
 	expect_env_error("DEFAULT_SECONDS", "10", "default_seconds 10 is not a duration");
 }
 
@@ -547,9 +583,9 @@ static void t_conf_relative_paths_resolve_against_config_dir(void **state)
 {
 	(void)state;
 	char sub[PATH_MAX];
-	const char *path = write_file("sub/rel.conf",
-		"inbox = \"drop\"\noutbox = \"./out/\"\nstate_dir = \"../state\"\n"
-		"log_dir = \"/var/log/sorad\"\nfailed_dir = \"out//failed\"\n");
+	const char *path = write_file(
+	    "sub/rel.conf", "inbox = \"drop\"\noutbox = \"./out/\"\nstate_dir = \"../state\"\n"
+	                    "log_dir = \"/var/log/sorad\"\nfailed_dir = \"out//failed\"\n");
 	assert_int_equal(bfmt(sub, sizeof sub, "%s/sub", dir), 0);
 	struct conf *c = load_ok(path);
 	assert_path(c->inbox, sub, "drop");
@@ -574,11 +610,13 @@ static void t_conf_expands_environment_references_in_strings(void **state)
 {
 	(void)state;
 	setenv("T_CONF_CRED", "/run/credentials/sorad.service", 1);
-	const char *path = write_file("envref.conf",
-		"api_key_file = \"${T_CONF_CRED}/nokey\"\nlog_dir = \"${T_CONF_UNSET:-/var/log/x}\"\n");
+	const char *path = write_file(
+	    "envref.conf",
+	    "api_key_file = \"${T_CONF_CRED}/nokey\"\nlog_dir = \"${T_CONF_UNSET:-/var/log/x}\"\n");
 	char err[1024];
 	assert_null(conf_load(path, err, sizeof err));
-	assert_non_null(strstr(err, "api_key_file /run/credentials/sorad.service/nokey: No such file"));
+	assert_non_null(
+	    strstr(err, "api_key_file /run/credentials/sorad.service/nokey: No such file"));
 	unsetenv("T_CONF_CRED");
 	path = write_file("envref.conf", "log_dir = \"${T_CONF_UNSET:-/var/log/x}\"\n");
 	struct conf *c = load_ok(path);
@@ -609,22 +647,28 @@ static void t_conf_bad_api_key_file_names_file_and_line(void **state)
 {
 	(void)state;
 	char want[PATH_MAX + 64];
-	assert_int_equal(bfmt(want, sizeof want, "3: api_key_file %s/sub/nokey: No such file", dir), 0);
+	assert_int_equal(bfmt(want, sizeof want, "3: api_key_file %s/sub/nokey: No such file", dir),
+	                 0);
 	expect_error_in("sub/k1.conf", "\n\napi_key_file = \"nokey\"\n", want);
 	write_file("sub/empty-key", "\n  \n");
-	assert_int_equal(bfmt(want, sizeof want, "1: api_key_file %s/sub/empty-key: is empty", dir), 0);
+	assert_int_equal(bfmt(want, sizeof want, "1: api_key_file %s/sub/empty-key: is empty", dir),
+	                 0);
 	expect_error_in("sub/k2.conf", "api_key_file = \"empty-key\"\n", want);
 	write_file("sub/two-words", "sk-one sk-two\n");
-	assert_int_equal(bfmt(want, sizeof want, "1: api_key_file %s/sub/two-words: contains spaces", dir), 0);
+	assert_int_equal(
+	    bfmt(want, sizeof want, "1: api_key_file %s/sub/two-words: contains spaces", dir), 0);
 	expect_error_in("sub/k3.conf", "api_key_file = \"two-words\"\n", want);
-	assert_int_equal(bfmt(want, sizeof want, "1: api_key_file %s/sub: is not a regular file", dir), 0);
+	assert_int_equal(
+	    bfmt(want, sizeof want, "1: api_key_file %s/sub: is not a regular file", dir), 0);
 	expect_error_in("sub/k4.conf", "api_key_file = \".\"\n", want);
 
 	char big[5000];
 	memset(big, 'k', sizeof big - 1);
 	big[sizeof big - 1] = '\0';
 	write_file("sub/big-key", big);
-	assert_int_equal(bfmt(want, sizeof want, "1: api_key_file %s/sub/big-key: is larger than 4096 bytes", dir), 0);
+	assert_int_equal(bfmt(want, sizeof want,
+	                      "1: api_key_file %s/sub/big-key: is larger than 4096 bytes", dir),
+	                 0);
 	expect_error_in("sub/k5.conf", "api_key_file = \"big-key\"\n", want);
 }
 
@@ -670,35 +714,35 @@ static void t_conf_default_path_prefers_env_then_cwd_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(t_conf_defaults_without_file),
-		T(t_conf_shipped_file_equals_builtin_defaults),
-		T(t_conf_full_file_overrides_every_key),
-		T(t_conf_unknown_key_names_its_line),
-		T(t_conf_comments_keep_line_numbers),
-		T(t_conf_wrong_type_names_its_line),
-		T(t_conf_bad_enum_names_its_line),
-		T(t_conf_bad_numbers_name_their_line),
-		T(t_conf_poll_initial_above_poll_max_names_the_later_line),
-		T(t_conf_bad_listen_names_its_line),
-		T(t_conf_good_listen_forms_load),
-		T(t_conf_bad_api_base_names_its_line),
-		T(t_conf_bad_extra_header_names_line_and_entry),
-		T(t_conf_header_values_are_not_echoed),
-		T(t_conf_default_size_not_allowed_for_model_names_its_line),
-		T(t_conf_bad_model_sections_name_their_line),
-		T(t_conf_reports_every_bad_value_in_one_run),
-		T(t_conf_custom_model_table_replaces_builtins),
-		T(t_conf_cost_estimates),
-		T(t_conf_env_overrides_apply_after_file),
-		T(t_conf_malformed_env_override_names_the_variable),
-		T(t_conf_relative_paths_resolve_against_config_dir),
-		T(t_conf_expands_environment_references_in_strings),
-		T(t_conf_api_key_file_is_read_trimmed_and_wins_over_env),
-		T(t_conf_missing_key_is_not_an_error),
-		T(t_conf_bad_api_key_file_names_file_and_line),
-		T(t_conf_bad_env_key_is_reported_without_its_value),
-		T(t_conf_missing_or_unreadable_file_is_an_error),
-		T(t_conf_default_path_prefers_env_then_cwd_file),
+	    T(t_conf_defaults_without_file),
+	    T(t_conf_shipped_file_equals_builtin_defaults),
+	    T(t_conf_full_file_overrides_every_key),
+	    T(t_conf_unknown_key_names_its_line),
+	    T(t_conf_comments_keep_line_numbers),
+	    T(t_conf_wrong_type_names_its_line),
+	    T(t_conf_bad_enum_names_its_line),
+	    T(t_conf_bad_numbers_name_their_line),
+	    T(t_conf_poll_initial_above_poll_max_names_the_later_line),
+	    T(t_conf_bad_listen_names_its_line),
+	    T(t_conf_good_listen_forms_load),
+	    T(t_conf_bad_api_base_names_its_line),
+	    T(t_conf_bad_extra_header_names_line_and_entry),
+	    T(t_conf_header_values_are_not_echoed),
+	    T(t_conf_default_size_not_allowed_for_model_names_its_line),
+	    T(t_conf_bad_model_sections_name_their_line),
+	    T(t_conf_reports_every_bad_value_in_one_run),
+	    T(t_conf_custom_model_table_replaces_builtins),
+	    T(t_conf_cost_estimates),
+	    T(t_conf_env_overrides_apply_after_file),
+	    T(t_conf_malformed_env_override_names_the_variable),
+	    T(t_conf_relative_paths_resolve_against_config_dir),
+	    T(t_conf_expands_environment_references_in_strings),
+	    T(t_conf_api_key_file_is_read_trimmed_and_wins_over_env),
+	    T(t_conf_missing_key_is_not_an_error),
+	    T(t_conf_bad_api_key_file_names_file_and_line),
+	    T(t_conf_bad_env_key_is_reported_without_its_value),
+	    T(t_conf_missing_or_unreadable_file_is_an_error),
+	    T(t_conf_default_path_prefers_env_then_cwd_file),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
