@@ -1,0 +1,38 @@
+/*
+ * faults.h - seeded fault injection. Every /v1 request draws one fault (or none)
+ * from a deterministic PRNG, so a given --seed and request order always give the
+ * same faults: tests and benchmarks can be replayed.
+ */
+#ifndef SIM_FAULTS_H
+#define SIM_FAULTS_H
+
+#include <stdint.h>
+
+enum fault_kind {
+	FAULT_NONE,
+	FAULT_429,		/* rate limited: nothing is processed */
+	FAULT_5XX,		/* 500 or 503: nothing is processed */
+	FAULT_RESET,		/* processed, then the connection is reset with no response */
+	FAULT_TRUNCATE,		/* processed, full Content-Length announced, body cut short */
+	FAULT_SLOW,		/* processed, response delayed by slow_ms */
+};
+
+struct fault_conf {
+	uint64_t seed;
+	double p429, p5xx, preset, ptruncate, pslow;
+	unsigned slow_ms;
+};
+
+struct fault {
+	enum fault_kind kind;
+	unsigned status;		/* 429, 500 or 503 for those kinds */
+	unsigned retry_after_ms;	/* for 429: 200..500 */
+	unsigned delay_ms;		/* for FAULT_SLOW */
+};
+
+void faults_init(const struct fault_conf *conf);
+/* Draws the fault for one request. Thread-safe. */
+void faults_draw(struct fault *out);
+const char *fault_name(enum fault_kind k);
+
+#endif

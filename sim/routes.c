@@ -1,0 +1,661 @@
+/* routes.c - see routes.h. Error bodies and messages follow the real API's style. */
+#include "routes.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "image.h"
+#include "media.h"
+#include "util.h"
+#include "videos.h"
+
+#define PROMPT_MAX_CHARS 32000
+
+static struct routes_conf conf;
+
+static const char *const models[] = { "sora-2", "sora-2-pro" };
+static const char *const seconds_values[] = { "4", "8", "12", "16", "20" };
+static const char *const sizes_pro[] = {
+	"720x1280", "1280x720", "1024x1792", "1792x1024", "1080x1920", "1920x1080",
+};
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#define SIZES_SORA2 2	/* sora-2 accepts the first two of sizes_pro */
+
+void
+routes_init(const struct routes_conf *c)
+{
+	conf = *c;
+}
+
+/* ------------------------------------------------------------------ routing */
+
+static void
+set_route(struct route *rt, enum route_kind kind, enum endpoint ep)
+{
+	rt->kind = kind;
+	rt->ep = ep;
+	rt->has_body = kind == RT_CREATE || kind == RT_REMIX;
+}
+
+static void
+bad_method(struct route *rt, const char *allow)
+{
+	set_route(rt, RT_BAD_METHOD, EP_OTHER);
+	rt->allow = allow;
+}
+
+void
+route_match(const char *method, const char *url, struct route *rt)
+{
+	bool get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
+	bool del = strcmp(method, "DELETE") == 0;
+	const char *rest, *slash;
+	size_t idlen;
+
+	memset(rt, 0, sizeof(*rt));
+	snprintf(rt->method, sizeof(rt->method), "%s", method);
+	snprintf(rt->path, sizeof(rt->path), "%s", url);	/* only for messages: a cut is fine */
+	set_route(rt, RT_NOT_FOUND, EP_OTHER);
+
+	if (strcmp(url, "/__sim/stats") == 0) {
+		if (get)
+			set_route(rt, RT_SIM_STATS, EP_OTHER);
+		else
+			bad_method(rt, "GET");
+		return;
+	}
+	if (strcmp(url, "/__sim/reset") == 0) {
+		if (post)
+			set_route(rt, RT_SIM_RESET, EP_OTHER);
+		else
+			bad_method(rt, "POST");
+		return;
+	}
+	if (strncmp(url, "/v1/", 4) != 0)
+		return;
+	rt->api = true;
+	if (strcmp(url, "/v1/videos") == 0) {
+		if (get)
+			set_route(rt, RT_LIST, EP_LIST);
+		else if (post)
+			set_route(rt, RT_CREATE, EP_CREATE);
+		else
+			bad_method(rt, "GET, POST");
+		return;
+	}
+	if (strncmp(url, "/v1/videos/", 11) != 0)
+		return;
+	rest = url + 11;
+	slash = strchr(rest, '/');
+	idlen = slash ? (size_t)(slash - rest) : strlen(rest);
+	if (idlen == 0)
+		return;
+	if (idlen < sizeof(rt->id)) {
+		memcpy(rt->id, rest, idlen);
+		rt->id[idlen] = '\0';
+	}	/* else: no video has such an id; "" makes every lookup a 404 */
+	if (slash == NULL) {
+		if (get)
+			set_route(rt, RT_RETRIEVE, EP_RETRIEVE);
+		else if (del)
+			set_route(rt, RT_DELETE, EP_DELETE);
+		else
+			bad_method(rt, "GET, DELETE");
+	} else if (strcmp(slash, "/content") == 0) {
+		if (get)
+			set_route(rt, RT_CONTENT, EP_CONTENT);
+		else
+			bad_method(rt, "GET");
+	} else if (strcmp(slash, "/remix") == 0) {
+		if (post)
+			set_route(rt, RT_REMIX, EP_REMIX);
+		else
+			bad_method(rt, "POST");
+	}
+}
+
+/* ------------------------------------------------------------ common replies */
+
+int
+routes_auth(struct MHD_Connection *c, struct reply *r)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *key = NULL;
+
+	if (h && strncasecmp(h, "Bearer ", 7) == 0) {
+		key = h + 7;
+		while (*key == ' ')
+			key++;
+	}
+	if (key && *key && (conf.api_key == NULL || strcmp(key, conf.api_key) == 0))
+		return 0;
+	/* The key itself is never echoed: it would end up in client logs. */
+	reply_error(r, 401, "invalid_request_error", NULL, "invalid_api_key",
+	    "Incorrect API key provided%s. You can find your API key at "
+	    "https://platform.openai.com/account/api-keys.",
+	    key && *key ? "" : " (none was sent: use 'Authorization: Bearer YOUR_KEY')");
+	return -1;
+}
+
+void
+routes_fault_reply(const struct fault *f, struct reply *r)
+{
+	if (f->kind == FAULT_429) {
+		reply_error(r, 429, "requests", NULL, "rate_limit_exceeded",
+		    "Rate limit reached for requests per min (RPM): Limit 25, Used 25, "
+		    "Requested 1. Please try again in %ums. (injected by sora-sim --p429)",
+		    f->retry_after_ms);
+		reply_header(r, "retry-after", "1");
+		reply_header(r, "retry-after-ms", "%u", f->retry_after_ms);
+		reply_header(r, "x-ratelimit-limit-requests", "25");
+		reply_header(r, "x-ratelimit-remaining-requests", "0");
+		reply_header(r, "x-ratelimit-reset-requests", "%ums", f->retry_after_ms);
+	} else if (f->status == 503) {
+		reply_error(r, 503, "server_error", NULL, NULL,
+		    "The server is overloaded or not ready yet. (injected by sora-sim --p5xx)");
+	} else {
+		reply_error(r, 500, "server_error", NULL, NULL,
+		    "The server had an error while processing your request. Sorry about that! "
+		    "(injected by sora-sim --p5xx)");
+	}
+}
+
+void
+routes_too_large(struct reply *r, unsigned long long limit)
+{
+	reply_error(r, 413, "invalid_request_error", NULL, "request_too_large",
+	    "Request body too large: the limit is %llu bytes.", limit);
+}
+
+static void
+not_found(struct reply *r, const char *id)
+{
+	reply_error(r, 404, "invalid_request_error", NULL, "video_not_found",
+	    "Video with id '%.128s' not found.", id);
+}
+
+/* "'a', 'b', and 'c'" or "'a' and 'b'", as the API's messages list values. */
+static void
+join_values(char *out, size_t size, const char *const *v, size_t n)
+{
+	size_t i, used = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < n && used < size; i++) {
+		const char *sep = i == 0 ? "" : i + 1 < n ? ", " : n == 2 ? " and " : ", and ";
+		int k = snprintf(out + used, size - used, "%s'%s'", sep, v[i]);
+
+		if (k < 0)
+			break;
+		used += (size_t)k;
+	}
+}
+
+static int
+check_enum(struct reply *r, const char *param, const char *value, const char *const *v, size_t n)
+{
+	char supported[256];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(value, v[i]) == 0)
+			return 0;
+	join_values(supported, sizeof(supported), v, n);
+	reply_error(r, 400, "invalid_request_error", param, "invalid_value",
+	    "Invalid value: '%.64s'. Supported values are: %s.", value, supported);
+	return -1;
+}
+
+static int
+check_prompt(const struct form *f, struct reply *r, const char **prompt)
+{
+	const struct buf *p = form_get(f, FIELD_PROMPT);
+	size_t chars;
+
+	if (p == NULL) {
+		reply_error(r, 400, "invalid_request_error", "prompt", "missing_required_parameter",
+		    "Missing required parameter: 'prompt'.");
+		return -1;
+	}
+	chars = utf8_chars(p->data, p->len);
+	if (chars == 0 || strlen(p->data) != p->len) {
+		reply_error(r, 400, "invalid_request_error", "prompt", "string_below_min_length",
+		    "Invalid 'prompt': string too short. Expected a string with minimum length 1, "
+		    "but got an empty string instead.");
+		return -1;
+	}
+	if (chars > PROMPT_MAX_CHARS) {
+		reply_error(r, 400, "invalid_request_error", "prompt", "string_above_max_length",
+		    "Invalid 'prompt': string too long. Expected a string with maximum length %d, "
+		    "but got a string with length %zu instead.", PROMPT_MAX_CHARS, chars);
+		return -1;
+	}
+	*prompt = p->data;
+	return 0;
+}
+
+/* Content moderation runs after validation, like the real service's. */
+static int
+check_moderation(const char *prompt, struct reply *r)
+{
+	if (strstr(prompt, "[sim:moderation]") == NULL)
+		return 0;
+	reply_error(r, 400, "invalid_request_error", "prompt", "moderation_blocked",
+	    "Your request was blocked by our moderation system.");
+	return -1;
+}
+
+static int
+b64val(int c)
+{
+	if (c >= 'A' && c <= 'Z') return c - 'A';
+	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+	if (c >= '0' && c <= '9') return c - '0' + 52;
+	if (c == '+' || c == '-') return 62;
+	if (c == '/' || c == '_') return 63;
+	return -1;
+}
+
+/* Decodes base64 (standard or URL alphabet, padding optional) into out. */
+static int
+base64_decode(const char *s, struct buf *out)
+{
+	unsigned acc = 0, bits = 0;
+
+	for (; *s && *s != '='; s++) {
+		int v = b64val((unsigned char)*s);
+		unsigned char byte;
+
+		if (v < 0) {
+			if (*s == '\n' || *s == '\r' || *s == ' ')
+				continue;
+			return -1;
+		}
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			byte = (unsigned char)(acc >> bits);
+			buf_append(out, &byte, 1);
+		}
+	}
+	return 0;
+}
+
+static int
+check_image(const unsigned char *p, size_t n, unsigned w, unsigned h, const char *param,
+    struct reply *r)
+{
+	enum image_type t;
+	unsigned iw = 0, ih = 0;
+
+	if (image_probe(p, n, &t, &iw, &ih) < 0) {
+		reply_error(r, 400, "invalid_request_error", param, "invalid_image_format",
+		    "Invalid file '%s': unsupported or corrupt image. Supported formats are "
+		    "'image/jpeg', 'image/png', and 'image/webp'.", param);
+		return -1;
+	}
+	if (iw != w || ih != h) {
+		reply_error(r, 400, "invalid_request_error", param, "invalid_value",
+		    "Inpaint image must match the requested width and height (got a %ux%u %s, "
+		    "expected %ux%u).", iw, ih, image_type_name(t), w, h);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_reference(const struct form *f, unsigned w, unsigned h, struct reply *r)
+{
+	const struct buf *file = form_get(f, FIELD_REF_FILE);
+	const struct buf *url = form_get(f, FIELD_REF_URL);
+	const struct buf *file_id = form_get(f, FIELD_REF_FILE_ID);
+	int rc;
+
+	if (file)
+		return check_image((const unsigned char *)file->data, file->len, w, h,
+		    "input_reference", r);
+	if (url && file_id) {
+		reply_error(r, 400, "invalid_request_error", "input_reference", "invalid_value",
+		    "Invalid 'input_reference': provide exactly one of 'image_url' and 'file_id'.");
+		return -1;
+	}
+	if (url && strncmp(url->data, "data:", 5) == 0) {
+		const char *comma = strchr(url->data, ',');
+		struct buf img = BUF_INIT;
+
+		if (comma == NULL || strstr(url->data, ";base64") == NULL ||
+		    base64_decode(comma + 1, &img) < 0) {
+			buf_release(&img);
+			reply_error(r, 400, "invalid_request_error", "input_reference.image_url",
+			    "invalid_value", "Invalid 'input_reference.image_url': expected a URL or "
+			    "a base64 data URL.");
+			return -1;
+		}
+		rc = check_image((const unsigned char *)img.data, img.len, w, h,
+		    "input_reference.image_url", r);
+		buf_release(&img);
+		return rc;
+	}
+	if (url && strncmp(url->data, "https://", 8) != 0 && strncmp(url->data, "http://", 7) != 0) {
+		reply_error(r, 400, "invalid_request_error", "input_reference.image_url",
+		    "invalid_value", "Invalid 'input_reference.image_url': expected a URL or a "
+		    "base64 data URL.");
+		return -1;
+	}
+	if (file_id && file_id->len == 0) {
+		reply_error(r, 400, "invalid_request_error", "input_reference.file_id",
+		    "invalid_value", "Invalid 'input_reference.file_id': empty string.");
+		return -1;
+	}
+	/* A remote URL or a file id cannot be fetched here: accepted unverified. */
+	return 0;
+}
+
+/* ---------------------------------------------------------------- endpoints */
+
+static void
+created(struct video_spec *spec, struct reply *r)
+{
+	cJSON *j = videos_create(spec);
+
+	stats_count_create(spec->prompt);
+	reply_json(r, 200, j);
+}
+
+static void
+create(struct form *f, struct reply *r)
+{
+	struct video_spec spec;
+	const struct buf *model, *seconds, *size;
+	const char *prompt;
+
+	memset(&spec, 0, sizeof(spec));
+	if (form_finish(f, r) < 0 || check_prompt(f, r, &prompt) < 0)
+		return;
+	model = form_get(f, FIELD_MODEL);
+	seconds = form_get(f, FIELD_SECONDS);
+	size = form_get(f, FIELD_SIZE);
+	snprintf(spec.model, sizeof(spec.model), "%s", model ? model->data : "sora-2");
+	snprintf(spec.seconds, sizeof(spec.seconds), "%s", seconds ? seconds->data : "4");
+	snprintf(spec.size, sizeof(spec.size), "%s", size ? size->data : "720x1280");
+	/* The checks use the full values: the copies above may be cut. */
+	if (check_enum(r, "model", model ? model->data : "sora-2", models, NELEM(models)) < 0 ||
+	    check_enum(r, "seconds", seconds ? seconds->data : "4", seconds_values,
+		NELEM(seconds_values)) < 0 ||
+	    check_enum(r, "size", size ? size->data : "720x1280", sizes_pro,
+		strcmp(spec.model, "sora-2") == 0 ? SIZES_SORA2 : NELEM(sizes_pro)) < 0)
+		return;
+	if (sscanf(spec.size, "%ux%u", &spec.width, &spec.height) != 2 ||
+	    sscanf(spec.seconds, "%u", &spec.secs) != 1) {
+		reply_error(r, 500, "server_error", NULL, NULL, "Internal error parsing size.");
+		return;
+	}
+	if (check_reference(f, spec.width, spec.height, r) < 0 || check_moderation(prompt, r) < 0)
+		return;
+	spec.prompt = prompt;
+	created(&spec, r);
+}
+
+static void
+remix(const char *id, struct form *f, struct reply *r)
+{
+	struct video_spec spec;
+	const char *prompt;
+
+	memset(&spec, 0, sizeof(spec));
+	if (form_finish(f, r) < 0 || check_prompt(f, r, &prompt) < 0 ||
+	    check_moderation(prompt, r) < 0)
+		return;
+	switch (videos_remix_source(id, &spec)) {
+	case VIDEO_OK:
+		spec.prompt = prompt;
+		created(&spec, r);
+		return;
+	case VIDEO_NOT_READY:
+		reply_error(r, 400, "invalid_request_error", NULL, "video_not_completed",
+		    "Video '%.128s' is not completed; only a completed video can be remixed.", id);
+		return;
+	default:
+		not_found(r, id);
+	}
+}
+
+static void
+retrieve(const char *id, struct reply *r)
+{
+	bool pending = false;
+	cJSON *j = videos_retrieve(id, &pending);
+
+	if (j == NULL) {
+		not_found(r, id);
+		return;
+	}
+	reply_json(r, 200, j);
+	if (pending)
+		reply_header(r, "openai-poll-after-ms", "%u", conf.poll_after_ms);
+}
+
+static void
+delete(const char *id, struct reply *r)
+{
+	cJSON *j;
+
+	if (videos_delete(id) < 0) {
+		not_found(r, id);
+		return;
+	}
+	j = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "id", id);
+	cJSON_AddStringToObject(j, "object", "video.deleted");
+	cJSON_AddBoolToObject(j, "deleted", 1);
+	reply_json(r, 200, j);
+}
+
+static const char *
+query(struct MHD_Connection *c, const char *name)
+{
+	return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static void
+list(struct MHD_Connection *c, struct reply *r)
+{
+	const char *limit_s = query(c, "limit"), *after = query(c, "after");
+	const char *order = query(c, "order");
+	static const char *const orders[] = { "asc", "desc" };
+	long limit = 20;
+	cJSON *j;
+
+	if (limit_s && *limit_s) {
+		char *end;
+
+		errno = 0;
+		limit = strtol(limit_s, &end, 10);
+		if (*end != '\0' || errno != 0) {
+			reply_error(r, 400, "invalid_request_error", "limit", "invalid_type",
+			    "Invalid type for 'limit': expected an integer, but got a string "
+			    "instead.");
+			return;
+		}
+		if (limit < 0 || limit > 100) {
+			reply_error(r, 400, "invalid_request_error", "limit",
+			    limit < 0 ? "integer_below_min_value" : "integer_above_max_value",
+			    "Invalid 'limit': integer %s value. Expected a value %s, but got %ld "
+			    "instead.", limit < 0 ? "below minimum" : "above maximum",
+			    limit < 0 ? ">= 0" : "<= 100", limit);
+			return;
+		}
+	}
+	if (order && *order && check_enum(r, "order", order, orders, 2) < 0)
+		return;
+	j = videos_list((unsigned)limit, after, order && strcmp(order, "asc") == 0);
+	if (j == NULL) {
+		reply_error(r, 400, "invalid_request_error", "after", "invalid_value",
+		    "Invalid 'after': no video with id '%.128s'.", after);
+		return;
+	}
+	reply_json(r, 200, j);
+}
+
+/* Parses a single "bytes=a-b", "bytes=a-" or "bytes=-n" range against size.
+ * Returns 1 with [*start, *end] set, 0 to ignore the header (malformed or several
+ * ranges: RFC 9110 allows serving the whole content), -1 if unsatisfiable. */
+static int
+parse_range(const char *h, uint64_t size, uint64_t *start, uint64_t *end)
+{
+	unsigned long long a, b;
+	char *e;
+
+	if (strncmp(h, "bytes=", 6) != 0 || strchr(h, ',') != NULL)
+		return 0;
+	h += 6;
+	if (*h == '-') {
+		errno = 0;
+		b = strtoull(h + 1, &e, 10);
+		if (e == h + 1 || *e != '\0' || errno != 0)
+			return 0;
+		if (b == 0 || size == 0)
+			return -1;
+		*start = b >= size ? 0 : size - b;
+		*end = size - 1;
+		return 1;
+	}
+	if (*h < '0' || *h > '9')
+		return 0;
+	errno = 0;
+	a = strtoull(h, &e, 10);
+	if (*e != '-' || errno != 0)
+		return 0;
+	h = e + 1;
+	if (*h == '\0') {
+		b = size ? size - 1 : 0;
+	} else {
+		if (*h < '0' || *h > '9')
+			return 0;
+		b = strtoull(h, &e, 10);
+		if (*e != '\0' || errno != 0 || b < a)
+			return 0;
+	}
+	if (a >= size)
+		return -1;
+	*start = a;
+	*end = b >= size ? size - 1 : b;
+	return 1;
+}
+
+static void
+content(const char *id, struct MHD_Connection *c, struct reply *r)
+{
+	const char *vname = query(c, "variant");
+	const char *range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE);
+	static const char *const variants[] = { "video", "thumbnail", "spritesheet" };
+	enum variant v = VARIANT_VIDEO;
+	struct media *m = NULL;
+	uint64_t size, start, end;
+	int fd, rr = 0;
+
+	if (vname && *vname && variant_parse(vname, &v) < 0) {
+		check_enum(r, "variant", vname, variants, NELEM(variants));
+		return;
+	}
+	switch (videos_content(id, &m)) {
+	case VIDEO_OK:
+		break;
+	case VIDEO_NOT_READY:
+		reply_error(r, 404, "invalid_request_error", NULL, "video_not_ready",
+		    "Video '%.128s' is not completed yet; its content can be downloaded once its "
+		    "status is 'completed'.", id);
+		return;
+	case VIDEO_EXPIRED:
+		reply_error(r, 404, "invalid_request_error", NULL, "video_expired",
+		    "The content of video '%.128s' has expired.", id);
+		return;
+	default:
+		not_found(r, id);
+		return;
+	}
+	fd = media_open(m, v, &size);
+	if (fd < 0) {
+		reply_error(r, 500, "server_error", NULL, NULL,
+		    "The content of video '%.128s' could not be read.", id);
+		return;
+	}
+	if (range)
+		rr = parse_range(range, size, &start, &end);
+	if (rr < 0) {
+		close(fd);
+		reply_error(r, 416, "invalid_request_error", NULL, "range_not_satisfiable",
+		    "Requested range not satisfiable: %.64s (the content has %llu bytes).", range,
+		    (unsigned long long)size);
+		reply_header(r, "Content-Range", "bytes */%llu", (unsigned long long)size);
+		reply_header(r, "Accept-Ranges", "bytes");
+		return;
+	}
+	if (rr > 0) {
+		reply_file(r, 206, variant_content_type(v), fd, start, end - start + 1);
+		reply_header(r, "Content-Range", "bytes %llu-%llu/%llu", (unsigned long long)start,
+		    (unsigned long long)end, (unsigned long long)size);
+	} else {
+		reply_file(r, 200, variant_content_type(v), fd, 0, size);
+	}
+	reply_header(r, "Accept-Ranges", "bytes");
+}
+
+static void
+sim_reset(struct reply *r)
+{
+	cJSON *j = cJSON_CreateObject();
+
+	stats_reset();
+	cJSON_AddBoolToObject(j, "ok", 1);
+	reply_json(r, 200, j);
+}
+
+void
+routes_handle(const struct route *rt, struct MHD_Connection *c, struct form *form,
+    struct reply *r)
+{
+	switch (rt->kind) {
+	case RT_CREATE:
+		create(form, r);
+		break;
+	case RT_LIST:
+		list(c, r);
+		break;
+	case RT_RETRIEVE:
+		retrieve(rt->id, r);
+		break;
+	case RT_DELETE:
+		delete(rt->id, r);
+		break;
+	case RT_CONTENT:
+		content(rt->id, c, r);
+		break;
+	case RT_REMIX:
+		remix(rt->id, form, r);
+		break;
+	case RT_SIM_STATS:
+		reply_init(r);
+		r->status = 200;
+		r->body = stats_json();
+		r->len = strlen(r->body);
+		break;
+	case RT_SIM_RESET:
+		sim_reset(r);
+		break;
+	case RT_BAD_METHOD:
+		reply_error(r, 405, "invalid_request_error", NULL, "method_not_allowed",
+		    "Method not allowed (%s %.200s). Allowed: %s.", rt->method, rt->path, rt->allow);
+		reply_header(r, "Allow", "%s", rt->allow);
+		break;
+	default:
+		reply_error(r, 404, "invalid_request_error", NULL, "unknown_url",
+		    "Invalid URL (%s %.200s)", rt->method, rt->path);
+	}
+}

@@ -1,0 +1,159 @@
+/* stats.c - see stats.h. One mutex guards everything: stats are written once per
+ * request and read rarely, so contention is negligible next to the HTTP work. */
+#include "stats.h"
+
+#include <cjson/cJSON.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+#define MAX_OUTCOMES 24
+
+struct outcome {
+	char key[16];
+	unsigned long n;
+};
+
+struct prompt_count {
+	struct prompt_count *next;
+	uint64_t hash;
+	char *prompt;
+	unsigned long n;
+};
+
+#define PROMPT_BUCKETS 1024
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct outcome outcomes[EP_COUNT][MAX_OUTCOMES];
+static struct prompt_count *prompts[PROMPT_BUCKETS];
+
+static const char *const names[EP_COUNT] = {
+	[EP_CREATE] = "POST /v1/videos",
+	[EP_RETRIEVE] = "GET /v1/videos/{id}",
+	[EP_CONTENT] = "GET /v1/videos/{id}/content",
+	[EP_LIST] = "GET /v1/videos",
+	[EP_DELETE] = "DELETE /v1/videos/{id}",
+	[EP_REMIX] = "POST /v1/videos/{id}/remix",
+	[EP_OTHER] = "other",
+};
+
+const char *
+endpoint_name(enum endpoint ep)
+{
+	return ep < EP_COUNT ? names[ep] : "other";
+}
+
+void
+stats_count(enum endpoint ep, const char *outcome)
+{
+	int i;
+
+	if (ep >= EP_COUNT)
+		ep = EP_OTHER;
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < MAX_OUTCOMES; i++) {
+		struct outcome *o = &outcomes[ep][i];
+
+		if (o->key[0] == '\0') {
+			/* Outcomes are short fixed strings; an overlong one is cut, not lost. */
+			strncpy(o->key, outcome, sizeof(o->key) - 1);
+			o->key[sizeof(o->key) - 1] = '\0';
+		}
+		if (strncmp(o->key, outcome, sizeof(o->key) - 1) == 0) {
+			o->n++;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+void
+stats_count_create(const char *prompt)
+{
+	size_t len = strlen(prompt);
+	uint64_t h = fnv1a64(prompt, len);
+	struct prompt_count *p;
+
+	pthread_mutex_lock(&lock);
+	for (p = prompts[h % PROMPT_BUCKETS]; p; p = p->next)
+		if (p->hash == h && strcmp(p->prompt, prompt) == 0)
+			break;
+	if (p == NULL) {
+		p = xcalloc(1, sizeof(*p));
+		p->hash = h;
+		p->prompt = xstrdup(prompt);
+		p->next = prompts[h % PROMPT_BUCKETS];
+		prompts[h % PROMPT_BUCKETS] = p;
+	}
+	p->n++;
+	pthread_mutex_unlock(&lock);
+}
+
+char *
+stats_json(void)
+{
+	cJSON *root = cJSON_CreateObject(), *req = cJSON_AddObjectToObject(root, "requests");
+	cJSON *cp;
+	char *out;
+	int ep, i;
+
+	pthread_mutex_lock(&lock);
+	for (ep = 0; ep < EP_COUNT; ep++) {
+		cJSON *o;
+
+		if (outcomes[ep][0].key[0] == '\0' && ep == EP_OTHER)
+			continue;
+		o = cJSON_AddObjectToObject(req, names[ep]);
+		for (i = 0; i < MAX_OUTCOMES && outcomes[ep][i].key[0]; i++)
+			cJSON_AddNumberToObject(o, outcomes[ep][i].key, (double)outcomes[ep][i].n);
+	}
+	cp = cJSON_AddObjectToObject(root, "creates_by_prompt");
+	for (i = 0; i < PROMPT_BUCKETS; i++) {
+		struct prompt_count *p;
+
+		for (p = prompts[i]; p; p = p->next)
+			cJSON_AddNumberToObject(cp, p->prompt, (double)p->n);
+	}
+	pthread_mutex_unlock(&lock);
+	out = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	if (out == NULL) {
+		fprintf(stderr, "sora-sim: fatal: out of memory printing stats\n");
+		abort();
+	}
+	return out;
+}
+
+static void
+free_prompts(void)
+{
+	int i;
+
+	for (i = 0; i < PROMPT_BUCKETS; i++) {
+		while (prompts[i]) {
+			struct prompt_count *p = prompts[i];
+
+			prompts[i] = p->next;
+			free(p->prompt);
+			free(p);
+		}
+	}
+}
+
+void
+stats_reset(void)
+{
+	pthread_mutex_lock(&lock);
+	memset(outcomes, 0, sizeof(outcomes));
+	free_prompts();
+	pthread_mutex_unlock(&lock);
+}
+
+void
+stats_shutdown(void)
+{
+	stats_reset();
+}

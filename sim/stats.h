@@ -1,0 +1,33 @@
+/*
+ * stats.h - request counters served at GET /__sim/stats: per endpoint template and
+ * outcome ("200", "429", "reset", "truncated"...), and per prompt the number of
+ * videos actually created, which is how tests prove that a client never submitted
+ * the same job twice.
+ */
+#ifndef SIM_STATS_H
+#define SIM_STATS_H
+
+enum endpoint {
+	EP_CREATE,
+	EP_RETRIEVE,
+	EP_CONTENT,
+	EP_LIST,
+	EP_DELETE,
+	EP_REMIX,
+	EP_OTHER,	/* unknown /v1 routes and wrong methods */
+	EP_COUNT
+};
+
+/* "POST /v1/videos", "GET /v1/videos/{id}", ... */
+const char *endpoint_name(enum endpoint ep);
+
+/* Counts one request with an outcome: a status code as a string or a fault name. */
+void stats_count(enum endpoint ep, const char *outcome);
+/* Counts one video actually created with this prompt. */
+void stats_count_create(const char *prompt);
+/* Returns the stats JSON document; the caller frees it. */
+char *stats_json(void);
+void stats_reset(void);
+void stats_shutdown(void);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * util.h - small helpers shared by every sora-sim module: logging, clocks, a
+ * growable byte buffer, allocation that aborts on out-of-memory, the splitmix64
+ * mixer and UTF-8 counting.
+ */
+#ifndef SIM_UTIL_H
+#define SIM_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Log levels: errors and warnings always reach stderr, info only with --verbose. */
+extern bool sim_verbose;
+
+void sim_log(const char *level, const char *func, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+#define log_err(...)  sim_log("error", __func__, __VA_ARGS__)
+#define log_warn(...) sim_log("warning", __func__, __VA_ARGS__)
+#define log_info(...) do { if (sim_verbose) sim_log("info", __func__, __VA_ARGS__); } while (0)
+
+/* Milliseconds: monotonic for durations and state transitions, real time for timestamps. */
+int64_t now_mono_ms(void);
+int64_t now_real_ms(void);
+
+/* Out of memory is not recoverable in a test simulator: these abort with a message. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/* A growable byte buffer. data is always NUL-terminated (not counted in len). The
+ * buffer owns data; buf_release frees it, buf_detach hands it to the caller. */
+struct buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+#define BUF_INIT { NULL, 0, 0 }
+void buf_append(struct buf *b, const void *p, size_t n);
+void buf_reset(struct buf *b);
+char *buf_detach(struct buf *b, size_t *len);
+void buf_release(struct buf *b);
+
+/* splitmix64: advances *state and returns the next 64-bit value. Also a good
+ * stateless mixer: splitmix64 of a copy of (seed ^ n) names object n. */
+uint64_t splitmix64(uint64_t *state);
+
+/* FNV-1a, for cache keys and hash tables. */
+uint64_t fnv1a64(const void *p, size_t n);
+
+/* Number of Unicode code points in a UTF-8 string of n bytes (invalid bytes count one each). */
+size_t utf8_chars(const char *s, size_t n);
+
+/* snprintf that returns 0 when the whole string fit, -1 (and logs) when it was truncated. */
+int bsnprintf(char *dst, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * videos.h - the video table and its state machine. A video's state is a pure
+ * function of the wall clock: queued, then in_progress with rising progress, then
+ * completed --gen-ms after creation (but never before its media are rendered, so
+ * completed always means downloadable) or failed for a "[sim:fail]" prompt. Content
+ * expires --expire-s after completion. Deleted videos stay as tombstones so that a
+ * list cursor naming one still works.
+ *
+ * All functions are thread-safe (one rwlock). JSON returned is owned by the caller.
+ */
+#ifndef SIM_VIDEOS_H
+#define SIM_VIDEOS_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "media.h"
+
+#define VIDEO_ID_SIZE 40	/* "video_" + 32 hex + NUL, rounded up */
+
+struct videos_conf {
+	uint64_t seed;		/* ids are a function of the seed and creation order */
+	int64_t gen_ms;		/* creation to completion */
+	int64_t expire_s;	/* completion to expiry of the content */
+};
+
+/* What a new video is made of. Strings are copied. */
+struct video_spec {
+	char model[32];
+	char size[16];
+	char seconds[8];
+	unsigned width, height, secs;
+	const char *prompt;
+	char remixed_from[VIDEO_ID_SIZE];	/* "" when not a remix */
+};
+
+enum video_lookup {
+	VIDEO_OK,
+	VIDEO_NOT_FOUND,	/* unknown or deleted */
+	VIDEO_NOT_READY,	/* queued, in progress or failed: no content */
+	VIDEO_EXPIRED,		/* completed, but the content has expired */
+};
+
+void videos_init(const struct videos_conf *conf);
+void videos_shutdown(void);
+
+/* Creates a video (queueing its render) and returns its JSON. */
+cJSON *videos_create(const struct video_spec *spec);
+
+/* The video's JSON, or NULL when unknown. *pending tells whether it is still queued
+ * or in progress (the caller then sends openai-poll-after-ms). */
+cJSON *videos_retrieve(const char *id, bool *pending);
+
+/* Marks the video deleted; -1 when unknown. */
+int videos_delete(const char *id);
+
+/* The media of a completed, unexpired video in *m. */
+enum video_lookup videos_content(const char *id, struct media **m);
+
+/* Copies model, size and seconds of a completed video into *spec, for a remix. */
+enum video_lookup videos_remix_source(const char *id, struct video_spec *spec);
+
+/* One page of the list in creation order (asc) or reverse (desc), starting after
+ * the video `after` (NULL: from the start). Returns NULL when `after` is unknown. */
+cJSON *videos_list(unsigned limit, const char *after, bool asc);
+
+#endif
