@@ -311,6 +311,22 @@ fail:
 	return -1;
 }
 
+/* True when the JSON text escapes a NUL character (\u0000) in a string: cJSON would
+ * silently cut the string there, turning "x\u0000y" into the different id "x". */
+static bool has_nul_escape(const char *json, size_t len)
+{
+	for (const char *p = json; (p = memchr(p, '\\', (size_t)(json + len - p)));) {
+		size_t run = 0;
+		while (p + run < json + len && p[run] == '\\')
+			run++;
+		p += run;
+		if ((run & 1) && json + len - p >= 5 && p[0] == 'u' &&
+		    strncmp(p + 1, "0000", 4) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* Parses JSON[LEN] into a tree whose root is an object; NULL with err/syntax set. */
 static cJSON *parse_root(const char *json, size_t len, bool *syntax, char *err, size_t errlen)
 {
@@ -327,6 +343,10 @@ static cJSON *parse_root(const char *json, size_t len, bool *syntax, char *err, 
 	}
 	if (len > VIDEO_JSON_MAX) {
 		set_err(err, errlen, "response body larger than the 1 MiB limit");
+		return NULL;
+	}
+	if (has_nul_escape(json, len)) {
+		set_err(err, errlen, "response has a NUL character in a string");
 		return NULL;
 	}
 	root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
