@@ -10,7 +10,7 @@ pkgs=(
   build-essential cmake pkg-config clang
   libcurl4-openssl-dev libcjson-dev libconfuse-dev libnotify-dev
   libmicrohttpd-dev libcmocka-dev libsystemd-dev
-  ffmpeg fonts-dejavu-core curl nodejs wrk
+  ffmpeg fonts-dejavu-core curl jq nodejs wrk
 )
 
 missing=()

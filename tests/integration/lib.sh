@@ -62,3 +62,70 @@ sim_start() {
 sim_stats() {
 	curl -fsS "$SIM_URL/__sim/stats"
 }
+
+# --- sora-sim API helpers (used by the sim_*.sh tests) ---------------------------
+
+SIM_KEY=${SIM_KEY:-sk-test}
+
+# sim_req METHOD PATH [curl args...]: one request to sora-sim with the bearer key.
+# Prints the HTTP status; the body lands in $T/body and the headers in $T/headers.
+sim_req() {
+	local method=$1 path=$2
+	shift 2
+	curl -sS -X "$method" -o "$T/body" -D "$T/headers" -w '%{http_code}' \
+		-H "Authorization: Bearer $SIM_KEY" "$@" "$SIM_URL$path"
+}
+
+# body_get JQ_FILTER: applies a jq filter to the last response body ($T/body).
+body_get() {
+	jq -r "$1" "$T/body"
+}
+
+# header_get NAME: the value of a header of the last response (case-insensitive).
+header_get() {
+	awk -v n="$(echo "$1" | tr 'A-Z' 'a-z')" -F': ' \
+		'{ k = tolower($1) } k == n { sub(/\r$/, "", $2); print $2; exit }' "$T/headers"
+}
+
+# expect_eq WHAT EXPECTED ACTUAL: fails the test unless EXPECTED = ACTUAL.
+expect_eq() {
+	[ "$2" = "$3" ] || fail "$1: expected '$2', got '$3' (body: $(head -c 600 "$T/body" 2>/dev/null))"
+}
+
+# expect_error STATUS ACTUAL_STATUS TYPE PARAM CODE: checks that the last response is
+# the API's error {"error":{message,type,param,code}} with these values (param/code
+# "null" for JSON null).
+expect_error() {
+	expect_eq "HTTP status" "$1" "$2"
+	expect_eq "error.type" "$3" "$(body_get .error.type)"
+	expect_eq "error.param" "$4" "$(body_get .error.param)"
+	expect_eq "error.code" "$5" "$(body_get .error.code)"
+	[ -n "$(body_get .error.message)" ] || fail "error.message is empty"
+}
+
+# sim_create PROMPT [curl args...]: creates a video (multipart) and prints its id.
+sim_create() {
+	local prompt=$1 code
+	shift
+	code=$(sim_req POST /v1/videos -F "prompt=$prompt" "$@")
+	expect_eq "create '$prompt'" 200 "$code"
+	body_get .id
+}
+
+# sim_status_is ID STATUS: succeeds when the video has that status (for wait_for).
+sim_status_is() {
+	[ "$(curl -sS -H "Authorization: Bearer $SIM_KEY" "$SIM_URL/v1/videos/$1" | jq -r .status)" = "$2" ]
+}
+
+# sim_wait_completed ID...: waits (30 s deadline) until every video is completed.
+sim_wait_completed() {
+	local id
+	for id in "$@"; do
+		wait_for 30 "video $id to complete" sim_status_is "$id" completed
+	done
+}
+
+# sim_created_count PROMPT: how many videos sora-sim created with this prompt.
+sim_created_count() {
+	sim_stats | jq -r --arg p "$1" '.creates_by_prompt[$p] // 0'
+}
