@@ -68,12 +68,22 @@ sim_stats() {
 SIM_KEY=${SIM_KEY:-sk-test}
 
 # sim_req METHOD PATH [curl args...]: one request to sora-sim with the bearer key.
-# Prints the HTTP status; the body lands in $T/body and the headers in $T/headers.
+# Prints the HTTP status; the body lands in $T/body (or the file of a "-o FILE"
+# among the arguments) and the headers in $T/headers.
 sim_req() {
-	local method=$1 path=$2
+	local method=$1 path=$2 out="$T/body" args=()
 	shift 2
-	curl -sS -X "$method" -o "$T/body" -D "$T/headers" -w '%{http_code}' \
-		-H "Authorization: Bearer $SIM_KEY" "$@" "$SIM_URL$path"
+	while [ $# -gt 0 ]; do
+		if [ "$1" = -o ]; then
+			out=$2
+			shift 2
+		else
+			args+=("$1")
+			shift
+		fi
+	done
+	curl -sS -X "$method" -o "$out" -D "$T/headers" -w '%{http_code}' \
+		-H "Authorization: Bearer $SIM_KEY" "${args[@]}" "$SIM_URL$path"
 }
 
 # body_get JQ_FILTER: applies a jq filter to the last response body ($T/body).
