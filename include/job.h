@@ -46,6 +46,7 @@ struct job {
 	unsigned seconds;
 	char *reference; /* file name of the reference image kept with the job, or NULL */
 	char *remix_of;  /* video id or job name, or NULL */
+	char *remix_video_id; /* the source video, once remix_of is resolved */
 
 	/* What the API said. */
 	char *video_id;  /* NULL until created */

@@ -21,7 +21,7 @@ void job_init(struct job *j)
 void job_release(struct job *j)
 {
 	char **strs[] = {&j->name,   &j->source,   &j->prompt,     &j->model,
-			 &j->size,   &j->reference, &j->remix_of,  &j->video_id,
+			 &j->size,   &j->reference, &j->remix_of,  &j->remix_video_id, &j->video_id,
 			 &j->status, &j->error,     &j->error_code};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(*strs[i]);

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,7 @@ char *store_record_json(const struct job *j)
 	cJSON_AddNumberToObject(o, "seconds", j->seconds);
 	add_str(o, "reference", j->reference);
 	add_str(o, "remix_of", j->remix_of);
+	add_str(o, "remix_video_id", j->remix_video_id);
 	add_str(o, "video_id", j->video_id);
 	add_str(o, "status", j->status);
 	cJSON_AddNumberToObject(o, "progress", j->progress);
@@ -186,6 +188,19 @@ static long long get_int(struct reader *r, const char *key, long long lo, long l
 	return (long long)d;
 }
 
+/* "CLAIM/FILE": two plain names, neither hidden nor "..", no control characters. */
+static bool source_ok(const char *s)
+{
+	const char *slash = strchr(s, '/');
+	if (!slash || slash == s || !slash[1] || strchr(slash + 1, '/') || s[0] == '.' ||
+	    slash[1] == '.')
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
 int store_record_parse(struct job *j, const char *json, size_t len, char *why, size_t whylen)
 {
 	job_init(j);
@@ -212,6 +227,8 @@ int store_record_parse(struct job *j, const char *json, size_t len, char *why, s
 	else
 		j->state = (enum job_state)st;
 	j->source = get_str(&r, "source", 4096, false);
+	if (j->source && !source_ok(j->source))
+		bad(&r, "source", "is not CLAIM/FILE inside the state directory");
 	j->line = (unsigned)get_int(&r, "line", 0, PROMPT_BATCH_MAX + 1, 0);
 	j->prompt = get_str(&r, "prompt", PROMPT_MAX_CHARS * 4, true);
 	j->model = get_str(&r, "model", 128, true);
@@ -223,6 +240,9 @@ int store_record_parse(struct job *j, const char *json, size_t len, char *why, s
 	if (j->reference && !prompt_name_ok(j->reference))
 		bad(&r, "reference", "is not a safe file name");
 	j->remix_of = get_str(&r, "remix_of", VIDEO_ID_MAX, false);
+	j->remix_video_id = get_str(&r, "remix_video_id", VIDEO_ID_MAX, false);
+	if (j->remix_video_id && !video_id_is_safe(j->remix_video_id))
+		bad(&r, "remix_video_id", "is not a safe video id");
 	j->video_id = get_str(&r, "video_id", VIDEO_ID_MAX, false);
 	if (j->video_id && !video_id_is_safe(j->video_id))
 		bad(&r, "video_id", "is not a safe video id");

@@ -42,13 +42,15 @@ static void sample(struct job *j, const char *name)
 	job_init(j);
 	j->name = xstrdup(name);
 	j->state = JOB_RUNNING;
-	j->source = xstrdup("batch.jsonl");
+	j->source = xstrdup("1795442300123-77-1/batch.jsonl");
 	j->line = 3;
 	j->prompt = xstrdup("A calico cat \"playing\" piano\nunder a spotlight — ünïcode");
 	j->model = xstrdup("sora-2-pro");
 	j->size = xstrdup("1792x1024");
 	j->seconds = 12;
 	j->reference = xstrdup("cat.png");
+	j->remix_of = xstrdup("earlier-job");
+	j->remix_video_id = xstrdup("video_0123456789abcdef");
 	j->video_id = xstrdup("video_68d7512d07848190b3e45da0ecbebcde004da08e1e0678d5");
 	j->status = xstrdup("in_progress");
 	j->progress = 42;
@@ -113,14 +115,15 @@ static void t_store_round_trips_every_field(void **state)
 	struct job *k = &c.jobs[0];
 	assert_string_equal(k->name, "cat-piano");
 	assert_int_equal(k->state, JOB_RUNNING);
-	assert_string_equal(k->source, "batch.jsonl");
+	assert_string_equal(k->source, "1795442300123-77-1/batch.jsonl");
 	assert_int_equal(k->line, 3);
 	assert_string_equal(k->prompt, j.prompt);
 	assert_string_equal(k->model, "sora-2-pro");
 	assert_string_equal(k->size, "1792x1024");
 	assert_int_equal(k->seconds, 12);
 	assert_string_equal(k->reference, "cat.png");
-	assert_null(k->remix_of);
+	assert_string_equal(k->remix_of, "earlier-job");
+	assert_string_equal(k->remix_video_id, "video_0123456789abcdef");
 	assert_string_equal(k->video_id, j.video_id);
 	assert_string_equal(k->status, "in_progress");
 	assert_int_equal(k->progress, 42);
@@ -177,6 +180,10 @@ static void t_store_moves_unreadable_records_aside(void **state)
 	write_file("jobs/noid.json",
 		   "{\"version\":1,\"name\":\"noid\",\"state\":\"running\",\"prompt\":\"p\","
 		   "\"model\":\"sora-2\",\"size\":\"1280x720\",\"seconds\":4}");
+	write_file("jobs/escape.json",
+		   "{\"version\":1,\"name\":\"escape\",\"state\":\"claimed\",\"prompt\":\"p\","
+		   "\"model\":\"sora-2\",\"size\":\"1280x720\",\"seconds\":4,"
+		   "\"source\":\"../../../etc/passwd\"}");
 	write_file("jobs/future.json",
 		   "{\"version\":2,\"name\":\"future\",\"state\":\"claimed\",\"prompt\":\"p\","
 		   "\"model\":\"sora-2\",\"size\":\"1280x720\",\"seconds\":4}");
@@ -196,13 +203,13 @@ static void t_store_moves_unreadable_records_aside(void **state)
 	assert_string_equal(c.jobs[0].name, "good");
 	release_all(&c);
 	assert_int_equal(count("jobs"), 1);    /* only the good one, and no temp file */
-	assert_int_equal(count("corrupt"), 10); /* nothing deleted */
+	assert_int_equal(count("corrupt"), 11); /* nothing deleted */
 
 	/* Loading again is quiet and stable: nothing is crash-looped on. */
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(store_load_all(dir, collect, &c), 1);
 	release_all(&c);
-	assert_int_equal(count("corrupt"), 10);
+	assert_int_equal(count("corrupt"), 11);
 }
 
 static void t_store_record_parse_rejects_out_of_range_numbers(void **state)

@@ -1,0 +1,56 @@
+/*
+ * inbox.h — claiming a ready inbox file (one the watcher delivered): it is renamed
+ * out of the inbox into its own claim directory STATE/inputs/ID/ before anything
+ * else, so the inbox only ever holds unclaimed work; then it is read (bounded),
+ * parsed into job specs (prompt.h), its reference images are found and kept with it,
+ * and every spec is validated against the model table — image pixel size included —
+ * before any money is spent.
+ *
+ * A claim directory holds the prompt file, its images, and once the daemon has
+ * written the job records for it, a marker file ".recorded". A directory without
+ * the marker after a crash is processed again by inbox_reprocess().
+ *
+ * Ownership: struct claim and everything in it belong to the caller, freed by
+ * claim_release().
+ */
+#ifndef SORAD_INBOX_H
+#define SORAD_INBOX_H
+
+#include "conf.h"
+#include "prompt.h"
+
+#define INBOX_MARKER ".recorded"
+
+struct claim {
+	char *id;   /* the claim directory's name under STATE/inputs */
+	char *file; /* the prompt file's name inside it */
+	enum prompt_format fmt;
+	struct prompt_file pf; /* at least one spec; spec->reference names a file in the claim dir */
+};
+
+void claim_release(struct claim *cl);
+
+/*
+ * Claims inbox entry NAME. Returns 0 with *out filled; 1 when the entry vanished
+ * before it could be claimed (someone else took it: nothing to do); -1 on a local
+ * error (logged; the entry stays in the inbox for a later rescan).
+ * Whatever is wrong with the file itself (not a regular file, a symlink leading out
+ * of the inbox, too large, not text, bad keys, wrong-size image) is not an error
+ * here: it becomes the error of the spec(s), in plain words.
+ */
+int inbox_claim(const struct conf *c, const char *name, struct claim *out);
+
+/* Processes the existing claim directory ID again (after a crash before its marker). */
+int inbox_reprocess(const struct conf *c, const char *id, struct claim *out);
+
+/* Writes the marker of claim ID (durably); 0 or -1 (logged). */
+int inbox_mark_recorded(const struct conf *c, const char *id);
+
+/* Removes claim directory ID and everything in it; 0 or -1 (logged). */
+int inbox_remove_claim(const struct conf *c, const char *id);
+
+/* Path of FILE in claim ID into buf; 0 or -1. */
+int inbox_claim_path(const struct conf *c, const char *id, const char *file, char *buf,
+		     size_t size);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * outbox.h — what users see of a finished job:
+ *
+ *   OUTBOX/NAME.mp4, NAME.thumbnail.webp, NAME.spritesheet.jpg, and NAME.json last
+ *   (the final Video object, the prompt and parameters, timings, estimated cost): the
+ *   .json's presence means the set is complete.
+ *   FAILED/NAME.error.txt (what went wrong, in plain words, and what to do) beside
+ *   the job's original input files.
+ *
+ * Assets are downloaded into hidden temp names in the outbox (".NAME.mp4.part", so
+ * nothing half-written is ever visible under a final name) and renamed into place.
+ */
+#ifndef SORAD_OUTBOX_H
+#define SORAD_OUTBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "api.h"
+#include "conf.h"
+#include "job.h"
+
+/* The final file name suffix of a variant: ".mp4", ".thumbnail.webp", ".spritesheet.jpg". */
+const char *outbox_suffix(enum api_variant v);
+
+/* True when NAME is already used by an output set or a failure report. */
+bool outbox_name_taken(const struct conf *c, const char *name);
+
+/* Paths of the temp and final file of variant V for job NAME; 0 or -1. */
+int outbox_part_path(const struct conf *c, const char *name, enum api_variant v, char *buf,
+		     size_t size);
+int outbox_final_path(const struct conf *c, const char *name, enum api_variant v, char *buf,
+		      size_t size);
+
+/* True when OUTBOX/NAME.json exists: the set is complete. */
+bool outbox_is_complete(const struct conf *c, const char *name);
+
+/*
+ * Writes OUTBOX/NAME.json for J atomically; call after every asset is in place.
+ * BYTES gives each variant's size. 0, or -1 with errno set (logged).
+ */
+int outbox_write_metadata(const struct conf *c, const struct job *j, const long long bytes[3]);
+
+/*
+ * Writes FAILED/NAME.error.txt for the failed job J, and puts its inputs beside it:
+ * INPUT_PATH (the original prompt file, moved when MOVE_INPUT, i.e. the job is the
+ * only one of its file; for one line of a batch FAILED/NAME.jsonl gets that job
+ * alone), and IMAGE_PATH (may be NULL; copied). 0, or -1 (logged).
+ */
+int outbox_write_failure(const struct conf *c, const struct job *j, const char *input_path,
+			 bool move_input, const char *image_path);
+
+#endif

@@ -1,0 +1,390 @@
+/* inbox.c — claiming ready inbox files into the state directory (see inbox.h). */
+#include "inbox.h"
+#include "fsutil.h"
+#include "image.h"
+#include "log.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const image_exts[] = {"png", "jpg", "jpeg", "webp",
+					 "PNG", "JPG", "JPEG", "WEBP"};
+
+void claim_release(struct claim *cl)
+{
+	free(cl->id);
+	free(cl->file);
+	prompt_file_release(&cl->pf);
+	memset(cl, 0, sizeof(*cl));
+}
+
+int inbox_claim_path(const struct conf *c, const char *id, const char *file, char *buf,
+		     size_t size)
+{
+	if (bfmt(buf, size, "%s/inputs/%s%s%s", c->state_dir, id, file ? "/" : "",
+		 file ? file : "") != 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+/* Replaces every spec of PF by a single error spec carrying WHY. */
+static void whole_file_error(struct claim *cl, const struct conf *c, const char *stem,
+			     const char *why)
+{
+	prompt_file_release(&cl->pf);
+	prompt_parse(PROMPT_TXT, stem, "x", 1, c, &cl->pf);
+	free(cl->pf.jobs[0].error);
+	cl->pf.jobs[0].error = xstrdup(why);
+}
+
+/* Splits NAME into a new stem string (caller frees) and a pointer to its extension. */
+static char *split_name(const char *name, const char **ext)
+{
+	const char *dot = strrchr(name, '.');
+	*ext = dot ? dot + 1 : "";
+	return xstrndup(name, dot ? (size_t)(dot - name) : strlen(name));
+}
+
+/*
+ * Checks what the claimed entry FILE in DIR really is and reads it (at most
+ * max_file_size bytes). Returns the content (caller frees) or NULL with a plain-words
+ * reason in why.
+ */
+static char *read_claimed(const struct conf *c, const char *dir, const char *file, size_t *len,
+			  char *why, size_t whylen)
+{
+	char path[PATH_MAX];
+	if (bfmt(path, sizeof(path), "%s/%s", dir, file) != 0) {
+		bfmt(why, whylen, "the file name is too long");
+		return NULL;
+	}
+	struct stat st;
+	if (lstat(path, &st) != 0) {
+		bfmt(why, whylen, "the file could not be examined: %s", strerror(errno));
+		return NULL;
+	}
+	int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+	/* Never open what is not a regular file: opening a device can have effects. */
+	if (S_ISLNK(st.st_mode) && stat(path, &st) != 0)
+		st.st_mode = S_IFLNK;
+	if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+		bfmt(why, whylen, "this is not a regular file (%s); drop plain text or JSON files",
+		     S_ISDIR(st.st_mode)    ? "a directory"
+		     : S_ISFIFO(st.st_mode) ? "a named pipe"
+		     : S_ISSOCK(st.st_mode) ? "a socket"
+					    : "a device");
+		return NULL;
+	}
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		/* Only a link to a regular file inside the inbox is followed. */
+		char target[PATH_MAX], inbox[PATH_MAX];
+		if (!realpath(path, target) || !realpath(c->inbox, inbox) ||
+		    strncmp(target, inbox, strlen(inbox)) != 0 || target[strlen(inbox)] != '/') {
+			bfmt(why, whylen,
+			     "the file is a symbolic link to something outside the inbox; sorad "
+			     "only reads files inside the inbox");
+			return NULL;
+		}
+	} else {
+		flags |= O_NOFOLLOW;
+	}
+	int fd = open(path, flags);
+	if (fd < 0) {
+		bfmt(why, whylen, "the file could not be opened: %s", strerror(errno));
+		return NULL;
+	}
+	char *buf = NULL;
+	if (fstat(fd, &st) != 0) {
+		bfmt(why, whylen, "the file could not be examined: %s", strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) {
+		bfmt(why, whylen, "this is not a regular file; drop plain text or JSON files");
+	} else if (st.st_size > c->max_file_size) {
+		bfmt(why, whylen,
+		     "the file is %lld bytes, over the limit of %lld bytes (max_file_size)",
+		     (long long)st.st_size, c->max_file_size);
+	} else {
+		/* Read one byte more than allowed to notice a file still growing. */
+		size_t cap = (size_t)c->max_file_size + 1;
+		buf = xmalloc(cap + 1);
+		size_t got = 0;
+		ssize_t n;
+		while (got < cap && (n = read(fd, buf + got, cap - got)) != 0) {
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				bfmt(why, whylen, "the file could not be read: %s", strerror(errno));
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			got += (size_t)n;
+		}
+		if (buf && got > (size_t)c->max_file_size) {
+			bfmt(why, whylen, "the file is over the limit of %lld bytes (max_file_size)",
+			     c->max_file_size);
+			free(buf);
+			buf = NULL;
+		} else if (buf) {
+			buf[got] = '\0';
+			*len = got;
+		}
+	}
+	close(fd);
+	return buf;
+}
+
+/* Brings image IMG from the inbox into the claim directory: a pairing image (same
+ * stem) is moved; an image named by "reference:" is hard-linked or copied, since
+ * several prompts may share it. 0 when it is now in the claim dir, -1 if absent. */
+static int take_image(const struct conf *c, const char *dir, const char *img, bool move)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+	if (bfmt(from, sizeof(from), "%s/%s", c->inbox, img) != 0 ||
+	    bfmt(to, sizeof(to), "%s/%s", dir, img) != 0)
+		return -1;
+	if (access(to, F_OK) == 0)
+		return 0; /* already taken for another spec of this claim */
+	struct stat st;
+	if (lstat(from, &st) != 0 || !S_ISREG(st.st_mode))
+		return -1;
+	if (move)
+		return rename(from, to);
+	if (link(from, to) == 0)
+		return 0;
+	/* Different filesystems or no hard links: copy, bounded by max_file_size. */
+	if (st.st_size > c->max_file_size)
+		return -1;
+	int in = open(from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (in < 0)
+		return -1;
+	int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int rc = out < 0 ? -1 : 0;
+	char buf[65536];
+	ssize_t n;
+	while (rc == 0 && (n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || write_all(out, buf, (size_t)n) != 0)
+			rc = -1;
+	}
+	if (out >= 0 && (fsync(out) != 0 || close(out) != 0))
+		rc = -1;
+	close(in);
+	if (rc != 0)
+		unlink(to);
+	return rc;
+}
+
+/* Checks the reference image of spec S (now in DIR) against its size. */
+static void check_image(const struct conf *c, const char *dir, struct job_spec *s)
+{
+	char path[PATH_MAX], why[256];
+	struct image_info info;
+	if (bfmt(path, sizeof(path), "%s/%s", dir, s->reference) != 0)
+		return;
+	struct stat st;
+	if (lstat(path, &st) == 0 && st.st_size > c->max_file_size) {
+		s->error = xasprintf("the reference image %s is %lld bytes, over the limit of %lld "
+				     "bytes (max_file_size)",
+				     s->reference, (long long)st.st_size, c->max_file_size);
+		return;
+	}
+	if (image_probe_path(path, &info, why, sizeof(why)) != 0) {
+		s->error = xasprintf("the reference image %s cannot be used: %s", s->reference, why);
+		return;
+	}
+	char size[32];
+	bfmt(size, sizeof(size), "%ux%u", info.width, info.height);
+	if (strcmp(size, s->size) != 0)
+		s->error = xasprintf("the reference image %s is %s pixels but the video is %s; "
+				     "the image must be exactly the video's size",
+				     s->reference, size, s->size);
+}
+
+/* Finds STEM.png|jpg|jpeg|webp in the inbox; the name (caller frees) or NULL. */
+static char *find_pair(const struct conf *c, const char *stem)
+{
+	for (size_t i = 0; i < ARRAY_LEN(image_exts); i++) {
+		char name[NAME_MAX + 1], path[PATH_MAX];
+		struct stat st;
+		if (bfmt(name, sizeof(name), "%s.%s", stem, image_exts[i]) != 0 ||
+		    bfmt(path, sizeof(path), "%s/%s", c->inbox, name) != 0)
+			continue;
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+			return xstrdup(name);
+	}
+	return NULL;
+}
+
+/* Reads, parses and validates the prompt file of claim CL (already in its dir). */
+static void process(const struct conf *c, struct claim *cl, bool take_images)
+{
+	char dir[PATH_MAX], why[512] = "";
+	const char *ext;
+	char *stem = split_name(cl->file, &ext);
+	int fmt = prompt_format_from_ext(ext);
+	cl->fmt = fmt < 0 ? PROMPT_TXT : (enum prompt_format)fmt;
+	size_t len = 0;
+	char *data = NULL;
+	if (inbox_claim_path(c, cl->id, NULL, dir, sizeof(dir)) == 0)
+		data = read_claimed(c, dir, cl->file, &len, why, sizeof(why));
+	if (!data) {
+		whole_file_error(cl, c, stem, why[0] ? why : "the file path is too long");
+		free(stem);
+		return;
+	}
+	prompt_parse(cl->fmt, stem, data, len, c, &cl->pf);
+	free(data);
+
+	for (size_t i = 0; i < cl->pf.n; i++) {
+		struct job_spec *s = &cl->pf.jobs[i];
+		if (s->error)
+			continue;
+		if (!s->reference && cl->fmt != PROMPT_JSONL && !s->remix_of && take_images) {
+			s->reference = find_pair(c, stem);
+			if (s->reference && take_image(c, dir, s->reference, true) != 0) {
+				free(s->reference);
+				s->reference = NULL;
+			}
+		} else if (!s->reference && cl->fmt != PROMPT_JSONL && !s->remix_of) {
+			/* Reprocessing after a crash: the pairing image may already be here. */
+			for (size_t k = 0; k < ARRAY_LEN(image_exts) && !s->reference; k++) {
+				char name[NAME_MAX + 1], path[PATH_MAX];
+				if (bfmt(name, sizeof(name), "%s.%s", stem, image_exts[k]) == 0 &&
+				    bfmt(path, sizeof(path), "%s/%s", dir, name) == 0 &&
+				    access(path, F_OK) == 0)
+					s->reference = xstrdup(name);
+			}
+		} else if (s->reference && take_image(c, dir, s->reference, false) != 0) {
+			s->error = xasprintf("the reference image '%s' is not in the inbox; drop it "
+					     "there first (or together with the prompt)",
+					     s->reference);
+			continue;
+		}
+		if (prompt_validate(s, c, why, sizeof(why)) != 0) {
+			s->error = xstrdup(why);
+			continue;
+		}
+		if (s->reference)
+			check_image(c, dir, s);
+	}
+	free(stem);
+}
+
+int inbox_claim(const struct conf *c, const char *name, struct claim *out)
+{
+	static unsigned seq;
+	memset(out, 0, sizeof(*out));
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	char id[64], dir[PATH_MAX], from[PATH_MAX], to[PATH_MAX];
+	bfmt(id, sizeof(id), "%lld%03ld-%ld-%u", (long long)ts.tv_sec, ts.tv_nsec / 1000000,
+	     (long)getpid(), ++seq);
+	if (inbox_claim_path(c, id, NULL, dir, sizeof(dir)) != 0 ||
+	    bfmt(from, sizeof(from), "%s/%s", c->inbox, name) != 0 ||
+	    bfmt(to, sizeof(to), "%s/%s", dir, name) != 0) {
+		log_error("inbox: path too long for %s", name);
+		return -1;
+	}
+	if (mkdir(dir, 0700) != 0) {
+		log_error("inbox: cannot create claim directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (rename(from, to) != 0) {
+		int e = errno;
+		rmdir(dir);
+		if (e == ENOENT)
+			return 1;
+		log_error("inbox: cannot claim %s into %s: %s", from, dir, strerror(e));
+		return -1;
+	}
+	/* The claim is durable before anything is done about it. */
+	char inputs[PATH_MAX];
+	if (inbox_claim_path(c, "", NULL, inputs, sizeof(inputs)) == 0)
+		fsync_dir(inputs);
+	fsync_dir(dir);
+	fsync_dir(c->inbox);
+	out->id = xstrdup(id);
+	out->file = xstrdup(name);
+	process(c, out, true);
+	fsync_dir(dir);
+	return 0;
+}
+
+int inbox_reprocess(const struct conf *c, const char *id, struct claim *out)
+{
+	memset(out, 0, sizeof(*out));
+	char dir[PATH_MAX];
+	if (inbox_claim_path(c, id, NULL, dir, sizeof(dir)) != 0)
+		return -1;
+	DIR *dp = opendir(dir);
+	if (!dp) {
+		log_error("inbox: cannot read claim %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	struct dirent *de;
+	while ((de = readdir(dp)) && !out->file) {
+		const char *ext;
+		char *stem = split_name(de->d_name, &ext);
+		free(stem);
+		if (de->d_name[0] != '.' && prompt_format_from_ext(ext) >= 0)
+			out->file = xstrdup(de->d_name);
+	}
+	closedir(dp);
+	if (!out->file)
+		return 1; /* nothing left to process */
+	out->id = xstrdup(id);
+	process(c, out, false);
+	return 0;
+}
+
+int inbox_mark_recorded(const struct conf *c, const char *id)
+{
+	char dir[PATH_MAX];
+	if (inbox_claim_path(c, id, NULL, dir, sizeof(dir)) != 0 ||
+	    atomic_write_file(dir, INBOX_MARKER, "", 0, 0600) != 0) {
+		log_error("inbox: cannot mark claim %s recorded: %s", id, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int inbox_remove_claim(const struct conf *c, const char *id)
+{
+	char dir[PATH_MAX];
+	if (inbox_claim_path(c, id, NULL, dir, sizeof(dir)) != 0)
+		return -1;
+	DIR *dp = opendir(dir);
+	if (!dp)
+		return errno == ENOENT ? 0 : -1;
+	int dfd = dirfd(dp), rc = 0;
+	struct dirent *de;
+	while ((de = readdir(dp))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		/* A directory dropped as "x.txt" was claimed as such: remove it too. */
+		if (unlinkat(dfd, de->d_name, 0) != 0 &&
+		    !(errno == EISDIR && unlinkat(dfd, de->d_name, AT_REMOVEDIR) == 0)) {
+			log_warn("inbox: cannot remove %s/%s: %s", dir, de->d_name, strerror(errno));
+			rc = -1;
+		}
+	}
+	closedir(dp);
+	if (rc == 0 && rmdir(dir) != 0) {
+		log_warn("inbox: cannot remove %s: %s", dir, strerror(errno));
+		rc = -1;
+	}
+	return rc;
+}

@@ -1,0 +1,259 @@
+/* outbox.c — output sets and failure reports (see outbox.h). */
+#include "outbox.h"
+#include "fsutil.h"
+#include "log.h"
+#include "util.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const suffixes[] = {
+	[API_VARIANT_VIDEO] = ".mp4",
+	[API_VARIANT_THUMBNAIL] = ".thumbnail.webp",
+	[API_VARIANT_SPRITESHEET] = ".spritesheet.jpg",
+};
+
+const char *outbox_suffix(enum api_variant v)
+{
+	return (unsigned)v < ARRAY_LEN(suffixes) ? suffixes[v] : ".bin";
+}
+
+static bool exists(const char *dir, const char *name, const char *suffix)
+{
+	char p[PATH_MAX];
+	struct stat st;
+	return bfmt(p, sizeof(p), "%s/%s%s", dir, name, suffix) == 0 && lstat(p, &st) == 0;
+}
+
+bool outbox_name_taken(const struct conf *c, const char *name)
+{
+	for (size_t i = 0; i < ARRAY_LEN(suffixes); i++)
+		if (exists(c->outbox, name, suffixes[i]))
+			return true;
+	return exists(c->outbox, name, ".json") || exists(c->failed_dir, name, ".error.txt");
+}
+
+int outbox_part_path(const struct conf *c, const char *name, enum api_variant v, char *buf,
+		     size_t size)
+{
+	return bfmt(buf, size, "%s/.%s%s.part", c->outbox, name, outbox_suffix(v));
+}
+
+int outbox_final_path(const struct conf *c, const char *name, enum api_variant v, char *buf,
+		      size_t size)
+{
+	return bfmt(buf, size, "%s/%s%s", c->outbox, name, outbox_suffix(v));
+}
+
+bool outbox_is_complete(const struct conf *c, const char *name)
+{
+	return exists(c->outbox, name, ".json");
+}
+
+static void add_opt_str(cJSON *o, const char *k, const char *v)
+{
+	if (v)
+		cJSON_AddStringToObject(o, k, v);
+	else
+		cJSON_AddNullToObject(o, k);
+}
+
+static void add_opt_time(cJSON *o, const char *k, long long t)
+{
+	if (t >= 0)
+		cJSON_AddNumberToObject(o, k, (double)t);
+	else
+		cJSON_AddNullToObject(o, k);
+}
+
+int outbox_write_metadata(const struct conf *c, const struct job *j, const long long bytes[3])
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "name", j->name);
+	/* The final Video object as the API described it. */
+	cJSON *v = cJSON_AddObjectToObject(o, "video");
+	cJSON_AddStringToObject(v, "id", j->video_id ? j->video_id : "");
+	cJSON_AddStringToObject(v, "object", "video");
+	cJSON_AddStringToObject(v, "model", j->model);
+	cJSON_AddStringToObject(v, "status", j->status ? j->status : "completed");
+	cJSON_AddNumberToObject(v, "progress", j->progress);
+	add_opt_time(v, "created_at", j->video_created_at);
+	add_opt_time(v, "completed_at", j->video_completed_at);
+	add_opt_time(v, "expires_at", j->video_expires_at);
+	cJSON_AddStringToObject(v, "prompt", j->prompt);
+	cJSON_AddStringToObject(v, "size", j->size);
+	char secs[16];
+	bfmt(secs, sizeof(secs), "%u", j->seconds);
+	cJSON_AddStringToObject(v, "seconds", secs);
+	add_opt_str(v, "remixed_from_video_id", j->remix_video_id);
+	cJSON_AddNullToObject(v, "error");
+
+	cJSON_AddStringToObject(o, "prompt", j->prompt);
+	cJSON_AddStringToObject(o, "model", j->model);
+	cJSON_AddStringToObject(o, "size", j->size);
+	cJSON_AddNumberToObject(o, "seconds", j->seconds);
+	add_opt_str(o, "reference", j->reference);
+	add_opt_str(o, "remix_of", j->remix_of);
+	add_opt_str(o, "source", j->source);
+	cJSON *files = cJSON_AddObjectToObject(o, "files");
+	static const char *const keys[] = {"video", "thumbnail", "spritesheet"};
+	for (int i = 0; i < 3; i++) {
+		char name[PATH_MAX];
+		bfmt(name, sizeof(name), "%s%s", j->name, suffixes[i]);
+		cJSON *f = cJSON_AddObjectToObject(files, keys[i]);
+		cJSON_AddStringToObject(f, "file", name);
+		cJSON_AddNumberToObject(f, "bytes", (double)bytes[i]);
+	}
+	cJSON *t = cJSON_AddObjectToObject(o, "timings");
+	add_opt_time(t, "claimed_at", j->claimed_at);
+	add_opt_time(t, "submitted_at", j->submit_at);
+	add_opt_time(t, "completed_at", j->video_completed_at);
+	add_opt_time(t, "finished_at", j->finished_at);
+	if (j->submit_at >= 0 && j->video_completed_at >= j->submit_at)
+		cJSON_AddNumberToObject(t, "generation_seconds",
+					(double)(j->video_completed_at - j->submit_at));
+	cJSON_AddNumberToObject(o, "estimated_cost_usd", j->cost_usd);
+	cJSON_AddStringToObject(o, "sorad_version", SORAD_VERSION);
+
+	char *json = cJSON_Print(o);
+	cJSON_Delete(o);
+	char file[PATH_MAX];
+	int rc = -1;
+	if (json && bfmt(file, sizeof(file), "%s.json", j->name) == 0)
+		rc = atomic_write_file(c->outbox, file, json, strlen(json), 0644);
+	int e = errno;
+	if (rc != 0)
+		log_event(LOG_ERROR, j->name, j->video_id, "outbox: cannot write %s/%s.json: %s",
+			  c->outbox, j->name, strerror(e));
+	free(json);
+	errno = e;
+	return rc;
+}
+
+/* Copies SRC to DST (created new, 0644); 0 or -1. */
+static int copy_file(const char *src, const char *dst)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (in < 0)
+		return -1;
+	int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	int rc = out < 0 ? -1 : 0;
+	char buf[65536];
+	ssize_t n;
+	while (rc == 0 && (n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || write_all(out, buf, (size_t)n) != 0)
+			rc = -1;
+	}
+	if (out >= 0 && close(out) != 0)
+		rc = -1;
+	close(in);
+	return rc;
+}
+
+/* The job alone, as one line of JSON, for a failed line of a batch. */
+static char *job_line(const struct job *j)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "name", j->name);
+	if (j->prompt)
+		cJSON_AddStringToObject(o, "prompt", j->prompt);
+	if (j->model)
+		cJSON_AddStringToObject(o, "model", j->model);
+	if (j->size)
+		cJSON_AddStringToObject(o, "size", j->size);
+	if (j->seconds)
+		cJSON_AddNumberToObject(o, "seconds", j->seconds);
+	if (j->reference)
+		cJSON_AddStringToObject(o, "reference", j->reference);
+	if (j->remix_of)
+		cJSON_AddStringToObject(o, "remix_of", j->remix_of);
+	char *s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	char *line = xasprintf("%s\n", s ? s : "{}");
+	free(s);
+	return line;
+}
+
+static const char *ext_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *dot = strrchr(slash ? slash : path, '.');
+	return dot ? dot : "";
+}
+
+int outbox_write_failure(const struct conf *c, const struct job *j, const char *input_path,
+			 bool move_input, const char *image_path)
+{
+	if (mkdir_p(c->failed_dir, 0755) != 0) {
+		log_event(LOG_ERROR, j->name, j->video_id, "outbox: cannot create %s: %s",
+			  c->failed_dir, strerror(errno));
+		return -1;
+	}
+	char dst[PATH_MAX];
+	int rc = 0;
+	if (input_path && move_input) {
+		if (bfmt(dst, sizeof(dst), "%s/%s%s", c->failed_dir, j->name, ext_of(input_path)) !=
+			    0 ||
+		    (rename(input_path, dst) != 0 && errno != ENOENT &&
+		     copy_file(input_path, dst) != 0)) {
+			log_event(LOG_ERROR, j->name, j->video_id, "outbox: cannot move %s to %s: %s",
+				  input_path, c->failed_dir, strerror(errno));
+			rc = -1;
+		}
+	} else if (input_path) {
+		char *line = job_line(j);
+		char file[PATH_MAX];
+		if (bfmt(file, sizeof(file), "%s.jsonl", j->name) != 0 ||
+		    atomic_write_file(c->failed_dir, file, line, strlen(line), 0644) != 0) {
+			log_event(LOG_ERROR, j->name, j->video_id, "outbox: cannot write %s/%s: %s",
+				  c->failed_dir, file, strerror(errno));
+			rc = -1;
+		}
+		free(line);
+	}
+	if (image_path &&
+	    (bfmt(dst, sizeof(dst), "%s/%s%s", c->failed_dir, j->name, ext_of(image_path)) != 0 ||
+	     (copy_file(image_path, dst) != 0 && errno != ENOENT))) {
+		log_event(LOG_WARNING, j->name, j->video_id, "outbox: cannot copy %s to %s: %s",
+			  image_path, c->failed_dir, strerror(errno));
+	}
+
+	char when[32] = "";
+	time_t now = time(NULL);
+	struct tm tm;
+	if (gmtime_r(&now, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	char where[PATH_MAX + 32] = "";
+	if (j->source)
+		bfmt(where, sizeof(where), j->line ? "%s, line %u" : "%s", j->source, j->line);
+	char *text = xasprintf("sorad could not make the video \"%s\".\n\n%s\n\n"
+			       "Details\n"
+			       "  file:     %s\n"
+			       "  model:    %s, %s, %u seconds\n"
+			       "  video id: %s\n"
+			       "  code:     %s\n"
+			       "  when:     %s\n",
+			       j->name, j->error ? j->error : "The job failed.", where,
+			       j->model ? j->model : "?", j->size ? j->size : "?", j->seconds,
+			       j->video_id ? j->video_id : "(none: nothing was submitted)",
+			       j->error_code ? j->error_code : "-", when);
+	char file[PATH_MAX];
+	if (bfmt(file, sizeof(file), "%s.error.txt", j->name) != 0 ||
+	    atomic_write_file(c->failed_dir, file, text, strlen(text), 0644) != 0) {
+		log_event(LOG_ERROR, j->name, j->video_id, "outbox: cannot write %s/%s: %s",
+			  c->failed_dir, file, strerror(errno));
+		rc = -1;
+	}
+	free(text);
+	return rc;
+}
