@@ -66,6 +66,15 @@ const char *api_variant_name(enum api_variant v);
 /* "create", "retrieve", ... */
 const char *api_op_name(enum api_op op);
 
+/* One attempt of a request, for logs, metrics and tests. */
+struct api_attempt {
+	long long start_ms;   /* CLOCK_MONOTONIC milliseconds when it started */
+	long http_status;     /* 0: no HTTP answer */
+	int curl_code;        /* CURLcode */
+	long server_after_ms; /* the server's retry-after(-ms), -1 none */
+	long wait_ms;         /* delay scheduled before the next attempt, -1 none followed */
+};
+
 /* What a finished request tells its callback. Strings and structs belong to it. */
 struct api_result {
 	enum api_op op;
@@ -74,7 +83,7 @@ struct api_result {
 	int curl_code;          /* CURLcode of the last attempt */
 	bool outcome_unknown;   /* create/remix: may have been done, answer lost */
 	unsigned attempts;      /* attempts made (1 + retries) */
-	long long attempt_ms[API_ATTEMPT_TIMES]; /* CLOCK_MONOTONIC ms of each start */
+	struct api_attempt attempt[API_ATTEMPT_TIMES]; /* the first API_ATTEMPT_TIMES */
 	struct video video;     /* create, retrieve, remix: when has_video */
 	bool has_video;
 	struct video_list list; /* list: when has_list */

@@ -364,7 +364,7 @@ static void req_complete(struct api_req *r)
 {
 	struct api_client *c = r->c;
 	struct api_result *res = &r->res;
-	long long took = r->res.attempts ? now_ms() - res->attempt_ms[0] : 0;
+	long long took = r->res.attempts ? now_ms() - res->attempt[0].start_ms : 0;
 
 	if (res->kind != API_OK) {
 		res->error.kind = res->kind;
@@ -667,7 +667,8 @@ static void req_start(struct api_req *r)
 	if (r->early_kind != API_OK) {
 		if (r->res.attempts == 0) {
 			r->res.attempts = 1;
-			r->res.attempt_ms[0] = now_ms();
+			r->res.attempt[0].start_ms = now_ms();
+			r->res.attempt[0].server_after_ms = r->res.attempt[0].wait_ms = -1;
 		}
 		fail_now(r, r->early_kind, "%s", r->early_msg);
 		return;
@@ -697,8 +698,11 @@ static void req_start(struct api_req *r)
 		}
 	}
 	r->t_start = now_ms();
-	if (r->res.attempts < API_ATTEMPT_TIMES)
-		r->res.attempt_ms[r->res.attempts] = r->t_start;
+	if (r->res.attempts < API_ATTEMPT_TIMES) {
+		struct api_attempt *a = &r->res.attempt[r->res.attempts];
+		a->start_ms = r->t_start;
+		a->server_after_ms = a->wait_ms = -1;
+	}
 	r->res.attempts++;
 	r->state = REQ_RUNNING;
 	mc = curl_multi_add_handle(c->multi, r->easy);
@@ -813,6 +817,13 @@ static void req_attempt_done(struct api_req *r, CURLcode rc)
 
 	res->http_status = status;
 	res->curl_code = (int)rc;
+	struct api_attempt *cur = res->attempts && res->attempts <= API_ATTEMPT_TIMES
+					  ? &res->attempt[res->attempts - 1]
+					  : NULL;
+	if (cur) {
+		cur->http_status = status;
+		cur->curl_code = (int)rc;
+	}
 	answered = status >= 300; /* the server's verdict is known even if the body broke */
 	note_headers(r);
 	video_release(&res->video);
@@ -867,6 +878,8 @@ static void req_attempt_done(struct api_req *r, CURLcode rc)
 	long after = answered ? retry_after_ms(r->h.retry_after_ms, r->h.retry_after, time(NULL))
 			      : -1;
 	res->retry_after_ms = after;
+	if (cur)
+		cur->server_after_ms = after;
 
 	/* Create and remix must not be repeated once the server may have acted on them
 	 * and the answer was lost: only the server's explicit refusal makes it safe. */
@@ -897,6 +910,8 @@ static void req_attempt_done(struct api_req *r, CURLcode rc)
 	}
 	r->retries++;
 	r->ready_at = now + delay;
+	if (cur)
+		cur->wait_ms = delay;
 	log_event(LOG_WARNING, r->job, r->video_id,
 		  "%s %s: %s (HTTP %ld): %s; retry %u of %u in %ld ms", r->method, r->log_path,
 		  api_kind_name(kind), status, res->error.message ? res->error.message : "",
