@@ -69,6 +69,7 @@ const char *api_op_name(enum api_op op);
 /* One attempt of a request, for logs, metrics and tests. */
 struct api_attempt {
 	long long start_ms;   /* CLOCK_MONOTONIC milliseconds when it started */
+	long long end_ms;     /* ... and when its answer (or failure) was complete */
 	long http_status;     /* 0: no HTTP answer */
 	int curl_code;        /* CURLcode */
 	long server_after_ms; /* the server's retry-after(-ms), -1 none */

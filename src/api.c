@@ -667,7 +667,7 @@ static void req_start(struct api_req *r)
 	if (r->early_kind != API_OK) {
 		if (r->res.attempts == 0) {
 			r->res.attempts = 1;
-			r->res.attempt[0].start_ms = now_ms();
+			r->res.attempt[0].start_ms = r->res.attempt[0].end_ms = now_ms();
 			r->res.attempt[0].server_after_ms = r->res.attempt[0].wait_ms = -1;
 		}
 		fail_now(r, r->early_kind, "%s", r->early_msg);
@@ -821,6 +821,7 @@ static void req_attempt_done(struct api_req *r, CURLcode rc)
 					  ? &res->attempt[res->attempts - 1]
 					  : NULL;
 	if (cur) {
+		cur->end_ms = now_ms();
 		cur->http_status = status;
 		cur->curl_code = (int)rc;
 	}
@@ -854,6 +855,11 @@ static void req_attempt_done(struct api_req *r, CURLcode rc)
 			bfmt(why, sizeof(why), "HTTP %ld with no error body", status);
 		}
 		kind = retry_classify_http(status, res->error.code);
+		if (status == 416 && r->dl_from > 0) {
+			/* the server will not serve the rest: start over without Range */
+			kind = API_TRANSIENT;
+			r->dl_ranges = false;
+		}
 	} else if (rc != CURLE_OK) {
 		kind = retry_classify_curl((int)rc);
 		bfmt(why, sizeof(why), "%s", r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));

@@ -15,13 +15,15 @@ ffmpeg -v error -f lavfi -i "color=c=navy:s=1280x720" -frames:v 1 "$T/ref.png" |
 	fail "ffmpeg could not make the reference image"
 export REF_IMAGE="$T/ref.png"
 
+# API_CLIENT_WRAP (e.g. "valgrind --leak-check=full --error-exitcode=1") runs the test
+# program under a tool.
 # run_mode MODE SIM-OPTIONS...: a fresh simulator per mode, output kept for the grep.
 run_mode() {
 	local m=$1
 	shift
 	sim_start --api-key "$KEY" --seed 7 "$@"
 	mkdir -p "$T/log-$m"
-	if ! TEST_LOG_DIR="$T/log-$m" "$PROG" "$m" >"$T/out-$m.txt" 2>&1; then
+	if ! TEST_LOG_DIR="$T/log-$m" ${API_CLIENT_WRAP:-} "$PROG" "$m" >"$T/out-$m.txt" 2>&1; then
 		cat "$T/out-$m.txt" >&2
 		fail "api_client $m failed (sim log: $T/sim.log)"
 	fi
