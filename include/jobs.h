@@ -1,0 +1,79 @@
+/*
+ * jobs.h — the job state machine: every job sorad knows, in memory, driven through
+ * claimed → submitting → running → downloading → done (or failed) by API results and
+ * loop timers, with every transition saved to the state directory before the next
+ * step is taken (store.h). See job.h for the states.
+ *
+ * Exactly-once submission: the intent (state "submitting", submit_at) is saved before
+ * the create call. A create whose answer was lost, or any job found "submitting" at
+ * start, is reconciled: recent videos are listed and one with the same prompt, model,
+ * size and seconds created since submit_at (less a clock-skew allowance) that no
+ * other job owns is adopted; only when none is found is the job submitted again.
+ *
+ * Ownership: struct jobs owns its jobs. The loop, API client and conf are borrowed
+ * and must outlive it (or be replaced through jobs_set_api / jobs_set_conf).
+ */
+#ifndef SORAD_JOBS_H
+#define SORAD_JOBS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "api.h"
+#include "conf.h"
+#include "job.h"
+#include "loop.h"
+
+#define JOBS_RECONCILE_SLACK_S 120 /* clock difference allowed between us and the API */
+#define JOBS_RECONCILE_PAGES 20    /* list pages (of 100) searched for a lost create */
+#define JOBS_MAX_SUBMITS 6         /* create attempts (each with its own retries) per job */
+
+struct jobs;
+
+/* Observers: called after a job changed state or progress (for notifications and the
+ * status endpoint). The job is read-only and valid during the call. */
+typedef void jobs_change_fn(const struct job *j, enum job_state before, void *ud);
+
+struct jobs *jobs_new(struct loop *l, struct api_client *api, const struct conf *c);
+void jobs_free(struct jobs *js);
+
+void jobs_on_change(struct jobs *js, jobs_change_fn *fn, void *ud);
+
+/*
+ * Loads every record from the state directory, processes claims interrupted before
+ * their records were written, and resumes each unfinished job from its recorded state.
+ * Returns the number of jobs loaded, or -1 (logged) when the state dir is unusable.
+ */
+int jobs_load(struct jobs *js);
+
+/* Claims inbox entry NAME (the watcher found it ready) and starts its jobs. */
+void jobs_claim(struct jobs *js, const char *name);
+
+/* A reload: new limits and folders apply from now on. */
+void jobs_set_conf(struct jobs *js, const struct conf *c);
+
+/*
+ * Cancels every API request in flight (jobs keep their recorded state), so the
+ * client can be replaced (a reload changed the API settings) or the daemon can stop.
+ * jobs_set_api then resumes every unfinished job on the new client, as after a
+ * restart (creates in flight are reconciled, not repeated).
+ */
+void jobs_suspend(struct jobs *js);
+void jobs_set_api(struct jobs *js, struct api_client *api);
+
+/* Jobs in state S, and jobs in flight (submitting, running, downloading). */
+size_t jobs_count(const struct jobs *js, enum job_state s);
+size_t jobs_total(const struct jobs *js);
+
+/* The job named NAME or whose video id is ID, or NULL. */
+const struct job *jobs_find(const struct jobs *js, const char *name_or_id);
+/* The I-th job (0 <= I < jobs_total), in claim order. */
+const struct job *jobs_at(const struct jobs *js, size_t i);
+
+/*
+ * True when video V could be the lost result of J's create: same prompt, model,
+ * size and seconds, created no earlier than J's submit_at - SLACK seconds.
+ */
+bool jobs_video_matches(const struct job *j, const struct video *v, long long slack);
+
+#endif

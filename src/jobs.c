@@ -1,0 +1,1064 @@
+/* jobs.c — the job state machine (see jobs.h and job.h). */
+#include "jobs.h"
+#include "fsutil.h"
+#include "inbox.h"
+#include "log.h"
+#include "outbox.h"
+#include "prompt.h"
+#include "store.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A job and what is happening to it right now (never persisted). */
+struct jrun {
+	struct job rec;
+	struct jobs *js;
+	struct api_req *req;      /* the request in flight, or NULL */
+	struct loop_timer *timer; /* the next scheduled action, allocated on first use */
+	long long poll_ms;        /* the current polling interval */
+	int fd;                   /* download in progress, or -1 */
+	int variant;              /* the variant being downloaded */
+	long long bytes[3];
+	char *list_after;  /* reconciliation: the list cursor */
+	unsigned pages;    /* reconciliation: pages searched */
+	bool queued;       /* waiting for a free in-flight slot */
+};
+
+struct jobs {
+	struct loop *loop;
+	struct api_client *api;
+	const struct conf *conf;
+	struct jrun **v; /* every job, in claim order */
+	size_t n, cap;
+	size_t *ht; /* name → index + 1, open addressing */
+	size_t ht_cap;
+	size_t in_flight;
+	bool api_blocked; /* the API refused our credentials: wait for a reload */
+	jobs_change_fn *on_change;
+	void *on_change_ud;
+};
+
+static void advance(struct jrun *r);
+static void pump(struct jobs *js);
+static void fail_job(struct jrun *r, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static long long now_s(void)
+{
+	return (long long)time(NULL);
+}
+
+static long long now_ms_real(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool in_flight_state(enum job_state s)
+{
+	return s == JOB_SUBMITTING || s == JOB_RUNNING || s == JOB_DOWNLOADING;
+}
+
+/* ---- the name index ------------------------------------------------------------ */
+
+static size_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+static void ht_put(struct jobs *js, size_t idx)
+{
+	if ((js->n + 1) * 2 > js->ht_cap) {
+		size_t cap = js->ht_cap ? js->ht_cap * 2 : 256;
+		free(js->ht);
+		js->ht = xcalloc(cap, sizeof(*js->ht));
+		js->ht_cap = cap;
+		for (size_t i = 0; i < js->n; i++) {
+			if (i == idx)
+				continue;
+			size_t h = hash_str(js->v[i]->rec.name) & (cap - 1);
+			while (js->ht[h])
+				h = (h + 1) & (cap - 1);
+			js->ht[h] = i + 1;
+		}
+	}
+	size_t h = hash_str(js->v[idx]->rec.name) & (js->ht_cap - 1);
+	while (js->ht[h])
+		h = (h + 1) & (js->ht_cap - 1);
+	js->ht[h] = idx + 1;
+}
+
+static struct jrun *by_name(const struct jobs *js, const char *name)
+{
+	if (!js->ht_cap || !name)
+		return NULL;
+	size_t h = hash_str(name) & (js->ht_cap - 1);
+	while (js->ht[h]) {
+		struct jrun *r = js->v[js->ht[h] - 1];
+		if (!strcmp(r->rec.name, name))
+			return r;
+		h = (h + 1) & (js->ht_cap - 1);
+	}
+	return NULL;
+}
+
+/* Rebuilds the name index from scratch (after the job array was reordered). */
+static void rebuild_index(struct jobs *js)
+{
+	free(js->ht);
+	js->ht = NULL;
+	js->ht_cap = 0;
+	size_t n = js->n;
+	for (size_t i = 0; i < n; i++) {
+		js->n = i;
+		ht_put(js, i);
+	}
+	js->n = n;
+}
+
+static struct jrun *add_job(struct jobs *js, struct job *rec)
+{
+	struct jrun *r = xcalloc(1, sizeof(*r));
+	r->rec = *rec; /* takes the strings */
+	job_init(rec);
+	r->js = js;
+	r->fd = -1;
+	if (js->n == js->cap) {
+		js->cap = js->cap ? js->cap * 2 : 64;
+		js->v = xrealloc(js->v, js->cap * sizeof(*js->v));
+	}
+	js->v[js->n++] = r;
+	ht_put(js, js->n - 1);
+	if (in_flight_state(r->rec.state))
+		js->in_flight++;
+	return r;
+}
+
+/* ---- bookkeeping ----------------------------------------------------------------- */
+
+/* Records a new state: saved before anything else happens, observers told. */
+static int set_state(struct jrun *r, enum job_state s)
+{
+	struct jobs *js = r->js;
+	enum job_state before = r->rec.state;
+	if (in_flight_state(before) && !in_flight_state(s))
+		js->in_flight--;
+	else if (!in_flight_state(before) && in_flight_state(s))
+		js->in_flight++;
+	r->rec.state = s;
+	int rc = store_save(js->conf->state_dir, &r->rec);
+	if (before != s)
+		log_event(LOG_INFO, r->rec.name, r->rec.video_id, "%s → %s", job_state_name(before),
+			  job_state_name(s));
+	if (js->on_change)
+		js->on_change(&r->rec, before, js->on_change_ud);
+	return rc;
+}
+
+static void schedule(struct jrun *r, long long delay_ms);
+
+static void on_timer(void *ud)
+{
+	advance(ud);
+}
+
+/* Runs advance(r) after DELAY_MS (0: on the next loop iteration). */
+static void schedule(struct jrun *r, long long delay_ms)
+{
+	if (!r->timer)
+		r->timer = loop_timer_new(r->js->loop, on_timer, r);
+	loop_timer_arm(r->timer, delay_ms);
+}
+
+/* The claim directory of a job (the part of its source before '/'), into buf. */
+static void claim_of(const struct job *j, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	const char *slash = j->source ? strchr(j->source, '/') : NULL;
+	if (slash && (size_t)(slash - j->source) < size) {
+		memcpy(buf, j->source, (size_t)(slash - j->source));
+		buf[slash - j->source] = '\0';
+	}
+}
+
+/* How many jobs came from claim ID, and how many of them are final. */
+static void claim_counts(const struct jobs *js, const char *id, size_t *total, size_t *final)
+{
+	*total = *final = 0;
+	for (size_t i = 0; i < js->n; i++) {
+		char c[128];
+		claim_of(&js->v[i]->rec, c, sizeof(c));
+		if (strcmp(c, id) != 0)
+			continue;
+		(*total)++;
+		*final += job_state_is_final(js->v[i]->rec.state);
+	}
+}
+
+/* Removes the claim directory once every job of it is final. */
+static void release_claim_if_done(struct jobs *js, const struct job *j)
+{
+	char id[128];
+	claim_of(j, id, sizeof(id));
+	if (!id[0])
+		return;
+	size_t total, final;
+	claim_counts(js, id, &total, &final);
+	if (total == final)
+		inbox_remove_claim(js->conf, id);
+}
+
+static void close_download(struct jrun *r, bool remove_part)
+{
+	if (r->fd >= 0) {
+		close(r->fd);
+		r->fd = -1;
+	}
+	if (remove_part) {
+		char part[PATH_MAX];
+		if (outbox_part_path(r->js->conf, r->rec.name, (enum api_variant)r->variant, part,
+				     sizeof(part)) == 0)
+			unlink(part);
+	}
+}
+
+static void fail_job(struct jrun *r, const char *code, const char *fmt, ...)
+{
+	struct jobs *js = r->js;
+	char buf[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vbfmt(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	free(r->rec.error);
+	r->rec.error = xstrdup(buf);
+	free(r->rec.error_code);
+	r->rec.error_code = code ? xstrdup(code) : NULL;
+	r->rec.finished_at = now_s();
+	close_download(r, true);
+	if (r->timer)
+		loop_timer_disarm(r->timer);
+
+	/* The inputs go to failed/ first; the record says failed only once they are there. */
+	char id[128], input[PATH_MAX] = "", image[PATH_MAX] = "";
+	claim_of(&r->rec, id, sizeof(id));
+	const char *file = r->rec.source ? strchr(r->rec.source, '/') : NULL;
+	size_t total = 0, final = 0;
+	if (id[0] && file)
+		inbox_claim_path(js->conf, id, file + 1, input, sizeof(input));
+	if (id[0] && r->rec.reference)
+		inbox_claim_path(js->conf, id, r->rec.reference, image, sizeof(image));
+	if (id[0])
+		claim_counts(js, id, &total, &final);
+	outbox_write_failure(js->conf, &r->rec, input[0] ? input : NULL, total <= 1,
+			     image[0] ? image : NULL);
+	log_event(LOG_WARNING, r->rec.name, r->rec.video_id, "failed: %s", buf);
+	set_state(r, JOB_FAILED);
+	release_claim_if_done(js, &r->rec);
+	/* Remixes waiting for this job cannot run now. */
+	for (size_t i = 0; i < js->n; i++) {
+		struct jrun *w = js->v[i];
+		if (w->rec.state == JOB_WAITING && w->rec.remix_of &&
+		    !strcmp(w->rec.remix_of, r->rec.name))
+			schedule(w, 0);
+	}
+	pump(js);
+}
+
+/* The plain-words failure for an API error, with the API's own message when useful. */
+static void fail_from_api(struct jrun *r, const struct api_result *res, const char *doing)
+{
+	const char *msg = res->error.message;
+	const char *code = res->error.code ? res->error.code : api_kind_name(res->kind);
+	if (res->kind == API_CONTENT_POLICY)
+		fail_job(r, code,
+			 "%s\n\nWhat the service said: %s\n\nContent guidelines: no real people "
+			 "or public figures, no copyrighted characters or music, no faces in "
+			 "reference images, and nothing unsuitable for under-18 audiences. Edit "
+			 "the prompt and drop it into the inbox again.",
+			 api_kind_describe(res->kind), msg ? msg : "(no details)");
+	else
+		fail_job(r, code, "While %s: %s\n\nWhat the service said: %s", doing,
+			 api_kind_describe(res->kind), msg ? msg : "(no details)");
+}
+
+/* ---- submission ------------------------------------------------------------------ */
+
+static void on_created(struct api_req *req, void *ud);
+static void reconcile(struct jrun *r);
+
+static void take_video(struct jrun *r, const struct video *v)
+{
+	if (v->id && (!r->rec.video_id || strcmp(r->rec.video_id, v->id) != 0)) {
+		free(r->rec.video_id);
+		r->rec.video_id = xstrdup(v->id);
+	}
+	free(r->rec.status);
+	r->rec.status = xstrdup(video_status_name(v->status));
+	r->rec.progress = v->progress;
+	if (v->created_at >= 0)
+		r->rec.video_created_at = v->created_at;
+	if (v->completed_at >= 0)
+		r->rec.video_completed_at = v->completed_at;
+	if (v->expires_at >= 0)
+		r->rec.video_expires_at = v->expires_at;
+	if (v->remixed_from_video_id && !r->rec.remix_video_id)
+		r->rec.remix_video_id = xstrdup(v->remixed_from_video_id);
+}
+
+static void submit(struct jrun *r)
+{
+	struct jobs *js = r->js;
+	r->rec.submit_at = now_s();
+	r->rec.attempts++;
+	/* The intent is durable before the request can reach the server. */
+	if (set_state(r, JOB_SUBMITTING) != 0) {
+		set_state(r, JOB_CLAIMED);
+		schedule(r, 30000);
+		return;
+	}
+	if (r->rec.remix_video_id) {
+		r->req = api_remix(js->api, r->rec.remix_video_id, r->rec.prompt, r->rec.name,
+				   on_created, r);
+		return;
+	}
+	char secs[16], ref[PATH_MAX] = "", id[128];
+	bfmt(secs, sizeof(secs), "%u", r->rec.seconds);
+	claim_of(&r->rec, id, sizeof(id));
+	if (r->rec.reference)
+		inbox_claim_path(js->conf, id, r->rec.reference, ref, sizeof(ref));
+	struct api_create_params p = {.prompt = r->rec.prompt,
+				      .model = r->rec.model,
+				      .seconds = secs,
+				      .size = r->rec.size,
+				      .input_reference = ref[0] ? ref : NULL};
+	r->req = api_create(js->api, &p, r->rec.name, on_created, r);
+}
+
+/* Back to the queue for a later attempt, or failed once attempts are used up. */
+static void retry_later(struct jrun *r, const struct api_result *res, const char *doing)
+{
+	if (r->rec.attempts >= JOBS_MAX_SUBMITS) {
+		fail_from_api(r, res, doing);
+		return;
+	}
+	long long delay = 5000LL << (r->rec.attempts < 6 ? r->rec.attempts : 6);
+	if (res->retry_after_ms > delay)
+		delay = res->retry_after_ms;
+	r->rec.next_at_ms = now_ms_real() + delay;
+	set_state(r, JOB_CLAIMED);
+	log_event(LOG_WARNING, r->rec.name, NULL, "%s failed (%s); trying again in %lld s", doing,
+		  api_kind_name(res->kind), delay / 1000);
+	schedule(r, delay);
+	pump(r->js);
+}
+
+static void start_polling(struct jrun *r, const struct api_result *res)
+{
+	r->poll_ms = (long long)r->js->conf->poll_initial * 1000;
+	long long delay = r->poll_ms;
+	if (res && res->poll_after_ms > delay)
+		delay = res->poll_after_ms;
+	schedule(r, delay);
+}
+
+static void on_created(struct api_req *req, void *ud)
+{
+	struct jrun *r = ud;
+	struct api_result *res = api_req_result(req);
+	r->req = NULL;
+	const char *doing = r->rec.remix_video_id ? "remixing" : "submitting";
+	if (res->kind == API_OK && res->has_video) {
+		take_video(r, &res->video);
+		r->rec.attempts = 0;
+		set_state(r, JOB_RUNNING);
+		log_event(LOG_INFO, r->rec.name, r->rec.video_id, "created (%s, %s, %u s)",
+			  r->rec.model, r->rec.size, r->rec.seconds);
+		start_polling(r, res);
+		return;
+	}
+	if (res->outcome_unknown || res->kind == API_FATAL) {
+		/* The server may have made the video: find it before sending anything again. */
+		log_event(LOG_WARNING, r->rec.name, NULL,
+			  "the answer to the create request was lost (%s); reconciling",
+			  api_kind_name(res->kind));
+		reconcile(r);
+		return;
+	}
+	switch (res->kind) {
+	case API_CONFIG:
+		log_event(LOG_ERROR, r->rec.name, NULL,
+			  "the API refused sorad's credentials or address (HTTP %ld): %s. "
+			  "Submissions are paused until the configuration is fixed and reloaded "
+			  "(SIGHUP)",
+			  res->http_status, api_kind_describe(res->kind));
+		r->js->api_blocked = true;
+		set_state(r, JOB_CLAIMED);
+		r->queued = true; /* resumes after the reload */
+		return;
+	case API_RATE_LIMITED:
+	case API_TRANSIENT:
+		retry_later(r, res, doing);
+		return;
+	default:
+		fail_from_api(r, res, doing);
+		return;
+	}
+}
+
+/* ---- reconciliation of a create whose outcome is unknown ------------------------ */
+
+bool jobs_video_matches(const struct job *j, const struct video *v, long long slack)
+{
+	if (!v->id || !v->prompt || !v->model || !v->size || !v->seconds || !j->prompt)
+		return false;
+	char secs[16];
+	bfmt(secs, sizeof(secs), "%u", j->seconds);
+	if (strcmp(v->prompt, j->prompt) != 0 || strcmp(v->seconds, secs) != 0)
+		return false;
+	if (!j->remix_video_id && (strcmp(v->model, j->model) != 0 || strcmp(v->size, j->size) != 0))
+		return false;
+	if (j->remix_video_id && (!v->remixed_from_video_id ||
+				  strcmp(v->remixed_from_video_id, j->remix_video_id) != 0))
+		return false;
+	return v->created_at >= 0 && j->submit_at >= 0 && v->created_at >= j->submit_at - slack;
+}
+
+static bool owned_by_other(const struct jobs *js, const struct jrun *r, const char *id)
+{
+	for (size_t i = 0; i < js->n; i++)
+		if (js->v[i] != r && js->v[i]->rec.video_id && !strcmp(js->v[i]->rec.video_id, id))
+			return true;
+	return false;
+}
+
+static void on_list(struct api_req *req, void *ud);
+
+static void reconcile(struct jrun *r)
+{
+	struct api_list_params p = {.limit = 100, .after = r->list_after, .order = "desc"};
+	r->req = api_list(r->js->api, &p, on_list, r);
+}
+
+static void on_list(struct api_req *req, void *ud)
+{
+	struct jrun *r = ud;
+	struct api_result *res = api_req_result(req);
+	r->req = NULL;
+	if (res->kind != API_OK || !res->has_list) {
+		if (res->kind == API_CONFIG)
+			r->js->api_blocked = true;
+		/* Never resubmit without an answer: try the reconciliation again later. */
+		log_event(LOG_WARNING, r->rec.name, NULL,
+			  "cannot list videos to reconcile (%s); trying again in 30 s",
+			  api_kind_name(res->kind));
+		schedule(r, 30000);
+		return;
+	}
+	struct video_list *l = &res->list;
+	bool older_seen = false;
+	for (size_t i = 0; i < l->n; i++) {
+		struct video *v = &l->data[i];
+		if (v->created_at >= 0 && v->created_at < r->rec.submit_at - JOBS_RECONCILE_SLACK_S)
+			older_seen = true;
+		if (jobs_video_matches(&r->rec, v, JOBS_RECONCILE_SLACK_S) &&
+		    !owned_by_other(r->js, r, v->id)) {
+			log_event(LOG_INFO, r->rec.name, v->id,
+				  "reconciled: the lost create had made this video; adopting it");
+			free(r->list_after);
+			r->list_after = NULL;
+			r->pages = 0;
+			take_video(r, v);
+			set_state(r, JOB_RUNNING);
+			start_polling(r, NULL);
+			return;
+		}
+	}
+	r->pages++;
+	if (l->has_more && !older_seen && l->last_id && r->pages < JOBS_RECONCILE_PAGES) {
+		free(r->list_after);
+		r->list_after = xstrdup(l->last_id);
+		reconcile(r);
+		return;
+	}
+	free(r->list_after);
+	r->list_after = NULL;
+	r->pages = 0;
+	log_event(LOG_INFO, r->rec.name, NULL,
+		  "reconciled: the service has no video for this job; submitting it again");
+	set_state(r, JOB_CLAIMED);
+	r->queued = false;
+	if (r->js->in_flight < r->js->conf->max_in_flight)
+		submit(r);
+	else
+		pump(r->js);
+}
+
+/* ---- polling ----------------------------------------------------------------------- */
+
+static void on_retrieved(struct api_req *req, void *ud);
+static void start_download(struct jrun *r);
+
+static void poll_job(struct jrun *r)
+{
+	const struct conf *c = r->js->conf;
+	if (r->rec.submit_at >= 0 && now_s() - r->rec.submit_at > (long long)c->job_timeout) {
+		fail_job(r, "timeout",
+			 "The video was not ready %u seconds after it was submitted (job_timeout), "
+			 "so sorad stopped waiting. It may still finish on the service: its id is "
+			 "%s. Raise job_timeout for long or busy generations.",
+			 c->job_timeout, r->rec.video_id);
+		return;
+	}
+	r->req = api_retrieve(r->js->api, r->rec.video_id, r->rec.name, on_retrieved, r);
+}
+
+static void on_retrieved(struct api_req *req, void *ud)
+{
+	struct jrun *r = ud;
+	struct api_result *res = api_req_result(req);
+	r->req = NULL;
+	const struct conf *c = r->js->conf;
+	if (res->kind != API_OK || !res->has_video) {
+		if (res->kind == API_NOT_FOUND) {
+			fail_from_api(r, res, "checking the video's progress");
+			return;
+		}
+		if (res->kind == API_CONFIG)
+			r->js->api_blocked = true;
+		schedule(r, (long long)c->poll_max * 1000);
+		return;
+	}
+	int before = r->rec.progress;
+	take_video(r, &res->video);
+	switch (res->video.status) {
+	case VIDEO_COMPLETED:
+		r->rec.progress = 100;
+		set_state(r, JOB_DOWNLOADING);
+		start_download(r);
+		return;
+	case VIDEO_FAILED: {
+		bool policy = api_code_is_content_policy(res->video.error_code);
+		const char *m = res->video.error_message;
+		if (policy)
+			fail_job(r, res->video.error_code,
+				 "%s\n\nWhat the service said: %s", api_kind_describe(API_CONTENT_POLICY),
+				 m ? m : "(no details)");
+		else
+			fail_job(r, res->video.error_code ? res->video.error_code : "generation_failed",
+				 "Video generation failed. Please try again with a different prompt."
+				 "\n\nWhat the service said: %s",
+				 m ? m : "(no details)");
+		return;
+	}
+	default:
+		break;
+	}
+	if (r->rec.progress != before && r->js->on_change)
+		r->js->on_change(&r->rec, r->rec.state, r->js->on_change_ud);
+	long long delay = r->poll_ms ? r->poll_ms * 2 : (long long)c->poll_initial * 1000;
+	if (delay > (long long)c->poll_max * 1000)
+		delay = (long long)c->poll_max * 1000;
+	r->poll_ms = delay;
+	if (res->poll_after_ms > delay)
+		delay = res->poll_after_ms;
+	schedule(r, delay);
+}
+
+/* ---- downloads ---------------------------------------------------------------------- */
+
+static void on_downloaded(struct api_req *req, void *ud);
+
+static void download_variant(struct jrun *r)
+{
+	char part[PATH_MAX];
+	if (outbox_part_path(r->js->conf, r->rec.name, (enum api_variant)r->variant, part,
+			     sizeof(part)) != 0) {
+		fail_job(r, "local", "The output path for this job is too long.");
+		return;
+	}
+	r->fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (r->fd < 0) {
+		log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
+			  "cannot create %s: %s; trying again in 30 s", part, strerror(errno));
+		schedule(r, 30000);
+		return;
+	}
+	r->req = api_download(r->js->api, r->rec.video_id, (enum api_variant)r->variant, r->fd,
+			      r->rec.name, on_downloaded, r);
+}
+
+static void start_download(struct jrun *r)
+{
+	if (mkdir_p(r->js->conf->outbox, 0755) != 0) {
+		log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
+			  "cannot create the outbox %s: %s; trying again in 30 s", r->js->conf->outbox,
+			  strerror(errno));
+		schedule(r, 30000);
+		return;
+	}
+	r->variant = 0;
+	download_variant(r);
+}
+
+/* Renames every part into place, then writes NAME.json last: the set is complete. */
+static void finish_outputs(struct jrun *r)
+{
+	const struct conf *c = r->js->conf;
+	for (int v = 0; v < 3; v++) {
+		char part[PATH_MAX], final[PATH_MAX];
+		if (outbox_part_path(c, r->rec.name, (enum api_variant)v, part, sizeof(part)) != 0 ||
+		    outbox_final_path(c, r->rec.name, (enum api_variant)v, final, sizeof(final)) !=
+			    0 ||
+		    rename(part, final) != 0) {
+			log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
+				  "cannot move %s into place: %s; downloading again in 30 s",
+				  outbox_suffix((enum api_variant)v), strerror(errno));
+			schedule(r, 30000);
+			return;
+		}
+	}
+	if (fsync_dir(c->outbox) != 0 || outbox_write_metadata(c, &r->rec, r->bytes) != 0) {
+		schedule(r, 30000);
+		return;
+	}
+	r->rec.finished_at = now_s();
+	log_event(LOG_INFO, r->rec.name, r->rec.video_id, "done: %s/%s.mp4 (%lld bytes)", c->outbox,
+		  r->rec.name, r->bytes[0]);
+	set_state(r, JOB_DONE);
+	release_claim_if_done(r->js, &r->rec);
+	/* Remixes waiting for this job can go now. */
+	for (size_t i = 0; i < r->js->n; i++) {
+		struct jrun *w = r->js->v[i];
+		if (w->rec.state == JOB_WAITING && w->rec.remix_of &&
+		    !strcmp(w->rec.remix_of, r->rec.name))
+			schedule(w, 0);
+	}
+	pump(r->js);
+}
+
+static void on_downloaded(struct api_req *req, void *ud)
+{
+	struct jrun *r = ud;
+	struct api_result *res = api_req_result(req);
+	r->req = NULL;
+	const char *variant = api_variant_name((enum api_variant)r->variant);
+	if (res->kind == API_OK && fsync(r->fd) == 0) {
+		r->bytes[r->variant] = res->bytes;
+		close_download(r, false);
+		if (++r->variant < 3) {
+			download_variant(r);
+			return;
+		}
+		finish_outputs(r);
+		return;
+	}
+	int e = errno;
+	close_download(r, true);
+	long long expires = r->rec.video_expires_at;
+	if (res->kind == API_NOT_FOUND || (expires >= 0 && now_s() >= expires)) {
+		fail_job(r, "expired",
+			 "The finished video could not be downloaded before its download link "
+			 "expired (the service keeps finished videos for about an hour). Drop the "
+			 "prompt again to make it anew.");
+		return;
+	}
+	if (res->kind == API_OK) /* the fsync failed */
+		log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
+			  "cannot write the %s to %s: %s; trying again in 30 s", variant,
+			  r->js->conf->outbox, strerror(e));
+	else if (res->kind == API_LOCAL)
+		log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
+			  "cannot write the %s to %s (%s); trying again in 30 s while the "
+			  "download link is valid",
+			  variant, r->js->conf->outbox, res->error.message ? res->error.message : "");
+	else
+		log_event(LOG_WARNING, r->rec.name, r->rec.video_id,
+			  "downloading the %s failed (%s); trying again in 30 s", variant,
+			  api_kind_name(res->kind));
+	schedule(r, 30000);
+}
+
+/* ---- the scheduler ----------------------------------------------------------------- */
+
+/* Resolves remix_of: a job of that name (wait for it) or a video id. 0 go, 1 wait, -1 failed. */
+static int resolve_remix(struct jrun *r)
+{
+	if (!r->rec.remix_of || r->rec.remix_video_id)
+		return 0;
+	struct jrun *src = by_name(r->js, r->rec.remix_of);
+	if (src && src != r) {
+		if (src->rec.state == JOB_DONE && src->rec.video_id) {
+			r->rec.remix_video_id = xstrdup(src->rec.video_id);
+			return 0;
+		}
+		if (src->rec.state == JOB_FAILED) {
+			fail_job(r, "remix_source_failed",
+				 "This remix waited for the job \"%s\", which failed, so there is no "
+				 "video to remix. Fix that job first, then drop this one again.",
+				 src->rec.name);
+			return -1;
+		}
+		return 1;
+	}
+	if (!video_id_is_safe(r->rec.remix_of)) {
+		fail_job(r, "remix_source_unknown",
+			 "remix_of \"%s\" is neither the name of a job sorad knows nor a video id.",
+			 r->rec.remix_of);
+		return -1;
+	}
+	r->rec.remix_video_id = xstrdup(r->rec.remix_of);
+	return 0;
+}
+
+/* Decides and starts the next step of job R from its recorded state. */
+static void advance(struct jrun *r)
+{
+	struct jobs *js = r->js;
+	if (r->req)
+		return; /* a request is in flight; its callback continues */
+	switch (r->rec.state) {
+	case JOB_CLAIMED:
+	case JOB_WAITING: {
+		int rr = resolve_remix(r);
+		if (rr < 0)
+			return;
+		if (rr > 0) {
+			if (r->rec.state != JOB_WAITING)
+				set_state(r, JOB_WAITING);
+			return;
+		}
+		if (r->rec.state == JOB_WAITING)
+			set_state(r, JOB_CLAIMED);
+		long long wait = r->rec.next_at_ms - now_ms_real();
+		if (wait > 0) {
+			schedule(r, wait);
+			return;
+		}
+		if (js->api_blocked || js->in_flight >= js->conf->max_in_flight) {
+			r->queued = true;
+			return;
+		}
+		r->queued = false;
+		submit(r);
+		return;
+	}
+	case JOB_SUBMITTING:
+		reconcile(r);
+		return;
+	case JOB_RUNNING:
+		if (js->api_blocked) {
+			schedule(r, (long long)js->conf->poll_max * 1000);
+			return;
+		}
+		poll_job(r);
+		return;
+	case JOB_DOWNLOADING:
+		if (outbox_is_complete(js->conf, r->rec.name)) {
+			/* The set was complete when the last run stopped; only the record lagged. */
+			r->rec.finished_at = now_s();
+			set_state(r, JOB_DONE);
+			release_claim_if_done(js, &r->rec);
+			return;
+		}
+		if (r->variant < 0 || r->variant > 2)
+			r->variant = 0;
+		if (r->variant == 0)
+			start_download(r);
+		else
+			download_variant(r);
+		return;
+	case JOB_HELD:
+	case JOB_DONE:
+	case JOB_FAILED:
+		return;
+	}
+}
+
+/* Starts queued jobs while there are free slots, oldest claim first. */
+static void pump(struct jobs *js)
+{
+	for (size_t i = 0; i < js->n && js->in_flight < js->conf->max_in_flight && !js->api_blocked;
+	     i++) {
+		struct jrun *r = js->v[i];
+		if (r->queued && r->rec.state == JOB_CLAIMED && !r->req) {
+			r->queued = false;
+			advance(r);
+		}
+	}
+}
+
+static void free_run(struct jrun *r)
+{
+	if (r->req)
+		api_req_cancel(r->req);
+	close_download(r, false);
+	loop_timer_free(r->timer);
+	free(r->list_after);
+	job_release(&r->rec);
+	free(r);
+}
+
+/* ---- claiming -------------------------------------------------------------------- */
+
+/* A name for SPEC's job that no job, output or failure report uses yet. */
+static char *unique_name(const struct jobs *js, const char *want)
+{
+	char buf[PROMPT_NAME_MAX + 16];
+	bcopy_str(buf, sizeof(buf), want);
+	for (unsigned n = 2; by_name(js, buf) || outbox_name_taken(js->conf, buf); n++)
+		bfmt(buf, sizeof(buf), "%s-%u", want, n);
+	return xstrdup(buf);
+}
+
+/* Turns a claim's specs into job records, then marks the claim recorded. */
+static void record_claim(struct jobs *js, struct claim *cl)
+{
+	struct jrun **made = xcalloc(cl->pf.n, sizeof(*made));
+	for (size_t i = 0; i < cl->pf.n; i++) {
+		struct job_spec *s = &cl->pf.jobs[i];
+		struct job j;
+		job_init(&j);
+		j.name = unique_name(js, s->name);
+		j.state = JOB_CLAIMED;
+		j.source = xasprintf("%s/%s", cl->id, cl->file);
+		j.line = s->line;
+		j.prompt = xstrdup(s->prompt ? s->prompt : "");
+		j.model = xstrdup(s->model);
+		j.size = xstrdup(s->size);
+		j.seconds = s->seconds;
+		j.reference = s->reference ? xstrdup(s->reference) : NULL;
+		j.remix_of = s->remix_of ? xstrdup(s->remix_of) : NULL;
+		j.claimed_at = now_s();
+		double cost = conf_estimate_cost(js->conf, j.model, j.size, j.seconds);
+		j.cost_usd = cost > 0 ? cost : 0;
+		made[i] = add_job(js, &j);
+		if (store_save(js->conf->state_dir, &made[i]->rec) != 0) {
+			log_event(LOG_ERROR, made[i]->rec.name, NULL,
+				  "cannot record the job; it will be claimed again at the next start");
+		}
+		log_event(LOG_INFO, made[i]->rec.name, NULL, "claimed %s%s%.0u from the inbox",
+			  cl->file, s->line ? " line " : "", s->line);
+	}
+	/* Only now is the claim complete: a crash before this point redoes it. */
+	inbox_mark_recorded(js->conf, cl->id);
+	for (size_t i = 0; i < cl->pf.n; i++) {
+		struct jrun *r = made[i];
+		if (js->on_change)
+			js->on_change(&r->rec, r->rec.state, js->on_change_ud);
+		if (cl->pf.jobs[i].error)
+			fail_job(r, "invalid_input", "%s", cl->pf.jobs[i].error);
+		else
+			advance(r);
+	}
+	free(made);
+}
+
+void jobs_claim(struct jobs *js, const char *name)
+{
+	struct claim cl;
+	int rc = inbox_claim(js->conf, name, &cl);
+	if (rc != 0)
+		return; /* vanished (1) or a local error, logged (-1): a rescan retries */
+	record_claim(js, &cl);
+	claim_release(&cl);
+}
+
+/* ---- lifetime ------------------------------------------------------------------- */
+
+struct jobs *jobs_new(struct loop *l, struct api_client *api, const struct conf *c)
+{
+	struct jobs *js = xcalloc(1, sizeof(*js));
+	js->loop = l;
+	js->api = api;
+	js->conf = c;
+	return js;
+}
+
+void jobs_on_change(struct jobs *js, jobs_change_fn *fn, void *ud)
+{
+	js->on_change = fn;
+	js->on_change_ud = ud;
+}
+
+void jobs_free(struct jobs *js)
+{
+	if (!js)
+		return;
+	for (size_t i = 0; i < js->n; i++)
+		free_run(js->v[i]);
+	free(js->v);
+	free(js->ht);
+	free(js);
+}
+
+static void loaded(struct job *j, void *ud)
+{
+	struct jobs *js = ud;
+	if (by_name(js, j->name)) {
+		log_event(LOG_ERROR, j->name, j->video_id, "store: duplicate record ignored");
+		job_release(j);
+		return;
+	}
+	add_job(js, j);
+}
+
+static int by_claim_time(const void *a, const void *b)
+{
+	const struct jrun *x = *(struct jrun *const *)a, *y = *(struct jrun *const *)b;
+	if (x->rec.claimed_at != y->rec.claimed_at)
+		return x->rec.claimed_at < y->rec.claimed_at ? -1 : 1;
+	return strcmp(x->rec.name, y->rec.name);
+}
+
+/* Claims whose records were not all written before a crash are processed again. */
+static void redo_unrecorded_claims(struct jobs *js)
+{
+	char inputs[PATH_MAX];
+	if (inbox_claim_path(js->conf, "", NULL, inputs, sizeof(inputs)) != 0)
+		return;
+	DIR *dp = opendir(inputs);
+	if (!dp)
+		return;
+	struct dirent *de;
+	while ((de = readdir(dp))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char marker[PATH_MAX];
+		if (inbox_claim_path(js->conf, de->d_name, INBOX_MARKER, marker, sizeof(marker)) !=
+		    0)
+			continue;
+		size_t total, final;
+		claim_counts(js, de->d_name, &total, &final);
+		if (access(marker, F_OK) == 0) {
+			if (total == final) /* every job final: only the cleanup was missed */
+				inbox_remove_claim(js->conf, de->d_name);
+			continue;
+		}
+		/* Drop the partial records of this claim (none was submitted: the marker
+		 * comes before any submission), then record it again. */
+		size_t kept = 0;
+		for (size_t i = 0; i < js->n; i++) {
+			char id[128];
+			claim_of(&js->v[i]->rec, id, sizeof(id));
+			if (!strcmp(id, de->d_name)) {
+				store_remove(js->conf->state_dir, js->v[i]->rec.name);
+				if (in_flight_state(js->v[i]->rec.state))
+					js->in_flight--;
+				free_run(js->v[i]);
+			} else {
+				js->v[kept++] = js->v[i];
+			}
+		}
+		if (kept != js->n) {
+			js->n = kept;
+			rebuild_index(js);
+		}
+		struct claim cl;
+		if (inbox_reprocess(js->conf, de->d_name, &cl) == 0) {
+			log_info("inbox: claim %s was interrupted; processing it again", de->d_name);
+			record_claim(js, &cl);
+			claim_release(&cl);
+		} else {
+			inbox_remove_claim(js->conf, de->d_name);
+		}
+	}
+	closedir(dp);
+}
+
+int jobs_load(struct jobs *js)
+{
+	if (store_open(js->conf->state_dir) != 0)
+		return -1;
+	int n = store_load_all(js->conf->state_dir, loaded, js);
+	if (n < 0)
+		return -1;
+	/* Claim order survives restarts; the index is rebuilt after sorting. */
+	qsort(js->v, js->n, sizeof(*js->v), by_claim_time);
+	rebuild_index(js);
+	redo_unrecorded_claims(js);
+	size_t resumed = 0;
+	for (size_t i = 0; i < js->n; i++) {
+		struct jrun *r = js->v[i];
+		if (!job_state_is_final(r->rec.state)) {
+			resumed++;
+			schedule(r, 0);
+		}
+	}
+	log_info("state: %zu job(s) loaded, %zu to resume", js->n, resumed);
+	return (int)js->n;
+}
+
+void jobs_set_conf(struct jobs *js, const struct conf *c)
+{
+	js->conf = c;
+	js->api_blocked = false;
+	pump(js);
+}
+
+void jobs_suspend(struct jobs *js)
+{
+	for (size_t i = 0; i < js->n; i++) {
+		struct jrun *r = js->v[i];
+		if (r->req) {
+			api_req_cancel(r->req);
+			r->req = NULL;
+		}
+		close_download(r, true);
+		if (r->timer)
+			loop_timer_disarm(r->timer);
+	}
+}
+
+void jobs_set_api(struct jobs *js, struct api_client *api)
+{
+	js->api = api;
+	js->api_blocked = false;
+	for (size_t i = 0; i < js->n; i++)
+		if (!job_state_is_final(js->v[i]->rec.state))
+			schedule(js->v[i], 0);
+}
+
+size_t jobs_count(const struct jobs *js, enum job_state s)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < js->n; i++)
+		n += js->v[i]->rec.state == s;
+	return n;
+}
+
+size_t jobs_total(const struct jobs *js)
+{
+	return js->n;
+}
+
+const struct job *jobs_at(const struct jobs *js, size_t i)
+{
+	return i < js->n ? &js->v[i]->rec : NULL;
+}
+
+const struct job *jobs_find(const struct jobs *js, const char *name_or_id)
+{
+	struct jrun *r = by_name(js, name_or_id);
+	if (r)
+		return &r->rec;
+	for (size_t i = 0; i < js->n; i++)
+		if (js->v[i]->rec.video_id && !strcmp(js->v[i]->rec.video_id, name_or_id))
+			return &js->v[i]->rec;
+	return NULL;
+}
