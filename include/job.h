@@ -74,6 +74,9 @@ const char *job_state_name(enum job_state s);
 /* The state named S, or -1. */
 int job_state_parse(const char *s);
 
+/* The original file name the job came from (its source without the claim), or "". */
+const char *job_source_file(const struct job *j);
+
 /* True for done and failed: nothing more will happen to the job. */
 bool job_state_is_final(enum job_state s);
 

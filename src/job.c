@@ -45,3 +45,9 @@ bool job_state_is_final(enum job_state s)
 {
 	return s == JOB_DONE || s == JOB_FAILED;
 }
+
+const char *job_source_file(const struct job *j)
+{
+	const char *slash = j->source ? strchr(j->source, '/') : NULL;
+	return slash ? slash + 1 : (j->source ? j->source : "");
+}

@@ -633,11 +633,11 @@ static void finish_outputs(struct jrun *r)
 			return;
 		}
 	}
+	r->rec.finished_at = now_s();
 	if (fsync_dir(c->outbox) != 0 || outbox_write_metadata(c, &r->rec, r->bytes) != 0) {
 		schedule(r, 30000);
 		return;
 	}
-	r->rec.finished_at = now_s();
 	log_event(LOG_INFO, r->rec.name, r->rec.video_id, "done: %s/%s.mp4 (%lld bytes)", c->outbox,
 		  r->rec.name, r->bytes[0]);
 	set_state(r, JOB_DONE);
@@ -862,7 +862,10 @@ static void record_claim(struct jobs *js, struct claim *cl)
 		if (js->on_change)
 			js->on_change(&r->rec, r->rec.state, js->on_change_ud);
 		if (cl->pf.jobs[i].error)
-			fail_job(r, "invalid_input", "%s", cl->pf.jobs[i].error);
+			fail_job(r, "invalid_input",
+				 "%s.\n\nNothing was submitted and nothing was spent. Fix the file "
+				 "and drop it into the inbox again.",
+				 cl->pf.jobs[i].error);
 		else
 			advance(r);
 	}

@@ -1,9 +1,9 @@
 /*
  * main.c — sorad's entry point: parses the command word and hands over to the
- * module that implements it. The daemon itself (the event loop) arrives with the
- * pipeline; until then running it says so and exits with EX_UNAVAILABLE.
+ * module that implements it.
  */
 #include "conf.h"
+#include "daemon.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -34,7 +34,5 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EX_USAGE;
 	}
-	fprintf(stderr, "sorad: the daemon is not built yet in this version; "
-			"try 'sorad check-config -c FILE'\n");
-	return EX_UNAVAILABLE;
+	return daemon_main(argc, argv);
 }

@@ -102,7 +102,7 @@ int outbox_write_metadata(const struct conf *c, const struct job *j, const long 
 	cJSON_AddNumberToObject(o, "seconds", j->seconds);
 	add_opt_str(o, "reference", j->reference);
 	add_opt_str(o, "remix_of", j->remix_of);
-	add_opt_str(o, "source", j->source);
+	cJSON_AddStringToObject(o, "source", job_source_file(j));
 	cJSON *files = cJSON_AddObjectToObject(o, "files");
 	static const char *const keys[] = {"video", "thumbnail", "spritesheet"};
 	for (int i = 0; i < 3; i++) {
@@ -235,7 +235,8 @@ int outbox_write_failure(const struct conf *c, const struct job *j, const char *
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
 	char where[PATH_MAX + 32] = "";
 	if (j->source)
-		bfmt(where, sizeof(where), j->line ? "%s, line %u" : "%s", j->source, j->line);
+		bfmt(where, sizeof(where), j->line ? "%s, line %u" : "%s", job_source_file(j),
+		     j->line);
 	char *text = xasprintf("sorad could not make the video \"%s\".\n\n%s\n\n"
 			       "Details\n"
 			       "  file:     %s\n"

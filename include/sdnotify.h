@@ -1,0 +1,15 @@
+/*
+ * sdnotify.h — telling systemd how the daemon is doing (Type=notify): READY,
+ * STATUS, RELOADING, STOPPING and WATCHDOG. Compiles to nothing without libsystemd,
+ * and does nothing when not started by systemd (no NOTIFY_SOCKET).
+ */
+#ifndef SORAD_SDNOTIFY_H
+#define SORAD_SDNOTIFY_H
+
+/* Sends STATE (e.g. "READY=1\nSTATUS=...") to systemd; quiet no-op otherwise. */
+void sdn_send(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The watchdog interval systemd asked for, in milliseconds, or 0 when none. */
+long long sdn_watchdog_ms(void);
+
+#endif

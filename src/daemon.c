@@ -1,0 +1,400 @@
+/* daemon.c — the daemon's lifetime and its event loop wiring (see daemon.h). */
+#include "daemon.h"
+#include "api.h"
+#include "conf.h"
+#include "fsutil.h"
+#include "jobs.h"
+#include "log.h"
+#include "loop.h"
+#include "sdnotify.h"
+#include "util.h"
+#include "watch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+struct daemon {
+	struct conf *conf;
+	const char *conf_path;
+	bool foreground;
+	struct loop *loop;
+	struct loop_timer *curl_timer;
+	struct loop_timer *watchdog;
+	long long watchdog_ms;
+	struct api_client *api;
+	struct jobs *jobs;
+	struct watch *watch;
+	int lock_fd;
+};
+
+/* ---- libcurl's sockets and timer, through the loop (ephiperfifo.c's shape) ---- */
+
+static void on_curl_fd(int fd, uint32_t events, void *ud)
+{
+	struct daemon *d = ud;
+	int bits = 0;
+	if (events & EPOLLIN)
+		bits |= CURL_CSELECT_IN;
+	if (events & EPOLLOUT)
+		bits |= CURL_CSELECT_OUT;
+	if (events & (EPOLLERR | EPOLLHUP))
+		bits |= CURL_CSELECT_ERR;
+	api_client_socket_action(d->api, fd, bits);
+}
+
+static void curl_watch(int fd, int what, void *ud)
+{
+	struct daemon *d = ud;
+	if (what == CURL_POLL_REMOVE) {
+		loop_unwatch(d->loop, fd);
+		return;
+	}
+	uint32_t ev = 0;
+	if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
+		ev |= EPOLLIN;
+	if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
+		ev |= EPOLLOUT;
+	loop_watch(d->loop, fd, ev, on_curl_fd, d);
+}
+
+static void curl_timer(long ms, void *ud)
+{
+	struct daemon *d = ud;
+	if (ms < 0)
+		loop_timer_disarm(d->curl_timer);
+	else
+		loop_timer_arm(d->curl_timer, ms);
+}
+
+static void on_curl_timer(void *ud)
+{
+	struct daemon *d = ud;
+	api_client_timeout(d->api);
+}
+
+static struct api_client *make_api(struct daemon *d)
+{
+	struct api_loop_hooks hooks = {.watch = curl_watch, .timer = curl_timer, .ud = d};
+	return api_client_new(d->conf, &hooks);
+}
+
+/* ---- status ------------------------------------------------------------------------ */
+
+static void report_status(struct daemon *d)
+{
+	sdn_send("STATUS=%zu queued, %zu in flight, %zu done, %zu failed",
+		 jobs_count(d->jobs, JOB_CLAIMED) + jobs_count(d->jobs, JOB_WAITING),
+		 jobs_count(d->jobs, JOB_SUBMITTING) + jobs_count(d->jobs, JOB_RUNNING) +
+			 jobs_count(d->jobs, JOB_DOWNLOADING),
+		 jobs_count(d->jobs, JOB_DONE), jobs_count(d->jobs, JOB_FAILED));
+}
+
+static void on_job_change(const struct job *j, enum job_state before, void *ud)
+{
+	if (j->state != before)
+		report_status(ud);
+}
+
+static void on_watchdog(void *ud)
+{
+	struct daemon *d = ud;
+	sdn_send("WATCHDOG=1");
+	loop_timer_arm(d->watchdog, d->watchdog_ms / 2);
+}
+
+/* ---- the inbox ---------------------------------------------------------------------- */
+
+static void on_ready(const char *name, void *ud)
+{
+	struct daemon *d = ud;
+	jobs_claim(d->jobs, name);
+}
+
+/* ---- signals -------------------------------------------------------------------------- */
+
+static bool api_settings_differ(const struct conf *a, const struct conf *b)
+{
+	if (strcmp(a->api_base, b->api_base) != 0 || a->auth_style != b->auth_style ||
+	    (a->api_key == NULL) != (b->api_key == NULL) ||
+	    (a->api_key && strcmp(a->api_key, b->api_key) != 0) ||
+	    a->connect_timeout_ms != b->connect_timeout_ms ||
+	    a->request_timeout_ms != b->request_timeout_ms || a->max_retries != b->max_retries ||
+	    a->retry_base_ms != b->retry_base_ms || a->retry_max_ms != b->retry_max_ms ||
+	    a->n_extra_headers != b->n_extra_headers)
+		return true;
+	for (size_t i = 0; i < a->n_extra_headers; i++)
+		if (strcmp(a->extra_headers[i], b->extra_headers[i]) != 0)
+			return true;
+	return false;
+}
+
+static int open_log(const struct conf *c, bool foreground)
+{
+	int level = log_level_parse(c->log_level);
+	if (log_open(c->log_dir, level < 0 ? LOG_INFO : (enum log_level)level, c->log_keep_days,
+		     foreground) != 0) {
+		fprintf(stderr, "sorad: cannot write logs in %s: %s\n", c->log_dir, strerror(errno));
+		return -1;
+	}
+	if (c->api_key)
+		log_add_secret(c->api_key);
+	return 0;
+}
+
+static void reload(struct daemon *d)
+{
+	sdn_send("RELOADING=1");
+	char err[2048];
+	struct conf *nc = conf_load(d->conf_path, err, sizeof(err));
+	if (!nc) {
+		log_error("reload: the configuration has errors; keeping the running one: %s", err);
+		sdn_send("READY=1");
+		return;
+	}
+	if (!nc->api_key) {
+		log_error("reload: no API key in the new configuration; keeping the running one");
+		conf_free(nc);
+		sdn_send("READY=1");
+		return;
+	}
+	if (strcmp(nc->state_dir, d->conf->state_dir) != 0)
+		log_warn("reload: state_dir changed; it takes effect at the next start");
+	if (strcmp(nc->log_dir, d->conf->log_dir) != 0 ||
+	    strcmp(nc->log_level, d->conf->log_level) != 0 ||
+	    nc->log_keep_days != d->conf->log_keep_days)
+		open_log(nc, d->foreground);
+	else if (nc->api_key)
+		log_add_secret(nc->api_key);
+	bool new_api = api_settings_differ(d->conf, nc);
+	if (watch_set_conf(d->watch, nc) != 0)
+		log_error("reload: the inbox watch settings could not be applied");
+	if (new_api) {
+		jobs_suspend(d->jobs);
+		struct api_client *old = d->api;
+		struct conf *oc = d->conf;
+		d->conf = nc;
+		d->api = make_api(d);
+		if (!d->api) {
+			log_error("reload: cannot set up the new API client; keeping the old one");
+			d->api = old;
+			d->conf = oc;
+			jobs_set_api(d->jobs, old);
+			conf_free(nc);
+			sdn_send("READY=1");
+			return;
+		}
+		api_client_free(old);
+		jobs_set_conf(d->jobs, nc);
+		jobs_set_api(d->jobs, d->api);
+		conf_free(oc);
+	} else {
+		struct conf *oc = d->conf;
+		d->conf = nc;
+		jobs_set_conf(d->jobs, nc);
+		conf_free(oc);
+	}
+	watch_rescan(d->watch);
+	log_info("reload: configuration reloaded from %s%s", d->conf_path ? d->conf_path : "(defaults)",
+		 new_api ? " (new API settings: requests in flight restarted)" : "");
+	sdn_send("READY=1");
+	report_status(d);
+}
+
+static void on_signal(int signo, void *ud)
+{
+	struct daemon *d = ud;
+	switch (signo) {
+	case SIGHUP:
+		log_info("SIGHUP: reloading the configuration and rescanning the inbox");
+		reload(d);
+		break;
+	case SIGUSR1:
+		if (log_reopen() != 0)
+			log_error("SIGUSR1: cannot reopen the log file: %s", strerror(errno));
+		else
+			log_info("SIGUSR1: log file reopened");
+		break;
+	default:
+		log_info("%s: stopping", signo == SIGTERM ? "SIGTERM" : "SIGINT");
+		sdn_send("STOPPING=1");
+		loop_stop(d->loop);
+		break;
+	}
+}
+
+/* ---- start and stop -------------------------------------------------------------------- */
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: sorad [-c FILE] [-f]\n"
+		     "  -c FILE  configuration file (default: $SORAD_CONF, else ./sorad.conf)\n"
+		     "  -f       foreground: also log to stderr\n");
+}
+
+/* One daemon per state directory: two would submit the same jobs twice. */
+static int take_lock(struct daemon *d)
+{
+	char path[4096];
+	if (bfmt(path, sizeof(path), "%s/sorad.lock", d->conf->state_dir) != 0)
+		return -1;
+	d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (d->lock_fd < 0) {
+		fprintf(stderr, "sorad: cannot open %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		fprintf(stderr,
+			"sorad: another sorad is already running with the state directory %s "
+			"(%s is locked)\n",
+			d->conf->state_dir, path);
+		return -1;
+	}
+	char pid[32];
+	bfmt(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(d->lock_fd, 0) != 0 || write_all(d->lock_fd, pid, strlen(pid)) != 0)
+		fprintf(stderr, "sorad: cannot write the pid to %s: %s\n", path, strerror(errno));
+	return 0;
+}
+
+static int make_dirs(const struct conf *c)
+{
+	const struct {
+		const char *what, *dir;
+		mode_t mode;
+	} dirs[] = {{"inbox", c->inbox, 0755},        {"outbox", c->outbox, 0755},
+		    {"failed_dir", c->failed_dir, 0755}, {"state_dir", c->state_dir, 0700},
+		    {"log_dir", c->log_dir, 0750}};
+	for (size_t i = 0; i < ARRAY_LEN(dirs); i++) {
+		if (mkdir_p(dirs[i].dir, dirs[i].mode) != 0) {
+			fprintf(stderr, "sorad: cannot create %s %s: %s\n", dirs[i].what, dirs[i].dir,
+				strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void teardown(struct daemon *d)
+{
+	if (d->jobs)
+		jobs_suspend(d->jobs);
+	watch_free(d->watch);
+	jobs_free(d->jobs);
+	api_client_free(d->api);
+	loop_timer_free(d->curl_timer);
+	loop_timer_free(d->watchdog);
+	loop_free(d->loop);
+	conf_free(d->conf);
+	if (d->lock_fd >= 0)
+		close(d->lock_fd);
+}
+
+int daemon_main(int argc, char **argv)
+{
+	struct daemon d = {.lock_fd = -1};
+	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
+						 {"config", required_argument, NULL, 'c'},
+						 {"foreground", no_argument, NULL, 'f'},
+						 {NULL, 0, NULL, 0}};
+	int ch;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:fh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			d.conf_path = optarg;
+			break;
+		case 'f':
+			d.foreground = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EX_OK;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "sorad: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (!d.conf_path)
+		d.conf_path = conf_default_path();
+
+	char err[2048];
+	d.conf = conf_load(d.conf_path, err, sizeof(err));
+	if (!d.conf) {
+		fprintf(stderr, "%s\n", err);
+		return EX_CONFIG;
+	}
+	if (!d.conf->api_key) {
+		fprintf(stderr,
+			"sorad: no API key: set api_key_file in %s or the environment variable "
+			"OPENAI_API_KEY\n",
+			d.conf_path ? d.conf_path : "sorad.conf");
+		conf_free(d.conf);
+		return EX_CONFIG;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	int rc = EX_OK;
+	if (make_dirs(d.conf) != 0 || take_lock(&d) != 0) {
+		rc = EX_CANTCREAT;
+		goto out;
+	}
+	if (open_log(d.conf, d.foreground) != 0) {
+		rc = EX_CANTCREAT;
+		goto out;
+	}
+	log_info("sorad %s starting: inbox %s, outbox %s, API %s", SORAD_VERSION, d.conf->inbox,
+		 d.conf->outbox, d.conf->api_base);
+
+	d.loop = loop_new();
+	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
+	if (!d.loop || loop_signals(d.loop, sigs, ARRAY_LEN(sigs), on_signal, &d) != 0) {
+		rc = EX_OSERR;
+		goto out;
+	}
+	d.curl_timer = loop_timer_new(d.loop, on_curl_timer, &d);
+	d.api = make_api(&d);
+	if (!d.api) {
+		rc = EX_SOFTWARE;
+		goto out;
+	}
+	d.jobs = jobs_new(d.loop, d.api, d.conf);
+	jobs_on_change(d.jobs, on_job_change, &d);
+	if (jobs_load(d.jobs) < 0) {
+		rc = EX_CANTCREAT;
+		goto out;
+	}
+	d.watch = watch_new(d.loop, d.conf, on_ready, &d);
+	if (!d.watch) {
+		rc = EX_CONFIG;
+		goto out;
+	}
+	d.watchdog_ms = sdn_watchdog_ms();
+	if (d.watchdog_ms > 0) {
+		d.watchdog = loop_timer_new(d.loop, on_watchdog, &d);
+		loop_timer_arm(d.watchdog, d.watchdog_ms / 2);
+	}
+	sdn_send("READY=1");
+	report_status(&d);
+	log_info("ready: watching %s (%s)", d.conf->inbox,
+		 watch_effective_mode(d.watch) == WATCH_POLL ? "polling" : "inotify");
+	if (loop_run(d.loop) != 0)
+		rc = EX_OSERR;
+	log_info("stopped");
+out:
+	teardown(&d);
+	log_close();
+	return rc;
+}
