@@ -183,6 +183,10 @@ run(unsigned slot, const char *what, char *const argv[])
 	}
 	pthread_mutex_lock(&lock);
 	children[slot] = 0;
+	if (stopping) {		/* killed by media_shutdown: not worth an error line */
+		pthread_mutex_unlock(&lock);
+		return -1;
+	}
 	pthread_mutex_unlock(&lock);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		log_err("ffmpeg failed (wait status %d) rendering %s", status, what);

@@ -117,7 +117,7 @@ expect_error() {
 sim_create() {
 	local prompt=$1 code
 	shift
-	code=$(sim_req POST /v1/videos -F "prompt=$prompt" "$@")
+	code=$(sim_req POST /v1/videos --form-string "prompt=$prompt" "$@")
 	expect_eq "create '$prompt'" 200 "$code"
 	body_get .id
 }

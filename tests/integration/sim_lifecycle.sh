@@ -3,7 +3,7 @@
 # completed; "[sim:fail]" ends failed with an error; content expires after
 # --expire-s. Waits on the API with deadlines, never on bare sleeps.
 source "$(dirname "$0")/lib.sh"
-sim_start --gen-ms 1500 --expire-s 1
+sim_start --gen-ms 1500 --expire-s 3
 
 id=$(sim_create "watch me progress")
 fid=$(sim_create "this one breaks [sim:fail]")
@@ -29,8 +29,10 @@ while :; do
 	[ "$(date +%s)" -le "$deadline" ] || fail "video never completed (seen:$seen)"
 	sleep 0.05	# polling interval, not synchronization
 done
+# Content right away (expiry is 3 s after completion), checked again once expired below.
+expect_eq "content before expiry" 200 "$(sim_req GET "/v1/videos/$id/content" -o /dev/null)"
 [[ $seen == *in_progress* ]] || fail "never saw in_progress (seen:$seen)"
-expect_eq "progress when completed" 100 "$(body_get .progress)"
+expect_eq "progress when completed" 100 "$(sim_req GET "/v1/videos/$id" >/dev/null; body_get .progress)"
 [ "$(body_get .completed_at)" -ge "$(body_get .created_at)" ] || fail "completed_at before created_at"
 
 # [sim:fail]: failed with error {code, message}; no content, no remix.
@@ -44,9 +46,7 @@ expect_error 404 "$code" invalid_request_error null video_not_ready
 code=$(sim_req POST "/v1/videos/$fid/remix" -F prompt=again)
 expect_eq "remix of a failed video" 400 "$code"
 
-# Expiry: content is served, then 404 once expires_at has passed.
-code=$(sim_req GET "/v1/videos/$id/content" )
-expect_eq "content before expiry" 200 "$code"
+# Expiry: 404 once expires_at has passed.
 content_expired() { [ "$(sim_req GET "/v1/videos/$id/content")" = 404 ]; }
 wait_for 10 "content of $id to expire" content_expired
 expect_error 404 "$(sim_req GET "/v1/videos/$id/content")" invalid_request_error null video_expired
