@@ -52,12 +52,18 @@
 #endif
 #define API_USER_AGENT "sorad/" SORAD_VERSION
 
-#define API_ATTEMPT_TIMES 32          /* attempt start times kept per request */
-#define API_DL_LOW_SPEED_BYTES 1024L  /* downloads abort below this many bytes/s... */
-#define API_DL_LOW_SPEED_SECS 30L     /* ...sustained this long (no total timeout) */
+#define API_ATTEMPT_TIMES 32         /* attempts recorded per request */
+#define API_DL_LOW_SPEED_BYTES 1024L /* downloads abort below this many bytes/s... */
+#define API_DL_LOW_SPEED_SECS 30L    /* ...sustained this long (no total timeout) */
 
-enum api_op { API_OP_CREATE, API_OP_RETRIEVE, API_OP_LIST, API_OP_DELETE, API_OP_REMIX,
-	      API_OP_CONTENT };
+enum api_op {
+	API_OP_CREATE,
+	API_OP_RETRIEVE,
+	API_OP_LIST,
+	API_OP_DELETE,
+	API_OP_REMIX,
+	API_OP_CONTENT
+};
 
 enum api_variant { API_VARIANT_VIDEO, API_VARIANT_THUMBNAIL, API_VARIANT_SPRITESHEET };
 
@@ -79,24 +85,24 @@ struct api_attempt {
 /* What a finished request tells its callback. Strings and structs belong to it. */
 struct api_result {
 	enum api_op op;
-	enum api_kind kind;     /* API_OK on success */
-	long http_status;       /* of the last attempt; 0 when no HTTP answer came */
-	int curl_code;          /* CURLcode of the last attempt */
-	bool outcome_unknown;   /* create/remix: may have been done, answer lost */
-	unsigned attempts;      /* attempts made (1 + retries) */
+	enum api_kind kind;   /* API_OK on success */
+	long http_status;     /* of the last attempt; 0 when no HTTP answer came */
+	int curl_code;        /* CURLcode of the last attempt */
+	bool outcome_unknown; /* create/remix: may have been done, answer lost */
+	unsigned attempts;    /* attempts made (1 + retries) */
 	struct api_attempt attempt[API_ATTEMPT_TIMES]; /* the first API_ATTEMPT_TIMES */
-	struct video video;     /* create, retrieve, remix: when has_video */
+	struct video video;                            /* create, retrieve, remix: when has_video */
 	bool has_video;
 	struct video_list list; /* list: when has_list */
 	bool has_list;
-	bool deleted;           /* delete: the server's "deleted" */
-	struct api_error error; /* kind != API_OK: what went wrong (message always set) */
-	long poll_after_ms;     /* openai-poll-after-ms of the last answer, -1 absent */
-	long retry_after_ms;    /* the server's retry delay of the last answer, -1 */
-	char request_id[128];   /* x-request-id of the last answer, "" absent */
-	long long bytes;        /* content: bytes now in the file */
+	bool deleted;             /* delete: the server's "deleted" */
+	struct api_error error;   /* kind != API_OK: what went wrong (message always set) */
+	long poll_after_ms;       /* openai-poll-after-ms of the last answer, -1 absent */
+	long retry_after_ms;      /* the server's retry delay of the last answer, -1 */
+	char request_id[128];     /* x-request-id of the last answer, "" absent */
+	long long bytes;          /* content: bytes now in the file */
 	long long content_length; /* content: the full size announced, -1 unknown */
-	unsigned resumes;       /* content: attempts that continued with Range */
+	unsigned resumes;         /* content: attempts that continued with Range */
 };
 
 struct api_client;
@@ -157,11 +163,11 @@ struct api_create_params {
 	const char *size;            /* "1280x720"...; NULL: default */
 	const char *input_reference; /* path of a PNG/JPEG/WebP file, or NULL */
 };
-struct api_req *api_create(struct api_client *c, const struct api_create_params *p,
-			   const char *job, api_done_fn *cb, void *ud);
+struct api_req *api_create(struct api_client *c, const struct api_create_params *p, const char *job,
+                           api_done_fn *cb, void *ud);
 
 struct api_req *api_retrieve(struct api_client *c, const char *video_id, const char *job,
-			     api_done_fn *cb, void *ud);
+                             api_done_fn *cb, void *ud);
 
 struct api_list_params {
 	unsigned limit;    /* 0: server default; at most 100 */
@@ -169,13 +175,13 @@ struct api_list_params {
 	const char *order; /* "asc", "desc" or NULL */
 };
 struct api_req *api_list(struct api_client *c, const struct api_list_params *p, api_done_fn *cb,
-			 void *ud);
+                         void *ud);
 
 struct api_req *api_delete(struct api_client *c, const char *video_id, const char *job,
-			   api_done_fn *cb, void *ud);
+                           api_done_fn *cb, void *ud);
 
 struct api_req *api_remix(struct api_client *c, const char *video_id, const char *prompt,
-			  const char *job, api_done_fn *cb, void *ud);
+                          const char *job, api_done_fn *cb, void *ud);
 
 /*
  * Streams the VARIANT of VIDEO_ID into FD, which must be a regular file open for
@@ -186,7 +192,7 @@ struct api_req *api_remix(struct api_client *c, const char *video_id, const char
  * API_LOCAL and is not retried.
  */
 struct api_req *api_download(struct api_client *c, const char *video_id, enum api_variant variant,
-			     int fd, const char *job, api_done_fn *cb, void *ud);
+                             int fd, const char *job, api_done_fn *cb, void *ud);
 
 /* Frees a pending request without calling its callback. No effect on a request
  * whose callback is running (it is freed when the callback returns). */

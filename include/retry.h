@@ -85,6 +85,6 @@ long retry_delay_ms(long after_ms, unsigned n, long base_ms, long max_ms, double
  * rate-limited kinds are retried.
  */
 bool retry_should(enum api_kind kind, int should_retry, long after_ms, unsigned retries_taken,
-		  unsigned max_retries);
+                  unsigned max_retries);
 
 #endif

@@ -39,13 +39,13 @@
 
 #include "retry.h"
 
-#define VIDEO_JSON_MAX (1024 * 1024)     /* bytes of one JSON response */
-#define VIDEO_ID_MAX 256                 /* bytes of an id (LiteLLM's are ~200) */
-#define VIDEO_TOKEN_MAX 128              /* bytes of model, size, codes... */
+#define VIDEO_JSON_MAX (1024 * 1024)        /* bytes of one JSON response */
+#define VIDEO_ID_MAX 256                    /* bytes of an id (LiteLLM's are ~200) */
+#define VIDEO_TOKEN_MAX 128                 /* bytes of model, size, codes... */
 #define VIDEO_PROMPT_MAX (32000 * 4 + 1024) /* 32000 characters of UTF-8 + margin */
-#define VIDEO_MESSAGE_MAX 4096           /* bytes of an error message */
-#define VIDEO_LIST_MAX 1000              /* elements of a list page (the API sends <= 100) */
-#define VIDEO_TIME_MAX 253402300799LL    /* 9999-12-31T23:59:59Z */
+#define VIDEO_MESSAGE_MAX 4096              /* bytes of an error message */
+#define VIDEO_LIST_MAX 1000                 /* elements of a list page (the API sends <= 100) */
+#define VIDEO_TIME_MAX 253402300799LL       /* 9999-12-31T23:59:59Z */
 
 enum video_status {
 	VIDEO_UNKNOWN = 0, /* a status sorad does not know (e.g. "expired", "canceled") */
@@ -115,12 +115,12 @@ bool video_id_is_safe(const char *id);
  * JSON value of the wrong shape (false: a hostile or incompatible server).
  */
 int video_parse(struct video *v, const char *json, size_t len, bool *syntax, char *err,
-		size_t errlen);
+                size_t errlen);
 int video_list_parse(struct video_list *l, const char *json, size_t len, bool *syntax, char *err,
-		     size_t errlen);
+                     size_t errlen);
 /* The delete answer {"id", "object":"video.deleted", "deleted":bool}: *deleted set. */
 int video_deleted_parse(bool *deleted, const char *json, size_t len, bool *syntax, char *err,
-			size_t errlen);
+                        size_t errlen);
 
 /*
  * Fills type/code/param/message of E from an error body. Accepts the OpenAI shape,

@@ -38,10 +38,10 @@ struct api_client {
 	struct api_loop_hooks hooks;
 	bool has_hooks;
 
-	char *base;         /* api_base without a trailing '/' */
-	char *key;          /* the secret, zeroed on free */
-	char *auth_line;    /* "Authorization: Bearer KEY" or "api-key: KEY"; NULL: no key */
-	char **extra;       /* validated extra header lines */
+	char *base;      /* api_base without a trailing '/' */
+	char *key;       /* the secret, zeroed on free */
+	char *auth_line; /* "Authorization: Bearer KEY" or "api-key: KEY"; NULL: no key */
+	char **extra;    /* validated extra header lines */
 	size_t n_extra;
 	long connect_timeout_ms, request_timeout_ms, retry_base_ms, retry_max_ms;
 	unsigned max_retries;
@@ -71,8 +71,8 @@ struct api_req {
 
 	char *job, *video_id;
 	char *url;
-	const char *method;   /* "GET", "POST", "DELETE" */
-	char *log_path;       /* the URL without the base, for log lines */
+	const char *method; /* "GET", "POST", "DELETE" */
+	char *log_path;     /* the URL without the base, for log lines */
 	struct curl_slist *headers;
 
 	/* create */
@@ -82,11 +82,11 @@ struct api_req {
 	char *json_body;
 	/* content */
 	int fd;
-	long long dl_have;       /* bytes in the file */
-	long long dl_from;       /* Range start asked for in this attempt, 0 none */
-	bool dl_ranges;          /* the server advertised Accept-Ranges: bytes */
-	int dl_errno;            /* a local write failed: errno */
-	bool dl_range_bad;       /* a 206 did not start where asked */
+	long long dl_have; /* bytes in the file */
+	long long dl_from; /* Range start asked for in this attempt, 0 none */
+	bool dl_ranges;    /* the server advertised Accept-Ranges: bytes */
+	int dl_errno;      /* a local write failed: errno */
+	bool dl_range_bad; /* a 206 did not start where asked */
 
 	/* a failure found before any network work, reported on the first "attempt" */
 	enum api_kind early_kind;
@@ -137,7 +137,7 @@ const char *api_variant_name(enum api_variant v)
 const char *api_op_name(enum api_op op)
 {
 	static const char *const names[] = {"create", "retrieve", "list",
-					    "delete", "remix",    "content"};
+	                                    "delete", "remix",    "content"};
 	return (unsigned)op < ARRAY_LEN(names) ? names[op] : "?";
 }
 
@@ -150,8 +150,8 @@ static char *url_escape(const char *s)
 	char *out = xmalloc(n * 3 + 1), *o = out;
 
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-		    *p == '-' || *p == '.' || *p == '_' || *p == '~') {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
 			*o++ = (char)*p;
 		} else {
 			*o++ = '%';
@@ -344,7 +344,7 @@ static enum log_level outcome_level(const struct api_req *r)
 	switch (r->res.kind) {
 	case API_OK:
 		return r->res.op == API_OP_RETRIEVE || r->res.op == API_OP_LIST ? LOG_DEBUG
-										  : LOG_INFO;
+		                                                                : LOG_INFO;
 	case API_CONFIG:
 		return LOG_ERROR;
 	default:
@@ -373,15 +373,16 @@ static void req_complete(struct api_req *r)
 			res->error.message = xstrdup(api_kind_describe(res->kind));
 		redact(c, &res->error.message);
 		log_event(outcome_level(r), r->job, log_video_id(r),
-			  "%s %s failed: %s (HTTP %ld, %u attempt%s, %lld ms%s%s): %s", r->method,
-			  r->log_path, api_kind_name(res->kind), res->http_status, res->attempts,
-			  res->attempts == 1 ? "" : "s", took, res->request_id[0] ? ", request " : "",
-			  res->request_id, res->error.message);
+		          "%s %s failed: %s (HTTP %ld, %u attempt%s, %lld ms%s%s): %s", r->method,
+		          r->log_path, api_kind_name(res->kind), res->http_status, res->attempts,
+		          res->attempts == 1 ? "" : "s", took,
+		          res->request_id[0] ? ", request " : "", res->request_id,
+		          res->error.message);
 	} else {
 		log_event(outcome_level(r), r->job, log_video_id(r),
-			  "%s %s: HTTP %ld (%u attempt%s, %lld ms%s%s)", r->method, r->log_path,
-			  res->http_status, res->attempts, res->attempts == 1 ? "" : "s", took,
-			  res->request_id[0] ? ", request " : "", res->request_id);
+		          "%s %s: HTTP %ld (%u attempt%s, %lld ms%s%s)", r->method, r->log_path,
+		          res->http_status, res->attempts, res->attempts == 1 ? "" : "s", took,
+		          res->request_id[0] ? ", request " : "", res->request_id);
 	}
 	r->state = REQ_CALLBACK;
 	r->cb(r, r->ud);
@@ -390,7 +391,7 @@ static void req_complete(struct api_req *r)
 }
 
 static void fail_now(struct api_req *r, enum api_kind kind, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Sets the final error and completes. */
 static void fail_now(struct api_req *r, enum api_kind kind, const char *fmt, ...)
@@ -462,10 +463,10 @@ static size_t header_cb(char *buf, size_t size, size_t nitems, void *userp)
 	nl = (size_t)(colon - buf);
 	const char *v = colon + 1;
 	size_t vn = n - nl - 1;
-#define HDR(name, field)                                                                   \
-	if (nl == sizeof(name) - 1 && strncasecmp(buf, name, nl) == 0) {                    \
-		copy_header_value(r->h.field, sizeof(r->h.field), v, vn);                   \
-		return n;                                                                  \
+#define HDR(name, field)                                                                           \
+	if (nl == sizeof(name) - 1 && strncasecmp(buf, name, nl) == 0) {                           \
+		copy_header_value(r->h.field, sizeof(r->h.field), v, vn);                          \
+		return n;                                                                          \
 	}
 	HDR("retry-after", retry_after)
 	HDR("retry-after-ms", retry_after_ms)
@@ -622,8 +623,8 @@ static int attach_body(struct api_req *r)
 {
 	struct {
 		const char *name, *value;
-	} fields[] = {{"prompt", r->prompt}, {"model", r->model}, {"seconds", r->seconds},
-		      {"size", r->size}};
+	} fields[] = {
+	    {"prompt", r->prompt}, {"model", r->model}, {"seconds", r->seconds}, {"size", r->size}};
 	curl_mimepart *part;
 
 	if (r->json_body) {
@@ -679,7 +680,7 @@ static void req_start(struct api_req *r)
 		/* reported from the timer like any early failure, never from the caller's
 		 * own api_* call */
 		log_event(LOG_ERROR, r->job, r->video_id, "%s %s: cannot set up the transfer",
-			  r->method, r->log_path);
+		          r->method, r->log_path);
 		req_detach_easy(r);
 		req_early_fail(r, API_FATAL, "libcurl could not set up the request");
 		return;
@@ -708,7 +709,7 @@ static void req_start(struct api_req *r)
 	mc = curl_multi_add_handle(c->multi, r->easy);
 	if (mc != CURLM_OK) {
 		log_event(LOG_ERROR, r->job, r->video_id, "%s %s: curl_multi_add_handle: %s",
-			  r->method, r->log_path, curl_multi_strerror(mc));
+		          r->method, r->log_path, curl_multi_strerror(mc));
 		req_detach_easy(r);
 		r->state = REQ_WAITING;
 		req_early_fail(r, API_FATAL, "libcurl could not start the request");
@@ -773,10 +774,10 @@ static enum api_kind check_download(struct api_req *r, long status, char *why, s
 		return r->dl_errno ? API_LOCAL : API_TRANSIENT;
 	if (status == 206) {
 		if (parse_content_range(r->h.content_range, &start, &total) == 0)
-			expect = total >= 0 ? total
-					    : (r->h.content_length >= 0
-						       ? start + r->h.content_length
-						       : -1);
+			expect =
+			    total >= 0
+			        ? total
+			        : (r->h.content_length >= 0 ? start + r->h.content_length : -1);
 	} else {
 		expect = r->h.content_length;
 	}
@@ -818,8 +819,8 @@ static void req_attempt_done(struct api_req *r, CURLcode rc)
 	res->http_status = status;
 	res->curl_code = (int)rc;
 	struct api_attempt *cur = res->attempts && res->attempts <= API_ATTEMPT_TIMES
-					  ? &res->attempt[res->attempts - 1]
-					  : NULL;
+	                              ? &res->attempt[res->attempts - 1]
+	                              : NULL;
 	if (cur) {
 		cur->end_ms = now_ms();
 		cur->http_status = status;
@@ -881,8 +882,8 @@ static void req_attempt_done(struct api_req *r, CURLcode rc)
 	}
 
 	int should = answered ? retry_parse_should_retry(r->h.should_retry) : -1;
-	long after = answered ? retry_after_ms(r->h.retry_after_ms, r->h.retry_after, time(NULL))
-			      : -1;
+	long after =
+	    answered ? retry_after_ms(r->h.retry_after_ms, r->h.retry_after, time(NULL)) : -1;
 	res->retry_after_ms = after;
 	if (cur)
 		cur->server_after_ms = after;
@@ -890,12 +891,12 @@ static void req_attempt_done(struct api_req *r, CURLcode rc)
 	/* Create and remix must not be repeated once the server may have acted on them
 	 * and the answer was lost: only the server's explicit refusal makes it safe. */
 	unsafe_to_repeat = (res->op == API_OP_CREATE || res->op == API_OP_REMIX) && !answered &&
-			   kind == API_TRANSIENT && sent > 0;
+	                   kind == API_TRANSIENT && sent > 0;
 	if (unsafe_to_repeat)
 		res->outcome_unknown = true;
 
-	bool again = !unsafe_to_repeat &&
-		     retry_should(kind, should, after, r->retries, c->max_retries);
+	bool again =
+	    !unsafe_to_repeat && retry_should(kind, should, after, r->retries, c->max_retries);
 	double j = c->jitter(c->jitter_ud);
 	long delay = retry_delay_ms(after, r->retries, c->retry_base_ms, c->retry_max_ms, j);
 	long long now = now_ms();
@@ -907,7 +908,8 @@ static void req_attempt_done(struct api_req *r, CURLcode rc)
 		if (now + pause > c->pause_until) {
 			c->pause_until = now + pause;
 			log_event(LOG_WARNING, r->job, r->video_id,
-				  "rate limited by the server: no request starts for %ld ms", pause);
+			          "rate limited by the server: no request starts for %ld ms",
+			          pause);
 		}
 	}
 	if (!again) {
@@ -919,9 +921,9 @@ static void req_attempt_done(struct api_req *r, CURLcode rc)
 	if (cur)
 		cur->wait_ms = delay;
 	log_event(LOG_WARNING, r->job, r->video_id,
-		  "%s %s: %s (HTTP %ld): %s; retry %u of %u in %ld ms", r->method, r->log_path,
-		  api_kind_name(kind), status, res->error.message ? res->error.message : "",
-		  r->retries, c->max_retries, delay);
+	          "%s %s: %s (HTTP %ld): %s; retry %u of %u in %ld ms", r->method, r->log_path,
+	          api_kind_name(kind), status, res->error.message ? res->error.message : "",
+	          r->retries, c->max_retries, delay);
 }
 
 static void process_done(struct api_client *c)
@@ -972,15 +974,15 @@ struct api_client *api_client_new(const struct conf *conf, const struct api_loop
 		c->key = xstrdup(conf->api_key);
 		log_add_secret(c->key);
 		c->auth_line = conf->auth_style == AUTH_API_KEY
-				       ? xasprintf("api-key: %s", c->key)
-				       : xasprintf("Authorization: Bearer %s", c->key);
+		                   ? xasprintf("api-key: %s", c->key)
+		                   : xasprintf("Authorization: Bearer %s", c->key);
 	}
 	c->extra = xcalloc(conf->n_extra_headers + 1, sizeof(char *));
 	for (size_t i = 0; i < conf->n_extra_headers; i++) {
 		const char *h = conf->extra_headers[i];
 		if (!h || strpbrk(h, "\r\n") || !strchr(h, ':')) {
 			log_warn("api: extra header %zu ignored: not a single \"Name: value\" line",
-				 i + 1);
+			         i + 1);
 			continue;
 		}
 		c->extra[c->n_extra++] = xstrdup(h);
@@ -993,7 +995,7 @@ struct api_client *api_client_new(const struct conf *conf, const struct api_loop
 	c->jitter = builtin_jitter;
 	c->jitter_ud = c;
 	c->rng = (uint64_t)now_ms() * 0x9E3779B97F4A7C15ULL ^ (uint64_t)getpid() ^
-		 (uint64_t)(uintptr_t)c;
+	         (uint64_t)(uintptr_t)c;
 	if (!c->rng)
 		c->rng = 1;
 	c->curl_deadline = c->deadline = -1;
@@ -1055,7 +1057,7 @@ int api_client_timeout(struct api_client *c)
 		mc = curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 		if (mc != CURLM_OK)
 			log_error("api: curl_multi_socket_action(timeout): %s",
-				  curl_multi_strerror(mc));
+			          curl_multi_strerror(mc));
 		process_done(c);
 	}
 	start_due(c);
@@ -1092,7 +1094,7 @@ int api_client_run(struct api_client *c, long timeout_ms)
 		for (size_t i = 0; i < n; i++) {
 			pfd[i].fd = c->fds[i].fd;
 			pfd[i].events = (short)(((c->fds[i].what & CURL_POLL_IN) ? POLLIN : 0) |
-						((c->fds[i].what & CURL_POLL_OUT) ? POLLOUT : 0));
+			                        ((c->fds[i].what & CURL_POLL_OUT) ? POLLOUT : 0));
 			pfd[i].revents = 0;
 		}
 		if (poll(pfd, n, (int)(wait > INT_MAX ? INT_MAX : wait)) < 0 && errno != EINTR) {
@@ -1138,8 +1140,8 @@ void api_client_set_jitter(struct api_client *c, double (*fn)(void *ud), void *u
 
 /* Allocates a request with its URL (base + PATH) and headers; not yet started. */
 static struct api_req *req_new(struct api_client *c, enum api_op op, const char *method,
-			       const char *path, const char *job, const char *video_id,
-			       api_done_fn *cb, void *ud)
+                               const char *path, const char *job, const char *video_id,
+                               api_done_fn *cb, void *ud)
 {
 	struct api_req *r = xcalloc(1, sizeof(*r));
 
@@ -1166,7 +1168,7 @@ static struct api_req *req_new(struct api_client *c, enum api_op op, const char 
 	if (c->auth_line)
 		r->headers = slist_add(r->headers, c->auth_line);
 	r->headers = slist_add(r->headers, op == API_OP_CONTENT ? "Accept: application/binary"
-							      : "Accept: application/json");
+	                                                        : "Accept: application/json");
 	if (op == API_OP_REMIX)
 		r->headers = slist_add(r->headers, "Content-Type: application/json");
 	for (size_t i = 0; i < c->n_extra; i++)
@@ -1212,8 +1214,8 @@ static char *video_path(const char *id, const char *suffix, bool *ok)
 }
 
 static struct api_req *req_for_video(struct api_client *c, enum api_op op, const char *method,
-				     const char *video_id, const char *suffix, const char *job,
-				     api_done_fn *cb, void *ud)
+                                     const char *video_id, const char *suffix, const char *job,
+                                     api_done_fn *cb, void *ud)
 {
 	bool ok;
 	char *path = video_path(video_id, suffix, &ok);
@@ -1222,13 +1224,13 @@ static struct api_req *req_for_video(struct api_client *c, enum api_op op, const
 	free(path);
 	if (!ok)
 		req_early_fail(r, API_VALIDATION,
-			       "the video id is missing or not a safe id (printable ASCII without "
-			       "'/', quotes or spaces, at most 256 bytes)");
+		               "the video id is missing or not a safe id (printable ASCII without "
+		               "'/', quotes or spaces, at most 256 bytes)");
 	return r;
 }
 
-struct api_req *api_create(struct api_client *c, const struct api_create_params *p,
-			   const char *job, api_done_fn *cb, void *ud)
+struct api_req *api_create(struct api_client *c, const struct api_create_params *p, const char *job,
+                           api_done_fn *cb, void *ud)
 {
 	struct api_req *r;
 
@@ -1257,8 +1259,9 @@ struct api_req *api_create(struct api_client *c, const struct api_create_params 
 		} else {
 			r->ref_mime = image_mime(image_sniff(head, (size_t)got));
 			if (!r->ref_mime)
-				req_early_fail(r, API_VALIDATION,
-					       "the reference image is not a PNG, JPEG or WebP file");
+				req_early_fail(
+				    r, API_VALIDATION,
+				    "the reference image is not a PNG, JPEG or WebP file");
 		}
 		r->ref_path = xstrdup(p->input_reference);
 	}
@@ -1266,7 +1269,7 @@ struct api_req *api_create(struct api_client *c, const struct api_create_params 
 }
 
 struct api_req *api_retrieve(struct api_client *c, const char *video_id, const char *job,
-			     api_done_fn *cb, void *ud)
+                             api_done_fn *cb, void *ud)
 {
 	if (!c || !cb)
 		return NULL;
@@ -1274,7 +1277,7 @@ struct api_req *api_retrieve(struct api_client *c, const char *video_id, const c
 }
 
 struct api_req *api_list(struct api_client *c, const struct api_list_params *p, api_done_fn *cb,
-			 void *ud)
+                         void *ud)
 {
 	char q[VIDEO_ID_MAX * 3 + 128] = "";
 	size_t o = 0;
@@ -1311,12 +1314,12 @@ struct api_req *api_list(struct api_client *c, const struct api_list_params *p, 
 	free(path);
 	if (bad)
 		req_early_fail(r, API_VALIDATION,
-			       "list: the cursor is not a safe id or the order is not asc/desc");
+		               "list: the cursor is not a safe id or the order is not asc/desc");
 	return req_submit(r);
 }
 
 struct api_req *api_delete(struct api_client *c, const char *video_id, const char *job,
-			   api_done_fn *cb, void *ud)
+                           api_done_fn *cb, void *ud)
 {
 	if (!c || !cb)
 		return NULL;
@@ -1324,7 +1327,7 @@ struct api_req *api_delete(struct api_client *c, const char *video_id, const cha
 }
 
 struct api_req *api_remix(struct api_client *c, const char *video_id, const char *prompt,
-			  const char *job, api_done_fn *cb, void *ud)
+                          const char *job, api_done_fn *cb, void *ud)
 {
 	struct api_req *r;
 	cJSON *o;
@@ -1349,7 +1352,7 @@ struct api_req *api_remix(struct api_client *c, const char *video_id, const char
 }
 
 struct api_req *api_download(struct api_client *c, const char *video_id, enum api_variant variant,
-			     int fd, const char *job, api_done_fn *cb, void *ud)
+                             int fd, const char *job, api_done_fn *cb, void *ud)
 {
 	char suffix[48];
 	struct api_req *r;

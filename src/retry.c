@@ -11,31 +11,27 @@ static const struct {
 	const char *name;
 	const char *words;
 } kinds[API_KIND_COUNT] = {
-	[API_OK] = {"ok", "The request succeeded."},
-	[API_CONFIG] = {"config",
-			"The video service refused sorad's credentials or could not be reached "
-			"at the configured address: check api_base, the API key and the network "
-			"or TLS setup."},
-	[API_VALIDATION] = {"validation",
-			    "The video service rejected the request as invalid: check the model, "
-			    "size, duration, prompt and reference image."},
-	[API_CONTENT_POLICY] = {"content_policy",
-				"Your prompt contains restricted content. Please avoid copyrighted "
-				"characters, real people, or inappropriate content."},
-	[API_NOT_FOUND] = {"not_found",
-			   "The video service does not know this video: it may have been "
-			   "deleted or may have expired."},
-	[API_RATE_LIMITED] = {"rate_limited",
-			      "Too many requests. Please wait a moment and try again."},
-	[API_TRANSIENT] = {"transient",
-			   "The connection to the video service was lost or the service had a "
-			   "temporary problem; sorad retries such errors on its own."},
-	[API_LOCAL] = {"local",
-		       "sorad could not read or write a file on this machine (disk full, I/O "
-		       "error or missing file): free space or fix the file and try again."},
-	[API_FATAL] = {"fatal",
-		       "The video service answered in a way sorad does not understand; the "
-		       "request was not retried."},
+    [API_OK] = {"ok", "The request succeeded."},
+    [API_CONFIG] = {"config",
+                    "The video service refused sorad's credentials or could not be reached "
+                    "at the configured address: check api_base, the API key and the network "
+                    "or TLS setup."},
+    [API_VALIDATION] = {"validation",
+                        "The video service rejected the request as invalid: check the model, "
+                        "size, duration, prompt and reference image."},
+    [API_CONTENT_POLICY] = {"content_policy",
+                            "Your prompt contains restricted content. Please avoid copyrighted "
+                            "characters, real people, or inappropriate content."},
+    [API_NOT_FOUND] = {"not_found", "The video service does not know this video: it may have been "
+                                    "deleted or may have expired."},
+    [API_RATE_LIMITED] = {"rate_limited", "Too many requests. Please wait a moment and try again."},
+    [API_TRANSIENT] = {"transient",
+                       "The connection to the video service was lost or the service had a "
+                       "temporary problem; sorad retries such errors on its own."},
+    [API_LOCAL] = {"local", "sorad could not read or write a file on this machine (disk full, I/O "
+                            "error or missing file): free space or fix the file and try again."},
+    [API_FATAL] = {"fatal", "The video service answered in a way sorad does not understand; the "
+                            "request was not retried."},
 };
 
 const char *api_kind_name(enum api_kind kind)
@@ -74,8 +70,7 @@ enum api_kind retry_classify_http(long status, const char *error_code)
 		return API_CONFIG;
 	case 400:
 	case 422:
-		return api_code_is_content_policy(error_code) ? API_CONTENT_POLICY
-							      : API_VALIDATION;
+		return api_code_is_content_policy(error_code) ? API_CONTENT_POLICY : API_VALIDATION;
 	case 404:
 		return API_NOT_FOUND;
 	case 429:
@@ -238,7 +233,7 @@ long retry_delay_ms(long after_ms, unsigned n, long base_ms, long max_ms, double
 }
 
 bool retry_should(enum api_kind kind, int should_retry, long after_ms, unsigned retries_taken,
-		  unsigned max_retries)
+                  unsigned max_retries)
 {
 	if (retries_taken >= max_retries)
 		return false;

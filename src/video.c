@@ -177,7 +177,7 @@ static char *get_token(const cJSON *obj, const char *key)
 }
 
 static char *get_text(const cJSON *obj, const char *key, size_t max, bool keep_lines,
-		      bool *truncated)
+                      bool *truncated)
 {
 	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
 
@@ -374,7 +374,7 @@ static cJSON *parse_root(const char *json, size_t len, bool *syntax, char *err, 
 }
 
 int video_parse(struct video *v, const char *json, size_t len, bool *syntax, char *err,
-		size_t errlen)
+                size_t errlen)
 {
 	cJSON *root = parse_root(json, len, syntax, err, errlen);
 	int rc;
@@ -388,7 +388,7 @@ int video_parse(struct video *v, const char *json, size_t len, bool *syntax, cha
 }
 
 int video_list_parse(struct video_list *l, const char *json, size_t len, bool *syntax, char *err,
-		     size_t errlen)
+                     size_t errlen)
 {
 	cJSON *root = parse_root(json, len, syntax, err, errlen);
 	const cJSON *data, *it;
@@ -402,7 +402,8 @@ int video_list_parse(struct video_list *l, const char *json, size_t len, bool *s
 		set_err(err, errlen, "list has no data array");
 		goto fail;
 	}
-	if (get_id(root, "first_id", &l->first_id) < 0 || get_id(root, "last_id", &l->last_id) < 0) {
+	if (get_id(root, "first_id", &l->first_id) < 0 ||
+	    get_id(root, "last_id", &l->last_id) < 0) {
 		set_err(err, errlen, "list first_id or last_id is not a safe id");
 		goto fail;
 	}
@@ -427,7 +428,7 @@ fail:
 }
 
 int video_deleted_parse(bool *deleted, const char *json, size_t len, bool *syntax, char *err,
-			size_t errlen)
+                        size_t errlen)
 {
 	cJSON *root = parse_root(json, len, syntax, err, errlen);
 	const cJSON *d;

@@ -51,10 +51,10 @@ static void die(int line, const char *fmt, ...)
 	fputc('\n', stderr);
 	exit(1);
 }
-#define CHECK(cond, ...)                                                                    \
-	do {                                                                                \
-		if (!(cond))                                                                \
-			die(__LINE__, __VA_ARGS__);                                         \
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			die(__LINE__, __VA_ARGS__);                                                \
 	} while (0)
 
 static long long mono_ms(void)
@@ -80,7 +80,8 @@ static void loop_watch(int fd, int what, void *ud)
 		return;
 	}
 	ev.data.fd = fd;
-	ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+	ev.events =
+	    ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
 	if (epoll_ctl(L.ep, EPOLL_CTL_MOD, fd, &ev) < 0 && errno == ENOENT)
 		epoll_ctl(L.ep, EPOLL_CTL_ADD, fd, &ev);
 }
@@ -193,12 +194,12 @@ static void wait_done(struct outcome *o, const char *what)
 	loop_until(is_done, o, 60000, what);
 }
 
-#define EXPECT_KIND(o, want, what)                                                          \
-	CHECK((o)->r.kind == (want), "%s: expected %s, got %s (HTTP %ld, %u attempts: %s)",   \
-	      what, api_kind_name(want), api_kind_name((o)->r.kind), (o)->r.http_status,     \
+#define EXPECT_KIND(o, want, what)                                                                 \
+	CHECK((o)->r.kind == (want), "%s: expected %s, got %s (HTTP %ld, %u attempts: %s)", what,  \
+	      api_kind_name(want), api_kind_name((o)->r.kind), (o)->r.http_status,                 \
 	      (o)->r.attempts, (o)->message)
-#define EXPECT_ATTEMPTS(o, want, what)                                                      \
-	CHECK((o)->r.attempts == (want), "%s: expected %u attempt(s), got %u (%s: %s)", what,  \
+#define EXPECT_ATTEMPTS(o, want, what)                                                             \
+	CHECK((o)->r.attempts == (want), "%s: expected %u attempt(s), got %u (%s: %s)", what,      \
 	      (unsigned)(want), (o)->r.attempts, api_kind_name((o)->r.kind), (o)->message)
 
 /* ---------------------------------------------------------------- clients */
@@ -212,7 +213,7 @@ static double zero_jitter(void *ud)
 static char extra_header[] = "X-Sorad-Test: yes";
 
 static struct api_client *client_at(const char *base, const char *key, enum auth_style style,
-				    unsigned max_retries, long base_ms, bool hooks)
+                                    unsigned max_retries, long base_ms, bool hooks)
 {
 	struct conf cf;
 	struct api_loop_hooks h = {loop_watch, loop_timer, NULL};
@@ -278,8 +279,8 @@ static cJSON *sim_stats(void)
 static long sim_count(const char *endpoint, const char *outcome)
 {
 	cJSON *j = sim_stats();
-	cJSON *ep = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "requests"),
-						     endpoint);
+	cJSON *ep = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(j, "requests"), endpoint);
 	cJSON *n = cJSON_GetObjectItemCaseSensitive(ep, outcome);
 	long v = cJSON_IsNumber(n) ? (long)n->valuedouble : 0;
 	cJSON_Delete(j);
@@ -290,7 +291,7 @@ static long sim_creates(const char *prompt)
 {
 	cJSON *j = sim_stats();
 	cJSON *n = cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(j, "creates_by_prompt"), prompt);
+	    cJSON_GetObjectItemCaseSensitive(j, "creates_by_prompt"), prompt);
 	long v = cJSON_IsNumber(n) ? (long)n->valuedouble : 0;
 	cJSON_Delete(j);
 	return v;
@@ -309,8 +310,7 @@ static void print_attempts(const char *what, const struct outcome *o)
 		const struct api_attempt *a = &o->r.attempt[i];
 		printf(" [+%lld..%lld ms: HTTP %ld curl %d, server wait %ld, waits %ld]",
 		       a->start_ms - o->r.attempt[0].start_ms, a->end_ms - o->r.attempt[0].start_ms,
-		       a->http_status, a->curl_code,
-		       a->server_after_ms, a->wait_ms);
+		       a->http_status, a->curl_code, a->server_after_ms, a->wait_ms);
 	}
 	printf("\n");
 }
@@ -346,7 +346,7 @@ static long long fd_size(int fd)
 
 /* Creates a video and polls it to completion, honouring openai-poll-after-ms. */
 static void create_and_wait(struct api_client *c, const struct api_create_params *p,
-			    struct video *out, bool tolerate_lost)
+                            struct video *out, bool tolerate_lost)
 {
 	struct outcome o;
 	int tries = 0;
@@ -401,14 +401,14 @@ static int capture_server(int pipe_w, pid_t *pid)
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	CHECK(s >= 0 && bind(s, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(s, 4) == 0 &&
-		      getsockname(s, (struct sockaddr *)&a, &al) == 0,
+	          getsockname(s, (struct sockaddr *)&a, &al) == 0,
 	      "capture server: %s", strerror(errno));
 	*pid = fork();
 	CHECK(*pid >= 0, "fork: %s", strerror(errno));
 	if (*pid == 0) {
 		static const char body[] =
-			"{\"error\":{\"message\":\"nope\",\"type\":\"invalid_request_error\","
-			"\"param\":null,\"code\":\"invalid_api_key\"}}";
+		    "{\"error\":{\"message\":\"nope\",\"type\":\"invalid_request_error\","
+		    "\"param\":null,\"code\":\"invalid_api_key\"}}";
 		char head[8192], resp[512];
 		size_t n = 0;
 		int k = accept(s, NULL, NULL);
@@ -426,9 +426,9 @@ static int capture_server(int pipe_w, pid_t *pid)
 		if (write(pipe_w, head, n) < 0)
 			_exit(3);
 		int m = snprintf(resp, sizeof(resp),
-				 "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n"
-				 "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-				 sizeof(body) - 1, body);
+		                 "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n"
+		                 "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+		                 sizeof(body) - 1, body);
 		if (write(k, resp, (size_t)m) < 0)
 			_exit(4);
 		close(k);
@@ -498,8 +498,9 @@ static void t_headers(void)
 	CHECK(strncmp(h, "GET /v1/videos/video_hdr HTTP/1.1\r\n", 35) == 0,
 	      "expected the request line for /v1/videos/video_hdr, got \"%.40s\"", h);
 	CHECK(has_header(h, "api-key", key), "auth_style api-key: expected an api-key header "
-					     "carrying the key (value not shown)");
-	CHECK(!strcasestr(h, "\r\nAuthorization:"), "auth_style api-key: expected no Authorization");
+	                                     "carrying the key (value not shown)");
+	CHECK(!strcasestr(h, "\r\nAuthorization:"),
+	      "auth_style api-key: expected no Authorization");
 	CHECK(has_header(h, "User-Agent", API_USER_AGENT), "expected User-Agent: %s",
 	      API_USER_AGENT);
 	CHECK(has_header(h, "Accept", "application/json"), "expected Accept: application/json");
@@ -529,8 +530,10 @@ static void t_flow(void)
 	video_init(&v);
 	CHECK(ref, "REF_IMAGE not set");
 	create_and_wait(c, &p, &v, false);
-	CHECK(sim_creates(prompt) == 1, "expected the sim to have created 1 video for the prompt, "
-					"got %ld", sim_creates(prompt));
+	CHECK(sim_creates(prompt) == 1,
+	      "expected the sim to have created 1 video for the prompt, "
+	      "got %ld",
+	      sim_creates(prompt));
 	CHECK(v.completed_at > 0 && v.expires_at > v.completed_at,
 	      "expected completed_at and expires_at, got %lld %lld", v.completed_at, v.expires_at);
 	printf("flow: created %s (with reference image) and it completed\n", v.id);
@@ -541,8 +544,8 @@ static void t_flow(void)
 		const char *file, *magic;
 		size_t off;
 	} vars[] = {{API_VARIANT_VIDEO, "out.mp4", "ftyp", 4},
-		    {API_VARIANT_THUMBNAIL, "out.webp", "WEBP", 8},
-		    {API_VARIANT_SPRITESHEET, "out.jpg", "\xff\xd8\xff", 0}};
+	            {API_VARIANT_THUMBNAIL, "out.webp", "WEBP", 8},
+	            {API_VARIANT_SPRITESHEET, "out.jpg", "\xff\xd8\xff", 0}};
 	int fds[3];
 	struct rusage ru0, ru1;
 	getrusage(RUSAGE_SELF, &ru0);
@@ -556,11 +559,11 @@ static void t_flow(void)
 		wait_done(&dl[i], "download");
 		EXPECT_KIND(&dl[i], API_OK, vars[i].file);
 		CHECK(dl[i].r.content_length > 0 && dl[i].r.bytes == dl[i].r.content_length &&
-			      fd_size(fds[i]) == dl[i].r.bytes,
+		          fd_size(fds[i]) == dl[i].r.bytes,
 		      "%s: expected file size == bytes == Content-Length, got %lld, %lld, %lld",
 		      vars[i].file, fd_size(fds[i]), dl[i].r.bytes, dl[i].r.content_length);
 		expect_magic(fds[i], vars[i].file, vars[i].off, vars[i].magic,
-			     strlen(vars[i].magic));
+		             strlen(vars[i].magic));
 		printf("flow: %s %lld bytes\n", vars[i].file, dl[i].r.bytes);
 		close(fds[i]);
 	}
@@ -712,8 +715,8 @@ static void check_gaps(const struct outcome *o, const char *what)
 		long long gap = o->r.attempt[i].start_ms - o->r.attempt[i - 1].start_ms;
 		long wait = o->r.attempt[i - 1].wait_ms;
 		CHECK(wait >= 0 && gap >= wait - 1,
-		      "%s: expected attempt %u to start >= %ld ms after the previous, got %lld", what,
-		      i + 1, wait, gap);
+		      "%s: expected attempt %u to start >= %ld ms after the previous, got %lld",
+		      what, i + 1, wait, gap);
 	}
 }
 
@@ -754,7 +757,8 @@ static void t_5xx(void)
 	print_attempts("5xx, real jitter", &o);
 	EXPECT_ATTEMPTS(&o, 4, "max_retries 3");
 	for (int i = 0; i < 3; i++)
-		CHECK(o.r.attempt[i].wait_ms >= sched[i] * 3 / 4 && o.r.attempt[i].wait_ms <= sched[i],
+		CHECK(o.r.attempt[i].wait_ms >= sched[i] * 3 / 4 &&
+		          o.r.attempt[i].wait_ms <= sched[i],
 		      "expected wait %d in [%ld, %ld], got %ld", i + 1, sched[i] * 3 / 4, sched[i],
 		      o.r.attempt[i].wait_ms);
 	check_gaps(&o, "5xx jittered");
@@ -823,8 +827,9 @@ static void t_429(void)
 	wait_done(&b, "request b");
 	long long late = b.r.attempt[0].start_ms - t0;
 	printf("429: pause of %ld ms held a new request back for %lld ms\n", left, late);
-	CHECK(late >= left - 2, "expected a request made during a %ld ms pause to wait for it, it "
-				"started after %lld ms",
+	CHECK(late >= left - 2,
+	      "expected a request made during a %ld ms pause to wait for it, it "
+	      "started after %lld ms",
 	      left, late);
 	outcome_release(&a);
 	outcome_release(&b);
@@ -884,7 +889,7 @@ static void t_truncate(void)
 	struct outcome o;
 	struct video v;
 	struct api_create_params p = {"A paper boat (api_client truncate)", "sora-2", "4",
-				      "1280x720", NULL};
+	                              "1280x720", NULL};
 
 	video_init(&v);
 	create_and_wait(c, &p, &v, true);
@@ -897,7 +902,8 @@ static void t_truncate(void)
 	for (int i = 0; i < 40; i++) {
 		retrieve(c, v.id, &o);
 		if (o.r.kind == API_OK) {
-			CHECK(strcmp(o.r.video.id, v.id) == 0 && o.r.video.status == VIDEO_COMPLETED,
+			CHECK(strcmp(o.r.video.id, v.id) == 0 &&
+			          o.r.video.status == VIDEO_COMPLETED,
 			      "a success carried a wrong video");
 			ok++;
 		} else {
@@ -936,8 +942,8 @@ static void t_truncate(void)
 		print_attempts("download", &o);
 		outcome_release(&o);
 		if (i)
-			CHECK(files_equal(fds[0], fds[i]), "expected download %d to equal download 1",
-			      i + 1);
+			CHECK(files_equal(fds[0], fds[i]),
+			      "expected download %d to equal download 1", i + 1);
 	}
 	for (int i = 0; i < 4; i++)
 		close(fds[i]);
@@ -953,8 +959,8 @@ static void t_local(void)
 	struct api_client *c = client(3, 20);
 	struct outcome o;
 	struct video v;
-	struct api_create_params p = {"A small robot (api_client local)", "sora-2", "4",
-				      "1280x720", NULL};
+	struct api_create_params p = {"A small robot (api_client local)", "sora-2", "4", "1280x720",
+	                              NULL};
 
 	video_init(&v);
 	create_and_wait(c, &p, &v, false);

@@ -12,19 +12,19 @@
 
 #include "retry.h"
 
-#define expect_long(what, expected, got)                                                     \
-	do {                                                                                 \
-		long e_ = (expected), g_ = (got);                                            \
-		if (e_ != g_)                                                                \
-			fail_msg("%s: expected %ld, got %ld", what, e_, g_);                 \
+#define expect_long(what, expected, got)                                                           \
+	do {                                                                                       \
+		long e_ = (expected), g_ = (got);                                                  \
+		if (e_ != g_)                                                                      \
+			fail_msg("%s: expected %ld, got %ld", what, e_, g_);                       \
 	} while (0)
 
-#define expect_kind(what, expected, got)                                                     \
-	do {                                                                                 \
-		enum api_kind e_ = (expected), g_ = (got);                                   \
-		if (e_ != g_)                                                                \
-			fail_msg("%s: expected %s, got %s", what, api_kind_name(e_),         \
-				 api_kind_name(g_));                                         \
+#define expect_kind(what, expected, got)                                                           \
+	do {                                                                                       \
+		enum api_kind e_ = (expected), g_ = (got);                                         \
+		if (e_ != g_)                                                                      \
+			fail_msg("%s: expected %s, got %s", what, api_kind_name(e_),               \
+			         api_kind_name(g_));                                               \
 	} while (0)
 
 static void t_backoff_doubles_from_base_up_to_max_without_jitter(void **state)
@@ -39,7 +39,7 @@ static void t_backoff_doubles_from_base_up_to_max_without_jitter(void **state)
 static void t_backoff_jitter_takes_off_up_to_a_quarter(void **state)
 {
 	(void)state;
-	expect_long("jitter 0.5 at n=0", 437, retry_backoff_ms(0, 500, 8000, 0.5)); /* 437.5 */
+	expect_long("jitter 0.5 at n=0", 437, retry_backoff_ms(0, 500, 8000, 0.5));     /* 437.5 */
 	expect_long("jitter 0.999 at n=1", 750, retry_backoff_ms(1, 500, 8000, 0.999)); /* 750.25 */
 	expect_long("jitter 1 at n=4", 6000, retry_backoff_ms(4, 500, 8000, 1.0));
 	expect_long("jitter 0.2 at n=3", 3800, retry_backoff_ms(3, 500, 8000, 0.2));
@@ -78,14 +78,14 @@ static void t_retry_after_seconds_and_http_date(void **state)
 	expect_long("retry-after 0.5", 500, retry_after_ms(NULL, "0.5", 0));
 	/* Sun, 06 Nov 1994 08:49:37 GMT is 784111777 */
 	expect_long("HTTP date 7 s ahead", 7000,
-		    retry_after_ms(NULL, "Sun, 06 Nov 1994 08:49:37 GMT", 784111770));
+	            retry_after_ms(NULL, "Sun, 06 Nov 1994 08:49:37 GMT", 784111770));
 	expect_long("HTTP date in the past", -1,
-		    retry_after_ms(NULL, "Sun, 06 Nov 1994 08:49:37 GMT", 784111800));
+	            retry_after_ms(NULL, "Sun, 06 Nov 1994 08:49:37 GMT", 784111800));
 	expect_long("garbage", -1, retry_after_ms(NULL, "whenever you like", 0));
 	expect_long("empty", -1, retry_after_ms(NULL, "", 0));
 	expect_long("nothing", -1, retry_after_ms(NULL, NULL, 0));
 	expect_long("1e9 seconds is capped at a day", 86400000L,
-		    retry_after_ms(NULL, "1000000000", 0));
+	            retry_after_ms(NULL, "1000000000", 0));
 	expect_long("1,5 is not a number", -1, retry_after_ms("1,5", NULL, 0));
 }
 
@@ -105,7 +105,8 @@ static void t_should_retry_only_transient_and_rate_limited(void **state)
 	for (int k = 0; k < API_KIND_COUNT; k++) {
 		bool want = k == API_TRANSIENT || k == API_RATE_LIMITED;
 		if (retry_should((enum api_kind)k, -1, -1, 0, 2) != want)
-			fail_msg("kind %s: expected retry=%d", api_kind_name((enum api_kind)k), want);
+			fail_msg("kind %s: expected retry=%d", api_kind_name((enum api_kind)k),
+			         want);
 	}
 }
 
@@ -177,14 +178,15 @@ static void t_classify_content_policy_by_error_code(void **state)
 {
 	(void)state;
 	expect_kind("400 moderation_blocked", API_CONTENT_POLICY,
-		    retry_classify_http(400, "moderation_blocked"));
+	            retry_classify_http(400, "moderation_blocked"));
 	expect_kind("400 content_policy_violation", API_CONTENT_POLICY,
-		    retry_classify_http(400, "content_policy_violation"));
-	expect_kind("400 SAFETY_check", API_CONTENT_POLICY, retry_classify_http(400, "SAFETY_check"));
+	            retry_classify_http(400, "content_policy_violation"));
+	expect_kind("400 SAFETY_check", API_CONTENT_POLICY,
+	            retry_classify_http(400, "SAFETY_check"));
 	expect_kind("422 moderation", API_CONTENT_POLICY, retry_classify_http(422, "moderation"));
 	expect_kind("400 invalid_value", API_VALIDATION, retry_classify_http(400, "invalid_value"));
 	expect_kind("500 moderation is still a server error", API_TRANSIENT,
-		    retry_classify_http(500, "moderation_blocked"));
+	            retry_classify_http(500, "moderation_blocked"));
 	assert_true(api_code_is_content_policy("moderation_blocked"));
 	assert_false(api_code_is_content_policy(NULL));
 	assert_false(api_code_is_content_policy("invalid_size"));
@@ -197,31 +199,31 @@ static void t_classify_curl_codes(void **state)
 		CURLcode code;
 		enum api_kind kind;
 	} cases[] = {
-		{CURLE_OK, API_OK},
-		{CURLE_URL_MALFORMAT, API_CONFIG},
-		{CURLE_UNSUPPORTED_PROTOCOL, API_CONFIG},
-		{CURLE_COULDNT_RESOLVE_HOST, API_CONFIG},
-		{CURLE_PEER_FAILED_VERIFICATION, API_CONFIG},
-		{CURLE_SSL_CONNECT_ERROR, API_CONFIG},
-		{CURLE_SSL_CACERT_BADFILE, API_CONFIG},
-		{CURLE_COULDNT_CONNECT, API_TRANSIENT},
-		{CURLE_OPERATION_TIMEDOUT, API_TRANSIENT},
-		{CURLE_PARTIAL_FILE, API_TRANSIENT},
-		{CURLE_RECV_ERROR, API_TRANSIENT},
-		{CURLE_SEND_ERROR, API_TRANSIENT},
-		{CURLE_GOT_NOTHING, API_TRANSIENT},
-		{CURLE_HTTP2, API_TRANSIENT},
-		{CURLE_HTTP2_STREAM, API_TRANSIENT},
-		{CURLE_WEIRD_SERVER_REPLY, API_TRANSIENT},
-		{CURLE_WRITE_ERROR, API_LOCAL},
-		{CURLE_READ_ERROR, API_LOCAL},
-		{CURLE_OUT_OF_MEMORY, API_FATAL},
-		{CURLE_BAD_FUNCTION_ARGUMENT, API_FATAL},
-		{CURLE_TOO_MANY_REDIRECTS, API_FATAL},
+	    {CURLE_OK, API_OK},
+	    {CURLE_URL_MALFORMAT, API_CONFIG},
+	    {CURLE_UNSUPPORTED_PROTOCOL, API_CONFIG},
+	    {CURLE_COULDNT_RESOLVE_HOST, API_CONFIG},
+	    {CURLE_PEER_FAILED_VERIFICATION, API_CONFIG},
+	    {CURLE_SSL_CONNECT_ERROR, API_CONFIG},
+	    {CURLE_SSL_CACERT_BADFILE, API_CONFIG},
+	    {CURLE_COULDNT_CONNECT, API_TRANSIENT},
+	    {CURLE_OPERATION_TIMEDOUT, API_TRANSIENT},
+	    {CURLE_PARTIAL_FILE, API_TRANSIENT},
+	    {CURLE_RECV_ERROR, API_TRANSIENT},
+	    {CURLE_SEND_ERROR, API_TRANSIENT},
+	    {CURLE_GOT_NOTHING, API_TRANSIENT},
+	    {CURLE_HTTP2, API_TRANSIENT},
+	    {CURLE_HTTP2_STREAM, API_TRANSIENT},
+	    {CURLE_WEIRD_SERVER_REPLY, API_TRANSIENT},
+	    {CURLE_WRITE_ERROR, API_LOCAL},
+	    {CURLE_READ_ERROR, API_LOCAL},
+	    {CURLE_OUT_OF_MEMORY, API_FATAL},
+	    {CURLE_BAD_FUNCTION_ARGUMENT, API_FATAL},
+	    {CURLE_TOO_MANY_REDIRECTS, API_FATAL},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		expect_kind(curl_easy_strerror(cases[i].code), cases[i].kind,
-			    retry_classify_curl((int)cases[i].code));
+		            retry_classify_curl((int)cases[i].code));
 	expect_kind("unknown code 9999", API_FATAL, retry_classify_curl(9999));
 }
 
@@ -240,26 +242,26 @@ static void t_every_kind_has_a_name_and_plain_words(void **state)
 	assert_string_equal(api_kind_name((enum api_kind)42), "?");
 	assert_non_null(strstr(api_kind_describe(API_CONTENT_POLICY), "restricted content"));
 	assert_non_null(strstr(api_kind_describe(API_RATE_LIMITED), "Too many requests"));
-	assert_non_null(api_kind_describe((enum api_kind)-1));
+	assert_non_null(api_kind_describe((enum api_kind) - 1));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_backoff_doubles_from_base_up_to_max_without_jitter),
-		cmocka_unit_test(t_backoff_jitter_takes_off_up_to_a_quarter),
-		cmocka_unit_test(t_backoff_huge_attempt_numbers_do_not_overflow),
-		cmocka_unit_test(t_retry_after_ms_wins_and_may_be_fractional),
-		cmocka_unit_test(t_retry_after_seconds_and_http_date),
-		cmocka_unit_test(t_delay_uses_server_value_up_to_120_s_else_backoff),
-		cmocka_unit_test(t_should_retry_only_transient_and_rate_limited),
-		cmocka_unit_test(t_should_retry_stops_at_max_retries),
-		cmocka_unit_test(t_x_should_retry_overrides_status_rules),
-		cmocka_unit_test(t_retry_after_over_120_s_means_no_retry),
-		cmocka_unit_test(t_classify_every_http_status),
-		cmocka_unit_test(t_classify_content_policy_by_error_code),
-		cmocka_unit_test(t_classify_curl_codes),
-		cmocka_unit_test(t_every_kind_has_a_name_and_plain_words),
+	    cmocka_unit_test(t_backoff_doubles_from_base_up_to_max_without_jitter),
+	    cmocka_unit_test(t_backoff_jitter_takes_off_up_to_a_quarter),
+	    cmocka_unit_test(t_backoff_huge_attempt_numbers_do_not_overflow),
+	    cmocka_unit_test(t_retry_after_ms_wins_and_may_be_fractional),
+	    cmocka_unit_test(t_retry_after_seconds_and_http_date),
+	    cmocka_unit_test(t_delay_uses_server_value_up_to_120_s_else_backoff),
+	    cmocka_unit_test(t_should_retry_only_transient_and_rate_limited),
+	    cmocka_unit_test(t_should_retry_stops_at_max_retries),
+	    cmocka_unit_test(t_x_should_retry_overrides_status_rules),
+	    cmocka_unit_test(t_retry_after_over_120_s_means_no_retry),
+	    cmocka_unit_test(t_classify_every_http_status),
+	    cmocka_unit_test(t_classify_content_policy_by_error_code),
+	    cmocka_unit_test(t_classify_curl_codes),
+	    cmocka_unit_test(t_every_kind_has_a_name_and_plain_words),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,12 +13,12 @@
 #include "video.h"
 
 static const char full_video[] =
-	"{\"id\":\"video_68d7512d07848190b3e45da0ecbebcde004da08e1e0678d5\",\"object\":\"video\","
-	"\"model\":\"sora-2\",\"status\":\"completed\",\"progress\":100,"
-	"\"created_at\":1758941485,\"completed_at\":1758941600,\"expires_at\":1758945200,"
-	"\"prompt\":\"A calico cat\\nplaying piano\",\"size\":\"1280x720\",\"seconds\":\"8\","
-	"\"remixed_from_video_id\":\"video_abc\",\"quality\":\"standard\","
-	"\"error\":null,\"future_field\":{\"nested\":[1,2,{\"x\":null}]}}";
+    "{\"id\":\"video_68d7512d07848190b3e45da0ecbebcde004da08e1e0678d5\",\"object\":\"video\","
+    "\"model\":\"sora-2\",\"status\":\"completed\",\"progress\":100,"
+    "\"created_at\":1758941485,\"completed_at\":1758941600,\"expires_at\":1758945200,"
+    "\"prompt\":\"A calico cat\\nplaying piano\",\"size\":\"1280x720\",\"seconds\":\"8\","
+    "\"remixed_from_video_id\":\"video_abc\",\"quality\":\"standard\","
+    "\"error\":null,\"future_field\":{\"nested\":[1,2,{\"x\":null}]}}";
 
 /* Appends STR at BUF+O (the buffer is sized by the caller); returns the new end. */
 static size_t put(char *buf, size_t o, const char *str)
@@ -44,7 +44,7 @@ static void parse_rejects(const char *s, bool want_syntax, const char *why)
 	bool syntax = !want_syntax;
 	if (video_parse(&v, s, strlen(s), &syntax, err, sizeof(err)) == 0)
 		fail_msg("expected rejection (%s), but it parsed with id %s\n  input: %.200s", why,
-			 v.id ? v.id : "(null)", s);
+		         v.id ? v.id : "(null)", s);
 	if (syntax != want_syntax)
 		fail_msg("%s: expected syntax=%d, got %d (%s)", why, want_syntax, syntax, err);
 	if (!err[0])
@@ -82,7 +82,7 @@ static void t_video_failed_with_error_object(void **state)
 	struct video v;
 	(void)state;
 	parse_ok(&v, "{\"id\":\"v1\",\"status\":\"failed\",\"progress\":40,\"error\":"
-		     "{\"code\":\"moderation_blocked\",\"message\":\"Blocked\\r\\nby policy\"}}");
+	             "{\"code\":\"moderation_blocked\",\"message\":\"Blocked\\r\\nby policy\"}}");
 	assert_int_equal(v.status, VIDEO_FAILED);
 	assert_true(v.has_error);
 	assert_string_equal(v.error_code, "moderation_blocked");
@@ -94,10 +94,11 @@ static void t_video_nulls_everywhere_but_id_and_status(void **state)
 {
 	struct video v;
 	(void)state;
-	parse_ok(&v, "{\"id\":\"v1\",\"object\":null,\"model\":null,\"status\":\"queued\","
-		     "\"progress\":null,\"created_at\":null,\"completed_at\":null,\"expires_at\":null,"
-		     "\"prompt\":null,\"size\":null,\"seconds\":null,\"remixed_from_video_id\":null,"
-		     "\"error\":null}");
+	parse_ok(&v,
+	         "{\"id\":\"v1\",\"object\":null,\"model\":null,\"status\":\"queued\","
+	         "\"progress\":null,\"created_at\":null,\"completed_at\":null,\"expires_at\":null,"
+	         "\"prompt\":null,\"size\":null,\"seconds\":null,\"remixed_from_video_id\":null,"
+	         "\"error\":null}");
 	assert_int_equal(v.status, VIDEO_QUEUED);
 	assert_null(v.object);
 	assert_null(v.model);
@@ -130,9 +131,10 @@ static void t_video_wrong_types_are_dropped_or_rejected(void **state)
 	parse_rejects("{\"id\":42,\"status\":\"queued\"}", false, "numeric id");
 	parse_rejects("{\"id\":[\"v1\"],\"status\":\"queued\"}", false, "array id");
 	parse_rejects("{\"id\":\"v1\",\"status\":3}", false, "numeric status");
-	parse_ok(&v, "{\"id\":\"v1\",\"status\":\"queued\",\"model\":7,\"size\":[1280,720],"
-		     "\"object\":{},\"prompt\":false,\"progress\":\"50\",\"created_at\":\"1700000000\","
-		     "\"completed_at\":true,\"seconds\":8,\"error\":\"boom\"}");
+	parse_ok(&v,
+	         "{\"id\":\"v1\",\"status\":\"queued\",\"model\":7,\"size\":[1280,720],"
+	         "\"object\":{},\"prompt\":false,\"progress\":\"50\",\"created_at\":\"1700000000\","
+	         "\"completed_at\":true,\"seconds\":8,\"error\":\"boom\"}");
 	assert_null(v.model);
 	assert_null(v.size);
 	assert_null(v.object);
@@ -149,8 +151,9 @@ static void t_video_absurd_numbers_are_clamped_or_unknown(void **state)
 {
 	struct video v;
 	(void)state;
-	parse_ok(&v, "{\"id\":\"v1\",\"status\":\"in_progress\",\"progress\":1e308,"
-		     "\"created_at\":-5,\"completed_at\":1e300,\"expires_at\":1.5,\"seconds\":1e20}");
+	parse_ok(&v,
+	         "{\"id\":\"v1\",\"status\":\"in_progress\",\"progress\":1e308,"
+	         "\"created_at\":-5,\"completed_at\":1e300,\"expires_at\":1.5,\"seconds\":1e20}");
 	assert_int_equal(v.progress, 100);
 	assert_int_equal(v.created_at, -1);
 	assert_int_equal(v.completed_at, -1);
@@ -162,7 +165,7 @@ static void t_video_absurd_numbers_are_clamped_or_unknown(void **state)
 	assert_int_equal(v.created_at, -1); /* inf */
 	video_release(&v);
 	parse_ok(&v, "{\"id\":\"v1\",\"status\":\"queued\",\"progress\":42.9,"
-		     "\"created_at\":253402300799,\"expires_at\":253402300800}");
+	             "\"created_at\":253402300799,\"expires_at\":253402300800}");
 	assert_int_equal(v.progress, 42);
 	assert_int_equal(v.created_at, 253402300799LL);
 	assert_int_equal(v.expires_at, -1);
@@ -187,8 +190,8 @@ static void t_video_unknown_status_is_kept_as_unknown(void **state)
 static void t_video_unsafe_ids_are_rejected(void **state)
 {
 	static const char *const bad[] = {
-		"../etc/passwd", "a/b", "a b", "a\\\"b", "a'b", ".", "..", "a\\tb", "caf\\u00e9",
-		"a\\\\b", "x\\u0000y", "a`b",
+	    "../etc/passwd", "a/b",        "a b",    "a\\\"b",    "a'b", ".", "..",
+	    "a\\tb",         "caf\\u00e9", "a\\\\b", "x\\u0000y", "a`b",
 	};
 	char buf[600];
 	(void)state;
@@ -196,8 +199,9 @@ static void t_video_unsafe_ids_are_rejected(void **state)
 		snprintf(buf, sizeof(buf), "{\"id\":\"%s\",\"status\":\"queued\"}", bad[i]);
 		parse_rejects(buf, false, bad[i]);
 	}
-	snprintf(buf, sizeof(buf), "{\"id\":\"v\",\"status\":\"queued\",\"remixed_from_video_id\":"
-				   "\"../x\"}");
+	snprintf(buf, sizeof(buf),
+	         "{\"id\":\"v\",\"status\":\"queued\",\"remixed_from_video_id\":"
+	         "\"../x\"}");
 	parse_rejects(buf, false, "unsafe remixed_from_video_id");
 	/* 257 bytes is one too many; a LiteLLM-style 250-byte id is fine */
 	char id[300];
@@ -301,7 +305,7 @@ static void t_video_long_prompt_is_truncated_at_a_character_boundary(void **stat
 	size_t len = strlen(v.prompt);
 	if (len > VIDEO_PROMPT_MAX || len < VIDEO_PROMPT_MAX - 2)
 		fail_msg("expected a prompt of %d bytes (minus a partial character), got %zu",
-			 VIDEO_PROMPT_MAX, len);
+		         VIDEO_PROMPT_MAX, len);
 	/* ends with a whole euro sign */
 	assert_memory_equal(v.prompt + len - 3, "\xe2\x82\xac", 3);
 	video_release(&v);
@@ -313,14 +317,14 @@ static void t_video_invalid_utf8_is_replaced_in_text_and_dropped_in_tokens(void 
 	struct video v;
 	(void)state;
 	parse_ok(&v, "{\"id\":\"v1\",\"status\":\"queued\",\"prompt\":\"ok \xff\xfe bad \xc0\xaf "
-		     "\xed\xa0\x80 end\",\"model\":\"sora-\xff\"}");
+	             "\xed\xa0\x80 end\",\"model\":\"sora-\xff\"}");
 	assert_string_equal(v.prompt, "ok \xef\xbf\xbd\xef\xbf\xbd bad \xef\xbf\xbd\xef\xbf\xbd "
-				      "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd end");
+	                              "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd end");
 	assert_null(v.model);
 	video_release(&v);
 	/* a lone surrogate escape is refused by cJSON as a whole */
 	parse_rejects("{\"id\":\"v1\",\"status\":\"queued\",\"prompt\":\"\\ud800\"}", true,
-		      "lone surrogate escape");
+	              "lone surrogate escape");
 }
 
 static void t_video_long_tokens_are_dropped_not_truncated(void **state)
@@ -347,8 +351,9 @@ static void t_video_error_message_is_capped_at_4_kib(void **state)
 	char *s = xmalloc(n + 200);
 	struct video v;
 	(void)state;
-	size_t o = put(s, 0, "{\"id\":\"v1\",\"status\":\"failed\",\"error\":{\"code\":"
-				      "\"x\",\"message\":\"");
+	size_t o = put(s, 0,
+	               "{\"id\":\"v1\",\"status\":\"failed\",\"error\":{\"code\":"
+	               "\"x\",\"message\":\"");
 	memset(s + o, 'e', n);
 	put(s, o + n, "\"}}");
 	parse_ok(&v, s);
@@ -372,9 +377,9 @@ static void t_video_move_leaves_source_empty(void **state)
 static void t_list_parses_pages_and_skips_bad_elements(void **state)
 {
 	const char *s = "{\"object\":\"list\",\"data\":[{\"id\":\"v1\",\"status\":\"queued\"},"
-			"{\"id\":\"a/b\",\"status\":\"queued\"},42,null,"
-			"{\"id\":\"v2\",\"status\":\"completed\",\"progress\":100}],"
-			"\"first_id\":\"v1\",\"last_id\":\"v2\",\"has_more\":true}";
+	                "{\"id\":\"a/b\",\"status\":\"queued\"},42,null,"
+	                "{\"id\":\"v2\",\"status\":\"completed\",\"progress\":100}],"
+	                "\"first_id\":\"v1\",\"last_id\":\"v2\",\"has_more\":true}";
 	struct video_list l;
 	char err[200] = "";
 	bool syntax;
@@ -391,7 +396,8 @@ static void t_list_parses_pages_and_skips_bad_elements(void **state)
 	assert_true(l.has_more);
 	video_list_release(&l);
 
-	s = "{\"object\":\"list\",\"data\":[],\"first_id\":null,\"last_id\":null,\"has_more\":false}";
+	s = "{\"object\":\"list\",\"data\":[],\"first_id\":null,\"last_id\":null,\"has_more\":"
+	    "false}";
 	assert_int_equal(video_list_parse(&l, s, strlen(s), &syntax, err, sizeof(err)), 0);
 	assert_int_equal(l.n, 0);
 	assert_null(l.first_id);
@@ -407,12 +413,12 @@ static void t_list_parses_pages_and_skips_bad_elements(void **state)
 static void t_list_rejects_bad_shapes(void **state)
 {
 	static const char *const bad[] = {
-		"{\"object\":\"list\"}",
-		"{\"data\":{}}",
-		"{\"data\":\"[]\"}",
-		"[]",
-		"{\"data\":[],\"last_id\":\"../../x\"}",
-		"{\"data\":[],\"first_id\":17}",
+	    "{\"object\":\"list\"}",
+	    "{\"data\":{}}",
+	    "{\"data\":\"[]\"}",
+	    "[]",
+	    "{\"data\":[],\"last_id\":\"../../x\"}",
+	    "{\"data\":[],\"first_id\":17}",
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -433,7 +439,7 @@ static void t_list_caps_the_number_of_elements(void **state)
 	(void)state;
 	for (size_t i = 0; i < n; i++)
 		o += (size_t)snprintf(s + o, 40, "%s{\"id\":\"v%zu\",\"status\":\"queued\"}",
-				      i ? "," : "", i);
+		                      i ? "," : "", i);
 	put(s, o, "]}");
 	assert_int_equal(video_list_parse(&l, s, strlen(s), NULL, NULL, 0), 0);
 	assert_int_equal(l.n, VIDEO_LIST_MAX);
@@ -458,8 +464,8 @@ static void t_error_body_openai_shape(void **state)
 {
 	struct api_error e;
 	const char *s = "{\"error\":{\"message\":\"Invalid value: '10'. Supported values are: "
-			"'4', '8', and '12'.\",\"type\":\"invalid_request_error\",\"param\":"
-			"\"seconds\",\"code\":null}}";
+	                "'4', '8', and '12'.\",\"type\":\"invalid_request_error\",\"param\":"
+	                "\"seconds\",\"code\":null}}";
 	(void)state;
 	api_error_init(&e);
 	e.http_status = 400;
@@ -471,7 +477,8 @@ static void t_error_body_openai_shape(void **state)
 	assert_int_equal(e.http_status, 400); /* untouched */
 	api_error_release(&e);
 
-	s = "{\"error\":{\"message\":\"Your request was blocked.\",\"type\":\"invalid_request_error\","
+	s = "{\"error\":{\"message\":\"Your request was "
+	    "blocked.\",\"type\":\"invalid_request_error\","
 	    "\"param\":null,\"code\":\"moderation_blocked\"}}";
 	assert_int_equal(api_error_parse(&e, s, strlen(s)), 0);
 	assert_string_equal(e.code, "moderation_blocked");
@@ -525,30 +532,30 @@ static void t_text_sanitize_for_non_json_bodies(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_video_full_object_parses_every_field),
-		cmocka_unit_test(t_video_failed_with_error_object),
-		cmocka_unit_test(t_video_nulls_everywhere_but_id_and_status),
-		cmocka_unit_test(t_video_missing_id_or_status_is_rejected),
-		cmocka_unit_test(t_video_wrong_types_are_dropped_or_rejected),
-		cmocka_unit_test(t_video_absurd_numbers_are_clamped_or_unknown),
-		cmocka_unit_test(t_video_unknown_status_is_kept_as_unknown),
-		cmocka_unit_test(t_video_unsafe_ids_are_rejected),
-		cmocka_unit_test(t_video_non_object_top_level_is_rejected),
-		cmocka_unit_test(t_video_truncated_or_trailing_garbage_is_a_syntax_error),
-		cmocka_unit_test(t_video_deep_nesting_does_not_crash),
-		cmocka_unit_test(t_video_ten_megabyte_body_is_rejected),
-		cmocka_unit_test(t_video_long_prompt_is_truncated_at_a_character_boundary),
-		cmocka_unit_test(t_video_invalid_utf8_is_replaced_in_text_and_dropped_in_tokens),
-		cmocka_unit_test(t_video_long_tokens_are_dropped_not_truncated),
-		cmocka_unit_test(t_video_error_message_is_capped_at_4_kib),
-		cmocka_unit_test(t_video_move_leaves_source_empty),
-		cmocka_unit_test(t_list_parses_pages_and_skips_bad_elements),
-		cmocka_unit_test(t_list_rejects_bad_shapes),
-		cmocka_unit_test(t_list_caps_the_number_of_elements),
-		cmocka_unit_test(t_deleted_answer),
-		cmocka_unit_test(t_error_body_openai_shape),
-		cmocka_unit_test(t_error_body_gateway_shapes_and_garbage),
-		cmocka_unit_test(t_text_sanitize_for_non_json_bodies),
+	    cmocka_unit_test(t_video_full_object_parses_every_field),
+	    cmocka_unit_test(t_video_failed_with_error_object),
+	    cmocka_unit_test(t_video_nulls_everywhere_but_id_and_status),
+	    cmocka_unit_test(t_video_missing_id_or_status_is_rejected),
+	    cmocka_unit_test(t_video_wrong_types_are_dropped_or_rejected),
+	    cmocka_unit_test(t_video_absurd_numbers_are_clamped_or_unknown),
+	    cmocka_unit_test(t_video_unknown_status_is_kept_as_unknown),
+	    cmocka_unit_test(t_video_unsafe_ids_are_rejected),
+	    cmocka_unit_test(t_video_non_object_top_level_is_rejected),
+	    cmocka_unit_test(t_video_truncated_or_trailing_garbage_is_a_syntax_error),
+	    cmocka_unit_test(t_video_deep_nesting_does_not_crash),
+	    cmocka_unit_test(t_video_ten_megabyte_body_is_rejected),
+	    cmocka_unit_test(t_video_long_prompt_is_truncated_at_a_character_boundary),
+	    cmocka_unit_test(t_video_invalid_utf8_is_replaced_in_text_and_dropped_in_tokens),
+	    cmocka_unit_test(t_video_long_tokens_are_dropped_not_truncated),
+	    cmocka_unit_test(t_video_error_message_is_capped_at_4_kib),
+	    cmocka_unit_test(t_video_move_leaves_source_empty),
+	    cmocka_unit_test(t_list_parses_pages_and_skips_bad_elements),
+	    cmocka_unit_test(t_list_rejects_bad_shapes),
+	    cmocka_unit_test(t_list_caps_the_number_of_elements),
+	    cmocka_unit_test(t_deleted_answer),
+	    cmocka_unit_test(t_error_body_openai_shape),
+	    cmocka_unit_test(t_error_body_gateway_shapes_and_garbage),
+	    cmocka_unit_test(t_text_sanitize_for_non_json_bodies),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
