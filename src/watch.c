@@ -1,0 +1,1041 @@
+/* watch.c — the inbox watcher: inotify, settle, rescans and polling (see watch.h). */
+#include "watch.h"
+#include "log.h"
+#include "prompt.h"
+#include "utf8.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Poll mode lists the inbox at most this often (or every settle_ms when longer). */
+#define POLL_MIN_MS 1000
+/* A scanned entry that is still changing is looked at again after at least this. */
+#define RECHECK_MIN_MS 100
+/* Looking for a missing inbox: first retry, and the ceiling of the doubling. */
+#define RETRY_FIRST_MS 250
+#define RETRY_MAX_MS 30000
+/* inotify reads per wakeup, so that a flood of events cannot starve the loop. */
+#define READS_PER_WAKEUP 16
+
+/* ---- a small string-keyed hash table with intrusive nodes (chained, doubling) */
+
+struct hnode {
+	struct hnode *next;
+	uint32_t hash;
+	char *key; /* owned by the node's container */
+};
+
+struct htab {
+	struct hnode **b;
+	size_t nb, n;
+};
+
+static uint32_t hash_str(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h;
+}
+
+static struct hnode *ht_find(const struct htab *t, const char *key, uint32_t h)
+{
+	if (!t->nb)
+		return NULL;
+	for (struct hnode *n = t->b[h & (t->nb - 1)]; n; n = n->next)
+		if (n->hash == h && !strcmp(n->key, key))
+			return n;
+	return NULL;
+}
+
+static void ht_add(struct htab *t, struct hnode *node)
+{
+	if (t->n >= t->nb) {
+		/* Doubling keeps chains short and the total rehash cost linear. */
+		size_t nb = t->nb ? 2 * t->nb : 64;
+		struct hnode **b = xcalloc(nb, sizeof(*b));
+		for (size_t i = 0; i < t->nb; i++) {
+			for (struct hnode *n = t->b[i], *next; n; n = next) {
+				next = n->next;
+				n->next = b[n->hash & (nb - 1)];
+				b[n->hash & (nb - 1)] = n;
+			}
+		}
+		free(t->b);
+		t->b = b;
+		t->nb = nb;
+	}
+	struct hnode **head = &t->b[node->hash & (t->nb - 1)];
+	node->next = *head;
+	*head = node;
+	t->n++;
+}
+
+static void ht_del(struct htab *t, struct hnode *node)
+{
+	for (struct hnode **pp = &t->b[node->hash & (t->nb - 1)]; *pp; pp = &(*pp)->next) {
+		if (*pp == node) {
+			*pp = node->next;
+			t->n--;
+			return;
+		}
+	}
+}
+
+/* ---- state */
+
+/* What lstat said about an entry; any difference means it is still being written. */
+struct filestate {
+	ino_t ino;
+	off_t size;
+	mode_t type;
+	struct timespec mtime, ctime;
+};
+
+/*
+ * An inbox entry the watcher tracks. In inotify mode only pending candidates are
+ * tracked; in poll mode every prompt or image entry present at the last scan is.
+ */
+struct ent {
+	struct hnode h;    /* key: the file name */
+	struct stem *stem; /* inotify mode: pending under this stem */
+	struct ent *snext; /* next pending entry of the same stem */
+	bool prompt;       /* deliverable; an image only takes part in settling its stem */
+	bool verify;       /* found by a scan: check that it stopped changing first */
+	bool delivered;    /* poll mode: delivered, and unchanged since */
+	struct filestate fs;
+	unsigned long seen_scan, changed_scan; /* poll mode */
+};
+
+/* Entries sharing a stem settle together (inotify mode); ordered by due in a heap. */
+struct stem {
+	struct hnode h; /* key: the stem */
+	long long due;  /* loop_now_ms() time at which it has settled */
+	size_t heap_idx;
+	struct ent *ents;
+};
+
+struct watch {
+	struct loop *loop;
+	struct loop_timer *timer; /* the one timer: settle deadlines, poll scans, retries */
+	watch_ready_fn *cb;
+	void *ud;
+
+	char *inbox;
+	unsigned settle_ms;
+	enum watch_mode want; /* as configured */
+	enum watch_mode mode; /* effective: WATCH_INOTIFY or WATCH_POLL */
+
+	int ifd, wd;         /* inotify descriptor and the inbox's watch, or -1 */
+	bool lost;           /* inotify mode without a watch: retrying at retry_at */
+	bool lost_logged;    /* "cannot watch the inbox" said once per loss */
+	bool missing_logged; /* poll mode: "inbox missing" said once */
+	long long retry_at, retry_ms;
+	bool rewatch;        /* the watch was lost while reading events: re-add after */
+	bool scan_due;       /* a full scan on the next timer tick */
+	long long next_poll; /* poll mode: time of the next scan */
+	unsigned long scans;
+
+	struct htab ents;   /* struct ent by name */
+	struct htab stems;  /* struct stem by stem (inotify mode) */
+	struct stem **heap; /* min-heap of stems by due */
+	size_t n_heap, cap_heap;
+};
+
+/* Names to deliver, collected first so that callbacks never run mid-update. */
+struct names {
+	char **v;
+	size_t n, cap;
+};
+
+static void names_add(struct names *ns, const char *name)
+{
+	if (ns->n == ns->cap) {
+		ns->cap = ns->cap ? 2 * ns->cap : 16;
+		ns->v = xrealloc(ns->v, ns->cap * sizeof(*ns->v));
+	}
+	ns->v[ns->n++] = xstrdup(name);
+}
+
+/* ---- names */
+
+/* The extension after the last '.', when there is a non-empty stem before it. */
+static const char *ext_of(const char *name)
+{
+	const char *dot = name ? strrchr(name, '.') : NULL;
+	return dot && dot != name ? dot + 1 : NULL;
+}
+
+static bool has_suffix_ci(const char *name, size_t len, const char *suffix)
+{
+	size_t sl = strlen(suffix);
+	return len >= sl && !strcasecmp(name + len - sl, suffix);
+}
+
+bool watch_is_ignored(const char *name)
+{
+	/* Temp names of the tools people use to put files somewhere: what they write
+	 * there is not complete until renamed to its final name, which is delivered. */
+	static const char *const suffixes[] = {
+	    ".tmp", ".temp", ".part",       ".partial",  ".filepart",   ".swp",
+	    ".swo", ".swx",  ".crdownload", ".download", ".opdownload", ".crswap",
+	    ".!qb", ".!ut",  ".!sync",      ".kate-swp",
+	};
+	if (!name || !*name || name[0] == '.' || strchr(name, '/'))
+		return true;
+	size_t len = strlen(name);
+	if (name[len - 1] == '~')
+		return true;
+	if (len >= 2 && name[0] == '#' && name[len - 1] == '#')
+		return true;
+	if (!strncmp(name, "~$", 2) || !strncmp(name, "~syncthing~", 11) || !strcmp(name, "4913"))
+		return true;
+	for (size_t i = 0; i < ARRAY_LEN(suffixes); i++)
+		if (has_suffix_ci(name, len, suffixes[i]))
+			return true;
+	return false;
+}
+
+bool watch_has_image_ext(const char *name)
+{
+	const char *ext = ext_of(name);
+	return ext && (!strcasecmp(ext, "png") || !strcasecmp(ext, "jpg") ||
+	               !strcasecmp(ext, "jpeg") || !strcasecmp(ext, "webp"));
+}
+
+bool watch_has_prompt_ext(const char *name)
+{
+	return prompt_format_from_ext(ext_of(name)) >= 0;
+}
+
+enum kind { K_NONE, K_PROMPT, K_IMAGE };
+
+static enum kind classify(const char *name)
+{
+	if (watch_is_ignored(name))
+		return K_NONE;
+	if (watch_has_prompt_ext(name))
+		return K_PROMPT;
+	return watch_has_image_ext(name) ? K_IMAGE : K_NONE;
+}
+
+/* NAME made safe for a one-line log: control bytes (and, unless UTF-8, high bytes) escaped. */
+static const char *loggable(const char *name, char *buf, size_t size)
+{
+	bool utf8 = utf8_check(name, strlen(name), NULL);
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)name; *p && o + 5 < size; p++) {
+		if (*p < 0x20 || *p == 0x7f || (*p >= 0x80 && !utf8)) {
+			(void)bfmt(buf + o, size - o, "\\x%02x", *p);
+			o += 4;
+		} else {
+			buf[o++] = (char)*p;
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+#define LOGNAME_MAX (4 * NAME_MAX + 1)
+
+/* ---- file state */
+
+static void fs_from_stat(struct filestate *fs, const struct stat *st)
+{
+	fs->ino = st->st_ino;
+	fs->size = st->st_size;
+	fs->type = st->st_mode & S_IFMT;
+	fs->mtime = st->st_mtim;
+	fs->ctime = st->st_ctim;
+}
+
+static bool fs_equal(const struct filestate *a, const struct filestate *b)
+{
+	return a->ino == b->ino && a->size == b->size && a->type == b->type &&
+	       a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec &&
+	       a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
+/*
+ * Modified less than settle_ms ago. An mtime in the future (a sync tool preserving
+ * the times of a machine with a fast clock) does not count as young: the local
+ * kernel stamps writes with the local clock, so nobody is writing it right now, and
+ * waiting for such a file to "age" could take forever.
+ */
+static bool fs_young(const struct watch *w, const struct filestate *fs)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	long long now_ns = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
+	long long m_ns = (long long)fs->mtime.tv_sec * 1000000000LL + fs->mtime.tv_nsec;
+	return m_ns <= now_ns && now_ns - m_ns < (long long)w->settle_ms * 1000000LL;
+}
+
+/* ---- the stem heap (inotify mode) */
+
+static void heap_set(struct watch *w, size_t i, struct stem *s)
+{
+	w->heap[i] = s;
+	s->heap_idx = i;
+}
+
+static void heap_up(struct watch *w, size_t i)
+{
+	struct stem *s = w->heap[i];
+	while (i > 0 && w->heap[(i - 1) / 2]->due > s->due) {
+		heap_set(w, i, w->heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	heap_set(w, i, s);
+}
+
+static void heap_down(struct watch *w, size_t i)
+{
+	struct stem *s = w->heap[i];
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= w->n_heap)
+			break;
+		if (c + 1 < w->n_heap && w->heap[c + 1]->due < w->heap[c]->due)
+			c++;
+		if (w->heap[c]->due >= s->due)
+			break;
+		heap_set(w, i, w->heap[c]);
+		i = c;
+	}
+	heap_set(w, i, s);
+}
+
+static void heap_remove(struct watch *w, struct stem *s)
+{
+	size_t i = s->heap_idx;
+	if (i == SIZE_MAX)
+		return;
+	s->heap_idx = SIZE_MAX;
+	if (i == --w->n_heap)
+		return;
+	heap_set(w, i, w->heap[w->n_heap]);
+	heap_up(w, i);
+	heap_down(w, w->heap[i]->heap_idx);
+}
+
+/* (Re)starts STEM's settle period: it settles at DUE. */
+static void stem_touch(struct watch *w, struct stem *s, long long due)
+{
+	s->due = due;
+	if (s->heap_idx == SIZE_MAX) {
+		if (w->n_heap == w->cap_heap) {
+			w->cap_heap = w->cap_heap ? 2 * w->cap_heap : 64;
+			w->heap = xrealloc(w->heap, w->cap_heap * sizeof(*w->heap));
+		}
+		w->heap[w->n_heap] = s;
+		s->heap_idx = w->n_heap++;
+		heap_up(w, s->heap_idx);
+	} else {
+		heap_up(w, s->heap_idx);
+		heap_down(w, s->heap_idx);
+	}
+}
+
+static struct stem *stem_get(struct watch *w, const char *name)
+{
+	const char *dot = strrchr(name, '.'); /* classify() guarantees a stem before it */
+	char *key = xstrndup(name, (size_t)(dot - name));
+	uint32_t h = hash_str(key);
+	struct stem *s = (struct stem *)ht_find(&w->stems, key, h);
+	if (s) {
+		free(key);
+		return s;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->h.key = key;
+	s->h.hash = h;
+	s->heap_idx = SIZE_MAX;
+	ht_add(&w->stems, &s->h);
+	return s;
+}
+
+static void stem_free(struct watch *w, struct stem *s)
+{
+	heap_remove(w, s);
+	ht_del(&w->stems, &s->h);
+	free(s->h.key);
+	free(s);
+}
+
+static void ent_free(struct watch *w, struct ent *e)
+{
+	ht_del(&w->ents, &e->h);
+	free(e->h.key);
+	free(e);
+}
+
+static struct ent *ent_get(struct watch *w, const char *name, bool prompt)
+{
+	uint32_t h = hash_str(name);
+	struct ent *e = (struct ent *)ht_find(&w->ents, name, h);
+	if (!e) {
+		e = xcalloc(1, sizeof(*e));
+		e->h.key = xstrdup(name);
+		e->h.hash = h;
+		e->prompt = prompt;
+		ht_add(&w->ents, &e->h);
+	}
+	return e;
+}
+
+/* Forgets every tracked entry and stem (a new inbox or mode, watch_free). */
+static void forget_all(struct watch *w)
+{
+	for (size_t i = 0; i < w->ents.nb; i++) {
+		for (struct hnode *n = w->ents.b[i], *next; n; n = next) {
+			next = n->next;
+			free(n->key);
+			free(n);
+		}
+	}
+	for (size_t i = 0; i < w->stems.nb; i++) {
+		for (struct hnode *n = w->stems.b[i], *next; n; n = next) {
+			next = n->next;
+			free(n->key);
+			free(n);
+		}
+	}
+	free(w->ents.b);
+	free(w->stems.b);
+	memset(&w->ents, 0, sizeof(w->ents));
+	memset(&w->stems, 0, sizeof(w->stems));
+	w->n_heap = 0;
+}
+
+/*
+ * Inotify mode: NAME may be complete. FS is what a scan saw (the entry must then be
+ * seen to stop changing), or NULL for an event that says the writer is done.
+ */
+static void note(struct watch *w, const char *name, enum kind k, const struct filestate *fs,
+                 long long now)
+{
+	struct ent *e = ent_get(w, name, k == K_PROMPT);
+	e->verify = fs != NULL;
+	if (fs)
+		e->fs = *fs;
+	if (!e->stem) {
+		e->stem = stem_get(w, name);
+		e->snext = e->stem->ents;
+		e->stem->ents = e;
+	}
+	stem_touch(w, e->stem, now + w->settle_ms);
+}
+
+/* ---- the timer */
+
+static void schedule(struct watch *w)
+{
+	long long at = -1;
+	if (w->n_heap)
+		at = w->heap[0]->due;
+	if (w->scan_due && !w->lost)
+		at = 0; /* the past: the next iteration */
+	if (w->mode == WATCH_POLL && (at < 0 || w->next_poll < at))
+		at = w->next_poll;
+	if (w->mode == WATCH_INOTIFY && w->lost && (at < 0 || w->retry_at < at))
+		at = w->retry_at;
+	if (at < 0)
+		loop_timer_disarm(w->timer);
+	else
+		loop_timer_arm_at(w->timer, at);
+}
+
+static void deliver(struct watch *w, struct names *ns)
+{
+	char lb[LOGNAME_MAX];
+	for (size_t i = 0; i < ns->n; i++) {
+		log_debug("watch: %s is ready", loggable(ns->v[i], lb, sizeof(lb)));
+		w->cb(ns->v[i], w->ud);
+		free(ns->v[i]);
+	}
+	free(ns->v);
+	ns->v = NULL;
+	ns->n = ns->cap = 0;
+}
+
+/* ---- inotify */
+
+static bool out_of_watches(int err)
+{
+	return err == EMFILE || err == ENOSPC || err == ENOMEM;
+}
+
+static void on_inotify(int fd, uint32_t events, void *ud);
+
+static void inotify_stop(struct watch *w)
+{
+	if (w->ifd < 0)
+		return;
+	loop_unwatch(w->loop, w->ifd);
+	close(w->ifd);
+	w->ifd = w->wd = -1;
+}
+
+/* Creates the inotify instance if needed and watches the inbox; 0, or -1 with errno. */
+static int inotify_start(struct watch *w)
+{
+	if (w->ifd < 0) {
+		w->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (w->ifd < 0)
+			return -1;
+		if (loop_watch(w->loop, w->ifd, EPOLLIN, on_inotify, w) != 0) {
+			int e = errno;
+			close(w->ifd);
+			w->ifd = -1;
+			errno = e;
+			return -1;
+		}
+	}
+	/* Never IN_CREATE or IN_MODIFY: an entry counts once its writer closed it or it
+	 * was moved in whole. The *_SELF events tell that the inbox itself went away. */
+	int wd = inotify_add_watch(w->ifd, w->inbox,
+	                           IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF |
+	                               IN_ONLYDIR);
+	if (wd < 0)
+		return -1;
+	w->wd = wd;
+	return 0;
+}
+
+/* The network and userspace file systems where inotify misses changes made elsewhere. */
+static const char *remote_fs_name(const char *dir)
+{
+	static const struct {
+		uint32_t magic;
+		const char *name;
+	} fss[] = {
+	    {0x6969, "NFS"},      {0x517B, "SMB"},    {0xFF534D42, "CIFS"}, {0xFE534D42, "SMB2"},
+	    {0x65735546, "FUSE"}, {0x01021997, "9p"}, {0x00C36400, "Ceph"},
+	};
+	struct statfs sf;
+	if (statfs(dir, &sf) != 0)
+		return NULL;
+	for (size_t i = 0; i < ARRAY_LEN(fss); i++)
+		if ((uint32_t)sf.f_type == fss[i].magic)
+			return fss[i].name;
+	return NULL;
+}
+
+static unsigned poll_interval(const struct watch *w)
+{
+	return w->settle_ms > POLL_MIN_MS ? w->settle_ms : POLL_MIN_MS;
+}
+
+static void go_poll(struct watch *w)
+{
+	inotify_stop(w);
+	if (w->mode != WATCH_POLL)
+		forget_all(w); /* pending inotify candidates come back with the first scan */
+	w->mode = WATCH_POLL;
+	w->lost = false;
+	w->scan_due = true;
+}
+
+/* The inbox cannot be watched right now: say so once, and look again later. */
+static void lose(struct watch *w, int err)
+{
+	if (!w->lost_logged) {
+		if (err == ENOENT)
+			log_warn("watch: inbox %s does not exist; waiting for it", w->inbox);
+		else
+			log_error("watch: cannot watch inbox %s: %s; retrying", w->inbox,
+			          strerror(err));
+		w->lost_logged = true;
+	}
+	if (!w->lost)
+		w->retry_ms = RETRY_FIRST_MS;
+	else if (w->retry_ms < RETRY_MAX_MS)
+		w->retry_ms = w->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : w->retry_ms * 2;
+	w->lost = true;
+	w->retry_at = loop_now_ms() + w->retry_ms;
+}
+
+/*
+ * Decides the mode and, for inotify, watches the inbox, then asks for a full scan.
+ * Returns -1 (logged) only when inotify is demanded and impossible at START; later
+ * the same failure is retried like a missing inbox.
+ */
+static int start(struct watch *w, bool at_start)
+{
+	const char *remote = NULL;
+	if (w->want == WATCH_POLL) {
+		go_poll(w);
+		return 0;
+	}
+	if ((remote = remote_fs_name(w->inbox))) {
+		if (w->want == WATCH_AUTO) {
+			log_info("watch: inbox %s is on %s, where inotify misses changes made "
+			         "elsewhere: polling it every %u ms",
+			         w->inbox, remote, poll_interval(w));
+			go_poll(w);
+			return 0;
+		}
+		log_warn("watch: inbox %s is on %s: inotify (watch_mode = inotify) will miss "
+		         "files written by other machines",
+		         w->inbox, remote);
+	}
+	w->mode = WATCH_INOTIFY;
+	if (inotify_start(w) == 0) {
+		if (w->lost_logged)
+			log_info("watch: watching inbox %s again; rescanning it", w->inbox);
+		w->lost = w->lost_logged = false;
+		w->scan_due = true;
+		return 0;
+	}
+	int err = errno;
+	bool no_instance = w->ifd < 0;
+	if (w->want == WATCH_AUTO && (no_instance || out_of_watches(err))) {
+		log_warn("watch: inotify is not available for inbox %s (%s%s): polling it "
+		         "every %u ms",
+		         w->inbox, strerror(err),
+		         out_of_watches(err) ? "; fs.inotify.max_user_instances or "
+		                               "max_user_watches may be too low"
+		                             : "",
+		         poll_interval(w));
+		go_poll(w);
+		return 0;
+	}
+	if (at_start && (no_instance || out_of_watches(err))) {
+		log_error("watch: cannot watch inbox %s with inotify: %s (watch_mode = inotify; "
+		          "raise fs.inotify.max_user_watches or use watch_mode = auto)",
+		          w->inbox, strerror(err));
+		return -1;
+	}
+	/* A missing, unreadable or replaced inbox, or inotify exhausted later on. */
+	lose(w, err);
+	return 0;
+}
+
+/* The watch on the inbox is gone (deleted, moved, unmounted): watch it again. */
+static void watch_lost(struct watch *w, const char *why)
+{
+	log_warn("watch: lost the watch on inbox %s (%s); watching it again", w->inbox, why);
+	/* For a moved inbox the kernel still watches the old directory: drop that.
+	 * EINVAL means the kernel dropped it already. */
+	if (w->wd >= 0)
+		(void)inotify_rm_watch(w->ifd, w->wd);
+	w->wd = -1;
+	w->rewatch = true;
+}
+
+static void handle_event(struct watch *w, int wd, uint32_t mask, const char *name, long long now)
+{
+	if (mask & IN_Q_OVERFLOW) {
+		log_warn("watch: inotify queue overflowed; rescanning inbox %s", w->inbox);
+		w->scan_due = true;
+		return;
+	}
+	if (wd < 0 || wd != w->wd)
+		return; /* the stale leftovers of a watch dropped earlier */
+	if (mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT | IN_IGNORED)) {
+		watch_lost(w, mask & IN_DELETE_SELF ? "deleted"
+		              : mask & IN_MOVE_SELF ? "moved"
+		              : mask & IN_UNMOUNT   ? "unmounted"
+		                                    : "dropped by the kernel");
+		return;
+	}
+	if (!name || !(mask & (IN_CLOSE_WRITE | IN_MOVED_TO)))
+		return;
+	enum kind k = classify(name);
+	if (k != K_NONE)
+		note(w, name, k, NULL, now);
+}
+
+/* After a batch of events: re-add a lost watch, then arm the timer. */
+static void after_events(struct watch *w)
+{
+	if (w->rewatch) {
+		w->rewatch = false;
+		(void)start(w, false);
+	}
+	schedule(w);
+}
+
+static void on_inotify(int fd, uint32_t events, void *ud)
+{
+	(void)events;
+	struct watch *w = ud;
+	char buf[16 * (sizeof(struct inotify_event) + NAME_MAX + 1)]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	long long now = loop_now_ms();
+	for (int i = 0; i < READS_PER_WAKEUP; i++) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			if (errno != EAGAIN)
+				log_warn("watch: reading inotify events: %s", strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)(void *)p;
+			handle_event(w, ev->wd, ev->mask, ev->len ? ev->name : NULL, now);
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	/* Level-triggered: whatever is left unread wakes the loop again. */
+	after_events(w);
+}
+
+/* ---- scans */
+
+/*
+ * Lists the inbox, calling FN for every prompt or image entry with what lstat said.
+ * Returns 0; 1 when the listing broke off (logged); -1 with errno when the inbox
+ * cannot be opened (not logged: the callers know whether that is news).
+ */
+static int scan_dir(struct watch *w,
+                    void (*fn)(struct watch *, const char *, enum kind, const struct filestate *,
+                               void *),
+                    void *arg)
+{
+	w->scans++;
+	DIR *d = opendir(w->inbox);
+	if (!d)
+		return -1;
+	char lb[LOGNAME_MAX];
+	struct dirent *de;
+	for (errno = 0; (de = readdir(d)); errno = 0) {
+		enum kind k = classify(de->d_name);
+		if (k == K_NONE)
+			continue;
+		/* lstat, never open: a FIFO or device must not block the loop. */
+		struct stat st;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			if (errno != ENOENT)
+				log_warn("watch: cannot stat %s in inbox %s: %s",
+				         loggable(de->d_name, lb, sizeof(lb)), w->inbox,
+				         strerror(errno));
+			continue;
+		}
+		struct filestate fs;
+		fs_from_stat(&fs, &st);
+		fn(w, de->d_name, k, &fs, arg);
+	}
+	int rc = 0;
+	if (errno != 0) {
+		log_warn("watch: reading inbox %s: %s", w->inbox, strerror(errno));
+		rc = 1;
+	}
+	closedir(d);
+	return rc;
+}
+
+static void scan_note(struct watch *w, const char *name, enum kind k, const struct filestate *fs,
+                      void *arg)
+{
+	note(w, name, k, fs, *(long long *)arg);
+}
+
+/* Inotify mode: every entry present becomes a candidate, checked before delivery. */
+static void full_scan(struct watch *w, long long now)
+{
+	w->scan_due = false;
+	if (scan_dir(w, scan_note, &now) < 0 && errno != ENOENT)
+		log_warn("watch: cannot scan inbox %s: %s", w->inbox, strerror(errno));
+	/* A missing inbox also lost its watch: its *_SELF event brings us back here. */
+}
+
+/* Delivers the stems whose settle period is over (inotify mode). */
+static void settle_due(struct watch *w, long long now, struct names *ready)
+{
+	if (!w->n_heap || w->heap[0]->due > now)
+		return;
+	char lb[LOGNAME_MAX];
+	int dfd = open(w->inbox, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		log_event(errno == ENOENT ? LOG_DEBUG : LOG_WARNING, NULL, NULL,
+		          "watch: cannot open inbox %s: %s; dropping %zu pending entries until "
+		          "the next scan",
+		          w->inbox, strerror(errno), w->ents.n);
+	/* Stems re-armed in this pass are due later, but bound the pass anyway. */
+	size_t budget = w->n_heap;
+	while (w->n_heap && w->heap[0]->due <= now && budget--) {
+		struct stem *s = w->heap[0];
+		heap_remove(w, s);
+		bool unsettled = false;
+		struct ent **pp = &s->ents;
+		while (*pp) {
+			struct ent *e = *pp;
+			struct stat st;
+			bool gone = dfd < 0;
+			if (!gone && fstatat(dfd, e->h.key, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+				/* Claimed, deleted or renamed before it settled: nothing to do.
+				 * Any other failure is for the claimer to report. */
+				gone = errno == ENOENT;
+				if (!gone)
+					e->verify = false;
+			} else if (!gone && e->verify) {
+				struct filestate fs;
+				fs_from_stat(&fs, &st);
+				if (!fs_equal(&fs, &e->fs) || fs_young(w, &fs)) {
+					log_debug("watch: %s is still changing",
+					          loggable(e->h.key, lb, sizeof(lb)));
+					e->fs = fs;
+					unsettled = true;
+				}
+			}
+			if (gone) {
+				*pp = e->snext;
+				ent_free(w, e);
+			} else {
+				pp = &e->snext;
+			}
+		}
+		if (unsettled) {
+			unsigned wait =
+			    w->settle_ms > RECHECK_MIN_MS ? w->settle_ms : RECHECK_MIN_MS;
+			stem_touch(w, s, now + wait);
+			continue;
+		}
+		for (struct ent *e = s->ents, *next; e; e = next) {
+			next = e->snext;
+			if (e->prompt)
+				names_add(ready, e->h.key);
+			ent_free(w, e);
+		}
+		s->ents = NULL;
+		stem_free(w, s);
+	}
+	if (dfd >= 0)
+		close(dfd);
+}
+
+/* ---- poll mode */
+
+struct poll_scan {
+	unsigned long gen;
+	struct htab changed; /* stems with an entry new or changed in this scan */
+};
+
+static void poll_note(struct watch *w, const char *name, enum kind k, const struct filestate *fs,
+                      void *arg)
+{
+	struct poll_scan *ps = arg;
+	struct ent *e = ent_get(w, name, k == K_PROMPT);
+	if (e->seen_scan == 0 || !fs_equal(&e->fs, fs)) {
+		e->fs = *fs;
+		e->changed_scan = ps->gen;
+		e->delivered = false; /* rewritten in place, or a new file of the same name */
+	}
+	e->seen_scan = ps->gen;
+	if (e->changed_scan != ps->gen)
+		return;
+	const char *dot = strrchr(name, '.');
+	char *key = xstrndup(name, (size_t)(dot - name));
+	uint32_t h = hash_str(key);
+	if (ht_find(&ps->changed, key, h)) {
+		free(key);
+		return;
+	}
+	struct hnode *n = xcalloc(1, sizeof(*n));
+	n->key = key;
+	n->hash = h;
+	ht_add(&ps->changed, n);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Poll mode: lists the inbox and delivers the prompt entries that are unchanged since
+ * the previous scan (at least settle_ms ago, as the interval is never shorter), with no
+ * entry of their stem changed, and an mtime at least settle_ms old.
+ */
+static void poll_scan(struct watch *w, long long now, struct names *ready)
+{
+	w->scan_due = false;
+	w->next_poll = now + poll_interval(w);
+	struct poll_scan ps = {.gen = w->scans + 1};
+	int rc = scan_dir(w, poll_note, &ps);
+	if (rc < 0) {
+		if (!w->missing_logged)
+			log_warn("watch: cannot scan inbox %s: %s; trying again every %u ms",
+			         w->inbox, strerror(errno), poll_interval(w));
+		w->missing_logged = true;
+		forget_all(w);
+		return;
+	}
+	if (w->missing_logged)
+		log_info("watch: inbox %s can be scanned again", w->inbox);
+	w->missing_logged = false;
+	/* After a broken-off listing, what was not seen may still be there. */
+	for (size_t i = 0; rc == 0 && i < w->ents.nb; i++) {
+		for (struct hnode *n = w->ents.b[i], *next; n; n = next) {
+			next = n->next;
+			struct ent *e = (struct ent *)n;
+			if (e->seen_scan != ps.gen) {
+				ent_free(w, e); /* gone: dropped again later, it is new again */
+				continue;
+			}
+			if (!e->prompt || e->delivered || e->changed_scan == ps.gen ||
+			    fs_young(w, &e->fs))
+				continue;
+			const char *dot = strrchr(n->key, '.');
+			char stem[NAME_MAX + 1];
+			size_t len = (size_t)(dot - n->key);
+			if (len >= sizeof(stem))
+				continue; /* longer than any name the kernel gives */
+			memcpy(stem, n->key, len);
+			stem[len] = '\0';
+			if (ht_find(&ps.changed, stem, hash_str(stem)))
+				continue;
+			e->delivered = true;
+			names_add(ready, n->key);
+		}
+	}
+	for (size_t i = 0; i < ps.changed.nb; i++) {
+		for (struct hnode *n = ps.changed.b[i], *next; n; n = next) {
+			next = n->next;
+			free(n->key);
+			free(n);
+		}
+	}
+	free(ps.changed.b);
+	/* Hash order is arbitrary; name order is what a person expects in the log. */
+	if (ready->n > 1)
+		qsort(ready->v, ready->n, sizeof(*ready->v), cmp_str);
+}
+
+/* ---- the timer callback: retries, scans, settled stems, then deliveries */
+
+static void on_timer(void *ud)
+{
+	struct watch *w = ud;
+	long long now = loop_now_ms();
+	struct names ready = {0};
+	if (w->mode == WATCH_INOTIFY && w->lost && now >= w->retry_at)
+		(void)start(w, false);
+	if (w->mode == WATCH_POLL) {
+		if (w->scan_due || now >= w->next_poll)
+			poll_scan(w, now, &ready);
+	} else {
+		if (w->scan_due && !w->lost)
+			full_scan(w, now);
+		settle_due(w, now, &ready);
+	}
+	schedule(w);
+	/* Last: the callback may call watch_rescan or watch_set_conf. */
+	deliver(w, &ready);
+}
+
+/* ---- public */
+
+struct watch *watch_new(struct loop *l, const struct conf *c, watch_ready_fn *cb, void *ud)
+{
+	struct watch *w = xcalloc(1, sizeof(*w));
+	w->loop = l;
+	w->cb = cb;
+	w->ud = ud;
+	w->ifd = w->wd = -1;
+	w->inbox = xstrdup(c->inbox);
+	w->settle_ms = c->settle_ms;
+	w->want = c->watch_mode;
+	w->timer = loop_timer_new(l, on_timer, w);
+	if (start(w, true) != 0) {
+		watch_free(w);
+		return NULL;
+	}
+	log_info("watch: watching inbox %s (%s, settle %u ms)", w->inbox,
+	         w->mode == WATCH_POLL ? "polling" : "inotify", w->settle_ms);
+	schedule(w);
+	return w;
+}
+
+void watch_free(struct watch *w)
+{
+	if (!w)
+		return;
+	inotify_stop(w);
+	loop_timer_free(w->timer);
+	forget_all(w);
+	free(w->heap);
+	free(w->inbox);
+	free(w);
+}
+
+void watch_rescan(struct watch *w)
+{
+	if (w->mode == WATCH_POLL)
+		forget_all(w); /* so that what is still there is delivered again */
+	w->scan_due = true;
+	schedule(w);
+}
+
+int watch_set_conf(struct watch *w, const struct conf *c)
+{
+	bool same_place = !strcmp(w->inbox, c->inbox) && w->want == c->watch_mode;
+	unsigned old_settle = w->settle_ms;
+	w->settle_ms = c->settle_ms;
+	if (same_place) {
+		/* Pending deadlines keep the old settle; new events use the new one. */
+		if (w->mode == WATCH_POLL && old_settle != w->settle_ms)
+			w->next_poll = loop_now_ms() + poll_interval(w);
+		schedule(w);
+		return 0;
+	}
+	char *old_inbox = w->inbox;
+	enum watch_mode old_want = w->want;
+	inotify_stop(w);
+	forget_all(w);
+	w->lost = w->lost_logged = w->missing_logged = false;
+	w->inbox = xstrdup(c->inbox);
+	w->want = c->watch_mode;
+	if (start(w, true) != 0) {
+		free(w->inbox);
+		w->inbox = old_inbox;
+		w->want = old_want;
+		w->settle_ms = old_settle;
+		(void)start(w, false);
+		schedule(w);
+		return -1;
+	}
+	free(old_inbox);
+	log_info("watch: now watching inbox %s (%s, settle %u ms)", w->inbox,
+	         w->mode == WATCH_POLL ? "polling" : "inotify", w->settle_ms);
+	schedule(w);
+	return 0;
+}
+
+enum watch_mode watch_effective_mode(const struct watch *w)
+{
+	return w->mode;
+}
+
+size_t watch_pending(const struct watch *w)
+{
+	return w->mode == WATCH_POLL ? 0 : w->ents.n;
+}
+
+void watch_test_inject(struct watch *w, uint32_t mask)
+{
+	handle_event(w, mask & IN_Q_OVERFLOW ? -1 : w->wd, mask, NULL, loop_now_ms());
+	after_events(w);
+}
+
+unsigned long watch_test_scans(const struct watch *w)
+{
+	return w->scans;
+}
