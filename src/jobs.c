@@ -245,6 +245,8 @@ static void fail_job(struct jrun *r, const char *code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vbfmt(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	if (buf[0] >= 'a' && buf[0] <= 'z') /* reasons read as sentences */
+		buf[0] = (char)(buf[0] - 'a' + 'A');
 	free(r->rec.error);
 	r->rec.error = xstrdup(buf);
 	free(r->rec.error_code);
