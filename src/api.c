@@ -1304,7 +1304,6 @@ struct api_req *api_list(struct api_client *c, const struct api_list_params *p, 
 	if (p && p->order) {
 		if (strcmp(p->order, "asc") == 0 || strcmp(p->order, "desc") == 0) {
 			bfmt(q + o, sizeof(q) - o, "%corder=%s", o ? '&' : '?', p->order);
-			o = strlen(q);
 		} else {
 			bad = true;
 		}
