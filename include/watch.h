@@ -81,7 +81,7 @@ int watch_set_conf(struct watch *w, const struct conf *c);
  */
 enum watch_mode watch_effective_mode(const struct watch *w);
 
-/* Candidates waiting for their settle period (inotify mode) — for status output. */
+/* Entries (prompts and images) waiting for their settle period in inotify mode. */
 size_t watch_pending(const struct watch *w);
 
 /*
@@ -95,6 +95,13 @@ size_t watch_pending(const struct watch *w);
  * Spaces, Unicode, invalid UTF-8 and control characters do not make a name ignored.
  */
 bool watch_is_ignored(const char *name);
+/*
+ * The name of the file system with statfs magic F_TYPE when inotify cannot be trusted
+ * on it, because changes made by other machines or by a userspace server raise no
+ * events there (NFS, SMB, CIFS, SMB2, FUSE, 9p, Ceph): auto mode then polls. NULL
+ * for local file systems.
+ */
+const char *watch_fs_needs_polling(unsigned long f_type);
 /* NAME ends in .png, .jpg, .jpeg or .webp (any case) after a non-empty stem. */
 bool watch_has_image_ext(const char *name);
 /* NAME ends in .txt, .json or .jsonl (any case) after a non-empty stem. */

@@ -515,8 +515,7 @@ static int inotify_start(struct watch *w)
 	return 0;
 }
 
-/* The network and userspace file systems where inotify misses changes made elsewhere. */
-static const char *remote_fs_name(const char *dir)
+const char *watch_fs_needs_polling(unsigned long f_type)
 {
 	static const struct {
 		uint32_t magic;
@@ -525,13 +524,19 @@ static const char *remote_fs_name(const char *dir)
 	    {0x6969, "NFS"},      {0x517B, "SMB"},    {0xFF534D42, "CIFS"}, {0xFE534D42, "SMB2"},
 	    {0x65735546, "FUSE"}, {0x01021997, "9p"}, {0x00C36400, "Ceph"},
 	};
-	struct statfs sf;
-	if (statfs(dir, &sf) != 0)
-		return NULL;
+	/* statfs's f_type is a signed long on some ABIs: compare the 32 magic bits. */
 	for (size_t i = 0; i < ARRAY_LEN(fss); i++)
-		if ((uint32_t)sf.f_type == fss[i].magic)
+		if ((uint32_t)f_type == fss[i].magic)
 			return fss[i].name;
 	return NULL;
+}
+
+static const char *remote_fs_name(const char *dir)
+{
+	struct statfs sf;
+	if (statfs(dir, &sf) != 0)
+		return NULL; /* a missing inbox: inotify_add_watch will say so */
+	return watch_fs_needs_polling((unsigned long)sf.f_type);
 }
 
 static unsigned poll_interval(const struct watch *w)
@@ -602,21 +607,20 @@ static int start(struct watch *w, bool at_start)
 	}
 	int err = errno;
 	bool no_instance = w->ifd < 0;
+	/* What to raise, in the words of the sysctl or limit an administrator would change. */
+	const char *hint = no_instance ? "the open-file limit or fs.inotify.max_user_instances"
+	                               : "fs.inotify.max_user_watches";
 	if (w->want == WATCH_AUTO && (no_instance || out_of_watches(err))) {
-		log_warn("watch: inotify is not available for inbox %s (%s%s): polling it "
-		         "every %u ms",
-		         w->inbox, strerror(err),
-		         out_of_watches(err) ? "; fs.inotify.max_user_instances or "
-		                               "max_user_watches may be too low"
-		                             : "",
-		         poll_interval(w));
+		log_warn("watch: inotify is not available for inbox %s (%s; %s may be too low): "
+		         "polling it every %u ms",
+		         w->inbox, strerror(err), hint, poll_interval(w));
 		go_poll(w);
 		return 0;
 	}
 	if (at_start && (no_instance || out_of_watches(err))) {
 		log_error("watch: cannot watch inbox %s with inotify: %s (watch_mode = inotify; "
-		          "raise fs.inotify.max_user_watches or use watch_mode = auto)",
-		          w->inbox, strerror(err));
+		          "raise %s or use watch_mode = auto)",
+		          w->inbox, strerror(err), hint);
 		return -1;
 	}
 	/* A missing, unreadable or replaced inbox, or inotify exhausted later on. */

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -280,6 +281,36 @@ static void t_watch_ignores_hidden_editor_and_sync_temp_names(void **state)
 		if (watch_has_image_ext(exts[i].name) != exts[i].image)
 			fail_msg("watch_has_image_ext(\"%s\"): expected %d", exts[i].name,
 			         exts[i].image);
+	}
+}
+
+static void t_watch_polls_on_network_and_fuse_file_systems(void **state)
+{
+	(void)state;
+	static const struct {
+		unsigned long magic;
+		const char *name;
+	} cases[] = {
+	    {0x6969, "NFS"},
+	    {0x517B, "SMB"},
+	    {0xFF534D42, "CIFS"},
+	    {0xFE534D42, "SMB2"},
+	    {0x65735546, "FUSE"},
+	    {0x01021997, "9p"},
+	    {0x00C36400, "Ceph"},
+	    {0xEF53, NULL} /* ext4 */,
+	    {0x01021994, NULL} /* tmpfs */,
+	    {0x9123683E, NULL} /* btrfs */,
+	    {0x58465342, NULL} /* xfs */,
+	    {0x794C7630, NULL} /* overlayfs */,
+	    {(unsigned long)(long)(int32_t)0xFF534D42, "CIFS"}, /* sign-extended f_type */
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		const char *got = watch_fs_needs_polling(cases[i].magic);
+		if (cases[i].name ? !got || strcmp(got, cases[i].name) : got != NULL)
+			fail_msg("watch_fs_needs_polling(0x%lx): expected %s, got %s",
+			         cases[i].magic, cases[i].name ? cases[i].name : "NULL",
+			         got ? got : "NULL");
 	}
 }
 
@@ -621,6 +652,23 @@ static void t_watch_many_files(void **state)
 	teardown_ctx(x);
 }
 
+static void t_watch_scans_ten_thousand_entries_once_each(void **state)
+{
+	(void)state;
+	enum { N = 10000 };
+	struct ctx *x = setup_ctx(20, WATCH_AUTO);
+	for (size_t i = 0; i < N; i++) {
+		char name[32];
+		bfmt(name, sizeof(name), "f%05zu.txt", i);
+		write_file(x->inbox, name, "p\n");
+	}
+	start(x);
+	expect_deliveries(x, N, 6 * DEADLINE_MS);
+	run_for(x, 100);
+	expect_each(x, N, 1);
+	teardown_ctx(x);
+}
+
 /* ---- polling */
 
 static void grow_file(void *ud)
@@ -679,6 +727,33 @@ static void t_watch_poll_mode_delivers_stable_files_only(void **state)
 	teardown_ctx(x);
 }
 
+static void t_watch_auto_polls_when_inotify_is_unavailable(void **state)
+{
+	(void)state;
+	struct ctx *x = setup_ctx(50, WATCH_AUTO);
+	write_file(x->inbox, "p.txt", "p\n");
+	/* No descriptor left for an inotify instance: inotify_init1 fails with EMFILE. */
+	int lowest = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	assert_true(lowest >= 0);
+	assert_int_equal(close(lowest), 0);
+	struct rlimit old, lim;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)lowest;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &lim), 0);
+	x->c->watch_mode = WATCH_INOTIFY;
+	struct watch *forced = watch_new(x->l, x->c, on_ready, x);
+	x->c->watch_mode = WATCH_AUTO;
+	x->w = watch_new(x->l, x->c, on_ready, x);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_null(forced); /* watch_mode = inotify: an error, not a silent fallback */
+	assert_non_null(x->w);
+	assert_int_equal(watch_effective_mode(x->w), WATCH_POLL);
+	expect_deliveries(x, 1, 2 * DEADLINE_MS);
+	expect_exactly(x, (const char *const[]){"p.txt", NULL});
+	teardown_ctx(x);
+}
+
 static void t_watch_reload_moves_to_new_inbox(void **state)
 {
 	(void)state;
@@ -707,6 +782,7 @@ int main(void)
 	(void)log_open(NULL, LOG_ERROR, 0, false);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(t_watch_ignores_hidden_editor_and_sync_temp_names),
+	    cmocka_unit_test(t_watch_polls_on_network_and_fuse_file_systems),
 	    cmocka_unit_test(t_watch_delivers_file_after_close_write),
 	    cmocka_unit_test(t_watch_delivers_file_moved_in),
 	    cmocka_unit_test(t_watch_does_not_deliver_while_still_open),
@@ -720,7 +796,9 @@ int main(void)
 	    cmocka_unit_test(t_watch_delivers_again_after_claim),
 	    cmocka_unit_test(t_watch_delivers_odd_names),
 	    cmocka_unit_test(t_watch_many_files),
+	    cmocka_unit_test(t_watch_scans_ten_thousand_entries_once_each),
 	    cmocka_unit_test(t_watch_poll_mode_delivers_stable_files_only),
+	    cmocka_unit_test(t_watch_auto_polls_when_inotify_is_unavailable),
 	    cmocka_unit_test(t_watch_reload_moves_to_new_inbox),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
