@@ -13,9 +13,13 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/sorad-test.XXXXXX")
 _pids=()
 
 _cleanup() {
-	local p
+	local p running
+	# Only processes still running as jobs of this shell are killed: a pid that was
+	# already waited for (say a sim killed mid-test) may by now belong to a process
+	# of another test running in parallel.
+	running=" $(jobs -pr | tr '\n' ' ') "
 	for p in "${_pids[@]:-}"; do
-		[ -n "$p" ] && kill "$p" 2>/dev/null || true
+		[ -n "$p" ] && [[ $running == *" $p "* ]] && kill "$p" 2>/dev/null || true
 	done
 	for p in "${_pids[@]:-}"; do
 		[ -n "$p" ] && wait "$p" 2>/dev/null || true

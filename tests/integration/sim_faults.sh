@@ -53,8 +53,8 @@ expect_eq "truncated create: curl exit" 18 "$rc"
 expect_eq "truncated create did create" 1 "$(sim_created_count "cut short")"
 expect_eq "truncated counted" 1 "$(sim_stats | jq -r '.requests["POST /v1/videos"].truncated')"
 
-# Truncated content: find the id in the (cut) list... the list is cut too, so take
-# the deterministic id from a clean sim with the same seed instead.
+# Truncated content: every response of this sim is cut, so the id of its video is
+# learnt from a clean sim with the same (default) seed: ids depend only on it.
 sim_start --gen-ms 100
 clean_id=$(sim_create "cut short")
 sim_start --ptruncate 1 --gen-ms 100
@@ -69,36 +69,40 @@ rc=$(curl_exit "$SIM_URL/v1/videos/$clean_id/content")
 expect_eq "truncated content: curl exit" 18 "$rc"
 
 # Slow: delayed by --slow-ms, while other connections are served at once.
-sim_start --pslow 1 --slow-ms 1000
+sim_start --pslow 1 --slow-ms 2000
 start=$(date +%s%N)
 for i in 1 2 3 4 5 6 7 8; do
 	curl -sS -o "$T/slow.$i" -w '%{http_code}' -H "Authorization: Bearer $SIM_KEY" "$SIM_URL/v1/videos" >"$T/slow.code.$i" &
 	_pids+=($!)
 done
 fast=$(curl -sS -o /dev/null -w '%{time_total}' "$SIM_URL/__sim/stats")
-awk -v t="$fast" 'BEGIN { exit !(t < 0.5) }' || fail "/__sim/stats took ${fast}s while slow responses were pending"
+awk -v t="$fast" 'BEGIN { exit !(t < 1.5) }' || fail "/__sim/stats took ${fast}s while slow responses were pending"
 for i in 1 2 3 4 5 6 7 8; do
 	wait_for 10 "slow response $i" test -s "$T/slow.code.$i"
 	expect_eq "slow response $i" 200 "$(cat "$T/slow.code.$i")"
 done
 elapsed_ms=$((($(date +%s%N) - start) / 1000000))
-[ "$elapsed_ms" -ge 1000 ] || fail "slow responses came after ${elapsed_ms} ms, expected >= 1000"
-[ "$elapsed_ms" -lt 4000 ] || fail "8 slow responses took ${elapsed_ms} ms: they were serialized"
+[ "$elapsed_ms" -ge 2000 ] || fail "slow responses came after ${elapsed_ms} ms, expected >= 2000"
+# Serialized, 8 responses would take 16 s; concurrently they take a little over 2 s.
+[ "$elapsed_ms" -lt 8000 ] || fail "8 slow responses took ${elapsed_ms} ms: they were serialized"
 expect_eq "slow counted under real status" 8 "$(sim_stats | jq -r '.requests["GET /v1/videos"]["200"]')"
 
-# Determinism: the same seed gives the same fault sequence and the same ids.
+# Determinism: the same seed gives the same fault sequence and the same ids. (No
+# $(...) here: a sim started in a subshell would escape lib.sh's cleanup.)
 seq_of() {
-	local out="" i code
+	local i code
+	SEQ=""
 	sim_start --seed 42 --p429 0.3 --p5xx 0.3 --gen-ms 100
 	for i in $(seq 1 20); do
 		code=$(sim_req POST /v1/videos -F "prompt=det $i")
-		out="$out $code"
-		[ "$code" != 200 ] || out="$out:$(body_get .id)"
+		SEQ="$SEQ $code"
+		[ "$code" != 200 ] || SEQ="$SEQ:$(body_get .id)"
 	done
-	echo "$out"
 }
-first=$(seq_of)
-second=$(seq_of)
+seq_of
+first=$SEQ
+seq_of
+second=$SEQ
 [[ $first == *429* && $first == *200:video_* ]] || fail "seeded run shows no mix of faults: $first"
 expect_eq "same seed, same faults and ids" "$first" "$second"
 echo "PASS sim_faults"
