@@ -9,8 +9,7 @@ static struct fault_conf conf;
 static uint64_t state;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-void
-faults_init(const struct fault_conf *c)
+void faults_init(const struct fault_conf *c)
 {
 	conf = *c;
 	/* A distinct stream from the one naming videos, so ids do not depend on faults. */
@@ -18,14 +17,12 @@ faults_init(const struct fault_conf *c)
 }
 
 /* Uniform in [0,1) from the top 53 bits; the caller holds the lock. */
-static double
-uniform(void)
+static double uniform(void)
 {
 	return (double)(splitmix64(&state) >> 11) * (1.0 / 9007199254740992.0);
 }
 
-void
-faults_draw(struct fault *out)
+void faults_draw(struct fault *out)
 {
 	out->kind = FAULT_NONE;
 	out->status = 0;
@@ -55,15 +52,20 @@ faults_draw(struct fault *out)
 	pthread_mutex_unlock(&lock);
 }
 
-const char *
-fault_name(enum fault_kind k)
+const char *fault_name(enum fault_kind k)
 {
 	switch (k) {
-	case FAULT_429: return "429";
-	case FAULT_5XX: return "5xx";
-	case FAULT_RESET: return "reset";
-	case FAULT_TRUNCATE: return "truncated";
-	case FAULT_SLOW: return "slow";
-	default: return "none";
+	case FAULT_429:
+		return "429";
+	case FAULT_5XX:
+		return "5xx";
+	case FAULT_RESET:
+		return "reset";
+	case FAULT_TRUNCATE:
+		return "truncated";
+	case FAULT_SLOW:
+		return "slow";
+	default:
+		return "none";
 	}
 }

@@ -10,11 +10,11 @@
 
 enum fault_kind {
 	FAULT_NONE,
-	FAULT_429,		/* rate limited: nothing is processed */
-	FAULT_5XX,		/* 500 or 503: nothing is processed */
-	FAULT_RESET,		/* processed, then the connection is reset with no response */
-	FAULT_TRUNCATE,		/* processed, full Content-Length announced, body cut short */
-	FAULT_SLOW,		/* processed, response delayed by slow_ms */
+	FAULT_429,      /* rate limited: nothing is processed */
+	FAULT_5XX,      /* 500 or 503: nothing is processed */
+	FAULT_RESET,    /* processed, then the connection is reset with no response */
+	FAULT_TRUNCATE, /* processed, full Content-Length announced, body cut short */
+	FAULT_SLOW,     /* processed, response delayed by slow_ms */
 };
 
 struct fault_conf {
@@ -25,9 +25,9 @@ struct fault_conf {
 
 struct fault {
 	enum fault_kind kind;
-	unsigned status;		/* 429, 500 or 503 for those kinds */
-	unsigned retry_after_ms;	/* for 429: 200..500 */
-	unsigned delay_ms;		/* for FAULT_SLOW */
+	unsigned status;         /* 429, 500 or 503 for those kinds */
+	unsigned retry_after_ms; /* for 429: 200..500 */
+	unsigned delay_ms;       /* for FAULT_SLOW */
 };
 
 void faults_init(const struct fault_conf *conf);

@@ -19,9 +19,9 @@ enum form_field {
 	FIELD_MODEL,
 	FIELD_SECONDS,
 	FIELD_SIZE,
-	FIELD_REF_FILE,		/* multipart file part input_reference: the image bytes */
-	FIELD_REF_URL,		/* input_reference[image_url] or {"input_reference":{"image_url"}} */
-	FIELD_REF_FILE_ID,	/* input_reference[file_id] */
+	FIELD_REF_FILE,    /* multipart file part input_reference: the image bytes */
+	FIELD_REF_URL,     /* input_reference[image_url] or {"input_reference":{"image_url"}} */
+	FIELD_REF_FILE_ID, /* input_reference[file_id] */
 	FIELD_COUNT
 };
 

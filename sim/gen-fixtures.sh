@@ -28,6 +28,7 @@ emit() { # emit NAME FILE
 	echo " * not available. */"
 	echo "#include \"fixtures.h\""
 	echo
+	echo "/* clang-format off */"
 	emit fixture_mp4 video.mp4
 	emit fixture_webp thumbnail.webp
 	emit fixture_jpeg spritesheet.jpg

@@ -3,20 +3,30 @@
 
 #include <string.h>
 
-static unsigned be16(const unsigned char *p) { return (unsigned)p[0] << 8 | p[1]; }
-static unsigned le16(const unsigned char *p) { return (unsigned)p[1] << 8 | p[0]; }
-static unsigned le24(const unsigned char *p) { return (unsigned)p[2] << 16 | (unsigned)p[1] << 8 | p[0]; }
+static unsigned be16(const unsigned char *p)
+{
+	return (unsigned)p[0] << 8 | p[1];
+}
+static unsigned le16(const unsigned char *p)
+{
+	return (unsigned)p[1] << 8 | p[0];
+}
+static unsigned le24(const unsigned char *p)
+{
+	return (unsigned)p[2] << 16 | (unsigned)p[1] << 8 | p[0];
+}
 static unsigned long be32(const unsigned char *p)
 {
-	return (unsigned long)p[0] << 24 | (unsigned long)p[1] << 16 | (unsigned long)p[2] << 8 | p[3];
+	return (unsigned long)p[0] << 24 | (unsigned long)p[1] << 16 | (unsigned long)p[2] << 8 |
+	       p[3];
 }
 static unsigned long le32(const unsigned char *p)
 {
-	return (unsigned long)p[3] << 24 | (unsigned long)p[2] << 16 | (unsigned long)p[1] << 8 | p[0];
+	return (unsigned long)p[3] << 24 | (unsigned long)p[2] << 16 | (unsigned long)p[1] << 8 |
+	       p[0];
 }
 
-static int
-png_size(const unsigned char *p, size_t n, unsigned *w, unsigned *h)
+static int png_size(const unsigned char *p, size_t n, unsigned *w, unsigned *h)
 {
 	/* Signature (8), then the first chunk must be IHDR: length 13, type, width, height. */
 	if (n < 24 || be32(p + 8) != 13 || memcmp(p + 12, "IHDR", 4) != 0)
@@ -26,8 +36,7 @@ png_size(const unsigned char *p, size_t n, unsigned *w, unsigned *h)
 	return 0;
 }
 
-static int
-jpeg_size(const unsigned char *p, size_t n, unsigned *w, unsigned *h)
+static int jpeg_size(const unsigned char *p, size_t n, unsigned *w, unsigned *h)
 {
 	size_t i = 2;
 
@@ -40,16 +49,16 @@ jpeg_size(const unsigned char *p, size_t n, unsigned *w, unsigned *h)
 		if (p[i] != 0xff)
 			return -1;
 		marker = p[i + 1];
-		if (marker == 0xff) {	/* fill byte */
+		if (marker == 0xff) { /* fill byte */
 			i++;
 			continue;
 		}
 		if (marker == 0xd8 || marker == 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
-			i += 2;		/* markers without a length */
+			i += 2; /* markers without a length */
 			continue;
 		}
 		if (marker == 0xd9 || marker == 0xda)
-			return -1;	/* end of image or scan data before any frame header */
+			return -1; /* end of image or scan data before any frame header */
 		len = be16(p + i + 2);
 		if (len < 2)
 			return -1;
@@ -66,12 +75,12 @@ jpeg_size(const unsigned char *p, size_t n, unsigned *w, unsigned *h)
 	return -1;
 }
 
-static int
-webp_size(const unsigned char *p, size_t n, unsigned *w, unsigned *h)
+static int webp_size(const unsigned char *p, size_t n, unsigned *w, unsigned *h)
 {
-	const unsigned char *c = p + 12;	/* first chunk after "RIFF" size "WEBP" */
+	const unsigned char *c = p + 12; /* first chunk after "RIFF" size "WEBP" */
 
-	if (n < 30)
+	/* Each chunk kind has its own minimum: a tiny lossless file can be 26 bytes. */
+	if (n < 16)
 		return -1;
 	if (memcmp(c, "VP8 ", 4) == 0) {
 		/* Lossy: 3-byte frame tag, start code 9d 01 2a, then 14-bit width and height. */
@@ -94,6 +103,8 @@ webp_size(const unsigned char *p, size_t n, unsigned *w, unsigned *h)
 	}
 	if (memcmp(c, "VP8X", 4) == 0) {
 		/* Extended: flags (4), then 24-bit canvas width-1 and height-1. */
+		if (n < 30)
+			return -1;
 		*w = le24(c + 12) + 1;
 		*h = le24(c + 15) + 1;
 		return 0;
@@ -101,9 +112,8 @@ webp_size(const unsigned char *p, size_t n, unsigned *w, unsigned *h)
 	return -1;
 }
 
-int
-image_probe(const unsigned char *p, size_t n, enum image_type *type, unsigned *width,
-    unsigned *height)
+int image_probe(const unsigned char *p, size_t n, enum image_type *type, unsigned *width,
+                unsigned *height)
 {
 	*type = IMAGE_NONE;
 	if (n >= 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0) {
@@ -121,13 +131,16 @@ image_probe(const unsigned char *p, size_t n, enum image_type *type, unsigned *w
 	return -1;
 }
 
-const char *
-image_type_name(enum image_type t)
+const char *image_type_name(enum image_type t)
 {
 	switch (t) {
-	case IMAGE_PNG: return "png";
-	case IMAGE_JPEG: return "jpeg";
-	case IMAGE_WEBP: return "webp";
-	default: return "unknown";
+	case IMAGE_PNG:
+		return "png";
+	case IMAGE_JPEG:
+		return "jpeg";
+	case IMAGE_WEBP:
+		return "webp";
+	default:
+		return "unknown";
 	}
 }

@@ -13,8 +13,8 @@ enum image_type { IMAGE_NONE, IMAGE_PNG, IMAGE_JPEG, IMAGE_WEBP };
 
 /* Fills *type, *width and *height and returns 0; returns -1 when the bytes are not a
  * PNG/JPEG/WebP image or the header is truncated or malformed. */
-int image_probe(const unsigned char *p, size_t n, enum image_type *type,
-    unsigned *width, unsigned *height);
+int image_probe(const unsigned char *p, size_t n, enum image_type *type, unsigned *width,
+                unsigned *height);
 
 const char *image_type_name(enum image_type t);
 

@@ -31,34 +31,35 @@
 #endif
 
 static const char usage_text[] =
-"usage: sora-sim --listen HOST:PORT [options]\n"
-"\n"
-"A simulator of the OpenAI Videos API (POST/GET/DELETE /v1/videos...).\n"
-"\n"
-"  --listen HOST:PORT   address to listen on; port 0 picks a free port (default 127.0.0.1:4010)\n"
-"  --port-file PATH     write the bound port to PATH (atomically) once listening\n"
-"  --api-key K          accept only 'Authorization: Bearer K' (default: any non-empty key)\n"
-"  --gen-ms N           creation to completion, in ms (default 3000)\n"
-"  --poll-after-ms N    openai-poll-after-ms header on pending videos (default 1000)\n"
-"  --expire-s N         content expires N s after completion (default 3600)\n"
-"  --seed N             seed of video ids and injected faults (default 1)\n"
-"  --p429 P             probability of an injected 429 (with retry-after) per /v1 request\n"
-"  --p5xx P             probability of an injected 500 or 503\n"
-"  --preset P           probability of a connection reset after processing (no response)\n"
-"  --ptruncate P        probability of a response body cut short\n"
-"  --pslow P            probability of a response delayed by --slow-ms\n"
-"  --slow-ms N          delay of slow responses (default 1500)\n"
-"  --draw-prompt        draw the prompt on the video (one render per distinct prompt)\n"
-"  --media-dir DIR      keep rendered media in DIR (default: a temp dir removed at exit)\n"
-"  --ffmpeg PATH        ffmpeg to render with; 'none' serves built-in fixtures\n"
-"                       (default: ffmpeg from PATH, fixtures if there is none)\n"
-"  --threads N          HTTP threads (default 2)\n"
-"  --max-body BYTES     request body limit, larger gets 413 (default 52428800)\n"
-"  --verbose            log every request on stderr\n"
-"  --help, --version\n"
-"\n"
-"Prompts containing [sim:fail] fail during generation; [sim:moderation] are\n"
-"rejected at creation. GET /__sim/stats shows counters, POST /__sim/reset clears them.\n";
+    "usage: sora-sim --listen HOST:PORT [options]\n"
+    "\n"
+    "A simulator of the OpenAI Videos API (POST/GET/DELETE /v1/videos...).\n"
+    "\n"
+    "  --listen HOST:PORT   address to listen on; port 0 picks a free port (default "
+    "127.0.0.1:4010)\n"
+    "  --port-file PATH     write the bound port to PATH (atomically) once listening\n"
+    "  --api-key K          accept only 'Authorization: Bearer K' (default: any non-empty key)\n"
+    "  --gen-ms N           creation to completion, in ms (default 3000)\n"
+    "  --poll-after-ms N    openai-poll-after-ms header on pending videos (default 1000)\n"
+    "  --expire-s N         content expires N s after completion (default 3600)\n"
+    "  --seed N             seed of video ids and injected faults (default 1)\n"
+    "  --p429 P             probability of an injected 429 (with retry-after) per /v1 request\n"
+    "  --p5xx P             probability of an injected 500 or 503\n"
+    "  --preset P           probability of a connection reset after processing (no response)\n"
+    "  --ptruncate P        probability of a response body cut short\n"
+    "  --pslow P            probability of a response delayed by --slow-ms\n"
+    "  --slow-ms N          delay of slow responses (default 1500)\n"
+    "  --draw-prompt        draw the prompt on the video (one render per distinct prompt)\n"
+    "  --media-dir DIR      keep rendered media in DIR (default: a temp dir removed at exit)\n"
+    "  --ffmpeg PATH        ffmpeg to render with; 'none' serves built-in fixtures\n"
+    "                       (default: ffmpeg from PATH, fixtures if there is none)\n"
+    "  --threads N          HTTP threads (default 2)\n"
+    "  --max-body BYTES     request body limit, larger gets 413 (default 52428800)\n"
+    "  --verbose            log every request on stderr\n"
+    "  --help, --version\n"
+    "\n"
+    "Prompts containing [sim:fail] fail during generation; [sim:moderation] are\n"
+    "rejected at creation. GET /__sim/stats shows counters, POST /__sim/reset clears them.\n";
 
 struct options {
 	const char *listen;
@@ -73,8 +74,7 @@ struct options {
 
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
-static void
-usage_error(const char *fmt, ...)
+static void usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -86,8 +86,7 @@ usage_error(const char *fmt, ...)
 	exit(EX_USAGE);
 }
 
-static unsigned long long
-parse_uint(const char *name, const char *s, unsigned long long max)
+static unsigned long long parse_uint(const char *name, const char *s, unsigned long long max)
 {
 	unsigned long long v;
 	char *end;
@@ -95,15 +94,14 @@ parse_uint(const char *name, const char *s, unsigned long long max)
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (*s == '\0' || *s == '-' || *end != '\0' || errno != 0 || v > max) {
-		fprintf(stderr, "sora-sim: %s: expected an integer from 0 to %llu, got '%s'\n", name,
-		    max, s);
+		fprintf(stderr, "sora-sim: %s: expected an integer from 0 to %llu, got '%s'\n",
+		        name, max, s);
 		exit(EX_USAGE);
 	}
 	return v;
 }
 
-static double
-parse_prob(const char *name, const char *s)
+static double parse_prob(const char *name, const char *s)
 {
 	char *end;
 	double v;
@@ -111,15 +109,15 @@ parse_prob(const char *name, const char *s)
 	errno = 0;
 	v = strtod(s, &end);
 	if (*s == '\0' || *end != '\0' || errno != 0 || !(v >= 0.0 && v <= 1.0)) {
-		fprintf(stderr, "sora-sim: %s: expected a probability from 0 to 1, got '%s'\n", name, s);
+		fprintf(stderr, "sora-sim: %s: expected a probability from 0 to 1, got '%s'\n",
+		        name, s);
 		exit(EX_USAGE);
 	}
 	return v;
 }
 
 /* "HOST:PORT" or "[V6]:PORT" into a socket address. */
-static int
-parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 {
 	char host[256], port[16];
 	const char *colon;
@@ -161,64 +159,119 @@ parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 	return 0;
 }
 
-static void
-parse_args(int argc, char **argv, struct options *o)
+static void parse_args(int argc, char **argv, struct options *o)
 {
-	enum { O_LISTEN = 256, O_PORT_FILE, O_GEN_MS, O_API_KEY, O_SEED, O_P429, O_P5XX,
-		O_PRESET, O_PTRUNCATE, O_PSLOW, O_SLOW_MS, O_POLL_AFTER, O_EXPIRE, O_DRAW,
-		O_MEDIA_DIR, O_FFMPEG, O_THREADS, O_MAX_BODY, O_VERBOSE, O_HELP, O_VERSION };
+	enum {
+		O_LISTEN = 256,
+		O_PORT_FILE,
+		O_GEN_MS,
+		O_API_KEY,
+		O_SEED,
+		O_P429,
+		O_P5XX,
+		O_PRESET,
+		O_PTRUNCATE,
+		O_PSLOW,
+		O_SLOW_MS,
+		O_POLL_AFTER,
+		O_EXPIRE,
+		O_DRAW,
+		O_MEDIA_DIR,
+		O_FFMPEG,
+		O_THREADS,
+		O_MAX_BODY,
+		O_VERBOSE,
+		O_HELP,
+		O_VERSION
+	};
 	static const struct option longopts[] = {
-		{ "listen", required_argument, NULL, O_LISTEN },
-		{ "port-file", required_argument, NULL, O_PORT_FILE },
-		{ "gen-ms", required_argument, NULL, O_GEN_MS },
-		{ "api-key", required_argument, NULL, O_API_KEY },
-		{ "seed", required_argument, NULL, O_SEED },
-		{ "p429", required_argument, NULL, O_P429 },
-		{ "p5xx", required_argument, NULL, O_P5XX },
-		{ "preset", required_argument, NULL, O_PRESET },
-		{ "ptruncate", required_argument, NULL, O_PTRUNCATE },
-		{ "pslow", required_argument, NULL, O_PSLOW },
-		{ "slow-ms", required_argument, NULL, O_SLOW_MS },
-		{ "poll-after-ms", required_argument, NULL, O_POLL_AFTER },
-		{ "expire-s", required_argument, NULL, O_EXPIRE },
-		{ "draw-prompt", no_argument, NULL, O_DRAW },
-		{ "media-dir", required_argument, NULL, O_MEDIA_DIR },
-		{ "ffmpeg", required_argument, NULL, O_FFMPEG },
-		{ "threads", required_argument, NULL, O_THREADS },
-		{ "max-body", required_argument, NULL, O_MAX_BODY },
-		{ "verbose", no_argument, NULL, O_VERBOSE },
-		{ "help", no_argument, NULL, O_HELP },
-		{ "version", no_argument, NULL, O_VERSION },
-		{ NULL, 0, NULL, 0 },
+	    {"listen", required_argument, NULL, O_LISTEN},
+	    {"port-file", required_argument, NULL, O_PORT_FILE},
+	    {"gen-ms", required_argument, NULL, O_GEN_MS},
+	    {"api-key", required_argument, NULL, O_API_KEY},
+	    {"seed", required_argument, NULL, O_SEED},
+	    {"p429", required_argument, NULL, O_P429},
+	    {"p5xx", required_argument, NULL, O_P5XX},
+	    {"preset", required_argument, NULL, O_PRESET},
+	    {"ptruncate", required_argument, NULL, O_PTRUNCATE},
+	    {"pslow", required_argument, NULL, O_PSLOW},
+	    {"slow-ms", required_argument, NULL, O_SLOW_MS},
+	    {"poll-after-ms", required_argument, NULL, O_POLL_AFTER},
+	    {"expire-s", required_argument, NULL, O_EXPIRE},
+	    {"draw-prompt", no_argument, NULL, O_DRAW},
+	    {"media-dir", required_argument, NULL, O_MEDIA_DIR},
+	    {"ffmpeg", required_argument, NULL, O_FFMPEG},
+	    {"threads", required_argument, NULL, O_THREADS},
+	    {"max-body", required_argument, NULL, O_MAX_BODY},
+	    {"verbose", no_argument, NULL, O_VERBOSE},
+	    {"help", no_argument, NULL, O_HELP},
+	    {"version", no_argument, NULL, O_VERSION},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
-		case O_LISTEN: o->listen = optarg; break;
-		case O_PORT_FILE: o->port_file = optarg; break;
-		case O_GEN_MS: o->gen_ms = parse_uint("--gen-ms", optarg, 86400000ULL); break;
+		case O_LISTEN:
+			o->listen = optarg;
+			break;
+		case O_PORT_FILE:
+			o->port_file = optarg;
+			break;
+		case O_GEN_MS:
+			o->gen_ms = parse_uint("--gen-ms", optarg, 86400000ULL);
+			break;
 		case O_API_KEY:
 			if (*optarg == '\0')
 				usage_error("--api-key: the key must not be empty");
 			o->api_key = optarg;
 			break;
-		case O_SEED: o->seed = parse_uint("--seed", optarg, ULLONG_MAX); break;
-		case O_P429: o->p429 = parse_prob("--p429", optarg); break;
-		case O_P5XX: o->p5xx = parse_prob("--p5xx", optarg); break;
-		case O_PRESET: o->preset = parse_prob("--preset", optarg); break;
-		case O_PTRUNCATE: o->ptruncate = parse_prob("--ptruncate", optarg); break;
-		case O_PSLOW: o->pslow = parse_prob("--pslow", optarg); break;
-		case O_SLOW_MS: o->slow_ms = parse_uint("--slow-ms", optarg, 600000); break;
-		case O_POLL_AFTER: o->poll_after_ms = parse_uint("--poll-after-ms", optarg, 3600000); break;
-		case O_EXPIRE: o->expire_s = parse_uint("--expire-s", optarg, 315360000ULL); break;
-		case O_DRAW: o->draw_prompt = true; break;
-		case O_MEDIA_DIR: o->media_dir = optarg; break;
-		case O_FFMPEG: o->ffmpeg = optarg; break;
-		case O_THREADS: o->threads = parse_uint("--threads", optarg, 64); break;
-		case O_MAX_BODY: o->max_body = parse_uint("--max-body", optarg, 1ULL << 34); break;
-		case O_VERBOSE: sim_verbose = true; break;
+		case O_SEED:
+			o->seed = parse_uint("--seed", optarg, ULLONG_MAX);
+			break;
+		case O_P429:
+			o->p429 = parse_prob("--p429", optarg);
+			break;
+		case O_P5XX:
+			o->p5xx = parse_prob("--p5xx", optarg);
+			break;
+		case O_PRESET:
+			o->preset = parse_prob("--preset", optarg);
+			break;
+		case O_PTRUNCATE:
+			o->ptruncate = parse_prob("--ptruncate", optarg);
+			break;
+		case O_PSLOW:
+			o->pslow = parse_prob("--pslow", optarg);
+			break;
+		case O_SLOW_MS:
+			o->slow_ms = parse_uint("--slow-ms", optarg, 600000);
+			break;
+		case O_POLL_AFTER:
+			o->poll_after_ms = parse_uint("--poll-after-ms", optarg, 3600000);
+			break;
+		case O_EXPIRE:
+			o->expire_s = parse_uint("--expire-s", optarg, 315360000ULL);
+			break;
+		case O_DRAW:
+			o->draw_prompt = true;
+			break;
+		case O_MEDIA_DIR:
+			o->media_dir = optarg;
+			break;
+		case O_FFMPEG:
+			o->ffmpeg = optarg;
+			break;
+		case O_THREADS:
+			o->threads = parse_uint("--threads", optarg, 64);
+			break;
+		case O_MAX_BODY:
+			o->max_body = parse_uint("--max-body", optarg, 1ULL << 34);
+			break;
+		case O_VERBOSE:
+			sim_verbose = true;
+			break;
 		case O_HELP:
 			fputs(usage_text, stdout);
 			exit(0);
@@ -239,8 +292,7 @@ parse_args(int argc, char **argv, struct options *o)
 }
 
 /* The absolute path of the first executable `name` on PATH, or NULL. */
-static char *
-find_in_path(const char *name)
+static char *find_in_path(const char *name)
 {
 	const char *path = getenv("PATH"), *p;
 	char cand[PATH_MAX];
@@ -249,7 +301,7 @@ find_in_path(const char *name)
 		return access(name, X_OK) == 0 ? xstrdup(name) : NULL;
 	if (path == NULL)
 		path = "/usr/bin:/bin";
-	for (p = path; ; ) {
+	for (p = path;;) {
 		const char *end = strchr(p, ':');
 		size_t n = end ? (size_t)(end - p) : strlen(p);
 		int k = snprintf(cand, sizeof(cand), "%.*s/%s", (int)n, n ? p : ".", name);
@@ -263,8 +315,7 @@ find_in_path(const char *name)
 }
 
 /* Written to a temp name and renamed, so that a reader never sees a partial number. */
-static int
-write_port_file(const char *path, unsigned port)
+static int write_port_file(const char *path, unsigned port)
 {
 	char tmp[PATH_MAX];
 	FILE *f;
@@ -285,13 +336,17 @@ write_port_file(const char *path, unsigned port)
 	return 0;
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
 	struct options o = {
-		.listen = "127.0.0.1:4010", .gen_ms = 3000, .poll_after_ms = 1000,
-		.expire_s = 3600, .seed = 1, .slow_ms = 1500, .threads = 2,
-		.max_body = 50ULL << 20,
+	    .listen = "127.0.0.1:4010",
+	    .gen_ms = 3000,
+	    .poll_after_ms = 1000,
+	    .expire_s = 3600,
+	    .seed = 1,
+	    .slow_ms = 1500,
+	    .threads = 2,
+	    .max_body = 50ULL << 20,
 	};
 	struct server_conf sc;
 	struct fault_conf fc;
@@ -323,17 +378,21 @@ main(int argc, char **argv)
 			usage_error("--ffmpeg: '%s' is not an executable", o.ffmpeg);
 	}
 
-	fc = (struct fault_conf){ .seed = o.seed, .p429 = o.p429, .p5xx = o.p5xx,
-		.preset = o.preset, .ptruncate = o.ptruncate, .pslow = o.pslow,
-		.slow_ms = (unsigned)o.slow_ms };
+	fc = (struct fault_conf){.seed = o.seed,
+	                         .p429 = o.p429,
+	                         .p5xx = o.p5xx,
+	                         .preset = o.preset,
+	                         .ptruncate = o.ptruncate,
+	                         .pslow = o.pslow,
+	                         .slow_ms = (unsigned)o.slow_ms};
 	faults_init(&fc);
-	vc = (struct videos_conf){ .seed = o.seed, .gen_ms = (int64_t)o.gen_ms,
-		.expire_s = (int64_t)o.expire_s };
+	vc = (struct videos_conf){
+	    .seed = o.seed, .gen_ms = (int64_t)o.gen_ms, .expire_s = (int64_t)o.expire_s};
 	videos_init(&vc);
-	rc = (struct routes_conf){ .api_key = o.api_key, .poll_after_ms = (unsigned)o.poll_after_ms };
+	rc = (struct routes_conf){.api_key = o.api_key, .poll_after_ms = (unsigned)o.poll_after_ms};
 	routes_init(&rc);
-	mc = (struct media_conf){ .dir = o.media_dir, .ffmpeg = ffmpeg,
-		.draw_prompt = o.draw_prompt, .workers = 2 };
+	mc = (struct media_conf){
+	    .dir = o.media_dir, .ffmpeg = ffmpeg, .draw_prompt = o.draw_prompt, .workers = 2};
 	if (media_init(&mc) < 0)
 		goto out_media;
 
@@ -346,7 +405,7 @@ main(int argc, char **argv)
 	if (o.port_file && write_port_file(o.port_file, port) < 0)
 		goto out_server;
 	fprintf(stderr, "sora-sim %s listening on %s (port %u), gen %llu ms, media by %s\n",
-	    SORAD_VERSION, o.listen, port, o.gen_ms, ffmpeg ? ffmpeg : "built-in fixtures");
+	        SORAD_VERSION, o.listen, port, o.gen_ms, ffmpeg ? ffmpeg : "built-in fixtures");
 
 	while (sigwait(&sigs, &sig) != 0 || (sig != SIGTERM && sig != SIGINT))
 		;

@@ -27,14 +27,14 @@
 #define MAX_WORKERS 8
 
 struct media {
-	struct media *next;	/* all entries */
-	struct media *qnext;	/* render queue */
+	struct media *next;  /* all entries */
+	struct media *qnext; /* render queue */
 	uint64_t hash;
-	char key[64];		/* file stem, e.g. "720x1280-4s" or "720x1280-4s-p<hash>" */
+	char key[64]; /* file stem, e.g. "720x1280-4s" or "720x1280-4s-p<hash>" */
 	unsigned w, h, seconds;
-	char *text;		/* what is drawn on the video */
+	char *text; /* what is drawn on the video */
 	bool ready;
-	bool fixture;		/* serve the fixtures (no ffmpeg, or the render failed) */
+	bool fixture; /* serve the fixtures (no ffmpeg, or the render failed) */
 	int64_t ready_ms;
 };
 
@@ -49,14 +49,15 @@ static struct media *queue_head, **queue_tail = &queue_head;
 static bool stopping;
 static pthread_t workers[MAX_WORKERS];
 static unsigned nworkers;
-static pid_t children[MAX_WORKERS];	/* running ffmpeg per worker, 0 if none */
+static pid_t children[MAX_WORKERS]; /* running ffmpeg per worker, 0 if none */
 
 static const char *const ext[] = {
-	[VARIANT_VIDEO] = "mp4", [VARIANT_THUMBNAIL] = "webp", [VARIANT_SPRITESHEET] = "jpg",
+    [VARIANT_VIDEO] = "mp4",
+    [VARIANT_THUMBNAIL] = "webp",
+    [VARIANT_SPRITESHEET] = "jpg",
 };
 
-int
-variant_parse(const char *name, enum variant *v)
+int variant_parse(const char *name, enum variant *v)
 {
 	if (strcmp(name, "video") == 0)
 		*v = VARIANT_VIDEO;
@@ -69,24 +70,24 @@ variant_parse(const char *name, enum variant *v)
 	return 0;
 }
 
-const char *
-variant_content_type(enum variant v)
+const char *variant_content_type(enum variant v)
 {
 	switch (v) {
-	case VARIANT_THUMBNAIL: return "image/webp";
-	case VARIANT_SPRITESHEET: return "image/jpeg";
-	default: return "video/mp4";
+	case VARIANT_THUMBNAIL:
+		return "image/webp";
+	case VARIANT_SPRITESHEET:
+		return "image/jpeg";
+	default:
+		return "video/mp4";
 	}
 }
 
-static int
-path_of(char *out, size_t size, const char *stem, const char *suffix)
+static int path_of(char *out, size_t size, const char *stem, const char *suffix)
 {
 	return bsnprintf(out, size, "%s/%s%s", dir, stem, suffix);
 }
 
-static int
-write_file(const char *path, const void *data, size_t len)
+static int write_file(const char *path, const void *data, size_t len)
 {
 	char tmp[PATH_MAX];
 	const char *p = data;
@@ -121,8 +122,7 @@ write_file(const char *path, const void *data, size_t len)
 	return 0;
 }
 
-static int
-write_fixtures(void)
+static int write_fixtures(void)
 {
 	char p[PATH_MAX];
 
@@ -139,8 +139,7 @@ write_fixtures(void)
 /* Runs argv with the media directory as working directory, so that ffmpeg's filter
  * arguments only ever name plain relative files and need no escaping. Returns 0 when
  * it exited with status 0. */
-static int
-run(unsigned slot, const char *what, char *const argv[])
+static int run(unsigned slot, const char *what, char *const argv[])
 {
 	sigset_t all;
 	pid_t pid;
@@ -183,7 +182,7 @@ run(unsigned slot, const char *what, char *const argv[])
 	}
 	pthread_mutex_lock(&lock);
 	children[slot] = 0;
-	if (stopping) {		/* killed by media_shutdown: not worth an error line */
+	if (stopping) { /* killed by media_shutdown: not worth an error line */
 		pthread_mutex_unlock(&lock);
 		return -1;
 	}
@@ -198,14 +197,17 @@ run(unsigned slot, const char *what, char *const argv[])
 /* Appends s (n bytes) to b as valid UTF-8 on one line: control characters become
  * spaces and invalid bytes '?', because drawtext rejects invalid UTF-8. Returns
  * the number of code points written. */
-static size_t
-append_clean(struct buf *b, const unsigned char *s, size_t n)
+static size_t append_clean(struct buf *b, const unsigned char *s, size_t n)
 {
 	size_t i = 0, cps = 0;
 
 	while (i < n) {
 		unsigned char c = s[i];
-		size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+		size_t len = c < 0x80         ? 1
+		             : (c >> 5) == 6  ? 2
+		             : (c >> 4) == 14 ? 3
+		             : (c >> 3) == 30 ? 4
+		                              : 0;
 		size_t k;
 
 		for (k = 1; len && k < len; k++)
@@ -228,8 +230,7 @@ append_clean(struct buf *b, const unsigned char *s, size_t n)
 
 /* The drawn text: the label, then with --draw-prompt the prompt wrapped at spaces to
  * fit the frame, cut with an ellipsis after as many lines as fit. */
-static char *
-make_text(unsigned w, unsigned h, unsigned seconds, const char *prompt)
+static char *make_text(unsigned w, unsigned h, unsigned seconds, const char *prompt)
 {
 	struct buf b = BUF_INIT;
 	char label[64];
@@ -266,12 +267,11 @@ make_text(unsigned w, unsigned h, unsigned seconds, const char *prompt)
 		lines++;
 	}
 	if (*p)
-		buf_append(&b, "\xe2\x80\xa6", 3);	/* … */
+		buf_append(&b, "\xe2\x80\xa6", 3); /* … */
 	return buf_detach(&b, NULL);
 }
 
-static int
-render(unsigned slot, struct media *m)
+static int render(unsigned slot, struct media *m)
 {
 	char txt[PATH_MAX], fname[96], vf[512], size[32], src[64], fps[64];
 	char out_mp4[96], out_webp[96], out_jpg[96], p_from[PATH_MAX], p_to[PATH_MAX];
@@ -285,13 +285,13 @@ render(unsigned slot, struct media *m)
 		return -1;
 	if (bsnprintf(fname, sizeof(fname), "%s.txt", m->key) < 0 ||
 	    bsnprintf(src, sizeof(src), "testsrc2=size=%ux%u:rate=24:duration=%u", m->w, m->h,
-		m->seconds) < 0 ||
+	              m->seconds) < 0 ||
 	    bsnprintf(vf, sizeof(vf),
-		"drawtext=%s%s%stextfile=%s:expansion=none:fontsize=%u:fontcolor=white:"
-		"line_spacing=%u:box=1:boxcolor=black@0.6:boxborderw=%u:"
-		"x=(w-text_w)/2:y=(h-text_h)/2",
-		font ? "fontfile=" : "", font ? font : "", font ? ":" : "", fname, fs, fs / 3,
-		fs / 3) < 0 ||
+	              "drawtext=%s%s%stextfile=%s:expansion=none:fontsize=%u:fontcolor=white:"
+	              "line_spacing=%u:box=1:boxcolor=black@0.6:boxborderw=%u:"
+	              "x=(w-text_w)/2:y=(h-text_h)/2",
+	              font ? "fontfile=" : "", font ? font : "", font ? ":" : "", fname, fs, fs / 3,
+	              fs / 3) < 0 ||
 	    bsnprintf(size, sizeof(size), "%ux%u", m->w, m->h) < 0 ||
 	    bsnprintf(fps, sizeof(fps), "fps=fps=10/%u,scale=-2:128,tile=5x2", m->seconds) < 0 ||
 	    bsnprintf(out_mp4, sizeof(out_mp4), "%s.tmp.mp4", m->key) < 0 ||
@@ -299,16 +299,64 @@ render(unsigned slot, struct media *m)
 	    bsnprintf(out_jpg, sizeof(out_jpg), "%s.tmp.jpg", m->key) < 0)
 		return -1;
 	{
-		char *const video[] = { (char *)conf.ffmpeg, "-nostdin", "-hide_banner",
-			"-loglevel", "error", "-y", "-f", "lavfi", "-i", src, "-vf", vf,
-			"-c:v", "libx264", "-preset", "ultrafast", "-crf", "30", "-pix_fmt", "yuv420p",
-			"-movflags", "+faststart", out_mp4, NULL };
-		char *const thumb[] = { (char *)conf.ffmpeg, "-nostdin", "-hide_banner",
-			"-loglevel", "error", "-y", "-i", out_mp4, "-frames:v", "1",
-			"-c:v", "libwebp", "-quality", "75", out_webp, NULL };
-		char *const sprite[] = { (char *)conf.ffmpeg, "-nostdin", "-hide_banner",
-			"-loglevel", "error", "-y", "-i", out_mp4, "-vf", fps, "-frames:v", "1",
-			"-update", "1", "-q:v", "5", out_jpg, NULL };
+		char *const video[] = {(char *)conf.ffmpeg,
+		                       "-nostdin",
+		                       "-hide_banner",
+		                       "-loglevel",
+		                       "error",
+		                       "-y",
+		                       "-f",
+		                       "lavfi",
+		                       "-i",
+		                       src,
+		                       "-vf",
+		                       vf,
+		                       "-c:v",
+		                       "libx264",
+		                       "-preset",
+		                       "ultrafast",
+		                       "-crf",
+		                       "30",
+		                       "-pix_fmt",
+		                       "yuv420p",
+		                       "-movflags",
+		                       "+faststart",
+		                       out_mp4,
+		                       NULL};
+		char *const thumb[] = {(char *)conf.ffmpeg,
+		                       "-nostdin",
+		                       "-hide_banner",
+		                       "-loglevel",
+		                       "error",
+		                       "-y",
+		                       "-i",
+		                       out_mp4,
+		                       "-frames:v",
+		                       "1",
+		                       "-c:v",
+		                       "libwebp",
+		                       "-quality",
+		                       "75",
+		                       out_webp,
+		                       NULL};
+		char *const sprite[] = {(char *)conf.ffmpeg,
+		                        "-nostdin",
+		                        "-hide_banner",
+		                        "-loglevel",
+		                        "error",
+		                        "-y",
+		                        "-i",
+		                        out_mp4,
+		                        "-vf",
+		                        fps,
+		                        "-frames:v",
+		                        "1",
+		                        "-update",
+		                        "1",
+		                        "-q:v",
+		                        "5",
+		                        out_jpg,
+		                        NULL};
 
 		if (run(slot, m->key, video) < 0 || run(slot, m->key, thumb) < 0 ||
 		    run(slot, m->key, sprite) < 0)
@@ -332,8 +380,7 @@ render(unsigned slot, struct media *m)
 	return 0;
 }
 
-static bool
-cached(const struct media *m)
+static bool cached(const struct media *m)
 {
 	char p[PATH_MAX];
 	struct stat st;
@@ -343,14 +390,14 @@ cached(const struct media *m)
 		char suffix[16];
 
 		snprintf(suffix, sizeof(suffix), ".%s", ext[i]);
-		if (path_of(p, sizeof(p), m->key, suffix) < 0 || stat(p, &st) < 0 || st.st_size == 0)
+		if (path_of(p, sizeof(p), m->key, suffix) < 0 || stat(p, &st) < 0 ||
+		    st.st_size == 0)
 			return false;
 	}
 	return true;
 }
 
-static void *
-worker(void *arg)
+static void *worker(void *arg)
 {
 	unsigned slot = (unsigned)(uintptr_t)arg;
 
@@ -390,24 +437,22 @@ worker(void *arg)
 	return NULL;
 }
 
-static const char *
-find_font(void)
+static const char *find_font(void)
 {
 	static const char *const candidates[] = {
-		"/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-		"/usr/share/fonts/dejavu/DejaVuSans.ttf",
-		"/usr/share/fonts/TTF/DejaVuSans.ttf",
+	    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+	    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+	    "/usr/share/fonts/TTF/DejaVuSans.ttf",
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++)
 		if (access(candidates[i], R_OK) == 0)
 			return candidates[i];
-	return NULL;	/* drawtext then falls back to fontconfig's default */
+	return NULL; /* drawtext then falls back to fontconfig's default */
 }
 
-int
-media_init(const struct media_conf *c)
+int media_init(const struct media_conf *c)
 {
 	unsigned i;
 
@@ -427,7 +472,7 @@ media_init(const struct media_conf *c)
 		const char *tmp = getenv("TMPDIR");
 
 		if (bsnprintf(dir, sizeof(dir), "%s/sora-sim-media.XXXXXX",
-			tmp && *tmp ? tmp : "/tmp") < 0)
+		              tmp && *tmp ? tmp : "/tmp") < 0)
 			return -1;
 		if (mkdtemp(dir) == NULL) {
 			log_err("mkdtemp %s: %s", dir, strerror(errno));
@@ -458,8 +503,7 @@ media_init(const struct media_conf *c)
 	return 0;
 }
 
-struct media *
-media_request(unsigned w, unsigned h, unsigned seconds, const char *prompt)
+struct media *media_request(unsigned w, unsigned h, unsigned seconds, const char *prompt)
 {
 	const char *drawn = conf.draw_prompt ? prompt : NULL;
 	char key[64];
@@ -467,7 +511,8 @@ media_request(unsigned w, unsigned h, unsigned seconds, const char *prompt)
 	struct media *m;
 
 	if (drawn)
-		snprintf(key, sizeof(key), "%ux%u-%us-p%016llx", w, h, seconds, (unsigned long long)ph);
+		snprintf(key, sizeof(key), "%ux%u-%us-p%016llx", w, h, seconds,
+		         (unsigned long long)ph);
 	else
 		snprintf(key, sizeof(key), "%ux%u-%us", w, h, seconds);
 	hash = fnv1a64(key, strlen(key));
@@ -500,8 +545,7 @@ media_request(unsigned w, unsigned h, unsigned seconds, const char *prompt)
 	return m;
 }
 
-bool
-media_ready(struct media *m, int64_t *ready_ms)
+bool media_ready(struct media *m, int64_t *ready_ms)
 {
 	bool r;
 
@@ -513,8 +557,7 @@ media_ready(struct media *m, int64_t *ready_ms)
 	return r;
 }
 
-int
-media_open(struct media *m, enum variant v, uint64_t *size)
+int media_open(struct media *m, enum variant v, uint64_t *size)
 {
 	char p[PATH_MAX], suffix[16];
 	struct stat st;
@@ -542,8 +585,7 @@ media_open(struct media *m, enum variant v, uint64_t *size)
 }
 
 /* Removes the files of a temporary media directory: only names sora-sim makes. */
-static void
-remove_temp_dir(void)
+static void remove_temp_dir(void)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -563,8 +605,7 @@ remove_temp_dir(void)
 		log_warn("rmdir %s: %s", dir, strerror(errno));
 }
 
-void
-media_shutdown(void)
+void media_shutdown(void)
 {
 	unsigned i;
 

@@ -9,8 +9,7 @@
 
 #include "util.h"
 
-void
-reply_init(struct reply *r)
+void reply_init(struct reply *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
@@ -18,8 +17,7 @@ reply_init(struct reply *r)
 	r->content_type = "application/json";
 }
 
-static void
-drop_body(struct reply *r)
+static void drop_body(struct reply *r)
 {
 	free(r->body);
 	r->body = NULL;
@@ -29,8 +27,7 @@ drop_body(struct reply *r)
 	r->fd = -1;
 }
 
-void
-reply_json(struct reply *r, unsigned status, cJSON *json)
+void reply_json(struct reply *r, unsigned status, cJSON *json)
 {
 	drop_body(r);
 	r->status = status;
@@ -44,16 +41,15 @@ reply_json(struct reply *r, unsigned status, cJSON *json)
 	r->len = strlen(r->body);
 }
 
-void
-reply_error(struct reply *r, unsigned status, const char *type, const char *param,
-    const char *code, const char *fmt, ...)
+void reply_error(struct reply *r, unsigned status, const char *type, const char *param,
+                 const char *code, const char *fmt, ...)
 {
 	cJSON *root = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(root, "error");
 	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);	/* a long message is cut, which is harmless */
+	vsnprintf(msg, sizeof(msg), fmt, ap); /* a long message is cut, which is harmless */
 	va_end(ap);
 	cJSON_AddStringToObject(e, "message", msg);
 	cJSON_AddStringToObject(e, "type", type);
@@ -68,9 +64,8 @@ reply_error(struct reply *r, unsigned status, const char *type, const char *para
 	reply_json(r, status, root);
 }
 
-void
-reply_file(struct reply *r, unsigned status, const char *content_type, int fd,
-    uint64_t offset, uint64_t length)
+void reply_file(struct reply *r, unsigned status, const char *content_type, int fd, uint64_t offset,
+                uint64_t length)
 {
 	drop_body(r);
 	r->status = status;
@@ -80,8 +75,7 @@ reply_file(struct reply *r, unsigned status, const char *content_type, int fd,
 	r->length = length;
 }
 
-int
-reply_header(struct reply *r, const char *name, const char *fmt, ...)
+int reply_header(struct reply *r, const char *name, const char *fmt, ...)
 {
 	struct reply_header *h;
 	va_list ap;
@@ -105,8 +99,7 @@ reply_header(struct reply *r, const char *name, const char *fmt, ...)
 	return 0;
 }
 
-void
-reply_release(struct reply *r)
+void reply_release(struct reply *r)
 {
 	drop_body(r);
 }

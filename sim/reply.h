@@ -19,10 +19,10 @@ struct reply_header {
 
 struct reply {
 	unsigned status;
-	const char *content_type;	/* static string */
-	char *body;			/* owned (malloc), when fd < 0 */
+	const char *content_type; /* static string */
+	char *body;               /* owned (malloc), when fd < 0 */
 	size_t len;
-	int fd;				/* owned, when >= 0: serve length bytes from offset */
+	int fd; /* owned, when >= 0: serve length bytes from offset */
 	uint64_t offset, length;
 	struct reply_header headers[REPLY_MAX_HEADERS];
 	int nheaders;
@@ -34,13 +34,13 @@ void reply_json(struct reply *r, unsigned status, cJSON *json);
 /* Sets status and the API's error body {"error":{message,type,param,code}}; param and
  * code may be NULL (sent as null). */
 void reply_error(struct reply *r, unsigned status, const char *type, const char *param,
-    const char *code, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+                 const char *code, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* Serves length bytes of fd from offset; takes ownership of fd. */
-void reply_file(struct reply *r, unsigned status, const char *content_type, int fd,
-    uint64_t offset, uint64_t length);
+void reply_file(struct reply *r, unsigned status, const char *content_type, int fd, uint64_t offset,
+                uint64_t length);
 /* Adds a header; -1 when there is no room or it does not fit (logged). */
 int reply_header(struct reply *r, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Frees what the reply still owns. */
 void reply_release(struct reply *r);
 

@@ -17,39 +17,35 @@
 
 static struct routes_conf conf;
 
-static const char *const models[] = { "sora-2", "sora-2-pro" };
-static const char *const seconds_values[] = { "4", "8", "12", "16", "20" };
+static const char *const models[] = {"sora-2", "sora-2-pro"};
+static const char *const seconds_values[] = {"4", "8", "12", "16", "20"};
 static const char *const sizes_pro[] = {
-	"720x1280", "1280x720", "1024x1792", "1792x1024", "1080x1920", "1920x1080",
+    "720x1280", "1280x720", "1024x1792", "1792x1024", "1080x1920", "1920x1080",
 };
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-#define SIZES_SORA2 2	/* sora-2 accepts the first two of sizes_pro */
+#define SIZES_SORA2 2 /* sora-2 accepts the first two of sizes_pro */
 
-void
-routes_init(const struct routes_conf *c)
+void routes_init(const struct routes_conf *c)
 {
 	conf = *c;
 }
 
 /* ------------------------------------------------------------------ routing */
 
-static void
-set_route(struct route *rt, enum route_kind kind, enum endpoint ep)
+static void set_route(struct route *rt, enum route_kind kind, enum endpoint ep)
 {
 	rt->kind = kind;
 	rt->ep = ep;
 	rt->has_body = kind == RT_CREATE || kind == RT_REMIX;
 }
 
-static void
-bad_method(struct route *rt, const char *allow)
+static void bad_method(struct route *rt, const char *allow)
 {
 	set_route(rt, RT_BAD_METHOD, EP_OTHER);
 	rt->allow = allow;
 }
 
-void
-route_match(const char *method, const char *url, struct route *rt)
+void route_match(const char *method, const char *url, struct route *rt)
 {
 	bool get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
 	bool del = strcmp(method, "DELETE") == 0;
@@ -58,7 +54,7 @@ route_match(const char *method, const char *url, struct route *rt)
 
 	memset(rt, 0, sizeof(*rt));
 	snprintf(rt->method, sizeof(rt->method), "%s", method);
-	snprintf(rt->path, sizeof(rt->path), "%s", url);	/* only for messages: a cut is fine */
+	snprintf(rt->path, sizeof(rt->path), "%s", url); /* only for messages: a cut is fine */
 	set_route(rt, RT_NOT_FOUND, EP_OTHER);
 
 	if (strcmp(url, "/__sim/stats") == 0) {
@@ -97,7 +93,7 @@ route_match(const char *method, const char *url, struct route *rt)
 	if (idlen < sizeof(rt->id)) {
 		memcpy(rt->id, rest, idlen);
 		rt->id[idlen] = '\0';
-	}	/* else: no video has such an id; "" makes every lookup a 404 */
+	} /* else: no video has such an id; "" makes every lookup a 404 */
 	if (slash == NULL) {
 		if (get)
 			set_route(rt, RT_RETRIEVE, EP_RETRIEVE);
@@ -120,11 +116,10 @@ route_match(const char *method, const char *url, struct route *rt)
 
 /* ------------------------------------------------------------ common replies */
 
-int
-routes_auth(struct MHD_Connection *c, struct reply *r)
+int routes_auth(struct MHD_Connection *c, struct reply *r)
 {
-	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *h =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	const char *key = NULL;
 
 	if (h && strncasecmp(h, "Bearer ", 7) == 0) {
@@ -136,52 +131,50 @@ routes_auth(struct MHD_Connection *c, struct reply *r)
 		return 0;
 	/* The key itself is never echoed: it would end up in client logs. */
 	reply_error(r, 401, "invalid_request_error", NULL, "invalid_api_key",
-	    "Incorrect API key provided%s. You can find your API key at "
-	    "https://platform.openai.com/account/api-keys.",
-	    key && *key ? "" : " (none was sent: use 'Authorization: Bearer YOUR_KEY')");
+	            "Incorrect API key provided%s. You can find your API key at "
+	            "https://platform.openai.com/account/api-keys.",
+	            key && *key ? "" : " (none was sent: use 'Authorization: Bearer YOUR_KEY')");
 	return -1;
 }
 
-void
-routes_fault_reply(const struct fault *f, struct reply *r)
+void routes_fault_reply(const struct fault *f, struct reply *r)
 {
 	if (f->kind == FAULT_429) {
 		reply_error(r, 429, "requests", NULL, "rate_limit_exceeded",
-		    "Rate limit reached for requests per min (RPM): Limit 25, Used 25, "
-		    "Requested 1. Please try again in %ums. (injected by sora-sim --p429)",
-		    f->retry_after_ms);
+		            "Rate limit reached for requests per min (RPM): Limit 25, Used 25, "
+		            "Requested 1. Please try again in %ums. (injected by sora-sim --p429)",
+		            f->retry_after_ms);
 		reply_header(r, "retry-after", "1");
 		reply_header(r, "retry-after-ms", "%u", f->retry_after_ms);
 		reply_header(r, "x-ratelimit-limit-requests", "25");
 		reply_header(r, "x-ratelimit-remaining-requests", "0");
 		reply_header(r, "x-ratelimit-reset-requests", "%ums", f->retry_after_ms);
 	} else if (f->status == 503) {
-		reply_error(r, 503, "server_error", NULL, NULL,
+		reply_error(
+		    r, 503, "server_error", NULL, NULL,
 		    "The server is overloaded or not ready yet. (injected by sora-sim --p5xx)");
 	} else {
-		reply_error(r, 500, "server_error", NULL, NULL,
+		reply_error(
+		    r, 500, "server_error", NULL, NULL,
 		    "The server had an error while processing your request. Sorry about that! "
 		    "(injected by sora-sim --p5xx)");
 	}
 }
 
-void
-routes_too_large(struct reply *r, unsigned long long limit)
+void routes_too_large(struct reply *r, unsigned long long limit)
 {
 	reply_error(r, 413, "invalid_request_error", NULL, "request_too_large",
-	    "Request body too large: the limit is %llu bytes.", limit);
+	            "Request body too large: the limit is %llu bytes.", limit);
 }
 
-static void
-not_found(struct reply *r, const char *id)
+static void not_found(struct reply *r, const char *id)
 {
 	reply_error(r, 404, "invalid_request_error", NULL, "video_not_found",
-	    "Video with id '%.128s' not found.", id);
+	            "Video with id '%.128s' not found.", id);
 }
 
 /* "'a', 'b', and 'c'" or "'a' and 'b'", as the API's messages list values. */
-static void
-join_values(char *out, size_t size, const char *const *v, size_t n)
+static void join_values(char *out, size_t size, const char *const *v, size_t n)
 {
 	size_t i, used = 0;
 
@@ -196,8 +189,8 @@ join_values(char *out, size_t size, const char *const *v, size_t n)
 	}
 }
 
-static int
-check_enum(struct reply *r, const char *param, const char *value, const char *const *v, size_t n)
+static int check_enum(struct reply *r, const char *param, const char *value, const char *const *v,
+                      size_t n)
 {
 	char supported[256];
 	size_t i;
@@ -207,32 +200,34 @@ check_enum(struct reply *r, const char *param, const char *value, const char *co
 			return 0;
 	join_values(supported, sizeof(supported), v, n);
 	reply_error(r, 400, "invalid_request_error", param, "invalid_value",
-	    "Invalid value: '%.64s'. Supported values are: %s.", value, supported);
+	            "Invalid value: '%.64s'. Supported values are: %s.", value, supported);
 	return -1;
 }
 
-static int
-check_prompt(const struct form *f, struct reply *r, const char **prompt)
+static int check_prompt(const struct form *f, struct reply *r, const char **prompt)
 {
 	const struct buf *p = form_get(f, FIELD_PROMPT);
 	size_t chars;
 
 	if (p == NULL) {
 		reply_error(r, 400, "invalid_request_error", "prompt", "missing_required_parameter",
-		    "Missing required parameter: 'prompt'.");
+		            "Missing required parameter: 'prompt'.");
 		return -1;
 	}
 	chars = utf8_chars(p->data, p->len);
 	if (chars == 0 || strlen(p->data) != p->len) {
-		reply_error(r, 400, "invalid_request_error", "prompt", "string_below_min_length",
+		reply_error(
+		    r, 400, "invalid_request_error", "prompt", "string_below_min_length",
 		    "Invalid 'prompt': string too short. Expected a string with minimum length 1, "
 		    "but got an empty string instead.");
 		return -1;
 	}
 	if (chars > PROMPT_MAX_CHARS) {
-		reply_error(r, 400, "invalid_request_error", "prompt", "string_above_max_length",
+		reply_error(
+		    r, 400, "invalid_request_error", "prompt", "string_above_max_length",
 		    "Invalid 'prompt': string too long. Expected a string with maximum length %d, "
-		    "but got a string with length %zu instead.", PROMPT_MAX_CHARS, chars);
+		    "but got a string with length %zu instead.",
+		    PROMPT_MAX_CHARS, chars);
 		return -1;
 	}
 	*prompt = p->data;
@@ -240,30 +235,32 @@ check_prompt(const struct form *f, struct reply *r, const char **prompt)
 }
 
 /* Content moderation runs after validation, like the real service's. */
-static int
-check_moderation(const char *prompt, struct reply *r)
+static int check_moderation(const char *prompt, struct reply *r)
 {
 	if (strstr(prompt, "[sim:moderation]") == NULL)
 		return 0;
 	reply_error(r, 400, "invalid_request_error", "prompt", "moderation_blocked",
-	    "Your request was blocked by our moderation system.");
+	            "Your request was blocked by our moderation system.");
 	return -1;
 }
 
-static int
-b64val(int c)
+static int b64val(int c)
 {
-	if (c >= 'A' && c <= 'Z') return c - 'A';
-	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-	if (c >= '0' && c <= '9') return c - '0' + 52;
-	if (c == '+' || c == '-') return 62;
-	if (c == '/' || c == '_') return 63;
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
 	return -1;
 }
 
 /* Decodes base64 (standard or URL alphabet, padding optional) into out. */
-static int
-base64_decode(const char *s, struct buf *out)
+static int base64_decode(const char *s, struct buf *out)
 {
 	unsigned acc = 0, bits = 0;
 
@@ -287,70 +284,76 @@ base64_decode(const char *s, struct buf *out)
 	return 0;
 }
 
-static int
-check_image(const unsigned char *p, size_t n, unsigned w, unsigned h, const char *param,
-    struct reply *r)
+static int check_image(const unsigned char *p, size_t n, unsigned w, unsigned h, const char *param,
+                       struct reply *r)
 {
 	enum image_type t;
 	unsigned iw = 0, ih = 0;
 
 	if (image_probe(p, n, &t, &iw, &ih) < 0) {
-		reply_error(r, 400, "invalid_request_error", param, "invalid_image_format",
+		reply_error(
+		    r, 400, "invalid_request_error", param, "invalid_image_format",
 		    "Invalid file '%s': unsupported or corrupt image. Supported formats are "
-		    "'image/jpeg', 'image/png', and 'image/webp'.", param);
+		    "'image/jpeg', 'image/png', and 'image/webp'.",
+		    param);
 		return -1;
 	}
 	if (iw != w || ih != h) {
-		reply_error(r, 400, "invalid_request_error", param, "invalid_value",
+		reply_error(
+		    r, 400, "invalid_request_error", param, "invalid_value",
 		    "Inpaint image must match the requested width and height (got a %ux%u %s, "
-		    "expected %ux%u).", iw, ih, image_type_name(t), w, h);
+		    "expected %ux%u).",
+		    iw, ih, image_type_name(t), w, h);
 		return -1;
 	}
 	return 0;
 }
 
-static int
-check_reference(const struct form *f, unsigned w, unsigned h, struct reply *r)
+static int check_reference(const struct form *f, unsigned w, unsigned h, struct reply *r)
 {
 	const struct buf *file = form_get(f, FIELD_REF_FILE);
 	const struct buf *url = form_get(f, FIELD_REF_URL);
 	const struct buf *file_id = form_get(f, FIELD_REF_FILE_ID);
-	int rc;
 
 	if (file)
 		return check_image((const unsigned char *)file->data, file->len, w, h,
-		    "input_reference", r);
+		                   "input_reference", r);
 	if (url && file_id) {
-		reply_error(r, 400, "invalid_request_error", "input_reference", "invalid_value",
+		reply_error(
+		    r, 400, "invalid_request_error", "input_reference", "invalid_value",
 		    "Invalid 'input_reference': provide exactly one of 'image_url' and 'file_id'.");
 		return -1;
 	}
 	if (url && strncmp(url->data, "data:", 5) == 0) {
 		const char *comma = strchr(url->data, ',');
 		struct buf img = BUF_INIT;
+		int rc;
 
 		if (comma == NULL || strstr(url->data, ";base64") == NULL ||
 		    base64_decode(comma + 1, &img) < 0) {
 			buf_release(&img);
 			reply_error(r, 400, "invalid_request_error", "input_reference.image_url",
-			    "invalid_value", "Invalid 'input_reference.image_url': expected a URL or "
-			    "a base64 data URL.");
+			            "invalid_value",
+			            "Invalid 'input_reference.image_url': expected a URL or "
+			            "a base64 data URL.");
 			return -1;
 		}
 		rc = check_image((const unsigned char *)img.data, img.len, w, h,
-		    "input_reference.image_url", r);
+		                 "input_reference.image_url", r);
 		buf_release(&img);
 		return rc;
 	}
-	if (url && strncmp(url->data, "https://", 8) != 0 && strncmp(url->data, "http://", 7) != 0) {
+	if (url && strncmp(url->data, "https://", 8) != 0 &&
+	    strncmp(url->data, "http://", 7) != 0) {
 		reply_error(r, 400, "invalid_request_error", "input_reference.image_url",
-		    "invalid_value", "Invalid 'input_reference.image_url': expected a URL or a "
-		    "base64 data URL.");
+		            "invalid_value",
+		            "Invalid 'input_reference.image_url': expected a URL or a "
+		            "base64 data URL.");
 		return -1;
 	}
 	if (file_id && file_id->len == 0) {
 		reply_error(r, 400, "invalid_request_error", "input_reference.file_id",
-		    "invalid_value", "Invalid 'input_reference.file_id': empty string.");
+		            "invalid_value", "Invalid 'input_reference.file_id': empty string.");
 		return -1;
 	}
 	/* A remote URL or a file id cannot be fetched here: accepted unverified. */
@@ -359,8 +362,7 @@ check_reference(const struct form *f, unsigned w, unsigned h, struct reply *r)
 
 /* ---------------------------------------------------------------- endpoints */
 
-static void
-created(struct video_spec *spec, struct reply *r)
+static void created(struct video_spec *spec, struct reply *r)
 {
 	cJSON *j = videos_create(spec);
 
@@ -368,8 +370,7 @@ created(struct video_spec *spec, struct reply *r)
 	reply_json(r, 200, j);
 }
 
-static void
-create(struct form *f, struct reply *r)
+static void create(struct form *f, struct reply *r)
 {
 	struct video_spec spec;
 	const struct buf *model, *seconds, *size;
@@ -387,9 +388,9 @@ create(struct form *f, struct reply *r)
 	/* The checks use the full values: the copies above may be cut. */
 	if (check_enum(r, "model", model ? model->data : "sora-2", models, NELEM(models)) < 0 ||
 	    check_enum(r, "seconds", seconds ? seconds->data : "4", seconds_values,
-		NELEM(seconds_values)) < 0 ||
+	               NELEM(seconds_values)) < 0 ||
 	    check_enum(r, "size", size ? size->data : "720x1280", sizes_pro,
-		strcmp(spec.model, "sora-2") == 0 ? SIZES_SORA2 : NELEM(sizes_pro)) < 0)
+	               strcmp(spec.model, "sora-2") == 0 ? SIZES_SORA2 : NELEM(sizes_pro)) < 0)
 		return;
 	if (sscanf(spec.size, "%ux%u", &spec.width, &spec.height) != 2 ||
 	    sscanf(spec.seconds, "%u", &spec.secs) != 1) {
@@ -402,8 +403,7 @@ create(struct form *f, struct reply *r)
 	created(&spec, r);
 }
 
-static void
-remix(const char *id, struct form *f, struct reply *r)
+static void remix(const char *id, struct form *f, struct reply *r)
 {
 	struct video_spec spec;
 	const char *prompt;
@@ -418,7 +418,8 @@ remix(const char *id, struct form *f, struct reply *r)
 		created(&spec, r);
 		return;
 	case VIDEO_NOT_READY:
-		reply_error(r, 400, "invalid_request_error", NULL, "video_not_completed",
+		reply_error(
+		    r, 400, "invalid_request_error", NULL, "video_not_completed",
 		    "Video '%.128s' is not completed; only a completed video can be remixed.", id);
 		return;
 	default:
@@ -426,8 +427,7 @@ remix(const char *id, struct form *f, struct reply *r)
 	}
 }
 
-static void
-retrieve(const char *id, struct reply *r)
+static void retrieve(const char *id, struct reply *r)
 {
 	bool pending = false;
 	cJSON *j = videos_retrieve(id, &pending);
@@ -441,8 +441,7 @@ retrieve(const char *id, struct reply *r)
 		reply_header(r, "openai-poll-after-ms", "%u", conf.poll_after_ms);
 }
 
-static void
-delete(const char *id, struct reply *r)
+static void delete (const char *id, struct reply *r)
 {
 	cJSON *j;
 
@@ -457,18 +456,16 @@ delete(const char *id, struct reply *r)
 	reply_json(r, 200, j);
 }
 
-static const char *
-query(struct MHD_Connection *c, const char *name)
+static const char *query(struct MHD_Connection *c, const char *name)
 {
 	return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
 }
 
-static void
-list(struct MHD_Connection *c, struct reply *r)
+static void list(struct MHD_Connection *c, struct reply *r)
 {
 	const char *limit_s = query(c, "limit"), *after = query(c, "after");
 	const char *order = query(c, "order");
-	static const char *const orders[] = { "asc", "desc" };
+	static const char *const orders[] = {"asc", "desc"};
 	long limit = 20;
 	cJSON *j;
 
@@ -478,16 +475,19 @@ list(struct MHD_Connection *c, struct reply *r)
 		errno = 0;
 		limit = strtol(limit_s, &end, 10);
 		if (*end != '\0' || errno != 0) {
-			reply_error(r, 400, "invalid_request_error", "limit", "invalid_type",
+			reply_error(
+			    r, 400, "invalid_request_error", "limit", "invalid_type",
 			    "Invalid type for 'limit': expected an integer, but got a string "
 			    "instead.");
 			return;
 		}
 		if (limit < 0 || limit > 100) {
-			reply_error(r, 400, "invalid_request_error", "limit",
+			reply_error(
+			    r, 400, "invalid_request_error", "limit",
 			    limit < 0 ? "integer_below_min_value" : "integer_above_max_value",
 			    "Invalid 'limit': integer %s value. Expected a value %s, but got %ld "
-			    "instead.", limit < 0 ? "below minimum" : "above maximum",
+			    "instead.",
+			    limit < 0 ? "below minimum" : "above maximum",
 			    limit < 0 ? ">= 0" : "<= 100", limit);
 			return;
 		}
@@ -497,7 +497,7 @@ list(struct MHD_Connection *c, struct reply *r)
 	j = videos_list((unsigned)limit, after, order && strcmp(order, "asc") == 0);
 	if (j == NULL) {
 		reply_error(r, 400, "invalid_request_error", "after", "invalid_value",
-		    "Invalid 'after': no video with id '%.128s'.", after);
+		            "Invalid 'after': no video with id '%.128s'.", after);
 		return;
 	}
 	reply_json(r, 200, j);
@@ -506,8 +506,7 @@ list(struct MHD_Connection *c, struct reply *r)
 /* Parses a single "bytes=a-b", "bytes=a-" or "bytes=-n" range against size.
  * Returns 1 with [*start, *end] set, 0 to ignore the header (malformed or several
  * ranges: RFC 9110 allows serving the whole content), -1 if unsatisfiable. */
-static int
-parse_range(const char *h, uint64_t size, uint64_t *start, uint64_t *end)
+static int parse_range(const char *h, uint64_t size, uint64_t *start, uint64_t *end)
 {
 	unsigned long long a, b;
 	char *e;
@@ -549,12 +548,11 @@ parse_range(const char *h, uint64_t size, uint64_t *start, uint64_t *end)
 	return 1;
 }
 
-static void
-content(const char *id, struct MHD_Connection *c, struct reply *r)
+static void content(const char *id, struct MHD_Connection *c, struct reply *r)
 {
 	const char *vname = query(c, "variant");
 	const char *range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE);
-	static const char *const variants[] = { "video", "thumbnail", "spritesheet" };
+	static const char *const variants[] = {"video", "thumbnail", "spritesheet"};
 	enum variant v = VARIANT_VIDEO;
 	struct media *m = NULL;
 	uint64_t size, start, end;
@@ -568,13 +566,15 @@ content(const char *id, struct MHD_Connection *c, struct reply *r)
 	case VIDEO_OK:
 		break;
 	case VIDEO_NOT_READY:
-		reply_error(r, 404, "invalid_request_error", NULL, "video_not_ready",
+		reply_error(
+		    r, 404, "invalid_request_error", NULL, "video_not_ready",
 		    "Video '%.128s' is not completed yet; its content can be downloaded once its "
-		    "status is 'completed'.", id);
+		    "status is 'completed'.",
+		    id);
 		return;
 	case VIDEO_EXPIRED:
 		reply_error(r, 404, "invalid_request_error", NULL, "video_expired",
-		    "The content of video '%.128s' has expired.", id);
+		            "The content of video '%.128s' has expired.", id);
 		return;
 	default:
 		not_found(r, id);
@@ -583,7 +583,7 @@ content(const char *id, struct MHD_Connection *c, struct reply *r)
 	fd = media_open(m, v, &size);
 	if (fd < 0) {
 		reply_error(r, 500, "server_error", NULL, NULL,
-		    "The content of video '%.128s' could not be read.", id);
+		            "The content of video '%.128s' could not be read.", id);
 		return;
 	}
 	if (range)
@@ -591,8 +591,8 @@ content(const char *id, struct MHD_Connection *c, struct reply *r)
 	if (rr < 0) {
 		close(fd);
 		reply_error(r, 416, "invalid_request_error", NULL, "range_not_satisfiable",
-		    "Requested range not satisfiable: %.64s (the content has %llu bytes).", range,
-		    (unsigned long long)size);
+		            "Requested range not satisfiable: %.64s (the content has %llu bytes).",
+		            range, (unsigned long long)size);
 		reply_header(r, "Content-Range", "bytes */%llu", (unsigned long long)size);
 		reply_header(r, "Accept-Ranges", "bytes");
 		return;
@@ -600,15 +600,14 @@ content(const char *id, struct MHD_Connection *c, struct reply *r)
 	if (rr > 0) {
 		reply_file(r, 206, variant_content_type(v), fd, start, end - start + 1);
 		reply_header(r, "Content-Range", "bytes %llu-%llu/%llu", (unsigned long long)start,
-		    (unsigned long long)end, (unsigned long long)size);
+		             (unsigned long long)end, (unsigned long long)size);
 	} else {
 		reply_file(r, 200, variant_content_type(v), fd, 0, size);
 	}
 	reply_header(r, "Accept-Ranges", "bytes");
 }
 
-static void
-sim_reset(struct reply *r)
+static void sim_reset(struct reply *r)
 {
 	cJSON *j = cJSON_CreateObject();
 
@@ -617,9 +616,8 @@ sim_reset(struct reply *r)
 	reply_json(r, 200, j);
 }
 
-void
-routes_handle(const struct route *rt, struct MHD_Connection *c, struct form *form,
-    struct reply *r)
+void routes_handle(const struct route *rt, struct MHD_Connection *c, struct form *form,
+                   struct reply *r)
 {
 	switch (rt->kind) {
 	case RT_CREATE:
@@ -632,7 +630,7 @@ routes_handle(const struct route *rt, struct MHD_Connection *c, struct form *for
 		retrieve(rt->id, r);
 		break;
 	case RT_DELETE:
-		delete(rt->id, r);
+		delete (rt->id, r);
 		break;
 	case RT_CONTENT:
 		content(rt->id, c, r);
@@ -651,11 +649,12 @@ routes_handle(const struct route *rt, struct MHD_Connection *c, struct form *for
 		break;
 	case RT_BAD_METHOD:
 		reply_error(r, 405, "invalid_request_error", NULL, "method_not_allowed",
-		    "Method not allowed (%s %.200s). Allowed: %s.", rt->method, rt->path, rt->allow);
+		            "Method not allowed (%s %.200s). Allowed: %s.", rt->method, rt->path,
+		            rt->allow);
 		reply_header(r, "Allow", "%s", rt->allow);
 		break;
 	default:
 		reply_error(r, 404, "invalid_request_error", NULL, "unknown_url",
-		    "Invalid URL (%s %.200s)", rt->method, rt->path);
+		            "Invalid URL (%s %.200s)", rt->method, rt->path);
 	}
 }

@@ -30,17 +30,17 @@ enum route_kind {
 
 struct route {
 	enum route_kind kind;
-	enum endpoint ep;	/* the stats template */
-	bool api;		/* under /v1/: auth, faults and stats apply */
-	bool has_body;		/* create and remix parse a request body */
-	char id[128];		/* the {id} segment; "" if absent or absurdly long */
+	enum endpoint ep; /* the stats template */
+	bool api;         /* under /v1/: auth, faults and stats apply */
+	bool has_body;    /* create and remix parse a request body */
+	char id[128];     /* the {id} segment; "" if absent or absurdly long */
 	char method[16];
-	char path[256];		/* for error messages, cut if long */
-	const char *allow;	/* for 405 */
+	char path[256];    /* for error messages, cut if long */
+	const char *allow; /* for 405 */
 };
 
 struct routes_conf {
-	const char *api_key;		/* NULL: any non-empty bearer token */
+	const char *api_key; /* NULL: any non-empty bearer token */
 	unsigned poll_after_ms;
 };
 
@@ -54,6 +54,6 @@ void routes_fault_reply(const struct fault *f, struct reply *r);
 void routes_too_large(struct reply *r, unsigned long long limit);
 /* Runs the endpoint; form is the parsed body for create and remix, else NULL. */
 void routes_handle(const struct route *rt, struct MHD_Connection *c, struct form *form,
-    struct reply *r);
+                   struct reply *r);
 
 #endif

@@ -29,18 +29,18 @@
 /* Per-request state, owned by MHD's con_cls slot, freed in on_completed. */
 struct conn {
 	struct route route;
-	struct form *form;		/* create and remix only */
+	struct form *form; /* create and remix only */
 	unsigned long long body_len;
 	bool too_large;
 	bool answered;
-	struct MHD_Response *pending;	/* a slow response waiting for its resume */
+	struct MHD_Response *pending; /* a slow response waiting for its resume */
 	unsigned pending_status;
 	int64_t t0;
 };
 
 struct slow {
 	struct slow *next;
-	int64_t due;			/* monotonic ms */
+	int64_t due; /* monotonic ms */
 	struct MHD_Connection *c;
 };
 
@@ -56,8 +56,7 @@ static uint64_t request_counter;
 
 /* ---------------------------------------------------------- delayed replies */
 
-static void *
-slow_main(void *arg)
+static void *slow_main(void *arg)
 {
 	(void)arg;
 	pthread_mutex_lock(&slow_lock);
@@ -99,8 +98,7 @@ slow_main(void *arg)
 	return NULL;
 }
 
-static void
-slow_add(struct MHD_Connection *c, unsigned delay_ms)
+static void slow_add(struct MHD_Connection *c, unsigned delay_ms)
 {
 	struct slow *s = xcalloc(1, sizeof(*s)), **pp;
 
@@ -119,19 +117,18 @@ slow_add(struct MHD_Connection *c, unsigned delay_ms)
 
 /* A body that announces total bytes but delivers only the first cut. */
 struct cut {
-	char *body;		/* owned, or NULL when serving from fd */
-	int fd;			/* owned, or -1 */
+	char *body; /* owned, or NULL when serving from fd */
+	int fd;     /* owned, or -1 */
 	uint64_t offset, cut;
 };
 
-static ssize_t
-cut_read(void *cls, uint64_t pos, char *out, size_t max)
+static ssize_t cut_read(void *cls, uint64_t pos, char *out, size_t max)
 {
 	struct cut *t = cls;
 	size_t n;
 
 	if (pos >= t->cut)
-		return MHD_CONTENT_READER_END_WITH_ERROR;	/* MHD closes the connection */
+		return MHD_CONTENT_READER_END_WITH_ERROR; /* MHD closes the connection */
 	n = t->cut - pos < max ? (size_t)(t->cut - pos) : max;
 	if (t->body) {
 		memcpy(out, t->body + pos, n);
@@ -144,8 +141,7 @@ cut_read(void *cls, uint64_t pos, char *out, size_t max)
 	}
 }
 
-static void
-cut_free(void *cls)
+static void cut_free(void *cls)
 {
 	struct cut *t = cls;
 
@@ -158,8 +154,7 @@ cut_free(void *cls)
 /* ----------------------------------------------------------------- replies */
 
 /* Turns a reply into an MHD response, taking over its body or fd. */
-static struct MHD_Response *
-make_response(struct reply *r, bool truncate)
+static struct MHD_Response *make_response(struct reply *r, bool truncate)
 {
 	struct MHD_Response *resp;
 	int i;
@@ -180,12 +175,13 @@ make_response(struct reply *r, bool truncate)
 	} else if (r->fd >= 0) {
 		resp = MHD_create_response_from_fd_at_offset64(r->length, r->fd, r->offset);
 		if (resp)
-			r->fd = -1;	/* MHD closes it */
+			r->fd = -1; /* MHD closes it */
 	} else {
 		resp = MHD_create_response_from_buffer(r->len, r->body ? r->body : "",
-		    r->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+		                                       r->body ? MHD_RESPMEM_MUST_FREE
+		                                               : MHD_RESPMEM_PERSISTENT);
 		if (resp)
-			r->body = NULL;	/* MHD frees it */
+			r->body = NULL; /* MHD frees it */
 	}
 	if (resp == NULL) {
 		log_err("cannot create a response for status %u", r->status);
@@ -200,29 +196,28 @@ make_response(struct reply *r, bool truncate)
 }
 
 /* Makes close() send an RST instead of a FIN: a real "connection reset by peer". */
-static void
-arm_reset(struct MHD_Connection *c)
+static void arm_reset(struct MHD_Connection *c)
 {
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c,
-	    MHD_CONNECTION_INFO_CONNECTION_FD);
-	struct linger l = { 1, 0 };
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct linger l = {1, 0};
 
 	if (ci && setsockopt(ci->connect_fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)) < 0)
 		log_warn("setsockopt SO_LINGER: %m");
 }
 
-static void
-access_log(const struct conn *k, const struct reply *r, const struct fault *f)
+static void access_log(const struct conn *k, const struct reply *r, const struct fault *f)
 {
 	if (!sim_verbose)
 		return;
 	fprintf(stderr, "sora-sim: access: %s %s -> %u%s%s %lldms\n", k->route.method,
-	    k->route.path, r->status, f->kind == FAULT_NONE ? "" : " fault=",
-	    f->kind == FAULT_NONE ? "" : fault_name(f->kind), (long long)(now_mono_ms() - k->t0));
+	        k->route.path, r->status, f->kind == FAULT_NONE ? "" : " fault=",
+	        f->kind == FAULT_NONE ? "" : fault_name(f->kind),
+	        (long long)(now_mono_ms() - k->t0));
 }
 
-static enum MHD_Result
-finish(struct MHD_Connection *c, struct conn *k, struct reply *r, const struct fault *f)
+static enum MHD_Result finish(struct MHD_Connection *c, struct conn *k, struct reply *r,
+                              const struct fault *f)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
@@ -243,7 +238,7 @@ finish(struct MHD_Connection *c, struct conn *k, struct reply *r, const struct f
 	if (f->kind == FAULT_RESET) {
 		arm_reset(c);
 		reply_release(r);
-		return MHD_NO;	/* MHD closes the connection without a response */
+		return MHD_NO; /* MHD closes the connection without a response */
 	}
 	resp = make_response(r, f->kind == FAULT_TRUNCATE);
 	if (resp == NULL)
@@ -260,11 +255,11 @@ finish(struct MHD_Connection *c, struct conn *k, struct reply *r, const struct f
 	return ret;
 }
 
-static enum MHD_Result
-on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-    const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
-	static const struct fault no_fault = { FAULT_NONE, 0, 0, 0 };
+	static const struct fault no_fault = {FAULT_NONE, 0, 0, 0};
 	struct conn *k = *con_cls;
 	struct fault fault = no_fault;
 	struct reply r;
@@ -272,8 +267,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 	(void)cls;
 	(void)version;
 	if (k == NULL) {
-		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-		    MHD_HTTP_HEADER_CONTENT_LENGTH);
+		const char *cl =
+		    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 
 		k = xcalloc(1, sizeof(*k));
 		k->t0 = now_mono_ms();
@@ -289,7 +284,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 			k->form = form_new(c);
 		return MHD_YES;
 	}
-	if (k->pending) {	/* resumed after a slow delay */
+	if (k->pending) { /* resumed after a slow delay */
 		struct MHD_Response *resp = k->pending;
 		enum MHD_Result ret;
 
@@ -318,7 +313,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 	} else if (routes_auth(c, &r) == 0) {
 		faults_draw(&fault);
 		if (fault.kind == FAULT_429 || fault.kind == FAULT_5XX)
-			routes_fault_reply(&fault, &r);	/* nothing is processed */
+			routes_fault_reply(&fault, &r); /* nothing is processed */
 		else if (k->too_large)
 			routes_too_large(&r, conf.max_body);
 		else
@@ -327,9 +322,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 	return finish(c, k, &r, &fault);
 }
 
-static void
-on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-    enum MHD_RequestTerminationCode toe)
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
 {
 	struct conn *k = *con_cls;
 
@@ -345,11 +339,9 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
-int
-server_start(const struct server_conf *c, unsigned *port)
+int server_start(const struct server_conf *c, unsigned *port)
 {
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_ALLOW_SUSPEND_RESUME;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
 	const union MHD_DaemonInfo *info;
 	pthread_condattr_t ca;
 	int rc;
@@ -369,13 +361,11 @@ server_start(const struct server_conf *c, unsigned *port)
 		return -1;
 	}
 	slow_running = true;
-	daemon_ = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
-	    MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&conf.addr,
-	    MHD_OPTION_THREAD_POOL_SIZE, conf.threads,
-	    MHD_OPTION_CONNECTION_LIMIT, conf.conn_limit,
-	    MHD_OPTION_CONNECTION_TIMEOUT, conf.conn_timeout_s,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-	    MHD_OPTION_END);
+	daemon_ = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR,
+	                           (const struct sockaddr *)&conf.addr, MHD_OPTION_THREAD_POOL_SIZE,
+	                           conf.threads, MHD_OPTION_CONNECTION_LIMIT, conf.conn_limit,
+	                           MHD_OPTION_CONNECTION_TIMEOUT, conf.conn_timeout_s,
+	                           MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
 	if (daemon_ == NULL) {
 		log_err("cannot listen (address in use, or not allowed?)");
 		server_stop();
@@ -391,8 +381,7 @@ server_start(const struct server_conf *c, unsigned *port)
 	return 0;
 }
 
-void
-server_stop(void)
+void server_stop(void)
 {
 	if (slow_running) {
 		pthread_mutex_lock(&slow_lock);

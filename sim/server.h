@@ -9,12 +9,12 @@
 #include <sys/socket.h>
 
 struct server_conf {
-	struct sockaddr_storage addr;	/* where to listen; port 0 picks a free one */
+	struct sockaddr_storage addr; /* where to listen; port 0 picks a free one */
 	socklen_t addrlen;
-	unsigned threads;		/* MHD polling threads */
+	unsigned threads; /* MHD polling threads */
 	unsigned conn_limit;
 	unsigned conn_timeout_s;
-	unsigned long long max_body;	/* request bodies above this get 413 */
+	unsigned long long max_body; /* request bodies above this get 413 */
 };
 
 /* Starts listening; *port receives the bound port. 0 or -1 (logged). */

@@ -31,23 +31,21 @@ static struct outcome outcomes[EP_COUNT][MAX_OUTCOMES];
 static struct prompt_count *prompts[PROMPT_BUCKETS];
 
 static const char *const names[EP_COUNT] = {
-	[EP_CREATE] = "POST /v1/videos",
-	[EP_RETRIEVE] = "GET /v1/videos/{id}",
-	[EP_CONTENT] = "GET /v1/videos/{id}/content",
-	[EP_LIST] = "GET /v1/videos",
-	[EP_DELETE] = "DELETE /v1/videos/{id}",
-	[EP_REMIX] = "POST /v1/videos/{id}/remix",
-	[EP_OTHER] = "other",
+    [EP_CREATE] = "POST /v1/videos",
+    [EP_RETRIEVE] = "GET /v1/videos/{id}",
+    [EP_CONTENT] = "GET /v1/videos/{id}/content",
+    [EP_LIST] = "GET /v1/videos",
+    [EP_DELETE] = "DELETE /v1/videos/{id}",
+    [EP_REMIX] = "POST /v1/videos/{id}/remix",
+    [EP_OTHER] = "other",
 };
 
-const char *
-endpoint_name(enum endpoint ep)
+const char *endpoint_name(enum endpoint ep)
 {
 	return ep < EP_COUNT ? names[ep] : "other";
 }
 
-void
-stats_count(enum endpoint ep, const char *outcome)
+void stats_count(enum endpoint ep, const char *outcome)
 {
 	int i;
 
@@ -59,8 +57,7 @@ stats_count(enum endpoint ep, const char *outcome)
 
 		if (o->key[0] == '\0') {
 			/* Outcomes are short fixed strings; an overlong one is cut, not lost. */
-			strncpy(o->key, outcome, sizeof(o->key) - 1);
-			o->key[sizeof(o->key) - 1] = '\0';
+			snprintf(o->key, sizeof(o->key), "%s", outcome);
 		}
 		if (strncmp(o->key, outcome, sizeof(o->key) - 1) == 0) {
 			o->n++;
@@ -70,8 +67,7 @@ stats_count(enum endpoint ep, const char *outcome)
 	pthread_mutex_unlock(&lock);
 }
 
-void
-stats_count_create(const char *prompt)
+void stats_count_create(const char *prompt)
 {
 	size_t len = strlen(prompt);
 	uint64_t h = fnv1a64(prompt, len);
@@ -92,8 +88,7 @@ stats_count_create(const char *prompt)
 	pthread_mutex_unlock(&lock);
 }
 
-char *
-stats_json(void)
+char *stats_json(void)
 {
 	cJSON *root = cJSON_CreateObject(), *req = cJSON_AddObjectToObject(root, "requests");
 	cJSON *cp;
@@ -127,8 +122,7 @@ stats_json(void)
 	return out;
 }
 
-static void
-free_prompts(void)
+static void free_prompts(void)
 {
 	int i;
 
@@ -143,8 +137,7 @@ free_prompts(void)
 	}
 }
 
-void
-stats_reset(void)
+void stats_reset(void)
 {
 	pthread_mutex_lock(&lock);
 	memset(outcomes, 0, sizeof(outcomes));
@@ -152,8 +145,7 @@ stats_reset(void)
 	pthread_mutex_unlock(&lock);
 }
 
-void
-stats_shutdown(void)
+void stats_shutdown(void)
 {
 	stats_reset();
 }

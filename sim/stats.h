@@ -14,7 +14,7 @@ enum endpoint {
 	EP_LIST,
 	EP_DELETE,
 	EP_REMIX,
-	EP_OTHER,	/* unknown /v1 routes and wrong methods */
+	EP_OTHER, /* unknown /v1 routes and wrong methods */
 	EP_COUNT
 };
 

@@ -9,8 +9,7 @@
 
 bool sim_verbose;
 
-void
-sim_log(const char *level, const char *func, const char *fmt, ...)
+void sim_log(const char *level, const char *func, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -22,8 +21,7 @@ sim_log(const char *level, const char *func, const char *fmt, ...)
 	fprintf(stderr, "sora-sim: %s: %s: %s\n", level, func, msg);
 }
 
-static int64_t
-clock_ms(clockid_t id)
+static int64_t clock_ms(clockid_t id)
 {
 	struct timespec ts;
 
@@ -31,11 +29,16 @@ clock_ms(clockid_t id)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int64_t now_mono_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
-int64_t now_real_ms(void) { return clock_ms(CLOCK_REALTIME); }
+int64_t now_mono_ms(void)
+{
+	return clock_ms(CLOCK_MONOTONIC);
+}
+int64_t now_real_ms(void)
+{
+	return clock_ms(CLOCK_REALTIME);
+}
 
-static void *
-oom_check(void *p, size_t n)
+static void *oom_check(void *p, size_t n)
 {
 	if (p == NULL && n != 0) {
 		fprintf(stderr, "sora-sim: fatal: out of memory allocating %zu bytes\n", n);
@@ -44,12 +47,20 @@ oom_check(void *p, size_t n)
 	return p;
 }
 
-void *xmalloc(size_t n) { return oom_check(malloc(n ? n : 1), n ? n : 1); }
-void *xcalloc(size_t n, size_t size) { return oom_check(calloc(n ? n : 1, size ? size : 1), 1); }
-void *xrealloc(void *p, size_t n) { return oom_check(realloc(p, n ? n : 1), n ? n : 1); }
+void *xmalloc(size_t n)
+{
+	return oom_check(malloc(n ? n : 1), n ? n : 1);
+}
+void *xcalloc(size_t n, size_t size)
+{
+	return oom_check(calloc(n ? n : 1, size ? size : 1), 1);
+}
+void *xrealloc(void *p, size_t n)
+{
+	return oom_check(realloc(p, n ? n : 1), n ? n : 1);
+}
 
-char *
-xstrndup(const char *s, size_t n)
+char *xstrndup(const char *s, size_t n)
 {
 	char *d = xmalloc(n + 1);
 
@@ -58,10 +69,12 @@ xstrndup(const char *s, size_t n)
 	return d;
 }
 
-char *xstrdup(const char *s) { return xstrndup(s, strlen(s)); }
+char *xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
 
-void
-buf_append(struct buf *b, const void *p, size_t n)
+void buf_append(struct buf *b, const void *p, size_t n)
 {
 	if (b->len + n + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 256;
@@ -77,16 +90,14 @@ buf_append(struct buf *b, const void *p, size_t n)
 	b->data[b->len] = '\0';
 }
 
-void
-buf_reset(struct buf *b)
+void buf_reset(struct buf *b)
 {
 	b->len = 0;
 	if (b->data)
 		b->data[0] = '\0';
 }
 
-char *
-buf_detach(struct buf *b, size_t *len)
+char *buf_detach(struct buf *b, size_t *len)
 {
 	char *d;
 
@@ -100,16 +111,14 @@ buf_detach(struct buf *b, size_t *len)
 	return d;
 }
 
-void
-buf_release(struct buf *b)
+void buf_release(struct buf *b)
 {
 	free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
 }
 
-uint64_t
-splitmix64(uint64_t *state)
+uint64_t splitmix64(uint64_t *state)
 {
 	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
 
@@ -118,8 +127,7 @@ splitmix64(uint64_t *state)
 	return z ^ (z >> 31);
 }
 
-uint64_t
-fnv1a64(const void *p, size_t n)
+uint64_t fnv1a64(const void *p, size_t n)
 {
 	const unsigned char *s = p;
 	uint64_t h = 0xcbf29ce484222325ULL;
@@ -131,8 +139,7 @@ fnv1a64(const void *p, size_t n)
 	return h;
 }
 
-size_t
-utf8_chars(const char *s, size_t n)
+size_t utf8_chars(const char *s, size_t n)
 {
 	size_t i, count = 0;
 
@@ -143,8 +150,7 @@ utf8_chars(const char *s, size_t n)
 	return count;
 }
 
-int
-bsnprintf(char *dst, size_t size, const char *fmt, ...)
+int bsnprintf(char *dst, size_t size, const char *fmt, ...)
 {
 	va_list ap;
 	int n;

@@ -15,10 +15,14 @@
 extern bool sim_verbose;
 
 void sim_log(const char *level, const char *func, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-#define log_err(...)  sim_log("error", __func__, __VA_ARGS__)
+    __attribute__((format(printf, 3, 4)));
+#define log_err(...) sim_log("error", __func__, __VA_ARGS__)
 #define log_warn(...) sim_log("warning", __func__, __VA_ARGS__)
-#define log_info(...) do { if (sim_verbose) sim_log("info", __func__, __VA_ARGS__); } while (0)
+#define log_info(...)                                                                              \
+	do {                                                                                       \
+		if (sim_verbose)                                                                   \
+			sim_log("info", __func__, __VA_ARGS__);                                    \
+	} while (0)
 
 /* Milliseconds: monotonic for durations and state transitions, real time for timestamps. */
 int64_t now_mono_ms(void);
@@ -38,7 +42,10 @@ struct buf {
 	size_t len;
 	size_t cap;
 };
-#define BUF_INIT { NULL, 0, 0 }
+#define BUF_INIT                                                                                   \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 void buf_append(struct buf *b, const void *p, size_t n);
 void buf_reset(struct buf *b);
 char *buf_detach(struct buf *b, size_t *len);

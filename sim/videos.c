@@ -11,8 +11,10 @@
 enum status { ST_QUEUED, ST_IN_PROGRESS, ST_COMPLETED, ST_FAILED };
 
 static const char *const status_names[] = {
-	[ST_QUEUED] = "queued", [ST_IN_PROGRESS] = "in_progress",
-	[ST_COMPLETED] = "completed", [ST_FAILED] = "failed",
+    [ST_QUEUED] = "queued",
+    [ST_IN_PROGRESS] = "in_progress",
+    [ST_COMPLETED] = "completed",
+    [ST_FAILED] = "failed",
 };
 
 struct video {
@@ -24,35 +26,33 @@ struct video {
 	char *prompt;
 	int64_t created_real_ms;
 	int64_t created_mono_ms;
-	bool fail;		/* "[sim:fail]": ends failed */
+	bool fail; /* "[sim:fail]": ends failed */
 	bool deleted;
-	struct media *media;	/* NULL for a video that will fail */
+	struct media *media; /* NULL for a video that will fail */
 };
 
 /* The state at one instant, derived from the clock. */
 struct state {
 	enum status status;
 	int progress;
-	int64_t completed_real_ms;	/* completed or failed */
+	int64_t completed_real_ms; /* completed or failed */
 	bool expired;
 };
 
 static struct videos_conf conf;
 static pthread_rwlock_t lock = PTHREAD_RWLOCK_INITIALIZER;
-static struct video **table;	/* by creation order; index = sequence number */
+static struct video **table; /* by creation order; index = sequence number */
 static size_t count, cap;
 /* Open-addressing index from id to table position + 1 (0 = empty slot). */
 static uint32_t *index_slots;
 static size_t index_cap;
 
-static uint64_t
-id_hash(const char *id)
+static uint64_t id_hash(const char *id)
 {
 	return fnv1a64(id, strlen(id));
 }
 
-static void
-index_put(const char *id, uint32_t pos)
+static void index_put(const char *id, uint32_t pos)
 {
 	size_t i = id_hash(id) & (index_cap - 1);
 
@@ -63,8 +63,7 @@ index_put(const char *id, uint32_t pos)
 
 /* Makes room for one more id, keeping the index under half full so probes stay
  * short. Caller holds the write lock. */
-static void
-index_reserve(void)
+static void index_reserve(void)
 {
 	size_t i;
 
@@ -78,8 +77,7 @@ index_reserve(void)
 }
 
 /* Position of id in the table including tombstones, or -1. Caller holds the lock. */
-static long
-find(const char *id)
+static long find(const char *id)
 {
 	size_t i;
 
@@ -91,16 +89,14 @@ find(const char *id)
 	return -1;
 }
 
-static struct video *
-find_live(const char *id)
+static struct video *find_live(const char *id)
 {
 	long pos = find(id);
 
 	return pos < 0 || table[pos]->deleted ? NULL : table[pos];
 }
 
-static void
-state_of(const struct video *v, int64_t now, struct state *s)
+static void state_of(const struct video *v, int64_t now, struct state *s)
 {
 	int64_t elapsed = now - v->created_mono_ms, done = v->created_mono_ms + conf.gen_ms;
 	int64_t ready_ms = 0;
@@ -132,8 +128,7 @@ state_of(const struct video *v, int64_t now, struct state *s)
 		s->progress = 99;
 }
 
-static void
-add_string_or_null(cJSON *o, const char *key, const char *value)
+static void add_string_or_null(cJSON *o, const char *key, const char *value)
 {
 	if (value && *value)
 		cJSON_AddStringToObject(o, key, value);
@@ -143,8 +138,7 @@ add_string_or_null(cJSON *o, const char *key, const char *value)
 
 /* Every field of the Video object, nullable ones present as null, in the order the
  * API documents them. */
-static cJSON *
-to_json(const struct video *v, const struct state *s)
+static cJSON *to_json(const struct video *v, const struct state *s)
 {
 	cJSON *o = cJSON_CreateObject();
 
@@ -160,14 +154,15 @@ to_json(const struct video *v, const struct state *s)
 		cJSON *e = cJSON_AddObjectToObject(o, "error");
 
 		cJSON_AddStringToObject(e, "code", "video_generation_failed");
-		cJSON_AddStringToObject(e, "message",
+		cJSON_AddStringToObject(
+		    e, "message",
 		    "Video generation failed (the prompt asked sora-sim to fail with [sim:fail]).");
 	} else {
 		cJSON_AddNullToObject(o, "error");
 	}
 	if (s->status == ST_COMPLETED)
 		cJSON_AddNumberToObject(o, "expires_at",
-		    (double)(s->completed_real_ms / 1000 + conf.expire_s));
+		                        (double)(s->completed_real_ms / 1000 + conf.expire_s));
 	else
 		cJSON_AddNullToObject(o, "expires_at");
 	cJSON_AddStringToObject(o, "model", v->model);
@@ -179,14 +174,12 @@ to_json(const struct video *v, const struct state *s)
 	return o;
 }
 
-void
-videos_init(const struct videos_conf *c)
+void videos_init(const struct videos_conf *c)
 {
 	conf = *c;
 }
 
-void
-videos_shutdown(void)
+void videos_shutdown(void)
 {
 	size_t i;
 
@@ -204,14 +197,12 @@ videos_shutdown(void)
 }
 
 /* Copies a bounded field; the callers' fields were validated against short enums. */
-static void
-copy_field(char *dst, size_t size, const char *src)
+static void copy_field(char *dst, size_t size, const char *src)
 {
 	snprintf(dst, size, "%s", src);
 }
 
-cJSON *
-videos_create(const struct video_spec *spec)
+cJSON *videos_create(const struct video_spec *spec)
 {
 	struct video *v = xcalloc(1, sizeof(*v));
 	struct state s;
@@ -237,7 +228,7 @@ videos_create(const struct video_spec *spec)
 		uint64_t a = splitmix64(&st), b = splitmix64(&st);
 
 		snprintf(v->id, sizeof(v->id), "video_%016llx%016llx", (unsigned long long)a,
-		    (unsigned long long)b);
+		         (unsigned long long)b);
 	}
 	if (count == cap) {
 		cap = cap ? cap * 2 : 256;
@@ -252,8 +243,7 @@ videos_create(const struct video_spec *spec)
 	return j;
 }
 
-cJSON *
-videos_retrieve(const char *id, bool *pending)
+cJSON *videos_retrieve(const char *id, bool *pending)
 {
 	struct video *v;
 	struct state s;
@@ -270,8 +260,7 @@ videos_retrieve(const char *id, bool *pending)
 	return j;
 }
 
-int
-videos_delete(const char *id)
+int videos_delete(const char *id)
 {
 	struct video *v;
 
@@ -286,8 +275,7 @@ videos_delete(const char *id)
 	return v ? 0 : -1;
 }
 
-enum video_lookup
-videos_content(const char *id, struct media **m)
+enum video_lookup videos_content(const char *id, struct media **m)
 {
 	enum video_lookup r = VIDEO_NOT_FOUND;
 	struct video *v;
@@ -310,8 +298,7 @@ videos_content(const char *id, struct media **m)
 	return r;
 }
 
-enum video_lookup
-videos_remix_source(const char *id, struct video_spec *spec)
+enum video_lookup videos_remix_source(const char *id, struct video_spec *spec)
 {
 	enum video_lookup r = VIDEO_NOT_FOUND;
 	struct video *v;
@@ -331,15 +318,14 @@ videos_remix_source(const char *id, struct video_spec *spec)
 			copy_field(spec->remixed_from, sizeof(spec->remixed_from), v->id);
 			if (sscanf(v->size, "%ux%u", &spec->width, &spec->height) != 2 ||
 			    sscanf(v->seconds, "%u", &spec->secs) != 1)
-				r = VIDEO_NOT_FOUND;	/* cannot happen: validated at create */
+				r = VIDEO_NOT_FOUND; /* cannot happen: validated at create */
 		}
 	}
 	pthread_rwlock_unlock(&lock);
 	return r;
 }
 
-cJSON *
-videos_list(unsigned limit, const char *after, bool asc)
+cJSON *videos_list(unsigned limit, const char *after, bool asc)
 {
 	cJSON *page, *data;
 	long pos, step = asc ? 1 : -1, start;

@@ -17,12 +17,12 @@
 
 #include "media.h"
 
-#define VIDEO_ID_SIZE 40	/* "video_" + 32 hex + NUL, rounded up */
+#define VIDEO_ID_SIZE 40 /* "video_" + 32 hex + NUL, rounded up */
 
 struct videos_conf {
-	uint64_t seed;		/* ids are a function of the seed and creation order */
-	int64_t gen_ms;		/* creation to completion */
-	int64_t expire_s;	/* completion to expiry of the content */
+	uint64_t seed;    /* ids are a function of the seed and creation order */
+	int64_t gen_ms;   /* creation to completion */
+	int64_t expire_s; /* completion to expiry of the content */
 };
 
 /* What a new video is made of. Strings are copied. */
@@ -32,14 +32,14 @@ struct video_spec {
 	char seconds[8];
 	unsigned width, height, secs;
 	const char *prompt;
-	char remixed_from[VIDEO_ID_SIZE];	/* "" when not a remix */
+	char remixed_from[VIDEO_ID_SIZE]; /* "" when not a remix */
 };
 
 enum video_lookup {
 	VIDEO_OK,
-	VIDEO_NOT_FOUND,	/* unknown or deleted */
-	VIDEO_NOT_READY,	/* queued, in progress or failed: no content */
-	VIDEO_EXPIRED,		/* completed, but the content has expired */
+	VIDEO_NOT_FOUND, /* unknown or deleted */
+	VIDEO_NOT_READY, /* queued, in progress or failed: no content */
+	VIDEO_EXPIRED,   /* completed, but the content has expired */
 };
 
 void videos_init(const struct videos_conf *conf);

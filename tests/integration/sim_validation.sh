@@ -65,7 +65,12 @@ mk 720x1280 "$T/ok.webp"
 mk 1280x720 "$T/wide.png"
 mk 640x480 "$T/small.jpg"
 echo "not an image at all" >"$T/notes.txt"
-for f in ok.png ok.jpg ok.webp; do
+# WebP in its three layouts: lossy (VP8), lossless (VP8L), extended with alpha (VP8X).
+ffmpeg -nostdin -loglevel error -y -f lavfi -i color=c=blue:s=720x1280 -frames:v 1 -c:v libwebp -lossless 1 "$T/ok-lossless.webp"
+ffmpeg -nostdin -loglevel error -y -f lavfi -i "color=c=blue@0.5:s=720x1280,format=yuva420p" -frames:v 1 -c:v libwebp "$T/ok-alpha.webp"
+expect_eq "lossless WebP chunk" VP8L "$(dd if="$T/ok-lossless.webp" bs=1 skip=12 count=4 2>/dev/null)"
+expect_eq "alpha WebP chunk" VP8X "$(dd if="$T/ok-alpha.webp" bs=1 skip=12 count=4 2>/dev/null)"
+for f in ok.png ok.jpg ok.webp ok-lossless.webp ok-alpha.webp; do
 	code=$(sim_req POST /v1/videos -F "prompt=ref $f" -F size=720x1280 -F "input_reference=@$T/$f")
 	expect_eq "reference $f" 200 "$code"
 done
@@ -105,5 +110,5 @@ expect_eq "moderation body" \
 sim_stats >"$T/stats"
 expect_eq "no video for rejected prompts" 0 "$(jq -r '[.creates_by_prompt | to_entries[] |
 	select(.key == "x" or .key == "bad ref" or (.key | test("moderation")))] | length' "$T/stats")"
-expect_eq "accepted creates" 20 "$(jq -r '.requests["POST /v1/videos"]["200"]' "$T/stats")"
+expect_eq "accepted creates" 22 "$(jq -r '.requests["POST /v1/videos"]["200"]' "$T/stats")"
 echo "PASS sim_validation"
