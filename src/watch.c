@@ -1035,7 +1035,7 @@ size_t watch_pending(const struct watch *w)
 
 void watch_test_inject(struct watch *w, uint32_t mask)
 {
-	handle_event(w, mask & IN_Q_OVERFLOW ? -1 : w->wd, mask, NULL, loop_now_ms());
+	handle_event(w, (mask & IN_Q_OVERFLOW) ? -1 : w->wd, mask, NULL, loop_now_ms());
 	after_events(w);
 }
 
