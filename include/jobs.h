@@ -26,6 +26,7 @@
 
 #define JOBS_RECONCILE_SLACK_S 120 /* clock difference allowed between us and the API */
 #define JOBS_RECONCILE_PAGES 20    /* list pages (of 100) searched for a lost create */
+#define JOBS_RECONCILE_DELAY_S 3   /* a create sent just before a crash may still be landing */
 #define JOBS_MAX_SUBMITS 6         /* create attempts (each with its own retries) per job */
 
 struct jobs;

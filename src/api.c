@@ -616,6 +616,12 @@ static CURL *make_easy(struct api_req *r)
 	}
 	if (strcmp(r->method, "DELETE") == 0)
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "DELETE");
+	if (r->res.op == API_OP_CREATE || r->res.op == API_OP_REMIX) {
+		/* libcurl silently sends a request again when a reused connection turns out
+		 * to have been closed by the server; for a create that would be a second,
+		 * paid video. A fresh connection is never retried that way. */
+		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+	}
 	return e;
 }
 

@@ -453,6 +453,13 @@ static void on_list(struct api_req *req, void *ud);
 
 static void reconcile(struct jrun *r)
 {
+	/* Give a create that was on the wire when the answer was lost time to land, so
+	 * the list below can see it. */
+	long long wait_ms = (r->rec.submit_at + 1 + JOBS_RECONCILE_DELAY_S) * 1000 - now_ms_real();
+	if (r->pages == 0 && wait_ms > 0) {
+		schedule(r, wait_ms);
+		return;
+	}
 	struct api_list_params p = {.limit = 100, .after = r->list_after, .order = "desc"};
 	r->req = api_list(r->js->api, &p, on_list, r);
 }
