@@ -45,6 +45,7 @@ until curl -fsS -H "$auth" "$url/v1/videos/$id" | grep -q '"status":"completed"'
 	sleep 0.05
 done
 
+load=$(cut -d' ' -f1-3 /proc/loadavg)
 cmd="wrk -t$threads -c$conns -d$duration -H '$auth' $url/v1/videos/$id"
 echo "+ $cmd"
 wrk -t"$threads" -c"$conns" -d"$duration" --latency -H "$auth" "$url/v1/videos/$id" | tee "$tmp/wrk.out"
@@ -60,7 +61,8 @@ section=$(cat <<MD
 <!-- sim_status:begin -->
 ## sora-sim: GET /v1/videos/{id}
 
-Recorded by \`bench/sim_status.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(uname -sr)).
+Recorded by \`bench/sim_status.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(uname -sr)),
+load average before the run: $load (wrk shares the CPUs with sora-sim and anything else running).
 
     $(echo "$cmd" | sed "s#$url#http://127.0.0.1:PORT#")
 
