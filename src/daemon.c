@@ -177,31 +177,33 @@ static void reload(struct daemon *d)
 	bool new_api = api_settings_differ(d->conf, nc);
 	if (watch_set_conf(d->watch, nc) != 0)
 		log_error("reload: the inbox watch settings could not be applied");
+	struct conf *oc = d->conf;
+	d->conf = nc;
 	if (new_api) {
+		/* The old client goes first: it shares the loop's curl timer and fd watches
+		 * with its successor, and its last callbacks would disarm the new one's. */
 		jobs_suspend(d->jobs);
-		struct api_client *old = d->api;
-		struct conf *oc = d->conf;
-		d->conf = nc;
+		api_client_free(d->api);
 		d->api = make_api(d);
 		if (!d->api) {
-			log_error("reload: cannot set up the new API client; keeping the old one");
-			d->api = old;
+			log_error("reload: cannot set up the API client with the new settings; "
+				  "keeping the running configuration");
 			d->conf = oc;
-			jobs_set_api(d->jobs, old);
-			conf_free(nc);
-			sdn_send("READY=1");
+			oc = nc;
+			d->api = make_api(d);
+		}
+		if (!d->api) {
+			log_error("reload: cannot set up an API client at all; stopping");
+			loop_stop(d->loop);
+			conf_free(oc);
 			return;
 		}
-		api_client_free(old);
-		jobs_set_conf(d->jobs, nc);
 		jobs_set_api(d->jobs, d->api);
-		conf_free(oc);
+		jobs_set_conf(d->jobs, d->conf);
 	} else {
-		struct conf *oc = d->conf;
-		d->conf = nc;
 		jobs_set_conf(d->jobs, nc);
-		conf_free(oc);
 	}
+	conf_free(oc);
 	watch_rescan(d->watch);
 	log_info("reload: configuration reloaded from %s%s", d->conf_path ? d->conf_path : "(defaults)",
 		 new_api ? " (new API settings: requests in flight restarted)" : "");

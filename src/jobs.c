@@ -739,8 +739,8 @@ static int resolve_remix(struct jrun *r)
 static void advance(struct jrun *r)
 {
 	struct jobs *js = r->js;
-	if (r->req)
-		return; /* a request is in flight; its callback continues */
+	if (r->req || !js->api)
+		return; /* a request is in flight (its callback continues), or suspended */
 	switch (r->rec.state) {
 	case JOB_CLAIMED:
 	case JOB_WAITING: {
@@ -802,6 +802,8 @@ static void advance(struct jrun *r)
 /* Starts queued jobs while there are free slots, oldest claim first. */
 static void pump(struct jobs *js)
 {
+	if (!js->api)
+		return;
 	for (size_t i = 0; i < js->n && js->in_flight < js->conf->max_in_flight && !js->api_blocked;
 	     i++) {
 		struct jrun *r = js->v[i];
@@ -1025,6 +1027,7 @@ void jobs_set_conf(struct jobs *js, const struct conf *c)
 
 void jobs_suspend(struct jobs *js)
 {
+	js->api = NULL; /* nothing may start until jobs_set_api */
 	for (size_t i = 0; i < js->n; i++) {
 		struct jrun *r = js->v[i];
 		if (r->req) {
