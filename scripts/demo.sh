@@ -11,6 +11,7 @@ repo=$(pwd)
 
 ./scripts/install-deps.sh
 build=${BUILD_DIR:-build}
+echo "demo: building into $build/"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j"$(nproc)" >/dev/null
 sim_bin="$repo/$build/sora-sim"
@@ -39,21 +40,27 @@ deadline_s=${DEMO_DEADLINE:-240}
 D=$(mktemp -d "${TMPDIR:-/tmp}/sorad-demo.XXXXXX")
 echo "demo: working in $D (kept afterwards)"
 
-sim_pid="" sorad_pid=""
+sim_pid="" sorad_pid="" sorad_rc=""
+# stop_all: SIGTERM to sorad and sora-sim, and waits for both; sorad's exit status
+# lands in sorad_rc (0 for a clean stop).
 stop_all() {
 	local p
 	for p in "$sorad_pid" "$sim_pid"; do
 		[ -n "$p" ] && kill -TERM "$p" 2>/dev/null || true
 	done
-	for p in "$sorad_pid" "$sim_pid"; do
-		[ -n "$p" ] && wait "$p" 2>/dev/null || true
-	done
+	if [ -n "$sorad_pid" ]; then
+		sorad_rc=0
+		wait "$sorad_pid" 2>/dev/null || sorad_rc=$?
+	fi
+	[ -n "$sim_pid" ] && wait "$sim_pid" 2>/dev/null || true
 	sorad_pid="" sim_pid=""
 }
 on_exit() {
 	local rc=$?
 	stop_all
-	if [ "$rc" != 0 ]; then
+	if [ "$rc" = 130 ]; then
+		echo "demo: stopped sorad and sora-sim; what was made so far is in $D" >&2
+	elif [ "$rc" != 0 ]; then
 		echo "demo: FAILED (exit $rc); everything is in $D" >&2
 	fi
 }
@@ -65,17 +72,17 @@ die() {
 	exit 1
 }
 
-# wait_until SECONDS WHAT COMMAND...: polls COMMAND every 0.2 s until it succeeds; dies
-# with WHAT after the deadline or when sora-sim or sorad has exited.
+# wait_until SECONDS COMMAND...: polls COMMAND every 0.2 s until it succeeds; returns 1
+# after the deadline; dies when sora-sim or sorad has exited meanwhile.
 wait_until() {
-	local end=$(($(date +%s) + $1)) what=$2
-	shift 2
+	local end=$(($(date +%s) + $1))
+	shift
 	until "$@"; do
 		[ -z "$sim_pid" ] || kill -0 "$sim_pid" 2>/dev/null ||
 			die "sora-sim exited; see $D/sora-sim.log"
 		[ -z "$sorad_pid" ] || kill -0 "$sorad_pid" 2>/dev/null ||
 			die "sorad exited; see $D/sorad.out: $(tail -3 "$D/sorad.out")"
-		[ "$(date +%s)" -lt "$end" ] || die "timed out after $1 s waiting for $what"
+		[ "$(date +%s)" -lt "$end" ] || return 1
 		sleep 0.2
 	done
 }
@@ -86,7 +93,8 @@ demo_key="sk-demo-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 "$sim_bin" --listen 127.0.0.1:0 --port-file "$D/sim.port" --draw-prompt --gen-ms 4000 \
 	--seed 7 --api-key "$demo_key" >"$D/sora-sim.log" 2>&1 &
 sim_pid=$!
-wait_until 20 "sora-sim to listen (see $D/sora-sim.log)" test -s "$D/sim.port"
+wait_until 20 test -s "$D/sim.port" ||
+	die "sora-sim did not start listening within 20 s; see $D/sora-sim.log"
 sim_url="http://127.0.0.1:$(cat "$D/sim.port")"
 echo "demo: sora-sim listening on $sim_url"
 
@@ -106,7 +114,8 @@ EOF
 mkdir -p "$D/inbox"
 OPENAI_API_KEY=$demo_key "$sorad_bin" -c "$D/sorad.conf" -f >"$D/sorad.out" 2>&1 &
 sorad_pid=$!
-wait_until 20 "sorad to be ready (see $D/sorad.out)" grep -q ' ready: ' "$D/sorad.out"
+wait_until 20 grep -q ' ready: ' "$D/sorad.out" ||
+	die "sorad did not log 'ready:' within 20 s; see $D/sorad.out"
 echo "demo: sorad ready, inbox $D/inbox"
 
 # put FILE: copies an example into the inbox under a hidden temp name, then renames it
@@ -140,7 +149,8 @@ for f in examples/*.txt examples/*.json examples/*.jsonl; do
 	fi
 done
 if [ "${#remixes[@]}" -gt 0 ]; then
-	wait_until 30 "sorad to claim the examples from the inbox" inbox_empty
+	wait_until 30 inbox_empty ||
+		die "sorad did not take the examples from $D/inbox within 30 s; see $D/sorad.out"
 	for f in "${remixes[@]}"; do
 		put "$f"
 	done
@@ -148,14 +158,16 @@ fi
 echo "demo: dropped $(ls examples | grep -vc '^README.md$') example files; waiting for the videos..."
 
 names=$(awk 'NF == 5 { print $1 }' <<<"$expected_jobs")
-all_ended() {
+pending() {
 	local n
 	for n in $names; do
-		[ -f "$D/outbox/$n.json" ] || [ -f "$D/outbox/failed/$n.error.txt" ] || return 1
+		[ -f "$D/outbox/$n.json" ] || [ -f "$D/outbox/failed/$n.error.txt" ] || echo "$n"
 	done
 }
+all_ended() { [ -z "$(pending)" ]; }
 started=$(date +%s)
-wait_until "$deadline_s" "every job to end (see $D/sorad.out)" all_ended
+wait_until "$deadline_s" all_ended ||
+	die "after $deadline_s s these jobs have not ended: $(pending | tr '\n' ' ')(see $D/sorad.out)"
 took=$(($(date +%s) - started))
 stop_all
 
@@ -185,7 +197,7 @@ if [ "${#errs[@]}" -gt 0 ]; then
 	echo "Failed jobs (the first lines of NAME.error.txt):"
 	for e in "${errs[@]}"; do
 		echo "  $(basename "$e" .error.txt):"
-		grep -m3 . "$e" | fold -s -w 84 | sed 's/^/    /'
+		grep -m3 . "$e" | fold -s -w 84 | sed 's/ *$//; s/^/    /'
 	done
 fi
 
@@ -214,6 +226,10 @@ while read -r n model size secs outcome; do
 		bad=1
 	fi
 done <<<"$expected_jobs"
+if [ "$sorad_rc" != 0 ]; then
+	echo "demo: sorad exited with status $sorad_rc after SIGTERM; see $D/sorad.out" >&2
+	bad=1
+fi
 echo
 if [ "$bad" != 0 ]; then
 	die "some examples did not end as examples/README.md says"
