@@ -1003,7 +1003,8 @@ int jobs_load(struct jobs *js)
 	if (n < 0)
 		return -1;
 	/* Claim order survives restarts; the index is rebuilt after sorting. */
-	qsort(js->v, js->n, sizeof(*js->v), by_claim_time);
+	if (js->n > 1)
+		qsort(js->v, js->n, sizeof(*js->v), by_claim_time);
 	rebuild_index(js);
 	redo_unrecorded_claims(js);
 	size_t resumed = 0;
