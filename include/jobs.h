@@ -31,14 +31,18 @@
 
 struct jobs;
 
-/* Observers: called after a job changed state or progress (for notifications and the
- * status endpoint). The job is read-only and valid during the call. */
+/* Observers: called after a job was created, changed state or made progress (for
+ * notifications and the status endpoint). BEFORE equals j->state for a new job or a
+ * progress update. The job is read-only and valid during the call; an observer must
+ * not call back into jobs_* functions that change jobs. */
 typedef void jobs_change_fn(const struct job *j, enum job_state before, void *ud);
+#define JOBS_MAX_OBSERVERS 8
 
 struct jobs *jobs_new(struct loop *l, struct api_client *api, const struct conf *c);
 void jobs_free(struct jobs *js);
 
-void jobs_on_change(struct jobs *js, jobs_change_fn *fn, void *ud);
+/* Adds an observer; 0, or -1 when JOBS_MAX_OBSERVERS are registered already. */
+int jobs_observe(struct jobs *js, jobs_change_fn *fn, void *ud);
 
 /*
  * Loads every record from the state directory, processes claims interrupted before

@@ -373,7 +373,7 @@ int daemon_main(int argc, char **argv)
 		goto out;
 	}
 	d.jobs = jobs_new(d.loop, d.api, d.conf);
-	jobs_on_change(d.jobs, on_job_change, &d);
+	jobs_observe(d.jobs, on_job_change, &d);
 	if (jobs_load(d.jobs) < 0) {
 		rc = EX_CANTCREAT;
 		goto out;

@@ -45,9 +45,18 @@ struct jobs {
 	size_t ht_cap;
 	size_t in_flight;
 	bool api_blocked; /* the API refused our credentials: wait for a reload */
-	jobs_change_fn *on_change;
-	void *on_change_ud;
+	struct {
+		jobs_change_fn *fn;
+		void *ud;
+	} observers[JOBS_MAX_OBSERVERS];
+	size_t n_observers;
 };
+
+static void notify_observers(const struct jobs *js, const struct job *j, enum job_state before)
+{
+	for (size_t i = 0; i < js->n_observers; i++)
+		js->observers[i].fn(j, before, js->observers[i].ud);
+}
 
 static void advance(struct jrun *r);
 static void pump(struct jobs *js);
@@ -165,8 +174,7 @@ static int set_state(struct jrun *r, enum job_state s)
 	if (before != s)
 		log_event(LOG_INFO, r->rec.name, r->rec.video_id, "%s → %s", job_state_name(before),
 			  job_state_name(s));
-	if (js->on_change)
-		js->on_change(&r->rec, before, js->on_change_ud);
+	notify_observers(js, &r->rec, before);
 	return rc;
 }
 
@@ -578,8 +586,8 @@ static void on_retrieved(struct api_req *req, void *ud)
 	default:
 		break;
 	}
-	if (r->rec.progress != before && r->js->on_change)
-		r->js->on_change(&r->rec, r->rec.state, r->js->on_change_ud);
+	if (r->rec.progress != before)
+		notify_observers(r->js, &r->rec, r->rec.state);
 	long long delay = r->poll_ms ? r->poll_ms * 2 : (long long)c->poll_initial * 1000;
 	if (delay > (long long)c->poll_max * 1000)
 		delay = (long long)c->poll_max * 1000;
@@ -870,8 +878,7 @@ static void record_claim(struct jobs *js, struct claim *cl)
 	inbox_mark_recorded(js->conf, cl->id);
 	for (size_t i = 0; i < cl->pf.n; i++) {
 		struct jrun *r = made[i];
-		if (js->on_change)
-			js->on_change(&r->rec, r->rec.state, js->on_change_ud);
+		notify_observers(js, &r->rec, r->rec.state);
 		if (cl->pf.jobs[i].error)
 			fail_job(r, "invalid_input",
 				 "%s.\n\nNothing was submitted and nothing was spent. Fix the file "
@@ -904,10 +911,14 @@ struct jobs *jobs_new(struct loop *l, struct api_client *api, const struct conf 
 	return js;
 }
 
-void jobs_on_change(struct jobs *js, jobs_change_fn *fn, void *ud)
+int jobs_observe(struct jobs *js, jobs_change_fn *fn, void *ud)
 {
-	js->on_change = fn;
-	js->on_change_ud = ud;
+	if (js->n_observers == JOBS_MAX_OBSERVERS)
+		return -1;
+	js->observers[js->n_observers].fn = fn;
+	js->observers[js->n_observers].ud = ud;
+	js->n_observers++;
+	return 0;
 }
 
 void jobs_free(struct jobs *js)
