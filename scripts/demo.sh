@@ -46,13 +46,13 @@ sim_pid="" sorad_pid="" sorad_rc=""
 stop_all() {
 	local p
 	for p in "$sorad_pid" "$sim_pid"; do
-		[ -n "$p" ] && kill -TERM "$p" 2>/dev/null || true
+		if [ -n "$p" ]; then kill -TERM "$p" 2>/dev/null || true; fi
 	done
 	if [ -n "$sorad_pid" ]; then
 		sorad_rc=0
 		wait "$sorad_pid" 2>/dev/null || sorad_rc=$?
 	fi
-	[ -n "$sim_pid" ] && wait "$sim_pid" 2>/dev/null || true
+	if [ -n "$sim_pid" ]; then wait "$sim_pid" 2>/dev/null || true; fi
 	sorad_pid="" sim_pid=""
 }
 on_exit() {
@@ -155,7 +155,11 @@ if [ "${#remixes[@]}" -gt 0 ]; then
 		put "$f"
 	done
 fi
-echo "demo: dropped $(ls examples | grep -vc '^README.md$') example files; waiting for the videos..."
+dropped=0
+for f in examples/*; do
+	[ "$f" = examples/README.md ] || dropped=$((dropped + 1))
+done
+echo "demo: dropped $dropped example files; waiting for the videos..."
 
 names=$(awk 'NF == 5 { print $1 }' <<<"$expected_jobs")
 pending() {
@@ -213,7 +217,7 @@ echo "  config:  $D/sorad.conf"
 bad=0
 while read -r n model size secs outcome; do
 	[ -n "$n" ] || continue
-	if [ "$outcome" = done ]; then
+	if [ "$outcome" = "done" ]; then
 		if [ ! -f "$D/outbox/$n.json" ]; then
 			echo "demo: $n should have completed but failed: $(grep -m1 . "$D/outbox/failed/$n.error.txt")" >&2
 			bad=1

@@ -127,15 +127,15 @@ ended() {
 }
 while read -r n model size secs outcome; do
 	wait_for 90 "job $n to end (see $T/sorad.out)" ended "$n"
-	if [ "$outcome" = done ]; then
+	if [ "$outcome" = "done" ]; then
 		[ -f "$T/outbox/$n.json" ] ||
 			fail "$n failed, examples/README.md says it completes: $(cat "$T/outbox/failed/$n.error.txt")"
 		check_set "$n" "$size" "$secs"
 		[ "$(jq -r .model "$T/outbox/$n.json")" = "$model" ] || fail "$n.json: model is not $model"
 	else
 		[ -f "$T/outbox/failed/$n.error.txt" ] || fail "$n completed, it should fail on purpose"
-		grep -q "restricted content" "$T/outbox/failed/$n.error.txt" &&
-			grep -q "no real people" "$T/outbox/failed/$n.error.txt" ||
+		{ grep -q "restricted content" "$T/outbox/failed/$n.error.txt" &&
+			grep -q "no real people" "$T/outbox/failed/$n.error.txt"; } ||
 			fail "$n.error.txt does not give the content-policy reason: $(cat "$T/outbox/failed/$n.error.txt")"
 	fi
 done <"$T/table"
