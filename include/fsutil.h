@@ -24,6 +24,13 @@ int fsync_dir(const char *dir);
 int atomic_write_file(const char *dir, const char *name, const void *data, size_t len,
 		      mode_t mode);
 
+/*
+ * Copies the regular file SRC (not followed if a symlink) to DST, created or
+ * truncated with MODE and fsync()ed; DST is removed again on failure. 0, or -1 with
+ * errno set.
+ */
+int copy_file(const char *src, const char *dst, mode_t mode);
+
 /* Writes all LEN bytes to FD, retrying short writes and EINTR; 0 or -1 with errno. */
 int write_all(int fd, const void *data, size_t len);
 

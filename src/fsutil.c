@@ -100,3 +100,28 @@ fail:;
 	errno = e;
 	return -1;
 }
+
+int copy_file(const char *src, const char *dst, mode_t mode)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (in < 0)
+		return -1;
+	int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	int rc = out < 0 ? -1 : 0;
+	char buf[65536];
+	ssize_t n;
+	while (rc == 0 && (n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || write_all(out, buf, (size_t)n) != 0)
+			rc = -1;
+	}
+	if (out >= 0 && (fsync(out) != 0 || close(out) != 0))
+		rc = -1;
+	int e = errno;
+	close(in);
+	if (rc != 0 && out >= 0)
+		unlink(dst);
+	errno = e;
+	return rc;
+}

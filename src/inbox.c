@@ -166,25 +166,7 @@ static int take_image(const struct conf *c, const char *dir, const char *img, bo
 	/* Different filesystems or no hard links: copy, bounded by max_file_size. */
 	if (st.st_size > c->max_file_size)
 		return -1;
-	int in = open(from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (in < 0)
-		return -1;
-	int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	int rc = out < 0 ? -1 : 0;
-	char buf[65536];
-	ssize_t n;
-	while (rc == 0 && (n = read(in, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || write_all(out, buf, (size_t)n) != 0)
-			rc = -1;
-	}
-	if (out >= 0 && (fsync(out) != 0 || close(out) != 0))
-		rc = -1;
-	close(in);
-	if (rc != 0)
-		unlink(to);
-	return rc;
+	return copy_file(from, to, 0600);
 }
 
 /* Checks the reference image of spec S (now in DIR) against its size. */

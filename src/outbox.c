@@ -138,28 +138,6 @@ int outbox_write_metadata(const struct conf *c, const struct job *j, const long 
 	return rc;
 }
 
-/* Copies SRC to DST (created new, 0644); 0 or -1. */
-static int copy_file(const char *src, const char *dst)
-{
-	int in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (in < 0)
-		return -1;
-	int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	int rc = out < 0 ? -1 : 0;
-	char buf[65536];
-	ssize_t n;
-	while (rc == 0 && (n = read(in, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || write_all(out, buf, (size_t)n) != 0)
-			rc = -1;
-	}
-	if (out >= 0 && close(out) != 0)
-		rc = -1;
-	close(in);
-	return rc;
-}
-
 /* The job alone, as one line of JSON, for a failed line of a batch. */
 static char *job_line(const struct job *j)
 {
@@ -205,7 +183,7 @@ int outbox_write_failure(const struct conf *c, const struct job *j, const char *
 		if (bfmt(dst, sizeof(dst), "%s/%s%s", c->failed_dir, j->name, ext_of(input_path)) !=
 			    0 ||
 		    (rename(input_path, dst) != 0 && errno != ENOENT &&
-		     copy_file(input_path, dst) != 0)) {
+		     copy_file(input_path, dst, 0644) != 0)) {
 			log_event(LOG_ERROR, j->name, j->video_id, "outbox: cannot move %s to %s: %s",
 				  input_path, c->failed_dir, strerror(errno));
 			rc = -1;
@@ -223,7 +201,7 @@ int outbox_write_failure(const struct conf *c, const struct job *j, const char *
 	}
 	if (image_path &&
 	    (bfmt(dst, sizeof(dst), "%s/%s%s", c->failed_dir, j->name, ext_of(image_path)) != 0 ||
-	     (copy_file(image_path, dst) != 0 && errno != ENOENT))) {
+	     (copy_file(image_path, dst, 0644) != 0 && errno != ENOENT))) {
 		log_event(LOG_WARNING, j->name, j->video_id, "outbox: cannot copy %s to %s: %s",
 			  image_path, c->failed_dir, strerror(errno));
 	}

@@ -113,6 +113,34 @@ static void t_mkdir_p_creates_parents_and_rejects_files(void **state)
 	assert_int_equal(errno, EINVAL);
 }
 
+static void t_copy_file_copies_and_refuses_symlinks(void **state)
+{
+	(void)state;
+	char src[256], dst[256], link[256], buf[64] = "";
+	assert_int_equal(bfmt(src, sizeof(src), "%s/copy-src", dir), 0);
+	assert_int_equal(bfmt(dst, sizeof(dst), "%s/copy-dst", dir), 0);
+	assert_int_equal(bfmt(link, sizeof(link), "%s/copy-link", dir), 0);
+	int fd = open(src, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write_all(fd, "image bytes", 11), 0);
+	close(fd);
+	assert_int_equal(copy_file(src, dst, 0640), 0);
+	fd = open(dst, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, buf, sizeof(buf) - 1), 11);
+	close(fd);
+	assert_string_equal(buf, "image bytes");
+	struct stat st;
+	assert_int_equal(stat(dst, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	/* A symlink as the source is not followed; nothing is left behind. */
+	assert_int_equal(symlink(src, link), 0);
+	unlink(dst);
+	assert_int_equal(copy_file(link, dst, 0640), -1);
+	assert_int_equal(errno, ELOOP);
+	assert_int_equal(access(dst, F_OK), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -120,6 +148,7 @@ int main(void)
 		cmocka_unit_test(t_atomic_write_failure_leaves_target_and_no_temp),
 		cmocka_unit_test(t_atomic_write_reports_enospc),
 		cmocka_unit_test(t_mkdir_p_creates_parents_and_rejects_files),
+		cmocka_unit_test(t_copy_file_copies_and_refuses_symlinks),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
