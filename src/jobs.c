@@ -245,9 +245,50 @@ static void close_download(struct jrun *r, bool remove_part)
 	}
 }
 
-static void fail_job(struct jrun *r, const char *code, const char *fmt, ...)
+/*
+ * Puts the job's inputs and NAME.error.txt into failed/, then records it failed. A job
+ * whose record carries an error but is not final yet is a failure in progress: it is
+ * finished here again after a crash or when failed/ could not be written (disk full),
+ * and is never submitted.
+ */
+static void finish_failure(struct jrun *r)
 {
 	struct jobs *js = r->js;
+	char id[128], input[PATH_MAX] = "", image[PATH_MAX] = "";
+	claim_of(&r->rec, id, sizeof(id));
+	const char *file = r->rec.source ? strchr(r->rec.source, '/') : NULL;
+	size_t total = 0, final = 0;
+	if (id[0] && file)
+		inbox_claim_path(js->conf, id, file + 1, input, sizeof(input));
+	if (id[0] && r->rec.reference)
+		inbox_claim_path(js->conf, id, r->rec.reference, image, sizeof(image));
+	if (id[0])
+		claim_counts(js, id, &total, &final);
+	if (outbox_write_failure(js->conf, &r->rec, input[0] ? input : NULL, total <= 1,
+				 image[0] ? image : NULL) != 0) {
+		/* The inputs stay in the state directory until failed/ can take them. */
+		log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
+			  "cannot write the failure report to %s; trying again in 30 s",
+			  js->conf->failed_dir);
+		schedule(r, 30000);
+		return;
+	}
+	r->rec.finished_at = now_s();
+	set_state(r, JOB_FAILED);
+	release_claim_if_done(js, &r->rec);
+	/* Remixes waiting for this job cannot run now. */
+	for (size_t i = 0; i < js->n; i++) {
+		struct jrun *w = js->v[i];
+		if (w->rec.state == JOB_WAITING && w->rec.remix_of &&
+		    !strcmp(w->rec.remix_of, r->rec.name))
+			schedule(w, 0);
+	}
+	pump(js);
+}
+
+/* Sets the job's error (a sentence in plain words) and finishes it as failed. */
+static void fail_job(struct jrun *r, const char *code, const char *fmt, ...)
+{
 	char buf[2048];
 	va_list ap;
 	va_start(ap, fmt);
@@ -259,35 +300,13 @@ static void fail_job(struct jrun *r, const char *code, const char *fmt, ...)
 	r->rec.error = xstrdup(buf);
 	free(r->rec.error_code);
 	r->rec.error_code = code ? xstrdup(code) : NULL;
-	r->rec.finished_at = now_s();
 	close_download(r, true);
 	if (r->timer)
 		loop_timer_disarm(r->timer);
-
-	/* The inputs go to failed/ first; the record says failed only once they are there. */
-	char id[128], input[PATH_MAX] = "", image[PATH_MAX] = "";
-	claim_of(&r->rec, id, sizeof(id));
-	const char *file = r->rec.source ? strchr(r->rec.source, '/') : NULL;
-	size_t total = 0, final = 0;
-	if (id[0] && file)
-		inbox_claim_path(js->conf, id, file + 1, input, sizeof(input));
-	if (id[0] && r->rec.reference)
-		inbox_claim_path(js->conf, id, r->rec.reference, image, sizeof(image));
-	if (id[0])
-		claim_counts(js, id, &total, &final);
-	outbox_write_failure(js->conf, &r->rec, input[0] ? input : NULL, total <= 1,
-			     image[0] ? image : NULL);
 	log_event(LOG_WARNING, r->rec.name, r->rec.video_id, "failed: %s", buf);
-	set_state(r, JOB_FAILED);
-	release_claim_if_done(js, &r->rec);
-	/* Remixes waiting for this job cannot run now. */
-	for (size_t i = 0; i < js->n; i++) {
-		struct jrun *w = js->v[i];
-		if (w->rec.state == JOB_WAITING && w->rec.remix_of &&
-		    !strcmp(w->rec.remix_of, r->rec.name))
-			schedule(w, 0);
-	}
-	pump(js);
+	/* Durable first: from here on the job can only end as failed. */
+	store_save(r->js->conf->state_dir, &r->rec);
+	finish_failure(r);
 }
 
 /* The plain-words failure for an API error, with the API's own message when useful. */
@@ -749,6 +768,10 @@ static void advance(struct jrun *r)
 	struct jobs *js = r->js;
 	if (r->req || !js->api)
 		return; /* a request is in flight (its callback continues), or suspended */
+	if (r->rec.error && !job_state_is_final(r->rec.state)) {
+		finish_failure(r);
+		return;
+	}
 	switch (r->rec.state) {
 	case JOB_CLAIMED:
 	case JOB_WAITING: {
@@ -864,6 +887,16 @@ static void record_claim(struct jobs *js, struct claim *cl)
 		j.reference = s->reference ? xstrdup(s->reference) : NULL;
 		j.remix_of = s->remix_of ? xstrdup(s->remix_of) : NULL;
 		j.claimed_at = now_s();
+		if (s->error) { /* saved with the record: never submitted, even after a crash */
+			char *e = xstrdup(s->error);
+			if (e[0] >= 'a' && e[0] <= 'z')
+				e[0] = (char)(e[0] - 'a' + 'A');
+			j.error = xasprintf("%s.\n\nNothing was submitted and nothing was spent. Fix "
+					    "the file and drop it into the inbox again.",
+					    e);
+			j.error_code = xstrdup("invalid_input");
+			free(e);
+		}
 		double cost = conf_estimate_cost(js->conf, j.model, j.size, j.seconds);
 		j.cost_usd = cost > 0 ? cost : 0;
 		made[i] = add_job(js, &j);
@@ -879,13 +912,9 @@ static void record_claim(struct jobs *js, struct claim *cl)
 	for (size_t i = 0; i < cl->pf.n; i++) {
 		struct jrun *r = made[i];
 		notify_observers(js, &r->rec, r->rec.state);
-		if (cl->pf.jobs[i].error)
-			fail_job(r, "invalid_input",
-				 "%s.\n\nNothing was submitted and nothing was spent. Fix the file "
-				 "and drop it into the inbox again.",
-				 cl->pf.jobs[i].error);
-		else
-			advance(r);
+		if (r->rec.error)
+			log_event(LOG_WARNING, r->rec.name, NULL, "failed: %s", r->rec.error);
+		advance(r); /* a spec with an error goes straight to failed/ */
 	}
 	free(made);
 }
