@@ -732,6 +732,19 @@ static void on_downloaded(struct api_req *req, void *ud)
 
 /* ---- the scheduler ----------------------------------------------------------------- */
 
+/* True when a prompt file named NAME.txt|json|jsonl waits in the inbox. */
+static bool source_in_inbox(const struct jobs *js, const char *name)
+{
+	static const char *const exts[] = {"txt", "json", "jsonl", "TXT", "JSON", "JSONL"};
+	for (size_t i = 0; i < ARRAY_LEN(exts); i++) {
+		char path[PATH_MAX];
+		if (bfmt(path, sizeof(path), "%s/%s.%s", js->conf->inbox, name, exts[i]) == 0 &&
+		    access(path, F_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* Resolves remix_of: a job of that name (wait for it) or a video id. 0 go, 1 wait, -1 failed. */
 static int resolve_remix(struct jrun *r)
 {
@@ -752,6 +765,8 @@ static int resolve_remix(struct jrun *r)
 		}
 		return 1;
 	}
+	if (source_in_inbox(r->js, r->rec.remix_of))
+		return 1; /* dropped together: its source is still settling in the inbox */
 	if (!video_id_is_safe(r->rec.remix_of)) {
 		fail_job(r, "remix_source_unknown",
 			 "remix_of \"%s\" is neither the name of a job sorad knows nor a video id.",
@@ -909,6 +924,12 @@ static void record_claim(struct jobs *js, struct claim *cl)
 	}
 	/* Only now is the claim complete: a crash before this point redoes it. */
 	inbox_mark_recorded(js->conf, cl->id);
+	/* Remixes that were waiting for a source still in the inbox look again. */
+	for (size_t i = 0; i < js->n; i++) {
+		struct jrun *w = js->v[i];
+		if (w->rec.state == JOB_WAITING && !w->req)
+			schedule(w, 0);
+	}
 	for (size_t i = 0; i < cl->pf.n; i++) {
 		struct jrun *r = made[i];
 		notify_observers(js, &r->rec, r->rec.state);

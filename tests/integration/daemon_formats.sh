@@ -50,6 +50,14 @@ src=$(jq -r .video.id "$T/outbox/plain.json")
 [ "$(jq -r .video.remixed_from_video_id "$T/outbox/snow.json")" = "$src" ] ||
 	fail "snow.json is not a remix of plain ($src)"
 
+# A remix dropped together with its source, even just before it, waits for it.
+drop storm.txt $'---\nremix_of: calm\n---\nThe same sea in a storm.\n'
+drop calm.txt 'A calm sea at noon, static wide shot.'
+wait_done calm
+wait_done storm
+[ "$(jq -r .video.remixed_from_video_id "$T/outbox/storm.json")" = "$(jq -r .video.id "$T/outbox/calm.json")" ] ||
+	fail "storm.json is not a remix of calm"
+
 # The same name dropped again later becomes NAME-2.
 drop plain.txt 'A calico cat playing piano on stage, second take.'
 wait_done plain-2
