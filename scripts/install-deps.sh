@@ -11,6 +11,7 @@ pkgs=(
   libcurl4-openssl-dev libcjson-dev libconfuse-dev libnotify-dev
   libmicrohttpd-dev libcmocka-dev libsystemd-dev
   ffmpeg fonts-dejavu-core curl jq nodejs wrk
+  systemd man-db mandoc
 )
 
 missing=()

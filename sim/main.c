@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "faults.h"
+#include "gateway.h"
 #include "media.h"
 #include "routes.h"
 #include "server.h"
@@ -56,6 +57,13 @@ static const char usage_text[] =
     "  --threads N          HTTP threads (default 2)\n"
     "  --max-body BYTES     request body limit, larger gets 413 (default 52428800)\n"
     "  --verbose            log every request on stderr\n"
+    "\nLooking like a gateway (see sorad's examples/gateways/):\n"
+    "  --path-prefix P      serve the API under P instead of /v1 (Azure: /openai/v1)\n"
+    "  --auth-header H      'authorization' (Bearer, default) or 'api-key' (Azure)\n"
+    "  --id-style S         'openai' (default) or 'litellm': long base64 ids as a\n"
+    "                       LiteLLM proxy rewrites them\n"
+    "  --model NAME:SIZES:SECONDS  a model of the gateway, e.g. veo-3:1280x720:4,6,8;\n"
+    "                       repeatable; replaces sora-2 and sora-2-pro\n"
     "  --help, --version\n"
     "\n"
     "Prompts containing [sim:fail] fail during generation; [sim:moderation] are\n"
@@ -159,6 +167,34 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
 	return 0;
 }
 
+/* The options that make the simulator look like a gateway (gateway.h), in the order
+ * of their O_ codes from O_PATH_PREFIX on. */
+static void gateway_option(int which, const char *arg)
+{
+	static const char *const names[] = {"--path-prefix", "--auth-header", "--id-style",
+	                                    "--model"};
+	char why[256];
+	int rc;
+
+	switch (which) {
+	case 0:
+		rc = gateway_set_prefix(arg, why, sizeof(why));
+		break;
+	case 1:
+		rc = gateway_set_auth(arg, why, sizeof(why));
+		break;
+	case 2:
+		rc = gateway_set_ids(arg, why, sizeof(why));
+		break;
+	default:
+		which = 3;
+		rc = gateway_add_model(arg, why, sizeof(why));
+		break;
+	}
+	if (rc < 0)
+		usage_error("%s: %s", names[which], why);
+}
+
 static void parse_args(int argc, char **argv, struct options *o)
 {
 	enum {
@@ -181,6 +217,10 @@ static void parse_args(int argc, char **argv, struct options *o)
 		O_THREADS,
 		O_MAX_BODY,
 		O_VERBOSE,
+		O_PATH_PREFIX,
+		O_AUTH_HEADER,
+		O_ID_STYLE,
+		O_MODEL,
 		O_HELP,
 		O_VERSION
 	};
@@ -204,6 +244,10 @@ static void parse_args(int argc, char **argv, struct options *o)
 	    {"threads", required_argument, NULL, O_THREADS},
 	    {"max-body", required_argument, NULL, O_MAX_BODY},
 	    {"verbose", no_argument, NULL, O_VERBOSE},
+	    {"path-prefix", required_argument, NULL, O_PATH_PREFIX},
+	    {"auth-header", required_argument, NULL, O_AUTH_HEADER},
+	    {"id-style", required_argument, NULL, O_ID_STYLE},
+	    {"model", required_argument, NULL, O_MODEL},
 	    {"help", no_argument, NULL, O_HELP},
 	    {"version", no_argument, NULL, O_VERSION},
 	    {NULL, 0, NULL, 0},
@@ -271,6 +315,12 @@ static void parse_args(int argc, char **argv, struct options *o)
 			break;
 		case O_VERBOSE:
 			sim_verbose = true;
+			break;
+		case O_PATH_PREFIX:
+		case O_AUTH_HEADER:
+		case O_ID_STYLE:
+		case O_MODEL:
+			gateway_option(c - O_PATH_PREFIX, optarg);
 			break;
 		case O_HELP:
 			fputs(usage_text, stdout);
@@ -417,6 +467,7 @@ out_media:
 	media_shutdown();
 	videos_shutdown();
 	stats_shutdown();
+	gateway_shutdown();
 	free(ffmpeg);
 	return status;
 }

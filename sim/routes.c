@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "gateway.h"
 #include "image.h"
 #include "media.h"
 #include "util.h"
@@ -71,10 +72,11 @@ void route_match(const char *method, const char *url, struct route *rt)
 			bad_method(rt, "POST");
 		return;
 	}
-	if (strncmp(url, "/v1/", 4) != 0)
+	url = gateway_api_path(url); /* "/v1/videos..." is "/videos..." */
+	if (url == NULL)
 		return;
 	rt->api = true;
-	if (strcmp(url, "/v1/videos") == 0) {
+	if (strcmp(url, "/videos") == 0) {
 		if (get)
 			set_route(rt, RT_LIST, EP_LIST);
 		else if (post)
@@ -83,9 +85,9 @@ void route_match(const char *method, const char *url, struct route *rt)
 			bad_method(rt, "GET, POST");
 		return;
 	}
-	if (strncmp(url, "/v1/videos/", 11) != 0)
+	if (strncmp(url, "/videos/", 8) != 0)
 		return;
-	rest = url + 11;
+	rest = url + 8;
 	slash = strchr(rest, '/');
 	idlen = slash ? (size_t)(slash - rest) : strlen(rest);
 	if (idlen == 0)
@@ -118,22 +120,16 @@ void route_match(const char *method, const char *url, struct route *rt)
 
 int routes_auth(struct MHD_Connection *c, struct reply *r)
 {
-	const char *h =
-	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-	const char *key = NULL;
+	const char *key = gateway_request_key(c);
 
-	if (h && strncasecmp(h, "Bearer ", 7) == 0) {
-		key = h + 7;
-		while (*key == ' ')
-			key++;
-	}
 	if (key && *key && (conf.api_key == NULL || strcmp(key, conf.api_key) == 0))
 		return 0;
 	/* The key itself is never echoed: it would end up in client logs. */
 	reply_error(r, 401, "invalid_request_error", NULL, "invalid_api_key",
-	            "Incorrect API key provided%s. You can find your API key at "
+	            "Incorrect API key provided%s%s%s. You can find your API key at "
 	            "https://platform.openai.com/account/api-keys.",
-	            key && *key ? "" : " (none was sent: use 'Authorization: Bearer YOUR_KEY')");
+	            key && *key ? "" : " (none was sent: use '", key && *key ? "" : gateway_auth_hint(),
+	            key && *key ? "" : "')");
 	return -1;
 }
 
@@ -370,6 +366,35 @@ static void created(struct video_spec *spec, struct reply *r)
 	reply_json(r, 200, j);
 }
 
+static bool has_gateway_models(void)
+{
+	const struct gateway_model *m;
+
+	return gateway_models(&m) > 0;
+}
+
+/* With --model, the model table is the gateway's: deployment names, other models. */
+static int check_gateway_model(struct reply *r, const struct buf *model, const struct buf *seconds,
+                               const struct buf *size)
+{
+	const struct gateway_model *all, *m;
+	size_t n = gateway_models(&all);
+	const char *names[16];
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	m = gateway_model_find(model ? model->data : "sora-2");
+	if (m == NULL) {
+		for (i = 0; i < n && i < NELEM(names); i++)
+			names[i] = all[i].name;
+		return check_enum(r, "model", model ? model->data : "sora-2", names, i);
+	}
+	if (check_enum(r, "seconds", seconds ? seconds->data : "4", m->seconds, m->n_seconds) < 0)
+		return -1;
+	return check_enum(r, "size", size ? size->data : "720x1280", m->sizes, m->n_sizes);
+}
+
 static void create(struct form *f, struct reply *r)
 {
 	struct video_spec spec;
@@ -386,14 +411,18 @@ static void create(struct form *f, struct reply *r)
 	snprintf(spec.seconds, sizeof(spec.seconds), "%s", seconds ? seconds->data : "4");
 	snprintf(spec.size, sizeof(spec.size), "%s", size ? size->data : "720x1280");
 	/* The checks use the full values: the copies above may be cut. */
-	if (check_enum(r, "model", model ? model->data : "sora-2", models, NELEM(models)) < 0 ||
+	if (check_gateway_model(r, model, seconds, size) < 0)
+		return;
+	if (!has_gateway_models() &&
+	    (check_enum(r, "model", model ? model->data : "sora-2", models, NELEM(models)) < 0 ||
 	    check_enum(r, "seconds", seconds ? seconds->data : "4", seconds_values,
 	               NELEM(seconds_values)) < 0 ||
 	    check_enum(r, "size", size ? size->data : "720x1280", sizes_pro,
-	               strcmp(spec.model, "sora-2") == 0 ? SIZES_SORA2 : NELEM(sizes_pro)) < 0)
+	               strcmp(spec.model, "sora-2") == 0 ? SIZES_SORA2 : NELEM(sizes_pro)) < 0))
 		return;
+	/* NOLINTNEXTLINE(cert-err34-c): both were just checked against their tables */
 	if (sscanf(spec.size, "%ux%u", &spec.width, &spec.height) != 2 ||
-	    sscanf(spec.seconds, "%u", &spec.secs) != 1) {
+	    sscanf(spec.seconds, "%u", &spec.secs) != 1) { /* NOLINT(cert-err34-c) */
 		reply_error(r, 500, "server_error", NULL, NULL, "Internal error parsing size.");
 		return;
 	}

@@ -33,7 +33,7 @@ struct route {
 	enum endpoint ep; /* the stats template */
 	bool api;         /* under /v1/: auth, faults and stats apply */
 	bool has_body;    /* create and remix parse a request body */
-	char id[128];     /* the {id} segment; "" if absent or absurdly long */
+	char id[256];     /* the {id} segment (LiteLLM's are ~210); "" if absurdly long */
 	char method[16];
 	char path[256];    /* for error messages, cut if long */
 	const char *allow; /* for 405 */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway.h"
 #include "util.h"
 
 enum status { ST_QUEUED, ST_IN_PROGRESS, ST_COMPLETED, ST_FAILED };
@@ -136,6 +137,14 @@ static void add_string_or_null(cJSON *o, const char *key, const char *value)
 		cJSON_AddNullToObject(o, key);
 }
 
+/* Whole unix seconds, as the API sends them (the fraction is dropped on purpose). */
+static double unix_seconds(long long ms)
+{
+	long long s = ms / 1000;
+
+	return (double)s;
+}
+
 /* Every field of the Video object, nullable ones present as null, in the order the
  * API documents them. */
 static cJSON *to_json(const struct video *v, const struct state *s)
@@ -144,10 +153,10 @@ static cJSON *to_json(const struct video *v, const struct state *s)
 
 	cJSON_AddStringToObject(o, "id", v->id);
 	cJSON_AddStringToObject(o, "object", "video");
-	cJSON_AddNumberToObject(o, "created_at", (double)(v->created_real_ms / 1000));
+	cJSON_AddNumberToObject(o, "created_at", unix_seconds(v->created_real_ms));
 	cJSON_AddStringToObject(o, "status", status_names[s->status]);
 	if (s->status == ST_COMPLETED)
-		cJSON_AddNumberToObject(o, "completed_at", (double)(s->completed_real_ms / 1000));
+		cJSON_AddNumberToObject(o, "completed_at", unix_seconds(s->completed_real_ms));
 	else
 		cJSON_AddNullToObject(o, "completed_at");
 	if (s->status == ST_FAILED) {
@@ -162,7 +171,7 @@ static cJSON *to_json(const struct video *v, const struct state *s)
 	}
 	if (s->status == ST_COMPLETED)
 		cJSON_AddNumberToObject(o, "expires_at",
-		                        (double)(s->completed_real_ms / 1000 + conf.expire_s));
+		                        unix_seconds(s->completed_real_ms) + (double)conf.expire_s);
 	else
 		cJSON_AddNullToObject(o, "expires_at");
 	cJSON_AddStringToObject(o, "model", v->model);
@@ -227,8 +236,7 @@ cJSON *videos_create(const struct video_spec *spec)
 	{
 		uint64_t a = splitmix64(&st), b = splitmix64(&st);
 
-		snprintf(v->id, sizeof(v->id), "video_%016llx%016llx", (unsigned long long)a,
-		         (unsigned long long)b);
+		gateway_video_id(v->id, sizeof(v->id), a, b);
 	}
 	if (count == cap) {
 		cap = cap ? cap * 2 : 256;
@@ -316,8 +324,9 @@ enum video_lookup videos_remix_source(const char *id, struct video_spec *spec)
 			copy_field(spec->size, sizeof(spec->size), v->size);
 			copy_field(spec->seconds, sizeof(spec->seconds), v->seconds);
 			copy_field(spec->remixed_from, sizeof(spec->remixed_from), v->id);
+			/* NOLINTNEXTLINE(cert-err34-c): checked against the tables at create */
 			if (sscanf(v->size, "%ux%u", &spec->width, &spec->height) != 2 ||
-			    sscanf(v->seconds, "%u", &spec->secs) != 1)
+			    sscanf(v->seconds, "%u", &spec->secs) != 1) /* NOLINT(cert-err34-c) */
 				r = VIDEO_NOT_FOUND; /* cannot happen: validated at create */
 		}
 	}

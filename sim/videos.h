@@ -17,7 +17,7 @@
 
 #include "media.h"
 
-#define VIDEO_ID_SIZE 40 /* "video_" + 32 hex + NUL, rounded up */
+#define VIDEO_ID_SIZE 256 /* "video_" + 32 hex, or a LiteLLM id (~215), + NUL */
 
 struct videos_conf {
 	uint64_t seed;    /* ids are a function of the seed and creation order */
