@@ -76,7 +76,7 @@ char *xstrdup(const char *s)
 
 void buf_append(struct buf *b, const void *p, size_t n)
 {
-	if (b->len + n + 1 > b->cap) {
+	if (!b->data || b->len + n + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 256;
 
 		while (cap < b->len + n + 1)

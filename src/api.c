@@ -1019,7 +1019,7 @@ void api_client_free(struct api_client *c)
 	if (!c)
 		return;
 	while (c->reqs)
-		req_free(c->reqs);
+		req_free(c->reqs); /* NOLINT(clang-analyzer-unix.Malloc): unlinks it (r->c == c) */
 	curl_multi_cleanup(c->multi);
 	if (c->has_hooks && c->hooks.timer && c->reported != -1)
 		c->hooks.timer(-1, c->hooks.ud);

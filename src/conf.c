@@ -665,7 +665,7 @@ static void models_builtin(struct conf *c)
 	for (size_t i = 0; i < ARRAY_LEN(builtin_sizes); i++) {
 		struct model_def *m = c->n_models ? &c->models[c->n_models - 1] : NULL;
 		/* The table lists each model's sizes together. */
-		if (!m || strcmp(m->name, builtin_sizes[i].model)) {
+		if (!m || strcmp(m->name, builtin_sizes[i].model) != 0) {
 			m = model_add(c, builtin_sizes[i].model);
 			m->n_seconds = ARRAY_LEN(builtin_seconds);
 			m->seconds = xmalloc(sizeof builtin_seconds);

@@ -173,6 +173,7 @@ int log_reopen(void)
 static int parse_file_name(const char *name, time_t *out)
 {
 	int y, mo, d, h, n = 0;
+	/* NOLINTNEXTLINE(cert-err34-c): field widths bound each number, ranges checked below */
 	if (sscanf(name, "sorad-%4d-%2d-%2d-%2d.log%n", &y, &mo, &d, &h, &n) != 4 ||
 	    n != (int)strlen(name) || strlen(name) != strlen("sorad-YYYY-MM-DD-HH.log"))
 		return -1;
@@ -281,6 +282,7 @@ static void redact(char *buf, size_t *len, size_t cap, bool truncated)
 				truncated = true;
 			}
 			memmove(p + rl, p + sl, tail);
+			/* NOLINTNEXTLINE(bugprone-not-null-terminated-result): in-place splice */
 			memcpy(p, REDACTED, rl);
 			*len = off + rl + tail;
 			p += rl;
