@@ -204,4 +204,25 @@ struct api_result *api_req_result(struct api_req *r);
 const char *api_req_job(const struct api_req *r);
 const char *api_req_video_id(const struct api_req *r);
 
+/* ---- statistics, for the status endpoint's /metrics ---------------------------------
+ * Counters that outlive any one client: the caller owns a struct api_stats (zeroed)
+ * and hands it to every client it makes, so a reload that replaces the client keeps
+ * counting. Every attempt counts once under its operation and HTTP status (0: no
+ * HTTP answer); pairs beyond API_STATS_MAX share the last slot, status -1. */
+#define API_STATS_MAX 64
+
+struct api_stats {
+	struct {
+		enum api_op op;
+		long status;
+		unsigned long long n;
+	} calls[API_STATS_MAX];
+	size_t n_calls;
+	unsigned long long retries;          /* attempts scheduled again after a failure */
+	unsigned long long bytes_downloaded; /* content bytes written to files */
+};
+
+/* Counts into S from now on (NULL: stop counting). S is borrowed: it must outlive C. */
+void api_client_set_stats(struct api_client *c, struct api_stats *s);
+
 #endif

@@ -60,6 +60,8 @@ struct api_client {
 
 	struct fdwatch *fds; /* the sockets curl wants watched (for api_client_run) */
 	size_t n_fds, cap_fds;
+
+	struct api_stats *stats; /* borrowed; NULL: not counting */
 };
 
 struct api_req {
@@ -554,6 +556,8 @@ static size_t write_cb(char *buf, size_t size, size_t nmemb, void *userp)
 			return 0;
 		}
 		r->dl_have += (long long)n;
+		if (r->c->stats)
+			r->c->stats->bytes_downloaded += n;
 		return n;
 	}
 	/* memory: a JSON answer (limit enforced) or an error body (kept in part) */
@@ -806,6 +810,28 @@ static void note_headers(struct api_req *r)
 		r->dl_ranges = true;
 }
 
+/* One attempt of OP answered with STATUS (0: no answer), counted into S if any. */
+static void stats_count_call(struct api_stats *s, enum api_op op, long status)
+{
+	if (!s)
+		return;
+	size_t i;
+	for (i = 0; i < s->n_calls; i++)
+		if (s->calls[i].op == op && s->calls[i].status == status)
+			break;
+	if (i == s->n_calls) {
+		if (s->n_calls < API_STATS_MAX) {
+			s->n_calls++;
+		} else {
+			i = API_STATS_MAX - 1; /* the overflow slot */
+			status = -1;
+		}
+		s->calls[i].op = op;
+		s->calls[i].status = status;
+	}
+	s->calls[i].n++;
+}
+
 /* What the attempt that just ended with RC means, and what to do next. */
 static void req_attempt_done(struct api_req *r, CURLcode rc)
 {
@@ -833,6 +859,7 @@ static void req_attempt_done(struct api_req *r, CURLcode rc)
 		cur->curl_code = (int)rc;
 	}
 	answered = status >= 300; /* the server's verdict is known even if the body broke */
+	stats_count_call(c->stats, res->op, status);
 	note_headers(r);
 	video_release(&res->video);
 	res->has_video = false;
@@ -923,6 +950,8 @@ static void req_attempt_done(struct api_req *r, CURLcode rc)
 		return;
 	}
 	r->retries++;
+	if (c->stats)
+		c->stats->retries++;
 	r->ready_at = now + delay;
 	if (cur)
 		cur->wait_ms = delay;
@@ -1400,4 +1429,10 @@ const char *api_req_job(const struct api_req *r)
 const char *api_req_video_id(const struct api_req *r)
 {
 	return r->video_id;
+}
+
+void api_client_set_stats(struct api_client *c, struct api_stats *s)
+{
+	if (c)
+		c->stats = s;
 }

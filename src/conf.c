@@ -226,8 +226,8 @@ static int check_listen(const char *s, char *why, size_t n)
 		port = colon + 1;
 	}
 	unsigned v;
-	if (parse_dim(port, strlen(port), 65535, &v))
-		return why_set(why, n, "needs a port between 1 and 65535");
+	if (strcmp(port, "0") != 0 && parse_dim(port, strlen(port), 65535, &v))
+		return why_set(why, n, "needs a port between 1 and 65535 (0: any free port)");
 	return 0;
 }
 

@@ -3,6 +3,7 @@
 #include "api.h"
 #include "conf.h"
 #include "fsutil.h"
+#include "httpd.h"
 #include "jobs.h"
 #include "log.h"
 #include "loop.h"
@@ -34,6 +35,8 @@ struct daemon {
 	struct jobs *jobs;
 	struct watch *watch;
 	int lock_fd;
+	struct httpd *httpd;        /* the status endpoint, NULL when off */
+	struct api_stats api_stats; /* outlives each API client, for /metrics */
 };
 
 /* ---- libcurl's sockets and timer, through the loop (ephiperfifo.c's shape) ---- */
@@ -84,7 +87,9 @@ static void on_curl_timer(void *ud)
 static struct api_client *make_api(struct daemon *d)
 {
 	struct api_loop_hooks hooks = {.watch = curl_watch, .timer = curl_timer, .ud = d};
-	return api_client_new(d->conf, &hooks);
+	struct api_client *c = api_client_new(d->conf, &hooks);
+	api_client_set_stats(c, &d->api_stats);
+	return c;
 }
 
 /* ---- status ------------------------------------------------------------------------ */
@@ -100,6 +105,7 @@ static void report_status(struct daemon *d)
 
 static void on_job_change(const struct job *j, enum job_state before, void *ud)
 {
+	httpd_job_changed(((struct daemon *)ud)->httpd, j, before);
 	if (j->state != before)
 		report_status(ud);
 }
@@ -150,6 +156,22 @@ static int open_log(const struct conf *c, bool foreground)
 	return 0;
 }
 
+/* The status endpoint follows the configuration: a new listen address restarts it. */
+static void apply_status_conf(struct daemon *d)
+{
+	const char *want = d->conf->listen;
+	if (d->httpd && strcmp(httpd_listen(d->httpd), want) == 0) {
+		httpd_set_conf(d->httpd, d->conf);
+		return;
+	}
+	httpd_free(d->httpd);
+	d->httpd = NULL;
+	if (!*want)
+		log_info("status: endpoint disabled");
+	else if (!(d->httpd = httpd_new(d->loop, d->conf, d->jobs, &d->api_stats)))
+		log_error("reload: the status endpoint is off: cannot listen on %s", want);
+}
+
 static void reload(struct daemon *d)
 {
 	sdn_send("RELOADING=1");
@@ -183,6 +205,7 @@ static void reload(struct daemon *d)
 		/* The old client goes first: it shares the loop's curl timer and fd watches
 		 * with its successor, and its last callbacks would disarm the new one's. */
 		jobs_suspend(d->jobs);
+	httpd_free(d->httpd);
 		api_client_free(d->api);
 		d->api = make_api(d);
 		if (!d->api) {
@@ -195,7 +218,8 @@ static void reload(struct daemon *d)
 		if (!d->api) {
 			log_error("reload: cannot set up an API client at all; stopping");
 			loop_stop(d->loop);
-			conf_free(oc);
+			apply_status_conf(d);
+	conf_free(oc);
 			return;
 		}
 		jobs_set_api(d->jobs, d->api);
@@ -377,6 +401,13 @@ int daemon_main(int argc, char **argv)
 	if (jobs_load(d.jobs) < 0) {
 		rc = EX_CANTCREAT;
 		goto out;
+	}
+	if (*d.conf->listen) {
+		d.httpd = httpd_new(d.loop, d.conf, d.jobs, &d.api_stats);
+		if (!d.httpd) {
+			rc = EX_UNAVAILABLE;
+			goto out;
+		}
 	}
 	d.watch = watch_new(d.loop, d.conf, on_ready, &d);
 	if (!d.watch) {

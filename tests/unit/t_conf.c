@@ -353,7 +353,7 @@ static void t_conf_bad_listen_names_its_line(void **state)
 {
 	(void)state;
 	expect_error("\nlisten = \"4444\"\n", "2: listen = \"4444\": must be HOST:PORT");
-	expect_error("listen = \"127.0.0.1:0\"\n", "1: listen = \"127.0.0.1:0\": needs a port");
+	expect_error("listen = \"127.0.0.1:04\"\n", "1: listen = \"127.0.0.1:04\": needs a port");
 	expect_error("listen = \"127.0.0.1:65536\"\n",
 	             "1: listen = \"127.0.0.1:65536\": needs a port");
 	expect_error("listen = \"::1:4444\"\n", "1: listen = \"::1:4444\": has an invalid host");

@@ -1,0 +1,107 @@
+/* metrics.c — Prometheus text for /metrics (see metrics.h). */
+#include "metrics.h"
+#include "util.h"
+
+#include <string.h>
+
+/* Per-model sums over the jobs; models beyond MAX_MODELS are summed under "other". */
+#define MAX_MODELS 16
+
+struct model_sum {
+	const char *model;
+	unsigned long long seconds;
+	double cost;
+};
+
+static void help(struct jbuf *b, const char *name, const char *type, const char *text)
+{
+	jbuf_addf(b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
+}
+
+/* A label value: backslash, double quote and line feed escaped, as the format asks. */
+static void label(struct jbuf *b, const char *s)
+{
+	for (const char *p = s; *p; p++) {
+		if (*p == '\\' || *p == '"')
+			jbuf_add(b, "\\", 1);
+		if (*p == '\n')
+			jbuf_add(b, "\\n", 2);
+		else
+			jbuf_add(b, p, 1);
+	}
+}
+
+static struct model_sum *model_slot(struct model_sum *m, size_t *n, const char *model)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp(m[i].model, model))
+			return &m[i];
+	if (*n == MAX_MODELS)
+		return &m[MAX_MODELS - 1];
+	m[*n].model = *n == MAX_MODELS - 1 ? "other" : model;
+	return &m[(*n)++];
+}
+
+void metrics_write(struct jbuf *b, const struct jobs *js, const struct api_stats *stats)
+{
+	size_t by_state[JOB_STATE_COUNT] = {0};
+	struct model_sum models[MAX_MODELS] = {{0}};
+	size_t n_models = 0, rejected = 0;
+	size_t total = jobs_total(js);
+
+	for (size_t i = 0; i < total; i++) {
+		const struct job *j = jobs_at(js, i);
+		if ((unsigned)j->state < JOB_STATE_COUNT)
+			by_state[j->state]++;
+		if (j->state == JOB_DONE && j->model) {
+			struct model_sum *m = model_slot(models, &n_models, j->model);
+			m->seconds += j->seconds;
+			m->cost += j->cost_usd;
+		}
+		if (j->state == JOB_FAILED && j->error_code && !strcmp(j->error_code, "invalid_input"))
+			rejected++;
+	}
+
+	help(b, "sorad_up", "gauge", "1 while the daemon runs.");
+	jbuf_adds(b, "sorad_up 1\n");
+	help(b, "sorad_build_info", "gauge", "The running version.");
+	jbuf_addf(b, "sorad_build_info{version=\"%s\"} 1\n", SORAD_VERSION);
+
+	help(b, "sorad_jobs", "gauge", "Jobs in the state directory by local state.");
+	for (int s = 0; s < JOB_STATE_COUNT; s++)
+		jbuf_addf(b, "sorad_jobs{state=\"%s\"} %zu\n", job_state_name((enum job_state)s),
+			  by_state[s]);
+
+	help(b, "sorad_generated_seconds_total", "counter",
+	     "Seconds of video generated (completed jobs) by model.");
+	for (size_t i = 0; i < n_models; i++) {
+		jbuf_adds(b, "sorad_generated_seconds_total{model=\"");
+		label(b, models[i].model);
+		jbuf_addf(b, "\"} %llu\n", models[i].seconds);
+	}
+	help(b, "sorad_estimated_cost_usd_total", "counter",
+	     "Estimated cost in US dollars of the completed jobs by model (price table).");
+	for (size_t i = 0; i < n_models; i++) {
+		jbuf_adds(b, "sorad_estimated_cost_usd_total{model=\"");
+		label(b, models[i].model);
+		jbuf_addf(b, "\"} %.4f\n", models[i].cost);
+	}
+
+	help(b, "sorad_inbox_rejected_files", "gauge",
+	     "Inbox files (or batch lines) rejected as invalid input, kept in failed/.");
+	jbuf_addf(b, "sorad_inbox_rejected_files %zu\n", rejected);
+
+	if (!stats)
+		return;
+	help(b, "sorad_api_requests_total", "counter",
+	     "Video API requests (attempts) by endpoint and HTTP status (0: no answer).");
+	for (size_t i = 0; i < stats->n_calls; i++)
+		jbuf_addf(b, "sorad_api_requests_total{endpoint=\"%s\",status=\"%ld\"} %llu\n",
+			  api_op_name(stats->calls[i].op), stats->calls[i].status, stats->calls[i].n);
+	help(b, "sorad_api_retries_total", "counter",
+	     "Video API attempts repeated after a transient failure or a 429.");
+	jbuf_addf(b, "sorad_api_retries_total %llu\n", stats->retries);
+	help(b, "sorad_api_downloaded_bytes_total", "counter",
+	     "Bytes of video, thumbnail and spritesheet downloaded.");
+	jbuf_addf(b, "sorad_api_downloaded_bytes_total %llu\n", stats->bytes_downloaded);
+}

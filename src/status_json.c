@@ -1,0 +1,280 @@
+/* status_json.c — jobs as the status endpoint's JSON (see status_json.h). */
+#include "status_json.h"
+#include "api.h"
+#include "outbox.h"
+#include "util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void jbuf_release(struct jbuf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+void jbuf_reset(struct jbuf *b)
+{
+	b->len = 0;
+	if (b->p)
+		b->p[0] = '\0';
+}
+
+char *jbuf_take(struct jbuf *b, size_t *len)
+{
+	char *p = b->p ? b->p : xstrdup("");
+	if (len)
+		*len = b->len;
+	b->p = NULL;
+	b->len = b->cap = 0;
+	return p;
+}
+
+static void grow(struct jbuf *b, size_t more)
+{
+	if (b->len + more + 1 <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 1024;
+	while (cap < b->len + more + 1)
+		cap *= 2;
+	b->p = xrealloc(b->p, cap);
+	b->cap = cap;
+}
+
+void jbuf_add(struct jbuf *b, const char *s, size_t n)
+{
+	grow(b, n);
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void jbuf_adds(struct jbuf *b, const char *s)
+{
+	jbuf_add(b, s, strlen(s));
+}
+
+void jbuf_addf(struct jbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n <= 0)
+		return;
+	grow(b, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+void jbuf_add_jstr(struct jbuf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	if (!s) {
+		jbuf_add(b, "null", 4);
+		return;
+	}
+	size_t n = strlen(s);
+	grow(b, n + 2);
+	b->p[b->len++] = '"';
+	const char *run = s; /* bytes copied as they are, in one go */
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p >= 0x20 && *p != '"' && *p != '\\')
+			continue;
+		jbuf_add(b, run, (size_t)((const char *)p - run));
+		char esc[7] = {'\\', 0};
+		size_t k = 2;
+		switch (*p) {
+		case '"':
+			esc[1] = '"';
+			break;
+		case '\\':
+			esc[1] = '\\';
+			break;
+		case '\n':
+			esc[1] = 'n';
+			break;
+		case '\r':
+			esc[1] = 'r';
+			break;
+		case '\t':
+			esc[1] = 't';
+			break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[*p >> 4];
+			esc[5] = hex[*p & 15];
+			k = 6;
+			break;
+		}
+		jbuf_add(b, esc, k);
+		run = (const char *)p + 1;
+	}
+	jbuf_adds(b, run);
+	jbuf_add(b, "\"", 1);
+}
+
+void jbuf_add_urlenc(struct jbuf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    *p == '-' || *p == '_' || *p == '.' || *p == '~') {
+			jbuf_add(b, (const char *)p, 1);
+		} else {
+			char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+			jbuf_add(b, e, 3);
+		}
+	}
+}
+
+const char *status_json_status(const struct job *j)
+{
+	switch (j->state) {
+	case JOB_RUNNING:
+		return j->status && !strcmp(j->status, "in_progress") ? "in_progress" : "queued";
+	case JOB_DOWNLOADING:
+		return "in_progress";
+	case JOB_DONE:
+		return "completed";
+	case JOB_FAILED:
+		return "failed";
+	default:
+		return "queued";
+	}
+}
+
+const char *status_json_id(const struct job *j)
+{
+	return j->video_id ? j->video_id : j->name;
+}
+
+static void add_key(struct jbuf *b, const char *key)
+{
+	jbuf_add(b, ",\"", 2);
+	jbuf_adds(b, key);
+	jbuf_add(b, "\":", 2);
+}
+
+static void add_str(struct jbuf *b, const char *key, const char *s)
+{
+	add_key(b, key);
+	jbuf_add_jstr(b, s);
+}
+
+/* T, or null for the "unknown" value -1. */
+static void add_num_or_null(struct jbuf *b, long long t)
+{
+	if (t >= 0)
+		jbuf_addf(b, "%lld", t);
+	else
+		jbuf_add(b, "null", 4);
+}
+
+static void add_time(struct jbuf *b, const char *key, long long t)
+{
+	add_key(b, key);
+	add_num_or_null(b, t);
+}
+
+/* Seconds left, from the rate so far; -1 when there is nothing to go on. */
+static long long remaining_s(const struct job *j, long long now)
+{
+	if ((j->state != JOB_RUNNING && j->state != JOB_DOWNLOADING) || j->progress <= 0 ||
+	    j->progress >= 100)
+		return j->state == JOB_DOWNLOADING ? 0 : -1;
+	long long start = j->video_created_at >= 0 ? j->video_created_at : j->submit_at;
+	if (start < 0 || now <= start)
+		return -1;
+	return (now - start) * (100 - j->progress) / j->progress;
+}
+
+void status_json_video(struct jbuf *b, const struct job *j, long long now,
+		       const long long *file_bytes)
+{
+	jbuf_adds(b, "{\"id\":");
+	jbuf_add_jstr(b, status_json_id(j));
+	add_str(b, "object", "video");
+	add_str(b, "status", status_json_status(j));
+	add_str(b, "model", j->model);
+	add_key(b, "progress");
+	jbuf_addf(b, "%d", j->state == JOB_DONE ? 100 : j->progress);
+	add_time(b, "created_at", j->video_created_at >= 0 ? j->video_created_at : j->claimed_at);
+	add_time(b, "completed_at", j->video_completed_at);
+	add_time(b, "expires_at", j->video_expires_at);
+	add_str(b, "size", j->size);
+	add_key(b, "seconds");
+	jbuf_addf(b, "\"%u\"", j->seconds);
+	add_str(b, "prompt", j->prompt);
+	add_str(b, "remixed_from_video_id", j->remix_video_id);
+	add_key(b, "error");
+	if (j->state == JOB_FAILED) {
+		jbuf_adds(b, "{\"message\":");
+		jbuf_add_jstr(b, j->error ? j->error : "The job failed.");
+		add_str(b, "type", j->error_code ? j->error_code : "failed");
+		add_str(b, "code", j->error_code);
+		jbuf_add(b, "}", 1);
+	} else {
+		jbuf_add(b, "null", 4);
+	}
+
+	/* Local fields. */
+	add_str(b, "name", j->name);
+	add_str(b, "state", job_state_name(j->state));
+	add_str(b, "video_id", j->video_id);
+	add_str(b, "source", job_source_file(j));
+	add_str(b, "remix_of", j->remix_of);
+	add_key(b, "estimated_cost_usd");
+	jbuf_addf(b, "%.4f", j->cost_usd);
+	long long left = remaining_s(j, now);
+	add_time(b, "estimated_seconds_remaining", left);
+	add_key(b, "timings");
+	jbuf_adds(b, "{\"claimed_at\":");
+	add_num_or_null(b, j->claimed_at);
+	add_time(b, "submitted_at", j->submit_at);
+	add_time(b, "created_at", j->video_created_at);
+	add_time(b, "completed_at", j->video_completed_at);
+	add_time(b, "finished_at", j->finished_at);
+	jbuf_add(b, "}", 1);
+	add_key(b, "files");
+	if (j->state != JOB_DONE) {
+		jbuf_add(b, "null", 4);
+	} else {
+		jbuf_add(b, "{", 1);
+		for (int v = API_VARIANT_VIDEO; v <= API_VARIANT_SPRITESHEET; v++) {
+			if (v != API_VARIANT_VIDEO)
+				jbuf_add(b, ",", 1);
+			jbuf_add_jstr(b, api_variant_name((enum api_variant)v));
+			jbuf_adds(b, ":{\"name\":\"");
+			/* the name as a JSON string without its quotes, then the suffix */
+			struct jbuf t = JBUF_INIT;
+			jbuf_add_jstr(&t, j->name);
+			jbuf_add(b, t.p + 1, t.len - 2);
+			jbuf_release(&t);
+			jbuf_adds(b, outbox_suffix((enum api_variant)v));
+			jbuf_adds(b, "\",\"url\":\"/api/v1/videos/");
+			jbuf_add_urlenc(b, j->name);
+			jbuf_addf(b, "/content?variant=%s\"", api_variant_name((enum api_variant)v));
+			if (file_bytes) {
+				add_time(b, "bytes", file_bytes[v]);
+			}
+			jbuf_add(b, "}", 1);
+		}
+		jbuf_add(b, "}", 1);
+	}
+	jbuf_add(b, "}", 1);
+}
+
+void status_json_error(struct jbuf *b, const char *message, const char *type, const char *code)
+{
+	jbuf_adds(b, "{\"error\":{\"message\":");
+	jbuf_add_jstr(b, message);
+	add_str(b, "type", type);
+	add_str(b, "code", code);
+	jbuf_add(b, "}}", 2);
+}
