@@ -62,7 +62,8 @@ struct job {
 	unsigned attempts;    /* create attempts, polls and downloads retried so far */
 
 	double cost_usd;     /* estimated at claim time from the price table */
-	char *error;         /* plain words, for NAME.error.txt and the status page */
+	char *error;         /* plain words, for NAME.error.txt and the status page;
+			      * for a held job: why it waits (jobs.h, "Holds") */
 	char *error_code;    /* the API's error code or kind name, or NULL */
 };
 

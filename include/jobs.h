@@ -76,6 +76,37 @@ const struct job *jobs_find(const struct jobs *js, const char *name_or_id);
 const struct job *jobs_at(const struct jobs *js, size_t i);
 
 /*
+ * Holds. A job is held (state held, never failed) before submission for one of two
+ * reasons, recorded as its error_code with the reason in plain words as its error
+ * (cleared when it is released):
+ *   JOBS_HOLD_CAP       the gate (usage caps) said no; re-examined by
+ *                       jobs_release_held (a new period, a reload), oldest first;
+ *   JOBS_HOLD_APPROVAL  its dropped file's estimated cost exceeds approve_over_usd;
+ *                       released only by jobs_approve ("sorad approve NAME").
+ */
+#define JOBS_HOLD_CAP "usage_cap"
+#define JOBS_HOLD_APPROVAL "approval_required"
+
+/* Asked right before a claimed job is submitted: 0 go, else hold, with the reason
+ * in why[whylen]. The job is read-only; the gate must not call back into jobs_*. */
+typedef int jobs_gate_fn(const struct job *j, char *why, size_t whylen, void *ud);
+void jobs_set_gate(struct jobs *js, jobs_gate_fn *fn, void *ud);
+
+/* Releases cap-held jobs the gate now allows, oldest first; returns how many. */
+size_t jobs_release_held(struct jobs *js);
+
+/* Releases the jobs held for approval named NAME, or whose dropped file's stem is
+ * NAME (every line of batch.jsonl for "batch"); returns how many (0: none held). */
+int jobs_approve(struct jobs *js, const char *name);
+/* The test jobs_approve applies to one job (also used offline, on records). */
+bool jobs_approval_matches(const struct job *j, const char *name);
+
+/* Forgets the final job NAME: its record is removed and it leaves memory (after
+ * `sorad delete --purge` removed its outputs). 0, or -1 (unknown, not final, or the
+ * record cannot be removed). */
+int jobs_forget(struct jobs *js, const char *name);
+
+/*
  * True when video V could be the lost result of J's create: same prompt, model,
  * size and seconds, created no earlier than J's submit_at - SLACK seconds.
  */

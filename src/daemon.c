@@ -2,12 +2,14 @@
 #include "daemon.h"
 #include "api.h"
 #include "conf.h"
+#include "control.h"
 #include "fsutil.h"
 #include "httpd.h"
 #include "jobs.h"
 #include "log.h"
 #include "loop.h"
 #include "sdnotify.h"
+#include "usage.h"
 #include "util.h"
 #include "watch.h"
 
@@ -21,6 +23,7 @@
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 struct daemon {
@@ -37,6 +40,11 @@ struct daemon {
 	int lock_fd;
 	struct httpd *httpd;        /* the status endpoint, NULL when off */
 	struct api_stats api_stats; /* outlives each API client, for /metrics */
+	struct control *control;       /* commands' requests (control.h) */
+	struct control_target target;
+	struct usage *usage;           /* the usage log and caps (usage.h) */
+	struct loop_timer *cap_timer;  /* armed only while a job is held by a cap */
+	bool cap_announced;            /* "cap reached" said since the last release */
 };
 
 /* ---- libcurl's sockets and timer, through the loop (ephiperfifo.c's shape) ---- */
@@ -108,6 +116,88 @@ static void on_job_change(const struct job *j, enum job_state before, void *ud)
 	httpd_job_changed(((struct daemon *)ud)->httpd, j, before);
 	if (j->state != before)
 		report_status(ud);
+}
+
+/* ---- usage and caps ---------------------------------------------------------------- */
+
+/* Every video the API created is a generation: recorded once, keyed by video id. */
+static void record_usage(struct daemon *d, const struct job *j)
+{
+	if (j->video_id && (j->state == JOB_RUNNING || j->state == JOB_DOWNLOADING ||
+			    j->state == JOB_DONE) && !usage_has(d->usage, j->video_id)) {
+		long long at = j->video_created_at >= 0 ? j->video_created_at : (long long)time(NULL);
+		usage_record(d->usage, j, at);
+	}
+}
+
+/* The next local midnight, when a daily cap lifts (a monthly one on the 1st). */
+static void arm_cap_timer(struct daemon *d)
+{
+	time_t now = time(NULL);
+	long long ms = (usage_next_day(now) - (long long)now) * 1000 + 1000;
+	loop_timer_arm(d->cap_timer, ms > 1000 ? ms : 1000);
+}
+
+static void on_job_usage(const struct job *j, enum job_state before, void *ud)
+{
+	struct daemon *d = ud;
+	record_usage(d, j);
+	if (j->state == JOB_HELD && before != JOB_HELD && j->error_code &&
+	    !strcmp(j->error_code, JOBS_HOLD_CAP)) {
+		if (!loop_timer_armed(d->cap_timer))
+			arm_cap_timer(d);
+		if (!d->cap_announced) {
+			d->cap_announced = true;
+			log_warn("usage cap reached: %s; jobs are held (not failed) until the next "
+				 "period or a reload with a higher cap",
+				 j->error ? j->error : "");
+		}
+	}
+}
+
+/* Whether J may be submitted now: what was spent, plus creates in flight. */
+static int cap_gate(const struct job *j, char *why, size_t whylen, void *ud)
+{
+	struct daemon *d = ud;
+	unsigned long long pending_s = 0;
+	double pending_usd = 0;
+	for (size_t i = 0; i < jobs_total(d->jobs); i++) {
+		const struct job *o = jobs_at(d->jobs, i);
+		if (o != j && (o->state == JOB_SUBMITTING || o->state == JOB_RUNNING ||
+			       o->state == JOB_DOWNLOADING) &&
+		    !usage_has(d->usage, o->video_id)) {
+			pending_s += o->seconds;
+			pending_usd += o->cost_usd;
+		}
+	}
+	return usage_check(d->usage, d->conf, j->seconds, j->cost_usd, pending_s, pending_usd,
+			   time(NULL), why, whylen);
+}
+
+/* A new period or new caps: held jobs go while the caps allow. */
+static void release_held(struct daemon *d)
+{
+	size_t n = jobs_release_held(d->jobs);
+	if (n)
+		log_info("usage: %zu held job(s) released", n);
+	if (jobs_count(d->jobs, JOB_HELD) == 0 || n)
+		d->cap_announced = false;
+	bool still = false;
+	for (size_t i = 0; i < jobs_total(d->jobs) && !still; i++) {
+		const struct job *j = jobs_at(d->jobs, i);
+		still = j->state == JOB_HELD && j->error_code && !strcmp(j->error_code, JOBS_HOLD_CAP);
+	}
+	if (still)
+		arm_cap_timer(d);
+	else
+		loop_timer_disarm(d->cap_timer);
+}
+
+static void on_cap_timer(void *ud)
+{
+	struct daemon *d = ud;
+	log_info("usage: a new day; re-examining jobs held by a cap");
+	release_held(d);
 }
 
 static void on_watchdog(void *ud)
@@ -227,7 +317,9 @@ static void reload(struct daemon *d)
 	} else {
 		jobs_set_conf(d->jobs, nc);
 	}
+	d->target.conf = d->conf;
 	conf_free(oc);
+	release_held(d);
 	watch_rescan(d->watch);
 	log_info("reload: configuration reloaded from %s%s", d->conf_path ? d->conf_path : "(defaults)",
 		 new_api ? " (new API settings: requests in flight restarted)" : "");
@@ -313,11 +405,14 @@ static void teardown(struct daemon *d)
 {
 	if (d->jobs)
 		jobs_suspend(d->jobs);
+	control_free(d->control);
 	watch_free(d->watch);
 	jobs_free(d->jobs);
 	api_client_free(d->api);
 	loop_timer_free(d->curl_timer);
 	loop_timer_free(d->watchdog);
+	loop_timer_free(d->cap_timer);
+	usage_free(d->usage);
 	loop_free(d->loop);
 	conf_free(d->conf);
 	if (d->lock_fd >= 0)
@@ -398,10 +493,24 @@ int daemon_main(int argc, char **argv)
 	}
 	d.jobs = jobs_new(d.loop, d.api, d.conf);
 	jobs_observe(d.jobs, on_job_change, &d);
+	d.usage = usage_load(d.conf->state_dir);
+	d.cap_timer = loop_timer_new(d.loop, on_cap_timer, &d);
+	jobs_observe(d.jobs, on_job_usage, &d);
+	jobs_set_gate(d.jobs, cap_gate, &d);
 	if (jobs_load(d.jobs) < 0) {
 		rc = EX_CANTCREAT;
 		goto out;
 	}
+	/* A crash between a record saying "running" and its usage line loses nothing. */
+	for (size_t i = 0; i < jobs_total(d.jobs); i++)
+		record_usage(&d, jobs_at(d.jobs, i));
+	release_held(&d);
+	d.target.jobs = d.jobs;
+	d.target.conf = d.conf;
+	d.control = control_new(d.loop, d.conf->state_dir, control_handle, &d.target);
+	if (!d.control)
+		log_warn("commands cannot reach this daemon (no control socket): approve and "
+			 "delete --purge will fail while it runs");
 	if (*d.conf->listen) {
 		d.httpd = httpd_new(d.loop, d.conf, d.jobs, &d.api_stats);
 		if (!d.httpd) {

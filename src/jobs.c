@@ -50,6 +50,8 @@ struct jobs {
 		void *ud;
 	} observers[JOBS_MAX_OBSERVERS];
 	size_t n_observers;
+	jobs_gate_fn *gate; /* usage caps: may a claimed job be submitted now? */
+	void *gate_ud;
 };
 
 static void notify_observers(const struct jobs *js, const struct job *j, enum job_state before)
@@ -324,6 +326,38 @@ static void fail_from_api(struct jrun *r, const struct api_result *res, const ch
 	else
 		fail_job(r, code, "While %s: %s\n\nWhat the service said: %s", doing,
 			 api_kind_describe(res->kind), msg ? msg : "(no details)");
+}
+
+/* ---- holds: usage caps and approvals -------------------------------------------- */
+
+/* Parks R in state held with CODE and a plain-words REASON (shown by list and show). */
+static void hold_job(struct jrun *r, const char *code, const char *reason)
+{
+	free(r->rec.error);
+	r->rec.error = xstrdup(reason);
+	free(r->rec.error_code);
+	r->rec.error_code = xstrdup(code);
+	r->queued = false;
+	if (r->timer)
+		loop_timer_disarm(r->timer);
+	log_event(LOG_WARNING, r->rec.name, NULL, "held: %s", reason);
+	set_state(r, JOB_HELD);
+}
+
+/* Back from held to claimed, reason cleared, and on its way. */
+static void unhold_job(struct jrun *r)
+{
+	free(r->rec.error);
+	r->rec.error = NULL;
+	free(r->rec.error_code);
+	r->rec.error_code = NULL;
+	set_state(r, JOB_CLAIMED);
+	advance(r);
+}
+
+static bool held_for(const struct jrun *r, const char *code)
+{
+	return r->rec.state == JOB_HELD && r->rec.error_code && !strcmp(r->rec.error_code, code);
 }
 
 /* ---- submission ------------------------------------------------------------------ */
@@ -783,7 +817,8 @@ static void advance(struct jrun *r)
 	struct jobs *js = r->js;
 	if (r->req || !js->api)
 		return; /* a request is in flight (its callback continues), or suspended */
-	if (r->rec.error && !job_state_is_final(r->rec.state)) {
+	/* A held job's error is the reason it waits (jobs.h), not a failure. */
+	if (r->rec.error && r->rec.state != JOB_HELD && !job_state_is_final(r->rec.state)) {
 		finish_failure(r);
 		return;
 	}
@@ -810,6 +845,11 @@ static void advance(struct jrun *r)
 			return;
 		}
 		r->queued = false;
+		char why[512];
+		if (js->gate && js->gate(&r->rec, why, sizeof(why), js->gate_ud) != 0) {
+			hold_job(r, JOBS_HOLD_CAP, why);
+			return;
+		}
 		submit(r);
 		return;
 	}
@@ -922,6 +962,37 @@ static void record_claim(struct jobs *js, struct claim *cl)
 		log_event(LOG_INFO, made[i]->rec.name, NULL, "claimed %s%s%.0u from the inbox",
 			  cl->file, s->line ? " line " : "", s->line);
 	}
+	/* One dropped file whose estimated cost exceeds approve_over_usd waits for
+	 * `sorad approve`; the hold is recorded before the claim counts as complete. */
+	double total = 0;
+	for (size_t i = 0; i < cl->pf.n; i++)
+		if (!cl->pf.jobs[i].error)
+			total += made[i]->rec.cost_usd;
+	bool need_approval = js->conf->approve_over_usd > 0 && total > js->conf->approve_over_usd;
+	if (need_approval) {
+		char stem[PROMPT_NAME_MAX + 1];
+		bcopy_str(stem, sizeof(stem), cl->file);
+		char *dot = strrchr(stem, '.');
+		if (dot && dot != stem)
+			*dot = '\0';
+		char why[512];
+		bfmt(why, sizeof(why),
+		     "%s would cost about $%.2f, more than approve_over_usd ($%.2f): run "
+		     "\"sorad approve %s\" to submit it",
+		     cl->file, total, js->conf->approve_over_usd, stem);
+		for (size_t i = 0; i < cl->pf.n; i++) {
+			if (cl->pf.jobs[i].error)
+				continue;
+			struct jrun *r = made[i];
+			free(r->rec.error);
+			r->rec.error = xstrdup(why);
+			r->rec.error_code = xstrdup(JOBS_HOLD_APPROVAL);
+			r->rec.state = JOB_HELD;
+			if (store_save(js->conf->state_dir, &r->rec) != 0)
+				log_event(LOG_ERROR, r->rec.name, NULL, "cannot record the hold");
+			log_event(LOG_WARNING, r->rec.name, NULL, "held: %s", why);
+		}
+	}
 	/* Only now is the claim complete: a crash before this point redoes it. */
 	inbox_mark_recorded(js->conf, cl->id);
 	/* Remixes that were waiting for a source still in the inbox look again. */
@@ -933,7 +1004,7 @@ static void record_claim(struct jobs *js, struct claim *cl)
 	for (size_t i = 0; i < cl->pf.n; i++) {
 		struct jrun *r = made[i];
 		notify_observers(js, &r->rec, r->rec.state);
-		if (r->rec.error)
+		if (r->rec.error && r->rec.state != JOB_HELD)
 			log_event(LOG_WARNING, r->rec.name, NULL, "failed: %s", r->rec.error);
 		advance(r); /* a spec with an error goes straight to failed/ */
 	}
@@ -1138,4 +1209,73 @@ const struct job *jobs_find(const struct jobs *js, const char *name_or_id)
 		if (js->v[i]->rec.video_id && !strcmp(js->v[i]->rec.video_id, name_or_id))
 			return &js->v[i]->rec;
 	return NULL;
+}
+
+/* ---- holds, approvals, forgetting -------------------------------------------------- */
+
+void jobs_set_gate(struct jobs *js, jobs_gate_fn *fn, void *ud)
+{
+	js->gate = fn;
+	js->gate_ud = ud;
+}
+
+size_t jobs_release_held(struct jobs *js)
+{
+	size_t released = 0;
+	for (size_t i = 0; i < js->n; i++) {
+		struct jrun *r = js->v[i];
+		if (!held_for(r, JOBS_HOLD_CAP))
+			continue;
+		char why[512];
+		if (js->gate && js->gate(&r->rec, why, sizeof(why), js->gate_ud) != 0)
+			break; /* oldest first: later jobs wait behind it */
+		log_event(LOG_INFO, r->rec.name, NULL, "released: the usage caps allow it now");
+		unhold_job(r);
+		released++;
+	}
+	return released;
+}
+
+bool jobs_approval_matches(const struct job *j, const char *name)
+{
+	if (j->state != JOB_HELD || !j->error_code || strcmp(j->error_code, JOBS_HOLD_APPROVAL))
+		return false;
+	if (!strcmp(j->name, name))
+		return true;
+	/* The dropped file's stem names every job of it ("batch" for batch.jsonl). */
+	const char *file = job_source_file(j);
+	size_t n = strlen(name);
+	return !strncmp(file, name, n) && file[n] == '.' && !strchr(file + n + 1, '.');
+}
+
+int jobs_approve(struct jobs *js, const char *name)
+{
+	int n = 0;
+	for (size_t i = 0; i < js->n; i++) {
+		struct jrun *r = js->v[i];
+		if (!jobs_approval_matches(&r->rec, name))
+			continue;
+		log_event(LOG_INFO, r->rec.name, NULL, "approved");
+		unhold_job(r);
+		n++;
+	}
+	return n;
+}
+
+int jobs_forget(struct jobs *js, const char *name)
+{
+	struct jrun *r = by_name(js, name);
+	if (!r || !job_state_is_final(r->rec.state))
+		return -1;
+	if (store_remove(js->conf->state_dir, r->rec.name) != 0)
+		return -1;
+	log_event(LOG_INFO, r->rec.name, r->rec.video_id, "forgotten: record and outputs purged");
+	size_t kept = 0;
+	for (size_t i = 0; i < js->n; i++)
+		if (js->v[i] != r)
+			js->v[kept++] = js->v[i];
+	js->n = kept;
+	free_run(r);
+	rebuild_index(js);
+	return 0;
 }

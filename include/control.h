@@ -1,0 +1,85 @@
+/*
+ * control.h — how command-line invocations hand state changes to the running daemon,
+ * which stays the only writer of the state directory.
+ *
+ * The channel is a Unix stream socket STATE/control.sock (mode 0600 inside the 0700
+ * state directory: only the daemon's user can talk to it). One connection carries
+ * one request and one answer, each a single line of JSON of at most CONTROL_LINE_MAX
+ * bytes:
+ *
+ *   → {"cmd":"approve","name":"batch"}
+ *   ← {"ok":true,"message":"approved 3 job(s) of batch"}
+ *   ← {"ok":false,"error":"not_found","message":"no held job named ..."}
+ *
+ * Why a socket rather than a control directory: the answer comes back on the same
+ * connection (a command can say what happened, with an exit code), nothing is left
+ * behind when a command is interrupted, and the daemon wakes up only when asked.
+ * The daemon serves at most CONTROL_MAX_CONNS connections at once; each must send
+ * its request within CONTROL_TIMEOUT_MS or is closed, so a stuck client cannot
+ * pin the daemon's resources. The handler runs in the loop and must not block.
+ *
+ * When no daemon runs, commands act directly on the state directory under the same
+ * lock the daemon takes (STATE/sorad.lock, flock): control_lock().
+ *
+ * Ownership: struct control owns its socket and connections; the loop is borrowed.
+ */
+#ifndef SORAD_CONTROL_H
+#define SORAD_CONTROL_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+#include "loop.h"
+
+#define CONTROL_SOCKET "control.sock"
+#define CONTROL_LINE_MAX 8192
+#define CONTROL_MAX_CONNS 16
+#define CONTROL_TIMEOUT_MS 5000
+
+struct control;
+
+/* Handles REQ (a JSON object); fills ANSWER (an empty object) with "ok", "message"
+ * and, on failure, "error". */
+typedef void control_fn(const cJSON *req, cJSON *answer, void *ud);
+
+/* Listens on STATE_DIR/control.sock (replacing a stale socket). NULL (logged) on error. */
+struct control *control_new(struct loop *l, const char *state_dir, control_fn *fn, void *ud);
+/* Closes every connection and removes the socket. NULL is fine. */
+void control_free(struct control *c);
+
+/*
+ * The daemon's handler: "approve" {name} and "purge" {name}, applied to a struct
+ * control_target passed as UD (the daemon keeps its conf current across reloads).
+ * Pass as FN to control_new.
+ */
+struct jobs;
+struct conf;
+struct control_target {
+	struct jobs *jobs;
+	const struct conf *conf;
+};
+void control_handle(const cJSON *req, cJSON *answer, void *ud);
+
+/*
+ * `delete --purge`'s local part, shared by the daemon and the offline command:
+ * removes NAME's output set (NAME.json first, so the set stops counting as complete)
+ * and its failure report. 0, or -1; a sentence for the user in msg[msglen].
+ */
+int control_purge(const struct conf *c, const char *name, char *msg, size_t msglen);
+
+/*
+ * Client side: sends REQUEST (one JSON object, no newline) to the daemon of STATE_DIR
+ * and returns its parsed answer (caller frees with cJSON_Delete), or NULL with a
+ * reason in why[whylen] (no daemon listening, timeout, garbled answer).
+ */
+cJSON *control_call(const char *state_dir, const cJSON *request, char *why, size_t whylen);
+
+/*
+ * Takes STATE_DIR/sorad.lock without waiting. Returns the locked descriptor (>= 0:
+ * no daemon runs; the caller acts directly and closes it when done), -2 when a daemon
+ * holds the lock, or -1 with errno set (the state directory cannot be used).
+ * A missing state directory is created (mode 0700).
+ */
+int control_lock(const char *state_dir);
+
+#endif

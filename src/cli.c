@@ -1,0 +1,988 @@
+/* cli.c — sorad's commands (see cli.h). */
+#include "cli.h"
+#include "api.h"
+#include "conf.h"
+#include "control.h"
+#include "fsutil.h"
+#include "jobs.h"
+#include "log.h"
+#include "prompt.h"
+#include "store.h"
+#include "usage.h"
+#include "util.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#define GUIDELINES                                                                         \
+	"Content guidelines: no real people or public figures, no copyrighted characters or " \
+	"music, no faces in reference images, and nothing unsuitable for under-18 "          \
+	"audiences. Prompts that break them are refused by the service (and cost nothing)."
+
+/* ---- what every command shares --------------------------------------------------- */
+
+struct cmd;
+
+struct ctx {
+	const struct cmd *cmd;
+	const char *conf_path;
+	struct conf *conf;
+	bool json, purge;
+	const char *state; /* list --state */
+};
+
+typedef int cmd_fn(struct ctx *x, int argc, char **argv);
+
+struct cmd {
+	const char *name;
+	cmd_fn *fn;
+	const char *args;   /* after the command word, for the usage line */
+	const char *help;   /* what it does, and its options */
+	const char *opts;   /* short options besides c: h V */
+	int min_args, max_args; /* -1: unbounded */
+};
+
+static void cmd_usage(const struct cmd *c, FILE *out)
+{
+	fprintf(out, "usage: sorad %s [-c FILE] %s\n%s", c->name, c->args, c->help);
+	fprintf(out, "  -c FILE  configuration file (default: $SORAD_CONF, else ./sorad.conf)\n"
+		     "  -h       this help;  -V  the version\n");
+}
+
+static int usage_error(const struct ctx *x, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int usage_error(const struct ctx *x, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vbfmt(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "sorad %s: %s\n", x->cmd->name, msg);
+	cmd_usage(x->cmd, stderr);
+	return EX_USAGE;
+}
+
+/* ---- job records, read-only ------------------------------------------------------ */
+
+struct records {
+	struct job *v;
+	size_t n;
+};
+
+static int by_claim(const void *a, const void *b)
+{
+	const struct job *x = a, *y = b;
+	if (x->claimed_at != y->claimed_at)
+		return x->claimed_at < y->claimed_at ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/*
+ * Reads every record of STATE/jobs. Never writes: a temp file of a write in progress
+ * is skipped (store_load_all would delete it under the daemon's feet), and an
+ * unreadable record is left for the daemon to move aside.
+ */
+static void records_load(const struct conf *c, struct records *rs)
+{
+	memset(rs, 0, sizeof(*rs));
+	char dir[PATH_MAX];
+	if (bfmt(dir, sizeof(dir), "%s/jobs", c->state_dir) != 0)
+		return;
+	DIR *dp = opendir(dir);
+	if (!dp)
+		return; /* nothing has run yet */
+	struct dirent *de;
+	while ((de = readdir(dp))) {
+		size_t nl = strlen(de->d_name);
+		if (de->d_name[0] == '.' || nl < 6 || strcmp(de->d_name + nl - 5, ".json") != 0)
+			continue;
+		int fd = openat(dirfd(dp), de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			continue;
+		char *buf = xmalloc(STORE_RECORD_MAX + 1);
+		ssize_t len = read(fd, buf, STORE_RECORD_MAX + 1);
+		close(fd);
+		struct job j;
+		char why[256];
+		if (len > 0 && len <= STORE_RECORD_MAX &&
+		    store_record_parse(&j, buf, (size_t)len, why, sizeof(why)) == 0) {
+			rs->v = xrealloc(rs->v, (rs->n + 1) * sizeof(*rs->v));
+			rs->v[rs->n++] = j;
+		}
+		free(buf);
+	}
+	closedir(dp);
+	if (rs->n > 1)
+		qsort(rs->v, rs->n, sizeof(*rs->v), by_claim);
+}
+
+static void records_release(struct records *rs)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		job_release(&rs->v[i]);
+	free(rs->v);
+	rs->v = NULL;
+	rs->n = 0;
+}
+
+/* The job named NAME_OR_ID, else the one whose video id it is, or NULL. */
+static struct job *records_find(struct records *rs, const char *name_or_id)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		if (!strcmp(rs->v[i].name, name_or_id))
+			return &rs->v[i];
+	for (size_t i = 0; i < rs->n; i++)
+		if (rs->v[i].video_id && !strcmp(rs->v[i].video_id, name_or_id))
+			return &rs->v[i];
+	return NULL;
+}
+
+static int unknown_job(const struct ctx *x, const char *what)
+{
+	fprintf(stderr,
+		"sorad %s: no job or video named '%s' in %s/jobs; 'sorad list' shows the jobs "
+		"sorad knows\n",
+		x->cmd->name, what, x->conf->state_dir);
+	return EX_NOINPUT;
+}
+
+static const char *fmt_time(long long t, char *buf, size_t n)
+{
+	if (t < 0)
+		return "-";
+	time_t tt = (time_t)t;
+	struct tm tm;
+	localtime_r(&tt, &tm);
+	if (strftime(buf, n, "%Y-%m-%d %H:%M:%S %z", &tm) == 0)
+		bcopy_str(buf, n, "?");
+	return buf;
+}
+
+/* ---- list ------------------------------------------------------------------------- */
+
+static cJSON *record_object(const struct job *j)
+{
+	char *s = store_record_json(j);
+	cJSON *o = s ? cJSON_Parse(s) : NULL;
+	free(s);
+	return o ? o : cJSON_CreateObject();
+}
+
+static int cmd_list(struct ctx *x, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	int want = -1;
+	if (x->state && (want = job_state_parse(x->state)) < 0)
+		return usage_error(x,
+				   "unknown state '%s' (states: claimed, held, waiting, submitting, "
+				   "running, downloading, done, failed)",
+				   x->state);
+	struct records rs;
+	records_load(x->conf, &rs);
+	if (x->json) {
+		cJSON *a = cJSON_CreateArray();
+		for (size_t i = 0; i < rs.n; i++)
+			if (want < 0 || (int)rs.v[i].state == want)
+				cJSON_AddItemToArray(a, record_object(&rs.v[i]));
+		char *s = cJSON_Print(a);
+		printf("%s\n", s ? s : "[]");
+		free(s);
+		cJSON_Delete(a);
+		records_release(&rs);
+		return EX_OK;
+	}
+	int w = 4;
+	for (size_t i = 0; i < rs.n; i++) {
+		int l = (int)strlen(rs.v[i].name);
+		if (l > w)
+			w = l > 48 ? 48 : l;
+	}
+	printf("%-*s  %-11s  %-10s  %-9s  %4s  %4s  %7s  %s\n", w, "NAME", "STATE", "MODEL", "SIZE",
+	       "SECS", "PROG", "COST", "VIDEO / NOTE");
+	size_t shown = 0;
+	for (size_t i = 0; i < rs.n; i++) {
+		const struct job *j = &rs.v[i];
+		if (want >= 0 && (int)j->state != want)
+			continue;
+		char cost[32], note[128];
+		bfmt(cost, sizeof(cost), "$%.2f", j->cost_usd);
+		if (j->state == JOB_HELD || j->state == JOB_FAILED)
+			bfmt(note, sizeof(note), "%s%s%s", j->video_id ? j->video_id : "",
+			     j->video_id ? " " : "", j->error_code ? j->error_code : "");
+		else
+			bcopy_str(note, sizeof(note), j->video_id ? j->video_id : "-");
+		printf("%-*.*s  %-11s  %-10.10s  %-9.9s  %4u  %3d%%  %7s  %s\n", w, w, j->name,
+		       job_state_name(j->state), j->model ? j->model : "-", j->size ? j->size : "-",
+		       j->seconds, j->progress, cost, note);
+		shown++;
+	}
+	if (shown == 0)
+		printf("(no jobs%s%s)\n", x->state ? " in state " : "", x->state ? x->state : "");
+	records_release(&rs);
+	return EX_OK;
+}
+
+/* ---- show ------------------------------------------------------------------------- */
+
+static const char *const out_suffixes[] = {".mp4", ".thumbnail.webp", ".spritesheet.jpg",
+					   ".json"};
+
+static int cmd_show(struct ctx *x, int argc, char **argv)
+{
+	(void)argc;
+	struct records rs;
+	records_load(x->conf, &rs);
+	struct job *j = records_find(&rs, argv[0]);
+	if (!j) {
+		records_release(&rs);
+		return unknown_job(x, argv[0]);
+	}
+	char path[PATH_MAX];
+	struct stat st;
+	cJSON *files = cJSON_CreateArray();
+	for (size_t i = 0; i < ARRAY_LEN(out_suffixes); i++)
+		if (bfmt(path, sizeof(path), "%s/%s%s", x->conf->outbox, j->name, out_suffixes[i]) ==
+			    0 &&
+		    stat(path, &st) == 0) {
+			cJSON *f = cJSON_CreateObject();
+			cJSON_AddStringToObject(f, "path", path);
+			cJSON_AddNumberToObject(f, "bytes", (double)st.st_size);
+			cJSON_AddItemToArray(files, f);
+		}
+	if (bfmt(path, sizeof(path), "%s/%s.error.txt", x->conf->failed_dir, j->name) == 0 &&
+	    stat(path, &st) == 0) {
+		cJSON *f = cJSON_CreateObject();
+		cJSON_AddStringToObject(f, "path", path);
+		cJSON_AddNumberToObject(f, "bytes", (double)st.st_size);
+		cJSON_AddItemToArray(files, f);
+	}
+	if (x->json) {
+		cJSON *o = record_object(j);
+		cJSON_AddItemToObject(o, "files", files);
+		char *s = cJSON_Print(o);
+		printf("%s\n", s ? s : "{}");
+		free(s);
+		cJSON_Delete(o);
+		records_release(&rs);
+		return EX_OK;
+	}
+	char t[64];
+	printf("name         %s\n", j->name);
+	printf("state        %s", job_state_name(j->state));
+	if (j->status)
+		printf(" (remote: %s, %d%%)", j->status, j->progress);
+	printf("\n");
+	printf("model        %s, %s, %u s\n", j->model ? j->model : "-", j->size ? j->size : "-",
+	       j->seconds);
+	printf("cost         $%.2f (estimated from the price table)\n", j->cost_usd);
+	printf("video id     %s\n", j->video_id ? j->video_id : "- (not created yet)");
+	if (j->remix_of)
+		printf("remix of     %s%s%s\n", j->remix_of, j->remix_video_id ? " = " : "",
+		       j->remix_video_id ? j->remix_video_id : "");
+	printf("source       %s", job_source_file(j));
+	if (j->line)
+		printf(" (line %u)", j->line);
+	printf("\n");
+	if (j->reference)
+		printf("reference    %s\n", j->reference);
+	printf("claimed      %s\n", fmt_time(j->claimed_at, t, sizeof(t)));
+	printf("submitted    %s (attempts: %u)\n", fmt_time(j->submit_at, t, sizeof(t)),
+	       j->attempts);
+	printf("created      %s\n", fmt_time(j->video_created_at, t, sizeof(t)));
+	printf("completed    %s\n", fmt_time(j->video_completed_at, t, sizeof(t)));
+	printf("finished     %s\n", fmt_time(j->finished_at, t, sizeof(t)));
+	if (j->video_expires_at >= 0)
+		printf("link expires %s\n", fmt_time(j->video_expires_at, t, sizeof(t)));
+	if (j->finished_at >= 0 && j->claimed_at >= 0)
+		printf("took         %lld s from claim to finish\n", j->finished_at - j->claimed_at);
+	if (j->error) {
+		printf("%s %s", j->state == JOB_HELD ? "held because" : "error       ", "");
+		printf("%s\n", j->error);
+		if (j->error_code)
+			printf("error code   %s\n", j->error_code);
+	}
+	printf("prompt       %s\n", j->prompt ? j->prompt : "");
+	cJSON *f;
+	printf("files       ");
+	if (cJSON_GetArraySize(files) == 0)
+		printf(" (none yet)");
+	printf("\n");
+	cJSON_ArrayForEach(f, files)
+	{
+		printf("  %s (%.0f bytes)\n", cJSON_GetObjectItem(f, "path")->valuestring,
+		       cJSON_GetObjectItem(f, "bytes")->valuedouble);
+	}
+	cJSON_Delete(files);
+	records_release(&rs);
+	return EX_OK;
+}
+
+/* ---- usage -------------------------------------------------------------------------- */
+
+static int cmd_usage_report(struct ctx *x, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	struct usage *u = usage_load(x->conf->state_dir);
+	time_t now = time(NULL);
+	long long far = (long long)now + 366LL * 86400;
+	const struct {
+		const char *label, *key;
+		long long from;
+	} periods[] = {{"today", "today", usage_day_start(now)},
+		       {"this month", "month", usage_month_start(now)},
+		       {"all time", "all", 0}};
+	/* Every model in the table, then any other model the log mentions. */
+	const char **models = xcalloc(x->conf->n_models + u->n + 1, sizeof(*models));
+	size_t nm = 0;
+	for (size_t i = 0; i < x->conf->n_models; i++)
+		models[nm++] = x->conf->models[i].name;
+	for (size_t i = 0; i < u->n; i++) {
+		bool seen = false;
+		for (size_t k = 0; k < nm && !seen; k++)
+			seen = !strcmp(models[k], u->v[i].model);
+		if (!seen)
+			models[nm++] = u->v[i].model;
+	}
+	cJSON *root = x->json ? cJSON_CreateObject() : NULL;
+	if (!x->json) {
+		printf("%-14s", "");
+		for (size_t p = 0; p < ARRAY_LEN(periods); p++)
+			printf("  %20s", periods[p].label);
+		printf("\n");
+	}
+	for (size_t k = 0; k <= nm; k++) {
+		const char *m = k < nm ? models[k] : NULL;
+		cJSON *mo = NULL;
+		if (root) {
+			mo = cJSON_CreateObject();
+			cJSON_AddItemToObject(root, m ? m : "total", mo);
+		} else {
+			printf("%-14.14s", m ? m : "total");
+		}
+		for (size_t p = 0; p < ARRAY_LEN(periods); p++) {
+			unsigned long long s;
+			double usd;
+			usage_totals(u, periods[p].from, far, m, &s, &usd);
+			if (mo) {
+				cJSON *po = cJSON_CreateObject();
+				cJSON_AddNumberToObject(po, "seconds", (double)s);
+				cJSON_AddNumberToObject(po, "cost_usd", usd);
+				cJSON_AddItemToObject(mo, periods[p].key, po);
+			} else {
+				char cell[64];
+				bfmt(cell, sizeof(cell), "%llu s  $%.2f", s, usd);
+				printf("  %20s", cell);
+			}
+		}
+		if (!root)
+			printf("\n");
+	}
+	if (root) {
+		char *s = cJSON_Print(root);
+		printf("%s\n", s ? s : "{}");
+		free(s);
+		cJSON_Delete(root);
+	} else {
+		const struct conf *c = x->conf;
+		if (c->daily_cap_seconds || c->daily_cap_usd > 0 || c->monthly_cap_seconds ||
+		    c->monthly_cap_usd > 0)
+			printf("caps: daily %u s / $%.2f, monthly %u s / $%.2f (0: none)\n",
+			       c->daily_cap_seconds, c->daily_cap_usd, c->monthly_cap_seconds,
+			       c->monthly_cap_usd);
+		printf("(estimated from the configured price table; %zu generation(s) recorded "
+		       "in %s)\n",
+		       u->n, u->path);
+	}
+	free(models);
+	usage_free(u);
+	return EX_OK;
+}
+
+/* ---- submit -------------------------------------------------------------------------- */
+
+static bool is_image_ext(const char *ext)
+{
+	return ext && (!strcasecmp(ext, "png") || !strcasecmp(ext, "jpg") ||
+		       !strcasecmp(ext, "jpeg") || !strcasecmp(ext, "webp"));
+}
+
+/*
+ * Writes DATA[LEN] into the inbox as BASE (or BASE-2.ext, -3... when taken): a hidden
+ * temp file first (the watcher ignores it), fsync'd, then renamed in without
+ * replacing anything. The final name goes to final[n]. 0, or -1 with a message.
+ */
+static int inbox_put(const struct ctx *x, const char *base, const char *data, size_t len,
+		     char *final, size_t n)
+{
+	const char *inbox = x->conf->inbox;
+	if (mkdir_p(inbox, 0755) != 0) {
+		fprintf(stderr, "sorad %s: cannot create the inbox %s: %s\n", x->cmd->name, inbox,
+			strerror(errno));
+		return -1;
+	}
+	char tmp[PATH_MAX];
+	if (bfmt(tmp, sizeof(tmp), "%s/.sorad-submit.XXXXXX", inbox) != 0)
+		return -1;
+	int fd = mkstemp(tmp);
+	if (fd < 0 || write_all(fd, data, len) != 0 || fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
+		fprintf(stderr, "sorad %s: cannot write into the inbox %s: %s\n", x->cmd->name,
+			inbox, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
+		return -1;
+	}
+	close(fd);
+	const char *dot = strrchr(base, '.');
+	size_t stem = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+	for (unsigned k = 1; k < 1000; k++) {
+		char name[PROMPT_NAME_MAX + 32];
+		if (k == 1)
+			bcopy_str(name, sizeof(name), base);
+		else
+			bfmt(name, sizeof(name), "%.*s-%u%s", (int)stem, base, k, base + stem);
+		if (bfmt(final, n, "%s/%s", inbox, name) != 0)
+			break;
+		if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE) == 0) {
+			fsync_dir(inbox);
+			return 0;
+		}
+		if (errno == EEXIST)
+			continue;
+		/* A filesystem without RENAME_NOREPLACE: check, then rename. */
+		if ((errno == EINVAL || errno == ENOSYS) && access(final, F_OK) != 0 &&
+		    rename(tmp, final) == 0) {
+			fsync_dir(inbox);
+			return 0;
+		}
+		if (errno != EINVAL && errno != ENOSYS && errno != EEXIST)
+			break;
+	}
+	fprintf(stderr, "sorad %s: cannot move %s into the inbox: %s\n", x->cmd->name, base,
+		strerror(errno));
+	unlink(tmp);
+	return -1;
+}
+
+/* Reads PATH (at most max_file_size bytes) into a new buffer; NULL with a message. */
+static char *read_input(const struct ctx *x, const char *path, size_t *len)
+{
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		fprintf(stderr, "sorad %s: %s: %s\n", x->cmd->name, path, strerror(errno));
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fprintf(stderr, "sorad %s: %s is not a regular file\n", x->cmd->name, path);
+		return NULL;
+	}
+	if (st.st_size > x->conf->max_file_size) {
+		fprintf(stderr, "sorad %s: %s is %lld bytes, over max_file_size (%lld)\n",
+			x->cmd->name, path, (long long)st.st_size, x->conf->max_file_size);
+		return NULL;
+	}
+	FILE *fp = fopen(path, "re");
+	if (!fp) {
+		fprintf(stderr, "sorad %s: %s: %s\n", x->cmd->name, path, strerror(errno));
+		return NULL;
+	}
+	char *buf = xmalloc((size_t)st.st_size + 1);
+	*len = fread(buf, 1, (size_t)st.st_size + 1, fp);
+	fclose(fp);
+	buf[*len < (size_t)st.st_size ? *len : (size_t)st.st_size] = '\0';
+	return buf;
+}
+
+/*
+ * Parses and validates a prompt file as the daemon will; prints every problem.
+ * Returns 0 when every job in it can run.
+ */
+static int check_prompt(const struct ctx *x, const char *shown, enum prompt_format fmt,
+			const char *stem, const char *data, size_t len)
+{
+	struct prompt_file pf;
+	prompt_parse(fmt, stem, data, len, x->conf, &pf);
+	int bad = 0;
+	for (size_t i = 0; i < pf.n; i++) {
+		char why[1024];
+		const char *err = pf.jobs[i].error;
+		if (!err && prompt_validate(&pf.jobs[i], x->conf, why, sizeof(why)) != 0)
+			err = why;
+		if (err) {
+			fprintf(stderr, "sorad %s: %s: %s\n", x->cmd->name, shown, err);
+			bad++;
+		}
+	}
+	prompt_file_release(&pf);
+	return bad ? -1 : 0;
+}
+
+/* Says where the work goes next, and whether a daemon will take it. */
+static void daemon_note(const struct ctx *x)
+{
+	int fd = control_lock(x->conf->state_dir);
+	if (fd >= 0) {
+		printf("note: no sorad daemon is running for %s: the inbox is processed when it "
+		       "starts\n",
+		       x->conf->state_dir);
+		close(fd);
+	}
+}
+
+/* The file name part of PATH, and the format of its extension (-1: not a prompt). */
+static const char *base_of(const char *path, int *fmt, bool *image)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	const char *dot = strrchr(base, '.');
+	*fmt = prompt_format_from_ext(dot ? dot + 1 : NULL);
+	*image = is_image_ext(dot ? dot + 1 : NULL);
+	return base;
+}
+
+/* Refuses what the daemon would refuse, with the reasons; 0 or a sysexits code. */
+static int submit_check(const struct ctx *x, const char *path)
+{
+	int fmt;
+	bool image;
+	const char *base = base_of(path, &fmt, &image);
+	const char *dot = strrchr(base, '.');
+	if (fmt < 0 && !image) {
+		fprintf(stderr,
+			"sorad submit: %s is not a prompt file (.txt, .json or .jsonl) or a "
+			"reference image (.png, .jpg, .jpeg, .webp)\n",
+			path);
+		return EX_DATAERR;
+	}
+	if (!prompt_name_ok(base) || dot == base) {
+		fprintf(stderr,
+			"sorad submit: %s: the name cannot be used in the inbox (no leading '.' "
+			"or '-'); rename it\n",
+			path);
+		return EX_DATAERR;
+	}
+	size_t len = 0;
+	char *data = read_input(x, path, &len);
+	if (!data)
+		return EX_NOINPUT;
+	int rc = EX_OK;
+	if (fmt >= 0) {
+		char stem[PROMPT_NAME_MAX + 1];
+		bfmt(stem, sizeof(stem), "%.*s", (int)(dot - base), base);
+		if (check_prompt(x, path, (enum prompt_format)fmt, stem, data, len) != 0)
+			rc = EX_DATAERR;
+	}
+	free(data);
+	return rc;
+}
+
+static int cmd_submit(struct ctx *x, int argc, char **argv)
+{
+	/* Everything is checked before anything is copied: all or nothing. */
+	for (int i = 0; i < argc; i++) {
+		int rc = submit_check(x, argv[i]);
+		if (rc != EX_OK) {
+			if (rc == EX_DATAERR)
+				fprintf(stderr, "sorad submit: nothing was submitted; fix the file and "
+						"try again\n");
+			return rc;
+		}
+	}
+	/* Images first, then prompts, so that a prompt finds its image when it settles. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < argc; i++) {
+			int fmt;
+			bool image;
+			const char *base = base_of(argv[i], &fmt, &image);
+			if ((pass == 0) != image)
+				continue;
+			size_t len = 0;
+			char *data = read_input(x, argv[i], &len);
+			if (!data)
+				return EX_NOINPUT;
+			char final[PATH_MAX];
+			int rc = inbox_put(x, base, data, len, final, sizeof(final));
+			free(data);
+			if (rc != 0)
+				return EX_CANTCREAT;
+			printf("%s -> %s\n", argv[i], final);
+		}
+	}
+	printf("%s\n", GUIDELINES);
+	daemon_note(x);
+	return EX_OK;
+}
+
+/* ---- remix -------------------------------------------------------------------------- */
+
+static int cmd_remix(struct ctx *x, int argc, char **argv)
+{
+	(void)argc;
+	const char *target = argv[0], *prompt = argv[1];
+	struct records rs;
+	records_load(x->conf, &rs);
+	const struct job *j = records_find(&rs, target);
+	char src[PROMPT_NAME_MAX + 1];
+	if (j) {
+		if (j->state == JOB_FAILED) {
+			fprintf(stderr,
+				"sorad remix: %s failed, so there is no video to remix; see 'sorad "
+				"show %s'\n",
+				j->name, j->name);
+			records_release(&rs);
+			return EX_DATAERR;
+		}
+		bcopy_str(src, sizeof(src), j->name);
+	} else if (!strncmp(target, "video_", 6) && video_id_is_safe(target)) {
+		bcopy_str(src, sizeof(src), target); /* a video sorad did not make */
+	} else {
+		records_release(&rs);
+		return unknown_job(x, target);
+	}
+	records_release(&rs);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "prompt", prompt);
+	cJSON_AddStringToObject(o, "remix_of", src);
+	char *data = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	char base[PROMPT_NAME_MAX + 32];
+	bfmt(base, sizeof(base), "%.180s-remix", src);
+	int rc = check_prompt(x, "remix", PROMPT_JSON, base, data, strlen(data));
+	if (rc != 0) {
+		free(data);
+		return EX_DATAERR;
+	}
+	bfmt(base, sizeof(base), "%.180s-remix.json", src);
+	char final[PATH_MAX];
+	rc = inbox_put(x, base, data, strlen(data), final, sizeof(final));
+	free(data);
+	if (rc != 0)
+		return EX_CANTCREAT;
+	printf("remix of %s submitted as %s\n", src, final);
+	printf("%s\n", GUIDELINES);
+	daemon_note(x);
+	return EX_OK;
+}
+
+/* ---- approve and delete: state changes --------------------------------------------- */
+
+/*
+ * Hands REQ to the running daemon, or returns -2 when none runs (*lock_fd then holds
+ * the state lock for the caller to act directly). Prints the daemon's message;
+ * returns a sysexits code otherwise.
+ */
+static int to_daemon(const struct ctx *x, cJSON *req, int *lock_fd)
+{
+	*lock_fd = control_lock(x->conf->state_dir);
+	if (*lock_fd >= 0)
+		return -2;
+	if (*lock_fd == -1) {
+		fprintf(stderr, "sorad %s: cannot use the state directory %s: %s\n", x->cmd->name,
+			x->conf->state_dir, strerror(errno));
+		return EX_CANTCREAT;
+	}
+	char why[512];
+	cJSON *a = control_call(x->conf->state_dir, req, why, sizeof(why));
+	if (!a) {
+		fprintf(stderr, "sorad %s: a daemon holds the state lock but %s; is it stopping?\n",
+			x->cmd->name, why);
+		return EX_UNAVAILABLE;
+	}
+	const cJSON *msg = cJSON_GetObjectItem(a, "message");
+	const char *m = cJSON_IsString(msg) ? msg->valuestring : "";
+	int rc = EX_OK;
+	if (cJSON_IsTrue(cJSON_GetObjectItem(a, "ok"))) {
+		printf("%s\n", m);
+	} else {
+		const cJSON *e = cJSON_GetObjectItem(a, "error");
+		const char *code = cJSON_IsString(e) ? e->valuestring : "";
+		fprintf(stderr, "sorad %s: %s\n", x->cmd->name, m);
+		rc = !strcmp(code, "not_found") ? EX_NOINPUT
+		     : !strcmp(code, "not_final") ? EX_TEMPFAIL
+						  : EX_SOFTWARE;
+	}
+	cJSON_Delete(a);
+	return rc;
+}
+
+static int cmd_approve(struct ctx *x, int argc, char **argv)
+{
+	(void)argc;
+	cJSON *req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "cmd", "approve");
+	cJSON_AddStringToObject(req, "name", argv[0]);
+	int lock = -1;
+	int rc = to_daemon(x, req, &lock);
+	cJSON_Delete(req);
+	if (rc != -2)
+		return rc;
+	/* No daemon: release the holds in the records; the daemon submits them at start. */
+	if (store_open(x->conf->state_dir) != 0) {
+		close(lock);
+		return EX_CANTCREAT;
+	}
+	struct records rs;
+	records_load(x->conf, &rs);
+	int n = 0;
+	for (size_t i = 0; i < rs.n; i++) {
+		struct job *j = &rs.v[i];
+		if (!jobs_approval_matches(j, argv[0]))
+			continue;
+		free(j->error);
+		j->error = NULL;
+		free(j->error_code);
+		j->error_code = NULL;
+		j->state = JOB_CLAIMED;
+		if (store_save(x->conf->state_dir, j) != 0) {
+			records_release(&rs);
+			close(lock);
+			return EX_IOERR;
+		}
+		n++;
+	}
+	records_release(&rs);
+	close(lock);
+	if (n == 0) {
+		fprintf(stderr,
+			"sorad approve: no job named '%s' is waiting for approval; 'sorad list "
+			"--state held' shows held jobs\n",
+			argv[0]);
+		return EX_NOINPUT;
+	}
+	printf("approved %d job(s) of %s; no daemon is running: they are submitted when "
+	       "sorad starts\n",
+	       n, argv[0]);
+	return EX_OK;
+}
+
+static void on_deleted(struct api_req *req, void *ud)
+{
+	struct api_result *res = api_req_result(req);
+	int *rc = ud;
+	if (res->kind == API_OK) {
+		printf("deleted video %s from the service\n", api_req_video_id(req));
+		*rc = EX_OK;
+	} else if (res->kind == API_NOT_FOUND) {
+		printf("the service no longer has video %s (deleted or expired already)\n",
+		       api_req_video_id(req));
+		*rc = EX_OK;
+	} else {
+		fprintf(stderr, "sorad delete: the service did not delete video %s: %s (%s)\n",
+			api_req_video_id(req), api_kind_describe(res->kind),
+			res->error.message ? res->error.message : "no details");
+		*rc = res->kind == API_CONFIG ? EX_CONFIG : EX_UNAVAILABLE;
+	}
+}
+
+static int delete_remote(const struct ctx *x, const char *video_id)
+{
+	if (!x->conf->api_key) {
+		fprintf(stderr, "sorad delete: no API key: set api_key_file in the configuration "
+				"or the environment variable OPENAI_API_KEY\n");
+		return EX_CONFIG;
+	}
+	log_add_secret(x->conf->api_key);
+	struct api_client *c = api_client_new(x->conf, NULL);
+	if (!c)
+		return EX_SOFTWARE;
+	int rc = EX_UNAVAILABLE;
+	api_delete(c, video_id, NULL, on_deleted, &rc);
+	if (api_client_run(c, 120000) != 0)
+		fprintf(stderr, "sorad delete: no answer from %s within 120 s\n", x->conf->api_base);
+	api_client_free(c);
+	return rc;
+}
+
+static int cmd_delete(struct ctx *x, int argc, char **argv)
+{
+	(void)argc;
+	const char *target = argv[0];
+	struct records rs;
+	records_load(x->conf, &rs);
+	const struct job *j = records_find(&rs, target);
+	char name[PROMPT_NAME_MAX + 1] = "", video[256] = "";
+	if (j) {
+		if (!job_state_is_final(j->state)) {
+			fprintf(stderr,
+				"sorad delete: %s is still %s; wait until it is done or failed, then "
+				"delete it\n",
+				j->name, job_state_name(j->state));
+			records_release(&rs);
+			return EX_TEMPFAIL;
+		}
+		bcopy_str(name, sizeof(name), j->name);
+		if (j->video_id)
+			bcopy_str(video, sizeof(video), j->video_id);
+	} else if (!strncmp(target, "video_", 6) && video_id_is_safe(target)) {
+		bcopy_str(video, sizeof(video), target);
+	} else {
+		records_release(&rs);
+		return unknown_job(x, target);
+	}
+	records_release(&rs);
+	if (video[0]) {
+		int rc = delete_remote(x, video);
+		if (rc != EX_OK)
+			return rc; /* the local copy stays while the remote one may exist */
+	} else {
+		printf("%s never reached the service: nothing to delete remotely\n", name);
+	}
+	if (!x->purge)
+		return EX_OK;
+	if (!name[0]) {
+		printf("no job of sorad made %s: no local outputs to purge\n", video);
+		return EX_OK;
+	}
+	cJSON *req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "cmd", "purge");
+	cJSON_AddStringToObject(req, "name", name);
+	int lock = -1;
+	int rc = to_daemon(x, req, &lock);
+	cJSON_Delete(req);
+	if (rc != -2)
+		return rc;
+	char msg[512];
+	rc = control_purge(x->conf, name, msg, sizeof(msg));
+	if (rc == 0 && store_remove(x->conf->state_dir, name) != 0)
+		rc = -1;
+	close(lock);
+	if (rc != 0) {
+		fprintf(stderr, "sorad delete: %s\n", msg);
+		return EX_IOERR;
+	}
+	printf("%s\n", msg);
+	return EX_OK;
+}
+
+/* ---- dispatch ----------------------------------------------------------------------- */
+
+static const struct cmd cmds[] = {
+    {"submit", cmd_submit, "FILE...",
+     "  Copies prompt files (.txt, .json, .jsonl) and reference images into the inbox\n"
+     "  (a temp name, then a rename), after checking them as the daemon will.\n",
+     "", 1, -1},
+    {"list", cmd_list, "[--json] [--state STATE]",
+     "  Lists every job: state, model, size, seconds, progress, estimated cost.\n"
+     "  --json        the job records as a JSON array\n"
+     "  --state S     only jobs in state S (claimed, held, waiting, submitting, running,\n"
+     "                downloading, done, failed)\n",
+     "js:", 0, 0},
+    {"show", cmd_show, "[--json] ID|NAME",
+     "  Everything known about one job (by name or video id): parameters, timings,\n"
+     "  cost, the error, the files in the outbox.\n"
+     "  --json        as JSON\n",
+     "j", 1, 1},
+    {"delete", cmd_delete, "[--purge] ID|NAME",
+     "  Deletes the video from the service (it stays in the outbox).\n"
+     "  --purge       also delete the local outputs and forget the job\n",
+     "p", 1, 1},
+    {"remix", cmd_remix, "ID|NAME PROMPT",
+     "  Submits a remix of a finished video (a job name or a video id) with a new\n"
+     "  prompt, through the inbox; a job still running is waited for.\n",
+     "", 2, 2},
+    {"approve", cmd_approve, "NAME",
+     "  Releases a dropped file held because its estimated cost exceeds\n"
+     "  approve_over_usd (NAME: the file's name without extension, or a job name).\n",
+     "", 1, 1},
+    {"usage", cmd_usage_report, "[--json]",
+     "  Seconds generated and estimated cost by model: today, this month, all time.\n"
+     "  --json        as JSON\n",
+     "j", 0, 0},
+};
+
+bool cli_is_command(const char *word)
+{
+	for (size_t i = 0; i < ARRAY_LEN(cmds); i++)
+		if (!strcmp(cmds[i].name, word))
+			return true;
+	return false;
+}
+
+int cli_main(int argc, char **argv)
+{
+	const struct cmd *c = NULL;
+	for (size_t i = 0; i < ARRAY_LEN(cmds) && !c; i++)
+		if (!strcmp(cmds[i].name, argv[0]))
+			c = &cmds[i];
+	if (!c)
+		return EX_USAGE;
+	struct ctx x = {.cmd = c};
+	static const struct option longopts[] = {
+	    {"config", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},      {"json", no_argument, NULL, 'j'},
+	    {"state", required_argument, NULL, 's'},  {"purge", no_argument, NULL, 'p'},
+	    {NULL, 0, NULL, 0}};
+	char shortopts[32];
+	bfmt(shortopts, sizeof(shortopts), "+c:hV%s", c->opts);
+	optind = 1;
+	opterr = 0;
+	int ch;
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (ch != 'c' && ch != 'h' && ch != 'V' && ch != '?' && ch != ':' &&
+		    !strchr(c->opts, ch))
+			ch = '?'; /* a long option another command has */
+		switch (ch) {
+		case 'c':
+			x.conf_path = optarg;
+			break;
+		case 'h':
+			cmd_usage(c, stdout);
+			return EX_OK;
+		case 'V':
+			printf("sorad %s\n", SORAD_VERSION);
+			return EX_OK;
+		case 'j':
+			x.json = true;
+			break;
+		case 's':
+			x.state = optarg;
+			break;
+		case 'p':
+			x.purge = true;
+			break;
+		default:
+			return usage_error(&x, "unknown option or missing argument '%s'",
+					   argv[optind - 1]);
+		}
+	}
+	int nargs = argc - optind;
+	if (nargs < c->min_args)
+		return usage_error(&x, "%s", c->min_args == 1 && c->max_args == 1
+						 ? "expects one argument"
+						 : "missing arguments");
+	if (c->max_args >= 0 && nargs > c->max_args)
+		return usage_error(&x, "unexpected argument '%s'", argv[optind + c->max_args]);
+	/* Commands talk to people: only warnings and errors from the modules, on stderr. */
+	log_open(NULL, LOG_WARNING, 0, false);
+	if (!x.conf_path)
+		x.conf_path = conf_default_path();
+	char err[4096];
+	x.conf = conf_load(x.conf_path, err, sizeof(err));
+	if (!x.conf) {
+		fprintf(stderr, "%s\nsorad %s: fix the configuration ('sorad check-config' shows "
+				"every problem)\n",
+			err, c->name);
+		return EX_CONFIG;
+	}
+	int rc = c->fn(&x, nargs, argv + optind);
+	conf_free(x.conf);
+	log_close();
+	return rc;
+}

@@ -1,0 +1,368 @@
+/* control.c — the daemon's control socket, and the client side of it (see control.h). */
+#include "control.h"
+#include "conf.h"
+#include "fsutil.h"
+#include "jobs.h"
+#include "log.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+struct conn {
+	struct control *ctl;
+	int fd;
+	struct loop_timer *timer;
+	char buf[CONTROL_LINE_MAX];
+	size_t len;
+};
+
+struct control {
+	struct loop *loop;
+	int fd;
+	char *path;
+	control_fn *fn;
+	void *ud;
+	struct conn *conns[CONTROL_MAX_CONNS];
+};
+
+static int socket_path(const char *state_dir, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (bfmt(sa->sun_path, sizeof(sa->sun_path), "%s/%s", state_dir, CONTROL_SOCKET) != 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+static void conn_close(struct conn *cn)
+{
+	struct control *c = cn->ctl;
+	for (size_t i = 0; i < CONTROL_MAX_CONNS; i++)
+		if (c->conns[i] == cn)
+			c->conns[i] = NULL;
+	loop_unwatch(c->loop, cn->fd);
+	close(cn->fd);
+	loop_timer_free(cn->timer);
+	free(cn);
+}
+
+/* Sends ANSWER as one line (small: the socket buffer takes it whole) and closes. */
+static void conn_answer(struct conn *cn, cJSON *answer)
+{
+	char *s = cJSON_PrintUnformatted(answer);
+	if (s) {
+		char *line = xasprintf("%s\n", s);
+		if (send(cn->fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			log_warn("control: cannot answer a request: %s", strerror(errno));
+		free(line);
+		free(s);
+	}
+	conn_close(cn);
+}
+
+static void answer_error(struct conn *cn, const char *code, const char *msg)
+{
+	cJSON *a = cJSON_CreateObject();
+	cJSON_AddBoolToObject(a, "ok", false);
+	cJSON_AddStringToObject(a, "error", code);
+	cJSON_AddStringToObject(a, "message", msg);
+	conn_answer(cn, a);
+	cJSON_Delete(a);
+}
+
+static void on_conn_timeout(void *ud)
+{
+	struct conn *cn = ud;
+	log_warn("control: a client sent no complete request within %d ms; closed",
+		 CONTROL_TIMEOUT_MS);
+	conn_close(cn);
+}
+
+static void on_conn(int fd, uint32_t events, void *ud)
+{
+	struct conn *cn = ud;
+	(void)events;
+	ssize_t n = recv(fd, cn->buf + cn->len, sizeof(cn->buf) - 1 - cn->len, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		conn_close(cn); /* the client went away before finishing its request */
+		return;
+	}
+	cn->len += (size_t)n;
+	char *nl = memchr(cn->buf, '\n', cn->len);
+	if (!nl) {
+		if (cn->len == sizeof(cn->buf) - 1)
+			answer_error(cn, "too_large", "the request is longer than the limit");
+		return;
+	}
+	*nl = '\0';
+	cJSON *req = cJSON_Parse(cn->buf);
+	if (!cJSON_IsObject(req)) {
+		cJSON_Delete(req);
+		answer_error(cn, "bad_request", "the request is not a JSON object");
+		return;
+	}
+	cJSON *a = cJSON_CreateObject();
+	cn->ctl->fn(req, a, cn->ctl->ud);
+	cJSON_Delete(req);
+	conn_answer(cn, a);
+	cJSON_Delete(a);
+}
+
+static void on_accept(int fd, uint32_t events, void *ud)
+{
+	struct control *c = ud;
+	(void)events;
+	for (;;) {
+		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn("control: accept: %s", strerror(errno));
+			return;
+		}
+		size_t slot = CONTROL_MAX_CONNS;
+		for (size_t i = 0; i < CONTROL_MAX_CONNS && slot == CONTROL_MAX_CONNS; i++)
+			if (!c->conns[i])
+				slot = i;
+		struct conn *cn = xcalloc(1, sizeof(*cn));
+		cn->ctl = c;
+		cn->fd = cfd;
+		cn->timer = loop_timer_new(c->loop, on_conn_timeout, cn);
+		if (slot == CONTROL_MAX_CONNS || loop_watch(c->loop, cfd, EPOLLIN, on_conn, cn) != 0) {
+			answer_error(cn, "busy", "the daemon is busy with other commands; try again");
+			continue;
+		}
+		c->conns[slot] = cn;
+		loop_timer_arm(cn->timer, CONTROL_TIMEOUT_MS);
+	}
+}
+
+struct control *control_new(struct loop *l, const char *state_dir, control_fn *fn, void *ud)
+{
+	struct sockaddr_un sa;
+	if (socket_path(state_dir, &sa) != 0) {
+		log_error("control: the socket path under %s is too long", state_dir);
+		return NULL;
+	}
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		log_error("control: socket: %s", strerror(errno));
+		return NULL;
+	}
+	/* We hold the state lock, so a socket left here belongs to a dead daemon. */
+	unlink(sa.sun_path);
+	mode_t old = umask(0177);
+	int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (rc != 0 || chmod(sa.sun_path, 0600) != 0 || listen(fd, 16) != 0) {
+		log_error("control: cannot listen on %s: %s", sa.sun_path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	struct control *c = xcalloc(1, sizeof(*c));
+	c->loop = l;
+	c->fd = fd;
+	c->path = xstrdup(sa.sun_path);
+	c->fn = fn;
+	c->ud = ud;
+	if (loop_watch(l, fd, EPOLLIN, on_accept, c) != 0) {
+		control_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void control_free(struct control *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < CONTROL_MAX_CONNS; i++)
+		if (c->conns[i])
+			conn_close(c->conns[i]);
+	loop_unwatch(c->loop, c->fd);
+	close(c->fd);
+	unlink(c->path);
+	free(c->path);
+	free(c);
+}
+
+/* ---- the client side ------------------------------------------------------------ */
+
+cJSON *control_call(const char *state_dir, const cJSON *request, char *why, size_t whylen)
+{
+	struct sockaddr_un sa;
+	if (socket_path(state_dir, &sa) != 0) {
+		bfmt(why, whylen, "the control socket path under %s is too long", state_dir);
+		return NULL;
+	}
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		bfmt(why, whylen, "cannot reach the daemon at %s: %s", sa.sun_path,
+		     strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	char *s = cJSON_PrintUnformatted(request);
+	char *line = xasprintf("%s\n", s ? s : "{}");
+	free(s);
+	int rc = write_all(fd, line, strlen(line));
+	free(line);
+	if (rc != 0) {
+		bfmt(why, whylen, "cannot send the request to the daemon: %s", strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	char buf[CONTROL_LINE_MAX];
+	size_t len = 0;
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int pr = poll(&p, 1, 30000);
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr <= 0) {
+			bfmt(why, whylen, "the daemon did not answer within 30 s");
+			close(fd);
+			return NULL;
+		}
+		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || (len += (size_t)n) == sizeof(buf) - 1 || memchr(buf, '\n', len))
+			break;
+	}
+	close(fd);
+	buf[len] = '\0';
+	cJSON *a = cJSON_Parse(buf);
+	if (!cJSON_IsObject(a)) {
+		cJSON_Delete(a);
+		bfmt(why, whylen, "the daemon's answer was cut short or garbled");
+		return NULL;
+	}
+	return a;
+}
+
+int control_lock(const char *state_dir)
+{
+	char path[4096];
+	if (mkdir_p(state_dir, 0700) != 0)
+		return -1;
+	if (bfmt(path, sizeof(path), "%s/sorad.lock", state_dir) != 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		close(fd);
+		if (e == EWOULDBLOCK)
+			return -2;
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* ---- the requests ------------------------------------------------------------------ */
+
+int control_purge(const struct conf *c, const char *name, char *msg, size_t msglen)
+{
+	static const char *const suffixes[] = {".json", ".mp4", ".thumbnail.webp",
+					       ".spritesheet.jpg"};
+	char path[PATH_MAX];
+	int removed = 0;
+	for (size_t i = 0; i <= ARRAY_LEN(suffixes); i++) {
+		int rc = i < ARRAY_LEN(suffixes)
+				 ? bfmt(path, sizeof(path), "%s/%s%s", c->outbox, name, suffixes[i])
+				 : bfmt(path, sizeof(path), "%s/%s.error.txt", c->failed_dir, name);
+		if (rc != 0)
+			continue;
+		if (unlink(path) == 0) {
+			removed++;
+		} else if (errno != ENOENT) {
+			bfmt(msg, msglen, "cannot remove %s: %s", path, strerror(errno));
+			return -1;
+		}
+	}
+	fsync_dir(c->outbox);
+	bfmt(msg, msglen, "purged %s: %d local file(s) removed, job forgotten", name, removed);
+	return 0;
+}
+
+static void answer(cJSON *a, bool ok, const char *code, const char *msg)
+{
+	cJSON_AddBoolToObject(a, "ok", ok);
+	if (code)
+		cJSON_AddStringToObject(a, "error", code);
+	cJSON_AddStringToObject(a, "message", msg);
+}
+
+void control_handle(const cJSON *req, cJSON *a, void *ud)
+{
+	struct control_target *d = ud;
+	const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(req, "cmd");
+	const cJSON *nm = cJSON_GetObjectItemCaseSensitive(req, "name");
+	const char *name = cJSON_IsString(nm) ? nm->valuestring : NULL;
+	char msg[1024];
+	if (!cJSON_IsString(cmd) || !name || !*name) {
+		answer(a, false, "bad_request", "a request needs \"cmd\" and \"name\"");
+		return;
+	}
+	if (!strcmp(cmd->valuestring, "approve")) {
+		int n = jobs_approve(d->jobs, name);
+		if (n == 0) {
+			bfmt(msg, sizeof(msg),
+			     "no job named '%s' is waiting for approval; 'sorad list --state held' "
+			     "shows held jobs",
+			     name);
+			answer(a, false, "not_found", msg);
+			return;
+		}
+		bfmt(msg, sizeof(msg), "approved %d job(s) of %s", n, name);
+		answer(a, true, NULL, msg);
+		return;
+	}
+	if (!strcmp(cmd->valuestring, "purge")) {
+		const struct job *j = jobs_find(d->jobs, name);
+		if (!j) {
+			bfmt(msg, sizeof(msg), "no job named '%s'", name);
+			answer(a, false, "not_found", msg);
+			return;
+		}
+		if (!job_state_is_final(j->state)) {
+			bfmt(msg, sizeof(msg), "%s is still %s; wait until it is done or failed",
+			     name, job_state_name(j->state));
+			answer(a, false, "not_final", msg);
+			return;
+		}
+		char jn[PATH_MAX];
+		bcopy_str(jn, sizeof(jn), j->name);
+		if (control_purge(d->conf, jn, msg, sizeof(msg)) != 0 ||
+		    jobs_forget(d->jobs, jn) != 0) {
+			answer(a, false, "io_error", msg);
+			return;
+		}
+		log_event(LOG_INFO, jn, NULL, "purged on request: %s", msg);
+		answer(a, true, NULL, msg);
+		return;
+	}
+	bfmt(msg, sizeof(msg), "unknown command '%.40s' (known: approve, purge)", cmd->valuestring);
+	answer(a, false, "bad_request", msg);
+}
