@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # gateway_lib.sh — helpers for the gateway_*.sh tests, which run sorad with one of
 # examples/gateways/*.conf against sora-sim made to look like that gateway (sourced
 # after lib.sh and daemon_lib.sh, not run by ctest on its own).
@@ -21,6 +22,7 @@ gateway_conf() {
 		echo "# ---- added by the test ----"
 		cat "$T/test-lines.conf"
 	} >"$T/sorad.conf"
+	# shellcheck disable=SC2153 # set by lib.sh
 	"$SORAD_BIN" check-config -c "$T/sorad.conf" >"$T/check.out" 2>&1 ||
 		fail "check-config rejects the $1 example: $(cat "$T/check.out")"
 }
