@@ -33,7 +33,9 @@ for f in usr/bin/sorad usr/bin/sora-sim etc/sorad/sorad.conf usr/share/sorad/sor
 	usr/share/doc/sorad/examples/gateways/litellm.conf; do
 	[ -f "$R/$f" ] || fail "not installed: /$f"
 done
-[ -x "$R/usr/bin/sorad" ] && [ -x "$R/usr/bin/sora-sim" ] || fail "the binaries are not executable"
+if [ ! -x "$R/usr/bin/sorad" ] || [ ! -x "$R/usr/bin/sora-sim" ]; then
+	fail "the binaries are not executable"
+fi
 "$R/usr/bin/sorad" --version | grep -q '^sorad [0-9]' || fail "installed sorad --version"
 "$R/usr/bin/sora-sim" --version | grep -q '^sora-sim [0-9]' || fail "installed sora-sim --version"
 
@@ -65,6 +67,7 @@ done
 
 # ---- the units -----------------------------------------------------------------------
 sys="$R/usr/lib/systemd/system/sorad.service" usr="$R/usr/lib/systemd/user/sorad.service"
+# shellcheck disable=SC2016 # $MAINPID is the unit's, not ours
 for d in Type=notify 'ExecStart=/usr/bin/sorad -c /etc/sorad/sorad.conf' \
 	'ExecReload=/bin/kill -HUP $MAINPID' WatchdogSec= User=sorad StateDirectory=sorad \
 	LogsDirectory=sorad ConfigurationDirectory=sorad 'LoadCredential=api-key:/etc/sorad/api-key' \
@@ -73,6 +76,7 @@ for d in Type=notify 'ExecStart=/usr/bin/sorad -c /etc/sorad/sorad.conf' \
 	'CapabilityBoundingSet=$' MemoryDenyWriteExecute=yes; do
 	grep -q "^$d" "$sys" || fail "sorad.service (system) lacks $d"
 done
+# shellcheck disable=SC2016 # $MAINPID is the unit's, not ours
 for d in Type=notify 'ExecStart=/usr/bin/sorad -c %E/sorad/sorad.conf' WatchdogSec= \
 	'ExecReload=/bin/kill -HUP $MAINPID' WantedBy=default.target; do
 	grep -q "^$d" "$usr" || fail "sorad.service (user) lacks $d"
@@ -106,7 +110,8 @@ cmp -s "$H/.config/sorad/sorad.conf" "$R/usr/share/sorad/sorad.user.conf" ||
 	fail "ExecStartPre did not write ~/.config/sorad/sorad.conf"
 [ "$(stat -c %a "$H/.config/sorad/sorad.conf")" = 600 ] || fail "the user configuration should be 600"
 echo '# mine' >>"$H/.config/sorad/sorad.conf"
-bash -c "$pre" && tail -1 "$H/.config/sorad/sorad.conf" | grep -q '^# mine' ||
+bash -c "$pre" || fail "ExecStartPre failed with an existing configuration"
+tail -1 "$H/.config/sorad/sorad.conf" | grep -q '^# mine' ||
 	fail "ExecStartPre overwrote an existing configuration"
 
 # sysusers.d and tmpfiles.d apply to the tree (chown needs root: tmpfiles only then).
