@@ -20,15 +20,23 @@ httpd_url() {
 }
 
 # hreq METHOD PATH [curl args...]: one request to the status endpoint, the path sent as
-# is (no normalization of ../). Prints the HTTP status; the body lands in $T/body and
-# the headers in $T/headers.
+# is (no normalization of ../). Prints the HTTP status; the body lands in $T/body (or
+# the file of a "-o FILE" among the arguments) and the headers in $T/headers.
 hreq() {
-	local method=$1 path=$2
+	local method=$1 path=$2 out="$T/body" args=()
 	shift 2
-	local head=()
-	[ "$method" = HEAD ] && head=(-I)
-	curl -sS --path-as-is -X "$method" "${head[@]}" -o "$T/body" -D "$T/headers" \
-		-w '%{http_code}' "$@" "$H$path"
+	while [ $# -gt 0 ]; do
+		if [ "$1" = -o ]; then
+			out=$2
+			shift 2
+		else
+			args+=("$1")
+			shift
+		fi
+	done
+	[ "$method" = HEAD ] && args+=(-I)
+	curl -sS --path-as-is -X "$method" -o "$out" -D "$T/headers" -w '%{http_code}' \
+		"${args[@]}" "$H$path"
 }
 
 # hget PATH [curl args...]: hreq GET.
