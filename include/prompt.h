@@ -70,4 +70,11 @@ int prompt_validate(const struct job_spec *spec, const struct conf *c, char *why
  */
 bool prompt_name_ok(const char *name);
 
+/*
+ * Writes NAME-N into buf[size] (at least PROMPT_NAME_MAX + 1 bytes), NAME shortened at
+ * a character boundary when needed so that the result stays a safe name: a batch's
+ * line names and the "-2", "-3"... that make a name unique. NAME must be safe.
+ */
+void prompt_name_suffixed(char *buf, size_t size, const char *name, unsigned n);
+
 #endif

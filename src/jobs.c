@@ -919,7 +919,7 @@ static char *unique_name(const struct jobs *js, const char *want)
 	char buf[PROMPT_NAME_MAX + 16];
 	bcopy_str(buf, sizeof(buf), want);
 	for (unsigned n = 2; by_name(js, buf) || outbox_name_taken(js->conf, buf); n++)
-		bfmt(buf, sizeof(buf), "%s-%u", want, n);
+		prompt_name_suffixed(buf, sizeof(buf), want, n);
 	return xstrdup(buf);
 }
 

@@ -45,6 +45,17 @@ bool prompt_name_ok(const char *name)
 	return true;
 }
 
+void prompt_name_suffixed(char *buf, size_t size, const char *name, unsigned n)
+{
+	char suffix[16];
+	bfmt(suffix, sizeof(suffix), "-%u", n);
+	size_t keep = strlen(name), sl = strlen(suffix);
+	/* A longer name would be refused when its record is read back after a restart. */
+	if (keep + sl > PROMPT_NAME_MAX)
+		keep = utf8_valid_prefix(name, PROMPT_NAME_MAX - sl);
+	bfmt(buf, size, "%.*s%s", (int)keep, name, suffix);
+}
+
 /* A copy of STEM usable as a job name: unsafe bytes become '_'. Caller frees. */
 static char *sanitize_name(const char *stem)
 {
@@ -395,7 +406,7 @@ void prompt_parse(enum prompt_format fmt, const char *stem, const char *data, si
 		if (out->n == PROMPT_BATCH_MAX) {
 			struct job_spec *s = add_spec(out);
 			char name[PROMPT_NAME_MAX + 32];
-			bfmt(name, sizeof(name), "%s-%u", base, lineno);
+			prompt_name_suffixed(name, sizeof(name), base, lineno);
 			init_spec(s, name, lineno);
 			spec_error(s, "the batch has more than %d jobs; split it into several files",
 				   PROMPT_BATCH_MAX);
@@ -404,7 +415,7 @@ void prompt_parse(enum prompt_format fmt, const char *stem, const char *data, si
 		struct job_spec *s = add_spec(out);
 		struct explicit ex = {0};
 		char name[PROMPT_NAME_MAX + 32], where[32];
-		bfmt(name, sizeof(name), "%s-%u", base, lineno);
+		prompt_name_suffixed(name, sizeof(name), base, lineno);
 		bfmt(where, sizeof(where), "line %u: ", lineno);
 		init_spec(s, name, lineno);
 		if (memchr(line, '\0', ll)) {
