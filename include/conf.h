@@ -35,6 +35,19 @@ struct model_def {
 	size_t n_sizes;
 };
 
+/* A user-defined prompt template (template.h): template "NAME" { text = "..." }. */
+struct conf_template {
+	char *name;
+	char *text;
+};
+
+/* Which events make a desktop notification (notify_events). */
+enum notify_event {
+	NOTIFY_EV_READY = 1 << 0,  /* "ready": a video is in the outbox */
+	NOTIFY_EV_FAILED = 1 << 1, /* "failed": a job failed */
+	NOTIFY_EV_CAP = 1 << 2,    /* "cap": a usage cap holds jobs */
+};
+
 struct conf {
 	char *path; /* the file loaded, or NULL when built from defaults only */
 
@@ -74,6 +87,7 @@ struct conf {
 	char *listen; /* "127.0.0.1:4444"; empty disables */
 	char *status_token; /* NULL: no token required */
 	bool notify;
+	unsigned notify_events; /* enum notify_event bits; default all */
 	char *log_level;      /* "debug", "info", "warning", "error" */
 	unsigned log_keep_days;
 
@@ -86,6 +100,9 @@ struct conf {
 
 	struct model_def *models;
 	size_t n_models;
+
+	struct conf_template *templates; /* user-defined; built-ins are in template.c */
+	size_t n_templates;
 };
 
 /*

@@ -14,6 +14,7 @@
  * This module runs before logging exists: it reports only through the err buffer.
  */
 #include "conf.h"
+#include "template.h"
 #include "util.h"
 
 #include <confuse.h>
@@ -231,6 +232,13 @@ static int check_listen(const char *s, char *why, size_t n)
 	return 0;
 }
 
+static const char *const event_names[] = {"ready", "failed", "cap", NULL};
+
+static int check_event(const char *s, char *why, size_t n)
+{
+	return check_one_of(s, event_names, why, n);
+}
+
 static int check_token(const char *s, char *why, size_t n)
 {
 	if (*s && !is_plain_word(s))
@@ -277,6 +285,7 @@ static const struct keydef keydefs[] = {
     {"listen", CFGT_STR, false, 0, 0, check_listen},
     {"status_token", CFGT_STR, true, 0, 0, check_token},
     {"notify", CFGT_BOOL, false, 0, 0, NULL},
+    {"notify_events", CFGT_STR, false, 0, 0, check_event},
     {"log_level", CFGT_STR, false, 0, 0, check_level},
     {"log_keep_days", CFGT_INT, false, 0, INT_MAX, NULL},
     {"daily_cap_usd", CFGT_FLOAT, false, 0, 0, NULL},
@@ -504,6 +513,24 @@ static int v_model_sec(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
+/* Called at the closing brace of a template section. */
+static int v_template_sec(cfg_t *cfg, cfg_opt_t *opt)
+{
+	cfg_t *sec = opt->nvalues ? cfg_opt_getnsec(opt, opt->nvalues - 1) : NULL;
+	char why[256];
+	if (!cur_ctx || !sec)
+		return 0;
+	if (check_model_name(cfg_title(sec), why, sizeof why))
+		cfg_error(cfg, "template \"%s\": name %s", cfg_title(sec), why);
+	const char *text = cfg_getstr(sec, "text");
+	if (!text)
+		cfg_error(cfg, "template \"%s\": needs a text, e.g. text = \"Wide shot of {subject}\"",
+		          cfg_title(sec));
+	else if (template_check(text, why, sizeof why))
+		cfg_error(cfg, "template \"%s\": %s", cfg_title(sec), why);
+	return 0;
+}
+
 /*
  * Blanks out comments (hash, double-slash and C-style ones), keeping every newline and
  * leaving quoted strings alone. libconfuse 3.3 counts a comment's line two or three times, which
@@ -581,6 +608,10 @@ static cfg_t *new_cfg(void)
 	    CFG_SEC("size", size_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	    CFG_END(),
 	};
+	cfg_opt_t template_opts[] = {
+	    CFG_STR("text", NULL, CFGF_NODEFAULT),
+	    CFG_END(),
+	};
 	cfg_opt_t opts[] = {
 	    CFG_STR("api_base", DEF_API_BASE, CFGF_NONE),
 	    CFG_STR("api_key_file", NULL, CFGF_NODEFAULT),
@@ -609,6 +640,7 @@ static cfg_t *new_cfg(void)
 	    CFG_STR("listen", "127.0.0.1:4444", CFGF_NONE),
 	    CFG_STR("status_token", NULL, CFGF_NODEFAULT),
 	    CFG_BOOL("notify", cfg_true, CFGF_NONE),
+	    CFG_STR_LIST("notify_events", "{ready, failed, cap}", CFGF_NONE),
 	    CFG_STR("log_level", "info", CFGF_NONE),
 	    CFG_INT("log_keep_days", 14, CFGF_NONE),
 	    CFG_FLOAT("daily_cap_usd", 0, CFGF_NONE),
@@ -617,6 +649,7 @@ static cfg_t *new_cfg(void)
 	    CFG_INT("monthly_cap_seconds", 0, CFGF_NONE),
 	    CFG_FLOAT("approve_over_usd", 0, CFGF_NONE),
 	    CFG_SEC("model", model_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+	    CFG_SEC("template", template_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	    CFG_END(),
 	};
 	cfg_t *cfg = cfg_init(opts, CFGF_NONE);
@@ -631,6 +664,7 @@ static cfg_t *new_cfg(void)
 	cfg_set_validate_func(cfg, "model|seconds", v_seconds);
 	cfg_set_validate_func(cfg, "model|size", v_size_sec);
 	cfg_set_validate_func(cfg, "model|size|price", v_price);
+	cfg_set_validate_func(cfg, "template", v_template_sec);
 	return cfg;
 }
 
@@ -744,6 +778,18 @@ static void values_from_cfg(struct conf *c, cfg_t *cfg)
 	const char *tok = cfg_getstr(cfg, "status_token");
 	c->status_token = tok && *tok ? xstrdup(tok) : NULL; /* "" means no token */
 	c->notify = cfg_getbool(cfg, "notify") == cfg_true;
+	c->notify_events = 0;
+	for (unsigned i = 0; i < cfg_size(cfg, "notify_events"); i++)
+		for (unsigned e = 0; event_names[e]; e++)
+			if (!strcmp(cfg_getnstr(cfg, "notify_events", i), event_names[e]))
+				c->notify_events |= 1u << e;
+	c->n_templates = cfg_size(cfg, "template");
+	c->templates = xcalloc(c->n_templates + 1, sizeof *c->templates);
+	for (unsigned i = 0; i < c->n_templates; i++) {
+		cfg_t *ts = cfg_getnsec(cfg, "template", i);
+		c->templates[i].name = xstrdup(cfg_title(ts));
+		c->templates[i].text = xstrdup(cfg_getstr(ts, "text"));
+	}
 	c->log_level = getstr(cfg, "log_level");
 	c->log_keep_days = getuint(cfg, "log_keep_days");
 	c->daily_cap_usd = cfg_getfloat(cfg, "daily_cap_usd");
@@ -1170,6 +1216,11 @@ void conf_free(struct conf *c)
 		free(m->sizes);
 	}
 	free(c->models);
+	for (size_t i = 0; i < c->n_templates; i++) {
+		free(c->templates[i].name);
+		free(c->templates[i].text);
+	}
+	free(c->templates);
 	free(c);
 }
 
@@ -1275,6 +1326,14 @@ static void print_summary(const struct conf *c, const char *shown)
 	       watch_label[c->watch_mode]);
 	printf("  listen         %s%s\n", *c->listen ? c->listen : "(disabled)",
 	       c->status_token ? " (token required)" : "");
+	printf("  notify         %s (events:%s%s%s)\n", c->notify ? "on" : "off",
+	       (c->notify_events & NOTIFY_EV_READY) ? " ready" : "",
+	       (c->notify_events & NOTIFY_EV_FAILED) ? " failed" : "",
+	       (c->notify_events & NOTIFY_EV_CAP) ? " cap" : "");
+	printf("  templates      cinematic, product, text, nature (built in)");
+	for (size_t i = 0; i < c->n_templates; i++)
+		printf(", %s", c->templates[i].name);
+	printf("\n");
 	printf("  models\n");
 	for (size_t i = 0; i < c->n_models; i++) {
 		const struct model_def *m = &c->models[i];

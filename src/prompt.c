@@ -1,5 +1,6 @@
 /* prompt.c — inbox file formats into job specifications (see prompt.h). */
 #include "prompt.h"
+#include "template.h"
 #include "utf8.h"
 #include "util.h"
 
@@ -11,13 +12,43 @@
 #include <string.h>
 #include <strings.h>
 
-#define KNOWN_KEYS "prompt, model, seconds, size, reference, remix_of, name"
+#define KNOWN_KEYS "prompt, model, seconds, size, reference, remix_of, name, template"
 #define SECONDS_MAX 3600
 
-/* Which keys a job set explicitly, so a remix can refuse what it would ignore. */
+/* Which keys a job set explicitly, so a remix can refuse what it would ignore; and a
+ * template with its variables (every other key), expanded once all keys are read. */
 struct explicit {
 	bool model, size, seconds;
+	char *tmpl;        /* template: NAME */
+	char **vk, **vv;   /* variables */
+	size_t nv;
+	char *unknown_err; /* the first unknown key: an error unless a template uses it */
 };
+
+static void explicit_release(struct explicit *ex)
+{
+	for (size_t i = 0; i < ex->nv; i++) {
+		free(ex->vk[i]);
+		free(ex->vv[i]);
+	}
+	free(ex->vk);
+	free(ex->vv);
+	free(ex->tmpl);
+	free(ex->unknown_err);
+	memset(ex, 0, sizeof(*ex));
+}
+
+/* A key that could be a template variable: lowercase letters, digits, '_'. */
+static bool var_name_ok(const char *k)
+{
+	size_t n = strlen(k);
+	if (n == 0 || n > 64)
+		return false;
+	for (; *k; k++)
+		if (!((*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9') || *k == '_'))
+			return false;
+	return true;
+}
 
 int prompt_format_from_ext(const char *ext)
 {
@@ -170,14 +201,89 @@ static void apply_key(struct job_spec *s, struct explicit *ex, const char *key, 
 				   where, value, PROMPT_NAME_MAX);
 		else
 			set_str(&s->name, value);
+	} else if (!strcmp(key, "template")) {
+		if (!var_name_ok(value) && !prompt_name_ok(value))
+			spec_error(s, "%s'template' must name a template, not '%.80s'", where, value);
+		free(ex->tmpl);
+		ex->tmpl = xstrdup(value);
+	} else if (var_name_ok(key)) {
+		/* A variable if the file names a template (it may come later), else a typo. */
+		for (size_t i = 0; i < ex->nv; i++) {
+			if (!strcmp(ex->vk[i], key)) {
+				set_str(&ex->vv[i], value);
+				return;
+			}
+		}
+		ex->vk = xrealloc(ex->vk, (ex->nv + 1) * sizeof(*ex->vk));
+		ex->vv = xrealloc(ex->vv, (ex->nv + 1) * sizeof(*ex->vv));
+		ex->vk[ex->nv] = xstrdup(key);
+		ex->vv[ex->nv++] = xstrdup(value);
+		if (!ex->unknown_err)
+			ex->unknown_err = xasprintf("%sunknown key '%.40s' (known keys: " KNOWN_KEYS
+						    "; other keys are variables of a template)",
+						    where, key);
 	} else {
 		spec_error(s, "%sunknown key '%.40s' (known keys: " KNOWN_KEYS ")", where, key);
 	}
 }
 
-/* Checks the prompt text and the combination of keys; applies defaults. */
-static void finish_spec(struct job_spec *s, const struct explicit *ex, const struct conf *d)
+/* The template named NAME: sorad.conf's first (it may redefine a starter), then the
+ * built-in starters; NULL when neither has it (the names available in LIST). */
+static const char *find_template(const struct conf *c, const char *name, char *list, size_t n)
 {
+	for (size_t i = 0; c && i < c->n_templates; i++)
+		if (!strcmp(c->templates[i].name, name))
+			return c->templates[i].text;
+	size_t nb;
+	const struct template_def *b = template_builtins(&nb);
+	for (size_t i = 0; i < nb; i++)
+		if (!strcmp(b[i].name, name))
+			return b[i].text;
+	list[0] = '\0';
+	for (size_t i = 0; i < nb; i++) {
+		size_t used = strlen(list);
+		bfmt(list + used, n - used, "%s%s", used ? ", " : "", b[i].name);
+	}
+	for (size_t i = 0; c && i < c->n_templates; i++) {
+		size_t used = strlen(list);
+		bfmt(list + used, n - used, ", %s", c->templates[i].name);
+	}
+	return NULL;
+}
+
+/* With a template: the prompt is its expansion, then the file's own text if any. */
+static void apply_template(struct job_spec *s, struct explicit *ex, const struct conf *d)
+{
+	if (!ex->tmpl) {
+		if (ex->unknown_err)
+			spec_error(s, "%s", ex->unknown_err);
+		return;
+	}
+	char list[512], why[512];
+	const char *text = find_template(d, ex->tmpl, list, sizeof(list));
+	if (!text) {
+		spec_error(s, "unknown template '%.80s' (available: %s)", ex->tmpl, list);
+		return;
+	}
+	char *out = template_expand(ex->tmpl, text, ex->vk, ex->vv, ex->nv, why, sizeof(why));
+	if (!out) {
+		spec_error(s, "%s", why);
+		return;
+	}
+	size_t extra = s->prompt ? strspn(s->prompt, " \t\r\n") : 0;
+	if (s->prompt && s->prompt[extra]) {
+		char *both = xasprintf("%s. %s", out, s->prompt + extra);
+		free(out);
+		out = both;
+	}
+	free(s->prompt);
+	s->prompt = out;
+}
+
+/* Checks the prompt text and the combination of keys; applies defaults. */
+static void finish_spec(struct job_spec *s, struct explicit *ex, const struct conf *d)
+{
+	apply_template(s, ex, d);
 	if (!s->prompt) {
 		spec_error(s, "there is no prompt");
 	} else {
@@ -212,6 +318,7 @@ static void finish_spec(struct job_spec *s, const struct explicit *ex, const str
 		s->size = xstrdup(d->default_size);
 	if (!s->seconds)
 		s->seconds = d->default_seconds;
+	explicit_release(ex);
 }
 
 /* Splits off the next line of [*p, end): returns its length without "\n" or "\r\n". */

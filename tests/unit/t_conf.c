@@ -709,12 +709,39 @@ static void t_conf_default_path_prefers_env_then_cwd_file(void **state)
 	assert_int_equal(chdir(cwd), 0);
 }
 
+/* Templates and notify_events: loaded, and their mistakes named at their lines. */
+static void t_conf_templates_and_notify_events(void **state)
+{
+	(void)state;
+	struct conf *d = load_ok(NULL);
+	assert_int_equal(d->n_templates, 0);
+	assert_int_equal(d->notify_events, NOTIFY_EV_READY | NOTIFY_EV_FAILED | NOTIFY_EV_CAP);
+	conf_free(d);
+	const char *path = write_file("tmpl.conf",
+				      "notify_events = {failed}\n"
+				      "template \"ad\" {\n  text = \"Slow pan over {product}\"\n}\n");
+	struct conf *c = load_ok(path);
+	assert_int_equal(c->notify_events, NOTIFY_EV_FAILED);
+	assert_int_equal(c->n_templates, 1);
+	assert_string_equal(c->templates[0].name, "ad");
+	assert_string_equal(c->templates[0].text, "Slow pan over {product}");
+	conf_free(c);
+	expect_error("\nnotify_events = {ready, done}\n",
+		     "2: notify_events = \"done\": must be \"ready\", \"failed\" or \"cap\"");
+	expect_error("\n\ntemplate \"x\" {\n  text = \"Shot of {Subject}\"\n}\n",
+		     "5: template \"x\": '{Subject}' is not a placeholder");
+	expect_error("template \"x\" {\n}\n", "2: template \"x\": needs a text");
+	expect_error("template \"x\" {\n  text = \"A {size} shot\"\n}\n",
+		     "3: template \"x\": {size} is a job key");
+}
+
 #define T(f) cmocka_unit_test_setup(f, clean_env)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    T(t_conf_defaults_without_file),
+	    T(t_conf_templates_and_notify_events),
 	    T(t_conf_shipped_file_equals_builtin_defaults),
 	    T(t_conf_full_file_overrides_every_key),
 	    T(t_conf_unknown_key_names_its_line),
