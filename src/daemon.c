@@ -295,7 +295,6 @@ static void reload(struct daemon *d)
 		/* The old client goes first: it shares the loop's curl timer and fd watches
 		 * with its successor, and its last callbacks would disarm the new one's. */
 		jobs_suspend(d->jobs);
-	httpd_free(d->httpd);
 		api_client_free(d->api);
 		d->api = make_api(d);
 		if (!d->api) {
@@ -308,8 +307,7 @@ static void reload(struct daemon *d)
 		if (!d->api) {
 			log_error("reload: cannot set up an API client at all; stopping");
 			loop_stop(d->loop);
-			apply_status_conf(d);
-	conf_free(oc);
+			conf_free(oc);
 			return;
 		}
 		jobs_set_api(d->jobs, d->api);
@@ -318,6 +316,7 @@ static void reload(struct daemon *d)
 		jobs_set_conf(d->jobs, nc);
 	}
 	d->target.conf = d->conf;
+	apply_status_conf(d);
 	conf_free(oc);
 	release_held(d);
 	watch_rescan(d->watch);
@@ -405,6 +404,7 @@ static void teardown(struct daemon *d)
 {
 	if (d->jobs)
 		jobs_suspend(d->jobs);
+	httpd_free(d->httpd);
 	control_free(d->control);
 	watch_free(d->watch);
 	jobs_free(d->jobs);
