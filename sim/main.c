@@ -57,6 +57,9 @@ static const char usage_text[] =
     "  --threads N          HTTP threads (default 2)\n"
     "  --max-body BYTES     request body limit, larger gets 413 (default 52428800)\n"
     "  --verbose            log every request on stderr\n"
+    "\nFor benchmarks:\n"
+    "  --log-creates FILE   append '<CLOCK_REALTIME ns> <prompt>' per video created\n"
+    "  --video-bytes N      serve every MP4 padded to N bytes (a trailing 'free' box)\n"
     "\nLooking like a gateway (see sorad's examples/gateways/):\n"
     "  --path-prefix P      serve the API under P instead of /v1 (Azure: /openai/v1)\n"
     "  --auth-header H      'authorization' (Bearer, default) or 'api-key' (Azure)\n"
@@ -78,6 +81,8 @@ struct options {
 	unsigned long long gen_ms, poll_after_ms, expire_s, seed, slow_ms, threads, max_body;
 	double p429, p5xx, preset, ptruncate, pslow;
 	bool draw_prompt;
+	const char *log_creates;     /* benchmarks */
+	unsigned long long video_bytes; /* benchmarks */
 };
 
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -222,7 +227,9 @@ static void parse_args(int argc, char **argv, struct options *o)
 		O_ID_STYLE,
 		O_MODEL,
 		O_HELP,
-		O_VERSION
+		O_VERSION,
+		O_LOG_CREATES,
+		O_VIDEO_BYTES
 	};
 	static const struct option longopts[] = {
 	    {"listen", required_argument, NULL, O_LISTEN},
@@ -248,6 +255,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 	    {"auth-header", required_argument, NULL, O_AUTH_HEADER},
 	    {"id-style", required_argument, NULL, O_ID_STYLE},
 	    {"model", required_argument, NULL, O_MODEL},
+	    {"log-creates", required_argument, NULL, O_LOG_CREATES},
+	    {"video-bytes", required_argument, NULL, O_VIDEO_BYTES},
 	    {"help", no_argument, NULL, O_HELP},
 	    {"version", no_argument, NULL, O_VERSION},
 	    {NULL, 0, NULL, 0},
@@ -321,6 +330,12 @@ static void parse_args(int argc, char **argv, struct options *o)
 		case O_ID_STYLE:
 		case O_MODEL:
 			gateway_option(c - O_PATH_PREFIX, optarg);
+			break;
+		case O_LOG_CREATES:
+			o->log_creates = optarg;
+			break;
+		case O_VIDEO_BYTES:
+			o->video_bytes = parse_uint("--video-bytes", optarg, 1ULL << 40);
 			break;
 		case O_HELP:
 			fputs(usage_text, stdout);
@@ -441,8 +456,13 @@ int main(int argc, char **argv)
 	videos_init(&vc);
 	rc = (struct routes_conf){.api_key = o.api_key, .poll_after_ms = (unsigned)o.poll_after_ms};
 	routes_init(&rc);
-	mc = (struct media_conf){
-	    .dir = o.media_dir, .ffmpeg = ffmpeg, .draw_prompt = o.draw_prompt, .workers = 2};
+	mc = (struct media_conf){.dir = o.media_dir,
+	                         .ffmpeg = ffmpeg,
+	                         .draw_prompt = o.draw_prompt,
+	                         .workers = 2,
+	                         .video_bytes = o.video_bytes};
+	if (o.log_creates && stats_log_creates(o.log_creates) < 0)
+		goto out_media;
 	if (media_init(&mc) < 0)
 		goto out_media;
 

@@ -557,6 +557,53 @@ bool media_ready(struct media *m, int64_t *ready_ms)
 	return r;
 }
 
+/*
+ * --video-bytes: the MP4 at FROM followed by one 'free' box with a 64-bit size up to
+ * conf.video_bytes, written once beside it (the box's body is a hole: no disk, no
+ * time). Called with the lock held, so two requests never write it at once. Returns
+ * the padded file's path in OUT, or -1 (then the unpadded file is served).
+ */
+static int padded(const char *from, uint64_t from_size, char *out, size_t size)
+{
+	char tmp[PATH_MAX], chunk[65536];
+	unsigned char box[16] = {0, 0, 0, 1, 'f', 'r', 'e', 'e'};
+	uint64_t body = conf.video_bytes - from_size;
+	struct stat st;
+	int in, fd, i;
+	ssize_t n;
+
+	if (bsnprintf(out, size, "%s.%llu", from, (unsigned long long)conf.video_bytes) < 0 ||
+	    bsnprintf(tmp, sizeof(tmp), "%s.tmp", out) < 0)
+		return -1;
+	if (stat(out, &st) == 0 && (uint64_t)st.st_size == conf.video_bytes)
+		return 0;
+	in = open(from, O_RDONLY | O_CLOEXEC);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (in < 0 || fd < 0)
+		goto fail;
+	while ((n = read(in, chunk, sizeof(chunk))) > 0)
+		if (write(fd, chunk, (size_t)n) != n)
+			goto fail;
+	for (i = 0; i < 8; i++)
+		box[8 + i] = (unsigned char)(body >> (56 - 8 * i));
+	if (n < 0 || write(fd, box, sizeof(box)) != (ssize_t)sizeof(box) ||
+	    ftruncate(fd, (off_t)conf.video_bytes) < 0 || close(fd) < 0 || rename(tmp, out) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	close(in);
+	return 0;
+fail:
+	log_err("padding %s to %llu bytes: %s", from, (unsigned long long)conf.video_bytes,
+	        strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	if (in >= 0)
+		close(in);
+	unlink(tmp);
+	return -1;
+}
+
 int media_open(struct media *m, enum variant v, uint64_t *size)
 {
 	char p[PATH_MAX], suffix[16];
@@ -570,6 +617,15 @@ int media_open(struct media *m, enum variant v, uint64_t *size)
 	snprintf(suffix, sizeof(suffix), ".%s", ext[v]);
 	if (path_of(p, sizeof(p), fixture ? "fixture" : m->key, suffix) < 0)
 		return -1;
+	if (v == VARIANT_VIDEO && conf.video_bytes > 0 && stat(p, &st) == 0 &&
+	    (uint64_t)st.st_size + 16 <= conf.video_bytes) {
+		char big[PATH_MAX];
+
+		pthread_mutex_lock(&lock);
+		if (padded(p, (uint64_t)st.st_size, big, sizeof(big)) == 0)
+			memcpy(p, big, sizeof(p));
+		pthread_mutex_unlock(&lock);
+	}
 	fd = open(p, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		log_err("open %s: %s", p, strerror(errno));

@@ -18,6 +18,9 @@ struct media_conf {
 	const char *ffmpeg; /* path of ffmpeg, NULL or "" for fixtures only */
 	bool draw_prompt;   /* draw the prompt too; renders are then per prompt */
 	unsigned workers;   /* render threads */
+	uint64_t video_bytes; /* serve MP4s padded to this size (0: as rendered), for
+	                       * benchmarks of big downloads: a trailing 64-bit 'free'
+	                       * box, sparse on disk, keeps the file a valid MP4 */
 };
 
 /* A cache entry. Entries live until media_shutdown; callers keep bare pointers. */

@@ -3,10 +3,12 @@
 #include "stats.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util.h"
 
@@ -29,6 +31,7 @@ struct prompt_count {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct outcome outcomes[EP_COUNT][MAX_OUTCOMES];
 static struct prompt_count *prompts[PROMPT_BUCKETS];
+static FILE *create_log; /* --log-creates */
 
 static const char *const names[EP_COUNT] = {
     [EP_CREATE] = "POST /v1/videos",
@@ -85,7 +88,32 @@ void stats_count_create(const char *prompt)
 		prompts[h % PROMPT_BUCKETS] = p;
 	}
 	p->n++;
+	if (create_log) {
+		struct timespec ts;
+		size_t i;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		fprintf(create_log, "%lld%09ld ", (long long)ts.tv_sec, ts.tv_nsec);
+		for (i = 0; i < len; i++)
+			fputc((unsigned char)prompt[i] < 0x20 ? ' ' : prompt[i], create_log);
+		fputc('\n', create_log);
+		fflush(create_log);
+	}
 	pthread_mutex_unlock(&lock);
+}
+
+int stats_log_creates(const char *path)
+{
+	FILE *f = fopen(path, "ae");
+
+	if (f == NULL) {
+		log_err("--log-creates %s: %s", path, strerror(errno));
+		return -1;
+	}
+	pthread_mutex_lock(&lock);
+	create_log = f;
+	pthread_mutex_unlock(&lock);
+	return 0;
 }
 
 char *stats_json(void)
@@ -148,4 +176,7 @@ void stats_reset(void)
 void stats_shutdown(void)
 {
 	stats_reset();
+	if (create_log)
+		fclose(create_log);
+	create_log = NULL;
 }

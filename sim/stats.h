@@ -25,6 +25,10 @@ const char *endpoint_name(enum endpoint ep);
 void stats_count(enum endpoint ep, const char *outcome);
 /* Counts one video actually created with this prompt. */
 void stats_count_create(const char *prompt);
+/* Benchmarks: from now on, append one line "<CLOCK_REALTIME ns> <prompt>" to PATH
+ * for every video created (the prompt's control characters become spaces), flushed
+ * at once. 0, or -1 (logged). */
+int stats_log_creates(const char *path);
 /* Returns the stats JSON document; the caller frees it. */
 char *stats_json(void);
 void stats_reset(void);
