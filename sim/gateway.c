@@ -57,6 +57,13 @@ int gateway_set_ids(const char *style, char *why, size_t n)
 	return 0;
 }
 
+static void free_list(const char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free((char *)v[i]);
+	free((void *)v);
+}
+
 /* Splits S at commas into a new array of new strings; 0 on an empty item. */
 static size_t split_list(const char *s, size_t len, const char ***out)
 {
@@ -69,7 +76,7 @@ static size_t split_list(const char *s, size_t len, const char ***out)
 		const char *stop = comma ? comma : end;
 
 		if (stop == p) {
-			free(v);
+			free_list(v, count);
 			*out = NULL;
 			return 0;
 		}
@@ -81,13 +88,6 @@ static size_t split_list(const char *s, size_t len, const char ***out)
 	}
 	*out = v;
 	return count;
-}
-
-static void free_list(const char *const *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free((char *)v[i]);
-	free((void *)v);
 }
 
 static bool valid_size(const char *s)
