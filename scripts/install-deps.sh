@@ -11,6 +11,7 @@ pkgs=(
   libcurl4-openssl-dev libcjson-dev libconfuse-dev libnotify-dev
   libmicrohttpd-dev libcmocka-dev libsystemd-dev
   ffmpeg fonts-dejavu-core curl jq nodejs wrk
+  chromium # the status page's browser test (headless, driven by playwright-core)
   systemd man-db mandoc
 )
 
@@ -36,9 +37,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Test-only: the official OpenAI Node SDK, pinned by tests/node/package-lock.json.
+# Test-only: the official OpenAI Node SDK and playwright-core (which drives the Debian
+# chromium for the status page's test), pinned by tests/node/package-lock.json.
 nodedir="$here/tests/node"
-if [ -f "$nodedir/package.json" ] && [ ! -d "$nodedir/node_modules/openai" ]; then
+if [ -f "$nodedir/package.json" ] && { [ ! -d "$nodedir/node_modules/openai" ] ||
+  [ ! -d "$nodedir/node_modules/playwright-core" ]; }; then
   echo "install-deps: installing Node test packages into tests/node" >&2
   (cd "$nodedir" && npm ci --silent --no-audit --no-fund >/dev/null 2>&1 ||
     npm install --silent --no-audit --no-fund >/dev/null)
