@@ -12,6 +12,7 @@ pkgs=(
   libmicrohttpd-dev libcmocka-dev libsystemd-dev
   ffmpeg fonts-dejavu-core curl jq nodejs wrk
   chromium # the status page's browser test (headless, driven by playwright-core)
+  dbus python3-dbusmock
   systemd man-db mandoc
 )
 

@@ -8,6 +8,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "loop.h"
+#include "notify.h"
 #include "sdnotify.h"
 #include "usage.h"
 #include "util.h"
@@ -16,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +47,7 @@ struct daemon {
 	struct usage *usage;           /* the usage log and caps (usage.h) */
 	struct loop_timer *cap_timer;  /* armed only while a job is held by a cap */
 	bool cap_announced;            /* "cap reached" said since the last release */
+	struct notifier *notifier;     /* desktop notifications (notify.h) */
 };
 
 /* ---- libcurl's sockets and timer, through the loop (ephiperfifo.c's shape) ---- */
@@ -138,6 +141,36 @@ static void arm_cap_timer(struct daemon *d)
 	loop_timer_arm(d->cap_timer, ms > 1000 ? ms : 1000);
 }
 
+static bool notify_on(const struct daemon *d, unsigned event)
+{
+	return d->conf->notify && (d->conf->notify_events & event);
+}
+
+/* "Video ready" / "Video failed" when a job reaches its end. */
+static void on_job_notify(const struct job *j, enum job_state before, void *ud)
+{
+	struct daemon *d = ud;
+	if (j->state == before)
+		return;
+	char summary[PATH_MAX], body[1024];
+	if (j->state == JOB_DONE && notify_on(d, NOTIFY_EV_READY)) {
+		char image[PATH_MAX], video[PATH_MAX];
+		bfmt(summary, sizeof(summary), "Video ready: %s", j->name);
+		bfmt(body, sizeof(body), "%s, %s, %u s", j->model, j->size, j->seconds);
+		if (bfmt(image, sizeof(image), "%s/%s.thumbnail.webp", d->conf->outbox, j->name) ||
+		    bfmt(video, sizeof(video), "%s/%s.mp4", d->conf->outbox, j->name))
+			return;
+		notifier_send(d->notifier, summary, body, image, video, 0);
+	} else if (j->state == JOB_FAILED && notify_on(d, NOTIFY_EV_FAILED)) {
+		bfmt(summary, sizeof(summary), "Video failed: %s", j->name);
+		/* The reason is the error's first paragraph; the rest is in NAME.error.txt. */
+		const char *e = j->error ? j->error : "unknown reason";
+		const char *para = strstr(e, "\n\n");
+		bfmt(body, sizeof(body), "%.*s", (int)(para ? para - e : (long)strlen(e)), e);
+		notifier_send(d->notifier, summary, body, NULL, NULL, 1);
+	}
+}
+
 static void on_job_usage(const struct job *j, enum job_state before, void *ud)
 {
 	struct daemon *d = ud;
@@ -151,6 +184,9 @@ static void on_job_usage(const struct job *j, enum job_state before, void *ud)
 			log_warn("usage cap reached: %s; jobs are held (not failed) until the next "
 				 "period or a reload with a higher cap",
 				 j->error ? j->error : "");
+			if (notify_on(d, NOTIFY_EV_CAP))
+				notifier_send(d->notifier, "Usage cap reached",
+					      j->error ? j->error : "", NULL, NULL, 0);
 		}
 	}
 }
@@ -406,6 +442,7 @@ static void teardown(struct daemon *d)
 		jobs_suspend(d->jobs);
 	httpd_free(d->httpd);
 	control_free(d->control);
+	notifier_free(d->notifier);
 	watch_free(d->watch);
 	jobs_free(d->jobs);
 	api_client_free(d->api);
@@ -496,6 +533,9 @@ int daemon_main(int argc, char **argv)
 	d.usage = usage_load(d.conf->state_dir);
 	d.cap_timer = loop_timer_new(d.loop, on_cap_timer, &d);
 	jobs_observe(d.jobs, on_job_usage, &d);
+	/* After loop_signals: the worker thread inherits the blocked signal mask. */
+	d.notifier = notifier_new();
+	jobs_observe(d.jobs, on_job_notify, &d);
 	jobs_set_gate(d.jobs, cap_gate, &d);
 	if (jobs_load(d.jobs) < 0) {
 		rc = EX_CANTCREAT;

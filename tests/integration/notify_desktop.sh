@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Desktop notifications on a real session bus (dbus-run-session) with the mock
+# notification daemon of python3-dbusmock: "Video ready: NAME" with model, size and
+# seconds and the thumbnail as the image-path hint, "Video failed: NAME" with the
+# reason, notify_events honoured; and with no bus at all jobs still complete, with
+# one log line.
+if [ -z "${SORAD_NOTIFY_IN_BUS:-}" ]; then
+	command -v dbus-run-session >/dev/null ||
+		{ echo "FAIL: dbus-run-session missing (scripts/install-deps.sh installs dbus)" >&2; exit 1; }
+	SORAD_NOTIFY_IN_BUS=1 exec dbus-run-session -- bash "$0" "$@"
+fi
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/daemon_lib.sh"
+
+PY=/usr/bin/python3
+"$PY" -c 'import dbusmock' 2>/dev/null ||
+	fail "python3-dbusmock missing (scripts/install-deps.sh installs it)"
+"$PY" -m dbusmock --template notification_daemon -l "$T/notify.log" >"$T/mock.out" 2>&1 &
+_pids+=("$!")
+mock_up() {
+	dbus-send --session --print-reply --dest=org.freedesktop.DBus / \
+		org.freedesktop.DBus.NameHasOwner string:org.freedesktop.Notifications | grep -q 'boolean true'
+}
+wait_for 20 "the mock notification daemon (see $T/mock.out)" mock_up
+
+sim_start --gen-ms 400 --api-key "$SORAD_KEY"
+sorad_conf 'notify = true'
+sorad_start
+drop shot.txt $'---\nmodel: sora-2-pro\nsize: 1792x1024\nseconds: 8\n---\nA heron lifts off a misty river at dawn.\n'
+drop bad.txt 'A heron [sim:moderation] on a river.'
+wait_done shot
+wait_failed bad
+wait_for 20 "the ready notification in $T/notify.log" grep -q 'Video ready: shot' "$T/notify.log"
+wait_for 20 "the failed notification in $T/notify.log" grep -q 'Video failed: bad' "$T/notify.log"
+ready=$(grep 'Video ready: shot' "$T/notify.log")
+case "$ready" in
+*'"sora-2-pro, 1792x1024, 8 s"'*) ;;
+*) fail "ready notification body: $ready" ;;
+esac
+case "$ready" in
+*"'image-path': <'$T/outbox/shot.thumbnail.webp'>"* | *"\"image-path\": <\"$T/outbox/shot.thumbnail.webp\">"* | *"image-path"*"$T/outbox/shot.thumbnail.webp"*) ;;
+*) fail "ready notification has no image-path hint to the thumbnail: $ready" ;;
+esac
+[ -s "$T/outbox/shot.thumbnail.webp" ] || fail "the thumbnail the notification shows is missing"
+failed=$(grep 'Video failed: bad' "$T/notify.log")
+case "$failed" in
+*'"Your prompt contains restricted content.'*) ;;
+*) fail "failed notification body does not give the reason: $failed" ;;
+esac
+grep -q '"sorad"' <<<"$ready" || fail "the app name is not sorad: $ready"
+
+# notify_events: only failures.
+sed -i 's/^notify = true$/notify = true\nnotify_events = {failed}/' "$T/sorad.conf"
+kill -HUP "$SORAD_PID"
+wait_for 20 "the reload" grep -q 'reload: configuration reloaded' "$T/sorad.out"
+drop quiet.txt 'A quiet pond.'
+drop loud.txt 'A pond [sim:fail].'
+wait_done quiet
+wait_failed loud
+wait_for 20 "the failed notification for loud" grep -q 'Video failed: loud' "$T/notify.log"
+! grep -q 'Video ready: quiet' "$T/notify.log" || fail "notify_events = {failed} still sent ready"
+sorad_stop
+
+# No bus at all: jobs complete, one log line, no error.
+sed -i '/^notify_events/d' "$T/sorad.conf"
+(
+	# No address, no X11 display to autolaunch one, no $XDG_RUNTIME_DIR/bus.
+	unset DBUS_SESSION_BUS_ADDRESS DISPLAY WAYLAND_DISPLAY
+	mkdir -p "$T/xdg"
+	export XDG_RUNTIME_DIR=$T/xdg
+	sorad_start
+	drop nobus1.txt 'A kite, no bus.'
+	drop nobus2.txt 'A second kite, no bus.'
+	wait_done nobus1
+	wait_done nobus2
+	sorad_stop
+)
+n=$(grep -c 'notify: no desktop notifications' "$T/sorad.out" || true)
+[ "$n" = 1 ] || fail "expected one 'no desktop notifications' line, got $n: $(grep notify: "$T/sorad.out")"
+echo ok
