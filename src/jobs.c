@@ -1238,7 +1238,8 @@ size_t jobs_release_held(struct jobs *js)
 
 bool jobs_approval_matches(const struct job *j, const char *name)
 {
-	if (j->state != JOB_HELD || !j->error_code || strcmp(j->error_code, JOBS_HOLD_APPROVAL))
+	if (j->state != JOB_HELD || !j->error_code ||
+	    strcmp(j->error_code, JOBS_HOLD_APPROVAL) != 0)
 		return false;
 	if (!strcmp(j->name, name))
 		return true;

@@ -425,7 +425,8 @@ static void parse_object(struct job_spec *s, struct explicit *ex, const cJSON *o
 			v = m->valuestring;
 		} else if (cJSON_IsNumber(m) && !strcmp(k, "seconds")) {
 			double d = m->valuedouble;
-			if (d != (double)(long)d || d < 1 || d > SECONDS_MAX) {
+			/* Range first: converting a double outside long's range is undefined. */
+			if (!(d >= 1 && d <= SECONDS_MAX) || d != (double)(long)d) {
 				spec_error(s, "%s'seconds' must be a whole number of seconds", where);
 				continue;
 			}

@@ -81,8 +81,10 @@ static int parse_line(const char *line, size_t len, struct usage_entry *e)
 	const cJSON *cost = cJSON_GetObjectItemCaseSensitive(o, "cost_usd");
 	e->video_id = str_member(o, "video_id");
 	e->model = str_member(o, "model");
+	/* Ranges before the casts below: a double outside the target's range is undefined. */
 	if (!cJSON_IsNumber(at) || !cJSON_IsNumber(secs) || !e->video_id || !e->model ||
-	    secs->valuedouble < 0 || secs->valuedouble > 1e6) {
+	    !(at->valuedouble >= 0 && at->valuedouble <= 253402300799.0) ||
+	    !(secs->valuedouble >= 0 && secs->valuedouble <= 1e6)) {
 		free(e->video_id);
 		free(e->model);
 		cJSON_Delete(o);

@@ -30,14 +30,18 @@ sorad_conf() {
 }
 
 # sorad_start: starts the daemon in the foreground (its stderr in $T/sorad.out) and
-# waits until it logged that it is ready. Sets SORAD_PID.
+# waits until it logged that it is ready. Sets SORAD_PID. $SORAD_WRAP, when set, is a
+# command line the daemon runs under (e.g. valgrind, see .ci/run): its pid is sorad's.
 sorad_start() {
 	local before=0
 	[ -f "$T/sorad.out" ] && before=$(grep -c ' ready: ' "$T/sorad.out" || true)
-	OPENAI_API_KEY=$SORAD_KEY "$SORAD_BIN" -c "$T/sorad.conf" -f >>"$T/sorad.out" 2>&1 &
+	# shellcheck disable=SC2086 # the wrapper is a command line, split into words
+	OPENAI_API_KEY=$SORAD_KEY ${SORAD_WRAP:-} "$SORAD_BIN" -c "$T/sorad.conf" -f \
+		>>"$T/sorad.out" 2>&1 &
 	SORAD_PID=$!
 	_pids+=("$SORAD_PID")
-	wait_for 20 "sorad to be ready (see $T/sorad.out)" _sorad_ready_after "$before"
+	wait_for "${SORAD_READY_S:-20}" "sorad to be ready (see $T/sorad.out)" \
+		_sorad_ready_after "$before"
 }
 
 _sorad_ready_after() {
