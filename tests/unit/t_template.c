@@ -24,6 +24,7 @@ static int group_setup(void **state)
 	if (!C)
 		return -1;
 	/* A user-defined template, as sorad.conf would give it. */
+	free(C->templates);
 	C->templates = xcalloc(1, sizeof(*C->templates));
 	C->templates[0].name = xstrdup("ad");
 	C->templates[0].text = xstrdup("Slow pan over {product}, {{logo}} at the end");
