@@ -232,6 +232,8 @@ static enum MHD_Result finish(struct MHD_Connection *c, struct conn *k, struct r
 		uint64_t n = __atomic_add_fetch(&request_counter, 1, __ATOMIC_RELAXED);
 
 		stats_count(k->route.ep, outcome);
+		if (f->kind != FAULT_NONE)
+			stats_count_fault(fault_name(f->kind));
 		reply_header(r, "x-request-id", "req_%016llx", (unsigned long long)splitmix64(&n));
 	}
 	access_log(k, r, f);

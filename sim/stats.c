@@ -30,6 +30,7 @@ struct prompt_count {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct outcome outcomes[EP_COUNT][MAX_OUTCOMES];
+static struct outcome faults[MAX_OUTCOMES];
 static struct prompt_count *prompts[PROMPT_BUCKETS];
 static FILE *create_log; /* --log-creates */
 
@@ -48,25 +49,38 @@ const char *endpoint_name(enum endpoint ep)
 	return ep < EP_COUNT ? names[ep] : "other";
 }
 
-void stats_count(enum endpoint ep, const char *outcome)
+/* Counts KEY in a table of MAX_OUTCOMES; the caller holds the lock. */
+static void count_in(struct outcome *table, const char *key)
 {
 	int i;
 
-	if (ep >= EP_COUNT)
-		ep = EP_OTHER;
-	pthread_mutex_lock(&lock);
 	for (i = 0; i < MAX_OUTCOMES; i++) {
-		struct outcome *o = &outcomes[ep][i];
+		struct outcome *o = &table[i];
 
 		if (o->key[0] == '\0') {
 			/* Outcomes are short fixed strings; an overlong one is cut, not lost. */
-			snprintf(o->key, sizeof(o->key), "%s", outcome);
+			snprintf(o->key, sizeof(o->key), "%s", key);
 		}
-		if (strncmp(o->key, outcome, sizeof(o->key) - 1) == 0) {
+		if (strncmp(o->key, key, sizeof(o->key) - 1) == 0) {
 			o->n++;
 			break;
 		}
 	}
+}
+
+void stats_count(enum endpoint ep, const char *outcome)
+{
+	if (ep >= EP_COUNT)
+		ep = EP_OTHER;
+	pthread_mutex_lock(&lock);
+	count_in(outcomes[ep], outcome);
+	pthread_mutex_unlock(&lock);
+}
+
+void stats_count_fault(const char *kind)
+{
+	pthread_mutex_lock(&lock);
+	count_in(faults, kind);
 	pthread_mutex_unlock(&lock);
 }
 
@@ -133,6 +147,9 @@ char *stats_json(void)
 		for (i = 0; i < MAX_OUTCOMES && outcomes[ep][i].key[0]; i++)
 			cJSON_AddNumberToObject(o, outcomes[ep][i].key, (double)outcomes[ep][i].n);
 	}
+	cp = cJSON_AddObjectToObject(root, "faults");
+	for (i = 0; i < MAX_OUTCOMES && faults[i].key[0]; i++)
+		cJSON_AddNumberToObject(cp, faults[i].key, (double)faults[i].n);
 	cp = cJSON_AddObjectToObject(root, "creates_by_prompt");
 	for (i = 0; i < PROMPT_BUCKETS; i++) {
 		struct prompt_count *p;
@@ -169,6 +186,7 @@ void stats_reset(void)
 {
 	pthread_mutex_lock(&lock);
 	memset(outcomes, 0, sizeof(outcomes));
+	memset(faults, 0, sizeof(faults));
 	free_prompts();
 	pthread_mutex_unlock(&lock);
 }

@@ -45,6 +45,7 @@ rc=$(curl_exit "$SIM_URL/v1/videos")
 sim_stats >"$T/stats"
 expect_eq "resets counted (create)" 1 "$(jq -r '.requests["POST /v1/videos"].reset' "$T/stats")"
 expect_eq "resets counted (list)" 1 "$(jq -r '.requests["GET /v1/videos"].reset' "$T/stats")"
+expect_eq "resets counted among the faults" 2 "$(jq -r '.faults.reset' "$T/stats")"
 
 # Truncate: Content-Length announced, body cut short; the create did create.
 sim_start --ptruncate 1 --gen-ms 100
@@ -86,6 +87,7 @@ elapsed_ms=$((($(date +%s%N) - start) / 1000000))
 # Serialized, 8 responses would take 16 s; concurrently they take a little over 2 s.
 [ "$elapsed_ms" -lt 8000 ] || fail "8 slow responses took ${elapsed_ms} ms: they were serialized"
 expect_eq "slow counted under real status" 8 "$(sim_stats | jq -r '.requests["GET /v1/videos"]["200"]')"
+expect_eq "slow counted among the faults" 8 "$(sim_stats | jq -r '.faults.slow')"
 
 # Determinism: the same seed gives the same fault sequence and the same ids. (No
 # $(...) here: a sim started in a subshell would escape lib.sh's cleanup.)
