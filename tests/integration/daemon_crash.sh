@@ -16,25 +16,6 @@ for i in $(seq 1 "$JOBS"); do
 	drop "job$i.txt" "Crash test prompt number $i: a lighthouse in a storm, wide shot."
 done
 
-# The outbox may only ever show complete files under final names.
-check_outbox_now() {
-	local sets
-	sets=$(cd "$T/outbox" && ls -- *.json 2>/dev/null) || true
-	if [ -n "$sets" ]; then
-		# One jq and one stat for all sets: name, bytes claimed, bytes present.
-		(cd "$T/outbox" && jq -r '[input_filename, .files.video.bytes] | @tsv' $sets) |
-			while IFS=$'\t' read -r f bytes; do
-				local n=${f%.json}
-				[ "$bytes" != null ] || fail "incomplete metadata visible: $f"
-				[ -s "$T/outbox/$n.thumbnail.webp" ] && [ -s "$T/outbox/$n.spritesheet.jpg" ] ||
-					fail "$f is visible but an asset is missing"
-				[ "$(stat -c %s "$T/outbox/$n.mp4")" = "$bytes" ] ||
-					fail "$n.mp4 is visible with the wrong size"
-			done
-	fi
-	no_partials
-}
-
 RANDOM=4242 # a reproducible sequence of kill instants
 for k in $(seq 1 "$KILLS"); do
 	# A random instant in the next 0–600 ms: this sleep picks when to crash, it does
@@ -42,14 +23,14 @@ for k in $(seq 1 "$KILLS"); do
 	sleep "0.$(printf '%03d' $((RANDOM % 600)))"
 	kill -KILL "$SORAD_PID"
 	wait "$SORAD_PID" 2>/dev/null || true
-	check_outbox_now
+	check_outbox_sets
 	sorad_start
 done
 
 for i in $(seq 1 "$JOBS"); do
 	wait_done "job$i" 120
 done
-check_outbox_now
+check_outbox_sets
 for i in $(seq 1 "$JOBS"); do
 	n=$(sim_created_count "Crash test prompt number $i: a lighthouse in a storm, wide shot.")
 	[ "$n" = 1 ] || fail "prompt $i was created $n times"

@@ -102,6 +102,29 @@ check_set() {
 		fail "$n.json: video bytes differ from the file"
 }
 
+# check_outbox_sets: what the outbox shows at this instant is consistent: every
+# NAME.json names a video, thumbnail and spritesheet present with the sizes it claims,
+# and nothing half-written is visible under a final name (no_partials). Meant to be
+# called at any instant, e.g. right after a SIGKILL.
+check_outbox_sets() {
+	local sets
+	sets=$(cd "$T/outbox" 2>/dev/null && ls -- *.json 2>/dev/null) || true
+	if [ -n "$sets" ]; then
+		# One jq and one stat for all sets: each claimed size next to the file's size.
+		# shellcheck disable=SC2086 # the list of sets is split into file names
+		(cd "$T/outbox" && jq -r '.files[] | [input_filename, .file, .bytes] | @tsv' $sets) |
+			while IFS=$'\t' read -r f file bytes; do
+				[ "$file" != null ] && [ "$bytes" != null ] || fail "incomplete metadata visible: $f"
+				[ -f "$T/outbox/$file" ] || fail "$f is visible but $file is missing"
+				[ "$(stat -c %s "$T/outbox/$file")" = "$bytes" ] ||
+					fail "$file is visible with $(stat -c %s "$T/outbox/$file") bytes, $f says $bytes"
+			done
+		[ "$(cd "$T/outbox" && jq -r '.files | length' $sets | sort -u)" = 3 ] ||
+			fail "a visible set does not name its three files"
+	fi
+	no_partials
+}
+
 # no_partials: nothing half-written is visible in the outbox under a final name.
 no_partials() {
 	local f
