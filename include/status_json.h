@@ -42,6 +42,10 @@ void jbuf_adds(struct jbuf *b, const char *s);
 void jbuf_addf(struct jbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* S as a JSON string literal (quotes included); NULL gives null. */
 void jbuf_add_jstr(struct jbuf *b, const char *s);
+/* S escaped for the inside of a JSON string (no quotes added). */
+void jbuf_add_escaped(struct jbuf *b, const char *s);
+/* V in decimal, without printf. */
+void jbuf_add_int(struct jbuf *b, long long v);
 /* S percent-encoded for a URL path segment or query value (unreserved bytes kept). */
 void jbuf_add_urlenc(struct jbuf *b, const char *s);
 

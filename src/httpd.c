@@ -68,6 +68,14 @@ struct hreq {
 	size_t out_off;
 };
 
+/* A finished job's JSON never changes: the list serves it from here (see cached_video). */
+struct jcache_ent {
+	const struct job *j; /* NULL: free slot */
+	char *json;          /* NULL: invalidated (the slot stays j's) */
+	size_t len;
+};
+#define JCACHE_SLOTS 8192 /* at most half used: cleared when full */
+
 struct httpd {
 	struct loop *loop;
 	const struct conf *conf;
@@ -84,6 +92,8 @@ struct httpd {
 	char *listen;
 	unsigned port;
 	long long started;
+	struct jcache_ent *cache; /* JCACHE_SLOTS, allocated on first use */
+	size_t cache_used;
 };
 
 /* ---- the loop --------------------------------------------------------------------- */
@@ -365,12 +375,9 @@ static enum MHD_Result serve_page(struct hreq *q)
 static enum MHD_Result serve_health(struct hreq *q)
 {
 	struct jbuf b = JBUF_INIT;
-	jbuf_addf(&b,
-		  "{\"status\":\"ok\",\"version\":\"%s\",\"uptime_s\":%lld,\"jobs\":%zu,"
-		  "\"in_flight\":%zu}\n",
-		  SORAD_VERSION, (loop_now_ms() - q->h->started) / 1000, jobs_total(q->h->jobs),
-		  jobs_count(q->h->jobs, JOB_SUBMITTING) + jobs_count(q->h->jobs, JOB_RUNNING) +
-		      jobs_count(q->h->jobs, JOB_DOWNLOADING));
+	/* Constant time: a health check must stay cheap with any number of jobs. */
+	jbuf_addf(&b, "{\"status\":\"ok\",\"version\":\"%s\",\"uptime_s\":%lld,\"jobs\":%zu}\n",
+		  SORAD_VERSION, (loop_now_ms() - q->h->started) / 1000, jobs_total(q->h->jobs));
 	return send_json(q, MHD_HTTP_OK, &b);
 }
 
@@ -396,6 +403,74 @@ static bool filter_ok(const char *f)
 		if (!strcmp(f, seed[i]))
 			return true;
 	return job_state_parse(f) >= 0;
+}
+
+/* ---- the JSON cache of finished jobs ------------------------------------------------- */
+
+static void cache_clear(struct httpd *h)
+{
+	if (!h->cache)
+		return;
+	for (size_t i = 0; i < JCACHE_SLOTS; i++)
+		free(h->cache[i].json);
+	memset(h->cache, 0, JCACHE_SLOTS * sizeof(*h->cache));
+	h->cache_used = 0;
+}
+
+/* J's slot (linear probing on the pointer), or the free slot where it goes. */
+static struct jcache_ent *cache_slot(struct httpd *h, const struct job *j)
+{
+	uint64_t x = (uint64_t)(uintptr_t)j;
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	for (size_t i = (size_t)x & (JCACHE_SLOTS - 1);; i = (i + 1) & (JCACHE_SLOTS - 1))
+		if (h->cache[i].j == j || !h->cache[i].j)
+			return &h->cache[i];
+}
+
+/* A job changed: its cached JSON (if any) is stale. */
+static void cache_drop(struct httpd *h, const struct job *j)
+{
+	if (!h->cache)
+		return;
+	struct jcache_ent *e = cache_slot(h, j);
+	if (e->j == j) {
+		free(e->json);
+		e->json = NULL;
+	}
+}
+
+/*
+ * Appends J as a Video object. A list of 100 is the endpoint's hot path, and nearly
+ * every job in a long list is finished, its JSON fixed: formatted once, then copied.
+ * Jobs still moving are formatted each time (their remaining time depends on now).
+ */
+static void cached_video(struct httpd *h, struct jbuf *b, const struct job *j, long long now)
+{
+	if (!job_state_is_final(j->state)) {
+		status_json_video(b, j, now, NULL);
+		return;
+	}
+	if (!h->cache)
+		h->cache = xcalloc(JCACHE_SLOTS, sizeof(*h->cache));
+	struct jcache_ent *e = cache_slot(h, j);
+	if (e->j == j && e->json) {
+		jbuf_add(b, e->json, e->len);
+		return;
+	}
+	size_t start = b->len;
+	status_json_video(b, j, now, NULL);
+	if (!e->j) {
+		if (h->cache_used >= JCACHE_SLOTS / 2) {
+			cache_clear(h);
+			e = cache_slot(h, j);
+		}
+		h->cache_used++;
+	}
+	e->j = j;
+	e->len = b->len - start;
+	e->json = xstrndup(b->p + start, e->len);
 }
 
 /* The index of the job named or with the video id ID, or -1. */
@@ -459,7 +534,7 @@ static enum MHD_Result serve_list(struct hreq *q)
 		}
 		if (count++)
 			jbuf_add(&b, ",", 1);
-		status_json_video(&b, j, now, NULL);
+		cached_video(q->h, &b, j, now);
 		if (!first)
 			first = j;
 		last = j;
@@ -777,6 +852,7 @@ void httpd_job_changed(struct httpd *h, const struct job *j, enum job_state befo
 {
 	if (!h)
 		return;
+	cache_drop(h, j);
 	if (j->state != before && job_state_is_final(j->state))
 		for (struct hreq *q = h->waiters; q; q = q->next)
 			if (q->suspended && !strcmp(q->name, j->name))
@@ -1060,6 +1136,8 @@ void httpd_free(struct httpd *h)
 	}
 	loop_timer_free(h->mhd_timer);
 	loop_timer_free(h->wait_timer);
+	cache_clear(h);
+	free(h->cache);
 	free(h->listen);
 	free(h);
 }

@@ -4,6 +4,7 @@
 #include "outbox.h"
 #include "util.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,16 +73,35 @@ void jbuf_addf(struct jbuf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
+void jbuf_add_int(struct jbuf *b, long long v)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	do {
+		tmp[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		tmp[--i] = '-';
+	jbuf_add(b, tmp + i, sizeof(tmp) - i);
+}
+
 void jbuf_add_jstr(struct jbuf *b, const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
 	if (!s) {
 		jbuf_add(b, "null", 4);
 		return;
 	}
-	size_t n = strlen(s);
-	grow(b, n + 2);
-	b->p[b->len++] = '"';
+	jbuf_add(b, "\"", 1);
+	jbuf_add_escaped(b, s);
+	jbuf_add(b, "\"", 1);
+}
+
+void jbuf_add_escaped(struct jbuf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	grow(b, strlen(s));
 	const char *run = s; /* bytes copied as they are, in one go */
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p >= 0x20 && *p != '"' && *p != '\\')
@@ -116,7 +136,6 @@ void jbuf_add_jstr(struct jbuf *b, const char *s)
 		run = (const char *)p + 1;
 	}
 	jbuf_adds(b, run);
-	jbuf_add(b, "\"", 1);
 }
 
 void jbuf_add_urlenc(struct jbuf *b, const char *s)
@@ -171,7 +190,7 @@ static void add_str(struct jbuf *b, const char *key, const char *s)
 static void add_num_or_null(struct jbuf *b, long long t)
 {
 	if (t >= 0)
-		jbuf_addf(b, "%lld", t);
+		jbuf_add_int(b, t);
 	else
 		jbuf_add(b, "null", 4);
 }
@@ -203,13 +222,15 @@ void status_json_video(struct jbuf *b, const struct job *j, long long now,
 	add_str(b, "status", status_json_status(j));
 	add_str(b, "model", j->model);
 	add_key(b, "progress");
-	jbuf_addf(b, "%d", j->state == JOB_DONE ? 100 : j->progress);
+	jbuf_add_int(b, j->state == JOB_DONE ? 100 : j->progress);
 	add_time(b, "created_at", j->video_created_at >= 0 ? j->video_created_at : j->claimed_at);
 	add_time(b, "completed_at", j->video_completed_at);
 	add_time(b, "expires_at", j->video_expires_at);
 	add_str(b, "size", j->size);
 	add_key(b, "seconds");
-	jbuf_addf(b, "\"%u\"", j->seconds);
+	jbuf_add(b, "\"", 1);
+	jbuf_add_int(b, j->seconds);
+	jbuf_add(b, "\"", 1);
 	add_str(b, "prompt", j->prompt);
 	add_str(b, "remixed_from_video_id", j->remix_video_id);
 	add_key(b, "error");
@@ -230,7 +251,15 @@ void status_json_video(struct jbuf *b, const struct job *j, long long now,
 	add_str(b, "source", job_source_file(j));
 	add_str(b, "remix_of", j->remix_of);
 	add_key(b, "estimated_cost_usd");
-	jbuf_addf(b, "%.4f", j->cost_usd);
+	long long cents = llround(j->cost_usd * 10000); /* 4 decimals, without printf */
+	if (cents < 0) {
+		jbuf_add(b, "-", 1);
+		cents = -cents;
+	}
+	jbuf_add_int(b, cents / 10000);
+	char frac[6] = {'.', (char)('0' + cents / 1000 % 10), (char)('0' + cents / 100 % 10),
+			(char)('0' + cents / 10 % 10), (char)('0' + cents % 10), 0};
+	jbuf_add(b, frac, 5);
 	long long left = remaining_s(j, now);
 	add_time(b, "estimated_seconds_remaining", left);
 	add_key(b, "timings");
@@ -251,15 +280,13 @@ void status_json_video(struct jbuf *b, const struct job *j, long long now,
 				jbuf_add(b, ",", 1);
 			jbuf_add_jstr(b, api_variant_name((enum api_variant)v));
 			jbuf_adds(b, ":{\"name\":\"");
-			/* the name as a JSON string without its quotes, then the suffix */
-			struct jbuf t = JBUF_INIT;
-			jbuf_add_jstr(&t, j->name);
-			jbuf_add(b, t.p + 1, t.len - 2);
-			jbuf_release(&t);
+			jbuf_add_escaped(b, j->name);
 			jbuf_adds(b, outbox_suffix((enum api_variant)v));
 			jbuf_adds(b, "\",\"url\":\"/api/v1/videos/");
 			jbuf_add_urlenc(b, j->name);
-			jbuf_addf(b, "/content?variant=%s\"", api_variant_name((enum api_variant)v));
+			jbuf_adds(b, "/content?variant=");
+			jbuf_adds(b, api_variant_name((enum api_variant)v));
+			jbuf_add(b, "\"", 1);
 			if (file_bytes) {
 				add_time(b, "bytes", file_bytes[v]);
 			}
