@@ -5,6 +5,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "prompt.h"
+#include "refresh.h"
 #include "store.h"
 #include "util.h"
 
@@ -52,6 +53,7 @@ struct jobs {
 	size_t n_observers;
 	jobs_gate_fn *gate; /* usage caps: may a claimed job be submitted now? */
 	void *gate_ud;
+	struct refresh *refresh; /* batch polling (refresh.h) */
 };
 
 static void notify_observers(const struct jobs *js, const struct job *j, enum job_state before)
@@ -171,6 +173,8 @@ static int set_state(struct jrun *r, enum job_state s)
 		js->in_flight--;
 	else if (!in_flight_state(before) && in_flight_state(s))
 		js->in_flight++;
+	if (before == JOB_RUNNING && s != JOB_RUNNING)
+		refresh_untrack(js->refresh, r, r->rec.video_id);
 	r->rec.state = s;
 	int rc = store_save(js->conf->state_dir, &r->rec);
 	if (before != s)
@@ -595,8 +599,14 @@ static void poll_job(struct jrun *r)
 			 c->job_timeout, r->rec.video_id);
 		return;
 	}
+	/* Many jobs in flight: a list call answers for many of them (refresh.h). */
+	if (r->js->in_flight >= REFRESH_MIN_JOBS &&
+	    refresh_due(r->js->refresh, r, r->rec.video_id, r->rec.video_created_at))
+		return;
 	r->req = api_retrieve(r->js->api, r->rec.video_id, r->rec.name, on_retrieved, r);
 }
+
+static void polled(struct jrun *r, const struct video *v, long poll_after_ms);
 
 static void on_retrieved(struct api_req *req, void *ud)
 {
@@ -614,23 +624,54 @@ static void on_retrieved(struct api_req *req, void *ud)
 		schedule(r, (long long)c->poll_max * 1000);
 		return;
 	}
+	polled(r, &res->video, res->poll_after_ms);
+}
+
+/* A list call showed the job's video (refresh.h). */
+static void on_refresh_seen(void *job, const struct video *v, long poll_after_ms, void *ud)
+{
+	(void)ud;
+	struct jrun *r = job;
+	if (!r->req && r->rec.state == JOB_RUNNING)
+		polled(r, v, poll_after_ms);
+}
+
+/* A due job the list did not show: it retrieves its video itself. */
+static void on_refresh_miss(void *job, void *ud)
+{
+	(void)ud;
+	struct jrun *r = job;
+	if (!r->req && r->rec.state == JOB_RUNNING && r->js->api) {
+		log_event(LOG_DEBUG, r->rec.name, r->rec.video_id,
+			  "not in the listed videos: retrieving it by itself");
+		r->req = api_retrieve(r->js->api, r->rec.video_id, r->rec.name, on_retrieved, r);
+	}
+}
+
+/* The video's latest state V, from a retrieve or a list: on to the download, the
+ * failure, or the next poll. */
+static void polled(struct jrun *r, const struct video *v, long poll_after_ms)
+{
+	const struct conf *c = r->js->conf;
 	int before = r->rec.progress;
-	take_video(r, &res->video);
-	switch (res->video.status) {
+	take_video(r, v);
+	switch (v->status) {
 	case VIDEO_COMPLETED:
+		if (r->timer) /* a list showed it finished before its own poll came due */
+			loop_timer_disarm(r->timer);
 		r->rec.progress = 100;
 		set_state(r, JOB_DOWNLOADING);
 		start_download(r);
 		return;
 	case VIDEO_FAILED: {
-		bool policy = api_code_is_content_policy(res->video.error_code);
-		const char *m = res->video.error_message;
+		bool policy = api_code_is_content_policy(v->error_code);
+		const char *m = v->error_message;
 		if (policy)
-			fail_job(r, res->video.error_code,
+			fail_job(r, v->error_code,
 				 "%s\n\nWhat the service said: %s", api_kind_describe(API_CONTENT_POLICY),
 				 m ? m : "(no details)");
 		else
-			fail_job(r, res->video.error_code ? res->video.error_code : "generation_failed",
+			fail_job(r, v->error_code ? v->error_code : "generation_failed",
 				 "Video generation failed. Please try again with a different prompt."
 				 "\n\nWhat the service said: %s",
 				 m ? m : "(no details)");
@@ -645,8 +686,8 @@ static void on_retrieved(struct api_req *req, void *ud)
 	if (delay > (long long)c->poll_max * 1000)
 		delay = (long long)c->poll_max * 1000;
 	r->poll_ms = delay;
-	if (res->poll_after_ms > delay)
-		delay = res->poll_after_ms;
+	if (poll_after_ms > delay)
+		delay = poll_after_ms;
 	schedule(r, delay);
 }
 
@@ -902,6 +943,7 @@ static void pump(struct jobs *js)
 
 static void free_run(struct jrun *r)
 {
+	refresh_untrack(r->js->refresh, r, r->rec.video_id);
 	if (r->req)
 		api_req_cancel(r->req);
 	close_download(r, false);
@@ -1029,6 +1071,7 @@ struct jobs *jobs_new(struct loop *l, struct api_client *api, const struct conf 
 	js->loop = l;
 	js->api = api;
 	js->conf = c;
+	js->refresh = refresh_new(l, api, on_refresh_seen, on_refresh_miss, js);
 	return js;
 }
 
@@ -1046,6 +1089,8 @@ void jobs_free(struct jobs *js)
 {
 	if (!js)
 		return;
+	refresh_free(js->refresh);
+	js->refresh = NULL;
 	for (size_t i = 0; i < js->n; i++)
 		free_run(js->v[i]);
 	free(js->v);
@@ -1161,6 +1206,7 @@ void jobs_set_conf(struct jobs *js, const struct conf *c)
 void jobs_suspend(struct jobs *js)
 {
 	js->api = NULL; /* nothing may start until jobs_set_api */
+	refresh_suspend(js->refresh);
 	for (size_t i = 0; i < js->n; i++) {
 		struct jrun *r = js->v[i];
 		if (r->req) {
@@ -1177,6 +1223,7 @@ void jobs_set_api(struct jobs *js, struct api_client *api)
 {
 	js->api = api;
 	js->api_blocked = false;
+	refresh_set_api(js->refresh, api);
 	for (size_t i = 0; i < js->n; i++)
 		if (!job_state_is_final(js->v[i]->rec.state))
 			schedule(js->v[i], 0);

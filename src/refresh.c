@@ -1,0 +1,290 @@
+/* refresh.c — batch polling through list calls (see refresh.h). */
+#include "refresh.h"
+#include "log.h"
+#include "util.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REFRESH_BUCKETS 1024 /* a power of two; chains stay short up to ~10k jobs */
+
+/* One tracked job, found by its video id. */
+struct entry {
+	struct entry *next; /* bucket chain */
+	void *job;
+	char *video_id;
+	long long created_at;
+	bool due;     /* its poll is due: answer it */
+	bool in_walk; /* due when the current walk started: the walk looks for it */
+	bool missed;  /* a straggler: it polls itself from now on */
+};
+
+struct refresh {
+	struct loop *loop;
+	struct api_client *api;
+	refresh_seen_fn *seen;
+	refresh_miss_fn *miss;
+	void *ud;
+	struct entry **buckets; /* allocated on first use: an idle daemon pays nothing */
+	size_t n;
+	struct loop_timer *timer; /* the next walk */
+	struct api_req *req;      /* the list call of the walk in progress */
+	char *after;              /* its cursor */
+	unsigned pages;
+	size_t n_in_walk;           /* entries the walk still looks for */
+	long long oldest;           /* the oldest created_at among them, at the start */
+	long long last_start_ms;    /* when the last walk started (loop clock) */
+	long gap_ms;                /* the server's openai-poll-after-ms, at least the minimum */
+	unsigned long long lists;   /* list calls made */
+};
+
+static size_t bucket_of(const char *id)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	for (; *id; id++)
+		h = (h ^ (unsigned char)*id) * 1099511628211ULL;
+	return (size_t)h & (REFRESH_BUCKETS - 1);
+}
+
+static struct entry **find_slot(struct refresh *rf, const char *id)
+{
+	if (!rf->buckets)
+		return NULL;
+	struct entry **pe = &rf->buckets[bucket_of(id)];
+	while (*pe && strcmp((*pe)->video_id, id) != 0)
+		pe = &(*pe)->next;
+	return pe;
+}
+
+static void remove_at(struct refresh *rf, struct entry **pe)
+{
+	struct entry *e = *pe;
+	*pe = e->next;
+	if (e->in_walk)
+		rf->n_in_walk--;
+	free(e->video_id);
+	free(e);
+	rf->n--;
+}
+
+static void walk_page(struct refresh *rf);
+static void schedule_walk(struct refresh *rf);
+
+static void on_timer(void *ud)
+{
+	struct refresh *rf = ud;
+	if (rf->req || !rf->api || !rf->buckets)
+		return;
+	/* Everything due now is what this walk looks for. */
+	rf->n_in_walk = 0;
+	rf->oldest = -1;
+	for (size_t b = 0; b < REFRESH_BUCKETS; b++)
+		for (struct entry *e = rf->buckets[b]; e; e = e->next) {
+			e->in_walk = e->due;
+			if (!e->due)
+				continue;
+			rf->n_in_walk++;
+			long long c = e->created_at >= 0 ? e->created_at : 0;
+			if (rf->oldest < 0 || c < rf->oldest)
+				rf->oldest = c;
+		}
+	if (rf->n_in_walk == 0)
+		return;
+	rf->last_start_ms = loop_now_ms();
+	rf->pages = 0;
+	free(rf->after);
+	rf->after = NULL;
+	walk_page(rf);
+}
+
+/* The walk is over: what it did not find retrieves itself. FAILED: the list itself
+ * failed, so nobody is marked a straggler for it. */
+static void end_walk(struct refresh *rf, bool failed)
+{
+	free(rf->after);
+	rf->after = NULL;
+	size_t n = 0;
+	void **left = rf->n_in_walk ? xcalloc(rf->n_in_walk, sizeof(*left)) : NULL;
+	for (size_t b = 0; b < REFRESH_BUCKETS && rf->n_in_walk; b++)
+		for (struct entry *e = rf->buckets[b]; e; e = e->next) {
+			if (!e->in_walk)
+				continue;
+			e->in_walk = e->due = false;
+			e->missed = !failed;
+			rf->n_in_walk--;
+			left[n++] = e->job;
+		}
+	/* Callbacks last: they may untrack entries. */
+	for (size_t i = 0; i < n; i++)
+		rf->miss(left[i], rf->ud);
+	free(left);
+	schedule_walk(rf);
+}
+
+static void on_list(struct api_req *req, void *ud)
+{
+	struct refresh *rf = ud;
+	struct api_result *res = api_req_result(req);
+	rf->req = NULL;
+	if (res->kind != API_OK || !res->has_list) {
+		log_warn("refresh: listing videos failed (%s); each job polls itself this time",
+			 api_kind_name(res->kind));
+		end_walk(rf, true);
+		return;
+	}
+	long pa = res->poll_after_ms;
+	if (pa >= 0)
+		rf->gap_ms = pa > REFRESH_MIN_GAP_MS ? pa : REFRESH_MIN_GAP_MS;
+	const struct video_list *l = &res->list;
+	long long page_oldest = -1;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct video *v = &l->data[i];
+		if (v->created_at >= 0 && (page_oldest < 0 || v->created_at < page_oldest))
+			page_oldest = v->created_at;
+		struct entry **pe = v->id ? find_slot(rf, v->id) : NULL;
+		if (!pe || !*pe)
+			continue;
+		struct entry *e = *pe;
+		bool final = v->status == VIDEO_COMPLETED || v->status == VIDEO_FAILED;
+		if (!e->due && !final)
+			continue; /* not asked yet and nothing new to act on */
+		void *job = e->job;
+		if (final) {
+			remove_at(rf, pe);
+		} else {
+			if (e->in_walk)
+				rf->n_in_walk--;
+			e->due = e->in_walk = false;
+		}
+		rf->seen(job, v, pa, rf->ud);
+	}
+	rf->pages++;
+	if (rf->n_in_walk > 0 && l->has_more && l->last_id && rf->pages < REFRESH_MAX_PAGES &&
+	    (page_oldest < 0 || page_oldest >= rf->oldest)) {
+		free(rf->after);
+		rf->after = xstrdup(l->last_id);
+		walk_page(rf);
+		return;
+	}
+	end_walk(rf, false);
+}
+
+static void walk_page(struct refresh *rf)
+{
+	struct api_list_params p = {.limit = REFRESH_PAGE_LIMIT, .after = rf->after, .order = "desc"};
+	rf->lists++;
+	rf->req = api_list(rf->api, &p, on_list, rf);
+}
+
+/* Arms the next walk if a job is due and none is in progress: right away, or once
+ * the gap since the last walk's start has passed. */
+static void schedule_walk(struct refresh *rf)
+{
+	if (rf->req || !rf->api || loop_timer_armed(rf->timer))
+		return;
+	bool any = false;
+	for (size_t b = 0; b < REFRESH_BUCKETS && rf->buckets && !any; b++)
+		for (struct entry *e = rf->buckets[b]; e && !any; e = e->next)
+			any = e->due;
+	if (!any)
+		return;
+	long long wait = rf->last_start_ms + rf->gap_ms - loop_now_ms();
+	loop_timer_arm(rf->timer, wait > 0 ? wait : 0);
+}
+
+struct refresh *refresh_new(struct loop *l, struct api_client *api, refresh_seen_fn *seen,
+                            refresh_miss_fn *miss, void *ud)
+{
+	struct refresh *rf = xcalloc(1, sizeof(*rf));
+	rf->loop = l;
+	rf->api = api;
+	rf->seen = seen;
+	rf->miss = miss;
+	rf->ud = ud;
+	rf->gap_ms = REFRESH_MIN_GAP_MS;
+	rf->last_start_ms = loop_now_ms() - REFRESH_MIN_GAP_MS;
+	rf->timer = loop_timer_new(l, on_timer, rf);
+	return rf;
+}
+
+static void forget_all(struct refresh *rf)
+{
+	for (size_t b = 0; b < REFRESH_BUCKETS && rf->buckets; b++)
+		while (rf->buckets[b])
+			remove_at(rf, &rf->buckets[b]);
+	free(rf->buckets);
+	rf->buckets = NULL;
+	rf->n_in_walk = 0;
+}
+
+void refresh_free(struct refresh *rf)
+{
+	if (!rf)
+		return;
+	refresh_suspend(rf);
+	loop_timer_free(rf->timer);
+	free(rf);
+}
+
+bool refresh_due(struct refresh *rf, void *job, const char *video_id, long long created_at)
+{
+	if (!rf->api || !video_id)
+		return false;
+	if (!rf->buckets)
+		rf->buckets = xcalloc(REFRESH_BUCKETS, sizeof(*rf->buckets));
+	struct entry **pe = find_slot(rf, video_id);
+	struct entry *e = *pe;
+	if (e && e->job != job) /* two jobs claim one video: let each poll itself */
+		return false;
+	if (!e) {
+		e = xcalloc(1, sizeof(*e));
+		e->job = job;
+		e->video_id = xstrdup(video_id);
+		*pe = e;
+		rf->n++;
+	}
+	e->created_at = created_at;
+	if (e->missed)
+		return false;
+	e->due = true;
+	schedule_walk(rf);
+	return true;
+}
+
+void refresh_untrack(struct refresh *rf, void *job, const char *video_id)
+{
+	if (!rf || !video_id)
+		return;
+	struct entry **pe = find_slot(rf, video_id);
+	if (pe && *pe && (*pe)->job == job)
+		remove_at(rf, pe);
+}
+
+void refresh_suspend(struct refresh *rf)
+{
+	if (rf->req) {
+		api_req_cancel(rf->req);
+		rf->req = NULL;
+	}
+	loop_timer_disarm(rf->timer);
+	free(rf->after);
+	rf->after = NULL;
+	forget_all(rf);
+	rf->api = NULL;
+}
+
+void refresh_set_api(struct refresh *rf, struct api_client *api)
+{
+	rf->api = api;
+}
+
+size_t refresh_tracked(const struct refresh *rf)
+{
+	return rf->n;
+}
+
+unsigned long long refresh_lists(const struct refresh *rf)
+{
+	return rf->lists;
+}
