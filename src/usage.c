@@ -28,7 +28,7 @@ static void ht_insert(struct usage *u, size_t idx)
 	u->ht[h] = idx + 1;
 }
 
-static void add_entry(struct usage *u, struct usage_entry *e)
+static void add_entry(struct usage *u, const struct usage_entry *e)
 {
 	if (u->n == u->cap) {
 		u->cap = u->cap ? u->cap * 2 : 64;
