@@ -14,7 +14,8 @@
  *    is at least settle_ms old.
  *  - Settle: a candidate is delivered settle_ms after the last event on any entry
  *    with the same stem (the name up to its last '.'), so that cat.txt waits for
- *    cat.png dropped with it. One loop timer serves all candidates; with nothing
+ *    cat.png dropped with it; writes into an entry still open (IN_CREATE, IN_MODIFY)
+ *    count as events here, so cat.txt also waits for a cat.png being copied. One loop timer serves all candidates; with nothing
  *    pending (and the inbox present) it is disarmed, so an idle watcher never wakes.
  *  - poll mode (watch_mode = poll, or auto on NFS/SMB/CIFS/FUSE/9p/Ceph or when
  *    inotify instances or watches ran out): the inbox is listed every

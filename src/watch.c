@@ -439,6 +439,25 @@ static void note(struct watch *w, const char *name, enum kind k, const struct fi
 	stem_touch(w, e->stem, now + w->settle_ms);
 }
 
+/*
+ * NAME is being written (created or modified, not closed yet): a pending candidate of
+ * the same stem waits settle_ms more, so that cat.txt is not claimed with half of a
+ * cat.png still being copied. NAME itself becomes a candidate only once closed.
+ */
+static void hold_stem(struct watch *w, const char *name, long long now)
+{
+	const char *dot = strrchr(name, '.'); /* classify() guarantees a stem before it */
+	char key[NAME_MAX + 1];
+	size_t len = (size_t)(dot - name);
+	if (len >= sizeof(key))
+		return;
+	memcpy(key, name, len);
+	key[len] = '\0';
+	struct stem *s = (struct stem *)ht_find(&w->stems, key, hash_str(key));
+	if (s && s->heap_idx != SIZE_MAX)
+		stem_touch(w, s, now + w->settle_ms);
+}
+
 /* ---- the timer */
 
 static void schedule(struct watch *w)
@@ -504,11 +523,12 @@ static int inotify_start(struct watch *w)
 			return -1;
 		}
 	}
-	/* Never IN_CREATE or IN_MODIFY: an entry counts once its writer closed it or it
-	 * was moved in whole. The *_SELF events tell that the inbox itself went away. */
+	/* An entry counts once its writer closed it or it was moved in whole; IN_CREATE
+	 * and IN_MODIFY only hold back the candidates of the same stem (hold_stem). The
+	 * *_SELF events tell that the inbox itself went away. */
 	int wd = inotify_add_watch(w->ifd, w->inbox,
-	                           IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF |
-	                               IN_ONLYDIR);
+	                           IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_MODIFY |
+	                               IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
 	if (wd < 0)
 		return -1;
 	w->wd = wd;
@@ -656,11 +676,15 @@ static void handle_event(struct watch *w, int wd, uint32_t mask, const char *nam
 		                                    : "dropped by the kernel");
 		return;
 	}
-	if (!name || !(mask & (IN_CLOSE_WRITE | IN_MOVED_TO)))
+	if (!name)
 		return;
 	enum kind k = classify(name);
-	if (k != K_NONE)
+	if (k == K_NONE)
+		return;
+	if (mask & (IN_CLOSE_WRITE | IN_MOVED_TO))
 		note(w, name, k, NULL, now);
+	else if (mask & (IN_CREATE | IN_MODIFY))
+		hold_stem(w, name, now);
 }
 
 /* After a batch of events: re-add a lost watch, then arm the timer. */

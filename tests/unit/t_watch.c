@@ -47,6 +47,7 @@ struct ctx {
 	/* Poll test: the file grown by a timer and its size at delivery. */
 	struct loop_timer *grow;
 	long long grow_until, grown_at;
+	int grow_fd; /* an image kept open while written (write_image_slowly) */
 	off_t size_at_delivery;
 };
 
@@ -389,6 +390,47 @@ static void write_image_later(void *ud)
 	struct ctx *x = ud;
 	write_file(x->inbox, "cat.png", "\x89PNG not really");
 	x->grown_at = loop_now_ms();
+}
+
+/* A copy in progress: 4 KiB every 20 ms into cat.png, kept open, closed at the end. */
+static void write_image_slowly(void *ud)
+{
+	struct ctx *x = ud;
+	static const char chunk[4096];
+	assert_int_equal(write(x->grow_fd, chunk, sizeof(chunk)), (ssize_t)sizeof(chunk));
+	x->grown_at = loop_now_ms();
+	if (x->grown_at < x->grow_until) {
+		loop_timer_arm(x->grow, 20);
+		return;
+	}
+	assert_int_equal(close(x->grow_fd), 0);
+	x->grow_fd = -1;
+}
+
+/* Regression (tests/integration/daemon_writers.sh): the prompt was claimed after the
+ * settle time although its image was still being written, so half an image went out. */
+static void t_watch_prompt_waits_for_an_image_still_being_written(void **state)
+{
+	(void)state;
+	struct ctx *x = setup_ctx(100, WATCH_INOTIFY);
+	start(x);
+	run_for(x, 10);
+	char p[PATH_MAX];
+	path_in(p, sizeof(p), x->inbox, "cat.png");
+	x->grow_fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(x->grow_fd >= 0);
+	write_file(x->inbox, "cat.txt", "a cat\n");
+	x->grow = loop_timer_new(x->l, write_image_slowly, x);
+	x->grow_until = loop_now_ms() + 600;
+	loop_timer_arm(x->grow, 20);
+	expect_deliveries(x, 1, DEADLINE_MS);
+	assert_string_equal(x->names[0], "cat.txt");
+	if (x->grow_fd >= 0)
+		fail_msg("cat.txt delivered while cat.png was still open for writing");
+	if (x->at[0] - x->grown_at < 100)
+		fail_msg("prompt delivered %lld ms after its image was closed; expected >= 100 ms",
+		         x->at[0] - x->grown_at);
+	teardown_ctx(x);
 }
 
 static void t_watch_settle_pairs_prompt_and_image(void **state)
@@ -797,6 +839,7 @@ int main(void)
 	    cmocka_unit_test(t_watch_delivers_odd_names),
 	    cmocka_unit_test(t_watch_many_files),
 	    cmocka_unit_test(t_watch_scans_ten_thousand_entries_once_each),
+	    cmocka_unit_test(t_watch_prompt_waits_for_an_image_still_being_written),
 	    cmocka_unit_test(t_watch_poll_mode_delivers_stable_files_only),
 	    cmocka_unit_test(t_watch_auto_polls_when_inotify_is_unavailable),
 	    cmocka_unit_test(t_watch_reload_moves_to_new_inbox),
