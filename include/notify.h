@@ -39,6 +39,6 @@ void notifier_free(struct notifier *n);
  * supports actions. CRITICAL marks failures. Never blocks.
  */
 void notifier_send(struct notifier *n, const char *summary, const char *body, const char *image,
-		   const char *open, int critical);
+                   const char *open, int critical);
 
 #endif

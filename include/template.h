@@ -34,7 +34,7 @@ int template_check(const char *text, char *why, size_t whylen);
  * "template 'cinematic' needs 'setting': add a line 'setting: ...' to the front matter".
  * NAME is the template's name, for that message.
  */
-char *template_expand(const char *name, const char *text, char *const *keys,
-		      char *const *values, size_t n, char *why, size_t whylen);
+char *template_expand(const char *name, const char *text, char *const *keys, char *const *values,
+                      size_t n, char *why, size_t whylen);
 
 #endif

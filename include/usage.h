@@ -61,7 +61,7 @@ int usage_record(struct usage *u, const struct job *j, long long at);
 
 /* Totals of the entries with FROM <= at < TO, for MODEL (NULL: every model). */
 void usage_totals(const struct usage *u, long long from, long long to, const char *model,
-		  unsigned long long *seconds, double *usd);
+                  unsigned long long *seconds, double *usd);
 
 /* Local-time period boundaries around NOW: the start of its day and month, and the
  * start of the next day (the earliest moment a daily or monthly cap can lift). */
@@ -75,7 +75,7 @@ long long usage_next_day(time_t now);
  * recorded). 0 yes; 1 no, with the cap that stops it in plain words in why[whylen].
  */
 int usage_check(const struct usage *u, const struct conf *c, unsigned seconds, double usd,
-		unsigned long long pending_s, double pending_usd, time_t now, char *why,
-		size_t whylen);
+                unsigned long long pending_s, double pending_usd, time_t now, char *why,
+                size_t whylen);
 
 #endif

@@ -27,9 +27,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define GUIDELINES                                                                         \
-	"Content guidelines: no real people or public figures, no copyrighted characters or " \
-	"music, no faces in reference images, and nothing unsuitable for under-18 "          \
+#define GUIDELINES                                                                                 \
+	"Content guidelines: no real people or public figures, no copyrighted characters or "      \
+	"music, no faces in reference images, and nothing unsuitable for under-18 "                \
 	"audiences. Prompts that break them are refused by the service (and cost nothing)."
 
 /* ---- what every command shares --------------------------------------------------- */
@@ -49,9 +49,9 @@ typedef int cmd_fn(struct ctx *x, int argc, char **argv);
 struct cmd {
 	const char *name;
 	cmd_fn *fn;
-	const char *args;   /* after the command word, for the usage line */
-	const char *help;   /* what it does, and its options */
-	const char *opts;   /* short options besides c: h V */
+	const char *args;       /* after the command word, for the usage line */
+	const char *help;       /* what it does, and its options */
+	const char *opts;       /* short options besides c: h V */
 	int min_args, max_args; /* -1: unbounded */
 };
 
@@ -59,11 +59,11 @@ static void cmd_usage(const struct cmd *c, FILE *out)
 {
 	fprintf(out, "usage: sorad %s [-c FILE] %s\n%s", c->name, c->args, c->help);
 	fprintf(out, "  -c FILE  configuration file (default: $SORAD_CONF, else ./sorad.conf)\n"
-		     "  -h       this help;  -V  the version\n");
+	             "  -h       this help;  -V  the version\n");
 }
 
 static int usage_error(const struct ctx *x, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static int usage_error(const struct ctx *x, const char *fmt, ...)
 {
@@ -155,9 +155,9 @@ static struct job *records_find(struct records *rs, const char *name_or_id)
 static int unknown_job(const struct ctx *x, const char *what)
 {
 	fprintf(stderr,
-		"sorad %s: no job or video named '%s' in %s/jobs; 'sorad list' shows the jobs "
-		"sorad knows\n",
-		x->cmd->name, what, x->conf->state_dir);
+	        "sorad %s: no job or video named '%s' in %s/jobs; 'sorad list' shows the jobs "
+	        "sorad knows\n",
+	        x->cmd->name, what, x->conf->state_dir);
 	return EX_NOINPUT;
 }
 
@@ -189,10 +189,11 @@ static int cmd_list(struct ctx *x, int argc, char **argv)
 	(void)argv;
 	int want = -1;
 	if (x->state && (want = job_state_parse(x->state)) < 0)
-		return usage_error(x,
-				   "unknown state '%s' (states: claimed, held, waiting, submitting, "
-				   "running, downloading, done, failed)",
-				   x->state);
+		return usage_error(
+		    x,
+		    "unknown state '%s' (states: claimed, held, waiting, submitting, "
+		    "running, downloading, done, failed)",
+		    x->state);
 	struct records rs;
 	records_load(x->conf, &rs);
 	if (x->json) {
@@ -240,8 +241,7 @@ static int cmd_list(struct ctx *x, int argc, char **argv)
 
 /* ---- show ------------------------------------------------------------------------- */
 
-static const char *const out_suffixes[] = {".mp4", ".thumbnail.webp", ".spritesheet.jpg",
-					   ".json"};
+static const char *const out_suffixes[] = {".mp4", ".thumbnail.webp", ".spritesheet.jpg", ".json"};
 
 static int cmd_show(struct ctx *x, int argc, char **argv)
 {
@@ -257,8 +257,8 @@ static int cmd_show(struct ctx *x, int argc, char **argv)
 	struct stat st;
 	cJSON *files = cJSON_CreateArray();
 	for (size_t i = 0; i < ARRAY_LEN(out_suffixes); i++)
-		if (bfmt(path, sizeof(path), "%s/%s%s", x->conf->outbox, j->name, out_suffixes[i]) ==
-			    0 &&
+		if (bfmt(path, sizeof(path), "%s/%s%s", x->conf->outbox, j->name,
+		         out_suffixes[i]) == 0 &&
 		    stat(path, &st) == 0) {
 			cJSON *f = cJSON_CreateObject();
 			cJSON_AddStringToObject(f, "path", path);
@@ -310,7 +310,8 @@ static int cmd_show(struct ctx *x, int argc, char **argv)
 	if (j->video_expires_at >= 0)
 		printf("link expires %s\n", fmt_time(j->video_expires_at, t, sizeof(t)));
 	if (j->finished_at >= 0 && j->claimed_at >= 0)
-		printf("took         %lld s from claim to finish\n", j->finished_at - j->claimed_at);
+		printf("took         %lld s from claim to finish\n",
+		       j->finished_at - j->claimed_at);
 	if (j->error) {
 		printf("%s %s", j->state == JOB_HELD ? "held because" : "error       ", "");
 		printf("%s\n", j->error);
@@ -346,8 +347,8 @@ static int cmd_usage_report(struct ctx *x, int argc, char **argv)
 		const char *label, *key;
 		long long from;
 	} periods[] = {{"today", "today", usage_day_start(now)},
-		       {"this month", "month", usage_month_start(now)},
-		       {"all time", "all", 0}};
+	               {"this month", "month", usage_month_start(now)},
+	               {"all time", "all", 0}};
 	/* Every model in the table, then any other model the log mentions. */
 	const char **models = xcalloc(x->conf->n_models + u->n + 1, sizeof(*models));
 	size_t nm = 0;
@@ -420,7 +421,7 @@ static int cmd_usage_report(struct ctx *x, int argc, char **argv)
 static bool is_image_ext(const char *ext)
 {
 	return ext && (!strcasecmp(ext, "png") || !strcasecmp(ext, "jpg") ||
-		       !strcasecmp(ext, "jpeg") || !strcasecmp(ext, "webp"));
+	               !strcasecmp(ext, "jpeg") || !strcasecmp(ext, "webp"));
 }
 
 /*
@@ -429,12 +430,12 @@ static bool is_image_ext(const char *ext)
  * replacing anything. The final name goes to final[n]. 0, or -1 with a message.
  */
 static int inbox_put(const struct ctx *x, const char *base, const char *data, size_t len,
-		     char *final, size_t n)
+                     char *final, size_t n)
 {
 	const char *inbox = x->conf->inbox;
 	if (mkdir_p(inbox, 0755) != 0) {
 		fprintf(stderr, "sorad %s: cannot create the inbox %s: %s\n", x->cmd->name, inbox,
-			strerror(errno));
+		        strerror(errno));
 		return -1;
 	}
 	char tmp[PATH_MAX];
@@ -443,7 +444,7 @@ static int inbox_put(const struct ctx *x, const char *base, const char *data, si
 	int fd = mkstemp(tmp);
 	if (fd < 0 || write_all(fd, data, len) != 0 || fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
 		fprintf(stderr, "sorad %s: cannot write into the inbox %s: %s\n", x->cmd->name,
-			inbox, strerror(errno));
+		        inbox, strerror(errno));
 		if (fd >= 0) {
 			close(fd);
 			unlink(tmp);
@@ -477,7 +478,7 @@ static int inbox_put(const struct ctx *x, const char *base, const char *data, si
 			break;
 	}
 	fprintf(stderr, "sorad %s: cannot move %s into the inbox: %s\n", x->cmd->name, base,
-		strerror(errno));
+	        strerror(errno));
 	unlink(tmp);
 	return -1;
 }
@@ -496,7 +497,7 @@ static char *read_input(const struct ctx *x, const char *path, size_t *len)
 	}
 	if (st.st_size > x->conf->max_file_size) {
 		fprintf(stderr, "sorad %s: %s is %lld bytes, over max_file_size (%lld)\n",
-			x->cmd->name, path, (long long)st.st_size, x->conf->max_file_size);
+		        x->cmd->name, path, (long long)st.st_size, x->conf->max_file_size);
 		return NULL;
 	}
 	FILE *fp = fopen(path, "re");
@@ -516,7 +517,7 @@ static char *read_input(const struct ctx *x, const char *path, size_t *len)
  * Returns 0 when every job in it can run.
  */
 static int check_prompt(const struct ctx *x, const char *shown, enum prompt_format fmt,
-			const char *stem, const char *data, size_t len)
+                        const char *stem, const char *data, size_t len)
 {
 	struct prompt_file pf;
 	prompt_parse(fmt, stem, data, len, x->conf, &pf);
@@ -566,16 +567,16 @@ static int submit_check(const struct ctx *x, const char *path)
 	const char *dot = strrchr(base, '.');
 	if (fmt < 0 && !image) {
 		fprintf(stderr,
-			"sorad submit: %s is not a prompt file (.txt, .json or .jsonl) or a "
-			"reference image (.png, .jpg, .jpeg, .webp)\n",
-			path);
+		        "sorad submit: %s is not a prompt file (.txt, .json or .jsonl) or a "
+		        "reference image (.png, .jpg, .jpeg, .webp)\n",
+		        path);
 		return EX_DATAERR;
 	}
 	if (!prompt_name_ok(base) || dot == base) {
 		fprintf(stderr,
-			"sorad submit: %s: the name cannot be used in the inbox (no leading '.' "
-			"or '-'); rename it\n",
-			path);
+		        "sorad submit: %s: the name cannot be used in the inbox (no leading '.' "
+		        "or '-'); rename it\n",
+		        path);
 		return EX_DATAERR;
 	}
 	size_t len = 0;
@@ -600,8 +601,9 @@ static int cmd_submit(struct ctx *x, int argc, char **argv)
 		int rc = submit_check(x, argv[i]);
 		if (rc != EX_OK) {
 			if (rc == EX_DATAERR)
-				fprintf(stderr, "sorad submit: nothing was submitted; fix the file and "
-						"try again\n");
+				fprintf(stderr,
+				        "sorad submit: nothing was submitted; fix the file and "
+				        "try again\n");
 			return rc;
 		}
 	}
@@ -643,9 +645,9 @@ static int cmd_remix(struct ctx *x, int argc, char **argv)
 	if (j) {
 		if (j->state == JOB_FAILED) {
 			fprintf(stderr,
-				"sorad remix: %s failed, so there is no video to remix; see 'sorad "
-				"show %s'\n",
-				j->name, j->name);
+			        "sorad remix: %s failed, so there is no video to remix; see 'sorad "
+			        "show %s'\n",
+			        j->name, j->name);
 			records_release(&rs);
 			return EX_DATAERR;
 		}
@@ -695,14 +697,14 @@ static int to_daemon(const struct ctx *x, cJSON *req, int *lock_fd)
 		return -2;
 	if (*lock_fd == -1) {
 		fprintf(stderr, "sorad %s: cannot use the state directory %s: %s\n", x->cmd->name,
-			x->conf->state_dir, strerror(errno));
+		        x->conf->state_dir, strerror(errno));
 		return EX_CANTCREAT;
 	}
 	char why[512];
 	cJSON *a = control_call(x->conf->state_dir, req, why, sizeof(why));
 	if (!a) {
 		fprintf(stderr, "sorad %s: a daemon holds the state lock but %s; is it stopping?\n",
-			x->cmd->name, why);
+		        x->cmd->name, why);
 		return EX_UNAVAILABLE;
 	}
 	const cJSON *msg = cJSON_GetObjectItem(a, "message");
@@ -714,9 +716,9 @@ static int to_daemon(const struct ctx *x, cJSON *req, int *lock_fd)
 		const cJSON *e = cJSON_GetObjectItem(a, "error");
 		const char *code = cJSON_IsString(e) ? e->valuestring : "";
 		fprintf(stderr, "sorad %s: %s\n", x->cmd->name, m);
-		rc = !strcmp(code, "not_found") ? EX_NOINPUT
+		rc = !strcmp(code, "not_found")   ? EX_NOINPUT
 		     : !strcmp(code, "not_final") ? EX_TEMPFAIL
-						  : EX_SOFTWARE;
+		                                  : EX_SOFTWARE;
 	}
 	cJSON_Delete(a);
 	return rc;
@@ -761,9 +763,9 @@ static int cmd_approve(struct ctx *x, int argc, char **argv)
 	close(lock);
 	if (n == 0) {
 		fprintf(stderr,
-			"sorad approve: no job named '%s' is waiting for approval; 'sorad list "
-			"--state held' shows held jobs\n",
-			argv[0]);
+		        "sorad approve: no job named '%s' is waiting for approval; 'sorad list "
+		        "--state held' shows held jobs\n",
+		        argv[0]);
 		return EX_NOINPUT;
 	}
 	printf("approved %d job(s) of %s; no daemon is running: they are submitted when "
@@ -785,8 +787,8 @@ static void on_deleted(struct api_req *req, void *ud)
 		*rc = EX_OK;
 	} else {
 		fprintf(stderr, "sorad delete: the service did not delete video %s: %s (%s)\n",
-			api_req_video_id(req), api_kind_describe(res->kind),
-			res->error.message ? res->error.message : "no details");
+		        api_req_video_id(req), api_kind_describe(res->kind),
+		        res->error.message ? res->error.message : "no details");
 		*rc = res->kind == API_CONFIG ? EX_CONFIG : EX_UNAVAILABLE;
 	}
 }
@@ -795,7 +797,7 @@ static int delete_remote(const struct ctx *x, const char *video_id)
 {
 	if (!x->conf->api_key) {
 		fprintf(stderr, "sorad delete: no API key: set api_key_file in the configuration "
-				"or the environment variable OPENAI_API_KEY\n");
+		                "or the environment variable OPENAI_API_KEY\n");
 		return EX_CONFIG;
 	}
 	log_add_secret(x->conf->api_key);
@@ -805,7 +807,8 @@ static int delete_remote(const struct ctx *x, const char *video_id)
 	int rc = EX_UNAVAILABLE;
 	api_delete(c, video_id, NULL, on_deleted, &rc);
 	if (api_client_run(c, 120000) != 0)
-		fprintf(stderr, "sorad delete: no answer from %s within 120 s\n", x->conf->api_base);
+		fprintf(stderr, "sorad delete: no answer from %s within 120 s\n",
+		        x->conf->api_base);
 	api_client_free(c);
 	return rc;
 }
@@ -820,10 +823,11 @@ static int cmd_delete(struct ctx *x, int argc, char **argv)
 	char name[PROMPT_NAME_MAX + 1] = "", video[256] = "";
 	if (j) {
 		if (!job_state_is_final(j->state)) {
-			fprintf(stderr,
-				"sorad delete: %s is still %s; wait until it is done or failed, then "
-				"delete it\n",
-				j->name, job_state_name(j->state));
+			fprintf(
+			    stderr,
+			    "sorad delete: %s is still %s; wait until it is done or failed, then "
+			    "delete it\n",
+			    j->name, job_state_name(j->state));
 			records_release(&rs);
 			return EX_TEMPFAIL;
 		}
@@ -924,11 +928,13 @@ int cli_main(int argc, char **argv)
 	if (!c)
 		return EX_USAGE;
 	struct ctx x = {.cmd = c};
-	static const struct option longopts[] = {
-	    {"config", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},      {"json", no_argument, NULL, 'j'},
-	    {"state", required_argument, NULL, 's'},  {"purge", no_argument, NULL, 'p'},
-	    {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+	                                         {"help", no_argument, NULL, 'h'},
+	                                         {"version", no_argument, NULL, 'V'},
+	                                         {"json", no_argument, NULL, 'j'},
+	                                         {"state", required_argument, NULL, 's'},
+	                                         {"purge", no_argument, NULL, 'p'},
+	                                         {NULL, 0, NULL, 0}};
 	char shortopts[32];
 	bfmt(shortopts, sizeof(shortopts), "+c:hV%s", c->opts);
 	optind = 1;
@@ -959,14 +965,14 @@ int cli_main(int argc, char **argv)
 			break;
 		default:
 			return usage_error(&x, "unknown option or missing argument '%s'",
-					   argv[optind - 1]);
+			                   argv[optind - 1]);
 		}
 	}
 	int nargs = argc - optind;
 	if (nargs < c->min_args)
-		return usage_error(&x, "%s", c->min_args == 1 && c->max_args == 1
-						 ? "expects one argument"
-						 : "missing arguments");
+		return usage_error(&x, "%s",
+		                   c->min_args == 1 && c->max_args == 1 ? "expects one argument"
+		                                                        : "missing arguments");
 	if (c->max_args >= 0 && nargs > c->max_args)
 		return usage_error(&x, "unexpected argument '%s'", argv[optind + c->max_args]);
 	/* Commands talk to people: only warnings and errors from the modules, on stderr. */
@@ -976,9 +982,10 @@ int cli_main(int argc, char **argv)
 	char err[4096];
 	x.conf = conf_load(x.conf_path, err, sizeof(err));
 	if (!x.conf) {
-		fprintf(stderr, "%s\nsorad %s: fix the configuration ('sorad check-config' shows "
-				"every problem)\n",
-			err, c->name);
+		fprintf(stderr,
+		        "%s\nsorad %s: fix the configuration ('sorad check-config' shows "
+		        "every problem)\n",
+		        err, c->name);
 		return EX_CONFIG;
 	}
 	int rc = c->fn(&x, nargs, argv + optind);

@@ -88,7 +88,7 @@ static void on_conn_timeout(void *ud)
 {
 	struct conn *cn = ud;
 	log_warn("control: a client sent no complete request within %d ms; closed",
-		 CONTROL_TIMEOUT_MS);
+	         CONTROL_TIMEOUT_MS);
 	conn_close(cn);
 }
 
@@ -143,8 +143,10 @@ static void on_accept(int fd, uint32_t events, void *ud)
 		cn->ctl = c;
 		cn->fd = cfd;
 		cn->timer = loop_timer_new(c->loop, on_conn_timeout, cn);
-		if (slot == CONTROL_MAX_CONNS || loop_watch(c->loop, cfd, EPOLLIN, on_conn, cn) != 0) {
-			answer_error(cn, "busy", "the daemon is busy with other commands; try again");
+		if (slot == CONTROL_MAX_CONNS ||
+		    loop_watch(c->loop, cfd, EPOLLIN, on_conn, cn) != 0) {
+			answer_error(cn, "busy",
+			             "the daemon is busy with other commands; try again");
 			continue;
 		}
 		c->conns[slot] = cn;
@@ -285,13 +287,13 @@ int control_lock(const char *state_dir)
 int control_purge(const struct conf *c, const char *name, char *msg, size_t msglen)
 {
 	static const char *const suffixes[] = {".json", ".mp4", ".thumbnail.webp",
-					       ".spritesheet.jpg"};
+	                                       ".spritesheet.jpg"};
 	char path[PATH_MAX];
 	int removed = 0;
 	for (size_t i = 0; i <= ARRAY_LEN(suffixes); i++) {
 		int rc = i < ARRAY_LEN(suffixes)
-				 ? bfmt(path, sizeof(path), "%s/%s%s", c->outbox, name, suffixes[i])
-				 : bfmt(path, sizeof(path), "%s/%s.error.txt", c->failed_dir, name);
+		             ? bfmt(path, sizeof(path), "%s/%s%s", c->outbox, name, suffixes[i])
+		             : bfmt(path, sizeof(path), "%s/%s.error.txt", c->failed_dir, name);
 		if (rc != 0)
 			continue;
 		if (unlink(path) == 0) {

@@ -82,16 +82,16 @@ static gboolean show(gpointer ud)
 	NotifyNotification *nn = notify_notification_new(it->summary, it->body, NULL);
 	notify_notification_set_app_name(nn, "sorad");
 	notify_notification_set_urgency(nn, it->critical ? NOTIFY_URGENCY_CRITICAL
-							 : NOTIFY_URGENCY_NORMAL);
+	                                                 : NOTIFY_URGENCY_NORMAL);
 	notify_notification_set_category(nn, it->critical ? "transfer.error" : "transfer.complete");
 	if (it->image)
 		notify_notification_set_hint(nn, "image-path", g_variant_new_string(it->image));
 	bool kept = false;
 	if (it->open && server_has_actions(n)) {
-		notify_notification_add_action(nn, "default", "Open", on_open,
-					       g_strdup(it->open), g_free);
+		notify_notification_add_action(nn, "default", "Open", on_open, g_strdup(it->open),
+		                               g_free);
 		notify_notification_add_action(nn, "open", "Open", on_open, g_strdup(it->open),
-					       g_free);
+		                               g_free);
 		/* Kept until the server closes it, so that the action can still arrive. */
 		g_signal_connect(nn, "closed", G_CALLBACK(on_closed), NULL);
 		kept = true;
@@ -100,7 +100,7 @@ static gboolean show(gpointer ud)
 	if (!notify_notification_show(nn, &err)) {
 		if (!n->warned)
 			log_warn("notify: no desktop notifications (%s); carrying on without them",
-				 err ? err->message : "no session bus");
+			         err ? err->message : "no session bus");
 		else
 			log_debug("notify: not shown: %s", err ? err->message : "?");
 		n->warned = true;
@@ -176,7 +176,7 @@ static bool start(struct notifier *n)
 }
 
 void notifier_send(struct notifier *n, const char *summary, const char *body, const char *image,
-		   const char *open, int critical)
+                   const char *open, int critical)
 {
 	if (!n || !start(n))
 		return;

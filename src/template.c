@@ -13,8 +13,8 @@ static const struct template_def builtins[] = {
     {"nature", "{shot} of {subject} in {environment}, {weather}"},
 };
 
-static const char *const reserved[] = {"prompt", "model",    "seconds", "size",
-				       "reference", "remix_of", "name",    "template"};
+static const char *const reserved[] = {"prompt",    "model",    "seconds", "size",
+                                       "reference", "remix_of", "name",    "template"};
 
 const struct template_def *template_builtins(size_t *n_out)
 {
@@ -91,7 +91,8 @@ static int check_var(struct walk *w, const char *name, size_t n)
 	char v[80];
 	bfmt(v, sizeof(v), "%.*s", (int)n, name);
 	if (template_reserved(v)) {
-		bfmt(w->why, w->whylen, "{%s} is a job key, not a variable: choose another name", v);
+		bfmt(w->why, w->whylen, "{%s} is a job key, not a variable: choose another name",
+		     v);
 		return -1;
 	}
 	return 0;
@@ -148,14 +149,14 @@ static int on_var(struct walk *w, const char *name, size_t n)
 	return -1;
 }
 
-char *template_expand(const char *name, const char *text, char *const *keys,
-		      char *const *values, size_t n, char *why, size_t whylen)
+char *template_expand(const char *name, const char *text, char *const *keys, char *const *values,
+                      size_t n, char *why, size_t whylen)
 {
 	struct expansion e = {.w = {.lit = on_lit, .var = on_var, .why = why, .whylen = whylen},
-			      .name = name,
-			      .keys = keys,
-			      .values = values,
-			      .n = n};
+	                      .name = name,
+	                      .keys = keys,
+	                      .values = values,
+	                      .n = n};
 	append(&e, "", 0);
 	if (walk(text, &e.w) != 0) {
 		free(e.out);

@@ -148,12 +148,12 @@ int usage_record(struct usage *u, const struct job *j, long long at)
 	if (!j->video_id || usage_has(u, j->video_id))
 		return 0;
 	struct usage_entry e = {.at = at,
-				.name = xstrdup(j->name ? j->name : ""),
-				.video_id = xstrdup(j->video_id),
-				.model = xstrdup(j->model ? j->model : ""),
-				.size = xstrdup(j->size ? j->size : ""),
-				.seconds = j->seconds,
-				.cost_usd = j->cost_usd};
+	                        .name = xstrdup(j->name ? j->name : ""),
+	                        .video_id = xstrdup(j->video_id),
+	                        .model = xstrdup(j->model ? j->model : ""),
+	                        .size = xstrdup(j->size ? j->size : ""),
+	                        .seconds = j->seconds,
+	                        .cost_usd = j->cost_usd};
 	add_entry(u, &e);
 
 	cJSON *o = cJSON_CreateObject();
@@ -182,14 +182,14 @@ int usage_record(struct usage *u, const struct job *j, long long at)
 		errno = e2;
 	}
 	if (rc < 0)
-		log_event(LOG_ERROR, j->name, j->video_id, "usage: cannot append to %s: %s", u->path,
-			  strerror(errno));
+		log_event(LOG_ERROR, j->name, j->video_id, "usage: cannot append to %s: %s",
+		          u->path, strerror(errno));
 	free(line);
 	return rc;
 }
 
 void usage_totals(const struct usage *u, long long from, long long to, const char *model,
-		  unsigned long long *seconds, double *usd)
+                  unsigned long long *seconds, double *usd)
 {
 	*seconds = 0;
 	*usd = 0;
@@ -234,8 +234,8 @@ long long usage_next_day(time_t now)
 }
 
 int usage_check(const struct usage *u, const struct conf *c, unsigned seconds, double usd,
-		unsigned long long pending_s, double pending_usd, time_t now, char *why,
-		size_t whylen)
+                unsigned long long pending_s, double pending_usd, time_t now, char *why,
+                size_t whylen)
 {
 	unsigned long long ds, ms;
 	double dusd, musd;

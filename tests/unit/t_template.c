@@ -50,8 +50,8 @@ static void t_template_expands_and_escapes(void **state)
 	(void)state;
 	char *k[] = {"subject", "setting"}, *v[] = {"a lighthouse", "a storm"};
 	char why[256];
-	char *out = template_expand("x", "{subject} in {setting}, {{braces}}", k, v, 2, why,
-				    sizeof(why));
+	char *out =
+	    template_expand("x", "{subject} in {setting}, {{braces}}", k, v, 2, why, sizeof(why));
 	assert_non_null(out);
 	assert_string_equal(out, "a lighthouse in a storm, {braces}");
 	free(out);
@@ -82,26 +82,26 @@ static void t_template_prompt_file_expands_builtin(void **state)
 	(void)state;
 	struct prompt_file pf;
 	parse_txt("---\ntemplate: cinematic\nsubject: a lighthouse\nsetting: a winter storm\n"
-		  "lighting: golden hour\ncamera: slow dolly in\nseconds: 8\n---\n",
-		  &pf);
+	          "lighting: golden hour\ncamera: slow dolly in\nseconds: 8\n---\n",
+	          &pf);
 	assert_null(pf.jobs[0].error);
 	assert_string_equal(pf.jobs[0].prompt, "Wide shot of a lighthouse in a winter storm, "
-					       "golden hour, slow dolly in");
+	                                       "golden hour, slow dolly in");
 	assert_int_equal(pf.jobs[0].seconds, 8);
 	prompt_file_release(&pf);
 	/* The text after the front matter adds to the expansion. */
 	parse_txt("---\ntemplate: ad\nproduct: a red sneaker\n---\nMusic swells.\n", &pf);
 	assert_null(pf.jobs[0].error);
 	assert_string_equal(pf.jobs[0].prompt,
-			    "Slow pan over a red sneaker, {logo} at the end. Music swells.");
+	                    "Slow pan over a red sneaker, {logo} at the end. Music swells.");
 	prompt_file_release(&pf);
 	/* .json: the variables are members beside "template". */
 	const char *json = "{\"template\": \"text\", \"text\": \"HELLO\", \"style\": \"neon\", "
-			   "\"animation\": \"flickering on\"}";
+	                   "\"animation\": \"flickering on\"}";
 	prompt_parse(PROMPT_JSON, "j", json, strlen(json), C, &pf);
 	assert_null(pf.jobs[0].error);
 	assert_string_equal(pf.jobs[0].prompt,
-			    "A video of the words 'HELLO' in neon letters, flickering on");
+	                    "A video of the words 'HELLO' in neon letters, flickering on");
 	prompt_file_release(&pf);
 }
 
@@ -112,12 +112,12 @@ static void t_template_unknown_template_and_missing_variable_fail(void **state)
 	parse_txt("---\ntemplate: western\nsubject: a horse\n---\n", &pf);
 	assert_non_null(pf.jobs[0].error);
 	assert_non_null(strstr(pf.jobs[0].error, "unknown template 'western' (available: "
-						 "cinematic, product, text, nature, ad)"));
+	                                         "cinematic, product, text, nature, ad)"));
 	prompt_file_release(&pf);
 	parse_txt("---\ntemplate: nature\nshot: aerial shot\nsubject: a waterfall\n---\n", &pf);
 	assert_non_null(pf.jobs[0].error);
 	assert_non_null(strstr(pf.jobs[0].error, "template 'nature' needs the variable "
-						 "'environment'"));
+	                                         "'environment'"));
 	prompt_file_release(&pf);
 	/* Without a template, a stray key is still the typo it always was. */
 	parse_txt("---\nmodle: sora-2\n---\nA cat.\n", &pf);

@@ -34,8 +34,8 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-static void job(struct job *j, const char *name, const char *vid, const char *model,
-		unsigned secs, double cost)
+static void job(struct job *j, const char *name, const char *vid, const char *model, unsigned secs,
+                double cost)
 {
 	job_init(j);
 	j->name = xstrdup(name);
@@ -132,9 +132,8 @@ static void t_usage_caps_hold_the_job_that_would_exceed(void **state)
 	c->monthly_cap_usd = 0;
 	c->daily_cap_usd = 0.5;
 	assert_int_equal(usage_check(u, c, 4, 0.4, 0, 0, now, why, sizeof(why)), 1);
-	assert_int_equal(usage_check(u, c, 4, 0.4, 0, 0, (time_t)usage_next_day(now) + 10, why,
-				     sizeof(why)),
-			 0);
+	assert_int_equal(
+	    usage_check(u, c, 4, 0.4, 0, 0, (time_t)usage_next_day(now) + 10, why, sizeof(why)), 0);
 	usage_free(u);
 	job_release(&a);
 	conf_free(c);
@@ -144,10 +143,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(t_usage_records_each_video_once_and_reloads, setup,
-					    teardown),
+	                                    teardown),
 	    cmocka_unit_test(t_usage_periods_are_local_midnights),
 	    cmocka_unit_test_setup_teardown(t_usage_caps_hold_the_job_that_would_exceed, setup,
-					    teardown),
+	                                    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
