@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 enum auth_style {
 	AUTH_BEARER,  /* Authorization: Bearer KEY (OpenAI, LiteLLM) */
@@ -68,6 +69,10 @@ struct conf {
 	char *inbox;
 	char *outbox;
 	char *failed_dir; /* default: OUTBOX/failed */
+	/* Permissions of what sorad writes to the outbox and failed_dir (files; their
+	 * directories add x where r is set), whatever the umask: 0644 by default. The state
+	 * directory stays private (0700/0600) under the daemon's umask 077. */
+	mode_t outbox_mode;
 	char *state_dir;
 	char *log_dir;
 
@@ -118,6 +123,14 @@ void conf_free(struct conf *c);
 const struct model_def *conf_model(const struct conf *c, const char *model);
 const struct model_size *conf_model_size(const struct model_def *m, const char *size);
 bool conf_model_allows_seconds(const struct model_def *m, unsigned seconds);
+
+/* Who besides its owner may read api_key_file: "everyone", "its group", or NULL (no
+ * one, or no key file). check-config and the daemon's start warn about it. */
+const char *conf_key_file_exposed(const struct conf *c);
+
+/* The mode of directories sorad creates in the outbox: outbox_mode plus x where r is
+ * set (0644 gives 0755, 0640 gives 0750). */
+mode_t conf_outbox_dir_mode(const struct conf *c);
 
 /* Estimated cost in dollars of one generation; negative when not in the table. */
 double conf_estimate_cost(const struct conf *c, const char *model, const char *size,

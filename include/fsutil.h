@@ -10,14 +10,19 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Creates DIR and its missing parents with MODE; 0, or -1 with errno set. */
+/* Creates DIR and its missing parents with MODE (less the umask); 0, or -1 with errno
+ * set. Existing directories are left as they are. */
 int mkdir_p(const char *dir, mode_t mode);
+/* The same, but the directories it creates get exactly MODE whatever the umask: for
+ * the outbox, whose mode is configuration (outbox_mode). */
+int mkdir_p_exact(const char *dir, mode_t mode);
 
 /* fsync()s the directory DIR, making renames and creations inside it durable. */
 int fsync_dir(const char *dir);
 
 /*
- * Atomically replaces DIR/NAME with LEN bytes of DATA, created with MODE.
+ * Atomically replaces DIR/NAME with LEN bytes of DATA, created with exactly MODE
+ * (whatever the umask).
  * The temp file is DIR/.NAME.tmp.PID; it is removed on failure.
  * Returns 0, or -1 with errno set (ENOSPC and EIO reach the caller unchanged).
  */
@@ -26,7 +31,7 @@ int atomic_write_file(const char *dir, const char *name, const void *data, size_
 
 /*
  * Copies the regular file SRC (not followed if a symlink) to DST, created or
- * truncated with MODE and fsync()ed; DST is removed again on failure. 0, or -1 with
+ * truncated with exactly MODE (whatever the umask) and fsync()ed; DST is removed again on failure. 0, or -1 with
  * errno set.
  */
 int copy_file(const char *src, const char *dst, mode_t mode);

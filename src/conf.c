@@ -81,6 +81,20 @@ static int check_one_of(const char *s, const char *const *allowed, char *why, si
 	return -1;
 }
 
+/* An octal file mode for the outbox: at most 0777, and the owner (sorad) may read and
+ * write, since it resumes downloads and replaces metadata in place. */
+static int check_mode(const char *s, char *why, size_t n)
+{
+	char *end;
+	errno = 0;
+	unsigned long m = strtoul(s, &end, 8);
+	if (!*s || *end || errno || s[0] == '-' || s[0] == '+' || m > 0777)
+		return why_set(why, n, "must be an octal mode such as 0644 (at most 0777)");
+	if ((m & 0600) != 0600)
+		return why_set(why, n, "must let the owner read and write (0600 at least)");
+	return 0;
+}
+
 static const char *const auth_names[] = {"bearer", "api-key", NULL};
 static const char *const watch_names[] = {"auto", "inotify", "poll", NULL};
 static const char *const level_names[] = {"debug", "info", "warning", "error", NULL};
@@ -270,6 +284,7 @@ static const struct keydef keydefs[] = {
     {"inbox", CFGT_STR, false, 0, 0, check_nonempty},
     {"outbox", CFGT_STR, false, 0, 0, check_nonempty},
     {"failed_dir", CFGT_STR, false, 0, 0, check_nonempty},
+    {"outbox_mode", CFGT_STR, false, 0, 0, check_mode},
     {"state_dir", CFGT_STR, false, 0, 0, check_nonempty},
     {"log_dir", CFGT_STR, false, 0, 0, check_nonempty},
     {"default_model", CFGT_STR, false, 0, 0, check_model_name},
@@ -625,6 +640,7 @@ static cfg_t *new_cfg(void)
 	    CFG_STR("inbox", "inbox", CFGF_NONE),
 	    CFG_STR("outbox", "videos", CFGF_NONE),
 	    CFG_STR("failed_dir", NULL, CFGF_NODEFAULT),
+	    CFG_STR("outbox_mode", "0644", CFGF_NONE),
 	    CFG_STR("state_dir", "state", CFGF_NONE),
 	    CFG_STR("log_dir", "logs", CFGF_NONE),
 	    CFG_STR("default_model", "sora-2", CFGF_NONE),
@@ -759,6 +775,7 @@ static void values_from_cfg(struct conf *c, cfg_t *cfg)
 	c->inbox = getstr(cfg, "inbox");
 	c->outbox = getstr(cfg, "outbox");
 	c->failed_dir = getstr(cfg, "failed_dir");
+	c->outbox_mode = (mode_t)strtoul(cfg_getstr(cfg, "outbox_mode"), NULL, 8); /* checked */
 	c->state_dir = getstr(cfg, "state_dir");
 	c->log_dir = getstr(cfg, "log_dir");
 	c->default_model = getstr(cfg, "default_model");
@@ -1316,6 +1333,8 @@ static void print_summary(const struct conf *c, const char *shown)
 	printf("  inbox          %s\n", c->inbox);
 	printf("  outbox         %s\n", c->outbox);
 	printf("  failed_dir     %s\n", c->failed_dir);
+	printf("  outbox_mode    %04o (directories %04o)\n", (unsigned)c->outbox_mode,
+	       (unsigned)conf_outbox_dir_mode(c));
 	printf("  state_dir      %s\n", c->state_dir);
 	printf("  log_dir        %s (level %s, kept %u days)\n", c->log_dir, c->log_level,
 	       c->log_keep_days);
@@ -1400,13 +1419,27 @@ int conf_check_main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return EX_CONFIG;
 	}
-	struct stat st;
-	if (c->api_key_file && stat(c->api_key_file, &st) == 0 &&
-	    (st.st_mode & (S_IRGRP | S_IROTH)))
+	const char *who = conf_key_file_exposed(c);
+	if (who)
 		fprintf(stderr, "%s: warning: api_key_file %s is readable by %s; chmod 600 it\n",
-		        path ? path : "sorad", c->api_key_file,
-		        (st.st_mode & S_IROTH) ? "everyone" : "its group");
+		        path ? path : "sorad", c->api_key_file, who);
 	print_summary(c, shown);
 	conf_free(c);
 	return EX_OK;
+}
+
+mode_t conf_outbox_dir_mode(const struct conf *c)
+{
+	/* Whoever may read a file may also list and enter its directory. */
+	mode_t m = c->outbox_mode & 0777;
+	return m | (m & 0444) >> 2;
+}
+
+const char *conf_key_file_exposed(const struct conf *c)
+{
+	struct stat st;
+	if (!c->api_key_file || stat(c->api_key_file, &st) != 0 ||
+	    !(st.st_mode & (S_IRGRP | S_IROTH)))
+		return NULL;
+	return (st.st_mode & S_IROTH) ? "everyone" : "its group";
 }

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -420,14 +421,17 @@ static int take_lock(struct daemon *d)
 
 static int make_dirs(const struct conf *c)
 {
+	mode_t out = conf_outbox_dir_mode(c);
 	const struct {
 		const char *what, *dir;
 		mode_t mode;
-	} dirs[] = {{"inbox", c->inbox, 0755},        {"outbox", c->outbox, 0755},
-		    {"failed_dir", c->failed_dir, 0755}, {"state_dir", c->state_dir, 0700},
-		    {"log_dir", c->log_dir, 0750}};
+		bool exact; /* the outbox's mode is configuration, not the umask's */
+	} dirs[] = {{"inbox", c->inbox, 0755, false},       {"outbox", c->outbox, out, true},
+		    {"failed_dir", c->failed_dir, out, true}, {"state_dir", c->state_dir, 0700, false},
+		    {"log_dir", c->log_dir, 0750, false}};
 	for (size_t i = 0; i < ARRAY_LEN(dirs); i++) {
-		if (mkdir_p(dirs[i].dir, dirs[i].mode) != 0) {
+		if ((dirs[i].exact ? mkdir_p_exact(dirs[i].dir, dirs[i].mode)
+				   : mkdir_p(dirs[i].dir, dirs[i].mode)) != 0) {
 			fprintf(stderr, "sorad: cannot create %s %s: %s\n", dirs[i].what, dirs[i].dir,
 				strerror(errno));
 			return -1;
@@ -504,6 +508,10 @@ int daemon_main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* Everything sorad creates is private unless said otherwise: the state (records,
+	 * claimed inputs, the lock, the control socket, the usage log) and the logs. The
+	 * outbox gets outbox_mode explicitly. */
+	umask(077);
 	int rc = EX_OK;
 	if (make_dirs(d.conf) != 0 || take_lock(&d) != 0) {
 		rc = EX_CANTCREAT;
@@ -515,6 +523,9 @@ int daemon_main(int argc, char **argv)
 	}
 	log_info("sorad %s starting: inbox %s, outbox %s, API %s", SORAD_VERSION, d.conf->inbox,
 		 d.conf->outbox, d.conf->api_base);
+	const char *who = conf_key_file_exposed(d.conf);
+	if (who)
+		log_warn("api_key_file %s is readable by %s; chmod 600 it", d.conf->api_key_file, who);
 
 	d.loop = loop_new();
 	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};

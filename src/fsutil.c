@@ -3,13 +3,22 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-int mkdir_p(const char *dir, mode_t mode)
+/* mkdir(2), then (EXACT) chmod so that the umask does not narrow MODE. */
+static int mkdir_one(const char *dir, mode_t mode, bool exact)
+{
+	if (mkdir(dir, mode) != 0)
+		return -1;
+	return exact ? chmod(dir, mode) : 0;
+}
+
+static int mkdir_tree(const char *dir, mode_t mode, bool exact)
 {
 	char buf[4096];
 	if (!dir || !*dir || bcopy_str(buf, sizeof(buf), dir) != 0) {
@@ -20,11 +29,11 @@ int mkdir_p(const char *dir, mode_t mode)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(buf, mode) != 0 && errno != EEXIST)
+		if (mkdir_one(buf, mode, exact) != 0 && errno != EEXIST)
 			return -1;
 		*p = '/';
 	}
-	if (mkdir(buf, mode) != 0) {
+	if (mkdir_one(buf, mode, exact) != 0) {
 		if (errno != EEXIST)
 			return -1;
 		struct stat st;
@@ -36,6 +45,16 @@ int mkdir_p(const char *dir, mode_t mode)
 		}
 	}
 	return 0;
+}
+
+int mkdir_p(const char *dir, mode_t mode)
+{
+	return mkdir_tree(dir, mode, false);
+}
+
+int mkdir_p_exact(const char *dir, mode_t mode)
+{
+	return mkdir_tree(dir, mode, true);
 }
 
 int fsync_dir(const char *dir)
@@ -82,7 +101,7 @@ int atomic_write_file(const char *dir, const char *name, const void *data, size_
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return -1;
-	if (write_all(fd, data, len) != 0 || fsync(fd) != 0)
+	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0)
 		goto fail;
 	if (close(fd) != 0) {
 		fd = -1;
@@ -107,7 +126,7 @@ int copy_file(const char *src, const char *dst, mode_t mode)
 	if (in < 0)
 		return -1;
 	int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	int rc = out < 0 ? -1 : 0;
+	int rc = out < 0 || fchmod(out, mode) != 0 ? -1 : 0;
 	char buf[65536];
 	ssize_t n;
 	while (rc == 0 && (n = read(in, buf, sizeof(buf))) != 0) {

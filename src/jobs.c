@@ -703,7 +703,12 @@ static void download_variant(struct jrun *r)
 		fail_job(r, "local", "The output path for this job is too long.");
 		return;
 	}
-	r->fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	mode_t mode = r->js->conf->outbox_mode;
+	r->fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (r->fd >= 0 && fchmod(r->fd, mode) != 0) { /* outbox_mode, not the umask */
+		close(r->fd);
+		r->fd = -1;
+	}
 	if (r->fd < 0) {
 		log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
 			  "cannot create %s: %s; trying again in 30 s", part, strerror(errno));
@@ -716,7 +721,7 @@ static void download_variant(struct jrun *r)
 
 static void start_download(struct jrun *r)
 {
-	if (mkdir_p(r->js->conf->outbox, 0755) != 0) {
+	if (mkdir_p_exact(r->js->conf->outbox, conf_outbox_dir_mode(r->js->conf)) != 0) {
 		log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
 			  "cannot create the outbox %s: %s; trying again in 30 s", r->js->conf->outbox,
 			  strerror(errno));

@@ -128,7 +128,7 @@ int outbox_write_metadata(const struct conf *c, const struct job *j, const long 
 	char file[PATH_MAX];
 	int rc = -1;
 	if (json && bfmt(file, sizeof(file), "%s.json", j->name) == 0)
-		rc = atomic_write_file(c->outbox, file, json, strlen(json), 0644);
+		rc = atomic_write_file(c->outbox, file, json, strlen(json), c->outbox_mode);
 	int e = errno;
 	if (rc != 0)
 		log_event(LOG_ERROR, j->name, j->video_id, "outbox: cannot write %s/%s.json: %s",
@@ -172,7 +172,7 @@ static const char *ext_of(const char *path)
 int outbox_write_failure(const struct conf *c, const struct job *j, const char *input_path,
 			 bool move_input, const char *image_path)
 {
-	if (mkdir_p(c->failed_dir, 0755) != 0) {
+	if (mkdir_p_exact(c->failed_dir, conf_outbox_dir_mode(c)) != 0) {
 		log_event(LOG_ERROR, j->name, j->video_id, "outbox: cannot create %s: %s",
 			  c->failed_dir, strerror(errno));
 		return -1;
@@ -183,7 +183,7 @@ int outbox_write_failure(const struct conf *c, const struct job *j, const char *
 		if (bfmt(dst, sizeof(dst), "%s/%s%s", c->failed_dir, j->name, ext_of(input_path)) !=
 			    0 ||
 		    (rename(input_path, dst) != 0 && errno != ENOENT &&
-		     copy_file(input_path, dst, 0644) != 0)) {
+		     copy_file(input_path, dst, c->outbox_mode) != 0)) {
 			log_event(LOG_ERROR, j->name, j->video_id, "outbox: cannot move %s to %s: %s",
 				  input_path, c->failed_dir, strerror(errno));
 			rc = -1;
@@ -192,7 +192,7 @@ int outbox_write_failure(const struct conf *c, const struct job *j, const char *
 		char *line = job_line(j);
 		char file[PATH_MAX];
 		if (bfmt(file, sizeof(file), "%s.jsonl", j->name) != 0 ||
-		    atomic_write_file(c->failed_dir, file, line, strlen(line), 0644) != 0) {
+		    atomic_write_file(c->failed_dir, file, line, strlen(line), c->outbox_mode) != 0) {
 			log_event(LOG_ERROR, j->name, j->video_id, "outbox: cannot write %s/%s: %s",
 				  c->failed_dir, file, strerror(errno));
 			rc = -1;
@@ -201,7 +201,7 @@ int outbox_write_failure(const struct conf *c, const struct job *j, const char *
 	}
 	if (image_path &&
 	    (bfmt(dst, sizeof(dst), "%s/%s%s", c->failed_dir, j->name, ext_of(image_path)) != 0 ||
-	     (copy_file(image_path, dst, 0644) != 0 && errno != ENOENT))) {
+	     (copy_file(image_path, dst, c->outbox_mode) != 0 && errno != ENOENT))) {
 		log_event(LOG_WARNING, j->name, j->video_id, "outbox: cannot copy %s to %s: %s",
 			  image_path, c->failed_dir, strerror(errno));
 	}
@@ -228,7 +228,7 @@ int outbox_write_failure(const struct conf *c, const struct job *j, const char *
 			       j->error_code ? j->error_code : "-", when);
 	char file[PATH_MAX];
 	if (bfmt(file, sizeof(file), "%s.error.txt", j->name) != 0 ||
-	    atomic_write_file(c->failed_dir, file, text, strlen(text), 0644) != 0) {
+	    atomic_write_file(c->failed_dir, file, text, strlen(text), c->outbox_mode) != 0) {
 		log_event(LOG_ERROR, j->name, j->video_id, "outbox: cannot write %s/%s: %s",
 			  c->failed_dir, file, strerror(errno));
 		rc = -1;

@@ -131,6 +131,8 @@ static void t_conf_defaults_without_file(void **state)
 	assert_int_equal(c->job_timeout, 600);
 	assert_int_equal(c->max_file_size, 10485760);
 	assert_int_equal(c->settle_ms, 500);
+	assert_int_equal(c->outbox_mode, 0644);
+	assert_int_equal(conf_outbox_dir_mode(c), 0755);
 	assert_int_equal(c->watch_mode, WATCH_AUTO);
 	assert_string_equal(c->listen, "127.0.0.1:4444");
 	assert_null(c->status_token);
@@ -178,6 +180,7 @@ static void t_conf_shipped_file_equals_builtin_defaults(void **state)
 	assert_int_equal(f->n_extra_headers, 0);
 	assert_int_equal(f->poll_max, d->poll_max);
 	assert_int_equal(f->max_file_size, d->max_file_size);
+	assert_int_equal(f->outbox_mode, d->outbox_mode);
 	assert_string_equal(f->listen, d->listen);
 	assert_int_equal(f->n_models, d->n_models);
 	for (size_t i = 0; i < d->n_models; i++) {
@@ -336,6 +339,23 @@ static void t_conf_bad_numbers_name_their_line(void **state)
 	expect_error("\nsettle_ms = -1\n", "2: settle_ms = -1: must not be negative");
 	expect_error("\nmax_retries = 1000\n", "2: max_retries = 1000: must be between 0 and 100");
 	expect_error("approve_over_usd = -0.5\n", "1: approve_over_usd = -0.5: must be");
+}
+
+static void t_conf_outbox_mode_is_octal_and_keeps_owner_rw(void **state)
+{
+	(void)state;
+	struct conf *c = load_ok(write_file("mode.conf", "outbox_mode = 0640\n"));
+	assert_int_equal(c->outbox_mode, 0640);
+	assert_int_equal(conf_outbox_dir_mode(c), 0750);
+	conf_free(c);
+	c = load_ok(write_file("mode.conf", "outbox_mode = \"600\"\n"));
+	assert_int_equal(c->outbox_mode, 0600);
+	assert_int_equal(conf_outbox_dir_mode(c), 0700);
+	conf_free(c);
+	expect_error("\noutbox_mode = 0648\n", "2: outbox_mode = \"0648\": must be an octal mode");
+	expect_error("outbox_mode = 04755\n", "1: outbox_mode = \"04755\": must be an octal mode");
+	expect_error("outbox_mode = \"-644\"\n", "1: outbox_mode = \"-644\": must be an octal mode");
+	expect_error("outbox_mode = 0444\n", "1: outbox_mode = \"0444\": must let the owner read");
 }
 
 static void t_conf_poll_initial_above_poll_max_names_the_later_line(void **state)
@@ -749,6 +769,7 @@ int main(void)
 	    T(t_conf_wrong_type_names_its_line),
 	    T(t_conf_bad_enum_names_its_line),
 	    T(t_conf_bad_numbers_name_their_line),
+	    T(t_conf_outbox_mode_is_octal_and_keeps_owner_rw),
 	    T(t_conf_poll_initial_above_poll_max_names_the_later_line),
 	    T(t_conf_bad_listen_names_its_line),
 	    T(t_conf_good_listen_forms_load),

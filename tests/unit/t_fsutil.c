@@ -141,6 +141,42 @@ static void t_copy_file_copies_and_refuses_symlinks(void **state)
 	assert_int_equal(access(dst, F_OK), -1);
 }
 
+/* The outbox's mode is configuration: under the daemon's umask 077 the files and the
+ * directories it creates still get exactly the mode asked for; mkdir_p keeps the
+ * umask (the state stays private) and leaves existing directories alone. */
+static void t_modes_are_exact_whatever_the_umask(void **state)
+{
+	(void)state;
+	char d[256], sub[300], f[300], g[300], priv[256];
+	struct stat st;
+	mode_t old = umask(077);
+	assert_int_equal(bfmt(d, sizeof(d), "%s/exact", dir), 0);
+	assert_int_equal(bfmt(sub, sizeof(sub), "%s/out/failed", d), 0);
+	assert_int_equal(mkdir_p_exact(sub, 0755), 0);
+	assert_int_equal(stat(sub, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+	assert_int_equal(stat(d, &st), 0); /* a parent it created, too */
+	assert_int_equal(st.st_mode & 07777, 0755);
+	assert_int_equal(chmod(sub, 0700), 0);
+	assert_int_equal(mkdir_p_exact(sub, 0755), 0); /* existing: left alone */
+	assert_int_equal(stat(sub, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(bfmt(f, sizeof(f), "%s/out", d), 0);
+	assert_int_equal(atomic_write_file(f, "v.json", "{}", 2, 0644), 0);
+	assert_int_equal(bfmt(g, sizeof(g), "%s/out/v.json", d), 0);
+	assert_int_equal(stat(g, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	assert_int_equal(bfmt(f, sizeof(f), "%s/out/v.copy", d), 0);
+	assert_int_equal(copy_file(g, f, 0640), 0);
+	assert_int_equal(stat(f, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	assert_int_equal(bfmt(priv, sizeof(priv), "%s/private/jobs", dir), 0);
+	assert_int_equal(mkdir_p(priv, 0755), 0);
+	assert_int_equal(stat(priv, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	umask(old);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -149,6 +185,7 @@ int main(void)
 		cmocka_unit_test(t_atomic_write_reports_enospc),
 		cmocka_unit_test(t_mkdir_p_creates_parents_and_rejects_files),
 		cmocka_unit_test(t_copy_file_copies_and_refuses_symlinks),
+		cmocka_unit_test(t_modes_are_exact_whatever_the_umask),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
