@@ -30,7 +30,10 @@
 #include "jobs.h"
 #include "loop.h"
 
-#define HTTPD_MAX_CONNECTIONS 128   /* open connections, waiters included */
+/* Open connections, waiters included: room for 1,000 concurrent clients (the file
+ * descriptor limit is raised to fit; a lower hard limit lowers this). */
+#define HTTPD_MAX_CONNECTIONS 1536
+#define HTTPD_SPARE_CONNECTIONS 16 /* kept free: beyond, the slowest unfinished requests close */
 #define HTTPD_CONNECTION_TIMEOUT 30 /* seconds of inactivity before a connection closes */
 #define HTTPD_MEMORY_LIMIT (32 * 1024) /* bytes per connection: request line + headers */
 #define HTTPD_MAX_WAITERS 64        /* suspended /poll requests */

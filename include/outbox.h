@@ -42,6 +42,14 @@ bool outbox_is_complete(const struct conf *c, const char *name);
 int outbox_write_metadata(const struct conf *c, const struct job *j, const long long bytes[3]);
 
 /*
+ * Removes what a crash in the middle of an atomic write left in the outbox and
+ * failed_dir: hidden temp files ".NAME.tmp.PID" whose PID no longer runs (the write
+ * is redone after the restart under the new PID, so they would pile up). Called at
+ * start, under the state lock. Download parts (.NAME.*.part) are kept: they resume.
+ */
+void outbox_sweep_temps(const struct conf *c);
+
+/*
  * Writes FAILED/NAME.error.txt for the failed job J, and puts its inputs beside it:
  * INPUT_PATH (the original prompt file, moved when MOVE_INPUT, i.e. the job is the
  * only one of its file; for one line of a batch FAILED/NAME.jsonl gets that job

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "loop.h"
 #include "notify.h"
+#include "outbox.h"
 #include "sdnotify.h"
 #include "usage.h"
 #include "util.h"
@@ -521,6 +522,7 @@ int daemon_main(int argc, char **argv)
 		rc = EX_CANTCREAT;
 		goto out;
 	}
+	outbox_sweep_temps(d.conf);
 	log_info("sorad %s starting: inbox %s, outbox %s, API %s", SORAD_VERSION, d.conf->inbox,
 		 d.conf->outbox, d.conf->api_base);
 	const char *who = conf_key_file_exposed(d.conf);

@@ -42,12 +42,31 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 enum hkind { H_PLAIN, H_POLL, H_SSE };
+
+/*
+ * One open connection, while it has not sent complete request headers (from its
+ * accept, or from the end of its last request on a kept-alive connection). A slow
+ * client (slowloris: headers one byte at a time) or an idle one would otherwise hold
+ * a slot until HTTPD_CONNECTION_TIMEOUT of silence, and enough of them fill
+ * HTTPD_MAX_CONNECTIONS so that nobody else gets in. So when fewer than
+ * HTTPD_SPARE_CONNECTIONS slots are left, the connection waiting longest for its
+ * headers is shut down (shed): normal clients, whose headers come in one packet,
+ * are never the oldest. Requests being answered, /poll waiters and event streams are
+ * not in this list and are never shed.
+ */
+struct hconn {
+	struct hconn *prev, *next; /* h->pending, oldest first */
+	int fd;
+	bool pending; /* in h->pending */
+	bool shed;    /* shut down by us, not closed by MHD yet */
+};
 
 /* One request: allocated when its request line arrives (uri_logger), freed when MHD
  * says it is complete (on_completed). */
@@ -87,6 +106,10 @@ struct httpd {
 	struct loop_timer *wait_timer; /* the next poll deadline or stream keep-alive */
 	struct hreq *waiters, *streams;
 	size_t n_waiters, n_streams;
+	struct hconn *pending, *pending_tail; /* connections without complete headers */
+	size_t n_conns, n_shed, max_conns;
+	unsigned long shed_total;
+	long long shed_logged_ms;
 	long long next_ping_ms;
 	unsigned long long event_id;
 	char *listen;
@@ -931,6 +954,92 @@ static enum MHD_Result route(struct hreq *q, const char *url, bool head)
 	return serve_poll(q, j, head);
 }
 
+/* ---- connections without complete headers (see struct hconn) ------------------ */
+
+static void pending_del(struct httpd *h, struct hconn *c)
+{
+	if (!c->pending)
+		return;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		h->pending = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		h->pending_tail = c->prev;
+	c->prev = c->next = NULL;
+	c->pending = false;
+}
+
+static void pending_add(struct httpd *h, struct hconn *c)
+{
+	pending_del(h, c);
+	c->prev = h->pending_tail;
+	if (c->prev)
+		c->prev->next = c;
+	else
+		h->pending = c;
+	h->pending_tail = c;
+	c->pending = true;
+}
+
+static struct hconn *conn_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+/* Keeps HTTPD_SPARE_CONNECTIONS slots free by shutting down the connections that wait
+ * longest for their headers; MHD then sees the end of the stream and closes them. */
+static void shed_slowest(struct httpd *h)
+{
+	size_t keep = h->max_conns - HTTPD_SPARE_CONNECTIONS;
+	while (h->n_conns - h->n_shed > keep && h->pending && h->pending != h->pending_tail) {
+		struct hconn *c = h->pending;
+		pending_del(h, c);
+		shutdown(c->fd, SHUT_RDWR);
+		c->shed = true;
+		h->n_shed++;
+		h->shed_total++;
+	}
+	long long now = loop_now_ms();
+	if (h->shed_total && now - h->shed_logged_ms >= 60000) {
+		log_warn("status: connections nearly full: closed %lu that had not sent their "
+			 "request in time (slow or idle clients)",
+			 h->shed_total);
+		h->shed_logged_ms = now;
+		h->shed_total = 0;
+	}
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct httpd *h = cls;
+	struct hconn *c = *socket_context;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (!ci)
+			return;
+		c = xcalloc(1, sizeof(*c));
+		c->fd = ci->connect_fd;
+		*socket_context = c;
+		h->n_conns++;
+		pending_add(h, c);
+		shed_slowest(h);
+	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && c) {
+		pending_del(h, c);
+		if (c->shed)
+			h->n_shed--;
+		h->n_conns--;
+		free(c);
+		*socket_context = NULL;
+	}
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
@@ -960,6 +1069,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	bool head = !strcmp(method, MHD_HTTP_METHOD_HEAD);
 	if (!q->headers_seen) {
 		q->headers_seen = true;
+		struct hconn *c = conn_of(conn);
+		if (c) /* its headers are in: no longer a slow client */
+			pending_del(h, c);
 		/* Refusals go at once, before any body is read (the connection then closes). */
 		if (!head && strcmp(method, MHD_HTTP_METHOD_GET) != 0)
 			return send_error(q, MHD_HTTP_METHOD_NOT_ALLOWED, "invalid_request_error",
@@ -984,10 +1096,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
-	(void)conn;
 	(void)toe;
 	struct httpd *h = cls;
 	struct hreq *q = *con_cls;
+	struct hconn *c = conn_of(conn);
+	if (c && !c->shed) /* kept alive: it waits for its next request's headers again */
+		pending_add(h, c);
 	if (!q)
 		return;
 	if (q->kind == H_POLL && q->linked) {
@@ -1061,6 +1175,24 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen
 	return 0;
 }
 
+/* HTTPD_MAX_CONNECTIONS, with the descriptors for them: the soft RLIMIT_NOFILE (1024
+ * by default) is raised towards the hard one; 512 stay for the rest of the daemon. */
+static size_t connection_limit(void)
+{
+	const rlim_t others = 512, want = HTTPD_MAX_CONNECTIONS + 512;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 64;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0 && getrlimit(RLIMIT_NOFILE, &rl) != 0)
+			return 64;
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
+		return HTTPD_MAX_CONNECTIONS;
+	return rl.rlim_cur > others + 64 ? (size_t)(rl.rlim_cur - others) : 64;
+}
+
 struct httpd *httpd_new(struct loop *l, const struct conf *c, struct jobs *js,
 			const struct api_stats *stats)
 {
@@ -1072,6 +1204,7 @@ struct httpd *httpd_new(struct loop *l, const struct conf *c, struct jobs *js,
 		return NULL;
 	}
 	struct httpd *h = xcalloc(1, sizeof(*h));
+	h->max_conns = connection_limit();
 	h->loop = l;
 	h->conf = c;
 	h->jobs = js;
@@ -1084,11 +1217,12 @@ struct httpd *httpd_new(struct loop *l, const struct conf *c, struct jobs *js,
 	h->mhd = MHD_start_daemon(
 	    flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTPD_MAX_CONNECTIONS,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->max_conns,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTPD_CONNECTION_TIMEOUT,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTPD_MEMORY_LIMIT,
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 128u, MHD_OPTION_URI_LOG_CALLBACK, uri_logger, h,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_NOTIFY_CONNECTION,
+	    on_connection, h, MHD_OPTION_END);
 	if (!h->mhd) {
 		log_error("status: cannot listen on %s: %s", c->listen,
 			  errno ? strerror(errno) : "libmicrohttpd failed to start");

@@ -5,9 +5,11 @@
 #include "util.h"
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,4 +237,34 @@ int outbox_write_failure(const struct conf *c, const struct job *j, const char *
 	}
 	free(text);
 	return rc;
+}
+
+static void sweep_dir(const char *dir)
+{
+	DIR *dp = opendir(dir);
+	if (!dp)
+		return; /* not there yet: nothing to sweep */
+	struct dirent *de;
+	while ((de = readdir(dp))) {
+		const char *n = de->d_name, *t = strstr(n, ".tmp.");
+		if (n[0] != '.' || !t)
+			continue;
+		char *end;
+		errno = 0;
+		long pid = strtol(t + 5, &end, 10);
+		if (*end || errno || pid <= 0 || pid > INT_MAX)
+			continue;
+		/* Only a writer that is gone: a live one may be another tool's. */
+		if (pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if (unlinkat(dirfd(dp), n, 0) == 0)
+			log_info("outbox: removed %s/%s, left by a write cut short", dir, n);
+	}
+	closedir(dp);
+}
+
+void outbox_sweep_temps(const struct conf *c)
+{
+	sweep_dir(c->outbox);
+	sweep_dir(c->failed_dir);
 }

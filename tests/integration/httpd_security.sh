@@ -54,8 +54,9 @@ code=$(hget /api/v1/videos "${auth[@]}" -H 'Transfer-Encoding: chunked' -d x -X 
 expect_eq "a chunked GET body" 413 "$code"
 alive
 
-# More connections than allowed: the excess waits or is refused; once they go, the
-# endpoint serves again.
+# Idle connections do not lock others out (issue 6: slow and idle clients are shed
+# before the limit; httpd_slowloris.sh attacks with 1,000 and more); once they go,
+# the endpoint serves as before.
 port=${H##*:}
 fds=()
 for i in $(seq 1 140); do
@@ -63,7 +64,7 @@ for i in $(seq 1 140); do
 	fds+=("$fd")
 done
 code=$(curl -sS -m 2 -o /dev/null -w '%{http_code}' "${auth[@]}" "$H/api/v1/videos" 2>/dev/null || true)
-[ "$code" != 200 ] || fail "a connection beyond the limit (128) was served"
+[ "$code" = 200 ] || fail "140 idle connections locked a normal request out ($code)"
 for fd in "${fds[@]}"; do
 	exec {fd}<&-
 done
