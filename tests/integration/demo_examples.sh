@@ -68,6 +68,7 @@ $(cat "$T/table.diff")"
 for f in "$ex"/*; do
 	b=$(basename "$f")
 	[ "$b" = README.md ] && continue
+	[ -d "$f" ] && b="$b/" # a folder of its own (gateways/) is listed with its slash
 	grep -qF "\`$b\`" "$ex/README.md" || fail "examples/README.md does not list $b"
 done
 while read -r n _ _ _ outcome; do
