@@ -55,7 +55,7 @@ void refresh_free(struct refresh *rf);
 bool refresh_due(struct refresh *rf, void *job, const char *video_id, long long created_at);
 
 /* JOB is no longer running (or is freed): forget it. No effect if unknown. */
-void refresh_untrack(struct refresh *rf, void *job, const char *video_id);
+void refresh_untrack(struct refresh *rf, const void *job, const char *video_id);
 
 /* Cancels the walk in flight and forgets every job (the API client is going away);
  * refresh_set_api gives the refresher its new client. */

@@ -379,13 +379,14 @@ static int check_gateway_model(struct reply *r, const struct buf *model, const s
 {
 	const struct gateway_model *all, *m;
 	size_t n = gateway_models(&all);
-	const char *names[16];
-	size_t i;
 
 	if (n == 0)
 		return 0;
 	m = gateway_model_find(model ? model->data : "sora-2");
 	if (m == NULL) {
+		const char *names[16];
+		size_t i;
+
 		for (i = 0; i < n && i < NELEM(names); i++)
 			names[i] = all[i].name;
 		return check_enum(r, "model", model ? model->data : "sora-2", names, i);

@@ -252,7 +252,7 @@ bool refresh_due(struct refresh *rf, void *job, const char *video_id, long long 
 	return true;
 }
 
-void refresh_untrack(struct refresh *rf, void *job, const char *video_id)
+void refresh_untrack(struct refresh *rf, const void *job, const char *video_id)
 {
 	if (!rf || !video_id)
 		return;

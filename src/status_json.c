@@ -126,6 +126,7 @@ void jbuf_add_escaped(struct jbuf *b, const char *s)
 			esc[1] = 't';
 			break;
 		default:
+			/* NOLINTNEXTLINE(bugprone-not-null-terminated-result): 6 bytes, no NUL */
 			memcpy(esc + 1, "u00", 3);
 			esc[4] = hex[*p >> 4];
 			esc[5] = hex[*p & 15];
