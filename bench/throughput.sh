@@ -66,8 +66,7 @@ sim_start "${sim_opts[@]}"
 bench_conf "max_in_flight = $mif" "settle_ms = 0" ${SORAD_CONF_EXTRA:+"$SORAD_CONF_EXTRA"}
 prompts "$T/prompts"
 sorad_start
-t0=$(now_ns)
-mv "$T/prompts/"* "$T/inbox/"
+t0=$(python3 "$BENCH_DIR/tools/drop_all.py" "$T/prompts" "$T/inbox")
 read -r s_wall s_calls s_cpv s_hwm s_cpu < <(measure sorad "$SORAD_PID" "$T/outbox" "$t0")
 s_stats=$(sim_stats | jq -c '.requests | with_entries(.value |= (to_entries | map(.value) | add))')
 sorad_stop
@@ -88,8 +87,7 @@ if [ "$peer" = 1 ]; then
 	PEER_PID=$!
 	_pids+=("$PEER_PID")
 	wait_for 30 "the peer to watch (see $T/peer.err)" grep -q 'peer: watching' "$T/peer.err"
-	t0=$(now_ns)
-	mv "$T/peer-prompts/"* "$T/peer-inbox/"
+	t0=$(python3 "$BENCH_DIR/tools/drop_all.py" "$T/peer-prompts" "$T/peer-inbox")
 	read -r p_wall p_calls p_cpv p_hwm p_cpu < <(measure peer "$PEER_PID" "$T/peer-outbox" "$t0")
 	p_stats=$(sim_stats | jq -c '.requests | with_entries(.value |= (to_entries | map(.value) | add))')
 	kill "$PEER_PID"
@@ -113,7 +111,7 @@ head=$(results_header "sorad and the peer: $count prompts, $mif in flight, gener
 results_section "$section" "$(cat <<MD
 $head
 
-$count prompt files renamed into the inbox at once; sora-sim \`${sim_opts[*]}\` (a fresh
+$count prompt files renamed into the inbox at once (\`bench/tools/drop_all.py\`); sora-sim \`${sim_opts[*]}\` (a fresh
 one for each client; fixtures: 4.6 KB MP4s, so disk speed does not dominate); sorad with
 max_in_flight $mif, settle_ms 0, polling defaults (2 s doubling to 10 s); the peer
 (\`bench/peer/peer.mjs\`, openai SDK + chokidar, Node $(node --version 2>/dev/null || echo -)) with
