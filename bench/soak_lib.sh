@@ -159,6 +159,7 @@ soak_figures() {
 	# Restarts that found unfinished work prove the kills hit jobs in flight.
 	SOAK_INFLIGHT_KILLS=$(grep -c 'job(s) loaded, [1-9][0-9]* to resume' "$T/sorad.out" || true)
 	echo "soak: $SOAK_JOBS jobs, $SOAK_KILLS SIGKILLs ($SOAK_INFLIGHT_KILLS restarts found jobs in flight), wall time ${SOAK_WALL_S} s"
+	# shellcheck disable=SC2154 # SOAK_FAULTS_* are set by printf -v above
 	echo "soak: faults injected: $SOAK_FAULTS_429 x 429, $SOAK_FAULTS_5xx x 5xx, $SOAK_FAULTS_reset resets, $SOAK_FAULTS_truncated truncated bodies, $SOAK_FAULTS_slow slow answers (of $SOAK_REQUESTS API requests)"
 	echo "soak: reconciliations: $SOAK_ADOPTED lost creates adopted, $SOAK_RESUBMITTED in-doubt jobs found not created and resubmitted"
 	echo "soak: every job done once: $SOAK_CREATES creates for $SOAK_JOBS jobs, $SOAK_PROBED videos probed, no partial file at any of the $SOAK_KILLS kills"
