@@ -2,7 +2,7 @@
 # daemon_writers.sh — prompts delivered by real tools, each picked up exactly once and
 # only when complete (the prompt in outbox/NAME.json is the whole file):
 #   1. rsync (its .NAME.XXXXXX temp file, renamed into place), one file and a tree;
-#   2. a large reference image written slowly, 64 KiB every few ms by a writer that keeps
+#   2. a large reference image written slowly, 64 KiB every 50 ms by a writer that keeps
 #      it open, with its paired prompt dropped first: the prompt waits for the image;
 #   3. an editor's save: vim's "4913" probe, the NAME~ backup, .NAME.swp, then the file
 #      written under a temp name and renamed over the final one;
@@ -13,7 +13,9 @@
 command -v rsync >/dev/null || fail "rsync is not installed (scripts/install-deps.sh)"
 
 sim_start --gen-ms 300 --api-key "$SORAD_KEY"
-sorad_conf
+# A settle time well above the image writer's pauses (even on a loaded CI machine) but
+# well below its whole copy (~20 chunks, 50 ms apart): only the fix makes it wait.
+sorad_conf 'settle_ms = 400'
 mkdir -p "$T/inbox" "$T/src"
 sorad_start
 
@@ -41,7 +43,7 @@ for i in 1 2 3; do
 	expect_job "lantern$i" "An rsync tree delivery $i: paper lanterns rising at night."
 done
 
-# 2. A slow writer of a ~2.7 MB reference image; the paired prompt arrives first.
+# 2. A slow writer of a ~1.3 MB reference image; the paired prompt arrives first.
 ffmpeg -v error -y -f lavfi -i "nullsrc=s=1280x720,geq=random(1)*255:128:128" -frames:v 1 \
 	"$T/src/big.png"
 bytes=$(stat -c %s "$T/src/big.png")
@@ -52,7 +54,7 @@ dd if="$T/src/big.png" bs=64k count=1 status=none >&$img
 drop big.txt "$p2"
 for ((c = 1; c < chunks; c++)); do
 	dd if="$T/src/big.png" bs=64k skip=$c count=1 status=none >&$img
-	sleep 0.005 # pacing, like a copy over a slow link; nothing waits on it
+	sleep 0.05 # pacing, like a copy over a slow link; nothing waits on it
 done
 # Just before the writer closes: both files must still wait in the inbox.
 [ -e "$T/inbox/big.txt" ] || fail "big.txt was claimed while its image was still being written"
