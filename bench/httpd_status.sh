@@ -120,7 +120,6 @@ sim_calls=$({ curl -fsS "$sim_url/__sim/stats" | grep -o '"[0-9][0-9][0-9]": *[0
 echo "list of 100 with $jobs jobs: $rps req/s — $verdict the $target req/s target"
 
 section=$(cat <<MD
-<!-- httpd_status:begin -->
 ## sorad status endpoint: /healthz and a list of 100 with $jobs jobs
 
 Recorded by \`bench/httpd_status.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(uname -sr)),
@@ -141,18 +140,9 @@ event-loop thread (libmicrohttpd's epoll fd inside sorad's epoll); each list ans
 $bytes bytes of JSON (100 Video objects with local fields), written by hand from the
 jobs in memory. The $jobs jobs are done records written to the state directory before
 sorad started; sora-sim was never called.
-<!-- httpd_status:end -->
 MD
 )
-if [ -f "$results" ] && grep -q '<!-- httpd_status:begin -->' "$results"; then
-	awk -v s="$section" '
-		/<!-- httpd_status:begin -->/ { print s; skip = 1; next }
-		/<!-- httpd_status:end -->/ { skip = 0; next }
-		!skip { print }' "$results" >"$results.tmp"
-	mv "$results.tmp" "$results"
-else
-	[ -f "$results" ] || printf '# Benchmark results\n' >"$results"
-	printf '\n%s\n' "$section" >>"$results"
-fi
-echo "recorded in $results"
+# shellcheck source=bench/results.sh
+. "$root/bench/results.sh"
+RESULTS=$results results_section httpd_status "$section"
 [ "$verdict" = meets ]

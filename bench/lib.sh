@@ -20,6 +20,8 @@ if [ ! -x "$SIM_BIN" ] || [ ! -x "$SORAD_BIN" ]; then
 	fail "build sorad and sora-sim first (cmake --build ${BUILD_DIR:-build})"
 fi
 RESULTS=$ROOT/bench/RESULTS.md
+# shellcheck source=bench/results.sh
+. "$BENCH_DIR/results.sh"
 CLK_TCK=$(getconf CLK_TCK)
 
 # bench_conf [LINES...]: $T/sorad.conf for a daemon in $T talking to $SIM_URL with the
@@ -93,26 +95,6 @@ verdict() {
 		vars+=(-v "$kv")
 	done
 	awk "${vars[@]}" "BEGIN { print ($cond) ? \"meets\" : \"MISSES\" }"
-}
-
-# results_section NAME TEXT: replaces the section between <!-- NAME:begin --> and
-# <!-- NAME:end --> in bench/RESULTS.md with TEXT (appends it the first time). TEXT
-# should not contain the markers; they are added here.
-results_section() {
-	local name=$1 text=$2
-	local section
-	section=$(printf '<!-- %s:begin -->\n%s\n<!-- %s:end -->' "$name" "$text" "$name")
-	if [ -f "$RESULTS" ] && grep -q "<!-- $name:begin -->" "$RESULTS"; then
-		awk -v s="$section" -v b="<!-- $name:begin -->" -v e="<!-- $name:end -->" '
-			$0 == b { print s; skip = 1; next }
-			$0 == e { skip = 0; next }
-			!skip { print }' "$RESULTS" >"$RESULTS.tmp.$$"
-		mv "$RESULTS.tmp.$$" "$RESULTS"
-	else
-		[ -f "$RESULTS" ] || printf '# Benchmark results\n' >"$RESULTS"
-		printf '\n%s\n' "$section" >>"$RESULTS"
-	fi
-	echo "recorded in $RESULTS (section $name)"
 }
 
 # results_header TITLE COMMAND: the common first lines of a section: title, date,

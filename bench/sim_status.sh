@@ -58,7 +58,6 @@ verdict=$(awk -v r="$rps" -v t="$target" 'BEGIN { print (r >= t) ? "meets" : "BE
 echo "sora-sim GET /v1/videos/{id}: $rps req/s (avg latency $lat, p99 $p99) — $verdict the $target req/s target"
 
 section=$(cat <<MD
-<!-- sim_status:begin -->
 ## sora-sim: GET /v1/videos/{id}
 
 Recorded by \`bench/sim_status.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(uname -sr)),
@@ -72,18 +71,9 @@ load average before the run: $load (wrk shares the CPUs with sora-sim and anythi
 
 sora-sim runs with its defaults (2 libmicrohttpd epoll threads, no faults); the video is
 completed, so each response is the full Video object (~300 bytes of JSON).
-<!-- sim_status:end -->
 MD
 )
-if [ -f "$results" ] && grep -q '<!-- sim_status:begin -->' "$results"; then
-	awk -v s="$section" '
-		/<!-- sim_status:begin -->/ { print s; skip = 1; next }
-		/<!-- sim_status:end -->/ { skip = 0; next }
-		!skip { print }' "$results" >"$results.tmp"
-	mv "$results.tmp" "$results"
-else
-	[ -f "$results" ] || printf '# Benchmark results\n' >"$results"
-	printf '\n%s\n' "$section" >>"$results"
-fi
-echo "recorded in $results"
+# shellcheck source=bench/results.sh
+. "$root/bench/results.sh"
+RESULTS=$results results_section sim_status "$section"
 [ "$verdict" = meets ]
