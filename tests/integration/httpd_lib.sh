@@ -23,20 +23,10 @@ httpd_url() {
 # is (no normalization of ../). Prints the HTTP status; the body lands in $T/body (or
 # the file of a "-o FILE" among the arguments) and the headers in $T/headers.
 hreq() {
-	local method=$1 path=$2 out="$T/body" args=()
+	local method=$1 path=$2 extra=(--path-as-is)
 	shift 2
-	while [ $# -gt 0 ]; do
-		if [ "$1" = -o ]; then
-			out=$2
-			shift 2
-		else
-			args+=("$1")
-			shift
-		fi
-	done
-	[ "$method" = HEAD ] && args+=(-I)
-	curl -sS --path-as-is -X "$method" -o "$out" -D "$T/headers" -w '%{http_code}' \
-		"${args[@]}" "$H$path"
+	[ "$method" = HEAD ] && extra+=(-I)
+	http_req "$method" "$H$path" "${extra[@]}" "$@"
 }
 
 # hget PATH [curl args...]: hreq GET.

@@ -71,11 +71,11 @@ sim_stats() {
 
 SIM_KEY=${SIM_KEY:-sk-test}
 
-# sim_req METHOD PATH [curl args...]: one request to sora-sim with the bearer key.
-# Prints the HTTP status; the body lands in $T/body (or the file of a "-o FILE"
-# among the arguments) and the headers in $T/headers.
-sim_req() {
-	local method=$1 path=$2 out="$T/body" args=()
+# http_req METHOD URL [curl args...]: one request. Prints the HTTP status; the body
+# lands in $T/body (or the file of a "-o FILE" among the arguments) and the headers in
+# $T/headers.
+http_req() {
+	local method=$1 url=$2 out="$T/body" args=()
 	shift 2
 	while [ $# -gt 0 ]; do
 		if [ "$1" = -o ]; then
@@ -86,8 +86,14 @@ sim_req() {
 			shift
 		fi
 	done
-	curl -sS -X "$method" -o "$out" -D "$T/headers" -w '%{http_code}' \
-		-H "Authorization: Bearer $SIM_KEY" "${args[@]}" "$SIM_URL$path"
+	curl -sS -X "$method" -o "$out" -D "$T/headers" -w '%{http_code}' "${args[@]}" "$url"
+}
+
+# sim_req METHOD PATH [curl args...]: http_req to sora-sim with the bearer key.
+sim_req() {
+	local method=$1 path=$2
+	shift 2
+	http_req "$method" "$SIM_URL$path" -H "Authorization: Bearer $SIM_KEY" "$@"
 }
 
 # body_get JQ_FILTER: applies a jq filter to the last response body ($T/body).
