@@ -6,9 +6,10 @@
  * and every spec is validated against the model table — image pixel size included —
  * before any money is spent.
  *
- * A claim directory holds the prompt file, its images, and once the daemon has
- * written the job records for it, a marker file ".recorded". A directory without
- * the marker after a crash is processed again by inbox_reprocess().
+ * A claim directory holds the prompt file and its images. A claim is recorded once
+ * every job made from it has a record (each record carries the claim's job count;
+ * older state directories used a marker file ".recorded" instead); a claim directory
+ * found unrecorded after a crash is processed again by inbox_reprocess().
  *
  * Ownership: struct claim and everything in it belong to the caller, freed by
  * claim_release().
@@ -18,6 +19,8 @@
 
 #include "conf.h"
 #include "prompt.h"
+
+struct commit;
 
 #define INBOX_MARKER ".recorded"
 
@@ -37,14 +40,13 @@ void claim_release(struct claim *cl);
  * Whatever is wrong with the file itself (not a regular file, a symlink leading out
  * of the inbox, too large, not text, bad keys, wrong-size image) is not an error
  * here: it becomes the error of the spec(s), in plain words.
+ * The renames are made durable through CM (commit.h: the directories involved are
+ * staged for fsync; NULL: at once) before any job record of the claim.
  */
-int inbox_claim(const struct conf *c, const char *name, struct claim *out);
+int inbox_claim(const struct conf *c, const char *name, struct claim *out, struct commit *cm);
 
 /* Processes the existing claim directory ID again (after a crash before its marker). */
 int inbox_reprocess(const struct conf *c, const char *id, struct claim *out);
-
-/* Writes the marker of claim ID (durably); 0 or -1 (logged). */
-int inbox_mark_recorded(const struct conf *c, const char *id);
 
 /* Removes claim directory ID and everything in it; 0 or -1 (logged). */
 int inbox_remove_claim(const struct conf *c, const char *id);

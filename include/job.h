@@ -40,6 +40,8 @@ struct job {
 	/* The spec, with defaults applied at claim time. */
 	char *source;    /* the inbox file it came from, e.g. "batch.jsonl" */
 	unsigned line;   /* line in a .jsonl batch, 0 otherwise */
+	unsigned claim_jobs; /* jobs made from the same dropped file (0: unknown, older
+			      * records): the claim is recorded once that many exist */
 	char *prompt;
 	char *model;
 	char *size;

@@ -1,8 +1,10 @@
 /*
  * jobs.h — the job state machine: every job sorad knows, in memory, driven through
  * claimed → submitting → running → downloading → done (or failed) by API results and
- * loop timers, with every transition saved to the state directory before the next
- * step is taken (store.h). See job.h for the states.
+ * loop timers, with every transition saved to the state directory (store.h) through
+ * the group commit (commit.h): a step that depends on a transition (the create after
+ * the intent, the failure report after the error, NAME.json after the outputs, done
+ * after NAME.json) waits for the commit. See job.h for the states.
  *
  * Exactly-once submission: the intent (state "submitting", submit_at) is saved before
  * the create call. A create whose answer was lost, or any job found "submitting" at
@@ -38,7 +40,11 @@ struct jobs;
 typedef void jobs_change_fn(const struct job *j, enum job_state before, void *ud);
 #define JOBS_MAX_OBSERVERS 8
 
-struct jobs *jobs_new(struct loop *l, struct api_client *api, const struct conf *c);
+/* CM: the group commit every record change goes through (commit.h; NULL: each change
+ * durable at once). Borrowed like the loop. */
+struct commit;
+struct jobs *jobs_new(struct loop *l, struct api_client *api, const struct conf *c,
+		      struct commit *cm);
 void jobs_free(struct jobs *js);
 
 /* Adds an observer; 0, or -1 when JOBS_MAX_OBSERVERS are registered already. */

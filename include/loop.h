@@ -50,6 +50,15 @@ void loop_timer_free(struct loop_timer *t);
  */
 int loop_signals(struct loop *l, const int *signals, size_t n, loop_signal_fn *cb, void *ud);
 
+/*
+ * Before each wait, CB runs (one per loop; NULL removes it): the place for work
+ * that gathers what the callbacks of one iteration did (the group commit, commit.h).
+ * When it returns nonzero it has more to do: the loop then only polls for events and
+ * calls it again right after.
+ */
+typedef int loop_idle_fn(void *ud);
+void loop_before_wait(struct loop *l, loop_idle_fn *cb, void *ud);
+
 /* Runs until loop_stop; 0, or -1 when epoll fails (logged). */
 int loop_run(struct loop *l);
 /* Makes loop_run return after the current iteration. */

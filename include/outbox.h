@@ -39,7 +39,9 @@ bool outbox_is_complete(const struct conf *c, const char *name);
  * Writes OUTBOX/NAME.json for J atomically; call after every asset is in place.
  * BYTES gives each variant's size. 0, or -1 with errno set (logged).
  */
-int outbox_write_metadata(const struct conf *c, const struct job *j, const long long bytes[3]);
+struct commit;
+int outbox_write_metadata(const struct conf *c, const struct job *j, const long long bytes[3],
+			  struct commit *cm);
 
 /*
  * Removes what a crash in the middle of an atomic write left in the outbox and

@@ -24,6 +24,10 @@ int store_open(const char *state_dir);
 
 /* Writes J's record atomically; 0, or -1 with errno set (logged with the job name). */
 int store_save(const char *state_dir, const struct job *j);
+/* The same through the group commit C (commit.h): staged now, durable at the next
+ * commit_flush. NULL C: store_save. */
+struct commit;
+int store_stage(struct commit *c, const char *state_dir, const struct job *j);
 
 /* Removes J's record (after its outputs are final); 0 or -1. */
 int store_remove(const char *state_dir, const char *name);

@@ -55,9 +55,11 @@ bool usage_has(const struct usage *u, const char *video_id);
 /*
  * Records J's generation (J must have a video id) at time AT, unless its video is
  * recorded already. 1 recorded, 0 already there, -1 (logged) when the log cannot be
- * written (the entry is still counted in memory).
+ * written (the entry is still counted in memory). The line is appended now and made
+ * durable through CM (commit.h; NULL: fsync at once).
  */
-int usage_record(struct usage *u, const struct job *j, long long at);
+struct commit;
+int usage_record(struct usage *u, const struct job *j, long long at, struct commit *cm);
 
 /* Totals of the entries with FROM <= at < TO, for MODEL (NULL: every model). */
 void usage_totals(const struct usage *u, long long from, long long to, const char *model,

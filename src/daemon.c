@@ -1,6 +1,7 @@
 /* daemon.c — the daemon's lifetime and its event loop wiring (see daemon.h). */
 #include "daemon.h"
 #include "api.h"
+#include "commit.h"
 #include "conf.h"
 #include "control.h"
 #include "fsutil.h"
@@ -50,6 +51,7 @@ struct daemon {
 	struct loop_timer *cap_timer;  /* armed only while a job is held by a cap */
 	bool cap_announced;            /* "cap reached" said since the last release */
 	struct notifier *notifier;     /* desktop notifications (notify.h) */
+	struct commit *commit;         /* the group commit of each loop turn (commit.h) */
 };
 
 /* ---- libcurl's sockets and timer, through the loop (ephiperfifo.c's shape) ---- */
@@ -131,7 +133,7 @@ static void record_usage(struct daemon *d, const struct job *j)
 	if (j->video_id && (j->state == JOB_RUNNING || j->state == JOB_DOWNLOADING ||
 			    j->state == JOB_DONE) && !usage_has(d->usage, j->video_id)) {
 		long long at = j->video_created_at >= 0 ? j->video_created_at : (long long)time(NULL);
-		usage_record(d->usage, j, at);
+		usage_record(d->usage, j, at, d->commit);
 	}
 }
 
@@ -441,15 +443,30 @@ static int make_dirs(const struct conf *c)
 	return 0;
 }
 
+/* Before the loop waits: the changes of the turn are committed together. */
+static int on_loop_idle(void *ud)
+{
+	struct daemon *d = ud;
+	/* Continuations may stage more (a record, then the step it allowed): a few rounds
+	 * now, the rest after the loop has looked at its descriptors. */
+	for (int i = 0; i < 4 && commit_pending(d->commit); i++)
+		commit_flush(d->commit);
+	return commit_pending(d->commit);
+}
+
 static void teardown(struct daemon *d)
 {
 	if (d->jobs)
 		jobs_suspend(d->jobs);
+	/* What was staged is kept; what waited for it resumes at the next start. */
+	for (int i = 0; i < 16 && commit_pending(d->commit); i++)
+		commit_flush(d->commit);
 	httpd_free(d->httpd);
 	control_free(d->control);
 	notifier_free(d->notifier);
 	watch_free(d->watch);
 	jobs_free(d->jobs);
+	commit_free(d->commit);
 	api_client_free(d->api);
 	loop_timer_free(d->curl_timer);
 	loop_timer_free(d->watchdog);
@@ -541,7 +558,9 @@ int daemon_main(int argc, char **argv)
 		rc = EX_SOFTWARE;
 		goto out;
 	}
-	d.jobs = jobs_new(d.loop, d.api, d.conf);
+	d.commit = commit_new();
+	loop_before_wait(d.loop, on_loop_idle, &d);
+	d.jobs = jobs_new(d.loop, d.api, d.conf, d.commit);
 	jobs_observe(d.jobs, on_job_change, &d);
 	d.usage = usage_load(d.conf->state_dir);
 	d.cap_timer = loop_timer_new(d.loop, on_cap_timer, &d);

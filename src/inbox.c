@@ -1,5 +1,6 @@
 /* inbox.c — claiming ready inbox files into the state directory (see inbox.h). */
 #include "inbox.h"
+#include "commit.h"
 #include "fsutil.h"
 #include "image.h"
 #include "log.h"
@@ -265,7 +266,7 @@ static void process(const struct conf *c, struct claim *cl, bool take_images)
 	free(stem);
 }
 
-int inbox_claim(const struct conf *c, const char *name, struct claim *out)
+int inbox_claim(const struct conf *c, const char *name, struct claim *out, struct commit *cm)
 {
 	static unsigned seq;
 	memset(out, 0, sizeof(*out));
@@ -292,16 +293,16 @@ int inbox_claim(const struct conf *c, const char *name, struct claim *out)
 		log_error("inbox: cannot claim %s into %s: %s", from, dir, strerror(e));
 		return -1;
 	}
-	/* The claim is durable before anything is done about it. */
-	char inputs[PATH_MAX];
-	if (inbox_claim_path(c, "", NULL, inputs, sizeof(inputs)) == 0)
-		fsync_dir(inputs);
-	fsync_dir(dir);
-	fsync_dir(c->inbox);
 	out->id = xstrdup(id);
 	out->file = xstrdup(name);
 	process(c, out, true);
-	fsync_dir(dir);
+	/* The claim (and the images moved in with it) is durable before any record that
+	 * refers to it: the group commit fsyncs these before it renames records in. */
+	char inputs[PATH_MAX];
+	if (inbox_claim_path(c, "", NULL, inputs, sizeof(inputs)) == 0)
+		commit_sync(cm, inputs);
+	commit_sync(cm, dir);
+	commit_sync(cm, c->inbox);
 	return 0;
 }
 
@@ -329,17 +330,6 @@ int inbox_reprocess(const struct conf *c, const char *id, struct claim *out)
 		return 1; /* nothing left to process */
 	out->id = xstrdup(id);
 	process(c, out, false);
-	return 0;
-}
-
-int inbox_mark_recorded(const struct conf *c, const char *id)
-{
-	char dir[PATH_MAX];
-	if (inbox_claim_path(c, id, NULL, dir, sizeof(dir)) != 0 ||
-	    atomic_write_file(dir, INBOX_MARKER, "", 0, 0600) != 0) {
-		log_error("inbox: cannot mark claim %s recorded: %s", id, strerror(errno));
-		return -1;
-	}
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 /* jobs.c — the job state machine (see jobs.h and job.h). */
 #include "jobs.h"
+#include "commit.h"
 #include "fsutil.h"
 #include "inbox.h"
 #include "log.h"
@@ -34,6 +35,7 @@ struct jrun {
 	char *list_after;  /* reconciliation: the list cursor */
 	unsigned pages;    /* reconciliation: pages searched */
 	bool queued;       /* waiting for a free in-flight slot */
+	bool committing;   /* waiting for its changes to be durable (commit.h) */
 };
 
 struct jobs {
@@ -54,6 +56,7 @@ struct jobs {
 	jobs_gate_fn *gate; /* usage caps: may a claimed job be submitted now? */
 	void *gate_ud;
 	struct refresh *refresh; /* batch polling (refresh.h) */
+	struct commit *commit;   /* the group commit of records and outputs (commit.h) */
 };
 
 static void notify_observers(const struct jobs *js, const struct job *j, enum job_state before)
@@ -176,7 +179,7 @@ static int set_state(struct jrun *r, enum job_state s)
 	if (before == JOB_RUNNING && s != JOB_RUNNING)
 		refresh_untrack(js->refresh, r, r->rec.video_id);
 	r->rec.state = s;
-	int rc = store_save(js->conf->state_dir, &r->rec);
+	int rc = store_stage(js->commit, js->conf->state_dir, &r->rec);
 	if (before != s)
 		log_event(LOG_INFO, r->rec.name, r->rec.video_id, "%s → %s", job_state_name(before),
 			  job_state_name(s));
@@ -197,6 +200,14 @@ static void schedule(struct jrun *r, long long delay_ms)
 	if (!r->timer)
 		r->timer = loop_timer_new(r->js->loop, on_timer, r);
 	loop_timer_arm(r->timer, delay_ms);
+}
+
+/* Runs FN(R, err) once R's changes staged so far are durable; until then R waits
+ * (advance does nothing for it). */
+static void after_commit(struct jrun *r, commit_fn *fn)
+{
+	r->committing = true;
+	commit_then(r->js->commit, fn, r);
 }
 
 /* The claim directory of a job (the part of its source before '/'), into buf. */
@@ -224,7 +235,45 @@ static void claim_counts(const struct jobs *js, const char *id, size_t *total, s
 	}
 }
 
+/*
+ * True when claim ID was recorded completely: each of its records says how many jobs
+ * the claim made and that many exist. A claim with a job that was ever submitted or
+ * finished counts as recorded too: records are committed in order, so a submission
+ * proves its claim's records were all durable (jobs forgotten since do not undo that).
+ */
+static bool claim_recorded(const struct jobs *js, const char *id)
+{
+	size_t total = 0;
+	bool counts_ok = true, progressed = false;
+	unsigned want = 0;
+	for (size_t i = 0; i < js->n; i++) {
+		const struct job *j = &js->v[i]->rec;
+		char c[128];
+		claim_of(j, c, sizeof(c));
+		if (strcmp(c, id) != 0)
+			continue;
+		total++;
+		if (!j->claim_jobs || (want && j->claim_jobs != want))
+			counts_ok = false;
+		want = j->claim_jobs;
+		if (j->submit_at >= 0 || j->video_id || job_state_is_final(j->state))
+			progressed = true;
+	}
+	return progressed || (total > 0 && counts_ok && total == want);
+}
+
 /* Removes the claim directory once every job of it is final. */
+static void release_claim_if_done(struct jobs *js, const struct job *j);
+
+/* R's final state is durable: its claim directory may go (when it was the last). */
+static void on_final_durable(void *ud, int err)
+{
+	struct jrun *r = ud;
+	r->committing = false;
+	if (!err) /* else the directory stays; the next start removes it */
+		release_claim_if_done(r->js, &r->rec);
+}
+
 static void release_claim_if_done(struct jobs *js, const struct job *j)
 {
 	char id[128];
@@ -281,7 +330,7 @@ static void finish_failure(struct jrun *r)
 	}
 	r->rec.finished_at = now_s();
 	set_state(r, JOB_FAILED);
-	release_claim_if_done(js, &r->rec);
+	after_commit(r, on_final_durable);
 	/* Remixes waiting for this job cannot run now. */
 	for (size_t i = 0; i < js->n; i++) {
 		struct jrun *w = js->v[i];
@@ -290,6 +339,18 @@ static void finish_failure(struct jrun *r)
 			schedule(w, 0);
 	}
 	pump(js);
+}
+
+/* The error is durable: the failure report can be written. */
+static void on_error_durable(void *ud, int err)
+{
+	struct jrun *r = ud;
+	r->committing = false;
+	if (err) { /* advance finishes the failure later: the record has the error */
+		schedule(r, 30000);
+		return;
+	}
+	finish_failure(r);
 }
 
 /* Sets the job's error (a sentence in plain words) and finishes it as failed. */
@@ -311,8 +372,8 @@ static void fail_job(struct jrun *r, const char *code, const char *fmt, ...)
 		loop_timer_disarm(r->timer);
 	log_event(LOG_WARNING, r->rec.name, r->rec.video_id, "failed: %s", buf);
 	/* Durable first: from here on the job can only end as failed. */
-	store_save(r->js->conf->state_dir, &r->rec);
-	finish_failure(r);
+	store_stage(r->js->commit, r->js->conf->state_dir, &r->rec);
+	after_commit(r, on_error_durable);
 }
 
 /* The plain-words failure for an API error, with the API's own message when useful. */
@@ -388,9 +449,28 @@ static void take_video(struct jrun *r, const struct video *v)
 		r->rec.remix_video_id = xstrdup(v->remixed_from_video_id);
 }
 
+static void send_create(struct jrun *r);
+
+/* The intent to submit is durable: the create may go. */
+static void on_intent_durable(void *ud, int err)
+{
+	struct jrun *r = ud;
+	r->committing = false;
+	if (err) {
+		log_event(LOG_ERROR, r->rec.name, NULL,
+			  "cannot record the intent to submit (%s); trying again in 30 s",
+			  strerror(err));
+		set_state(r, JOB_CLAIMED);
+		schedule(r, 30000);
+		return;
+	}
+	if (!r->js->api)
+		return; /* suspended: jobs_set_api resumes it from its record (reconciling) */
+	send_create(r);
+}
+
 static void submit(struct jrun *r)
 {
-	struct jobs *js = r->js;
 	r->rec.submit_at = now_s();
 	r->rec.attempts++;
 	/* The intent is durable before the request can reach the server. */
@@ -399,6 +479,12 @@ static void submit(struct jrun *r)
 		schedule(r, 30000);
 		return;
 	}
+	after_commit(r, on_intent_durable);
+}
+
+static void send_create(struct jrun *r)
+{
+	struct jobs *js = r->js;
 	if (r->rec.remix_video_id) {
 		r->req = api_remix(js->api, r->rec.remix_video_id, r->rec.prompt, r->rec.name,
 				   on_created, r);
@@ -732,6 +818,8 @@ static void start_download(struct jrun *r)
 	download_variant(r);
 }
 
+static void on_outputs_durable(void *ud, int err);
+
 /* Renames every part into place, then writes NAME.json last: the set is complete. */
 static void finish_outputs(struct jrun *r)
 {
@@ -750,14 +838,29 @@ static void finish_outputs(struct jrun *r)
 		}
 	}
 	r->rec.finished_at = now_s();
-	if (fsync_dir(c->outbox) != 0 || outbox_write_metadata(c, &r->rec, r->bytes) != 0) {
+	/* The renames are durable before NAME.json appears (commit.h orders them). */
+	if (commit_sync(r->js->commit, c->outbox) != 0 ||
+	    outbox_write_metadata(c, &r->rec, r->bytes, r->js->commit) != 0) {
+		schedule(r, 30000);
+		return;
+	}
+	after_commit(r, on_outputs_durable);
+}
+
+/* NAME.json is durable: the set is complete, and so is the job. */
+static void on_outputs_durable(void *ud, int err)
+{
+	struct jrun *r = ud;
+	const struct conf *c = r->js->conf;
+	r->committing = false;
+	if (err) { /* logged by the commit; advance sees what is in the outbox */
 		schedule(r, 30000);
 		return;
 	}
 	log_event(LOG_INFO, r->rec.name, r->rec.video_id, "done: %s/%s.mp4 (%lld bytes)", c->outbox,
 		  r->rec.name, r->bytes[0]);
 	set_state(r, JOB_DONE);
-	release_claim_if_done(r->js, &r->rec);
+	after_commit(r, on_final_durable);
 	/* Remixes waiting for this job can go now. */
 	for (size_t i = 0; i < r->js->n; i++) {
 		struct jrun *w = r->js->v[i];
@@ -768,23 +871,45 @@ static void finish_outputs(struct jrun *r)
 	pump(r->js);
 }
 
+static void finish_outputs(struct jrun *r);
+
+/* The downloaded files are durable (or not: download them again). */
+static void on_parts_durable(void *ud, int err)
+{
+	struct jrun *r = ud;
+	r->committing = false;
+	if (err) {
+		log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
+			  "cannot write the downloads to %s: %s; downloading again in 30 s",
+			  r->js->conf->outbox, strerror(err));
+		r->variant = 0;
+		schedule(r, 30000);
+		return;
+	}
+	finish_outputs(r);
+}
+
 static void on_downloaded(struct api_req *req, void *ud)
 {
 	struct jrun *r = ud;
 	struct api_result *res = api_req_result(req);
 	r->req = NULL;
 	const char *variant = api_variant_name((enum api_variant)r->variant);
-	if (res->kind == API_OK && fsync(r->fd) == 0) {
+	if (res->kind == API_OK) {
 		r->bytes[r->variant] = res->bytes;
 		close_download(r, false);
+		char part[PATH_MAX];
+		if (outbox_part_path(r->js->conf, r->rec.name, (enum api_variant)r->variant, part,
+				     sizeof(part)) == 0)
+			commit_sync(r->js->commit, part);
 		if (++r->variant < 3) {
 			download_variant(r);
 			return;
 		}
-		finish_outputs(r);
+		/* The three files' data are durable before any of them gets its final name. */
+		after_commit(r, on_parts_durable);
 		return;
 	}
-	int e = errno;
 	close_download(r, true);
 	long long expires = r->rec.video_expires_at;
 	if (res->kind == API_NOT_FOUND || (expires >= 0 && now_s() >= expires)) {
@@ -794,11 +919,7 @@ static void on_downloaded(struct api_req *req, void *ud)
 			 "prompt again to make it anew.");
 		return;
 	}
-	if (res->kind == API_OK) /* the fsync failed */
-		log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
-			  "cannot write the %s to %s: %s; trying again in 30 s", variant,
-			  r->js->conf->outbox, strerror(e));
-	else if (res->kind == API_LOCAL)
+	if (res->kind == API_LOCAL)
 		log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
 			  "cannot write the %s to %s (%s); trying again in 30 s while the "
 			  "download link is valid",
@@ -861,8 +982,9 @@ static int resolve_remix(struct jrun *r)
 static void advance(struct jrun *r)
 {
 	struct jobs *js = r->js;
-	if (r->req || !js->api)
-		return; /* a request is in flight (its callback continues), or suspended */
+	if (r->req || r->committing || !js->api)
+		return; /* a request is in flight or a commit is awaited (their callbacks
+			 * continue), or suspended */
 	/* A held job's error is the reason it waits (jobs.h), not a failure. */
 	if (r->rec.error && r->rec.state != JOB_HELD && !job_state_is_final(r->rec.state)) {
 		finish_failure(r);
@@ -914,7 +1036,7 @@ static void advance(struct jrun *r)
 			/* The set was complete when the last run stopped; only the record lagged. */
 			r->rec.finished_at = now_s();
 			set_state(r, JOB_DONE);
-			release_claim_if_done(js, &r->rec);
+			after_commit(r, on_final_durable);
 			return;
 		}
 		if (r->variant < 0 || r->variant > 2)
@@ -948,6 +1070,7 @@ static void pump(struct jobs *js)
 
 static void free_run(struct jrun *r)
 {
+	commit_cancel(r->js->commit, r);
 	refresh_untrack(r->js->refresh, r, r->rec.video_id);
 	if (r->req)
 		api_req_cancel(r->req);
@@ -982,6 +1105,7 @@ static void record_claim(struct jobs *js, struct claim *cl)
 		j.state = JOB_CLAIMED;
 		j.source = xasprintf("%s/%s", cl->id, cl->file);
 		j.line = s->line;
+		j.claim_jobs = (unsigned)cl->pf.n;
 		j.prompt = xstrdup(s->prompt ? s->prompt : "");
 		j.model = xstrdup(s->model);
 		j.size = xstrdup(s->size);
@@ -1002,7 +1126,7 @@ static void record_claim(struct jobs *js, struct claim *cl)
 		double cost = conf_estimate_cost(js->conf, j.model, j.size, j.seconds);
 		j.cost_usd = cost > 0 ? cost : 0;
 		made[i] = add_job(js, &j);
-		if (store_save(js->conf->state_dir, &made[i]->rec) != 0) {
+		if (store_stage(js->commit, js->conf->state_dir, &made[i]->rec) != 0) {
 			log_event(LOG_ERROR, made[i]->rec.name, NULL,
 				  "cannot record the job; it will be claimed again at the next start");
 		}
@@ -1035,13 +1159,13 @@ static void record_claim(struct jobs *js, struct claim *cl)
 			r->rec.error = xstrdup(why);
 			r->rec.error_code = xstrdup(JOBS_HOLD_APPROVAL);
 			r->rec.state = JOB_HELD;
-			if (store_save(js->conf->state_dir, &r->rec) != 0)
+			if (store_stage(js->commit, js->conf->state_dir, &r->rec) != 0)
 				log_event(LOG_ERROR, r->rec.name, NULL, "cannot record the hold");
 			log_event(LOG_WARNING, r->rec.name, NULL, "held: %s", why);
 		}
 	}
-	/* Only now is the claim complete: a crash before this point redoes it. */
-	inbox_mark_recorded(js->conf, cl->id);
+	/* The claim is complete once all its records are durable (each says how many
+	 * there are); nothing of it is submitted before that (commits are in order). */
 	/* Remixes that were waiting for a source still in the inbox look again. */
 	for (size_t i = 0; i < js->n; i++) {
 		struct jrun *w = js->v[i];
@@ -1061,7 +1185,7 @@ static void record_claim(struct jobs *js, struct claim *cl)
 void jobs_claim(struct jobs *js, const char *name)
 {
 	struct claim cl;
-	int rc = inbox_claim(js->conf, name, &cl);
+	int rc = inbox_claim(js->conf, name, &cl, js->commit);
 	if (rc != 0)
 		return; /* vanished (1) or a local error, logged (-1): a rescan retries */
 	record_claim(js, &cl);
@@ -1070,9 +1194,11 @@ void jobs_claim(struct jobs *js, const char *name)
 
 /* ---- lifetime ------------------------------------------------------------------- */
 
-struct jobs *jobs_new(struct loop *l, struct api_client *api, const struct conf *c)
+struct jobs *jobs_new(struct loop *l, struct api_client *api, const struct conf *c,
+		      struct commit *cm)
 {
 	struct jobs *js = xcalloc(1, sizeof(*js));
+	js->commit = cm;
 	js->loop = l;
 	js->api = api;
 	js->conf = c;
@@ -1141,7 +1267,7 @@ static void redo_unrecorded_claims(struct jobs *js)
 			continue;
 		size_t total, final;
 		claim_counts(js, de->d_name, &total, &final);
-		if (access(marker, F_OK) == 0) {
+		if (access(marker, F_OK) == 0 || claim_recorded(js, de->d_name)) {
 			if (total == final) /* every job final: only the cleanup was missed */
 				inbox_remove_claim(js->conf, de->d_name);
 			continue;

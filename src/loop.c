@@ -41,6 +41,8 @@ struct loop {
 	long long armed_at; /* what the timerfd is set to, -1 disarmed */
 	loop_signal_fn *sig_cb;
 	void *sig_ud;
+	loop_idle_fn *idle_cb;
+	void *idle_ud;
 	bool stop;
 };
 
@@ -318,7 +320,10 @@ int loop_run(struct loop *l)
 	l->stop = false;
 	struct epoll_event evs[MAX_EVENTS];
 	while (!l->stop) {
-		int n = epoll_wait(l->epfd, evs, MAX_EVENTS, -1);
+		int timeout = l->idle_cb && l->idle_cb(l->idle_ud) ? 0 : -1;
+		if (l->stop)
+			break;
+		int n = epoll_wait(l->epfd, evs, MAX_EVENTS, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -337,6 +342,12 @@ int loop_run(struct loop *l)
 		}
 	}
 	return 0;
+}
+
+void loop_before_wait(struct loop *l, loop_idle_fn *cb, void *ud)
+{
+	l->idle_cb = cb;
+	l->idle_ud = ud;
 }
 
 void loop_stop(struct loop *l)

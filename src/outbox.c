@@ -1,5 +1,6 @@
 /* outbox.c — output sets and failure reports (see outbox.h). */
 #include "outbox.h"
+#include "commit.h"
 #include "fsutil.h"
 #include "log.h"
 #include "util.h"
@@ -76,7 +77,8 @@ static void add_opt_time(cJSON *o, const char *k, long long t)
 		cJSON_AddNullToObject(o, k);
 }
 
-int outbox_write_metadata(const struct conf *c, const struct job *j, const long long bytes[3])
+int outbox_write_metadata(const struct conf *c, const struct job *j, const long long bytes[3],
+			  struct commit *cm)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "name", j->name);
@@ -130,7 +132,7 @@ int outbox_write_metadata(const struct conf *c, const struct job *j, const long 
 	char file[PATH_MAX];
 	int rc = -1;
 	if (json && bfmt(file, sizeof(file), "%s.json", j->name) == 0)
-		rc = atomic_write_file(c->outbox, file, json, strlen(json), c->outbox_mode);
+		rc = commit_write(cm, c->outbox, file, json, strlen(json), c->outbox_mode);
 	int e = errno;
 	if (rc != 0)
 		log_event(LOG_ERROR, j->name, j->video_id, "outbox: cannot write %s/%s.json: %s",

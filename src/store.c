@@ -1,5 +1,6 @@
 /* store.c — job records in the state directory (see store.h). */
 #include "store.h"
+#include "commit.h"
 #include "fsutil.h"
 #include "log.h"
 #include "prompt.h"
@@ -70,6 +71,8 @@ char *store_record_json(const struct job *j)
 	add_str(o, "source", j->source);
 	if (j->line)
 		cJSON_AddNumberToObject(o, "line", j->line);
+	if (j->claim_jobs)
+		cJSON_AddNumberToObject(o, "claim_jobs", j->claim_jobs);
 	add_str(o, "prompt", j->prompt);
 	add_str(o, "model", j->model);
 	add_str(o, "size", j->size);
@@ -98,6 +101,11 @@ char *store_record_json(const struct job *j)
 
 int store_save(const char *state_dir, const struct job *j)
 {
+	return store_stage(NULL, state_dir, j);
+}
+
+int store_stage(struct commit *c, const char *state_dir, const struct job *j)
+{
 	char dir[4096], file[PROMPT_NAME_MAX + 8];
 	char *json = store_record_json(j);
 	if (!json || subdir(dir, sizeof(dir), state_dir, "jobs") != 0 ||
@@ -107,7 +115,7 @@ int store_save(const char *state_dir, const struct job *j)
 		errno = ENOMEM;
 		return -1;
 	}
-	int rc = atomic_write_file(dir, file, json, strlen(json), 0600);
+	int rc = commit_write(c, dir, file, json, strlen(json), 0600);
 	int e = errno;
 	free(json);
 	if (rc != 0)
@@ -256,6 +264,7 @@ int store_record_parse(struct job *j, const char *json, size_t len, char *why, s
 	j->finished_at = get_int(&r, "finished_at", 0, T, -1);
 	j->next_at_ms = get_int(&r, "next_at_ms", 0, T * 1000, 0);
 	j->attempts = (unsigned)get_int(&r, "attempts", 0, 1000000, 0);
+	j->claim_jobs = (unsigned)get_int(&r, "claim_jobs", 0, PROMPT_BATCH_MAX, 0);
 	const cJSON *cost = cJSON_GetObjectItemCaseSensitive(o, "cost_usd");
 	if (cJSON_IsNumber(cost) && isfinite(cost->valuedouble) && cost->valuedouble >= 0)
 		j->cost_usd = cost->valuedouble;

@@ -1,5 +1,6 @@
 /* usage.c — the usage log and the caps judged from it (see usage.h). */
 #include "usage.h"
+#include "commit.h"
 #include "log.h"
 #include "util.h"
 
@@ -143,7 +144,7 @@ void usage_free(struct usage *u)
 	free(u);
 }
 
-int usage_record(struct usage *u, const struct job *j, long long at)
+int usage_record(struct usage *u, const struct job *j, long long at, struct commit *cm)
 {
 	if (!j->video_id || usage_has(u, j->video_id))
 		return 0;
@@ -175,7 +176,7 @@ int usage_record(struct usage *u, const struct job *j, long long at)
 	if (fd >= 0) {
 		/* One write: a concurrent reader sees the whole line or none of it. */
 		ssize_t w = write(fd, line, strlen(line));
-		if (w == (ssize_t)strlen(line) && fsync(fd) == 0)
+		if (w == (ssize_t)strlen(line) && commit_sync(cm, u->path) == 0)
 			rc = 1;
 		int e2 = errno;
 		close(fd);

@@ -54,9 +54,9 @@ static void t_usage_records_each_video_once_and_reloads(void **state)
 	struct job a, b;
 	job(&a, "a", "video_a", "sora-2", 4, 0.4);
 	job(&b, "b", "video_b", "sora-2-pro", 8, 2.4);
-	assert_int_equal(usage_record(u, &a, now), 1);
-	assert_int_equal(usage_record(u, &a, now), 0);
-	assert_int_equal(usage_record(u, &b, now - 40 * 86400), 1);
+	assert_int_equal(usage_record(u, &a, now, NULL), 1);
+	assert_int_equal(usage_record(u, &a, now, NULL), 0);
+	assert_int_equal(usage_record(u, &b, now - 40 * 86400, NULL), 1);
 	usage_free(u);
 
 	/* A torn last line (a crash mid-append) and garbage are skipped. */
@@ -115,7 +115,7 @@ static void t_usage_caps_hold_the_job_that_would_exceed(void **state)
 	struct usage *u = usage_load(dir);
 	struct job a;
 	job(&a, "a", "video_a", "sora-2", 4, 0.4);
-	usage_record(u, &a, now);
+	usage_record(u, &a, now, NULL);
 
 	assert_int_equal(usage_check(u, c, 4, 0.4, 0, 0, now, why, sizeof(why)), 0); /* no caps */
 	c->daily_cap_seconds = 8;
