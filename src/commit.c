@@ -340,9 +340,15 @@ int commit_flush(struct commit *c)
 	/* 2. The renames, in staging order; 3. their directories. A replacement waits
 	 * when a path it may depend on could not be made durable. */
 	struct pathset dirs = {0};
+	size_t withheld = 0;
 	for (size_t i = 0; i < b.targets.n; i++) {
 		struct replacement *r = &b.repl[i];
-		int e = err[i] ? err[i] : !syncs_ok ? EIO : 0;
+		if (!syncs_ok) {
+			unlink(r->tmp);
+			withheld++;
+			continue;
+		}
+		int e = err[i];
 		if (!e && rename(r->tmp, r->final) != 0)
 			e = errno;
 		if (e) {
@@ -358,6 +364,9 @@ int commit_flush(struct commit *c)
 		if (ps_find(&dirs, dir) == SIZE_MAX)
 			ps_add(&dirs, dir);
 	}
+	if (withheld)
+		log_error("commit: %zu file replacement(s) not made, since what they may depend "
+			  "on is not durable", withheld);
 	if (dirs.n) {
 		int *derr = xcalloc(dirs.n, sizeof(*derr));
 		sync_all(dirs.v, derr, dirs.n);

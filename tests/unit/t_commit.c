@@ -1,0 +1,277 @@
+/* t_commit.c — the group commit: staged replacements, syncs, continuations, errors. */
+#include "commit.h"
+#include "util.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/t_commit.XXXXXX";
+
+static int group_setup(void **state)
+{
+	(void)state;
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	char cmd[256];
+	bfmt(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* The content of DIR/NAME into buf (NUL-terminated), or -1 when it does not exist. */
+static int slurp(const char *name, char *buf, size_t size)
+{
+	char path[512];
+	bfmt(path, sizeof(path), "%s/%s", dir, name);
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, size - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return 0;
+}
+
+static size_t count_entries(void)
+{
+	DIR *dp = opendir(dir);
+	assert_non_null(dp);
+	size_t n = 0;
+	struct dirent *de;
+	while ((de = readdir(dp)))
+		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	closedir(dp);
+	return n;
+}
+
+/* A continuation that records its order and error. */
+struct seen {
+	int order[8];
+	int err[8];
+	int n;
+};
+static struct seen seen;
+static int ids[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+
+static void note(void *ud, int err)
+{
+	seen.order[seen.n] = *(int *)ud;
+	seen.err[seen.n] = err;
+	seen.n++;
+}
+
+static void t_staged_replacement_appears_only_at_flush(void **state)
+{
+	(void)state;
+	memset(&seen, 0, sizeof(seen));
+	char buf[64];
+	struct commit *c = commit_new();
+	assert_int_equal(commit_write(c, dir, "a.json", "old", 3, 0600), 0);
+	assert_int_equal(slurp("a.json", buf, sizeof(buf)), -1); /* not yet visible */
+	commit_then(c, note, &ids[1]);
+	assert_true(commit_pending(c));
+	assert_int_equal(seen.n, 0);
+	assert_int_equal(commit_flush(c), 0);
+	assert_false(commit_pending(c));
+	assert_int_equal(slurp("a.json", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "old");
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.err[0], 0);
+	/* Only a.json: no temp file left behind. */
+	assert_int_equal(count_entries(), 1);
+	struct stat st;
+	char path[512];
+	bfmt(path, sizeof(path), "%s/a.json", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	struct commit_stats cs;
+	commit_get_stats(c, &cs);
+	assert_int_equal(cs.batches, 1);
+	assert_int_equal(cs.files, 1);
+	assert_int_equal(cs.syncs, 2); /* the temp file and the directory */
+	commit_free(c);
+	unlink(path);
+}
+
+static void t_second_stage_of_a_target_wins_and_continuations_run_in_order(void **state)
+{
+	(void)state;
+	memset(&seen, 0, sizeof(seen));
+	char buf[64];
+	struct commit *c = commit_new();
+	assert_int_equal(commit_write(c, dir, "b.json", "first, longer content", 21, 0600), 0);
+	commit_then(c, note, &ids[1]);
+	assert_int_equal(commit_write(c, dir, "b.json", "second", 6, 0600), 0);
+	commit_then(c, note, &ids[2]);
+	assert_int_equal(commit_flush(c), 0);
+	assert_int_equal(slurp("b.json", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "second");
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.order[0], 1);
+	assert_int_equal(seen.order[1], 2);
+	struct commit_stats cs;
+	commit_get_stats(c, &cs);
+	assert_int_equal(cs.files, 1); /* one replacement for two stages */
+	assert_int_equal(count_entries(), 1);
+	commit_free(c);
+	char path[512];
+	bfmt(path, sizeof(path), "%s/b.json", dir);
+	unlink(path);
+}
+
+/* A continuation stages the next step: it lands in the next batch, not this one. */
+static struct commit *chain_c;
+static void chain(void *ud, int err)
+{
+	note(ud, err);
+	assert_int_equal(commit_write(chain_c, dir, "c2.json", "2", 1, 0600), 0);
+	commit_then(chain_c, note, &ids[3]);
+}
+
+static void t_continuation_stages_into_the_next_batch(void **state)
+{
+	(void)state;
+	memset(&seen, 0, sizeof(seen));
+	char buf[16];
+	chain_c = commit_new();
+	assert_int_equal(commit_write(chain_c, dir, "c1.json", "1", 1, 0600), 0);
+	commit_then(chain_c, chain, &ids[2]);
+	assert_int_equal(commit_flush(chain_c), 0);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(slurp("c2.json", buf, sizeof(buf)), -1);
+	assert_true(commit_pending(chain_c));
+	assert_int_equal(commit_flush(chain_c), 0);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.order[1], 3);
+	assert_int_equal(slurp("c2.json", buf, sizeof(buf)), 0);
+	commit_free(chain_c);
+	char cmd[512];
+	bfmt(cmd, sizeof(cmd), "rm -f '%s'/c1.json '%s'/c2.json", dir, dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* A path that cannot be synced withholds the batch's replacements and reports it. */
+static void t_failed_sync_withholds_replacements_and_reports_the_error(void **state)
+{
+	(void)state;
+	memset(&seen, 0, sizeof(seen));
+	char buf[16], missing[512];
+	bfmt(missing, sizeof(missing), "%s/no-such-file", dir);
+	struct commit *c = commit_new();
+	assert_int_equal(commit_sync(c, missing), 0);
+	assert_int_equal(commit_write(c, dir, "d.json", "d", 1, 0600), 0);
+	commit_then(c, note, &ids[4]);
+	assert_int_equal(commit_flush(c), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.err[0], ENOENT);
+	assert_int_equal(slurp("d.json", buf, sizeof(buf)), -1);
+	assert_int_equal(count_entries(), 0); /* the temp file was removed too */
+	commit_free(c);
+}
+
+static void t_cancel_drops_the_continuations_of_one_owner(void **state)
+{
+	(void)state;
+	memset(&seen, 0, sizeof(seen));
+	struct commit *c = commit_new();
+	commit_then(c, note, &ids[5]);
+	commit_then(c, note, &ids[6]);
+	commit_then(c, note, &ids[5]);
+	commit_cancel(c, &ids[5]);
+	assert_int_equal(commit_flush(c), 0);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.order[0], 6);
+	commit_free(c);
+}
+
+/* Without a struct commit everything happens at once. */
+static void t_null_commit_is_synchronous(void **state)
+{
+	(void)state;
+	memset(&seen, 0, sizeof(seen));
+	char buf[16];
+	assert_int_equal(commit_write(NULL, dir, "e.json", "e", 1, 0600), 0);
+	assert_int_equal(slurp("e.json", buf, sizeof(buf)), 0);
+	assert_int_equal(commit_sync(NULL, dir), 0);
+	commit_then(NULL, note, &ids[7]);
+	assert_int_equal(seen.n, 1);
+	assert_false(commit_pending(NULL));
+	assert_int_equal(commit_flush(NULL), 0);
+	char path[512];
+	bfmt(path, sizeof(path), "%s/e.json", dir);
+	unlink(path);
+}
+
+/* A large batch (fsyncs on several threads) commits every file with its content. */
+static void t_large_batch_commits_every_file(void **state)
+{
+	(void)state;
+	struct commit *c = commit_new();
+	enum { N = 600 };
+	for (int i = 0; i < N; i++) {
+		char name[32], data[32];
+		bfmt(name, sizeof(name), "f%d.json", i);
+		bfmt(data, sizeof(data), "content %d", i);
+		assert_int_equal(commit_write(c, dir, name, data, strlen(data), 0600), 0);
+	}
+	assert_int_equal(commit_flush(c), 0);
+	assert_int_equal(count_entries(), N);
+	for (int i = 0; i < N; i++) {
+		char name[32], want[32], buf[32];
+		bfmt(name, sizeof(name), "f%d.json", i);
+		bfmt(want, sizeof(want), "content %d", i);
+		assert_int_equal(slurp(name, buf, sizeof(buf)), 0);
+		assert_string_equal(buf, want);
+		char path[512];
+		bfmt(path, sizeof(path), "%s/%s", dir, name);
+		unlink(path);
+	}
+	struct commit_stats cs;
+	commit_get_stats(c, &cs);
+	assert_int_equal(cs.files, N);
+	assert_int_equal(cs.syncs, N + 1);
+	commit_free(c);
+}
+
+/* Freeing drops what was staged: nothing becomes visible, no temp file stays. */
+static void t_free_drops_staged_work(void **state)
+{
+	(void)state;
+	char buf[16];
+	struct commit *c = commit_new();
+	assert_int_equal(commit_write(c, dir, "g.json", "g", 1, 0600), 0);
+	commit_free(c);
+	assert_int_equal(slurp("g.json", buf, sizeof(buf)), -1);
+	assert_int_equal(count_entries(), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(t_staged_replacement_appears_only_at_flush),
+	    cmocka_unit_test(t_second_stage_of_a_target_wins_and_continuations_run_in_order),
+	    cmocka_unit_test(t_continuation_stages_into_the_next_batch),
+	    cmocka_unit_test(t_failed_sync_withholds_replacements_and_reports_the_error),
+	    cmocka_unit_test(t_cancel_drops_the_continuations_of_one_owner),
+	    cmocka_unit_test(t_null_commit_is_synchronous),
+	    cmocka_unit_test(t_large_batch_commits_every_file),
+	    cmocka_unit_test(t_free_drops_staged_work),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
