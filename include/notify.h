@@ -13,6 +13,12 @@
  * receive the server's ActionInvoked signal. The worker touches no daemon state and
  * only writes log lines (log.c is thread-safe).
  *
+ * libnotify (and with it GLib, GObject, GIO and gdk-pixbuf) is not linked: it is loaded
+ * with dlopen("libnotify.so.4") when the first notification is sent, so a daemon that
+ * never notifies never maps it. If it cannot be loaded, one warning says so
+ * ("notifications off: cannot load libnotify.so.4: ...") and notifications stay off
+ * until the daemon restarts.
+ *
  * No session bus (a headless server) is not an error: the first failure is logged
  * once as a warning, later ones at debug level; notifications keep being tried, so
  * a desktop session that appears later gets them.

@@ -2,8 +2,9 @@
 # Desktop notifications on a real session bus (dbus-run-session) with the mock
 # notification daemon of python3-dbusmock: "Video ready: NAME" with model, size and
 # seconds and the thumbnail as the image-path hint, "Video failed: NAME" with the
-# reason, notify_events honoured; and with no bus at all jobs still complete, with
-# one log line.
+# reason, notify_events honoured; with no bus at all jobs still complete, with one
+# log line; and likewise when libnotify.so.4 (loaded at the first notification)
+# cannot be loaded.
 if [ -z "${SORAD_NOTIFY_IN_BUS:-}" ]; then
 	command -v dbus-run-session >/dev/null ||
 		{ echo "FAIL: dbus-run-session missing (scripts/install-deps.sh installs dbus)" >&2; exit 1; }
@@ -84,4 +85,21 @@ sed -i '/^notify_events/d' "$T/sorad.conf"
 )
 n=$(grep -c 'notify: no desktop notifications' "$T/sorad.out" || true)
 [ "$n" = 1 ] || fail "expected one 'no desktop notifications' line, got $n: $(grep notify: "$T/sorad.out")"
+
+# libnotify cannot be loaded (an empty file found first by the loader): the bus and
+# the mock are there, yet jobs complete without notifications, with one warning.
+mkdir -p "$T/nolib"
+: >"$T/nolib/libnotify.so.4"
+(
+	export LD_LIBRARY_PATH=$T/nolib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+	sorad_start
+	drop nolib1.txt 'A lantern, no libnotify.'
+	drop nolib2.txt 'A second lantern, no libnotify.'
+	wait_done nolib1
+	wait_done nolib2
+	sorad_stop
+)
+n=$(grep -c 'notifications off: cannot load libnotify.so.4: ' "$T/sorad.out" || true)
+[ "$n" = 1 ] || fail "expected one 'cannot load libnotify.so.4' line, got $n: $(grep notif "$T/sorad.out")"
+! grep -q 'nolib' "$T/notify.log" || fail "a notification was shown without libnotify: $(grep nolib "$T/notify.log")"
 echo ok
