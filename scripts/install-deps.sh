@@ -9,7 +9,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 pkgs=(
   build-essential cmake pkg-config clang
   libcurl4-openssl-dev libcjson-dev libconfuse-dev libnotify-dev
-  libmicrohttpd-dev libcmocka-dev libsystemd-dev
+  libmicrohttpd-dev libcmocka-dev
   ffmpeg fonts-dejavu-core curl jq nodejs wrk rsync valgrind cppcheck clang-tidy
   chromium # the status page's browser test (headless, driven by playwright-core)
   dbus python3-dbusmock
