@@ -19,8 +19,14 @@
  * done, where NAME is the job's own name from the state directory (checked again with
  * prompt_name_ok), never text from the URL. The raw request target is inspected
  * before MHD decodes it, so an encoded NUL cannot truncate a path into another one.
+ *
+ * The router never touches a connection (httpd_route.h): httpd_refuse and httpd_route
+ * read the request through a lookup function and fill a struct httpd_response, which
+ * respond() turns into an MHD response, a suspended /poll or an event stream. So
+ * fuzz/fuzz_httpd.c drives exactly the code that answers on the socket.
  */
 #include "httpd.h"
+#include "httpd_route.h"
 #include "log.h"
 #include "metrics.h"
 #include "outbox.h"
@@ -215,54 +221,78 @@ static void on_wait_timer(void *ud)
 	arm_wait_timer(h);
 }
 
-/* ---- responses -------------------------------------------------------------------- */
+/* ---- responses (the router fills a struct httpd_response; respond() sends it) ------- */
 
-static void common_headers(struct MHD_Response *r)
+/* A request being routed: the endpoint, what was asked, the answer being built. */
+struct rq {
+	struct httpd *h;
+	const struct httpd_request *in;
+	struct httpd_response *out;
+};
+
+void httpd_response_init(struct httpd_response *rs)
 {
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	memset(rs, 0, sizeof(*rs));
+	rs->action = HTTPD_CONTINUE;
+	rs->fd = -1;
 }
 
-static enum MHD_Result queue(struct hreq *q, unsigned code, struct MHD_Response *r)
+void httpd_response_release(struct httpd_response *rs)
 {
-	if (!r)
-		return MHD_NO;
-	common_headers(r);
-	enum MHD_Result rc = MHD_queue_response(q->conn, code, r);
-	MHD_destroy_response(r);
-	if (rc == MHD_YES)
-		q->answered = true;
-	return rc;
+	jbuf_release(&rs->body);
+	if (rs->fd >= 0)
+		close(rs->fd);
+	rs->fd = -1;
 }
 
-/* Sends the text in B (taken) with CODE and CTYPE. */
-static enum MHD_Result send_buf(struct hreq *q, unsigned code, const char *ctype,
-				struct jbuf *b)
+const char *httpd_response_header(const struct httpd_response *rs, const char *name)
 {
-	size_t len;
-	char *p = jbuf_take(b, &len);
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, p, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(p);
-		return MHD_NO;
+	for (size_t i = 0; i < rs->n_headers; i++)
+		if (!strcasecmp(rs->headers[i].name, name))
+			return rs->headers[i].value;
+	return NULL;
+}
+
+/* NAME and VALUE are constants or live in RS (etag, lastmod, crange). */
+static void add_header(struct httpd_response *rs, const char *name, const char *value)
+{
+	if (rs->n_headers == HTTPD_RESPONSE_HEADERS) { /* a bug: the table is sized for all */
+		log_error("status: response header %s dropped: no room", name);
+		return;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	return queue(q, code, r);
+	rs->headers[rs->n_headers].name = name;
+	rs->headers[rs->n_headers].value = value;
+	rs->n_headers++;
 }
 
-static enum MHD_Result send_json(struct hreq *q, unsigned code, struct jbuf *b)
+static unsigned answer(struct rq *q, unsigned code)
+{
+	q->out->action = HTTPD_ANSWER;
+	q->out->code = code;
+	return code;
+}
+
+/* Answers the text in B (taken) with CODE and CTYPE. */
+static unsigned send_buf(struct rq *q, unsigned code, const char *ctype, struct jbuf *b)
+{
+	jbuf_release(&q->out->body);
+	q->out->body = *b;
+	*b = (struct jbuf)JBUF_INIT;
+	add_header(q->out, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	add_header(q->out, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	return answer(q, code);
+}
+
+static unsigned send_json(struct rq *q, unsigned code, struct jbuf *b)
 {
 	return send_buf(q, code, "application/json", b);
 }
 
 /* The seed's error object; TYPE is "invalid_request_error" and the like. */
-static enum MHD_Result send_error(struct hreq *q, unsigned code, const char *type,
-				  const char *err_code, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-static enum MHD_Result send_error(struct hreq *q, unsigned code, const char *type,
-				  const char *err_code, const char *fmt, ...)
+static unsigned send_error(struct rq *q, unsigned code, const char *type, const char *err_code,
+			   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static unsigned send_error(struct rq *q, unsigned code, const char *type, const char *err_code,
+			   const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -271,38 +301,35 @@ static enum MHD_Result send_error(struct hreq *q, unsigned code, const char *typ
 	va_end(ap);
 	struct jbuf b = JBUF_INIT;
 	status_json_error(&b, msg, type, err_code);
-	size_t len;
-	char *p = jbuf_take(&b, &len);
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, p, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(p);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	send_json(q, code, &b);
 	if (code == MHD_HTTP_METHOD_NOT_ALLOWED)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+		add_header(q->out, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 	if (code == MHD_HTTP_UNAUTHORIZED)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"sorad\"");
+		add_header(q->out, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"sorad\"");
 	if (code == MHD_HTTP_SERVICE_UNAVAILABLE)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "5");
-	return queue(q, code, r);
+		add_header(q->out, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+	return code;
 }
 
-static enum MHD_Result not_found(struct hreq *q, const char *what)
+static unsigned not_found(struct rq *q, const char *what)
 {
 	return send_error(q, MHD_HTTP_NOT_FOUND, "invalid_request_error", "not_found", "%s", what);
 }
 
-static enum MHD_Result bad_request(struct hreq *q, const char *param, const char *why)
+static unsigned bad_request(struct rq *q, const char *param, const char *why)
 {
 	return send_error(q, MHD_HTTP_BAD_REQUEST, "invalid_request_error", "invalid_parameter",
 			  "Invalid '%s': %s", param, why);
 }
 
-static const char *arg(struct hreq *q, const char *key)
+static const char *arg(struct rq *q, const char *key)
 {
-	return MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, key);
+	return q->in->lookup(q->in->ud, HTTPD_ARG, key);
+}
+
+static const char *header(struct rq *q, const char *name)
+{
+	return q->in->lookup(q->in->ud, HTTPD_HEADER, name);
 }
 
 /* A decimal in [0, MAX] with nothing else around it; -1 otherwise. */
@@ -331,13 +358,12 @@ static bool token_eq(const char *given, const char *secret)
 	return d == 0;
 }
 
-static bool authorized(struct hreq *q)
+static bool authorized(struct rq *q)
 {
 	const char *secret = q->h->conf->status_token;
 	if (!secret || !*secret)
 		return true;
-	const char *auth =
-	    MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *auth = header(q, MHD_HTTP_HEADER_AUTHORIZATION);
 	if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
 		const char *t = auth + 7;
 		while (*t == ' ')
@@ -346,8 +372,22 @@ static bool authorized(struct hreq *q)
 	}
 	/* The page's own requests (images, the player, the event stream) cannot carry
 	 * a header; after the user typed the token, they carry this cookie. */
-	const char *cookie = MHD_lookup_connection_value(q->conn, MHD_COOKIE_KIND, "sorad_token");
+	const char *cookie = q->in->lookup(q->in->ud, HTTPD_COOKIE, "sorad_token");
 	return cookie && token_eq(cookie, secret);
+}
+
+bool httpd_raw_target_bad(const char *target)
+{
+	for (const char *p = target; *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return true;
+		if (p[0] == '%' && p[1] && p[2] && (p[1] == '0' || p[1] == '1') &&
+		    strchr("0123456789abcdefABCDEF", p[2]))
+			return true; /* %00..%1f */
+		if (p[0] == '%' && (p[1] == '7') && (p[2] == 'f' || p[2] == 'F'))
+			return true;
+	}
+	return false;
 }
 
 /* The raw request target, before MHD decodes it: no encoded NUL or control bytes. */
@@ -356,46 +396,36 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
 	struct hreq *q = xcalloc(1, sizeof(*q));
 	q->h = cls;
 	q->conn = conn;
-	for (const char *p = uri; *p; p++) {
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			q->raw_bad = true;
-		if (p[0] == '%' && p[1] && p[2] && (p[1] == '0' || p[1] == '1') &&
-		    strchr("0123456789abcdefABCDEF", p[2]))
-			q->raw_bad = true; /* %00..%1f */
-		if (p[0] == '%' && (p[1] == '7') && (p[2] == 'f' || p[2] == 'F'))
-			q->raw_bad = true;
-	}
+	q->raw_bad = httpd_raw_target_bad(uri);
 	return q;
 }
 
 /* ---- routes: status page, health, metrics ------------------------------------------- */
 
-static enum MHD_Result serve_page(struct hreq *q)
+static unsigned serve_page(struct rq *q)
 {
 	size_t len;
 	const char *body = page_html(&len);
 	const char *etag = page_etag();
-	const char *inm = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND,
-						      MHD_HTTP_HEADER_IF_NONE_MATCH);
+	const char *inm = header(q, MHD_HTTP_HEADER_IF_NONE_MATCH);
 	bool same = inm && strcmp(inm, etag) == 0;
-	struct MHD_Response *r =
-	    same ? MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT)
-		 : MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_PERSISTENT);
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	if (!same) {
+		q->out->static_body = body;
+		q->out->static_len = len;
+	}
+	add_header(q->out, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+	add_header(q->out, MHD_HTTP_HEADER_ETAG, etag);
+	add_header(q->out, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
 	/* Nothing on the page may reach another origin: it works offline and leaks nothing. */
-	MHD_add_response_header(r, "Content-Security-Policy",
-				"default-src 'none'; script-src 'unsafe-inline'; "
-				"style-src 'unsafe-inline'; img-src 'self' data:; media-src 'self'; "
-				"connect-src 'self'; base-uri 'none'; form-action 'none'; "
-				"frame-ancestors 'none'");
-	return queue(q, same ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK, r);
+	add_header(q->out, "Content-Security-Policy",
+		   "default-src 'none'; script-src 'unsafe-inline'; "
+		   "style-src 'unsafe-inline'; img-src 'self' data:; media-src 'self'; "
+		   "connect-src 'self'; base-uri 'none'; form-action 'none'; "
+		   "frame-ancestors 'none'");
+	return answer(q, same ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK);
 }
 
-static enum MHD_Result serve_health(struct hreq *q)
+static unsigned serve_health(struct rq *q)
 {
 	struct jbuf b = JBUF_INIT;
 	/* Constant time: a health check must stay cheap with any number of jobs. */
@@ -404,7 +434,7 @@ static enum MHD_Result serve_health(struct hreq *q)
 	return send_json(q, MHD_HTTP_OK, &b);
 }
 
-static enum MHD_Result serve_metrics(struct hreq *q)
+static unsigned serve_metrics(struct rq *q)
 {
 	struct jbuf b = JBUF_INIT;
 	metrics_write(&b, q->h->jobs, q->h->stats);
@@ -509,7 +539,7 @@ static long long job_index(const struct jobs *js, const char *id)
 	return -1;
 }
 
-static enum MHD_Result serve_list(struct hreq *q)
+static unsigned serve_list(struct rq *q)
 {
 	const struct jobs *js = q->h->jobs;
 	const char *s_limit = arg(q, "limit"), *after = arg(q, "after");
@@ -590,7 +620,7 @@ static void file_sizes(const struct conf *c, const struct job *j, long long byte
 	}
 }
 
-static enum MHD_Result serve_video(struct hreq *q, const struct job *j)
+static unsigned serve_video(struct rq *q, const struct job *j)
 {
 	struct jbuf b = JBUF_INIT;
 	long long bytes[3];
@@ -600,7 +630,7 @@ static enum MHD_Result serve_video(struct hreq *q, const struct job *j)
 	return send_json(q, MHD_HTTP_OK, &b);
 }
 
-static enum MHD_Result not_ready(struct hreq *q, const struct job *j)
+static unsigned not_ready(struct rq *q, const struct job *j)
 {
 	if (j->state == JOB_FAILED)
 		return send_error(q, MHD_HTTP_CONFLICT, "invalid_request_error", "video_failed",
@@ -665,8 +695,9 @@ static const char *variant_type(enum api_variant v)
 	}
 }
 
-static enum MHD_Result serve_content(struct hreq *q, const struct job *j)
+static unsigned serve_content(struct rq *q, const struct job *j)
 {
+	struct httpd_response *rs = q->out;
 	const char *var = arg(q, "variant");
 	enum api_variant v = API_VARIANT_VIDEO;
 	if (var && !strcmp(var, "thumbnail"))
@@ -691,83 +722,62 @@ static enum MHD_Result serve_content(struct hreq *q, const struct job *j)
 		return not_found(q, "The file is not in the outbox (moved or deleted).");
 	}
 	long long size = (long long)st.st_size;
-	char etag[64], lastmod[64], crange[96];
-	bfmt(etag, sizeof(etag), "\"%llx-%llx\"", (unsigned long long)size,
+	bfmt(rs->etag, sizeof(rs->etag), "\"%llx-%llx\"", (unsigned long long)size,
 	     (unsigned long long)st.st_mtim.tv_sec * 1000000000ULL +
 		 (unsigned long long)st.st_mtim.tv_nsec);
 	struct tm tm;
 	gmtime_r(&st.st_mtim.tv_sec, &tm);
-	strftime(lastmod, sizeof(lastmod), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	strftime(rs->lastmod, sizeof(rs->lastmod), "%a, %d %b %Y %H:%M:%S GMT", &tm);
 
-	const char *inm = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND,
-						      MHD_HTTP_HEADER_IF_NONE_MATCH);
-	const char *ims = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND,
-						      MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
-	const char *range =
-	    MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE);
-	const char *ifr =
-	    MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_RANGE);
+	const char *inm = header(q, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	const char *ims = header(q, MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
+	const char *range = header(q, MHD_HTTP_HEADER_RANGE);
+	const char *ifr = header(q, MHD_HTTP_HEADER_IF_RANGE);
 	unsigned code = MHD_HTTP_OK;
 	long long from = 0, to = size - 1;
-	if ((inm && (!strcmp(inm, etag) || !strcmp(inm, "*"))) ||
-	    (!inm && ims && !strcmp(ims, lastmod))) {
+	if ((inm && (!strcmp(inm, rs->etag) || !strcmp(inm, "*"))) ||
+	    (!inm && ims && !strcmp(ims, rs->lastmod))) {
 		code = MHD_HTTP_NOT_MODIFIED;
-	} else if (range && (!ifr || !strcmp(ifr, etag) || !strcmp(ifr, lastmod))) {
+	} else if (range && (!ifr || !strcmp(ifr, rs->etag) || !strcmp(ifr, rs->lastmod))) {
 		int rr = parse_range(range, size, &from, &to);
 		if (rr < 0) {
 			close(fd);
-			bfmt(crange, sizeof(crange), "bytes */%lld", size);
-			struct jbuf b = JBUF_INIT;
-			status_json_error(&b, "The requested range is outside the file.",
+			bfmt(rs->crange, sizeof(rs->crange), "bytes */%lld", size);
+			status_json_error(&rs->body, "The requested range is outside the file.",
 					  "invalid_request_error", "range_not_satisfiable");
-			size_t len;
-			char *p = jbuf_take(&b, &len);
-			struct MHD_Response *r =
-			    MHD_create_response_from_buffer(len, p, MHD_RESPMEM_MUST_FREE);
-			if (!r) {
-				free(p);
-				return MHD_NO;
-			}
-			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_RANGE, crange);
-			MHD_add_response_header(r, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
-			return queue(q, MHD_HTTP_RANGE_NOT_SATISFIABLE, r);
+			add_header(rs, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+			add_header(rs, MHD_HTTP_HEADER_CONTENT_RANGE, rs->crange);
+			add_header(rs, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+			rs->file_size = size;
+			return answer(q, MHD_HTTP_RANGE_NOT_SATISFIABLE);
 		}
 		if (rr > 0)
 			code = MHD_HTTP_PARTIAL_CONTENT;
 	}
 
-	struct MHD_Response *r;
 	if (code == MHD_HTTP_NOT_MODIFIED) {
 		close(fd);
-		r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-	} else {
-		/* MHD owns fd from here, and sends it with sendfile. */
-		r = MHD_create_response_from_fd_at_offset64(
-		    size ? (uint64_t)(to - from + 1) : 0, fd, (uint64_t)from);
-		if (!r) {
-			close(fd);
-			return MHD_NO;
-		}
+	} else { /* the server sends it with sendfile */
+		rs->fd = fd;
+		rs->off = from;
+		rs->len = size ? to - from + 1 : 0;
+		rs->file_size = size;
 	}
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, variant_type(v));
-	MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_LAST_MODIFIED, lastmod);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	add_header(rs, MHD_HTTP_HEADER_CONTENT_TYPE, variant_type(v));
+	add_header(rs, MHD_HTTP_HEADER_ETAG, rs->etag);
+	add_header(rs, MHD_HTTP_HEADER_LAST_MODIFIED, rs->lastmod);
+	add_header(rs, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+	add_header(rs, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
 	if (code == MHD_HTTP_PARTIAL_CONTENT) {
-		bfmt(crange, sizeof(crange), "bytes %lld-%lld/%lld", from, to, size);
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_RANGE, crange);
+		bfmt(rs->crange, sizeof(rs->crange), "bytes %lld-%lld/%lld", from, to, size);
+		add_header(rs, MHD_HTTP_HEADER_CONTENT_RANGE, rs->crange);
 	}
-	return queue(q, code, r);
+	return answer(q, code);
 }
 
-/* /poll: answers at once for a finished job, else suspends until it finishes. */
-static enum MHD_Result serve_poll(struct hreq *q, const struct job *j, bool head)
+/* /poll: answers at once for a finished job, else waits until it finishes. */
+static unsigned serve_poll(struct rq *q, const struct job *j, bool head)
 {
-	struct httpd *h = q->h;
 	const char *s = arg(q, "timeout");
 	long long t = HTTPD_POLL_DEFAULT_S;
 	if (s) {
@@ -779,21 +789,30 @@ static enum MHD_Result serve_poll(struct hreq *q, const struct job *j, bool head
 	}
 	if (job_state_is_final(j->state) || t == 0 || head)
 		return serve_video(q, j);
-	if (h->n_waiters >= HTTPD_MAX_WAITERS)
+	if (q->h->n_waiters >= HTTPD_MAX_WAITERS)
 		return send_error(q, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error", "too_many_waiters",
 				  "Too many requests are waiting already; retry later.");
-	q->kind = H_POLL;
-	bcopy_str(q->name, sizeof(q->name), j->name);
-	q->deadline_ms = loop_now_ms() + t * 1000;
-	list_add(&h->waiters, q);
-	h->n_waiters++;
-	q->suspended = true;
-	MHD_suspend_connection(q->conn);
-	arm_wait_timer(h);
-	return MHD_YES;
+	q->out->action = HTTPD_WAIT;
+	q->out->code = 0;
+	bcopy_str(q->out->wait_name, sizeof(q->out->wait_name), j->name);
+	q->out->wait_s = t;
+	return 0;
+}
+
+/* The event stream's headers; the server starts the stream itself (start_stream). */
+static unsigned serve_events(struct rq *q, bool head)
+{
+	add_header(q->out, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+	add_header(q->out, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	add_header(q->out, "X-Accel-Buffering", "no");
+	answer(q, MHD_HTTP_OK);
+	if (!head)
+		q->out->action = HTTPD_STREAM;
+	return MHD_HTTP_OK;
 }
 
 /* ---- the event stream --------------------------------------------------------------- */
+
 
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
@@ -832,46 +851,6 @@ static void sse_push(struct hreq *q, const char *s, size_t n)
 	resume(q);
 }
 
-static enum MHD_Result serve_events(struct hreq *q, bool head)
-{
-	struct httpd *h = q->h;
-	struct MHD_Response *r;
-	if (head) {
-		r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-	} else {
-		if (h->n_streams >= HTTPD_MAX_SSE) {
-			/* The oldest stream goes (a closed tab the server cannot see while its
-			 * connection sleeps, most likely); a live page reconnects by itself. */
-			struct hreq *old = h->streams;
-			while (old && old->next)
-				old = old->next;
-			if (old) {
-				old->closing = true;
-				list_del(&h->streams, old);
-				h->n_streams--;
-				resume(old);
-			}
-		}
-		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, sse_read, q,
-						      NULL);
-		if (!r)
-			return MHD_NO;
-		q->kind = H_SSE;
-		jbuf_adds(&q->out, "retry: 2000\n: sorad events\n\n");
-		if (!h->streams)
-			h->next_ping_ms = loop_now_ms() + HTTPD_SSE_PING_MS;
-		list_add(&h->streams, q);
-		h->n_streams++;
-		arm_wait_timer(h);
-	}
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	MHD_add_response_header(r, "X-Accel-Buffering", "no");
-	return queue(q, MHD_HTTP_OK, r);
-}
-
 void httpd_job_changed(struct httpd *h, const struct job *j, enum job_state before)
 {
 	if (!h)
@@ -897,22 +876,132 @@ void httpd_job_changed(struct httpd *h, const struct job *j, enum job_state befo
 	jbuf_release(&b);
 }
 
+/* ---- sending what the router decided ---------------------------------------------- */
+
+static void common_headers(struct MHD_Response *r)
+{
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+}
+
+static enum MHD_Result queue(struct hreq *q, unsigned code, struct MHD_Response *r)
+{
+	if (!r)
+		return MHD_NO;
+	common_headers(r);
+	enum MHD_Result rc = MHD_queue_response(q->conn, code, r);
+	MHD_destroy_response(r);
+	if (rc == MHD_YES)
+		q->answered = true;
+	return rc;
+}
+
+/* The event stream's response; Q joins h->streams. */
+static struct MHD_Response *start_stream(struct hreq *q)
+{
+	struct httpd *h = q->h;
+	if (h->n_streams >= HTTPD_MAX_SSE) {
+		/* The oldest stream goes (a closed tab the server cannot see while its
+		 * connection sleeps, most likely); a live page reconnects by itself. */
+		struct hreq *old = h->streams;
+		while (old && old->next)
+			old = old->next;
+		if (old) {
+			old->closing = true;
+			list_del(&h->streams, old);
+			h->n_streams--;
+			resume(old);
+		}
+	}
+	struct MHD_Response *r =
+	    MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, sse_read, q, NULL);
+	if (!r)
+		return NULL;
+	q->kind = H_SSE;
+	jbuf_adds(&q->out, "retry: 2000\n: sorad events\n\n");
+	if (!h->streams)
+		h->next_ping_ms = loop_now_ms() + HTTPD_SSE_PING_MS;
+	list_add(&h->streams, q);
+	h->n_streams++;
+	arm_wait_timer(h);
+	return r;
+}
+
+/* /poll of an unfinished job: Q sleeps in h->waiters until it finishes or time is up. */
+static enum MHD_Result start_wait(struct hreq *q, const struct httpd_response *rs)
+{
+	struct httpd *h = q->h;
+	q->kind = H_POLL;
+	bcopy_str(q->name, sizeof(q->name), rs->wait_name);
+	q->deadline_ms = loop_now_ms() + rs->wait_s * 1000;
+	list_add(&h->waiters, q);
+	h->n_waiters++;
+	q->suspended = true;
+	MHD_suspend_connection(q->conn);
+	arm_wait_timer(h);
+	return MHD_YES;
+}
+
+/* Sends RS (released here) on Q's connection. */
+static enum MHD_Result respond(struct hreq *q, struct httpd_response *rs)
+{
+	struct MHD_Response *r = NULL;
+	unsigned code = rs->code;
+	if (rs->action == HTTPD_WAIT) {
+		enum MHD_Result rc = start_wait(q, rs);
+		httpd_response_release(rs);
+		return rc;
+	}
+	if (rs->action == HTTPD_STREAM) {
+		r = start_stream(q);
+	} else if (rs->fd >= 0) {
+		/* MHD owns the descriptor once the response exists, and sends it with sendfile. */
+		r = MHD_create_response_from_fd_at_offset64((uint64_t)rs->len, rs->fd,
+							    (uint64_t)rs->off);
+		if (r)
+			rs->fd = -1;
+	} else if (rs->static_body) {
+		r = MHD_create_response_from_buffer(rs->static_len, (void *)rs->static_body,
+						    MHD_RESPMEM_PERSISTENT);
+	} else {
+		size_t len;
+		char *p = jbuf_take(&rs->body, &len);
+		r = MHD_create_response_from_buffer(len, p, MHD_RESPMEM_MUST_FREE);
+		if (!r)
+			free(p);
+	}
+	if (r)
+		for (size_t i = 0; i < rs->n_headers; i++)
+			MHD_add_response_header(r, rs->headers[i].name, rs->headers[i].value);
+	httpd_response_release(rs);
+	return queue(q, code, r);
+}
+
+static const char *mhd_lookup(void *ud, enum httpd_lookup kind, const char *key)
+{
+	enum MHD_ValueKind k = kind == HTTPD_HEADER ? MHD_HEADER_KIND
+			       : kind == HTTPD_ARG  ? MHD_GET_ARGUMENT_KIND
+						    : MHD_COOKIE_KIND;
+	return MHD_lookup_connection_value(ud, k, key);
+}
+
 /* ---- routing ------------------------------------------------------------------------ */
 
-/* The job an {id} path segment names; answers 400/404 itself when there is none. */
-static const struct job *find_job(struct hreq *q, const char *id, enum MHD_Result *rc)
+/* The job an {id} path segment names; answers 400/404 itself (*CODE) when there is none. */
+static const struct job *find_job(struct rq *q, const char *id, unsigned *code)
 {
 	if (!prompt_name_ok(id) || strchr(id, '\\')) {
-		*rc = bad_request(q, "id", "not a video id or job name");
+		*code = bad_request(q, "id", "not a video id or job name");
 		return NULL;
 	}
 	const struct job *j = jobs_find(q->h->jobs, id);
 	if (!j)
-		*rc = not_found(q, "No video or job with that id.");
+		*code = not_found(q, "No video or job with that id.");
 	return j;
 }
 
-static enum MHD_Result route(struct hreq *q, const char *url, bool head)
+static unsigned route(struct rq *q, const char *url, bool head)
 {
 	static const char videos[] = "/api/v1/videos";
 	if (!strcmp(url, "/") || !strcmp(url, "/index.html"))
@@ -944,15 +1033,39 @@ static enum MHD_Result route(struct hreq *q, const char *url, bool head)
 	char name[PROMPT_NAME_MAX + 1];
 	memcpy(name, id, idlen);
 	name[idlen] = '\0';
-	enum MHD_Result rc = MHD_NO;
-	const struct job *j = find_job(q, name, &rc);
+	unsigned code = 0;
+	const struct job *j = find_job(q, name, &code);
 	if (!j)
-		return rc;
+		return code;
 	if (!sub)
 		return serve_video(q, j);
 	if (!strcmp(sub, "content"))
 		return serve_content(q, j);
 	return serve_poll(q, j, head);
+}
+
+unsigned httpd_refuse(struct httpd *h, const struct httpd_request *rq, struct httpd_response *rs)
+{
+	struct rq q = {h, rq, rs};
+	if (strcmp(rq->method, MHD_HTTP_METHOD_HEAD) != 0 &&
+	    strcmp(rq->method, MHD_HTTP_METHOD_GET) != 0)
+		return send_error(&q, MHD_HTTP_METHOD_NOT_ALLOWED, "invalid_request_error",
+				  "method_not_allowed",
+				  "This endpoint is read-only: only GET and HEAD are allowed.");
+	const char *cl = header(&q, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *te = header(&q, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	if ((cl && strcmp(cl, "0") != 0) || te)
+		return send_error(&q, MHD_HTTP_CONTENT_TOO_LARGE, "invalid_request_error",
+				  "body_not_allowed", "A GET or HEAD request carries no body.");
+	return 0;
+}
+
+unsigned httpd_route(struct httpd *h, const struct httpd_request *rq, struct httpd_response *rs)
+{
+	struct rq q = {h, rq, rs};
+	if (rq->raw_bad || rq->url[0] != '/')
+		return bad_request(&q, "path", "control characters are not allowed");
+	return route(&q, rq->url, !strcmp(rq->method, MHD_HTTP_METHOD_HEAD));
 }
 
 /* ---- connections without complete headers (see struct hconn) ------------------ */
@@ -1053,13 +1166,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		q = uri_logger(h, url, conn);
 		*con_cls = q;
 	}
+	struct httpd_request rq = {method, url, q->raw_bad, mhd_lookup, conn};
+	struct httpd_response rs;
+	httpd_response_init(&rs);
 	if (q->kind == H_POLL) { /* resumed: the job finished or the time is up */
 		list_del(&h->waiters, q);
 		h->n_waiters--;
 		q->kind = H_PLAIN;
 		arm_wait_timer(h);
+		struct rq r = {h, &rq, &rs};
 		const struct job *j = jobs_find(h->jobs, q->name);
-		return j ? serve_video(q, j) : not_found(q, "No video or job with that id.");
+		if (j)
+			serve_video(&r, j);
+		else
+			not_found(&r, "No video or job with that id.");
+		return respond(q, &rs);
 	}
 	if (*upload_size) { /* a body we did not want: dropped, the answer is queued */
 		*upload_size = 0;
@@ -1067,31 +1188,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (q->answered)
 		return MHD_YES;
-	bool head = !strcmp(method, MHD_HTTP_METHOD_HEAD);
 	if (!q->headers_seen) {
 		q->headers_seen = true;
 		struct hconn *c = conn_of(conn);
 		if (c) /* its headers are in: no longer a slow client */
 			pending_del(h, c);
 		/* Refusals go at once, before any body is read (the connection then closes). */
-		if (!head && strcmp(method, MHD_HTTP_METHOD_GET) != 0)
-			return send_error(q, MHD_HTTP_METHOD_NOT_ALLOWED, "invalid_request_error",
-					  "method_not_allowed",
-					  "This endpoint is read-only: only GET and HEAD are allowed.");
-		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-							     MHD_HTTP_HEADER_CONTENT_LENGTH);
-		const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-							     MHD_HTTP_HEADER_TRANSFER_ENCODING);
-		if ((cl && strcmp(cl, "0") != 0) || te)
-			return send_error(q, MHD_HTTP_CONTENT_TOO_LARGE, "invalid_request_error",
-					  "body_not_allowed", "A GET or HEAD request carries no body.");
+		if (httpd_refuse(h, &rq, &rs))
+			return respond(q, &rs);
 		/* Answering in this first call would make libmicrohttpd close the connection
 		 * (it cannot know yet that there is no body); the second call keeps it. */
 		return MHD_YES;
 	}
-	if (q->raw_bad || url[0] != '/')
-		return bad_request(q, "path", "control characters are not allowed");
-	return route(q, url, head);
+	httpd_route(h, &rq, &rs);
+	return respond(q, &rs);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -1204,15 +1314,9 @@ struct httpd *httpd_new(struct loop *l, const struct conf *c, struct jobs *js,
 		log_error("status: cannot listen on '%s': %s", c->listen, why);
 		return NULL;
 	}
-	struct httpd *h = xcalloc(1, sizeof(*h));
+	struct httpd *h = httpd_router_new(c, js, stats);
 	h->max_conns = connection_limit();
 	h->loop = l;
-	h->conf = c;
-	h->jobs = js;
-	h->stats = stats;
-	h->epfd = -1;
-	h->listen = xstrdup(c->listen);
-	h->started = loop_now_ms();
 	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
 			 MHD_USE_TURBO | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
 	h->mhd = MHD_start_daemon(
@@ -1250,6 +1354,19 @@ struct httpd *httpd_new(struct loop *l, const struct conf *c, struct jobs *js,
 		*colon = '\0';
 	log_info("status: listening on http://%s:%u/%s", host, h->port,
 		 c->status_token ? " (token required)" : "");
+	return h;
+}
+
+struct httpd *httpd_router_new(const struct conf *c, struct jobs *js,
+			       const struct api_stats *stats)
+{
+	struct httpd *h = xcalloc(1, sizeof(*h));
+	h->conf = c;
+	h->jobs = js;
+	h->stats = stats;
+	h->epfd = -1;
+	h->listen = xstrdup(c->listen ? c->listen : "");
+	h->started = loop_now_ms();
 	return h;
 }
 
