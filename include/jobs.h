@@ -57,7 +57,10 @@ int jobs_observe(struct jobs *js, jobs_change_fn *fn, void *ud);
  */
 int jobs_load(struct jobs *js);
 
-/* Claims inbox entry NAME (the watcher found it ready) and starts its jobs. */
+/* Claims inbox entry NAME (the watcher found it ready) and starts its jobs. Names
+ * are claimed in the order given, JOBS_CLAIMS_PER_TURN per loop iteration, so that a
+ * large drop starts its first submissions while the rest is still being claimed. */
+#define JOBS_CLAIMS_PER_TURN 32
 void jobs_claim(struct jobs *js, const char *name);
 
 /* A reload: new limits and folders apply from now on. */

@@ -29,8 +29,16 @@ struct jrun {
 	struct api_req *req;      /* the request in flight, or NULL */
 	struct loop_timer *timer; /* the next scheduled action, allocated on first use */
 	long long poll_ms;        /* the current polling interval */
-	int fd;                   /* download in progress, or -1 */
-	int variant;              /* the variant being downloaded */
+	struct dl {               /* the three variants download side by side */
+		struct jrun *r;
+		struct api_req *req; /* in flight, or NULL */
+		int fd;              /* its .part file, or -1 */
+	} dl[3];
+	unsigned have;     /* variants downloaded completely (bit per variant) */
+	unsigned fetching; /* variant downloads in flight */
+	bool dl_round;     /* counted in jobs.dl_active: downloading (or waiting to retry) */
+	bool dl_expired;   /* this round found the download link gone */
+	bool dl_local;     /* this round could not write (disk full...) */
 	long long bytes[3];
 	char *list_after;  /* reconciliation: the list cursor */
 	unsigned pages;    /* reconciliation: pages searched */
@@ -46,7 +54,8 @@ struct jobs {
 	size_t n, cap;
 	size_t *ht; /* name → index + 1, open addressing */
 	size_t ht_cap;
-	size_t in_flight;
+	size_t in_flight; /* jobs submitted whose video is not finished (max_in_flight) */
+	size_t dl_active; /* jobs downloading their finished video (max_in_flight too) */
 	bool api_blocked; /* the API refused our credentials: wait for a reload */
 	struct {
 		jobs_change_fn *fn;
@@ -57,6 +66,11 @@ struct jobs {
 	void *gate_ud;
 	struct refresh *refresh; /* batch polling (refresh.h) */
 	struct commit *commit;   /* the group commit of records and outputs (commit.h) */
+	struct {                 /* inbox names waiting to be claimed, oldest first */
+		char **v;
+		size_t head, n, cap;
+		struct loop_timer *timer;
+	} claimq;
 };
 
 static void notify_observers(const struct jobs *js, const struct job *j, enum job_state before)
@@ -82,9 +96,12 @@ static long long now_ms_real(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A generation in flight: what max_in_flight limits, since that is what a service
+ * limits. A finished video being downloaded no longer counts (downloads have their
+ * own limit, jobs.dl_active). */
 static bool in_flight_state(enum job_state s)
 {
-	return s == JOB_SUBMITTING || s == JOB_RUNNING || s == JOB_DOWNLOADING;
+	return s == JOB_SUBMITTING || s == JOB_RUNNING;
 }
 
 /* ---- the name index ------------------------------------------------------------ */
@@ -153,7 +170,10 @@ static struct jrun *add_job(struct jobs *js, struct job *rec)
 	r->rec = *rec; /* takes the strings */
 	job_init(rec);
 	r->js = js;
-	r->fd = -1;
+	for (int v = 0; v < 3; v++) {
+		r->dl[v].r = r;
+		r->dl[v].fd = -1;
+	}
 	if (js->n == js->cap) {
 		js->cap = js->cap ? js->cap * 2 : 64;
 		js->v = xrealloc(js->v, js->cap * sizeof(*js->v));
@@ -286,17 +306,38 @@ static void release_claim_if_done(struct jobs *js, const struct job *j)
 		inbox_remove_claim(js->conf, id);
 }
 
-static void close_download(struct jrun *r, bool remove_part)
+enum close_how {
+	DL_KEEP,         /* stopping: parts stay as they are */
+	DL_DROP_PARTIAL, /* the downloads in flight are abandoned: their parts go */
+	DL_DROP_ALL,     /* the job failed: every part goes */
+};
+
+/* Ends the job's download round: cancels what is in flight, closes the files. */
+static void close_download(struct jrun *r, enum close_how how)
 {
-	if (r->fd >= 0) {
-		close(r->fd);
-		r->fd = -1;
-	}
-	if (remove_part) {
+	for (int v = 0; v < 3; v++) {
+		struct dl *d = &r->dl[v];
+		bool partial = d->req || d->fd >= 0;
+		if (d->req) {
+			api_req_cancel(d->req);
+			d->req = NULL;
+		}
+		if (d->fd >= 0) {
+			close(d->fd);
+			d->fd = -1;
+		}
 		char part[PATH_MAX];
-		if (outbox_part_path(r->js->conf, r->rec.name, (enum api_variant)r->variant, part,
+		if (((partial && how != DL_KEEP) || how == DL_DROP_ALL) &&
+		    outbox_part_path(r->js->conf, r->rec.name, (enum api_variant)v, part,
 				     sizeof(part)) == 0)
 			unlink(part);
+	}
+	r->fetching = 0;
+	if (how == DL_DROP_ALL)
+		r->have = 0;
+	if (r->dl_round) {
+		r->dl_round = false;
+		r->js->dl_active--;
 	}
 }
 
@@ -367,7 +408,7 @@ static void fail_job(struct jrun *r, const char *code, const char *fmt, ...)
 	r->rec.error = xstrdup(buf);
 	free(r->rec.error_code);
 	r->rec.error_code = code ? xstrdup(code) : NULL;
-	close_download(r, true);
+	close_download(r, DL_DROP_ALL);
 	if (r->timer)
 		loop_timer_disarm(r->timer);
 	log_event(LOG_WARNING, r->rec.name, r->rec.video_id, "failed: %s", buf);
@@ -746,8 +787,10 @@ static void polled(struct jrun *r, const struct video *v, long poll_after_ms)
 		if (r->timer) /* a list showed it finished before its own poll came due */
 			loop_timer_disarm(r->timer);
 		r->rec.progress = 100;
+		r->have = 0;
 		set_state(r, JOB_DOWNLOADING);
 		start_download(r);
+		pump(r->js); /* its generation slot is free */
 		return;
 	case VIDEO_FAILED: {
 		bool policy = api_code_is_content_policy(v->error_code);
@@ -780,42 +823,93 @@ static void polled(struct jrun *r, const struct video *v, long poll_after_ms)
 /* ---- downloads ---------------------------------------------------------------------- */
 
 static void on_downloaded(struct api_req *req, void *ud);
+static void download_round_over(struct jrun *r);
+static void on_parts_durable(void *ud, int err);
 
-static void download_variant(struct jrun *r)
+/* Starts downloading variant V into its .part file; false when it cannot start (logged). */
+static bool fetch_variant(struct jrun *r, int v)
 {
+	struct dl *d = &r->dl[v];
 	char part[PATH_MAX];
-	if (outbox_part_path(r->js->conf, r->rec.name, (enum api_variant)r->variant, part,
-			     sizeof(part)) != 0) {
-		fail_job(r, "local", "The output path for this job is too long.");
-		return;
+	if (outbox_part_path(r->js->conf, r->rec.name, (enum api_variant)v, part, sizeof(part)) !=
+	    0) {
+		log_event(LOG_ERROR, r->rec.name, r->rec.video_id, "the output path is too long");
+		return false;
 	}
 	mode_t mode = r->js->conf->outbox_mode;
-	r->fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (r->fd >= 0 && fchmod(r->fd, mode) != 0) { /* outbox_mode, not the umask */
-		close(r->fd);
-		r->fd = -1;
+	d->fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (d->fd >= 0 && fchmod(d->fd, mode) != 0) { /* outbox_mode, not the umask */
+		close(d->fd);
+		d->fd = -1;
 	}
-	if (r->fd < 0) {
+	if (d->fd < 0) {
 		log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
 			  "cannot create %s: %s; trying again in 30 s", part, strerror(errno));
-		schedule(r, 30000);
-		return;
+		r->dl_local = true;
+		return false;
 	}
-	r->req = api_download(r->js->api, r->rec.video_id, (enum api_variant)r->variant, r->fd,
-			      r->rec.name, on_downloaded, r);
+	d->req = api_download(r->js->api, r->rec.video_id, (enum api_variant)v, d->fd,
+			      r->rec.name, on_downloaded, d);
+	if (!d->req) {
+		close(d->fd);
+		d->fd = -1;
+		return false;
+	}
+	r->fetching++;
+	return true;
 }
 
+/* Downloads the variants not downloaded yet, side by side, once a download slot is
+ * free (max_in_flight jobs download at once). */
 static void start_download(struct jrun *r)
 {
-	if (mkdir_p_exact(r->js->conf->outbox, conf_outbox_dir_mode(r->js->conf)) != 0) {
-		log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
-			  "cannot create the outbox %s: %s; trying again in 30 s", r->js->conf->outbox,
-			  strerror(errno));
-		schedule(r, 30000);
-		return;
+	struct jobs *js = r->js;
+	if (!r->dl_round) {
+		if (js->dl_active >= js->conf->max_in_flight) {
+			r->queued = true; /* pump starts it when a download round ends */
+			return;
+		}
+		r->queued = false;
+		r->dl_round = true;
+		js->dl_active++;
 	}
-	r->variant = 0;
-	download_variant(r);
+	r->dl_expired = r->dl_local = false;
+	if (mkdir_p_exact(js->conf->outbox, conf_outbox_dir_mode(js->conf)) != 0) {
+		log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
+			  "cannot create the outbox %s: %s; trying again in 30 s", js->conf->outbox,
+			  strerror(errno));
+	} else {
+		for (int v = 0; v < 3; v++)
+			if (!(r->have & (1u << v)))
+				fetch_variant(r, v);
+	}
+	if (!r->fetching)
+		download_round_over(r);
+}
+
+/* Every download of the round has ended: on to the outputs, a failure, or a retry. */
+static void download_round_over(struct jrun *r)
+{
+	if (r->dl_round) {
+		r->dl_round = false;
+		r->js->dl_active--;
+	}
+	if (r->have == 7) {
+		/* The three files' data are durable before any of them gets its final name. */
+		after_commit(r, on_parts_durable);
+	} else if (r->dl_expired) {
+		fail_job(r, "expired",
+			 "The finished video could not be downloaded before its download link "
+			 "expired (the service keeps finished videos for about an hour). Drop the "
+			 "prompt again to make it anew.");
+	} else {
+		/* A local failure (a full disk) frees what this round wrote; the next round
+		 * fetches everything. After a network failure, finished parts are kept. */
+		if (r->dl_local)
+			close_download(r, DL_DROP_ALL);
+		schedule(r, 30000);
+	}
+	pump(r->js);
 }
 
 static void on_outputs_durable(void *ud, int err);
@@ -833,6 +927,7 @@ static void finish_outputs(struct jrun *r)
 			log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
 				  "cannot move %s into place: %s; downloading again in 30 s",
 				  outbox_suffix((enum api_variant)v), strerror(errno));
+			r->have = 0;
 			schedule(r, 30000);
 			return;
 		}
@@ -882,7 +977,7 @@ static void on_parts_durable(void *ud, int err)
 		log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
 			  "cannot write the downloads to %s: %s; downloading again in 30 s",
 			  r->js->conf->outbox, strerror(err));
-		r->variant = 0;
+		r->have = 0;
 		schedule(r, 30000);
 		return;
 	}
@@ -891,44 +986,42 @@ static void on_parts_durable(void *ud, int err)
 
 static void on_downloaded(struct api_req *req, void *ud)
 {
-	struct jrun *r = ud;
+	struct dl *d = ud;
+	struct jrun *r = d->r;
+	int v = (int)(d - r->dl);
 	struct api_result *res = api_req_result(req);
-	r->req = NULL;
-	const char *variant = api_variant_name((enum api_variant)r->variant);
-	if (res->kind == API_OK) {
-		r->bytes[r->variant] = res->bytes;
-		close_download(r, false);
-		char part[PATH_MAX];
-		if (outbox_part_path(r->js->conf, r->rec.name, (enum api_variant)r->variant, part,
-				     sizeof(part)) == 0)
-			commit_sync(r->js->commit, part);
-		if (++r->variant < 3) {
-			download_variant(r);
-			return;
-		}
-		/* The three files' data are durable before any of them gets its final name. */
-		after_commit(r, on_parts_durable);
-		return;
-	}
-	close_download(r, true);
+	d->req = NULL;
+	r->fetching--;
+	close(d->fd);
+	d->fd = -1;
+	char part[PATH_MAX];
+	bool have_part = outbox_part_path(r->js->conf, r->rec.name, (enum api_variant)v, part,
+					  sizeof(part)) == 0;
+	const char *variant = api_variant_name((enum api_variant)v);
 	long long expires = r->rec.video_expires_at;
-	if (res->kind == API_NOT_FOUND || (expires >= 0 && now_s() >= expires)) {
-		fail_job(r, "expired",
-			 "The finished video could not be downloaded before its download link "
-			 "expired (the service keeps finished videos for about an hour). Drop the "
-			 "prompt again to make it anew.");
-		return;
+	if (res->kind == API_OK) {
+		r->bytes[v] = res->bytes;
+		r->have |= 1u << v;
+		if (have_part)
+			commit_sync(r->js->commit, part);
+	} else {
+		if (have_part)
+			unlink(part);
+		if (res->kind == API_NOT_FOUND || (expires >= 0 && now_s() >= expires))
+			r->dl_expired = true;
+		else if ((r->dl_local = res->kind == API_LOCAL))
+			log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
+				  "cannot write the %s to %s (%s); trying again in 30 s while the "
+				  "download link is valid",
+				  variant, r->js->conf->outbox,
+				  res->error.message ? res->error.message : "");
+		else
+			log_event(LOG_WARNING, r->rec.name, r->rec.video_id,
+				  "downloading the %s failed (%s); trying again in 30 s", variant,
+				  api_kind_name(res->kind));
 	}
-	if (res->kind == API_LOCAL)
-		log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
-			  "cannot write the %s to %s (%s); trying again in 30 s while the "
-			  "download link is valid",
-			  variant, r->js->conf->outbox, res->error.message ? res->error.message : "");
-	else
-		log_event(LOG_WARNING, r->rec.name, r->rec.video_id,
-			  "downloading the %s failed (%s); trying again in 30 s", variant,
-			  api_kind_name(res->kind));
-	schedule(r, 30000);
+	if (!r->fetching)
+		download_round_over(r);
 }
 
 /* ---- the scheduler ----------------------------------------------------------------- */
@@ -982,7 +1075,7 @@ static int resolve_remix(struct jrun *r)
 static void advance(struct jrun *r)
 {
 	struct jobs *js = r->js;
-	if (r->req || r->committing || !js->api)
+	if (r->req || r->fetching || r->committing || !js->api)
 		return; /* a request is in flight or a commit is awaited (their callbacks
 			 * continue), or suspended */
 	/* A held job's error is the reason it waits (jobs.h), not a failure. */
@@ -1039,12 +1132,7 @@ static void advance(struct jrun *r)
 			after_commit(r, on_final_durable);
 			return;
 		}
-		if (r->variant < 0 || r->variant > 2)
-			r->variant = 0;
-		if (r->variant == 0)
-			start_download(r);
-		else
-			download_variant(r);
+		start_download(r);
 		return;
 	case JOB_HELD:
 	case JOB_DONE:
@@ -1053,15 +1141,23 @@ static void advance(struct jrun *r)
 	}
 }
 
-/* Starts queued jobs while there are free slots, oldest claim first. */
+/* Starts queued jobs while there are free slots (submissions and downloads have
+ * their own), oldest claim first. */
 static void pump(struct jobs *js)
 {
 	if (!js->api)
 		return;
-	for (size_t i = 0; i < js->n && js->in_flight < js->conf->max_in_flight && !js->api_blocked;
-	     i++) {
+	size_t max = js->conf->max_in_flight;
+	for (size_t i = 0; i < js->n; i++) {
+		bool submit_room = js->in_flight < max && !js->api_blocked;
+		bool download_room = js->dl_active < max;
+		if (!submit_room && !download_room)
+			return;
 		struct jrun *r = js->v[i];
-		if (r->queued && r->rec.state == JOB_CLAIMED && !r->req) {
+		if (!r->queued || r->req || r->committing)
+			continue;
+		if ((r->rec.state == JOB_CLAIMED && submit_room) ||
+		    (r->rec.state == JOB_DOWNLOADING && download_room)) {
 			r->queued = false;
 			advance(r);
 		}
@@ -1074,7 +1170,7 @@ static void free_run(struct jrun *r)
 	refresh_untrack(r->js->refresh, r, r->rec.video_id);
 	if (r->req)
 		api_req_cancel(r->req);
-	close_download(r, false);
+	close_download(r, DL_KEEP);
 	loop_timer_free(r->timer);
 	free(r->list_after);
 	job_release(&r->rec);
@@ -1182,7 +1278,7 @@ static void record_claim(struct jobs *js, struct claim *cl)
 	free(made);
 }
 
-void jobs_claim(struct jobs *js, const char *name)
+static void claim_now(struct jobs *js, const char *name)
 {
 	struct claim cl;
 	int rc = inbox_claim(js->conf, name, &cl, js->commit);
@@ -1190,6 +1286,42 @@ void jobs_claim(struct jobs *js, const char *name)
 		return; /* vanished (1) or a local error, logged (-1): a rescan retries */
 	record_claim(js, &cl);
 	claim_release(&cl);
+}
+
+/* Claims the next few queued names; the rest wait for the next loop iteration, so
+ * that a large drop is committed and submitted in chunks while it is being claimed. */
+static void on_claim_timer(void *ud)
+{
+	struct jobs *js = ud;
+	for (size_t k = 0; k < JOBS_CLAIMS_PER_TURN && js->claimq.head < js->claimq.n; k++) {
+		char *name = js->claimq.v[js->claimq.head++];
+		claim_now(js, name);
+		free(name);
+	}
+	if (js->claimq.head < js->claimq.n)
+		loop_timer_arm(js->claimq.timer, 0);
+	else
+		js->claimq.head = js->claimq.n = 0;
+}
+
+void jobs_claim(struct jobs *js, const char *name)
+{
+	if (js->claimq.n == js->claimq.cap) {
+		if (js->claimq.head > 0) { /* reuse the consumed front */
+			memmove(js->claimq.v, js->claimq.v + js->claimq.head,
+				(js->claimq.n - js->claimq.head) * sizeof(*js->claimq.v));
+			js->claimq.n -= js->claimq.head;
+			js->claimq.head = 0;
+		} else {
+			js->claimq.cap = js->claimq.cap ? js->claimq.cap * 2 : 64;
+			js->claimq.v = xrealloc(js->claimq.v, js->claimq.cap * sizeof(*js->claimq.v));
+		}
+	}
+	js->claimq.v[js->claimq.n++] = xstrdup(name);
+	if (!js->claimq.timer)
+		js->claimq.timer = loop_timer_new(js->loop, on_claim_timer, js);
+	if (!loop_timer_armed(js->claimq.timer))
+		loop_timer_arm(js->claimq.timer, 0);
 }
 
 /* ---- lifetime ------------------------------------------------------------------- */
@@ -1222,6 +1354,10 @@ void jobs_free(struct jobs *js)
 		return;
 	refresh_free(js->refresh);
 	js->refresh = NULL;
+	for (size_t i = js->claimq.head; i < js->claimq.n; i++)
+		free(js->claimq.v[i]); /* still in the inbox: claimed at the next start */
+	free(js->claimq.v);
+	loop_timer_free(js->claimq.timer);
 	for (size_t i = 0; i < js->n; i++)
 		free_run(js->v[i]);
 	free(js->v);
@@ -1344,7 +1480,7 @@ void jobs_suspend(struct jobs *js)
 			api_req_cancel(r->req);
 			r->req = NULL;
 		}
-		close_download(r, true);
+		close_download(r, DL_DROP_PARTIAL);
 		if (r->timer)
 			loop_timer_disarm(r->timer);
 	}
