@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #define COMMIT_THREADS 8     /* fsync threads for a large batch */
-#define COMMIT_PER_THREAD 16 /* fsyncs that justify one more thread */
+#define COMMIT_PER_THREAD 4  /* fsyncs that justify one more thread */
 
 /* A set of paths in staging order, with an index for "already staged?". */
 struct pathset {

@@ -1582,6 +1582,9 @@ int jobs_forget(struct jobs *js, const char *name)
 	struct jrun *r = by_name(js, name);
 	if (!r || !job_state_is_final(r->rec.state))
 		return -1;
+	/* A change of this job still staged would bring the record back after the
+	 * removal: commit it first. */
+	commit_flush(js->commit);
 	if (store_remove(js->conf->state_dir, r->rec.name) != 0)
 		return -1;
 	log_event(LOG_INFO, r->rec.name, r->rec.video_id, "forgotten: record and outputs purged");
