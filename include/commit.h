@@ -4,21 +4,26 @@
  * Every change of a job is still an atomic replacement (temp file, fsync, rename,
  * fsync of the directory, fsutil.h), but instead of paying two synchronous fsyncs
  * per change on the loop thread, the changes of a turn are staged and committed
- * together when the loop is about to wait (commit_flush):
+ * together when the loop is about to wait (commit_flush), by a commit thread, while
+ * the loop goes on with the network (the next turns stage into the next batch):
  *
- *   1. every staged temp file and every path given to commit_sync is fsync()ed
- *      (in parallel on a few short-lived threads when there are many: the journal
- *      batches concurrent fsyncs into one commit);
+ *   1. every staged replacement is written to its temp file and fsync()ed, and every
+ *      path given to commit_sync is fsync()ed (in parallel on a few short-lived
+ *      threads when there are many: the disk queues them together, and a journal
+ *      batches them into one commit);
  *   2. the temp files are renamed over their targets, in the order they were staged;
  *   3. the directories of the renamed files are fsync()ed;
- *   4. the continuations registered with commit_then run, in order.
+ *   4. back on the loop thread, the continuations registered with commit_then run,
+ *      in order (what they stage goes into the next batch).
  *
  * So nothing that depends on a change (a create request after the intent to submit,
  * a failure report after the error, the outputs' metadata after the outputs) happens
  * before the change is durable: it is registered as a continuation. A path given to
  * commit_sync is durable before any replacement staged in the same batch becomes
  * visible. Staging the same target twice in one batch writes only the latest content.
- * Nothing is held open between stage and flush (a batch may stage thousands).
+ * Staging keeps the content in memory: no file is created and nothing is held open
+ * until the commit (a batch may stage thousands; creating a file is the costly part).
+ * One batch is with the commit thread at a time.
  *
  * A NULL struct commit * makes every call synchronous (atomic_write_file, fsync now,
  * continuation at once): for the command line and tests.
@@ -38,12 +43,16 @@ struct commit;
  * else an errno value (ENOSPC, EIO...): some of it may not be. */
 typedef void commit_fn(void *ud, int err);
 
-struct commit *commit_new(void);
-/* Frees C; whatever is still staged is dropped (commit_flush first to keep it). */
+/* A group commit whose batches are committed by a thread that reports back through
+ * loop L; NULL L: commit_flush commits on the calling thread. */
+struct loop;
+struct commit *commit_new(struct loop *l);
+/* Frees C (joining its thread); whatever is still staged is dropped, the
+ * continuations of a batch still with the thread are not run (commit_drain first). */
 void commit_free(struct commit *c);
 
-/* Stages an atomic replacement of DIR/NAME by LEN bytes of DATA with exactly MODE.
- * The temp file DIR/.NAME.tmp.PID is written now; 0, or -1 with errno set. */
+/* Stages an atomic replacement of DIR/NAME by LEN bytes of DATA (copied) with exactly
+ * MODE, through the temp file DIR/.NAME.tmp.PID; 0, or -1 with errno set. */
 int commit_write(struct commit *c, const char *dir, const char *name, const void *data,
 		 size_t len, mode_t mode);
 
@@ -56,12 +65,19 @@ void commit_then(struct commit *c, commit_fn *fn, void *ud);
 /* Drops the continuations registered for UD (UD is going away). */
 void commit_cancel(struct commit *c, void *ud);
 
-/* True when something is staged or a continuation waits. */
+/* True when something is staged, or a batch is with the commit thread. */
 bool commit_pending(const struct commit *c);
 
-/* Commits the current batch and runs its continuations (which may stage the next
- * batch). 0, or -1 with errno set when something could not be made durable (logged). */
+/* Starts committing the staged batch: handed to the commit thread (unless it is busy
+ * with the previous one: then when that one is back), or, without a loop, committed
+ * here with its continuations run. 0, or -1 with errno set when something could not be
+ * made durable (synchronous only; logged either way). */
 int commit_flush(struct commit *c);
+
+/* Waits for the batch with the commit thread, then commits everything staged (and
+ * staged by the continuations) on this thread: nothing is pending afterwards. For
+ * stopping, and before an operation that must see everything on disk. 0 or -1. */
+int commit_drain(struct commit *c);
 
 /* Counters for /metrics and the benchmarks. */
 struct commit_stats {

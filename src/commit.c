@@ -2,6 +2,7 @@
 #include "commit.h"
 #include "fsutil.h"
 #include "log.h"
+#include "loop.h"
 #include "util.h"
 
 #include <errno.h>
@@ -12,11 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define COMMIT_THREADS 8     /* fsync threads for a large batch */
-#define COMMIT_PER_THREAD 4  /* fsyncs that justify one more thread */
+#define COMMIT_THREADS 8    /* fsync threads for a large batch */
+#define COMMIT_PER_THREAD 4 /* fsyncs that justify one more thread */
 
 /* A set of paths in staging order, with an index for "already staged?". */
 struct pathset {
@@ -27,16 +30,19 @@ struct pathset {
 };
 
 struct replacement {
-	char *tmp;   /* DIR/.NAME.tmp.PID, written */
-	char *final; /* DIR/NAME */
+	char *tmp;   /* DIR/.NAME.tmp.PID, written by the I/O */
+	char *final; /* DIR/NAME (the string in targets) */
+	char *data;  /* the content (the latest staged) */
+	size_t len;
+	mode_t mode;
 };
 
 struct then {
-	commit_fn *fn;
+	commit_fn *fn; /* NULL once cancelled */
 	void *ud;
 };
 
-/* One batch: what a flush makes durable. */
+/* One batch: what a flush makes durable, and (once its I/O ran) what happened. */
 struct batch {
 	struct pathset targets; /* finals, parallel to repl */
 	struct replacement *repl;
@@ -44,11 +50,34 @@ struct batch {
 	struct pathset syncs;
 	struct then *thens;
 	size_t n_thens, cap_thens;
+	/* Results, written by the thread that ran the I/O, read by the loop thread. */
+	int *sync_err;       /* per syncs.v[i] */
+	int *repl_err;       /* per target: its fsync or rename */
+	struct pathset dirs; /* directories of the renamed files */
+	int *dir_err;
+	size_t withheld, replaced, syncs_made;
+	int first_err;
 };
 
+/*
+ * Threads: the loop thread stages into cur and hands a whole batch to the worker
+ * (todo); the worker runs its I/O and hands it back (done), waking the loop through
+ * the eventfd. A batch's strings and arrays belong to one thread at a time; only
+ * todo/done/quit are shared, under mu.
+ */
 struct commit {
 	struct batch cur;
+	struct batch *busy;    /* handed to the worker, not finished yet (loop thread) */
 	struct batch *running; /* the batch whose continuations are running, or NULL */
+	unsigned long handed;  /* batches handed over: the parity names temp files */
+	struct loop *loop;     /* NULL: synchronous */
+	int efd;
+	bool have_worker;
+	pthread_t worker;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct batch *todo, *done;
+	bool quit;
 	struct commit_stats stats;
 };
 
@@ -115,20 +144,39 @@ static void ps_free(struct pathset *ps)
 
 static void batch_free(struct batch *b)
 {
-	for (size_t i = 0; i < b->targets.n; i++)
+	for (size_t i = 0; i < b->targets.n; i++) {
 		free(b->repl[i].tmp); /* final is targets.v[i] */
+		free(b->repl[i].data);
+	}
 	ps_free(&b->targets);
 	free(b->repl);
 	ps_free(&b->syncs);
 	free(b->thens);
+	free(b->sync_err);
+	free(b->repl_err);
+	ps_free(&b->dirs);
+	free(b->dir_err);
 	memset(b, 0, sizeof(*b));
+}
+
+static bool batch_empty(const struct batch *b)
+{
+	return !b->targets.n && !b->syncs.n && !b->n_thens;
 }
 
 /* ---- parallel fsync --------------------------------------------------------------- */
 
+/* One fsync of the I/O: of PATH, or of PATH written anew with DATA (a temp file). */
+struct sync_item {
+	const char *path;
+	const char *data; /* NULL: just fsync */
+	size_t len;
+	mode_t mode;
+	int err; /* 0 or errno */
+};
+
 struct sync_work {
-	char **paths;
-	int *err; /* per path: 0 or errno */
+	struct sync_item *items;
 	size_t n;
 	atomic_size_t next;
 };
@@ -144,6 +192,23 @@ static int sync_path(const char *path)
 	return err;
 }
 
+/* Writes DATA into PATH (created or truncated) with exactly MODE and fsyncs it;
+ * 0 or errno (PATH removed again). */
+static int write_temp(const char *path, const void *data, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return errno;
+	int err = 0;
+	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0)
+		err = errno;
+	if (close(fd) != 0 && !err)
+		err = errno;
+	if (err)
+		unlink(path);
+	return err;
+}
+
 static void *sync_worker(void *arg)
 {
 	struct sync_work *w = arg;
@@ -151,20 +216,22 @@ static void *sync_worker(void *arg)
 		size_t i = atomic_fetch_add(&w->next, 1);
 		if (i >= w->n)
 			return NULL;
-		w->err[i] = sync_path(w->paths[i]);
+		struct sync_item *it = &w->items[i];
+		it->err = it->data ? write_temp(it->path, it->data, it->len, it->mode)
+				   : sync_path(it->path);
 	}
 }
 
-/* fsync()s N paths, several at a time when there are many; per-path errors in ERR. */
-static void sync_all(char **paths, int *err, size_t n)
+/* Runs N items, several at a time when there are many; errors in each item. */
+static void sync_all(struct sync_item *items, size_t n)
 {
-	struct sync_work w = {.paths = paths, .err = err, .n = n};
+	struct sync_work w = {.items = items, .n = n};
 	atomic_init(&w.next, 0);
 	pthread_t th[COMMIT_THREADS];
 	size_t want = n / COMMIT_PER_THREAD, started = 0;
 	if (want > COMMIT_THREADS)
 		want = COMMIT_THREADS;
-	/* The loop thread works too; a thread that cannot start just leaves it more. */
+	/* This thread works too; a thread that cannot start just leaves it more. */
 	for (; started < want; started++)
 		if (pthread_create(&th[started], NULL, sync_worker, &w) != 0)
 			break;
@@ -173,43 +240,300 @@ static void sync_all(char **paths, int *err, size_t n)
 		pthread_join(th[i], NULL);
 }
 
+/* The directory part of PATH into buf ("." when there is none). */
+static void dir_of(const char *path, char *buf, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash) {
+		bcopy_str(buf, size, ".");
+		return;
+	}
+	size_t n = slash == path ? 1 : (size_t)(slash - path);
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, path, n);
+	buf[n] = '\0';
+}
+
+/*
+ * The batch's I/O, on whichever thread runs it: 1. write and fsync every temp file,
+ * fsync every staged path; 2. rename the temp files in staging order (none when a
+ * staged path could not be synced: a replacement may depend on it); 3. fsync their
+ * directories. Only syscalls and allocation: results go into the batch, the loop
+ * thread logs them.
+ */
+static void batch_io(struct batch *b)
+{
+	size_t nt = b->targets.n, n1 = nt + b->syncs.n;
+	struct sync_item *items = xcalloc(n1 ? n1 : 1, sizeof(*items));
+	for (size_t i = 0; i < nt; i++)
+		items[i] = (struct sync_item){.path = b->repl[i].tmp,
+					      .data = b->repl[i].data,
+					      .len = b->repl[i].len,
+					      .mode = b->repl[i].mode};
+	for (size_t i = 0; i < b->syncs.n; i++)
+		items[nt + i].path = b->syncs.v[i];
+	sync_all(items, n1);
+	b->syncs_made += n1;
+	b->sync_err = xcalloc(b->syncs.n ? b->syncs.n : 1, sizeof(*b->sync_err));
+	bool syncs_ok = true;
+	for (size_t i = 0; i < b->syncs.n; i++) {
+		b->sync_err[i] = items[nt + i].err;
+		if (items[nt + i].err) {
+			syncs_ok = false;
+			if (!b->first_err)
+				b->first_err = items[nt + i].err;
+		}
+	}
+	b->repl_err = xcalloc(nt ? nt : 1, sizeof(*b->repl_err));
+	for (size_t i = 0; i < nt; i++) {
+		struct replacement *r = &b->repl[i];
+		int e = items[i].err;
+		if (!syncs_ok) {
+			if (!e)
+				unlink(r->tmp);
+			b->withheld++;
+			continue;
+		}
+		if (!e && rename(r->tmp, r->final) != 0) {
+			e = errno;
+			unlink(r->tmp);
+		}
+		if (e) {
+			b->repl_err[i] = e;
+			if (!b->first_err)
+				b->first_err = e;
+			continue;
+		}
+		b->replaced++;
+		char dir[4096];
+		dir_of(r->final, dir, sizeof(dir));
+		if (ps_find(&b->dirs, dir) == SIZE_MAX)
+			ps_add(&b->dirs, dir);
+	}
+	free(items);
+	struct sync_item *ditems = xcalloc(b->dirs.n ? b->dirs.n : 1, sizeof(*ditems));
+	for (size_t i = 0; i < b->dirs.n; i++)
+		ditems[i].path = b->dirs.v[i];
+	sync_all(ditems, b->dirs.n);
+	b->syncs_made += b->dirs.n;
+	b->dir_err = xcalloc(b->dirs.n ? b->dirs.n : 1, sizeof(*b->dir_err));
+	for (size_t i = 0; i < b->dirs.n; i++) {
+		b->dir_err[i] = ditems[i].err;
+		if (ditems[i].err && !b->first_err)
+			b->first_err = ditems[i].err;
+	}
+	free(ditems);
+}
+
+/* On the loop thread, after batch_io: logs what failed, runs the continuations. */
+static int batch_finish(struct commit *c, struct batch *b)
+{
+	c->stats.batches++;
+	c->stats.files += b->replaced;
+	c->stats.syncs += b->syncs_made;
+	for (size_t i = 0; i < b->syncs.n; i++)
+		if (b->sync_err[i])
+			log_error("commit: cannot fsync %s: %s", b->syncs.v[i],
+				  strerror(b->sync_err[i]));
+	for (size_t i = 0; i < b->targets.n; i++)
+		if (b->repl_err[i])
+			log_error("commit: cannot replace %s: %s", b->targets.v[i],
+				  strerror(b->repl_err[i]));
+	if (b->withheld)
+		log_error("commit: %zu file replacement(s) not made, since what they may depend "
+			  "on is not durable",
+			  b->withheld);
+	for (size_t i = 0; i < b->dirs.n; i++)
+		if (b->dir_err[i])
+			log_error("commit: cannot fsync %s: %s", b->dirs.v[i],
+				  strerror(b->dir_err[i]));
+	int err = b->first_err;
+	struct batch *outer = c->running;
+	c->running = b;
+	for (size_t i = 0; i < b->n_thens; i++)
+		if (b->thens[i].fn)
+			b->thens[i].fn(b->thens[i].ud, err);
+	c->running = outer;
+	batch_free(b);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+/* Takes the staged batch out of C (continuations stage into a fresh one). */
+static struct batch *take_cur(struct commit *c)
+{
+	struct batch *b = xmalloc(sizeof(*b));
+	*b = c->cur;
+	memset(&c->cur, 0, sizeof(c->cur));
+	c->handed++;
+	return b;
+}
+
+/* Commits the staged batch on this thread. */
+static int flush_here(struct commit *c)
+{
+	if (batch_empty(&c->cur))
+		return 0;
+	struct batch *b = take_cur(c);
+	batch_io(b);
+	int rc = batch_finish(c, b);
+	int e = errno;
+	free(b);
+	errno = e;
+	return rc;
+}
+
+/* ---- the worker ------------------------------------------------------------------- */
+
+static void *worker_main(void *arg)
+{
+	struct commit *c = arg;
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (!c->todo && !c->quit)
+			pthread_cond_wait(&c->cv, &c->mu);
+		if (!c->todo)
+			break;
+		struct batch *b = c->todo;
+		pthread_mutex_unlock(&c->mu);
+		batch_io(b);
+		pthread_mutex_lock(&c->mu);
+		c->todo = NULL;
+		c->done = b;
+		uint64_t one = 1;
+		/* Cannot fail short of a bug: the counter never nears its maximum. */
+		if (write(c->efd, &one, sizeof(one)) != (ssize_t)sizeof(one))
+			c->quit = true;
+		pthread_cond_broadcast(&c->cv);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+/* The finished batch back from the worker (NULL if none), with the wakeup consumed. */
+static struct batch *take_done(struct commit *c, bool wait)
+{
+	pthread_mutex_lock(&c->mu);
+	while (wait && !c->done && c->todo)
+		pthread_cond_wait(&c->cv, &c->mu);
+	struct batch *b = c->done;
+	c->done = NULL;
+	pthread_mutex_unlock(&c->mu);
+	uint64_t n;
+	if (b && read(c->efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_error("commit: eventfd: %s", strerror(errno));
+	return b;
+}
+
+static void hand_over(struct commit *c);
+
+static void finish_busy(struct commit *c, bool wait)
+{
+	if (!c->busy)
+		return;
+	struct batch *b = take_done(c, wait);
+	if (!b)
+		return;
+	c->busy = NULL;
+	batch_finish(c, b);
+	free(b);
+}
+
+static void on_done(int fd, uint32_t events, void *ud)
+{
+	(void)fd;
+	(void)events;
+	struct commit *c = ud;
+	finish_busy(c, false);
+	/* What the continuations staged (and anything staged meanwhile) goes next. */
+	if (!c->busy && !batch_empty(&c->cur))
+		hand_over(c);
+}
+
+static bool start_worker(struct commit *c)
+{
+	if (c->have_worker)
+		return true;
+	c->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->efd < 0) {
+		log_error("commit: eventfd: %s; committing on the loop thread", strerror(errno));
+		c->loop = NULL;
+		return false;
+	}
+	if (loop_watch(c->loop, c->efd, EPOLLIN, on_done, c) != 0) {
+		close(c->efd);
+		c->efd = -1;
+		c->loop = NULL;
+		return false;
+	}
+	int e = pthread_create(&c->worker, NULL, worker_main, c);
+	if (e != 0) {
+		log_error("commit: cannot start the commit thread: %s; committing on the loop "
+			  "thread",
+			  strerror(e));
+		loop_unwatch(c->loop, c->efd);
+		close(c->efd);
+		c->efd = -1;
+		c->loop = NULL;
+		return false;
+	}
+	c->have_worker = true;
+	return true;
+}
+
+static void hand_over(struct commit *c)
+{
+	if (!start_worker(c)) {
+		flush_here(c);
+		return;
+	}
+	struct batch *b = take_cur(c);
+	c->busy = b;
+	pthread_mutex_lock(&c->mu);
+	c->todo = b;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+}
+
 /* ---- the API ------------------------------------------------------------------------ */
 
-struct commit *commit_new(void)
+struct commit *commit_new(struct loop *l)
 {
-	return xcalloc(1, sizeof(struct commit));
+	struct commit *c = xcalloc(1, sizeof(*c));
+	c->loop = l;
+	c->efd = -1;
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	return c;
 }
 
 void commit_free(struct commit *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->cur.targets.n; i++)
-		unlink(c->cur.repl[i].tmp);
+	if (c->have_worker) {
+		pthread_mutex_lock(&c->mu);
+		c->quit = true;
+		pthread_cond_signal(&c->cv);
+		pthread_mutex_unlock(&c->mu);
+		pthread_join(c->worker, NULL);
+		if (c->loop)
+			loop_unwatch(c->loop, c->efd);
+	}
+	if (c->efd >= 0)
+		close(c->efd);
+	if (c->busy) { /* its I/O ran; its continuations are dropped */
+		batch_free(c->busy);
+		free(c->busy);
+	}
 	batch_free(&c->cur);
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->cv);
 	free(c);
-}
-
-/* Writes DATA into PATH (created or truncated) with exactly MODE; 0 or -1 (errno). */
-static int write_temp(const char *path, const void *data, size_t len, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0)
-		return -1;
-	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0) {
-		int e = errno;
-		close(fd);
-		unlink(path);
-		errno = e;
-		return -1;
-	}
-	if (close(fd) != 0) {
-		int e = errno;
-		unlink(path);
-		errno = e;
-		return -1;
-	}
-	return 0;
 }
 
 int commit_write(struct commit *c, const char *dir, const char *name, const void *data,
@@ -223,18 +547,26 @@ int commit_write(struct commit *c, const char *dir, const char *name, const void
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if (write_temp(tmp, data, len, mode) != 0)
-		return -1;
+	/* Only the content is kept: the commit writes the temp file (a file created here
+	 * would cost the loop thread an inode allocation per change). */
+	char *copy = xmalloc(len ? len : 1);
+	memcpy(copy, data, len);
 	struct batch *b = &c->cur;
-	if (ps_find(&b->targets, final) != SIZE_MAX)
-		return 0; /* staged before in this batch: the temp now has the latest content */
-	size_t i = ps_add(&b->targets, final);
-	if (i >= b->repl_cap) {
-		b->repl_cap = b->targets.cap;
-		b->repl = xrealloc(b->repl, b->repl_cap * sizeof(*b->repl));
+	size_t i = ps_find(&b->targets, final);
+	if (i != SIZE_MAX) { /* staged before in this batch: the latest content wins */
+		free(b->repl[i].data);
+	} else {
+		i = ps_add(&b->targets, final);
+		if (i >= b->repl_cap) {
+			b->repl_cap = b->targets.cap;
+			b->repl = xrealloc(b->repl, b->repl_cap * sizeof(*b->repl));
+		}
+		b->repl[i].tmp = xstrdup(tmp);
+		b->repl[i].final = b->targets.v[i];
 	}
-	b->repl[i].tmp = xstrdup(tmp);
-	b->repl[i].final = b->targets.v[i];
+	b->repl[i].data = copy;
+	b->repl[i].len = len;
+	b->repl[i].mode = mode;
 	return 0;
 }
 
@@ -264,25 +596,27 @@ void commit_then(struct commit *c, commit_fn *fn, void *ud)
 	b->thens[b->n_thens++] = (struct then){fn, ud};
 }
 
+/* Continuations are only ever read on the loop thread, in every batch. */
+static void cancel_in(struct batch *b, void *ud)
+{
+	if (b)
+		for (size_t i = 0; i < b->n_thens; i++)
+			if (b->thens[i].ud == ud)
+				b->thens[i].fn = NULL;
+}
+
 void commit_cancel(struct commit *c, void *ud)
 {
 	if (!c)
 		return;
-	struct batch *b = &c->cur;
-	size_t kept = 0;
-	for (size_t i = 0; i < b->n_thens; i++)
-		if (b->thens[i].ud != ud)
-			b->thens[kept++] = b->thens[i];
-	b->n_thens = kept;
-	if (c->running) /* a continuation of the batch being finished frees UD */
-		for (size_t i = 0; i < c->running->n_thens; i++)
-			if (c->running->thens[i].ud == ud)
-				c->running->thens[i].fn = NULL;
+	cancel_in(&c->cur, ud);
+	cancel_in(c->busy, ud);
+	cancel_in(c->running, ud);
 }
 
 bool commit_pending(const struct commit *c)
 {
-	return c && (c->cur.targets.n || c->cur.syncs.n || c->cur.n_thens);
+	return c && (c->busy || !batch_empty(&c->cur));
 }
 
 void commit_get_stats(const struct commit *c, struct commit_stats *out)
@@ -292,109 +626,25 @@ void commit_get_stats(const struct commit *c, struct commit_stats *out)
 		*out = c->stats;
 }
 
-/* The directory part of PATH into buf ("." when there is none). */
-static void dir_of(const char *path, char *buf, size_t size)
-{
-	const char *slash = strrchr(path, '/');
-	if (!slash) {
-		bcopy_str(buf, size, ".");
-		return;
-	}
-	size_t n = slash == path ? 1 : (size_t)(slash - path);
-	if (n >= size)
-		n = size - 1;
-	memcpy(buf, path, n);
-	buf[n] = '\0';
-}
-
 int commit_flush(struct commit *c)
 {
-	if (!commit_pending(c))
+	if (!c)
 		return 0;
-	/* Take the batch: continuations stage into a fresh one. */
-	struct batch b = c->cur;
-	memset(&c->cur, 0, sizeof(c->cur));
-	c->stats.batches++;
-	int first_err = 0;
-
-	/* 1. The data of every temp file and every staged path. */
-	size_t n1 = b.targets.n + b.syncs.n;
-	char **paths = xcalloc(n1 ? n1 : 1, sizeof(*paths));
-	int *err = xcalloc(n1 ? n1 : 1, sizeof(*err));
-	for (size_t i = 0; i < b.targets.n; i++)
-		paths[i] = b.repl[i].tmp;
-	for (size_t i = 0; i < b.syncs.n; i++)
-		paths[b.targets.n + i] = b.syncs.v[i];
-	sync_all(paths, err, n1);
-	c->stats.syncs += n1;
-	bool syncs_ok = true;
-	for (size_t i = b.targets.n; i < n1; i++) {
-		if (err[i]) {
-			log_error("commit: cannot fsync %s: %s", paths[i], strerror(err[i]));
-			syncs_ok = false;
-			if (!first_err)
-				first_err = err[i];
-		}
-	}
-
-	/* 2. The renames, in staging order; 3. their directories. A replacement waits
-	 * when a path it may depend on could not be made durable. */
-	struct pathset dirs = {0};
-	size_t withheld = 0;
-	for (size_t i = 0; i < b.targets.n; i++) {
-		struct replacement *r = &b.repl[i];
-		if (!syncs_ok) {
-			unlink(r->tmp);
-			withheld++;
-			continue;
-		}
-		int e = err[i];
-		if (!e && rename(r->tmp, r->final) != 0)
-			e = errno;
-		if (e) {
-			log_error("commit: cannot replace %s: %s", r->final, strerror(e));
-			unlink(r->tmp);
-			if (!first_err)
-				first_err = e;
-			continue;
-		}
-		c->stats.files++;
-		char dir[4096];
-		dir_of(r->final, dir, sizeof(dir));
-		if (ps_find(&dirs, dir) == SIZE_MAX)
-			ps_add(&dirs, dir);
-	}
-	if (withheld)
-		log_error("commit: %zu file replacement(s) not made, since what they may depend "
-			  "on is not durable", withheld);
-	if (dirs.n) {
-		int *derr = xcalloc(dirs.n, sizeof(*derr));
-		sync_all(dirs.v, derr, dirs.n);
-		c->stats.syncs += dirs.n;
-		for (size_t i = 0; i < dirs.n; i++) {
-			if (derr[i]) {
-				log_error("commit: cannot fsync %s: %s", dirs.v[i], strerror(derr[i]));
-				if (!first_err)
-					first_err = derr[i];
-			}
-		}
-		free(derr);
-	}
-	ps_free(&dirs);
-	free(paths);
-	free(err);
-
-	/* 4. What waited for it. */
-	struct batch *outer = c->running;
-	c->running = &b;
-	for (size_t i = 0; i < b.n_thens; i++)
-		if (b.thens[i].fn)
-			b.thens[i].fn(b.thens[i].ud, first_err);
-	c->running = outer;
-	batch_free(&b);
-	if (first_err) {
-		errno = first_err;
-		return -1;
-	}
+	if (!c->loop)
+		return flush_here(c);
+	if (!c->busy && !batch_empty(&c->cur))
+		hand_over(c);
 	return 0;
+}
+
+int commit_drain(struct commit *c)
+{
+	if (!c)
+		return 0;
+	finish_busy(c, true);
+	int rc = 0;
+	for (int i = 0; i < 64 && !batch_empty(&c->cur); i++)
+		if (flush_here(c) != 0)
+			rc = -1;
+	return rc;
 }

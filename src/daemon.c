@@ -443,15 +443,11 @@ static int make_dirs(const struct conf *c)
 	return 0;
 }
 
-/* Before the loop waits: the changes of the turn are committed together. */
+/* Before the loop waits: the changes of the turn go to the commit thread together. */
 static int on_loop_idle(void *ud)
 {
-	struct daemon *d = ud;
-	/* Continuations may stage more (a record, then the step it allowed): a few rounds
-	 * now, the rest after the loop has looked at its descriptors. */
-	for (int i = 0; i < 4 && commit_pending(d->commit); i++)
-		commit_flush(d->commit);
-	return commit_pending(d->commit);
+	commit_flush(((struct daemon *)ud)->commit);
+	return 0; /* the commit thread wakes the loop when the batch is durable */
 }
 
 static void teardown(struct daemon *d)
@@ -459,8 +455,7 @@ static void teardown(struct daemon *d)
 	if (d->jobs)
 		jobs_suspend(d->jobs);
 	/* What was staged is kept; what waited for it resumes at the next start. */
-	for (int i = 0; i < 16 && commit_pending(d->commit); i++)
-		commit_flush(d->commit);
+	commit_drain(d->commit);
 	httpd_free(d->httpd);
 	control_free(d->control);
 	notifier_free(d->notifier);
@@ -558,7 +553,7 @@ int daemon_main(int argc, char **argv)
 		rc = EX_SOFTWARE;
 		goto out;
 	}
-	d.commit = commit_new();
+	d.commit = commit_new(d.loop);
 	loop_before_wait(d.loop, on_loop_idle, &d);
 	d.jobs = jobs_new(d.loop, d.api, d.conf, d.commit);
 	jobs_observe(d.jobs, on_job_change, &d);

@@ -1584,7 +1584,7 @@ int jobs_forget(struct jobs *js, const char *name)
 		return -1;
 	/* A change of this job still staged would bring the record back after the
 	 * removal: commit it first. */
-	commit_flush(js->commit);
+	commit_drain(js->commit);
 	if (store_remove(js->conf->state_dir, r->rec.name) != 0)
 		return -1;
 	log_event(LOG_INFO, r->rec.name, r->rec.video_id, "forgotten: record and outputs purged");

@@ -1,5 +1,6 @@
 /* t_commit.c — the group commit: staged replacements, syncs, continuations, errors. */
 #include "commit.h"
+#include "loop.h"
 #include "util.h"
 
 #include <setjmp.h>
@@ -80,7 +81,7 @@ static void t_staged_replacement_appears_only_at_flush(void **state)
 	(void)state;
 	memset(&seen, 0, sizeof(seen));
 	char buf[64];
-	struct commit *c = commit_new();
+	struct commit *c = commit_new(NULL);
 	assert_int_equal(commit_write(c, dir, "a.json", "old", 3, 0600), 0);
 	assert_int_equal(slurp("a.json", buf, sizeof(buf)), -1); /* not yet visible */
 	commit_then(c, note, &ids[1]);
@@ -113,7 +114,7 @@ static void t_second_stage_of_a_target_wins_and_continuations_run_in_order(void 
 	(void)state;
 	memset(&seen, 0, sizeof(seen));
 	char buf[64];
-	struct commit *c = commit_new();
+	struct commit *c = commit_new(NULL);
 	assert_int_equal(commit_write(c, dir, "b.json", "first, longer content", 21, 0600), 0);
 	commit_then(c, note, &ids[1]);
 	assert_int_equal(commit_write(c, dir, "b.json", "second", 6, 0600), 0);
@@ -148,7 +149,7 @@ static void t_continuation_stages_into_the_next_batch(void **state)
 	(void)state;
 	memset(&seen, 0, sizeof(seen));
 	char buf[16];
-	chain_c = commit_new();
+	chain_c = commit_new(NULL);
 	assert_int_equal(commit_write(chain_c, dir, "c1.json", "1", 1, 0600), 0);
 	commit_then(chain_c, chain, &ids[2]);
 	assert_int_equal(commit_flush(chain_c), 0);
@@ -172,7 +173,7 @@ static void t_failed_sync_withholds_replacements_and_reports_the_error(void **st
 	memset(&seen, 0, sizeof(seen));
 	char buf[16], missing[512];
 	bfmt(missing, sizeof(missing), "%s/no-such-file", dir);
-	struct commit *c = commit_new();
+	struct commit *c = commit_new(NULL);
 	assert_int_equal(commit_sync(c, missing), 0);
 	assert_int_equal(commit_write(c, dir, "d.json", "d", 1, 0600), 0);
 	commit_then(c, note, &ids[4]);
@@ -189,7 +190,7 @@ static void t_cancel_drops_the_continuations_of_one_owner(void **state)
 {
 	(void)state;
 	memset(&seen, 0, sizeof(seen));
-	struct commit *c = commit_new();
+	struct commit *c = commit_new(NULL);
 	commit_then(c, note, &ids[5]);
 	commit_then(c, note, &ids[6]);
 	commit_then(c, note, &ids[5]);
@@ -222,7 +223,7 @@ static void t_null_commit_is_synchronous(void **state)
 static void t_large_batch_commits_every_file(void **state)
 {
 	(void)state;
-	struct commit *c = commit_new();
+	struct commit *c = commit_new(NULL);
 	enum { N = 600 };
 	for (int i = 0; i < N; i++) {
 		char name[32], data[32];
@@ -254,11 +255,65 @@ static void t_free_drops_staged_work(void **state)
 {
 	(void)state;
 	char buf[16];
-	struct commit *c = commit_new();
+	struct commit *c = commit_new(NULL);
 	assert_int_equal(commit_write(c, dir, "g.json", "g", 1, 0600), 0);
 	commit_free(c);
 	assert_int_equal(slurp("g.json", buf, sizeof(buf)), -1);
 	assert_int_equal(count_entries(), 0);
+}
+
+/* With a loop: the commit thread does the I/O, the continuation runs on the loop
+ * thread once it is back; a target restaged while its batch is with the thread gets
+ * its own temp file, and the later content wins. */
+static struct loop *async_loop;
+static int async_calls;
+static void async_done(void *ud, int err)
+{
+	(void)ud;
+	assert_int_equal(err, 0);
+	if (++async_calls == 2)
+		loop_stop(async_loop);
+}
+
+static void t_thread_commits_while_the_loop_runs(void **state)
+{
+	(void)state;
+	char buf[32];
+	async_loop = loop_new();
+	assert_non_null(async_loop);
+	struct commit *c = commit_new(async_loop);
+	async_calls = 0;
+	assert_int_equal(commit_write(c, dir, "h.json", "one", 3, 0600), 0);
+	commit_then(c, async_done, NULL);
+	assert_int_equal(commit_flush(c), 0); /* handed to the thread */
+	assert_int_equal(async_calls, 0);    /* continuations only run on the loop */
+	assert_true(commit_pending(c));
+	assert_int_equal(commit_write(c, dir, "h.json", "two", 3, 0600), 0);
+	commit_then(c, async_done, NULL);
+	assert_int_equal(commit_flush(c), 0); /* waits for the first batch */
+	assert_int_equal(loop_run(async_loop), 0);
+	assert_int_equal(async_calls, 2);
+	assert_false(commit_pending(c));
+	assert_int_equal(slurp("h.json", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "two");
+	assert_int_equal(count_entries(), 1); /* no temp file of either batch */
+	struct commit_stats cs;
+	commit_get_stats(c, &cs);
+	assert_int_equal(cs.batches, 2);
+	/* commit_drain waits for the thread and commits the rest here. */
+	assert_int_equal(commit_write(c, dir, "h.json", "three", 5, 0600), 0);
+	assert_int_equal(commit_flush(c), 0);
+	assert_int_equal(commit_write(c, dir, "i.json", "i", 1, 0600), 0);
+	assert_int_equal(commit_drain(c), 0);
+	assert_false(commit_pending(c));
+	assert_int_equal(slurp("h.json", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "three");
+	assert_int_equal(slurp("i.json", buf, sizeof(buf)), 0);
+	commit_free(c);
+	loop_free(async_loop);
+	char cmd[512];
+	bfmt(cmd, sizeof(cmd), "rm -f '%s'/h.json '%s'/i.json", dir, dir);
+	assert_int_equal(system(cmd), 0);
 }
 
 int main(void)
@@ -272,6 +327,7 @@ int main(void)
 	    cmocka_unit_test(t_null_commit_is_synchronous),
 	    cmocka_unit_test(t_large_batch_commits_every_file),
 	    cmocka_unit_test(t_free_drops_staged_work),
+	    cmocka_unit_test(t_thread_commits_while_the_loop_runs),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
