@@ -25,6 +25,9 @@ int vbfmt(char *buf, size_t size, const char *fmt, va_list ap) __attribute__((fo
 /* Bounded copy of src into dst[size]: 0 when it fitted, -1 when truncated. */
 int bcopy_str(char *dst, size_t size, const char *src);
 
+/* True when D is a whole number within +-2^53 (without libm: sorad does not link it). */
+int dbl_is_integer(double d);
+
 /* Formats into a new heap string owned by the caller. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

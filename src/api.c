@@ -589,9 +589,38 @@ static size_t write_cb(char *buf, size_t size, size_t nmemb, void *userp)
 
 /* -------------------------------------------------------------- attempts */
 
+/*
+ * libcurl's global state and the multi handle, made for the first request rather than
+ * with the client: curl_global_init() (also run by curl_multi_init()) initialises
+ * OpenSSL, which touches about 2 MiB of libcrypto that an idle daemon never needs.
+ * Thread-safe in libcurl >= 7.84; the notification thread does not use libcurl.
+ */
+static int client_ready(struct api_client *c)
+{
+	if (c->multi)
+		return 0;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_error("api: curl_global_init failed");
+		return -1;
+	}
+	c->multi = curl_multi_init();
+	if (!c->multi) {
+		log_error("api: curl_multi_init failed");
+		curl_global_cleanup();
+		return -1;
+	}
+	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
+	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+	return 0;
+}
+
 static CURL *make_easy(struct api_req *r)
 {
 	struct api_client *c = r->c;
+	if (client_ready(c) < 0)
+		return NULL;
 	CURL *e = curl_easy_init();
 
 	if (!e)
@@ -966,6 +995,8 @@ static void process_done(struct api_client *c)
 	CURLMsg *m;
 	int left;
 
+	if (!c->multi)
+		return; /* no request yet */
 	while ((m = curl_multi_info_read(c->multi, &left))) {
 		if (m->msg != CURLMSG_DONE)
 			continue;
@@ -986,18 +1017,7 @@ struct api_client *api_client_new(const struct conf *conf, const struct api_loop
 	const char *base = conf->api_base ? conf->api_base : "https://api.openai.com/v1";
 	size_t n = strlen(base);
 
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		log_error("api: curl_global_init failed");
-		return NULL;
-	}
 	c = xcalloc(1, sizeof(*c));
-	c->multi = curl_multi_init();
-	if (!c->multi) {
-		log_error("api: curl_multi_init failed");
-		free(c);
-		curl_global_cleanup();
-		return NULL;
-	}
 	if (hooks) {
 		c->hooks = *hooks;
 		c->has_hooks = true;
@@ -1035,11 +1055,6 @@ struct api_client *api_client_new(const struct conf *conf, const struct api_loop
 		c->rng = 1;
 	c->curl_deadline = c->deadline = -1;
 	c->reported = -2;
-
-	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
-	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
-	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
 	return c;
 }
 
@@ -1049,7 +1064,10 @@ void api_client_free(struct api_client *c)
 		return;
 	while (c->reqs)
 		req_free(c->reqs); /* NOLINT(clang-analyzer-unix.Malloc): unlinks it (r->c == c) */
-	curl_multi_cleanup(c->multi);
+	if (c->multi) {
+		curl_multi_cleanup(c->multi);
+		curl_global_cleanup();
+	}
 	if (c->has_hooks && c->hooks.timer && c->reported != -1)
 		c->hooks.timer(-1, c->hooks.ud);
 	if (c->key) {
@@ -1066,12 +1084,13 @@ void api_client_free(struct api_client *c)
 	free(c->base);
 	free(c->fds);
 	free(c);
-	curl_global_cleanup();
 }
 
 int api_client_socket_action(struct api_client *c, int fd, int events)
 {
 	int running;
+	if (!c->multi)
+		return 0; /* no request was ever made: no socket of ours */
 	CURLMcode mc = curl_multi_socket_action(c->multi, fd, events, &running);
 
 	if (mc != CURLM_OK)

@@ -186,7 +186,9 @@ static long clamp_ms(double ms)
 		return -1;
 	if (ms >= (double)RETRY_AFTER_CAP_MS)
 		return RETRY_AFTER_CAP_MS;
-	long v = (long)ceil(ms);
+	long v = (long)ms; /* rounded up, without libm's ceil */
+	if ((double)v < ms)
+		v++;
 	return v > 0 ? v : -1;
 }
 
@@ -218,7 +220,7 @@ long retry_backoff_ms(unsigned n, long base_ms, long max_ms, double jitter)
 		jitter = 0;
 	if (jitter > 1)
 		jitter = 1;
-	double d = (double)base_ms * ldexp(1.0, n > 62 ? 62 : (int)n);
+	double d = (double)base_ms * (double)(1ULL << (n > 62 ? 62 : n));
 	if (d > (double)max_ms)
 		d = (double)max_ms;
 	d *= 1.0 - 0.25 * jitter;

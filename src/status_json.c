@@ -252,7 +252,12 @@ void status_json_video(struct jbuf *b, const struct job *j, long long now,
 	add_str(b, "source", job_source_file(j));
 	add_str(b, "remix_of", j->remix_of);
 	add_key(b, "estimated_cost_usd");
-	long long cents = llround(j->cost_usd * 10000); /* 4 decimals, without printf */
+	/* 4 decimals, without printf (or libm): rounded half away from zero; a value
+	 * no price table gives (beyond 10^11 dollars, NaN) shows as 0. */
+	double units = j->cost_usd * 10000;
+	long long cents = units < 1e15 && units > -1e15
+				  ? (long long)(units + (units < 0 ? -0.5 : 0.5))
+				  : 0;
 	if (cents < 0) {
 		jbuf_add(b, "-", 1);
 		cents = -cents;

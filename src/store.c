@@ -188,7 +188,7 @@ static long long get_int(struct reader *r, const char *key, long long lo, long l
 	if (!m || cJSON_IsNull(m))
 		return def;
 	double d = m->valuedouble;
-	if (!cJSON_IsNumber(m) || !isfinite(d) || d != floor(d) || d < (double)lo ||
+	if (!cJSON_IsNumber(m) || !isfinite(d) || !dbl_is_integer(d) || d < (double)lo ||
 	    d > (double)hi) {
 		bad(r, key, "is not a whole number in range");
 		return def;

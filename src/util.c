@@ -86,3 +86,11 @@ char *xasprintf(const char *fmt, ...)
 		oom(0);
 	return out;
 }
+
+int dbl_is_integer(double d)
+{
+	/* NaN fails both comparisons; within the range a long long holds d exactly. */
+	if (!(d > -9007199254740992.0 && d < 9007199254740992.0))
+		return 0;
+	return (double)(long long)d == d;
+}

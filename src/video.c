@@ -210,7 +210,7 @@ static long long get_time(const cJSON *obj, const char *key)
 	if (!cJSON_IsNumber(it))
 		return -1;
 	d = it->valuedouble;
-	if (!isfinite(d) || d < 0 || d > (double)VIDEO_TIME_MAX || d != floor(d))
+	if (!isfinite(d) || d < 0 || d > (double)VIDEO_TIME_MAX || !dbl_is_integer(d))
 		return -1;
 	return (long long)d;
 }
@@ -237,7 +237,7 @@ static char *get_seconds(const cJSON *obj)
 
 	if (cJSON_IsNumber(it)) {
 		double d = it->valuedouble;
-		if (isfinite(d) && d >= 0 && d <= 100000 && d == floor(d))
+		if (isfinite(d) && d >= 0 && d <= 100000 && dbl_is_integer(d))
 			return xasprintf("%ld", (long)d);
 		return NULL;
 	}
@@ -454,7 +454,7 @@ static char *get_code(const cJSON *obj)
 
 	if (cJSON_IsNumber(it)) {
 		double d = it->valuedouble;
-		if (isfinite(d) && fabs(d) < 1e15 && d == floor(d))
+		if (isfinite(d) && d < 1e15 && d > -1e15 && dbl_is_integer(d))
 			return xasprintf("%lld", (long long)d);
 		return NULL;
 	}
