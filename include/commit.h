@@ -51,10 +51,15 @@ struct commit *commit_new(struct loop *l);
  * continuations of a batch still with the thread are not run (commit_drain first). */
 void commit_free(struct commit *c);
 
-/* Stages an atomic replacement of DIR/NAME by LEN bytes of DATA (copied) with exactly
- * MODE, through the temp file DIR/.NAME.tmp.PID; 0, or -1 with errno set. */
+/*
+ * Stages an atomic replacement of DIR/NAME by LEN bytes of DATA (copied) with exactly
+ * MODE, through the temp file DIR/.NAME.tmp.PID; 0, or -1 with errno set. AGAIN: the
+ * target will change again (a job record that is not final): the replacement is an
+ * exchange, and the old inode stays as DIR/.NAME.tmp.PID (old content, a hidden
+ * temp name) to be rewritten next time, instead of being deleted and a new one made.
+ */
 int commit_write(struct commit *c, const char *dir, const char *name, const void *data,
-		 size_t len, mode_t mode);
+		 size_t len, mode_t mode, bool again);
 
 /* Stages an fsync of PATH (a file or a directory); 0, or -1 with errno set. */
 int commit_sync(struct commit *c, const char *path);

@@ -31,7 +31,7 @@
 #include "loop.h"
 
 #define REFRESH_MIN_JOBS 4      /* below this many jobs in flight each job retrieves itself */
-#define REFRESH_MIN_GAP_MS 250  /* between the starts of two walks */
+#define REFRESH_MIN_GAP_MS 100  /* between the starts of two walks */
 #define REFRESH_MAX_PAGES 5     /* pages of 100 per walk */
 #define REFRESH_PAGE_LIMIT 100
 

@@ -35,6 +35,7 @@ struct replacement {
 	char *data;  /* the content (the latest staged) */
 	size_t len;
 	mode_t mode;
+	bool spare;  /* exchange with the target: its old inode stays as the next temp */
 };
 
 struct then {
@@ -256,6 +257,22 @@ static void dir_of(const char *path, char *buf, size_t size)
 }
 
 /*
+ * Puts R's temp file in place of its target. A target that changes again is
+ * exchanged with its temp file (renameat2 RENAME_EXCHANGE: atomic like a rename):
+ * the old inode stays behind as the next temp file, so a record that changes many
+ * times costs no inode allocation or deletion per change. Allocation is the costly
+ * part on some filesystems (ext4 without a journal scans recently deleted inodes), and
+ * every deletion makes the next allocations costlier. Without a target yet, or where
+ * the filesystem cannot exchange, a plain rename.
+ */
+static int replace(const struct replacement *r)
+{
+	if (r->spare && renameat2(AT_FDCWD, r->tmp, AT_FDCWD, r->final, RENAME_EXCHANGE) == 0)
+		return 0;
+	return rename(r->tmp, r->final);
+}
+
+/*
  * The batch's I/O, on whichever thread runs it: 1. write and fsync every temp file,
  * fsync every staged path; 2. rename the temp files in staging order (none when a
  * staged path could not be synced: a replacement may depend on it); 3. fsync their
@@ -295,7 +312,7 @@ static void batch_io(struct batch *b)
 			b->withheld++;
 			continue;
 		}
-		if (!e && rename(r->tmp, r->final) != 0) {
+		if (!e && replace(r) != 0) {
 			e = errno;
 			unlink(r->tmp);
 		}
@@ -392,6 +409,7 @@ static int flush_here(struct commit *c)
 static void *worker_main(void *arg)
 {
 	struct commit *c = arg;
+	pthread_setname_np(pthread_self(), "sorad-commit"); /* for top -H, perf */
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
 		while (!c->todo && !c->quit)
@@ -537,7 +555,7 @@ void commit_free(struct commit *c)
 }
 
 int commit_write(struct commit *c, const char *dir, const char *name, const void *data,
-		 size_t len, mode_t mode)
+		 size_t len, mode_t mode, bool again)
 {
 	if (!c)
 		return atomic_write_file(dir, name, data, len, mode);
@@ -567,6 +585,7 @@ int commit_write(struct commit *c, const char *dir, const char *name, const void
 	b->repl[i].data = copy;
 	b->repl[i].len = len;
 	b->repl[i].mode = mode;
+	b->repl[i].spare = again;
 	return 0;
 }
 

@@ -132,7 +132,7 @@ int outbox_write_metadata(const struct conf *c, const struct job *j, const long 
 	char file[PATH_MAX];
 	int rc = -1;
 	if (json && bfmt(file, sizeof(file), "%s.json", j->name) == 0)
-		rc = commit_write(cm, c->outbox, file, json, strlen(json), c->outbox_mode);
+		rc = commit_write(cm, c->outbox, file, json, strlen(json), c->outbox_mode, false);
 	int e = errno;
 	if (rc != 0)
 		log_event(LOG_ERROR, j->name, j->video_id, "outbox: cannot write %s/%s.json: %s",

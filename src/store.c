@@ -115,7 +115,7 @@ int store_stage(struct commit *c, const char *state_dir, const struct job *j)
 		errno = ENOMEM;
 		return -1;
 	}
-	int rc = commit_write(c, dir, file, json, strlen(json), 0600);
+	int rc = commit_write(c, dir, file, json, strlen(json), 0600, !job_state_is_final(j->state));
 	int e = errno;
 	free(json);
 	if (rc != 0)

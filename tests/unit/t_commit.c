@@ -82,7 +82,7 @@ static void t_staged_replacement_appears_only_at_flush(void **state)
 	memset(&seen, 0, sizeof(seen));
 	char buf[64];
 	struct commit *c = commit_new(NULL);
-	assert_int_equal(commit_write(c, dir, "a.json", "old", 3, 0600), 0);
+	assert_int_equal(commit_write(c, dir, "a.json", "old", 3, 0600, false), 0);
 	assert_int_equal(slurp("a.json", buf, sizeof(buf)), -1); /* not yet visible */
 	commit_then(c, note, &ids[1]);
 	assert_true(commit_pending(c));
@@ -115,9 +115,9 @@ static void t_second_stage_of_a_target_wins_and_continuations_run_in_order(void 
 	memset(&seen, 0, sizeof(seen));
 	char buf[64];
 	struct commit *c = commit_new(NULL);
-	assert_int_equal(commit_write(c, dir, "b.json", "first, longer content", 21, 0600), 0);
+	assert_int_equal(commit_write(c, dir, "b.json", "first, longer content", 21, 0600, false), 0);
 	commit_then(c, note, &ids[1]);
-	assert_int_equal(commit_write(c, dir, "b.json", "second", 6, 0600), 0);
+	assert_int_equal(commit_write(c, dir, "b.json", "second", 6, 0600, false), 0);
 	commit_then(c, note, &ids[2]);
 	assert_int_equal(commit_flush(c), 0);
 	assert_int_equal(slurp("b.json", buf, sizeof(buf)), 0);
@@ -140,7 +140,7 @@ static struct commit *chain_c;
 static void chain(void *ud, int err)
 {
 	note(ud, err);
-	assert_int_equal(commit_write(chain_c, dir, "c2.json", "2", 1, 0600), 0);
+	assert_int_equal(commit_write(chain_c, dir, "c2.json", "2", 1, 0600, false), 0);
 	commit_then(chain_c, note, &ids[3]);
 }
 
@@ -150,7 +150,7 @@ static void t_continuation_stages_into_the_next_batch(void **state)
 	memset(&seen, 0, sizeof(seen));
 	char buf[16];
 	chain_c = commit_new(NULL);
-	assert_int_equal(commit_write(chain_c, dir, "c1.json", "1", 1, 0600), 0);
+	assert_int_equal(commit_write(chain_c, dir, "c1.json", "1", 1, 0600, false), 0);
 	commit_then(chain_c, chain, &ids[2]);
 	assert_int_equal(commit_flush(chain_c), 0);
 	assert_int_equal(seen.n, 1);
@@ -175,7 +175,7 @@ static void t_failed_sync_withholds_replacements_and_reports_the_error(void **st
 	bfmt(missing, sizeof(missing), "%s/no-such-file", dir);
 	struct commit *c = commit_new(NULL);
 	assert_int_equal(commit_sync(c, missing), 0);
-	assert_int_equal(commit_write(c, dir, "d.json", "d", 1, 0600), 0);
+	assert_int_equal(commit_write(c, dir, "d.json", "d", 1, 0600, false), 0);
 	commit_then(c, note, &ids[4]);
 	assert_int_equal(commit_flush(c), -1);
 	assert_int_equal(errno, ENOENT);
@@ -207,7 +207,7 @@ static void t_null_commit_is_synchronous(void **state)
 	(void)state;
 	memset(&seen, 0, sizeof(seen));
 	char buf[16];
-	assert_int_equal(commit_write(NULL, dir, "e.json", "e", 1, 0600), 0);
+	assert_int_equal(commit_write(NULL, dir, "e.json", "e", 1, 0600, false), 0);
 	assert_int_equal(slurp("e.json", buf, sizeof(buf)), 0);
 	assert_int_equal(commit_sync(NULL, dir), 0);
 	commit_then(NULL, note, &ids[7]);
@@ -229,7 +229,7 @@ static void t_large_batch_commits_every_file(void **state)
 		char name[32], data[32];
 		bfmt(name, sizeof(name), "f%d.json", i);
 		bfmt(data, sizeof(data), "content %d", i);
-		assert_int_equal(commit_write(c, dir, name, data, strlen(data), 0600), 0);
+		assert_int_equal(commit_write(c, dir, name, data, strlen(data), 0600, false), 0);
 	}
 	assert_int_equal(commit_flush(c), 0);
 	assert_int_equal(count_entries(), N);
@@ -256,7 +256,7 @@ static void t_free_drops_staged_work(void **state)
 	(void)state;
 	char buf[16];
 	struct commit *c = commit_new(NULL);
-	assert_int_equal(commit_write(c, dir, "g.json", "g", 1, 0600), 0);
+	assert_int_equal(commit_write(c, dir, "g.json", "g", 1, 0600, false), 0);
 	commit_free(c);
 	assert_int_equal(slurp("g.json", buf, sizeof(buf)), -1);
 	assert_int_equal(count_entries(), 0);
@@ -283,12 +283,12 @@ static void t_thread_commits_while_the_loop_runs(void **state)
 	assert_non_null(async_loop);
 	struct commit *c = commit_new(async_loop);
 	async_calls = 0;
-	assert_int_equal(commit_write(c, dir, "h.json", "one", 3, 0600), 0);
+	assert_int_equal(commit_write(c, dir, "h.json", "one", 3, 0600, false), 0);
 	commit_then(c, async_done, NULL);
 	assert_int_equal(commit_flush(c), 0); /* handed to the thread */
 	assert_int_equal(async_calls, 0);    /* continuations only run on the loop */
 	assert_true(commit_pending(c));
-	assert_int_equal(commit_write(c, dir, "h.json", "two", 3, 0600), 0);
+	assert_int_equal(commit_write(c, dir, "h.json", "two", 3, 0600, false), 0);
 	commit_then(c, async_done, NULL);
 	assert_int_equal(commit_flush(c), 0); /* waits for the first batch */
 	assert_int_equal(loop_run(async_loop), 0);
@@ -301,9 +301,9 @@ static void t_thread_commits_while_the_loop_runs(void **state)
 	commit_get_stats(c, &cs);
 	assert_int_equal(cs.batches, 2);
 	/* commit_drain waits for the thread and commits the rest here. */
-	assert_int_equal(commit_write(c, dir, "h.json", "three", 5, 0600), 0);
+	assert_int_equal(commit_write(c, dir, "h.json", "three", 5, 0600, false), 0);
 	assert_int_equal(commit_flush(c), 0);
-	assert_int_equal(commit_write(c, dir, "i.json", "i", 1, 0600), 0);
+	assert_int_equal(commit_write(c, dir, "i.json", "i", 1, 0600, false), 0);
 	assert_int_equal(commit_drain(c), 0);
 	assert_false(commit_pending(c));
 	assert_int_equal(slurp("h.json", buf, sizeof(buf)), 0);
@@ -314,6 +314,50 @@ static void t_thread_commits_while_the_loop_runs(void **state)
 	char cmd[512];
 	bfmt(cmd, sizeof(cmd), "rm -f '%s'/h.json '%s'/i.json", dir, dir);
 	assert_int_equal(system(cmd), 0);
+}
+
+static ino_t inode_of(const char *name)
+{
+	char path[512];
+	struct stat st;
+	bfmt(path, sizeof(path), "%s/%s", dir, name);
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_ino;
+}
+
+/* A record that changes again is exchanged with its temp file: two inodes take turns
+ * (no inode made or deleted per change); its last change is a plain rename. */
+static void t_changing_target_reuses_two_inodes(void **state)
+{
+	(void)state;
+	char buf[16], tmp[64];
+	bfmt(tmp, sizeof(tmp), ".j.json.tmp.%ld", (long)getpid());
+	struct commit *c = commit_new(NULL);
+	assert_int_equal(commit_write(c, dir, "j.json", "v1", 2, 0600, true), 0);
+	assert_int_equal(commit_flush(c), 0); /* no target yet: a rename */
+	ino_t first = inode_of("j.json");
+	assert_int_equal(count_entries(), 1);
+	assert_int_equal(commit_write(c, dir, "j.json", "v2", 2, 0600, true), 0);
+	assert_int_equal(commit_flush(c), 0);
+	ino_t second = inode_of("j.json");
+	assert_true(second != first);
+	assert_int_equal(inode_of(tmp), first); /* the old inode waits as the temp file */
+	assert_int_equal(slurp(tmp, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "v1");
+	assert_int_equal(commit_write(c, dir, "j.json", "v3", 2, 0600, true), 0);
+	assert_int_equal(commit_flush(c), 0);
+	assert_int_equal(inode_of("j.json"), first); /* rewritten in turn */
+	assert_int_equal(slurp("j.json", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "v3");
+	assert_int_equal(commit_write(c, dir, "j.json", "last", 4, 0600, false), 0);
+	assert_int_equal(commit_flush(c), 0);
+	assert_int_equal(slurp("j.json", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "last");
+	assert_int_equal(count_entries(), 1); /* no temp file left */
+	commit_free(c);
+	char path[512];
+	bfmt(path, sizeof(path), "%s/j.json", dir);
+	unlink(path);
 }
 
 int main(void)
@@ -328,6 +372,7 @@ int main(void)
 	    cmocka_unit_test(t_large_batch_commits_every_file),
 	    cmocka_unit_test(t_free_drops_staged_work),
 	    cmocka_unit_test(t_thread_commits_while_the_loop_runs),
+	    cmocka_unit_test(t_changing_target_reuses_two_inodes),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
