@@ -64,6 +64,11 @@ int commit_write(struct commit *c, const char *dir, const char *name, const void
 /* Stages an fsync of PATH (a file or a directory); 0, or -1 with errno set. */
 int commit_sync(struct commit *c, const char *path);
 
+/* Stages the creation of PATH, empty, with exactly MODE, unless it exists (never
+ * truncated; not fsynced): files the loop is about to fill are made on the commit
+ * thread, as creating a file can cost a millisecond. 0, or -1 with errno set. */
+int commit_create(struct commit *c, const char *path, mode_t mode);
+
 /* Runs FN(UD, err) once everything staged so far is committed. */
 void commit_then(struct commit *c, commit_fn *fn, void *ud);
 

@@ -49,10 +49,14 @@ struct batch {
 	struct replacement *repl;
 	size_t repl_cap;
 	struct pathset syncs;
+	struct pathset creates; /* empty files to make */
+	mode_t *create_mode;
+	size_t create_cap;
 	struct then *thens;
 	size_t n_thens, cap_thens;
 	/* Results, written by the thread that ran the I/O, read by the loop thread. */
 	int *sync_err;       /* per syncs.v[i] */
+	int *create_err;     /* per creates.v[i] */
 	int *repl_err;       /* per target: its fsync or rename */
 	struct pathset dirs; /* directories of the renamed files */
 	int *dir_err;
@@ -152,6 +156,9 @@ static void batch_free(struct batch *b)
 	ps_free(&b->targets);
 	free(b->repl);
 	ps_free(&b->syncs);
+	ps_free(&b->creates);
+	free(b->create_mode);
+	free(b->create_err);
 	free(b->thens);
 	free(b->sync_err);
 	free(b->repl_err);
@@ -162,7 +169,7 @@ static void batch_free(struct batch *b)
 
 static bool batch_empty(const struct batch *b)
 {
-	return !b->targets.n && !b->syncs.n && !b->n_thens;
+	return !b->targets.n && !b->syncs.n && !b->creates.n && !b->n_thens;
 }
 
 /* ---- parallel fsync --------------------------------------------------------------- */
@@ -170,10 +177,11 @@ static bool batch_empty(const struct batch *b)
 /* One fsync of the I/O: of PATH, or of PATH written anew with DATA (a temp file). */
 struct sync_item {
 	const char *path;
-	const char *data; /* NULL: just fsync */
+	const char *data; /* NULL: just fsync (or create) */
 	size_t len;
 	mode_t mode;
-	int err; /* 0 or errno */
+	bool create; /* make PATH, empty, if missing (no fsync) */
+	int err;     /* 0 or errno */
 };
 
 struct sync_work {
@@ -210,6 +218,18 @@ static int write_temp(const char *path, const void *data, size_t len, mode_t mod
 	return err;
 }
 
+/* Makes PATH with exactly MODE unless it exists (never truncated); 0 or errno. */
+static int create_empty(const char *path, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode);
+	if (fd < 0)
+		return errno;
+	int err = fchmod(fd, mode) == 0 ? 0 : errno;
+	if (close(fd) != 0 && !err)
+		err = errno;
+	return err;
+}
+
 static void *sync_worker(void *arg)
 {
 	struct sync_work *w = arg;
@@ -218,8 +238,9 @@ static void *sync_worker(void *arg)
 		if (i >= w->n)
 			return NULL;
 		struct sync_item *it = &w->items[i];
-		it->err = it->data ? write_temp(it->path, it->data, it->len, it->mode)
-				   : sync_path(it->path);
+		it->err = it->create ? create_empty(it->path, it->mode)
+			  : it->data ? write_temp(it->path, it->data, it->len, it->mode)
+				     : sync_path(it->path);
 	}
 }
 
@@ -281,8 +302,8 @@ static int replace(const struct replacement *r)
  */
 static void batch_io(struct batch *b)
 {
-	size_t nt = b->targets.n, n1 = nt + b->syncs.n;
-	struct sync_item *items = xcalloc(n1 ? n1 : 1, sizeof(*items));
+	size_t nt = b->targets.n, n1 = nt + b->syncs.n, nc = b->creates.n;
+	struct sync_item *items = xcalloc(n1 + nc ? n1 + nc : 1, sizeof(*items));
 	for (size_t i = 0; i < nt; i++)
 		items[i] = (struct sync_item){.path = b->repl[i].tmp,
 					      .data = b->repl[i].data,
@@ -290,8 +311,17 @@ static void batch_io(struct batch *b)
 					      .mode = b->repl[i].mode};
 	for (size_t i = 0; i < b->syncs.n; i++)
 		items[nt + i].path = b->syncs.v[i];
-	sync_all(items, n1);
+	for (size_t i = 0; i < nc; i++)
+		items[n1 + i] = (struct sync_item){
+		    .path = b->creates.v[i], .mode = b->create_mode[i], .create = true};
+	sync_all(items, n1 + nc);
 	b->syncs_made += n1;
+	b->create_err = xcalloc(nc ? nc : 1, sizeof(*b->create_err));
+	for (size_t i = 0; i < nc; i++) {
+		b->create_err[i] = items[n1 + i].err;
+		if (items[n1 + i].err && !b->first_err)
+			b->first_err = items[n1 + i].err;
+	}
 	b->sync_err = xcalloc(b->syncs.n ? b->syncs.n : 1, sizeof(*b->sync_err));
 	bool syncs_ok = true;
 	for (size_t i = 0; i < b->syncs.n; i++) {
@@ -353,6 +383,10 @@ static int batch_finish(struct commit *c, struct batch *b)
 		if (b->sync_err[i])
 			log_error("commit: cannot fsync %s: %s", b->syncs.v[i],
 				  strerror(b->sync_err[i]));
+	for (size_t i = 0; i < b->creates.n; i++)
+		if (b->create_err[i])
+			log_error("commit: cannot create %s: %s", b->creates.v[i],
+				  strerror(b->create_err[i]));
 	for (size_t i = 0; i < b->targets.n; i++)
 		if (b->repl_err[i])
 			log_error("commit: cannot replace %s: %s", b->targets.v[i],
@@ -598,6 +632,25 @@ int commit_sync(struct commit *c, const char *path)
 	}
 	if (ps_find(&c->cur.syncs, path) == SIZE_MAX)
 		ps_add(&c->cur.syncs, path);
+	return 0;
+}
+
+int commit_create(struct commit *c, const char *path, mode_t mode)
+{
+	if (!c) {
+		int err = create_empty(path, mode);
+		errno = err;
+		return err ? -1 : 0;
+	}
+	struct batch *b = &c->cur;
+	if (ps_find(&b->creates, path) != SIZE_MAX)
+		return 0;
+	size_t i = ps_add(&b->creates, path);
+	if (i >= b->create_cap) {
+		b->create_cap = b->creates.cap;
+		b->create_mode = xrealloc(b->create_mode, b->create_cap * sizeof(*b->create_mode));
+	}
+	b->create_mode[i] = mode;
 	return 0;
 }
 

@@ -824,6 +824,7 @@ static void polled(struct jrun *r, const struct video *v, long poll_after_ms)
 
 static void on_downloaded(struct api_req *req, void *ud);
 static void download_round_over(struct jrun *r);
+static void on_parts_made(void *ud, int err);
 static void on_parts_durable(void *ud, int err);
 
 /* Starts downloading variant V into its .part file; false when it cannot start (logged). */
@@ -878,6 +879,36 @@ static void start_download(struct jrun *r)
 		log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
 			  "cannot create the outbox %s: %s; trying again in 30 s", js->conf->outbox,
 			  strerror(errno));
+		download_round_over(r);
+		return;
+	}
+	/* The .part files are made by the commit thread (creating a file can cost the
+	 * loop a millisecond), then filled here. */
+	for (int v = 0; v < 3; v++) {
+		char part[PATH_MAX];
+		if (!(r->have & (1u << v)) &&
+		    outbox_part_path(js->conf, r->rec.name, (enum api_variant)v, part,
+				     sizeof(part)) == 0)
+			commit_create(js->commit, part, js->conf->outbox_mode);
+	}
+	after_commit(r, on_parts_made);
+}
+
+/* The .part files exist: the downloads go. */
+static void on_parts_made(void *ud, int err)
+{
+	struct jrun *r = ud;
+	r->committing = false;
+	if (!r->dl_round || !r->js->api) { /* suspended meanwhile: advance starts again */
+		if (r->js->api)
+			schedule(r, 0);
+		return;
+	}
+	if (err) {
+		log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
+			  "cannot create the download files in %s: %s; trying again in 30 s",
+			  r->js->conf->outbox, strerror(err));
+		r->dl_local = true;
 	} else {
 		for (int v = 0; v < 3; v++)
 			if (!(r->have & (1u << v)))

@@ -360,6 +360,34 @@ static void t_changing_target_reuses_two_inodes(void **state)
 	unlink(path);
 }
 
+/* Files made by the commit (download parts): with exactly their mode, never truncated. */
+static void t_create_makes_missing_files_only(void **state)
+{
+	(void)state;
+	char path[512], buf[16];
+	bfmt(path, sizeof(path), "%s/.k.mp4.part", dir);
+	struct commit *c = commit_new(NULL);
+	mode_t old = umask(077);
+	assert_int_equal(commit_create(c, path, 0644), 0);
+	assert_int_equal(slurp(".k.mp4.part", buf, sizeof(buf)), -1); /* at the commit */
+	assert_int_equal(commit_flush(c), 0);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 0);
+	assert_int_equal(st.st_mode & 07777, 0644); /* whatever the umask */
+	umask(old);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("data", f);
+	fclose(f);
+	assert_int_equal(commit_create(c, path, 0644), 0);
+	assert_int_equal(commit_flush(c), 0);
+	assert_int_equal(slurp(".k.mp4.part", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "data");
+	commit_free(c);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -373,6 +401,7 @@ int main(void)
 	    cmocka_unit_test(t_free_drops_staged_work),
 	    cmocka_unit_test(t_thread_commits_while_the_loop_runs),
 	    cmocka_unit_test(t_changing_target_reuses_two_inodes),
+	    cmocka_unit_test(t_create_makes_missing_files_only),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
