@@ -73,7 +73,7 @@ int commit_create(struct commit *c, const char *path, mode_t mode);
 void commit_then(struct commit *c, commit_fn *fn, void *ud);
 
 /* Drops the continuations registered for UD (UD is going away). */
-void commit_cancel(struct commit *c, void *ud);
+void commit_cancel(struct commit *c, const void *ud);
 
 /* True when something is staged, or a batch is with the commit thread. */
 bool commit_pending(const struct commit *c);

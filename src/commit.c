@@ -303,7 +303,7 @@ static int replace(const struct replacement *r)
 static void batch_io(struct batch *b)
 {
 	size_t nt = b->targets.n, n1 = nt + b->syncs.n, nc = b->creates.n;
-	struct sync_item *items = xcalloc(n1 + nc ? n1 + nc : 1, sizeof(*items));
+	struct sync_item *items = xcalloc((n1 + nc) ? (n1 + nc) : 1, sizeof(*items));
 	for (size_t i = 0; i < nt; i++)
 		items[i] = (struct sync_item){.path = b->repl[i].tmp,
 					      .data = b->repl[i].data,
@@ -669,7 +669,7 @@ void commit_then(struct commit *c, commit_fn *fn, void *ud)
 }
 
 /* Continuations are only ever read on the loop thread, in every batch. */
-static void cancel_in(struct batch *b, void *ud)
+static void cancel_in(struct batch *b, const void *ud)
 {
 	if (b)
 		for (size_t i = 0; i < b->n_thens; i++)
@@ -677,7 +677,7 @@ static void cancel_in(struct batch *b, void *ud)
 				b->thens[i].fn = NULL;
 }
 
-void commit_cancel(struct commit *c, void *ud)
+void commit_cancel(struct commit *c, const void *ud)
 {
 	if (!c)
 		return;
