@@ -75,6 +75,9 @@ void commit_then(struct commit *c, commit_fn *fn, void *ud);
 /* Drops the continuations registered for UD (UD is going away). */
 void commit_cancel(struct commit *c, const void *ud);
 
+/* True when a replacement of PATH (DIR/NAME) is staged or with the commit thread. */
+bool commit_staged(const struct commit *c, const char *path);
+
 /* True when something is staged, or a batch is with the commit thread. */
 bool commit_pending(const struct commit *c);
 

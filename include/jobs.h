@@ -45,6 +45,9 @@ typedef void jobs_change_fn(const struct job *j, enum job_state before, void *ud
 struct commit;
 struct jobs *jobs_new(struct loop *l, struct api_client *api, const struct conf *c,
 		      struct commit *cm);
+/* A second group commit for intents to submit, so that a create never waits behind
+ * a large batch (jobs.c, intent_commit); NULL (the default): everything through CM. */
+void jobs_set_intent_commit(struct jobs *js, struct commit *cm);
 void jobs_free(struct jobs *js);
 
 /* Adds an observer; 0, or -1 when JOBS_MAX_OBSERVERS are registered already. */

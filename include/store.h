@@ -13,6 +13,7 @@
 #ifndef SORAD_STORE_H
 #define SORAD_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "job.h"
@@ -28,6 +29,8 @@ int store_save(const char *state_dir, const struct job *j);
  * commit_flush. NULL C: store_save. */
 struct commit;
 int store_stage(struct commit *c, const char *state_dir, const struct job *j);
+/* True when a change of job NAME's record is staged in C and not committed yet. */
+bool store_staged(const struct commit *c, const char *state_dir, const char *name);
 
 /* Removes J's record (after its outputs are final); 0 or -1. */
 int store_remove(const char *state_dir, const char *name);

@@ -686,6 +686,13 @@ void commit_cancel(struct commit *c, const void *ud)
 	cancel_in(c->running, ud);
 }
 
+bool commit_staged(const struct commit *c, const char *path)
+{
+	/* The batch with the thread is read only: its targets do not change there. */
+	return c && (ps_find(&c->cur.targets, path) != SIZE_MAX ||
+		     (c->busy && ps_find(&c->busy->targets, path) != SIZE_MAX));
+}
+
 bool commit_pending(const struct commit *c)
 {
 	return c && (c->busy || !batch_empty(&c->cur));

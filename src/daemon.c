@@ -52,6 +52,7 @@ struct daemon {
 	bool cap_announced;            /* "cap reached" said since the last release */
 	struct notifier *notifier;     /* desktop notifications (notify.h) */
 	struct commit *commit;         /* the group commit of each loop turn (commit.h) */
+	struct commit *intents;        /* its fast lane for intents to submit (jobs.h) */
 };
 
 /* ---- libcurl's sockets and timer, through the loop (ephiperfifo.c's shape) ---- */
@@ -446,8 +447,10 @@ static int make_dirs(const struct conf *c)
 /* Before the loop waits: the changes of the turn go to the commit thread together. */
 static int on_loop_idle(void *ud)
 {
-	commit_flush(((struct daemon *)ud)->commit);
-	return 0; /* the commit thread wakes the loop when the batch is durable */
+	struct daemon *d = ud;
+	commit_flush(d->intents);
+	commit_flush(d->commit);
+	return 0; /* the commit threads wake the loop when their batch is durable */
 }
 
 static void teardown(struct daemon *d)
@@ -455,13 +458,17 @@ static void teardown(struct daemon *d)
 	if (d->jobs)
 		jobs_suspend(d->jobs);
 	/* What was staged is kept; what waited for it resumes at the next start. */
-	commit_drain(d->commit);
+	for (int i = 0; i < 16 && (commit_pending(d->intents) || commit_pending(d->commit)); i++) {
+		commit_drain(d->intents);
+		commit_drain(d->commit);
+	}
 	httpd_free(d->httpd);
 	control_free(d->control);
 	notifier_free(d->notifier);
 	watch_free(d->watch);
 	jobs_free(d->jobs);
 	commit_free(d->commit);
+	commit_free(d->intents);
 	api_client_free(d->api);
 	loop_timer_free(d->curl_timer);
 	loop_timer_free(d->watchdog);
@@ -556,6 +563,8 @@ int daemon_main(int argc, char **argv)
 	d.commit = commit_new(d.loop);
 	loop_before_wait(d.loop, on_loop_idle, &d);
 	d.jobs = jobs_new(d.loop, d.api, d.conf, d.commit);
+	d.intents = commit_new(d.loop);
+	jobs_set_intent_commit(d.jobs, d.intents);
 	jobs_observe(d.jobs, on_job_change, &d);
 	d.usage = usage_load(d.conf->state_dir);
 	d.cap_timer = loop_timer_new(d.loop, on_cap_timer, &d);

@@ -66,6 +66,7 @@ struct jobs {
 	void *gate_ud;
 	struct refresh *refresh; /* batch polling (refresh.h) */
 	struct commit *commit;   /* the group commit of records and outputs (commit.h) */
+	struct commit *intents;  /* a second one for intents to submit, or NULL */
 	struct {                 /* inbox names waiting to be claimed, oldest first */
 		char **v;
 		size_t head, n, cap;
@@ -187,8 +188,16 @@ static struct jrun *add_job(struct jobs *js, struct job *rec)
 
 /* ---- bookkeeping ----------------------------------------------------------------- */
 
+static int set_state_in(struct jrun *r, enum job_state s, struct commit *cm);
+
 /* Records a new state: saved before anything else happens, observers told. */
 static int set_state(struct jrun *r, enum job_state s)
+{
+	return set_state_in(r, s, r->js->commit);
+}
+
+/* The same, through the group commit CM. */
+static int set_state_in(struct jrun *r, enum job_state s, struct commit *cm)
 {
 	struct jobs *js = r->js;
 	enum job_state before = r->rec.state;
@@ -199,7 +208,7 @@ static int set_state(struct jrun *r, enum job_state s)
 	if (before == JOB_RUNNING && s != JOB_RUNNING)
 		refresh_untrack(js->refresh, r, r->rec.video_id);
 	r->rec.state = s;
-	int rc = store_stage(js->commit, js->conf->state_dir, &r->rec);
+	int rc = store_stage(cm, js->conf->state_dir, &r->rec);
 	if (before != s)
 		log_event(LOG_INFO, r->rec.name, r->rec.video_id, "%s → %s", job_state_name(before),
 			  job_state_name(s));
@@ -510,17 +519,35 @@ static void on_intent_durable(void *ud, int err)
 	send_create(r);
 }
 
+/*
+ * The group commit an intent to submit goes through. The main one carries a turn's
+ * bulk (records of jobs moving on, downloads, usage lines) and can take a while on a
+ * slow disk; an intent goes through the second, small one unless the job's record
+ * still has an older change in the main one (a record never overtakes an older
+ * change), which is also always the case for a job claimed in this batch: all the
+ * records of its claim are there, and they must be durable before any of its creates.
+ */
+static struct commit *intent_commit(const struct jrun *r)
+{
+	const struct jobs *js = r->js;
+	if (!js->intents || store_staged(js->commit, js->conf->state_dir, r->rec.name))
+		return js->commit;
+	return js->intents;
+}
+
 static void submit(struct jrun *r)
 {
 	r->rec.submit_at = now_s();
 	r->rec.attempts++;
 	/* The intent is durable before the request can reach the server. */
-	if (set_state(r, JOB_SUBMITTING) != 0) {
+	struct commit *cm = intent_commit(r);
+	if (set_state_in(r, JOB_SUBMITTING, cm) != 0) {
 		set_state(r, JOB_CLAIMED);
 		schedule(r, 30000);
 		return;
 	}
-	after_commit(r, on_intent_durable);
+	r->committing = true;
+	commit_then(cm, on_intent_durable, r);
 }
 
 static void send_create(struct jrun *r)
@@ -1198,6 +1225,7 @@ static void pump(struct jobs *js)
 static void free_run(struct jrun *r)
 {
 	commit_cancel(r->js->commit, r);
+	commit_cancel(r->js->intents, r);
 	refresh_untrack(r->js->refresh, r, r->rec.video_id);
 	if (r->req)
 		api_req_cancel(r->req);
@@ -1367,6 +1395,11 @@ struct jobs *jobs_new(struct loop *l, struct api_client *api, const struct conf 
 	js->conf = c;
 	js->refresh = refresh_new(l, api, on_refresh_seen, on_refresh_miss, js);
 	return js;
+}
+
+void jobs_set_intent_commit(struct jobs *js, struct commit *cm)
+{
+	js->intents = cm;
 }
 
 int jobs_observe(struct jobs *js, jobs_change_fn *fn, void *ud)
@@ -1615,6 +1648,7 @@ int jobs_forget(struct jobs *js, const char *name)
 		return -1;
 	/* A change of this job still staged would bring the record back after the
 	 * removal: commit it first. */
+	commit_drain(js->intents);
 	commit_drain(js->commit);
 	if (store_remove(js->conf->state_dir, r->rec.name) != 0)
 		return -1;

@@ -125,6 +125,13 @@ int store_stage(struct commit *c, const char *state_dir, const struct job *j)
 	return rc;
 }
 
+bool store_staged(const struct commit *c, const char *state_dir, const char *name)
+{
+	char path[4096];
+	return bfmt(path, sizeof(path), "%s/jobs/%s.json", state_dir, name) == 0 &&
+	       commit_staged(c, path);
+}
+
 int store_remove(const char *state_dir, const char *name)
 {
 	char path[4096];

@@ -82,13 +82,18 @@ static void t_staged_replacement_appears_only_at_flush(void **state)
 	memset(&seen, 0, sizeof(seen));
 	char buf[64];
 	struct commit *c = commit_new(NULL);
+	char apath[512];
+	bfmt(apath, sizeof(apath), "%s/a.json", dir);
+	assert_false(commit_staged(c, apath));
 	assert_int_equal(commit_write(c, dir, "a.json", "old", 3, 0600, false), 0);
+	assert_true(commit_staged(c, apath));
 	assert_int_equal(slurp("a.json", buf, sizeof(buf)), -1); /* not yet visible */
 	commit_then(c, note, &ids[1]);
 	assert_true(commit_pending(c));
 	assert_int_equal(seen.n, 0);
 	assert_int_equal(commit_flush(c), 0);
 	assert_false(commit_pending(c));
+	assert_false(commit_staged(c, apath));
 	assert_int_equal(slurp("a.json", buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "old");
 	assert_int_equal(seen.n, 1);
