@@ -25,6 +25,9 @@ int vbfmt(char *buf, size_t size, const char *fmt, va_list ap) __attribute__((fo
 /* Bounded copy of src into dst[size]: 0 when it fitted, -1 when truncated. */
 int bcopy_str(char *dst, size_t size, const char *src);
 
+/* FNV-1a of the string S: for the open-addressing indexes (job names, video ids, paths). */
+size_t hash_str(const char *s);
+
 /* True when D is a whole number within +-2^53 (without libm: sorad does not link it). */
 int dbl_is_integer(double d);
 

@@ -88,17 +88,9 @@ struct commit {
 
 /* ---- path sets ---------------------------------------------------------------- */
 
-static size_t hash_path(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return (size_t)h;
-}
-
 static void ps_index(struct pathset *ps, size_t i)
 {
-	size_t h = hash_path(ps->v[i]) & (ps->ht_cap - 1);
+	size_t h = hash_str(ps->v[i]) & (ps->ht_cap - 1);
 	while (ps->ht[h])
 		h = (h + 1) & (ps->ht_cap - 1);
 	ps->ht[h] = i + 1;
@@ -109,7 +101,7 @@ static size_t ps_find(const struct pathset *ps, const char *path)
 {
 	if (!ps->ht_cap)
 		return SIZE_MAX;
-	size_t h = hash_path(path) & (ps->ht_cap - 1);
+	size_t h = hash_str(path) & (ps->ht_cap - 1);
 	while (ps->ht[h]) {
 		if (!strcmp(ps->v[ps->ht[h] - 1], path))
 			return ps->ht[h] - 1;

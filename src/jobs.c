@@ -107,14 +107,6 @@ static bool in_flight_state(enum job_state s)
 
 /* ---- the name index ------------------------------------------------------------ */
 
-static size_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return (size_t)h;
-}
-
 static void ht_put(struct jobs *js, size_t idx)
 {
 	if ((js->n + 1) * 2 > js->ht_cap) {

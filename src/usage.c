@@ -13,14 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static size_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return (size_t)h;
-}
-
 static void ht_insert(struct usage *u, size_t idx)
 {
 	size_t h = hash_str(u->v[idx].video_id) & (u->ht_cap - 1);

@@ -1,6 +1,8 @@
 /* util.c — allocation and bounded formatting helpers (see util.h). */
 #include "util.h"
 
+#include <stdint.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,4 +95,12 @@ int dbl_is_integer(double d)
 	if (!(d > -9007199254740992.0 && d < 9007199254740992.0))
 		return 0;
 	return (double)(long long)d == d;
+}
+
+size_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (size_t)h;
 }

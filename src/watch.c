@@ -42,12 +42,10 @@ struct htab {
 	size_t nb, n;
 };
 
-static uint32_t hash_str(const char *s)
+/* The index keeps 32 bits of util.h's hash. */
+static uint32_t hash32(const char *s)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		h = (h ^ *p) * 16777619u;
-	return h;
+	return (uint32_t)hash_str(s);
 }
 
 static struct hnode *ht_find(const struct htab *t, const char *key, uint32_t h)
@@ -353,7 +351,7 @@ static struct stem *stem_get(struct watch *w, const char *name)
 {
 	const char *dot = strrchr(name, '.'); /* classify() guarantees a stem before it */
 	char *key = xstrndup(name, (size_t)(dot - name));
-	uint32_t h = hash_str(key);
+	uint32_t h = hash32(key);
 	struct stem *s = (struct stem *)ht_find(&w->stems, key, h);
 	if (s) {
 		free(key);
@@ -384,7 +382,7 @@ static void ent_free(struct watch *w, struct ent *e)
 
 static struct ent *ent_get(struct watch *w, const char *name, bool prompt)
 {
-	uint32_t h = hash_str(name);
+	uint32_t h = hash32(name);
 	struct ent *e = (struct ent *)ht_find(&w->ents, name, h);
 	if (!e) {
 		e = xcalloc(1, sizeof(*e));
@@ -453,7 +451,7 @@ static void hold_stem(struct watch *w, const char *name, long long now)
 		return;
 	memcpy(key, name, len);
 	key[len] = '\0';
-	struct stem *s = (struct stem *)ht_find(&w->stems, key, hash_str(key));
+	struct stem *s = (struct stem *)ht_find(&w->stems, key, hash32(key));
 	if (s && s->heap_idx != SIZE_MAX)
 		stem_touch(w, s, now + w->settle_ms);
 }
@@ -871,7 +869,7 @@ static void poll_note(struct watch *w, const char *name, enum kind k, const stru
 		return;
 	const char *dot = strrchr(name, '.');
 	char *key = xstrndup(name, (size_t)(dot - name));
-	uint32_t h = hash_str(key);
+	uint32_t h = hash32(key);
 	if (ht_find(&ps->changed, key, h)) {
 		free(key);
 		return;
@@ -928,7 +926,7 @@ static void poll_scan(struct watch *w, long long now, struct names *ready)
 				continue; /* longer than any name the kernel gives */
 			memcpy(stem, n->key, len);
 			stem[len] = '\0';
-			if (ht_find(&ps.changed, stem, hash_str(stem)))
+			if (ht_find(&ps.changed, stem, hash32(stem)))
 				continue;
 			e->delivered = true;
 			names_add(ready, n->key);
