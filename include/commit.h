@@ -92,7 +92,7 @@ int commit_flush(struct commit *c);
  * stopping, and before an operation that must see everything on disk. 0 or -1. */
 int commit_drain(struct commit *c);
 
-/* Counters for /metrics and the benchmarks. */
+/* Counters: what the commits did so far (tests and diagnostics). */
 struct commit_stats {
 	unsigned long long batches; /* flushes that had work */
 	unsigned long long files;   /* replacements committed */

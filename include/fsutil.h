@@ -29,6 +29,11 @@ int fsync_dir(const char *dir);
 int atomic_write_file(const char *dir, const char *name, const void *data, size_t len,
 		      mode_t mode);
 
+/* Writes LEN bytes of DATA to PATH (created or truncated, not followed if a symlink)
+ * with exactly MODE and fsyncs it: the temp-file half of an atomic replacement. 0, or
+ * -1 with errno set (PATH removed again). */
+int write_file_synced(const char *path, const void *data, size_t len, mode_t mode);
+
 /*
  * Copies the regular file SRC (not followed if a symlink) to DST, created or
  * truncated with exactly MODE (whatever the umask) and fsync()ed; DST is removed again on failure. 0, or -1 with

@@ -74,7 +74,6 @@ struct commit {
 	struct batch cur;
 	struct batch *busy;    /* handed to the worker, not finished yet (loop thread) */
 	struct batch *running; /* the batch whose continuations are running, or NULL */
-	unsigned long handed;  /* batches handed over: the parity names temp files */
 	struct loop *loop;     /* NULL: synchronous */
 	int efd;
 	bool have_worker;
@@ -193,23 +192,6 @@ static int sync_path(const char *path)
 	return err;
 }
 
-/* Writes DATA into PATH (created or truncated) with exactly MODE and fsyncs it;
- * 0 or errno (PATH removed again). */
-static int write_temp(const char *path, const void *data, size_t len, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0)
-		return errno;
-	int err = 0;
-	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0)
-		err = errno;
-	if (close(fd) != 0 && !err)
-		err = errno;
-	if (err)
-		unlink(path);
-	return err;
-}
-
 /* Makes PATH with exactly MODE unless it exists (never truncated); 0 or errno. */
 static int create_empty(const char *path, mode_t mode)
 {
@@ -230,9 +212,12 @@ static void *sync_worker(void *arg)
 		if (i >= w->n)
 			return NULL;
 		struct sync_item *it = &w->items[i];
-		it->err = it->create ? create_empty(it->path, it->mode)
-			  : it->data ? write_temp(it->path, it->data, it->len, it->mode)
-				     : sync_path(it->path);
+		if (it->create)
+			it->err = create_empty(it->path, it->mode);
+		else if (!it->data)
+			it->err = sync_path(it->path);
+		else
+			it->err = write_file_synced(it->path, it->data, it->len, it->mode) ? errno : 0;
 	}
 }
 
@@ -412,7 +397,6 @@ static struct batch *take_cur(struct commit *c)
 	struct batch *b = xmalloc(sizeof(*b));
 	*b = c->cur;
 	memset(&c->cur, 0, sizeof(c->cur));
-	c->handed++;
 	return b;
 }
 

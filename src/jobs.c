@@ -225,10 +225,15 @@ static void schedule(struct jrun *r, long long delay_ms)
 
 /* Runs FN(R, err) once R's changes staged so far are durable; until then R waits
  * (advance does nothing for it). */
-static void after_commit(struct jrun *r, commit_fn *fn)
+static void after_commit_in(struct jrun *r, struct commit *cm, commit_fn *fn)
 {
 	r->committing = true;
-	commit_then(r->js->commit, fn, r);
+	commit_then(cm, fn, r);
+}
+
+static void after_commit(struct jrun *r, commit_fn *fn)
+{
+	after_commit_in(r, r->js->commit, fn);
 }
 
 /* The claim directory of a job (the part of its source before '/'), into buf. */
@@ -538,8 +543,7 @@ static void submit(struct jrun *r)
 		schedule(r, 30000);
 		return;
 	}
-	r->committing = true;
-	commit_then(cm, on_intent_durable, r);
+	after_commit_in(r, cm, on_intent_durable);
 }
 
 static void send_create(struct jrun *r)
