@@ -49,7 +49,9 @@ last_json_s() {
 # "wall_s calls calls_per_video hwm_kib cpu_s" for the process PID.
 measure() {
 	local who=$1 pid=$2 out=$3 t0=$4
-	wait_for 600 "$count output sets from $who" all_done "$out"
+	# A coarse poll: the wall time comes from the files' mtimes, and a 20 ms find over
+	# thousands of entries would take a fifth of a core from what is measured.
+	WAIT_POLL_S=0.5 wait_for 600 "$count output sets from $who" all_done "$out"
 	local last hwm ticks calls
 	last=$(last_json_s "$out")
 	hwm=$(proc_kib "$pid" VmHWM)
@@ -59,7 +61,7 @@ measure() {
 		'BEGIN { printf "%.2f %d %.3f %d %.2f\n", l - t0 / 1e9, c, c / n, h, t / hz }'
 }
 
-sim_opts=(--gen-ms "$gen" --ffmpeg none)
+sim_opts=(--gen-ms "$gen" --ffmpeg none ${SIM_EXTRA:-})
 
 # --- sorad -------------------------------------------------------------------------
 sim_start "${sim_opts[@]}"

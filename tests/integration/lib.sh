@@ -38,7 +38,8 @@ fail() {
 }
 
 # wait_for DEADLINE_SECONDS DESCRIPTION COMMAND...: runs COMMAND until it succeeds,
-# polling every 20 ms, failing the test with DESCRIPTION after the deadline.
+# polling every WAIT_POLL_S seconds (default 0.02), failing the test with DESCRIPTION
+# after the deadline.
 wait_for() {
 	local deadline=$(($(date +%s%N) + $1 * 1000000000)) what=$2
 	shift 2
@@ -46,7 +47,7 @@ wait_for() {
 		if [ "$(date +%s%N)" -gt "$deadline" ]; then
 			fail "timed out waiting for: $what"
 		fi
-		sleep 0.02
+		sleep "${WAIT_POLL_S:-0.02}"
 	done
 }
 
