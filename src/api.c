@@ -874,6 +874,13 @@ static void req_attempt_done(struct api_req *r, CURLcode rc)
 
 	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_getinfo(r->easy, CURLINFO_REQUEST_SIZE, &sent);
+	curl_off_t t_conn = 0, t_first = 0, t_total = 0;
+	curl_easy_getinfo(r->easy, CURLINFO_CONNECT_TIME_T, &t_conn);
+	curl_easy_getinfo(r->easy, CURLINFO_STARTTRANSFER_TIME_T, &t_first);
+	curl_easy_getinfo(r->easy, CURLINFO_TOTAL_TIME_T, &t_total);
+	log_event(LOG_DEBUG, r->job, NULL, "api: %s %s: connected %.1f ms, first byte %.1f ms, done %.1f ms",
+		  r->method, api_op_name(r->res.op), (double)t_conn / 1e3, (double)t_first / 1e3,
+		  (double)t_total / 1e3);
 	req_detach_easy(r);
 	r->state = REQ_WAITING;
 
