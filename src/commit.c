@@ -16,6 +16,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define COMMIT_THREADS 8    /* fsync threads for a large batch */
@@ -62,6 +63,7 @@ struct batch {
 	int *dir_err;
 	size_t withheld, replaced, syncs_made;
 	int first_err;
+	long long t_handed, t_io0, t_io1; /* monotonic µs, for the debug log */
 };
 
 /*
@@ -93,6 +95,14 @@ static void ps_index(struct pathset *ps, size_t i)
 	while (ps->ht[h])
 		h = (h + 1) & (ps->ht_cap - 1);
 	ps->ht[h] = i + 1;
+}
+
+/* The monotonic clock in µs (for the debug log's timings). */
+static long long mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* The index of PATH in PS, or SIZE_MAX. */
@@ -254,19 +264,105 @@ static void dir_of(const char *path, char *buf, size_t size)
 	buf[n] = '\0';
 }
 
+/* ---- spare inodes ------------------------------------------------------------------ */
+
 /*
- * Puts R's temp file in place of its target. A target that changes again is
- * exchanged with its temp file (renameat2 RENAME_EXCHANGE: atomic like a rename):
- * the old inode stays behind as the next temp file, so a record that changes many
- * times costs no inode allocation or deletion per change. Allocation is the costly
- * part on some filesystems (ext4 without a journal scans recently deleted inodes), and
- * every deletion makes the next allocations costlier. Without a target yet, or where
+ * The old inodes that final replacements exchange out (see replace), kept as temp
+ * files for the next record that needs one, instead of deleted now and allocated
+ * again then. Shared by every commit of the process, since the intent commit writes
+ * the temp files of records whose last change went through the main one; the I/O
+ * threads take and give under the lock. Should the process die, each is a stray
+ * temp file, deleted at the next start like any other.
+ */
+#define COMMIT_SPARES_MAX 256
+
+static struct {
+	pthread_mutex_t mu;
+	char *v[COMMIT_SPARES_MAX];
+	size_t n;
+	unsigned users; /* commits alive: the last one to go deletes what is left */
+} spares = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+/* Whether paths A and B are in the same directory. */
+static bool same_dir(const char *a, const char *b)
+{
+	const char *sa = strrchr(a, '/'), *sb = strrchr(b, '/');
+	size_t na = sa ? (size_t)(sa - a) : 0, nb = sb ? (size_t)(sb - b) : 0;
+	return na == nb && memcmp(a, b, na) == 0;
+}
+
+/* Keeps the file TMP for reuse; false when there is no room. */
+static bool spare_put(const char *tmp)
+{
+	pthread_mutex_lock(&spares.mu);
+	bool kept = spares.n < COMMIT_SPARES_MAX;
+	if (kept)
+		spares.v[spares.n++] = xstrdup(tmp);
+	pthread_mutex_unlock(&spares.mu);
+	return kept;
+}
+
+static void spare_drop(size_t i)
+{
+	free(spares.v[i]);
+	spares.v[i] = spares.v[--spares.n];
+}
+
+/* Unless TMP exists, renames a spare of its directory to TMP: the write that follows
+ * then needs no new inode. TMP itself may be a spare (its record is written again
+ * after a final write): then it is no longer one, so that no other write takes it. */
+static void spare_take(const char *tmp)
+{
+	pthread_mutex_lock(&spares.mu);
+	for (size_t i = 0; i < spares.n; i++)
+		if (strcmp(spares.v[i], tmp) == 0) {
+			spare_drop(i);
+			pthread_mutex_unlock(&spares.mu);
+			return;
+		}
+	for (size_t i = spares.n; i-- > 0;) {
+		if (!same_dir(spares.v[i], tmp))
+			continue;
+		if (renameat2(AT_FDCWD, spares.v[i], AT_FDCWD, tmp, RENAME_NOREPLACE) != 0 &&
+		    errno != ENOENT)
+			break; /* TMP exists (EEXIST), or no such rename here: keep the spare */
+		spare_drop(i); /* moved, or gone */
+		break;
+	}
+	pthread_mutex_unlock(&spares.mu);
+}
+
+/* Deletes every spare (the last commit is going). */
+static void spares_clear(void)
+{
+	pthread_mutex_lock(&spares.mu);
+	while (spares.n > 0) {
+		char *p = spares.v[--spares.n];
+		if (unlink(p) != 0 && errno != ENOENT)
+			log_warn("commit: cannot delete the spare temp file %s: %s", p,
+				 strerror(errno));
+		free(p);
+	}
+	pthread_mutex_unlock(&spares.mu);
+}
+
+/*
+ * Puts R's temp file in place of its target, exchanging the two (renameat2
+ * RENAME_EXCHANGE: atomic like a rename) when the target exists, so that its old
+ * inode is not deleted: a target that changes again keeps it as its next temp file,
+ * a final one gives it to the spares. A record then costs one inode allocation
+ * in its life instead of one per write plus a deletion. That matters where
+ * allocation is costly (ext4 without a journal scans the recently deleted inodes, and
+ * every deletion makes later allocations costlier). Without a target yet, or where
  * the filesystem cannot exchange, a plain rename.
  */
 static int replace(const struct replacement *r)
 {
-	if (r->spare && renameat2(AT_FDCWD, r->tmp, AT_FDCWD, r->final, RENAME_EXCHANGE) == 0)
+	if (renameat2(AT_FDCWD, r->tmp, AT_FDCWD, r->final, RENAME_EXCHANGE) == 0) {
+		if (!r->spare && !spare_put(r->tmp) && unlink(r->tmp) != 0 && errno != ENOENT)
+			return -1;
 		return 0;
+	}
 	return rename(r->tmp, r->final);
 }
 
@@ -279,13 +375,16 @@ static int replace(const struct replacement *r)
  */
 static void batch_io(struct batch *b)
 {
+	b->t_io0 = mono_us();
 	size_t nt = b->targets.n, n1 = nt + b->syncs.n, nc = b->creates.n;
 	struct sync_item *items = xcalloc((n1 + nc) ? (n1 + nc) : 1, sizeof(*items));
-	for (size_t i = 0; i < nt; i++)
+	for (size_t i = 0; i < nt; i++) {
+		spare_take(b->repl[i].tmp);
 		items[i] = (struct sync_item){.path = b->repl[i].tmp,
 					      .data = b->repl[i].data,
 					      .len = b->repl[i].len,
 					      .mode = b->repl[i].mode};
+	}
 	for (size_t i = 0; i < b->syncs.n; i++)
 		items[nt + i].path = b->syncs.v[i];
 	for (size_t i = 0; i < nc; i++)
@@ -348,6 +447,7 @@ static void batch_io(struct batch *b)
 			b->first_err = ditems[i].err;
 	}
 	free(ditems);
+	b->t_io1 = mono_us();
 }
 
 /* On the loop thread, after batch_io: logs what failed, runs the continuations. */
@@ -376,6 +476,10 @@ static int batch_finish(struct commit *c, struct batch *b)
 		if (b->dir_err[i])
 			log_error("commit: cannot fsync %s: %s", b->dirs.v[i],
 				  strerror(b->dir_err[i]));
+	log_debug("commit: %zu replaced, %zu created, %zu fsyncs in %.1f ms; handed over "
+			  "%.1f ms ago, %zu continuations",
+			  b->replaced, b->creates.n, b->syncs_made, (double)(b->t_io1 - b->t_io0) / 1e3,
+			  (double)(mono_us() - (b->t_handed ? b->t_handed : b->t_io0)) / 1e3, b->n_thens);
 	int err = b->first_err;
 	struct batch *outer = c->running;
 	c->running = b;
@@ -520,6 +624,7 @@ static void hand_over(struct commit *c)
 		return;
 	}
 	struct batch *b = take_cur(c);
+	b->t_handed = mono_us();
 	c->busy = b;
 	pthread_mutex_lock(&c->mu);
 	c->todo = b;
@@ -536,6 +641,9 @@ struct commit *commit_new(struct loop *l)
 	c->efd = -1;
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->cv, NULL);
+	pthread_mutex_lock(&spares.mu);
+	spares.users++;
+	pthread_mutex_unlock(&spares.mu);
 	return c;
 }
 
@@ -562,6 +670,11 @@ void commit_free(struct commit *c)
 	pthread_mutex_destroy(&c->mu);
 	pthread_cond_destroy(&c->cv);
 	free(c);
+	pthread_mutex_lock(&spares.mu);
+	bool last = --spares.users == 0;
+	pthread_mutex_unlock(&spares.mu);
+	if (last)
+		spares_clear();
 }
 
 int commit_write(struct commit *c, const char *dir, const char *name, const void *data,

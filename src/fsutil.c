@@ -111,10 +111,22 @@ int atomic_write_file(const char *dir, const char *name, const void *data, size_
 
 int write_file_synced(const char *path, const void *data, size_t len, mode_t mode)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	/*
+	 * An existing file (a spare temp file kept by an exchange) is opened without
+	 * O_CREAT: O_CREAT takes the directory's lock exclusively even when the file
+	 * exists, which serializes the commit thread's parallel writers in one directory.
+	 * Nor with O_TRUNC (see below).
+	 */
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT)
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return -1;
-	int rc = fchmod(fd, mode) == 0 && write_all(fd, data, len) == 0 && fsync(fd) == 0 ? 0 : -1;
+	/* Overwritten, then cut to length: no freeing and reallocating of its blocks. */
+	int rc = fchmod(fd, mode) == 0 && write_all(fd, data, len) == 0 &&
+	                 ftruncate(fd, (off_t)len) == 0 && fsync(fd) == 0
+	             ? 0
+	             : -1;
 	int e = errno;
 	if (close(fd) != 0 && rc == 0) {
 		rc = -1;

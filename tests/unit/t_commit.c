@@ -301,7 +301,7 @@ static void t_thread_commits_while_the_loop_runs(void **state)
 	assert_false(commit_pending(c));
 	assert_int_equal(slurp("h.json", buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "two");
-	assert_int_equal(count_entries(), 1); /* no temp file of either batch */
+	assert_int_equal(count_entries(), 2); /* h.json, and its old inode kept as a spare */
 	struct commit_stats cs;
 	commit_get_stats(c, &cs);
 	assert_int_equal(cs.batches, 2);
@@ -314,7 +314,9 @@ static void t_thread_commits_while_the_loop_runs(void **state)
 	assert_int_equal(slurp("h.json", buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "three");
 	assert_int_equal(slurp("i.json", buf, sizeof(buf)), 0);
+	assert_int_equal(count_entries(), 2); /* i.json is h.json's spare, reused */
 	commit_free(c);
+	assert_int_equal(count_entries(), 2);
 	loop_free(async_loop);
 	char cmd[512];
 	bfmt(cmd, sizeof(cmd), "rm -f '%s'/h.json '%s'/i.json", dir, dir);
@@ -358,11 +360,48 @@ static void t_changing_target_reuses_two_inodes(void **state)
 	assert_int_equal(commit_flush(c), 0);
 	assert_int_equal(slurp("j.json", buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "last");
-	assert_int_equal(count_entries(), 1); /* no temp file left */
+	assert_int_equal(count_entries(), 2); /* the old inode, kept as a spare */
 	commit_free(c);
+	assert_int_equal(count_entries(), 1); /* deleted with the last commit */
 	char path[512];
 	bfmt(path, sizeof(path), "%s/j.json", dir);
 	unlink(path);
+}
+
+/* A final write's old inode becomes the next new record's: no allocation, no
+ * deletion. A spare is taken in its own directory only. */
+static void t_final_write_gives_its_inode_to_the_next_record(void **state)
+{
+	(void)state;
+	char buf[16], sub[512];
+	bfmt(sub, sizeof(sub), "%s/other", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	struct commit *c = commit_new(NULL);
+	assert_int_equal(commit_write(c, dir, "a.json", "a1", 2, 0600, true), 0);
+	assert_int_equal(commit_flush(c), 0);
+	ino_t a1 = inode_of("a.json");
+	assert_int_equal(commit_write(c, dir, "a.json", "a2", 2, 0600, false), 0);
+	assert_int_equal(commit_flush(c), 0);
+	assert_int_equal(slurp("a.json", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "a2");
+	assert_int_equal(commit_write(c, sub, "x.json", "x", 1, 0600, false), 0);
+	assert_int_equal(commit_flush(c), 0);
+	assert_true(inode_of("other/x.json") != a1); /* not across directories */
+	assert_int_equal(commit_write(c, dir, "b.json", "b1", 2, 0644, true), 0);
+	assert_int_equal(commit_flush(c), 0);
+	assert_int_equal(inode_of("b.json"), a1);
+	assert_int_equal(slurp("b.json", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "b1");
+	struct stat st;
+	char path[512];
+	bfmt(path, sizeof(path), "%s/b.json", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644); /* the new mode, not the spare's */
+	assert_int_equal(count_entries(), 3); /* a.json, b.json, other: no temp file */
+	commit_free(c);
+	char cmd[1024];
+	bfmt(cmd, sizeof(cmd), "rm -rf '%s'/a.json '%s'/b.json '%s'", dir, dir, sub);
+	assert_int_equal(system(cmd), 0);
 }
 
 /* Files made by the commit (download parts): with exactly their mode, never truncated. */
@@ -406,6 +445,7 @@ int main(void)
 	    cmocka_unit_test(t_free_drops_staged_work),
 	    cmocka_unit_test(t_thread_commits_while_the_loop_runs),
 	    cmocka_unit_test(t_changing_target_reuses_two_inodes),
+	    cmocka_unit_test(t_final_write_gives_its_inode_to_the_next_record),
 	    cmocka_unit_test(t_create_makes_missing_files_only),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
