@@ -64,6 +64,9 @@ int jobs_load(struct jobs *js);
  * are claimed in the order given, JOBS_CLAIMS_PER_TURN per loop iteration, so that a
  * large drop starts its first submissions while the rest is still being claimed. */
 #define JOBS_CLAIMS_PER_TURN 32
+/* While creates are pending, new downloads and claims beyond a reserve of ready jobs
+ * wait for them, at most this long. */
+#define JOBS_YIELD_MS 500
 void jobs_claim(struct jobs *js, const char *name);
 
 /* A reload: new limits and folders apply from now on. */

@@ -56,6 +56,10 @@ struct jobs {
 	size_t ht_cap;
 	size_t in_flight; /* jobs submitted whose video is not finished (max_in_flight) */
 	size_t dl_active; /* jobs downloading their finished video (max_in_flight too) */
+	size_t submitting; /* jobs in JOB_SUBMITTING: a create to be sent or answered */
+	size_t claimed;    /* jobs in JOB_CLAIMED: ready to submit (or waiting to retry) */
+	long long yield_ms; /* loop clock: since when work that can wait gives way, or 0 */
+	struct loop_timer *yield_timer; /* ends the giving way (yield_to_creates) */
 	bool api_blocked; /* the API refused our credentials: wait for a reload */
 	struct {
 		jobs_change_fn *fn;
@@ -95,6 +99,45 @@ static long long now_ms_real(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool in_flight_state(enum job_state s);
+
+/* Counts a job in state S in (D = 1) or out of (D = -1) js's per-state counters. */
+static void count_state(struct jobs *js, enum job_state s, int d)
+{
+	if (in_flight_state(s))
+		js->in_flight += (size_t)d;
+	if (s == JOB_SUBMITTING)
+		js->submitting += (size_t)d;
+	else if (s == JOB_CLAIMED)
+		js->claimed += (size_t)d;
+}
+
+/*
+ * Whether work that can wait should give way now: new download rounds, and claims
+ * beyond a reserve of jobs ready to submit. Submissions go first: a create starts a
+ * generation (the service's clock), while a download only fetches what is done and a
+ * claim only takes a file that cannot be submitted yet. So while creates are pending,
+ * that work waits, for at most JOBS_YIELD_MS, and does not take the loop's, the
+ * disk's and the service's time from them. A burst of completions then turns into the
+ * next burst of creates at once, and its downloads follow.
+ */
+static bool yield_to_creates(struct jobs *js)
+{
+	if (js->submitting == 0) {
+		js->yield_ms = 0;
+		return false;
+	}
+	long long now = loop_now_ms();
+	if (!js->yield_ms)
+		js->yield_ms = now;
+	long long left = js->yield_ms + JOBS_YIELD_MS - now;
+	if (left <= 0)
+		return false;
+	if (!loop_timer_armed(js->yield_timer))
+		loop_timer_arm(js->yield_timer, left);
+	return true;
 }
 
 /* A generation in flight: what max_in_flight limits, since that is what a service
@@ -173,8 +216,7 @@ static struct jrun *add_job(struct jobs *js, struct job *rec)
 	}
 	js->v[js->n++] = r;
 	ht_put(js, js->n - 1);
-	if (in_flight_state(r->rec.state))
-		js->in_flight++;
+	count_state(js, r->rec.state, 1);
 	return r;
 }
 
@@ -193,10 +235,10 @@ static int set_state_in(struct jrun *r, enum job_state s, struct commit *cm)
 {
 	struct jobs *js = r->js;
 	enum job_state before = r->rec.state;
-	if (in_flight_state(before) && !in_flight_state(s))
-		js->in_flight--;
-	else if (!in_flight_state(before) && in_flight_state(s))
-		js->in_flight++;
+	count_state(js, before, -1);
+	count_state(js, s, 1);
+	if (before == JOB_SUBMITTING && js->submitting == 0 && js->yield_ms)
+		loop_timer_arm(js->yield_timer, 0); /* what gave way goes now */
 	if (before == JOB_RUNNING && s != JOB_RUNNING)
 		refresh_untrack(js->refresh, r, r->rec.video_id);
 	r->rec.state = s;
@@ -889,8 +931,8 @@ static void start_download(struct jrun *r)
 {
 	struct jobs *js = r->js;
 	if (!r->dl_round) {
-		if (js->dl_active >= js->conf->max_in_flight) {
-			r->queued = true; /* pump starts it when a download round ends */
+		if (js->dl_active >= js->conf->max_in_flight || yield_to_creates(js)) {
+			r->queued = true; /* pump starts it when a round ends or creates are out */
 			return;
 		}
 		r->queued = false;
@@ -1204,7 +1246,7 @@ static void pump(struct jobs *js)
 	size_t max = js->conf->max_in_flight;
 	for (size_t i = 0; i < js->n; i++) {
 		bool submit_room = js->in_flight < max && !js->api_blocked;
-		bool download_room = js->dl_active < max;
+		bool download_room = js->dl_active < max && !yield_to_creates(js);
 		if (!submit_room && !download_room)
 			return;
 		struct jrun *r = js->v[i];
@@ -1349,6 +1391,8 @@ static void on_claim_timer(void *ud)
 {
 	struct jobs *js = ud;
 	for (size_t k = 0; k < JOBS_CLAIMS_PER_TURN && js->claimq.head < js->claimq.n; k++) {
+		if (js->claimed >= JOBS_CLAIMS_PER_TURN && yield_to_creates(js))
+			return; /* on_yield_timer goes on */
 		char *name = js->claimq.v[js->claimq.head++];
 		claim_now(js, name);
 		free(name);
@@ -1381,6 +1425,15 @@ void jobs_claim(struct jobs *js, const char *name)
 
 /* ---- lifetime ------------------------------------------------------------------- */
 
+/* What gave way to creates may go now (yield_to_creates). */
+static void on_yield_timer(void *ud)
+{
+	struct jobs *js = ud;
+	pump(js);
+	if (js->claimq.head < js->claimq.n && !loop_timer_armed(js->claimq.timer))
+		loop_timer_arm(js->claimq.timer, 0);
+}
+
 struct jobs *jobs_new(struct loop *l, struct api_client *api, const struct conf *c,
 		      struct commit *cm)
 {
@@ -1390,6 +1443,7 @@ struct jobs *jobs_new(struct loop *l, struct api_client *api, const struct conf 
 	js->api = api;
 	js->conf = c;
 	js->refresh = refresh_new(l, api, on_refresh_seen, on_refresh_miss, js);
+	js->yield_timer = loop_timer_new(l, on_yield_timer, js);
 	return js;
 }
 
@@ -1418,6 +1472,7 @@ void jobs_free(struct jobs *js)
 		free(js->claimq.v[i]); /* still in the inbox: claimed at the next start */
 	free(js->claimq.v);
 	loop_timer_free(js->claimq.timer);
+	loop_timer_free(js->yield_timer);
 	for (size_t i = 0; i < js->n; i++)
 		free_run(js->v[i]);
 	free(js->v);
@@ -1476,8 +1531,7 @@ static void redo_unrecorded_claims(struct jobs *js)
 			claim_of(&js->v[i]->rec, id, sizeof(id));
 			if (!strcmp(id, de->d_name)) {
 				store_remove(js->conf->state_dir, js->v[i]->rec.name);
-				if (in_flight_state(js->v[i]->rec.state))
-					js->in_flight--;
+				count_state(js, js->v[i]->rec.state, -1);
 				free_run(js->v[i]);
 			} else {
 				js->v[kept++] = js->v[i];
