@@ -8,7 +8,9 @@
  * only as far back as the oldest due job's created_at (and at most
  * REFRESH_MAX_PAGES pages), at most one walk every REFRESH_MIN_GAP_MS or the
  * server's openai-poll-after-ms, whichever is longer, so the jobs that come due
- * close together share one walk. Every due job seen is handed its video (seen_fn);
+ * close together share one walk. Videos submitted together finish together: after a
+ * walk that found some finished, the next may start after REFRESH_HOT_GAP_MS instead
+ * (still never sooner than the server's openai-poll-after-ms). Every due job seen is handed its video (seen_fn);
  * a tracked job that is not due yet is handed its video only when it has finished
  * (completed or failed), so it need not wait for its own poll. A due job not in the
  * walked pages (a straggler) is handed back (miss_fn) to retrieve it itself, and
@@ -32,6 +34,7 @@
 
 #define REFRESH_MIN_JOBS 4      /* below this many jobs in flight each job retrieves itself */
 #define REFRESH_MIN_GAP_MS 100  /* between the starts of two walks */
+#define REFRESH_HOT_GAP_MS 25   /* the same, right after a walk found videos finishing */
 #define REFRESH_MAX_PAGES 5     /* pages of 100 per walk */
 #define REFRESH_PAGE_LIMIT 100
 

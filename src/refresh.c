@@ -36,6 +36,8 @@ struct refresh {
 	long long oldest;           /* the oldest created_at among them, at the start */
 	long long last_start_ms;    /* when the last walk started (loop clock) */
 	long gap_ms;                /* the server's openai-poll-after-ms, at least the minimum */
+	long server_gap_ms;         /* the server's openai-poll-after-ms alone (0: none) */
+	bool hot;                   /* the last walk found videos finishing */
 	unsigned long long lists;   /* list calls made */
 };
 
@@ -134,10 +136,15 @@ static void on_list(struct api_req *req, void *ud)
 		return;
 	}
 	long pa = res->poll_after_ms;
-	if (pa >= 0)
+	if (pa >= 0) {
 		rf->gap_ms = pa > REFRESH_MIN_GAP_MS ? pa : REFRESH_MIN_GAP_MS;
+		rf->server_gap_ms = pa;
+	}
+	if (rf->pages == 0)
+		rf->hot = false;
 	const struct video_list *l = &res->list;
 	long long page_oldest = -1;
+	size_t finals = 0;
 	for (size_t i = 0; i < l->n; i++) {
 		const struct video *v = &l->data[i];
 		if (v->created_at >= 0 && (page_oldest < 0 || v->created_at < page_oldest))
@@ -151,6 +158,8 @@ static void on_list(struct api_req *req, void *ud)
 			continue; /* not asked yet and nothing new to act on */
 		void *job = e->job;
 		if (final) {
+			finals++;
+			rf->hot = true;
 			remove_at(rf, pe);
 		} else {
 			if (e->in_walk)
@@ -160,6 +169,8 @@ static void on_list(struct api_req *req, void *ud)
 		rf->seen(job, v, pa, rf->ud);
 	}
 	rf->pages++;
+	log_debug("refresh: page %u of the walk: %zu videos, %zu finished; %zu due jobs not seen yet",
+		  rf->pages, l->n, finals, rf->n_in_walk);
 	if (rf->n_in_walk > 0 && l->has_more && l->last_id && rf->pages < REFRESH_MAX_PAGES &&
 	    (page_oldest < 0 || page_oldest >= rf->oldest)) {
 		free(rf->after);
@@ -189,7 +200,10 @@ static void schedule_walk(struct refresh *rf)
 			any = e->due;
 	if (!any)
 		return;
-	long long wait = rf->last_start_ms + rf->gap_ms - loop_now_ms();
+	long gap = rf->gap_ms;
+	if (rf->hot)
+		gap = rf->server_gap_ms > REFRESH_HOT_GAP_MS ? rf->server_gap_ms : REFRESH_HOT_GAP_MS;
+	long long wait = rf->last_start_ms + gap - loop_now_ms();
 	loop_timer_arm(rf->timer, wait > 0 ? wait : 0);
 }
 
