@@ -154,8 +154,11 @@ static void on_list(struct api_req *req, void *ud)
 			continue;
 		struct entry *e = *pe;
 		bool final = v->status == VIDEO_COMPLETED || v->status == VIDEO_FAILED;
-		if (!e->due && !final)
-			continue; /* not asked yet and nothing new to act on */
+		/* A job that came due after this walk started waits for the next one: this
+		 * page may predate its due time, and "still running" from before it was due
+		 * would push its next poll back a whole interval. */
+		if (!e->in_walk && !final)
+			continue; /* not asked when the walk started, and nothing new to act on */
 		void *job = e->job;
 		if (final) {
 			finals++;
