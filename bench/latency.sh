@@ -22,7 +22,7 @@ created() {
 run() {
 	local settle=$1 tag="lat-s$1"
 	rm -rf "$T/inbox" "$T/outbox" "$T/state"
-	bench_conf "settle_ms = $settle" "max_in_flight = 256"
+	bench_conf "settle_ms = $settle" "max_in_flight = 256" ${SORAD_CONF_EXTRA:+"$SORAD_CONF_EXTRA"}
 	sorad_start
 	python3 "$BENCH_DIR/tools/drop_timed.py" "$T/inbox" "$count" "$gap" "$tag" >"$T/closes.$settle"
 	wait_for 60 "$count creates for $tag" created "$tag" "$count"

@@ -223,6 +223,7 @@ static struct jrun *add_job(struct jobs *js, struct job *rec)
 /* ---- bookkeeping ----------------------------------------------------------------- */
 
 static int set_state_in(struct jrun *r, enum job_state s, struct commit *cm);
+static struct commit *record_commit(const struct jobs *js, const char *name, struct commit *want);
 
 /* Records a new state: saved before anything else happens, observers told. */
 static int set_state(struct jrun *r, enum job_state s)
@@ -235,6 +236,7 @@ static int set_state_in(struct jrun *r, enum job_state s, struct commit *cm)
 {
 	struct jobs *js = r->js;
 	enum job_state before = r->rec.state;
+	cm = record_commit(js, r->rec.name, cm);
 	count_state(js, before, -1);
 	count_state(js, s, 1);
 	if (before == JOB_SUBMITTING && js->submitting == 0 && js->yield_ms)
@@ -276,6 +278,25 @@ static void after_commit_in(struct jrun *r, struct commit *cm, commit_fn *fn)
 static void after_commit(struct jrun *r, commit_fn *fn)
 {
 	after_commit_in(r, r->js->commit, fn);
+}
+
+/*
+ * The commit for a change of JS's record NAME that would go through WANT: the other
+ * commit if the record is staged there (its previous change is not durable yet), so
+ * that a record's changes become durable in the order they were made.
+ */
+static struct commit *record_commit(const struct jobs *js, const char *name, struct commit *want)
+{
+	struct commit *other = want == js->intents ? js->commit : js->intents;
+	if (other && store_staged(other, js->conf->state_dir, name))
+		return other;
+	return want;
+}
+
+/* after_commit for what waits for R's record itself. */
+static void after_record(struct jrun *r, commit_fn *fn)
+{
+	after_commit_in(r, record_commit(r->js, r->rec.name, r->js->commit), fn);
 }
 
 /* The claim directory of a job (the part of its source before '/'), into buf. */
@@ -419,7 +440,7 @@ static void finish_failure(struct jrun *r)
 	}
 	r->rec.finished_at = now_s();
 	set_state(r, JOB_FAILED);
-	after_commit(r, on_final_durable);
+	after_record(r, on_final_durable);
 	/* Remixes waiting for this job cannot run now. */
 	for (size_t i = 0; i < js->n; i++) {
 		struct jrun *w = js->v[i];
@@ -461,8 +482,9 @@ static void fail_job(struct jrun *r, const char *code, const char *fmt, ...)
 		loop_timer_disarm(r->timer);
 	log_event(LOG_WARNING, r->rec.name, r->rec.video_id, "failed: %s", buf);
 	/* Durable first: from here on the job can only end as failed. */
-	store_stage(r->js->commit, r->js->conf->state_dir, &r->rec);
-	after_commit(r, on_error_durable);
+	store_stage(record_commit(r->js, r->rec.name, r->js->commit), r->js->conf->state_dir,
+		    &r->rec);
+	after_record(r, on_error_durable);
 }
 
 /* The plain-words failure for an API error, with the API's own message when useful. */
@@ -569,9 +591,7 @@ static void on_intent_durable(void *ud, int err)
 static struct commit *intent_commit(const struct jrun *r)
 {
 	const struct jobs *js = r->js;
-	if (!js->intents || store_staged(js->commit, js->conf->state_dir, r->rec.name))
-		return js->commit;
-	return js->intents;
+	return record_commit(js, r->rec.name, js->intents ? js->intents : js->commit);
 }
 
 static void submit(struct jrun *r)
@@ -1051,7 +1071,7 @@ static void on_outputs_durable(void *ud, int err)
 	log_event(LOG_INFO, r->rec.name, r->rec.video_id, "done: %s/%s.mp4 (%lld bytes)", c->outbox,
 		  r->rec.name, r->bytes[0]);
 	set_state(r, JOB_DONE);
-	after_commit(r, on_final_durable);
+	after_record(r, on_final_durable);
 	/* Remixes waiting for this job can go now. */
 	for (size_t i = 0; i < r->js->n; i++) {
 		struct jrun *w = r->js->v[i];
@@ -1225,7 +1245,7 @@ static void advance(struct jrun *r)
 			/* The set was complete when the last run stopped; only the record lagged. */
 			r->rec.finished_at = now_s();
 			set_state(r, JOB_DONE);
-			after_commit(r, on_final_durable);
+			after_record(r, on_final_durable);
 			return;
 		}
 		start_download(r);
@@ -1287,7 +1307,7 @@ static char *unique_name(const struct jobs *js, const char *want)
 }
 
 /* Turns a claim's specs into job records, then marks the claim recorded. */
-static void record_claim(struct jobs *js, struct claim *cl)
+static void record_claim(struct jobs *js, struct claim *cl, struct commit *cm)
 {
 	struct jrun **made = xcalloc(cl->pf.n, sizeof(*made));
 	for (size_t i = 0; i < cl->pf.n; i++) {
@@ -1319,7 +1339,7 @@ static void record_claim(struct jobs *js, struct claim *cl)
 		double cost = conf_estimate_cost(js->conf, j.model, j.size, j.seconds);
 		j.cost_usd = cost > 0 ? cost : 0;
 		made[i] = add_job(js, &j);
-		if (store_stage(js->commit, js->conf->state_dir, &made[i]->rec) != 0) {
+		if (store_stage(cm, js->conf->state_dir, &made[i]->rec) != 0) {
 			log_event(LOG_ERROR, made[i]->rec.name, NULL,
 				  "cannot record the job; it will be claimed again at the next start");
 		}
@@ -1352,7 +1372,7 @@ static void record_claim(struct jobs *js, struct claim *cl)
 			r->rec.error = xstrdup(why);
 			r->rec.error_code = xstrdup(JOBS_HOLD_APPROVAL);
 			r->rec.state = JOB_HELD;
-			if (store_stage(js->commit, js->conf->state_dir, &r->rec) != 0)
+			if (store_stage(cm, js->conf->state_dir, &r->rec) != 0)
 				log_event(LOG_ERROR, r->rec.name, NULL, "cannot record the hold");
 			log_event(LOG_WARNING, r->rec.name, NULL, "held: %s", why);
 		}
@@ -1377,11 +1397,16 @@ static void record_claim(struct jobs *js, struct claim *cl)
 
 static void claim_now(struct jobs *js, const char *name)
 {
+	/* A claim whose jobs can be submitted at once goes through the intent commit:
+	 * its records are their intents (commit.h orders the claim's syncs before
+	 * them), and need not wait behind a batch of downloads. */
+	bool room = !js->api_blocked && js->in_flight + js->claimed < js->conf->max_in_flight;
+	struct commit *cm = js->intents && room ? js->intents : js->commit;
 	struct claim cl;
-	int rc = inbox_claim(js->conf, name, &cl, js->commit);
+	int rc = inbox_claim(js->conf, name, &cl, cm);
 	if (rc != 0)
 		return; /* vanished (1) or a local error, logged (-1): a rescan retries */
-	record_claim(js, &cl);
+	record_claim(js, &cl, cm);
 	claim_release(&cl);
 }
 
@@ -1544,7 +1569,7 @@ static void redo_unrecorded_claims(struct jobs *js)
 		struct claim cl;
 		if (inbox_reprocess(js->conf, de->d_name, &cl) == 0) {
 			log_info("inbox: claim %s was interrupted; processing it again", de->d_name);
-			record_claim(js, &cl);
+			record_claim(js, &cl, js->commit);
 			claim_release(&cl);
 		} else {
 			inbox_remove_claim(js->conf, de->d_name);
