@@ -48,8 +48,13 @@ int inbox_claim(const struct conf *c, const char *name, struct claim *out, struc
 /* Processes the existing claim directory ID again (after a crash before its marker). */
 int inbox_reprocess(const struct conf *c, const char *id, struct claim *out);
 
-/* Removes claim directory ID and everything in it; 0 or -1 (logged). */
+/* Removes claim directory ID and everything in it; 0 or -1 (logged). The emptied
+ * directory may be kept, as STATE/inputs/INBOX_SPARE_PREFIX..., for a later claim. */
 int inbox_remove_claim(const struct conf *c, const char *id);
+
+/* Removes the kept claim directories (at exit; a start removes any left over). */
+#define INBOX_SPARE_PREFIX ".spare-"
+void inbox_spares_clear(void);
 
 /* Path of FILE in claim ID into buf; 0 or -1. */
 int inbox_claim_path(const struct conf *c, const char *id, const char *file, char *buf,

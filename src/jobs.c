@@ -1498,6 +1498,7 @@ void jobs_free(struct jobs *js)
 	free(js->claimq.v);
 	loop_timer_free(js->claimq.timer);
 	loop_timer_free(js->yield_timer);
+	inbox_spares_clear();
 	for (size_t i = 0; i < js->n; i++)
 		free_run(js->v[i]);
 	free(js->v);
@@ -1535,6 +1536,10 @@ static void redo_unrecorded_claims(struct jobs *js)
 		return;
 	struct dirent *de;
 	while ((de = readdir(dp))) {
+		if (!strncmp(de->d_name, INBOX_SPARE_PREFIX, strlen(INBOX_SPARE_PREFIX)) &&
+		    unlinkat(dirfd(dp), de->d_name, AT_REMOVEDIR) != 0 && errno != ENOENT)
+			log_warn("inbox: cannot remove %s/%s: %s", inputs, de->d_name,
+				 strerror(errno));
 		if (de->d_name[0] == '.')
 			continue;
 		char marker[PATH_MAX];

@@ -65,10 +65,17 @@ check_set plain-2 1280x720 4
 
 no_partials
 [ -z "$(ls -A "$T/inbox" | grep -v '^style.jpg$')" ] || fail "inbox not empty: $(ls -A "$T/inbox")"
-[ -z "$(ls -A "$T/state/inputs")" ] || fail "claims left in state/inputs: $(ls "$T/state/inputs")"
+# Emptied claim directories may stay as hidden spares (.spare-PID-N) for later claims.
+claims=$(ls -A "$T/state/inputs" | grep -v '^\.spare-' || true)
+[ -z "$claims" ] || fail "claims left in state/inputs: $claims"
+spares=$(find "$T/state/inputs" -mindepth 1 -maxdepth 1 -name '.spare-*' | wc -l)
+[ "$spares" -gt 0 ] || fail "no emptied claim directory was kept as a spare"
+[ -z "$(find "$T/state/inputs" -mindepth 2)" ] || fail "a spare is not empty: $(find "$T/state/inputs" -mindepth 2)"
 # Each prompt was created exactly once.
 for p in "A calico cat playing piano on stage, warm spotlight." "Rain on a window at night."; do
 	[ "$(sim_created_count "$p")" = 1 ] || fail "'$p' created $(sim_created_count "$p") times"
 done
 sorad_stop
+# A clean stop removes the spares.
+[ -z "$(ls -A "$T/state/inputs")" ] || fail "left in state/inputs after stop: $(ls -A "$T/state/inputs")"
 echo "ok"
