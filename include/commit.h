@@ -66,7 +66,8 @@ int commit_sync(struct commit *c, const char *path);
 
 /* Stages the creation of PATH, empty, with exactly MODE, unless it exists (never
  * truncated; not fsynced): files the loop is about to fill are made on the commit
- * thread, as creating a file can cost a millisecond. 0, or -1 with errno set. */
+ * thread, as creating a file can cost a millisecond. MODE with S_IFDIR: a directory
+ * (mkdir's MODE, under the umask). 0, or -1 with errno set. */
 int commit_create(struct commit *c, const char *path, mode_t mode);
 
 /* Runs FN(UD, err) once everything staged so far is committed. */

@@ -52,9 +52,14 @@ int inbox_reprocess(const struct conf *c, const char *id, struct claim *out);
  * directory may be kept, as STATE/inputs/INBOX_SPARE_PREFIX..., for a later claim. */
 int inbox_remove_claim(const struct conf *c, const char *id);
 
-/* Removes the kept claim directories (at exit; a start removes any left over). */
+/* Removes the kept claim directories (at exit, after the commits are drained; a
+ * start removes any left over). */
 #define INBOX_SPARE_PREFIX ".spare-"
 void inbox_spares_clear(void);
+
+/* When few are kept, stages the making of more through CM (the commit thread makes
+ * them: a claim then never waits for a mkdir). */
+void inbox_spares_fill(const struct conf *c, struct commit *cm);
 
 /* Path of FILE in claim ID into buf; 0 or -1. */
 int inbox_claim_path(const struct conf *c, const char *id, const char *file, char *buf,

@@ -202,9 +202,12 @@ static int sync_path(const char *path)
 	return err;
 }
 
-/* Makes PATH with exactly MODE unless it exists (never truncated); 0 or errno. */
+/* Makes PATH with exactly MODE unless it exists (never truncated); 0 or errno. A
+ * MODE with S_IFDIR makes a directory. */
 static int create_empty(const char *path, mode_t mode)
 {
+	if (S_ISDIR(mode))
+		return mkdir(path, mode & 07777) == 0 || errno == EEXIST ? 0 : errno;
 	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode);
 	if (fd < 0)
 		return errno;

@@ -276,11 +276,52 @@ static void process(const struct conf *c, struct claim *cl, bool take_images)
  */
 #define INBOX_SPARE_DIRS 64
 
+#define INBOX_SPARE_LOW 8 /* fewer than this: more are made on the commit thread */
+
 static struct {
 	char *v[INBOX_SPARE_DIRS];
 	size_t n;
 	unsigned seq;
+	char *made[INBOX_SPARE_LOW]; /* being made by the commit (inbox_spares_fill) */
+	size_t n_made;
 } spares;
+
+/* STATE/inputs/.spare-PID-N for the next N, into PATH; 0 or -1. */
+static int spare_path(const struct conf *c, char *path, size_t size)
+{
+	char name[64];
+	if (bfmt(name, sizeof(name), "%s%ld-%u", INBOX_SPARE_PREFIX, (long)getpid(), ++spares.seq) !=
+	    0)
+		return -1;
+	return inbox_claim_path(c, name, NULL, path, size);
+}
+
+/* The spares made by the commit join the others (a failed one is skipped when a
+ * claim tries it). */
+static void on_spares_made(void *ud, int err)
+{
+	(void)ud;
+	(void)err;
+	for (size_t i = 0; i < spares.n_made; i++) {
+		if (spares.n < INBOX_SPARE_DIRS)
+			spares.v[spares.n++] = spares.made[i];
+		else
+			free(spares.made[i]);
+	}
+	spares.n_made = 0;
+}
+
+void inbox_spares_fill(const struct conf *c, struct commit *cm)
+{
+	if (!cm || spares.n_made > 0 || spares.n >= INBOX_SPARE_LOW)
+		return;
+	char path[PATH_MAX];
+	while (spares.n + spares.n_made < INBOX_SPARE_LOW && spare_path(c, path, sizeof(path)) == 0 &&
+	       commit_create(cm, path, S_IFDIR | 0700) == 0)
+		spares.made[spares.n_made++] = xstrdup(path);
+	if (spares.n_made > 0)
+		commit_then(cm, on_spares_made, NULL);
+}
 
 /* Renames a spare directory to DIR; false if there is none. */
 static bool take_spare_dir(const char *dir)
@@ -298,11 +339,9 @@ static bool take_spare_dir(const char *dir)
 /* Keeps the emptied claim directory DIR as a spare; false if it cannot. */
 static bool keep_spare_dir(const struct conf *c, const char *dir)
 {
-	char name[64], path[PATH_MAX];
-	if (spares.n == INBOX_SPARE_DIRS ||
-	    bfmt(name, sizeof(name), "%s%ld-%u", INBOX_SPARE_PREFIX, (long)getpid(), ++spares.seq) !=
-	        0 ||
-	    inbox_claim_path(c, name, NULL, path, sizeof(path)) != 0 || rename(dir, path) != 0)
+	char path[PATH_MAX];
+	if (spares.n == INBOX_SPARE_DIRS || spare_path(c, path, sizeof(path)) != 0 ||
+	    rename(dir, path) != 0)
 		return false;
 	spares.v[spares.n++] = xstrdup(path);
 	return true;
@@ -310,6 +349,7 @@ static bool keep_spare_dir(const struct conf *c, const char *dir)
 
 void inbox_spares_clear(void)
 {
+	on_spares_made(NULL, 0); /* the commit is drained by now */
 	while (spares.n > 0) {
 		char *p = spares.v[--spares.n];
 		if (rmdir(p) != 0 && errno != ENOENT)

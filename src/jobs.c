@@ -1408,6 +1408,7 @@ static void claim_now(struct jobs *js, const char *name)
 		return; /* vanished (1) or a local error, logged (-1): a rescan retries */
 	record_claim(js, &cl, cm);
 	claim_release(&cl);
+	inbox_spares_fill(js->conf, js->commit);
 }
 
 /* Claims the next few queued names; the rest wait for the next loop iteration, so
@@ -1595,6 +1596,7 @@ int jobs_load(struct jobs *js)
 		qsort(js->v, js->n, sizeof(*js->v), by_claim_time);
 	rebuild_index(js);
 	redo_unrecorded_claims(js);
+	inbox_spares_fill(js->conf, js->commit); /* the first claims need no mkdir */
 	size_t resumed = 0;
 	for (size_t i = 0; i < js->n; i++) {
 		struct jrun *r = js->v[i];
