@@ -1596,7 +1596,6 @@ int jobs_load(struct jobs *js)
 		qsort(js->v, js->n, sizeof(*js->v), by_claim_time);
 	rebuild_index(js);
 	redo_unrecorded_claims(js);
-	inbox_spares_fill(js->conf, js->commit); /* the first claims need no mkdir */
 	size_t resumed = 0;
 	for (size_t i = 0; i < js->n; i++) {
 		struct jrun *r = js->v[i];
