@@ -2,13 +2,17 @@
 # Runs every benchmark in turn; each prints its figures and updates its own section of
 # bench/RESULTS.md. Benchmarks are not part of ctest: run them on demand, on a quiet
 # machine when the figures matter (each section records the load average).
-# The throughput run goes first: on ext4 without a journal (this machine's disk),
-# creating a file skips the inodes deleted in the last minutes one by one, so the
-# thousands of files every other run deletes when it ends would slow the next
-# run's file creations for a few minutes (see the notes in RESULTS.md).
+# On ext4 without a journal (this machine's disk), creating a file skips the inodes
+# deleted in the last minutes one by one, so the thousands of files a run deletes
+# when it ends would slow the next run's file creations for minutes (see the notes
+# in RESULTS.md): each run's temp dir is moved to a trash dir instead, deleted once
+# every run is over, and the throughput run goes first.
 # Usage: bench/run-all.sh   (env: BUILD_DIR=build, and each script's own knobs)
 set -euo pipefail
 dir=$(dirname "$0")
+TRASH_DIR=$(mktemp -d "${TMPDIR:-/tmp}/sorad-bench-trash.XXXXXX")
+export TRASH_DIR
+trap 'rm -rf "$TRASH_DIR"' EXIT
 rc=0
 for b in throughput latency calls resources; do
 	echo "=== bench/$b.sh"

@@ -234,19 +234,27 @@ static void *sync_worker(void *arg)
 	}
 }
 
-/* Runs N items, several at a time when there are many; errors in each item. */
-static void sync_all(struct sync_item *items, size_t n)
+/*
+ * Runs N items, several at a time when there are many; errors in each item. The last
+ * SERIAL of them (files to create) are run by this thread alone, first: creations in
+ * one directory take its lock in turn anyway, and threads waiting for it spin.
+ */
+static void sync_all(struct sync_item *items, size_t n, size_t serial)
 {
-	struct sync_work w = {.items = items, .n = n};
+	size_t shared = n - serial;
+	struct sync_work w = {.items = items, .n = shared};
 	atomic_init(&w.next, 0);
 	pthread_t th[COMMIT_THREADS];
-	size_t want = n / COMMIT_PER_THREAD, started = 0;
+	size_t want = shared / COMMIT_PER_THREAD, started = 0;
 	if (want > COMMIT_THREADS)
 		want = COMMIT_THREADS;
 	/* This thread works too; a thread that cannot start just leaves it more. */
 	for (; started < want; started++)
 		if (pthread_create(&th[started], NULL, sync_worker, &w) != 0)
 			break;
+	struct sync_work own = {.items = items + shared, .n = serial};
+	atomic_init(&own.next, 0);
+	sync_worker(&own);
 	sync_worker(&w);
 	for (size_t i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
@@ -393,7 +401,7 @@ static void batch_io(struct batch *b)
 	for (size_t i = 0; i < nc; i++)
 		items[n1 + i] = (struct sync_item){
 		    .path = b->creates.v[i], .mode = b->create_mode[i], .create = true};
-	sync_all(items, n1 + nc);
+	sync_all(items, n1 + nc, nc);
 	b->syncs_made += n1;
 	b->create_err = xcalloc(nc ? nc : 1, sizeof(*b->create_err));
 	for (size_t i = 0; i < nc; i++) {
@@ -441,7 +449,7 @@ static void batch_io(struct batch *b)
 	struct sync_item *ditems = xcalloc(b->dirs.n ? b->dirs.n : 1, sizeof(*ditems));
 	for (size_t i = 0; i < b->dirs.n; i++)
 		ditems[i].path = b->dirs.v[i];
-	sync_all(ditems, b->dirs.n);
+	sync_all(ditems, b->dirs.n, 0);
 	b->syncs_made += b->dirs.n;
 	b->dir_err = xcalloc(b->dirs.n ? b->dirs.n : 1, sizeof(*b->dir_err));
 	for (size_t i = 0; i < b->dirs.n; i++) {

@@ -923,10 +923,28 @@ static bool fetch_variant(struct jrun *r, int v)
 		return false;
 	}
 	mode_t mode = r->js->conf->outbox_mode;
-	d->fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (d->fd >= 0 && fchmod(d->fd, mode) != 0) { /* outbox_mode, not the umask */
-		close(d->fd);
-		d->fd = -1;
+	/* The commit thread made it: opened without O_CREAT (which would take the
+	 * outbox's lock while that thread creates files there) and emptied only if it has
+	 * data (ext4 flushes a file truncated to nothing when it is closed). */
+	d->fd = open(part, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (d->fd < 0 && errno == ENOENT)
+		d->fd = open(part, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode);
+	if (d->fd >= 0) {
+		struct stat st;
+		int e = 0;
+		if (fstat(d->fd, &st) != 0)
+			e = errno;
+		else if (!S_ISREG(st.st_mode))
+			e = EINVAL;
+		else if (st.st_size > 0 && ftruncate(d->fd, 0) != 0)
+			e = errno;
+		else if (fchmod(d->fd, mode) != 0) /* outbox_mode, not the umask */
+			e = errno;
+		if (e) {
+			close(d->fd);
+			d->fd = -1;
+			errno = e;
+		}
 	}
 	if (d->fd < 0) {
 		log_event(LOG_ERROR, r->rec.name, r->rec.video_id,

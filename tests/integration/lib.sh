@@ -26,6 +26,8 @@ _cleanup() {
 	done
 	if [ "${KEEP_TMP:-0}" = 1 ]; then
 		echo "kept $T" >&2
+	elif [ -n "${TRASH_DIR:-}" ] && mv "$T" "$TRASH_DIR/" 2>/dev/null; then
+		: # deleted later, by whoever set TRASH_DIR (bench/run-all.sh)
 	else
 		rm -rf "$T"
 	fi
