@@ -115,11 +115,13 @@ int write_file_synced(const char *path, const void *data, size_t len, mode_t mod
 	 * An existing file (a spare temp file kept by an exchange) is opened without
 	 * O_CREAT: O_CREAT takes the directory's lock exclusively even when the file
 	 * exists, which serializes the commit thread's parallel writers in one directory.
-	 * Nor with O_TRUNC (see below).
+	 * Nor with O_TRUNC (see below). O_NONBLOCK: a FIFO planted in its place fails
+	 * instead of blocking the thread.
 	 */
-	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0 && errno == ENOENT)
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+			  mode);
 	if (fd < 0)
 		return -1;
 	/* Overwritten, then cut to length: no freeing and reallocating of its blocks. */

@@ -936,9 +936,8 @@ static bool fetch_variant(struct jrun *r, int v)
 			e = errno;
 		else if (!S_ISREG(st.st_mode))
 			e = EINVAL;
-		else if (st.st_size > 0 && ftruncate(d->fd, 0) != 0)
-			e = errno;
-		else if (fchmod(d->fd, mode) != 0) /* outbox_mode, not the umask */
+		/* fchmod: outbox_mode, not the umask */
+		if (!e && ((st.st_size > 0 && ftruncate(d->fd, 0) != 0) || fchmod(d->fd, mode) != 0))
 			e = errno;
 		if (e) {
 			close(d->fd);

@@ -3,7 +3,6 @@
 #include "log.h"
 #include "util.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,10 +42,7 @@ struct refresh {
 
 static size_t bucket_of(const char *id)
 {
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-	for (; *id; id++)
-		h = (h ^ (unsigned char)*id) * 1099511628211ULL;
-	return (size_t)h & (REFRESH_BUCKETS - 1);
+	return hash_str(id) & (REFRESH_BUCKETS - 1);
 }
 
 static struct entry **find_slot(struct refresh *rf, const char *id)
