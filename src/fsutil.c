@@ -119,9 +119,19 @@ int write_file_synced(const char *path, const void *data, size_t len, mode_t mod
 	 * instead of blocking the thread.
 	 */
 	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	struct stat st;
+	if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1)) {
+		/* Not a plain file of its own (a hard link is written through): replaced. */
+		close(fd);
+		fd = -1;
+		if (unlink(path) == 0)
+			errno = ENOENT;
+	}
+	if (fd < 0 && errno == ENXIO && unlink(path) == 0) /* a FIFO nobody reads: replaced */
+		errno = ENOENT;
 	if (fd < 0 && errno == ENOENT)
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
-			  mode);
+		fd = open(path,
+			  O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode);
 	if (fd < 0)
 		return -1;
 	/* Overwritten, then cut to length: no freeing and reallocating of its blocks. */

@@ -65,6 +65,43 @@ static void t_atomic_write_replaces_whole_file_and_leaves_no_temp(void **state)
 	assert_int_equal(count_entries(sub), 1);
 }
 
+/* An existing file is overwritten in place, cut to length; but never written
+ * through: a hard link (or anything not a plain file) is replaced by a new file. */
+static void t_write_synced_rewrites_plain_files_only(void **state)
+{
+	(void)state;
+	char sub[256], path[300], other[300], buf[64] = "";
+	assert_int_equal(bfmt(sub, sizeof(sub), "%s/ws", dir), 0);
+	assert_int_equal(mkdir_p(sub, 0700), 0);
+	assert_int_equal(bfmt(path, sizeof(path), "%s/t.tmp", sub), 0);
+	assert_int_equal(bfmt(other, sizeof(other), "%s/other", sub), 0);
+	assert_int_equal(write_file_synced(path, "a longer first text", 19, 0600), 0);
+	struct stat st1, st2;
+	assert_int_equal(stat(path, &st1), 0);
+	assert_int_equal(write_file_synced(path, "short", 5, 0644), 0);
+	assert_int_equal(stat(path, &st2), 0);
+	assert_int_equal(st2.st_ino, st1.st_ino); /* the same inode, rewritten */
+	assert_int_equal(st2.st_size, 5);
+	assert_int_equal(st2.st_mode & 0777, 0644);
+	assert_int_equal(link(path, other), 0);
+	assert_int_equal(write_file_synced(path, "new", 3, 0600), 0);
+	int fd = open(other, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, buf, sizeof(buf) - 1), 5);
+	close(fd);
+	assert_string_equal(buf, "short"); /* the other link is untouched */
+	assert_int_equal(stat(path, &st2), 0);
+	assert_true(st2.st_ino != st1.st_ino);
+	assert_int_equal(st2.st_size, 3);
+	/* A FIFO in its place neither blocks the writer nor stays. */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(write_file_synced(path, "data", 4, 0600), 0);
+	assert_int_equal(stat(path, &st2), 0);
+	assert_true(S_ISREG(st2.st_mode));
+	assert_int_equal(st2.st_size, 4);
+}
+
 static void t_atomic_write_failure_leaves_target_and_no_temp(void **state)
 {
 	(void)state;
@@ -181,6 +218,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_atomic_write_replaces_whole_file_and_leaves_no_temp),
+		cmocka_unit_test(t_write_synced_rewrites_plain_files_only),
 		cmocka_unit_test(t_atomic_write_failure_leaves_target_and_no_temp),
 		cmocka_unit_test(t_atomic_write_reports_enospc),
 		cmocka_unit_test(t_mkdir_p_creates_parents_and_rejects_files),
