@@ -29,6 +29,15 @@ int fsync_dir(const char *dir);
 int atomic_write_file(const char *dir, const char *name, const void *data, size_t len,
 		      mode_t mode);
 
+/*
+ * Opens PATH for writing as a plain file of its own: an existing regular file with
+ * one link as it is (its size in *SIZE unless SIZE is NULL; not truncated), else a
+ * new one with MODE (under the umask; size 0). A hard link, a FIFO or anything else in its place is
+ * unlinked and replaced, never written through; a symlink is refused (ELOOP). The
+ * descriptor, or -1 with errno set.
+ */
+int open_plain_file(const char *path, mode_t mode, off_t *size);
+
 /* Writes LEN bytes of DATA to PATH (created or truncated, not followed if a symlink)
  * with exactly MODE and fsyncs it: the temp-file half of an atomic replacement. 0, or
  * -1 with errno set (PATH removed again). */

@@ -109,14 +109,13 @@ int atomic_write_file(const char *dir, const char *name, const void *data, size_
 	return fsync_dir(dir);
 }
 
-int write_file_synced(const char *path, const void *data, size_t len, mode_t mode)
+int open_plain_file(const char *path, mode_t mode, off_t *size)
 {
 	/*
-	 * An existing file (a spare temp file kept by an exchange) is opened without
-	 * O_CREAT: O_CREAT takes the directory's lock exclusively even when the file
-	 * exists, which serializes the commit thread's parallel writers in one directory.
-	 * Nor with O_TRUNC (see below). O_NONBLOCK: a FIFO planted in its place fails
-	 * instead of blocking the thread.
+	 * An existing file is opened without O_CREAT: O_CREAT takes the directory's lock
+	 * exclusively even when the file exists, which serializes parallel writers in one
+	 * directory. Nor with O_TRUNC: the caller decides. O_NONBLOCK: a FIFO planted in
+	 * its place fails instead of blocking the thread.
 	 */
 	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	struct stat st;
@@ -129,9 +128,22 @@ int write_file_synced(const char *path, const void *data, size_t len, mode_t mod
 	}
 	if (fd < 0 && errno == ENXIO && unlink(path) == 0) /* a FIFO nobody reads: replaced */
 		errno = ENOENT;
-	if (fd < 0 && errno == ENOENT)
-		fd = open(path,
-			  O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode);
+	if (fd >= 0) {
+		if (size)
+			*size = st.st_size;
+		return fd;
+	}
+	if (errno != ENOENT)
+		return -1;
+	if (size)
+		*size = 0;
+	return open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode);
+}
+
+int write_file_synced(const char *path, const void *data, size_t len, mode_t mode)
+{
+	/* An existing file is a spare temp file kept by an exchange (commit.c). */
+	int fd = open_plain_file(path, mode, NULL);
 	if (fd < 0)
 		return -1;
 	/* Overwritten, then cut to length: no freeing and reallocating of its blocks. */

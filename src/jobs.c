@@ -923,27 +923,17 @@ static bool fetch_variant(struct jrun *r, int v)
 		return false;
 	}
 	mode_t mode = r->js->conf->outbox_mode;
-	/* The commit thread made it: opened without O_CREAT (which would take the
-	 * outbox's lock while that thread creates files there) and emptied only if it has
-	 * data (ext4 flushes a file truncated to nothing when it is closed). */
-	d->fd = open(part, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (d->fd < 0 && errno == ENOENT)
-		d->fd = open(part, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode);
-	if (d->fd >= 0) {
-		struct stat st;
-		int e = 0;
-		if (fstat(d->fd, &st) != 0)
-			e = errno;
-		else if (!S_ISREG(st.st_mode))
-			e = EINVAL;
-		/* fchmod: outbox_mode, not the umask */
-		if (!e && ((st.st_size > 0 && ftruncate(d->fd, 0) != 0) || fchmod(d->fd, mode) != 0))
-			e = errno;
-		if (e) {
-			close(d->fd);
-			d->fd = -1;
-			errno = e;
-		}
+	/* The commit thread made it (open_plain_file takes no directory lock then); it is
+	 * emptied only if it has data (ext4 flushes a file truncated to nothing when it
+	 * is closed). */
+	off_t had;
+	d->fd = open_plain_file(part, mode, &had);
+	/* fchmod: outbox_mode, not the umask */
+	if (d->fd >= 0 && ((had > 0 && ftruncate(d->fd, 0) != 0) || fchmod(d->fd, mode) != 0)) {
+		int e = errno;
+		close(d->fd);
+		d->fd = -1;
+		errno = e;
 	}
 	if (d->fd < 0) {
 		log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
