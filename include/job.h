@@ -9,6 +9,10 @@
  *   waiting      a remix waiting for its source job to complete
  *   submitting   the intent to create was recorded; the create call may be in flight
  *                (after a crash: in doubt until reconciled against the API's list)
+ *   in_doubt     a create may have spent money and the service cannot prove that it
+ *                did not (no list, a list without prompts, an unusable answer...):
+ *                nothing is sent until the user decides (`sorad resolve NAME
+ *                --adopt VIDEO_ID | --resubmit | --drop`); the reason is the error
  *   running      the API has the video (video_id known), being polled
  *   downloading  completed remotely; assets being fetched into the outbox
  *   done         NAME.json is in the outbox
@@ -21,11 +25,14 @@
 
 #include <stdbool.h>
 
+#define JOB_CREATES_MAX 31 /* creates one job may ever send (bits of creates_void) */
+
 enum job_state {
 	JOB_CLAIMED,
 	JOB_HELD,
 	JOB_WAITING,
 	JOB_SUBMITTING,
+	JOB_IN_DOUBT,
 	JOB_RUNNING,
 	JOB_DOWNLOADING,
 	JOB_DONE,
@@ -62,6 +69,18 @@ struct job {
 	long long finished_at;
 	long long next_at_ms; /* earliest time of the next action (poll, retry), 0 now */
 	unsigned attempts;    /* create attempts, polls and downloads retried so far */
+
+	/* Money: creates (and remixes) sent for this job, counted durably before each is
+	 * sent. A create may be sent only while creates < creates_allowed; the allowance
+	 * grows by one only when a create was proven to have made nothing (an explicit
+	 * refusal, or a reconciliation that proved absence) or the user said
+	 * `sorad resolve --resubmit`. creates_void has bit k-1 set when create k is
+	 * proven to have made nothing (it costs nothing). */
+	unsigned creates;
+	unsigned creates_allowed;
+	unsigned creates_void;
+	char *resolution; /* a decision taken while the daemon was down, applied at start:
+			   * "adopt:VIDEO_ID", "resubmit" or "drop"; NULL none */
 
 	double cost_usd;     /* estimated at claim time from the price table */
 	char *error;         /* plain words, for NAME.error.txt and the status page;

@@ -116,6 +116,26 @@ int jobs_approve(struct jobs *js, const char *name);
 /* The test jobs_approve applies to one job (also used offline, on records). */
 bool jobs_approval_matches(const struct job *j, const char *name);
 
+/*
+ * In doubt. A job whose create may have spent money, where the service cannot prove
+ * that it did not, waits in state in_doubt (job.h) with the reason in plain words as
+ * its error and JOBS_DOUBT (or a more precise code) as its error_code. Only the user
+ * moves it on:
+ *   JOBS_RESOLVE_ADOPT     the video VIDEO_ID is this job's: it is polled and downloaded;
+ *   JOBS_RESOLVE_RESUBMIT  an explicit second create (logged as the user's decision);
+ *   JOBS_RESOLVE_DROP      the job fails to failed/ with the story of the create.
+ * Returns 0, or -1 with the reason in why[whylen] (unknown job, not in doubt, a video
+ * id that is not safe or owned by another job).
+ */
+#define JOBS_DOUBT "in_doubt"
+enum jobs_resolve_how { JOBS_RESOLVE_ADOPT, JOBS_RESOLVE_RESUBMIT, JOBS_RESOLVE_DROP };
+int jobs_resolve(struct jobs *js, const char *name, enum jobs_resolve_how how,
+		 const char *video_id, char *why, size_t whylen);
+/* The same decision as a record's "resolution" string ("adopt:ID", "resubmit", "drop"),
+ * as `sorad resolve` stores it when no daemon runs: 0 and *HOW / *ID (pointing into S),
+ * or -1 when S is not one. */
+int jobs_resolution_parse(const char *s, enum jobs_resolve_how *how, const char **video_id);
+
 /* Forgets the final job NAME: its record is removed and it leaves memory (after
  * `sorad delete --purge` removed its outputs). 0, or -1 (unknown, not final, or the
  * record cannot be removed). */

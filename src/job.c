@@ -7,6 +7,7 @@
 static const char *const state_names[JOB_STATE_COUNT] = {
 	[JOB_CLAIMED] = "claimed",         [JOB_HELD] = "held",
 	[JOB_WAITING] = "waiting",         [JOB_SUBMITTING] = "submitting",
+	[JOB_IN_DOUBT] = "in_doubt",
 	[JOB_RUNNING] = "running",         [JOB_DOWNLOADING] = "downloading",
 	[JOB_DONE] = "done",               [JOB_FAILED] = "failed",
 };
@@ -22,7 +23,7 @@ void job_release(struct job *j)
 {
 	char **strs[] = {&j->name,   &j->source,   &j->prompt,     &j->model,
 			 &j->size,   &j->reference, &j->remix_of,  &j->remix_video_id, &j->video_id,
-			 &j->status, &j->error,     &j->error_code};
+			 &j->status, &j->error,     &j->error_code, &j->resolution};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(*strs[i]); /* cppcheck-suppress shadowVariable ; false positive (2.10) */
 	job_init(j);

@@ -1258,6 +1258,7 @@ static void advance(struct jrun *r)
 		start_download(r);
 		return;
 	case JOB_HELD:
+	case JOB_IN_DOUBT: /* waits for the user: jobs_resolve */
 	case JOB_DONE:
 	case JOB_FAILED:
 		return;

@@ -91,6 +91,11 @@ char *store_record_json(const struct job *j)
 	add_time(o, "finished_at", j->finished_at);
 	add_time(o, "next_at_ms", j->next_at_ms);
 	cJSON_AddNumberToObject(o, "attempts", j->attempts);
+	cJSON_AddNumberToObject(o, "creates", j->creates);
+	cJSON_AddNumberToObject(o, "creates_allowed", j->creates_allowed);
+	if (j->creates_void)
+		cJSON_AddNumberToObject(o, "creates_void", j->creates_void);
+	add_str(o, "resolution", j->resolution);
 	cJSON_AddNumberToObject(o, "cost_usd", j->cost_usd);
 	add_str(o, "error", j->error);
 	add_str(o, "error_code", j->error_code);
@@ -272,6 +277,14 @@ int store_record_parse(struct job *j, const char *json, size_t len, char *why, s
 	j->next_at_ms = get_int(&r, "next_at_ms", 0, T * 1000, 0);
 	j->attempts = (unsigned)get_int(&r, "attempts", 0, 1000000, 0);
 	j->claim_jobs = (unsigned)get_int(&r, "claim_jobs", 0, PROMPT_BATCH_MAX, 0);
+	/* Records older than the create count: a job past its intent may have sent one. */
+	bool past_intent = j->state != JOB_CLAIMED && j->state != JOB_HELD &&
+			   j->state != JOB_WAITING;
+	j->creates = (unsigned)get_int(&r, "creates", 0, JOB_CREATES_MAX, past_intent ? 1 : 0);
+	j->creates_allowed =
+		(unsigned)get_int(&r, "creates_allowed", 0, JOB_CREATES_MAX, j->creates ? j->creates : 1);
+	j->creates_void = (unsigned)get_int(&r, "creates_void", 0, 0x7fffffff, 0);
+	j->resolution = get_str(&r, "resolution", VIDEO_ID_MAX + 16, false);
 	const cJSON *cost = cJSON_GetObjectItemCaseSensitive(o, "cost_usd");
 	if (cJSON_IsNumber(cost) && isfinite(cost->valuedouble) && cost->valuedouble >= 0)
 		j->cost_usd = cost->valuedouble;
