@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package sorad needs to build, test and run its demo, and the
-# test-only Node.js packages (the official `openai` SDK) into tests/node/.
+# test-only Node.js packages (the official `openai` SDK) into tests/node/ and the Portkey
+# AI gateway into tests/portkey/.
 # Idempotent and quiet when everything is already present.
 set -euo pipefail
 
@@ -47,4 +48,31 @@ if [ -f "$nodedir/package.json" ] && { [ ! -d "$nodedir/node_modules/openai" ] |
   (cd "$nodedir" && npm ci --silent --no-audit --no-fund >/dev/null 2>&1 ||
     npm install --silent --no-audit --no-fund >/dev/null)
 fi
+
+# Test-only: the Portkey AI gateway (@portkey-ai/gateway 1.15.2) that
+# tests/integration/gateway_portkey.sh puts between sorad and sora-sim, in two copies,
+# each pinned by its package-lock.json: tests/portkey/npm as npm resolved it (with
+# @hono/node-server 1.19.x, which turns every 2xx into a 500, Portkey issue #1389) and
+# tests/portkey/pinned with @hono/node-server 1.13.5 and hono 4.9.7 (npm overrides, the
+# versions of Portkey's own lockfile). Its postinstall (patch-package) has nothing to
+# patch in the published package: --ignore-scripts.
+portkey_installed() { # DIR NODE_SERVER_VERSION_PREFIX
+  local v
+  [ -f "$1/node_modules/@portkey-ai/gateway/build/start-server.js" ] &&
+    v=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' \
+      "$1/node_modules/@hono/node-server/package.json" 2>/dev/null) &&
+    [[ $v == "$2"* ]]
+}
+for copy in npm:1.19. pinned:1.13.5; do
+  pkdir="$here/tests/portkey/${copy%%:*}"
+  if [ -f "$pkdir/package.json" ] && ! portkey_installed "$pkdir" "${copy#*:}"; then
+    echo "install-deps: installing the Portkey gateway into tests/portkey/${copy%%:*}" >&2
+    (cd "$pkdir" && { npm ci --silent --no-audit --no-fund --ignore-scripts >/dev/null 2>&1 ||
+      npm install --silent --no-audit --no-fund --ignore-scripts >/dev/null; })
+    portkey_installed "$pkdir" "${copy#*:}" || {
+      echo "install-deps: tests/portkey/${copy%%:*}: @hono/node-server is not ${copy#*:}*" >&2
+      exit 1
+    }
+  fi
+done
 exit 0
