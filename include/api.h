@@ -21,11 +21,11 @@
  * requests and retries queue), so every job slows down, not just the one that hit it.
  *
  * Retries: transient failures and 429s are retried up to conf->max_retries times
- * (see retry.h). Create and remix are not idempotent: once the request may have
- * reached the server and the answer was lost (reset, timeout, truncated 2xx body),
- * they are NOT retried; the result has outcome_unknown set and the caller must
- * reconcile (e.g. list videos) before submitting again. A 5xx or 429 answer is
- * retried (the server said it did nothing).
+ * (see retry.h). Create and remix are not idempotent: they are retried only after
+ * an explicit refusal (429) or when nothing was sent (no connection). Anything else
+ * that may have reached the service (a 5xx of any kind, 408/409, a reset, a timeout,
+ * a cut-off or unusable 2xx body) is in doubt (spend.h): the result has
+ * outcome_unknown set and the caller must reconcile before sending anything again.
  *
  * Ownership: the client copies what it needs from the conf at api_client_new (the
  * conf may be freed afterwards). Requests belong to the client. A request's callback
@@ -45,6 +45,7 @@
 
 #include "conf.h"
 #include "retry.h"
+#include "spend.h"
 #include "video.h"
 
 #ifndef SORAD_VERSION
@@ -88,7 +89,9 @@ struct api_result {
 	enum api_kind kind;   /* API_OK on success */
 	long http_status;     /* of the last attempt; 0 when no HTTP answer came */
 	int curl_code;        /* CURLcode of the last attempt */
-	bool outcome_unknown; /* create/remix: may have been done, answer lost */
+	bool outcome_unknown; /* create/remix: may have spent money (spend == SPEND_IN_DOUBT) */
+	enum spend_outcome spend; /* create/remix: spend.h's verdict on the last attempt
+				   * (SPEND_REFUSED when nothing was sent at all) */
 	unsigned attempts;    /* attempts made (1 + retries) */
 	struct api_attempt attempt[API_ATTEMPT_TIMES]; /* the first API_ATTEMPT_TIMES */
 	struct video video;                            /* create, retrieve, remix: when has_video */

@@ -34,6 +34,9 @@ struct model_def {
 	size_t n_seconds;
 	struct model_size *sizes;
 	size_t n_sizes;
+	char **aliases;     /* other names the service may report for it (a dated snapshot
+			     * such as "sora-2-2025-10-06" always matches: reconcile.h) */
+	size_t n_aliases;
 };
 
 /* A user-defined prompt template (template.h): template "NAME" { text = "..." }. */
@@ -47,6 +50,7 @@ enum notify_event {
 	NOTIFY_EV_READY = 1 << 0,  /* "ready": a video is in the outbox */
 	NOTIFY_EV_FAILED = 1 << 1, /* "failed": a job failed */
 	NOTIFY_EV_CAP = 1 << 2,    /* "cap": a usage cap holds jobs */
+	NOTIFY_EV_DOUBT = 1 << 3,  /* "doubt": a create may have spent money, unproven */
 };
 
 struct conf {
@@ -102,6 +106,9 @@ struct conf {
 	unsigned daily_cap_seconds;
 	unsigned monthly_cap_seconds;
 	double approve_over_usd;
+	/* A job in doubt (jobs.h) is resubmitted on its own after this many hours;
+	 * 0 (the default): never, it waits for `sorad resolve`. */
+	unsigned in_doubt_resubmit_hours;
 
 	struct model_def *models;
 	size_t n_models;

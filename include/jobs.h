@@ -6,11 +6,12 @@
  * the intent, the failure report after the error, NAME.json after the outputs, done
  * after NAME.json) waits for the commit. See job.h for the states.
  *
- * Exactly-once submission: the intent (state "submitting", submit_at) is saved before
- * the create call. A create whose answer was lost, or any job found "submitting" at
- * start, is reconciled: recent videos are listed and one with the same prompt, model,
- * size and seconds created since submit_at (less a clock-skew allowance) that no
- * other job owns is adopted; only when none is found is the job submitted again.
+ * Exactly-once submission: the intent (state "submitting", submit_at, creates + 1) is
+ * saved before the create call, and no create goes beyond the job's allowance (job.h).
+ * A create that may have spent money without a usable answer (spend.h), or any job
+ * found "submitting" at start, is reconciled (reconcile.h): a listed video that matches
+ * and no other job owns is adopted; only a list that proves absence allows another
+ * create; anything else puts the job in doubt for the user.
  *
  * Ownership: struct jobs owns its jobs. The loop, API client and conf are borrowed
  * and must outlive it (or be replaced through jobs_set_api / jobs_set_conf).
@@ -30,6 +31,8 @@
 #define JOBS_RECONCILE_PAGES 20    /* list pages (of 100) searched for a lost create */
 #define JOBS_RECONCILE_DELAY_S 3   /* a create sent just before a crash may still be landing */
 #define JOBS_MAX_SUBMITS 6         /* create attempts (each with its own retries) per job */
+#define JOBS_RECONCILE_LIST_TRIES 3 /* failed list calls before the job is put in doubt */
+#define JOBS_RECONCILE_RETRY_S 10   /* between them */
 
 struct jobs;
 
@@ -140,11 +143,5 @@ int jobs_resolution_parse(const char *s, enum jobs_resolve_how *how, const char 
  * `sorad delete --purge` removed its outputs). 0, or -1 (unknown, not final, or the
  * record cannot be removed). */
 int jobs_forget(struct jobs *js, const char *name);
-
-/*
- * True when video V could be the lost result of J's create: same prompt, model,
- * size and seconds, created no earlier than J's submit_at - SLACK seconds.
- */
-bool jobs_video_matches(const struct job *j, const struct video *v, long long slack);
 
 #endif

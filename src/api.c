@@ -1,5 +1,6 @@
 /* api.c — the Videos API client over libcurl's multi interface (see api.h). */
 #include "api.h"
+#include "spend.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -870,7 +871,7 @@ static void req_attempt_done(struct api_req *r, CURLcode rc)
 	long sent = 0;
 	char why[512] = "";
 	enum api_kind kind;
-	bool answered, unsafe_to_repeat;
+	bool answered, unsafe_to_repeat = false, error_body = false;
 
 	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_getinfo(r->easy, CURLINFO_REQUEST_SIZE, &sent);
@@ -916,8 +917,8 @@ static void req_attempt_done(struct api_req *r, CURLcode rc)
 		bfmt(why, sizeof(why), "resumed download did not continue at byte %lld",
 		     r->dl_from);
 	} else if (answered) {
-		if (r->body && api_error_parse(&res->error, r->body, r->body_len) < 0 &&
-		    r->body_len) {
+		error_body = r->body && api_error_parse(&res->error, r->body, r->body_len) == 0;
+		if (!error_body && r->body_len) {
 			char *snip = video_text_sanitize(r->body, r->body_len, 200);
 			bfmt(why, sizeof(why), "HTTP %ld: %s", status, snip);
 			free(snip);
@@ -946,6 +947,8 @@ static void req_attempt_done(struct api_req *r, CURLcode rc)
 		res->error.message = xstrdup(why);
 	res->kind = kind;
 	if (kind == API_OK) {
+		if (res->op == API_OP_CREATE || res->op == API_OP_REMIX)
+			res->spend = spend_create_outcome(sent > 0, status, error_body, res->has_video);
 		req_complete(r);
 		return;
 	}
@@ -957,12 +960,13 @@ static void req_attempt_done(struct api_req *r, CURLcode rc)
 	if (cur)
 		cur->server_after_ms = after;
 
-	/* Create and remix must not be repeated once the server may have acted on them
-	 * and the answer was lost: only the server's explicit refusal makes it safe. */
-	unsafe_to_repeat = (res->op == API_OP_CREATE || res->op == API_OP_REMIX) && !answered &&
-	                   kind == API_TRANSIENT && sent > 0;
-	if (unsafe_to_repeat)
-		res->outcome_unknown = true;
+	/* Create and remix are never repeated once the service may have acted on them:
+	 * only an explicit refusal makes it safe (spend.h, the one rule). */
+	if (res->op == API_OP_CREATE || res->op == API_OP_REMIX) {
+		res->spend = spend_create_outcome(sent > 0, status, error_body, false);
+		unsafe_to_repeat = res->spend == SPEND_IN_DOUBT;
+		res->outcome_unknown = unsafe_to_repeat;
+	}
 
 	bool again =
 	    !unsafe_to_repeat && retry_should(kind, should, after, r->retries, c->max_retries);

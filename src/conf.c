@@ -246,7 +246,7 @@ static int check_listen(const char *s, char *why, size_t n)
 	return 0;
 }
 
-static const char *const event_names[] = {"ready", "failed", "cap", NULL};
+static const char *const event_names[] = {"ready", "failed", "cap", "doubt", NULL};
 
 static int check_event(const char *s, char *why, size_t n)
 {
@@ -308,6 +308,7 @@ static const struct keydef keydefs[] = {
     {"daily_cap_seconds", CFGT_INT, false, 0, INT_MAX, NULL},
     {"monthly_cap_seconds", CFGT_INT, false, 0, INT_MAX, NULL},
     {"approve_over_usd", CFGT_FLOAT, false, 0, 0, NULL},
+    {"in_doubt_resubmit_hours", CFGT_INT, false, 0, 24 * 365, NULL},
 };
 #define NKEYS ARRAY_LEN(keydefs)
 
@@ -520,6 +521,10 @@ static int v_model_sec(cfg_t *cfg, cfg_opt_t *opt)
 	if (cfg_size(sec, "seconds") == 0)
 		cfg_error(cfg, "model \"%s\": seconds must list at least one duration",
 		          cfg_title(sec));
+	for (unsigned i = 0; i < cfg_size(sec, "aliases"); i++)
+		if (check_model_name(cfg_getnstr(sec, "aliases", i), why, sizeof why))
+			cfg_error(cfg, "model \"%s\": alias \"%s\" %s", cfg_title(sec),
+			          cfg_getnstr(sec, "aliases", i), why);
 	if (cfg_size(sec, "size") == 0)
 		cfg_error(cfg,
 		          "model \"%s\": needs at least one size section, e.g. "
@@ -620,6 +625,7 @@ static cfg_t *new_cfg(void)
 	};
 	cfg_opt_t model_opts[] = {
 	    CFG_INT_LIST("seconds", "{4, 8, 12, 16, 20}", CFGF_NONE),
+	    CFG_STR_LIST("aliases", NULL, CFGF_NONE),
 	    CFG_SEC("size", size_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	    CFG_END(),
 	};
@@ -656,7 +662,7 @@ static cfg_t *new_cfg(void)
 	    CFG_STR("listen", "127.0.0.1:4444", CFGF_NONE),
 	    CFG_STR("status_token", NULL, CFGF_NODEFAULT),
 	    CFG_BOOL("notify", cfg_true, CFGF_NONE),
-	    CFG_STR_LIST("notify_events", "{ready, failed, cap}", CFGF_NONE),
+	    CFG_STR_LIST("notify_events", "{ready, failed, cap, doubt}", CFGF_NONE),
 	    CFG_STR("log_level", "info", CFGF_NONE),
 	    CFG_INT("log_keep_days", 14, CFGF_NONE),
 	    CFG_FLOAT("daily_cap_usd", 0, CFGF_NONE),
@@ -664,6 +670,7 @@ static cfg_t *new_cfg(void)
 	    CFG_INT("daily_cap_seconds", 0, CFGF_NONE),
 	    CFG_INT("monthly_cap_seconds", 0, CFGF_NONE),
 	    CFG_FLOAT("approve_over_usd", 0, CFGF_NONE),
+	    CFG_INT("in_doubt_resubmit_hours", 0, CFGF_NONE),
 	    CFG_SEC("model", model_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	    CFG_SEC("template", template_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	    CFG_END(),
@@ -740,6 +747,10 @@ static void models_from_cfg(struct conf *c, cfg_t *cfg)
 		m->seconds = xcalloc(m->n_seconds, sizeof *m->seconds);
 		for (size_t j = 0; j < m->n_seconds; j++)
 			m->seconds[j] = (unsigned)cfg_getnint(ms, "seconds", (unsigned)j);
+		m->n_aliases = cfg_size(ms, "aliases");
+		m->aliases = xcalloc(m->n_aliases ? m->n_aliases : 1, sizeof *m->aliases);
+		for (size_t j = 0; j < m->n_aliases; j++)
+			m->aliases[j] = xstrdup(cfg_getnstr(ms, "aliases", (unsigned)j));
 		for (unsigned j = 0; j < cfg_size(ms, "size"); j++) {
 			cfg_t *ss = cfg_getnsec(ms, "size", j);
 			size_add(m, cfg_title(ss), cfg_getfloat(ss, "price"));
@@ -814,6 +825,7 @@ static void values_from_cfg(struct conf *c, cfg_t *cfg)
 	c->daily_cap_seconds = getuint(cfg, "daily_cap_seconds");
 	c->monthly_cap_seconds = getuint(cfg, "monthly_cap_seconds");
 	c->approve_over_usd = cfg_getfloat(cfg, "approve_over_usd");
+	c->in_doubt_resubmit_hours = getuint(cfg, "in_doubt_resubmit_hours");
 	models_from_cfg(c, cfg);
 }
 
@@ -1228,6 +1240,9 @@ void conf_free(struct conf *c)
 		struct model_def *m = &c->models[i];
 		free(m->name);
 		free(m->seconds);
+		for (size_t j = 0; j < m->n_aliases; j++)
+			free(m->aliases[j]);
+		free(m->aliases);
 		for (size_t j = 0; j < m->n_sizes; j++)
 			free(m->sizes[j].size);
 		free(m->sizes);
@@ -1345,10 +1360,16 @@ static void print_summary(const struct conf *c, const char *shown)
 	       watch_label[c->watch_mode]);
 	printf("  listen         %s%s\n", *c->listen ? c->listen : "(disabled)",
 	       c->status_token ? " (token required)" : "");
-	printf("  notify         %s (events:%s%s%s)\n", c->notify ? "on" : "off",
+	printf("  notify         %s (events:%s%s%s%s)\n", c->notify ? "on" : "off",
 	       (c->notify_events & NOTIFY_EV_READY) ? " ready" : "",
 	       (c->notify_events & NOTIFY_EV_FAILED) ? " failed" : "",
-	       (c->notify_events & NOTIFY_EV_CAP) ? " cap" : "");
+	       (c->notify_events & NOTIFY_EV_CAP) ? " cap" : "",
+	       (c->notify_events & NOTIFY_EV_DOUBT) ? " doubt" : "");
+	if (c->in_doubt_resubmit_hours)
+		printf("  in doubt       resubmitted automatically after %u h\n",
+		       c->in_doubt_resubmit_hours);
+	else
+		printf("  in doubt       waits for `sorad resolve` (never resubmitted on its own)\n");
 	printf("  templates      cinematic, product, text, nature (built in)");
 	for (size_t i = 0; i < c->n_templates; i++)
 		printf(", %s", c->templates[i].name);
@@ -1359,6 +1380,8 @@ static void print_summary(const struct conf *c, const char *shown)
 		printf("    %s: seconds", m->name);
 		for (size_t j = 0; j < m->n_seconds; j++)
 			printf("%s%u", j ? "," : " ", m->seconds[j]);
+		for (size_t j = 0; j < m->n_aliases; j++)
+			printf("%s%s", j ? ", " : "; aliases ", m->aliases[j]);
 		printf(";");
 		for (size_t j = 0; j < m->n_sizes; j++)
 			printf("%s %s $%s/s", j ? "," : "", m->sizes[j].size,

@@ -6,6 +6,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "prompt.h"
+#include "reconcile.h"
 #include "refresh.h"
 #include "store.h"
 #include "util.h"
@@ -41,7 +42,10 @@ struct jrun {
 	bool dl_local;     /* this round could not write (disk full...) */
 	long long bytes[3];
 	char *list_after;  /* reconciliation: the list cursor */
-	unsigned pages;    /* reconciliation: pages searched */
+	struct reconcile_scan scan; /* reconciliation: where the search through the list is */
+	unsigned list_failures; /* reconciliation: list calls that failed in a row */
+	char *sent_story;  /* what the create in doubt got back, in plain words (memory only:
+			    * after a restart, "sorad stopped while it was in flight") */
 	bool queued;       /* waiting for a free in-flight slot */
 	bool committing;   /* waiting for its changes to be durable (commit.h) */
 };
@@ -540,6 +544,8 @@ static bool held_for(const struct jrun *r, const char *code)
 
 static void on_created(struct api_req *req, void *ud);
 static void reconcile(struct jrun *r);
+static bool waiting_in_doubt(const struct job *j);
+static void auto_resubmit(struct jrun *r);
 
 static void take_video(struct jrun *r, const struct video *v)
 {
@@ -594,13 +600,119 @@ static struct commit *intent_commit(const struct jrun *r)
 	return record_commit(js, r->rec.name, js->intents ? js->intents : js->commit);
 }
 
+/*
+ * Money. A job may send a create only while creates < creates_allowed (job.h); the
+ * allowance grows only when a create is proven to have made nothing (void_create) or
+ * the user said --resubmit. create_allowed() is asked where the request is made
+ * (send_create) as well as where the intent is recorded (submit).
+ */
+static bool create_allowed(const struct job *j)
+{
+	return j->creates < j->creates_allowed && j->creates < JOB_CREATES_MAX;
+}
+
+/* Create number K of R (from 1) made nothing: it costs nothing, and one more may go. */
+static void void_create(struct jrun *r, unsigned k)
+{
+	if (k >= 1 && k <= JOB_CREATES_MAX)
+		r->rec.creates_void |= 1u << (k - 1);
+	if (r->rec.creates_allowed < r->rec.creates + 1)
+		r->rec.creates_allowed = r->rec.creates + 1;
+}
+
+/* A job in doubt that waits for the user (a dropped one is a failure in progress). */
+static bool waiting_in_doubt(const struct job *j)
+{
+	return j->state == JOB_IN_DOUBT && j->error_code && !strcmp(j->error_code, JOBS_DOUBT);
+}
+
+static void set_story(struct jrun *r, const char *story)
+{
+	free(r->sent_story);
+	r->sent_story = story ? xstrdup(story) : NULL;
+}
+
+/* What a create got back, in plain words, for the story of a job in doubt. */
+static void describe_answer(const struct api_result *res, char *buf, size_t size)
+{
+	const char *msg = res->error.message ? res->error.message : "";
+	if (res->http_status >= 200 && res->http_status < 300)
+		bfmt(buf, size, "HTTP %ld with an answer sorad cannot use (%s)", res->http_status,
+		     *msg ? msg : "no usable video");
+	else if (res->http_status > 0)
+		bfmt(buf, size, "HTTP %ld%s%s", res->http_status, *msg ? ": " : "", msg);
+	else
+		bfmt(buf, size, "no answer (%s)", *msg ? msg : curl_easy_strerror(res->curl_code));
+}
+
+static void clear_reconcile(struct jrun *r)
+{
+	free(r->list_after);
+	r->list_after = NULL;
+	memset(&r->scan, 0, sizeof(r->scan));
+	r->list_failures = 0;
+}
+
+/*
+ * Parks R in doubt: its latest create may have spent money and nothing proves it did
+ * not. WHY says why it cannot be proven. Nothing is sent until the user decides
+ * (jobs_resolve) or in_doubt_resubmit_hours pass.
+ */
+static void doubt(struct jrun *r, const char *why)
+{
+	struct jobs *js = r->js;
+	char when[64] = "an unknown time", text[4096];
+	time_t t = (time_t)r->rec.submit_at;
+	struct tm tm;
+	if (r->rec.submit_at >= 0 && gmtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	bfmt(text, sizeof(text),
+	     "The service may have made this video (and charged for it), and sorad cannot prove "
+	     "that it did not. %s %u for %s (%s, %s, %u s) was sent at %s; what came back: %s. "
+	     "%s%s\n\nNothing more is sent for this job until you decide:\n"
+	     "  sorad resolve %s --adopt VIDEO_ID   if the provider's dashboard shows its video\n"
+	     "  sorad resolve %s --resubmit         to create it again (a second charge if the "
+	     "first was made)\n"
+	     "  sorad resolve %s --drop             to give it up (its input goes to failed/)",
+	     r->rec.remix_video_id ? "Remix" : "Create", r->rec.creates, r->rec.name,
+	     r->rec.model ? r->rec.model : "?", r->rec.size ? r->rec.size : "?", r->rec.seconds,
+	     when, r->sent_story ? r->sent_story : "nothing (sorad stopped while it was in flight)",
+	     why, why[0] && why[strlen(why) - 1] != '.' ? "." : "", r->rec.name, r->rec.name,
+	     r->rec.name);
+	free(r->rec.error);
+	r->rec.error = xstrdup(text);
+	free(r->rec.error_code);
+	r->rec.error_code = xstrdup(JOBS_DOUBT);
+	r->rec.next_at_ms = now_ms_real(); /* in doubt since (in_doubt_resubmit_hours) */
+	clear_reconcile(r);
+	r->queued = false;
+	if (r->timer)
+		loop_timer_disarm(r->timer);
+	log_event(LOG_WARNING, r->rec.name, NULL, "in doubt: %s", why);
+	set_state(r, JOB_IN_DOUBT);
+	if (js->conf->in_doubt_resubmit_hours)
+		schedule(r, (long long)js->conf->in_doubt_resubmit_hours * 3600000LL);
+	pump(js);
+}
+
 static void submit(struct jrun *r)
 {
+	if (!create_allowed(&r->rec)) {
+		/* Every path that allows another create raised the allowance first. */
+		log_event(LOG_ERROR, r->rec.name, NULL,
+			  "refusing to send create %u: only %u allowed for this job",
+			  r->rec.creates + 1, r->rec.creates_allowed);
+		doubt(r, "sorad's own bound on creates per job stopped a further create");
+		return;
+	}
 	r->rec.submit_at = now_s();
 	r->rec.attempts++;
+	r->rec.creates++; /* counted durably, with the intent, before the request exists */
+	set_story(r, NULL);
 	/* The intent is durable before the request can reach the server. */
 	struct commit *cm = intent_commit(r);
 	if (set_state_in(r, JOB_SUBMITTING, cm) != 0) {
+		r->rec.creates--;
 		set_state(r, JOB_CLAIMED);
 		schedule(r, 30000);
 		return;
@@ -611,6 +723,16 @@ static void submit(struct jrun *r)
 static void send_create(struct jrun *r)
 {
 	struct jobs *js = r->js;
+	/* The bound, where the request is made: this create was counted (creates) when
+	 * its intent was recorded, and must be within the allowance. */
+	if (r->rec.state != JOB_SUBMITTING || r->rec.creates == 0 ||
+	    r->rec.creates > r->rec.creates_allowed) {
+		log_event(LOG_ERROR, r->rec.name, NULL,
+			  "refusing to send a create: %u sent of %u allowed, state %s",
+			  r->rec.creates, r->rec.creates_allowed, job_state_name(r->rec.state));
+		doubt(r, "sorad's own bound on creates per job stopped a further create");
+		return;
+	}
 	if (r->rec.remix_video_id) {
 		r->req = api_remix(js->api, r->rec.remix_video_id, r->rec.prompt, r->rec.name,
 				   on_created, r);
@@ -662,7 +784,7 @@ static void on_created(struct api_req *req, void *ud)
 	struct api_result *res = api_req_result(req);
 	r->req = NULL;
 	const char *doing = r->rec.remix_video_id ? "remixing" : "submitting";
-	if (res->kind == API_OK && res->has_video) {
+	if (res->kind == API_OK && res->has_video && res->spend == SPEND_MADE) {
 		take_video(r, &res->video);
 		r->rec.attempts = 0;
 		set_state(r, JOB_RUNNING);
@@ -671,14 +793,20 @@ static void on_created(struct api_req *req, void *ud)
 		start_polling(r, res);
 		return;
 	}
-	if (res->outcome_unknown || res->kind == API_FATAL) {
-		/* The server may have made the video: find it before sending anything again. */
+	if (res->spend != SPEND_REFUSED) {
+		/* The service may have made the video: find it before sending anything again. */
+		char story[1024];
+		describe_answer(res, story, sizeof(story));
+		set_story(r, story);
 		log_event(LOG_WARNING, r->rec.name, NULL,
-			  "the answer to the create request was lost (%s); reconciling",
-			  api_kind_name(res->kind));
+			  "the create may have made a video (%s); reconciling before anything is "
+			  "sent again",
+			  story);
 		reconcile(r);
 		return;
 	}
+	/* An explicit refusal, or nothing was sent: this create made nothing. */
+	void_create(r, r->rec.creates);
 	switch (res->kind) {
 	case API_CONFIG:
 		log_event(LOG_ERROR, r->rec.name, NULL,
@@ -700,23 +828,7 @@ static void on_created(struct api_req *req, void *ud)
 	}
 }
 
-/* ---- reconciliation of a create whose outcome is unknown ------------------------ */
-
-bool jobs_video_matches(const struct job *j, const struct video *v, long long slack)
-{
-	if (!v->id || !v->prompt || !v->model || !v->size || !v->seconds || !j->prompt)
-		return false;
-	char secs[16];
-	bfmt(secs, sizeof(secs), "%u", j->seconds);
-	if (strcmp(v->prompt, j->prompt) != 0 || strcmp(v->seconds, secs) != 0)
-		return false;
-	if (!j->remix_video_id && (strcmp(v->model, j->model) != 0 || strcmp(v->size, j->size) != 0))
-		return false;
-	if (j->remix_video_id && (!v->remixed_from_video_id ||
-				  strcmp(v->remixed_from_video_id, j->remix_video_id) != 0))
-		return false;
-	return v->created_at >= 0 && j->submit_at >= 0 && v->created_at >= j->submit_at - slack;
-}
+/* ---- reconciliation of a create whose outcome is unknown (reconcile.h) ------------ */
 
 static bool owned_by_other(const struct jobs *js, const struct jrun *r, const char *id)
 {
@@ -726,6 +838,12 @@ static bool owned_by_other(const struct jobs *js, const struct jrun *r, const ch
 	return false;
 }
 
+static bool owned_cb(const char *id, void *ud)
+{
+	const struct jrun *r = ud;
+	return owned_by_other(r->js, r, id);
+}
+
 static void on_list(struct api_req *req, void *ud);
 
 static void reconcile(struct jrun *r)
@@ -733,7 +851,7 @@ static void reconcile(struct jrun *r)
 	/* Give a create that was on the wire when the answer was lost time to land, so
 	 * the list below can see it. */
 	long long wait_ms = (r->rec.submit_at + 1 + JOBS_RECONCILE_DELAY_S) * 1000 - now_ms_real();
-	if (r->pages == 0 && wait_ms > 0) {
+	if (r->scan.pages == 0 && wait_ms > 0) {
 		schedule(r, wait_ms);
 		return;
 	}
@@ -741,58 +859,222 @@ static void reconcile(struct jrun *r)
 	r->req = api_list(r->js->api, &p, on_list, r);
 }
 
+/* The service proved that the latest create made nothing: it may be sent again. */
+static void absent(struct jrun *r)
+{
+	clear_reconcile(r);
+	void_create(r, r->rec.creates);
+	log_event(LOG_INFO, r->rec.name, NULL,
+		  "reconciled: the service has no video for this job (its list proves create %u made "
+		  "none); submitting it again",
+		  r->rec.creates);
+	set_state(r, JOB_CLAIMED);
+	r->queued = false;
+	if (r->js->in_flight < r->js->conf->max_in_flight && !r->js->api_blocked)
+		submit(r);
+	else {
+		r->queued = true;
+		pump(r->js);
+	}
+}
+
+static void adopt(struct jrun *r, const struct video *v, const char *how)
+{
+	log_event(LOG_INFO, r->rec.name, v->id, "%s", how);
+	clear_reconcile(r);
+	take_video(r, v);
+	r->rec.attempts = 0;
+	set_state(r, JOB_RUNNING);
+	start_polling(r, NULL);
+}
+
 static void on_list(struct api_req *req, void *ud)
 {
 	struct jrun *r = ud;
 	struct api_result *res = api_req_result(req);
 	r->req = NULL;
+	char why[1024];
 	if (res->kind != API_OK || !res->has_list) {
-		if (res->kind == API_CONFIG)
+		const char *msg = res->error.message ? res->error.message : api_kind_name(res->kind);
+		if (res->kind == API_CONFIG) {
 			r->js->api_blocked = true;
-		/* Never resubmit without an answer: try the reconciliation again later. */
-		log_event(LOG_WARNING, r->rec.name, NULL,
-			  "cannot list videos to reconcile (%s); trying again in 30 s",
-			  api_kind_name(res->kind));
-		schedule(r, 30000);
-		return;
-	}
-	struct video_list *l = &res->list;
-	bool older_seen = false;
-	for (size_t i = 0; i < l->n; i++) {
-		struct video *v = &l->data[i];
-		if (v->created_at >= 0 && v->created_at < r->rec.submit_at - JOBS_RECONCILE_SLACK_S)
-			older_seen = true;
-		if (jobs_video_matches(&r->rec, v, JOBS_RECONCILE_SLACK_S) &&
-		    !owned_by_other(r->js, r, v->id)) {
-			log_event(LOG_INFO, r->rec.name, v->id,
-				  "reconciled: the lost create had made this video; adopting it");
-			free(r->list_after);
-			r->list_after = NULL;
-			r->pages = 0;
-			take_video(r, v);
-			set_state(r, JOB_RUNNING);
-			start_polling(r, NULL);
+			log_event(LOG_WARNING, r->rec.name, NULL,
+				  "cannot list videos to reconcile (%s); trying again in 30 s", msg);
+			schedule(r, 30000);
 			return;
 		}
-	}
-	r->pages++;
-	if (l->has_more && !older_seen && l->last_id && r->pages < JOBS_RECONCILE_PAGES) {
-		free(r->list_after);
-		r->list_after = xstrdup(l->last_id);
-		reconcile(r);
+		if (reconcile_list_unsupported(res->http_status, msg)) {
+			bfmt(why, sizeof(why),
+			     "The service has no list of videos to check (HTTP %ld: %s)",
+			     res->http_status, msg);
+			doubt(r, why);
+			return;
+		}
+		/* A list that answers with something sorad cannot read will not read better
+		 * later; a lost or refused one may. */
+		bool may_pass = res->kind == API_TRANSIENT || res->kind == API_RATE_LIMITED;
+		if (may_pass && ++r->list_failures < JOBS_RECONCILE_LIST_TRIES) {
+			/* Never resubmit without an answer: try the list again later. */
+			log_event(LOG_WARNING, r->rec.name, NULL,
+				  "cannot list videos to reconcile (%s); trying again in %d s", msg,
+				  JOBS_RECONCILE_RETRY_S);
+			schedule(r, JOBS_RECONCILE_RETRY_S * 1000LL);
+			return;
+		}
+		char answer[600];
+		describe_answer(res, answer, sizeof(answer));
+		if (may_pass)
+			bfmt(why, sizeof(why), "Listing the service's videos failed %u times "
+			     "(last: %s)", r->list_failures, answer);
+		else
+			bfmt(why, sizeof(why), "The service's list of videos could not be used (%s)",
+			     answer);
+		doubt(r, why);
 		return;
 	}
-	free(r->list_after);
-	r->list_after = NULL;
-	r->pages = 0;
-	log_event(LOG_INFO, r->rec.name, NULL,
-		  "reconciled: the service has no video for this job; submitting it again");
-	set_state(r, JOB_CLAIMED);
-	r->queued = false;
-	if (r->js->in_flight < r->js->conf->max_in_flight)
-		submit(r);
-	else
-		pump(r->js);
+	const struct video *v = NULL;
+	switch (reconcile_page(&r->scan, r->js->conf, &r->rec, &res->list, JOBS_RECONCILE_SLACK_S,
+			       JOBS_RECONCILE_PAGES, owned_cb, r, &v, why, sizeof(why))) {
+	case RECONCILE_ADOPT:
+		adopt(r, v, "reconciled: the lost create had made this video; adopting it");
+		return;
+	case RECONCILE_NEXT_PAGE:
+		free(r->list_after);
+		r->list_after = xstrdup(res->list.last_id);
+		reconcile(r);
+		return;
+	case RECONCILE_ABSENT:
+		absent(r);
+		return;
+	case RECONCILE_UNPROVEN:
+		if (why[0] >= 'a' && why[0] <= 'z')
+			why[0] = (char)(why[0] - 'a' + 'A');
+		doubt(r, why);
+		return;
+	}
+}
+
+/* ---- in doubt: the user's decision ------------------------------------------------- */
+
+static void auto_resubmit(struct jrun *r)
+{
+	unsigned hours = r->js->conf->in_doubt_resubmit_hours;
+	if (!waiting_in_doubt(&r->rec) || !hours || !r->js->api)
+		return;
+	long long due = r->rec.next_at_ms + (long long)hours * 3600000LL;
+	long long left = due - now_ms_real();
+	if (left > 0) {
+		schedule(r, left);
+		return;
+	}
+	char why[256];
+	log_event(LOG_WARNING, r->rec.name, NULL,
+		  "in doubt for more than %u h: resubmitting as configured "
+		  "(in_doubt_resubmit_hours)",
+		  hours);
+	jobs_resolve(r->js, r->rec.name, JOBS_RESOLVE_RESUBMIT, NULL, why, sizeof(why));
+}
+
+int jobs_resolution_parse(const char *s, enum jobs_resolve_how *how, const char **video_id)
+{
+	*video_id = NULL;
+	if (!s)
+		return -1;
+	if (!strcmp(s, "resubmit")) {
+		*how = JOBS_RESOLVE_RESUBMIT;
+		return 0;
+	}
+	if (!strcmp(s, "drop")) {
+		*how = JOBS_RESOLVE_DROP;
+		return 0;
+	}
+	if (!strncmp(s, "adopt:", 6) && video_id_is_safe(s + 6)) {
+		*how = JOBS_RESOLVE_ADOPT;
+		*video_id = s + 6;
+		return 0;
+	}
+	return -1;
+}
+
+int jobs_resolve(struct jobs *js, const char *name, enum jobs_resolve_how how,
+		 const char *video_id, char *why, size_t whylen)
+{
+	struct jrun *r = by_name(js, name);
+	for (size_t i = 0; !r && i < js->n; i++)
+		if (js->v[i]->rec.video_id && !strcmp(js->v[i]->rec.video_id, name))
+			r = js->v[i];
+	if (!r) {
+		bfmt(why, whylen, "no job is named %s", name);
+		return -1;
+	}
+	if (!waiting_in_doubt(&r->rec)) {
+		bfmt(why, whylen, "job %s is not in doubt (it is %s)", r->rec.name,
+		     job_state_name(r->rec.state));
+		return -1;
+	}
+	if (how == JOBS_RESOLVE_ADOPT) {
+		if (!video_id_is_safe(video_id)) {
+			bfmt(why, whylen, "%s is not a video id sorad can use",
+			     video_id ? video_id : "(none)");
+			return -1;
+		}
+		if (owned_by_other(js, r, video_id)) {
+			bfmt(why, whylen, "video %s belongs to another job", video_id);
+			return -1;
+		}
+	}
+	if (r->timer)
+		loop_timer_disarm(r->timer);
+	free(r->rec.resolution);
+	r->rec.resolution = NULL;
+	r->rec.next_at_ms = 0;
+	switch (how) {
+	case JOBS_RESOLVE_ADOPT: {
+		struct video v;
+		video_init(&v);
+		v.id = (char *)video_id; /* borrowed: take_video copies it */
+		v.status = VIDEO_QUEUED;
+		free(r->rec.error);
+		r->rec.error = NULL;
+		free(r->rec.error_code);
+		r->rec.error_code = NULL;
+		adopt(r, &v, "resolved by the user: adopting this video");
+		free(r->rec.status);
+		r->rec.status = NULL;
+		return 0;
+	}
+	case JOBS_RESOLVE_RESUBMIT:
+		free(r->rec.error);
+		r->rec.error = NULL;
+		free(r->rec.error_code);
+		r->rec.error_code = NULL;
+		/* The create in doubt stays counted (unconfirmed): it may have been made. */
+		r->rec.creates_allowed = r->rec.creates + 1;
+		r->rec.attempts = 0;
+		log_event(LOG_WARNING, r->rec.name, NULL,
+			  "resolved: a second create is allowed (create %u may also have been "
+			  "made and charged)",
+			  r->rec.creates);
+		set_state(r, JOB_CLAIMED);
+		r->queued = true;
+		pump(js);
+		return 0;
+	case JOBS_RESOLVE_DROP: {
+		const char *story = r->rec.error ? r->rec.error : "";
+		const char *para = strstr(story, "\n\n");
+		char *keep = xstrdup(story);
+		if (para)
+			keep[para - story] = '\0';
+		fail_job(r, JOBS_DOUBT "_dropped",
+			 "Dropped by the user while in doubt. %s\n\nIf the service made the video, "
+			 "it may still be in the provider's dashboard.",
+			 keep);
+		free(keep);
+		return 0;
+	}
+	}
+	bfmt(why, whylen, "unknown decision");
+	return -1;
 }
 
 /* ---- polling ----------------------------------------------------------------------- */
@@ -1202,7 +1484,8 @@ static void advance(struct jrun *r)
 		return; /* a request is in flight or a commit is awaited (their callbacks
 			 * continue), or suspended */
 	/* A held job's error is the reason it waits (jobs.h), not a failure. */
-	if (r->rec.error && r->rec.state != JOB_HELD && !job_state_is_final(r->rec.state)) {
+	if (r->rec.error && r->rec.state != JOB_HELD && !waiting_in_doubt(&r->rec) &&
+	    !job_state_is_final(r->rec.state)) {
 		finish_failure(r);
 		return;
 	}
@@ -1257,8 +1540,10 @@ static void advance(struct jrun *r)
 		}
 		start_download(r);
 		return;
+	case JOB_IN_DOUBT: /* waits for the user (jobs_resolve), or the configured hours */
+		auto_resubmit(r);
+		return;
 	case JOB_HELD:
-	case JOB_IN_DOUBT: /* waits for the user: jobs_resolve */
 	case JOB_DONE:
 	case JOB_FAILED:
 		return;
@@ -1298,6 +1583,7 @@ static void free_run(struct jrun *r)
 	close_download(r, DL_KEEP);
 	loop_timer_free(r->timer);
 	free(r->list_after);
+	free(r->sent_story);
 	job_release(&r->rec);
 	free(r);
 }
@@ -1592,6 +1878,34 @@ static void redo_unrecorded_claims(struct jobs *js)
 	closedir(dp);
 }
 
+/* Decisions `sorad resolve` recorded while no daemon ran (job.h, resolution). */
+static void apply_resolutions(struct jobs *js)
+{
+	for (size_t i = 0; i < js->n; i++) {
+		struct jrun *r = js->v[i];
+		if (!r->rec.resolution)
+			continue;
+		enum jobs_resolve_how how;
+		const char *id;
+		char why[512];
+		char *res = r->rec.resolution;
+		r->rec.resolution = NULL;
+		if (jobs_resolution_parse(res, &how, &id) != 0) {
+			log_event(LOG_ERROR, r->rec.name, NULL,
+				  "ignoring a recorded decision sorad cannot read");
+			store_stage(js->commit, js->conf->state_dir, &r->rec);
+		} else if (jobs_resolve(js, r->rec.name, how, id, why, sizeof(why)) != 0) {
+			log_event(LOG_WARNING, r->rec.name, NULL,
+				  "ignoring the decision recorded by sorad resolve: %s", why);
+			store_stage(js->commit, js->conf->state_dir, &r->rec);
+		} else {
+			log_event(LOG_INFO, r->rec.name, NULL,
+				  "applied the decision recorded by sorad resolve while sorad was down");
+		}
+		free(res);
+	}
+}
+
 int jobs_load(struct jobs *js)
 {
 	if (store_open(js->conf->state_dir) != 0)
@@ -1604,6 +1918,7 @@ int jobs_load(struct jobs *js)
 		qsort(js->v, js->n, sizeof(*js->v), by_claim_time);
 	rebuild_index(js);
 	redo_unrecorded_claims(js);
+	apply_resolutions(js);
 	size_t resumed = 0;
 	for (size_t i = 0; i < js->n; i++) {
 		struct jrun *r = js->v[i];
