@@ -22,7 +22,7 @@ static double uniform(void)
 	return (double)(splitmix64(&state) >> 11) * (1.0 / 9007199254740992.0);
 }
 
-void faults_draw(struct fault *out)
+void faults_draw(struct fault *out, bool creates)
 {
 	out->kind = FAULT_NONE;
 	out->status = 0;
@@ -30,7 +30,7 @@ void faults_draw(struct fault *out)
 	out->delay_ms = 0;
 	/* Without any fault configured, skip the lock: the benchmark path stays uncontended. */
 	if (conf.p429 <= 0 && conf.p5xx <= 0 && conf.preset <= 0 && conf.ptruncate <= 0 &&
-	    conf.pslow <= 0)
+	    conf.pslow <= 0 && conf.p5xx_after_create <= 0)
 		return;
 	pthread_mutex_lock(&lock);
 	/* One draw per configured kind, always in the same order: first hit wins. */
@@ -41,6 +41,15 @@ void faults_draw(struct fault *out)
 	} else if (conf.p5xx > 0 && uniform() < conf.p5xx) {
 		out->kind = FAULT_5XX;
 		out->status = uniform() < 0.5 ? 500 : 503;
+	} else if (creates && conf.p5xx_after_create > 0 && uniform() < conf.p5xx_after_create) {
+		/* The status is drawn even when pinned, so that pinning it changes no
+		 * other fault of the run. */
+		double u = uniform();
+
+		out->kind = FAULT_5XX_AFTER_CREATE;
+		out->status = u < 1.0 / 3 ? 500 : u < 2.0 / 3 ? 502 : 504;
+		if (conf.after_create_status)
+			out->status = conf.after_create_status;
 	} else if (conf.preset > 0 && uniform() < conf.preset) {
 		out->kind = FAULT_RESET;
 	} else if (conf.ptruncate > 0 && uniform() < conf.ptruncate) {
@@ -59,6 +68,8 @@ const char *fault_name(enum fault_kind k)
 		return "429";
 	case FAULT_5XX:
 		return "5xx";
+	case FAULT_5XX_AFTER_CREATE:
+		return "5xx_after_create";
 	case FAULT_RESET:
 		return "reset";
 	case FAULT_TRUNCATE:

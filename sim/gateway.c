@@ -8,13 +8,15 @@
 
 #include "util.h"
 
-enum id_style { IDS_OPENAI, IDS_LITELLM };
+enum id_style { IDS_OPENAI, IDS_LITELLM, IDS_B64, IDS_HUGE };
 
 static char prefix[128] = "/v1";
 static bool api_key_header; /* api-key: KEY instead of Authorization: Bearer KEY */
 static enum id_style id_style = IDS_OPENAI;
 static struct gateway_model *models;
 static size_t n_models;
+static enum gateway_list_mode list_mode = LIST_OK;
+static struct gateway_shape shape;
 
 int gateway_set_prefix(const char *p, char *why, size_t n)
 {
@@ -50,11 +52,63 @@ int gateway_set_ids(const char *style, char *why, size_t n)
 		id_style = IDS_OPENAI;
 	else if (strcmp(style, "litellm") == 0)
 		id_style = IDS_LITELLM;
+	else if (strcmp(style, "b64") == 0)
+		id_style = IDS_B64;
+	else if (strcmp(style, "huge") == 0)
+		id_style = IDS_HUGE;
 	else {
-		snprintf(why, n, "expected 'openai' or 'litellm', got '%s'", style);
+		snprintf(why, n, "expected 'openai', 'litellm', 'b64' or 'huge', got '%s'", style);
 		return -1;
 	}
 	return 0;
+}
+
+int gateway_set_list_mode(const char *mode, char *why, size_t n)
+{
+	static const struct {
+		const char *name;
+		enum gateway_list_mode mode;
+	} modes[] = {
+	    {"ok", LIST_OK},
+	    {"404", LIST_404},
+	    {"405", LIST_405},
+	    {"501", LIST_501},
+	    {"litellm-500", LIST_LITELLM_500},
+	};
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (strcmp(mode, modes[i].name) == 0) {
+			list_mode = modes[i].mode;
+			return 0;
+		}
+	}
+	snprintf(why, n, "expected 'ok', '404', '405', '501' or 'litellm-500', got '%s'", mode);
+	return -1;
+}
+
+void gateway_set_shape(const struct gateway_shape *s)
+{
+	shape = *s;
+}
+
+enum gateway_list_mode gateway_list_mode(void)
+{
+	return list_mode;
+}
+
+const struct gateway_shape *gateway_shape(void)
+{
+	return &shape;
+}
+
+const char *gateway_answer_model(const char *model)
+{
+	/* The snapshots OpenAI and Azure name (providers.md: "sora-2 2025-10-06"). */
+	if (shape.dated_models && strcmp(model, "sora-2") == 0)
+		return "sora-2-2025-10-06";
+	if (shape.dated_models && strcmp(model, "sora-2-pro") == 0)
+		return "sora-2-pro-2025-10-06";
+	return model;
 }
 
 static void free_list(const char *const *v, size_t n)
@@ -169,6 +223,11 @@ const char *gateway_api_path(const char *url)
 	return url + len;
 }
 
+const char *gateway_prefix(void)
+{
+	return prefix;
+}
+
 const char *gateway_request_key(struct MHD_Connection *c)
 {
 	const char *h;
@@ -237,13 +296,57 @@ static void litellm_id(char *buf, size_t size, uint64_t a, uint64_t b)
 	snprintf(buf, size, "video_%s", enc);
 }
 
+/*
+ * The id a client percent-encodes wrong, if it can: standard base64 of three marker
+ * bytes, which encode as "+/+/", then the 16 bytes of A and B, 19 bytes in all, so the
+ * last group is padded with "==". Distinct (A, B) give distinct ids; 34 characters.
+ */
+static void b64_id(char *buf, size_t size, uint64_t a, uint64_t b)
+{
+	unsigned char raw[19] = {0xfb, 0xff, 0xbf};
+	char enc[32];
+
+	for (int i = 0; i < 8; i++) {
+		raw[3 + i] = (unsigned char)(a >> (56 - 8 * i));
+		raw[11 + i] = (unsigned char)(b >> (56 - 8 * i));
+	}
+	base64(raw, sizeof(raw), enc, sizeof(enc));
+	snprintf(buf, size, "video_%s", enc);
+}
+
+/* GATEWAY_HUGE_ID_LEN characters: "video_", the 32 hex digits of the openai style
+ * (which keep ids distinct), then letters and digits drawn from A and B. */
+static void huge_id(char *buf, size_t size, uint64_t a, uint64_t b)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	uint64_t st = a ^ (b * 0x9e3779b97f4a7c15ULL);
+	int k = snprintf(buf, size, "video_%016llx%016llx", (unsigned long long)a,
+	                 (unsigned long long)b);
+	size_t i;
+
+	if (k < 0 || (size_t)k >= size)
+		return; /* cut short by a small buffer, still terminated */
+	for (i = (size_t)k; i + 1 < size && i < GATEWAY_HUGE_ID_LEN; i++)
+		buf[i] = tab[splitmix64(&st) % (sizeof(tab) - 1)];
+	buf[i] = '\0';
+}
+
 void gateway_video_id(char *buf, size_t size, uint64_t a, uint64_t b)
 {
-	if (id_style == IDS_LITELLM)
+	switch (id_style) {
+	case IDS_LITELLM:
 		litellm_id(buf, size, a, b);
-	else
+		break;
+	case IDS_B64:
+		b64_id(buf, size, a, b);
+		break;
+	case IDS_HUGE:
+		huge_id(buf, size, a, b);
+		break;
+	default:
 		snprintf(buf, size, "video_%016llx%016llx", (unsigned long long)a,
 		         (unsigned long long)b);
+	}
 }
 
 size_t gateway_models(const struct gateway_model **out)

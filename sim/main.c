@@ -63,10 +63,22 @@ static const char usage_text[] =
     "\nLooking like a gateway (see sorad's examples/gateways/):\n"
     "  --path-prefix P      serve the API under P instead of /v1 (Azure: /openai/v1)\n"
     "  --auth-header H      'authorization' (Bearer, default) or 'api-key' (Azure)\n"
-    "  --id-style S         'openai' (default) or 'litellm': long base64 ids as a\n"
-    "                       LiteLLM proxy rewrites them\n"
+    "  --id-style S         'openai' (default); 'litellm': long base64 ids as a\n"
+    "                       LiteLLM proxy rewrites them; 'b64': base64 ids that always\n"
+    "                       hold '+', '/' and '=' (percent-encode them); 'huge': ids of\n"
+    "                       5,000 letters and digits\n"
     "  --model NAME:SIZES:SECONDS  a model of the gateway, e.g. veo-3:1280x720:4,6,8;\n"
     "                       repeatable; replaces sora-2 and sora-2-pro\n"
+    "  --no-prompt          Video objects have no 'prompt' (as LiteLLM's proxy)\n"
+    "  --dated-models       answer model sora-2 as sora-2-2025-10-06, sora-2-pro as\n"
+    "                       sora-2-pro-2025-10-06\n"
+    "  --created-at-zero    answer created_at as 0\n"
+    "  --list-mode M        GET /v1/videos (the list): 'ok' (default), or fails with\n"
+    "                       '404', '405' (Allow: POST), '501', or 'litellm-500' (the\n"
+    "                       body of LiteLLM's proxy when the backend cannot list)\n"
+    "  --p5xx-after-create P  probability that a create or remix creates the video but\n"
+    "                       is answered 500 (Portkey's body), 502 or 504 (HTML pages)\n"
+    "  --after-create-status N  500, 502 or 504: always that one (default: seeded choice)\n"
     "  --help, --version\n"
     "\n"
     "Prompts containing [sim:fail] fail during generation; [sim:moderation] are\n"
@@ -79,7 +91,9 @@ struct options {
 	const char *media_dir;
 	const char *ffmpeg;
 	unsigned long long gen_ms, poll_after_ms, expire_s, seed, slow_ms, threads, max_body;
-	double p429, p5xx, preset, ptruncate, pslow;
+	double p429, p5xx, preset, ptruncate, pslow, p5xx_after_create;
+	unsigned long long after_create_status;
+	struct gateway_shape shape; /* --no-prompt, --dated-models, --created-at-zero */
 	bool draw_prompt;
 	const char *log_creates;     /* benchmarks */
 	unsigned long long video_bytes; /* benchmarks */
@@ -177,7 +191,7 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
 static void gateway_option(int which, const char *arg)
 {
 	static const char *const names[] = {"--path-prefix", "--auth-header", "--id-style",
-	                                    "--model"};
+	                                    "--model", "--list-mode"};
 	char why[256];
 	int rc;
 
@@ -191,9 +205,12 @@ static void gateway_option(int which, const char *arg)
 	case 2:
 		rc = gateway_set_ids(arg, why, sizeof(why));
 		break;
-	default:
-		which = 3;
+	case 3:
 		rc = gateway_add_model(arg, why, sizeof(why));
+		break;
+	default:
+		which = 4;
+		rc = gateway_set_list_mode(arg, why, sizeof(why));
 		break;
 	}
 	if (rc < 0)
@@ -226,6 +243,12 @@ static void parse_args(int argc, char **argv, struct options *o)
 		O_AUTH_HEADER,
 		O_ID_STYLE,
 		O_MODEL,
+		O_LIST_MODE, /* the last of the gateway_option() codes */
+		O_NO_PROMPT,
+		O_DATED_MODELS,
+		O_CREATED_AT_ZERO,
+		O_P5XX_AFTER_CREATE,
+		O_AFTER_CREATE_STATUS,
 		O_HELP,
 		O_VERSION,
 		O_LOG_CREATES,
@@ -255,6 +278,12 @@ static void parse_args(int argc, char **argv, struct options *o)
 	    {"auth-header", required_argument, NULL, O_AUTH_HEADER},
 	    {"id-style", required_argument, NULL, O_ID_STYLE},
 	    {"model", required_argument, NULL, O_MODEL},
+	    {"list-mode", required_argument, NULL, O_LIST_MODE},
+	    {"no-prompt", no_argument, NULL, O_NO_PROMPT},
+	    {"dated-models", no_argument, NULL, O_DATED_MODELS},
+	    {"created-at-zero", no_argument, NULL, O_CREATED_AT_ZERO},
+	    {"p5xx-after-create", required_argument, NULL, O_P5XX_AFTER_CREATE},
+	    {"after-create-status", required_argument, NULL, O_AFTER_CREATE_STATUS},
 	    {"log-creates", required_argument, NULL, O_LOG_CREATES},
 	    {"video-bytes", required_argument, NULL, O_VIDEO_BYTES},
 	    {"help", no_argument, NULL, O_HELP},
@@ -329,7 +358,28 @@ static void parse_args(int argc, char **argv, struct options *o)
 		case O_AUTH_HEADER:
 		case O_ID_STYLE:
 		case O_MODEL:
+		case O_LIST_MODE:
 			gateway_option(c - O_PATH_PREFIX, optarg);
+			break;
+		case O_NO_PROMPT:
+			o->shape.no_prompt = true;
+			break;
+		case O_DATED_MODELS:
+			o->shape.dated_models = true;
+			break;
+		case O_CREATED_AT_ZERO:
+			o->shape.created_at_zero = true;
+			break;
+		case O_P5XX_AFTER_CREATE:
+			o->p5xx_after_create = parse_prob("--p5xx-after-create", optarg);
+			break;
+		case O_AFTER_CREATE_STATUS:
+			o->after_create_status = parse_uint("--after-create-status", optarg, 599);
+			if (o->after_create_status != 500 && o->after_create_status != 502 &&
+			    o->after_create_status != 504)
+				usage_error(
+				    "--after-create-status: expected 500, 502 or 504, got '%s'",
+				    optarg);
 			break;
 		case O_LOG_CREATES:
 			o->log_creates = optarg;
@@ -354,6 +404,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 		usage_error("unexpected argument '%s'", argv[optind]);
 	if (o->threads == 0)
 		usage_error("--threads: must be at least 1");
+	gateway_set_shape(&o->shape);
 }
 
 /* The absolute path of the first executable `name` on PATH, or NULL. */
@@ -449,6 +500,8 @@ int main(int argc, char **argv)
 	                         .preset = o.preset,
 	                         .ptruncate = o.ptruncate,
 	                         .pslow = o.pslow,
+	                         .p5xx_after_create = o.p5xx_after_create,
+	                         .after_create_status = (unsigned)o.after_create_status,
 	                         .slow_ms = (unsigned)o.slow_ms};
 	faults_init(&fc);
 	vc = (struct videos_conf){

@@ -95,6 +95,9 @@ void route_match(const char *method, const char *url, struct route *rt)
 	if (idlen < sizeof(rt->id)) {
 		memcpy(rt->id, rest, idlen);
 		rt->id[idlen] = '\0';
+		/* A '/' of the id came as %2F and is still encoded (server.c): the path is
+		 * split, now the segment can be decoded whole. */
+		url_unescape_rest(rt->id);
 	} /* else: no video has such an id; "" makes every lookup a 404 */
 	if (slash == NULL) {
 		if (get)
@@ -161,6 +164,41 @@ void routes_too_large(struct reply *r, unsigned long long limit)
 {
 	reply_error(r, 413, "invalid_request_error", NULL, "request_too_large",
 	            "Request body too large: the limit is %llu bytes.", limit);
+}
+
+/* What gateways answer instead of the Video object when they lost the upstream's
+ * answer, the video being created all the same. */
+void routes_after_create_reply(const struct fault *f, struct reply *r)
+{
+	static const char portkey[] =
+	    "{\"status\":\"failure\",\"message\":\"Something went wrong\"}";
+	/* nginx's own error pages, as a load balancer in front of a gateway sends them. */
+	static const char bad_gateway[] =
+	    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n"
+	    "<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n"
+	    "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+	static const char timeout[] =
+	    "<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n"
+	    "<body>\r\n<center><h1>504 Gateway Time-out</h1></center>\r\n"
+	    "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+	const char *body;
+
+	reply_release(r);
+	reply_init(r);
+	r->status = f->status;
+	if (f->status == 502) {
+		body = bad_gateway;
+		r->content_type = "text/html";
+	} else if (f->status == 504) {
+		body = timeout;
+		r->content_type = "text/html";
+	} else {
+		/* The Portkey gateway's answer to every 2xx it fails to pass on (issue 1389). */
+		body = portkey;
+		r->status = 500;
+	}
+	r->body = xstrdup(body);
+	r->len = strlen(body);
 }
 
 static void not_found(struct reply *r, const char *id)
@@ -486,6 +524,70 @@ static void delete (const char *id, struct reply *r)
 	reply_json(r, 200, j);
 }
 
+/*
+ * The body of LiteLLM's proxy when the backend has no video list. The provider's
+ * transform_video_list_request raises NotImplementedError (here Gemini's, in
+ * litellm/llms/gemini/videos/transformation.py: "Video list is not supported by Google
+ * Veo. Use the operations endpoint directly if you need to list operations.");
+ * litellm/videos/main.py (avideo_list) hands it to exception_type with model="", whose
+ * fallback in litellm/litellm_core_utils/exception_mapping_utils.py raises
+ * APIConnectionError(message="{}\n{}".format(str(original_exception),
+ * traceback.format_exc())); litellm/exceptions.py prefixes "litellm.APIConnectionError: "
+ * and sets status_code 500; _handle_llm_api_exception in
+ * litellm/proxy/common_request_processing.py turns it into ProxyException(type=None,
+ * param=None, code=500), whose to_dict (litellm/proxy/_types.py) makes code the string
+ * "500", sent as {"error": {...}} with status 500. The traceback below is abbreviated:
+ * the real one names the proxy's install paths and line numbers.
+ */
+static const char litellm_list_message[] =
+    "litellm.APIConnectionError: Video list is not supported by Google Veo. Use the "
+    "operations endpoint directly if you need to list operations.\n"
+    "Traceback (most recent call last):\n"
+    "  File \"/usr/lib/python3.13/site-packages/litellm/videos/main.py\", in avideo_list\n"
+    "    response = await init_response\n"
+    "  File \"/usr/lib/python3.13/site-packages/litellm/llms/custom_httpx/llm_http_handler.py\", "
+    "in async_video_list_handler\n"
+    "    url, params = video_list_provider_config.transform_video_list_request(\n"
+    "  File \"/usr/lib/python3.13/site-packages/litellm/llms/gemini/videos/transformation.py\", "
+    "in transform_video_list_request\n"
+    "    raise NotImplementedError(\n"
+    "NotImplementedError: Video list is not supported by Google Veo. Use the operations "
+    "endpoint directly if you need to list operations.\n";
+
+/* --list-mode: a gateway that cannot list. Returns 1 with the refusal in *r, or 0. */
+static int list_refused(struct reply *r)
+{
+	cJSON *root, *e;
+
+	switch (gateway_list_mode()) {
+	case LIST_404:
+		reply_error(r, 404, "invalid_request_error", NULL, NULL,
+		            "Invalid URL (GET %s/videos)", gateway_prefix());
+		return 1;
+	case LIST_405:
+		reply_error(r, 405, "invalid_request_error", NULL, NULL,
+		            "Method not allowed (GET %s/videos). Allowed: POST.", gateway_prefix());
+		reply_header(r, "Allow", "POST");
+		return 1;
+	case LIST_501:
+		reply_error(r, 501, "invalid_request_error", NULL, NULL,
+		            "Listing videos is not implemented by this gateway (GET %s/videos).",
+		            gateway_prefix());
+		return 1;
+	case LIST_LITELLM_500:
+		root = cJSON_CreateObject();
+		e = cJSON_AddObjectToObject(root, "error");
+		cJSON_AddStringToObject(e, "message", litellm_list_message);
+		cJSON_AddNullToObject(e, "type");
+		cJSON_AddNullToObject(e, "param");
+		cJSON_AddStringToObject(e, "code", "500");
+		reply_json(r, 500, root);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static const char *query(struct MHD_Connection *c, const char *name)
 {
 	return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
@@ -496,9 +598,12 @@ static void list(struct MHD_Connection *c, struct reply *r)
 	const char *limit_s = query(c, "limit"), *after = query(c, "after");
 	const char *order = query(c, "order");
 	static const char *const orders[] = {"asc", "desc"};
+	char cursor[VIDEO_ID_SIZE];
 	long limit = 20;
 	cJSON *j;
 
+	if (list_refused(r))
+		return;
 	if (limit_s && *limit_s) {
 		char *end;
 
@@ -524,6 +629,14 @@ static void list(struct MHD_Connection *c, struct reply *r)
 	}
 	if (order && *order && check_enum(r, "order", order, orders, 2) < 0)
 		return;
+	if (after && *after) {
+		/* The cursor's '/' and '%' are still encoded (server.c); an overlong one
+		 * names no video. */
+		if (bsnprintf(cursor, sizeof(cursor), "%s", after) < 0)
+			cursor[0] = '\0';
+		url_unescape_rest(cursor);
+		after = cursor;
+	}
 	j = videos_list((unsigned)limit, after, order && strcmp(order, "asc") == 0);
 	if (j == NULL) {
 		reply_error(r, 400, "invalid_request_error", "after", "invalid_value",

@@ -12,6 +12,7 @@
 
 #include "faults.h"
 #include "form.h"
+#include "gateway.h"
 #include "reply.h"
 #include "stats.h"
 
@@ -30,10 +31,10 @@ enum route_kind {
 
 struct route {
 	enum route_kind kind;
-	enum endpoint ep; /* the stats template */
-	bool api;         /* under /v1/: auth, faults and stats apply */
-	bool has_body;    /* create and remix parse a request body */
-	char id[256];     /* the {id} segment (LiteLLM's are ~210); "" if absurdly long */
+	enum endpoint ep;         /* the stats template */
+	bool api;                 /* under /v1/: auth, faults and stats apply */
+	bool has_body;            /* create and remix parse a request body */
+	char id[GATEWAY_ID_SIZE]; /* the {id} segment, decoded; "" if absurdly long */
 	char method[16];
 	char path[256];    /* for error messages, cut if long */
 	const char *allow; /* for 405 */
@@ -51,6 +52,9 @@ void route_match(const char *method, const char *url, struct route *rt);
 int routes_auth(struct MHD_Connection *c, struct reply *r);
 /* The reply of an injected 429 or 5xx. */
 void routes_fault_reply(const struct fault *f, struct reply *r);
+/* Replaces the Video object of a create or remix with a gateway's 5xx (the video was
+ * created all the same): --p5xx-after-create. */
+void routes_after_create_reply(const struct fault *f, struct reply *r);
 void routes_too_large(struct reply *r, unsigned long long limit);
 /* Runs the endpoint; form is the parsed body for create and remix, else NULL. */
 void routes_handle(const struct route *rt, struct MHD_Connection *c, struct form *form,

@@ -151,6 +151,15 @@ static void cut_free(void *cls)
 	free(t);
 }
 
+/* The query arguments and the path are decoded with a '/' inside a segment kept as
+ * %2F, so that routes.c can split the path first (see util.h). */
+static size_t unescape_cb(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return url_unescape_keep_slash(s);
+}
+
 /* ----------------------------------------------------------------- replies */
 
 /* Turns a reply into an MHD response, taking over its body or fd. */
@@ -313,13 +322,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (!k->route.api) {
 		routes_handle(&k->route, c, k->form, &r);
 	} else if (routes_auth(c, &r) == 0) {
-		faults_draw(&fault);
+		faults_draw(&fault, k->route.kind == RT_CREATE || k->route.kind == RT_REMIX);
 		if (fault.kind == FAULT_429 || fault.kind == FAULT_5XX)
 			routes_fault_reply(&fault, &r); /* nothing is processed */
 		else if (k->too_large)
 			routes_too_large(&r, conf.max_body);
 		else
 			routes_handle(&k->route, c, k->form, &r);
+		if (fault.kind == FAULT_5XX_AFTER_CREATE) {
+			/* Only a created video's answer is lost; a refusal passes through a
+			 * gateway unchanged, and then no fault happened. */
+			if (r.status == 200)
+				routes_after_create_reply(&fault, &r);
+			else
+				fault = no_fault;
+		}
 	}
 	return finish(c, k, &r, &fault);
 }
@@ -367,7 +384,8 @@ int server_start(const struct server_conf *c, unsigned *port)
 	                           (const struct sockaddr *)&conf.addr, MHD_OPTION_THREAD_POOL_SIZE,
 	                           conf.threads, MHD_OPTION_CONNECTION_LIMIT, conf.conn_limit,
 	                           MHD_OPTION_CONNECTION_TIMEOUT, conf.conn_timeout_s,
-	                           MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+	                           MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+	                           MHD_OPTION_UNESCAPE_CALLBACK, unescape_cb, NULL, MHD_OPTION_END);
 	if (daemon_ == NULL) {
 		log_err("cannot listen (address in use, or not allowed?)");
 		server_stop();

@@ -15,7 +15,7 @@
 #define MAX_OUTCOMES 24
 
 struct outcome {
-	char key[16];
+	char key[24]; /* the longest: "5xx_after_create" */
 	unsigned long n;
 };
 

@@ -23,9 +23,9 @@ const char *endpoint_name(enum endpoint ep);
 
 /* Counts one request with an outcome: a status code as a string or a fault name. */
 void stats_count(enum endpoint ep, const char *outcome);
-/* Counts one injected fault by its name ("429", "5xx", "reset", "truncated", "slow"):
- * the "faults" object of the stats, so a soak can report what it survived (a slow
- * answer is otherwise counted only under its status). */
+/* Counts one injected fault by its name ("429", "5xx", "5xx_after_create", "reset",
+ * "truncated", "slow"): the "faults" object of the stats, so a soak can report what
+ * it survived (a slow answer is otherwise counted only under its status). */
 void stats_count_fault(const char *kind);
 /* Counts one video actually created with this prompt. */
 void stats_count_create(const char *prompt);

@@ -164,3 +164,50 @@ int bsnprintf(char *dst, size_t size, const char *fmt, ...)
 	}
 	return 0;
 }
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decodes %HH in place; with only_kept, only %2F and %25, else all but those two. */
+static size_t unescape(char *s, bool only_kept)
+{
+	char *r = s, *w = s;
+
+	while (*r) {
+		int hi = r[0] == '%' ? hex_value(r[1]) : -1;
+		int lo = hi >= 0 ? hex_value(r[2]) : -1;
+		bool kept;
+
+		if (lo < 0) {
+			*w++ = *r++;
+			continue;
+		}
+		kept = hi * 16 + lo == '/' || hi * 16 + lo == '%';
+		if (kept != only_kept) {
+			*w++ = *r++; /* copied as is: the '%' now, its two digits next */
+			continue;
+		}
+		*w++ = (char)(hi * 16 + lo);
+		r += 3;
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
+size_t url_unescape_keep_slash(char *s)
+{
+	return unescape(s, false);
+}
+
+size_t url_unescape_rest(char *s)
+{
+	return unescape(s, true);
+}

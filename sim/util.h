@@ -61,6 +61,15 @@ uint64_t fnv1a64(const void *p, size_t n);
 /* Number of Unicode code points in a UTF-8 string of n bytes (invalid bytes count one each). */
 size_t utf8_chars(const char *s, size_t n);
 
+/* Percent-decoding in two steps, so that an id holding '/' (sent as %2F) can travel
+ * in one path segment: url_unescape_keep_slash decodes every %HH except %2F and %25,
+ * which stay encoded (it is libmicrohttpd's unescape callback, for the path and the
+ * query arguments alike), and url_unescape_rest decodes those two once the path has
+ * been split at its real slashes. Both work in place, leave a malformed escape as it
+ * is, and return the new length. */
+size_t url_unescape_keep_slash(char *s);
+size_t url_unescape_rest(char *s);
+
 /* snprintf that returns 0 when the whole string fit, -1 (and logs) when it was truncated. */
 int bsnprintf(char *dst, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -19,11 +19,11 @@ static const char *const status_names[] = {
 };
 
 struct video {
-	char id[VIDEO_ID_SIZE];
+	char *id; /* owned; ids run to 5,000 characters, so neither is a fixed array */
 	char model[32];
 	char size[16];
 	char seconds[8];
-	char remixed_from[VIDEO_ID_SIZE];
+	char *remixed_from; /* owned; "" when not a remix */
 	char *prompt;
 	int64_t created_real_ms;
 	int64_t created_mono_ms;
@@ -149,11 +149,13 @@ static double unix_seconds(long long ms)
  * API documents them. */
 static cJSON *to_json(const struct video *v, const struct state *s)
 {
+	const struct gateway_shape *gw = gateway_shape();
 	cJSON *o = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(o, "id", v->id);
 	cJSON_AddStringToObject(o, "object", "video");
-	cJSON_AddNumberToObject(o, "created_at", unix_seconds(v->created_real_ms));
+	cJSON_AddNumberToObject(o, "created_at",
+	                        gw->created_at_zero ? 0.0 : unix_seconds(v->created_real_ms));
 	cJSON_AddStringToObject(o, "status", status_names[s->status]);
 	if (s->status == ST_COMPLETED)
 		cJSON_AddNumberToObject(o, "completed_at", unix_seconds(s->completed_real_ms));
@@ -174,9 +176,10 @@ static cJSON *to_json(const struct video *v, const struct state *s)
 		                        unix_seconds(s->completed_real_ms) + (double)conf.expire_s);
 	else
 		cJSON_AddNullToObject(o, "expires_at");
-	cJSON_AddStringToObject(o, "model", v->model);
+	cJSON_AddStringToObject(o, "model", gateway_answer_model(v->model));
 	cJSON_AddNumberToObject(o, "progress", s->progress);
-	add_string_or_null(o, "prompt", v->prompt);
+	if (!gw->no_prompt)
+		add_string_or_null(o, "prompt", v->prompt);
 	add_string_or_null(o, "remixed_from_video_id", v->remixed_from);
 	cJSON_AddStringToObject(o, "seconds", v->seconds);
 	cJSON_AddStringToObject(o, "size", v->size);
@@ -195,6 +198,8 @@ void videos_shutdown(void)
 	pthread_rwlock_wrlock(&lock);
 	for (i = 0; i < count; i++) {
 		free(table[i]->prompt);
+		free(table[i]->id);
+		free(table[i]->remixed_from);
 		free(table[i]);
 	}
 	free(table);
@@ -214,6 +219,7 @@ static void copy_field(char *dst, size_t size, const char *src)
 cJSON *videos_create(const struct video_spec *spec)
 {
 	struct video *v = xcalloc(1, sizeof(*v));
+	char id[VIDEO_ID_SIZE];
 	struct state s;
 	uint64_t st;
 	cJSON *j;
@@ -221,7 +227,7 @@ cJSON *videos_create(const struct video_spec *spec)
 	copy_field(v->model, sizeof(v->model), spec->model);
 	copy_field(v->size, sizeof(v->size), spec->size);
 	copy_field(v->seconds, sizeof(v->seconds), spec->seconds);
-	copy_field(v->remixed_from, sizeof(v->remixed_from), spec->remixed_from);
+	v->remixed_from = xstrdup(spec->remixed_from);
 	v->prompt = xstrdup(spec->prompt);
 	v->fail = strstr(spec->prompt, "[sim:fail]") != NULL;
 	/* Rendering starts now, so that it overlaps the simulated generation time. */
@@ -236,8 +242,9 @@ cJSON *videos_create(const struct video_spec *spec)
 	{
 		uint64_t a = splitmix64(&st), b = splitmix64(&st);
 
-		gateway_video_id(v->id, sizeof(v->id), a, b);
+		gateway_video_id(id, sizeof(id), a, b);
 	}
+	v->id = xstrdup(id);
 	if (count == cap) {
 		cap = cap ? cap * 2 : 256;
 		table = xrealloc(table, cap * sizeof(*table));

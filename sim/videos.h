@@ -15,9 +15,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "gateway.h"
 #include "media.h"
 
-#define VIDEO_ID_SIZE 256 /* "video_" + 32 hex, or a LiteLLM id (~215), + NUL */
+#define VIDEO_ID_SIZE GATEWAY_ID_SIZE /* the longest id of any --id-style, + NUL */
 
 struct videos_conf {
 	uint64_t seed;    /* ids are a function of the seed and creation order */
