@@ -7,20 +7,24 @@
  *   delete ID|NAME [--purge]
  *   remix ID|NAME PROMPT
  *   approve NAME
+ *   resolve ID|NAME (--adopt VIDEO_ID | --resubmit | --drop)
  *   usage [--json]
  *
  * The daemon stays the only writer of the state directory. Read-only commands read
  * the job records directly (records are replaced atomically, so a reader never sees
  * half of one; unlike store_load_all, the reader here never moves or deletes
  * anything). submit and remix only write into the inbox (temp name, then rename).
- * approve and delete --purge change state: with a daemon running they are handed to
- * it over the control socket (control.h); with none they take the state lock
- * themselves and act directly. Remote deletes are API calls, not state, and are made
+ * approve, resolve and delete --purge change state: with a daemon running they are
+ * handed to it over the control socket (control.h); with none they take the state
+ * lock themselves and act directly (resolve stores its decision in the job's record
+ * as "resolution", which the daemon applies at start). Remote deletes are API calls, not state, and are made
  * by the command itself (api_client_run).
  *
  * Exit codes are sysexits.h: EX_USAGE for bad arguments, EX_NOINPUT for an unknown
- * id or file, EX_DATAERR for a file sorad would refuse, EX_CONFIG, EX_UNAVAILABLE
- * when the API or the daemon cannot be reached, EX_TEMPFAIL for "not now".
+ * id or file, EX_DATAERR for a file sorad would refuse or a resolve that does not fit
+ * the job (not in doubt, a video id unusable or another job's), EX_CONFIG,
+ * EX_UNAVAILABLE when the API or the daemon cannot be reached, EX_TEMPFAIL for "not
+ * now". Options may follow a job name or id (not a remix prompt or submit's files).
  */
 #ifndef SORAD_CLI_H
 #define SORAD_CLI_H

@@ -10,6 +10,15 @@
  *   → {"cmd":"approve","name":"batch"}
  *   ← {"ok":true,"message":"approved 3 job(s) of batch"}
  *   ← {"ok":false,"error":"not_found","message":"no held job named ..."}
+ *   → {"cmd":"resolve","name":"fox","resolution":"adopt:video_123"}
+ *   ← {"ok":false,"error":"not_in_doubt","message":"fox is running, not in doubt..."}
+ *
+ * Requests: "approve" {name}, "purge" {name}, "resolve" {name, resolution}, where a
+ * resolution is what a job record stores for a decision taken offline ("adopt:ID",
+ * "resubmit", "drop"; jobs_resolution_parse) and name may also be a video id. Error
+ * codes: bad_request, not_found (unknown job), not_final (purge of a job in flight),
+ * not_in_doubt (resolve of a job that is not in doubt), refused (jobs_resolve said
+ * no: a video id unusable or another job's), io_error, busy, too_large.
  *
  * Why a socket rather than a control directory: the answer comes back on the same
  * connection (a command can say what happened, with an exit code), nothing is left
@@ -48,9 +57,9 @@ struct control *control_new(struct loop *l, const char *state_dir, control_fn *f
 void control_free(struct control *c);
 
 /*
- * The daemon's handler: "approve" {name} and "purge" {name}, applied to a struct
- * control_target passed as UD (the daemon keeps its conf current across reloads).
- * Pass as FN to control_new.
+ * The daemon's handler: "approve" {name}, "purge" {name} and "resolve" {name,
+ * resolution}, applied to a struct control_target passed as UD (the daemon keeps its
+ * conf current across reloads). Pass as FN to control_new.
  */
 struct jobs;
 struct conf;

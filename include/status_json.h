@@ -2,16 +2,20 @@
  * status_json.h — what the status endpoint says about jobs, as JSON: a job in the
  * seed's Video shape (id, object, status, model, progress, created_at, completed_at,
  * size, seconds, error) plus the local fields (name, state, video_id, prompt, source,
- * timings, estimated cost, files), and the list object around a page of them.
+ * creates sent, a pending resolution, timings, estimated cost, files), and the list
+ * object around a page of them.
  *
  * The JSON is written by hand into a growing buffer rather than through cJSON: a list
  * of 100 jobs is the hot path of the endpoint, and one append per field is several
  * times cheaper than building and printing a tree.
  *
  * Status mapping (the seed's four statuses from the local state):
- *   claimed, held, waiting, submitting → queued;  running → the API's status
+ *   claimed, held, waiting, submitting, in_doubt → queued;  running → the API's status
  *   (queued or in_progress);  downloading → in_progress;  done → completed;
  *   failed → failed.
+ * "state" keeps sorad's own state: a job in doubt is status queued, state in_doubt,
+ * with error {"message": the reason, "type": "in_doubt", "code": its error_code
+ * ("in_doubt" or more precise)}; only failed and in_doubt jobs carry an error.
  *
  * Ownership: a struct jbuf owns its bytes (jbuf_release frees them, jbuf_take hands
  * them over).

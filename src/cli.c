@@ -9,7 +9,9 @@
 #include "prompt.h"
 #include "store.h"
 #include "usage.h"
+#include "utf8.h"
 #include "util.h"
+#include "video.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -42,6 +44,10 @@ struct ctx {
 	struct conf *conf;
 	bool json, purge;
 	const char *state; /* list --state */
+	/* resolve: the decision, and how many were given (exactly one is allowed) */
+	const char *adopt;
+	bool resubmit, drop;
+	int decisions;
 };
 
 typedef int cmd_fn(struct ctx *x, int argc, char **argv);
@@ -53,6 +59,8 @@ struct cmd {
 	const char *help;       /* what it does, and its options */
 	const char *opts;       /* short options besides c: h V */
 	int min_args, max_args; /* -1: unbounded */
+	bool mixed;             /* options may follow the arguments: they are job names or
+	                         * ids, never text that may start with '-' (a remix prompt) */
 };
 
 static void cmd_usage(const struct cmd *c, FILE *out)
@@ -183,17 +191,71 @@ static cJSON *record_object(const struct job *j)
 	return o ? o : cJSON_CreateObject();
 }
 
+/* Every state's name, "claimed, held, ...", into buf[n] (for messages). */
+static const char *state_names(char *buf, size_t n)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (int s = 0; s < JOB_STATE_COUNT && used < n; s++) {
+		if (bfmt(buf + used, n - used, "%s%s", s ? ", " : "",
+		         job_state_name((enum job_state)s)) != 0)
+			break;
+		used += strlen(buf + used);
+	}
+	return buf;
+}
+
+/*
+ * S on one line for the table: at most MAX bytes of whole UTF-8 characters, control
+ * characters (a record is editable text) shown as spaces, "..." when cut. DST holds
+ * at least MAX + 4 bytes.
+ */
+static void one_line(char *dst, size_t n, const char *s, size_t max)
+{
+	size_t len = strlen(s), take = len > max ? max : len;
+	if (n < 4) {
+		if (n)
+			dst[0] = '\0';
+		return;
+	}
+	if (take > n - 4)
+		take = n - 4;
+	take = utf8_valid_prefix(s, take);
+	for (size_t i = 0; i < take; i++)
+		dst[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i];
+	dst[take] = '\0';
+	if (take < len)
+		bcopy_str(dst + take, n - take, "...");
+}
+
+/* The last column of `sorad list` for J. */
+static void list_note(const struct job *j, char *note, size_t n)
+{
+	if (j->state == JOB_IN_DOUBT) {
+		char reason[128];
+		one_line(reason, sizeof(reason), j->error ? j->error : "no reason recorded", 100);
+		if (j->resolution)
+			bfmt(note, n, "decided: %s (applied when sorad starts)", j->resolution);
+		else
+			bfmt(note, n, "%u create%s sent: %s", j->creates,
+			     j->creates == 1 ? "" : "s", reason);
+	} else if (j->state == JOB_HELD || j->state == JOB_FAILED) {
+		bfmt(note, n, "%s%s%s", j->video_id ? j->video_id : "", j->video_id ? " " : "",
+		     j->error_code ? j->error_code : "");
+	} else {
+		bcopy_str(note, n, j->video_id ? j->video_id : "-");
+	}
+}
+
 static int cmd_list(struct ctx *x, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
 	int want = -1;
+	char names[256];
 	if (x->state && (want = job_state_parse(x->state)) < 0)
-		return usage_error(
-		    x,
-		    "unknown state '%s' (states: claimed, held, waiting, submitting, "
-		    "running, downloading, done, failed)",
-		    x->state);
+		return usage_error(x, "unknown state '%s' (states: %s)", x->state,
+		                   state_names(names, sizeof(names)));
 	struct records rs;
 	records_load(x->conf, &rs);
 	if (x->json) {
@@ -221,13 +283,9 @@ static int cmd_list(struct ctx *x, int argc, char **argv)
 		const struct job *j = &rs.v[i];
 		if (want >= 0 && (int)j->state != want)
 			continue;
-		char cost[32], note[128];
+		char cost[32], note[VIDEO_ID_MAX + 160];
 		bfmt(cost, sizeof(cost), "$%.2f", j->cost_usd);
-		if (j->state == JOB_HELD || j->state == JOB_FAILED)
-			bfmt(note, sizeof(note), "%s%s%s", j->video_id ? j->video_id : "",
-			     j->video_id ? " " : "", j->error_code ? j->error_code : "");
-		else
-			bcopy_str(note, sizeof(note), j->video_id ? j->video_id : "-");
+		list_note(j, note, sizeof(note));
 		printf("%-*.*s  %-11s  %-10.10s  %-9.9s  %4u  %3d%%  %7s  %s\n", w, w, j->name,
 		       job_state_name(j->state), j->model ? j->model : "-", j->size ? j->size : "-",
 		       j->seconds, j->progress, cost, note);
@@ -291,7 +349,10 @@ static int cmd_show(struct ctx *x, int argc, char **argv)
 	printf("model        %s, %s, %u s\n", j->model ? j->model : "-", j->size ? j->size : "-",
 	       j->seconds);
 	printf("cost         $%.2f (estimated from the price table)\n", j->cost_usd);
-	printf("video id     %s\n", j->video_id ? j->video_id : "- (not created yet)");
+	printf("video id     %s\n", j->video_id ? j->video_id
+	                            : j->state == JOB_IN_DOUBT
+	                                ? "- (unknown: the create is in doubt)"
+	                                : "- (not created yet)");
 	if (j->remix_of)
 		printf("remix of     %s%s%s\n", j->remix_of, j->remix_video_id ? " = " : "",
 		       j->remix_video_id ? j->remix_video_id : "");
@@ -312,12 +373,27 @@ static int cmd_show(struct ctx *x, int argc, char **argv)
 	if (j->finished_at >= 0 && j->claimed_at >= 0)
 		printf("took         %lld s from claim to finish\n",
 		       j->finished_at - j->claimed_at);
-	if (j->error) {
-		printf("%s %s", j->state == JOB_HELD ? "held because" : "error       ", "");
-		printf("%s\n", j->error);
+	if (j->creates || j->state == JOB_IN_DOUBT) {
+		unsigned proven = (unsigned)__builtin_popcount(j->creates_void);
+		printf("creates      %u sent", j->creates);
+		if (proven)
+			printf(", %u of them proven to have made nothing", proven);
+		printf(" (%u allowed)\n", j->creates_allowed);
+	}
+	if (j->error || j->state == JOB_IN_DOUBT) {
+		printf("%s %s\n",
+		       j->state == JOB_HELD       ? "held because"
+		       : j->state == JOB_IN_DOUBT ? "in doubt    "
+		                                  : "error       ",
+		       j->error ? j->error : "(no reason recorded)");
 		if (j->error_code)
 			printf("error code   %s\n", j->error_code);
 	}
+	if (j->state == JOB_IN_DOUBT && j->resolution)
+		printf("decided      %s (applied when the daemon starts)\n", j->resolution);
+	else if (j->state == JOB_IN_DOUBT)
+		printf("to decide    sorad resolve %s --adopt VIDEO_ID | --resubmit | --drop\n",
+		       j->name);
 	printf("prompt       %s\n", j->prompt ? j->prompt : "");
 	cJSON *f;
 	printf("files       ");
@@ -361,6 +437,8 @@ static int cmd_usage_report(struct ctx *x, int argc, char **argv)
 		if (!seen)
 			models[nm++] = u->v[i].model;
 	}
+	struct usage_sum all;
+	usage_totals(u, 0, far, NULL, &all);
 	cJSON *root = x->json ? cJSON_CreateObject() : NULL;
 	if (!x->json) {
 		printf("%-14s", "");
@@ -368,27 +446,35 @@ static int cmd_usage_report(struct ctx *x, int argc, char **argv)
 			printf("  %20s", periods[p].label);
 		printf("\n");
 	}
-	for (size_t k = 0; k <= nm; k++) {
+	/* The models, the total, then (text, when there is any) the total's unconfirmed
+	 * part: creates sent whose outcome is not known yet, counted as spent. */
+	for (size_t k = 0; k <= nm + (all.unconfirmed && !root); k++) {
 		const char *m = k < nm ? models[k] : NULL;
+		bool unconfirmed = k > nm;
 		cJSON *mo = NULL;
 		if (root) {
 			mo = cJSON_CreateObject();
 			cJSON_AddItemToObject(root, m ? m : "total", mo);
 		} else {
-			printf("%-14.14s", m ? m : "total");
+			printf("%-14.14s", m ? m : unconfirmed ? "  unconfirmed" : "total");
 		}
 		for (size_t p = 0; p < ARRAY_LEN(periods); p++) {
-			unsigned long long s;
-			double usd;
-			usage_totals(u, periods[p].from, far, m, &s, &usd);
+			struct usage_sum sum;
+			usage_totals(u, periods[p].from, far, m, &sum);
 			if (mo) {
 				cJSON *po = cJSON_CreateObject();
-				cJSON_AddNumberToObject(po, "seconds", (double)s);
-				cJSON_AddNumberToObject(po, "cost_usd", usd);
+				cJSON_AddNumberToObject(po, "seconds", (double)sum.seconds);
+				cJSON_AddNumberToObject(po, "cost_usd", sum.usd);
+				cJSON_AddNumberToObject(po, "unconfirmed_seconds",
+				                        (double)sum.unconfirmed_seconds);
+				cJSON_AddNumberToObject(po, "unconfirmed_cost_usd",
+				                        sum.unconfirmed_usd);
 				cJSON_AddItemToObject(mo, periods[p].key, po);
 			} else {
 				char cell[64];
-				bfmt(cell, sizeof(cell), "%llu s  $%.2f", s, usd);
+				bfmt(cell, sizeof(cell), "%llu s  $%.2f",
+				     unconfirmed ? sum.unconfirmed_seconds : sum.seconds,
+				     unconfirmed ? sum.unconfirmed_usd : sum.usd);
 				printf("  %20s", cell);
 			}
 		}
@@ -407,9 +493,14 @@ static int cmd_usage_report(struct ctx *x, int argc, char **argv)
 			printf("caps: daily %u s / $%.2f, monthly %u s / $%.2f (0: none)\n",
 			       c->daily_cap_seconds, c->daily_cap_usd, c->monthly_cap_seconds,
 			       c->monthly_cap_usd);
-		printf("(estimated from the configured price table; %zu generation(s) recorded "
+		if (all.unconfirmed)
+			printf("unconfirmed: %zu create(s) sent whose outcome is not known yet (in "
+			       "flight, or in doubt: sorad list --state in_doubt), counted in the "
+			       "total until it is\n",
+			       all.unconfirmed);
+		printf("(estimated from the configured price table; %zu create(s) counted "
 		       "in %s)\n",
-		       u->n, u->path);
+		       all.creates, u->path);
 	}
 	free(models);
 	usage_free(u);
@@ -716,9 +807,11 @@ static int to_daemon(const struct ctx *x, cJSON *req, int *lock_fd)
 		const cJSON *e = cJSON_GetObjectItem(a, "error");
 		const char *code = cJSON_IsString(e) ? e->valuestring : "";
 		fprintf(stderr, "sorad %s: %s\n", x->cmd->name, m);
-		rc = !strcmp(code, "not_found")   ? EX_NOINPUT
-		     : !strcmp(code, "not_final") ? EX_TEMPFAIL
-		                                  : EX_SOFTWARE;
+		rc = !strcmp(code, "not_found")      ? EX_NOINPUT
+		     : !strcmp(code, "not_final")    ? EX_TEMPFAIL
+		     : !strcmp(code, "not_in_doubt") ? EX_DATAERR
+		     : !strcmp(code, "refused")      ? EX_DATAERR
+		                                     : EX_SOFTWARE;
 	}
 	cJSON_Delete(a);
 	return rc;
@@ -875,40 +968,159 @@ static int cmd_delete(struct ctx *x, int argc, char **argv)
 	return EX_OK;
 }
 
+/* ---- resolve: a create in doubt ------------------------------------------------------ */
+
+/*
+ * The offline decision on record J (found in RS): checked as the daemon would check
+ * it, then stored as the record's "resolution", which the daemon applies at start.
+ */
+static int resolve_record(const struct ctx *x, const struct records *rs, struct job *j,
+                          const char *res)
+{
+	if (j->state != JOB_IN_DOUBT) {
+		fprintf(stderr,
+		        "sorad resolve: %s is %s, not in doubt: there is nothing to decide ('sorad "
+		        "list --state in_doubt' shows the jobs waiting for a decision)\n",
+		        j->name, job_state_name(j->state));
+		return EX_DATAERR;
+	}
+	/* As jobs_resolve decides: another code is a decision being carried out (a drop
+	 * whose failure report is still to be written). */
+	if (!j->error_code || strcmp(j->error_code, JOBS_DOUBT) != 0) {
+		fprintf(stderr,
+		        "sorad resolve: %s is no longer waiting for a decision (%s); the daemon "
+		        "finishes it when it starts\n",
+		        j->name, j->error_code ? j->error_code : "no error code");
+		return EX_DATAERR;
+	}
+	/* One video, one job: another job's video, or one another offline decision adopts. */
+	for (size_t i = 0; x->adopt && i < rs->n; i++) {
+		const struct job *o = &rs->v[i];
+		if (o != j && ((o->video_id && !strcmp(o->video_id, x->adopt)) ||
+		               (o->resolution && !strcmp(o->resolution, res)))) {
+			fprintf(stderr,
+			        "sorad resolve: video %s is job %s's already; one video cannot "
+			        "be two jobs' result\n",
+			        x->adopt, o->name);
+			return EX_DATAERR;
+		}
+	}
+	char *earlier = j->resolution;
+	j->resolution = xstrdup(res);
+	int saved = store_save(x->conf->state_dir, j);
+	if (saved == 0 && earlier && strcmp(earlier, res) != 0)
+		printf("(this replaces the earlier decision '%s')\n", earlier);
+	free(earlier);
+	if (saved != 0)
+		return EX_IOERR;
+	if (x->adopt)
+		printf("decided: %s takes video %s; no daemon is running: when sorad starts it "
+		       "polls and downloads that video\n",
+		       j->name, x->adopt);
+	else if (x->resubmit)
+		printf("decided: %s is submitted again; no daemon is running: the second create "
+		       "is sent when sorad starts (if the first one was made, both are paid "
+		       "for)\n",
+		       j->name);
+	else
+		printf("decided: %s is dropped; no daemon is running: when sorad starts it fails, "
+		       "with its story in %s/%s.error.txt\n",
+		       j->name, x->conf->failed_dir, j->name);
+	return EX_OK;
+}
+
+static int cmd_resolve(struct ctx *x, int argc, char **argv)
+{
+	(void)argc;
+	if (x->decisions != 1)
+		return usage_error(x, "%s",
+		                   x->decisions ? "give only one of --adopt VIDEO_ID, --resubmit "
+		                                  "and --drop"
+		                                : "say what to do: --adopt VIDEO_ID, --resubmit "
+		                                  "or --drop");
+	if (x->adopt && !video_id_is_safe(x->adopt)) {
+		fprintf(stderr,
+		        "sorad resolve: '%.80s' is not a video id (printable ASCII without spaces, "
+		        "quotes, '/' or '\\', at most %d bytes)\n",
+		        x->adopt, VIDEO_ID_MAX - 1);
+		return EX_DATAERR;
+	}
+	/* The decision in the record's own words ("adopt:ID", "resubmit", "drop"): the
+	 * daemon parses the same string from a request and from a record. */
+	char res[VIDEO_ID_MAX + 16];
+	if (x->adopt)
+		bfmt(res, sizeof(res), "adopt:%s", x->adopt);
+	else
+		bcopy_str(res, sizeof(res), x->resubmit ? "resubmit" : "drop");
+	cJSON *req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "cmd", "resolve");
+	cJSON_AddStringToObject(req, "name", argv[0]);
+	cJSON_AddStringToObject(req, "resolution", res);
+	int lock = -1;
+	int rc = to_daemon(x, req, &lock);
+	cJSON_Delete(req);
+	if (rc != -2)
+		return rc;
+	/* No daemon: the decision goes into the record; the daemon applies it at start. */
+	if (store_open(x->conf->state_dir) != 0) {
+		close(lock);
+		return EX_CANTCREAT;
+	}
+	struct records rs;
+	records_load(x->conf, &rs);
+	struct job *j = records_find(&rs, argv[0]);
+	rc = j ? resolve_record(x, &rs, j, res) : unknown_job(x, argv[0]);
+	records_release(&rs);
+	close(lock);
+	return rc;
+}
+
 /* ---- dispatch ----------------------------------------------------------------------- */
 
 static const struct cmd cmds[] = {
     {"submit", cmd_submit, "FILE...",
      "  Copies prompt files (.txt, .json, .jsonl) and reference images into the inbox\n"
      "  (a temp name, then a rename), after checking them as the daemon will.\n",
-     "", 1, -1},
+     "", 1, -1, false},
     {"list", cmd_list, "[--json] [--state STATE]",
-     "  Lists every job: state, model, size, seconds, progress, estimated cost.\n"
+     "  Lists every job: state, model, size, seconds, progress, estimated cost; for a job\n"
+     "  in doubt, the creates sent and why.\n"
      "  --json        the job records as a JSON array\n"
-     "  --state S     only jobs in state S (claimed, held, waiting, submitting, running,\n"
-     "                downloading, done, failed)\n",
-     "js:", 0, 0},
+     "  --state S     only jobs in state S (claimed, held, waiting, submitting, in_doubt,\n"
+     "                running, downloading, done, failed)\n",
+     "js:", 0, 0, true},
     {"show", cmd_show, "[--json] ID|NAME",
      "  Everything known about one job (by name or video id): parameters, timings,\n"
-     "  cost, the error, the files in the outbox.\n"
+     "  cost, the creates sent, the error (for a job in doubt: why, and how to decide),\n"
+     "  the files in the outbox.\n"
      "  --json        as JSON\n",
-     "j", 1, 1},
+     "j", 1, 1, true},
     {"delete", cmd_delete, "[--purge] ID|NAME",
      "  Deletes the video from the service (it stays in the outbox).\n"
      "  --purge       also delete the local outputs and forget the job\n",
-     "p", 1, 1},
+     "p", 1, 1, true},
     {"remix", cmd_remix, "ID|NAME PROMPT",
      "  Submits a remix of a finished video (a job name or a video id) with a new\n"
      "  prompt, through the inbox; a job still running is waited for.\n",
-     "", 2, 2},
+     "", 2, 2, false},
     {"approve", cmd_approve, "NAME",
      "  Releases a dropped file held because its estimated cost exceeds\n"
      "  approve_over_usd (NAME: the file's name without extension, or a job name).\n",
-     "", 1, 1},
+     "", 1, 1, true},
+    {"resolve", cmd_resolve, "ID|NAME (--adopt VIDEO_ID | --resubmit | --drop)",
+     "  Decides what happens to a job in doubt (state in_doubt: its create may have\n"
+     "  been paid for, and the service could not show whether it was). Exactly one of:\n"
+     "  --adopt VIDEO_ID  that video is the job's: sorad polls and downloads it\n"
+     "  --resubmit        send a second create (if the first was made, both are paid)\n"
+     "  --drop            fail the job to failed/ with the story of its create\n"
+     "  With no daemon running, the decision is stored in the job's record and applied\n"
+     "  when sorad starts. Exit 65: the job is not in doubt, or the video id is\n"
+     "  unusable or already another job's.\n",
+     "a:rd", 1, 1, true},
     {"usage", cmd_usage_report, "[--json]",
      "  Seconds generated and estimated cost by model: today, this month, all time.\n"
      "  --json        as JSON\n",
-     "j", 0, 0},
+     "j", 0, 0, true},
 };
 
 bool cli_is_command(const char *word)
@@ -934,9 +1146,12 @@ int cli_main(int argc, char **argv)
 	                                         {"json", no_argument, NULL, 'j'},
 	                                         {"state", required_argument, NULL, 's'},
 	                                         {"purge", no_argument, NULL, 'p'},
+	                                         {"adopt", required_argument, NULL, 'a'},
+	                                         {"resubmit", no_argument, NULL, 'r'},
+	                                         {"drop", no_argument, NULL, 'd'},
 	                                         {NULL, 0, NULL, 0}};
 	char shortopts[32];
-	bfmt(shortopts, sizeof(shortopts), "+c:hV%s", c->opts);
+	bfmt(shortopts, sizeof(shortopts), "%sc:hV%s", c->mixed ? "" : "+", c->opts);
 	optind = 1;
 	opterr = 0;
 	int ch;
@@ -962,6 +1177,18 @@ int cli_main(int argc, char **argv)
 			break;
 		case 'p':
 			x.purge = true;
+			break;
+		case 'a':
+			x.adopt = optarg;
+			x.decisions++;
+			break;
+		case 'r':
+			x.resubmit = true;
+			x.decisions++;
+			break;
+		case 'd':
+			x.drop = true;
+			x.decisions++;
 			break;
 		default:
 			return usage_error(&x, "unknown option or missing argument '%s'",

@@ -5,6 +5,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "util.h"
+#include "video.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -316,6 +317,68 @@ static void answer(cJSON *a, bool ok, const char *code, const char *msg)
 	cJSON_AddStringToObject(a, "message", msg);
 }
 
+/*
+ * "resolve" {name, resolution}: the user's decision on a job in doubt, in the words a
+ * record stores it ("adopt:VIDEO_ID", "resubmit", "drop"). The job is found by name
+ * or video id; jobs_resolve applies the decision and logs it.
+ */
+static void handle_resolve(struct control_target *d, const char *name, const cJSON *req, cJSON *a)
+{
+	const cJSON *res = cJSON_GetObjectItemCaseSensitive(req, "resolution");
+	enum jobs_resolve_how how;
+	const char *vid = NULL;
+	char msg[1024];
+	if (!cJSON_IsString(res) || jobs_resolution_parse(res->valuestring, &how, &vid) != 0) {
+		answer(a, false, "bad_request",
+		       "a resolve request needs \"resolution\": \"adopt:VIDEO_ID\", "
+		       "\"resubmit\" or \"drop\"");
+		return;
+	}
+	if (how == JOBS_RESOLVE_ADOPT && !video_id_is_safe(vid)) {
+		answer(a, false, "refused", "the video id to adopt is not a usable video id");
+		return;
+	}
+	const struct job *j = jobs_find(d->jobs, name);
+	if (!j) {
+		bfmt(msg, sizeof(msg), "no job or video named '%s'", name);
+		answer(a, false, "not_found", msg);
+		return;
+	}
+	if (j->state != JOB_IN_DOUBT) {
+		bfmt(msg, sizeof(msg),
+		     "%s is %s, not in doubt: there is nothing to decide ('sorad list --state "
+		     "in_doubt' shows the jobs waiting for a decision)",
+		     j->name, job_state_name(j->state));
+		answer(a, false, "not_in_doubt", msg);
+		return;
+	}
+	char jn[PATH_MAX], why[512];
+	bcopy_str(jn, sizeof(jn), j->name);
+	log_event(LOG_INFO, jn, how == JOBS_RESOLVE_ADOPT ? vid : NULL,
+	          "sorad resolve over the control socket: %s", res->valuestring);
+	if (jobs_resolve(d->jobs, jn, how, vid, why, sizeof(why)) != 0) {
+		bfmt(msg, sizeof(msg), "%s: %s", jn, why);
+		answer(a, false, "refused", msg);
+		return;
+	}
+	switch (how) {
+	case JOBS_RESOLVE_ADOPT:
+		bfmt(msg, sizeof(msg), "%s takes video %s: sorad polls and downloads it", jn, vid);
+		break;
+	case JOBS_RESOLVE_RESUBMIT:
+		bfmt(msg, sizeof(msg),
+		     "%s is submitted again at your request (if its first create was made, both "
+		     "are paid for)",
+		     jn);
+		break;
+	case JOBS_RESOLVE_DROP:
+		bfmt(msg, sizeof(msg), "%s dropped: it fails, with its story in %s/%s.error.txt",
+		     jn, d->conf->failed_dir, jn);
+		break;
+	}
+	answer(a, true, NULL, msg);
+}
+
 void control_handle(const cJSON *req, cJSON *a, void *ud)
 {
 	struct control_target *d = ud;
@@ -365,6 +428,11 @@ void control_handle(const cJSON *req, cJSON *a, void *ud)
 		answer(a, true, NULL, msg);
 		return;
 	}
-	bfmt(msg, sizeof(msg), "unknown command '%.40s' (known: approve, purge)", cmd->valuestring);
+	if (!strcmp(cmd->valuestring, "resolve")) {
+		handle_resolve(d, name, req, a);
+		return;
+	}
+	bfmt(msg, sizeof(msg), "unknown command '%.40s' (known: approve, purge, resolve)",
+	     cmd->valuestring);
 	answer(a, false, "bad_request", msg);
 }

@@ -112,11 +112,12 @@ static struct api_client *make_api(struct daemon *d)
 
 static void report_status(struct daemon *d)
 {
-	sdn_send("STATUS=%zu queued, %zu in flight, %zu done, %zu failed",
+	sdn_send("STATUS=%zu queued, %zu in flight, %zu in doubt, %zu done, %zu failed",
 		 jobs_count(d->jobs, JOB_CLAIMED) + jobs_count(d->jobs, JOB_WAITING),
 		 jobs_count(d->jobs, JOB_SUBMITTING) + jobs_count(d->jobs, JOB_RUNNING) +
 			 jobs_count(d->jobs, JOB_DOWNLOADING),
-		 jobs_count(d->jobs, JOB_DONE), jobs_count(d->jobs, JOB_FAILED));
+		 jobs_count(d->jobs, JOB_IN_DOUBT), jobs_count(d->jobs, JOB_DONE),
+		 jobs_count(d->jobs, JOB_FAILED));
 }
 
 static void on_job_change(const struct job *j, enum job_state before, void *ud)
@@ -128,14 +129,53 @@ static void on_job_change(const struct job *j, enum job_state before, void *ud)
 
 /* ---- usage and caps ---------------------------------------------------------------- */
 
-/* Every video the API created is a generation: recorded once, keyed by video id. */
+/*
+ * The usage log follows J's record (usage.h): each create sent counts from the moment
+ * its intent is recorded, unconfirmed ("sent"), until its outcome is known: "void"
+ * when proven to have made nothing (creates_void), "created" when it is the latest
+ * create and the job has its video (the create's own, or the one the user adopted);
+ * an older create that made a video keeps it.
+ * Called on every change of a job and for every record at start (the repair): noting
+ * a create in the state it has is a no-op.
+ *
+ * Periods go by this machine's clock when the create was sent. The record keeps only
+ * the latest create's time (submit_at), so an older create noted for the first time
+ * here (after a crash lost its line) is dated at submit_at as well: a little late,
+ * which may count it in today instead of yesterday, never the reverse. A create noted
+ * while it was the latest keeps the time it was noted with.
+ */
 static void record_usage(struct daemon *d, const struct job *j)
 {
-	if (j->video_id && (j->state == JOB_RUNNING || j->state == JOB_DOWNLOADING ||
-			    j->state == JOB_DONE) && !usage_has(d->usage, j->video_id)) {
-		long long at = j->video_created_at >= 0 ? j->video_created_at : (long long)time(NULL);
-		usage_record(d->usage, j, at, d->commit);
+	long long now = (long long)time(NULL);
+	long long at = j->submit_at >= 0 ? j->submit_at : j->claimed_at >= 0 ? j->claimed_at : now;
+	if (j->creates == 0) {
+		/* A record from before the create count: its video, keyed by video id. */
+		if (j->video_id && (j->state == JOB_RUNNING || j->state == JOB_DOWNLOADING ||
+				    j->state == JOB_DONE) && !usage_has(d->usage, j->video_id))
+			usage_record(d->usage, j, j->submit_at >= 0 ? j->submit_at : now, d->commit);
+		return;
 	}
+	/* The video is the latest create's once the job is past sending it (a record may
+	 * keep an older create's video while a new one is sent). */
+	bool has_video = j->video_id && j->state != JOB_SUBMITTING && j->state != JOB_IN_DOUBT;
+	for (unsigned k = 1; k <= j->creates && k <= JOB_CREATES_MAX; k++) {
+		enum usage_state s = USAGE_SENT;
+		if (j->creates_void & (1u << (k - 1)))
+			s = USAGE_VOID;
+		else if (k == j->creates && has_video)
+			s = USAGE_CREATED;
+		else if (usage_create_state(d->usage, j, k) == USAGE_CREATED)
+			continue; /* an older create that made a video stays counted with it */
+		usage_note_create(d->usage, j, k, s, j->video_id, at, d->commit);
+	}
+}
+
+/* Whether J's spending is in the usage log already: its latest create is noted, or
+ * (an older record) its video is. */
+static bool usage_noted(const struct daemon *d, const struct job *j)
+{
+	return (j->creates && usage_create_state(d->usage, j, j->creates) >= 0) ||
+	       usage_has(d->usage, j->video_id);
 }
 
 /* The next local midnight, when a daily cap lifts (a monthly one on the 1st). */
@@ -151,7 +191,18 @@ static bool notify_on(const struct daemon *d, unsigned event)
 	return d->conf->notify && (d->conf->notify_events & event);
 }
 
-/* "Video ready" / "Video failed" when a job reaches its end. */
+/* The reason in a notification: the error's first paragraph (the rest is in
+ * NAME.error.txt, or on the status page), into body[n]. */
+static void first_paragraph(const char *error, char *body, size_t n)
+{
+	const char *e = error ? error : "unknown reason";
+	const char *para = strstr(e, "\n\n");
+	size_t len = para ? (size_t)(para - e) : strlen(e);
+	bfmt(body, n, "%.*s", (int)(len < n ? len : n - 1), e);
+}
+
+/* "Video ready" / "Video failed" when a job reaches its end; "Video in doubt" when a
+ * create may have spent money and the job waits for the user (`sorad resolve`). */
 static void on_job_notify(const struct job *j, enum job_state before, void *ud)
 {
 	struct daemon *d = ud;
@@ -168,10 +219,11 @@ static void on_job_notify(const struct job *j, enum job_state before, void *ud)
 		notifier_send(d->notifier, summary, body, image, video, 0);
 	} else if (j->state == JOB_FAILED && notify_on(d, NOTIFY_EV_FAILED)) {
 		bfmt(summary, sizeof(summary), "Video failed: %s", j->name);
-		/* The reason is the error's first paragraph; the rest is in NAME.error.txt. */
-		const char *e = j->error ? j->error : "unknown reason";
-		const char *para = strstr(e, "\n\n");
-		bfmt(body, sizeof(body), "%.*s", (int)(para ? para - e : (long)strlen(e)), e);
+		first_paragraph(j->error, body, sizeof(body));
+		notifier_send(d->notifier, summary, body, NULL, NULL, 1);
+	} else if (j->state == JOB_IN_DOUBT && notify_on(d, NOTIFY_EV_DOUBT)) {
+		bfmt(summary, sizeof(summary), "Video in doubt: %s", j->name);
+		first_paragraph(j->error, body, sizeof(body));
 		notifier_send(d->notifier, summary, body, NULL, NULL, 1);
 	}
 }
@@ -196,7 +248,8 @@ static void on_job_usage(const struct job *j, enum job_state before, void *ud)
 	}
 }
 
-/* Whether J may be submitted now: what was spent, plus creates in flight. */
+/* Whether J may be submitted now: what was spent or may have been (the usage log),
+ * plus creates in flight that the log does not have yet. */
 static int cap_gate(const struct job *j, char *why, size_t whylen, void *ud)
 {
 	struct daemon *d = ud;
@@ -204,9 +257,9 @@ static int cap_gate(const struct job *j, char *why, size_t whylen, void *ud)
 	double pending_usd = 0;
 	for (size_t i = 0; i < jobs_total(d->jobs); i++) {
 		const struct job *o = jobs_at(d->jobs, i);
-		if (o != j && (o->state == JOB_SUBMITTING || o->state == JOB_RUNNING ||
-			       o->state == JOB_DOWNLOADING) &&
-		    !usage_has(d->usage, o->video_id)) {
+		if (o != j && (o->state == JOB_SUBMITTING || o->state == JOB_IN_DOUBT ||
+			       o->state == JOB_RUNNING || o->state == JOB_DOWNLOADING) &&
+		    !usage_noted(d, o)) {
 			pending_s += o->seconds;
 			pending_usd += o->cost_usd;
 		}
@@ -577,7 +630,8 @@ int daemon_main(int argc, char **argv)
 		rc = EX_CANTCREAT;
 		goto out;
 	}
-	/* A crash between a record saying "running" and its usage line loses nothing. */
+	/* The usage log is repaired from the records: a crash between a record counting a
+	 * create (or saying where it stands) and its usage line loses nothing. */
 	for (size_t i = 0; i < jobs_total(d.jobs); i++)
 		record_usage(&d, jobs_at(d.jobs, i));
 	release_held(&d);

@@ -20,6 +20,8 @@ static void usage(FILE *out)
 		"       sorad delete [--purge] ID|NAME       delete a video (and its outputs)\n"
 		"       sorad remix ID|NAME PROMPT           remix a finished video\n"
 		"       sorad approve NAME                   release a file held by approve_over_usd\n"
+		"       sorad resolve ID|NAME --adopt VIDEO_ID|--resubmit|--drop\n"
+		"                                            decide a job in doubt\n"
 		"       sorad usage [--json]                 seconds and cost by model\n"
 		"       sorad check-config [-c FILE]         validate a configuration file\n"
 		"       sorad --version | --help\n"

@@ -47,6 +47,7 @@ void metrics_write(struct jbuf *b, const struct jobs *js, const struct api_stats
 	size_t by_state[JOB_STATE_COUNT] = {0};
 	struct model_sum models[MAX_MODELS] = {{0}};
 	size_t n_models = 0, rejected = 0;
+	unsigned long long creates_in_doubt = 0;
 	size_t total = jobs_total(js);
 
 	for (size_t i = 0; i < total; i++) {
@@ -60,6 +61,11 @@ void metrics_write(struct jbuf *b, const struct jobs *js, const struct api_stats
 		}
 		if (j->state == JOB_FAILED && j->error_code && !strcmp(j->error_code, "invalid_input"))
 			rejected++;
+		if (j->state == JOB_IN_DOUBT) {
+			/* Creates proven to have made nothing cost nothing: not in doubt. */
+			unsigned proven = (unsigned)__builtin_popcount(j->creates_void);
+			creates_in_doubt += j->creates > proven ? j->creates - proven : 0;
+		}
 	}
 
 	help(b, "sorad_up", "gauge", "1 while the daemon runs.");
@@ -71,6 +77,11 @@ void metrics_write(struct jbuf *b, const struct jobs *js, const struct api_stats
 	for (int s = 0; s < JOB_STATE_COUNT; s++)
 		jbuf_addf(b, "sorad_jobs{state=\"%s\"} %zu\n", job_state_name((enum job_state)s),
 			  by_state[s]);
+
+	help(b, "sorad_creates_in_doubt", "gauge",
+	     "Creates sent by jobs in doubt and not proven to have made nothing: each may "
+	     "have been paid for; 'sorad resolve' decides.");
+	jbuf_addf(b, "sorad_creates_in_doubt %llu\n", creates_in_doubt);
 
 	help(b, "sorad_generated_seconds_total", "counter",
 	     "Seconds of video generated (completed jobs) by model.");

@@ -164,9 +164,14 @@ const char *status_json_status(const struct job *j)
 		return "completed";
 	case JOB_FAILED:
 		return "failed";
-	default:
+	case JOB_CLAIMED:
+	case JOB_HELD:
+	case JOB_WAITING:
+	case JOB_SUBMITTING:
+	case JOB_IN_DOUBT: /* waits for the user: nothing runs that sorad knows of */
 		return "queued";
 	}
+	return "queued";
 }
 
 const char *status_json_id(const struct job *j)
@@ -241,6 +246,15 @@ void status_json_video(struct jbuf *b, const struct job *j, long long now,
 		add_str(b, "type", j->error_code ? j->error_code : "failed");
 		add_str(b, "code", j->error_code);
 		jbuf_add(b, "}", 1);
+	} else if (j->state == JOB_IN_DOUBT) {
+		jbuf_adds(b, "{\"message\":");
+		jbuf_add_jstr(b, j->error
+		                     ? j->error
+		                     : "A create may have been paid for and the service "
+		                       "cannot show whether it was: decide with sorad resolve.");
+		add_str(b, "type", "in_doubt");
+		add_str(b, "code", j->error_code ? j->error_code : "in_doubt");
+		jbuf_add(b, "}", 1);
 	} else {
 		jbuf_add(b, "null", 4);
 	}
@@ -251,6 +265,9 @@ void status_json_video(struct jbuf *b, const struct job *j, long long now,
 	add_str(b, "video_id", j->video_id);
 	add_str(b, "source", job_source_file(j));
 	add_str(b, "remix_of", j->remix_of);
+	add_key(b, "creates");
+	jbuf_add_int(b, j->creates);
+	add_str(b, "resolution", j->resolution);
 	add_key(b, "estimated_cost_usd");
 	/* 4 decimals, without printf (or libm): rounded half away from zero; a value
 	 * no price table gives (beyond 10^11 dollars, NaN) shows as 0. */

@@ -11,53 +11,196 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-static void ht_insert(struct usage *u, size_t idx)
+#define NOT_FOUND SIZE_MAX
+
+static const char *const state_names[] = {"sent", "created", "void"};
+
+const char *usage_state_name(enum usage_state s)
 {
-	size_t h = hash_str(u->v[idx].video_id) & (u->ht_cap - 1);
-	while (u->ht[h])
-		h = (h + 1) & (u->ht_cap - 1);
-	u->ht[h] = idx + 1;
+	return (unsigned)s < ARRAY_LEN(state_names) ? state_names[s] : "?";
 }
 
-static void add_entry(struct usage *u, const struct usage_entry *e)
+static int state_parse(const char *s)
+{
+	for (size_t i = 0; s && i < ARRAY_LEN(state_names); i++)
+		if (!strcmp(s, state_names[i]))
+			return (int)i;
+	return -1;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* The claim directory of J (its source before '/'), into buf; "" when none or too long. */
+static void job_claim(const struct job *j, char *buf, size_t size)
+{
+	const char *slash = j->source ? strchr(j->source, '/') : NULL;
+	size_t n = slash ? (size_t)(slash - j->source) : 0;
+	if (n >= size)
+		n = 0;
+	memcpy(buf, j->source ? j->source : "", n);
+	buf[n] = '\0';
+}
+
+/* ---- the two indexes: video id → counting entry, (name, claim, K) → entry ---------- */
+
+static size_t key_hash(const char *name, const char *claim, unsigned k)
+{
+	size_t h = hash_str(name) * 31u + hash_str(claim);
+	return h ^ ((size_t)k * (size_t)0x9E3779B97F4A7C15ull);
+}
+
+static size_t find_key(const struct usage *u, const char *name, const char *claim, unsigned k)
+{
+	if (!u->ht_cap)
+		return NOT_FOUND;
+	for (size_t h = key_hash(name, claim, k) & (u->ht_cap - 1); u->kht[h];
+	     h = (h + 1) & (u->ht_cap - 1)) {
+		const struct usage_entry *e = &u->v[u->kht[h] - 1];
+		if (e->create == k && !strcmp(e->name, name) && !strcmp(e->claim, claim))
+			return u->kht[h] - 1;
+	}
+	return NOT_FOUND;
+}
+
+static size_t find_video(const struct usage *u, const char *video_id)
+{
+	if (!u->ht_cap || !video_id)
+		return NOT_FOUND;
+	for (size_t h = hash_str(video_id) & (u->ht_cap - 1); u->vht[h];
+	     h = (h + 1) & (u->ht_cap - 1))
+		if (!strcmp(u->v[u->vht[h] - 1].video_id, video_id))
+			return u->vht[h] - 1;
+	return NOT_FOUND;
+}
+
+static void put(size_t *ht, size_t cap, size_t h, size_t idx)
+{
+	h &= cap - 1;
+	while (ht[h])
+		h = (h + 1) & (cap - 1);
+	ht[h] = idx + 1;
+}
+
+/* Entry IDX's video: counted by IDX unless another entry counts it already. */
+static void index_video(struct usage *u, size_t idx)
+{
+	struct usage_entry *e = &u->v[idx];
+	e->dup = false;
+	if (!e->video_id || e->state == USAGE_VOID)
+		return;
+	size_t owner = find_video(u, e->video_id);
+	if (owner == NOT_FOUND)
+		put(u->vht, u->ht_cap, hash_str(e->video_id), idx);
+	else
+		e->dup = owner != idx;
+}
+
+static void rebuild_videos(struct usage *u)
+{
+	memset(u->vht, 0, u->ht_cap * sizeof(*u->vht));
+	for (size_t i = 0; i < u->n; i++)
+		index_video(u, i);
+}
+
+static void index_entry(struct usage *u, size_t idx)
+{
+	const struct usage_entry *e = &u->v[idx];
+	if (e->create)
+		put(u->kht, u->ht_cap, key_hash(e->name, e->claim, e->create), idx);
+	index_video(u, idx);
+}
+
+/* Appends E (taking its strings) and indexes it. */
+static size_t add_entry(struct usage *u, const struct usage_entry *e)
 {
 	if (u->n == u->cap) {
 		u->cap = u->cap ? u->cap * 2 : 64;
 		u->v = xrealloc(u->v, u->cap * sizeof(*u->v));
 	}
 	u->v[u->n++] = *e;
-	if (u->n * 2 > u->ht_cap) {
-		free(u->ht);
-		u->ht_cap = u->ht_cap ? u->ht_cap * 2 : 256;
-		while (u->n * 2 > u->ht_cap)
-			u->ht_cap *= 2;
-		u->ht = xcalloc(u->ht_cap, sizeof(*u->ht));
-		for (size_t i = 0; i < u->n; i++)
-			ht_insert(u, i);
-	} else {
-		ht_insert(u, u->n - 1);
+	if (u->n * 2 <= u->ht_cap) {
+		index_entry(u, u->n - 1);
+		return u->n - 1;
 	}
+	free(u->vht);
+	free(u->kht);
+	u->ht_cap = u->ht_cap ? u->ht_cap * 2 : 256;
+	while (u->n * 2 > u->ht_cap)
+		u->ht_cap *= 2;
+	u->vht = xcalloc(u->ht_cap, sizeof(*u->vht));
+	u->kht = xcalloc(u->ht_cap, sizeof(*u->kht));
+	for (size_t i = 0; i < u->n; i++)
+		index_entry(u, i);
+	return u->n - 1;
+}
+
+static void entry_release(struct usage_entry *e)
+{
+	free(e->name);
+	free(e->claim);
+	free(e->video_id);
+	free(e->model);
+	free(e->size);
+}
+
+/* Entry IDX (same key) becomes E, taking E's strings: the latest line wins. */
+static void update_entry(struct usage *u, size_t idx, const struct usage_entry *e)
+{
+	struct usage_entry *old = &u->v[idx];
+	/* The video it counted may now be another entry's to count: index them again. */
+	bool lost = old->video_id && old->state != USAGE_VOID && !old->dup &&
+	            (e->state == USAGE_VOID || !str_eq(old->video_id, e->video_id));
+	entry_release(old);
+	*old = *e;
+	if (lost)
+		rebuild_videos(u);
+	else
+		index_video(u, idx);
 }
 
 bool usage_has(const struct usage *u, const char *video_id)
 {
-	if (!u->ht_cap || !video_id)
-		return false;
-	size_t h = hash_str(video_id) & (u->ht_cap - 1);
-	while (u->ht[h]) {
-		if (!strcmp(u->v[u->ht[h] - 1].video_id, video_id))
-			return true;
-		h = (h + 1) & (u->ht_cap - 1);
-	}
-	return false;
+	return find_video(u, video_id) != NOT_FOUND;
 }
+
+int usage_create_state(const struct usage *u, const struct job *j, unsigned k)
+{
+	char claim[256];
+	job_claim(j, claim, sizeof(claim));
+	size_t i = j->name ? find_key(u, j->name, claim, k) : NOT_FOUND;
+	return i == NOT_FOUND ? -1 : (int)u->v[i].state;
+}
+
+/* ---- the log ------------------------------------------------------------------------ */
 
 static char *str_member(const cJSON *o, const char *k)
 {
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, k);
 	return cJSON_IsString(m) ? xstrdup(m->valuestring) : NULL;
+}
+
+/* The create key of a newer line into E; 0, or -1 when it is not one. */
+static int parse_create(const cJSON *o, const cJSON *create, struct usage_entry *e)
+{
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "state");
+	int state = state_parse(cJSON_IsString(st) ? st->valuestring : NULL);
+	if (!cJSON_IsNumber(create) || !(create->valuedouble >= 1) ||
+	    create->valuedouble > JOB_CREATES_MAX || !dbl_is_integer(create->valuedouble) ||
+	    state < 0)
+		return -1;
+	e->create = (unsigned)create->valuedouble;
+	e->state = (enum usage_state)state;
+	e->name = str_member(o, "name");
+	e->claim = str_member(o, "claim");
+	if (!e->claim)
+		e->claim = xstrdup("");
+	return e->name ? 0 : -1;
 }
 
 /* One line into E; 0, or -1 when it is not a usage entry (a torn or edited line). */
@@ -72,24 +215,45 @@ static int parse_line(const char *line, size_t len, struct usage_entry *e)
 	const cJSON *at = cJSON_GetObjectItemCaseSensitive(o, "at");
 	const cJSON *secs = cJSON_GetObjectItemCaseSensitive(o, "seconds");
 	const cJSON *cost = cJSON_GetObjectItemCaseSensitive(o, "cost_usd");
+	const cJSON *create = cJSON_GetObjectItemCaseSensitive(o, "create");
+	e->state = USAGE_CREATED;
 	e->video_id = str_member(o, "video_id");
 	e->model = str_member(o, "model");
-	/* Ranges before the casts below: a double outside the target's range is undefined. */
-	if (!cJSON_IsNumber(at) || !cJSON_IsNumber(secs) || !e->video_id || !e->model ||
+	/* Ranges before the casts below: a double outside the target's range is undefined.
+	 * An older line is keyed by its video id: it must have one. */
+	if (!cJSON_IsNumber(at) || !cJSON_IsNumber(secs) || !e->model ||
 	    !(at->valuedouble >= 0 && at->valuedouble <= 253402300799.0) ||
-	    !(secs->valuedouble >= 0 && secs->valuedouble <= 1e6)) {
-		free(e->video_id);
-		free(e->model);
+	    !(secs->valuedouble >= 0 && secs->valuedouble <= 1e6) ||
+	    (create ? parse_create(o, create, e) != 0 : !e->video_id)) {
+		entry_release(e);
 		cJSON_Delete(o);
 		return -1;
 	}
 	e->at = (long long)at->valuedouble;
 	e->seconds = (unsigned)secs->valuedouble;
 	e->cost_usd = cJSON_IsNumber(cost) && cost->valuedouble >= 0 ? cost->valuedouble : 0;
-	e->name = str_member(o, "name");
+	if (!e->name)
+		e->name = str_member(o, "name");
 	e->size = str_member(o, "size");
 	cJSON_Delete(o);
 	return 0;
+}
+
+/* A parsed line into U: the latest line of a create wins; an older line whose video
+ * is counted already is a repeat. */
+static void apply_line(struct usage *u, struct usage_entry *e)
+{
+	if (e->create) {
+		size_t i = find_key(u, e->name, e->claim, e->create);
+		if (i == NOT_FOUND)
+			add_entry(u, e);
+		else
+			update_entry(u, i, e);
+	} else if (usage_has(u, e->video_id)) {
+		entry_release(e);
+	} else {
+		add_entry(u, e);
+	}
 }
 
 struct usage *usage_load(const char *state_dir)
@@ -97,24 +261,21 @@ struct usage *usage_load(const char *state_dir)
 	struct usage *u = xcalloc(1, sizeof(*u));
 	u->path = xasprintf("%s/%s", state_dir, USAGE_FILE);
 	FILE *fp = fopen(u->path, "re");
-	if (!fp)
+	if (!fp) {
+		if (errno != ENOENT)
+			log_error("usage: cannot read %s: %s", u->path, strerror(errno));
 		return u;
+	}
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
 	while ((len = getline(&line, &cap, fp)) > 0) {
 		struct usage_entry e;
-		if (len > USAGE_LINE_MAX || parse_line(line, (size_t)len, &e) != 0)
-			continue;
-		if (usage_has(u, e.video_id)) {
-			free(e.name);
-			free(e.video_id);
-			free(e.model);
-			free(e.size);
-			continue;
-		}
-		add_entry(u, &e);
+		if (len <= USAGE_LINE_MAX && parse_line(line, (size_t)len, &e) == 0)
+			apply_line(u, &e);
 	}
+	if (ferror(fp))
+		log_error("usage: error reading %s: %s", u->path, strerror(errno));
 	free(line);
 	fclose(fp);
 	return u;
@@ -124,74 +285,169 @@ void usage_free(struct usage *u)
 {
 	if (!u)
 		return;
-	for (size_t i = 0; i < u->n; i++) {
-		free(u->v[i].name);
-		free(u->v[i].video_id);
-		free(u->v[i].model);
-		free(u->v[i].size);
-	}
+	for (size_t i = 0; i < u->n; i++)
+		entry_release(&u->v[i]);
 	free(u->v);
-	free(u->ht);
+	free(u->vht);
+	free(u->kht);
 	free(u->path);
 	free(u);
+}
+
+/*
+ * Appends LINE (one JSON object, no newline) to the log with one write(2), made durable
+ * through CM. A torn last line (a crash mid-append) would swallow it: it then starts
+ * on a line of its own. 0, or -1 (logged for NAME / VIDEO_ID).
+ */
+static int append_line(struct usage *u, const char *line, const char *name, const char *video_id,
+                       struct commit *cm)
+{
+	int fd = open(u->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		log_event(LOG_ERROR, name, video_id, "usage: cannot open %s: %s", u->path,
+		          strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	char last = '\n';
+	int rc = -1;
+	if (fstat(fd, &st) != 0 || (st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) != 1)) {
+		log_event(LOG_ERROR, name, video_id, "usage: cannot read the end of %s: %s",
+		          u->path, strerror(errno));
+	} else {
+		char *buf = xasprintf("%s%s\n", last == '\n' ? "" : "\n", line);
+		size_t n = strlen(buf);
+		ssize_t w = write(fd, buf, n);
+		free(buf);
+		if (w != (ssize_t)n)
+			log_event(LOG_ERROR, name, video_id, "usage: cannot append to %s: %s",
+			          u->path, w < 0 ? strerror(errno) : "short write");
+		else if (commit_sync(cm, u->path) != 0)
+			log_event(LOG_ERROR, name, video_id, "usage: cannot sync %s: %s", u->path,
+			          strerror(errno));
+		else
+			rc = 0;
+	}
+	if (close(fd) != 0 && rc == 0) {
+		log_event(LOG_ERROR, name, video_id, "usage: cannot close %s: %s", u->path,
+		          strerror(errno));
+		rc = -1;
+	}
+	return rc;
+}
+
+/* E as a log line (a newer one when it has a create key); the caller frees it. */
+static char *entry_line(const struct usage_entry *e)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	cJSON_AddNumberToObject(o, "at", (double)e->at);
+	cJSON_AddStringToObject(o, "name", e->name);
+	if (e->create) {
+		cJSON_AddStringToObject(o, "claim", e->claim);
+		cJSON_AddNumberToObject(o, "create", e->create);
+		cJSON_AddStringToObject(o, "state", usage_state_name(e->state));
+	}
+	if (e->video_id)
+		cJSON_AddStringToObject(o, "video_id", e->video_id);
+	cJSON_AddStringToObject(o, "model", e->model);
+	cJSON_AddStringToObject(o, "size", e->size);
+	cJSON_AddNumberToObject(o, "seconds", e->seconds);
+	cJSON_AddNumberToObject(o, "cost_usd", e->cost_usd);
+	char *s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}
+
+/* E into U (a new key, or KEEP the entry it replaces) and its line into the log. */
+static int note_entry(struct usage *u, struct usage_entry *e, size_t keep, struct commit *cm)
+{
+	char *line = entry_line(e);
+	char *vid = e->video_id ? xstrdup(e->video_id) : NULL;
+	size_t idx = keep;
+	if (keep == NOT_FOUND)
+		idx = add_entry(u, e);
+	else
+		update_entry(u, keep, e);
+	int rc = -1;
+	if (!line)
+		log_event(LOG_ERROR, u->v[idx].name, vid, "usage: cannot format a line for %s",
+		          u->path);
+	else if (strlen(line) >= USAGE_LINE_MAX)
+		log_event(LOG_ERROR, u->v[idx].name, vid, "usage: a line for %s is too long",
+		          u->path);
+	else
+		rc = append_line(u, line, u->v[idx].name, vid, cm) == 0 ? 1 : -1;
+	free(vid);
+	free(line);
+	return rc;
+}
+
+/* A new entry with J's spec; the caller sets the rest. */
+static struct usage_entry job_entry(const struct job *j, long long at, const char *video_id)
+{
+	return (struct usage_entry){.at = at,
+	                            .name = xstrdup(j->name ? j->name : ""),
+	                            .video_id = video_id ? xstrdup(video_id) : NULL,
+	                            .model = xstrdup(j->model ? j->model : ""),
+	                            .size = xstrdup(j->size ? j->size : ""),
+	                            .state = USAGE_CREATED,
+	                            .seconds = j->seconds,
+	                            .cost_usd = j->cost_usd};
 }
 
 int usage_record(struct usage *u, const struct job *j, long long at, struct commit *cm)
 {
 	if (!j->video_id || usage_has(u, j->video_id))
 		return 0;
-	struct usage_entry e = {.at = at,
-	                        .name = xstrdup(j->name ? j->name : ""),
-	                        .video_id = xstrdup(j->video_id),
-	                        .model = xstrdup(j->model ? j->model : ""),
-	                        .size = xstrdup(j->size ? j->size : ""),
-	                        .seconds = j->seconds,
-	                        .cost_usd = j->cost_usd};
-	add_entry(u, &e);
-
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "at", (double)at);
-	cJSON_AddStringToObject(o, "name", e.name);
-	cJSON_AddStringToObject(o, "video_id", e.video_id);
-	cJSON_AddStringToObject(o, "model", e.model);
-	cJSON_AddStringToObject(o, "size", e.size);
-	cJSON_AddNumberToObject(o, "seconds", e.seconds);
-	cJSON_AddNumberToObject(o, "cost_usd", e.cost_usd);
-	char *s = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	if (!s)
-		return -1;
-	char *line = xasprintf("%s\n", s);
-	free(s);
-	int rc = -1;
-	int fd = open(u->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (fd >= 0) {
-		/* One write: a concurrent reader sees the whole line or none of it. */
-		ssize_t w = write(fd, line, strlen(line));
-		if (w == (ssize_t)strlen(line) && commit_sync(cm, u->path) == 0)
-			rc = 1;
-		int e2 = errno;
-		close(fd);
-		errno = e2;
-	}
-	if (rc < 0)
-		log_event(LOG_ERROR, j->name, j->video_id, "usage: cannot append to %s: %s",
-		          u->path, strerror(errno));
-	free(line);
-	return rc;
+	struct usage_entry e = job_entry(j, at, j->video_id);
+	return note_entry(u, &e, NOT_FOUND, cm);
 }
 
-void usage_totals(const struct usage *u, long long from, long long to, const char *model,
-                  unsigned long long *seconds, double *usd)
+int usage_note_create(struct usage *u, const struct job *j, unsigned k, enum usage_state state,
+                      const char *video_id, long long at, struct commit *cm)
 {
-	*seconds = 0;
-	*usd = 0;
+	if (k < 1 || k > JOB_CREATES_MAX || !j->name || (unsigned)state >= ARRAY_LEN(state_names))
+		return 0;
+	if (state != USAGE_CREATED)
+		video_id = NULL;
+	char claim[256];
+	job_claim(j, claim, sizeof(claim));
+	size_t i = find_key(u, j->name, claim, k);
+	if (i != NOT_FOUND) {
+		if (u->v[i].state == state && str_eq(u->v[i].video_id, video_id))
+			return 0;
+		at = u->v[i].at; /* the create's period never moves */
+	} else if (video_id && usage_has(u, video_id)) {
+		return 0; /* an older line counts it: the repair at start after an upgrade */
+	}
+	struct usage_entry e = job_entry(j, at, video_id);
+	e.claim = xstrdup(claim);
+	e.create = k;
+	e.state = state;
+	return note_entry(u, &e, i, cm);
+}
+
+/* ---- totals and caps ------------------------------------------------------------------ */
+
+void usage_totals(const struct usage *u, long long from, long long to, const char *model,
+                  struct usage_sum *sum)
+{
+	memset(sum, 0, sizeof(*sum));
 	for (size_t i = 0; i < u->n; i++) {
 		const struct usage_entry *e = &u->v[i];
-		if (e->at < from || e->at >= to || (model && strcmp(model, e->model) != 0))
+		if (e->state == USAGE_VOID || e->dup || e->at < from || e->at >= to ||
+		    (model && strcmp(model, e->model) != 0))
 			continue;
-		*seconds += e->seconds;
-		*usd += e->cost_usd;
+		sum->seconds += e->seconds;
+		sum->usd += e->cost_usd;
+		sum->creates++;
+		if (e->state == USAGE_SENT) {
+			sum->unconfirmed_seconds += e->seconds;
+			sum->unconfirmed_usd += e->cost_usd;
+			sum->unconfirmed++;
+		}
 	}
 }
 
@@ -226,47 +482,63 @@ long long usage_next_day(time_t now)
 	return local_midnight(tm, 1, false);
 }
 
+/* ", of which 4 s unconfirmed" (or "$0.40") when part of SUM is, else "". */
+static void unconfirmed_note(const struct usage_sum *sum, bool usd, char *buf, size_t n)
+{
+	buf[0] = '\0';
+	if (!sum->unconfirmed)
+		return;
+	if (usd)
+		bfmt(buf, n, ", of which $%.2f unconfirmed (creates whose outcome is not known)",
+		     sum->unconfirmed_usd);
+	else
+		bfmt(buf, n, ", of which %llu s unconfirmed (creates whose outcome is not known)",
+		     sum->unconfirmed_seconds);
+}
+
 int usage_check(const struct usage *u, const struct conf *c, unsigned seconds, double usd,
                 unsigned long long pending_s, double pending_usd, time_t now, char *why,
                 size_t whylen)
 {
-	unsigned long long ds, ms;
-	double dusd, musd;
+	struct usage_sum day, month;
 	long long far = (long long)now + 366LL * 86400;
-	usage_totals(u, usage_day_start(now), far, NULL, &ds, &dusd);
-	usage_totals(u, usage_month_start(now), far, NULL, &ms, &musd);
-	ds += pending_s;
-	ms += pending_s;
-	dusd += pending_usd;
-	musd += pending_usd;
+	usage_totals(u, usage_day_start(now), far, NULL, &day);
+	usage_totals(u, usage_month_start(now), far, NULL, &month);
+	unsigned long long ds = day.seconds + pending_s, ms = month.seconds + pending_s;
+	double dusd = day.usd + pending_usd, musd = month.usd + pending_usd;
+	char note[128];
 	/* A tiny epsilon: 0.1 * 3 must not exceed a $0.30 cap. */
 	const double eps = 1e-9;
 	if (c->daily_cap_seconds && ds + seconds > c->daily_cap_seconds) {
+		unconfirmed_note(&day, false, note, sizeof(note));
 		bfmt(why, whylen,
-		     "the daily cap of %u seconds is reached (%llu s generated or in flight today, "
-		     "this job needs %u s more)",
-		     c->daily_cap_seconds, ds, seconds);
+		     "the daily cap of %u seconds is reached (%llu s generated or in flight "
+		     "today%s; this job needs %u s more)",
+		     c->daily_cap_seconds, ds, note, seconds);
 		return 1;
 	}
 	if (c->monthly_cap_seconds && ms + seconds > c->monthly_cap_seconds) {
+		unconfirmed_note(&month, false, note, sizeof(note));
 		bfmt(why, whylen,
 		     "the monthly cap of %u seconds is reached (%llu s generated or in flight "
-		     "this month, this job needs %u s more)",
-		     c->monthly_cap_seconds, ms, seconds);
+		     "this month%s; this job needs %u s more)",
+		     c->monthly_cap_seconds, ms, note, seconds);
 		return 1;
 	}
 	if (c->daily_cap_usd > 0 && dusd + usd > c->daily_cap_usd + eps) {
+		unconfirmed_note(&day, true, note, sizeof(note));
 		bfmt(why, whylen,
-		     "the daily cap of $%.2f is reached ($%.2f spent or in flight today, this "
+		     "the daily cap of $%.2f is reached ($%.2f spent or in flight today%s; this "
 		     "job costs about $%.2f)",
-		     c->daily_cap_usd, dusd, usd);
+		     c->daily_cap_usd, dusd, note, usd);
 		return 1;
 	}
 	if (c->monthly_cap_usd > 0 && musd + usd > c->monthly_cap_usd + eps) {
+		unconfirmed_note(&month, true, note, sizeof(note));
 		bfmt(why, whylen,
-		     "the monthly cap of $%.2f is reached ($%.2f spent or in flight this month, "
+		     "the monthly cap of $%.2f is reached ($%.2f spent or in flight this month%s; "
 		     "this job costs about $%.2f)",
-		     c->monthly_cap_usd, musd, usd);
+		     c->monthly_cap_usd, musd, note, usd);
 		return 1;
 	}
 	return 0;
