@@ -43,6 +43,10 @@ static const char usage_text[] =
     "  --gen-ms N           creation to completion, in ms (default 3000)\n"
     "  --poll-after-ms N    openai-poll-after-ms header on pending videos (default 1000)\n"
     "  --expire-s N         content expires N s after completion (default 3600)\n"
+    "  --clock-offset-s N   the service's clock is N s (may be negative) off this\n"
+    "                       machine's: created_at, completed_at, expires_at and the\n"
+    "                       Date header are shifted by N (default 0); expiry still\n"
+    "                       comes --expire-s after completion in real time\n"
     "  --seed N             seed of video ids and injected faults (default 1)\n"
     "  --p429 P             probability of an injected 429 (with retry-after) per /v1 request\n"
     "  --p5xx P             probability of an injected 500 or 503\n"
@@ -91,6 +95,7 @@ struct options {
 	const char *media_dir;
 	const char *ffmpeg;
 	unsigned long long gen_ms, poll_after_ms, expire_s, seed, slow_ms, threads, max_body;
+	long long clock_offset_s;
 	double p429, p5xx, preset, ptruncate, pslow, p5xx_after_create;
 	unsigned long long after_create_status;
 	struct gateway_shape shape; /* --no-prompt, --dated-models, --created-at-zero */
@@ -138,6 +143,21 @@ static double parse_prob(const char *name, const char *s)
 	if (*s == '\0' || *end != '\0' || errno != 0 || !(v >= 0.0 && v <= 1.0)) {
 		fprintf(stderr, "sora-sim: %s: expected a probability from 0 to 1, got '%s'\n",
 		        name, s);
+		exit(EX_USAGE);
+	}
+	return v;
+}
+
+static long long parse_int(const char *name, const char *s, long long max_abs)
+{
+	long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v > max_abs || v < -max_abs) {
+		fprintf(stderr, "sora-sim: %s: expected an integer from %lld to %lld, got '%s'\n",
+		        name, -max_abs, max_abs, s);
 		exit(EX_USAGE);
 	}
 	return v;
@@ -233,6 +253,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 		O_SLOW_MS,
 		O_POLL_AFTER,
 		O_EXPIRE,
+		O_CLOCK_OFFSET,
 		O_DRAW,
 		O_MEDIA_DIR,
 		O_FFMPEG,
@@ -268,6 +289,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 	    {"slow-ms", required_argument, NULL, O_SLOW_MS},
 	    {"poll-after-ms", required_argument, NULL, O_POLL_AFTER},
 	    {"expire-s", required_argument, NULL, O_EXPIRE},
+	    {"clock-offset-s", required_argument, NULL, O_CLOCK_OFFSET},
 	    {"draw-prompt", no_argument, NULL, O_DRAW},
 	    {"media-dir", required_argument, NULL, O_MEDIA_DIR},
 	    {"ffmpeg", required_argument, NULL, O_FFMPEG},
@@ -335,6 +357,10 @@ static void parse_args(int argc, char **argv, struct options *o)
 			break;
 		case O_EXPIRE:
 			o->expire_s = parse_uint("--expire-s", optarg, 315360000ULL);
+			break;
+		case O_CLOCK_OFFSET:
+			/* Ten years either way keeps every reported time positive. */
+			o->clock_offset_s = parse_int("--clock-offset-s", optarg, 315360000LL);
 			break;
 		case O_DRAW:
 			o->draw_prompt = true;
@@ -504,6 +530,7 @@ int main(int argc, char **argv)
 	                         .after_create_status = (unsigned)o.after_create_status,
 	                         .slow_ms = (unsigned)o.slow_ms};
 	faults_init(&fc);
+	sim_clock_offset_ms = (int64_t)o.clock_offset_s * 1000;
 	vc = (struct videos_conf){
 	    .seed = o.seed, .gen_ms = (int64_t)o.gen_ms, .expire_s = (int64_t)o.expire_s};
 	videos_init(&vc);
@@ -529,6 +556,9 @@ int main(int argc, char **argv)
 		goto out_server;
 	fprintf(stderr, "sora-sim %s listening on %s (port %u), gen %llu ms, media by %s\n",
 	        SORAD_VERSION, o.listen, port, o.gen_ms, ffmpeg ? ffmpeg : "built-in fixtures");
+	if (o.clock_offset_s != 0)
+		fprintf(stderr, "sora-sim: the service's clock is %+lld s off this machine's\n",
+		        o.clock_offset_s);
 
 	while (sigwait(&sigs, &sig) != 0 || (sig != SIGTERM && sig != SIGINT))
 		;

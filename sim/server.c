@@ -162,6 +162,21 @@ static size_t unescape_cb(void *cls, struct MHD_Connection *c, char *s)
 
 /* ----------------------------------------------------------------- replies */
 
+/* With --clock-offset-s, the Date header is the service's clock too (libmicrohttpd
+ * adds its own, from this machine's clock, only when the response has none). */
+static void add_service_date(struct MHD_Response *resp)
+{
+	time_t t;
+	struct tm tm;
+	char date[64];
+
+	if (sim_clock_offset_ms == 0)
+		return;
+	t = (time_t)(now_service_ms() / 1000);
+	if (gmtime_r(&t, &tm) && strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm) > 0)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_DATE, date);
+}
+
 /* Turns a reply into an MHD response, taking over its body or fd. */
 static struct MHD_Response *make_response(struct reply *r, bool truncate)
 {
@@ -200,6 +215,7 @@ static struct MHD_Response *make_response(struct reply *r, bool truncate)
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
 	for (i = 0; i < r->nheaders; i++)
 		MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
+	add_service_date(resp);
 	reply_release(r);
 	return resp;
 }

@@ -38,6 +38,13 @@ int64_t now_real_ms(void)
 	return clock_ms(CLOCK_REALTIME);
 }
 
+int64_t sim_clock_offset_ms;
+
+int64_t now_service_ms(void)
+{
+	return clock_ms(CLOCK_REALTIME) + sim_clock_offset_ms;
+}
+
 static void *oom_check(void *p, size_t n)
 {
 	if (p == NULL && n != 0) {

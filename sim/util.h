@@ -28,6 +28,12 @@ void sim_log(const char *level, const char *func, const char *fmt, ...)
 int64_t now_mono_ms(void);
 int64_t now_real_ms(void);
 
+/* The simulated service's clock: this machine's real time plus --clock-offset-s
+ * (sim_clock_offset_ms, set once at start-up, may be negative). Every time the service
+ * reports (created_at, completed_at, expires_at, the Date header) is read from it. */
+extern int64_t sim_clock_offset_ms;
+int64_t now_service_ms(void);
+
 /* Out of memory is not recoverable in a test simulator: these abort with a message. */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);

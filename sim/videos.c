@@ -25,7 +25,7 @@ struct video {
 	char seconds[8];
 	char *remixed_from; /* owned; "" when not a remix */
 	char *prompt;
-	int64_t created_real_ms;
+	int64_t created_real_ms; /* on the service's clock (--clock-offset-s applied) */
 	int64_t created_mono_ms;
 	bool fail; /* "[sim:fail]": ends failed */
 	bool deleted;
@@ -233,7 +233,7 @@ cJSON *videos_create(const struct video_spec *spec)
 	/* Rendering starts now, so that it overlaps the simulated generation time. */
 	if (!v->fail)
 		v->media = media_request(spec->width, spec->height, spec->secs, spec->prompt);
-	v->created_real_ms = now_real_ms();
+	v->created_real_ms = now_service_ms();
 	v->created_mono_ms = now_mono_ms();
 
 	pthread_rwlock_wrlock(&lock);

@@ -4,7 +4,10 @@
  * completed --gen-ms after creation (but never before its media are rendered, so
  * completed always means downloadable) or failed for a "[sim:fail]" prompt. Content
  * expires --expire-s after completion. Deleted videos stay as tombstones so that a
- * list cursor naming one still works.
+ * list cursor naming one still works. Reported times (created_at, completed_at,
+ * expires_at) are on the service's clock (now_service_ms, --clock-offset-s); states
+ * and expiry are judged on the monotonic clock, which a constant offset does not
+ * move, so a video expires --expire-s after completion whatever the offset.
  *
  * All functions are thread-safe (one rwlock). JSON returned is owned by the caller.
  */

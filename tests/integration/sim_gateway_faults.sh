@@ -2,8 +2,9 @@
 # sora-sim's failures of real gateways, each deterministic: --p5xx-after-create (the
 # video IS created, the answer is Portkey's 500, an HTML 502 or an HTML 504, pinned by
 # --after-create-status or a seeded choice), --no-prompt, --dated-models,
-# --created-at-zero, --list-mode (404, 405, 501, LiteLLM's 500) and the ids a client
-# must percent-encode (--id-style b64) or must not cut (--id-style huge).
+# --created-at-zero, --list-mode (404, 405, 501, LiteLLM's 500), the ids a client
+# must percent-encode (--id-style b64) or must not cut (--id-style huge), and a
+# service clock hours off this machine's (--clock-offset-s).
 . "$(dirname "$0")/lib.sh"
 
 # esc ID: the id percent-encoded for a path segment or a query value.
@@ -202,9 +203,49 @@ wait_completed "$h1"
 expect_eq "remix a huge id" 200 "$(sim_req POST "/v1/videos/$h1/remix" --form-string 'prompt=huge remix')"
 expect_eq "remix: the whole source id" "$h1" "$(body_get .remixed_from_video_id)"
 
+# --- --clock-offset-s: the service's clock is off this machine's ------------------
+# near WHAT EXPECTED ACTUAL: ACTUAL is within 5 s of EXPECTED (unix seconds).
+near() {
+	awk -v e="$2" -v a="$3" 'BEGIN { exit !(a - e <= 5 && e - a <= 5) }' ||
+		fail "$1: expected about $2, got $3 (off by $(($3 - $2)) s)"
+}
+# content_is ID STATUS: for wait_for; GET content answers STATUS.
+content_is() {
+	[ "$(sim_req GET "/v1/videos/$1/content")" = "$2" ]
+}
+for off in -10800 7200; do
+	sim_start --gen-ms 300 --ffmpeg none --clock-offset-s "$off" --expire-s 2
+	now=$(date +%s)
+	id=$(sim_create "clock $off")
+	near "$off: created_at of a fresh video" $((now + off)) "$(body_get .created_at)"
+	date_hdr=$(date -d "$(header_get date)" +%s) || fail "$off: no usable Date header"
+	near "$off: the Date header" $((now + off)) "$date_hdr"
+	expect_eq "$off: one Date header" 1 "$(grep -ci '^date:' "$T/headers")"
+	wait_completed "$id"
+	expect_eq "$off: retrieve" 200 "$(sim_req GET "/v1/videos/$id")"
+	near "$off: completed_at" $((now + off)) "$(body_get .completed_at)"
+	expect_eq "$off: expires_at = completed_at + expire-s" "$(($(body_get .completed_at) + 2))" \
+		"$(body_get .expires_at)"
+	expect_eq "$off: list" 200 "$(sim_req GET '/v1/videos?limit=1')"
+	near "$off: created_at in the list" $((now + off)) "$(body_get '.data[0].created_at')"
+	# Expiry comes --expire-s after completion in real time, whatever the offset: the
+	# content is there now, and gone within a few seconds (not hours early or late).
+	expect_eq "$off: content before expiry" 200 "$(sim_req GET "/v1/videos/$id/content")"
+	wait_for 6 "$off: the content to expire about 2 s after completion" content_is "$id" 404
+	expect_eq "$off: expired" video_expired "$(body_get .error.code)"
+	(($(date +%s) - now <= 6)) || fail "$off: expiry took $(($(date +%s) - now)) s"
+done
+# Without the option the clock is this machine's (and libmicrohttpd's Date header).
+sim_start --gen-ms 300 --ffmpeg none
+now=$(date +%s)
+sim_create "clock 0" >/dev/null
+near "no offset: created_at" "$now" "$(body_get .created_at)"
+near "no offset: Date" "$now" "$(date -d "$(header_get date)" +%s)"
+
 # --- bad values are usage errors (64) naming the option -----------------------------
 for bad in "--list-mode 500" "--after-create-status 503" "--p5xx-after-create 2" \
-	"--id-style base64"; do
+	"--id-style base64" "--clock-offset-s 1.5" "--clock-offset-s 400000000" \
+	"--clock-offset-s -400000000" "--clock-offset-s x"; do
 	rc=0
 	# shellcheck disable=SC2086 # the option and its value are two words
 	"$SIM_BIN" $bad --listen 127.0.0.1:0 >"$T/bad.out" 2>&1 || rc=$?
