@@ -32,7 +32,7 @@
 #define JOBS_RECONCILE_DELAY_S 3   /* a create sent just before a crash may still be landing */
 #define JOBS_MAX_SUBMITS 6         /* create attempts (each with its own retries) per job */
 #define JOBS_RECONCILE_LIST_TRIES 3 /* failed list calls before the job is put in doubt */
-#define JOBS_RECONCILE_RETRY_S 10   /* between them */
+#define JOBS_RECONCILE_RETRY_S 5    /* between them (each list call has its own retries) */
 
 struct jobs;
 
