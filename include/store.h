@@ -50,4 +50,12 @@ int store_record_parse(struct job *j, const char *json, size_t len, char *why, s
  */
 int store_load_all(const char *state_dir, void (*cb)(struct job *j, void *ud), void *ud);
 
+/*
+ * Calls CB with the job name of every record ever moved to STATE/corrupt/ (its file
+ * NAME.json.UNIXTIME). A record that could not be read was durable once: its job may
+ * have sent a create, so its claim must never be processed again as new work (jobs.c).
+ * Returns the number of names, or -1 when the directory cannot be read (logged).
+ */
+int store_corrupt_names(const char *state_dir, void (*cb)(const char *name, void *ud), void *ud);
+
 #endif

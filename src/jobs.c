@@ -1601,25 +1601,34 @@ static char *unique_name(const struct jobs *js, const char *want)
 }
 
 /* Turns a claim's specs into job records, then marks the claim recorded. */
+/* A new record for spec S of claim CL, named NAME (taken). */
+static void job_from_spec(const struct jobs *js, const struct claim *cl, const struct job_spec *s,
+			  char *name, struct job *j)
+{
+	job_init(j);
+	j->name = name;
+	j->state = JOB_CLAIMED;
+	j->source = xasprintf("%s/%s", cl->id, cl->file);
+	j->line = s->line;
+	j->claim_jobs = (unsigned)cl->pf.n;
+	j->prompt = xstrdup(s->prompt ? s->prompt : "");
+	j->model = xstrdup(s->model);
+	j->size = xstrdup(s->size);
+	j->seconds = s->seconds;
+	j->reference = s->reference ? xstrdup(s->reference) : NULL;
+	j->remix_of = s->remix_of ? xstrdup(s->remix_of) : NULL;
+	j->claimed_at = now_s();
+	double cost = conf_estimate_cost(js->conf, j->model, j->size, j->seconds);
+	j->cost_usd = cost > 0 ? cost : 0;
+}
+
 static void record_claim(struct jobs *js, struct claim *cl, struct commit *cm)
 {
 	struct jrun **made = xcalloc(cl->pf.n, sizeof(*made));
 	for (size_t i = 0; i < cl->pf.n; i++) {
 		struct job_spec *s = &cl->pf.jobs[i];
 		struct job j;
-		job_init(&j);
-		j.name = unique_name(js, s->name);
-		j.state = JOB_CLAIMED;
-		j.source = xasprintf("%s/%s", cl->id, cl->file);
-		j.line = s->line;
-		j.claim_jobs = (unsigned)cl->pf.n;
-		j.prompt = xstrdup(s->prompt ? s->prompt : "");
-		j.model = xstrdup(s->model);
-		j.size = xstrdup(s->size);
-		j.seconds = s->seconds;
-		j.reference = s->reference ? xstrdup(s->reference) : NULL;
-		j.remix_of = s->remix_of ? xstrdup(s->remix_of) : NULL;
-		j.claimed_at = now_s();
+		job_from_spec(js, cl, s, unique_name(js, s->name), &j);
 		if (s->error) { /* saved with the record: never submitted, even after a crash */
 			char *e = xstrdup(s->error);
 			if (e[0] >= 'a' && e[0] <= 'z')
@@ -1630,8 +1639,6 @@ static void record_claim(struct jobs *js, struct claim *cl, struct commit *cm)
 			j.error_code = xstrdup("invalid_input");
 			free(e);
 		}
-		double cost = conf_estimate_cost(js->conf, j.model, j.size, j.seconds);
-		j.cost_usd = cost > 0 ? cost : 0;
 		made[i] = add_job(js, &j);
 		if (store_stage(cm, js->conf->state_dir, &made[i]->rec) != 0) {
 			log_event(LOG_ERROR, made[i]->rec.name, NULL,
@@ -1820,8 +1827,128 @@ static int by_claim_time(const void *a, const void *b)
 	return strcmp(x->rec.name, y->rec.name);
 }
 
-/* Claims whose records were not all written before a crash are processed again. */
-static void redo_unrecorded_claims(struct jobs *js)
+/* Names of records found unreadable, now or at an earlier start (STATE/corrupt/). */
+struct lost_names {
+	char **v;
+	size_t n, cap;
+};
+
+static void lost_add(const char *name, void *ud)
+{
+	struct lost_names *l = ud;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 8;
+		l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+	}
+	l->v[l->n++] = xstrdup(name);
+}
+
+static void lost_free(struct lost_names *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+/* LOST names a record of spec name WANT: WANT itself, or WANT-N (unique_name). */
+static const char *lost_match(const struct lost_names *l, const char *want)
+{
+	size_t wl = strlen(want);
+	for (size_t i = 0; i < l->n; i++) {
+		const char *n = l->v[i];
+		if (!strcmp(n, want))
+			return n;
+		if (!strncmp(n, want, wl) && n[wl] == '-' && n[wl + 1] &&
+		    strspn(n + wl + 1, "0123456789") == strlen(n + wl + 1))
+			return n;
+	}
+	return NULL;
+}
+
+/* Whether a loaded record of claim ID is line LINE's. */
+static bool claim_line_recorded(const struct jobs *js, const char *id, unsigned line)
+{
+	for (size_t i = 0; i < js->n; i++) {
+		char c[128];
+		claim_of(&js->v[i]->rec, c, sizeof(c));
+		if (!strcmp(c, id) && js->v[i]->rec.line == line)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The jobs of claim CL whose records were durable once but cannot be read now: each
+ * may have sent a create, so none is processed again as new work. Each comes back in
+ * doubt, with its input kept in the claim, for the user to decide. Returns how many.
+ */
+static size_t restore_lost(struct jobs *js, const struct claim *cl, const struct lost_names *lost)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < cl->pf.n; i++) {
+		const struct job_spec *s = &cl->pf.jobs[i];
+		if (claim_line_recorded(js, cl->id, s->line))
+			continue;
+		const char *was = lost_match(lost, s->name);
+		char *name = was && !by_name(js, was) ? xstrdup(was) : unique_name(js, s->name);
+		struct job j;
+		job_from_spec(js, cl, s, name, &j);
+		j.state = JOB_IN_DOUBT;
+		j.creates = j.creates_allowed = 1;
+		j.next_at_ms = now_ms_real();
+		j.error = xasprintf(
+		    "This job's record in the state directory could not be read%s%s%s (it was "
+		    "moved to %s/corrupt/). It may have sent its create already, so it is not "
+		    "sent again on a guess: the service may have made this video (and charged "
+		    "for it).\n\nNothing more is sent for this job until you decide:\n"
+		    "  sorad resolve %s --adopt VIDEO_ID   if the provider's dashboard (or the "
+		    "unreadable record) shows its video\n"
+		    "  sorad resolve %s --resubmit         to create it again\n"
+		    "  sorad resolve %s --drop             to give it up (its input goes to failed/)",
+		    was ? " (" : "", was ? was : "", was ? ".json)" : "", js->conf->state_dir,
+		    name, name, name);
+		j.error_code = xstrdup(JOBS_DOUBT);
+		struct jrun *r = add_job(js, &j);
+		if (store_stage(js->commit, js->conf->state_dir, &r->rec) != 0)
+			log_event(LOG_ERROR, r->rec.name, NULL, "cannot record the job");
+		log_event(LOG_WARNING, r->rec.name, NULL,
+			  "in doubt: the record of %s%s%.0u could not be read; its input is kept "
+			  "and nothing is sent until `sorad resolve`",
+			  cl->file, s->line ? " line " : "", s->line);
+		notify_observers(js, &r->rec, r->rec.state);
+		n++;
+	}
+	return n;
+}
+
+/* Drops the partial records of claim ID (none was submitted: a claim's records are
+ * all durable before any of its creates), to record it again. */
+static void drop_claim_records(struct jobs *js, const char *id)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < js->n; i++) {
+		char c[128];
+		claim_of(&js->v[i]->rec, c, sizeof(c));
+		if (!strcmp(c, id)) {
+			store_remove(js->conf->state_dir, js->v[i]->rec.name);
+			count_state(js, js->v[i]->rec.state, -1);
+			free_run(js->v[i]);
+		} else {
+			js->v[kept++] = js->v[i];
+		}
+	}
+	if (kept != js->n) {
+		js->n = kept;
+		rebuild_index(js);
+	}
+}
+
+/*
+ * Claims whose records were not all written before a crash are processed again. A
+ * claim one of whose records was durable but cannot be read (LOST) is not: its lost
+ * jobs come back in doubt (restore_lost), and the claim stays until they are decided.
+ */
+static void redo_unrecorded_claims(struct jobs *js, const struct lost_names *lost)
 {
 	char inputs[PATH_MAX];
 	if (inbox_claim_path(js->conf, "", NULL, inputs, sizeof(inputs)) != 0)
@@ -1831,49 +1958,40 @@ static void redo_unrecorded_claims(struct jobs *js)
 		return;
 	struct dirent *de;
 	while ((de = readdir(dp))) {
-		if (!strncmp(de->d_name, INBOX_SPARE_PREFIX, strlen(INBOX_SPARE_PREFIX)) &&
-		    unlinkat(dirfd(dp), de->d_name, AT_REMOVEDIR) != 0 && errno != ENOENT)
-			log_warn("inbox: cannot remove %s/%s: %s", inputs, de->d_name,
-				 strerror(errno));
-		if (de->d_name[0] == '.')
+		const char *id = de->d_name;
+		if (!strncmp(id, INBOX_SPARE_PREFIX, strlen(INBOX_SPARE_PREFIX)) &&
+		    unlinkat(dirfd(dp), id, AT_REMOVEDIR) != 0 && errno != ENOENT)
+			log_warn("inbox: cannot remove %s/%s: %s", inputs, id, strerror(errno));
+		if (id[0] == '.')
 			continue;
 		char marker[PATH_MAX];
-		if (inbox_claim_path(js->conf, de->d_name, INBOX_MARKER, marker, sizeof(marker)) !=
-		    0)
+		if (inbox_claim_path(js->conf, id, INBOX_MARKER, marker, sizeof(marker)) != 0)
 			continue;
 		size_t total, final;
-		claim_counts(js, de->d_name, &total, &final);
-		if (access(marker, F_OK) == 0 || claim_recorded(js, de->d_name)) {
+		claim_counts(js, id, &total, &final);
+		bool recorded = access(marker, F_OK) == 0 || claim_recorded(js, id);
+		if (recorded && !lost->n) {
 			if (total == final) /* every job final: only the cleanup was missed */
-				inbox_remove_claim(js->conf, de->d_name);
+				inbox_remove_claim(js->conf, id);
 			continue;
 		}
-		/* Drop the partial records of this claim (none was submitted: the marker
-		 * comes before any submission), then record it again. */
-		size_t kept = 0;
-		for (size_t i = 0; i < js->n; i++) {
-			char id[128];
-			claim_of(&js->v[i]->rec, id, sizeof(id));
-			if (!strcmp(id, de->d_name)) {
-				store_remove(js->conf->state_dir, js->v[i]->rec.name);
-				count_state(js, js->v[i]->rec.state, -1);
-				free_run(js->v[i]);
-			} else {
-				js->v[kept++] = js->v[i];
-			}
-		}
-		if (kept != js->n) {
-			js->n = kept;
-			rebuild_index(js);
-		}
 		struct claim cl;
-		if (inbox_reprocess(js->conf, de->d_name, &cl) == 0) {
-			log_info("inbox: claim %s was interrupted; processing it again", de->d_name);
-			record_claim(js, &cl, js->commit);
-			claim_release(&cl);
-		} else {
-			inbox_remove_claim(js->conf, de->d_name);
+		if (inbox_reprocess(js->conf, id, &cl) != 0) {
+			if (!recorded)
+				inbox_remove_claim(js->conf, id);
+			continue;
 		}
+		bool matches = false;
+		for (size_t i = 0; i < cl.pf.n && !matches; i++)
+			matches = lost_match(lost, cl.pf.jobs[i].name) != NULL;
+		if (!recorded && !matches) {
+			drop_claim_records(js, id);
+			log_info("inbox: claim %s was interrupted; processing it again", id);
+			record_claim(js, &cl, js->commit);
+		} else if (restore_lost(js, &cl, lost) == 0 && total == final) {
+			inbox_remove_claim(js->conf, id);
+		}
+		claim_release(&cl);
 	}
 	closedir(dp);
 }
@@ -1917,7 +2035,10 @@ int jobs_load(struct jobs *js)
 	if (js->n > 1)
 		qsort(js->v, js->n, sizeof(*js->v), by_claim_time);
 	rebuild_index(js);
-	redo_unrecorded_claims(js);
+	struct lost_names lost = {0};
+	store_corrupt_names(js->conf->state_dir, lost_add, &lost);
+	redo_unrecorded_claims(js, &lost);
+	lost_free(&lost);
 	apply_resolutions(js);
 	size_t resumed = 0;
 	for (size_t i = 0; i < js->n; i++) {

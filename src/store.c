@@ -392,3 +392,36 @@ int store_load_all(const char *state_dir, void (*cb)(struct job *j, void *ud), v
 	closedir(dp);
 	return loaded;
 }
+
+int store_corrupt_names(const char *state_dir, void (*cb)(const char *name, void *ud), void *ud)
+{
+	char dir[4096];
+	if (subdir(dir, sizeof(dir), state_dir, "corrupt") != 0)
+		return -1;
+	DIR *dp = opendir(dir);
+	if (!dp) {
+		if (errno == ENOENT)
+			return 0;
+		log_error("store: cannot read %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(dp))) {
+		const char *json = strstr(de->d_name, ".json.");
+		if (de->d_name[0] == '.' || !json || json == de->d_name)
+			continue;
+		char name[PROMPT_NAME_MAX + 1];
+		size_t len = (size_t)(json - de->d_name);
+		if (len >= sizeof(name))
+			continue;
+		memcpy(name, de->d_name, len);
+		name[len] = '\0';
+		if (!prompt_name_ok(name))
+			continue;
+		cb(name, ud);
+		n++;
+	}
+	closedir(dp);
+	return n;
+}
