@@ -103,6 +103,8 @@ struct api_result {
 	long poll_after_ms;       /* openai-poll-after-ms of the last answer, -1 absent */
 	long retry_after_ms;      /* the server's retry delay of the last answer, -1 */
 	char request_id[128];     /* x-request-id of the last answer, "" absent */
+	bool has_skew;            /* the last answer had a Date header sorad could read */
+	long long server_skew_s;  /* ...its time minus this machine's, in seconds */
 	long long bytes;          /* content: bytes now in the file */
 	long long content_length; /* content: the full size announced, -1 unknown */
 	unsigned resumes;         /* content: attempts that continued with Range */

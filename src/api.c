@@ -106,7 +106,7 @@ struct api_req {
 	long long t_start;
 	struct {
 		char retry_after[64], retry_after_ms[64], should_retry[16], poll_after[32];
-		char request_id[128], accept_ranges[32], content_range[96];
+		char request_id[128], accept_ranges[32], content_range[96], date[64];
 		long long content_length;
 	} h;
 
@@ -478,6 +478,7 @@ static size_t header_cb(char *buf, size_t size, size_t nitems, void *userp)
 	HDR("x-request-id", request_id)
 	HDR("accept-ranges", accept_ranges)
 	HDR("content-range", content_range)
+	HDR("date", date)
 #undef HDR
 	if (nl == 14 && strncasecmp(buf, "content-length", 14) == 0) {
 		char tmp[32];
@@ -838,6 +839,9 @@ static void note_headers(struct api_req *r)
 	bcopy_str(r->res.request_id, sizeof(r->res.request_id), r->h.request_id);
 	if (strcasecmp(r->h.accept_ranges, "bytes") == 0)
 		r->dl_ranges = true;
+	time_t server = r->h.date[0] ? curl_getdate(r->h.date, NULL) : -1;
+	r->res.has_skew = server > 0;
+	r->res.server_skew_s = server > 0 ? (long long)server - (long long)time(NULL) : 0;
 }
 
 /* One attempt of OP answered with STATUS (0: no answer), counted into S if any. */

@@ -932,8 +932,19 @@ static void on_list(struct api_req *req, void *ud)
 		doubt(r, why);
 		return;
 	}
+	/* The service's times are on its own clock: the intent is placed on it with the
+	 * skew its Date header shows (a clock hours behind would otherwise hide the video
+	 * and make older ones look like proof of absence). */
+	struct job view = r->rec;
+	if (res->has_skew && view.submit_at >= 0)
+		view.submit_at += res->server_skew_s;
+	if (res->has_skew && (res->server_skew_s > JOBS_RECONCILE_SLACK_S ||
+			      res->server_skew_s < -JOBS_RECONCILE_SLACK_S))
+		log_event(LOG_INFO, r->rec.name, NULL,
+			  "the service's clock is %lld s off this machine's; matching on its clock",
+			  res->server_skew_s);
 	const struct video *v = NULL;
-	switch (reconcile_page(&r->scan, r->js->conf, &r->rec, &res->list, JOBS_RECONCILE_SLACK_S,
+	switch (reconcile_page(&r->scan, r->js->conf, &view, &res->list, JOBS_RECONCILE_SLACK_S,
 			       JOBS_RECONCILE_PAGES, owned_cb, r, &v, why, sizeof(why))) {
 	case RECONCILE_ADOPT:
 		adopt(r, v, "reconciled: the lost create had made this video; adopting it");

@@ -50,3 +50,22 @@ grep -qi unconfirmed "$T/out" || fail "sorad usage does not show the unconfirmed
 expect_usage_agrees
 sorad_stop
 echo "ok: a create in doubt counts at once and holds the next job"
+kill "$SIM_PID"
+wait "$SIM_PID" 2>/dev/null || true
+
+# A service whose clock is 3 hours behind answers a create 500 after making the video:
+# its created_at looks 3 hours old, older than the intent. Reconciliation places the
+# intent on the service's clock (its Date header), finds the video, and adopts it.
+sim_start --gen-ms 500 --api-key "$SORAD_KEY" --seed 2 --clock-offset-s -10800 \
+	--p5xx-after-create 1 --after-create-status 500
+rm -rf "$T/state" "$T/outbox" "$T/logs"
+sorad_conf
+sorad_start
+drop five.txt "Job five: a lighthouse beam sweeping the fog."
+wait_done five 60
+expect_creates "Job five: a lighthouse beam sweeping the fog." 1
+grep -q "the service's clock is -10[0-9]* s off this machine's" "$T"/logs/*.log ||
+	fail "the clock difference was not noticed"
+expect_usage_agrees
+sorad_stop
+echo "ok: a service clock 3 h behind: the lost create is still found and adopted"
