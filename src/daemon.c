@@ -112,12 +112,16 @@ static struct api_client *make_api(struct daemon *d)
 
 static void report_status(struct daemon *d)
 {
-	sdn_send("STATUS=%zu queued, %zu in flight, %zu in doubt, %zu done, %zu failed",
+	/* Jobs in doubt wait for the user: named only when there are some. */
+	size_t doubt = jobs_count(d->jobs, JOB_IN_DOUBT);
+	char extra[64] = "";
+	if (doubt)
+		bfmt(extra, sizeof(extra), ", %zu in doubt (sorad resolve)", doubt);
+	sdn_send("STATUS=%zu queued, %zu in flight, %zu done, %zu failed%s",
 		 jobs_count(d->jobs, JOB_CLAIMED) + jobs_count(d->jobs, JOB_WAITING),
 		 jobs_count(d->jobs, JOB_SUBMITTING) + jobs_count(d->jobs, JOB_RUNNING) +
 			 jobs_count(d->jobs, JOB_DOWNLOADING),
-		 jobs_count(d->jobs, JOB_IN_DOUBT), jobs_count(d->jobs, JOB_DONE),
-		 jobs_count(d->jobs, JOB_FAILED));
+		 jobs_count(d->jobs, JOB_DONE), jobs_count(d->jobs, JOB_FAILED), extra);
 }
 
 static void on_job_change(const struct job *j, enum job_state before, void *ud)
