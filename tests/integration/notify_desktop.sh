@@ -102,4 +102,21 @@ mkdir -p "$T/nolib"
 n=$(grep -c 'notifications off: cannot load libnotify.so.4: ' "$T/sorad.out" || true)
 [ "$n" = 1 ] || fail "expected one 'cannot load libnotify.so.4' line, got $n: $(grep notif "$T/sorad.out")"
 ! grep -q 'nolib' "$T/notify.log" || fail "a notification was shown without libnotify: $(grep nolib "$T/notify.log")"
+
+# A create in doubt (a gateway's 502 after creating, and no list to check): "Video in
+# doubt: NAME" with what came back.
+kill "$SIM_PID"
+wait "$SIM_PID" 2>/dev/null || true
+sim_start --gen-ms 400 --api-key "$SORAD_KEY" --p5xx-after-create 1 --after-create-status 502 \
+	--list-mode 405
+sorad_conf 'notify = true'
+sorad_start
+drop doubt.txt 'A heron standing in fog.'
+wait_for 60 "the in-doubt notification in $T/notify.log" grep -q 'Video in doubt: doubt' "$T/notify.log"
+doubt=$(grep 'Video in doubt: doubt' "$T/notify.log")
+case "$doubt" in
+*'may have made this video'*'HTTP 502'*) ;;
+*) fail "in-doubt notification body does not tell what happened: $doubt" ;;
+esac
+sorad_stop
 echo ok
