@@ -79,6 +79,8 @@ struct job {
 	unsigned creates;
 	unsigned creates_allowed;
 	unsigned creates_void;
+	char *create_answer; /* what the latest create got back, in plain words, while its
+			      * outcome is in doubt (for the in-doubt reason), or NULL */
 	char *resolution; /* a decision taken while the daemon was down, applied at start:
 			   * "adopt:VIDEO_ID", "resubmit" or "drop"; NULL none */
 

@@ -252,10 +252,11 @@ static int cmd_list(struct ctx *x, int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	int want = -1;
-	char names[256];
-	if (x->state && (want = job_state_parse(x->state)) < 0)
+	if (x->state && (want = job_state_parse(x->state)) < 0) {
+		char names[256];
 		return usage_error(x, "unknown state '%s' (states: %s)", x->state,
 		                   state_names(names, sizeof(names)));
+	}
 	struct records rs;
 	records_load(x->conf, &rs);
 	if (x->json) {

@@ -44,8 +44,7 @@ struct jrun {
 	char *list_after;  /* reconciliation: the list cursor */
 	struct reconcile_scan scan; /* reconciliation: where the search through the list is */
 	unsigned list_failures; /* reconciliation: list calls that failed in a row */
-	char *sent_story;  /* what the create in doubt got back, in plain words (memory only:
-			    * after a restart, "sorad stopped while it was in flight") */
+
 	bool queued;       /* waiting for a free in-flight slot */
 	bool committing;   /* waiting for its changes to be durable (commit.h) */
 };
@@ -626,10 +625,11 @@ static bool waiting_in_doubt(const struct job *j)
 	return j->state == JOB_IN_DOUBT && j->error_code && !strcmp(j->error_code, JOBS_DOUBT);
 }
 
+/* What the latest create got back (job.h, create_answer); saved with the next change. */
 static void set_story(struct jrun *r, const char *story)
 {
-	free(r->sent_story);
-	r->sent_story = story ? xstrdup(story) : NULL;
+	free(r->rec.create_answer);
+	r->rec.create_answer = story ? xstrdup(story) : NULL;
 }
 
 /* What a create got back, in plain words, for the story of a job in doubt. */
@@ -639,6 +639,8 @@ static void describe_answer(const struct api_result *res, char *buf, size_t size
 	if (res->http_status >= 200 && res->http_status < 300)
 		bfmt(buf, size, "HTTP %ld with an answer sorad cannot use (%s)", res->http_status,
 		     *msg ? msg : "no usable video");
+	else if (res->http_status > 0 && !strncmp(msg, "HTTP ", 5))
+		bfmt(buf, size, "%s", msg); /* api.c said "HTTP N: the body" already */
 	else if (res->http_status > 0)
 		bfmt(buf, size, "HTTP %ld%s%s", res->http_status, *msg ? ": " : "", msg);
 	else
@@ -676,7 +678,8 @@ static void doubt(struct jrun *r, const char *why)
 	     "  sorad resolve %s --drop             to give it up (its input goes to failed/)",
 	     r->rec.remix_video_id ? "Remix" : "Create", r->rec.creates, r->rec.name,
 	     r->rec.model ? r->rec.model : "?", r->rec.size ? r->rec.size : "?", r->rec.seconds,
-	     when, r->sent_story ? r->sent_story : "nothing (sorad stopped while it was in flight)",
+	     when, r->rec.create_answer ? r->rec.create_answer
+				      : "nothing (sorad stopped while it was in flight)",
 	     why, why[0] && why[strlen(why) - 1] != '.' ? "." : "", r->rec.name, r->rec.name,
 	     r->rec.name);
 	free(r->rec.error);
@@ -785,6 +788,7 @@ static void on_created(struct api_req *req, void *ud)
 	r->req = NULL;
 	const char *doing = r->rec.remix_video_id ? "remixing" : "submitting";
 	if (res->kind == API_OK && res->has_video && res->spend == SPEND_MADE) {
+		set_story(r, NULL);
 		take_video(r, &res->video);
 		r->rec.attempts = 0;
 		set_state(r, JOB_RUNNING);
@@ -798,6 +802,7 @@ static void on_created(struct api_req *req, void *ud)
 		char story[1024];
 		describe_answer(res, story, sizeof(story));
 		set_story(r, story);
+		set_state(r, JOB_SUBMITTING); /* the story survives a restart */
 		log_event(LOG_WARNING, r->rec.name, NULL,
 			  "the create may have made a video (%s); reconciling before anything is "
 			  "sent again",
@@ -806,6 +811,7 @@ static void on_created(struct api_req *req, void *ud)
 		return;
 	}
 	/* An explicit refusal, or nothing was sent: this create made nothing. */
+	set_story(r, NULL);
 	void_create(r, r->rec.creates);
 	switch (res->kind) {
 	case API_CONFIG:
@@ -863,6 +869,17 @@ static void reconcile(struct jrun *r)
 static void absent(struct jrun *r)
 {
 	clear_reconcile(r);
+	if (r->rec.creates >= JOBS_MAX_SUBMITS) {
+		/* Every one of them "proven" void: a list that keeps proving absence is more
+		 * likely wrong than a service that keeps failing after 5xx answers. */
+		char why[256];
+		bfmt(why, sizeof(why),
+		     "The service's list says none of this job's %u creates made a video; after "
+		     "that many, sorad stops and asks rather than trusting the list again",
+		     r->rec.creates);
+		doubt(r, why);
+		return;
+	}
 	void_create(r, r->rec.creates);
 	log_event(LOG_INFO, r->rec.name, NULL,
 		  "reconciled: the service has no video for this job (its list proves create %u made "
@@ -882,6 +899,7 @@ static void adopt(struct jrun *r, const struct video *v, const char *how)
 {
 	log_event(LOG_INFO, r->rec.name, v->id, "%s", how);
 	clear_reconcile(r);
+	set_story(r, NULL);
 	take_video(r, v);
 	r->rec.attempts = 0;
 	set_state(r, JOB_RUNNING);
@@ -1594,7 +1612,6 @@ static void free_run(struct jrun *r)
 	close_download(r, DL_KEEP);
 	loop_timer_free(r->timer);
 	free(r->list_after);
-	free(r->sent_story);
 	job_release(&r->rec);
 	free(r);
 }

@@ -95,12 +95,13 @@ enum reconcile_match reconcile_video_matches(const struct conf *c, const struct 
 		return RECONCILE_NO;
 	if (j->remix_video_id) {
 		/* A remix keeps its source's model and size; the source is what tells. */
-		if (!v->remixed_from_video_id || strcmp(v->remixed_from_video_id, j->remix_video_id))
+		if (!v->remixed_from_video_id ||
+		    strcmp(v->remixed_from_video_id, j->remix_video_id) != 0)
 			return RECONCILE_NO;
 	} else {
 		if (v->model && !reconcile_model_matches(c, j->model, v->model))
 			return RECONCILE_NO;
-		if (v->size && j->size && strcasecmp(v->size, j->size))
+		if (v->size && j->size && strcasecmp(v->size, j->size) != 0)
 			return RECONCILE_NO;
 	}
 	/* created_at 0 is what some gateways send for "unknown". */

@@ -96,6 +96,7 @@ char *store_record_json(const struct job *j)
 	if (j->creates_void)
 		cJSON_AddNumberToObject(o, "creates_void", j->creates_void);
 	add_str(o, "resolution", j->resolution);
+	add_str(o, "create_answer", j->create_answer);
 	cJSON_AddNumberToObject(o, "cost_usd", j->cost_usd);
 	add_str(o, "error", j->error);
 	add_str(o, "error_code", j->error_code);
@@ -285,6 +286,7 @@ int store_record_parse(struct job *j, const char *json, size_t len, char *why, s
 		(unsigned)get_int(&r, "creates_allowed", 0, JOB_CREATES_MAX, j->creates ? j->creates : 1);
 	j->creates_void = (unsigned)get_int(&r, "creates_void", 0, 0x7fffffff, 0);
 	j->resolution = get_str(&r, "resolution", VIDEO_ID_MAX + 16, false);
+	j->create_answer = get_str(&r, "create_answer", 2048, false);
 	const cJSON *cost = cJSON_GetObjectItemCaseSensitive(o, "cost_usd");
 	if (cJSON_IsNumber(cost) && isfinite(cost->valuedouble) && cost->valuedouble >= 0)
 		j->cost_usd = cost->valuedouble;

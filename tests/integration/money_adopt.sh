@@ -30,7 +30,7 @@ expect_creates "A snail on a leaf after rain, macro shot." 1
 drop two.txt "A lantern swinging in the wind, night."
 wait_state two in_doubt 60
 resolve two --resubmit >"$T/resolve.out" || fail "resolve --resubmit: $(cat "$T/resolve.out")"
-wait_for 60 "two to send its second create" test "$(job_field two .creates)" = 2
+wait_field two .creates 2
 wait_state two in_doubt 60
 expect_creates "A lantern swinging in the wind, night." 2
 resolve two --drop >"$T/resolve.out" || fail "resolve --drop: $(cat "$T/resolve.out")"

@@ -28,7 +28,7 @@ sorad_stop
 # With in_doubt_resubmit_hours = 1 it is resubmitted at start, once.
 echo "in_doubt_resubmit_hours = 1" >>"$T/sorad.conf"
 sorad_start
-wait_for 60 "late to send its second create" test "$(job_field late .creates)" = 2
+wait_field late .creates 2
 wait_state late in_doubt 60
 expect_creates "A street market packing up at dusk." 2
 grep -q "in doubt for more than 1 h: resubmitting as configured" "$T"/logs/*.log ||

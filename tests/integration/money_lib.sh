@@ -60,3 +60,14 @@ expect_doubt() {
 	"$SORAD_BIN" list -c "$T/sorad.conf" --state in_doubt | grep -q "$1" ||
 		fail "sorad list --state in_doubt does not show $1"
 }
+
+# wait_field NAME JQ VALUE [SECONDS]: waits until job NAME's field JQ is VALUE ("?" for
+# any non-empty value).
+wait_field() {
+	wait_for "${4:-60}" "job $1's $2 to be $3 (see $T/sorad.out)" _field_is "$1" "$2" "$3"
+}
+_field_is() {
+	local v
+	v=$(job_field "$1" "$2")
+	if [ "$3" = "?" ]; then [ -n "$v" ]; else [ "$v" = "$3" ]; fi
+}

@@ -35,7 +35,7 @@ for mode in 405 litellm-500; do
 	[ -f "$T/outbox/failed/gone.txt" ] || fail "the dropped job's input is not in failed/"
 	# The resubmitted job sends one more create, which the gateway answers 502 again:
 	# in doubt again, with two creates recorded, and the simulator made two videos.
-	wait_for 60 "keep to send its second create" test "$(job_field keep .creates)" = 2
+	wait_field keep .creates 2
 	wait_state keep in_doubt 60
 	expect_creates "A glass of water on a sunny sill ($mode)." 2
 	expect_creates "An empty platform at midnight ($mode)." 1
@@ -47,3 +47,22 @@ for mode in 405 litellm-500; do
 	wait "$SIM_PID" 2>/dev/null || true
 	echo "ok: list $mode: in doubt after one create; --resubmit sent one more, --drop failed it"
 done
+
+# What the create got back is part of the record: a kill while the job is being
+# reconciled does not turn the story into "nothing came back".
+sim_start --gen-ms 800 --api-key "$SORAD_KEY" --seed 3 --p5xx-after-create 1 \
+	--after-create-status 504 --list-mode 405
+rm -rf "$T/state" "$T/outbox" "$T/logs"
+sorad_conf
+sorad_start
+drop killed.txt "A weather vane spinning in a gale."
+wait_field killed .create_answer "?" 30
+kill -KILL "$SORAD_PID"
+wait "$SORAD_PID" 2>/dev/null || true
+[ "$(job_field killed .state)" = submitting ] || fail "killed is $(job_field killed .state)"
+sorad_start
+wait_state killed in_doubt 60
+expect_doubt killed "what came back: HTTP 504"
+expect_creates "A weather vane spinning in a gale." 1
+sorad_stop
+echo "ok: the create's answer survives a kill during reconciliation"
