@@ -408,6 +408,10 @@ static void fail_now(struct api_req *r, enum api_kind kind, const char *fmt, ...
 	r->res.kind = kind;
 	free(r->res.error.message);
 	r->res.error.message = xstrdup(msg);
+	/* Only the early failures come here: this attempt never left the machine (an
+	 * earlier one, if any, was refused), so a create made nothing. */
+	r->res.spend = SPEND_REFUSED;
+	r->res.outcome_unknown = false;
 	req_complete(r);
 }
 
@@ -1224,6 +1228,7 @@ static struct api_req *req_new(struct api_client *c, enum api_op op, const char 
 	r->url = xasprintf("%s%s", c->base, path);
 	r->log_path = xstrdup(path);
 	r->res.op = op;
+	r->res.spend = SPEND_IN_DOUBT; /* until an attempt says otherwise (spend.h) */
 	r->res.poll_after_ms = -1;
 	r->res.retry_after_ms = -1;
 	r->res.content_length = -1;

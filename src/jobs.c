@@ -1068,8 +1068,6 @@ int jobs_resolve(struct jobs *js, const char *name, enum jobs_resolve_how how,
 		free(r->rec.error_code);
 		r->rec.error_code = NULL;
 		adopt(r, &v, "resolved by the user: adopting this video");
-		free(r->rec.status);
-		r->rec.status = NULL;
 		return 0;
 	}
 	case JOBS_RESOLVE_RESUBMIT:
