@@ -26,6 +26,14 @@ SIM_KEY=$SORAD_KEY
 # portkey_sorad_conf: $T/sorad.conf as sorad_conf writes it, with api_base pointing at
 # the gateway ($PORTKEY_URL/v1) and the headers that send it on to sora-sim.
 portkey_sorad_conf() {
+	# The shipped example must be what this test runs (its headers pointed at sora-sim).
+	cp "$SORAD_SOURCE_DIR/examples/gateways/portkey.conf" "$T/example.conf"
+	(umask 077 && printf '%s\n' "$SORAD_KEY" >"$T/portkey-api-key")
+	"$SORAD_BIN" check-config -c "$T/example.conf" >"$T/check.out" 2>&1 ||
+		fail "check-config rejects portkey.conf: $(cat "$T/check.out")"
+	grep -qF "$(portkey_headers_conf https://api.example.com/v1)" \
+		"$SORAD_SOURCE_DIR/examples/gateways/portkey.conf" ||
+		fail "examples/gateways/portkey.conf does not send the headers this test uses"
 	sorad_conf "$(portkey_headers_conf "$SIM_URL/v1")"
 	sed -i "s#^api_base = .*#api_base = \"$PORTKEY_URL/v1\"#" "$T/sorad.conf"
 	grep -qxF "api_base = \"$PORTKEY_URL/v1\"" "$T/sorad.conf" || fail "api_base not rewritten"
