@@ -523,13 +523,19 @@ static void hold_job(struct jrun *r, const char *code, const char *reason)
 	set_state(r, JOB_HELD);
 }
 
-/* Back from held to claimed, reason cleared, and on its way. */
-static void unhold_job(struct jrun *r)
+/* The reason a job waits (held, in doubt) is gone. */
+static void clear_error(struct jrun *r)
 {
 	free(r->rec.error);
 	r->rec.error = NULL;
 	free(r->rec.error_code);
 	r->rec.error_code = NULL;
+}
+
+/* Back from held to claimed, reason cleared, and on its way. */
+static void unhold_job(struct jrun *r)
+{
+	clear_error(r);
 	set_state(r, JOB_CLAIMED);
 	advance(r);
 }
@@ -865,6 +871,14 @@ static void reconcile(struct jrun *r)
 	r->req = api_list(r->js->api, &p, on_list, r);
 }
 
+/* Back to claimed, to be submitted as soon as a slot is free (oldest claim first). */
+static void requeue(struct jrun *r)
+{
+	set_state(r, JOB_CLAIMED);
+	r->queued = true;
+	pump(r->js);
+}
+
 /* The service proved that the latest create made nothing: it may be sent again. */
 static void absent(struct jrun *r)
 {
@@ -885,14 +899,7 @@ static void absent(struct jrun *r)
 		  "reconciled: the service has no video for this job (its list proves create %u made "
 		  "none); submitting it again",
 		  r->rec.creates);
-	set_state(r, JOB_CLAIMED);
-	r->queued = false;
-	if (r->js->in_flight < r->js->conf->max_in_flight && !r->js->api_blocked)
-		submit(r);
-	else {
-		r->queued = true;
-		pump(r->js);
-	}
+	requeue(r);
 }
 
 static void adopt(struct jrun *r, const struct video *v, const char *how)
@@ -1063,18 +1070,12 @@ int jobs_resolve(struct jobs *js, const char *name, enum jobs_resolve_how how,
 		video_init(&v);
 		v.id = (char *)video_id; /* borrowed: take_video copies it */
 		v.status = VIDEO_QUEUED;
-		free(r->rec.error);
-		r->rec.error = NULL;
-		free(r->rec.error_code);
-		r->rec.error_code = NULL;
+		clear_error(r);
 		adopt(r, &v, "resolved by the user: adopting this video");
 		return 0;
 	}
 	case JOBS_RESOLVE_RESUBMIT:
-		free(r->rec.error);
-		r->rec.error = NULL;
-		free(r->rec.error_code);
-		r->rec.error_code = NULL;
+		clear_error(r);
 		/* The create in doubt stays counted (unconfirmed): it may have been made. */
 		r->rec.creates_allowed = r->rec.creates + 1;
 		r->rec.attempts = 0;
@@ -1082,9 +1083,7 @@ int jobs_resolve(struct jobs *js, const char *name, enum jobs_resolve_how how,
 			  "resolved: a second create is allowed (create %u may also have been "
 			  "made and charged)",
 			  r->rec.creates);
-		set_state(r, JOB_CLAIMED);
-		r->queued = true;
-		pump(js);
+		requeue(r);
 		return 0;
 	case JOBS_RESOLVE_DROP: {
 		const char *story = r->rec.error ? r->rec.error : "";
