@@ -582,6 +582,7 @@ static void on_intent_durable(void *ud, int err)
 		log_event(LOG_ERROR, r->rec.name, NULL,
 			  "cannot record the intent to submit (%s); trying again in 30 s",
 			  strerror(err));
+		r->rec.creates--; /* never sent: it is not counted (the next intent counts it) */
 		set_state(r, JOB_CLAIMED);
 		schedule(r, 30000);
 		return;
