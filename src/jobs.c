@@ -44,7 +44,6 @@ struct jrun {
 	char *list_after;  /* reconciliation: the list cursor */
 	struct reconcile_scan scan; /* reconciliation: where the search through the list is */
 	unsigned list_failures; /* reconciliation: list calls that failed in a row */
-
 	bool queued;       /* waiting for a free in-flight slot */
 	bool committing;   /* waiting for its changes to be durable (commit.h) */
 };
