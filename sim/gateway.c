@@ -8,7 +8,11 @@
 
 #include "util.h"
 
-enum id_style { IDS_OPENAI, IDS_LITELLM, IDS_B64, IDS_HUGE };
+enum id_style { IDS_OPENAI, IDS_LITELLM, IDS_LITELLM_VEO, IDS_B64, IDS_HUGE };
+
+struct answer_model {
+	char *requested, *answered; /* owned */
+};
 
 static char prefix[128] = "/v1";
 static bool api_key_header; /* api-key: KEY instead of Authorization: Bearer KEY */
@@ -17,6 +21,40 @@ static struct gateway_model *models;
 static size_t n_models;
 static enum gateway_list_mode list_mode = LIST_OK;
 static struct gateway_shape shape;
+static struct gateway_content content;
+static enum gateway_delete_mode delete_mode = DELETE_OK;
+static enum gateway_remix_mode remix_mode = REMIX_OK;
+static struct answer_model *answer_models;
+static size_t n_answer_models;
+
+struct choice {
+	const char *name;
+	int value;
+};
+
+/* Sets *out to the value of the choice named S, or writes what was expected to WHY. */
+static int choose(const char *s, const struct choice *v, size_t nv, int *out, char *why, size_t n)
+{
+	size_t used = 0;
+
+	for (size_t i = 0; i < nv; i++) {
+		if (strcmp(s, v[i].name) == 0) {
+			*out = v[i].value;
+			return 0;
+		}
+	}
+	for (size_t i = 0; i < nv && used < n; i++) {
+		int k = snprintf(why + used, n - used, "%s'%s'", i == 0 ? "expected " : ", ",
+		                 v[i].name);
+
+		if (k < 0)
+			break;
+		used += (size_t)k;
+	}
+	if (used < n)
+		snprintf(why + used, n - used, ", got '%s'", s);
+	return -1;
+}
 
 int gateway_set_prefix(const char *p, char *why, size_t n)
 {
@@ -48,42 +86,121 @@ int gateway_set_auth(const char *header, char *why, size_t n)
 
 int gateway_set_ids(const char *style, char *why, size_t n)
 {
-	if (strcmp(style, "openai") == 0)
-		id_style = IDS_OPENAI;
-	else if (strcmp(style, "litellm") == 0)
-		id_style = IDS_LITELLM;
-	else if (strcmp(style, "b64") == 0)
-		id_style = IDS_B64;
-	else if (strcmp(style, "huge") == 0)
-		id_style = IDS_HUGE;
-	else {
-		snprintf(why, n, "expected 'openai', 'litellm', 'b64' or 'huge', got '%s'", style);
+	static const struct choice styles[] = {
+	    {"openai", IDS_OPENAI}, {"litellm", IDS_LITELLM}, {"litellm-veo", IDS_LITELLM_VEO},
+	    {"b64", IDS_B64},       {"huge", IDS_HUGE},
+	};
+	int v;
+
+	if (choose(style, styles, sizeof(styles) / sizeof(styles[0]), &v, why, n) < 0)
 		return -1;
-	}
+	id_style = (enum id_style)v;
 	return 0;
 }
 
+#define NCHOICES(a) (sizeof(a) / sizeof((a)[0]))
+
 int gateway_set_list_mode(const char *mode, char *why, size_t n)
 {
-	static const struct {
-		const char *name;
-		enum gateway_list_mode mode;
-	} modes[] = {
-	    {"ok", LIST_OK},
-	    {"404", LIST_404},
-	    {"405", LIST_405},
-	    {"501", LIST_501},
+	static const struct choice modes[] = {
+	    {"ok", LIST_OK},   {"404", LIST_404},
+	    {"405", LIST_405}, {"501", LIST_501},
 	    {"litellm-500", LIST_LITELLM_500},
 	};
+	int v;
 
-	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-		if (strcmp(mode, modes[i].name) == 0) {
-			list_mode = modes[i].mode;
-			return 0;
-		}
+	if (choose(mode, modes, NCHOICES(modes), &v, why, n) < 0)
+		return -1;
+	list_mode = (enum gateway_list_mode)v;
+	return 0;
+}
+
+int gateway_set_delete_mode(const char *mode, char *why, size_t n)
+{
+	static const struct choice modes[] = {
+	    {"ok", DELETE_OK},
+	    {"fastapi-405", DELETE_FASTAPI_405},
+	    {"litellm-500", DELETE_LITELLM_500},
+	};
+	int v;
+
+	if (choose(mode, modes, NCHOICES(modes), &v, why, n) < 0)
+		return -1;
+	delete_mode = (enum gateway_delete_mode)v;
+	return 0;
+}
+
+int gateway_set_remix_mode(const char *mode, char *why, size_t n)
+{
+	static const struct choice modes[] = {
+	    {"ok", REMIX_OK},
+	    {"litellm-500", REMIX_LITELLM_500},
+	};
+	int v;
+
+	if (choose(mode, modes, NCHOICES(modes), &v, why, n) < 0)
+		return -1;
+	remix_mode = (enum gateway_remix_mode)v;
+	return 0;
+}
+
+int gateway_parse_retrieve_id(const char *s, enum gateway_retrieve_id *out, char *why, size_t n)
+{
+	static const struct choice ids[] = {
+	    {"same", RETRIEVE_ID_SAME},
+	    {"empty", RETRIEVE_ID_EMPTY},
+	    {"raw", RETRIEVE_ID_RAW},
+	    {"reencoded", RETRIEVE_ID_REENCODED},
+	};
+	int v;
+
+	if (choose(s, ids, NCHOICES(ids), &v, why, n) < 0)
+		return -1;
+	*out = (enum gateway_retrieve_id)v;
+	return 0;
+}
+
+int gateway_parse_chunked(const char *s, enum gateway_chunked *out, char *why, size_t n)
+{
+	static const struct choice v[] = {
+	    {"none", CHUNKED_NONE},
+	    {"content", CHUNKED_CONTENT},
+	    {"all", CHUNKED_ALL},
+	};
+	int c;
+
+	if (choose(s, v, NCHOICES(v), &c, why, n) < 0)
+		return -1;
+	*out = (enum gateway_chunked)c;
+	return 0;
+}
+
+bool gateway_status_word_ok(const char *s)
+{
+	size_t len = strlen(s);
+
+	return len > 0 && len < GATEWAY_STATUS_SIZE &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
+	           len;
+}
+
+int gateway_add_answer_model(const char *spec, char *why, size_t n)
+{
+	const char *eq = strchr(spec, '=');
+	size_t req_len = eq ? (size_t)(eq - spec) : 0;
+
+	if (eq == NULL || req_len == 0 || req_len >= 32 || eq[1] == '\0' || strlen(eq + 1) >= 64) {
+		snprintf(why, n,
+		         "expected REQUESTED=ANSWERED such as veo-3=veo-3.0-generate-preview, "
+		         "got '%s'",
+		         spec);
+		return -1;
 	}
-	snprintf(why, n, "expected 'ok', '404', '405', '501' or 'litellm-500', got '%s'", mode);
-	return -1;
+	answer_models = xrealloc(answer_models, (n_answer_models + 1) * sizeof(*answer_models));
+	answer_models[n_answer_models].requested = xstrndup(spec, req_len);
+	answer_models[n_answer_models].answered = xstrdup(eq + 1);
+	n_answer_models++;
+	return 0;
 }
 
 void gateway_set_shape(const struct gateway_shape *s)
@@ -91,9 +208,24 @@ void gateway_set_shape(const struct gateway_shape *s)
 	shape = *s;
 }
 
+void gateway_set_content(const struct gateway_content *c)
+{
+	content = *c;
+}
+
 enum gateway_list_mode gateway_list_mode(void)
 {
 	return list_mode;
+}
+
+enum gateway_delete_mode gateway_delete_mode(void)
+{
+	return delete_mode;
+}
+
+enum gateway_remix_mode gateway_remix_mode(void)
+{
+	return remix_mode;
 }
 
 const struct gateway_shape *gateway_shape(void)
@@ -101,8 +233,17 @@ const struct gateway_shape *gateway_shape(void)
 	return &shape;
 }
 
+const struct gateway_content *gateway_content(void)
+{
+	return &content;
+}
+
 const char *gateway_answer_model(const char *model)
 {
+	/* The last --answer-model for a name wins, as a later option overrides a profile. */
+	for (size_t i = n_answer_models; i-- > 0;)
+		if (strcmp(answer_models[i].requested, model) == 0)
+			return answer_models[i].answered;
 	/* The snapshots OpenAI and Azure name (providers.md: "sora-2 2025-10-06"). */
 	if (shape.dated_models && strcmp(model, "sora-2") == 0)
 		return "sora-2-2025-10-06";
@@ -212,6 +353,13 @@ void gateway_shutdown(void)
 	free(models);
 	models = NULL;
 	n_models = 0;
+	for (size_t i = 0; i < n_answer_models; i++) {
+		free(answer_models[i].requested);
+		free(answer_models[i].answered);
+	}
+	free(answer_models);
+	answer_models = NULL;
+	n_answer_models = 0;
 }
 
 const char *gateway_api_path(const char *url)
@@ -248,52 +396,89 @@ const char *gateway_auth_hint(void)
 	return api_key_header ? "api-key: YOUR_KEY" : "Authorization: Bearer YOUR_KEY";
 }
 
-/* Standard base64 with padding, as Python's base64.b64encode writes it. */
-static void base64(const unsigned char *in, size_t len, char *out, size_t size)
+/* The provider LiteLLM names in its ids: the Veo backend is Gemini's. */
+static const char *litellm_provider(void)
 {
-	static const char tab[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t o = 0;
-
-	for (size_t i = 0; i < len && o + 5 <= size; i += 3) {
-		unsigned v = (unsigned)in[i] << 16;
-
-		if (i + 1 < len)
-			v |= (unsigned)in[i + 1] << 8;
-		if (i + 2 < len)
-			v |= in[i + 2];
-		out[o++] = tab[(v >> 18) & 63];
-		out[o++] = tab[(v >> 12) & 63];
-		out[o++] = i + 1 < len ? tab[(v >> 6) & 63] : '=';
-		out[o++] = i + 2 < len ? tab[v & 63] : '=';
-	}
-	out[o] = '\0';
+	return id_style == IDS_LITELLM_VEO ? "gemini" : "openai";
 }
 
 /*
  * LiteLLM's proxy answers with "video_" + base64("litellm:custom_llm_provider:P;
- * model_id:M;video_id:ORIGINAL") (litellm/types/videos/utils.py), standard alphabet and
- * padding, so ids are about 200 characters and may hold '+' and '='. An id holding '/'
- * could not be fetched through the proxy's own /videos/{video_id} routes, so the
- * simulator draws again until there is none. M is the deployment's id, fixed here.
+ * model_id:M;video_id:ORIGINAL") (litellm/types/videos/utils.py,
+ * encode_video_id_with_provider; a missing M is written empty), standard alphabet and
+ * padding, so ids are about 200 characters and may hold '+', '/' and '='.
  */
-static void litellm_id(char *buf, size_t size, uint64_t a, uint64_t b)
+void gateway_litellm_encode(const char *raw, const char *model_id, char *out, size_t size)
 {
-	char plain[256], enc[400];
+	char plain[GATEWAY_ID_SIZE], enc[GATEWAY_ID_SIZE];
+	int k = snprintf(plain, sizeof(plain), "litellm:custom_llm_provider:%s;model_id:%s;video_id:%s",
+	                 litellm_provider(), model_id, raw);
 
+	if (k < 0 || (size_t)k >= sizeof(plain) || (size_t)k / 3 * 4 + 12 >= sizeof(enc)) {
+		snprintf(out, size, "%s", raw); /* no such long raw ids are made here */
+		return;
+	}
+	base64_encode((const unsigned char *)plain, (size_t)k, enc, sizeof(enc));
+	snprintf(out, size, "video_%s", enc);
+}
+
+/* As decode_video_id_with_provider in litellm/types/videos/utils.py: strip "video_",
+ * restore the padding, decode, and take what follows "video_id:" in the third ';' part. */
+int gateway_litellm_decode(const char *id, char *raw, size_t size)
+{
+	struct buf plain = BUF_INIT;
+	const char *v;
+	int rc = -1;
+
+	if (strncmp(id, "video_", 6) != 0 || base64_decode(id + 6, &plain) < 0 || plain.len == 0)
+		goto out;
+	if (strncmp(plain.data, "litellm:custom_llm_provider:", 28) != 0 ||
+	    strlen(plain.data) != plain.len)
+		goto out;
+	v = strstr(plain.data, ";video_id:");
+	if (v == NULL || strchr(plain.data, ';') == v)
+		goto out; /* no model_id part */
+	if (bsnprintf(raw, size, "%s", v + 10) == 0)
+		rc = 0;
+out:
+	buf_release(&plain);
+	return rc;
+}
+
+/*
+ * LiteLLM in front of OpenAI: M is the deployment's id, fixed here. An id holding '/'
+ * could not be fetched through the proxy's own /videos/{video_id} routes, so the
+ * simulator draws again until there is none (the Veo style does not: see
+ * sim/README.md).
+ */
+static void litellm_id(char *buf, size_t size, char *raw, size_t raw_size, uint64_t a, uint64_t b)
+{
 	for (;;) {
-		int k = snprintf(plain, sizeof(plain),
-		                 "litellm:custom_llm_provider:openai;model_id:"
-		                 "5f2b8c1e9a7d4e3f8b6c2a1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f;"
-		                 "video_id:video_%016llx%016llx",
-		                 (unsigned long long)a, (unsigned long long)b);
-
-		base64((const unsigned char *)plain, (size_t)k, enc, sizeof(enc));
-		if (strchr(enc, '/') == NULL)
+		snprintf(raw, raw_size, "video_%016llx%016llx", (unsigned long long)a,
+		         (unsigned long long)b);
+		gateway_litellm_encode(
+		    raw, "5f2b8c1e9a7d4e3f8b6c2a1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f", buf, size);
+		if (strchr(buf, '/') == NULL)
 			break;
 		b = splitmix64(&b);
 	}
-	snprintf(buf, size, "video_%s", enc);
+}
+
+/*
+ * LiteLLM in front of Gemini's Veo: the upstream id is the long-running operation's
+ * name, "models/MODEL/operations/ID", and the create encodes it with the backend's
+ * model name in the model_id slot (litellm/llms/gemini/videos/transformation.py,
+ * transform_video_create_response: encode_video_id_with_provider(operation_name,
+ * custom_llm_provider, model)).
+ */
+static void litellm_veo_id(char *buf, size_t size, char *raw, size_t raw_size, uint64_t a,
+                           uint64_t b, const char *model)
+{
+	const char *backend = gateway_answer_model(model);
+
+	snprintf(raw, raw_size, "models/%s/operations/%016llx%04llx", backend,
+	         (unsigned long long)a, (unsigned long long)(b & 0xffff));
+	gateway_litellm_encode(raw, backend, buf, size);
 }
 
 /*
@@ -310,7 +495,7 @@ static void b64_id(char *buf, size_t size, uint64_t a, uint64_t b)
 		raw[3 + i] = (unsigned char)(a >> (56 - 8 * i));
 		raw[11 + i] = (unsigned char)(b >> (56 - 8 * i));
 	}
-	base64(raw, sizeof(raw), enc, sizeof(enc));
+	base64_encode(raw, sizeof(raw), enc, sizeof(enc));
 	snprintf(buf, size, "video_%s", enc);
 }
 
@@ -331,12 +516,16 @@ static void huge_id(char *buf, size_t size, uint64_t a, uint64_t b)
 	buf[i] = '\0';
 }
 
-void gateway_video_id(char *buf, size_t size, uint64_t a, uint64_t b)
+void gateway_video_id(char *buf, size_t size, char *raw, size_t raw_size, uint64_t a, uint64_t b,
+                      const char *model)
 {
 	switch (id_style) {
 	case IDS_LITELLM:
-		litellm_id(buf, size, a, b);
-		break;
+		litellm_id(buf, size, raw, raw_size, a, b);
+		return;
+	case IDS_LITELLM_VEO:
+		litellm_veo_id(buf, size, raw, raw_size, a, b, model);
+		return;
 	case IDS_B64:
 		b64_id(buf, size, a, b);
 		break;
@@ -347,6 +536,7 @@ void gateway_video_id(char *buf, size_t size, uint64_t a, uint64_t b)
 		snprintf(buf, size, "video_%016llx%016llx", (unsigned long long)a,
 		         (unsigned long long)b);
 	}
+	snprintf(raw, raw_size, "%s", buf);
 }
 
 size_t gateway_models(const struct gateway_model **out)

@@ -68,9 +68,10 @@ static const char usage_text[] =
     "  --path-prefix P      serve the API under P instead of /v1 (Azure: /openai/v1)\n"
     "  --auth-header H      'authorization' (Bearer, default) or 'api-key' (Azure)\n"
     "  --id-style S         'openai' (default); 'litellm': long base64 ids as a\n"
-    "                       LiteLLM proxy rewrites them; 'b64': base64 ids that always\n"
-    "                       hold '+', '/' and '=' (percent-encode them); 'huge': ids of\n"
-    "                       5,000 letters and digits\n"
+    "                       LiteLLM proxy rewrites them; 'litellm-veo': LiteLLM's ids\n"
+    "                       of Gemini Veo operations (may hold '+', '/' and '='); 'b64':\n"
+    "                       base64 ids that always hold '+', '/' and '=' (percent-encode\n"
+    "                       them); 'huge': ids of 5,000 letters and digits\n"
     "  --model NAME:SIZES:SECONDS  a model of the gateway, e.g. veo-3:1280x720:4,6,8;\n"
     "                       repeatable; replaces sora-2 and sora-2-pro\n"
     "  --no-prompt          Video objects have no 'prompt' (as LiteLLM's proxy)\n"
@@ -83,10 +84,55 @@ static const char usage_text[] =
     "  --p5xx-after-create P  probability that a create or remix creates the video but\n"
     "                       is answered 500 (Portkey's body), 502 or 504 (HTML pages)\n"
     "  --after-create-status N  500, 502 or 504: always that one (default: seeded choice)\n"
+    "  --answer-model REQ=NAME  answer 'model' NAME for videos asked for as REQ (the\n"
+    "                       backend's name), e.g. veo-3=veo-3.0-generate-preview\n"
+    "  --queued-status W    the status word while queued (default queued)\n"
+    "  --running-status W   the status word while generating (default in_progress)\n"
+    "  --no-progress        'progress' is null in every Video object\n"
+    "  --sparse-videos      Video objects hold only what LiteLLM's Veo transforms fill:\n"
+    "                       id, status, model (create only), error; the rest null\n"
+    "  --usage              create and remix answers carry usage {duration_seconds},\n"
+    "                       other answers usage null (LiteLLM)\n"
+    "  --retrieve-id M      a retrieve answer's id: 'same' (default), 'empty' (\"\"),\n"
+    "                       'raw' (the upstream id inside a LiteLLM id), 'reencoded'\n"
+    "                       (LiteLLM's id again, model_id empty); the last two are\n"
+    "                       accepted back in paths, as LiteLLM decodes ids\n"
+    "  --list-passthrough   list items are the upstream's JSON (prompt kept), ids\n"
+    "                       re-encoded with the item's model, first_id/last_id raw\n"
+    "  --delete-mode M      DELETE: 'ok' (default), 'fastapi-405' (no route: 405\n"
+    "                       {\"detail\":\"Method Not Allowed\"}, Allow: GET), 'litellm-500'\n"
+    "  --remix-mode M       remix: 'ok' (default) or 'litellm-500'\n"
+    "  --variant-ignored    content ignores 'variant': always the MP4, video/mp4\n"
+    "  --content-disposition  content carries 'Content-Disposition: attachment;\n"
+    "                       filename=video_<id>.mp4'\n"
+    "  --no-ranges          content ignores Range: 200 with every byte, no Accept-Ranges\n"
+    "  --range-reencode     a 206 body is read as UTF-8 text (U+FFFD for invalid bytes)\n"
+    "                       and re-encoded: longer than Content-Range says, corrupt\n"
+    "  --chunked W          answers without Content-Length: 'none' (default),\n"
+    "                       'content' or 'all' (every /v1 answer)\n"
+    "\nProfiles of real gateways (bundles of the options above, applied where --profile\n"
+    "stands: options after it override it; see sora-sim(1) for the sources):\n"
+    "  --profile litellm-veo     LiteLLM in front of Gemini Veo: --id-style litellm-veo,\n"
+    "                       models veo-3 and veo-3.1 (1280x720, 720x1280, 1920x1080,\n"
+    "                       1080x1920; 4, 6, 8 s) answered as veo-3.0-generate-preview\n"
+    "                       and veo-3.1-generate-preview, --queued-status processing\n"
+    "                       --running-status processing --no-progress --no-prompt\n"
+    "                       --sparse-videos --usage --retrieve-id reencoded --list-mode\n"
+    "                       litellm-500 --delete-mode fastapi-405 --remix-mode litellm-500\n"
+    "                       --variant-ignored --content-disposition --no-ranges\n"
+    "                       --chunked content\n"
+    "  --profile litellm-openai  LiteLLM in front of OpenAI: --id-style litellm\n"
+    "                       --no-prompt --list-passthrough --usage --retrieve-id reencoded\n"
+    "                       --delete-mode fastapi-405 --variant-ignored\n"
+    "                       --content-disposition --no-ranges --chunked content\n"
+    "  --profile portkey-pinned  Portkey 1.15.2 with its lockfile's hono: --chunked all\n"
+    "                       --range-reencode\n"
     "  --help, --version\n"
     "\n"
     "Prompts containing [sim:fail] fail during generation; [sim:moderation] are\n"
-    "rejected at creation. GET /__sim/stats shows counters, POST /__sim/reset clears them.\n";
+    "rejected at creation; [sim:status=WORD] ends with status WORD (cancelled, expired,\n"
+    "...) instead of completed, never downloadable. GET /__sim/stats shows counters,\n"
+    "POST /__sim/reset clears them.\n";
 
 struct options {
 	const char *listen;
@@ -98,7 +144,8 @@ struct options {
 	long long clock_offset_s;
 	double p429, p5xx, preset, ptruncate, pslow, p5xx_after_create;
 	unsigned long long after_create_status;
-	struct gateway_shape shape; /* --no-prompt, --dated-models, --created-at-zero */
+	struct gateway_shape shape;     /* how Video objects are shaped (gateway.h) */
+	struct gateway_content content; /* how content is served (gateway.h) */
 	bool draw_prompt;
 	const char *log_creates;     /* benchmarks */
 	unsigned long long video_bytes; /* benchmarks */
@@ -237,200 +284,400 @@ static void gateway_option(int which, const char *arg)
 		usage_error("%s: %s", names[which], why);
 }
 
+enum option_code {
+	O_LISTEN = 256,
+	O_PORT_FILE,
+	O_GEN_MS,
+	O_API_KEY,
+	O_SEED,
+	O_P429,
+	O_P5XX,
+	O_PRESET,
+	O_PTRUNCATE,
+	O_PSLOW,
+	O_SLOW_MS,
+	O_POLL_AFTER,
+	O_EXPIRE,
+	O_CLOCK_OFFSET,
+	O_DRAW,
+	O_MEDIA_DIR,
+	O_FFMPEG,
+	O_THREADS,
+	O_MAX_BODY,
+	O_VERBOSE,
+	O_PATH_PREFIX,
+	O_AUTH_HEADER,
+	O_ID_STYLE,
+	O_MODEL,
+	O_LIST_MODE, /* the last of the gateway_option() codes */
+	O_NO_PROMPT,
+	O_DATED_MODELS,
+	O_CREATED_AT_ZERO,
+	O_P5XX_AFTER_CREATE,
+	O_AFTER_CREATE_STATUS,
+	O_HELP,
+	O_VERSION,
+	O_LOG_CREATES,
+	O_VIDEO_BYTES,
+	O_PROFILE,
+	O_RUNNING_STATUS,
+	O_QUEUED_STATUS,
+	O_NO_PROGRESS,
+	O_RETRIEVE_ID,
+	O_SPARSE_VIDEOS,
+	O_USAGE,
+	O_LIST_PASSTHROUGH,
+	O_ANSWER_MODEL,
+	O_DELETE_MODE,
+	O_REMIX_MODE,
+	O_VARIANT_IGNORED,
+	O_CONTENT_DISPOSITION,
+	O_NO_RANGES,
+	O_RANGE_REENCODE,
+	O_CHUNKED,
+};
+
+static const struct option longopts[] = {
+    {"listen", required_argument, NULL, O_LISTEN},
+    {"port-file", required_argument, NULL, O_PORT_FILE},
+    {"gen-ms", required_argument, NULL, O_GEN_MS},
+    {"api-key", required_argument, NULL, O_API_KEY},
+    {"seed", required_argument, NULL, O_SEED},
+    {"p429", required_argument, NULL, O_P429},
+    {"p5xx", required_argument, NULL, O_P5XX},
+    {"preset", required_argument, NULL, O_PRESET},
+    {"ptruncate", required_argument, NULL, O_PTRUNCATE},
+    {"pslow", required_argument, NULL, O_PSLOW},
+    {"slow-ms", required_argument, NULL, O_SLOW_MS},
+    {"poll-after-ms", required_argument, NULL, O_POLL_AFTER},
+    {"expire-s", required_argument, NULL, O_EXPIRE},
+    {"clock-offset-s", required_argument, NULL, O_CLOCK_OFFSET},
+    {"draw-prompt", no_argument, NULL, O_DRAW},
+    {"media-dir", required_argument, NULL, O_MEDIA_DIR},
+    {"ffmpeg", required_argument, NULL, O_FFMPEG},
+    {"threads", required_argument, NULL, O_THREADS},
+    {"max-body", required_argument, NULL, O_MAX_BODY},
+    {"verbose", no_argument, NULL, O_VERBOSE},
+    {"path-prefix", required_argument, NULL, O_PATH_PREFIX},
+    {"auth-header", required_argument, NULL, O_AUTH_HEADER},
+    {"id-style", required_argument, NULL, O_ID_STYLE},
+    {"model", required_argument, NULL, O_MODEL},
+    {"list-mode", required_argument, NULL, O_LIST_MODE},
+    {"no-prompt", no_argument, NULL, O_NO_PROMPT},
+    {"dated-models", no_argument, NULL, O_DATED_MODELS},
+    {"created-at-zero", no_argument, NULL, O_CREATED_AT_ZERO},
+    {"p5xx-after-create", required_argument, NULL, O_P5XX_AFTER_CREATE},
+    {"after-create-status", required_argument, NULL, O_AFTER_CREATE_STATUS},
+    {"log-creates", required_argument, NULL, O_LOG_CREATES},
+    {"video-bytes", required_argument, NULL, O_VIDEO_BYTES},
+    {"profile", required_argument, NULL, O_PROFILE},
+    {"running-status", required_argument, NULL, O_RUNNING_STATUS},
+    {"queued-status", required_argument, NULL, O_QUEUED_STATUS},
+    {"no-progress", no_argument, NULL, O_NO_PROGRESS},
+    {"retrieve-id", required_argument, NULL, O_RETRIEVE_ID},
+    {"sparse-videos", no_argument, NULL, O_SPARSE_VIDEOS},
+    {"usage", no_argument, NULL, O_USAGE},
+    {"list-passthrough", no_argument, NULL, O_LIST_PASSTHROUGH},
+    {"answer-model", required_argument, NULL, O_ANSWER_MODEL},
+    {"delete-mode", required_argument, NULL, O_DELETE_MODE},
+    {"remix-mode", required_argument, NULL, O_REMIX_MODE},
+    {"variant-ignored", no_argument, NULL, O_VARIANT_IGNORED},
+    {"content-disposition", no_argument, NULL, O_CONTENT_DISPOSITION},
+    {"no-ranges", no_argument, NULL, O_NO_RANGES},
+    {"range-reencode", no_argument, NULL, O_RANGE_REENCODE},
+    {"chunked", required_argument, NULL, O_CHUNKED},
+    {"help", no_argument, NULL, O_HELP},
+    {"version", no_argument, NULL, O_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+static void apply_profile(const char *name, struct options *o);
+static void status_option(const char *name, const char *arg, char *dst);
+
+/* Applies the option C with its argument ARG (NULL for a flag), from the command line
+ * or from a profile. */
+static void apply_option(int c, const char *arg, struct options *o)
+{
+	char why[256];
+
+	switch (c) {
+	case O_LISTEN:
+		o->listen = arg;
+		break;
+	case O_PORT_FILE:
+		o->port_file = arg;
+		break;
+	case O_GEN_MS:
+		o->gen_ms = parse_uint("--gen-ms", arg, 86400000ULL);
+		break;
+	case O_API_KEY:
+		if (*arg == '\0')
+			usage_error("--api-key: the key must not be empty");
+		o->api_key = arg;
+		break;
+	case O_SEED:
+		o->seed = parse_uint("--seed", arg, ULLONG_MAX);
+		break;
+	case O_P429:
+		o->p429 = parse_prob("--p429", arg);
+		break;
+	case O_P5XX:
+		o->p5xx = parse_prob("--p5xx", arg);
+		break;
+	case O_PRESET:
+		o->preset = parse_prob("--preset", arg);
+		break;
+	case O_PTRUNCATE:
+		o->ptruncate = parse_prob("--ptruncate", arg);
+		break;
+	case O_PSLOW:
+		o->pslow = parse_prob("--pslow", arg);
+		break;
+	case O_SLOW_MS:
+		o->slow_ms = parse_uint("--slow-ms", arg, 600000);
+		break;
+	case O_POLL_AFTER:
+		o->poll_after_ms = parse_uint("--poll-after-ms", arg, 3600000);
+		break;
+	case O_EXPIRE:
+		o->expire_s = parse_uint("--expire-s", arg, 315360000ULL);
+		break;
+	case O_CLOCK_OFFSET:
+		/* Ten years either way keeps every reported time positive. */
+		o->clock_offset_s = parse_int("--clock-offset-s", arg, 315360000LL);
+		break;
+	case O_DRAW:
+		o->draw_prompt = true;
+		break;
+	case O_MEDIA_DIR:
+		o->media_dir = arg;
+		break;
+	case O_FFMPEG:
+		o->ffmpeg = arg;
+		break;
+	case O_THREADS:
+		o->threads = parse_uint("--threads", arg, 64);
+		break;
+	case O_MAX_BODY:
+		o->max_body = parse_uint("--max-body", arg, 1ULL << 34);
+		break;
+	case O_VERBOSE:
+		sim_verbose = true;
+		break;
+	case O_PATH_PREFIX:
+	case O_AUTH_HEADER:
+	case O_ID_STYLE:
+	case O_MODEL:
+	case O_LIST_MODE:
+		gateway_option(c - O_PATH_PREFIX, arg);
+		break;
+	case O_NO_PROMPT:
+		o->shape.no_prompt = true;
+		break;
+	case O_DATED_MODELS:
+		o->shape.dated_models = true;
+		break;
+	case O_CREATED_AT_ZERO:
+		o->shape.created_at_zero = true;
+		break;
+	case O_P5XX_AFTER_CREATE:
+		o->p5xx_after_create = parse_prob("--p5xx-after-create", arg);
+		break;
+	case O_AFTER_CREATE_STATUS:
+		o->after_create_status = parse_uint("--after-create-status", arg, 599);
+		if (o->after_create_status != 500 && o->after_create_status != 502 &&
+		    o->after_create_status != 504)
+			usage_error(
+			    "--after-create-status: expected 500, 502 or 504, got '%s'",
+			    arg);
+		break;
+	case O_LOG_CREATES:
+		o->log_creates = arg;
+		break;
+	case O_VIDEO_BYTES:
+		o->video_bytes = parse_uint("--video-bytes", arg, 1ULL << 40);
+		break;
+	case O_HELP:
+		fputs(usage_text, stdout);
+		exit(0);
+	case O_VERSION:
+		printf("sora-sim %s\n", SORAD_VERSION);
+		exit(0);
+	case O_PROFILE:
+		apply_profile(arg, o);
+		break;
+	case O_RUNNING_STATUS:
+	case O_QUEUED_STATUS:
+		status_option(c == O_RUNNING_STATUS ? "--running-status" : "--queued-status", arg,
+		              c == O_RUNNING_STATUS ? o->shape.running_status
+		                                    : o->shape.queued_status);
+		break;
+	case O_NO_PROGRESS:
+		o->shape.no_progress = true;
+		break;
+	case O_RETRIEVE_ID:
+		if (gateway_parse_retrieve_id(arg, &o->shape.retrieve_id, why, sizeof(why)) < 0)
+			usage_error("--retrieve-id: %s", why);
+		break;
+	case O_SPARSE_VIDEOS:
+		o->shape.sparse = true;
+		break;
+	case O_USAGE:
+		o->shape.usage = true;
+		break;
+	case O_LIST_PASSTHROUGH:
+		o->shape.list_passthrough = true;
+		break;
+	case O_ANSWER_MODEL:
+		if (gateway_add_answer_model(arg, why, sizeof(why)) < 0)
+			usage_error("--answer-model: %s", why);
+		break;
+	case O_DELETE_MODE:
+		if (gateway_set_delete_mode(arg, why, sizeof(why)) < 0)
+			usage_error("--delete-mode: %s", why);
+		break;
+	case O_REMIX_MODE:
+		if (gateway_set_remix_mode(arg, why, sizeof(why)) < 0)
+			usage_error("--remix-mode: %s", why);
+		break;
+	case O_VARIANT_IGNORED:
+		o->content.variant_ignored = true;
+		break;
+	case O_CONTENT_DISPOSITION:
+		o->content.disposition = true;
+		break;
+	case O_NO_RANGES:
+		o->content.no_ranges = true;
+		break;
+	case O_RANGE_REENCODE:
+		o->content.range_reencode = true;
+		break;
+	case O_CHUNKED:
+		if (gateway_parse_chunked(arg, &o->content.chunked, why, sizeof(why)) < 0)
+			usage_error("--chunked: %s", why);
+		break;
+	default:
+		usage_error("unknown option code %d", c); /* cannot happen: the table's codes */
+	}
+}
+
+/*
+ * --profile NAME: a named bundle of the options above, applied where it stands on the
+ * command line, so that options given after it override it. Each entry names the
+ * source it copies; sim/README.md and docs/sora-sim.1 have the same table.
+ */
+struct profile_option {
+	const char *name, *value; /* a long option without "--"; NULL value for a flag */
+};
+
+struct profile {
+	const char *name;
+	const struct profile_option *options;
+};
+
+/* LiteLLM's proxy in front of Gemini's Veo (litellm/proxy/video_endpoints/endpoints.py,
+ * litellm/llms/gemini/videos/transformation.py, litellm/types/videos/main.py). */
+static const struct profile_option litellm_veo[] = {
+    {"id-style", "litellm-veo"},
+    /* Veo 3's sizes (LiteLLM maps them to 16:9 or 9:16) and durations. */
+    {"model", "veo-3:1280x720,720x1280,1920x1080,1080x1920:4,6,8"},
+    {"model", "veo-3.1:1280x720,720x1280,1920x1080,1080x1920:4,6,8"},
+    {"answer-model", "veo-3=veo-3.0-generate-preview"},
+    {"answer-model", "veo-3.1=veo-3.1-generate-preview"},
+    {"queued-status", "processing"}, /* "processing" if not done, from the create on */
+    {"running-status", "processing"},
+    {"no-progress", NULL},
+    {"no-prompt", NULL},
+    {"sparse-videos", NULL},
+    {"usage", NULL},
+    {"retrieve-id", "reencoded"},
+    {"list-mode", "litellm-500"},
+    {"delete-mode", "fastapi-405"},
+    {"remix-mode", "litellm-500"},
+    {"variant-ignored", NULL},
+    {"content-disposition", NULL},
+    {"no-ranges", NULL},
+    {"chunked", "content"},
+    {NULL, NULL},
+};
+
+/* LiteLLM's proxy in front of OpenAI's API (litellm/llms/openai/videos/transformation.py). */
+static const struct profile_option litellm_openai[] = {
+    {"id-style", "litellm"},
+    {"no-prompt", NULL},
+    {"list-passthrough", NULL},
+    {"usage", NULL},
+    {"retrieve-id", "reencoded"},
+    {"delete-mode", "fastapi-405"},
+    {"variant-ignored", NULL},
+    {"content-disposition", NULL},
+    {"no-ranges", NULL},
+    {"chunked", "content"},
+    {NULL, NULL},
+};
+
+/* The Portkey gateway 1.15.2 with its lockfile's hono pinned
+ * (tests/integration/portkey_lib.sh). */
+static const struct profile_option portkey_pinned[] = {
+    {"chunked", "all"},
+    {"range-reencode", NULL},
+    {NULL, NULL},
+};
+
+static const struct profile profiles[] = {
+    {"litellm-veo", litellm_veo},
+    {"litellm-openai", litellm_openai},
+    {"portkey-pinned", portkey_pinned},
+};
+
+static void apply_profile(const char *name, struct options *o)
+{
+	for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++) {
+		if (strcmp(name, profiles[i].name) != 0)
+			continue;
+		for (const struct profile_option *po = profiles[i].options; po->name; po++) {
+			const struct option *lo = longopts;
+
+			while (lo->name && strcmp(lo->name, po->name) != 0)
+				lo++;
+			if (lo->name == NULL)
+				usage_error("profile %s: no option --%s", name, po->name); /* a bug */
+			apply_option(lo->val, po->value, o);
+		}
+		return;
+	}
+	usage_error("--profile: expected 'litellm-veo', 'litellm-openai' or 'portkey-pinned', "
+	            "got '%s'",
+	            name);
+}
+
+/* --running-status, --queued-status: a status word into DST (GATEWAY_STATUS_SIZE). */
+static void status_option(const char *name, const char *arg, char *dst)
+{
+	if (!gateway_status_word_ok(arg))
+		usage_error("%s: expected a word of 1 to %d letters, digits, '_' or '-', got '%s'",
+		            name, GATEWAY_STATUS_SIZE - 1, arg);
+	snprintf(dst, GATEWAY_STATUS_SIZE, "%s", arg);
+}
+
 static void parse_args(int argc, char **argv, struct options *o)
 {
-	enum {
-		O_LISTEN = 256,
-		O_PORT_FILE,
-		O_GEN_MS,
-		O_API_KEY,
-		O_SEED,
-		O_P429,
-		O_P5XX,
-		O_PRESET,
-		O_PTRUNCATE,
-		O_PSLOW,
-		O_SLOW_MS,
-		O_POLL_AFTER,
-		O_EXPIRE,
-		O_CLOCK_OFFSET,
-		O_DRAW,
-		O_MEDIA_DIR,
-		O_FFMPEG,
-		O_THREADS,
-		O_MAX_BODY,
-		O_VERBOSE,
-		O_PATH_PREFIX,
-		O_AUTH_HEADER,
-		O_ID_STYLE,
-		O_MODEL,
-		O_LIST_MODE, /* the last of the gateway_option() codes */
-		O_NO_PROMPT,
-		O_DATED_MODELS,
-		O_CREATED_AT_ZERO,
-		O_P5XX_AFTER_CREATE,
-		O_AFTER_CREATE_STATUS,
-		O_HELP,
-		O_VERSION,
-		O_LOG_CREATES,
-		O_VIDEO_BYTES
-	};
-	static const struct option longopts[] = {
-	    {"listen", required_argument, NULL, O_LISTEN},
-	    {"port-file", required_argument, NULL, O_PORT_FILE},
-	    {"gen-ms", required_argument, NULL, O_GEN_MS},
-	    {"api-key", required_argument, NULL, O_API_KEY},
-	    {"seed", required_argument, NULL, O_SEED},
-	    {"p429", required_argument, NULL, O_P429},
-	    {"p5xx", required_argument, NULL, O_P5XX},
-	    {"preset", required_argument, NULL, O_PRESET},
-	    {"ptruncate", required_argument, NULL, O_PTRUNCATE},
-	    {"pslow", required_argument, NULL, O_PSLOW},
-	    {"slow-ms", required_argument, NULL, O_SLOW_MS},
-	    {"poll-after-ms", required_argument, NULL, O_POLL_AFTER},
-	    {"expire-s", required_argument, NULL, O_EXPIRE},
-	    {"clock-offset-s", required_argument, NULL, O_CLOCK_OFFSET},
-	    {"draw-prompt", no_argument, NULL, O_DRAW},
-	    {"media-dir", required_argument, NULL, O_MEDIA_DIR},
-	    {"ffmpeg", required_argument, NULL, O_FFMPEG},
-	    {"threads", required_argument, NULL, O_THREADS},
-	    {"max-body", required_argument, NULL, O_MAX_BODY},
-	    {"verbose", no_argument, NULL, O_VERBOSE},
-	    {"path-prefix", required_argument, NULL, O_PATH_PREFIX},
-	    {"auth-header", required_argument, NULL, O_AUTH_HEADER},
-	    {"id-style", required_argument, NULL, O_ID_STYLE},
-	    {"model", required_argument, NULL, O_MODEL},
-	    {"list-mode", required_argument, NULL, O_LIST_MODE},
-	    {"no-prompt", no_argument, NULL, O_NO_PROMPT},
-	    {"dated-models", no_argument, NULL, O_DATED_MODELS},
-	    {"created-at-zero", no_argument, NULL, O_CREATED_AT_ZERO},
-	    {"p5xx-after-create", required_argument, NULL, O_P5XX_AFTER_CREATE},
-	    {"after-create-status", required_argument, NULL, O_AFTER_CREATE_STATUS},
-	    {"log-creates", required_argument, NULL, O_LOG_CREATES},
-	    {"video-bytes", required_argument, NULL, O_VIDEO_BYTES},
-	    {"help", no_argument, NULL, O_HELP},
-	    {"version", no_argument, NULL, O_VERSION},
-	    {NULL, 0, NULL, 0},
-	};
 	int c;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (c) {
-		case O_LISTEN:
-			o->listen = optarg;
-			break;
-		case O_PORT_FILE:
-			o->port_file = optarg;
-			break;
-		case O_GEN_MS:
-			o->gen_ms = parse_uint("--gen-ms", optarg, 86400000ULL);
-			break;
-		case O_API_KEY:
-			if (*optarg == '\0')
-				usage_error("--api-key: the key must not be empty");
-			o->api_key = optarg;
-			break;
-		case O_SEED:
-			o->seed = parse_uint("--seed", optarg, ULLONG_MAX);
-			break;
-		case O_P429:
-			o->p429 = parse_prob("--p429", optarg);
-			break;
-		case O_P5XX:
-			o->p5xx = parse_prob("--p5xx", optarg);
-			break;
-		case O_PRESET:
-			o->preset = parse_prob("--preset", optarg);
-			break;
-		case O_PTRUNCATE:
-			o->ptruncate = parse_prob("--ptruncate", optarg);
-			break;
-		case O_PSLOW:
-			o->pslow = parse_prob("--pslow", optarg);
-			break;
-		case O_SLOW_MS:
-			o->slow_ms = parse_uint("--slow-ms", optarg, 600000);
-			break;
-		case O_POLL_AFTER:
-			o->poll_after_ms = parse_uint("--poll-after-ms", optarg, 3600000);
-			break;
-		case O_EXPIRE:
-			o->expire_s = parse_uint("--expire-s", optarg, 315360000ULL);
-			break;
-		case O_CLOCK_OFFSET:
-			/* Ten years either way keeps every reported time positive. */
-			o->clock_offset_s = parse_int("--clock-offset-s", optarg, 315360000LL);
-			break;
-		case O_DRAW:
-			o->draw_prompt = true;
-			break;
-		case O_MEDIA_DIR:
-			o->media_dir = optarg;
-			break;
-		case O_FFMPEG:
-			o->ffmpeg = optarg;
-			break;
-		case O_THREADS:
-			o->threads = parse_uint("--threads", optarg, 64);
-			break;
-		case O_MAX_BODY:
-			o->max_body = parse_uint("--max-body", optarg, 1ULL << 34);
-			break;
-		case O_VERBOSE:
-			sim_verbose = true;
-			break;
-		case O_PATH_PREFIX:
-		case O_AUTH_HEADER:
-		case O_ID_STYLE:
-		case O_MODEL:
-		case O_LIST_MODE:
-			gateway_option(c - O_PATH_PREFIX, optarg);
-			break;
-		case O_NO_PROMPT:
-			o->shape.no_prompt = true;
-			break;
-		case O_DATED_MODELS:
-			o->shape.dated_models = true;
-			break;
-		case O_CREATED_AT_ZERO:
-			o->shape.created_at_zero = true;
-			break;
-		case O_P5XX_AFTER_CREATE:
-			o->p5xx_after_create = parse_prob("--p5xx-after-create", optarg);
-			break;
-		case O_AFTER_CREATE_STATUS:
-			o->after_create_status = parse_uint("--after-create-status", optarg, 599);
-			if (o->after_create_status != 500 && o->after_create_status != 502 &&
-			    o->after_create_status != 504)
-				usage_error(
-				    "--after-create-status: expected 500, 502 or 504, got '%s'",
-				    optarg);
-			break;
-		case O_LOG_CREATES:
-			o->log_creates = optarg;
-			break;
-		case O_VIDEO_BYTES:
-			o->video_bytes = parse_uint("--video-bytes", optarg, 1ULL << 40);
-			break;
-		case O_HELP:
-			fputs(usage_text, stdout);
-			exit(0);
-		case O_VERSION:
-			printf("sora-sim %s\n", SORAD_VERSION);
-			exit(0);
-		case ':':
+		if (c == ':')
 			usage_error("option %s needs a value", argv[optind - 1]);
-			break;
-		default:
+		if (c == '?')
 			usage_error("unknown option '%s'", argv[optind - 1]);
-		}
+		apply_option(c, optarg, o);
 	}
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
 	if (o->threads == 0)
 		usage_error("--threads: must be at least 1");
 	gateway_set_shape(&o->shape);
+	gateway_set_content(&o->content);
 }
 
 /* The absolute path of the first executable `name` on PATH, or NULL. */

@@ -78,7 +78,7 @@ void reply_file(struct reply *r, unsigned status, const char *content_type, int 
 int reply_header(struct reply *r, const char *name, const char *fmt, ...)
 {
 	struct reply_header *h;
-	va_list ap;
+	va_list ap, ap2;
 	int n;
 
 	if (r->nheaders == REPLY_MAX_HEADERS) {
@@ -89,12 +89,17 @@ int reply_header(struct reply *r, const char *name, const char *fmt, ...)
 	if (bsnprintf(h->name, sizeof(h->name), "%s", name) < 0)
 		return -1;
 	va_start(ap, fmt);
-	n = vsnprintf(h->value, sizeof(h->value), fmt, ap);
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(h->value)) {
-		log_err("header %s value too long", name);
+	if (n < 0) {
+		va_end(ap2);
+		log_err("header %s: cannot format its value", name);
 		return -1;
 	}
+	h->value = xmalloc((size_t)n + 1);
+	vsnprintf(h->value, (size_t)n + 1, fmt, ap2);
+	va_end(ap2);
 	r->nheaders++;
 	return 0;
 }
@@ -102,4 +107,7 @@ int reply_header(struct reply *r, const char *name, const char *fmt, ...)
 void reply_release(struct reply *r)
 {
 	drop_body(r);
+	for (int i = 0; i < r->nheaders; i++)
+		free(r->headers[i].value);
+	r->nheaders = 0;
 }

@@ -7,6 +7,7 @@
 #define SIM_REPLY_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,7 +15,7 @@
 
 struct reply_header {
 	char name[32];
-	char value[128];
+	char *value; /* owned: a Content-Disposition names ids of 5,000 characters */
 };
 
 struct reply {
@@ -26,6 +27,7 @@ struct reply {
 	uint64_t offset, length;
 	struct reply_header headers[REPLY_MAX_HEADERS];
 	int nheaders;
+	bool chunked; /* sent without Content-Length (Transfer-Encoding: chunked) */
 };
 
 void reply_init(struct reply *r);
@@ -41,7 +43,7 @@ void reply_file(struct reply *r, unsigned status, const char *content_type, int 
 /* Adds a header; -1 when there is no room or it does not fit (logged). */
 int reply_header(struct reply *r, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Frees what the reply still owns. */
+/* Frees what the reply still owns: the body and the headers. */
 void reply_release(struct reply *r);
 
 #endif

@@ -278,44 +278,33 @@ static int check_moderation(const char *prompt, struct reply *r)
 	return -1;
 }
 
-static int b64val(int c)
+/* "[sim:status=WORD]": the video ends WORD (cancelled, expired, ...) instead of
+ * completed. WORD goes to word (size GATEWAY_STATUS_SIZE), "" without the hook; a
+ * malformed hook is refused, so that a typo in a test is not silently ignored. */
+static int check_status_hook(const char *prompt, char *word, struct reply *r)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
+	static const char hook[] = "[sim:status=";
+	const char *p = strstr(prompt, hook), *end;
+	size_t len;
 
-/* Decodes base64 (standard or URL alphabet, padding optional) into out. */
-static int base64_decode(const char *s, struct buf *out)
-{
-	unsigned acc = 0, bits = 0;
-
-	for (; *s && *s != '='; s++) {
-		int v = b64val((unsigned char)*s);
-		unsigned char byte;
-
-		if (v < 0) {
-			if (*s == '\n' || *s == '\r' || *s == ' ')
-				continue;
-			return -1;
-		}
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			byte = (unsigned char)(acc >> bits);
-			buf_append(out, &byte, 1);
-		}
+	word[0] = '\0';
+	if (p == NULL)
+		return 0;
+	p += sizeof(hook) - 1;
+	end = strchr(p, ']');
+	len = end ? (size_t)(end - p) : 0;
+	if (len > 0 && len < GATEWAY_STATUS_SIZE) {
+		memcpy(word, p, len);
+		word[len] = '\0';
+		if (gateway_status_word_ok(word))
+			return 0;
 	}
-	return 0;
+	word[0] = '\0';
+	reply_error(r, 400, "invalid_request_error", "prompt", "invalid_value",
+	            "sora-sim: [sim:status=WORD] needs a WORD of 1 to %d letters, digits, '_' "
+	            "or '-'.",
+	            GATEWAY_STATUS_SIZE - 1);
+	return -1;
 }
 
 static int check_image(const unsigned char *p, size_t n, unsigned w, unsigned h, const char *param,
@@ -394,6 +383,71 @@ static int check_reference(const struct form *f, unsigned w, unsigned h, struct 
 	return 0;
 }
 
+/*
+ * The body of LiteLLM's proxy when the backend cannot list, delete or remix. The
+ * provider's transform_video_{list,delete,remix}_request raises NotImplementedError
+ * (here Gemini's, in litellm/llms/gemini/videos/transformation.py, e.g. "Video list is
+ * not supported by Google Veo. Use the operations endpoint directly if you need to list
+ * operations."); litellm/videos/main.py (avideo_list, ...) hands it to exception_type
+ * with model="", whose fallback in litellm/litellm_core_utils/exception_mapping_utils.py
+ * raises APIConnectionError(message="{}\n{}".format(str(original_exception),
+ * traceback.format_exc())); litellm/exceptions.py prefixes "litellm.APIConnectionError: "
+ * and sets status_code 500; _handle_llm_api_exception in
+ * litellm/proxy/common_request_processing.py turns it into ProxyException(type=None,
+ * param=None, code=500), whose to_dict (litellm/proxy/_types.py) makes code the string
+ * "500", sent as {"error": {...}} with status 500. The traceback is abbreviated: the
+ * real one names the proxy's install paths and line numbers.
+ */
+struct litellm_refusal {
+	const char *api_fn;       /* in litellm/videos/main.py */
+	const char *handler_fn;   /* in litellm/llms/custom_httpx/llm_http_handler.py */
+	const char *transform_fn; /* in litellm/llms/gemini/videos/transformation.py */
+	const char *message;      /* what it raises */
+};
+
+static const struct litellm_refusal veo_list = {
+    "avideo_list", "async_video_list_handler", "transform_video_list_request",
+    "Video list is not supported by Google Veo. Use the operations endpoint directly if you "
+    "need to list operations."};
+static const struct litellm_refusal veo_delete = {
+    "avideo_delete", "async_video_delete_handler", "transform_video_delete_request",
+    "Video delete is not supported by Google Veo. Videos are automatically cleaned up by "
+    "Google."};
+static const struct litellm_refusal veo_remix = {
+    "avideo_remix", "async_video_remix_handler", "transform_video_remix_request",
+    "Video remix is not supported by Google Veo. Please use video_generation() to create new "
+    "videos."};
+
+static void litellm_refusal(struct reply *r, const struct litellm_refusal *f)
+{
+	static const char site[] = "/usr/lib/python3.13/site-packages/litellm";
+	char msg[2048];
+	cJSON *root, *e;
+
+	if (bsnprintf(msg, sizeof(msg),
+	              "litellm.APIConnectionError: %s\n"
+	              "Traceback (most recent call last):\n"
+	              "  File \"%s/videos/main.py\", in %s\n"
+	              "    response = await init_response\n"
+	              "  File \"%s/llms/custom_httpx/llm_http_handler.py\", in %s\n"
+	              "    url, params = video_provider_config.%s(\n"
+	              "  File \"%s/llms/gemini/videos/transformation.py\", in %s\n"
+	              "    raise NotImplementedError(\n"
+	              "NotImplementedError: %s\n",
+	              f->message, site, f->api_fn, site, f->handler_fn, f->transform_fn, site,
+	              f->transform_fn, f->message) < 0) {
+		reply_error(r, 500, "server_error", NULL, NULL, "%s", f->message);
+		return;
+	}
+	root = cJSON_CreateObject();
+	e = cJSON_AddObjectToObject(root, "error");
+	cJSON_AddStringToObject(e, "message", msg);
+	cJSON_AddNullToObject(e, "type");
+	cJSON_AddNullToObject(e, "param");
+	cJSON_AddStringToObject(e, "code", "500");
+	reply_json(r, 500, root);
+}
+
 /* ---------------------------------------------------------------- endpoints */
 
 static void created(struct video_spec *spec, struct reply *r)
@@ -465,7 +519,8 @@ static void create(struct form *f, struct reply *r)
 		reply_error(r, 500, "server_error", NULL, NULL, "Internal error parsing size.");
 		return;
 	}
-	if (check_reference(f, spec.width, spec.height, r) < 0 || check_moderation(prompt, r) < 0)
+	if (check_reference(f, spec.width, spec.height, r) < 0 || check_moderation(prompt, r) < 0 ||
+	    check_status_hook(prompt, spec.status_word, r) < 0)
 		return;
 	spec.prompt = prompt;
 	created(&spec, r);
@@ -474,15 +529,21 @@ static void create(struct form *f, struct reply *r)
 static void remix(const char *id, struct form *f, struct reply *r)
 {
 	struct video_spec spec;
+	char word[GATEWAY_STATUS_SIZE];
 	const char *prompt;
 
 	memset(&spec, 0, sizeof(spec));
 	if (form_finish(f, r) < 0 || check_prompt(f, r, &prompt) < 0 ||
-	    check_moderation(prompt, r) < 0)
+	    check_moderation(prompt, r) < 0 || check_status_hook(prompt, word, r) < 0)
 		return;
+	if (gateway_remix_mode() == REMIX_LITELLM_500) {
+		litellm_refusal(r, &veo_remix);
+		return;
+	}
 	switch (videos_remix_source(id, &spec)) {
 	case VIDEO_OK:
 		spec.prompt = prompt;
+		snprintf(spec.status_word, sizeof(spec.status_word), "%s", word);
 		created(&spec, r);
 		return;
 	case VIDEO_NOT_READY:
@@ -513,6 +574,23 @@ static void delete (const char *id, struct reply *r)
 {
 	cJSON *j;
 
+	if (gateway_delete_mode() == DELETE_FASTAPI_405) {
+		/* LiteLLM's proxy has no DELETE route for videos
+		 * (litellm/proxy/video_endpoints/endpoints.py): the path matches only
+		 * GET /v1/videos/{video_id}, so Starlette raises HTTPException(405,
+		 * headers={"Allow": "GET"}) and FastAPI's default handler answers
+		 * {"detail": "Method Not Allowed"}. */
+		cJSON *body = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(body, "detail", "Method Not Allowed");
+		reply_json(r, 405, body);
+		reply_header(r, "Allow", "GET");
+		return;
+	}
+	if (gateway_delete_mode() == DELETE_LITELLM_500) {
+		litellm_refusal(r, &veo_delete);
+		return;
+	}
 	if (videos_delete(id) < 0) {
 		not_found(r, id);
 		return;
@@ -524,41 +602,9 @@ static void delete (const char *id, struct reply *r)
 	reply_json(r, 200, j);
 }
 
-/*
- * The body of LiteLLM's proxy when the backend has no video list. The provider's
- * transform_video_list_request raises NotImplementedError (here Gemini's, in
- * litellm/llms/gemini/videos/transformation.py: "Video list is not supported by Google
- * Veo. Use the operations endpoint directly if you need to list operations.");
- * litellm/videos/main.py (avideo_list) hands it to exception_type with model="", whose
- * fallback in litellm/litellm_core_utils/exception_mapping_utils.py raises
- * APIConnectionError(message="{}\n{}".format(str(original_exception),
- * traceback.format_exc())); litellm/exceptions.py prefixes "litellm.APIConnectionError: "
- * and sets status_code 500; _handle_llm_api_exception in
- * litellm/proxy/common_request_processing.py turns it into ProxyException(type=None,
- * param=None, code=500), whose to_dict (litellm/proxy/_types.py) makes code the string
- * "500", sent as {"error": {...}} with status 500. The traceback below is abbreviated:
- * the real one names the proxy's install paths and line numbers.
- */
-static const char litellm_list_message[] =
-    "litellm.APIConnectionError: Video list is not supported by Google Veo. Use the "
-    "operations endpoint directly if you need to list operations.\n"
-    "Traceback (most recent call last):\n"
-    "  File \"/usr/lib/python3.13/site-packages/litellm/videos/main.py\", in avideo_list\n"
-    "    response = await init_response\n"
-    "  File \"/usr/lib/python3.13/site-packages/litellm/llms/custom_httpx/llm_http_handler.py\", "
-    "in async_video_list_handler\n"
-    "    url, params = video_list_provider_config.transform_video_list_request(\n"
-    "  File \"/usr/lib/python3.13/site-packages/litellm/llms/gemini/videos/transformation.py\", "
-    "in transform_video_list_request\n"
-    "    raise NotImplementedError(\n"
-    "NotImplementedError: Video list is not supported by Google Veo. Use the operations "
-    "endpoint directly if you need to list operations.\n";
-
 /* --list-mode: a gateway that cannot list. Returns 1 with the refusal in *r, or 0. */
 static int list_refused(struct reply *r)
 {
-	cJSON *root, *e;
-
 	switch (gateway_list_mode()) {
 	case LIST_404:
 		reply_error(r, 404, "invalid_request_error", NULL, NULL,
@@ -575,13 +621,7 @@ static int list_refused(struct reply *r)
 		            gateway_prefix());
 		return 1;
 	case LIST_LITELLM_500:
-		root = cJSON_CreateObject();
-		e = cJSON_AddObjectToObject(root, "error");
-		cJSON_AddStringToObject(e, "message", litellm_list_message);
-		cJSON_AddNullToObject(e, "type");
-		cJSON_AddNullToObject(e, "param");
-		cJSON_AddStringToObject(e, "code", "500");
-		reply_json(r, 500, root);
+		litellm_refusal(r, &veo_list);
 		return 1;
 	default:
 		return 0;
@@ -691,17 +731,76 @@ static int parse_range(const char *h, uint64_t size, uint64_t *start, uint64_t *
 	return 1;
 }
 
+/*
+ * --range-reencode: the body of a 206 as the pinned Portkey gateway sends it (see
+ * tests/integration/portkey_lib.sh): read as UTF-8 text, every invalid byte sequence
+ * replaced by U+FFFD, and encoded back, while Content-Range still announces the range.
+ * The reply's fd range becomes a buffer. -1 when the range cannot be read.
+ */
+static int reencode_range(struct reply *r)
+{
+	struct buf raw = BUF_INIT, text = BUF_INIT;
+	char chunk[65536];
+	uint64_t done = 0;
+
+	while (done < r->length) {
+		size_t want = r->length - done < sizeof(chunk) ? (size_t)(r->length - done)
+		                                               : sizeof(chunk);
+		ssize_t got = pread(r->fd, chunk, want, (off_t)(r->offset + done));
+
+		if (got <= 0) {
+			log_err("reading a range to re-encode: %s", got < 0 ? strerror(errno) : "EOF");
+			buf_release(&raw);
+			return -1;
+		}
+		buf_append(&raw, chunk, (size_t)got);
+		done += (uint64_t)got;
+	}
+	utf8_reencode_lossy((const unsigned char *)raw.data, raw.len, &text);
+	buf_release(&raw);
+	close(r->fd);
+	r->fd = -1;
+	r->len = text.len;
+	r->body = buf_detach(&text, NULL);
+	return 0;
+}
+
+/*
+ * What LiteLLM's proxy does with content (litellm/proxy/video_endpoints/endpoints.py,
+ * video_content): it passes on only the video id (litellm/videos/main.py builds
+ * {"video_id": video_id}; no variant, no Range), and answers
+ * Response(content=video_bytes, media_type="video/mp4", headers={"Content-Disposition":
+ * f"attachment; filename=video_{video_id}.mp4"}): every variant is the MP4, typed
+ * video/mp4, and a Range header gets every byte with 200.
+ */
+static void gateway_content_headers(const char *id, enum variant *v, const char **range,
+                                    struct reply *r)
+{
+	const struct gateway_content *gc = gateway_content();
+
+	if (gc->variant_ignored)
+		*v = VARIANT_VIDEO;
+	if (gc->no_ranges)
+		*range = NULL;
+	if (gc->disposition)
+		reply_header(r, "Content-Disposition", "attachment; filename=video_%s.mp4", id);
+	if (gc->chunked != CHUNKED_NONE)
+		r->chunked = true;
+}
+
 static void content(const char *id, struct MHD_Connection *c, struct reply *r)
 {
 	const char *vname = query(c, "variant");
 	const char *range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE);
 	static const char *const variants[] = {"video", "thumbnail", "spritesheet"};
+	const struct gateway_content *gc = gateway_content();
 	enum variant v = VARIANT_VIDEO;
 	struct media *m = NULL;
 	uint64_t size, start, end;
 	int fd, rr = 0;
 
-	if (vname && *vname && variant_parse(vname, &v) < 0) {
+	/* A gateway that drops the variant does not check it either. */
+	if (!gc->variant_ignored && vname && *vname && variant_parse(vname, &v) < 0) {
 		check_enum(r, "variant", vname, variants, NELEM(variants));
 		return;
 	}
@@ -723,6 +822,7 @@ static void content(const char *id, struct MHD_Connection *c, struct reply *r)
 		not_found(r, id);
 		return;
 	}
+	gateway_content_headers(id, &v, &range, r);
 	fd = media_open(m, v, &size);
 	if (fd < 0) {
 		reply_error(r, 500, "server_error", NULL, NULL,
@@ -744,10 +844,17 @@ static void content(const char *id, struct MHD_Connection *c, struct reply *r)
 		reply_file(r, 206, variant_content_type(v), fd, start, end - start + 1);
 		reply_header(r, "Content-Range", "bytes %llu-%llu/%llu", (unsigned long long)start,
 		             (unsigned long long)end, (unsigned long long)size);
+		if (gc->range_reencode && reencode_range(r) < 0) {
+			reply_error(r, 500, "server_error", NULL, NULL,
+			            "The content of video '%.128s' could not be read.", id);
+			return;
+		}
 	} else {
 		reply_file(r, 200, variant_content_type(v), fd, 0, size);
 	}
-	reply_header(r, "Accept-Ranges", "bytes");
+	/* LiteLLM's Response() does not advertise ranges; a server that serves them does. */
+	if (!gc->no_ranges)
+		reply_header(r, "Accept-Ranges", "bytes");
 }
 
 static void sim_reset(struct reply *r)

@@ -21,6 +21,7 @@
 
 #include "faults.h"
 #include "form.h"
+#include "gateway.h"
 #include "reply.h"
 #include "routes.h"
 #include "stats.h"
@@ -115,11 +116,12 @@ static void slow_add(struct MHD_Connection *c, unsigned delay_ms)
 
 /* ------------------------------------------------------- truncated replies */
 
-/* A body that announces total bytes but delivers only the first cut. */
+/* A body served by callback: one that announces total bytes but delivers only the
+ * first cut, or one sent chunked (its length unannounced), or both. */
 struct cut {
 	char *body; /* owned, or NULL when serving from fd */
 	int fd;     /* owned, or -1 */
-	uint64_t offset, cut;
+	uint64_t offset, cut, total;
 };
 
 static ssize_t cut_read(void *cls, uint64_t pos, char *out, size_t max)
@@ -127,6 +129,8 @@ static ssize_t cut_read(void *cls, uint64_t pos, char *out, size_t max)
 	struct cut *t = cls;
 	size_t n;
 
+	if (pos >= t->total)
+		return MHD_CONTENT_READER_END_OF_STREAM; /* a chunked body ends here */
 	if (pos >= t->cut)
 		return MHD_CONTENT_READER_END_WITH_ERROR; /* MHD closes the connection */
 	n = t->cut - pos < max ? (size_t)(t->cut - pos) : max;
@@ -177,23 +181,26 @@ static void add_service_date(struct MHD_Response *resp)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_DATE, date);
 }
 
-/* Turns a reply into an MHD response, taking over its body or fd. */
+/* Turns a reply into an MHD response, taking over its body or fd. A chunked reply
+ * has an unknown size, which makes libmicrohttpd send it chunked (HTTP/1.1). */
 static struct MHD_Response *make_response(struct reply *r, bool truncate)
 {
 	struct MHD_Response *resp;
 	int i;
 
-	if (truncate) {
+	if (truncate || r->chunked) {
 		struct cut *t = xcalloc(1, sizeof(*t));
 		uint64_t total = r->fd >= 0 ? r->length : r->len;
 
 		t->body = r->body;
 		t->fd = r->fd;
 		t->offset = r->offset;
-		t->cut = total / 2;
+		t->total = total;
+		t->cut = truncate ? total / 2 : total;
 		r->body = NULL;
 		r->fd = -1;
-		resp = MHD_create_response_from_callback(total, 16 * 1024, cut_read, t, cut_free);
+		resp = MHD_create_response_from_callback(r->chunked ? MHD_SIZE_UNKNOWN : total,
+		                                         16 * 1024, cut_read, t, cut_free);
 		if (resp == NULL)
 			cut_free(t);
 	} else if (r->fd >= 0) {
@@ -260,6 +267,9 @@ static enum MHD_Result finish(struct MHD_Connection *c, struct conn *k, struct r
 		if (f->kind != FAULT_NONE)
 			stats_count_fault(fault_name(f->kind));
 		reply_header(r, "x-request-id", "req_%016llx", (unsigned long long)splitmix64(&n));
+		/* --chunked all: a gateway that re-streams every body (Portkey). */
+		if (gateway_content()->chunked == CHUNKED_ALL)
+			r->chunked = true;
 	}
 	access_log(k, r, f);
 	if (f->kind == FAULT_RESET) {

@@ -218,3 +218,126 @@ size_t url_unescape_rest(char *s)
 {
 	return unescape(s, true);
 }
+
+void base64_encode(const unsigned char *in, size_t len, char *out, size_t size)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t o = 0;
+
+	if (size == 0)
+		return;
+	for (size_t i = 0; i < len && o + 5 <= size; i += 3) {
+		unsigned v = (unsigned)in[i] << 16;
+
+		if (i + 1 < len)
+			v |= (unsigned)in[i + 1] << 8;
+		if (i + 2 < len)
+			v |= in[i + 2];
+		out[o++] = tab[(v >> 18) & 63];
+		out[o++] = tab[(v >> 12) & 63];
+		out[o++] = i + 1 < len ? tab[(v >> 6) & 63] : '=';
+		out[o++] = i + 2 < len ? tab[v & 63] : '=';
+	}
+	out[o] = '\0';
+}
+
+static int b64val(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+int base64_decode(const char *s, struct buf *out)
+{
+	unsigned acc = 0, bits = 0;
+
+	for (; *s && *s != '='; s++) {
+		int v = b64val((unsigned char)*s);
+		unsigned char byte;
+
+		if (v < 0) {
+			if (*s == '\n' || *s == '\r' || *s == ' ')
+				continue;
+			return -1;
+		}
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			byte = (unsigned char)(acc >> bits);
+			buf_append(out, &byte, 1);
+		}
+	}
+	return 0;
+}
+
+/* The bounds of the second byte of a sequence led by B (WHATWG "UTF-8 decoder"), and
+ * how many continuation bytes follow; 0 when B cannot lead a sequence. */
+static int utf8_lead(unsigned char b, unsigned char *lo, unsigned char *hi)
+{
+	*lo = 0x80;
+	*hi = 0xBF;
+	if (b >= 0xC2 && b <= 0xDF)
+		return 1;
+	if (b >= 0xE0 && b <= 0xEF) {
+		if (b == 0xE0)
+			*lo = 0xA0;
+		if (b == 0xED)
+			*hi = 0x9F;
+		return 2;
+	}
+	if (b >= 0xF0 && b <= 0xF4) {
+		if (b == 0xF0)
+			*lo = 0x90;
+		if (b == 0xF4)
+			*hi = 0x8F;
+		return 3;
+	}
+	return 0;
+}
+
+void utf8_reencode_lossy(const unsigned char *p, size_t n, struct buf *out)
+{
+	static const unsigned char fffd[] = {0xEF, 0xBF, 0xBD};
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char lo, hi;
+		int need;
+		size_t j;
+
+		if (p[i] < 0x80) {
+			buf_append(out, &p[i++], 1);
+			continue;
+		}
+		need = utf8_lead(p[i], &lo, &hi);
+		if (need == 0) {
+			buf_append(out, fffd, sizeof(fffd));
+			i++;
+			continue;
+		}
+		/* The sequence ends at the first byte out of bounds, which is not consumed:
+		 * it starts the next one (a maximal subpart is one U+FFFD). */
+		for (j = 1; j <= (size_t)need && i + j < n; j++) {
+			if (p[i + j] < lo || p[i + j] > hi)
+				break;
+			lo = 0x80;
+			hi = 0xBF;
+		}
+		if (j == (size_t)need + 1)
+			buf_append(out, &p[i], j);
+		else
+			buf_append(out, fffd, sizeof(fffd));
+		i += j;
+	}
+}

@@ -76,6 +76,19 @@ size_t utf8_chars(const char *s, size_t n);
 size_t url_unescape_keep_slash(char *s);
 size_t url_unescape_rest(char *s);
 
+/* Standard base64 with padding, as Python's base64.b64encode writes it: LEN bytes of
+ * IN into OUT, cut short (still terminated) when SIZE is too small. */
+void base64_encode(const unsigned char *in, size_t len, char *out, size_t size);
+/* Decodes base64 (standard or URL alphabet, padding optional, line breaks and spaces
+ * skipped) and appends the bytes to OUT; -1 on any other character. */
+int base64_decode(const char *s, struct buf *out);
+
+/* What a JavaScript gateway does to a binary body it reads as text (Node's
+ * Buffer.toString('utf8'), WHATWG's decoder): every maximal invalid UTF-8 subpart
+ * becomes U+FFFD, and the text is encoded back to UTF-8. Appends the result of the N
+ * bytes at P to OUT; valid UTF-8 comes back unchanged, binary comes back longer. */
+void utf8_reencode_lossy(const unsigned char *p, size_t n, struct buf *out);
+
 /* snprintf that returns 0 when the whole string fit, -1 (and logs) when it was truncated. */
 int bsnprintf(char *dst, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -9,17 +9,23 @@
 #include "gateway.h"
 #include "util.h"
 
-enum status { ST_QUEUED, ST_IN_PROGRESS, ST_COMPLETED, ST_FAILED };
+/* ST_OTHER: generation ended with the prompt's [sim:status=WORD] instead of completed. */
+enum status { ST_QUEUED, ST_IN_PROGRESS, ST_COMPLETED, ST_FAILED, ST_OTHER };
 
 static const char *const status_names[] = {
     [ST_QUEUED] = "queued",
     [ST_IN_PROGRESS] = "in_progress",
     [ST_COMPLETED] = "completed",
     [ST_FAILED] = "failed",
+    [ST_OTHER] = "",
 };
 
+/* Which answer a Video object is for: a gateway shapes each differently. */
+enum answer { ANSWER_CREATE, ANSWER_RETRIEVE, ANSWER_LIST };
+
 struct video {
-	char *id; /* owned; ids run to 5,000 characters, so neither is a fixed array */
+	char *id;  /* owned; ids run to 5,000 characters, so neither is a fixed array */
+	char *raw; /* owned; the upstream's id inside a LiteLLM id, else equal to id */
 	char model[32];
 	char size[16];
 	char seconds[8];
@@ -28,6 +34,7 @@ struct video {
 	int64_t created_real_ms; /* on the service's clock (--clock-offset-s applied) */
 	int64_t created_mono_ms;
 	bool fail; /* "[sim:fail]": ends failed */
+	char status_word[GATEWAY_STATUS_SIZE]; /* "[sim:status=WORD]": ends WORD; "" */
 	bool deleted;
 	struct media *media; /* NULL for a video that will fail */
 };
@@ -44,50 +51,77 @@ static struct videos_conf conf;
 static pthread_rwlock_t lock = PTHREAD_RWLOCK_INITIALIZER;
 static struct video **table; /* by creation order; index = sequence number */
 static size_t count, cap;
-/* Open-addressing index from id to table position + 1 (0 = empty slot). */
+/* Open-addressing index from id, and from the raw id when it differs, to table
+ * position + 1 (0 = empty slot). */
 static uint32_t *index_slots;
-static size_t index_cap;
+static size_t index_cap, index_used;
 
 static uint64_t id_hash(const char *id)
 {
 	return fnv1a64(id, strlen(id));
 }
 
-static void index_put(const char *id, uint32_t pos)
+static void index_put1(const char *id, uint32_t pos)
 {
 	size_t i = id_hash(id) & (index_cap - 1);
 
 	while (index_slots[i] != 0)
 		i = (i + 1) & (index_cap - 1);
 	index_slots[i] = pos + 1;
+	index_used++;
 }
 
-/* Makes room for one more id, keeping the index under half full so probes stay
- * short. Caller holds the write lock. */
+/* Indexes the video at POS under its id and its raw id. */
+static void index_put(uint32_t pos)
+{
+	index_put1(table[pos]->id, pos);
+	if (strcmp(table[pos]->raw, table[pos]->id) != 0)
+		index_put1(table[pos]->raw, pos);
+}
+
+/* Makes room for one more video (two keys), keeping the index under half full so
+ * probes stay short. Caller holds the write lock. */
 static void index_reserve(void)
 {
 	size_t i;
 
-	if (index_cap != 0 && (count + 1) * 2 < index_cap)
+	if (index_cap != 0 && (index_used + 2) * 2 < index_cap)
 		return;
 	index_cap = index_cap ? index_cap * 2 : 1024;
 	free(index_slots);
 	index_slots = xcalloc(index_cap, sizeof(*index_slots));
+	index_used = 0;
 	for (i = 0; i < count; i++)
-		index_put(table[i]->id, (uint32_t)i);
+		index_put((uint32_t)i);
 }
 
-/* Position of id in the table including tombstones, or -1. Caller holds the lock. */
-static long find(const char *id)
+static long find_key(const char *key)
 {
 	size_t i;
 
 	if (index_cap == 0)
 		return -1;
-	for (i = id_hash(id) & (index_cap - 1); index_slots[i] != 0; i = (i + 1) & (index_cap - 1))
-		if (strcmp(table[index_slots[i] - 1]->id, id) == 0)
+	for (i = id_hash(key) & (index_cap - 1); index_slots[i] != 0;
+	     i = (i + 1) & (index_cap - 1)) {
+		const struct video *v = table[index_slots[i] - 1];
+
+		if (strcmp(v->id, key) == 0 || strcmp(v->raw, key) == 0)
 			return (long)index_slots[i] - 1;
+	}
 	return -1;
+}
+
+/* Position of id in the table including tombstones, or -1. Like LiteLLM's proxy, any
+ * LiteLLM id of a video's upstream id names it, whatever its model_id slot holds (the
+ * create's, a retrieve's re-encoding, a list's). Caller holds the lock. */
+static long find(const char *id)
+{
+	char raw[VIDEO_ID_SIZE];
+	long pos = find_key(id);
+
+	if (pos < 0 && gateway_litellm_decode(id, raw, sizeof(raw)) == 0)
+		pos = find_key(raw);
+	return pos;
 }
 
 static struct video *find_live(const char *id)
@@ -101,17 +135,17 @@ static void state_of(const struct video *v, int64_t now, struct state *s)
 {
 	int64_t elapsed = now - v->created_mono_ms, done = v->created_mono_ms + conf.gen_ms;
 	int64_t ready_ms = 0;
-	bool ready = v->fail || media_ready(v->media, &ready_ms);
+	bool ready = v->media == NULL || media_ready(v->media, &ready_ms);
 
 	s->completed_real_ms = 0;
 	s->expired = false;
-	if (!v->fail && ready && ready_ms > done)
+	if (v->media && ready && ready_ms > done)
 		done = ready_ms;
 	if (ready && now >= done) {
-		s->status = v->fail ? ST_FAILED : ST_COMPLETED;
-		s->progress = v->fail ? 99 : 100;
+		s->status = v->fail ? ST_FAILED : v->status_word[0] ? ST_OTHER : ST_COMPLETED;
+		s->progress = s->status == ST_COMPLETED ? 100 : 99;
 		s->completed_real_ms = v->created_real_ms + (done - v->created_mono_ms);
-		s->expired = !v->fail && now >= done + conf.expire_s * 1000;
+		s->expired = s->status == ST_COMPLETED && now >= done + conf.expire_s * 1000;
 		return;
 	}
 	/* The first tenth of the generation time is spent queued, then progress rises
@@ -145,44 +179,145 @@ static double unix_seconds(long long ms)
 	return (double)s;
 }
 
+static const char *status_word(const struct video *v, const struct state *s,
+                               const struct gateway_shape *gw)
+{
+	switch (s->status) {
+	case ST_QUEUED:
+		return gw->queued_status[0] ? gw->queued_status : status_names[ST_QUEUED];
+	case ST_IN_PROGRESS:
+		return gw->running_status[0] ? gw->running_status : status_names[ST_IN_PROGRESS];
+	case ST_OTHER:
+		return v->status_word;
+	default:
+		return status_names[s->status];
+	}
+}
+
+/* The "id" of the answer: a retrieve answer's per --retrieve-id, a passed-through list
+ * item's as LiteLLM's transform_video_list_response re-encodes it (model_id: the item's
+ * model; litellm/llms/openai/videos/transformation.py), else the create's. */
+static void add_id(cJSON *o, const struct video *v, enum answer a, const struct gateway_shape *gw)
+{
+	char id[VIDEO_ID_SIZE];
+
+	if (a == ANSWER_RETRIEVE && gw->retrieve_id == RETRIEVE_ID_EMPTY) {
+		cJSON_AddStringToObject(o, "id", "");
+	} else if (a == ANSWER_RETRIEVE && gw->retrieve_id == RETRIEVE_ID_RAW) {
+		cJSON_AddStringToObject(o, "id", v->raw);
+	} else if (a == ANSWER_RETRIEVE && gw->retrieve_id == RETRIEVE_ID_REENCODED) {
+		/* transform_video_status_retrieve_response of LiteLLM's OpenAI and Gemini
+		 * configs: encode_video_id_with_provider(id, custom_llm_provider, None). */
+		gateway_litellm_encode(v->raw, "", id, sizeof(id));
+		cJSON_AddStringToObject(o, "id", id);
+	} else if (a == ANSWER_LIST && gw->list_passthrough) {
+		gateway_litellm_encode(v->raw, gateway_answer_model(v->model), id, sizeof(id));
+		cJSON_AddStringToObject(o, "id", id);
+	} else {
+		cJSON_AddStringToObject(o, "id", v->id);
+	}
+}
+
+static void add_error(cJSON *o, const struct state *s)
+{
+	cJSON *e;
+
+	if (s->status != ST_FAILED) {
+		cJSON_AddNullToObject(o, "error");
+		return;
+	}
+	e = cJSON_AddObjectToObject(o, "error");
+	cJSON_AddStringToObject(e, "code", "video_generation_failed");
+	cJSON_AddStringToObject(
+	    e, "message",
+	    "Video generation failed (the prompt asked sora-sim to fail with [sim:fail]).");
+}
+
+/* LiteLLM's transform_video_create_response and transform_video_remix_response (OpenAI
+ * and Veo configs alike) set usage = {"duration_seconds": float(seconds)}; nothing
+ * sets it on a retrieve, so that is null. A passed-through list item has none. */
+static void add_usage(cJSON *o, const struct video *v, enum answer a, const struct gateway_shape *gw)
+{
+	if (!gw->usage || (a == ANSWER_LIST && gw->list_passthrough))
+		return;
+	if (a == ANSWER_CREATE)
+		cJSON_AddNumberToObject(cJSON_AddObjectToObject(o, "usage"), "duration_seconds",
+		                        strtod(v->seconds, NULL));
+	else
+		cJSON_AddNullToObject(o, "usage");
+}
+
+/*
+ * --sparse-videos: only what LiteLLM's Veo transforms fill, every other field of its
+ * VideoObject (litellm/types/videos/main.py) null: the create answer has id, status and
+ * the backend's model (litellm/llms/gemini/videos/transformation.py,
+ * transform_video_create_response), a retrieve answer id and status only
+ * (transform_video_status_retrieve_response), plus the error of a failed one (as the
+ * Vertex config passes it on).
+ */
+static void add_sparse(cJSON *o, const struct video *v, const struct state *s, enum answer a,
+                       const struct gateway_shape *gw)
+{
+	if (gw->created_at_zero)
+		cJSON_AddNumberToObject(o, "created_at", 0.0);
+	else
+		cJSON_AddNullToObject(o, "created_at");
+	cJSON_AddStringToObject(o, "status", status_word(v, s, gw));
+	cJSON_AddNullToObject(o, "completed_at");
+	add_error(o, s);
+	cJSON_AddNullToObject(o, "expires_at");
+	if (a == ANSWER_CREATE)
+		cJSON_AddStringToObject(o, "model", gateway_answer_model(v->model));
+	else
+		cJSON_AddNullToObject(o, "model");
+	cJSON_AddNullToObject(o, "progress");
+	if (!gw->no_prompt)
+		add_string_or_null(o, "prompt", v->prompt);
+	cJSON_AddNullToObject(o, "remixed_from_video_id");
+	cJSON_AddNullToObject(o, "seconds");
+	cJSON_AddNullToObject(o, "size");
+}
+
 /* Every field of the Video object, nullable ones present as null, in the order the
- * API documents them. */
-static cJSON *to_json(const struct video *v, const struct state *s)
+ * API documents them, as the gateway shapes the answer A. */
+static cJSON *to_json(const struct video *v, const struct state *s, enum answer a)
 {
 	const struct gateway_shape *gw = gateway_shape();
+	bool passthrough = a == ANSWER_LIST && gw->list_passthrough;
 	cJSON *o = cJSON_CreateObject();
 
-	cJSON_AddStringToObject(o, "id", v->id);
+	add_id(o, v, a, gw);
 	cJSON_AddStringToObject(o, "object", "video");
+	if (gw->sparse && !passthrough) {
+		add_sparse(o, v, s, a, gw);
+		add_usage(o, v, a, gw);
+		return o;
+	}
 	cJSON_AddNumberToObject(o, "created_at",
 	                        gw->created_at_zero ? 0.0 : unix_seconds(v->created_real_ms));
-	cJSON_AddStringToObject(o, "status", status_names[s->status]);
+	cJSON_AddStringToObject(o, "status", status_word(v, s, gw));
 	if (s->status == ST_COMPLETED)
 		cJSON_AddNumberToObject(o, "completed_at", unix_seconds(s->completed_real_ms));
 	else
 		cJSON_AddNullToObject(o, "completed_at");
-	if (s->status == ST_FAILED) {
-		cJSON *e = cJSON_AddObjectToObject(o, "error");
-
-		cJSON_AddStringToObject(e, "code", "video_generation_failed");
-		cJSON_AddStringToObject(
-		    e, "message",
-		    "Video generation failed (the prompt asked sora-sim to fail with [sim:fail]).");
-	} else {
-		cJSON_AddNullToObject(o, "error");
-	}
+	add_error(o, s);
 	if (s->status == ST_COMPLETED)
 		cJSON_AddNumberToObject(o, "expires_at",
 		                        unix_seconds(s->completed_real_ms) + (double)conf.expire_s);
 	else
 		cJSON_AddNullToObject(o, "expires_at");
 	cJSON_AddStringToObject(o, "model", gateway_answer_model(v->model));
-	cJSON_AddNumberToObject(o, "progress", s->progress);
-	if (!gw->no_prompt)
+	if (gw->no_progress)
+		cJSON_AddNullToObject(o, "progress");
+	else
+		cJSON_AddNumberToObject(o, "progress", s->progress);
+	/* A passed-through list item is the upstream's own JSON, prompt included. */
+	if (!gw->no_prompt || passthrough)
 		add_string_or_null(o, "prompt", v->prompt);
 	add_string_or_null(o, "remixed_from_video_id", v->remixed_from);
 	cJSON_AddStringToObject(o, "seconds", v->seconds);
 	cJSON_AddStringToObject(o, "size", v->size);
+	add_usage(o, v, a, gw);
 	return o;
 }
 
@@ -199,6 +334,7 @@ void videos_shutdown(void)
 	for (i = 0; i < count; i++) {
 		free(table[i]->prompt);
 		free(table[i]->id);
+		free(table[i]->raw);
 		free(table[i]->remixed_from);
 		free(table[i]);
 	}
@@ -206,7 +342,7 @@ void videos_shutdown(void)
 	free(index_slots);
 	table = NULL;
 	index_slots = NULL;
-	count = cap = index_cap = 0;
+	count = cap = index_cap = index_used = 0;
 	pthread_rwlock_unlock(&lock);
 }
 
@@ -219,7 +355,7 @@ static void copy_field(char *dst, size_t size, const char *src)
 cJSON *videos_create(const struct video_spec *spec)
 {
 	struct video *v = xcalloc(1, sizeof(*v));
-	char id[VIDEO_ID_SIZE];
+	char id[VIDEO_ID_SIZE], raw[VIDEO_ID_SIZE];
 	struct state s;
 	uint64_t st;
 	cJSON *j;
@@ -230,8 +366,10 @@ cJSON *videos_create(const struct video_spec *spec)
 	v->remixed_from = xstrdup(spec->remixed_from);
 	v->prompt = xstrdup(spec->prompt);
 	v->fail = strstr(spec->prompt, "[sim:fail]") != NULL;
-	/* Rendering starts now, so that it overlaps the simulated generation time. */
-	if (!v->fail)
+	copy_field(v->status_word, sizeof(v->status_word), spec->status_word);
+	/* Rendering starts now, so that it overlaps the simulated generation time; a video
+	 * that will not complete has no media. */
+	if (!v->fail && v->status_word[0] == '\0')
 		v->media = media_request(spec->width, spec->height, spec->secs, spec->prompt);
 	v->created_real_ms = now_service_ms();
 	v->created_mono_ms = now_mono_ms();
@@ -242,18 +380,20 @@ cJSON *videos_create(const struct video_spec *spec)
 	{
 		uint64_t a = splitmix64(&st), b = splitmix64(&st);
 
-		gateway_video_id(id, sizeof(id), a, b);
+		gateway_video_id(id, sizeof(id), raw, sizeof(raw), a, b, v->model);
 	}
 	v->id = xstrdup(id);
+	v->raw = xstrdup(raw);
 	if (count == cap) {
 		cap = cap ? cap * 2 : 256;
 		table = xrealloc(table, cap * sizeof(*table));
 	}
+	table[count] = v;
 	index_reserve();
-	index_put(v->id, (uint32_t)count);
-	table[count++] = v;
+	index_put((uint32_t)count);
+	count++;
 	state_of(v, v->created_mono_ms, &s);
-	j = to_json(v, &s);
+	j = to_json(v, &s, ANSWER_CREATE);
 	pthread_rwlock_unlock(&lock);
 	return j;
 }
@@ -269,7 +409,7 @@ cJSON *videos_retrieve(const char *id, bool *pending)
 	if (v) {
 		state_of(v, now_mono_ms(), &s);
 		*pending = s.status == ST_QUEUED || s.status == ST_IN_PROGRESS;
-		j = to_json(v, &s);
+		j = to_json(v, &s, ANSWER_RETRIEVE);
 	}
 	pthread_rwlock_unlock(&lock);
 	return j;
@@ -376,10 +516,11 @@ cJSON *videos_list(unsigned limit, const char *after, bool asc)
 			break;
 		}
 		state_of(v, now, &s);
-		cJSON_AddItemToArray(data, to_json(v, &s));
+		cJSON_AddItemToArray(data, to_json(v, &s, ANSWER_LIST));
+		/* A passed-through list keeps the upstream's cursors: its raw ids. */
 		if (first == NULL)
-			first = v->id;
-		last = v->id;
+			first = gateway_shape()->list_passthrough ? v->raw : v->id;
+		last = gateway_shape()->list_passthrough ? v->raw : v->id;
 		n++;
 	}
 	add_string_or_null(page, "first_id", first);

@@ -2,7 +2,9 @@
  * videos.h - the video table and its state machine. A video's state is a pure
  * function of the wall clock: queued, then in_progress with rising progress, then
  * completed --gen-ms after creation (but never before its media are rendered, so
- * completed always means downloadable) or failed for a "[sim:fail]" prompt. Content
+ * completed always means downloadable), or failed for a "[sim:fail]" prompt, or WORD
+ * (never downloadable) for a "[sim:status=WORD]" prompt; a gateway may call the first
+ * two states by other words (--queued-status, --running-status). Content
  * expires --expire-s after completion. Deleted videos stay as tombstones so that a
  * list cursor naming one still works. Reported times (created_at, completed_at,
  * expires_at) are on the service's clock (now_service_ms, --clock-offset-s); states
@@ -37,6 +39,7 @@ struct video_spec {
 	unsigned width, height, secs;
 	const char *prompt;
 	char remixed_from[VIDEO_ID_SIZE]; /* "" when not a remix */
+	char status_word[GATEWAY_STATUS_SIZE]; /* [sim:status=WORD] of the prompt, or "" */
 };
 
 enum video_lookup {
