@@ -230,4 +230,13 @@ struct api_stats {
 /* Counts into S from now on (NULL: stop counting). S is borrowed: it must outlive C. */
 void api_client_set_stats(struct api_client *c, struct api_stats *s);
 
+/* ---- what the service can do (caps.h) ------------------------------------------------
+ * Every finished request of C is shown to CAPS (caps_observe), which learns from it; a
+ * failure that says the service lacks the operation (caps_refusal) is not retried and
+ * is logged at debug (caps.h logs what was learned, once). CAPS is borrowed: it must
+ * outlive C; NULL stops learning. api_client_caps: the caps set, or NULL. */
+struct caps;
+void api_client_set_caps(struct api_client *c, struct caps *caps);
+struct caps *api_client_caps(const struct api_client *c);
+
 #endif

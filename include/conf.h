@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "caps.h"
+
 enum auth_style {
 	AUTH_BEARER,  /* Authorization: Bearer KEY (OpenAI, LiteLLM) */
 	AUTH_API_KEY, /* api-key: KEY (Azure OpenAI) */
@@ -110,6 +112,11 @@ struct conf {
 	 * 0 (the default): never, it waits for `sorad resolve`. */
 	unsigned in_doubt_resubmit_hours;
 
+	/* What the service can do (caps.h): api_profile's defaults, and the keys of the
+	 * capabilities section that pin one (auto: learned from its answers). */
+	enum caps_profile api_profile;
+	enum caps_setting caps[CAPS_COUNT];
+
 	struct model_def *models;
 	size_t n_models;
 
@@ -150,7 +157,8 @@ double conf_estimate_cost(const struct conf *c, const char *model, const char *s
  */
 const char *conf_default_path(void);
 
-/* `sorad check-config [-c FILE]`: validates and reports; returns a sysexits code. */
+/* `sorad check-config [-c FILE] [--probe]`: validates and reports (with --probe, also
+ * asks the service what it can do: probe.h); returns a sysexits code. */
 int conf_check_main(int argc, char **argv);
 
 #endif

@@ -14,7 +14,10 @@
  * a tracked job that is not due yet is handed its video only when it has finished
  * (completed or failed), so it need not wait for its own poll. A due job not in the
  * walked pages (a straggler) is handed back (miss_fn) to retrieve it itself, and
- * from then on always polls itself.
+ * from then on always polls itself. A service known to have no list (caps.h: configured,
+ * or learned from a list answered 404/405/501 or "not supported") is not listed at
+ * all: every job polls itself, without a warning per walk, until the list is asked
+ * about again (CAPS_RELEARN_MS).
  *
  * Reading statuses changes nothing on the service and nothing is persisted here, so
  * exactly-once submission and crash safety stay the job state machine's.
@@ -53,7 +56,7 @@ void refresh_free(struct refresh *rf);
 /*
  * JOB (running, video VIDEO_ID created at CREATED_AT unix seconds, -1 unknown) is
  * due for a poll. True: the refresher will answer through seen_fn or miss_fn. False:
- * the job is a known straggler and must retrieve itself.
+ * the job is a known straggler, or the service has no list, and must retrieve itself.
  */
 bool refresh_due(struct refresh *rf, void *job, const char *video_id, long long created_at);
 

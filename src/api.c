@@ -1,5 +1,6 @@
 /* api.c — the Videos API client over libcurl's multi interface (see api.h). */
 #include "api.h"
+#include "caps.h"
 #include "spend.h"
 
 #include <cjson/cJSON.h>
@@ -63,6 +64,7 @@ struct api_client {
 	size_t n_fds, cap_fds;
 
 	struct api_stats *stats; /* borrowed; NULL: not counting */
+	struct caps *caps;       /* borrowed; NULL: nothing learned (caps.h) */
 };
 
 struct api_req {
@@ -368,6 +370,8 @@ static void req_complete(struct api_req *r)
 	struct api_client *c = r->c;
 	struct api_result *res = &r->res;
 	long long took = r->res.attempts ? now_ms() - res->attempt[0].start_ms : 0;
+	/* A service that lacks the operation says so once, through caps.h, not per call. */
+	bool refused = caps_observe(c->caps, res);
 
 	if (res->kind != API_OK) {
 		res->error.kind = res->kind;
@@ -375,7 +379,7 @@ static void req_complete(struct api_req *r)
 		if (!res->error.message)
 			res->error.message = xstrdup(api_kind_describe(res->kind));
 		redact(c, &res->error.message);
-		log_event(outcome_level(r), r->job, log_video_id(r),
+		log_event(refused ? LOG_DEBUG : outcome_level(r), r->job, log_video_id(r),
 		          "%s %s failed: %s (HTTP %ld, %u attempt%s, %lld ms%s%s): %s", r->method,
 		          r->log_path, api_kind_name(res->kind), res->http_status, res->attempts,
 		          res->attempts == 1 ? "" : "s", took,
@@ -976,8 +980,9 @@ static void req_attempt_done(struct api_req *r, CURLcode rc)
 		res->outcome_unknown = unsafe_to_repeat;
 	}
 
-	bool again =
-	    !unsafe_to_repeat && retry_should(kind, should, after, r->retries, c->max_retries);
+	/* "Not supported" will not change by asking again (caps.h). */
+	bool again = !unsafe_to_repeat && !caps_refusal(res) &&
+	             retry_should(kind, should, after, r->retries, c->max_retries);
 	double j = c->jitter(c->jitter_ud);
 	long delay = retry_delay_ms(after, r->retries, c->retry_base_ms, c->retry_max_ms, j);
 	long long now = now_ms();
@@ -1474,4 +1479,15 @@ void api_client_set_stats(struct api_client *c, struct api_stats *s)
 {
 	if (c)
 		c->stats = s;
+}
+
+void api_client_set_caps(struct api_client *c, struct caps *caps)
+{
+	if (c)
+		c->caps = caps;
+}
+
+struct caps *api_client_caps(const struct api_client *c)
+{
+	return c ? c->caps : NULL;
 }

@@ -1,6 +1,7 @@
 /* cli.c — sorad's commands (see cli.h). */
 #include "cli.h"
 #include "api.h"
+#include "caps.h"
 #include "conf.h"
 #include "control.h"
 #include "fsutil.h"
@@ -868,6 +869,17 @@ static int cmd_approve(struct ctx *x, int argc, char **argv)
 	return EX_OK;
 }
 
+/* The service has no delete (caps.h): says so, with REASON, instead of an error. */
+static int cannot_delete(const char *video_id, const char *reason)
+{
+	fprintf(stderr,
+	        "sorad delete: the service cannot delete videos (%s): video %s stays there "
+	        "until the service expires it; if it can after all, set capabilities { delete "
+	        "= yes } in the configuration\n",
+	        reason, video_id);
+	return EX_UNAVAILABLE;
+}
+
 static void on_deleted(struct api_req *req, void *ud)
 {
 	struct api_result *res = api_req_result(req);
@@ -875,6 +887,12 @@ static void on_deleted(struct api_req *req, void *ud)
 	if (res->kind == API_OK) {
 		printf("deleted video %s from the service\n", api_req_video_id(req));
 		*rc = EX_OK;
+	} else if (caps_refusal(res)) {
+		char answer[200];
+		bfmt(answer, sizeof(answer), "HTTP %ld: %.*s", res->http_status,
+		     (int)strcspn(res->error.message ? res->error.message : "", "\r\n"),
+		     res->error.message ? res->error.message : "");
+		*rc = cannot_delete(api_req_video_id(req), answer);
 	} else if (res->kind == API_NOT_FOUND) {
 		printf("the service no longer has video %s (deleted or expired already)\n",
 		       api_req_video_id(req));
@@ -893,6 +911,12 @@ static int delete_remote(const struct ctx *x, const char *video_id)
 		fprintf(stderr, "sorad delete: no API key: set api_key_file in the configuration "
 		                "or the environment variable OPENAI_API_KEY\n");
 		return EX_CONFIG;
+	}
+	struct caps caps = {0};
+	caps_configure(&caps, x->conf->api_base, x->conf->api_profile, x->conf->caps);
+	if (!caps_has(&caps, CAPS_DELETE)) {
+		char why[300];
+		return cannot_delete(video_id, caps_explain(&caps, CAPS_DELETE, why, sizeof(why)));
 	}
 	log_add_secret(x->conf->api_key);
 	struct api_client *c = api_client_new(x->conf, NULL);

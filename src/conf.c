@@ -14,6 +14,7 @@
  * This module runs before logging exists: it reports only through the err buffer.
  */
 #include "conf.h"
+#include "probe.h"
 #include "template.h"
 #include "util.h"
 
@@ -34,6 +35,7 @@
 #define DEF_API_BASE "https://api.openai.com/v1"
 #define KEY_FILE_MAX 4096       /* an API key is ~200 bytes; anything bigger is the wrong file */
 #define CONF_FILE_MAX (1 << 20) /* a configuration is a few KiB */
+#define CAPS_VARIANTS_KEY "variants" /* capabilities: thumbnail and spritesheet at once */
 
 /* The built-in model table (videos-api.md §5 and §11), used when the file has none. */
 static const unsigned builtin_seconds[] = {4, 8, 12, 16, 20};
@@ -112,6 +114,13 @@ static int check_watch(const char *s, char *why, size_t n)
 static int check_level(const char *s, char *why, size_t n)
 {
 	return check_one_of(s, level_names, why, n);
+}
+
+static const char *const profile_names[] = {"auto", "openai", "litellm", NULL};
+
+static int check_profile(const char *s, char *why, size_t n)
+{
+	return check_one_of(s, profile_names, why, n);
 }
 
 /* Visible ASCII without quotes or backslash: safe in a header, a form field, a log. */
@@ -273,6 +282,7 @@ struct keydef {
 /* Every key of struct conf; the order only matters for readability. */
 static const struct keydef keydefs[] = {
     {"api_base", CFGT_STR, false, 0, 0, check_url},
+    {"api_profile", CFGT_STR, false, 0, 0, check_profile},
     {"api_key_file", CFGT_STR, false, 0, 0, check_nonempty},
     {"auth_style", CFGT_STR, false, 0, 0, check_auth},
     {"extra_headers", CFGT_STR, true, 0, 0, check_header},
@@ -475,6 +485,17 @@ static int v_key(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
+/* A key of the capabilities section (caps.h): auto, yes or no. */
+static int v_cap(cfg_t *cfg, cfg_opt_t *opt)
+{
+	static const char *const words[] = {"auto", "yes", "no", NULL};
+	char why[128];
+	const char *s = opt->nvalues ? cfg_opt_getnstr(opt, 0) : NULL;
+	if (cur_ctx && s && check_one_of(s, words, why, sizeof why))
+		cfg_error(cfg, "capabilities: %s = \"%s\": %s", opt->name, s, why);
+	return 0;
+}
+
 static int v_seconds(cfg_t *cfg, cfg_opt_t *opt)
 {
 	struct parse_ctx *x = cur_ctx;
@@ -633,8 +654,16 @@ static cfg_t *new_cfg(void)
 	    CFG_STR("text", NULL, CFGF_NODEFAULT),
 	    CFG_END(),
 	};
+	/* One key per capability (caps_name), and "variants" for thumbnail and
+	 * spritesheet together. */
+	cfg_opt_t caps_opts[CAPS_COUNT + 2];
+	for (size_t i = 0; i < CAPS_COUNT; i++)
+		caps_opts[i] = (cfg_opt_t)CFG_STR(caps_name((enum caps_id)i), "auto", CFGF_NONE);
+	caps_opts[CAPS_COUNT] = (cfg_opt_t)CFG_STR(CAPS_VARIANTS_KEY, "auto", CFGF_NONE);
+	caps_opts[CAPS_COUNT + 1] = (cfg_opt_t)CFG_END();
 	cfg_opt_t opts[] = {
 	    CFG_STR("api_base", DEF_API_BASE, CFGF_NONE),
+	    CFG_STR("api_profile", "auto", CFGF_NONE),
 	    CFG_STR("api_key_file", NULL, CFGF_NODEFAULT),
 	    CFG_STR("auth_style", "bearer", CFGF_NONE),
 	    CFG_STR_LIST("extra_headers", NULL, CFGF_NONE),
@@ -673,6 +702,7 @@ static cfg_t *new_cfg(void)
 	    CFG_INT("in_doubt_resubmit_hours", 0, CFGF_NONE),
 	    CFG_SEC("model", model_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	    CFG_SEC("template", template_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+	    CFG_SEC("capabilities", caps_opts, CFGF_NONE),
 	    CFG_END(),
 	};
 	cfg_t *cfg = cfg_init(opts, CFGF_NONE);
@@ -688,6 +718,11 @@ static cfg_t *new_cfg(void)
 	cfg_set_validate_func(cfg, "model|size", v_size_sec);
 	cfg_set_validate_func(cfg, "model|size|price", v_price);
 	cfg_set_validate_func(cfg, "template", v_template_sec);
+	for (size_t i = 0; i <= CAPS_COUNT; i++) {
+		char path[64];
+		(void)bfmt(path, sizeof path, "capabilities|%s", caps_opts[i].name);
+		cfg_set_validate_func(cfg, path, v_cap);
+	}
 	return cfg;
 }
 
@@ -768,9 +803,30 @@ static unsigned getuint(cfg_t *cfg, const char *name)
 	return (unsigned)cfg_getint(cfg, name); /* range checked by v_key */
 }
 
+/* api_profile and the capabilities section (validated while parsing). */
+static void caps_from_cfg(struct conf *c, cfg_t *cfg)
+{
+	if (caps_profile_parse(cfg_getstr(cfg, "api_profile"), &c->api_profile))
+		c->api_profile = CAPS_PROFILE_AUTO;
+	cfg_t *sec = cfg_getsec(cfg, "capabilities");
+	enum caps_setting variants = CAPS_SET_AUTO;
+	if (sec && caps_setting_parse(cfg_getstr(sec, CAPS_VARIANTS_KEY), &variants))
+		variants = CAPS_SET_AUTO;
+	for (size_t i = 0; i < CAPS_COUNT; i++) {
+		enum caps_setting v = CAPS_SET_AUTO;
+		if (sec && caps_setting_parse(cfg_getstr(sec, caps_name((enum caps_id)i)), &v))
+			v = CAPS_SET_AUTO;
+		/* "variants" speaks for both, unless one is set by its own key. */
+		if (v == CAPS_SET_AUTO && (i == CAPS_THUMBNAIL || i == CAPS_SPRITESHEET))
+			v = variants;
+		c->caps[i] = v;
+	}
+}
+
 static void values_from_cfg(struct conf *c, cfg_t *cfg)
 {
 	c->api_base = getstr(cfg, "api_base");
+	caps_from_cfg(c, cfg);
 	c->api_key_file = getstr(cfg, "api_key_file");
 	c->auth_style =
 	    strcmp(cfg_getstr(cfg, "auth_style"), "api-key") ? AUTH_BEARER : AUTH_API_KEY;
@@ -1308,10 +1364,15 @@ const char *conf_default_path(void)
 static void check_usage(FILE *out)
 {
 	fprintf(out,
-	        "usage: sorad check-config [-c FILE]\n"
+	        "usage: sorad check-config [-c FILE] [--probe]\n"
 	        "  Validates FILE (default: $SORAD_CONF, else ./sorad.conf, else the built-in\n"
 	        "  defaults) with the environment overrides applied, and prints a summary.\n"
-	        "  Exit status: 0 valid, 78 configuration error, 64 usage error.\n");
+	        "  --probe  also asks the service what it can do (a list of one video, a\n"
+	        "           lookup and a delete of a video that does not exist; never a\n"
+	        "           create, nothing is spent) and prints a table.\n"
+	        "  Exit status: 0 valid (and, with --probe, the service answered), 78\n"
+	        "  configuration error (or the service refused the key), 69 the service\n"
+	        "  could not be reached, 64 usage error.\n");
 }
 
 /* Prices with at least two decimals, more only when they matter ($0.125/s). */
@@ -1370,6 +1431,19 @@ static void print_summary(const struct conf *c, const char *shown)
 		       c->in_doubt_resubmit_hours);
 	else
 		printf("  in doubt       waits for `sorad resolve` (never resubmitted on its own)\n");
+	printf("  capabilities   api_profile %s:", caps_profile_name(c->api_profile));
+	for (size_t i = 0; i < CAPS_COUNT; i++) {
+		enum caps_state d = caps_profile_default(c->api_profile, (enum caps_id)i);
+		if (c->caps[i] != CAPS_SET_AUTO)
+			printf("%s %s %s (set)", i ? "," : "", caps_name((enum caps_id)i),
+			       caps_setting_name(c->caps[i]));
+		else if (d != CAPS_UNKNOWN)
+			printf("%s %s %s", i ? "," : "", caps_name((enum caps_id)i),
+			       caps_state_name(d));
+		else
+			printf("%s %s auto", i ? "," : "", caps_name((enum caps_id)i));
+	}
+	printf("\n");
 	printf("  templates      cinematic, product, text, nature (built in)");
 	for (size_t i = 0; i < c->n_templates; i++)
 		printf(", %s", c->templates[i].name);
@@ -1394,11 +1468,13 @@ int conf_check_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"config", required_argument, NULL, 'c'},
+	    {"probe", no_argument, NULL, 'p'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *path = NULL;
+	bool probe = false;
 	int ch;
 	char err[4096];
 
@@ -1408,6 +1484,9 @@ int conf_check_main(int argc, char **argv)
 		switch (ch) {
 		case 'c':
 			path = optarg;
+			break;
+		case 'p':
+			probe = true;
 			break;
 		case 'h':
 			check_usage(stdout);
@@ -1447,8 +1526,9 @@ int conf_check_main(int argc, char **argv)
 		fprintf(stderr, "%s: warning: api_key_file %s is readable by %s; chmod 600 it\n",
 		        path ? path : "sorad", c->api_key_file, who);
 	print_summary(c, shown);
+	int rc = probe ? probe_main(c, stdout) : EX_OK;
 	conf_free(c);
-	return EX_OK;
+	return rc;
 }
 
 mode_t conf_outbox_dir_mode(const struct conf *c)

@@ -1,6 +1,7 @@
 /* daemon.c — the daemon's lifetime and its event loop wiring (see daemon.h). */
 #include "daemon.h"
 #include "api.h"
+#include "caps.h"
 #include "commit.h"
 #include "conf.h"
 #include "control.h"
@@ -45,6 +46,7 @@ struct daemon {
 	int lock_fd;
 	struct httpd *httpd;        /* the status endpoint, NULL when off */
 	struct api_stats api_stats; /* outlives each API client, for /metrics */
+	struct caps caps;           /* what the service can do; outlives each API client */
 	struct control *control;       /* commands' requests (control.h) */
 	struct control_target target;
 	struct usage *usage;           /* the usage log and caps (usage.h) */
@@ -105,6 +107,9 @@ static struct api_client *make_api(struct daemon *d)
 	struct api_loop_hooks hooks = {.watch = curl_watch, .timer = curl_timer, .ud = d};
 	struct api_client *c = api_client_new(d->conf, &hooks);
 	api_client_set_stats(c, &d->api_stats);
+	/* A reload applies the new settings and keeps what was learned (caps.h). */
+	caps_configure(&d->caps, d->conf->api_base, d->conf->api_profile, d->conf->caps);
+	api_client_set_caps(c, &d->caps);
 	return c;
 }
 

@@ -1,5 +1,6 @@
 /* jobs.c — the job state machine (see jobs.h and job.h). */
 #include "jobs.h"
+#include "caps.h"
 #include "commit.h"
 #include "fsutil.h"
 #include "inbox.h"
@@ -860,6 +861,22 @@ static void on_list(struct api_req *req, void *ud);
 
 static void reconcile(struct jrun *r)
 {
+	/* A list the service is known not to have, or whose videos carry no prompt, cannot
+	 * prove anything (caps.h): in doubt now, not after the wait and a list call. */
+	const struct caps *caps = api_client_caps(r->js->api);
+	bool no_list = !caps_has(caps, CAPS_LIST);
+	if (r->scan.pages == 0 && (no_list || !caps_has(caps, CAPS_LIST_PROMPTS))) {
+		char known[300], why[512];
+		caps_explain(caps, no_list ? CAPS_LIST : CAPS_LIST_PROMPTS, known, sizeof(known));
+		if (no_list)
+			bfmt(why, sizeof(why), "The service has no list of videos to check (%s)",
+			     known);
+		else
+			bfmt(why, sizeof(why), "The service's list does not include prompts (%s), so "
+			     "it cannot show whether this create made a video", known);
+		doubt(r, why);
+		return;
+	}
 	/* Give a create that was on the wire when the answer was lost time to land, so
 	 * the list below can see it. */
 	long long wait_ms = (r->rec.submit_at + 1 + JOBS_RECONCILE_DELAY_S) * 1000 - now_ms_real();

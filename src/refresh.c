@@ -1,5 +1,6 @@
 /* refresh.c — batch polling through list calls (see refresh.h). */
 #include "refresh.h"
+#include "caps.h"
 #include "log.h"
 #include "util.h"
 
@@ -126,8 +127,12 @@ static void on_list(struct api_req *req, void *ud)
 	struct api_result *res = api_req_result(req);
 	rf->req = NULL;
 	if (res->kind != API_OK || !res->has_list) {
-		log_warn("refresh: listing videos failed (%s); each job polls itself this time",
-			 api_kind_name(res->kind));
+		/* A list the service does not have was logged once, when learned (caps.h);
+		 * until it is asked again, jobs poll themselves (refresh_due). */
+		if (!caps_refusal(res))
+			log_warn("refresh: listing videos failed (%s); each job polls itself this "
+				 "time",
+				 api_kind_name(res->kind));
 		end_walk(rf, true);
 		return;
 	}
@@ -242,7 +247,7 @@ void refresh_free(struct refresh *rf)
 
 bool refresh_due(struct refresh *rf, void *job, const char *video_id, long long created_at)
 {
-	if (!rf->api || !video_id)
+	if (!rf->api || !video_id || !caps_has(api_client_caps(rf->api), CAPS_LIST))
 		return false;
 	if (!rf->buckets)
 		rf->buckets = xcalloc(REFRESH_BUCKETS, sizeof(*rf->buckets));
