@@ -103,6 +103,62 @@ expect_eq "exit status against an unreachable address" 69 "$rc"
 grep -q "could not be reached" "$T/probe.out" || fail "no word about reachability: $(cat "$T/probe.out")"
 row list unknown
 
+# The simulator's profiles of real gateways (sora-sim --profile), when it has them.
+if "$SIM_BIN" --help | grep -q -- '--profile litellm-veo'; then
+	# LiteLLM in front of Veo: no list (its 500), no delete (FastAPI's 405).
+	sim_start --gen-ms 200 --api-key "$KEY" --profile litellm-veo
+	probe
+	expect_eq "exit status against litellm-veo" 0 "$rc"
+	row list no
+	row list_prompts unknown
+	row delete no
+	row thumbnail "auto: learned while running"
+	probe "api_profile = litellm"
+	row thumbnail "no \(api_profile litellm\)"
+	row remix "yes \(api_profile litellm\)"
+	no_posts 0
+	kill "$SIM_PID"
+	wait "$SIM_PID" 2>/dev/null || true
+	echo "ok: --profile litellm-veo"
+
+	# LiteLLM in front of OpenAI: a list, no delete, the MP4 for every variant.
+	sim_start --gen-ms 200 --api-key "$KEY" --profile litellm-openai
+	id=$(sim_create "a train crossing a viaduct")
+	sim_wait_completed "$id"
+	probe
+	expect_eq "exit status against litellm-openai" 0 "$rc"
+	row list yes
+	if [ "$(sim_req GET '/v1/videos?limit=1' >/dev/null; body_get '.data[0] | has("prompt")')" = true ]; then
+		row list_prompts yes
+	else
+		row list_prompts no
+	fi
+	row delete no
+	grep -q "thumbnail .*HTTP 200: MP4" "$T/probe.out" || fail "the MP4 served for the thumbnail is not named: $(cat "$T/probe.out")"
+	row thumbnail no
+	row spritesheet no
+	no_posts 1
+	kill "$SIM_PID"
+	wait "$SIM_PID" 2>/dev/null || true
+	echo "ok: --profile litellm-openai"
+
+	# Portkey pinned: chunked bodies, everything there.
+	sim_start --gen-ms 200 --api-key "$KEY" --profile portkey-pinned
+	id=$(sim_create "a heron standing in reeds")
+	sim_wait_completed "$id"
+	probe
+	expect_eq "exit status against portkey-pinned" 0 "$rc"
+	row list yes
+	row list_prompts yes
+	row delete yes
+	row thumbnail yes
+	row spritesheet yes
+	no_posts 1
+	kill "$SIM_PID"
+	wait "$SIM_PID" 2>/dev/null || true
+	echo "ok: --profile portkey-pinned"
+fi
+
 # A configuration error stays 78, before any probing.
 PROBE_BASE="ftp://nowhere" probe
 expect_eq "exit status for a bad configuration" 78 "$rc"
