@@ -199,6 +199,18 @@ struct api_req *api_remix(struct api_client *c, const char *video_id, const char
 struct api_req *api_download(struct api_client *c, const char *video_id, enum api_variant variant,
                              int fd, const char *job, api_done_fn *cb, void *ud);
 
+/*
+ * Resumed downloads: a failed download continues with "Range: bytes=N-" where the
+ * service advertised Accept-Ranges. A 206 whose body is not the span its Content-Range
+ * announces (longer, shorter, or a Content-Length that disagrees) is dropped, the
+ * download starts over whole, and the service is remembered as breaking ranges for
+ * the process's lifetime (api_client_forget_ranges; logged once): no more Range
+ * requests to it, from this client or another made for the same api_base. The caller
+ * does the same when a resumed file fails its content check (result.resumes > 0).
+ */
+void api_client_forget_ranges(struct api_client *c, const char *job, const char *why);
+bool api_client_ranges_broken(const struct api_client *c);
+
 /* Frees a pending request without calling its callback. No effect on a request
  * whose callback is running (it is freed when the callback returns). */
 void api_req_cancel(struct api_req *r);

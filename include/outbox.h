@@ -3,7 +3,9 @@
  *
  *   OUTBOX/NAME.mp4, NAME.thumbnail.webp, NAME.spritesheet.jpg, and NAME.json last
  *   (the final Video object, the prompt and parameters, timings, estimated cost): the
- *   .json's presence means the set is complete.
+ *   .json's presence means the set is complete. A thumbnail or spritesheet that the
+ *   service could not serve and sorad could not make (no ffmpeg) is left out, and
+ *   NAME.json says so and why.
  *   FAILED/NAME.error.txt (what went wrong, in plain words, and what to do) beside
  *   the job's original input files.
  *
@@ -35,13 +37,29 @@ int outbox_final_path(const struct conf *c, const char *name, enum api_variant v
 /* True when OUTBOX/NAME.json exists: the set is complete. */
 bool outbox_is_complete(const struct conf *c, const char *name);
 
+/* Where an output came from, as NAME.json tells it. */
+enum outbox_origin {
+	OUTBOX_FROM_SERVICE, /* downloaded, its bytes checked to be of its kind */
+	OUTBOX_DERIVED,      /* made by sorad from the MP4 with ffmpeg (derive.h) */
+	OUTBOX_MISSING,      /* neither: the set has no such file */
+};
+
+struct outbox_file {
+	enum outbox_origin origin;
+	long long bytes;     /* its size, when not missing */
+	const char *missing; /* OUTBOX_MISSING: why, in plain words */
+};
+
 /*
  * Writes OUTBOX/NAME.json for J atomically; call after every asset is in place.
- * BYTES gives each variant's size. 0, or -1 with errno set (logged).
+ * FILES tells each variant's origin and size. In NAME.json each of "files" is
+ * {"file", "bytes", "source": "service" | "derived"}, or null for a missing variant
+ * (never the video), with the reason in "missing": {"thumbnail": "..."} ("missing"
+ * is always there, {} when nothing is). 0, or -1 with errno set (logged).
  */
 struct commit;
-int outbox_write_metadata(const struct conf *c, const struct job *j, const long long bytes[3],
-			  struct commit *cm);
+int outbox_write_metadata(const struct conf *c, const struct job *j,
+			  const struct outbox_file files[3], struct commit *cm);
 
 /*
  * Removes what a crash in the middle of an atomic write left in the outbox and

@@ -65,6 +65,7 @@ struct api_client {
 
 	struct api_stats *stats; /* borrowed; NULL: not counting */
 	struct caps *caps;       /* borrowed; NULL: nothing learned (caps.h) */
+	bool ranges_broken;      /* a resumed download came back inconsistent: no Range */
 };
 
 struct api_req {
@@ -89,9 +90,11 @@ struct api_req {
 	int fd;
 	long long dl_have; /* bytes in the file */
 	long long dl_from; /* Range start asked for in this attempt, 0 none */
+	long long dl_span_end; /* a 206: the byte after the span announced, -1 unknown */
 	bool dl_ranges;    /* the server advertised Accept-Ranges: bytes */
 	int dl_errno;      /* a local write failed: errno */
 	bool dl_range_bad; /* a 206 did not start where asked */
+	bool dl_range_corrupt;  /* a 206 did not hold the span it announced */
 
 	/* a failure found before any network work, reported on the first "attempt" */
 	enum api_kind early_kind;
@@ -297,6 +300,8 @@ static void attempt_reset(struct api_req *r)
 	memset(&r->h, 0, sizeof(r->h));
 	r->h.content_length = -1;
 	r->dl_range_bad = false;
+	r->dl_range_corrupt = false;
+	r->dl_span_end = -1;
 }
 
 /* The one place where an easy handle is freed: from the CURLMSG_DONE path, and from
@@ -503,16 +508,54 @@ static size_t header_cb(char *buf, size_t size, size_t nitems, void *userp)
 	return n;
 }
 
-/* "bytes START-END/TOTAL": START and TOTAL (-1 when "*"); -1 when malformed. */
-static int parse_content_range(const char *s, long long *start, long long *total)
+/* "bytes START-END/TOTAL": START, END and TOTAL (-1 when "*"); -1 when malformed. */
+static int parse_content_range(const char *s, long long *start, long long *end,
+                               long long *total)
 {
 	char a[24], b[24], t[24];
 
 	if (sscanf(s, "bytes %23[0-9]-%23[0-9]/%23[0-9*]", a, b, t) != 3)
 		return -1;
 	*start = parse_ll(a);
+	*end = parse_ll(b);
 	*total = strcmp(t, "*") == 0 ? -1 : parse_ll(t);
-	return *start < 0 ? -1 : 0;
+	return *start < 0 || *end < *start || (*total >= 0 && *end >= *total) ? -1 : 0;
+}
+
+/*
+ * Services (api_base) seen breaking resumed downloads in this process's lifetime: a
+ * client made for one of them after a reload asks no Range of it either. Loop thread
+ * only (the CLI's clients are on its one thread too).
+ */
+static char *ranges_broken_at[8];
+
+static bool ranges_known_broken(const char *base)
+{
+	for (size_t i = 0; i < ARRAY_LEN(ranges_broken_at) && ranges_broken_at[i]; i++)
+		if (!strcmp(ranges_broken_at[i], base))
+			return true;
+	return false;
+}
+
+void api_client_forget_ranges(struct api_client *c, const char *job, const char *why)
+{
+	if (!c || c->ranges_broken)
+		return;
+	c->ranges_broken = true;
+	log_event(LOG_WARNING, job, NULL,
+	          "api: a resumed download from %s came back inconsistent (%s): downloads "
+	          "from it start over whole from now on, without Range requests",
+	          c->base, why);
+	for (size_t i = 0; i < ARRAY_LEN(ranges_broken_at); i++)
+		if (!ranges_broken_at[i]) {
+			ranges_broken_at[i] = xstrdup(c->base);
+			break;
+		}
+}
+
+bool api_client_ranges_broken(const struct api_client *c)
+{
+	return c && c->ranges_broken;
 }
 
 /* Content: decides where this attempt's body goes, once its status is known. */
@@ -522,10 +565,15 @@ static int dl_choose_sink(struct api_req *r)
 
 	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (status == 206 && r->dl_from > 0) {
-		long long start, total;
-		if (parse_content_range(r->h.content_range, &start, &total) < 0 ||
+		long long start, end, total;
+		if (parse_content_range(r->h.content_range, &start, &end, &total) < 0 ||
 		    start != r->dl_from) {
 			r->dl_range_bad = true;
+			return -1;
+		}
+		r->dl_span_end = end + 1;
+		if (r->h.content_length >= 0 && r->h.content_length != end - start + 1) {
+			r->dl_range_corrupt = true; /* it announces two lengths */
 			return -1;
 		}
 		r->sink = SINK_FILE; /* continue after the dl_have bytes already there */
@@ -561,6 +609,12 @@ static size_t write_cb(char *buf, size_t size, size_t nmemb, void *userp)
 		}
 	}
 	if (r->sink == SINK_FILE) {
+		if (r->dl_span_end >= 0 && r->dl_have + (long long)n > r->dl_span_end) {
+			/* a 206 longer than its span (a gateway re-encoding it): not one byte
+			 * more into the file */
+			r->dl_range_corrupt = true;
+			return 0;
+		}
 		if (write_all(r->fd, buf, n) < 0) {
 			r->dl_errno = errno ? errno : EIO;
 			return 0;
@@ -736,7 +790,7 @@ static void req_start(struct api_req *r)
 	}
 	if (r->res.op == API_OP_CONTENT) {
 		r->dl_from = 0;
-		if (r->dl_ranges && r->dl_have > 0) {
+		if (r->dl_ranges && !c->ranges_broken && r->dl_have > 0) {
 			char range[48];
 			bfmt(range, sizeof(range), "%lld-", r->dl_have);
 			curl_easy_setopt(r->easy, CURLOPT_RANGE, range);
@@ -817,12 +871,12 @@ static enum api_kind parse_success(struct api_req *r, char *why, size_t whylen)
 /* Content: checks the bytes in the file against what the server announced. */
 static enum api_kind check_download(struct api_req *r, long status, char *why, size_t whylen)
 {
-	long long expect = -1, start, total;
+	long long expect = -1, start, end, total;
 
 	if (r->sink == SINK_UNDECIDED && dl_choose_sink(r) < 0) /* an empty body */
 		return r->dl_errno ? API_LOCAL : API_TRANSIENT;
 	if (status == 206) {
-		if (parse_content_range(r->h.content_range, &start, &total) == 0)
+		if (parse_content_range(r->h.content_range, &start, &end, &total) == 0)
 			expect =
 			    total >= 0
 			        ? total
@@ -928,6 +982,21 @@ static void req_attempt_done(struct api_req *r, CURLcode rc)
 		r->dl_ranges = false; /* the next attempt starts over without Range */
 		bfmt(why, sizeof(why), "resumed download did not continue at byte %lld",
 		     r->dl_from);
+	} else if (r->dl_range_corrupt ||
+	           (rc == CURLE_OK && status == 206 && r->dl_span_end >= 0 &&
+	            r->dl_have != r->dl_span_end)) {
+		/* A 206 whose body is not the span it announced: the bytes already here
+		 * cannot be trusted to join it. Start over whole, and ask this service for
+		 * no more ranges. */
+		kind = API_TRANSIENT;
+		r->dl_ranges = false;
+		bfmt(why, sizeof(why),
+		     "the answer to Range: bytes=%lld- was a 206 whose body (%s%lld bytes) is not "
+		     "its span (Content-Range %s, Content-Length %lld); restarting it whole",
+		     r->dl_from, r->dl_range_corrupt ? "at least " : "", r->dl_have - r->dl_from,
+		     r->h.content_range, r->h.content_length);
+		r->dl_have = 0;
+		api_client_forget_ranges(c, r->job, why);
 	} else if (answered) {
 		error_body = r->body && api_error_parse(&res->error, r->body, r->body_len) == 0;
 		if (!error_body && r->body_len) {
@@ -1079,6 +1148,7 @@ struct api_client *api_client_new(const struct conf *conf, const struct api_loop
 		c->rng = 1;
 	c->curl_deadline = c->deadline = -1;
 	c->reported = -2;
+	c->ranges_broken = ranges_known_broken(c->base);
 	return c;
 }
 

@@ -2,9 +2,11 @@
 #include "jobs.h"
 #include "caps.h"
 #include "commit.h"
+#include "derive.h"
 #include "fsutil.h"
 #include "inbox.h"
 #include "log.h"
+#include "media.h"
 #include "outbox.h"
 #include "prompt.h"
 #include "reconcile.h"
@@ -35,6 +37,7 @@ struct jrun {
 		struct jrun *r;
 		struct api_req *req; /* in flight, or NULL */
 		int fd;              /* its .part file, or -1 */
+		struct derive *drv;  /* ffmpeg making it from the MP4, or NULL */
 	} dl[3];
 	unsigned have;     /* variants downloaded completely (bit per variant) */
 	unsigned fetching; /* variant downloads in flight */
@@ -42,6 +45,11 @@ struct jrun {
 	bool dl_expired;   /* this round found the download link gone */
 	bool dl_local;     /* this round could not write (disk full...) */
 	long long bytes[3];
+	unsigned unserved;  /* variants the service cannot serve: to be made from the MP4 */
+	unsigned derived;   /* variants made from the MP4 (derive.h) */
+	unsigned absent;    /* variants left out of the set: neither served nor made */
+	unsigned char vfail[3]; /* failed downloads of each variant in a row */
+	char *vwhy[3];      /* why a variant is unserved, then absent (owned) */
 	char *list_after;  /* reconciliation: the list cursor */
 	struct reconcile_scan scan; /* reconciliation: where the search through the list is */
 	unsigned list_failures; /* reconciliation: list calls that failed in a row */
@@ -73,6 +81,8 @@ struct jobs {
 	void *gate_ud;
 	struct refresh *refresh; /* batch polling (refresh.h) */
 	struct commit *commit;   /* the group commit of records and outputs (commit.h) */
+	unsigned unserved_known; /* variants the service answered with another kind of file */
+	char unserved_known_why[3][200];
 	struct commit *intents;  /* a second one for intents to submit, or NULL */
 	struct {                 /* inbox names waiting to be claimed, oldest first */
 		char **v;
@@ -384,15 +394,31 @@ enum close_how {
 	DL_DROP_ALL,     /* the job failed: every part goes */
 };
 
-/* Ends the job's download round: cancels what is in flight, closes the files. */
+/* Forgets what the download rounds made: the next round fetches every variant. */
+static void forget_outputs(struct jrun *r)
+{
+	r->have = r->unserved = r->derived = r->absent = 0;
+	for (int v = 0; v < 3; v++) {
+		r->vfail[v] = 0;
+		free(r->vwhy[v]);
+		r->vwhy[v] = NULL;
+	}
+}
+
+/* Ends the job's download round: cancels what is in flight (downloads, ffmpeg),
+ * closes the files. */
 static void close_download(struct jrun *r, enum close_how how)
 {
 	for (int v = 0; v < 3; v++) {
 		struct dl *d = &r->dl[v];
-		bool partial = d->req || d->fd >= 0;
+		bool partial = d->req || d->fd >= 0 || d->drv;
 		if (d->req) {
 			api_req_cancel(d->req);
 			d->req = NULL;
+		}
+		if (d->drv) { /* reaped now only when stopping: the loop goes away */
+			derive_cancel(d->drv, how == DL_KEEP);
+			d->drv = NULL;
 		}
 		if (d->fd >= 0) {
 			close(d->fd);
@@ -406,7 +432,7 @@ static void close_download(struct jrun *r, enum close_how how)
 	}
 	r->fetching = 0;
 	if (how == DL_DROP_ALL)
-		r->have = 0;
+		forget_outputs(r);
 	if (r->dl_round) {
 		r->dl_round = false;
 		r->js->dl_active--;
@@ -1232,10 +1258,31 @@ static void polled(struct jrun *r, const struct video *v, long poll_after_ms)
 
 /* ---- downloads ---------------------------------------------------------------------- */
 
+/*
+ * A round downloads the variants not in the outbox's temp files yet, side by side.
+ * Each file's bytes are checked to be a whole file of its kind (media.h) before it
+ * counts: a thumbnail answered with the MP4 (LiteLLM) or a 404/400 for a variant
+ * means the service cannot serve it, and once the video is here sorad makes it from
+ * the MP4 with ffmpeg (derive.h), or leaves it out and NAME.json says why. The set is
+ * complete when the video is here and every other variant is here or left out.
+ */
+
 static void on_downloaded(struct api_req *req, void *ud);
 static void download_round_over(struct jrun *r);
 static void on_parts_made(void *ud, int err);
 static void on_parts_durable(void *ud, int err);
+
+/* Failed downloads of a thumbnail or spritesheet in a row, the video being here,
+ * after which the service is taken not to serve it (a gateway answering 500). */
+#define JOBS_VARIANT_TRIES 3
+
+static const enum media_kind variant_kind[3] = {MEDIA_MP4, MEDIA_WEBP, MEDIA_JPEG};
+
+/* The video is here, and every other variant is here or left out. */
+static bool outputs_settled(const struct jrun *r)
+{
+	return (r->have & 1u) && (r->have | r->absent) == 7;
+}
 
 /* Starts downloading variant V into its .part file; false when it cannot start (logged). */
 static bool fetch_variant(struct jrun *r, int v)
@@ -1277,6 +1324,104 @@ static bool fetch_variant(struct jrun *r, int v)
 	return true;
 }
 
+/* The service cannot serve variant V of R's video (WHY: what it answered). FOUND,
+ * when not MEDIA_UNKNOWN, is the kind of file it answered with: that holds for every
+ * video, so later jobs do not ask again in this daemon's lifetime (logged once). */
+static void variant_unserved(struct jrun *r, int v, const char *why, enum media_kind found)
+{
+	struct jobs *js = r->js;
+	const char *variant = api_variant_name((enum api_variant)v);
+	r->unserved |= 1u << v;
+	r->vfail[v] = 0;
+	free(r->vwhy[v]);
+	r->vwhy[v] = xasprintf("the service does not serve the %s: %s", variant, why);
+	log_event(LOG_INFO, r->rec.name, r->rec.video_id,
+		  "the service cannot serve the %s (%s): sorad makes it from the video", variant,
+		  why);
+	if (found != MEDIA_UNKNOWN && !(js->unserved_known & (1u << v))) {
+		js->unserved_known |= 1u << v;
+		bfmt(js->unserved_known_why[v], sizeof(js->unserved_known_why[v]),
+		     "the service does not serve the %s: %s", variant, why);
+		log_event(LOG_WARNING, r->rec.name, r->rec.video_id,
+			  "the service answers requests for the %s with %s %s: sorad makes every "
+			  "%s from its video from now on, without asking the service",
+			  variant, found == MEDIA_MP4 ? "an" : "a", media_kind_name(found), variant);
+	}
+}
+
+/* Leaves variant V out of R's set; WHY: why sorad could not make it. */
+static void leave_out(struct jrun *r, int v, const char *why)
+{
+	const char *variant = api_variant_name((enum api_variant)v);
+	char *full = xasprintf("%s; and sorad could not make it from the video: %s",
+			       r->vwhy[v] ? r->vwhy[v] : "the service did not serve it", why);
+	free(r->vwhy[v]);
+	r->vwhy[v] = full;
+	r->absent |= 1u << v;
+	log_event(LOG_WARNING, r->rec.name, r->rec.video_id,
+		  "the set goes without its %s (NAME.json says why): %s", variant, full);
+}
+
+static void on_derived(bool ok, const char *why, void *ud)
+{
+	struct dl *d = ud;
+	struct jrun *r = d->r;
+	int v = (int)(d - r->dl);
+	d->drv = NULL;
+	r->fetching--;
+	char part[PATH_MAX];
+	struct stat st;
+	if (ok && outbox_part_path(r->js->conf, r->rec.name, (enum api_variant)v, part,
+				   sizeof(part)) == 0 &&
+	    stat(part, &st) == 0) {
+		r->have |= 1u << v;
+		r->derived |= 1u << v;
+		r->bytes[v] = (long long)st.st_size;
+		commit_sync(r->js->commit, part);
+		log_event(LOG_INFO, r->rec.name, r->rec.video_id,
+			  "made the %s from the video with ffmpeg (%lld bytes)",
+			  api_variant_name((enum api_variant)v), r->bytes[v]);
+	} else {
+		leave_out(r, v, ok ? strerror(errno) : why);
+	}
+	if (!r->fetching)
+		download_round_over(r);
+}
+
+/* Makes the variants the service cannot serve from the downloaded MP4, side by side;
+ * leaves each out (with the reason) when ffmpeg cannot. True while any is made. */
+static bool derive_missing(struct jrun *r)
+{
+	unsigned want = r->unserved & ~r->have & ~r->absent & 6u;
+	if (!want)
+		return false;
+	const struct conf *c = r->js->conf;
+	char ffmpeg[PATH_MAX], mp4[PATH_MAX], why[PATH_MAX + 128];
+	bool can = derive_find_ffmpeg(NULL, ffmpeg, sizeof(ffmpeg), why, sizeof(why)) == 0;
+	if (can && outbox_part_path(c, r->rec.name, API_VARIANT_VIDEO, mp4, sizeof(mp4)) != 0) {
+		bfmt(why, sizeof(why), "the output path is too long");
+		can = false;
+	}
+	for (int v = API_VARIANT_THUMBNAIL; v <= API_VARIANT_SPRITESHEET; v++) {
+		char part[PATH_MAX];
+		struct dl *d = &r->dl[v];
+		if (!(want & (1u << v)))
+			continue;
+		if (can && outbox_part_path(c, r->rec.name, (enum api_variant)v, part,
+					    sizeof(part)) == 0)
+			d->drv = derive_start(r->js->loop, ffmpeg,
+					      v == API_VARIANT_THUMBNAIL ? DERIVE_THUMBNAIL
+									 : DERIVE_SPRITESHEET,
+					      mp4, part, r->rec.seconds, on_derived, d, why,
+					      sizeof(why));
+		if (d->drv)
+			r->fetching++;
+		else
+			leave_out(r, v, why);
+	}
+	return r->fetching > 0;
+}
+
 /* Downloads the variants not downloaded yet, side by side, once a download slot is
  * free (max_in_flight jobs download at once). */
 static void start_download(struct jrun *r)
@@ -1299,11 +1444,18 @@ static void start_download(struct jrun *r)
 		download_round_over(r);
 		return;
 	}
+	/* What the service answered for other videos holds for this one. */
+	for (int v = API_VARIANT_THUMBNAIL; v <= API_VARIANT_SPRITESHEET; v++)
+		if ((js->unserved_known & ~r->have & ~r->absent & ~r->unserved) & (1u << v)) {
+			r->unserved |= 1u << v;
+			free(r->vwhy[v]);
+			r->vwhy[v] = xstrdup(js->unserved_known_why[v]);
+		}
 	/* The .part files are made by the commit thread (creating a file can cost the
 	 * loop a millisecond), then filled here. */
 	for (int v = 0; v < 3; v++) {
 		char part[PATH_MAX];
-		if (!(r->have & (1u << v)) &&
+		if (!((r->have | r->absent) & (1u << v)) &&
 		    outbox_part_path(js->conf, r->rec.name, (enum api_variant)v, part,
 				     sizeof(part)) == 0)
 			commit_create(js->commit, part, js->conf->outbox_mode);
@@ -1328,24 +1480,27 @@ static void on_parts_made(void *ud, int err)
 		r->dl_local = true;
 	} else {
 		for (int v = 0; v < 3; v++)
-			if (!(r->have & (1u << v)))
+			if (!((r->have | r->absent | r->unserved) & (1u << v)))
 				fetch_variant(r, v);
 	}
 	if (!r->fetching)
 		download_round_over(r);
 }
 
-/* Every download of the round has ended: on to the outputs, a failure, or a retry. */
+/* Every download of the round has ended: on to the variants to make, the outputs, a
+ * failure, or a retry. */
 static void download_round_over(struct jrun *r)
 {
+	if ((r->have & 1u) && !r->dl_local && derive_missing(r))
+		return; /* ffmpeg runs in this round's slot; on_derived ends the round */
 	if (r->dl_round) {
 		r->dl_round = false;
 		r->js->dl_active--;
 	}
-	if (r->have == 7) {
-		/* The three files' data are durable before any of them gets its final name. */
+	if (outputs_settled(r)) {
+		/* The files' data are durable before any of them gets its final name. */
 		after_commit(r, on_parts_durable);
-	} else if (r->dl_expired) {
+	} else if (r->dl_expired && !(r->have & 1u)) {
 		fail_job(r, "expired",
 			 "The finished video could not be downloaded before its download link "
 			 "expired (the service keeps finished videos for about an hour). Drop the "
@@ -1362,20 +1517,31 @@ static void download_round_over(struct jrun *r)
 
 static void on_outputs_durable(void *ud, int err);
 
-/* Renames every part into place, then writes NAME.json last: the set is complete. */
+/* Renames every part into place (a variant left out has none, nor an old file under
+ * its name), then writes NAME.json last: the set is complete. */
 static void finish_outputs(struct jrun *r)
 {
 	const struct conf *c = r->js->conf;
+	struct outbox_file files[3];
 	for (int v = 0; v < 3; v++) {
 		char part[PATH_MAX], final[PATH_MAX];
+		bool out = (r->absent & (1u << v)) != 0;
+		files[v].origin = out				 ? OUTBOX_MISSING
+				  : (r->derived & (1u << v)) ? OUTBOX_DERIVED
+							     : OUTBOX_FROM_SERVICE;
+		files[v].bytes = r->bytes[v];
+		files[v].missing = r->vwhy[v];
 		if (outbox_part_path(c, r->rec.name, (enum api_variant)v, part, sizeof(part)) != 0 ||
 		    outbox_final_path(c, r->rec.name, (enum api_variant)v, final, sizeof(final)) !=
 			    0 ||
-		    rename(part, final) != 0) {
+		    (out ? (unlink(part) != 0 && errno != ENOENT) ||
+				   (unlink(final) != 0 && errno != ENOENT)
+			 : rename(part, final) != 0)) {
 			log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
-				  "cannot move %s into place: %s; downloading again in 30 s",
+				  "cannot %s %s: %s; downloading again in 30 s",
+				  out ? "clear the place of the missing" : "move into place",
 				  outbox_suffix((enum api_variant)v), strerror(errno));
-			r->have = 0;
+			forget_outputs(r);
 			schedule(r, 30000);
 			return;
 		}
@@ -1383,7 +1549,7 @@ static void finish_outputs(struct jrun *r)
 	r->rec.finished_at = now_s();
 	/* The renames are durable before NAME.json appears (commit.h orders them). */
 	if (commit_sync(r->js->commit, c->outbox) != 0 ||
-	    outbox_write_metadata(c, &r->rec, r->bytes, r->js->commit) != 0) {
+	    outbox_write_metadata(c, &r->rec, files, r->js->commit) != 0) {
 		schedule(r, 30000);
 		return;
 	}
@@ -1425,11 +1591,38 @@ static void on_parts_durable(void *ud, int err)
 		log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
 			  "cannot write the downloads to %s: %s; downloading again in 30 s",
 			  r->js->conf->outbox, strerror(err));
-		r->have = 0;
+		forget_outputs(r);
 		schedule(r, 30000);
 		return;
 	}
 	finish_outputs(r);
+}
+
+/*
+ * A downloaded file whose bytes are not a whole file of its kind (WHY, FOUND): a
+ * resumed one is fetched again whole at once, and the service asked for no more
+ * ranges; another kind for a thumbnail or spritesheet means the service cannot serve
+ * it; anything else is tried again with the next round. True when it is fetched again.
+ */
+static bool download_unusable(struct jrun *r, int v, const struct api_result *res,
+			      enum media_verdict mv, enum media_kind found, const char *why)
+{
+	const char *variant = api_variant_name((enum api_variant)v);
+	if (res->resumes > 0) { /* the next attempt asks for no range: no loop */
+		api_client_forget_ranges(r->js->api, r->rec.name, why);
+		log_event(LOG_WARNING, r->rec.name, r->rec.video_id,
+			  "the resumed download of the %s is unusable (%s): downloading it again "
+			  "whole",
+			  variant, why);
+		return fetch_variant(r, v);
+	}
+	if (mv == MEDIA_WRONG_KIND && v != API_VARIANT_VIDEO) {
+		variant_unserved(r, v, why, found);
+		return false;
+	}
+	log_event(LOG_WARNING, r->rec.name, r->rec.video_id,
+		  "the downloaded %s is unusable (%s); trying again in 30 s", variant, why);
+	return false;
 }
 
 static void on_downloaded(struct api_req *req, void *ud)
@@ -1445,24 +1638,43 @@ static void on_downloaded(struct api_req *req, void *ud)
 	char part[PATH_MAX];
 	bool have_part = outbox_part_path(r->js->conf, r->rec.name, (enum api_variant)v, part,
 					  sizeof(part)) == 0;
+	enum media_kind found = MEDIA_UNKNOWN;
+	enum media_verdict mv = MEDIA_OK;
+	char why[PATH_MAX + 64] = "";
+	if (res->kind == API_OK && have_part) /* never by its name: by its bytes */
+		mv = media_check_file(part, variant_kind[v], &found, why, sizeof(why));
 	const char *variant = api_variant_name((enum api_variant)v);
 	long long expires = r->rec.video_expires_at;
-	if (res->kind == API_OK) {
+	bool gone = expires >= 0 && now_s() >= expires;
+	if (res->kind == API_OK && mv == MEDIA_OK) {
 		r->bytes[v] = res->bytes;
 		r->have |= 1u << v;
+		r->vfail[v] = 0;
 		if (have_part)
 			commit_sync(r->js->commit, part);
+	} else if (res->kind == API_OK) {
+		if (download_unusable(r, v, res, mv, found, why))
+			return; /* fetched again into the same part */
+		if (have_part)
+			unlink(part);
 	} else {
 		if (have_part)
 			unlink(part);
-		if (res->kind == API_NOT_FOUND || (expires >= 0 && now_s() >= expires))
-			r->dl_expired = true;
-		else if ((r->dl_local = res->kind == API_LOCAL))
+		if ((r->dl_local = res->kind == API_LOCAL))
 			log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
 				  "cannot write the %s to %s (%s); trying again in 30 s while the "
 				  "download link is valid",
 				  variant, r->js->conf->outbox,
 				  res->error.message ? res->error.message : "");
+		else if (v != API_VARIANT_VIDEO &&
+			 (res->kind == API_NOT_FOUND || res->kind == API_VALIDATION || gone ||
+			  ++r->vfail[v] >= JOBS_VARIANT_TRIES))
+			variant_unserved(r, v,
+					 res->error.message ? res->error.message
+							    : api_kind_name(res->kind),
+					 MEDIA_UNKNOWN);
+		else if (res->kind == API_NOT_FOUND || gone)
+			r->dl_expired = true;
 		else
 			log_event(LOG_WARNING, r->rec.name, r->rec.video_id,
 				  "downloading the %s failed (%s); trying again in 30 s", variant,
@@ -1624,6 +1836,7 @@ static void free_run(struct jrun *r)
 	if (r->req)
 		api_req_cancel(r->req);
 	close_download(r, DL_KEEP);
+	forget_outputs(r);
 	loop_timer_free(r->timer);
 	free(r->list_after);
 	job_release(&r->rec);

@@ -77,8 +77,8 @@ static void add_opt_time(cJSON *o, const char *k, long long t)
 		cJSON_AddNullToObject(o, k);
 }
 
-int outbox_write_metadata(const struct conf *c, const struct job *j, const long long bytes[3],
-			  struct commit *cm)
+int outbox_write_metadata(const struct conf *c, const struct job *j,
+			  const struct outbox_file files[3], struct commit *cm)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "name", j->name);
@@ -107,14 +107,23 @@ int outbox_write_metadata(const struct conf *c, const struct job *j, const long 
 	add_opt_str(o, "reference", j->reference);
 	add_opt_str(o, "remix_of", j->remix_of);
 	cJSON_AddStringToObject(o, "source", job_source_file(j));
-	cJSON *files = cJSON_AddObjectToObject(o, "files");
+	cJSON *fo = cJSON_AddObjectToObject(o, "files");
+	cJSON *missing = cJSON_AddObjectToObject(o, "missing");
 	static const char *const keys[] = {"video", "thumbnail", "spritesheet"};
 	for (int i = 0; i < 3; i++) {
+		if (files[i].origin == OUTBOX_MISSING && i != API_VARIANT_VIDEO) {
+			cJSON_AddNullToObject(fo, keys[i]);
+			cJSON_AddStringToObject(missing, keys[i],
+						files[i].missing ? files[i].missing : "not made");
+			continue;
+		}
 		char name[PATH_MAX];
 		bfmt(name, sizeof(name), "%s%s", j->name, suffixes[i]);
-		cJSON *f = cJSON_AddObjectToObject(files, keys[i]);
+		cJSON *f = cJSON_AddObjectToObject(fo, keys[i]);
 		cJSON_AddStringToObject(f, "file", name);
-		cJSON_AddNumberToObject(f, "bytes", (double)bytes[i]);
+		cJSON_AddNumberToObject(f, "bytes", (double)files[i].bytes);
+		cJSON_AddStringToObject(f, "source",
+					files[i].origin == OUTBOX_DERIVED ? "derived" : "service");
 	}
 	cJSON *t = cJSON_AddObjectToObject(o, "timings");
 	add_opt_time(t, "claimed_at", j->claimed_at);

@@ -302,6 +302,11 @@ void status_json_video(struct jbuf *b, const struct job *j, long long now,
 			if (v != API_VARIANT_VIDEO)
 				jbuf_add(b, ",", 1);
 			jbuf_add_jstr(b, api_variant_name((enum api_variant)v));
+			if (file_bytes && file_bytes[v] < 0 && v != API_VARIANT_VIDEO) {
+				/* left out of the set (NAME.json's "missing" says why) */
+				jbuf_adds(b, ":null");
+				continue;
+			}
 			jbuf_adds(b, ":{\"name\":\"");
 			jbuf_add_escaped(b, j->name);
 			jbuf_adds(b, outbox_suffix((enum api_variant)v));

@@ -103,16 +103,26 @@ check_set() {
 }
 
 # check_outbox_sets: what the outbox shows at this instant is consistent: every
-# NAME.json names a video, thumbnail and spritesheet present with the sizes it claims,
-# and nothing half-written is visible under a final name (no_partials). Meant to be
-# called at any instant, e.g. right after a SIGKILL.
+# NAME.json names a video, thumbnail and spritesheet present with the sizes it claims
+# (a thumbnail or spritesheet may be null when "missing" says why, and then has no
+# file), and nothing half-written is visible under a final name (no_partials). Meant
+# to be called at any instant, e.g. right after a SIGKILL.
 check_outbox_sets() {
 	local sets
 	sets=$(cd "$T/outbox" 2>/dev/null && ls -- *.json 2>/dev/null) || true
 	if [ -n "$sets" ]; then
+		# shellcheck disable=SC2086 # the list of sets is split into file names
+		(cd "$T/outbox" && jq -r '. as $s | .files | to_entries[] |
+			select(.value == null and .key != "video") |
+			[input_filename, .key, ($s.missing[.key] // ""), ($s.name + {"thumbnail":
+			".thumbnail.webp", "spritesheet": ".spritesheet.jpg"}[.key])] | @tsv' $sets) |
+			while IFS=$'\t' read -r f key why file; do
+				[ -n "$why" ] || fail "$f: the $key is null without a reason in \"missing\""
+				[ ! -e "$T/outbox/$file" ] || fail "$f says the $key is missing, but $file is there"
+			done
 		# One jq and one stat for all sets: each claimed size next to the file's size.
 		# shellcheck disable=SC2086 # the list of sets is split into file names
-		(cd "$T/outbox" && jq -r '.files[] | [input_filename, .file, .bytes] | @tsv' $sets) |
+		(cd "$T/outbox" && jq -r '.files[] | select(. != null) | [input_filename, .file, .bytes] | @tsv' $sets) |
 			while IFS=$'\t' read -r f file bytes; do
 				[ "$file" != null ] && [ "$bytes" != null ] || fail "incomplete metadata visible: $f"
 				[ -f "$T/outbox/$file" ] || fail "$f is visible but $file is missing"
