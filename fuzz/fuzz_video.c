@@ -2,7 +2,7 @@
  * fuzz_video.c — the Videos API's JSON as any server may send it: video_parse,
  * video_list_parse, video_deleted_parse, api_error_parse and video_text_sanitize on
  * the same bytes. Oracles: the limits video.h promises hold for whatever is accepted
- * (ids safe for URLs and file names, progress 0..100, texts bounded and NUL-free).
+ * (ids acceptable by video_id_is_safe, progress -1 or 0..100, texts bounded and NUL-free).
  */
 #include "fuzz.h"
 
@@ -23,10 +23,10 @@ static void check_text(const char *s, size_t max, const char *what)
 
 static void check_video(const struct video *v)
 {
-	FUZZ_CHECK(v->id && video_id_is_safe(v->id), "an accepted video has a safe id");
+	FUZZ_CHECK(!v->id || video_id_is_safe(v->id), "an accepted video has no id or a safe one");
 	FUZZ_CHECK(!v->remixed_from_video_id || video_id_is_safe(v->remixed_from_video_id),
 	           "remixed_from_video_id is safe");
-	FUZZ_CHECK(v->progress >= 0 && v->progress <= 100, "progress is 0..100");
+	FUZZ_CHECK(v->progress >= -1 && v->progress <= 100, "progress is -1 (unknown) or 0..100");
 	FUZZ_CHECK(v->created_at >= -1 && v->created_at <= VIDEO_TIME_MAX, "created_at in range");
 	FUZZ_CHECK(v->expires_at >= -1 && v->expires_at <= VIDEO_TIME_MAX, "expires_at in range");
 	check_text(v->prompt, VIDEO_PROMPT_MAX, "the prompt is bounded UTF-8");

@@ -60,7 +60,7 @@ struct job {
 	/* What the API said. */
 	char *video_id;  /* NULL until created */
 	char *status;    /* last remote status ("queued", "in_progress"...), or NULL */
-	int progress;    /* 0..100 */
+	int progress;    /* 0..100; -1 unknown (the service sends none, e.g. LiteLLM) */
 	long long video_created_at, video_completed_at, video_expires_at; /* -1 unknown */
 
 	/* Local timings, unix seconds (-1 unknown) and milliseconds where it matters. */
@@ -85,6 +85,10 @@ struct job {
 			   * "adopt:VIDEO_ID", "resubmit" or "drop"; NULL none */
 
 	double cost_usd;     /* estimated at claim time from the price table */
+	char *usage;         /* the service's "usage" object as JSON text, or NULL */
+	double reported_cost_usd; /* the cost the service reported (usage), -1 none */
+	long long typical_s; /* not stored: how long this model's jobs have taken here
+			      * (eta.h), -1 unknown; set by whoever holds the means */
 	char *error;         /* plain words, for NAME.error.txt and the status page;
 			      * for a held job: why it waits (jobs.h, "Holds") */
 	char *error_code;    /* the API's error code or kind name, or NULL */

@@ -5,13 +5,23 @@
  *
  *   whole body     at most VIDEO_JSON_MAX bytes, one JSON object, only whitespace
  *                  after it; otherwise rejected.
- *   id             required; 1..VIDEO_ID_MAX bytes of printable ASCII without '/',
- *                  '\\', quotes or whitespace, and not "." or "..": ids end up in URLs
- *                  and file names. Anything else rejects the whole object.
+ *   id             opaque: 1..VIDEO_ID_MAX bytes of printable ASCII without
+ *                  whitespace, quotes or '\\', and not "." or ".." (video_id_is_safe;
+ *                  '/', '+', '=', '%' are fine: LiteLLM's ids are base64). Ids go into
+ *                  URLs percent-encoded (video_id_escape) and never into file names.
+ *                  Present but not safe (or not a string) → the whole object is
+ *                  rejected. Absent, null or "" → NULL: some gateways answer a retrieve
+ *                  with "id": ""; the caller, who knows which id it asked for, decides
+ *                  (a create answer without an id is unusable; a list element without
+ *                  one is skipped).
  *   remixed_from_video_id, list first_id / last_id
  *                  null/absent → NULL; present but not a safe id → rejected.
- *   status         required string; a value outside the enum → VIDEO_UNKNOWN (the raw
- *                  text, capped, stays in status_raw). Missing/not a string → rejected.
+ *   status         required string, mapped without regard to case by one table
+ *                  (video_status_from): queued, pending, in_queue → VIDEO_QUEUED;
+ *                  in_progress, processing, running → VIDEO_IN_PROGRESS; completed;
+ *                  failed; cancelled, canceled → VIDEO_CANCELLED; expired →
+ *                  VIDEO_EXPIRED; any other word → VIDEO_UNKNOWN (the raw text, capped,
+ *                  stays in status_raw). Missing/not a string → rejected.
  *   object, model, size, seconds, error.code, error type/code/param
  *                  "tokens": printable ASCII, at most VIDEO_TOKEN_MAX bytes; anything
  *                  else (wrong type, too long, control bytes) → NULL, never truncated,
@@ -21,10 +31,16 @@
  *                  (prompt_truncated set); invalid UTF-8 → U+FFFD; NUL-free.
  *   error.message  text: truncated to VIDEO_MESSAGE_MAX bytes; invalid UTF-8 → U+FFFD;
  *                  control characters (newlines too) → spaces, so it fits one log line.
- *   progress       a number, clamped to 0..100 (NaN/absent/wrong type → 0).
+ *   progress       a number, clamped to 0..100; absent, null, NaN or not a number
+ *                  → -1 ("unknown": LiteLLM sends none), never a made-up 0.
+ *   usage          an object (LiteLLM and OpenRouter add one) → its compact JSON text
+ *                  in usage_json when at most VIDEO_USAGE_MAX bytes, else NULL; its
+ *                  "cost" (or "cost_usd", "total_cost"), a finite number >= 0 →
+ *                  usage_cost, else -1.
  *   created_at, completed_at, expires_at
- *                  integral numbers in 0..VIDEO_TIME_MAX; null, absent, negative,
- *                  fractional, huge, or numbers-as-strings → -1 ("unknown").
+ *                  integral numbers in 1..VIDEO_TIME_MAX; null, absent, 0 (LiteLLM's
+ *                  "don't know"), negative, fractional, huge, or numbers-as-strings
+ *                  → -1 ("unknown").
  *   unknown keys   ignored.
  *
  * Ownership: every char * inside these structs is heap memory owned by the struct
@@ -40,28 +56,31 @@
 #include "retry.h"
 
 #define VIDEO_JSON_MAX (1024 * 1024)        /* bytes of one JSON response */
-#define VIDEO_ID_MAX 256                    /* bytes of an id (LiteLLM's are ~200) */
+#define VIDEO_ID_MAX 512                    /* bytes of an id (LiteLLM's are ~200) */
 #define VIDEO_TOKEN_MAX 128                 /* bytes of model, size, codes... */
 #define VIDEO_PROMPT_MAX (32000 * 4 + 1024) /* 32000 characters of UTF-8 + margin */
 #define VIDEO_MESSAGE_MAX 4096              /* bytes of an error message */
 #define VIDEO_LIST_MAX 1000                 /* elements of a list page (the API sends <= 100) */
 #define VIDEO_TIME_MAX 253402300799LL       /* 9999-12-31T23:59:59Z */
+#define VIDEO_USAGE_MAX 4096                /* bytes of a usage object as JSON text */
 
 enum video_status {
-	VIDEO_UNKNOWN = 0, /* a status sorad does not know (e.g. "expired", "canceled") */
+	VIDEO_UNKNOWN = 0, /* a status word sorad does not know: treated as still running */
 	VIDEO_QUEUED,
 	VIDEO_IN_PROGRESS,
 	VIDEO_COMPLETED,
 	VIDEO_FAILED,
+	VIDEO_CANCELLED, /* the service (or someone) cancelled it: it will never finish */
+	VIDEO_EXPIRED,   /* the service no longer has it */
 };
 
 struct video {
-	char *id;
+	char *id; /* NULL: the answer named no id (see above) */
 	char *object;
 	char *model;
 	enum video_status status;
 	char *status_raw; /* as received (a token), e.g. "expired" for VIDEO_UNKNOWN */
-	int progress;     /* 0..100 */
+	int progress;     /* 0..100, -1 unknown */
 	long long created_at, completed_at, expires_at; /* unix seconds, -1 unknown */
 	char *prompt;
 	bool prompt_truncated;
@@ -71,6 +90,8 @@ struct video {
 	bool has_error;      /* "error" was an object */
 	char *error_code;    /* may be NULL even when has_error */
 	char *error_message; /* may be NULL even when has_error */
+	char *usage_json;    /* the usage object as compact JSON, or NULL */
+	double usage_cost;   /* the cost the service reported, -1 none */
 };
 
 struct video_list {
@@ -95,8 +116,12 @@ void video_init(struct video *v);
 void video_release(struct video *v);
 /* Moves SRC into DST (DST released first); SRC is left initialized. */
 void video_move(struct video *dst, struct video *src);
-/* "queued", "in_progress", "completed", "failed", "unknown". */
+/* "queued", "in_progress", "completed", "failed", "cancelled", "expired", "unknown". */
 const char *video_status_name(enum video_status s);
+/* True for the statuses after which nothing more will happen to the video. */
+bool video_status_is_final(enum video_status s);
+/* The status a service's word S means (the table in the comment above); NULL → unknown. */
+enum video_status video_status_from(const char *s);
 
 void video_list_init(struct video_list *l);
 void video_list_release(struct video_list *l);
@@ -104,8 +129,15 @@ void video_list_release(struct video_list *l);
 void api_error_init(struct api_error *e);
 void api_error_release(struct api_error *e);
 
-/* True when ID may be used as a video id in a URL path segment or a file name. */
+/* True when ID is an acceptable video id: 1..VIDEO_ID_MAX bytes of printable ASCII
+ * (0x21..0x7e) other than '"', '\'', '`' and '\\', and not "." or "..". '/' is allowed:
+ * an id is only ever used percent-encoded (video_id_escape), never as a file name. */
 bool video_id_is_safe(const char *id);
+
+/* S percent-encoded for one URL path segment or query value: the RFC 3986 unreserved
+ * characters stay, every other byte (including '/', '+', '=', '%') becomes %XX.
+ * Caller frees. */
+char *video_id_escape(const char *s);
 
 /*
  * Parsers. JSON[LEN] need not be NUL-terminated. On success return 0 with the

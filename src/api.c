@@ -149,28 +149,6 @@ const char *api_op_name(enum api_op op)
 	return (unsigned)op < ARRAY_LEN(names) ? names[op] : "?";
 }
 
-/* Percent-encodes S for a URL path segment or query value (RFC 3986 unreserved
- * characters stay). Caller frees. */
-static char *url_escape(const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = strlen(s);
-	char *out = xmalloc(n * 3 + 1), *o = out;
-
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
-			*o++ = (char)*p;
-		} else {
-			*o++ = '%';
-			*o++ = hex[*p >> 4];
-			*o++ = hex[*p & 15];
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
 /* Replaces every occurrence of the API key in *S by "[REDACTED]". */
 static void redact(const struct api_client *c, char **s)
 {
@@ -850,6 +828,13 @@ static enum api_kind parse_success(struct api_req *r, char *why, size_t whylen)
 	case API_OP_RETRIEVE:
 	case API_OP_REMIX:
 		rc = video_parse(&res->video, r->body, r->body_len, &syntax, why, whylen);
+		if (rc == 0 && !res->video.id && res->op != API_OP_RETRIEVE) {
+			/* a retrieve names its video already; a create answer without an id
+			 * cannot be followed */
+			bcopy_str(why, whylen, "the answer has no video id");
+			video_release(&res->video);
+			rc = -1;
+		}
 		res->has_video = rc == 0;
 		break;
 	case API_OP_LIST:
@@ -1356,7 +1341,7 @@ static char *video_path(const char *id, const char *suffix, bool *ok)
 	char *esc, *p;
 
 	*ok = video_id_is_safe(id);
-	esc = url_escape(id && *ok ? id : "invalid");
+	esc = video_id_escape(id && *ok ? id : "invalid");
 	p = xasprintf("/videos/%s%s", esc, suffix);
 	free(esc);
 	return p;
@@ -1373,8 +1358,8 @@ static struct api_req *req_for_video(struct api_client *c, enum api_op op, const
 	free(path);
 	if (!ok)
 		req_early_fail(r, API_VALIDATION,
-		               "the video id is missing or not a safe id (printable ASCII without "
-		               "'/', quotes or spaces, at most 256 bytes)");
+		               "the video id is missing or not a usable id (printable ASCII without "
+		               "quotes, backslashes or spaces, at most 512 bytes)");
 	return r;
 }
 
@@ -1442,7 +1427,7 @@ struct api_req *api_list(struct api_client *c, const struct api_list_params *p, 
 	}
 	if (p && p->after) {
 		if (video_id_is_safe(p->after)) {
-			char *esc = url_escape(p->after);
+			char *esc = video_id_escape(p->after);
 			bfmt(q + o, sizeof(q) - o, "%cafter=%s", o ? '&' : '?', esc);
 			free(esc);
 			o = strlen(q);

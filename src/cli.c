@@ -4,6 +4,7 @@
 #include "caps.h"
 #include "conf.h"
 #include "control.h"
+#include "eta.h"
 #include "fsutil.h"
 #include "jobs.h"
 #include "log.h"
@@ -138,6 +139,41 @@ static void records_load(const struct conf *c, struct records *rs)
 	closedir(dp);
 	if (rs->n > 1)
 		qsort(rs->v, rs->n, sizeof(*rs->v), by_claim);
+	/* How long each model's jobs took here: the estimate shown without progress. */
+	struct eta e;
+	eta_init(&e);
+	for (size_t i = 0; i < rs->n; i++)
+		eta_add(&e, &rs->v[i]);
+	for (size_t i = 0; i < rs->n; i++)
+		rs->v[i].typical_s = eta_typical_s(&e, rs->v[i].model);
+}
+
+/* S seconds as "45s", "3m10s" or "1h02m". */
+static const char *fmt_dur(long long s, char *buf, size_t n)
+{
+	if (s < 60)
+		bfmt(buf, n, "%llds", s < 0 ? 0 : s);
+	else if (s < 3600)
+		bfmt(buf, n, "%lldm%02llds", s / 60, s % 60);
+	else
+		bfmt(buf, n, "%lldh%02lldm", s / 3600, s % 3600 / 60);
+	return buf;
+}
+
+/* True for a job the service is making without saying how far it is. */
+static bool progress_unknown(const struct job *j)
+{
+	return j->state == JOB_RUNNING && j->progress < 0;
+}
+
+/* "running 3m10s, usually 2m05s" for such a job (elapsed since it was submitted). */
+static void fmt_running(const struct job *j, char *buf, size_t n)
+{
+	char el[32], typ[32];
+	long long e = eta_elapsed_s(j, (long long)time(NULL));
+	bfmt(buf, n, "running %s%s%s", e >= 0 ? fmt_dur(e, el, sizeof(el)) : "(since ?)",
+	     j->typical_s > 0 ? ", usually " : "",
+	     j->typical_s > 0 ? fmt_dur(j->typical_s, typ, sizeof(typ)) : "");
 }
 
 static void records_release(struct records *rs)
@@ -243,6 +279,10 @@ static void list_note(const struct job *j, char *note, size_t n)
 	} else if (j->state == JOB_HELD || j->state == JOB_FAILED) {
 		bfmt(note, n, "%s%s%s", j->video_id ? j->video_id : "", j->video_id ? " " : "",
 		     j->error_code ? j->error_code : "");
+	} else if (progress_unknown(j)) {
+		char run[96];
+		fmt_running(j, run, sizeof(run));
+		bfmt(note, n, "%s (%s)", j->video_id ? j->video_id : "-", run);
 	} else {
 		bcopy_str(note, n, j->video_id ? j->video_id : "-");
 	}
@@ -285,12 +325,15 @@ static int cmd_list(struct ctx *x, int argc, char **argv)
 		const struct job *j = &rs.v[i];
 		if (want >= 0 && (int)j->state != want)
 			continue;
-		char cost[32], note[VIDEO_ID_MAX + 160];
+		char cost[32], note[VIDEO_ID_MAX + 160], prog[16];
 		bfmt(cost, sizeof(cost), "$%.2f", j->cost_usd);
 		list_note(j, note, sizeof(note));
-		printf("%-*.*s  %-11s  %-10.10s  %-9.9s  %4u  %3d%%  %7s  %s\n", w, w, j->name,
+		/* without progress from the service: "?" here, the elapsed time in the note */
+		bfmt(prog, sizeof(prog), progress_unknown(j) ? "?" : "%d%%",
+		     j->progress < 0 ? 0 : j->progress);
+		printf("%-*.*s  %-11s  %-10.10s  %-9.9s  %4u  %4s  %7s  %s\n", w, w, j->name,
 		       job_state_name(j->state), j->model ? j->model : "-", j->size ? j->size : "-",
-		       j->seconds, j->progress, cost, note);
+		       j->seconds, prog, cost, note);
 		shown++;
 	}
 	if (shown == 0)
@@ -345,12 +388,20 @@ static int cmd_show(struct ctx *x, int argc, char **argv)
 	char t[64];
 	printf("name         %s\n", j->name);
 	printf("state        %s", job_state_name(j->state));
-	if (j->status)
-		printf(" (remote: %s, %d%%)", j->status, j->progress);
+	if (j->status && progress_unknown(j)) {
+		char run[96];
+		fmt_running(j, run, sizeof(run));
+		printf(" (remote: %s, no progress reported; %s)", j->status, run);
+	} else if (j->status) {
+		printf(" (remote: %s, %d%%)", j->status, j->progress < 0 ? 0 : j->progress);
+	}
 	printf("\n");
 	printf("model        %s, %s, %u s\n", j->model ? j->model : "-", j->size ? j->size : "-",
 	       j->seconds);
-	printf("cost         $%.2f (estimated from the price table)\n", j->cost_usd);
+	printf("cost         $%.2f (estimated from the price table)", j->cost_usd);
+	if (j->reported_cost_usd >= 0)
+		printf("; $%.4f reported by the service", j->reported_cost_usd);
+	printf("\n");
 	printf("video id     %s\n", j->video_id ? j->video_id
 	                            : j->state == JOB_IN_DOUBT
 	                                ? "- (unknown: the create is in doubt)"

@@ -34,6 +34,7 @@
 #include "prompt.h"
 #include "status_json.h"
 #include "util.h"
+#include "video.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -991,7 +992,8 @@ static const char *mhd_lookup(void *ud, enum httpd_lookup kind, const char *key)
 /* The job an {id} path segment names; answers 400/404 itself (*CODE) when there is none. */
 static const struct job *find_job(struct rq *q, const char *id, unsigned *code)
 {
-	if (!prompt_name_ok(id) || strchr(id, '\\')) {
+	/* a job name, or a video id (which may hold '/': it is only looked up) */
+	if ((!prompt_name_ok(id) && !video_id_is_safe(id)) || strchr(id, '\\')) {
 		*code = bad_request(q, "id", "not a video id or job name");
 		return NULL;
 	}
@@ -1021,16 +1023,21 @@ static unsigned route(struct rq *q, const char *url, bool head)
 	if (strncmp(url, videos, sizeof(videos) - 1) != 0 || url[sizeof(videos) - 1] != '/')
 		return not_found(q, "No such route.");
 
-	/* /api/v1/videos/{id}[/content|/poll] */
+	/* /api/v1/videos/{id}[/content|/poll]. The path arrives decoded, and a video id
+	 * may hold '/' (LiteLLM's base64 ids, sent as %2F): the whole rest names a job
+	 * first, else the rest up to a last segment content or poll. */
 	const char *id = url + sizeof(videos);
-	const char *slash = strchr(id, '/');
-	size_t idlen = slash ? (size_t)(slash - id) : strlen(id);
-	const char *sub = slash ? slash + 1 : NULL;
-	if (sub && strcmp(sub, "content") != 0 && strcmp(sub, "poll") != 0)
-		return not_found(q, "No such route.");
-	if (idlen == 0 || idlen > PROMPT_NAME_MAX)
+	size_t idlen = strlen(id);
+	const char *sub = NULL;
+	const char *slash = strrchr(id, '/');
+	if (slash && (!strcmp(slash + 1, "content") || !strcmp(slash + 1, "poll")) &&
+	    !jobs_find(q->h->jobs, id)) {
+		sub = slash + 1;
+		idlen = (size_t)(slash - id);
+	}
+	if (idlen == 0 || idlen > VIDEO_ID_MAX)
 		return bad_request(q, "id", "not a video id or job name");
-	char name[PROMPT_NAME_MAX + 1];
+	char name[VIDEO_ID_MAX + 1];
 	memcpy(name, id, idlen);
 	name[idlen] = '\0';
 	unsigned code = 0;

@@ -17,6 +17,8 @@ void job_init(struct job *j)
 	memset(j, 0, sizeof(*j));
 	j->video_created_at = j->video_completed_at = j->video_expires_at = -1;
 	j->claimed_at = j->submit_at = j->finished_at = -1;
+	j->reported_cost_usd = -1;
+	j->typical_s = -1;
 	j->creates_allowed = 1; /* one create, until one is proven to have made nothing */
 }
 
@@ -24,7 +26,8 @@ void job_release(struct job *j)
 {
 	char **strs[] = {&j->name,   &j->source,   &j->prompt,     &j->model,
 			 &j->size,   &j->reference, &j->remix_of,  &j->remix_video_id, &j->video_id,
-			 &j->status, &j->error,     &j->error_code, &j->resolution, &j->create_answer};
+			 &j->status, &j->error,     &j->error_code, &j->resolution, &j->create_answer,
+			 &j->usage};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(*strs[i]); /* cppcheck-suppress shadowVariable ; false positive (2.10) */
 	job_init(j);

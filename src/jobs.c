@@ -3,6 +3,7 @@
 #include "caps.h"
 #include "commit.h"
 #include "derive.h"
+#include "eta.h"
 #include "fsutil.h"
 #include "inbox.h"
 #include "log.h"
@@ -54,6 +55,7 @@ struct jrun {
 	struct reconcile_scan scan; /* reconciliation: where the search through the list is */
 	unsigned list_failures; /* reconciliation: list calls that failed in a row */
 	bool queued;       /* waiting for a free in-flight slot */
+	bool id_noted;     /* the service's other id for its video was logged */
 	bool committing;   /* waiting for its changes to be durable (commit.h) */
 };
 
@@ -80,6 +82,9 @@ struct jobs {
 	jobs_gate_fn *gate; /* usage caps: may a claimed job be submitted now? */
 	void *gate_ud;
 	struct refresh *refresh; /* batch polling (refresh.h) */
+	struct eta eta;          /* generation times per model, for estimates (eta.h) */
+	char odd_status[16][VIDEO_TOKEN_MAX + 1]; /* status words logged as unknown */
+	size_t n_odd_status;
 	struct commit *commit;   /* the group commit of records and outputs (commit.h) */
 	unsigned unserved_known; /* variants the service answered with another kind of file */
 	char unserved_known_why[3][200];
@@ -257,6 +262,8 @@ static int set_state_in(struct jrun *r, enum job_state s, struct commit *cm)
 	if (before == JOB_RUNNING && s != JOB_RUNNING)
 		refresh_untrack(js->refresh, r, r->rec.video_id);
 	r->rec.state = s;
+	if (s == JOB_DONE && before != JOB_DONE)
+		eta_add(&js->eta, &r->rec);
 	int rc = store_stage(cm, js->conf->state_dir, &r->rec);
 	if (before != s)
 		log_event(LOG_INFO, r->rec.name, r->rec.video_id, "%s → %s", job_state_name(before),
@@ -578,15 +585,32 @@ static void reconcile(struct jrun *r);
 static bool waiting_in_doubt(const struct job *j);
 static void auto_resubmit(struct jrun *r);
 
+/* What an answer says about the job's video. A create answer or an adoption names the
+ * video; once the job follows it (running, downloading), answers never re-key it:
+ * gateways answer with "" or the upstream's raw id (providers.md). */
 static void take_video(struct jrun *r, const struct video *v)
 {
-	if (v->id && (!r->rec.video_id || strcmp(r->rec.video_id, v->id) != 0)) {
+	bool following = r->rec.state == JOB_RUNNING || r->rec.state == JOB_DOWNLOADING;
+	if (v->id && !following && (!r->rec.video_id || strcmp(r->rec.video_id, v->id) != 0)) {
 		free(r->rec.video_id);
 		r->rec.video_id = xstrdup(v->id);
+	} else if (v->id && r->rec.video_id && strcmp(r->rec.video_id, v->id) != 0 &&
+		   !r->id_noted) {
+		r->id_noted = true;
+		log_event(LOG_INFO, r->rec.name, r->rec.video_id,
+			  "the service calls this video %s; sorad keeps the id its create returned",
+			  v->id);
 	}
 	free(r->rec.status);
 	r->rec.status = xstrdup(video_status_name(v->status));
-	r->rec.progress = v->progress;
+	r->rec.progress = v->progress; /* -1: the service says nothing (LiteLLM) */
+	r->rec.typical_s = eta_typical_s(&r->js->eta, r->rec.model);
+	if (v->usage_json) {
+		free(r->rec.usage);
+		r->rec.usage = xstrdup(v->usage_json);
+	}
+	if (v->usage_cost >= 0)
+		r->rec.reported_cost_usd = v->usage_cost;
 	if (v->created_at >= 0)
 		r->rec.video_created_at = v->created_at;
 	if (v->completed_at >= 0)
@@ -1211,6 +1235,24 @@ static void on_refresh_miss(void *job, void *ud)
 	}
 }
 
+/* A status word sorad does not know: the job goes on as running (job_timeout bounds
+ * it), and each such word is logged once in the daemon's lifetime. */
+static void odd_status(struct jrun *r, const struct video *v)
+{
+	struct jobs *js = r->js;
+	const char *w = v->status_raw ? v->status_raw : "(unreadable)";
+	for (size_t i = 0; i < js->n_odd_status; i++)
+		if (!strcmp(js->odd_status[i], w))
+			return;
+	if (js->n_odd_status == ARRAY_LEN(js->odd_status))
+		return; /* that many odd words: the first ones said enough */
+	bcopy_str(js->odd_status[js->n_odd_status++], sizeof(js->odd_status[0]), w);
+	log_event(LOG_WARNING, r->rec.name, r->rec.video_id,
+		  "the service says status \"%s\", which sorad does not know: treating it as "
+		  "still running (until job_timeout); not logged again",
+		  w);
+}
+
 /* The video's latest state V, from a retrieve or a list: on to the download, the
  * failure, or the next poll. */
 static void polled(struct jrun *r, const struct video *v, long poll_after_ms)
@@ -1242,7 +1284,22 @@ static void polled(struct jrun *r, const struct video *v, long poll_after_ms)
 				 m ? m : "(no details)");
 		return;
 	}
-	default:
+	case VIDEO_CANCELLED:
+		fail_job(r, "cancelled",
+			 "The service cancelled the job, so no video was made. To try again, "
+			 "drop the prompt into the inbox again.\n\nWhat the service said: %s",
+			 v->error_message ? v->error_message : "(no details)");
+		return;
+	case VIDEO_EXPIRED:
+		fail_job(r, "expired",
+			 "The video expired before it was downloaded: the service no longer "
+			 "keeps it. To make it again, drop the prompt into the inbox again.");
+		return;
+	case VIDEO_UNKNOWN:
+		odd_status(r, v);
+		break;
+	case VIDEO_QUEUED:
+	case VIDEO_IN_PROGRESS:
 		break;
 	}
 	if (r->rec.progress != before)
@@ -2071,6 +2128,7 @@ static void loaded(struct job *j, void *ud)
 		job_release(j);
 		return;
 	}
+	eta_add(&js->eta, j);
 	add_job(js, j);
 }
 

@@ -99,6 +99,13 @@ int outbox_write_metadata(const struct conf *c, const struct job *j,
 	cJSON_AddStringToObject(v, "seconds", secs);
 	add_opt_str(v, "remixed_from_video_id", j->remix_video_id);
 	cJSON_AddNullToObject(v, "error");
+	if (j->usage) { /* as the service sent it (LiteLLM, OpenRouter add one) */
+		cJSON *u = cJSON_Parse(j->usage);
+		if (cJSON_IsObject(u))
+			cJSON_AddItemToObject(v, "usage", u);
+		else
+			cJSON_Delete(u);
+	}
 
 	cJSON_AddStringToObject(o, "prompt", j->prompt);
 	cJSON_AddStringToObject(o, "model", j->model);
@@ -134,6 +141,8 @@ int outbox_write_metadata(const struct conf *c, const struct job *j,
 		cJSON_AddNumberToObject(t, "generation_seconds",
 					(double)(j->video_completed_at - j->submit_at));
 	cJSON_AddNumberToObject(o, "estimated_cost_usd", j->cost_usd);
+	if (j->reported_cost_usd >= 0) /* what the service says it cost, beside the estimate */
+		cJSON_AddNumberToObject(o, "reported_cost_usd", j->reported_cost_usd);
 	cJSON_AddStringToObject(o, "sorad_version", SORAD_VERSION);
 
 	char *json = cJSON_Print(o);

@@ -148,13 +148,13 @@ static void on_list(struct api_req *req, void *ud)
 	size_t finals = 0;
 	for (size_t i = 0; i < l->n; i++) {
 		const struct video *v = &l->data[i];
-		if (v->created_at >= 0 && (page_oldest < 0 || v->created_at < page_oldest))
+		if (v->created_at > 0 && (page_oldest < 0 || v->created_at < page_oldest))
 			page_oldest = v->created_at;
 		struct entry **pe = v->id ? find_slot(rf, v->id) : NULL;
 		if (!pe || !*pe)
 			continue;
 		struct entry *e = *pe;
-		bool final = v->status == VIDEO_COMPLETED || v->status == VIDEO_FAILED;
+		bool final = video_status_is_final(v->status);
 		/* A job that came due after this walk started waits for the next one: this
 		 * page may predate its due time, and "still running" from before it was due
 		 * would push its next poll back a whole interval. */

@@ -1,6 +1,7 @@
 /* status_json.c — jobs as the status endpoint's JSON (see status_json.h). */
 #include "status_json.h"
 #include "api.h"
+#include "eta.h"
 #include "outbox.h"
 #include "util.h"
 
@@ -207,9 +208,20 @@ static void add_time(struct jbuf *b, const char *key, long long t)
 	add_num_or_null(b, t);
 }
 
-/* Seconds left, from the rate so far; -1 when there is nothing to go on. */
+/* True while the service is making the job's video (the clock that elapsed counts). */
+static bool generating(const struct job *j)
+{
+	return j->state == JOB_RUNNING;
+}
+
+/* Seconds left, from the rate so far, or (without progress) from how long this
+ * model's jobs have taken here; -1 when there is nothing to go on. */
 static long long remaining_s(const struct job *j, long long now)
 {
+	if (generating(j) && j->progress < 0) {
+		long long el = eta_elapsed_s(j, now);
+		return j->typical_s > 0 && el >= 0 && el < j->typical_s ? j->typical_s - el : -1;
+	}
 	if ((j->state != JOB_RUNNING && j->state != JOB_DOWNLOADING) || j->progress <= 0 ||
 	    j->progress >= 100)
 		return j->state == JOB_DOWNLOADING ? 0 : -1;
@@ -227,8 +239,8 @@ void status_json_video(struct jbuf *b, const struct job *j, long long now,
 	add_str(b, "object", "video");
 	add_str(b, "status", status_json_status(j));
 	add_str(b, "model", j->model);
-	add_key(b, "progress");
-	jbuf_add_int(b, j->state == JOB_DONE ? 100 : j->progress);
+	add_key(b, "progress"); /* a number, as in the protocol: 0 when unknown */
+	jbuf_add_int(b, j->state == JOB_DONE ? 100 : j->progress < 0 ? 0 : j->progress);
 	add_time(b, "created_at", j->video_created_at >= 0 ? j->video_created_at : j->claimed_at);
 	add_time(b, "completed_at", j->video_completed_at);
 	add_time(b, "expires_at", j->video_expires_at);
@@ -283,8 +295,19 @@ void status_json_video(struct jbuf *b, const struct job *j, long long now,
 	char frac[6] = {'.', (char)('0' + cents / 1000 % 10), (char)('0' + cents / 100 % 10),
 			(char)('0' + cents / 10 % 10), (char)('0' + cents % 10), 0};
 	jbuf_add(b, frac, 5);
+	add_key(b, "reported_cost_usd");
+	if (j->reported_cost_usd >= 0)
+		jbuf_addf(b, "%.4f", j->reported_cost_usd);
+	else
+		jbuf_add(b, "null", 4);
+	add_key(b, "usage"); /* JSON text that cJSON printed (video.c, store.c) */
+	jbuf_adds(b, j->usage ? j->usage : "null");
 	long long left = remaining_s(j, now);
 	add_time(b, "estimated_seconds_remaining", left);
+	add_key(b, "progress_known");
+	jbuf_adds(b, j->progress >= 0 || !generating(j) ? "true" : "false");
+	add_time(b, "elapsed_seconds", generating(j) ? eta_elapsed_s(j, now) : -1);
+	add_time(b, "typical_seconds", j->typical_s);
 	add_key(b, "timings");
 	jbuf_adds(b, "{\"claimed_at\":");
 	add_num_or_null(b, j->claimed_at);

@@ -98,6 +98,15 @@ char *store_record_json(const struct job *j)
 	add_str(o, "resolution", j->resolution);
 	add_str(o, "create_answer", j->create_answer);
 	cJSON_AddNumberToObject(o, "cost_usd", j->cost_usd);
+	if (j->reported_cost_usd >= 0)
+		cJSON_AddNumberToObject(o, "reported_cost_usd", j->reported_cost_usd);
+	if (j->usage) { /* kept as the object it was */
+		cJSON *u = cJSON_Parse(j->usage);
+		if (cJSON_IsObject(u))
+			cJSON_AddItemToObject(o, "usage", u);
+		else
+			cJSON_Delete(u);
+	}
 	add_str(o, "error", j->error);
 	add_str(o, "error_code", j->error_code);
 	char *s = cJSON_Print(o);
@@ -268,7 +277,7 @@ int store_record_parse(struct job *j, const char *json, size_t len, char *why, s
 	if (j->video_id && !video_id_is_safe(j->video_id))
 		bad(&r, "video_id", "is not a safe video id");
 	j->status = get_str(&r, "status", 32, false);
-	j->progress = (int)get_int(&r, "progress", 0, 100, 0);
+	j->progress = (int)get_int(&r, "progress", -1, 100, 0);
 	j->video_created_at = get_int(&r, "video_created_at", 0, T, -1);
 	j->video_completed_at = get_int(&r, "video_completed_at", 0, T, -1);
 	j->video_expires_at = get_int(&r, "video_expires_at", 0, T, -1);
@@ -290,6 +299,14 @@ int store_record_parse(struct job *j, const char *json, size_t len, char *why, s
 	const cJSON *cost = cJSON_GetObjectItemCaseSensitive(o, "cost_usd");
 	if (cJSON_IsNumber(cost) && isfinite(cost->valuedouble) && cost->valuedouble >= 0)
 		j->cost_usd = cost->valuedouble;
+	const cJSON *rc = cJSON_GetObjectItemCaseSensitive(o, "reported_cost_usd");
+	if (cJSON_IsNumber(rc) && isfinite(rc->valuedouble) && rc->valuedouble >= 0)
+		j->reported_cost_usd = rc->valuedouble;
+	const cJSON *usage = cJSON_GetObjectItemCaseSensitive(o, "usage");
+	char *utext = cJSON_IsObject(usage) ? cJSON_PrintUnformatted(usage) : NULL;
+	if (utext && strlen(utext) <= VIDEO_USAGE_MAX)
+		j->usage = xstrdup(utext);
+	cJSON_free(utext);
 	j->error = get_str(&r, "error", 8192, false);
 	j->error_code = get_str(&r, "error_code", 128, false);
 	if ((j->state == JOB_RUNNING || j->state == JOB_DOWNLOADING || j->state == JOB_DONE) &&

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "utf8.h"
 #include "util.h"
@@ -15,6 +16,8 @@ void video_init(struct video *v)
 	memset(v, 0, sizeof(*v));
 	v->status = VIDEO_UNKNOWN;
 	v->created_at = v->completed_at = v->expires_at = -1;
+	v->progress = -1;
+	v->usage_cost = -1;
 }
 
 void video_release(struct video *v)
@@ -29,6 +32,7 @@ void video_release(struct video *v)
 	free(v->remixed_from_video_id);
 	free(v->error_code);
 	free(v->error_message);
+	free(v->usage_json);
 	video_init(v);
 }
 
@@ -52,6 +56,10 @@ const char *video_status_name(enum video_status s)
 		return "completed";
 	case VIDEO_FAILED:
 		return "failed";
+	case VIDEO_CANCELLED:
+		return "cancelled";
+	case VIDEO_EXPIRED:
+		return "expired";
 	case VIDEO_UNKNOWN:
 		break;
 	}
@@ -99,10 +107,31 @@ bool video_id_is_safe(const char *id)
 			return false;
 		if (*p <= 0x20 || *p >= 0x7f)
 			return false; /* controls, space, DEL, non-ASCII */
-		if (*p == '/' || *p == '\\' || *p == '"' || *p == '\'' || *p == '`')
+		if (*p == '\\' || *p == '"' || *p == '\'' || *p == '`')
 			return false;
 	}
+	/* "." and ".." stay out: curl would remove them from a path as dot segments. */
 	return strcmp(id, ".") != 0 && strcmp(id, "..") != 0;
+}
+
+char *video_id_escape(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(s);
+	char *out = xmalloc(n * 3 + 1), *o = out;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
+			*o++ = (char)*p;
+		} else {
+			*o++ = '%';
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 15];
+		}
+	}
+	*o = '\0';
+	return out;
 }
 
 /* ---- text helpers ---- */
@@ -188,13 +217,13 @@ static char *get_text(const cJSON *obj, const char *key, size_t max, bool keep_l
 	return text_copy(it->valuestring, strlen(it->valuestring), max, keep_lines, truncated);
 }
 
-/* 0: absent or null (*out NULL); 1: a safe id (*out set); -1: present but unsafe. */
+/* 0: absent, null or "" (*out NULL); 1: a safe id (*out set); -1: present but unsafe. */
 static int get_id(const cJSON *obj, const char *key, char **out)
 {
 	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
 
 	*out = NULL;
-	if (!it || cJSON_IsNull(it))
+	if (!it || cJSON_IsNull(it) || (cJSON_IsString(it) && it->valuestring && !*it->valuestring))
 		return 0;
 	if (!cJSON_IsString(it) || !video_id_is_safe(it->valuestring))
 		return -1;
@@ -210,7 +239,8 @@ static long long get_time(const cJSON *obj, const char *key)
 	if (!cJSON_IsNumber(it))
 		return -1;
 	d = it->valuedouble;
-	if (!isfinite(d) || d < 0 || d > (double)VIDEO_TIME_MAX || !dbl_is_integer(d))
+	/* 0 too: gateways send created_at 0 when they do not know */
+	if (!isfinite(d) || d <= 0 || d > (double)VIDEO_TIME_MAX || !dbl_is_integer(d))
 		return -1;
 	return (long long)d;
 }
@@ -220,10 +250,10 @@ static int get_progress(const cJSON *obj)
 	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, "progress");
 	double d;
 
-	if (!cJSON_IsNumber(it))
-		return 0;
+	if (!cJSON_IsNumber(it) || isnan(it->valuedouble))
+		return -1; /* the service says nothing: unknown, not 0 % */
 	d = it->valuedouble;
-	if (isnan(d) || d <= 0)
+	if (d <= 0)
 		return 0;
 	if (d >= 100)
 		return 100;
@@ -244,19 +274,56 @@ static char *get_seconds(const cJSON *obj)
 	return get_token(obj, "seconds");
 }
 
-static enum video_status status_from(const char *s)
+/* The one place where a service's status word gets its meaning (video.h): OpenAI's
+ * four, and what gateways and other relays say for the same states. */
+static const struct {
+	const char *word;
+	enum video_status status;
+} status_words[] = {
+    {"queued", VIDEO_QUEUED},         {"pending", VIDEO_QUEUED},
+    {"in_queue", VIDEO_QUEUED},       {"in_progress", VIDEO_IN_PROGRESS},
+    {"processing", VIDEO_IN_PROGRESS}, {"running", VIDEO_IN_PROGRESS},
+    {"completed", VIDEO_COMPLETED},   {"failed", VIDEO_FAILED},
+    {"cancelled", VIDEO_CANCELLED},   {"canceled", VIDEO_CANCELLED},
+    {"expired", VIDEO_EXPIRED},
+};
+
+bool video_status_is_final(enum video_status s)
+{
+	return s == VIDEO_COMPLETED || s == VIDEO_FAILED || s == VIDEO_CANCELLED ||
+	       s == VIDEO_EXPIRED;
+}
+
+enum video_status video_status_from(const char *s)
 {
 	if (!s)
 		return VIDEO_UNKNOWN;
-	if (strcmp(s, "queued") == 0)
-		return VIDEO_QUEUED;
-	if (strcmp(s, "in_progress") == 0)
-		return VIDEO_IN_PROGRESS;
-	if (strcmp(s, "completed") == 0)
-		return VIDEO_COMPLETED;
-	if (strcmp(s, "failed") == 0)
-		return VIDEO_FAILED;
+	for (size_t i = 0; i < ARRAY_LEN(status_words); i++)
+		if (strcasecmp(s, status_words[i].word) == 0)
+			return status_words[i].status;
 	return VIDEO_UNKNOWN;
+}
+
+/* The "usage" object some gateways add: kept whole (bounded), its cost picked out. */
+static void get_usage(struct video *v, const cJSON *o)
+{
+	static const char *const cost_keys[] = {"cost", "cost_usd", "total_cost"};
+	const cJSON *u = cJSON_GetObjectItemCaseSensitive(o, "usage");
+
+	if (!cJSON_IsObject(u))
+		return;
+	char *text = cJSON_PrintUnformatted(u);
+	if (text && strlen(text) <= VIDEO_USAGE_MAX)
+		v->usage_json = xstrdup(text);
+	cJSON_free(text);
+	for (size_t i = 0; i < ARRAY_LEN(cost_keys); i++) {
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(u, cost_keys[i]);
+		if (cJSON_IsNumber(c) && isfinite(c->valuedouble) && c->valuedouble >= 0 &&
+		    c->valuedouble < 1e9) {
+			v->usage_cost = c->valuedouble;
+			break;
+		}
+	}
 }
 
 static void set_err(char *err, size_t errlen, const char *msg)
@@ -265,9 +332,13 @@ static void set_err(char *err, size_t errlen, const char *msg)
 		bcopy_str(err, errlen, msg);
 }
 
-/* Fills V from a JSON object; -1 with err set when it is not an acceptable Video. */
-static int video_from_json(struct video *v, const cJSON *o, char *err, size_t errlen)
+/* Fills V from a JSON object; -1 with err set when it is not an acceptable Video
+ * (NEED_ID: one without an id is not either). */
+static int video_from_json(struct video *v, const cJSON *o, bool need_id, char *err,
+                           size_t errlen)
 {
+	int idrc;
+
 	const cJSON *st, *e;
 
 	video_init(v);
@@ -275,7 +346,8 @@ static int video_from_json(struct video *v, const cJSON *o, char *err, size_t er
 		set_err(err, errlen, "a video is not a JSON object");
 		return -1;
 	}
-	if (get_id(o, "id", &v->id) != 1) {
+	idrc = get_id(o, "id", &v->id);
+	if (idrc < 0 || (need_id && idrc == 0)) {
 		set_err(err, errlen, "video id missing, not a string, too long or unsafe");
 		goto fail;
 	}
@@ -285,7 +357,7 @@ static int video_from_json(struct video *v, const cJSON *o, char *err, size_t er
 		goto fail;
 	}
 	v->status_raw = get_token(o, "status");
-	v->status = status_from(v->status_raw);
+	v->status = video_status_from(v->status_raw);
 	if (get_id(o, "remixed_from_video_id", &v->remixed_from_video_id) < 0) {
 		set_err(err, errlen, "remixed_from_video_id is not a safe id");
 		goto fail;
@@ -299,6 +371,7 @@ static int video_from_json(struct video *v, const cJSON *o, char *err, size_t er
 	v->completed_at = get_time(o, "completed_at");
 	v->expires_at = get_time(o, "expires_at");
 	v->prompt = get_text(o, "prompt", VIDEO_PROMPT_MAX, true, &v->prompt_truncated);
+	get_usage(v, o);
 	e = cJSON_GetObjectItemCaseSensitive(o, "error");
 	if (cJSON_IsObject(e)) {
 		v->has_error = true;
@@ -382,7 +455,7 @@ int video_parse(struct video *v, const char *json, size_t len, bool *syntax, cha
 	video_init(v);
 	if (!root)
 		return -1;
-	rc = video_from_json(v, root, err, errlen);
+	rc = video_from_json(v, root, false, err, errlen);
 	cJSON_Delete(root);
 	return rc;
 }
@@ -414,7 +487,7 @@ int video_list_parse(struct video_list *l, const char *json, size_t len, bool *s
 	l->data = xcalloc(cap ? cap : 1, sizeof(*l->data));
 	cJSON_ArrayForEach(it, data)
 	{
-		if (l->n < cap && video_from_json(&l->data[l->n], it, NULL, 0) == 0)
+		if (l->n < cap && video_from_json(&l->data[l->n], it, true, NULL, 0) == 0)
 			l->n++;
 		else
 			l->n_skipped++;

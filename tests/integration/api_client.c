@@ -656,9 +656,15 @@ static void t_flow(void)
 	       o.message);
 	outcome_release(&o);
 
-	/* unsafe ids never reach the network */
-	long before = sim_count(EP_GET, "404") + sim_count(EP_GET, "200");
+	/* '/' is fine in an id (LiteLLM's are base64): it goes percent-encoded, as one
+	 * path segment, and the server looks that id up */
 	retrieve(c, "../../etc/passwd", &o);
+	EXPECT_KIND(&o, API_NOT_FOUND, "an id with '/' sent encoded");
+	outcome_release(&o);
+
+	/* unsafe ids (spaces, quotes, controls) never reach the network */
+	long before = sim_count(EP_GET, "404") + sim_count(EP_GET, "200");
+	retrieve(c, "video_a b\"c", &o);
 	EXPECT_KIND(&o, API_VALIDATION, "unsafe id");
 	CHECK(o.r.http_status == 0 && sim_count(EP_GET, "404") + sim_count(EP_GET, "200") == before,
 	      "an unsafe id reached the server");

@@ -87,7 +87,7 @@ run 66 resolve "${C[@]}" nothing-here --drop
 expect_in "$T/err" "no job or video named 'nothing-here'"
 run 65 resolve "${C[@]}" calm --drop
 expect_in "$T/err" "calm is held, not in doubt"
-run 65 resolve "${C[@]}" doubt --adopt 'video_../x'
+run 65 resolve "${C[@]}" doubt --adopt 'video_a b'
 expect_in "$T/err" "is not a video id"
 [ "$(record doubt .resolution)" = null ] || fail "a refused resolve changed the record"
 

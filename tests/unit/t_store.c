@@ -176,7 +176,7 @@ static void t_store_moves_unreadable_records_aside(void **state)
 	write_file("jobs/evilid.json",
 		   "{\"version\":1,\"name\":\"evilid\",\"state\":\"running\",\"prompt\":\"p\","
 		   "\"model\":\"sora-2\",\"size\":\"1280x720\",\"seconds\":4,"
-		   "\"video_id\":\"../../etc/passwd\"}");
+		   "\"video_id\":\"../../etc/pass wd\"}");
 	write_file("jobs/noid.json",
 		   "{\"version\":1,\"name\":\"noid\",\"state\":\"running\",\"prompt\":\"p\","
 		   "\"model\":\"sora-2\",\"size\":\"1280x720\",\"seconds\":4}");

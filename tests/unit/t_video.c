@@ -102,7 +102,7 @@ static void t_video_nulls_everywhere_but_id_and_status(void **state)
 	assert_int_equal(v.status, VIDEO_QUEUED);
 	assert_null(v.object);
 	assert_null(v.model);
-	assert_int_equal(v.progress, 0);
+	assert_int_equal(v.progress, -1); /* unknown, not a frozen 0 % */
 	assert_int_equal(v.created_at, -1);
 	assert_int_equal(v.completed_at, -1);
 	assert_null(v.prompt);
@@ -111,17 +111,34 @@ static void t_video_nulls_everywhere_but_id_and_status(void **state)
 	assert_null(v.remixed_from_video_id);
 	assert_false(v.has_error);
 	video_release(&v);
-	parse_rejects("{\"id\":null,\"status\":\"queued\"}", false, "null id");
 	parse_rejects("{\"id\":\"v1\",\"status\":null}", false, "null status");
 }
 
-static void t_video_missing_id_or_status_is_rejected(void **state)
+/* Gateways answer a retrieve with "id": "" (or none): the answer is still usable, and
+ * the caller, who knows which video it asked for, keeps its own id. */
+static void t_video_answer_without_id_parses_with_no_id(void **state)
+{
+	static const char *const noid[] = {
+	    "{\"status\":\"completed\"}",
+	    "{\"id\":null,\"status\":\"completed\"}",
+	    "{\"id\":\"\",\"status\":\"completed\"}",
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(noid) / sizeof(noid[0]); i++) {
+		struct video v;
+		parse_ok(&v, noid[i]);
+		if (v.id)
+			fail_msg("%s: expected no id, got '%s'", noid[i], v.id);
+		assert_int_equal(v.status, VIDEO_COMPLETED);
+		video_release(&v);
+	}
+}
+
+static void t_video_missing_status_is_rejected(void **state)
 {
 	(void)state;
-	parse_rejects("{\"status\":\"queued\"}", false, "missing id");
 	parse_rejects("{\"id\":\"v1\"}", false, "missing status");
 	parse_rejects("{}", false, "empty object");
-	parse_rejects("{\"id\":\"\",\"status\":\"queued\"}", false, "empty id");
 }
 
 static void t_video_wrong_types_are_dropped_or_rejected(void **state)
@@ -139,7 +156,7 @@ static void t_video_wrong_types_are_dropped_or_rejected(void **state)
 	assert_null(v.size);
 	assert_null(v.object);
 	assert_null(v.prompt);
-	assert_int_equal(v.progress, 0);    /* numbers as strings are not numbers */
+	assert_int_equal(v.progress, -1);   /* numbers as strings are not numbers */
 	assert_int_equal(v.created_at, -1); /* idem */
 	assert_int_equal(v.completed_at, -1);
 	assert_string_equal(v.seconds, "8"); /* an integer seconds is formatted */
@@ -176,9 +193,9 @@ static void t_video_unknown_status_is_kept_as_unknown(void **state)
 {
 	struct video v;
 	(void)state;
-	parse_ok(&v, "{\"id\":\"v1\",\"status\":\"expired\"}");
+	parse_ok(&v, "{\"id\":\"v1\",\"status\":\"frobnicating\"}");
 	assert_int_equal(v.status, VIDEO_UNKNOWN);
-	assert_string_equal(v.status_raw, "expired");
+	assert_string_equal(v.status_raw, "frobnicating");
 	assert_string_equal(video_status_name(v.status), "unknown");
 	video_release(&v);
 	parse_ok(&v, "{\"id\":\"v1\",\"status\":\"\\u0007bell\"}");
@@ -190,8 +207,8 @@ static void t_video_unknown_status_is_kept_as_unknown(void **state)
 static void t_video_unsafe_ids_are_rejected(void **state)
 {
 	static const char *const bad[] = {
-	    "../etc/passwd", "a/b",        "a b",    "a\\\"b",    "a'b", ".", "..",
-	    "a\\tb",         "caf\\u00e9", "a\\\\b", "x\\u0000y", "a`b",
+	    "a b", "a\\\"b", "a'b", ".", "..", "a\\tb", "caf\\u00e9", "a\\\\b", "x\\u0000y",
+	    "a`b", "a\\nb", "a\\u007fb",
 	};
 	char buf[600];
 	(void)state;
@@ -201,24 +218,155 @@ static void t_video_unsafe_ids_are_rejected(void **state)
 	}
 	snprintf(buf, sizeof(buf),
 	         "{\"id\":\"v\",\"status\":\"queued\",\"remixed_from_video_id\":"
-	         "\"../x\"}");
+	         "\"a b\"}");
 	parse_rejects(buf, false, "unsafe remixed_from_video_id");
-	/* 257 bytes is one too many; a LiteLLM-style 250-byte id is fine */
-	char id[300];
-	memset(id, 'a', 257);
-	id[257] = '\0';
-	snprintf(buf, sizeof(buf), "{\"id\":\"%s\",\"status\":\"queued\"}", id);
-	parse_rejects(buf, false, "257-byte id");
+	/* 513 bytes is one too many; a LiteLLM-style 250-byte id is fine */
+	char id[600];
+	char big[700];
+	memset(id, 'a', 513);
+	id[513] = '\0';
+	snprintf(big, sizeof(big), "{\"id\":\"%s\",\"status\":\"queued\"}", id);
+	parse_rejects(big, false, "513-byte id");
 	id[250] = '\0';
 	memcpy(id, "video_bGl0ZWxsbTpjdXN0b21fbGxtX3Byb3ZpZGVyOm9wZW5haTs=", 52);
-	snprintf(buf, sizeof(buf), "{\"id\":\"%s\",\"status\":\"queued\"}", id);
+	snprintf(big, sizeof(big), "{\"id\":\"%s\",\"status\":\"queued\"}", id);
 	struct video v;
-	parse_ok(&v, buf);
+	parse_ok(&v, big);
 	assert_int_equal(strlen(v.id), 250);
 	video_release(&v);
 	assert_true(video_id_is_safe("video_abc-123.x~=+%?#&"));
+	id[250] = 'a';
+	id[512] = '\0';
+	assert_true(video_id_is_safe(id)); /* 512 bytes: the longest kept */
 	assert_false(video_id_is_safe(NULL));
 	assert_false(video_id_is_safe(""));
+}
+
+/* LiteLLM's ids are "video_" + base64, with '+', '/' and '=': they are ids like any
+ * other, never "unsafe", because an id only ever goes into a URL percent-encoded. */
+static void t_video_base64_ids_with_slash_plus_equals_are_accepted(void **state)
+{
+	static const char *const good[] = {
+	    "video_bGl0ZWxsbTpjdXN0b21fbGxtX3Byb3ZpZGVyOmdlbWluaTttb2RlbF9pZDp2ZW8t/+ab==",
+	    "a/b", "../etc/passwd", "/", "x=", "+", "a%2Fb", "video_a?b#c&d",
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		char buf[300];
+		struct video v;
+		if (!video_id_is_safe(good[i]))
+			fail_msg("expected '%s' to be an acceptable id", good[i]);
+		snprintf(buf, sizeof(buf), "{\"id\":\"%s\",\"status\":\"queued\"}", good[i]);
+		parse_ok(&v, buf);
+		assert_string_equal(v.id, good[i]);
+		video_release(&v);
+	}
+}
+
+/* Every byte outside RFC 3986's unreserved set is %XX, so an id is one path segment
+ * (or one query value) whatever it holds. */
+static void t_video_id_escape_percent_encodes_everything_reserved(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+	    {"video_abc-1.2~x", "video_abc-1.2~x"},
+	    {"video_a+b/c=", "video_a%2Bb%2Fc%3D"},
+	    {"a/../b", "a%2F..%2Fb"},
+	    {"%2F", "%252F"},
+	    {"a?b#c&d=e", "a%3Fb%23c%26d%3De"},
+	    {"", ""},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *e = video_id_escape(cases[i].in);
+		if (strcmp(e, cases[i].out) != 0)
+			fail_msg("escape('%s'): expected '%s', got '%s'", cases[i].in, cases[i].out, e);
+		free(e);
+	}
+}
+
+/* The one table of status words (video.h): each word, in any case. */
+static void t_video_status_words_map_in_one_table(void **state)
+{
+	static const struct {
+		const char *word;
+		enum video_status want;
+	} words[] = {
+	    {"queued", VIDEO_QUEUED},          {"pending", VIDEO_QUEUED},
+	    {"in_queue", VIDEO_QUEUED},        {"IN_QUEUE", VIDEO_QUEUED},
+	    {"in_progress", VIDEO_IN_PROGRESS}, {"processing", VIDEO_IN_PROGRESS},
+	    {"Processing", VIDEO_IN_PROGRESS}, {"running", VIDEO_IN_PROGRESS},
+	    {"RUNNING", VIDEO_IN_PROGRESS},    {"completed", VIDEO_COMPLETED},
+	    {"Completed", VIDEO_COMPLETED},    {"failed", VIDEO_FAILED},
+	    {"cancelled", VIDEO_CANCELLED},    {"canceled", VIDEO_CANCELLED},
+	    {"CANCELLED", VIDEO_CANCELLED},    {"expired", VIDEO_EXPIRED},
+	    {"Expired", VIDEO_EXPIRED},        {"succeeded", VIDEO_UNKNOWN},
+	    {"in-progress", VIDEO_UNKNOWN},    {"", VIDEO_UNKNOWN},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		enum video_status got = video_status_from(words[i].word);
+		if (got != words[i].want)
+			fail_msg("status '%s': expected %s, got %s", words[i].word,
+			         video_status_name(words[i].want), video_status_name(got));
+	}
+	assert_int_equal(video_status_from(NULL), VIDEO_UNKNOWN);
+	/* through the parser too, with the raw word kept */
+	struct video v;
+	parse_ok(&v, "{\"id\":\"v1\",\"status\":\"Canceled\"}");
+	assert_int_equal(v.status, VIDEO_CANCELLED);
+	assert_string_equal(v.status_raw, "Canceled");
+	assert_string_equal(video_status_name(v.status), "cancelled");
+	video_release(&v);
+	assert_string_equal(video_status_name(VIDEO_EXPIRED), "expired");
+	assert_true(video_status_is_final(VIDEO_CANCELLED));
+	assert_true(video_status_is_final(VIDEO_EXPIRED));
+	assert_true(video_status_is_final(VIDEO_COMPLETED));
+	assert_true(video_status_is_final(VIDEO_FAILED));
+	assert_false(video_status_is_final(VIDEO_UNKNOWN));
+	assert_false(video_status_is_final(VIDEO_IN_PROGRESS));
+	assert_false(video_status_is_final(VIDEO_QUEUED));
+}
+
+/* LiteLLM sends no progress and created_at 0: both are "unknown", not 0 % and 1970. */
+static void t_video_missing_progress_and_zero_times_are_unknown(void **state)
+{
+	struct video v;
+	(void)state;
+	parse_ok(&v, "{\"id\":\"v1\",\"status\":\"processing\",\"created_at\":0,"
+	             "\"completed_at\":0}");
+	assert_int_equal(v.progress, -1);
+	assert_int_equal(v.created_at, -1);
+	assert_int_equal(v.completed_at, -1);
+	video_release(&v);
+	parse_ok(&v, "{\"id\":\"v1\",\"status\":\"queued\",\"progress\":0}");
+	assert_int_equal(v.progress, 0); /* a 0 the service did send stays */
+	video_release(&v);
+}
+
+/* A "usage" object is kept whole and its cost picked out. */
+static void t_video_usage_is_kept_with_its_cost(void **state)
+{
+	struct video v;
+	(void)state;
+	parse_ok(&v, "{\"id\":\"v1\",\"status\":\"completed\",\"usage\":"
+	             "{\"cost\":0.4,\"is_byok\":false,\"duration_seconds\":4}}");
+	assert_non_null(v.usage_json);
+	assert_string_equal(v.usage_json, "{\"cost\":0.4,\"is_byok\":false,\"duration_seconds\":4}");
+	assert_true(v.usage_cost > 0.399 && v.usage_cost < 0.401);
+	video_release(&v);
+	parse_ok(&v, "{\"id\":\"v1\",\"status\":\"completed\",\"usage\":{\"cost\":\"0.4\"}}");
+	assert_non_null(v.usage_json);
+	assert_true(v.usage_cost < 0); /* a string is not a cost */
+	video_release(&v);
+	parse_ok(&v, "{\"id\":\"v1\",\"status\":\"completed\",\"usage\":[1]}");
+	assert_null(v.usage_json);
+	assert_true(v.usage_cost < 0);
+	video_release(&v);
+	parse_ok(&v, "{\"id\":\"v1\",\"status\":\"completed\",\"usage\":{\"total_cost\":-1}}");
+	assert_true(v.usage_cost < 0); /* negative: no cost */
+	video_release(&v);
 }
 
 static void t_video_non_object_top_level_is_rejected(void **state)
@@ -377,7 +525,8 @@ static void t_video_move_leaves_source_empty(void **state)
 static void t_list_parses_pages_and_skips_bad_elements(void **state)
 {
 	const char *s = "{\"object\":\"list\",\"data\":[{\"id\":\"v1\",\"status\":\"queued\"},"
-	                "{\"id\":\"a/b\",\"status\":\"queued\"},42,null,"
+	                "{\"id\":\"a b\",\"status\":\"queued\"},42,null,{\"status\":\"queued\"},"
+	                "{\"id\":\"\",\"status\":\"queued\"},"
 	                "{\"id\":\"v2\",\"status\":\"completed\",\"progress\":100}],"
 	                "\"first_id\":\"v1\",\"last_id\":\"v2\",\"has_more\":true}";
 	struct video_list l;
@@ -387,7 +536,7 @@ static void t_list_parses_pages_and_skips_bad_elements(void **state)
 	if (video_list_parse(&l, s, strlen(s), &syntax, err, sizeof(err)) != 0)
 		fail_msg("expected the list to parse, got: %s", err);
 	assert_int_equal(l.n, 2);
-	assert_int_equal(l.n_skipped, 3);
+	assert_int_equal(l.n_skipped, 5); /* list elements need an id */
 	assert_string_equal(l.data[0].id, "v1");
 	assert_string_equal(l.data[1].id, "v2");
 	assert_int_equal(l.data[1].status, VIDEO_COMPLETED);
@@ -417,7 +566,7 @@ static void t_list_rejects_bad_shapes(void **state)
 	    "{\"data\":{}}",
 	    "{\"data\":\"[]\"}",
 	    "[]",
-	    "{\"data\":[],\"last_id\":\"../../x\"}",
+	    "{\"data\":[],\"last_id\":\"a b\"}",
 	    "{\"data\":[],\"first_id\":17}",
 	};
 	(void)state;
@@ -535,7 +684,13 @@ int main(void)
 	    cmocka_unit_test(t_video_full_object_parses_every_field),
 	    cmocka_unit_test(t_video_failed_with_error_object),
 	    cmocka_unit_test(t_video_nulls_everywhere_but_id_and_status),
-	    cmocka_unit_test(t_video_missing_id_or_status_is_rejected),
+	    cmocka_unit_test(t_video_answer_without_id_parses_with_no_id),
+	    cmocka_unit_test(t_video_missing_status_is_rejected),
+	    cmocka_unit_test(t_video_base64_ids_with_slash_plus_equals_are_accepted),
+	    cmocka_unit_test(t_video_id_escape_percent_encodes_everything_reserved),
+	    cmocka_unit_test(t_video_status_words_map_in_one_table),
+	    cmocka_unit_test(t_video_missing_progress_and_zero_times_are_unknown),
+	    cmocka_unit_test(t_video_usage_is_kept_with_its_cost),
 	    cmocka_unit_test(t_video_wrong_types_are_dropped_or_rejected),
 	    cmocka_unit_test(t_video_absurd_numbers_are_clamped_or_unknown),
 	    cmocka_unit_test(t_video_unknown_status_is_kept_as_unknown),
