@@ -86,8 +86,6 @@ struct jobs {
 	char odd_status[16][VIDEO_TOKEN_MAX + 1]; /* status words logged as unknown */
 	size_t n_odd_status;
 	struct commit *commit;   /* the group commit of records and outputs (commit.h) */
-	unsigned unserved_known; /* variants the service answered with another kind of file */
-	char unserved_known_why[3][200];
 	struct commit *intents;  /* a second one for intents to submit, or NULL */
 	struct {                 /* inbox names waiting to be claimed, oldest first */
 		char **v;
@@ -1381,12 +1379,17 @@ static bool fetch_variant(struct jrun *r, int v)
 	return true;
 }
 
+/* The capability (caps.h) of serving variant V. */
+static enum caps_id variant_cap(int v)
+{
+	return v == API_VARIANT_THUMBNAIL ? CAPS_THUMBNAIL : CAPS_SPRITESHEET;
+}
+
 /* The service cannot serve variant V of R's video (WHY: what it answered). FOUND,
  * when not MEDIA_UNKNOWN, is the kind of file it answered with: that holds for every
- * video, so later jobs do not ask again in this daemon's lifetime (logged once). */
+ * video, and is learned (caps.h: later jobs do not ask while it holds; logged once). */
 static void variant_unserved(struct jrun *r, int v, const char *why, enum media_kind found)
 {
-	struct jobs *js = r->js;
 	const char *variant = api_variant_name((enum api_variant)v);
 	r->unserved |= 1u << v;
 	r->vfail[v] = 0;
@@ -1395,15 +1398,8 @@ static void variant_unserved(struct jrun *r, int v, const char *why, enum media_
 	log_event(LOG_INFO, r->rec.name, r->rec.video_id,
 		  "the service cannot serve the %s (%s): sorad makes it from the video", variant,
 		  why);
-	if (found != MEDIA_UNKNOWN && !(js->unserved_known & (1u << v))) {
-		js->unserved_known |= 1u << v;
-		bfmt(js->unserved_known_why[v], sizeof(js->unserved_known_why[v]),
-		     "the service does not serve the %s: %s", variant, why);
-		log_event(LOG_WARNING, r->rec.name, r->rec.video_id,
-			  "the service answers requests for the %s with %s %s: sorad makes every "
-			  "%s from its video from now on, without asking the service",
-			  variant, found == MEDIA_MP4 ? "an" : "a", media_kind_name(found), variant);
-	}
+	if (found != MEDIA_UNKNOWN)
+		caps_learn(api_client_caps(r->js->api), variant_cap(v), CAPS_NO, why);
 }
 
 /* Leaves variant V out of R's set; WHY: why sorad could not make it. */
@@ -1501,13 +1497,20 @@ static void start_download(struct jrun *r)
 		download_round_over(r);
 		return;
 	}
-	/* What the service answered for other videos holds for this one. */
-	for (int v = API_VARIANT_THUMBNAIL; v <= API_VARIANT_SPRITESHEET; v++)
-		if ((js->unserved_known & ~r->have & ~r->absent & ~r->unserved) & (1u << v)) {
-			r->unserved |= 1u << v;
-			free(r->vwhy[v]);
-			r->vwhy[v] = xstrdup(js->unserved_known_why[v]);
-		}
+	/* A variant the service is known not to serve (configured, learned from other
+	 * videos, or the api_profile's) is made from the video without asking. */
+	const struct caps *caps = api_client_caps(js->api);
+	for (int v = API_VARIANT_THUMBNAIL; v <= API_VARIANT_SPRITESHEET; v++) {
+		char known[300];
+		if (((r->have | r->absent | r->unserved) & (1u << v)) ||
+		    caps_has(caps, variant_cap(v)))
+			continue;
+		caps_explain(caps, variant_cap(v), known, sizeof(known));
+		r->unserved |= 1u << v;
+		free(r->vwhy[v]);
+		r->vwhy[v] = xasprintf("the service does not serve the %s (%s)",
+				       api_variant_name((enum api_variant)v), known);
+	}
 	/* The .part files are made by the commit thread (creating a file can cost the
 	 * loop a millisecond), then filled here. */
 	for (int v = 0; v < 3; v++) {
@@ -1707,6 +1710,8 @@ static void on_downloaded(struct api_req *req, void *ud)
 		r->bytes[v] = res->bytes;
 		r->have |= 1u << v;
 		r->vfail[v] = 0;
+		if (v != API_VARIANT_VIDEO)
+			caps_learn(api_client_caps(r->js->api), variant_cap(v), CAPS_YES, NULL);
 		if (have_part)
 			commit_sync(r->js->commit, part);
 	} else if (res->kind == API_OK) {
