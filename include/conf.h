@@ -75,6 +75,8 @@ struct conf {
 	char *inbox;
 	char *outbox;
 	char *failed_dir; /* default: OUTBOX/failed */
+	char *ffmpeg; /* makes the variants a service cannot serve (derive.h): NULL "ffmpeg"
+		       * from the PATH, "" none, else its path */
 	/* Permissions of what sorad writes to the outbox and failed_dir (files; their
 	 * directories add x where r is set), whatever the umask: 0644 by default. The state
 	 * directory stays private (0700/0600) under the daemon's umask 077. */

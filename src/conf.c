@@ -14,6 +14,7 @@
  * This module runs before logging exists: it reports only through the err buffer.
  */
 #include "conf.h"
+#include "derive.h"
 #include "probe.h"
 #include "template.h"
 #include "util.h"
@@ -295,6 +296,7 @@ static const struct keydef keydefs[] = {
     {"outbox", CFGT_STR, false, 0, 0, check_nonempty},
     {"failed_dir", CFGT_STR, false, 0, 0, check_nonempty},
     {"outbox_mode", CFGT_STR, false, 0, 0, check_mode},
+    {"ffmpeg", CFGT_STR, false, 0, 0, NULL},
     {"state_dir", CFGT_STR, false, 0, 0, check_nonempty},
     {"log_dir", CFGT_STR, false, 0, 0, check_nonempty},
     {"default_model", CFGT_STR, false, 0, 0, check_model_name},
@@ -675,6 +677,7 @@ static cfg_t *new_cfg(void)
 	    CFG_STR("inbox", "inbox", CFGF_NONE),
 	    CFG_STR("outbox", "videos", CFGF_NONE),
 	    CFG_STR("failed_dir", NULL, CFGF_NODEFAULT),
+	    CFG_STR("ffmpeg", NULL, CFGF_NODEFAULT),
 	    CFG_STR("outbox_mode", "0644", CFGF_NONE),
 	    CFG_STR("state_dir", "state", CFGF_NONE),
 	    CFG_STR("log_dir", "logs", CFGF_NONE),
@@ -842,6 +845,7 @@ static void values_from_cfg(struct conf *c, cfg_t *cfg)
 	c->inbox = getstr(cfg, "inbox");
 	c->outbox = getstr(cfg, "outbox");
 	c->failed_dir = getstr(cfg, "failed_dir");
+	c->ffmpeg = getstr(cfg, "ffmpeg");
 	c->outbox_mode = (mode_t)strtoul(cfg_getstr(cfg, "outbox_mode"), NULL, 8); /* checked */
 	c->state_dir = getstr(cfg, "state_dir");
 	c->log_dir = getstr(cfg, "log_dir");
@@ -1285,6 +1289,7 @@ void conf_free(struct conf *c)
 	free(c->inbox);
 	free(c->outbox);
 	free(c->failed_dir);
+	free(c->ffmpeg);
 	free(c->state_dir);
 	free(c->log_dir);
 	free(c->default_model);
@@ -1411,6 +1416,11 @@ static void print_summary(const struct conf *c, const char *shown)
 	printf("  failed_dir     %s\n", c->failed_dir);
 	printf("  outbox_mode    %04o (directories %04o)\n", (unsigned)c->outbox_mode,
 	       (unsigned)conf_outbox_dir_mode(c));
+	char ffmpeg[PATH_MAX], no_ffmpeg[PATH_MAX + 64];
+	if (derive_find_ffmpeg(c->ffmpeg, ffmpeg, sizeof(ffmpeg), no_ffmpeg, sizeof(no_ffmpeg)) == 0)
+		printf("  ffmpeg         %s (makes the variants a service cannot serve)\n", ffmpeg);
+	else
+		printf("  ffmpeg         none: %s\n", no_ffmpeg);
 	printf("  state_dir      %s\n", c->state_dir);
 	printf("  log_dir        %s (level %s, kept %u days)\n", c->log_dir, c->log_level,
 	       c->log_keep_days);

@@ -1450,7 +1450,7 @@ static bool derive_missing(struct jrun *r)
 		return false;
 	const struct conf *c = r->js->conf;
 	char ffmpeg[PATH_MAX], mp4[PATH_MAX], why[PATH_MAX + 128];
-	bool can = derive_find_ffmpeg(NULL, ffmpeg, sizeof(ffmpeg), why, sizeof(why)) == 0;
+	bool can = derive_find_ffmpeg(c->ffmpeg, ffmpeg, sizeof(ffmpeg), why, sizeof(why)) == 0;
 	if (can && outbox_part_path(c, r->rec.name, API_VARIANT_VIDEO, mp4, sizeof(mp4)) != 0) {
 		bfmt(why, sizeof(why), "the output path is too long");
 		can = false;

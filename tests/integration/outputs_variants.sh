@@ -11,6 +11,7 @@
 # b) ffmpeg hidden from the daemon's PATH: the set completes without them, NAME.json
 #    has "thumbnail": null and "spritesheet": null with the reason in "missing", the
 #    status endpoint shows the files as null, and nothing else is in the outbox.
+# c) ffmpeg = "" in sorad.conf: the same absence, its reason "switched off".
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon_lib.sh"
 . "$(dirname "$0")/httpd_lib.sh"
@@ -128,5 +129,19 @@ jq -e '.status == "completed" and .files.video.name == "plain.mp4" and
 	fail "the status endpoint does not show the set without its variants: $status"
 code=$(http_req GET "$H/api/v1/videos/plain/content?variant=thumbnail")
 [ "$code" = 404 ] || fail "the missing thumbnail: expected 404, got $code"
+sorad_stop
+
+# ---- c) ffmpeg = "" in sorad.conf: switched off, with ffmpeg on the PATH ---------------
+veo_conf 'ffmpeg = ""'
+"$SORAD_BIN" check-config -c "$T/sorad.conf" | grep -q 'ffmpeg *none: making variants locally is switched off' ||
+	fail "check-config does not show ffmpeg switched off"
+sorad_start
+drop off.txt 'Fog rolling over a quiet harbor at first light, static camera.'
+wait_done off 60
+jq -e '.files.thumbnail == null and .files.spritesheet == null and
+	(.missing.thumbnail | test("switched off")) and (.missing.spritesheet | test("switched off"))' \
+	"$T/outbox/off.json" >/dev/null ||
+	fail "off.json does not say that making variants is switched off: $(jq -c '{files, missing}' "$T/outbox/off.json")"
+check_outbox_sets
 sorad_stop
 echo "PASS"
