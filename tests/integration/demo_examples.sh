@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The example gallery stays honest: every file of examples/ is dropped into a daemon
 # against sora-sim, and each job ends as examples/README.md says (complete, valid output
-# sets; refused.txt refused with the content-policy message). The table of expected
-# jobs in scripts/demo.sh must match what the examples actually ask for.
+# sets; refused.txt refused with the content-policy message), each prompt created once.
+# The table of expected jobs in scripts/demo.sh must match what the examples actually
+# ask for. GALLERY_PROFILE=P runs the gallery through sora-sim --profile P (a gateway's
+# picture: gallery_*.sh); REMIX_OUTCOME says how the remix ends there (done, or in_doubt
+# where the service cannot remix and answers 500).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon_lib.sh"
 
@@ -93,7 +96,15 @@ done
 
 # ---- every example through the daemon ---------------------------------------------
 
-sim_start --gen-ms 1500 --api-key "$SORAD_KEY" --seed 5
+profile_args=()
+if [ -n "${GALLERY_PROFILE:-}" ]; then
+	profile_args=(--profile "$GALLERY_PROFILE")
+	# The gallery asks for OpenAI's models: a gateway profile with its own serves them too.
+	[ "$GALLERY_PROFILE" != litellm-veo ] ||
+		profile_args+=(--model sora-2:1280x720,720x1280:4,8,12
+			--model sora-2-pro:1280x720,720x1280,1792x1024,1024x1792:4,8,12)
+fi
+sim_start --gen-ms 1500 --api-key "$SORAD_KEY" --seed 5 "${profile_args[@]}"
 sorad_conf
 sorad_start
 
@@ -124,9 +135,18 @@ for f in "${remixes[@]}"; do
 done
 
 ended() {
-	[ -f "$T/outbox/$1.json" ] || [ -f "$T/outbox/failed/$1.error.txt" ]
+	[ -f "$T/outbox/$1.json" ] || [ -f "$T/outbox/failed/$1.error.txt" ] ||
+		[ "$(jq -r .state "$T/state/jobs/$1.json" 2>/dev/null)" = in_doubt ]
 }
+remix_outcome=${REMIX_OUTCOME:-done}
 while read -r n model size secs outcome; do
+	if [ "$n" = lighthouse-storm ] && [ "$remix_outcome" = in_doubt ]; then
+		wait_for 90 "the remix to end in doubt (see $T/sorad.out)" ended "$n"
+		[ "$(jq -r .state "$T/state/jobs/$n.json")" = in_doubt ] ||
+			fail "$n: expected in doubt where the service cannot remix"
+		[ "$(jq -r .creates "$T/state/jobs/$n.json")" = 1 ] || fail "$n sent more than one remix"
+		continue
+	fi
 	wait_for 90 "job $n to end (see $T/sorad.out)" ended "$n"
 	if [ "$outcome" = "done" ]; then
 		[ -f "$T/outbox/$n.json" ] ||
@@ -145,8 +165,18 @@ done <"$T/table"
 # the remix is a remix of its source's video.
 [ -f "$T/outbox/failed/refused.txt" ] || fail "refused.txt was not kept in failed/"
 [ "$(jq -r .reference "$T/outbox/sunset.json")" = sunset.png ] || fail "sunset.png was not used"
-[ "$(jq -r .video.remixed_from_video_id "$T/outbox/lighthouse-storm.json")" = \
-	"$(jq -r .video.id "$T/outbox/lighthouse.json")" ] || fail "lighthouse-storm is not a remix of lighthouse"
+if [ "$remix_outcome" = done ]; then
+	[ "$(jq -r .video.remixed_from_video_id "$T/outbox/lighthouse-storm.json")" = \
+		"$(jq -r .video.id "$T/outbox/lighthouse.json")" ] ||
+		fail "lighthouse-storm is not a remix of lighthouse"
+fi
+# Each prompt created once: the simulator made one video per job that got one.
+made=$(sim_stats | jq '[.creates_by_prompt[]] | add // 0')
+[ "$(sim_stats | jq '[.creates_by_prompt[] | select(. != 1)] | length')" = 0 ] ||
+	fail "a prompt was created more than once: $(sim_stats | jq -c .creates_by_prompt)"
+want=$(awk '$5 == "done"' "$T/table" | wc -l)
+[ "$remix_outcome" = done ] || want=$((want - 1)) # a remix the service refused made nothing
+[ "$made" = "$want" ] || fail "the simulator made $made videos for $want jobs"
 no_partials
 inbox_empty || fail "files left in the inbox: $(ls -A "$T/inbox")"
 sorad_stop
