@@ -755,6 +755,17 @@ static void doubt(struct jrun *r, const char *why)
 
 static void submit(struct jrun *r)
 {
+	const struct caps *caps = api_client_caps(r->js->api);
+	if (r->rec.remix_video_id && !caps_has(caps, CAPS_REMIX)) {
+		/* Known not to work (configured, or a "not supported" answer): nothing is sent. */
+		char known[300];
+		caps_explain(caps, CAPS_REMIX, known, sizeof(known));
+		fail_job(r, "remix_unsupported",
+			 "The service cannot remix videos (%s). Nothing was sent and nothing was "
+			 "spent.\n\nTo make this video, drop it as a new prompt (without remix_of).",
+			 known);
+		return;
+	}
 	if (!create_allowed(&r->rec)) {
 		/* Every path that allows another create raised the allowance first. */
 		log_event(LOG_ERROR, r->rec.name, NULL,

@@ -37,6 +37,18 @@ done
 [ "$(jq -r .model "$T/outbox/tall.json")" = veo-3.1 ] || fail "tall.json: model is not veo-3.1"
 n=$(grep -c 'cannot list videos' "$T"/logs/sorad-*.log || true)
 [ "$n" -le 1 ] || fail "the missing list was logged $n times"
+
+# LiteLLM cannot remix Veo videos: the first remix is answered 500 "not supported"
+# (a 5xx: in doubt, one remix sent, never repeated); once that is learned, a second
+# remix fails at once without sending anything.
+drop again.txt $'---\nremix_of: meadow\n---\nThe poppies turn blue.\n'
+wait_for 60 "again to wait in doubt" jq -e '.state == "in_doubt"' "$T/state/jobs/again.json"
+[ "$(jq -r .creates "$T/state/jobs/again.json")" = 1 ] || fail "again sent more than one remix"
+drop twice.txt $'---\nremix_of: meadow\n---\nThe poppies turn white.\n'
+wait_failed twice 30
+grep -q "The service cannot remix videos" "$T/outbox/failed/twice.error.txt" ||
+	fail "twice.error.txt: $(cat "$T/outbox/failed/twice.error.txt")"
+[ "$(jq -r .creates "$T/state/jobs/twice.json")" = 0 ] || fail "twice sent a remix"
 sorad_stop
 
 # ffmpeg hidden from PATH: the set completes without the variants, and says why.
