@@ -3,6 +3,7 @@
 #include "api.h"
 #include "caps.h"
 #include "log.h"
+#include "media.h"
 #include "util.h"
 
 #include <errno.h>
@@ -155,18 +156,13 @@ static void row(FILE *out, const char *what, const char *answered, const char *v
 	fprintf(out, "  %-13s %-66s %s\n", what, answered, v);
 }
 
-/* What the file's first bytes are: "WebP", "JPEG", "MP4", or NULL. */
+/* What the file's first bytes are (media.h), or NULL when nothing sorad knows. */
 static const char *file_kind(int fd)
 {
-	unsigned char b[12];
+	unsigned char b[MEDIA_SNIFF_BYTES];
 	ssize_t n = pread(fd, b, sizeof(b), 0);
-	if (n >= 12 && !memcmp(b, "RIFF", 4) && !memcmp(b + 8, "WEBP", 4))
-		return "WebP";
-	if (n >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF)
-		return "JPEG";
-	if (n >= 8 && !memcmp(b + 4, "ftyp", 4))
-		return "MP4";
-	return NULL;
+	enum media_kind k = n > 0 ? media_sniff(b, (size_t)n) : MEDIA_UNKNOWN;
+	return k == MEDIA_UNKNOWN ? NULL : media_kind_name(k);
 }
 
 static void variant_row(FILE *out, const struct conf *c, const struct probe *p, size_t i)
