@@ -461,15 +461,19 @@ static enum route route_of(const struct input *in, long long *job)
 		return R_LIST;
 	if (strncmp(u, videos, sizeof(videos) - 1) != 0)
 		return R_OTHER;
-	const char *id = u + sizeof(videos) - 1, *slash = strchr(id, '/');
-	enum route r = !slash                       ? R_VIDEO
-	               : !strcmp(slash, "/content") ? R_CONTENT
-	               : !strcmp(slash, "/poll")    ? R_POLL
-	                                            : R_OTHER;
-	if (r == R_OTHER)
-		return r;
-	char name[PROMPT_NAME_MAX + 2];
-	size_t n = slash ? (size_t)(slash - id) : strlen(id);
+	/* The rest names a job or a video id, which may hold '/' (LiteLLM's ids, sent as
+	 * %2F): the whole rest first, else the rest up to a last segment content or poll
+	 * (httpd.c, route). A rest that names nothing is a 404, or a 400 when it cannot be
+	 * an id at all. */
+	const char *id = u + sizeof(videos) - 1, *slash = strrchr(id, '/');
+	size_t n = strlen(id);
+	enum route r = R_VIDEO;
+	if (slash && (!strcmp(slash, "/content") || !strcmp(slash, "/poll")) &&
+	    fixture_index(id) < 0) {
+		r = !strcmp(slash, "/content") ? R_CONTENT : R_POLL;
+		n = (size_t)(slash - id);
+	}
+	char name[VIDEO_ID_MAX + 2];
 	if (n < sizeof(name)) {
 		memcpy(name, id, n);
 		name[n] = '\0';
