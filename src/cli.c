@@ -870,6 +870,18 @@ static int to_daemon(const struct ctx *x, cJSON *req, int *lock_fd)
 	return rc;
 }
 
+/* With no daemon and its lock held (LOCK), the records to change in place: 0, or -1
+ * (the lock released) when the state directory cannot be opened. */
+static int offline_records(const struct ctx *x, int lock, struct records *rs)
+{
+	if (store_open(x->conf->state_dir) != 0) {
+		close(lock);
+		return -1;
+	}
+	records_load(x->conf, rs);
+	return 0;
+}
+
 static int cmd_approve(struct ctx *x, int argc, char **argv)
 {
 	(void)argc;
@@ -882,12 +894,9 @@ static int cmd_approve(struct ctx *x, int argc, char **argv)
 	if (rc != -2)
 		return rc;
 	/* No daemon: release the holds in the records; the daemon submits them at start. */
-	if (store_open(x->conf->state_dir) != 0) {
-		close(lock);
-		return EX_CANTCREAT;
-	}
 	struct records rs;
-	records_load(x->conf, &rs);
+	if (offline_records(x, lock, &rs) != 0)
+		return EX_CANTCREAT;
 	int n = 0;
 	for (size_t i = 0; i < rs.n; i++) {
 		struct job *j = &rs.v[i];
@@ -1138,12 +1147,9 @@ static int cmd_resolve(struct ctx *x, int argc, char **argv)
 	if (rc != -2)
 		return rc;
 	/* No daemon: the decision goes into the record; the daemon applies it at start. */
-	if (store_open(x->conf->state_dir) != 0) {
-		close(lock);
-		return EX_CANTCREAT;
-	}
 	struct records rs;
-	records_load(x->conf, &rs);
+	if (offline_records(x, lock, &rs) != 0)
+		return EX_CANTCREAT;
 	struct job *j = records_find(&rs, argv[0]);
 	rc = j ? resolve_record(x, &rs, j, res) : unknown_job(x, argv[0]);
 	records_release(&rs);
