@@ -710,6 +710,19 @@ static void clear_reconcile(struct jrun *r)
 	r->list_failures = 0;
 }
 
+/* The decisions a job in doubt waits for, as the lines that end its reason. */
+static const char *decide_help(const char *name, char *buf, size_t size)
+{
+	bfmt(buf, size,
+	     "Nothing more is sent for this job until you decide:\n"
+	     "  sorad resolve %s --adopt VIDEO_ID   if the provider's dashboard shows its video\n"
+	     "  sorad resolve %s --resubmit         to create it again (a second charge if the "
+	     "first was made)\n"
+	     "  sorad resolve %s --drop             to give it up (its input goes to failed/)",
+	     name, name, name);
+	return buf;
+}
+
 /*
  * Parks R in doubt: its latest create may have spent money and nothing proves it did
  * not. WHY says why it cannot be proven. Nothing is sent until the user decides
@@ -718,7 +731,7 @@ static void clear_reconcile(struct jrun *r)
 static void doubt(struct jrun *r, const char *why)
 {
 	struct jobs *js = r->js;
-	char when[64] = "an unknown time", text[4096];
+	char when[64] = "an unknown time", text[4096], help[1024];
 	time_t t = (time_t)r->rec.submit_at;
 	struct tm tm;
 	if (r->rec.submit_at >= 0 && gmtime_r(&t, &tm))
@@ -726,17 +739,13 @@ static void doubt(struct jrun *r, const char *why)
 	bfmt(text, sizeof(text),
 	     "The service may have made this video (and charged for it), and sorad cannot prove "
 	     "that it did not. %s %u for %s (%s, %s, %u s) was sent at %s; what came back: %s. "
-	     "%s%s\n\nNothing more is sent for this job until you decide:\n"
-	     "  sorad resolve %s --adopt VIDEO_ID   if the provider's dashboard shows its video\n"
-	     "  sorad resolve %s --resubmit         to create it again (a second charge if the "
-	     "first was made)\n"
-	     "  sorad resolve %s --drop             to give it up (its input goes to failed/)",
+	     "%s%s\n\n%s",
 	     r->rec.remix_video_id ? "Remix" : "Create", r->rec.creates, r->rec.name,
 	     r->rec.model ? r->rec.model : "?", r->rec.size ? r->rec.size : "?", r->rec.seconds,
 	     when, r->rec.create_answer ? r->rec.create_answer
 				      : "nothing (sorad stopped while it was in flight)",
-	     why, why[0] && why[strlen(why) - 1] != '.' ? "." : "", r->rec.name, r->rec.name,
-	     r->rec.name);
+	     why, why[0] && why[strlen(why) - 1] != '.' ? "." : "",
+	     decide_help(r->rec.name, help, sizeof(help)));
 	free(r->rec.error);
 	r->rec.error = xstrdup(text);
 	free(r->rec.error_code);
@@ -2219,6 +2228,7 @@ static size_t restore_lost(struct jobs *js, const struct claim *cl, const struct
 		if (claim_line_recorded(js, cl->id, s->line))
 			continue;
 		const char *was = lost_match(lost, s->name);
+		char help[1024];
 		char *name = was && !by_name(js, was) ? xstrdup(was) : unique_name(js, s->name);
 		struct job j;
 		job_from_spec(js, cl, s, name, &j);
@@ -2229,13 +2239,9 @@ static size_t restore_lost(struct jobs *js, const struct claim *cl, const struct
 		    "This job's record in the state directory could not be read%s%s%s (it was "
 		    "moved to %s/corrupt/). It may have sent its create already, so it is not "
 		    "sent again on a guess: the service may have made this video (and charged "
-		    "for it).\n\nNothing more is sent for this job until you decide:\n"
-		    "  sorad resolve %s --adopt VIDEO_ID   if the provider's dashboard (or the "
-		    "unreadable record) shows its video\n"
-		    "  sorad resolve %s --resubmit         to create it again\n"
-		    "  sorad resolve %s --drop             to give it up (its input goes to failed/)",
+		    "for it).\n\n%s",
 		    was ? " (" : "", was ? was : "", was ? ".json)" : "", js->conf->state_dir,
-		    name, name, name);
+		    decide_help(name, help, sizeof(help)));
 		j.error_code = xstrdup(JOBS_DOUBT);
 		struct jrun *r = add_job(js, &j);
 		if (store_stage(js->commit, js->conf->state_dir, &r->rec) != 0)
