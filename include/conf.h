@@ -152,13 +152,6 @@ mode_t conf_outbox_dir_mode(const struct conf *c);
 double conf_estimate_cost(const struct conf *c, const char *model, const char *size,
 			  unsigned seconds);
 
-/*
- * The configuration file to use when no -c was given: $SORAD_CONF when set and not
- * empty, else "sorad.conf" when it exists in the current directory, else NULL (the
- * built-in defaults). The result points into the environment or is a literal.
- */
-const char *conf_default_path(void);
-
 /* `sorad check-config [-c FILE] [--probe]`: validates and reports (with --probe, also
  * asks the service what it can do: probe.h); returns a sysexits code. */
 int conf_check_main(int argc, char **argv);

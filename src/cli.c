@@ -3,6 +3,7 @@
 #include "api.h"
 #include "caps.h"
 #include "conf.h"
+#include "confpath.h"
 #include "control.h"
 #include "eta.h"
 #include "fsutil.h"
@@ -68,7 +69,8 @@ struct cmd {
 static void cmd_usage(const struct cmd *c, FILE *out)
 {
 	fprintf(out, "usage: sorad %s [-c FILE] %s\n%s", c->name, c->args, c->help);
-	fprintf(out, "  -c FILE  configuration file (default: $SORAD_CONF, else ./sorad.conf)\n"
+	fprintf(out, "  -c FILE  configuration file (default: $SORAD_CONF, else ./sorad.conf, else\n"
+	             "           ~/.config/sorad/sorad.conf, else the system's; -v says which)\n"
 	             "  -h       this help;  -V  the version\n");
 }
 
@@ -577,6 +579,16 @@ static int inbox_put(const struct ctx *x, const char *base, const char *data, si
                      char *final, size_t n)
 {
 	const char *inbox = x->conf->inbox;
+	struct stat st;
+	if (!x->conf_path && stat(inbox, &st) != 0) {
+		/* No configuration file anywhere: the built-in relative inbox would be made
+		 * in whatever directory this runs from, where no daemon watches. */
+		fprintf(stderr,
+		        "sorad %s: no configuration file (looked at %s) and no %s here; "
+		        "pass -c FILE, or run where sorad.conf is\n",
+		        x->cmd->name, conf_path_searched(), inbox);
+		return -1;
+	}
 	if (mkdir_p(inbox, 0755) != 0) {
 		fprintf(stderr, "sorad %s: cannot create the inbox %s: %s\n", x->cmd->name, inbox,
 		        strerror(errno));
@@ -1286,8 +1298,7 @@ int cli_main(int argc, char **argv)
 		return usage_error(&x, "unexpected argument '%s'", argv[optind + c->max_args]);
 	/* Commands talk to people: only warnings and errors from the modules, on stderr. */
 	log_open(NULL, LOG_WARNING, 0, false);
-	if (!x.conf_path)
-		x.conf_path = conf_default_path();
+	x.conf_path = conf_path_resolve(x.conf_path);
 	char err[4096];
 	x.conf = conf_load(x.conf_path, err, sizeof(err));
 	if (!x.conf) {

@@ -14,6 +14,7 @@
  * This module runs before logging exists: it reports only through the err buffer.
  */
 #include "conf.h"
+#include "confpath.h"
 #include "derive.h"
 #include "probe.h"
 #include "template.h"
@@ -1354,23 +1355,14 @@ double conf_estimate_cost(const struct conf *c, const char *model, const char *s
 	return s ? s->price_per_second * seconds : -1.0;
 }
 
-const char *conf_default_path(void)
-{
-	const char *env = env_value("SORAD_CONF");
-	if (env)
-		return env;
-	if (access("sorad.conf", F_OK) == 0)
-		return "sorad.conf";
-	return NULL;
-}
-
 /* ---- sorad check-config ------------------------------------------------------- */
 
 static void check_usage(FILE *out)
 {
 	fprintf(out,
 	        "usage: sorad check-config [-c FILE] [--probe]\n"
-	        "  Validates FILE (default: $SORAD_CONF, else ./sorad.conf, else the built-in\n"
+	        "  Validates FILE (default: $SORAD_CONF, else ./sorad.conf, else\n"
+	        "  ~/.config/sorad/sorad.conf, else the system's sorad.conf, else the built-in\n"
 	        "  defaults) with the environment overrides applied, and prints a summary.\n"
 	        "  --probe  also asks the service what it can do (a list of one video, a\n"
 	        "           lookup and a delete of a video that does not exist; never a\n"
@@ -1522,9 +1514,12 @@ int conf_check_main(int argc, char **argv)
 		check_usage(stderr);
 		return EX_USAGE;
 	}
+	path = conf_path_resolve(path);
+	char shown_buf[4200];
 	if (!path)
-		path = conf_default_path();
-	const char *shown = path ? path : "built-in defaults (no -c, $SORAD_CONF or ./sorad.conf)";
+		bfmt(shown_buf, sizeof(shown_buf), "built-in defaults (none of %s exists)",
+		     conf_path_searched());
+	const char *shown = path ? path : shown_buf;
 
 	struct conf *c = conf_load(path, err, sizeof err);
 	if (!c) {

@@ -4,6 +4,7 @@
 #include "caps.h"
 #include "commit.h"
 #include "conf.h"
+#include "confpath.h"
 #include "control.h"
 #include "fsutil.h"
 #include "httpd.h"
@@ -455,9 +456,12 @@ static void on_signal(int signo, void *ud)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: sorad [-c FILE] [-f]\n"
-		     "  -c FILE  configuration file (default: $SORAD_CONF, else ./sorad.conf)\n"
-		     "  -f       foreground: also log to stderr\n");
+	fprintf(out, "usage: sorad [-c FILE] [-f] [-v]\n"
+		     "  -c FILE  configuration file (default: $SORAD_CONF, else ./sorad.conf, else\n"
+		     "           ~/.config/sorad/sorad.conf, else the system's sorad.conf)\n"
+		     "  -f       foreground: also log to stderr\n"
+		     "  -v       say which configuration file is used\n"
+		     "sorad help lists the commands.\n");
 }
 
 /* One daemon per state directory: two would submit the same jobs twice. */
@@ -572,8 +576,7 @@ int daemon_main(int argc, char **argv)
 		usage(stderr);
 		return EX_USAGE;
 	}
-	if (!d.conf_path)
-		d.conf_path = conf_default_path();
+	d.conf_path = conf_path_resolve(d.conf_path);
 
 	char err[2048];
 	d.conf = conf_load(d.conf_path, err, sizeof(err));

@@ -30,7 +30,8 @@ for f in usr/bin/sorad usr/bin/sora-sim etc/sorad/sorad.conf usr/share/sorad/sor
 	usr/share/doc/sorad/README.md usr/share/doc/sorad/sorad.conf \
 	usr/share/doc/sorad/examples/README.md usr/share/doc/sorad/examples/gateways/openai.conf \
 	usr/share/doc/sorad/examples/gateways/azure.conf \
-	usr/share/doc/sorad/examples/gateways/litellm.conf; do
+	usr/share/doc/sorad/examples/gateways/litellm.conf \
+	usr/share/bash-completion/completions/sorad; do
 	[ -f "$R/$f" ] || fail "not installed: /$f"
 done
 if [ ! -x "$R/usr/bin/sorad" ] || [ ! -x "$R/usr/bin/sora-sim" ]; then

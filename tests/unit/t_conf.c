@@ -1,6 +1,7 @@
 /* t_conf.c — sorad.conf parsing, defaults, validation with line numbers, environment
  * overrides, the API key, the model table and cost estimates. */
 #include "conf.h"
+#include "confpath.h"
 #include "util.h"
 
 #include <setjmp.h>
@@ -715,16 +716,60 @@ static void t_conf_missing_or_unreadable_file_is_an_error(void **state)
 	expect_error("inbox = \"unterminated\n\n", "3: premature end of file");
 }
 
-static void t_conf_default_path_prefers_env_then_cwd_file(void **state)
+/* The discovery order of confpath.h: -c, $SORAD_CONF, ./sorad.conf, the XDG user file
+ * (~/.config when XDG_CONFIG_HOME is unset or relative), the system file. */
+static void t_conf_path_discovery_order(void **state)
 {
 	(void)state;
+	char xdg[PATH_MAX], home[PATH_MAX], want[PATH_MAX + 64];
 	assert_int_equal(chdir(dir), 0);
 	unlink("sorad.conf");
-	assert_null(conf_default_path());
+	bfmt(xdg, sizeof xdg, "%s/xdg", dir);
+	bfmt(home, sizeof home, "%s/home", dir);
+	assert_int_equal(mkdir(xdg, 0700), 0);
+	assert_int_equal(mkdir(home, 0700), 0);
+	unsetenv("SORAD_CONF");
+	char *old_home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+	setenv("XDG_CONFIG_HOME", xdg, 1);
+	setenv("HOME", home, 1);
+	/* nothing anywhere: the system file if this machine has one, else the defaults */
+	const char *sys = conf_path_resolve(NULL);
+	if (sys)
+		assert_non_null(strstr(sys, "/sorad/sorad.conf"));
+	assert_non_null(strstr(conf_path_searched(), "/xdg/sorad/sorad.conf"));
+	/* ~/.config is used when XDG_CONFIG_HOME is relative */
+	setenv("XDG_CONFIG_HOME", "relative", 1);
+	bfmt(want, sizeof want, "%s/.config", home);
+	assert_int_equal(mkdir(want, 0700), 0);
+	bfmt(want, sizeof want, "%s/.config/sorad", home);
+	assert_int_equal(mkdir(want, 0700), 0);
+	bfmt(want, sizeof want, "%s/.config/sorad/sorad.conf", home);
+	write_file("home/.config/sorad/sorad.conf", "");
+	assert_string_equal(conf_path_resolve(NULL), want);
+	/* XDG_CONFIG_HOME wins over ~/.config */
+	setenv("XDG_CONFIG_HOME", xdg, 1);
+	bfmt(want, sizeof want, "%s/sorad", xdg);
+	assert_int_equal(mkdir(want, 0700), 0);
+	bfmt(want, sizeof want, "%s/sorad/sorad.conf", xdg);
+	write_file("xdg/sorad/sorad.conf", "");
+	assert_string_equal(conf_path_resolve(NULL), want);
+	/* ./sorad.conf wins over the user's file */
 	write_file("sorad.conf", "");
-	assert_string_equal(conf_default_path(), "sorad.conf");
+	assert_string_equal(conf_path_resolve(NULL), "sorad.conf");
+	/* $SORAD_CONF wins over ./sorad.conf (empty means unset, as systemd's VAR=) */
+	setenv("SORAD_CONF", "", 1);
+	assert_string_equal(conf_path_resolve(NULL), "sorad.conf");
 	setenv("SORAD_CONF", "/etc/sorad/sorad.conf", 1);
-	assert_string_equal(conf_default_path(), "/etc/sorad/sorad.conf");
+	assert_string_equal(conf_path_resolve(NULL), "/etc/sorad/sorad.conf");
+	/* and -c over everything */
+	assert_string_equal(conf_path_resolve("mine.conf"), "mine.conf");
+	unsetenv("SORAD_CONF");
+	unsetenv("XDG_CONFIG_HOME");
+	if (old_home)
+		setenv("HOME", old_home, 1);
+	else
+		unsetenv("HOME");
+	free(old_home);
 	unlink("sorad.conf");
 	assert_int_equal(chdir(cwd), 0);
 }
@@ -791,7 +836,7 @@ int main(void)
 	    T(t_conf_bad_api_key_file_names_file_and_line),
 	    T(t_conf_bad_env_key_is_reported_without_its_value),
 	    T(t_conf_missing_or_unreadable_file_is_an_error),
-	    T(t_conf_default_path_prefers_env_then_cwd_file),
+	    T(t_conf_path_discovery_order),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
