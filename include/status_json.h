@@ -67,7 +67,10 @@ const char *status_json_id(const struct job *j);
 void status_json_video(struct jbuf *b, const struct job *j, long long now,
 		       const long long *file_bytes);
 
-/* Appends {"error":{"message":M,"type":TYPE,"code":CODE}} (CODE may be NULL). */
+/* Appends {"error":{"message":M,"type":TYPE,"param":PARAM,"code":CODE}}, the OpenAI
+ * error object (PARAM and CODE may be NULL: null). status_json_error: PARAM null. */
+void status_json_error_param(struct jbuf *b, const char *message, const char *type,
+			     const char *param, const char *code);
 void status_json_error(struct jbuf *b, const char *message, const char *type, const char *code);
 
 #endif

@@ -290,10 +290,11 @@ static unsigned send_json(struct rq *q, unsigned code, struct jbuf *b)
 }
 
 /* The seed's error object; TYPE is "invalid_request_error" and the like. */
-static unsigned send_error(struct rq *q, unsigned code, const char *type, const char *err_code,
-			   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static unsigned send_error(struct rq *q, unsigned code, const char *type, const char *err_code,
-			   const char *fmt, ...)
+static unsigned send_error_param(struct rq *q, unsigned code, const char *type,
+				 const char *param, const char *err_code, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+static unsigned send_error_param(struct rq *q, unsigned code, const char *type,
+				 const char *param, const char *err_code, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -301,7 +302,7 @@ static unsigned send_error(struct rq *q, unsigned code, const char *type, const 
 	vbfmt(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	struct jbuf b = JBUF_INIT;
-	status_json_error(&b, msg, type, err_code);
+	status_json_error_param(&b, msg, type, param, err_code);
 	send_json(q, code, &b);
 	if (code == MHD_HTTP_METHOD_NOT_ALLOWED)
 		add_header(q->out, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
@@ -312,6 +313,9 @@ static unsigned send_error(struct rq *q, unsigned code, const char *type, const 
 	return code;
 }
 
+#define send_error(q, code, type, err_code, ...)                                          \
+	send_error_param(q, code, type, NULL, err_code, __VA_ARGS__)
+
 static unsigned not_found(struct rq *q, const char *what)
 {
 	return send_error(q, MHD_HTTP_NOT_FOUND, "invalid_request_error", "not_found", "%s", what);
@@ -319,8 +323,8 @@ static unsigned not_found(struct rq *q, const char *what)
 
 static unsigned bad_request(struct rq *q, const char *param, const char *why)
 {
-	return send_error(q, MHD_HTTP_BAD_REQUEST, "invalid_request_error", "invalid_parameter",
-			  "Invalid '%s': %s", param, why);
+	return send_error_param(q, MHD_HTTP_BAD_REQUEST, "invalid_request_error", param,
+				"invalid_parameter", "Invalid '%s': %s", param, why);
 }
 
 static const char *arg(struct rq *q, const char *key)
@@ -547,11 +551,10 @@ static unsigned serve_list(struct rq *q)
 	const char *order = arg(q, "order"), *filter = arg(q, "status");
 	long long limit = HTTPD_LIST_DEFAULT;
 	if (s_limit) {
+		/* As the API: 0 to 100 (0: an empty page that says whether there is more). */
 		limit = parse_uint(s_limit, 1000000);
-		if (limit < 1)
-			return bad_request(q, "limit", "expected an integer from 1 to 100");
-		if (limit > HTTPD_LIST_MAX)
-			limit = HTTPD_LIST_MAX;
+		if (limit < 0 || limit > HTTPD_LIST_MAX)
+			return bad_request(q, "limit", "expected an integer from 0 to 100");
 	}
 	bool desc = true;
 	if (order && !strcmp(order, "asc"))

@@ -241,7 +241,9 @@ void status_json_video(struct jbuf *b, const struct job *j, long long now,
 	add_str(b, "model", j->model);
 	add_key(b, "progress"); /* a number, as in the protocol: 0 when unknown */
 	jbuf_add_int(b, j->state == JOB_DONE ? 100 : j->progress < 0 ? 0 : j->progress);
-	add_time(b, "created_at", j->video_created_at >= 0 ? j->video_created_at : j->claimed_at);
+	/* The job's creation in sorad (its claim), on this machine's clock: the order of
+	 * the list, whatever the service's clock says (its time is timings.created_at). */
+	add_time(b, "created_at", j->claimed_at);
 	add_time(b, "completed_at", j->video_completed_at);
 	add_time(b, "expires_at", j->video_expires_at);
 	add_str(b, "size", j->size);
@@ -348,11 +350,18 @@ void status_json_video(struct jbuf *b, const struct job *j, long long now,
 	jbuf_add(b, "}", 1);
 }
 
-void status_json_error(struct jbuf *b, const char *message, const char *type, const char *code)
+void status_json_error_param(struct jbuf *b, const char *message, const char *type,
+			     const char *param, const char *code)
 {
 	jbuf_adds(b, "{\"error\":{\"message\":");
 	jbuf_add_jstr(b, message);
 	add_str(b, "type", type);
+	add_str(b, "param", param);
 	add_str(b, "code", code);
 	jbuf_add(b, "}}", 2);
+}
+
+void status_json_error(struct jbuf *b, const char *message, const char *type, const char *code)
+{
+	status_json_error_param(b, message, type, NULL, code);
 }

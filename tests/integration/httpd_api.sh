@@ -114,11 +114,17 @@ expect_eq "a local state as the filter" "c" "$(body_get '[.data[].name] | join("
 code=$(hget '/api/v1/videos?status=in_progress')
 expect_eq "nothing in progress" 0 "$(body_get '.data | length')"
 expect_eq "first_id of an empty page" null "$(body_get .first_id)"
-code=$(hget '/api/v1/videos?limit=1000')
-expect_eq "a limit over 100 is capped" 200 "$code"
-for q in limit=0 limit=-1 limit=abc order=sideways status=done-ish after=nosuchjob; do
+# limit as the API takes it: 0 to 100 (0: an empty page that says whether there is more).
+code=$(hget '/api/v1/videos?limit=0')
+expect_eq "limit=0 is accepted" 200 "$code"
+expect_eq "limit=0: no data" 0 "$(body_get '.data | length')"
+expect_eq "limit=0: has_more" true "$(body_get .has_more)"
+code=$(hget '/api/v1/videos?limit=100')
+expect_eq "limit=100 is accepted" 200 "$code"
+for q in limit=101 limit=1000 limit=-1 limit=abc order=sideways status=done-ish after=nosuchjob; do
 	code=$(hget "/api/v1/videos?$q")
 	expect_json_error 400 "$code" invalid_request_error
+	expect_eq "error.param of $q" "${q%%=*}" "$(body_get .error.param)"
 done
 
 # HEAD answers with the headers only.

@@ -39,5 +39,7 @@ expect_json_error() {
 	expect_eq "HTTP status" "$1" "$2"
 	expect_eq "error.type" "$3" "$(body_get .error.type)"
 	[ -n "$(body_get .error.message)" ] || fail "error.message is empty"
+	# The OpenAI error object has all four keys (param and code may be null).
+	expect_eq "error keys" '["code","message","param","type"]' "$(body_get '.error | keys' | tr -d ' \n')"
 	expect_eq "content-type" application/json "$(header_get content-type)"
 }
