@@ -54,6 +54,10 @@ struct httpd;
 struct httpd *httpd_new(struct loop *l, const struct conf *c, struct jobs *js,
 			const struct api_stats *stats);
 
+/* The usage log /metrics reports money from (the daemon's; NULL: none). */
+struct usage;
+void httpd_set_usage(struct httpd *h, const struct usage *u);
+
 /* Closes every connection (waiters and streams included) and frees H. NULL is fine. */
 void httpd_free(struct httpd *h);
 

@@ -97,6 +97,16 @@ struct job {
 void job_init(struct job *j);
 void job_release(struct job *j);
 
+/*
+ * Money, the one rule every surface uses (list, show, the status API and page,
+ * NAME.json, and the usage log's entries, usage.h): each create sent for J costs
+ * J->cost_usd (the price-table estimate of one generation) unless it was proven to
+ * have made nothing (creates_void). A create refused at once costs $0; one in doubt
+ * counts until it is proven otherwise.
+ */
+unsigned job_creates_counted(const struct job *j);
+double job_spent_usd(const struct job *j);
+
 /* "claimed", "held", ... ; "?" for an out-of-range value. */
 const char *job_state_name(enum job_state s);
 /* The state named S, or -1. */

@@ -227,7 +227,11 @@ static cJSON *record_object(const struct job *j)
 	char *s = store_record_json(j);
 	cJSON *o = s ? cJSON_Parse(s) : NULL;
 	free(s);
-	return o ? o : cJSON_CreateObject();
+	if (!o)
+		o = cJSON_CreateObject();
+	/* what the job has spent, by the rule every surface uses (job.h) */
+	cJSON_AddNumberToObject(o, "spent_usd", job_spent_usd(j));
+	return o;
 }
 
 /* Every state's name, "claimed, held, ...", into buf[n] (for messages). */
@@ -328,7 +332,7 @@ static int cmd_list(struct ctx *x, int argc, char **argv)
 		if (want >= 0 && (int)j->state != want)
 			continue;
 		char cost[32], note[VIDEO_ID_MAX + 160], prog[16];
-		bfmt(cost, sizeof(cost), "$%.2f", j->cost_usd);
+		bfmt(cost, sizeof(cost), "$%.2f", job_spent_usd(j));
 		list_note(j, note, sizeof(note));
 		/* without progress from the service: "?" here, the elapsed time in the note */
 		bfmt(prog, sizeof(prog), progress_unknown(j) ? "?" : "%d%%",
@@ -400,7 +404,9 @@ static int cmd_show(struct ctx *x, int argc, char **argv)
 	printf("\n");
 	printf("model        %s, %s, %u s\n", j->model ? j->model : "-", j->size ? j->size : "-",
 	       j->seconds);
-	printf("cost         $%.2f (estimated from the price table)", j->cost_usd);
+	printf("cost         $%.2f: %u create(s) counted of %u sent, $%.2f each (estimated "
+	       "from the price table)",
+	       job_spent_usd(j), job_creates_counted(j), j->creates, j->cost_usd);
 	if (j->reported_cost_usd >= 0)
 		printf("; $%.4f reported by the service", j->reported_cost_usd);
 	printf("\n");

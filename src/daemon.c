@@ -364,6 +364,7 @@ static void apply_status_conf(struct daemon *d)
 		log_info("status: endpoint disabled");
 	else if (!(d->httpd = httpd_new(d->loop, d->conf, d->jobs, &d->api_stats)))
 		log_error("reload: the status endpoint is off: cannot listen on %s", want);
+	httpd_set_usage(d->httpd, d->usage);
 }
 
 static void reload(struct daemon *d)
@@ -659,6 +660,7 @@ int daemon_main(int argc, char **argv)
 			rc = EX_UNAVAILABLE;
 			goto out;
 		}
+		httpd_set_usage(d.httpd, d.usage);
 	}
 	d.watch = watch_new(d.loop, d.conf, on_ready, &d);
 	if (!d.watch) {

@@ -107,6 +107,7 @@ struct httpd {
 	const struct conf *conf;
 	struct jobs *jobs;
 	const struct api_stats *stats;
+	const struct usage *usage; /* the money figures of /metrics; NULL: none */
 	struct MHD_Daemon *mhd;
 	int epfd;
 	struct loop_timer *mhd_timer;  /* MHD_get_timeout */
@@ -443,6 +444,7 @@ static unsigned serve_metrics(struct rq *q)
 {
 	struct jbuf b = JBUF_INIT;
 	metrics_write(&b, q->h->jobs, q->h->stats);
+	metrics_write_usage(&b, q->h->usage);
 	return send_buf(q, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", &b);
 }
 
@@ -1408,6 +1410,12 @@ void httpd_set_conf(struct httpd *h, const struct conf *c)
 {
 	if (h)
 		h->conf = c;
+}
+
+void httpd_set_usage(struct httpd *h, const struct usage *u)
+{
+	if (h)
+		h->usage = u;
 }
 
 const char *httpd_listen(const struct httpd *h)

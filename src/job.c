@@ -33,6 +33,17 @@ void job_release(struct job *j)
 	job_init(j);
 }
 
+unsigned job_creates_counted(const struct job *j)
+{
+	unsigned proven = (unsigned)__builtin_popcount(j->creates_void);
+	return j->creates > proven ? j->creates - proven : 0;
+}
+
+double job_spent_usd(const struct job *j)
+{
+	return j->cost_usd > 0 ? j->cost_usd * job_creates_counted(j) : 0;
+}
+
 const char *job_state_name(enum job_state s)
 {
 	return (unsigned)s < JOB_STATE_COUNT ? state_names[s] : "?";

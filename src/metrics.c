@@ -2,6 +2,8 @@
 #include "metrics.h"
 #include "util.h"
 
+#include <limits.h>
+#include <stdbool.h>
 #include <string.h>
 
 /* Per-model sums over the jobs; models beyond MAX_MODELS are summed under "other". */
@@ -10,7 +12,6 @@
 struct model_sum {
 	const char *model;
 	unsigned long long seconds;
-	double cost;
 };
 
 static void help(struct jbuf *b, const char *name, const char *type, const char *text)
@@ -57,15 +58,11 @@ void metrics_write(struct jbuf *b, const struct jobs *js, const struct api_stats
 		if (j->state == JOB_DONE && j->model) {
 			struct model_sum *m = model_slot(models, &n_models, j->model);
 			m->seconds += j->seconds;
-			m->cost += j->cost_usd;
 		}
 		if (j->state == JOB_FAILED && j->error_code && !strcmp(j->error_code, "invalid_input"))
 			rejected++;
-		if (j->state == JOB_IN_DOUBT) {
-			/* Creates proven to have made nothing cost nothing: not in doubt. */
-			unsigned proven = (unsigned)__builtin_popcount(j->creates_void);
-			creates_in_doubt += j->creates > proven ? j->creates - proven : 0;
-		}
+		if (j->state == JOB_IN_DOUBT) /* creates proven void are not in doubt */
+			creates_in_doubt += job_creates_counted(j);
 	}
 
 	help(b, "sorad_up", "gauge", "1 while the daemon runs.");
@@ -90,13 +87,6 @@ void metrics_write(struct jbuf *b, const struct jobs *js, const struct api_stats
 		label(b, models[i].model);
 		jbuf_addf(b, "\"} %llu\n", models[i].seconds);
 	}
-	help(b, "sorad_estimated_cost_usd_total", "counter",
-	     "Estimated cost in US dollars of the completed jobs by model (price table).");
-	for (size_t i = 0; i < n_models; i++) {
-		jbuf_adds(b, "sorad_estimated_cost_usd_total{model=\"");
-		label(b, models[i].model);
-		jbuf_addf(b, "\"} %.4f\n", models[i].cost);
-	}
 
 	help(b, "sorad_inbox_rejected_files", "gauge",
 	     "Inbox files (or batch lines) rejected as invalid input, kept in failed/.");
@@ -115,4 +105,41 @@ void metrics_write(struct jbuf *b, const struct jobs *js, const struct api_stats
 	help(b, "sorad_api_downloaded_bytes_total", "counter",
 	     "Bytes of video, thumbnail and spritesheet downloaded.");
 	jbuf_addf(b, "sorad_api_downloaded_bytes_total %llu\n", stats->bytes_downloaded);
+}
+
+void metrics_write_usage(struct jbuf *b, const struct usage *u)
+{
+	if (!u)
+		return;
+	/* The models in the order the log first names them, as `sorad usage` lists them. */
+	const char *models[MAX_MODELS];
+	size_t n = 0;
+	for (size_t i = 0; i < u->n; i++) {
+		const char *m = u->v[i].model ? u->v[i].model : "";
+		bool seen = false;
+		for (size_t k = 0; k < n && !seen; k++)
+			seen = !strcmp(models[k], m);
+		if (!seen && n < MAX_MODELS)
+			models[n++] = m;
+	}
+	help(b, "sorad_estimated_cost_usd_total", "counter",
+	     "Estimated cost in US dollars of every create that made a video or may have "
+	     "(sent, outcome unknown), by model: the usage log, as 'sorad usage' shows it "
+	     "for all time.");
+	struct usage_sum s;
+	for (size_t i = 0; i < n; i++) {
+		usage_totals(u, 0, LLONG_MAX, models[i], &s);
+		jbuf_adds(b, "sorad_estimated_cost_usd_total{model=\"");
+		label(b, models[i]);
+		jbuf_addf(b, "\"} %.4f\n", s.usd);
+	}
+	help(b, "sorad_unconfirmed_cost_usd", "gauge",
+	     "The part of sorad_estimated_cost_usd_total whose creates' outcome is not known "
+	     "yet (in flight, or in doubt).");
+	usage_totals(u, 0, LLONG_MAX, NULL, &s);
+	jbuf_addf(b, "sorad_unconfirmed_cost_usd %.4f\n", s.unconfirmed_usd);
+	help(b, "sorad_creates_counted_total", "counter",
+	     "Creates that made a video or may have (refusals proven to cost nothing are "
+	     "not counted).");
+	jbuf_addf(b, "sorad_creates_counted_total %zu\n", s.creates);
 }

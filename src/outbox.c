@@ -141,6 +141,7 @@ int outbox_write_metadata(const struct conf *c, const struct job *j,
 		cJSON_AddNumberToObject(t, "generation_seconds",
 					(double)(j->video_completed_at - j->submit_at));
 	cJSON_AddNumberToObject(o, "estimated_cost_usd", j->cost_usd);
+	cJSON_AddNumberToObject(o, "spent_usd", job_spent_usd(j)); /* job.h's rule */
 	if (j->reported_cost_usd >= 0) /* what the service says it cost, beside the estimate */
 		cJSON_AddNumberToObject(o, "reported_cost_usd", j->reported_cost_usd);
 	cJSON_AddStringToObject(o, "sorad_version", SORAD_VERSION);

@@ -231,6 +231,25 @@ static long long remaining_s(const struct job *j, long long now)
 	return (now - start) * (100 - j->progress) / j->progress;
 }
 
+/* "KEY":USD with 4 decimals, without printf (or libm): rounded half away from zero; a
+ * value no price table gives (beyond 10^11 dollars, NaN) shows as 0. */
+static void add_usd(struct jbuf *b, const char *key, double usd)
+{
+	add_key(b, key);
+	double units = usd * 10000;
+	long long cents = units < 1e15 && units > -1e15
+				  ? (long long)(units + (units < 0 ? -0.5 : 0.5))
+				  : 0;
+	if (cents < 0) {
+		jbuf_add(b, "-", 1);
+		cents = -cents;
+	}
+	jbuf_add_int(b, cents / 10000);
+	char frac[6] = {'.', (char)('0' + cents / 1000 % 10), (char)('0' + cents / 100 % 10),
+			(char)('0' + cents / 10 % 10), (char)('0' + cents % 10), 0};
+	jbuf_add(b, frac, 5);
+}
+
 void status_json_video(struct jbuf *b, const struct job *j, long long now,
 		       const long long *file_bytes)
 {
@@ -282,21 +301,8 @@ void status_json_video(struct jbuf *b, const struct job *j, long long now,
 	add_key(b, "creates");
 	jbuf_add_int(b, j->creates);
 	add_str(b, "resolution", j->resolution);
-	add_key(b, "estimated_cost_usd");
-	/* 4 decimals, without printf (or libm): rounded half away from zero; a value
-	 * no price table gives (beyond 10^11 dollars, NaN) shows as 0. */
-	double units = j->cost_usd * 10000;
-	long long cents = units < 1e15 && units > -1e15
-				  ? (long long)(units + (units < 0 ? -0.5 : 0.5))
-				  : 0;
-	if (cents < 0) {
-		jbuf_add(b, "-", 1);
-		cents = -cents;
-	}
-	jbuf_add_int(b, cents / 10000);
-	char frac[6] = {'.', (char)('0' + cents / 1000 % 10), (char)('0' + cents / 100 % 10),
-			(char)('0' + cents / 10 % 10), (char)('0' + cents % 10), 0};
-	jbuf_add(b, frac, 5);
+	add_usd(b, "estimated_cost_usd", j->cost_usd); /* one generation, the price table */
+	add_usd(b, "spent_usd", job_spent_usd(j));     /* the creates counted (job.h) */
 	add_key(b, "reported_cost_usd");
 	if (j->reported_cost_usd >= 0)
 		jbuf_addf(b, "%.4f", j->reported_cost_usd);

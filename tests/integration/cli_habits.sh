@@ -46,7 +46,7 @@ which_conf() {
 	(cd "$dir" && "$@" "$S" -v check-config 2>&1 >/dev/null) | sed -n 's/^sorad: configuration \([^ ]*\) .*/\1/p'
 }
 [ "$(which_conf "$T/empty" env)" = "$T/home/.config/sorad/sorad.conf" ] ||
-	fail "~/.config/sorad/sorad.conf not found: $(cd "$T/empty" && "$S" -v check-config 2>&1 | head -3)"
+	fail "the user file \$HOME/.config/sorad/sorad.conf not found: $(cd "$T/empty" && "$S" -v check-config 2>&1 | head -3)"
 [ "$(which_conf "$T/empty" env XDG_CONFIG_HOME="$T/xdg")" = "$T/xdg/sorad/sorad.conf" ] ||
 	fail "\$XDG_CONFIG_HOME/sorad/sorad.conf not preferred"
 [ "$(which_conf "$T/empty" env XDG_CONFIG_HOME=relative)" = "$T/home/.config/sorad/sorad.conf" ] ||

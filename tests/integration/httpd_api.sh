@@ -158,7 +158,7 @@ m() { grep -E "^$1 " "$T/body" | awk '{ print $2 }'; }
 expect_eq "jobs done" 4 "$(m 'sorad_jobs\{state="done"\}')"
 expect_eq "jobs failed" 2 "$(m 'sorad_jobs\{state="failed"\}')"
 expect_eq "seconds generated" 16 "$(m 'sorad_generated_seconds_total\{model="sora-2"\}')"
-expect_eq "cost" 1.6000 "$(m 'sorad_estimated_cost_usd_total\{model="sora-2"\}')"
+expect_eq "cost: 4 done + doomed (made, failed at the service)" 2.0000 "$(m 'sorad_estimated_cost_usd_total\{model="sora-2"\}')"
 expect_eq "rejected" 1 "$(m sorad_inbox_rejected_files)"
 [ "$(m 'sorad_api_requests_total\{endpoint="create",status="200"\}')" -ge 5 ] ||
 	fail "creates not counted: $(grep api_requests "$T/body")"
