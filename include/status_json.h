@@ -59,6 +59,12 @@ const char *status_json_status(const struct job *j);
 /* The id the endpoint shows for J: its video id, or its name before it has one. */
 const char *status_json_id(const struct job *j);
 
+/* The one vocabulary of filters (the status API's ?status=, `sorad list --state`, the
+ * page): one of sorad's job states, or one of the API's statuses (queued,
+ * in_progress, completed, failed), which J matches when status_json_status(J) is it. */
+bool status_json_filter_ok(const char *f);
+bool status_json_matches(const struct job *j, const char *f);
+
 /*
  * Appends J as a Video object. NOW is the unix time (for the remaining-time estimate).
  * When FILE_BYTES is not NULL (a single object, not a list), FILE_BYTES[v] is the

@@ -10,6 +10,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "prompt.h"
+#include "status_json.h"
 #include "store.h"
 #include "usage.h"
 #include "utf8.h"
@@ -282,6 +283,9 @@ static void list_note(const struct job *j, char *note, size_t n)
 		else
 			bfmt(note, n, "%u create%s sent: %s", j->creates,
 			     j->creates == 1 ? "" : "s", reason);
+	} else if (j->state == JOB_HELD && j->error_code &&
+	           !strcmp(j->error_code, JOBS_HOLD_APPROVAL)) {
+		bfmt(note, n, "%s: sorad approve %s", JOBS_HOLD_APPROVAL, j->name);
 	} else if (j->state == JOB_HELD || j->state == JOB_FAILED) {
 		bfmt(note, n, "%s%s%s", j->video_id ? j->video_id : "", j->video_id ? " " : "",
 		     j->error_code ? j->error_code : "");
@@ -298,18 +302,21 @@ static int cmd_list(struct ctx *x, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	int want = -1;
-	if (x->state && (want = job_state_parse(x->state)) < 0) {
+	/* A job state, or one of the API's statuses, as the status page and API take. */
+	const char *want = x->state;
+	if (want && !status_json_filter_ok(want)) {
 		char names[256];
-		return usage_error(x, "unknown state '%s' (states: %s)", x->state,
-		                   state_names(names, sizeof(names)));
+		return usage_error(x,
+		                   "unknown state '%s' (states: %s; or the API's statuses: "
+		                   "queued, in_progress, completed, failed)",
+		                   x->state, state_names(names, sizeof(names)));
 	}
 	struct records rs;
 	records_load(x->conf, &rs);
 	if (x->json) {
 		cJSON *a = cJSON_CreateArray();
 		for (size_t i = 0; i < rs.n; i++)
-			if (want < 0 || (int)rs.v[i].state == want)
+			if (!want || status_json_matches(&rs.v[i], want))
 				cJSON_AddItemToArray(a, record_object(&rs.v[i]));
 		char *s = cJSON_Print(a);
 		printf("%s\n", s ? s : "[]");
@@ -329,7 +336,7 @@ static int cmd_list(struct ctx *x, int argc, char **argv)
 	size_t shown = 0;
 	for (size_t i = 0; i < rs.n; i++) {
 		const struct job *j = &rs.v[i];
-		if (want >= 0 && (int)j->state != want)
+		if (want && !status_json_matches(j, want))
 			continue;
 		char cost[32], note[VIDEO_ID_MAX + 160], prog[16];
 		bfmt(cost, sizeof(cost), "$%.2f", job_spent_usd(j));
@@ -1183,11 +1190,12 @@ static const struct cmd cmds[] = {
      "  (a temp name, then a rename), after checking them as the daemon will.\n",
      "", 1, -1, false},
     {"list", cmd_list, "[--json] [--state STATE]",
-     "  Lists every job: state, model, size, seconds, progress, estimated cost; for a job\n"
-     "  in doubt, the creates sent and why.\n"
+     "  Lists every job: state, model, size, seconds, progress, cost; for a job\n"
+     "  in doubt, the creates sent and why; for a held job, the command to approve it.\n"
      "  --json        the job records as a JSON array\n"
      "  --state S     only jobs in state S (claimed, held, waiting, submitting, in_doubt,\n"
-     "                running, downloading, done, failed)\n",
+     "                running, downloading, done, failed), or with the API's status S\n"
+     "                (queued, in_progress, completed, failed), as the status page\n",
      "js:", 0, 0, true},
     {"show", cmd_show, "[--json] ID|NAME",
      "  Everything known about one job (by name or video id): parameters, timings,\n"

@@ -453,16 +453,7 @@ static unsigned serve_metrics(struct rq *q)
 /* Matches the filter F: a seed status or a local state name. */
 static bool status_matches(const struct job *j, const char *f)
 {
-	return !f || !strcmp(status_json_status(j), f) || !strcmp(job_state_name(j->state), f);
-}
-
-static bool filter_ok(const char *f)
-{
-	static const char *const seed[] = {"queued", "in_progress", "completed", "failed"};
-	for (size_t i = 0; i < ARRAY_LEN(seed); i++)
-		if (!strcmp(f, seed[i]))
-			return true;
-	return job_state_parse(f) >= 0;
+	return !f || status_json_matches(j, f);
 }
 
 /* ---- the JSON cache of finished jobs ------------------------------------------------- */
@@ -565,7 +556,7 @@ static unsigned serve_list(struct rq *q)
 		return bad_request(q, "order", "expected 'asc' or 'desc'");
 	if (filter && !*filter)
 		filter = NULL;
-	if (filter && !filter_ok(filter))
+	if (filter && !status_json_filter_ok(filter))
 		return bad_request(q, "status",
 				   "expected queued, in_progress, completed, failed or a job state");
 	long long n = (long long)jobs_total(js);

@@ -175,6 +175,20 @@ const char *status_json_status(const struct job *j)
 	return "queued";
 }
 
+bool status_json_filter_ok(const char *f)
+{
+	static const char *const seed[] = {"queued", "in_progress", "completed", "failed"};
+	for (size_t i = 0; i < sizeof(seed) / sizeof(seed[0]); i++)
+		if (!strcmp(f, seed[i]))
+			return true;
+	return job_state_parse(f) >= 0;
+}
+
+bool status_json_matches(const struct job *j, const char *f)
+{
+	return !strcmp(status_json_status(j), f) || !strcmp(job_state_name(j->state), f);
+}
+
 const char *status_json_id(const struct job *j)
 {
 	return j->video_id ? j->video_id : j->name;
@@ -287,6 +301,13 @@ void status_json_video(struct jbuf *b, const struct job *j, long long now,
 		                       "cannot show whether it was: decide with sorad resolve.");
 		add_str(b, "type", "in_doubt");
 		add_str(b, "code", j->error_code ? j->error_code : "in_doubt");
+		jbuf_add(b, "}", 1);
+	} else if (j->state == JOB_HELD) {
+		/* Why it waits: approval_required (sorad approve) or usage_cap. */
+		jbuf_adds(b, "{\"message\":");
+		jbuf_add_jstr(b, j->error ? j->error : "Held before submission.");
+		add_str(b, "type", "held");
+		add_str(b, "code", j->error_code ? j->error_code : "held");
 		jbuf_add(b, "}", 1);
 	} else {
 		jbuf_add(b, "null", 4);

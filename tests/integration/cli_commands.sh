@@ -115,7 +115,12 @@ wait_done kite-remix
 drop big.jsonl $'{"prompt": "One."}\n{"prompt": "Two."}\n{"prompt": "Three."}\n'
 wait_for 20 "big-1 held" jq -e '.state == "held"' "$T/state/jobs/big-1.json"
 run 0 list "${C[@]}" --state held
-expect_in "$T/out" "approval_required"
+expect_in "$T/out" "approval_required: sorad approve big-1"
+# The API's status words work too, as on the status page: a held job is queued there.
+run 0 list "${C[@]}" --state queued
+expect_in "$T/out" "big-1"
+run 64 list "${C[@]}" --state bogus
+expect_in "$T/err" "or the API's statuses: queued, in_progress, completed, failed"
 run 0 show "${C[@]}" big-2
 expect_in "$T/out" 'sorad approve big'
 run 66 approve "${C[@]}" kite

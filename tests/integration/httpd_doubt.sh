@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A job in doubt on the status page, in headless Chromium: its card carries a filled
-# amber "In doubt" badge (unlike a queued job's outlined one), an amber border, the
-# reason in plain words, the creates sent and the command that decides; the filter
-# "In doubt" keeps only it; and when `sorad resolve --drop` fails it, the page follows
+# amber "in_doubt" badge (unlike a held job's outlined one), an amber border, the
+# reason in plain words, the creates sent and the command that decides; a held job
+# says "held" (not "queued") with why and `sorad approve NAME`; the filters "held" and
+# "in_doubt" keep only theirs; and when `sorad resolve --drop` fails it, the page follows
 # live (it leaves the filtered list without a reload). Screenshots land in
 # build/test-output/httpd_doubt/.
 . "$(dirname "$0")/lib.sh"
@@ -60,13 +61,24 @@ try {
   const badge = (n) => page.$eval(`li[data-name="${n}"] .badge`, (b) => ({
     text: b.textContent, cls: b.className, bg: getComputedStyle(b).backgroundColor }));
   const d = await badge("doubt"), q = await badge("calm");
-  expectEq("the badge of a job in doubt", ["In doubt", "badge in_doubt"], [d.text, d.cls]);
-  expectEq("the badge of a held job", "Queued", q.text);
+  // The badges name sorad's states as `sorad list` does; held is not "queued".
+  expectEq("the badge of a job in doubt", ["in_doubt", "badge in_doubt"], [d.text, d.cls]);
+  expectEq("the badge of a held job", ["held", "badge held"], [q.text, q.cls]);
   if (d.bg === q.bg || d.bg === "rgba(0, 0, 0, 0)")
     fail(`the in doubt badge is not filled apart from queued's: ${d.bg} vs ${q.bg}`);
   const border = await page.$eval('li[data-name="doubt"] .card', (c) => getComputedStyle(c).borderTopColor);
   const plain = await page.$eval('li[data-name="calm"] .card', (c) => getComputedStyle(c).borderTopColor);
   if (border === plain) fail("the card of a job in doubt has no border of its own");
+  const held = await page.$eval('li[data-name="calm"] .doubt', (p) => p.textContent);
+  for (const want of ["Awaiting your approval.", "It would cost more than approve_over_usd.",
+                      "Nothing has been spent.", "sorad approve calm"])
+    if (!held.includes(want)) fail(`the held card does not say '${want}': ${held}`);
+  await page.selectOption("#filter", "held");
+  await page.waitForFunction(() => [...document.querySelectorAll("#grid > li")]
+    .map((li) => li.dataset.name).join() === "calm");
+  expectEq("the count of held", "1 video (held)", await page.$eval("#counts", (e) => e.textContent));
+  await page.selectOption("#filter", "");
+  await page.waitForFunction(() => document.querySelectorAll("#grid > li").length === 2);
   const note = await page.$eval('li[data-name="doubt"] .doubt', (p) => p.textContent);
   for (const want of ["Needs your decision.", "1 create sent.", reason,
                       "sorad resolve doubt --adopt VIDEO_ID | --resubmit | --drop"])
@@ -78,7 +90,7 @@ try {
   await page.selectOption("#filter", "in_doubt");
   await page.waitForFunction(() => [...document.querySelectorAll("#grid > li")]
     .map((li) => li.dataset.name).join() === "doubt");
-  expectEq("the count", "1 video (in doubt)", await page.$eval("#counts", (e) => e.textContent));
+  expectEq("the count", "1 video (in_doubt)", await page.$eval("#counts", (e) => e.textContent));
   await page.screenshot({ path: outDir + "/filtered.png", fullPage: true });
 
   // Decided: the job fails and leaves the filtered list, live.

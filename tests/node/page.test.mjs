@@ -63,7 +63,7 @@ try {
   expectEq("failed only", ["doomed"], await names());
   const reason = await page.$eval('li[data-name="doomed"] .error', (p) => p.textContent);
   if (!reason || reason.length < 10) fail("the failure shows no reason: " + reason);
-  await page.selectOption("#filter", "completed");
+  await page.selectOption("#filter", "done"); // sorad's state names, as `sorad list --state`
   await page.waitForFunction(() => document.querySelector("#grid > li")?.dataset.name === "beta");
   expectEq("completed only", ["beta", "alpha"], await names());
   // Sort by date, oldest first.
