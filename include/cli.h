@@ -8,6 +8,7 @@
  *   remix ID|NAME PROMPT
  *   approve NAME
  *   resolve ID|NAME (--adopt VIDEO_ID | --resubmit | --drop)
+ *   watch [ID|NAME]
  *   usage [--json]
  *
  * The daemon stays the only writer of the state directory. Read-only commands read

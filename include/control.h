@@ -13,7 +13,10 @@
  *   → {"cmd":"resolve","name":"fox","resolution":"adopt:video_123"}
  *   ← {"ok":false,"error":"not_in_doubt","message":"fox is running, not in doubt..."}
  *
- * Requests: "approve" {name}, "purge" {name}, "resolve" {name, resolution}, where a
+ * Requests: "live" {} (the progress of every job submitting, running or downloading,
+ * which the records do not hold: {"jobs":[{name, state, status, progress, elapsed_s,
+ * typical_s, left_s}]}; an answer this large is sent as the client reads it),
+ * "approve" {name}, "purge" {name}, "resolve" {name, resolution}, where a
  * resolution is what a job record stores for a decision taken offline ("adopt:ID",
  * "resubmit", "drop"; jobs_resolution_parse) and name may also be a video id. Error
  * codes: bad_request, not_found (unknown job), not_final (purge of a job in flight),
@@ -41,7 +44,8 @@
 #include "loop.h"
 
 #define CONTROL_SOCKET "control.sock"
-#define CONTROL_LINE_MAX 8192
+#define CONTROL_LINE_MAX 8192       /* a request */
+#define CONTROL_ANSWER_MAX (4 << 20) /* an answer (live: every job in flight) */
 #define CONTROL_MAX_CONNS 16
 #define CONTROL_TIMEOUT_MS 5000
 

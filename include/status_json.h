@@ -59,6 +59,10 @@ const char *status_json_status(const struct job *j);
 /* The id the endpoint shows for J: its video id, or its name before it has one. */
 const char *status_json_id(const struct job *j);
 
+/* Seconds J probably has left (from its progress, else this model's typical duration
+ * here), 0 while downloading, -1 unknown. NOW: unix seconds. */
+long long status_json_remaining_s(const struct job *j, long long now);
+
 /* The one vocabulary of filters (the status API's ?status=, `sorad list --state`, the
  * page): one of sorad's job states, or one of the API's statuses (queued,
  * in_progress, completed, failed), which J matches when status_json_status(J) is it. */

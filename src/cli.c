@@ -200,6 +200,70 @@ static struct job *records_find(struct records *rs, const char *name_or_id)
 	return NULL;
 }
 
+/* A job in flight: its progress moves in the daemon's memory, not in its record. */
+static bool moving(const struct job *j)
+{
+	return j->state == JOB_SUBMITTING || j->state == JOB_RUNNING || j->state == JOB_DOWNLOADING;
+}
+
+/*
+ * Overlays on RS what only the running daemon knows (control.h, "live": the state,
+ * progress and remote status of the jobs in flight). 1 when the daemon answered; 0
+ * when none did, which is said on stderr (unless QUIET) when a record shows a job in
+ * flight, whose progress is then as last saved.
+ */
+static int records_live(const struct ctx *x, struct records *rs, bool quiet)
+{
+	cJSON *req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "cmd", "live");
+	char why[512];
+	cJSON *a = control_call(x->conf->state_dir, req, why, sizeof(why));
+	cJSON_Delete(req);
+	const cJSON *arr = a ? cJSON_GetObjectItemCaseSensitive(a, "jobs") : NULL;
+	if (!cJSON_IsArray(arr)) {
+		bool any = false;
+		for (size_t i = 0; i < rs->n && !any; i++)
+			any = moving(&rs->v[i]);
+		if (any && !quiet)
+			fprintf(stderr,
+			        "sorad %s: no daemon answered (%s): this is what the records say; "
+			        "progress is as last saved\n",
+			        x->cmd->name, a ? "an old daemon without live progress" : why);
+		cJSON_Delete(a);
+		return 0;
+	}
+	const cJSON *o;
+	cJSON_ArrayForEach(o, arr)
+	{
+		const cJSON *nm = cJSON_GetObjectItemCaseSensitive(o, "name");
+		if (!cJSON_IsString(nm))
+			continue;
+		struct job *j = NULL;
+		for (size_t i = 0; i < rs->n && !j; i++)
+			if (!strcmp(rs->v[i].name, nm->valuestring))
+				j = &rs->v[i];
+		if (!j)
+			continue; /* claimed after the records were read */
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "state");
+		int s = cJSON_IsString(st) ? job_state_parse(st->valuestring) : -1;
+		if (s >= 0)
+			j->state = (enum job_state)s;
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "progress");
+		if (cJSON_IsNumber(p) && p->valuedouble >= -1 && p->valuedouble <= 100)
+			j->progress = (int)p->valuedouble;
+		const cJSON *ty = cJSON_GetObjectItemCaseSensitive(o, "typical_s");
+		if (cJSON_IsNumber(ty))
+			j->typical_s = (long long)ty->valuedouble;
+		const cJSON *rst = cJSON_GetObjectItemCaseSensitive(o, "status");
+		if (cJSON_IsString(rst)) {
+			free(j->status);
+			j->status = xstrdup(rst->valuestring);
+		}
+	}
+	cJSON_Delete(a);
+	return 1;
+}
+
 static int unknown_job(const struct ctx *x, const char *what)
 {
 	fprintf(stderr,
@@ -313,6 +377,7 @@ static int cmd_list(struct ctx *x, int argc, char **argv)
 	}
 	struct records rs;
 	records_load(x->conf, &rs);
+	records_live(x, &rs, false);
 	if (x->json) {
 		cJSON *a = cJSON_CreateArray();
 		for (size_t i = 0; i < rs.n; i++)
@@ -369,6 +434,8 @@ static int cmd_show(struct ctx *x, int argc, char **argv)
 		records_release(&rs);
 		return unknown_job(x, argv[0]);
 	}
+	if (moving(j))
+		records_live(x, &rs, false);
 	char path[PATH_MAX];
 	struct stat st;
 	cJSON *files = cJSON_CreateArray();
@@ -407,6 +474,11 @@ static int cmd_show(struct ctx *x, int argc, char **argv)
 		printf(" (remote: %s, no progress reported; %s)", j->status, run);
 	} else if (j->status) {
 		printf(" (remote: %s, %d%%)", j->status, j->progress < 0 ? 0 : j->progress);
+	}
+	long long left = moving(j) ? status_json_remaining_s(j, (long long)time(NULL)) : -1;
+	if (left > 0) {
+		char d[32];
+		printf(", about %s left", fmt_dur(left, d, sizeof(d)));
 	}
 	printf("\n");
 	printf("model        %s, %s, %u s\n", j->model ? j->model : "-", j->size ? j->size : "-",
@@ -476,6 +548,142 @@ static int cmd_show(struct ctx *x, int argc, char **argv)
 	cJSON_Delete(files);
 	records_release(&rs);
 	return EX_OK;
+}
+
+/* ---- watch ------------------------------------------------------------------------- */
+
+/* One job's line: "fox  running  45%  about 1m10s left", with a bar on a terminal. */
+static void watch_line(const struct job *j, bool bar, char *buf, size_t n)
+{
+	char what[160] = "", d[32];
+	if (progress_unknown(j)) {
+		fmt_running(j, what, sizeof(what));
+	} else if (moving(j)) {
+		int p = j->progress < 0 ? 0 : j->progress;
+		char b[24] = "";
+		if (bar) {
+			int fill = p / 5;
+			b[0] = '[';
+			for (int i = 0; i < 20; i++)
+				b[1 + i] = i < fill ? '#' : '.';
+			b[21] = ']';
+			b[22] = ' ';
+			b[23] = '\0';
+		}
+		long long left = status_json_remaining_s(j, (long long)time(NULL));
+		bfmt(what, sizeof(what), "%s%3d%%%s%s%s", b, p, left > 0 ? "  about " : "",
+		     left > 0 ? fmt_dur(left, d, sizeof(d)) : "", left > 0 ? " left" : "");
+	} else if (j->state == JOB_DONE) {
+		bcopy_str(what, sizeof(what), "the set is in the outbox");
+	} else if (j->state == JOB_FAILED || j->state == JOB_IN_DOUBT || j->state == JOB_HELD) {
+		one_line(what, sizeof(what), j->error ? j->error : "", 120);
+	}
+	bfmt(buf, n, "%s  %s  %s", j->name, job_state_name(j->state), what);
+}
+
+/* Whether sorad is still working on J by itself (not done, failed, or waiting for a
+ * person: held or in doubt). */
+static bool in_progress(const struct job *j)
+{
+	return !job_state_is_final(j->state) && j->state != JOB_HELD && j->state != JOB_IN_DOUBT;
+}
+
+/* Whether the inbox holds a prompt file named NAME.txt, .json or .jsonl. */
+static bool in_inbox(const struct conf *c, const char *name)
+{
+	static const char *const ext[] = {"txt", "json", "jsonl"};
+	for (size_t i = 0; i < ARRAY_LEN(ext); i++) {
+		char path[PATH_MAX];
+		struct stat st;
+		if (bfmt(path, sizeof(path), "%s/%s.%s", c->inbox, name, ext[i]) == 0 &&
+		    lstat(path, &st) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void pause_ms(long ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000L};
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+	}
+}
+
+/*
+ * Follows NAME (or every job sorad is working on) live until it is done: on a
+ * terminal one line redrawn with a progress bar, else a line per change. Exit: 0 done
+ * (or nothing left in flight), 65 failed, 75 waiting for a person (held, in doubt),
+ * 69 no daemon runs (nothing would move).
+ */
+static int cmd_watch(struct ctx *x, int argc, char **argv)
+{
+	const char *name = argc ? argv[0] : NULL;
+	bool tty = isatty(STDOUT_FILENO) == 1;
+	cJSON *last = cJSON_CreateObject(); /* name -> the line printed last */
+	int rc = -1;
+	for (unsigned round = 0; rc < 0; round++) {
+		if (round)
+			pause_ms(1000); /* a display's refresh, not a wait for an event */
+		struct records rs;
+		records_load(x->conf, &rs);
+		bool up = records_live(x, &rs, true) == 1;
+		size_t active = 0;
+		for (size_t i = 0; i < rs.n && rc < 0; i++) {
+			const struct job *j = &rs.v[i];
+			if (name ? j != records_find(&rs, name) : !in_progress(j))
+				continue;
+			active++;
+			char line[512];
+			watch_line(j, tty && name, line, sizeof(line));
+			const cJSON *prev = cJSON_GetObjectItemCaseSensitive(last, j->name);
+			if (!prev || strcmp(cJSON_GetStringValue(prev), line) != 0) {
+				if (tty && name)
+					printf("\r\033[K%s", line);
+				else
+					printf("%s\n", line);
+				fflush(stdout);
+				cJSON_DeleteItemFromObjectCaseSensitive(last, j->name);
+				cJSON_AddStringToObject(last, j->name, line);
+			}
+			if (name && !in_progress(j))
+				rc = j->state == JOB_DONE     ? EX_OK
+				     : j->state == JOB_FAILED ? EX_DATAERR
+				                              : EX_TEMPFAIL;
+		}
+		if (rc < 0 && name && !active) {
+			if (up && in_inbox(x->conf, name)) {
+				/* submitted a moment ago: the daemon claims it once it settles */
+				if (!cJSON_GetObjectItemCaseSensitive(last, name)) {
+					printf("%s  in the inbox, not claimed yet\n", name);
+					fflush(stdout);
+					cJSON_AddStringToObject(last, name, "");
+				}
+				records_release(&rs);
+				continue;
+			}
+			records_release(&rs);
+			cJSON_Delete(last);
+			return unknown_job(x, name);
+		}
+		if (rc < 0 && !name && !active) {
+			printf("%s\n", round ? "nothing left in flight" : "nothing in flight");
+			rc = EX_OK;
+		}
+		if (rc < 0 && !up) {
+			fprintf(stderr,
+			        "%ssorad watch: no sorad daemon is running for %s: nothing moves "
+			        "until it starts\n",
+			        tty && name ? "\n" : "", x->conf->state_dir);
+			records_release(&rs);
+			cJSON_Delete(last);
+			return EX_UNAVAILABLE;
+		}
+		records_release(&rs);
+	}
+	if (tty && name)
+		printf("\n");
+	cJSON_Delete(last);
+	return rc;
 }
 
 /* ---- usage -------------------------------------------------------------------------- */
@@ -1225,6 +1433,12 @@ static const struct cmd cmds[] = {
      "  when sorad starts. Exit 65: the job is not in doubt, or the video id is\n"
      "  unusable or already another job's.\n",
      "a:rd", 1, 1, true},
+    {"watch", cmd_watch, "[ID|NAME]",
+     "  Follows a job's progress live (a bar on a terminal, a line per change\n"
+     "  otherwise) until it is done, or every job sorad is working on until none is\n"
+     "  left. Exit 0 done, 65 failed, 75 waiting for you (held or in doubt), 69 no\n"
+     "  daemon runs.\n",
+     "", 0, 1, true},
     {"usage", cmd_usage_report, "[--json]",
      "  Seconds generated and estimated cost by model: today, this month, all time.\n"
      "  --json        as JSON\n",

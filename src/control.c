@@ -1,9 +1,11 @@
 /* control.c — the daemon's control socket, and the client side of it (see control.h). */
 #include "control.h"
 #include "conf.h"
+#include "eta.h"
 #include "fsutil.h"
 #include "jobs.h"
 #include "log.h"
+#include "status_json.h"
 #include "util.h"
 #include "video.h"
 
@@ -19,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 struct conn {
@@ -27,6 +30,8 @@ struct conn {
 	struct loop_timer *timer;
 	char buf[CONTROL_LINE_MAX];
 	size_t len;
+	char *out; /* the answer line still being sent, or NULL */
+	size_t out_len, out_off;
 };
 
 struct control {
@@ -58,21 +63,63 @@ static void conn_close(struct conn *cn)
 	loop_unwatch(c->loop, cn->fd);
 	close(cn->fd);
 	loop_timer_free(cn->timer);
+	free(cn->out);
 	free(cn);
 }
 
-/* Sends ANSWER as one line (small: the socket buffer takes it whole) and closes. */
+/* Sends what is left of the answer without blocking; 1 when all of it is sent (or the
+ * client is gone: logged), 0 when the socket is full and the rest waits. */
+static int conn_flush(struct conn *cn)
+{
+	while (cn->out_off < cn->out_len) {
+		ssize_t n = send(cn->fd, cn->out + cn->out_off, cn->out_len - cn->out_off,
+		                 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n < 0) {
+			log_warn("control: cannot answer a request: %s", strerror(errno));
+			return 1;
+		}
+		cn->out_off += (size_t)n;
+	}
+	return 1;
+}
+
+static void on_conn_writable(int fd, uint32_t events, void *ud)
+{
+	struct conn *cn = ud;
+	(void)fd;
+	(void)events;
+	if (conn_flush(cn))
+		conn_close(cn);
+}
+
+/* Sends ANSWER as one line and closes; an answer larger than the socket buffer (the
+ * live progress of many jobs) is sent as the client reads it, within the timeout. */
 static void conn_answer(struct conn *cn, cJSON *answer)
 {
 	char *s = cJSON_PrintUnformatted(answer);
-	if (s) {
-		char *line = xasprintf("%s\n", s);
-		if (send(cn->fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-			log_warn("control: cannot answer a request: %s", strerror(errno));
-		free(line);
-		free(s);
+	if (!s) {
+		conn_close(cn);
+		return;
 	}
-	conn_close(cn);
+	cn->out = xasprintf("%s\n", s);
+	free(s);
+	cn->out_len = strlen(cn->out);
+	cn->out_off = 0;
+	if (conn_flush(cn)) {
+		conn_close(cn);
+		return;
+	}
+	loop_unwatch(cn->ctl->loop, cn->fd);
+	if (loop_watch(cn->ctl->loop, cn->fd, EPOLLOUT, on_conn_writable, cn) != 0) {
+		log_warn("control: cannot wait to send an answer of %zu bytes", cn->out_len);
+		conn_close(cn);
+		return;
+	}
+	loop_timer_arm(cn->timer, CONTROL_TIMEOUT_MS);
 }
 
 static void answer_error(struct conn *cn, const char *code, const char *msg)
@@ -231,8 +278,9 @@ cJSON *control_call(const char *state_dir, const cJSON *request, char *why, size
 		close(fd);
 		return NULL;
 	}
-	char buf[CONTROL_LINE_MAX];
-	size_t len = 0;
+	/* The answer: one line, grown as it comes, up to CONTROL_ANSWER_MAX. */
+	size_t cap = CONTROL_LINE_MAX, len = 0;
+	char *buf = xmalloc(cap);
 	for (;;) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		int pr = poll(&p, 1, 30000);
@@ -241,17 +289,27 @@ cJSON *control_call(const char *state_dir, const cJSON *request, char *why, size
 		if (pr <= 0) {
 			bfmt(why, whylen, "the daemon did not answer within 30 s");
 			close(fd);
+			free(buf);
 			return NULL;
 		}
-		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (len == cap - 1 && cap < CONTROL_ANSWER_MAX) {
+			cap = cap * 2 > CONTROL_ANSWER_MAX ? CONTROL_ANSWER_MAX : cap * 2;
+			buf = xrealloc(buf, cap);
+		}
+		ssize_t n = read(fd, buf + len, cap - 1 - len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0 || (len += (size_t)n) == sizeof(buf) - 1 || memchr(buf, '\n', len))
+		if (n <= 0)
+			break;
+		bool nl = memchr(buf + len, '\n', (size_t)n) != NULL;
+		len += (size_t)n;
+		if (nl || len == CONTROL_ANSWER_MAX - 1)
 			break;
 	}
 	close(fd);
 	buf[len] = '\0';
 	cJSON *a = cJSON_Parse(buf);
+	free(buf);
 	if (!cJSON_IsObject(a)) {
 		cJSON_Delete(a);
 		bfmt(why, whylen, "the daemon's answer was cut short or garbled");
@@ -379,6 +437,32 @@ static void handle_resolve(struct control_target *d, const char *name, const cJS
 	answer(a, true, NULL, msg);
 }
 
+/* "live": what the records do not hold, for every job in flight (its progress moves in
+ * memory only: writing a record per poll would cost a sync each). */
+static void handle_live(const struct control_target *d, cJSON *a)
+{
+	cJSON *arr = cJSON_AddArrayToObject(a, "jobs");
+	long long now = (long long)time(NULL);
+	size_t n = jobs_total(d->jobs);
+	for (size_t i = 0; i < n && arr; i++) {
+		const struct job *j = jobs_at(d->jobs, i);
+		if (j->state != JOB_SUBMITTING && j->state != JOB_RUNNING &&
+		    j->state != JOB_DOWNLOADING)
+			continue;
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", j->name);
+		cJSON_AddStringToObject(o, "state", job_state_name(j->state));
+		if (j->status)
+			cJSON_AddStringToObject(o, "status", j->status);
+		cJSON_AddNumberToObject(o, "progress", j->progress);
+		cJSON_AddNumberToObject(o, "elapsed_s", (double)eta_elapsed_s(j, now));
+		cJSON_AddNumberToObject(o, "typical_s", (double)j->typical_s);
+		cJSON_AddNumberToObject(o, "left_s", (double)status_json_remaining_s(j, now));
+		cJSON_AddItemToArray(arr, o);
+	}
+	answer(a, true, NULL, "live");
+}
+
 void control_handle(const cJSON *req, cJSON *a, void *ud)
 {
 	struct control_target *d = ud;
@@ -386,6 +470,10 @@ void control_handle(const cJSON *req, cJSON *a, void *ud)
 	const cJSON *nm = cJSON_GetObjectItemCaseSensitive(req, "name");
 	const char *name = cJSON_IsString(nm) ? nm->valuestring : NULL;
 	char msg[1024];
+	if (cJSON_IsString(cmd) && !strcmp(cmd->valuestring, "live")) {
+		handle_live(d, a);
+		return;
+	}
 	if (!cJSON_IsString(cmd) || !name || !*name) {
 		answer(a, false, "bad_request", "a request needs \"cmd\" and \"name\"");
 		return;
@@ -432,7 +520,7 @@ void control_handle(const cJSON *req, cJSON *a, void *ud)
 		handle_resolve(d, name, req, a);
 		return;
 	}
-	bfmt(msg, sizeof(msg), "unknown command '%.40s' (known: approve, purge, resolve)",
+	bfmt(msg, sizeof(msg), "unknown command '%.40s' (known: approve, purge, resolve, live)",
 	     cmd->valuestring);
 	answer(a, false, "bad_request", msg);
 }

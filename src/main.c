@@ -24,6 +24,7 @@ static void usage(FILE *out)
 		"       sorad approve NAME                   release a file held by approve_over_usd\n"
 		"       sorad resolve ID|NAME --adopt VIDEO_ID|--resubmit|--drop\n"
 		"                                            decide a job in doubt\n"
+		"       sorad watch [ID|NAME]                follow progress live until done\n"
 		"       sorad usage [--json]                 seconds and cost by model\n"
 		"       sorad check-config [-c FILE]         validate a configuration file\n"
 		"       sorad help [COMMAND]                 this, or one command's options\n"

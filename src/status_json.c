@@ -230,7 +230,7 @@ static bool generating(const struct job *j)
 
 /* Seconds left, from the rate so far, or (without progress) from how long this
  * model's jobs have taken here; -1 when there is nothing to go on. */
-static long long remaining_s(const struct job *j, long long now)
+long long status_json_remaining_s(const struct job *j, long long now)
 {
 	if (generating(j) && j->progress < 0) {
 		long long el = eta_elapsed_s(j, now);
@@ -331,7 +331,7 @@ void status_json_video(struct jbuf *b, const struct job *j, long long now,
 		jbuf_add(b, "null", 4);
 	add_key(b, "usage"); /* JSON text that cJSON printed (video.c, store.c) */
 	jbuf_adds(b, j->usage ? j->usage : "null");
-	long long left = remaining_s(j, now);
+	long long left = status_json_remaining_s(j, now);
 	add_time(b, "estimated_seconds_remaining", left);
 	add_key(b, "progress_known");
 	jbuf_adds(b, j->progress >= 0 || !generating(j) ? "true" : "false");
