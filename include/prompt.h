@@ -8,7 +8,8 @@
  *
  * A UTF-8 byte-order mark and CRLF line ends are tolerated. Parsing is defensive:
  * the caller has already bounded the input's size; everything in it is untrusted.
- * A bad file yields one spec with an error; in a batch a bad line fails that line only.
+ * A bad file yields one spec with an error (every problem found, one per line, with a
+ * guess for a misspelt key); in a batch a bad line fails that line only.
  * Validation against the model table is separate (prompt_validate), so that a job's
  * error can say exactly what the configuration allows.
  *
@@ -63,6 +64,11 @@ void prompt_file_release(struct prompt_file *pf);
  * allowed, e.g. "size 1920x1080 is not available for sora-2 (allowed: 720x1280, 1280x720)".
  */
 int prompt_validate(const struct job_spec *spec, const struct conf *c, char *why, size_t whylen);
+
+/* prompt_validate's problems added to SPEC's own (one per line, every problem at once:
+ * a file with a misspelt key and a size the model lacks says both). 0 when SPEC has
+ * no problem at all, else -1. */
+int prompt_check(struct job_spec *spec, const struct conf *c);
 
 /*
  * A job NAME is safe as a file stem: 1..PROMPT_NAME_MAX bytes of valid UTF-8, no '/',

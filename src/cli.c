@@ -900,10 +900,7 @@ static int check_prompt(const struct ctx *x, const char *shown, enum prompt_form
 	prompt_parse(fmt, stem, data, len, x->conf, &pf);
 	int bad = 0;
 	for (size_t i = 0; i < pf.n; i++) {
-		char why[1024];
-		const char *err = pf.jobs[i].error;
-		if (!err && prompt_validate(&pf.jobs[i], x->conf, why, sizeof(why)) != 0)
-			err = why;
+		const char *err = prompt_check(&pf.jobs[i], x->conf) != 0 ? pf.jobs[i].error : NULL;
 		if (err) {
 			fprintf(stderr, "sorad %s: %s: %s\n", x->cmd->name, shown, err);
 			bad++;

@@ -233,8 +233,10 @@ static void process(const struct conf *c, struct claim *cl, bool take_images)
 
 	for (size_t i = 0; i < cl->pf.n; i++) {
 		struct job_spec *s = &cl->pf.jobs[i];
-		if (s->error)
+		if (s->error) {
+			prompt_check(s, c); /* every problem at once */
 			continue;
+		}
 		if (!s->reference && cl->fmt != PROMPT_JSONL && !s->remix_of && take_images) {
 			s->reference = find_pair(c, stem);
 			if (s->reference && take_image(c, dir, s->reference, true) != 0) {
@@ -256,10 +258,8 @@ static void process(const struct conf *c, struct claim *cl, bool take_images)
 					     s->reference);
 			continue;
 		}
-		if (prompt_validate(s, c, why, sizeof(why)) != 0) {
-			s->error = xstrdup(why);
+		if (prompt_check(s, c) != 0)
 			continue;
-		}
 		if (s->reference)
 			check_image(c, dir, s);
 	}

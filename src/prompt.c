@@ -116,16 +116,77 @@ static struct job_spec *add_spec(struct prompt_file *pf)
 static void spec_error(struct job_spec *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Every problem of a spec is reported at once, one per line, up to SPEC_ERRORS_MAX
+ * (the rest counted), so that a file is fixed in one round, not one per mistake. */
+#define SPEC_ERRORS_MAX 8
+
+static void append_error(char **error, const char *msg)
+{
+	if (!*error) {
+		*error = xstrdup(msg);
+		return;
+	}
+	size_t lines = 1;
+	for (const char *p = *error; (p = strchr(p, '\n')); p++)
+		lines++;
+	if (lines > SPEC_ERRORS_MAX)
+		return;
+	char *both = lines == SPEC_ERRORS_MAX ? xasprintf("%s\n(and more)", *error)
+	                                      : xasprintf("%s\n%s", *error, msg);
+	free(*error);
+	*error = both;
+}
+
 static void spec_error(struct job_spec *s, const char *fmt, ...)
 {
-	if (s->error) /* the first problem is the one to report */
-		return;
 	char buf[1024];
 	va_list ap;
 	va_start(ap, fmt);
 	vbfmt(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	s->error = xstrdup(buf);
+	append_error(&s->error, buf);
+}
+
+/* The edit distance of A and B (insertions, deletions, substitutions, and swaps of
+ * two neighbours), for words of up to 31 bytes; larger when longer. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 31 || lb > 31)
+		return 99;
+	size_t d[32][32];
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t k = 0; k <= lb; k++)
+		d[0][k] = k;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t k = 1; k <= lb; k++) {
+			size_t best = d[i - 1][k - 1] + (a[i - 1] != b[k - 1]);
+			if (d[i - 1][k] + 1 < best)
+				best = d[i - 1][k] + 1;
+			if (d[i][k - 1] + 1 < best)
+				best = d[i][k - 1] + 1;
+			if (i > 1 && k > 1 && a[i - 1] == b[k - 2] && a[i - 2] == b[k - 1] &&
+			    d[i - 2][k - 2] + 1 < best)
+				best = d[i - 2][k - 2] + 1;
+			d[i][k] = best;
+		}
+	return d[la][lb];
+}
+
+/* The known key KEY is probably a typo of, or NULL. */
+static const char *known_key_like(const char *key)
+{
+	static const char *const known[] = {"prompt",   "model", "seconds",  "size",
+	                                    "reference", "remix_of", "name", "template"};
+	const char *best = NULL;
+	size_t best_d = strlen(key) < 4 ? 1 : 2; /* at most this far */
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		size_t dist = edit_distance(key, known[i]);
+		if (dist <= best_d && (!best || dist < edit_distance(key, best)))
+			best = known[i];
+	}
+	return best;
 }
 
 static void set_str(char **dst, const char *v)
@@ -218,12 +279,17 @@ static void apply_key(struct job_spec *s, struct explicit *ex, const char *key, 
 		ex->vv = xrealloc(ex->vv, (ex->nv + 1) * sizeof(*ex->vv));
 		ex->vk[ex->nv] = xstrdup(key);
 		ex->vv[ex->nv++] = xstrdup(value);
-		if (!ex->unknown_err)
-			ex->unknown_err = xasprintf("%sunknown key '%.40s' (known keys: " KNOWN_KEYS
-						    "; other keys are variables of a template)",
-						    where, key);
+		const char *like = known_key_like(key);
+		char *msg = xasprintf("%sunknown key '%.40s' (%s%s%sknown keys: " KNOWN_KEYS
+		                      "; other keys are variables of a template)",
+		                      where, key, like ? "did you mean '" : "", like ? like : "",
+		                      like ? "'? " : "");
+		append_error(&ex->unknown_err, msg);
+		free(msg);
 	} else {
-		spec_error(s, "%sunknown key '%.40s' (known keys: " KNOWN_KEYS ")", where, key);
+		const char *like = known_key_like(key);
+		spec_error(s, "%sunknown key '%.40s' (%s%s%sknown keys: " KNOWN_KEYS ")", where, key,
+		           like ? "did you mean '" : "", like ? like : "", like ? "'? " : "");
 	}
 }
 
@@ -584,22 +650,37 @@ int prompt_validate(const struct job_spec *s, const struct conf *c, char *why, s
 		     allowed);
 		return -1;
 	}
+	/* Both the size and the seconds, so that one round fixes both. */
+	int rc = 0;
+	why[0] = '\0';
 	if (!conf_model_size(m, s->size)) {
 		for (size_t i = 0; i < m->n_sizes; i++)
 			join(allowed, sizeof(allowed), m->sizes[i].size);
 		bfmt(why, whylen, "size %s is not available for %s (allowed: %s)", s->size,
 		     s->model, allowed);
-		return -1;
+		rc = -1;
 	}
 	if (!conf_model_allows_seconds(m, s->seconds)) {
+		allowed[0] = '\0';
 		for (size_t i = 0; i < m->n_seconds; i++) {
 			char num[16];
 			bfmt(num, sizeof(num), "%u", m->seconds[i]);
 			join(allowed, sizeof(allowed), num);
 		}
-		bfmt(why, whylen, "%u seconds is not available for %s (allowed: %s)", s->seconds,
-		     s->model, allowed);
-		return -1;
+		size_t used = strlen(why);
+		if (used < whylen)
+			bfmt(why + used, whylen - used,
+			     "%s%u seconds is not available for %s (allowed: %s)", used ? "\n" : "",
+			     s->seconds, s->model, allowed);
+		rc = -1;
 	}
-	return 0;
+	return rc;
+}
+
+int prompt_check(struct job_spec *s, const struct conf *c)
+{
+	char why[1024];
+	if (s->model && s->size && prompt_validate(s, c, why, sizeof(why)) != 0)
+		append_error(&s->error, why);
+	return s->error ? -1 : 0;
 }
