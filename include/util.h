@@ -31,6 +31,11 @@ size_t hash_str(const char *s);
 /* True when D is a whole number within +-2^53 (without libm: sorad does not link it). */
 int dbl_is_integer(double d);
 
+/* The word of KNOWN[N] that WORD is probably a typo of (at most two edits away, one
+ * for words under 4 bytes; a swap of neighbours is one edit), or NULL. For "did you
+ * mean" in messages. */
+const char *closest_word(const char *word, const char *const *known, size_t n);
+
 /* Formats into a new heap string owned by the caller. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

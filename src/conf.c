@@ -581,6 +581,141 @@ static int v_template_sec(cfg_t *cfg, cfg_opt_t *opt)
  * would make every later error point at the wrong line, and rejects a comment inside
  * a list (upstream issue #150); what it never sees it cannot miscount.
  */
+/* Past a quoted string starting at S[I] (a quote): the index after its closing quote. */
+static size_t skip_quoted(const char *s, size_t len, size_t i)
+{
+	char q = s[i];
+	for (i++; i < len && s[i] != q; i++)
+		if (s[i] == '\\' && i + 1 < len)
+			i++;
+	return i < len ? i + 1 : len;
+}
+
+/* Past a value starting at S[I]: to the end of its line, a list's braces included. */
+static size_t skip_value(const char *s, size_t len, size_t i)
+{
+	int depth = 0;
+	while (i < len && (depth > 0 || s[i] != '\n')) {
+		if (s[i] == '"' || s[i] == '\'') {
+			i = skip_quoted(s, len, i);
+			continue;
+		}
+		if (s[i] == '{' || s[i] == '(')
+			depth++;
+		else if ((s[i] == '}' || s[i] == ')') && depth > 0)
+			depth--;
+		else if (s[i] == '}')
+			break; /* the end of the section the value is in */
+		i++;
+	}
+	return i;
+}
+
+static size_t line_of(const char *s, size_t i)
+{
+	size_t line = 1;
+	for (size_t k = 0; k < i; k++)
+		line += s[k] == '\n';
+	return line;
+}
+
+/* Blanks S[FROM, TO), keeping its line ends so that later lines keep their numbers. */
+static void blank_range(char *s, size_t from, size_t to)
+{
+	for (size_t k = from; k < to; k++)
+		if (s[k] != '\n')
+			s[k] = ' ';
+}
+
+static const cfg_opt_t *opt_named(const cfg_opt_t *opts, const char *name, size_t n)
+{
+	for (; opts && opts->name; opts++)
+		if (strlen(opts->name) == n && !strncmp(opts->name, name, n))
+			return opts;
+	return NULL;
+}
+
+/*
+ * libconfuse stops at the first key it does not know, which would hide every later
+ * mistake. So unknown keys (and sections) are found first, against the options
+ * themselves, level by level: each is reported at its line, with "did you mean" for
+ * a near miss, and blanked, so that the parse goes on and one run shows everything.
+ * Text that is not a key or a section is left for libconfuse to judge.
+ */
+static void blank_unknown_keys(char *s, size_t len, const cfg_opt_t *root, struct parse_ctx *x)
+{
+	const cfg_opt_t *stack[8] = {root};
+	size_t top = 0, i = 0;
+	while (i < len) {
+		char ch = s[i];
+		if (ch == '}') {
+			if (top > 0)
+				top--;
+			i++;
+			continue;
+		}
+		if (!(ch == '_' || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'))) {
+			i = ch == '"' || ch == '\'' ? skip_quoted(s, len, i) : i + 1;
+			continue;
+		}
+		size_t start = i;
+		while (i < len && (s[i] == '_' || s[i] == '-' || (s[i] >= 'a' && s[i] <= 'z') ||
+		                   (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
+			i++;
+		size_t n = i - start, k = i;
+		while (k < len && (s[k] == ' ' || s[k] == '\t'))
+			k++;
+		const cfg_opt_t *o = opt_named(stack[top], s + start, n);
+		if (k < len && s[k] == '=') { /* key = value */
+			size_t end = skip_value(s, len, k + 1);
+			if (!o) {
+				char name[64], loc[PATH_MAX + 32];
+				bfmt(name, sizeof name, "%.*s", (int)(n < 63 ? n : 63), s + start);
+				const char *names[128];
+				size_t nn = 0;
+				for (const cfg_opt_t *p = stack[top]; p && p->name && nn < 128; p++)
+					if (p->type != CFGT_SEC)
+						names[nn++] = p->name;
+				const char *like = closest_word(name, names, nn);
+				add_err(x, loc_line(x, (int)line_of(s, start), loc, sizeof loc),
+				        "no such option '%s'%s%s%s", name, like ? " (did you mean '" : "",
+				        like ? like : "", like ? "'?)" : "");
+				blank_range(s, start, end);
+			}
+			i = end;
+			continue;
+		}
+		/* NAME ["title"] { ... }: a section */
+		if (k < len && (s[k] == '"' || s[k] == '\'')) {
+			k = skip_quoted(s, len, k);
+			while (k < len && (s[k] == ' ' || s[k] == '\t' || s[k] == '\n'))
+				k++;
+		} else {
+			while (k < len && (s[k] == ' ' || s[k] == '\t' || s[k] == '\n'))
+				k++;
+		}
+		if (k < len && s[k] == '{') {
+			if (o && o->type == CFGT_SEC && top + 1 < ARRAY_LEN(stack)) {
+				stack[++top] = o->subopts;
+				i = k + 1;
+				continue;
+			}
+			if (!o) {
+				/* an unknown section: reported, and blanked to its closing brace */
+				size_t end = skip_value(s, len, k);
+				char name[64], loc[PATH_MAX + 32];
+				bfmt(name, sizeof name, "%.*s", (int)(n < 63 ? n : 63), s + start);
+				add_err(x, loc_line(x, (int)line_of(s, start), loc, sizeof loc),
+				        "no such section '%s'", name);
+				blank_range(s, start, end);
+				i = end;
+				continue;
+			}
+		}
+		/* something else (a value of a list, a syntax error): libconfuse judges */
+	}
+}
+
 static void blank_comments(char *s, size_t len)
 {
 	size_t i = 0;
@@ -1213,6 +1348,7 @@ struct conf *conf_load(const char *path, char *err, size_t errlen)
 			goto fail;
 		}
 		blank_comments(text, len);
+		blank_unknown_keys(text, len, cfg->opts, &x);
 		FILE *mem = len ? fmemopen(text, len, "r") : NULL;
 		if (len && !mem) {
 			free(text);

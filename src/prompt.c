@@ -147,46 +147,12 @@ static void spec_error(struct job_spec *s, const char *fmt, ...)
 	append_error(&s->error, buf);
 }
 
-/* The edit distance of A and B (insertions, deletions, substitutions, and swaps of
- * two neighbours), for words of up to 31 bytes; larger when longer. */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	if (la > 31 || lb > 31)
-		return 99;
-	size_t d[32][32];
-	for (size_t i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (size_t k = 0; k <= lb; k++)
-		d[0][k] = k;
-	for (size_t i = 1; i <= la; i++)
-		for (size_t k = 1; k <= lb; k++) {
-			size_t best = d[i - 1][k - 1] + (a[i - 1] != b[k - 1]);
-			if (d[i - 1][k] + 1 < best)
-				best = d[i - 1][k] + 1;
-			if (d[i][k - 1] + 1 < best)
-				best = d[i][k - 1] + 1;
-			if (i > 1 && k > 1 && a[i - 1] == b[k - 2] && a[i - 2] == b[k - 1] &&
-			    d[i - 2][k - 2] + 1 < best)
-				best = d[i - 2][k - 2] + 1;
-			d[i][k] = best;
-		}
-	return d[la][lb];
-}
-
 /* The known key KEY is probably a typo of, or NULL. */
 static const char *known_key_like(const char *key)
 {
-	static const char *const known[] = {"prompt",   "model", "seconds",  "size",
-	                                    "reference", "remix_of", "name", "template"};
-	const char *best = NULL;
-	size_t best_d = strlen(key) < 4 ? 1 : 2; /* at most this far */
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
-		size_t dist = edit_distance(key, known[i]);
-		if (dist <= best_d && (!best || dist < edit_distance(key, best)))
-			best = known[i];
-	}
-	return best;
+	static const char *const known[] = {"prompt",   "model",    "seconds", "size",
+	                                    "reference", "remix_of", "name",    "template"};
+	return closest_word(key, known, ARRAY_LEN(known));
 }
 
 static void set_str(char **dst, const char *v)

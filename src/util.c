@@ -104,3 +104,44 @@ size_t hash_str(const char *s)
 		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
 	return (size_t)h;
 }
+
+/* The edit distance of A and B (insertions, deletions, substitutions, and swaps of
+ * two neighbours), for words of up to 31 bytes; 99 when longer. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 31 || lb > 31)
+		return 99;
+	size_t d[32][32];
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t k = 0; k <= lb; k++)
+		d[0][k] = k;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t k = 1; k <= lb; k++) {
+			size_t best = d[i - 1][k - 1] + (a[i - 1] != b[k - 1]);
+			if (d[i - 1][k] + 1 < best)
+				best = d[i - 1][k] + 1;
+			if (d[i][k - 1] + 1 < best)
+				best = d[i][k - 1] + 1;
+			if (i > 1 && k > 1 && a[i - 1] == b[k - 2] && a[i - 2] == b[k - 1] &&
+			    d[i - 2][k - 2] + 1 < best)
+				best = d[i - 2][k - 2] + 1;
+			d[i][k] = best;
+		}
+	return d[la][lb];
+}
+
+const char *closest_word(const char *word, const char *const *known, size_t n)
+{
+	const char *best = NULL;
+	size_t best_d = strlen(word) < 4 ? 1 : 2; /* at most this far */
+	for (size_t i = 0; i < n; i++) {
+		size_t dist = edit_distance(word, known[i]);
+		if (dist <= best_d) {
+			best = known[i];
+			best_d = dist;
+		}
+	}
+	return best && !strcmp(best, word) ? NULL : best;
+}

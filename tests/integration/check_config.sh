@@ -67,6 +67,26 @@ printf 'inbox = "in"\nfrobnicate = 1\n' >"$T/unknown.conf"
 run_check 78 -c "$T/unknown.conf"
 expect_in "$T/err" "$T/unknown.conf:2: no such option 'frobnicate'"
 
+# Unknown keys do not hide the rest: four mistakes, one run, near misses guessed,
+# inside sections too; the lines keep their numbers.
+cat >"$T/four.conf" <<'EOF'
+listne = "127.0.0.1:1"
+max_in_flight = 0
+extra = {"a",
+         "b"}
+log_level = "loud"
+model "sora-2" {
+  secnds = {4, 8}
+  size "1280x720" { price = 0.1 }
+}
+EOF
+run_check 78 -c "$T/four.conf"
+expect_in "$T/err" "$T/four.conf:1: no such option 'listne' (did you mean 'listen'?)"
+expect_in "$T/err" "$T/four.conf:2: max_in_flight = 0: must be at least 1"
+expect_in "$T/err" "$T/four.conf:3: no such option 'extra'"
+expect_in "$T/err" "$T/four.conf:5: log_level = \"loud\""
+expect_in "$T/err" "$T/four.conf:7: no such option 'secnds' (did you mean 'seconds'?)"
+
 printf 'default_size = "1920x1080"\n' >"$T/size.conf"
 run_check 78 -c "$T/size.conf"
 expect_in "$T/err" "$T/size.conf:1: default_size \"1920x1080\" is not a size of model \"sora-2\""
