@@ -4,7 +4,9 @@
  *
  *   thumbnail    the first frame at the video's size, WebP (libwebp, quality 75);
  *   spritesheet  10 evenly spaced frames (fps = 10 / SECONDS), 128 pixels high, tiled
- *                5x2 into one JPEG.
+ *                5x2 into one JPEG;
+ *   notify image the first frame, 256 pixels high, JPEG: the image of a desktop
+ *                notification, which any server on a stock desktop can load.
  *
  * ffmpeg never runs on the event loop's thread and never blocks it: it is a child
  * process (posix_spawn, no shell, its arguments an array, stdin and stdout on
@@ -27,7 +29,7 @@
 
 #define DERIVE_TIMEOUT_MS 120000L
 
-enum derive_what { DERIVE_THUMBNAIL, DERIVE_SPRITESHEET };
+enum derive_what { DERIVE_THUMBNAIL, DERIVE_SPRITESHEET, DERIVE_NOTIFY_IMAGE };
 
 /*
  * The ffmpeg to run, from the configuration's SETTING: NULL looks for "ffmpeg" in

@@ -14,6 +14,7 @@ pkgs=(
   ffmpeg fonts-dejavu-core curl jq nodejs wrk rsync valgrind cppcheck clang-tidy
   chromium # the status page's browser test (headless, driven by playwright-core)
   dbus python3-dbusmock
+  dunst xvfb xauth x11-utils # a real notification server (dunst) on a virtual X display
   systemd man-db mandoc
 )
 

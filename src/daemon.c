@@ -12,6 +12,7 @@
 #include "log.h"
 #include "loop.h"
 #include "notify.h"
+#include "ready_note.h"
 #include "outbox.h"
 #include "sdnotify.h"
 #include "usage.h"
@@ -54,6 +55,7 @@ struct daemon {
 	struct loop_timer *cap_timer;  /* armed only while a job is held by a cap */
 	bool cap_announced;            /* "cap reached" said since the last release */
 	struct notifier *notifier;     /* desktop notifications (notify.h) */
+	struct ready_notes *ready;     /* "Video ready" waiting for its image (ready_note.h) */
 	struct commit *commit;         /* the group commit of each loop turn (commit.h) */
 	struct commit *intents;        /* its fast lane for intents to submit (jobs.h) */
 };
@@ -220,13 +222,14 @@ static void on_job_notify(const struct job *j, enum job_state before, void *ud)
 		return;
 	char summary[PATH_MAX], body[1024];
 	if (j->state == JOB_DONE && notify_on(d, NOTIFY_EV_READY)) {
-		char image[PATH_MAX], video[PATH_MAX];
+		char video[PATH_MAX];
 		bfmt(summary, sizeof(summary), "Video ready: %s", j->name);
 		bfmt(body, sizeof(body), "%s, %s, %u s", j->model, j->size, j->seconds);
-		if (bfmt(image, sizeof(image), "%s/%s.thumbnail.webp", d->conf->outbox, j->name) ||
-		    bfmt(video, sizeof(video), "%s/%s.mp4", d->conf->outbox, j->name))
+		if (bfmt(video, sizeof(video), "%s/%s.mp4", d->conf->outbox, j->name))
 			return;
-		notifier_send(d->notifier, summary, body, image, video, 0);
+		if (!d->ready)
+			d->ready = ready_notes_new(d->loop, d->notifier);
+		ready_notes_send(d->ready, d->conf, j->name, summary, body, video);
 	} else if (j->state == JOB_FAILED && notify_on(d, NOTIFY_EV_FAILED)) {
 		bfmt(summary, sizeof(summary), "Video failed: %s", j->name);
 		first_paragraph(j->error, body, sizeof(body));
@@ -531,6 +534,7 @@ static void teardown(struct daemon *d)
 	}
 	httpd_free(d->httpd);
 	control_free(d->control);
+	ready_notes_free(d->ready);
 	notifier_free(d->notifier);
 	watch_free(d->watch);
 	jobs_free(d->jobs);

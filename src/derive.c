@@ -184,6 +184,7 @@ static void on_exit_event(int fd, uint32_t events, void *ud)
 	} else {
 		char bad[256] = "";
 		enum media_kind want = d->what == DERIVE_THUMBNAIL ? MEDIA_WEBP : MEDIA_JPEG;
+		/* DERIVE_SPRITESHEET and DERIVE_NOTIFY_IMAGE are JPEG */
 		ok = media_check_file(d->out, want, NULL, bad, sizeof(bad)) == MEDIA_OK;
 		if (!ok)
 			bfmt(why, sizeof(why), "ffmpeg's output is not a whole %s: %s",
@@ -257,13 +258,23 @@ struct derive *derive_start(struct loop *l, const char *ffmpeg, enum derive_what
 			 "error", "-y", "-i", in_url, "-vf", vf, "-frames:v", "1", "-c:v",
 			 "mjpeg", "-pix_fmt", "yuvj420p", "-q:v", "5", "-f", "mjpeg", out_url,
 			 NULL};
+	/* The first frame, 256 pixels high, JPEG: what every notification server on a
+	 * stock desktop can load (gdk-pixbuf reads WebP only with an extra loader). */
+	char *still[] = {(char *)ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-loglevel",
+			 "error", "-y", "-i", in_url, "-vf", "scale=-2:256", "-frames:v", "1",
+			 "-c:v", "mjpeg", "-pix_fmt", "yuvj420p", "-q:v", "4", "-f", "mjpeg",
+			 out_url, NULL};
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) != 0) {
 		bfmt(why, whylen, "cannot make a pipe for ffmpeg: %s", strerror(errno));
 		return NULL;
 	}
 	pid_t pid;
-	int rc = spawn(&pid, what == DERIVE_THUMBNAIL ? thumb : sheet, p[1]);
+	int rc = spawn(&pid,
+	               what == DERIVE_THUMBNAIL     ? thumb
+	               : what == DERIVE_SPRITESHEET ? sheet
+	                                            : still,
+	               p[1]);
 	close(p[1]);
 	if (rc != 0) {
 		close(p[0]);
