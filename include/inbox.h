@@ -36,14 +36,18 @@ void claim_release(struct claim *cl);
 /*
  * Claims inbox entry NAME. Returns 0 with *out filled; 1 when the entry vanished
  * before it could be claimed (someone else took it: nothing to do); -1 on a local
- * error (logged; the entry stays in the inbox for a later rescan).
+ * error (the state directory full or read-only, the inbox on another file system):
+ * the entry stays in the inbox, WHY says what went wrong in plain words (the same
+ * words for the same cause: no claim id in them), and the caller tries again later
+ * (claimretry.h).
  * Whatever is wrong with the file itself (not a regular file, a symlink leading out
  * of the inbox, too large, not text, bad keys, wrong-size image) is not an error
  * here: it becomes the error of the spec(s), in plain words.
  * The renames are made durable through CM (commit.h: the directories involved are
  * staged for fsync; NULL: at once) before any job record of the claim.
  */
-int inbox_claim(const struct conf *c, const char *name, struct claim *out, struct commit *cm);
+int inbox_claim(const struct conf *c, const char *name, struct claim *out, struct commit *cm,
+		char *why, size_t whylen);
 
 /* Processes the existing claim directory ID again (after a crash before its marker). */
 int inbox_reprocess(const struct conf *c, const char *id, struct claim *out);

@@ -358,7 +358,8 @@ void inbox_spares_clear(void)
 	}
 }
 
-int inbox_claim(const struct conf *c, const char *name, struct claim *out, struct commit *cm)
+int inbox_claim(const struct conf *c, const char *name, struct claim *out, struct commit *cm,
+		char *why, size_t whylen)
 {
 	static unsigned seq;
 	memset(out, 0, sizeof(*out));
@@ -370,11 +371,13 @@ int inbox_claim(const struct conf *c, const char *name, struct claim *out, struc
 	if (inbox_claim_path(c, id, NULL, dir, sizeof(dir)) != 0 ||
 	    bfmt(from, sizeof(from), "%s/%s", c->inbox, name) != 0 ||
 	    bfmt(to, sizeof(to), "%s/%s", dir, name) != 0) {
-		log_error("inbox: path too long for %s", name);
+		bfmt(why, whylen, "the path of its claim directory would be too long");
 		return -1;
 	}
+	/* The reasons name no claim id: a try that fails the same way is not news. */
 	if (!take_spare_dir(dir) && mkdir(dir, 0700) != 0) {
-		log_error("inbox: cannot create claim directory %s: %s", dir, strerror(errno));
+		bfmt(why, whylen, "cannot create a claim directory in %s/inputs: %s", c->state_dir,
+		     strerror(errno));
 		return -1;
 	}
 	if (rename(from, to) != 0) {
@@ -382,7 +385,10 @@ int inbox_claim(const struct conf *c, const char *name, struct claim *out, struc
 		rmdir(dir);
 		if (e == ENOENT)
 			return 1;
-		log_error("inbox: cannot claim %s into %s: %s", from, dir, strerror(e));
+		bfmt(why, whylen, "cannot move it into %s/inputs: %s%s", c->state_dir, strerror(e),
+		     e == EXDEV ? " (the inbox and state_dir must be on the same file system "
+				  "and mount: a file is claimed by renaming it)"
+				: "");
 		return -1;
 	}
 	out->id = xstrdup(id);

@@ -1,6 +1,7 @@
 /* jobs.c — the job state machine (see jobs.h and job.h). */
 #include "jobs.h"
 #include "caps.h"
+#include "claimretry.h"
 #include "commit.h"
 #include "derive.h"
 #include "eta.h"
@@ -92,6 +93,7 @@ struct jobs {
 		size_t head, n, cap;
 		struct loop_timer *timer;
 	} claimq;
+	struct claimretry *retry; /* names whose claim failed, tried again with backoff */
 };
 
 static void notify_observers(const struct jobs *js, const struct job *j, enum job_state before)
@@ -2041,9 +2043,15 @@ static void claim_now(struct jobs *js, const char *name)
 	bool room = !js->api_blocked && js->in_flight + js->claimed < js->conf->max_in_flight;
 	struct commit *cm = js->intents && room ? js->intents : js->commit;
 	struct claim cl;
-	int rc = inbox_claim(js->conf, name, &cl, cm);
+	char why[512];
+	int rc = inbox_claim(js->conf, name, &cl, cm, why, sizeof(why));
+	if (rc < 0) { /* a local error: tried again on a timer until it works */
+		claimretry_failed(js->retry, name, why);
+		return;
+	}
+	claimretry_done(js->retry, name, rc == 0);
 	if (rc != 0)
-		return; /* vanished (1) or a local error, logged (-1): a rescan retries */
+		return; /* vanished: someone else took it */
 	record_claim(js, &cl, cm);
 	claim_release(&cl);
 	inbox_spares_fill(js->conf, js->commit);
@@ -2087,6 +2095,12 @@ void jobs_claim(struct jobs *js, const char *name)
 		loop_timer_arm(js->claimq.timer, 0);
 }
 
+/* A name whose claim failed is due for another try: it joins the queue. */
+static void on_claim_retry(const char *name, void *ud)
+{
+	jobs_claim(ud, name);
+}
+
 /* ---- lifetime ------------------------------------------------------------------- */
 
 /* What gave way to creates may go now (yield_to_creates). */
@@ -2108,6 +2122,7 @@ struct jobs *jobs_new(struct loop *l, struct api_client *api, const struct conf 
 	js->conf = c;
 	js->refresh = refresh_new(l, api, on_refresh_seen, on_refresh_miss, js);
 	js->yield_timer = loop_timer_new(l, on_yield_timer, js);
+	js->retry = claimretry_new(l, on_claim_retry, js);
 	return js;
 }
 
@@ -2137,6 +2152,7 @@ void jobs_free(struct jobs *js)
 	free(js->claimq.v);
 	loop_timer_free(js->claimq.timer);
 	loop_timer_free(js->yield_timer);
+	claimretry_free(js->retry); /* still in the inbox: claimed at the next start */
 	inbox_spares_clear();
 	for (size_t i = 0; i < js->n; i++)
 		free_run(js->v[i]);
