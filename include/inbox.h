@@ -49,7 +49,27 @@ void claim_release(struct claim *cl);
 int inbox_claim(const struct conf *c, const char *name, struct claim *out, struct commit *cm,
 		char *why, size_t whylen);
 
-/* Processes the existing claim directory ID again (after a crash before its marker). */
+/*
+ * The crash-loop breaker. Reading and recording a claim are counted in the claim
+ * directory (INBOX_READING, "how many times this began") before the file is read:
+ * by inbox_claim (count 1, not fsynced: a crashing process leaves the page cache as
+ * it was) and by inbox_reprocess (the next count, fsynced). The owner calls
+ * inbox_claim_processed once the claim's records are made (staged), which removes
+ * the counter. A claim found unrecorded at start with INBOX_CRASHES_MAX attempts
+ * already begun is not read again.
+ */
+#define INBOX_READING ".reading"
+#define INBOX_CRASHES_MAX 2u
+void inbox_claim_processed(const struct conf *c, const char *id);
+
+/*
+ * Processes the existing claim directory ID again (after a crash before it was
+ * recorded). 0 with OUT filled; 1 when there is nothing left to process; -1 on an
+ * error (logged); 2 when reading it began INBOX_CRASHES_MAX times already without
+ * finishing: the file is not read, and OUT holds one error spec saying that sorad
+ * stopped unexpectedly while reading it (the caller fails it, unless a create may
+ * have been sent for it).
+ */
 int inbox_reprocess(const struct conf *c, const char *id, struct claim *out);
 
 /* Removes claim directory ID and everything in it; 0 or -1 (logged). The emptied

@@ -358,6 +358,59 @@ void inbox_spares_clear(void)
 	}
 }
 
+/*
+ * The crash counter of a claim: STATE/inputs/ID/.reading holds how many times reading
+ * and recording the claim began without finishing (inbox_claim_processed removes it).
+ */
+static unsigned reading_count(const char *dir)
+{
+	char path[PATH_MAX], buf[16];
+	if (bfmt(path, sizeof(path), "%s/%s", dir, INBOX_READING) != 0)
+		return 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return 1; /* there, so something began */
+	buf[n] = '\0';
+	char *end;
+	unsigned long v = strtoul(buf, &end, 10);
+	/* Empty or cut short by a crash while it was written: one attempt began. */
+	return end == buf || v == 0 ? 1 : v > 1000 ? 1000 : (unsigned)v;
+}
+
+/* Writes N into the claim's counter in DIR; DURABLE: fsynced (file and directory). A
+ * crash of the process alone (a signal, an abort) leaves the page cache as it was, so
+ * a first claim's counter needs no fsync: only a power loss could lose it, and that
+ * is no crash loop. */
+static void reading_mark(const char *dir, unsigned n, bool durable)
+{
+	char num[16], path[PATH_MAX];
+	bfmt(num, sizeof(num), "%u\n", n);
+	if (durable) {
+		if (atomic_write_file(dir, INBOX_READING, num, strlen(num), 0600) != 0)
+			log_warn("inbox: cannot write %s/%s: %s", dir, INBOX_READING, strerror(errno));
+		return;
+	}
+	if (bfmt(path, sizeof(path), "%s/%s", dir, INBOX_READING) != 0)
+		return;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || write_all(fd, num, strlen(num)) != 0)
+		log_warn("inbox: cannot write %s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+void inbox_claim_processed(const struct conf *c, const char *id)
+{
+	char path[PATH_MAX];
+	if (inbox_claim_path(c, id, INBOX_READING, path, sizeof(path)) == 0 && unlink(path) != 0 &&
+	    errno != ENOENT)
+		log_warn("inbox: cannot remove %s: %s", path, strerror(errno));
+}
+
 int inbox_claim(const struct conf *c, const char *name, struct claim *out, struct commit *cm,
 		char *why, size_t whylen)
 {
@@ -393,6 +446,7 @@ int inbox_claim(const struct conf *c, const char *name, struct claim *out, struc
 	}
 	out->id = xstrdup(id);
 	out->file = xstrdup(name);
+	reading_mark(dir, 1, false); /* removed by inbox_claim_processed */
 	process(c, out, true);
 	/* The claim (and the images moved in with it) is durable before any record that
 	 * refers to it: the group commit fsyncs these before it renames records in. */
@@ -427,6 +481,25 @@ int inbox_reprocess(const struct conf *c, const char *id, struct claim *out)
 	if (!out->file)
 		return 1; /* nothing left to process */
 	out->id = xstrdup(id);
+	/* Counted durably before the file is read again: a file that makes sorad crash
+	 * while reading it stops being read after the second crash. */
+	unsigned crashes = reading_count(dir);
+	if (crashes >= INBOX_CRASHES_MAX) {
+		const char *ext;
+		char *stem = split_name(out->file, &ext);
+		int fmt = prompt_format_from_ext(ext);
+		out->fmt = fmt < 0 ? PROMPT_TXT : (enum prompt_format)fmt;
+		char why[512];
+		bfmt(why, sizeof(why),
+		     "sorad stopped unexpectedly while reading this file (%u times), so it is "
+		     "not read again. This is most likely a fault in sorad: please report it, "
+		     "with this file if you can",
+		     crashes);
+		whole_file_error(out, c, stem, why);
+		free(stem);
+		return 2;
+	}
+	reading_mark(dir, crashes + 1, true);
 	process(c, out, false);
 	return 0;
 }

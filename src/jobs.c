@@ -1970,7 +1970,7 @@ static void record_claim(struct jobs *js, struct claim *cl, struct commit *cm)
 		job_from_spec(js, cl, s, unique_name(js, s->name), &j);
 		if (s->error) { /* saved with the record: never submitted, even after a crash */
 			char *e = xstrdup(s->error);
-			if (e[0] >= 'a' && e[0] <= 'z')
+			if (e[0] >= 'a' && e[0] <= 'z' && strncmp(e, "sorad ", 6) != 0)
 				e[0] = (char)(e[0] - 'a' + 'A');
 			j.error = xasprintf("%s.\n\nNothing was submitted and nothing was spent. Fix "
 					    "the file and drop it into the inbox again.",
@@ -2053,6 +2053,7 @@ static void claim_now(struct jobs *js, const char *name)
 	if (rc != 0)
 		return; /* vanished: someone else took it */
 	record_claim(js, &cl, cm);
+	inbox_claim_processed(js->conf, cl.id); /* read and recorded: not a crash loop */
 	claim_release(&cl);
 	inbox_spares_fill(js->conf, js->commit);
 }
@@ -2295,6 +2296,31 @@ static void drop_claim_records(struct jobs *js, const char *id)
 }
 
 /*
+ * Claim CL made sorad stop while it was being read, INBOX_CRASHES_MAX times: it is not
+ * read again. When none of its jobs can have sent a create (its records were never all
+ * durable, and none of them is lost: SENT_MAYBE false), it fails like an invalid file,
+ * its input and the reason going to failed/. Otherwise it stays where it is, untouched
+ * and unread, for a person to look at: a job that may have spent money is never
+ * dropped on a guess.
+ */
+static void crashed_claim(struct jobs *js, struct claim *cl, bool sent_maybe)
+{
+	if (sent_maybe) {
+		log_error("inbox: sorad stopped unexpectedly %u times while reading %s (claim "
+			  "%s); some of its jobs may have been submitted, so it is kept unread "
+			  "in %s/inputs/%s: compare it with the service's list, then remove it",
+			  INBOX_CRASHES_MAX, cl->file, cl->id, js->conf->state_dir, cl->id);
+		return;
+	}
+	drop_claim_records(js, cl->id);
+	log_error("inbox: sorad stopped unexpectedly %u times while reading %s (claim %s); "
+		  "it goes to %s instead of being read again",
+		  INBOX_CRASHES_MAX, cl->file, cl->id, js->conf->failed_dir);
+	record_claim(js, cl, js->commit);
+	inbox_claim_processed(js->conf, cl->id);
+}
+
+/*
  * Claims whose records were not all written before a crash are processed again. A
  * claim one of whose records was durable but cannot be read (LOST) is not: its lost
  * jobs come back in doubt (restore_lost), and the claim stays until they are decided.
@@ -2327,7 +2353,8 @@ static void redo_unrecorded_claims(struct jobs *js, const struct lost_names *los
 			continue;
 		}
 		struct claim cl;
-		if (inbox_reprocess(js->conf, id, &cl) != 0) {
+		int rc = inbox_reprocess(js->conf, id, &cl);
+		if (rc != 0 && rc != 2) {
 			if (!recorded)
 				inbox_remove_claim(js->conf, id);
 			continue;
@@ -2335,12 +2362,18 @@ static void redo_unrecorded_claims(struct jobs *js, const struct lost_names *los
 		bool matches = false;
 		for (size_t i = 0; i < cl.pf.n && !matches; i++)
 			matches = lost_match(lost, cl.pf.jobs[i].name) != NULL;
-		if (!recorded && !matches) {
+		if (rc == 2) {
+			crashed_claim(js, &cl, recorded || matches);
+		} else if (!recorded && !matches) {
 			drop_claim_records(js, id);
 			log_info("inbox: claim %s was interrupted; processing it again", id);
 			record_claim(js, &cl, js->commit);
-		} else if (restore_lost(js, &cl, lost) == 0 && total == final) {
-			inbox_remove_claim(js->conf, id);
+			inbox_claim_processed(js->conf, id);
+		} else {
+			if (restore_lost(js, &cl, lost) == 0 && total == final)
+				inbox_remove_claim(js->conf, id);
+			else
+				inbox_claim_processed(js->conf, id);
 		}
 		claim_release(&cl);
 	}
