@@ -48,7 +48,7 @@ struct job_spec {
 
 struct prompt_file {
 	struct job_spec *jobs;
-	size_t n;
+	size_t n, cap;
 };
 
 /* Maps an extension ("txt", "json", "jsonl", case-insensitive) to a format; -1 if none. */

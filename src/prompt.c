@@ -113,7 +113,10 @@ static char *sanitize_name(const char *stem)
 static struct job_spec *add_spec(struct prompt_file *pf, const struct conf *d, const char *name,
 				 unsigned line)
 {
-	pf->jobs = xrealloc(pf->jobs, (pf->n + 1) * sizeof(*pf->jobs));
+	if (pf->n == pf->cap) { /* doubling: a batch of 10,000 is not 10,000 copies */
+		pf->cap = pf->cap ? pf->cap * 2 : 1;
+		pf->jobs = xrealloc(pf->jobs, pf->cap * sizeof(*pf->jobs));
+	}
 	struct job_spec *s = &pf->jobs[pf->n++];
 	memset(s, 0, sizeof(*s));
 	s->name = xstrdup(name);
@@ -592,7 +595,7 @@ void prompt_file_release(struct prompt_file *pf)
 	}
 	free(pf->jobs);
 	pf->jobs = NULL;
-	pf->n = 0;
+	pf->n = pf->cap = 0;
 }
 
 /* Appends ", ITEM" (or ITEM first) to the list being built in BUF[SIZE]. */
