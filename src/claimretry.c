@@ -16,7 +16,7 @@ struct entry {
 	char *name;
 	char *why;          /* the reason last logged */
 	enum entry_state state;
-	long long at_ms;    /* the next try (loop_now_ms) while WAITING */
+	long long at_ms;    /* the next try (loop_now_ms), while WAITING */
 	long long delay_ms; /* the wait before that try */
 	unsigned failures;
 };
@@ -108,9 +108,12 @@ void claimretry_failed(struct claimretry *cr, const char *name, const char *why)
 		memset(e, 0, sizeof(*e));
 		e->name = xstrdup(name);
 	}
-	e->delay_ms = e->delay_ms == 0			   ? CLAIMRETRY_FIRST_MS
-		      : e->delay_ms >= CLAIMRETRY_MAX_MS / 2 ? CLAIMRETRY_MAX_MS
-							     : e->delay_ms * 2;
+	if (e->delay_ms == 0)
+		e->delay_ms = CLAIMRETRY_FIRST_MS;
+	else if (e->delay_ms >= CLAIMRETRY_MAX_MS / 2)
+		e->delay_ms = CLAIMRETRY_MAX_MS;
+	else
+		e->delay_ms *= 2;
 	long long wait = e->delay_ms;
 	e->state = WAITING;
 	e->at_ms = loop_now_ms() + wait;

@@ -2298,7 +2298,7 @@ static void drop_claim_records(struct jobs *js, const char *id)
 /*
  * Claim CL made sorad stop while it was being read, INBOX_CRASHES_MAX times: it is not
  * read again. When none of its jobs can have sent a create (its records were never all
- * durable, and none of them is lost: SENT_MAYBE false), it fails like an invalid file,
+ * durable, and no record at all is lost: SENT_MAYBE false), it fails like an invalid file,
  * its input and the reason going to failed/. Otherwise it stays where it is, untouched
  * and unread, for a person to look at: a job that may have spent money is never
  * dropped on a guess.
@@ -2363,7 +2363,9 @@ static void redo_unrecorded_claims(struct jobs *js, const struct lost_names *los
 		for (size_t i = 0; i < cl.pf.n && !matches; i++)
 			matches = lost_match(lost, cl.pf.jobs[i].name) != NULL;
 		if (rc == 2) {
-			crashed_claim(js, &cl, recorded || matches);
+			/* A lost record may be any job's (a "name:" key hides whose): with
+			 * one about, no crashed claim is failed on a guess. */
+			crashed_claim(js, &cl, recorded || matches || lost->n > 0);
 		} else if (!recorded && !matches) {
 			drop_claim_records(js, id);
 			log_info("inbox: claim %s was interrupted; processing it again", id);
