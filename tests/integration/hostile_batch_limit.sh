@@ -39,12 +39,17 @@ grep -qF "none of its jobs was submitted" "$err" || fail "the reason does not sa
 cmp -s "$T/big.jsonl" "$T/outbox/failed/big.jsonl" || fail "failed/big.jsonl is not the dropped file"
 # Nothing is spent: no create reached the service.
 [ "$(sim_stats | jq '.creates_by_prompt | length')" = 0 ] || fail "a job of the refused batch was created"
-# Nothing became a job without its defaults.
-recs=("$T"/state/jobs/*.json)
-[ "${#recs[@]}" = 1 ] || fail "expected one record for the refused batch, got ${#recs[@]}"
+# Nothing became a job without its defaults: the one record (failed/ is written as
+# soon as the error is durable, the final state a commit later) has them.
+record_failed() {
+	jq -e '.state == "failed"' "$T/state/jobs/big.json"
+}
+wait_for 30 "the refused batch's record to say failed" record_failed
+[ "$(find "$T/state/jobs" -name '*.json' ! -name '.*' | wc -l)" = 1 ] ||
+	fail "expected one record for the refused batch: $(ls "$T/state/jobs")"
 jq -e '(.model | type == "string" and length > 0) and (.size | type == "string" and length > 0)
-	and .seconds > 0 and .state == "failed"' "${recs[0]}" >/dev/null ||
-	fail "the refused batch's record lacks its defaults: $(cat "${recs[0]}")"
+	and .seconds > 0' "$T/state/jobs/big.json" >/dev/null ||
+	fail "the refused batch's record lacks its defaults: $(cat "$T/state/jobs/big.json")"
 
 # The daemon goes on working.
 drop after.txt 'A small fox after the big batch.'
