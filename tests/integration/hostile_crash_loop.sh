@@ -31,6 +31,14 @@ sorad_dies() {
 	wait "$SORAD_PID" || rc=$?
 	[ "$rc" = 134 ] || fail "sorad exited with $rc, expected the abort (134): $(tail -3 "$T/sorad.out")"
 }
+# sorad_start_raw: starts sorad under the wrapper without waiting for it to be ready
+# (it dies before that when a start reads the claim again).
+sorad_start_raw() {
+	# shellcheck disable=SC2086 # the wrapper is a command line, split into words
+	OPENAI_API_KEY=$SORAD_KEY $SORAD_WRAP "$SORAD_BIN" -c "$T/sorad.conf" -f >>"$T/sorad.out" 2>&1 &
+	SORAD_PID=$!
+	_pids+=("$SORAD_PID")
+}
 _sorad_gone() {
 	! kill -0 "$SORAD_PID" 2>/dev/null
 }
@@ -41,10 +49,7 @@ claim=$(ls -d "$T"/state/inputs/[0-9]*)
 [ -f "$claim/crashme.txt" ] || fail "the claimed file is not in its claim directory"
 
 # Crash 2: the start reads the interrupted claim again (it is not ready by then).
-# shellcheck disable=SC2086 # the wrapper is a command line, split into words
-OPENAI_API_KEY=$SORAD_KEY $SORAD_WRAP "$SORAD_BIN" -c "$T/sorad.conf" -f >>"$T/sorad.out" 2>&1 &
-SORAD_PID=$!
-_pids+=("$SORAD_PID")
+sorad_start_raw
 sorad_dies
 
 # Start 3: the claim is not read again; it fails with the reason, and the daemon runs
@@ -67,5 +72,26 @@ sorad_start
 drop after2.txt 'Another fox after the restart.'
 wait_done after2 60
 [ ! -e "$T/outbox/failed/crashme-2.error.txt" ] || fail "the crashing claim was processed again"
+sorad_stop
+
+# Money first: when a record could not be read back (STATE/corrupt/), a lost job may
+# have sent a create, and a crashing claim cannot be read to tell whose it was, so it
+# is not failed on a guess: it stays unread in STATE/inputs, with an error in the log,
+# and the daemon still starts.
+echo '{"name": "lost", "state": "submitting", "prompt": ' >"$T/state/jobs/lost.json"
+PROMPT2='Another fox that makes the reader fall over.'
+drop crashme-too.txt "$PROMPT2"
+sorad_start_raw # claims it (the file arrived while sorad was down) and dies
+sorad_dies
+sorad_start_raw # reads it again at start and dies
+sorad_dies
+sorad_start
+grep -qF "stopped unexpectedly 2 times while reading crashme-too.txt" "$T/sorad.out" ||
+	fail "the kept claim is not reported"
+grep -F "crashme-too.txt" "$T/sorad.out" | grep -qF "kept unread" || fail "the claim was not kept"
+[ ! -e "$T/outbox/failed/crashme-too.error.txt" ] || fail "a claim that may have spent money was failed"
+ls "$T"/state/inputs/[0-9]*/crashme-too.txt >/dev/null 2>&1 || fail "the kept claim's file is gone"
+drop after3.txt 'A fox after the kept claim.'
+wait_done after3 60
 echo "ok: two crashes while reading a file, then it went to failed/ and sorad ran on"
 sorad_stop
