@@ -5,10 +5,16 @@
  * Input: the first byte picks the format; up to the first '\n' within the next 255
  * bytes is the file's stem (an inbox file name is untrusted too), the rest is the
  * file. Oracles: every spec has a name that is a safe file stem (it becomes
- * STATE/jobs/NAME.json and OUTBOX/NAME.*), and a spec without an error is complete.
+ * STATE/jobs/NAME.json and OUTBOX/NAME.*); every spec, an error spec too, has a model,
+ * a size and seconds (a job record is made of each: issue 18's crash was an error spec
+ * without them); a spec without an error is complete; a batch's line numbers stay
+ * within PROMPT_BATCH_MAX (what a record may hold), and a batch with a job past that
+ * line is refused whole, as one error spec.
  */
 #include "fuzz.h"
 
+#include <ctype.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "conf.h"
@@ -35,6 +41,23 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* Whether a non-blank line comes after line PROMPT_BATCH_MAX (a BOM aside). */
+static bool past_limit(const char *d, size_t n)
+{
+	if (n >= 3 && !memcmp(d, "\xEF\xBB\xBF", 3)) {
+		d += 3;
+		n -= 3;
+	}
+	unsigned long line = 1;
+	for (size_t i = 0; i < n; i++) {
+		if (d[i] == '\n')
+			line++;
+		else if (!isspace((unsigned char)d[i]) && line > PROMPT_BATCH_MAX)
+			return true;
+	}
+	return false;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const enum prompt_format fmts[] = {PROMPT_TXT, PROMPT_JSON, PROMPT_JSONL};
@@ -57,10 +80,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	prompt_parse(fmt, stem, (const char *)data, size, defaults, &pf);
 	FUZZ_CHECK(pf.n >= 1, "a file yields at least one spec");
+	FUZZ_CHECK(pf.n <= PROMPT_BATCH_MAX, "a file yields at most PROMPT_BATCH_MAX specs");
+	if (fmt == PROMPT_JSONL && past_limit((const char *)data, size))
+		FUZZ_CHECK(pf.n == 1 && pf.jobs[0].error && !pf.jobs[0].prompt,
+		           "a batch with a job past the line limit is refused whole");
 	for (size_t i = 0; i < pf.n; i++) {
 		const struct job_spec *s = &pf.jobs[i];
 		char why[512];
 		FUZZ_CHECK(s->name && prompt_name_ok(s->name), "a spec's name is a safe stem");
+		FUZZ_CHECK(s->model && s->size && s->seconds > 0,
+		           "every spec, error or not, has its model, size and seconds");
+		FUZZ_CHECK(s->line <= PROMPT_BATCH_MAX, "a line number fits a record");
+		FUZZ_CHECK(pf.n == 1 || s->line > 0, "a batch of several jobs numbers its lines");
 		if (s->error)
 			continue;
 		FUZZ_CHECK(s->prompt && s->model && s->size && s->seconds > 0,

@@ -36,16 +36,40 @@ void claim_release(struct claim *cl);
 /*
  * Claims inbox entry NAME. Returns 0 with *out filled; 1 when the entry vanished
  * before it could be claimed (someone else took it: nothing to do); -1 on a local
- * error (logged; the entry stays in the inbox for a later rescan).
+ * error (the state directory full or read-only, the inbox on another file system):
+ * the entry stays in the inbox, WHY says what went wrong in plain words (the same
+ * words for the same cause: no claim id in them), and the caller tries again later
+ * (claimretry.h).
  * Whatever is wrong with the file itself (not a regular file, a symlink leading out
  * of the inbox, too large, not text, bad keys, wrong-size image) is not an error
  * here: it becomes the error of the spec(s), in plain words.
  * The renames are made durable through CM (commit.h: the directories involved are
  * staged for fsync; NULL: at once) before any job record of the claim.
  */
-int inbox_claim(const struct conf *c, const char *name, struct claim *out, struct commit *cm);
+int inbox_claim(const struct conf *c, const char *name, struct claim *out, struct commit *cm,
+		char *why, size_t whylen);
 
-/* Processes the existing claim directory ID again (after a crash before its marker). */
+/*
+ * The crash-loop breaker. Reading and recording a claim are counted in the claim
+ * directory (INBOX_READING, "how many times this began") before the file is read:
+ * by inbox_claim (count 1, not fsynced: a crashing process leaves the page cache as
+ * it was) and by inbox_reprocess (the next count, fsynced). The owner calls
+ * inbox_claim_processed once the claim's records are made (staged), which removes
+ * the counter. A claim found unrecorded at start with INBOX_CRASHES_MAX attempts
+ * already begun is not read again.
+ */
+#define INBOX_READING ".reading"
+#define INBOX_CRASHES_MAX 2u
+void inbox_claim_processed(const struct conf *c, const char *id);
+
+/*
+ * Processes the existing claim directory ID again (after a crash before it was
+ * recorded). 0 with OUT filled; 1 when there is nothing left to process; -1 on an
+ * error (logged); 2 when reading it began INBOX_CRASHES_MAX times already without
+ * finishing: the file is not read, and OUT holds one error spec saying that sorad
+ * stopped unexpectedly while reading it (the caller fails it, unless a create may
+ * have been sent for it).
+ */
 int inbox_reprocess(const struct conf *c, const char *id, struct claim *out);
 
 /* Removes claim directory ID and everything in it; 0 or -1 (logged). The emptied

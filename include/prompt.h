@@ -5,11 +5,16 @@
  *               ("---", "key: value" lines, "---") then the prompt;
  *   NAME.json   one job object {prompt, model, seconds, size, reference, remix_of, name};
  *   NAME.jsonl  a batch: one job object per line; line i without a name is NAME-i.
+ *               At most PROMPT_BATCH_MAX lines: a batch with a job beyond that line is
+ *               refused whole (one error spec naming the limit and the first line past
+ *               it), so that none of it is submitted.
  *
  * A UTF-8 byte-order mark and CRLF line ends are tolerated. Parsing is defensive:
  * the caller has already bounded the input's size; everything in it is untrusted.
  * A bad file yields one spec with an error (every problem found, one per line, with a
  * guess for a misspelt key); in a batch a bad line fails that line only.
+ * Every spec, an error spec too, carries the model, size and seconds (the defaults
+ * unless the file set them): a job record is made of each.
  * Validation against the model table is separate (prompt_validate), so that a job's
  * error can say exactly what the configuration allows.
  *
@@ -26,7 +31,7 @@
 
 #define PROMPT_MAX_CHARS 32000 /* the API's limit, in characters */
 #define PROMPT_NAME_MAX 200    /* bytes of a job name (an output file stem) */
-#define PROMPT_BATCH_MAX 10000 /* lines of one .jsonl batch */
+#define PROMPT_BATCH_MAX 10000 /* lines of one .jsonl batch: a job past it refuses the file */
 
 enum prompt_format { PROMPT_TXT, PROMPT_JSON, PROMPT_JSONL };
 
@@ -44,7 +49,7 @@ struct job_spec {
 
 struct prompt_file {
 	struct job_spec *jobs;
-	size_t n;
+	size_t n, cap;
 };
 
 /* Maps an extension ("txt", "json", "jsonl", case-insensitive) to a format; -1 if none. */

@@ -22,7 +22,8 @@
  *    max(settle_ms, 1000) ms; an entry is delivered when its size and times were
  *    the same in two consecutive scans, no entry with its stem changed, and its
  *    mtime is at least settle_ms old. An entry left in the inbox (the claimer did
- *    not take it) is not delivered again until it changes or watch_rescan is called.
+ *    not take it) is not delivered again until it changes or watch_rescan is called
+ *    (a claim that failed is tried again by the claimer itself: claimretry.h).
  *  - A missing inbox is logged once and, in inotify mode, looked for again with a
  *    backoff timer (250 ms doubling to 30 s) — the only periodic wakeup besides
  *    poll mode.

@@ -358,7 +358,61 @@ void inbox_spares_clear(void)
 	}
 }
 
-int inbox_claim(const struct conf *c, const char *name, struct claim *out, struct commit *cm)
+/*
+ * The crash counter of a claim: STATE/inputs/ID/.reading holds how many times reading
+ * and recording the claim began without finishing (inbox_claim_processed removes it).
+ */
+static unsigned reading_count(const char *dir)
+{
+	char path[PATH_MAX], buf[16];
+	if (bfmt(path, sizeof(path), "%s/%s", dir, INBOX_READING) != 0)
+		return 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return 1; /* there, so something began */
+	buf[n] = '\0';
+	char *end;
+	unsigned long v = strtoul(buf, &end, 10);
+	/* Empty or cut short by a crash while it was written: one attempt began. */
+	return end == buf || v == 0 ? 1 : v > 1000 ? 1000 : (unsigned)v;
+}
+
+/* Writes N into the claim's counter in DIR; DURABLE: fsynced (file and directory). A
+ * crash of the process alone (a signal, an abort) leaves the page cache as it was, so
+ * a first claim's counter needs no fsync: only a power loss could lose it, and that
+ * is no crash loop. */
+static void reading_mark(const char *dir, unsigned n, bool durable)
+{
+	char num[16], path[PATH_MAX];
+	bfmt(num, sizeof(num), "%u\n", n);
+	if (durable) {
+		if (atomic_write_file(dir, INBOX_READING, num, strlen(num), 0600) != 0)
+			log_warn("inbox: cannot write %s/%s: %s", dir, INBOX_READING, strerror(errno));
+		return;
+	}
+	if (bfmt(path, sizeof(path), "%s/%s", dir, INBOX_READING) != 0)
+		return;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || write_all(fd, num, strlen(num)) != 0)
+		log_warn("inbox: cannot write %s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+void inbox_claim_processed(const struct conf *c, const char *id)
+{
+	char path[PATH_MAX];
+	if (inbox_claim_path(c, id, INBOX_READING, path, sizeof(path)) == 0 && unlink(path) != 0 &&
+	    errno != ENOENT)
+		log_warn("inbox: cannot remove %s: %s", path, strerror(errno));
+}
+
+int inbox_claim(const struct conf *c, const char *name, struct claim *out, struct commit *cm,
+		char *why, size_t whylen)
 {
 	static unsigned seq;
 	memset(out, 0, sizeof(*out));
@@ -370,11 +424,13 @@ int inbox_claim(const struct conf *c, const char *name, struct claim *out, struc
 	if (inbox_claim_path(c, id, NULL, dir, sizeof(dir)) != 0 ||
 	    bfmt(from, sizeof(from), "%s/%s", c->inbox, name) != 0 ||
 	    bfmt(to, sizeof(to), "%s/%s", dir, name) != 0) {
-		log_error("inbox: path too long for %s", name);
+		bfmt(why, whylen, "the path of its claim directory would be too long");
 		return -1;
 	}
+	/* The reasons name no claim id: a try that fails the same way is not news. */
 	if (!take_spare_dir(dir) && mkdir(dir, 0700) != 0) {
-		log_error("inbox: cannot create claim directory %s: %s", dir, strerror(errno));
+		bfmt(why, whylen, "cannot create a claim directory in %s/inputs: %s", c->state_dir,
+		     strerror(errno));
 		return -1;
 	}
 	if (rename(from, to) != 0) {
@@ -382,11 +438,15 @@ int inbox_claim(const struct conf *c, const char *name, struct claim *out, struc
 		rmdir(dir);
 		if (e == ENOENT)
 			return 1;
-		log_error("inbox: cannot claim %s into %s: %s", from, dir, strerror(e));
+		bfmt(why, whylen, "cannot move it into %s/inputs: %s%s", c->state_dir, strerror(e),
+		     e == EXDEV ? " (the inbox and state_dir must be on the same file system "
+				  "and mount: a file is claimed by renaming it)"
+				: "");
 		return -1;
 	}
 	out->id = xstrdup(id);
 	out->file = xstrdup(name);
+	reading_mark(dir, 1, false); /* removed by inbox_claim_processed */
 	process(c, out, true);
 	/* The claim (and the images moved in with it) is durable before any record that
 	 * refers to it: the group commit fsyncs these before it renames records in. */
@@ -421,6 +481,25 @@ int inbox_reprocess(const struct conf *c, const char *id, struct claim *out)
 	if (!out->file)
 		return 1; /* nothing left to process */
 	out->id = xstrdup(id);
+	/* Counted durably before the file is read again: a file that makes sorad crash
+	 * while reading it stops being read after the second crash. */
+	unsigned crashes = reading_count(dir);
+	if (crashes >= INBOX_CRASHES_MAX) {
+		const char *ext;
+		char *stem = split_name(out->file, &ext);
+		int fmt = prompt_format_from_ext(ext);
+		out->fmt = fmt < 0 ? PROMPT_TXT : (enum prompt_format)fmt;
+		char why[512];
+		bfmt(why, sizeof(why),
+		     "sorad stopped unexpectedly while reading this file (%u times), so it is "
+		     "not read again. This is most likely a fault in sorad: please report it, "
+		     "with this file if you can",
+		     crashes);
+		whole_file_error(out, c, stem, why);
+		free(stem);
+		return 2;
+	}
+	reading_mark(dir, crashes + 1, true);
 	process(c, out, false);
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* jobs.c — the job state machine (see jobs.h and job.h). */
 #include "jobs.h"
 #include "caps.h"
+#include "claimretry.h"
 #include "commit.h"
 #include "derive.h"
 #include "eta.h"
@@ -92,6 +93,7 @@ struct jobs {
 		size_t head, n, cap;
 		struct loop_timer *timer;
 	} claimq;
+	struct claimretry *retry; /* names whose claim failed, tried again with backoff */
 };
 
 static void notify_observers(const struct jobs *js, const struct job *j, enum job_state before)
@@ -1968,7 +1970,7 @@ static void record_claim(struct jobs *js, struct claim *cl, struct commit *cm)
 		job_from_spec(js, cl, s, unique_name(js, s->name), &j);
 		if (s->error) { /* saved with the record: never submitted, even after a crash */
 			char *e = xstrdup(s->error);
-			if (e[0] >= 'a' && e[0] <= 'z')
+			if (e[0] >= 'a' && e[0] <= 'z' && strncmp(e, "sorad ", 6) != 0)
 				e[0] = (char)(e[0] - 'a' + 'A');
 			j.error = xasprintf("%s.\n\nNothing was submitted and nothing was spent. Fix "
 					    "the file and drop it into the inbox again.",
@@ -2041,10 +2043,17 @@ static void claim_now(struct jobs *js, const char *name)
 	bool room = !js->api_blocked && js->in_flight + js->claimed < js->conf->max_in_flight;
 	struct commit *cm = js->intents && room ? js->intents : js->commit;
 	struct claim cl;
-	int rc = inbox_claim(js->conf, name, &cl, cm);
+	char why[512];
+	int rc = inbox_claim(js->conf, name, &cl, cm, why, sizeof(why));
+	if (rc < 0) { /* a local error: tried again on a timer until it works */
+		claimretry_failed(js->retry, name, why);
+		return;
+	}
+	claimretry_done(js->retry, name, rc == 0);
 	if (rc != 0)
-		return; /* vanished (1) or a local error, logged (-1): a rescan retries */
+		return; /* vanished: someone else took it */
 	record_claim(js, &cl, cm);
+	inbox_claim_processed(js->conf, cl.id); /* read and recorded: not a crash loop */
 	claim_release(&cl);
 	inbox_spares_fill(js->conf, js->commit);
 }
@@ -2087,6 +2096,12 @@ void jobs_claim(struct jobs *js, const char *name)
 		loop_timer_arm(js->claimq.timer, 0);
 }
 
+/* A name whose claim failed is due for another try: it joins the queue. */
+static void on_claim_retry(const char *name, void *ud)
+{
+	jobs_claim(ud, name);
+}
+
 /* ---- lifetime ------------------------------------------------------------------- */
 
 /* What gave way to creates may go now (yield_to_creates). */
@@ -2108,6 +2123,7 @@ struct jobs *jobs_new(struct loop *l, struct api_client *api, const struct conf 
 	js->conf = c;
 	js->refresh = refresh_new(l, api, on_refresh_seen, on_refresh_miss, js);
 	js->yield_timer = loop_timer_new(l, on_yield_timer, js);
+	js->retry = claimretry_new(l, on_claim_retry, js);
 	return js;
 }
 
@@ -2137,6 +2153,7 @@ void jobs_free(struct jobs *js)
 	free(js->claimq.v);
 	loop_timer_free(js->claimq.timer);
 	loop_timer_free(js->yield_timer);
+	claimretry_free(js->retry); /* still in the inbox: claimed at the next start */
 	inbox_spares_clear();
 	for (size_t i = 0; i < js->n; i++)
 		free_run(js->v[i]);
@@ -2279,6 +2296,31 @@ static void drop_claim_records(struct jobs *js, const char *id)
 }
 
 /*
+ * Claim CL made sorad stop while it was being read, INBOX_CRASHES_MAX times: it is not
+ * read again. When none of its jobs can have sent a create (its records were never all
+ * durable, and no record at all is lost: SENT_MAYBE false), it fails like an invalid file,
+ * its input and the reason going to failed/. Otherwise it stays where it is, untouched
+ * and unread, for a person to look at: a job that may have spent money is never
+ * dropped on a guess.
+ */
+static void crashed_claim(struct jobs *js, struct claim *cl, bool sent_maybe)
+{
+	if (sent_maybe) {
+		log_error("inbox: sorad stopped unexpectedly %u times while reading %s (claim "
+			  "%s); some of its jobs may have been submitted, so it is kept unread "
+			  "in %s/inputs/%s: compare it with the service's list, then remove it",
+			  INBOX_CRASHES_MAX, cl->file, cl->id, js->conf->state_dir, cl->id);
+		return;
+	}
+	drop_claim_records(js, cl->id);
+	log_error("inbox: sorad stopped unexpectedly %u times while reading %s (claim %s); "
+		  "it goes to %s instead of being read again",
+		  INBOX_CRASHES_MAX, cl->file, cl->id, js->conf->failed_dir);
+	record_claim(js, cl, js->commit);
+	inbox_claim_processed(js->conf, cl->id);
+}
+
+/*
  * Claims whose records were not all written before a crash are processed again. A
  * claim one of whose records was durable but cannot be read (LOST) is not: its lost
  * jobs come back in doubt (restore_lost), and the claim stays until they are decided.
@@ -2311,7 +2353,8 @@ static void redo_unrecorded_claims(struct jobs *js, const struct lost_names *los
 			continue;
 		}
 		struct claim cl;
-		if (inbox_reprocess(js->conf, id, &cl) != 0) {
+		int rc = inbox_reprocess(js->conf, id, &cl);
+		if (rc != 0 && rc != 2) {
 			if (!recorded)
 				inbox_remove_claim(js->conf, id);
 			continue;
@@ -2319,12 +2362,20 @@ static void redo_unrecorded_claims(struct jobs *js, const struct lost_names *los
 		bool matches = false;
 		for (size_t i = 0; i < cl.pf.n && !matches; i++)
 			matches = lost_match(lost, cl.pf.jobs[i].name) != NULL;
-		if (!recorded && !matches) {
+		if (rc == 2) {
+			/* A lost record may be any job's (a "name:" key hides whose): with
+			 * one about, no crashed claim is failed on a guess. */
+			crashed_claim(js, &cl, recorded || matches || lost->n > 0);
+		} else if (!recorded && !matches) {
 			drop_claim_records(js, id);
 			log_info("inbox: claim %s was interrupted; processing it again", id);
 			record_claim(js, &cl, js->commit);
-		} else if (restore_lost(js, &cl, lost) == 0 && total == final) {
-			inbox_remove_claim(js->conf, id);
+			inbox_claim_processed(js->conf, id);
+		} else {
+			if (restore_lost(js, &cl, lost) == 0 && total == final)
+				inbox_remove_claim(js->conf, id);
+			else
+				inbox_claim_processed(js->conf, id);
 		}
 		claim_release(&cl);
 	}

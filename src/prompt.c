@@ -105,11 +105,25 @@ static char *sanitize_name(const char *stem)
 	return s;
 }
 
-static struct job_spec *add_spec(struct prompt_file *pf)
+/*
+ * The one place a spec is made: it starts with its name, its line and the configured
+ * defaults, so that no spec, error or not, ever lacks a model, a size or seconds (a
+ * record is made of every spec, errors included). Keys read later replace them.
+ */
+static struct job_spec *add_spec(struct prompt_file *pf, const struct conf *d, const char *name,
+				 unsigned line)
 {
-	pf->jobs = xrealloc(pf->jobs, (pf->n + 1) * sizeof(*pf->jobs));
+	if (pf->n == pf->cap) { /* doubling: a batch of 10,000 is not 10,000 copies */
+		pf->cap = pf->cap ? pf->cap * 2 : 1;
+		pf->jobs = xrealloc(pf->jobs, pf->cap * sizeof(*pf->jobs));
+	}
 	struct job_spec *s = &pf->jobs[pf->n++];
 	memset(s, 0, sizeof(*s));
+	s->name = xstrdup(name);
+	s->line = line;
+	s->model = xstrdup(d->default_model);
+	s->size = xstrdup(d->default_size);
+	s->seconds = d->default_seconds;
 	return s;
 }
 
@@ -312,7 +326,7 @@ static void apply_template(struct job_spec *s, struct explicit *ex, const struct
 	s->prompt = out;
 }
 
-/* Checks the prompt text and the combination of keys; applies defaults. */
+/* Checks the prompt text and the combination of keys (the defaults are in already). */
 static void finish_spec(struct job_spec *s, struct explicit *ex, const struct conf *d)
 {
 	apply_template(s, ex, d);
@@ -344,12 +358,6 @@ static void finish_spec(struct job_spec *s, struct explicit *ex, const struct co
 			spec_error(s, "a remix keeps the model, size and seconds of its source "
 				      "video: remove 'model', 'size' and 'seconds'");
 	}
-	if (!s->model)
-		s->model = xstrdup(d->default_model);
-	if (!s->size)
-		s->size = xstrdup(d->default_size);
-	if (!s->seconds)
-		s->seconds = d->default_seconds;
 	explicit_release(ex);
 }
 
@@ -493,10 +501,45 @@ static cJSON *parse_json(const char *data, size_t len, const char **err)
 	return j;
 }
 
-static void init_spec(struct job_spec *s, const char *name, unsigned line)
+static bool blank(const char *line, size_t len)
 {
-	s->name = xstrdup(name);
-	s->line = line;
+	for (size_t i = 0; i < len; i++)
+		if (!isspace((unsigned char)line[i]))
+			return false;
+	return true;
+}
+
+/*
+ * A batch whose jobs go on past line PROMPT_BATCH_MAX is refused whole, with one spec
+ * (named after the file) saying so: the file goes to failed/ intact, nothing of it is
+ * submitted, and the user splits it. Running the first lines and failing the rest
+ * would spend money on part of a file the user may not have meant to drop whole, and
+ * leave them to work out which lines ran. Blank lines after the last job do not count.
+ * True when OUT now holds that spec.
+ */
+static bool batch_over_limit(const char *base, const char *data, size_t len,
+			     const struct conf *d, struct prompt_file *out)
+{
+	const char *p = data, *end = data + len, *line;
+	unsigned long lineno = 0, jobs = 0, first_beyond = 0;
+	while (p < end) {
+		size_t ll = next_line(&p, end, &line);
+		lineno++;
+		if (blank(line, ll))
+			continue;
+		jobs++;
+		if (lineno > PROMPT_BATCH_MAX && !first_beyond)
+			first_beyond = lineno;
+	}
+	if (!first_beyond)
+		return false;
+	struct job_spec *s = add_spec(out, d, base, 0);
+	spec_error(s,
+		   "the batch has %lu jobs and goes on past line %d, the most one .jsonl file "
+		   "may have (line %lu is the first beyond it), so none of its jobs was "
+		   "submitted; split it into files of at most %d lines",
+		   jobs, PROMPT_BATCH_MAX, first_beyond, PROMPT_BATCH_MAX);
+	return true;
 }
 
 void prompt_parse(enum prompt_format fmt, const char *stem, const char *data, size_t len,
@@ -511,9 +554,8 @@ void prompt_parse(enum prompt_format fmt, const char *stem, const char *data, si
 	bool binary = memchr(data, '\0', len) != NULL;
 
 	if (fmt == PROMPT_TXT || fmt == PROMPT_JSON) {
-		struct job_spec *s = add_spec(out);
+		struct job_spec *s = add_spec(out, defaults, base, 0);
 		struct explicit ex = {0};
-		init_spec(s, base, 0);
 		if (binary) {
 			spec_error(s, "the file contains binary data, not text");
 		} else if (fmt == PROMPT_TXT) {
@@ -532,32 +574,24 @@ void prompt_parse(enum prompt_format fmt, const char *stem, const char *data, si
 		return;
 	}
 
-	/* A batch: one job object per line; blank lines are skipped but counted. */
+	/* A batch: one job object per line; blank lines are skipped but counted. A job
+	 * past the line limit refuses the whole file before anything is parsed. */
+	if (batch_over_limit(base, data, len, defaults, out)) {
+		free(base);
+		return;
+	}
 	const char *p = data, *end = data + len, *line;
 	unsigned lineno = 0;
 	while (p < end) {
 		size_t ll = next_line(&p, end, &line);
 		lineno++;
-		size_t sp = 0;
-		while (sp < ll && isspace((unsigned char)line[sp]))
-			sp++;
-		if (sp == ll)
+		if (blank(line, ll))
 			continue;
-		if (out->n == PROMPT_BATCH_MAX) {
-			struct job_spec *s = add_spec(out);
-			char name[PROMPT_NAME_MAX + 32];
-			prompt_name_suffixed(name, sizeof(name), base, lineno);
-			init_spec(s, name, lineno);
-			spec_error(s, "the batch has more than %d jobs; split it into several files",
-				   PROMPT_BATCH_MAX);
-			break;
-		}
-		struct job_spec *s = add_spec(out);
 		struct explicit ex = {0};
 		char name[PROMPT_NAME_MAX + 32], where[32];
 		prompt_name_suffixed(name, sizeof(name), base, lineno);
 		bfmt(where, sizeof(where), "line %u: ", lineno);
-		init_spec(s, name, lineno);
+		struct job_spec *s = add_spec(out, defaults, name, lineno);
 		if (memchr(line, '\0', ll)) {
 			spec_error(s, "%sbinary data, not a JSON object", where);
 		} else {
@@ -572,8 +606,7 @@ void prompt_parse(enum prompt_format fmt, const char *stem, const char *data, si
 		finish_spec(s, &ex, defaults);
 	}
 	if (out->n == 0) {
-		struct job_spec *s = add_spec(out);
-		init_spec(s, base, 0);
+		struct job_spec *s = add_spec(out, defaults, base, 0);
 		spec_error(s, "the batch file has no jobs in it");
 		finish_spec(s, &(struct explicit){0}, defaults);
 	}
@@ -594,7 +627,7 @@ void prompt_file_release(struct prompt_file *pf)
 	}
 	free(pf->jobs);
 	pf->jobs = NULL;
-	pf->n = 0;
+	pf->n = pf->cap = 0;
 }
 
 /* Appends ", ITEM" (or ITEM first) to the list being built in BUF[SIZE]. */

@@ -211,6 +211,89 @@ static void t_prompt_jsonl_bad_line_fails_that_line_only(void **state)
 	prompt_file_release(&pf);
 }
 
+/* A batch of N lines: line i is LINE, blank lines where BLANK says. Caller frees. */
+static char *batch_text(unsigned n, const char *line, unsigned blank_from)
+{
+	size_t ll = strlen(line), size = (size_t)n * (ll + 1) + 1, used = 0;
+	char *t = xmalloc(size);
+	for (unsigned i = 1; i <= n; i++) {
+		const char *l = i >= blank_from ? "" : line;
+		size_t k = strlen(l);
+		memcpy(t + used, l, k);
+		used += k;
+		t[used++] = '\n';
+	}
+	t[used] = '\0';
+	return t;
+}
+
+static void expect_complete(const struct job_spec *s)
+{
+	/* A record is made of every spec, error or not (jobs.c record_claim). */
+	assert_non_null(s->name);
+	assert_non_null(s->model);
+	assert_non_null(s->size);
+	assert_true(s->seconds > 0);
+}
+
+static void t_prompt_jsonl_over_the_line_limit_is_refused_whole(void **state)
+{
+	(void)state;
+	struct prompt_file pf;
+	/* One job more than the limit: no job of it runs, one error names the limit and
+	 * the first line beyond it, and that spec has its defaults (issue 18: it had
+	 * none and the daemon crashed in record_claim, at every start). */
+	char *t = batch_text(PROMPT_BATCH_MAX + 1, "{\"prompt\": \"a fox\"}", UINT32_MAX);
+	parse(PROMPT_JSONL, "big", t, &pf);
+	assert_int_equal(pf.n, 1);
+	assert_string_equal(pf.jobs[0].name, "big");
+	expect_error(&pf.jobs[0], "the batch has 10001 jobs and goes on past line 10000");
+	expect_error(&pf.jobs[0], "line 10001 is the first beyond it");
+	expect_complete(&pf.jobs[0]);
+	prompt_file_release(&pf);
+	free(t);
+
+	/* Exactly the limit, then blank lines: every job runs. */
+	t = batch_text(PROMPT_BATCH_MAX + 5, "{\"prompt\": \"a fox\"}", PROMPT_BATCH_MAX + 1);
+	parse(PROMPT_JSONL, "full", t, &pf);
+	assert_int_equal(pf.n, PROMPT_BATCH_MAX);
+	for (size_t i = 0; i < pf.n; i++) {
+		assert_null(pf.jobs[i].error);
+		expect_complete(&pf.jobs[i]);
+	}
+	assert_int_equal(pf.jobs[pf.n - 1].line, PROMPT_BATCH_MAX);
+	prompt_file_release(&pf);
+	free(t);
+
+	/* Fewer jobs than the limit, but blank lines push one past line 10000: its line
+	 * number would not fit a record (store.c), so the file is refused too. */
+	t = xmalloc(PROMPT_BATCH_MAX + 4);
+	memset(t, '\n', PROMPT_BATCH_MAX);
+	memcpy(t + PROMPT_BATCH_MAX, "{}\n", 4); /* line 10001 holds a job */
+	parse(PROMPT_JSONL, "sparse", t, &pf);
+	assert_int_equal(pf.n, 1);
+	expect_error(&pf.jobs[0], "the batch has 1 jobs and goes on past line 10000");
+	expect_complete(&pf.jobs[0]);
+	prompt_file_release(&pf);
+	free(t);
+}
+
+static void t_prompt_every_spec_has_its_defaults(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {"", "\n\n", "{", "\x01\x02", "---\nx\n", "[1]"};
+	for (size_t f = 0; f < 3; f++) {
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			struct prompt_file pf;
+			prompt_parse((enum prompt_format)f, "x", bad[i], strlen(bad[i]), C, &pf);
+			assert_true(pf.n >= 1);
+			for (size_t k = 0; k < pf.n; k++)
+				expect_complete(&pf.jobs[k]);
+			prompt_file_release(&pf);
+		}
+	}
+}
+
 static void t_prompt_remix_rules(void **state)
 {
 	(void)state;
@@ -289,6 +372,8 @@ int main(void)
 		cmocka_unit_test(t_prompt_length_limit_counts_characters),
 		cmocka_unit_test(t_prompt_json_object),
 		cmocka_unit_test(t_prompt_jsonl_bad_line_fails_that_line_only),
+		cmocka_unit_test(t_prompt_jsonl_over_the_line_limit_is_refused_whole),
+		cmocka_unit_test(t_prompt_every_spec_has_its_defaults),
 		cmocka_unit_test(t_prompt_remix_rules),
 		cmocka_unit_test(t_prompt_unsafe_stem_is_sanitized),
 		cmocka_unit_test(t_prompt_validate_against_model_table),

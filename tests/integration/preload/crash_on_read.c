@@ -1,0 +1,49 @@
+/*
+ * crash_on_read.c — an LD_PRELOAD library for hostile_crash_loop.sh: the process
+ * abort()s the moment it reads from a file in a claim directory (".../inputs/ID/NAME")
+ * whose NAME starts with $SORAD_TEST_CRASH_ON_READ. It stands for a fault that kills
+ * sorad while it reads one particular file, with no test hook in sorad itself.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void maybe_crash(int fd)
+{
+	const char *want = getenv("SORAD_TEST_CRASH_ON_READ");
+	if (!want || !*want)
+		return;
+	char link[64], path[4096];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, path, sizeof(path) - 1);
+	if (n <= 0)
+		return;
+	path[n] = '\0';
+	const char *slash = strrchr(path, '/');
+	if (slash && strstr(path, "/inputs/") && strncmp(slash + 1, want, strlen(want)) == 0)
+		abort();
+}
+
+ssize_t read(int fd, void *buf, size_t count)
+{
+	static ssize_t (*real)(int, void *, size_t);
+	if (!real)
+		*(void **)&real = dlsym(RTLD_NEXT, "read");
+	maybe_crash(fd);
+	return real(fd, buf, count);
+}
+
+ssize_t __read_chk(int fd, void *buf, size_t count, size_t buflen);
+ssize_t __read_chk(int fd, void *buf, size_t count, size_t buflen)
+{
+	static ssize_t (*real)(int, void *, size_t, size_t);
+	if (!real)
+		*(void **)&real = dlsym(RTLD_NEXT, "__read_chk");
+	maybe_crash(fd);
+	return real(fd, buf, count, buflen);
+}
