@@ -16,7 +16,8 @@
  * Requests: "live" {} (the progress of every job submitting, running or downloading,
  * which the records do not hold: {"jobs":[{name, state, status, progress, elapsed_s,
  * typical_s, left_s}]}; an answer this large is sent as the client reads it),
- * "approve" {name}, "purge" {name}, "resolve" {name, resolution}, where a
+ * "approve" {name}, "purge" {name}, "cancel" {name}, "reject" {name} (jobs_stop),
+ * "resolve" {name, resolution}, where a
  * resolution is what a job record stores for a decision taken offline ("adopt:ID",
  * "resubmit", "drop"; jobs_resolution_parse) and name may also be a video id. Error
  * codes: bad_request, not_found (unknown job), not_final (purge of a job in flight),

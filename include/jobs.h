@@ -139,6 +139,22 @@ int jobs_resolve(struct jobs *js, const char *name, enum jobs_resolve_how how,
  * or -1 when S is not one. */
 int jobs_resolution_parse(const char *s, enum jobs_resolve_how *how, const char **video_id);
 
+/*
+ * Cancelling. JOBS_CANCEL stops job NAME (or the job of that video id):
+ *   claimed, held, waiting  nothing was sent: it fails as "cancelled", nothing spent;
+ *   running, downloading    sorad stops tracking it and fails it as "cancelled"; when
+ *                           the service can delete videos (caps) a DELETE is sent for
+ *                           it, whose answer is logged; the video may still be billed;
+ *   submitting              refused for now: a create is on its way (try again);
+ *   in_doubt                refused: `sorad resolve --drop` is the decision for it;
+ *   done, failed            refused: nothing runs.
+ * JOBS_REJECT is for a job held (approval or cap) only: it fails as "rejected".
+ * Returns 0 with what was done in msg[n], or -1 with why not: -2 when it may work in
+ * a moment (submitting).
+ */
+enum jobs_stop_how { JOBS_CANCEL, JOBS_REJECT };
+int jobs_stop(struct jobs *js, const char *name, enum jobs_stop_how how, char *msg, size_t n);
+
 /* Forgets the final job NAME: its record is removed and it leaves memory (after
  * `sorad delete --purge` removed its outputs). 0, or -1 (unknown, not final, or the
  * record cannot be removed). */

@@ -1094,6 +1094,7 @@ static int to_daemon(const struct ctx *x, cJSON *req, int *lock_fd)
 		     : !strcmp(code, "not_final")    ? EX_TEMPFAIL
 		     : !strcmp(code, "not_in_doubt") ? EX_DATAERR
 		     : !strcmp(code, "refused")      ? EX_DATAERR
+		     : !strcmp(code, "busy")         ? EX_TEMPFAIL
 		                                     : EX_SOFTWARE;
 	}
 	cJSON_Delete(a);
@@ -1157,6 +1158,70 @@ static int cmd_approve(struct ctx *x, int argc, char **argv)
 	       "sorad starts\n",
 	       n, argv[0]);
 	return EX_OK;
+}
+
+/* ---- cancel and reject -------------------------------------------------------------- */
+
+/*
+ * `sorad cancel NAME` and `sorad reject NAME` (jobs.h, jobs_stop): through the daemon,
+ * which holds the API key (a remote delete for a job in flight). With no daemon the
+ * decision is stored in the job's record and applied when sorad starts, for a job that
+ * has sent nothing (claimed, held, waiting); one in flight needs the daemon.
+ */
+static int stop_job(struct ctx *x, const char *name, bool reject)
+{
+	const char *verb = reject ? "reject" : "cancel";
+	cJSON *req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "cmd", verb);
+	cJSON_AddStringToObject(req, "name", name);
+	int lock = -1;
+	int rc = to_daemon(x, req, &lock);
+	cJSON_Delete(req);
+	if (rc != -2)
+		return rc;
+	struct records rs;
+	if (offline_records(x, lock, &rs) != 0)
+		return EX_CANTCREAT;
+	struct job *j = records_find(&rs, name);
+	if (!j) {
+		records_release(&rs);
+		close(lock);
+		return unknown_job(x, name);
+	}
+	bool ok = reject ? j->state == JOB_HELD
+	                 : j->state == JOB_CLAIMED || j->state == JOB_HELD || j->state == JOB_WAITING;
+	if (!ok) {
+		fprintf(stderr,
+		        "sorad %s: %s is %s; with no daemon running only a job that has sent "
+		        "nothing (%s) can be %sed; start sorad and try again\n",
+		        verb, j->name, job_state_name(j->state),
+		        reject ? "held" : "claimed, held or waiting", verb);
+		records_release(&rs);
+		close(lock);
+		return EX_UNAVAILABLE;
+	}
+	free(j->resolution);
+	j->resolution = xstrdup(verb);
+	rc = store_save(x->conf->state_dir, j) == 0 ? EX_OK : EX_IOERR;
+	if (rc == EX_OK)
+		printf("%s: %sed; no daemon is running: it fails to %s when sorad starts, nothing "
+		       "was spent\n",
+		       j->name, verb, x->conf->failed_dir);
+	records_release(&rs);
+	close(lock);
+	return rc;
+}
+
+static int cmd_cancel(struct ctx *x, int argc, char **argv)
+{
+	(void)argc;
+	return stop_job(x, argv[0], false);
+}
+
+static int cmd_reject(struct ctx *x, int argc, char **argv)
+{
+	(void)argc;
+	return stop_job(x, argv[0], true);
 }
 
 /* The service has no delete (caps.h): says so, with REASON, instead of an error. */
@@ -1430,6 +1495,17 @@ static const struct cmd cmds[] = {
      "  when sorad starts. Exit 65: the job is not in doubt, or the video id is\n"
      "  unusable or already another job's.\n",
      "a:rd", 1, 1, true},
+    {"cancel", cmd_cancel, "ID|NAME",
+     "  Stops a job. Held, claimed or waiting: nothing was sent, nothing is spent.\n"
+     "  Running: the daemon asks the service to delete the video where it can (it may\n"
+     "  still be billed) and stops tracking it. A job in doubt is decided with\n"
+     "  'sorad resolve --drop'. The job fails to failed/ as cancelled. Exit 65: it\n"
+     "  cannot be cancelled now (done, failed, in doubt); 75: try again in a moment.\n",
+     "", 1, 1, true},
+    {"reject", cmd_reject, "NAME",
+     "  Refuses a job held for approval (approve_over_usd) or by a usage cap: it fails\n"
+     "  to failed/ as rejected, nothing spent.\n",
+     "", 1, 1, true},
     {"watch", cmd_watch, "[ID|NAME]",
      "  Follows a job's progress live (a bar on a terminal, a line per change\n"
      "  otherwise) until it is done, or every job sorad is working on until none is\n"

@@ -520,7 +520,22 @@ void control_handle(const cJSON *req, cJSON *a, void *ud)
 		handle_resolve(d, name, req, a);
 		return;
 	}
-	bfmt(msg, sizeof(msg), "unknown command '%.40s' (known: approve, purge, resolve, live)",
+	if (!strcmp(cmd->valuestring, "cancel") || !strcmp(cmd->valuestring, "reject")) {
+		int rc = jobs_stop(d->jobs, name,
+		                   cmd->valuestring[0] == 'c' ? JOBS_CANCEL : JOBS_REJECT, msg,
+		                   sizeof(msg));
+		if (rc == 0)
+			answer(a, true, NULL, msg);
+		else
+			answer(a, false,
+			       rc == -2                               ? "busy"
+			       : strstr(msg, "no job is named") == msg ? "not_found"
+			                                               : "refused",
+			       msg);
+		return;
+	}
+	bfmt(msg, sizeof(msg),
+	     "unknown command '%.40s' (known: approve, purge, resolve, cancel, reject, live)",
 	     cmd->valuestring);
 	answer(a, false, "bad_request", msg);
 }

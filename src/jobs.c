@@ -2394,6 +2394,17 @@ static void apply_resolutions(struct jobs *js)
 		char why[512];
 		char *res = r->rec.resolution;
 		r->rec.resolution = NULL;
+		if (!strcmp(res, "cancel") || !strcmp(res, "reject")) {
+			/* `sorad cancel` / `sorad reject` while sorad was down */
+			if (jobs_stop(js, r->rec.name, res[0] == 'c' ? JOBS_CANCEL : JOBS_REJECT, why,
+				      sizeof(why)) != 0) {
+				log_event(LOG_WARNING, r->rec.name, NULL,
+					  "ignoring the %s recorded while sorad was down: %s", res, why);
+				store_stage(js->commit, js->conf->state_dir, &r->rec);
+			}
+			free(res);
+			continue;
+		}
 		if (jobs_resolution_parse(res, &how, &id) != 0) {
 			log_event(LOG_ERROR, r->rec.name, NULL,
 				  "ignoring a recorded decision sorad cannot read");
@@ -2550,6 +2561,103 @@ int jobs_approve(struct jobs *js, const char *name)
 		n++;
 	}
 	return n;
+}
+
+static void on_cancel_deleted(struct api_req *req, void *ud)
+{
+	struct api_result *res = api_req_result(req);
+	char *name = ud;
+	if (res->kind == API_OK || res->kind == API_NOT_FOUND)
+		log_event(LOG_INFO, name, NULL, "cancelled: the service %s the video",
+			  res->kind == API_OK ? "deleted" : "no longer has");
+	else
+		log_event(LOG_WARNING, name, NULL,
+			  "cancelled, but the service did not delete the video (%s); it may "
+			  "still be made and billed",
+			  api_kind_describe(res->kind));
+	free(name);
+}
+
+int jobs_stop(struct jobs *js, const char *name, enum jobs_stop_how how, char *msg, size_t n)
+{
+	struct jrun *r = by_name(js, name);
+	for (size_t i = 0; !r && i < js->n; i++)
+		if (js->v[i]->rec.video_id && !strcmp(js->v[i]->rec.video_id, name))
+			r = js->v[i];
+	if (!r) {
+		bfmt(msg, n, "no job is named %s", name);
+		return -1;
+	}
+	const char *jn = r->rec.name;
+	enum job_state s = r->rec.state;
+	if (r->committing && !job_state_is_final(s)) {
+		bfmt(msg, n, "%s is being saved; try again in a moment", jn);
+		return -2;
+	}
+	if (how == JOBS_REJECT) {
+		if (s != JOB_HELD) {
+			bfmt(msg, n, "%s is %s, not held; 'sorad cancel %s' stops a job in flight", jn,
+			     job_state_name(s), jn);
+			return -1;
+		}
+		fail_job(r, "rejected",
+			 "Rejected by the user while it was held (%s). Nothing was sent to the "
+			 "service and nothing was spent.",
+			 r->rec.error ? r->rec.error : "held");
+		bfmt(msg, n, "%s rejected: nothing was spent; its input is in %s", jn,
+		     js->conf->failed_dir);
+		return 0;
+	}
+	switch (s) {
+	case JOB_CLAIMED:
+	case JOB_HELD:
+	case JOB_WAITING:
+		r->queued = false;
+		fail_job(r, "cancelled",
+			 "Cancelled by the user before anything was sent to the service: nothing "
+			 "was spent.");
+		bfmt(msg, n, "%s cancelled: nothing was spent; its input is in %s", jn,
+		     js->conf->failed_dir);
+		return 0;
+	case JOB_SUBMITTING:
+		bfmt(msg, n, "%s is being submitted right now; try again in a moment", jn);
+		return -2;
+	case JOB_IN_DOUBT:
+		bfmt(msg, n,
+		     "%s is in doubt: 'sorad resolve %s --drop' fails it (its create may have "
+		     "been charged)",
+		     jn, jn);
+		return -1;
+	case JOB_DONE:
+	case JOB_FAILED:
+		bfmt(msg, n, "%s is %s already; nothing runs", jn, job_state_name(s));
+		return -1;
+	case JOB_RUNNING:
+	case JOB_DOWNLOADING:
+		break;
+	}
+	/* In flight at the service: stop tracking; ask the service to delete it. */
+	if (r->req) {
+		api_req_cancel(r->req);
+		r->req = NULL;
+	}
+	refresh_untrack(js->refresh, r, r->rec.video_id);
+	bool del = r->rec.video_id && js->api &&
+		   caps_has(api_client_caps(js->api), CAPS_DELETE) && s == JOB_RUNNING;
+	if (del && !api_delete(js->api, r->rec.video_id, jn, on_cancel_deleted, xstrdup(jn)))
+		del = false;
+	fail_job(r, "cancelled",
+		 "Cancelled by the user while the service was %s it (video %s). %s",
+		 s == JOB_RUNNING ? "making" : "serving", r->rec.video_id ? r->rec.video_id : "?",
+		 del ? "sorad asked the service to delete it; the generation may still be billed."
+		 : s == JOB_DOWNLOADING
+		     ? "The video was made: it is billed, and stays on the service until it expires."
+		     : "The service cannot delete videos: it may still finish, and be billed.");
+	bfmt(msg, n, "%s cancelled: %s", jn,
+	     del ? "sorad asked the service to delete the video; it may still be billed"
+	     : s == JOB_DOWNLOADING ? "the video was made and is billed"
+	                            : "sorad stopped tracking it; the video may still be billed");
+	return 0;
 }
 
 int jobs_forget(struct jobs *js, const char *name)

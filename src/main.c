@@ -22,6 +22,8 @@ static void usage(FILE *out)
 		"       sorad delete [--purge] ID|NAME       delete a video (and its outputs)\n"
 		"       sorad remix ID|NAME PROMPT           remix a finished video\n"
 		"       sorad approve NAME                   release a file held by approve_over_usd\n"
+		"       sorad reject NAME                    refuse a held job (nothing spent)\n"
+		"       sorad cancel ID|NAME                 stop a job (queued, held or running)\n"
 		"       sorad resolve ID|NAME --adopt VIDEO_ID|--resubmit|--drop\n"
 		"                                            decide a job in doubt\n"
 		"       sorad watch [ID|NAME]                follow progress live until done\n"
