@@ -804,7 +804,7 @@ static void content(const char *id, struct MHD_Connection *c, struct reply *r)
 	const struct gateway_content *gc = gateway_content();
 	enum variant v = VARIANT_VIDEO;
 	struct media *m = NULL;
-	struct content_hooks hooks = {0, 0};
+	struct content_hooks hooks = {0};
 	uint64_t size, start, end;
 	int fd, rr = 0;
 
@@ -829,6 +829,12 @@ static void content(const char *id, struct MHD_Connection *c, struct reply *r)
 		return;
 	default:
 		not_found(r, id);
+		return;
+	}
+	if (hooks.fail_now) { /* [sim:content-fails=N] */
+		reply_error(r, 500, "server_error", NULL, NULL,
+		            "The server had an error while processing your request (asked for by "
+		            "the prompt's [sim:content-fails]).");
 		return;
 	}
 	if (hooks.status) { /* [sim:content-status=N] */

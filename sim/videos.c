@@ -370,6 +370,21 @@ static void content_hooks_parse(const char *prompt, struct content_hooks *h)
 {
 	h->status = hook_number(prompt, "[sim:content-status=", 400, 599);
 	h->trickle_bps = hook_number(prompt, "[sim:trickle=", 1, 100000000);
+	h->fails = hook_number(prompt, "[sim:content-fails=", 1, 1000000);
+	h->fail_now = false;
+}
+
+/* Whether this content request is one of the first hooks.fails: counted down without
+ * the write lock (readers run side by side). */
+static bool take_content_fail(struct video *v)
+{
+	unsigned left = __atomic_load_n(&v->hooks.fails, __ATOMIC_RELAXED);
+
+	while (left > 0)
+		if (__atomic_compare_exchange_n(&v->hooks.fails, &left, left - 1, false,
+		                                __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			return true;
+	return false;
 }
 
 cJSON *videos_create(const struct video_spec *spec)
@@ -469,6 +484,7 @@ enum video_lookup videos_content(const char *id, struct media **m, struct conten
 			r = VIDEO_OK;
 			*m = v->media;
 			*h = v->hooks;
+			h->fail_now = take_content_fail(v);
 		}
 	}
 	pthread_rwlock_unlock(&lock);
