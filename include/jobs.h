@@ -42,9 +42,10 @@
  * past JOBS_DL_AUTO_MB plus 2 bytes per pixel per second of the job's video (a
  * thumbnail or spritesheet: JOBS_DL_AUTO_MB). */
 #define JOBS_DL_AUTO_MB 256LL
-/* The longest wait sorad schedules for a claimed job itself: its backoff, 5 s doubling
- * to 320 s; a server's retry-after may ask for up to retry_after_max_s. */
-#define JOBS_BACKOFF_MAX_MS 320000LL
+/* A claimed job whose create failed (429, 5xx before sending) tries again after its
+ * own backoff, 5 s doubling to 320 s, or a server's retry-after up to
+ * retry_after_max_s; a next try recorded by an earlier run waits no longer than that
+ * (a record from another version or a clock set back cannot park it). */
 
 struct jobs;
 

@@ -226,11 +226,19 @@ static void rebuild_index(struct jobs *js)
 	js->n = n;
 }
 
-/* The longest wait sorad itself schedules before a claimed job's next try. */
-static long long longest_wait_ms(const struct jobs *js)
+/* A claimed job's own backoff after ATTEMPTS tries: 5 s doubling to 320 s. */
+static long long claimed_backoff_ms(unsigned attempts)
+{
+	return 5000LL << (attempts < 6 ? attempts : 6);
+}
+
+/* The longest wait sorad itself schedules before the next try of a claimed job that
+ * made ATTEMPTS tries: its backoff, or a server's retry-after (retry_after_max_s). */
+static long long longest_wait_ms(const struct jobs *js, unsigned attempts)
 {
 	long long ra = (long long)js->conf->retry_after_max_s * 1000;
-	return ra > JOBS_BACKOFF_MAX_MS ? ra : JOBS_BACKOFF_MAX_MS;
+	long long own = claimed_backoff_ms(attempts);
+	return ra > own ? ra : own;
 }
 
 /*
@@ -246,7 +254,8 @@ static void clocks_from_record(struct jrun *r)
 	const struct job *j = &r->rec;
 	long long now = loop_now_ms(), wall = now_ms_real();
 	if (j->state == JOB_CLAIMED && j->next_at_ms > 0)
-		r->next_mono = now + deadline_wait_ms(j->next_at_ms, wall, longest_wait_ms(r->js));
+		r->next_mono = now + deadline_wait_ms(j->next_at_ms, wall,
+						     longest_wait_ms(r->js, j->attempts));
 	if (j->submit_at >= 0) {
 		long long most = (long long)r->js->conf->job_timeout * 1000 - 1000;
 		r->submit_mono = now - deadline_elapsed_ms(j->submit_at * 1000, wall, most);
@@ -882,7 +891,7 @@ static void retry_later(struct jrun *r, const struct api_result *res, const char
 		fail_from_api(r, res, doing);
 		return;
 	}
-	long long delay = 5000LL << (r->rec.attempts < 6 ? r->rec.attempts : 6);
+	long long delay = claimed_backoff_ms(r->rec.attempts);
 	/* the server's retry-after, bounded by retry_after_max_s (api.c) */
 	if (res->retry_after_ms > delay)
 		delay = res->retry_after_ms;
