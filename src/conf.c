@@ -1438,6 +1438,11 @@ static void print_summary(const struct conf *c, const char *shown)
 	printf("  jobs           %u in flight, poll %u..%u s, timeout %u s, watch %s\n",
 	       c->max_in_flight, c->poll_initial, c->poll_max, c->job_timeout,
 	       watch_label[c->watch_mode]);
+	printf("  limits         retry-after honoured up to %u s, a download %u s%s\n",
+	       c->retry_after_max_s, c->download_timeout_s,
+	       c->download_max_mb ? "" : " (size from each job's video)");
+	if (c->download_max_mb)
+		printf("                 and %u MiB without a Content-Length\n", c->download_max_mb);
 	printf("  listen         %s%s\n", *c->listen ? c->listen : "(disabled)",
 	       c->status_token ? " (token required)" : "");
 	printf("  notify         %s (events:%s%s%s%s)\n", c->notify ? "on" : "off",

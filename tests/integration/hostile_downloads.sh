@@ -8,6 +8,7 @@
 #    downloads) and its .part file stays bounded.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon_lib.sh"
+. "$(dirname "$0")/money_lib.sh"
 
 sim_start --gen-ms 500 --ffmpeg none --seed 4
 sorad_conf 'max_in_flight = 1' 'max_retries = 0' 'download_timeout_s = 3' 'poll_max = 1'
@@ -26,7 +27,7 @@ echo "ok: 410 Gone ends the job after $n answers with a plain reason"
 
 # --- a body that trickles forever -------------------------------------------------
 drop slow.txt "A snail crossing a leaf. [sim:trickle=4000]"
-wait_for 30 "slow's download to start" grep -q 'slow.*content' "$T/sorad.out"
+wait_state slow downloading 30
 drop fast.txt "A hummingbird at a feeder."
 # the only download slot is freed when the trickle is cut off: fast completes
 wait_done fast 60
