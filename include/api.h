@@ -54,8 +54,9 @@
 #define API_USER_AGENT "sorad/" SORAD_VERSION
 
 #define API_ATTEMPT_TIMES 32         /* attempts recorded per request */
-#define API_DL_LOW_SPEED_BYTES 1024L /* downloads abort below this many bytes/s... */
-#define API_DL_LOW_SPEED_SECS 30L    /* ...sustained this long (no total timeout) */
+#define API_DL_LOW_SPEED_BYTES 16384L /* downloads abort below this many bytes/s... */
+#define API_DL_LOW_SPEED_SECS 60L     /* ...sustained this long; and each attempt after
+				       * download_timeout_s in all (conf.h) */
 
 enum api_op {
 	API_OP_CREATE,
@@ -101,7 +102,8 @@ struct api_result {
 	bool deleted;             /* delete: the server's "deleted" */
 	struct api_error error;   /* kind != API_OK: what went wrong (message always set) */
 	long poll_after_ms;       /* openai-poll-after-ms of the last answer, -1 absent */
-	long retry_after_ms;      /* the server's retry delay of the last answer, -1 */
+	long retry_after_ms;      /* the server's retry delay of the last answer, bounded by
+				   * retry_after_max_s (retry_after_bound_ms), -1 none */
 	char request_id[128];     /* x-request-id of the last answer, "" absent */
 	bool has_skew;            /* the last answer had a Date header sorad could read */
 	long long server_skew_s;  /* ...its time minus this machine's, in seconds */
@@ -194,10 +196,18 @@ struct api_req *api_remix(struct api_client *c, const char *video_id, const char
  * until the callback and owns it (closing, fsync and renaming into place are the
  * caller's). On success result.bytes == result.content_length (when announced).
  * On failure the file holds garbage. A write error (ENOSPC, EIO...) ends with
- * API_LOCAL and is not retried.
+ * API_LOCAL and is not retried. A body without Content-Length is cut off once it
+ * passes MAX_BYTES (> 0; 0: no bound) and ends API_FATAL, not retried here: the file
+ * never holds more. Each attempt is also cut after download_timeout_s, or below the
+ * low-speed limit (API_DL_LOW_SPEED_*), as a transient failure.
  */
 struct api_req *api_download(struct api_client *c, const char *video_id, enum api_variant variant,
-                             int fd, const char *job, api_done_fn *cb, void *ud);
+                             int fd, long long max_bytes, const char *job, api_done_fn *cb,
+                             void *ud);
+
+/* The service's clock minus this machine's, in seconds, from the latest answer with a
+ * readable Date header (any request of C): false when none came yet. */
+bool api_client_server_skew(const struct api_client *c, long long *skew_s);
 
 /*
  * Resumed downloads: a failed download continues with "Range: bytes=N-" where the

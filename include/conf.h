@@ -70,6 +70,11 @@ struct conf {
 	unsigned max_retries;    /* per request, for transient errors and 429 */
 	long retry_base_ms;      /* first backoff delay (doubles per attempt, jittered) */
 	long retry_max_ms;       /* backoff ceiling; a longer retry-after still wins */
+	unsigned retry_after_max_s; /* the longest server-asked wait (retry-after) honoured:
+				     * the client pause and a job's next try wait at most this */
+	unsigned download_timeout_s; /* one download attempt's whole time, then retried */
+	unsigned download_max_mb; /* the most one download may write; 0: from the job's
+				   * size and seconds (jobs.h) */
 
 	/* Folders. Relative paths are resolved against the config file's directory. */
 	char *inbox;

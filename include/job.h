@@ -67,7 +67,12 @@ struct job {
 	long long claimed_at;
 	long long submit_at;  /* when the create intent was recorded */
 	long long finished_at;
-	long long next_at_ms; /* earliest time of the next action (poll, retry), 0 now */
+	long long next_at_ms; /* wall ms: a claimed job's next try, 0 now; in doubt: since
+			       * when (kept for a restart only: while sorad runs, its
+			       * decisions use the monotonic clock, deadline.h) */
+	long long dl_window_s; /* the download link's lifetime left when sorad saw the video
+				* completed (deadline.h), -1 unknown */
+	long long dl_seen_at;  /* ...and the wall time (unix s) it saw it, -1 unknown */
 	unsigned attempts;    /* create attempts, polls and downloads retried so far */
 
 	/* Money: creates (and remixes) sent for this job, counted durably before each is

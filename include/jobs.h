@@ -33,6 +33,19 @@
 #define JOBS_MAX_SUBMITS 6         /* create attempts (each with its own retries) per job */
 #define JOBS_RECONCILE_LIST_TRIES 3 /* failed list calls before the job is put in doubt */
 #define JOBS_RECONCILE_RETRY_S 5    /* between them (each list call has its own retries) */
+/* Downloads (every kind of failure is bounded, and ends with a plain reason): */
+#define JOBS_DL_ROUNDS 6     /* download rounds that fail in a row before the job fails */
+#define JOBS_DL_GONE_TRIES 3 /* rounds answered 404/410 for the video: "no longer has it" */
+#define JOBS_DL_RETRY_MAX_S 60 /* rounds are retried after poll_max s, doubling to this */
+#define JOBS_DL_LOCAL_RETRY_S 30 /* after a local failure (disk full), until the link expires */
+/* A body without Content-Length is cut off past download_max_mb, or when that is 0
+ * past JOBS_DL_AUTO_MB plus 2 bytes per pixel per second of the job's video (a
+ * thumbnail or spritesheet: JOBS_DL_AUTO_MB). */
+#define JOBS_DL_AUTO_MB 256LL
+/* A claimed job whose create failed (429, 5xx before sending) tries again after its
+ * own backoff, 5 s doubling to 320 s, or a server's retry-after up to
+ * retry_after_max_s; a next try recorded by an earlier run waits no longer than that
+ * (a record from another version or a clock set back cannot park it). */
 
 struct jobs;
 

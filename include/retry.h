@@ -46,7 +46,7 @@ bool api_code_is_content_policy(const char *code);
 
 /* Kind of a completed HTTP exchange from its status and the error body's code
  * (NULL when none): 2xx ok; 401/403 config; 400/422 validation or content policy;
- * 404 not found; 429 rate limited; 408, 409, 5xx transient; anything else fatal. */
+ * 404 and 410 not found; 429 rate limited; 408, 409, 5xx transient; anything else fatal. */
 enum api_kind retry_classify_http(long status, const char *error_code);
 
 /* Kind of a libcurl transfer failure (a CURLcode as int; 0 is ok). Bad URL, TLS and
@@ -65,7 +65,13 @@ int retry_parse_should_retry(const char *value);
  */
 long retry_after_ms(const char *retry_after_ms_hdr, const char *retry_after_hdr, time_t now);
 
-/* The longest server-requested delay that is honoured (longer: no retry). */
+/* A server-requested delay AFTER_MS (from retry_after_ms()) bounded by MAX_MS
+ * (retry_after_max_s): how long anything waits because the server asked, at most.
+ * -1 stays -1 (nothing asked); MAX_MS <= 0 means no bound. */
+long retry_after_bound_ms(long after_ms, long max_ms);
+
+/* The longest server-requested delay honoured within one request (longer: the request
+ * is not retried; its caller waits retry_after_bound_ms() before trying again). */
 #define RETRY_AFTER_MAX_MS 120000L
 
 /* Exponential backoff for the retry that follows N retries already taken:

@@ -27,6 +27,7 @@ void faults_draw(struct fault *out, bool creates)
 	out->kind = FAULT_NONE;
 	out->status = 0;
 	out->retry_after_ms = 0;
+	out->retry_after_s = 0;
 	out->delay_ms = 0;
 	/* Without any fault configured, skip the lock: the benchmark path stays uncontended. */
 	if (conf.p429 <= 0 && conf.p5xx <= 0 && conf.preset <= 0 && conf.ptruncate <= 0 &&
@@ -38,6 +39,7 @@ void faults_draw(struct fault *out, bool creates)
 		out->kind = FAULT_429;
 		out->status = 429;
 		out->retry_after_ms = 200 + (unsigned)(uniform() * 300);
+		out->retry_after_s = conf.retry_after_s;
 	} else if (conf.p5xx > 0 && uniform() < conf.p5xx) {
 		out->kind = FAULT_5XX;
 		out->status = uniform() < 0.5 ? 500 : 503;

@@ -28,12 +28,14 @@ struct fault_conf {
 	double p5xx_after_create;     /* drawn for creates and remixes only */
 	unsigned after_create_status; /* 500, 502 or 504; 0: a seeded choice of the three */
 	unsigned slow_ms;
+	unsigned retry_after_s; /* --retry-after: the 429s' retry-after; 0: drawn ms */
 };
 
 struct fault {
 	enum fault_kind kind;
 	unsigned status;         /* 429, 500 or 503; 500, 502 or 504 after a create */
 	unsigned retry_after_ms; /* for 429: 200..500 */
+	unsigned retry_after_s;  /* for 429 with --retry-after: "retry-after: S" only */
 	unsigned delay_ms;       /* for FAULT_SLOW */
 };
 

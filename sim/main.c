@@ -49,6 +49,8 @@ static const char usage_text[] =
     "                       comes --expire-s after completion in real time\n"
     "  --seed N             seed of video ids and injected faults (default 1)\n"
     "  --p429 P             probability of an injected 429 (with retry-after) per /v1 request\n"
+    "  --retry-after S      injected 429s say 'retry-after: S' (seconds, no retry-after-ms)\n"
+    "                       instead of a drawn 200..500 ms\n"
     "  --p5xx P             probability of an injected 500 or 503\n"
     "  --preset P           probability of a connection reset after processing (no response)\n"
     "  --ptruncate P        probability of a response body cut short\n"
@@ -141,6 +143,7 @@ struct options {
 	const char *media_dir;
 	const char *ffmpeg;
 	unsigned long long gen_ms, poll_after_ms, expire_s, seed, slow_ms, threads, max_body;
+	unsigned long long retry_after_s; /* 0: a drawn retry-after-ms */
 	long long clock_offset_s;
 	double p429, p5xx, preset, ptruncate, pslow, p5xx_after_create;
 	unsigned long long after_create_status;
@@ -296,6 +299,7 @@ enum option_code {
 	O_PTRUNCATE,
 	O_PSLOW,
 	O_SLOW_MS,
+	O_RETRY_AFTER,
 	O_POLL_AFTER,
 	O_EXPIRE,
 	O_CLOCK_OFFSET,
@@ -349,6 +353,7 @@ static const struct option longopts[] = {
     {"ptruncate", required_argument, NULL, O_PTRUNCATE},
     {"pslow", required_argument, NULL, O_PSLOW},
     {"slow-ms", required_argument, NULL, O_SLOW_MS},
+    {"retry-after", required_argument, NULL, O_RETRY_AFTER},
     {"poll-after-ms", required_argument, NULL, O_POLL_AFTER},
     {"expire-s", required_argument, NULL, O_EXPIRE},
     {"clock-offset-s", required_argument, NULL, O_CLOCK_OFFSET},
@@ -435,6 +440,9 @@ static void apply_option(int c, const char *arg, struct options *o)
 		break;
 	case O_SLOW_MS:
 		o->slow_ms = parse_uint("--slow-ms", arg, 600000);
+		break;
+	case O_RETRY_AFTER:
+		o->retry_after_s = parse_uint("--retry-after", arg, 100000000);
 		break;
 	case O_POLL_AFTER:
 		o->poll_after_ms = parse_uint("--poll-after-ms", arg, 3600000);
@@ -775,7 +783,8 @@ int main(int argc, char **argv)
 	                         .pslow = o.pslow,
 	                         .p5xx_after_create = o.p5xx_after_create,
 	                         .after_create_status = (unsigned)o.after_create_status,
-	                         .slow_ms = (unsigned)o.slow_ms};
+	                         .slow_ms = (unsigned)o.slow_ms,
+	                         .retry_after_s = (unsigned)o.retry_after_s};
 	faults_init(&fc);
 	sim_clock_offset_ms = (int64_t)o.clock_offset_s * 1000;
 	vc = (struct videos_conf){

@@ -28,6 +28,7 @@ struct reply {
 	struct reply_header headers[REPLY_MAX_HEADERS];
 	int nheaders;
 	bool chunked; /* sent without Content-Length (Transfer-Encoding: chunked) */
+	unsigned trickle_bps; /* > 0: an endless chunked body at this many bytes/s */
 };
 
 void reply_init(struct reply *r);

@@ -139,15 +139,23 @@ int routes_auth(struct MHD_Connection *c, struct reply *r)
 void routes_fault_reply(const struct fault *f, struct reply *r)
 {
 	if (f->kind == FAULT_429) {
+		unsigned ms = f->retry_after_s ? f->retry_after_s * 1000u : f->retry_after_ms;
+
+		if (f->retry_after_s > 4000000)
+			ms = 4000000000u; /* the header still says S; this text only needs a number */
 		reply_error(r, 429, "requests", NULL, "rate_limit_exceeded",
 		            "Rate limit reached for requests per min (RPM): Limit 25, Used 25, "
 		            "Requested 1. Please try again in %ums. (injected by sora-sim --p429)",
-		            f->retry_after_ms);
-		reply_header(r, "retry-after", "1");
-		reply_header(r, "retry-after-ms", "%u", f->retry_after_ms);
+		            ms);
+		if (f->retry_after_s) { /* --retry-after: the seconds header alone */
+			reply_header(r, "retry-after", "%u", f->retry_after_s);
+		} else {
+			reply_header(r, "retry-after", "1");
+			reply_header(r, "retry-after-ms", "%u", f->retry_after_ms);
+		}
 		reply_header(r, "x-ratelimit-limit-requests", "25");
 		reply_header(r, "x-ratelimit-remaining-requests", "0");
-		reply_header(r, "x-ratelimit-reset-requests", "%ums", f->retry_after_ms);
+		reply_header(r, "x-ratelimit-reset-requests", "%ums", ms);
 	} else if (f->status == 503) {
 		reply_error(
 		    r, 503, "server_error", NULL, NULL,
@@ -796,6 +804,7 @@ static void content(const char *id, struct MHD_Connection *c, struct reply *r)
 	const struct gateway_content *gc = gateway_content();
 	enum variant v = VARIANT_VIDEO;
 	struct media *m = NULL;
+	struct content_hooks hooks = {0};
 	uint64_t size, start, end;
 	int fd, rr = 0;
 
@@ -804,7 +813,7 @@ static void content(const char *id, struct MHD_Connection *c, struct reply *r)
 		check_enum(r, "variant", vname, variants, NELEM(variants));
 		return;
 	}
-	switch (videos_content(id, &m)) {
+	switch (videos_content(id, &m, &hooks)) {
 	case VIDEO_OK:
 		break;
 	case VIDEO_NOT_READY:
@@ -820,6 +829,20 @@ static void content(const char *id, struct MHD_Connection *c, struct reply *r)
 		return;
 	default:
 		not_found(r, id);
+		return;
+	}
+	if (hooks.fail_now) { /* [sim:content-fails=N] */
+		reply_error(r, 500, "server_error", NULL, NULL,
+		            "The server had an error while processing your request (asked for by "
+		            "the prompt's [sim:content-fails]).");
+		return;
+	}
+	if (hooks.status) { /* [sim:content-status=N] */
+		reply_error(r, hooks.status, "invalid_request_error", NULL,
+		            hooks.status == 410 ? "video_gone" : "content_unavailable",
+		            "The content of video '%.128s' is not available (HTTP %u, asked for "
+		            "by the prompt's [sim:content-status]).",
+		            id, hooks.status);
 		return;
 	}
 	gateway_content_headers(id, &v, &range, r);
@@ -851,6 +874,11 @@ static void content(const char *id, struct MHD_Connection *c, struct reply *r)
 		}
 	} else {
 		reply_file(r, 200, variant_content_type(v), fd, 0, size);
+		if (hooks.trickle_bps) { /* [sim:trickle=N]: endless, chunked, N bytes/s */
+			r->trickle_bps = hooks.trickle_bps;
+			r->chunked = true;
+			return; /* no Accept-Ranges: there is no end to resume from */
+		}
 	}
 	/* LiteLLM's Response() does not advertise ranges; a server that serves them does. */
 	if (!gc->no_ranges)

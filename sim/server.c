@@ -155,6 +155,38 @@ static void cut_free(void *cls)
 	free(t);
 }
 
+/* ------------------------------------------------------- trickled replies */
+
+/* "[sim:trickle=N]": a chunked body that never ends, N bytes a second. When the
+ * bytes due so far are sent, the connection is suspended and the timer thread
+ * resumes it when the next ones are due: no polling thread waits or spins. */
+struct trickle {
+	struct MHD_Connection *c;
+	unsigned bps;
+	int64_t t0; /* monotonic ms of the first call */
+};
+
+static ssize_t trickle_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct trickle *t = cls;
+	int64_t now = now_mono_ms();
+	uint64_t due;
+
+	if (t->t0 == 0)
+		t->t0 = now;
+	/* a first tenth of a second's worth at once, then N bytes a second */
+	due = (uint64_t)(now - t->t0 + 100) * t->bps / 1000;
+	if (pos < due) {
+		size_t n = due - pos < max ? (size_t)(due - pos) : max;
+
+		memset(out, 'x', n);
+		return (ssize_t)n;
+	}
+	MHD_suspend_connection(t->c);
+	slow_add(t->c, (unsigned)((pos + 1) * 1000 / t->bps - (uint64_t)(now - t->t0 + 100)) + 1);
+	return 0;
+}
+
 /* The query arguments and the path are decoded with a '/' inside a segment kept as
  * %2F, so that routes.c can split the path first (see util.h). */
 static size_t unescape_cb(void *cls, struct MHD_Connection *c, char *s)
@@ -183,12 +215,22 @@ static void add_service_date(struct MHD_Response *resp)
 
 /* Turns a reply into an MHD response, taking over its body or fd. A chunked reply
  * has an unknown size, which makes libmicrohttpd send it chunked (HTTP/1.1). */
-static struct MHD_Response *make_response(struct reply *r, bool truncate)
+static struct MHD_Response *make_response(struct MHD_Connection *c, struct reply *r,
+                                          bool truncate)
 {
 	struct MHD_Response *resp;
 	int i;
 
-	if (truncate || r->chunked) {
+	if (r->trickle_bps) {
+		struct trickle *t = xcalloc(1, sizeof(*t));
+
+		t->c = c;
+		t->bps = r->trickle_bps;
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, trickle_read, t,
+		                                         free);
+		if (resp == NULL)
+			free(t);
+	} else if (truncate || r->chunked) {
 		struct cut *t = xcalloc(1, sizeof(*t));
 		uint64_t total = r->fd >= 0 ? r->length : r->len;
 
@@ -277,7 +319,7 @@ static enum MHD_Result finish(struct MHD_Connection *c, struct conn *k, struct r
 		reply_release(r);
 		return MHD_NO; /* MHD closes the connection without a response */
 	}
-	resp = make_response(r, f->kind == FAULT_TRUNCATE);
+	resp = make_response(c, r, f->kind == FAULT_TRUNCATE);
 	if (resp == NULL)
 		return MHD_NO;
 	if (f->kind == FAULT_SLOW) {
@@ -296,7 +338,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
-	static const struct fault no_fault = {FAULT_NONE, 0, 0, 0};
+	static const struct fault no_fault = {.kind = FAULT_NONE};
 	struct conn *k = *con_cls;
 	struct fault fault = no_fault;
 	struct reply r;

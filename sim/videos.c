@@ -35,6 +35,7 @@ struct video {
 	int64_t created_mono_ms;
 	bool fail; /* "[sim:fail]": ends failed */
 	char status_word[GATEWAY_STATUS_SIZE]; /* "[sim:status=WORD]": ends WORD; "" */
+	struct content_hooks hooks; /* "[sim:content-status=N]", "[sim:trickle=N]" */
 	bool deleted;
 	struct media *media; /* NULL for a video that will fail */
 };
@@ -352,6 +353,40 @@ static void copy_field(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src);
 }
 
+/* The unsigned N of "HOOKN]" in PROMPT when it lies in [LO, HI]; 0 otherwise. */
+static unsigned hook_number(const char *prompt, const char *hook, unsigned lo, unsigned hi)
+{
+	const char *p = strstr(prompt, hook);
+	unsigned long long n = 0;
+
+	if (p == NULL)
+		return 0;
+	for (p += strlen(hook); *p >= '0' && *p <= '9' && n <= hi; p++)
+		n = n * 10 + (unsigned)(*p - '0');
+	return *p == ']' && n >= lo && n <= hi ? (unsigned)n : 0;
+}
+
+static void content_hooks_parse(const char *prompt, struct content_hooks *h)
+{
+	h->status = hook_number(prompt, "[sim:content-status=", 400, 599);
+	h->trickle_bps = hook_number(prompt, "[sim:trickle=", 1, 100000000);
+	h->fails = hook_number(prompt, "[sim:content-fails=", 1, 1000000);
+	h->fail_now = false;
+}
+
+/* Whether this content request is one of the first hooks.fails: counted down without
+ * the write lock (readers run side by side). */
+static bool take_content_fail(struct video *v)
+{
+	unsigned left = __atomic_load_n(&v->hooks.fails, __ATOMIC_RELAXED);
+
+	while (left > 0)
+		if (__atomic_compare_exchange_n(&v->hooks.fails, &left, left - 1, false,
+		                                __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			return true;
+	return false;
+}
+
 cJSON *videos_create(const struct video_spec *spec)
 {
 	struct video *v = xcalloc(1, sizeof(*v));
@@ -367,6 +402,7 @@ cJSON *videos_create(const struct video_spec *spec)
 	v->prompt = xstrdup(spec->prompt);
 	v->fail = strstr(spec->prompt, "[sim:fail]") != NULL;
 	copy_field(v->status_word, sizeof(v->status_word), spec->status_word);
+	content_hooks_parse(spec->prompt, &v->hooks);
 	/* Rendering starts now, so that it overlaps the simulated generation time; a video
 	 * that will not complete has no media. */
 	if (!v->fail && v->status_word[0] == '\0')
@@ -430,7 +466,7 @@ int videos_delete(const char *id)
 	return v ? 0 : -1;
 }
 
-enum video_lookup videos_content(const char *id, struct media **m)
+enum video_lookup videos_content(const char *id, struct media **m, struct content_hooks *h)
 {
 	enum video_lookup r = VIDEO_NOT_FOUND;
 	struct video *v;
@@ -447,6 +483,8 @@ enum video_lookup videos_content(const char *id, struct media **m)
 		else {
 			r = VIDEO_OK;
 			*m = v->media;
+			*h = v->hooks;
+			h->fail_now = take_content_fail(v);
 		}
 	}
 	pthread_rwlock_unlock(&lock);

@@ -62,8 +62,20 @@ cJSON *videos_retrieve(const char *id, bool *pending);
 /* Marks the video deleted; -1 when unknown. */
 int videos_delete(const char *id);
 
-/* The media of a completed, unexpired video in *m. */
-enum video_lookup videos_content(const char *id, struct media **m);
+/* What a prompt asks of its content downloads (test hooks; 0: nothing):
+ * "[sim:content-status=N]" answers every content request with HTTP N (400..599, an
+ * API error body), "[sim:trickle=N]" sends a chunked body at N bytes/s that never
+ * ends; "[sim:content-fails=N]" answers the first N content requests (any variant)
+ * with a 500. */
+struct content_hooks {
+	unsigned status;
+	unsigned trickle_bps;
+	unsigned fails;   /* at creation: N of content-fails */
+	bool fail_now;    /* videos_content: this request is one of those N */
+};
+
+/* The media of a completed, unexpired video in *m, and its prompt's hooks in *h. */
+enum video_lookup videos_content(const char *id, struct media **m, struct content_hooks *h);
 
 /* Copies model, size and seconds of a completed video into *spec, for a remix. */
 enum video_lookup videos_remix_source(const char *id, struct video_spec *spec);

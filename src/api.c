@@ -46,7 +46,11 @@ struct api_client {
 	char **extra;    /* validated extra header lines */
 	size_t n_extra;
 	long connect_timeout_ms, request_timeout_ms, retry_base_ms, retry_max_ms;
+	long retry_after_max_ms;  /* a server's retry-after is honoured up to this */
+	long download_timeout_ms; /* one download attempt's whole time */
 	unsigned max_retries;
+	bool has_skew;            /* the latest answer's Date: its clock minus ours */
+	long long server_skew_s;
 
 	double (*jitter)(void *ud);
 	void *jitter_ud;
@@ -93,6 +97,8 @@ struct api_req {
 	long long dl_span_end; /* a 206: the byte after the span announced, -1 unknown */
 	bool dl_ranges;    /* the server advertised Accept-Ranges: bytes */
 	int dl_errno;      /* a local write failed: errno */
+	long long dl_max;  /* the most bytes a body without Content-Length may bring, 0 any */
+	bool dl_too_big;   /* ...and this one brought more */
 	bool dl_range_bad; /* a 206 did not start where asked */
 	bool dl_range_corrupt;  /* a 206 did not hold the span it announced */
 
@@ -279,6 +285,7 @@ static void attempt_reset(struct api_req *r)
 	r->h.content_length = -1;
 	r->dl_range_bad = false;
 	r->dl_range_corrupt = false;
+	r->dl_too_big = false;
 	r->dl_span_end = -1;
 }
 
@@ -593,6 +600,12 @@ static size_t write_cb(char *buf, size_t size, size_t nmemb, void *userp)
 			r->dl_range_corrupt = true;
 			return 0;
 		}
+		if (r->dl_max > 0 && r->h.content_length < 0 && r->dl_have + (long long)n > r->dl_max) {
+			/* an endless or oversized body of unannounced length: the file stays
+			 * bounded */
+			r->dl_too_big = true;
+			return 0;
+		}
 		if (write_all(r->fd, buf, n) < 0) {
 			r->dl_errno = errno ? errno : EIO;
 			return 0;
@@ -682,9 +695,12 @@ static CURL *make_easy(struct api_req *r)
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
 	if (r->res.op == API_OP_CONTENT) {
-		/* a large file on a slow link may take long: stall detection, no total cap */
+		/* a large file on a slow link may take long, but not forever: a body that
+		 * trickles is cut by the low-speed limit, and every attempt by the whole
+		 * download_timeout_s (then retried like any transient failure) */
 		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, API_DL_LOW_SPEED_BYTES);
 		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, API_DL_LOW_SPEED_SECS);
+		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->download_timeout_ms);
 	} else {
 		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->request_timeout_ms);
 		curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
@@ -889,6 +905,10 @@ static void note_headers(struct api_req *r)
 	time_t server = r->h.date[0] ? curl_getdate(r->h.date, NULL) : -1;
 	r->res.has_skew = server > 0;
 	r->res.server_skew_s = server > 0 ? (long long)server - (long long)time(NULL) : 0;
+	if (server > 0) {
+		r->c->has_skew = true;
+		r->c->server_skew_s = r->res.server_skew_s;
+	}
 }
 
 /* One attempt of OP answered with STATUS (0: no answer), counted into S if any. */
@@ -958,6 +978,12 @@ static void req_attempt_done(struct api_req *r, CURLcode rc)
 	if (r->dl_errno) {
 		kind = API_LOCAL;
 		bfmt(why, sizeof(why), "writing the download failed: %s", strerror(r->dl_errno));
+	} else if (r->dl_too_big) {
+		kind = API_FATAL;
+		bfmt(why, sizeof(why),
+		     "the download passed %lld bytes without an announced length and was cut off "
+		     "(download_max_mb)",
+		     r->dl_max);
 	} else if (r->too_big) {
 		kind = API_FATAL;
 		bfmt(why, sizeof(why), "response body larger than the %d byte limit",
@@ -1022,7 +1048,10 @@ static void req_attempt_done(struct api_req *r, CURLcode rc)
 	int should = answered ? retry_parse_should_retry(r->h.should_retry) : -1;
 	long after =
 	    answered ? retry_after_ms(r->h.retry_after_ms, r->h.retry_after, time(NULL)) : -1;
-	res->retry_after_ms = after;
+	/* What the server asked for decides whether this request is tried again (over
+	 * 120 s: not now); how long anything waits for it is bounded (retry_after_max_s). */
+	long bounded = retry_after_bound_ms(after, c->retry_after_max_ms);
+	res->retry_after_ms = bounded;
 	if (cur)
 		cur->server_after_ms = after;
 
@@ -1042,7 +1071,7 @@ static void req_attempt_done(struct api_req *r, CURLcode rc)
 	long long now = now_ms();
 
 	if (kind == API_RATE_LIMITED) {
-		long pause = after > 0 ? after : delay;
+		long pause = bounded > 0 ? bounded : delay;
 		if (pause > RETRY_AFTER_MAX_MS)
 			pause = RETRY_AFTER_MAX_MS;
 		if (now + pause > c->pause_until) {
@@ -1125,6 +1154,10 @@ struct api_client *api_client_new(const struct conf *conf, const struct api_loop
 	c->retry_base_ms = conf->retry_base_ms > 0 ? conf->retry_base_ms : 500;
 	c->retry_max_ms = conf->retry_max_ms > 0 ? conf->retry_max_ms : 8000;
 	c->max_retries = conf->max_retries;
+	c->retry_after_max_ms =
+	    (long)(conf->retry_after_max_s > 0 ? conf->retry_after_max_s : 600) * 1000L;
+	c->download_timeout_ms =
+	    (long)(conf->download_timeout_s > 0 ? conf->download_timeout_s : 1800) * 1000L;
 	c->jitter = builtin_jitter;
 	c->jitter_ud = c;
 	c->rng = (uint64_t)now_ms() * 0x9E3779B97F4A7C15ULL ^ (uint64_t)getpid() ^
@@ -1484,8 +1517,17 @@ struct api_req *api_remix(struct api_client *c, const char *video_id, const char
 	return req_submit(r);
 }
 
+bool api_client_server_skew(const struct api_client *c, long long *skew_s)
+{
+	if (!c || !c->has_skew)
+		return false;
+	*skew_s = c->server_skew_s;
+	return true;
+}
+
 struct api_req *api_download(struct api_client *c, const char *video_id, enum api_variant variant,
-                             int fd, const char *job, api_done_fn *cb, void *ud)
+                             int fd, long long max_bytes, const char *job, api_done_fn *cb,
+                             void *ud)
 {
 	char suffix[48];
 	struct api_req *r;
@@ -1496,6 +1538,7 @@ struct api_req *api_download(struct api_client *c, const char *video_id, enum ap
 	bfmt(suffix, sizeof(suffix), "/content?variant=%s", api_variant_name(variant));
 	r = req_for_video(c, API_OP_CONTENT, "GET", video_id, suffix, job, cb, ud);
 	r->fd = fd;
+	r->dl_max = max_bytes > 0 ? max_bytes : 0;
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		req_early_fail(r, API_LOCAL, "the download target is not a regular file");
 	else if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0)

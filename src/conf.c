@@ -293,6 +293,9 @@ static const struct keydef keydefs[] = {
     {"max_retries", CFGT_INT, false, 0, 100, NULL},
     {"retry_base_ms", CFGT_INT, false, 1, INT_MAX, NULL},
     {"retry_max_ms", CFGT_INT, false, 1, INT_MAX, NULL},
+    {"retry_after_max_s", CFGT_INT, false, 1, 86400, NULL},
+    {"download_timeout_s", CFGT_INT, false, 1, INT_MAX, NULL},
+    {"download_max_mb", CFGT_INT, false, 0, 1048576, NULL},
     {"inbox", CFGT_STR, false, 0, 0, check_nonempty},
     {"outbox", CFGT_STR, false, 0, 0, check_nonempty},
     {"failed_dir", CFGT_STR, false, 0, 0, check_nonempty},
@@ -810,6 +813,9 @@ static cfg_t *new_cfg(void)
 	    CFG_INT("max_retries", 3, CFGF_NONE),
 	    CFG_INT("retry_base_ms", 500, CFGF_NONE),
 	    CFG_INT("retry_max_ms", 8000, CFGF_NONE),
+	    CFG_INT("retry_after_max_s", 600, CFGF_NONE),
+	    CFG_INT("download_timeout_s", 1800, CFGF_NONE),
+	    CFG_INT("download_max_mb", 0, CFGF_NONE),
 	    CFG_STR("inbox", "inbox", CFGF_NONE),
 	    CFG_STR("outbox", "videos", CFGF_NONE),
 	    CFG_STR("failed_dir", NULL, CFGF_NODEFAULT),
@@ -978,6 +984,9 @@ static void values_from_cfg(struct conf *c, cfg_t *cfg)
 	c->max_retries = getuint(cfg, "max_retries");
 	c->retry_base_ms = cfg_getint(cfg, "retry_base_ms");
 	c->retry_max_ms = cfg_getint(cfg, "retry_max_ms");
+	c->retry_after_max_s = getuint(cfg, "retry_after_max_s");
+	c->download_timeout_s = getuint(cfg, "download_timeout_s");
+	c->download_max_mb = getuint(cfg, "download_max_mb");
 	c->inbox = getstr(cfg, "inbox");
 	c->outbox = getstr(cfg, "outbox");
 	c->failed_dir = getstr(cfg, "failed_dir");
@@ -1557,6 +1566,11 @@ static void print_summary(const struct conf *c, const char *shown)
 	printf("  jobs           %u in flight, poll %u..%u s, timeout %u s, watch %s\n",
 	       c->max_in_flight, c->poll_initial, c->poll_max, c->job_timeout,
 	       watch_label[c->watch_mode]);
+	printf("  limits         retry-after honoured up to %u s, a download %u s%s\n",
+	       c->retry_after_max_s, c->download_timeout_s,
+	       c->download_max_mb ? "" : " (size from each job's video)");
+	if (c->download_max_mb)
+		printf("                 and %u MiB without a Content-Length\n", c->download_max_mb);
 	printf("  listen         %s%s\n", *c->listen ? c->listen : "(disabled)",
 	       c->status_token ? " (token required)" : "");
 	printf("  notify         %s (events:%s%s%s%s)\n", c->notify ? "on" : "off",

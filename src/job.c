@@ -17,6 +17,7 @@ void job_init(struct job *j)
 	memset(j, 0, sizeof(*j));
 	j->video_created_at = j->video_completed_at = j->video_expires_at = -1;
 	j->claimed_at = j->submit_at = j->finished_at = -1;
+	j->dl_window_s = j->dl_seen_at = -1;
 	j->reported_cost_usd = -1;
 	j->typical_s = -1;
 	j->creates_allowed = 1; /* one create, until one is proven to have made nothing */

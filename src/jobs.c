@@ -3,6 +3,7 @@
 #include "caps.h"
 #include "claimretry.h"
 #include "commit.h"
+#include "deadline.h"
 #include "derive.h"
 #include "eta.h"
 #include "fsutil.h"
@@ -58,6 +59,15 @@ struct jrun {
 	bool queued;       /* waiting for a free in-flight slot */
 	bool id_noted;     /* the service's other id for its video was logged */
 	bool committing;   /* waiting for its changes to be durable (commit.h) */
+	/* Its clocks, monotonic (loop_now_ms), from what sorad observed (deadline.h): */
+	long long next_mono;   /* a claimed job's next try, 0 now */
+	long long submit_mono; /* the latest create's intent */
+	long long doubt_mono;  /* since when it is in doubt */
+	long long dl_deadline; /* the download link is taken as expired from then, 0 unknown */
+	unsigned dl_fails;     /* download rounds failed in a row (the video not here) */
+	unsigned dl_gone;      /* ...of them, those the service answered 404/410 */
+	bool dl_gone_round;    /* this round: the service said it has no such video */
+	char *dl_why;          /* what the latest failed download said (owned), or NULL */
 };
 
 struct jobs {
@@ -218,6 +228,48 @@ static void rebuild_index(struct jobs *js)
 	js->n = n;
 }
 
+/* A claimed job's own backoff after ATTEMPTS tries: 5 s doubling to 320 s. */
+static long long claimed_backoff_ms(unsigned attempts)
+{
+	return 5000LL << (attempts < 6 ? attempts : 6);
+}
+
+/* The longest wait sorad itself schedules before the next try of a claimed job that
+ * made ATTEMPTS tries: its backoff, or a server's retry-after (retry_after_max_s). */
+static long long longest_wait_ms(const struct jobs *js, unsigned attempts)
+{
+	long long ra = (long long)js->conf->retry_after_max_s * 1000;
+	long long own = claimed_backoff_ms(attempts);
+	return ra > own ? ra : own;
+}
+
+/*
+ * The monotonic clocks of a job whose record was written by an earlier run (or just
+ * made: then nothing is set). The wall clock says how much time passed meanwhile,
+ * bounded (deadline.h): a clock set back counts as no time, and nothing waits longer
+ * than sorad would schedule now. A job submitted longer than job_timeout ago polls
+ * once more before it times out; a download link whose window passed allows one more
+ * round before it is called expired (download_round_over checks after a round).
+ */
+static void clocks_from_record(struct jrun *r)
+{
+	const struct job *j = &r->rec;
+	long long now = loop_now_ms(), wall = now_ms_real();
+	if (j->state == JOB_CLAIMED && j->next_at_ms > 0)
+		r->next_mono = now + deadline_wait_ms(j->next_at_ms, wall,
+						     longest_wait_ms(r->js, j->attempts));
+	if (j->submit_at >= 0) {
+		long long most = (long long)r->js->conf->job_timeout * 1000 - 1000;
+		r->submit_mono = now - deadline_elapsed_ms(j->submit_at * 1000, wall, most);
+	}
+	if (j->state == JOB_IN_DOUBT && j->next_at_ms > 0)
+		r->doubt_mono = now - deadline_elapsed_ms(j->next_at_ms, wall, LLONG_MAX / 4);
+	if (j->dl_window_s >= 0 && j->dl_seen_at > 0) {
+		long long w = j->dl_window_s * 1000;
+		r->dl_deadline = now + w - deadline_elapsed_ms(j->dl_seen_at * 1000, wall, w);
+	}
+}
+
 static struct jrun *add_job(struct jobs *js, struct job *rec)
 {
 	struct jrun *r = xcalloc(1, sizeof(*r));
@@ -235,6 +287,7 @@ static struct jrun *add_job(struct jobs *js, struct job *rec)
 	js->v[js->n++] = r;
 	ht_put(js, js->n - 1);
 	count_state(js, r->rec.state, 1);
+	clocks_from_record(r);
 	return r;
 }
 
@@ -752,7 +805,8 @@ static void doubt(struct jrun *r, const char *why)
 	r->rec.error = xstrdup(text);
 	free(r->rec.error_code);
 	r->rec.error_code = xstrdup(JOBS_DOUBT);
-	r->rec.next_at_ms = now_ms_real(); /* in doubt since (in_doubt_resubmit_hours) */
+	r->rec.next_at_ms = now_ms_real(); /* in doubt since: for a restart */
+	r->doubt_mono = loop_now_ms();     /* ...and for in_doubt_resubmit_hours */
 	clear_reconcile(r);
 	r->queued = false;
 	if (r->timer)
@@ -786,6 +840,7 @@ static void submit(struct jrun *r)
 		return;
 	}
 	r->rec.submit_at = now_s();
+	r->submit_mono = loop_now_ms();
 	r->rec.attempts++;
 	r->rec.creates++; /* counted durably, with the intent, before the request exists */
 	set_story(r, NULL);
@@ -838,10 +893,12 @@ static void retry_later(struct jrun *r, const struct api_result *res, const char
 		fail_from_api(r, res, doing);
 		return;
 	}
-	long long delay = 5000LL << (r->rec.attempts < 6 ? r->rec.attempts : 6);
+	long long delay = claimed_backoff_ms(r->rec.attempts);
+	/* the server's retry-after, bounded by retry_after_max_s (api.c) */
 	if (res->retry_after_ms > delay)
 		delay = res->retry_after_ms;
-	r->rec.next_at_ms = now_ms_real() + delay;
+	r->next_mono = loop_now_ms() + delay;
+	r->rec.next_at_ms = now_ms_real() + delay; /* for a restart (clocks_from_record) */
 	set_state(r, JOB_CLAIMED);
 	log_event(LOG_WARNING, r->rec.name, NULL, "%s failed (%s); trying again in %lld s", doing,
 		  api_kind_name(res->kind), delay / 1000);
@@ -949,7 +1006,7 @@ static void reconcile(struct jrun *r)
 	}
 	/* Give a create that was on the wire when the answer was lost time to land, so
 	 * the list below can see it. */
-	long long wait_ms = (r->rec.submit_at + 1 + JOBS_RECONCILE_DELAY_S) * 1000 - now_ms_real();
+	long long wait_ms = r->submit_mono + (1 + JOBS_RECONCILE_DELAY_S) * 1000LL - loop_now_ms();
 	if (r->scan.pages == 0 && wait_ms > 0) {
 		schedule(r, wait_ms);
 		return;
@@ -1084,8 +1141,8 @@ static void auto_resubmit(struct jrun *r)
 	unsigned hours = r->js->conf->in_doubt_resubmit_hours;
 	if (!waiting_in_doubt(&r->rec) || !hours || !r->js->api)
 		return;
-	long long due = r->rec.next_at_ms + (long long)hours * 3600000LL;
-	long long left = due - now_ms_real();
+	long long due = r->doubt_mono + (long long)hours * 3600000LL;
+	long long left = due - loop_now_ms();
 	if (left > 0) {
 		schedule(r, left);
 		return;
@@ -1151,6 +1208,7 @@ int jobs_resolve(struct jobs *js, const char *name, enum jobs_resolve_how how,
 	free(r->rec.resolution);
 	r->rec.resolution = NULL;
 	r->rec.next_at_ms = 0;
+	r->next_mono = 0;
 	switch (how) {
 	case JOBS_RESOLVE_ADOPT: {
 		struct video v;
@@ -1198,7 +1256,8 @@ static void start_download(struct jrun *r);
 static void poll_job(struct jrun *r)
 {
 	const struct conf *c = r->js->conf;
-	if (r->rec.submit_at >= 0 && now_s() - r->rec.submit_at > (long long)c->job_timeout) {
+	if (r->rec.submit_at >= 0 &&
+	    loop_now_ms() - r->submit_mono > (long long)c->job_timeout * 1000) {
 		fail_job(r, "timeout",
 			 "The video was not ready %u seconds after it was submitted (job_timeout), "
 			 "so sorad stopped waiting. It may still finish on the service: its id is "
@@ -1273,6 +1332,31 @@ static void odd_status(struct jrun *r, const struct video *v)
 		  w);
 }
 
+/*
+ * The video V was just seen completed: how long its download link lives, on the
+ * service's clock (the latest Date header) when sorad has it, else against the
+ * video's own times (deadline.h), becomes a monotonic deadline from now; the window
+ * and the wall time are recorded for a restart. The local wall clock is never
+ * compared with expires_at.
+ */
+static void observe_expiry(struct jrun *r, const struct video *v)
+{
+	long long skew = 0;
+	bool has = api_client_server_skew(r->js->api, &skew);
+	long long server_now = has ? now_s() + skew : -1;
+	long long w = deadline_window_s(v->expires_at, server_now, v->completed_at, v->created_at,
+					DEADLINE_DEFAULT_WINDOW_S);
+	r->rec.dl_window_s = w;
+	r->rec.dl_seen_at = now_s();
+	r->dl_deadline = loop_now_ms() + w * 1000;
+	r->dl_fails = r->dl_gone = 0;
+	log_event(LOG_DEBUG, r->rec.name, r->rec.video_id,
+		  "download link valid for %lld s from now (%s)", w,
+		  v->expires_at <= 0 ? "no expires_at: the default"
+		  : has		     ? "expires_at on the service's clock, from its Date header"
+				     : "expires_at counted from the video's own times");
+}
+
 /* The video's latest state V, from a retrieve or a list: on to the download, the
  * failure, or the next poll. */
 static void polled(struct jrun *r, const struct video *v, long poll_after_ms)
@@ -1286,6 +1370,7 @@ static void polled(struct jrun *r, const struct video *v, long poll_after_ms)
 			loop_timer_disarm(r->timer);
 		r->rec.progress = 100;
 		r->have = 0;
+		observe_expiry(r, v);
 		set_state(r, JOB_DOWNLOADING);
 		start_download(r);
 		pump(r->js); /* its generation slot is free */
@@ -1361,6 +1446,21 @@ static bool outputs_settled(const struct jrun *r)
 	return (r->have & 1u) && (r->have | r->absent) == 7;
 }
 
+/* The most bytes variant V of R's video may bring without a Content-Length
+ * (download_max_mb, else JOBS_DL_AUTO_MB plus 2 bytes per pixel-second). */
+static long long download_max_bytes(const struct jrun *r, int v)
+{
+	const struct conf *c = r->js->conf;
+	if (c->download_max_mb > 0)
+		return (long long)c->download_max_mb << 20;
+	long long b = JOBS_DL_AUTO_MB << 20;
+	const struct model_def *m = conf_model(c, r->rec.model);
+	const struct model_size *ms = m ? conf_model_size(m, r->rec.size) : NULL;
+	if (v == API_VARIANT_VIDEO && ms)
+		b += 2LL * ms->width * ms->height * (r->rec.seconds ? r->rec.seconds : 20);
+	return b;
+}
+
 /* Starts downloading variant V into its .part file; false when it cannot start (logged). */
 static bool fetch_variant(struct jrun *r, int v)
 {
@@ -1391,7 +1491,7 @@ static bool fetch_variant(struct jrun *r, int v)
 		return false;
 	}
 	d->req = api_download(r->js->api, r->rec.video_id, (enum api_variant)v, d->fd,
-			      r->rec.name, on_downloaded, d);
+			      download_max_bytes(r, v), r->rec.name, on_downloaded, d);
 	if (!d->req) {
 		close(d->fd);
 		d->fd = -1;
@@ -1511,7 +1611,13 @@ static void start_download(struct jrun *r)
 		r->dl_round = true;
 		js->dl_active++;
 	}
-	r->dl_expired = r->dl_local = false;
+	r->dl_expired = r->dl_local = r->dl_gone_round = false;
+	if (!r->dl_deadline) { /* a record from before the window was kept */
+		long long w = deadline_window_s(r->rec.video_expires_at, -1,
+						r->rec.video_completed_at, r->rec.video_created_at,
+						DEADLINE_DEFAULT_WINDOW_S);
+		r->dl_deadline = loop_now_ms() + w * 1000;
+	}
 	if (mkdir_p_exact(js->conf->outbox, conf_outbox_dir_mode(js->conf)) != 0) {
 		log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
 			  "cannot create the outbox %s: %s; trying again in 30 s", js->conf->outbox,
@@ -1569,6 +1675,65 @@ static void on_parts_made(void *ud, int err)
 		download_round_over(r);
 }
 
+/* After a failed round: poll_max s, doubling up to JOBS_DL_RETRY_MAX_S; after a
+ * local failure JOBS_DL_LOCAL_RETRY_S. */
+static long long download_retry_ms(const struct jrun *r)
+{
+	if (r->dl_local || !r->dl_fails)
+		return JOBS_DL_LOCAL_RETRY_S * 1000LL;
+	long long d = (long long)r->js->conf->poll_max * 1000;
+	for (unsigned i = 1; i < r->dl_fails && d < JOBS_DL_RETRY_MAX_S * 1000LL; i++)
+		d *= 2;
+	return d < JOBS_DL_RETRY_MAX_S * 1000LL ? d : JOBS_DL_RETRY_MAX_S * 1000LL;
+}
+
+/*
+ * A round ended without the set: whether the job gives up, with a plain reason (true:
+ * it failed). Every kind of failure is bounded: the service saying it has no such
+ * video (404/410) JOBS_DL_GONE_TRIES times, the link's lifetime passed (measured on
+ * this machine's monotonic clock from when sorad saw the video completed), or
+ * JOBS_DL_ROUNDS rounds failed in a row.
+ */
+static bool download_given_up(struct jrun *r)
+{
+	if (r->have & 1u) /* the video is here: only the others are missing (vfail bounds) */
+		return false;
+	if (!r->dl_local) {
+		r->dl_fails++;
+		r->dl_gone = r->dl_gone_round ? r->dl_gone + 1 : 0;
+	}
+	const char *last = r->dl_why ? r->dl_why : "no details";
+	if (r->dl_gone >= JOBS_DL_GONE_TRIES) {
+		fail_job(r, "gone",
+			 "The service no longer has this video (%s, %u downloads in a row): it may "
+			 "have expired or been deleted there. Drop the prompt again to make it "
+			 "anew.",
+			 last, r->dl_gone);
+		return true;
+	}
+	if (r->dl_expired || (r->dl_deadline && loop_now_ms() >= r->dl_deadline)) {
+		fail_job(r, "expired",
+			 "The finished video could not be downloaded before its download link "
+			 "expired (the service keeps finished videos for about an hour; sorad "
+			 "counts that time from when it saw the video finish). Last failure: %s. "
+			 "Drop the prompt again to make it anew.",
+			 last);
+		return true;
+	}
+	if (r->dl_fails >= JOBS_DL_ROUNDS) {
+		fail_job(r, "download_failed",
+			 "The finished video could not be downloaded: %u attempts in a row failed "
+			 "(last: %s). Drop the prompt again to make it anew, or check the "
+			 "network path to the service.",
+			 r->dl_fails, last);
+		return true;
+	}
+	log_event(LOG_WARNING, r->rec.name, r->rec.video_id,
+		  "download round %u of %u failed (%s); trying again in %lld s", r->dl_fails,
+		  JOBS_DL_ROUNDS, last, download_retry_ms(r) / 1000);
+	return false;
+}
+
 /* Every download of the round has ended: on to the variants to make, the outputs, a
  * failure, or a retry. */
 static void download_round_over(struct jrun *r)
@@ -1582,17 +1747,12 @@ static void download_round_over(struct jrun *r)
 	if (outputs_settled(r)) {
 		/* The files' data are durable before any of them gets its final name. */
 		after_commit(r, on_parts_durable);
-	} else if (r->dl_expired && !(r->have & 1u)) {
-		fail_job(r, "expired",
-			 "The finished video could not be downloaded before its download link "
-			 "expired (the service keeps finished videos for about an hour). Drop the "
-			 "prompt again to make it anew.");
-	} else {
+	} else if (!download_given_up(r)) {
 		/* A local failure (a full disk) frees what this round wrote; the next round
 		 * fetches everything. After a network failure, finished parts are kept. */
 		if (r->dl_local)
 			close_download(r, DL_DROP_ALL);
-		schedule(r, 30000);
+		schedule(r, download_retry_ms(r));
 	}
 	pump(r->js);
 }
@@ -1703,7 +1863,7 @@ static bool download_unusable(struct jrun *r, int v, const struct api_result *re
 		return false;
 	}
 	log_event(LOG_WARNING, r->rec.name, r->rec.video_id,
-		  "the downloaded %s is unusable (%s); trying again in 30 s", variant, why);
+		  "the downloaded %s is unusable (%s)", variant, why);
 	return false;
 }
 
@@ -1726,8 +1886,21 @@ static void on_downloaded(struct api_req *req, void *ud)
 	if (res->kind == API_OK && have_part) /* never by its name: by its bytes */
 		mv = media_check_file(part, variant_kind[v], &found, why, sizeof(why));
 	const char *variant = api_variant_name((enum api_variant)v);
-	long long expires = r->rec.video_expires_at;
-	bool gone = expires >= 0 && now_s() >= expires;
+	/* The link's lifetime, on this machine's monotonic clock (observe_expiry). */
+	bool gone = r->dl_deadline && loop_now_ms() >= r->dl_deadline;
+	if (v == API_VARIANT_VIDEO && (res->kind != API_OK || mv != MEDIA_OK)) {
+		char st[48] = "";
+		if (res->http_status >= 300)
+			bfmt(st, sizeof(st), "HTTP %ld%s: ", res->http_status,
+			     res->http_status == 410   ? " Gone"
+			     : res->http_status == 404 ? " Not Found"
+						       : "");
+		free(r->dl_why);
+		r->dl_why = xasprintf("%s %s%s", variant, st,
+				      res->kind != API_OK && res->error.message ? res->error.message
+				      : res->kind != API_OK ? api_kind_name(res->kind)
+							    : why);
+	}
 	if (res->kind == API_OK && mv == MEDIA_OK) {
 		r->bytes[v] = res->bytes;
 		r->have |= 1u << v;
@@ -1757,11 +1930,13 @@ static void on_downloaded(struct api_req *req, void *ud)
 					 res->error.message ? res->error.message
 							    : api_kind_name(res->kind),
 					 MEDIA_UNKNOWN);
-		else if (res->kind == API_NOT_FOUND || gone)
+		else if (gone)
 			r->dl_expired = true;
+		else if (res->kind == API_NOT_FOUND)
+			r->dl_gone_round = true; /* a few such rounds: "no longer has it" */
 		else
 			log_event(LOG_WARNING, r->rec.name, r->rec.video_id,
-				  "downloading the %s failed (%s); trying again in 30 s", variant,
+				  "downloading the %s failed (%s)", variant,
 				  api_kind_name(res->kind));
 	}
 	if (!r->fetching)
@@ -1841,7 +2016,7 @@ static void advance(struct jrun *r)
 		}
 		if (r->rec.state == JOB_WAITING)
 			set_state(r, JOB_CLAIMED);
-		long long wait = r->rec.next_at_ms - now_ms_real();
+		long long wait = r->next_mono ? r->next_mono - loop_now_ms() : 0;
 		if (wait > 0) {
 			schedule(r, wait);
 			return;
@@ -1923,6 +2098,7 @@ static void free_run(struct jrun *r)
 	forget_outputs(r);
 	loop_timer_free(r->timer);
 	free(r->list_after);
+	free(r->dl_why);
 	job_release(&r->rec);
 	free(r);
 }

@@ -96,7 +96,7 @@ static void start_variants(struct probe *p)
 		p->fd[i] = temp_file();
 		if (p->fd[i] < 0)
 			continue;
-		if (!api_download(p->api, p->listed_id, v[i], p->fd[i], NULL, on_answer,
+		if (!api_download(p->api, p->listed_id, v[i], p->fd[i], 0, NULL, on_answer,
 		                  &p->variant[i]))
 			fprintf(stderr, "sorad check-config: cannot start the %s download\n",
 			        api_variant_name(v[i]));

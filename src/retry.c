@@ -72,6 +72,7 @@ enum api_kind retry_classify_http(long status, const char *error_code)
 	case 422:
 		return api_code_is_content_policy(error_code) ? API_CONTENT_POLICY : API_VALIDATION;
 	case 404:
+	case 410: /* Gone: the same verdict, for good */
 		return API_NOT_FOUND;
 	case 429:
 		return API_RATE_LIMITED;
@@ -208,6 +209,13 @@ long retry_after_ms(const char *retry_after_ms_hdr, const char *retry_after_hdr,
 			return clamp_ms(difftime(when, now) * 1000.0);
 	}
 	return -1;
+}
+
+long retry_after_bound_ms(long after_ms, long max_ms)
+{
+	if (after_ms <= 0)
+		return -1;
+	return max_ms > 0 && after_ms > max_ms ? max_ms : after_ms;
 }
 
 long retry_backoff_ms(unsigned n, long base_ms, long max_ms, double jitter)

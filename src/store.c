@@ -90,6 +90,8 @@ char *store_record_json(const struct job *j)
 	add_time(o, "submit_at", j->submit_at);
 	add_time(o, "finished_at", j->finished_at);
 	add_time(o, "next_at_ms", j->next_at_ms);
+	add_time(o, "dl_window_s", j->dl_window_s);
+	add_time(o, "dl_seen_at", j->dl_seen_at);
 	cJSON_AddNumberToObject(o, "attempts", j->attempts);
 	cJSON_AddNumberToObject(o, "creates", j->creates);
 	cJSON_AddNumberToObject(o, "creates_allowed", j->creates_allowed);
@@ -285,6 +287,8 @@ int store_record_parse(struct job *j, const char *json, size_t len, char *why, s
 	j->submit_at = get_int(&r, "submit_at", 0, T, -1);
 	j->finished_at = get_int(&r, "finished_at", 0, T, -1);
 	j->next_at_ms = get_int(&r, "next_at_ms", 0, T * 1000, 0);
+	j->dl_window_s = get_int(&r, "dl_window_s", 0, T, -1);
+	j->dl_seen_at = get_int(&r, "dl_seen_at", 0, T, -1);
 	j->attempts = (unsigned)get_int(&r, "attempts", 0, 1000000, 0);
 	j->claim_jobs = (unsigned)get_int(&r, "claim_jobs", 0, PROMPT_BATCH_MAX, 0);
 	/* Records older than the create count: a job past its intent may have sent one. */

@@ -552,7 +552,7 @@ static void t_flow(void)
 	for (int i = 0; i < 3; i++) {
 		memset(&dl[i], 0, sizeof(dl[i]));
 		fds[i] = open_out(vars[i].file);
-		CHECK(api_download(c, v.id, vars[i].var, fds[i], "t", on_done, &dl[i]),
+		CHECK(api_download(c, v.id, vars[i].var, fds[i], 0, "t", on_done, &dl[i]),
 		      "expected a request");
 	}
 	for (int i = 0; i < 3; i++) {
@@ -699,14 +699,14 @@ static void t_flow(void)
 	struct outcome never = {0};
 	struct api_req *r1 = api_retrieve(c, v.id, "t", on_done, &never);
 	int fd = open_out("cancelled.mp4");
-	struct api_req *r2 = api_download(c, v.id, API_VARIANT_VIDEO, fd, "t", on_done, &never);
+	struct api_req *r2 = api_download(c, v.id, API_VARIANT_VIDEO, fd, 0, "t", on_done, &never);
 	CHECK(api_client_pending(c) == 2, "expected 2 pending, got %u", api_client_pending(c));
 	api_req_cancel(r1);
 	api_req_cancel(r2);
 	CHECK(api_client_pending(c) == 0, "expected nothing pending after cancel, got %u",
 	      api_client_pending(c));
 	api_retrieve(c, v.id, "t", on_done, &never);
-	api_download(c, v.id, API_VARIANT_THUMBNAIL, fd, "t", on_done, &never);
+	api_download(c, v.id, API_VARIANT_THUMBNAIL, fd, 0, "t", on_done, &never);
 	api_client_free(c); /* with requests in flight */
 	close(fd);
 	CHECK(!never.done, "a cancelled request called back");
@@ -939,7 +939,7 @@ static void t_truncate(void)
 		bfmt(name, sizeof(name), "trunc%d.mp4", i);
 		fds[i] = open_out(name);
 		memset(&o, 0, sizeof(o));
-		api_download(c, v.id, API_VARIANT_VIDEO, fds[i], "t", on_done, &o);
+		api_download(c, v.id, API_VARIANT_VIDEO, fds[i], 0, "t", on_done, &o);
 		wait_done(&o, "download under truncation");
 		EXPECT_KIND(&o, API_OK, "download under truncation");
 		CHECK(o.r.bytes == o.r.content_length && fd_size(fds[i]) == o.r.bytes,
@@ -983,7 +983,7 @@ static void t_local(void)
 	int fd = open_out("full.mp4");
 	long n0 = sim_count(EP_CONTENT, "200");
 	memset(&o, 0, sizeof(o));
-	api_download(c, v.id, API_VARIANT_VIDEO, fd, "t", on_done, &o);
+	api_download(c, v.id, API_VARIANT_VIDEO, fd, 0, "t", on_done, &o);
 	wait_done(&o, "download onto a full disk");
 	setrlimit(RLIMIT_FSIZE, &old);
 	EXPECT_KIND(&o, API_LOCAL, "write failure");
@@ -997,7 +997,7 @@ static void t_local(void)
 	int pp[2];
 	CHECK(pipe(pp) == 0, "pipe");
 	memset(&o, 0, sizeof(o));
-	api_download(c, v.id, API_VARIANT_VIDEO, pp[1], "t", on_done, &o);
+	api_download(c, v.id, API_VARIANT_VIDEO, pp[1], 0, "t", on_done, &o);
 	wait_done(&o, "download into a pipe");
 	EXPECT_KIND(&o, API_LOCAL, "pipe target");
 	CHECK(o.r.http_status == 0, "a bad target reached the server");

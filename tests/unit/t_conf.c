@@ -130,6 +130,9 @@ static void t_conf_defaults_without_file(void **state)
 	assert_int_equal(c->poll_initial, 2);
 	assert_int_equal(c->poll_max, 10);
 	assert_int_equal(c->job_timeout, 600);
+	assert_int_equal(c->retry_after_max_s, 600);
+	assert_int_equal(c->download_timeout_s, 1800);
+	assert_int_equal(c->download_max_mb, 0);
 	assert_int_equal(c->max_file_size, 10485760);
 	assert_int_equal(c->settle_ms, 500);
 	assert_int_equal(c->outbox_mode, 0644);

@@ -147,6 +147,18 @@ static void t_retry_after_over_120_s_means_no_retry(void **state)
 	assert_true(retry_should(API_RATE_LIMITED, -1, 120000, 0, 5));
 }
 
+static void t_retry_after_is_bounded_by_retry_after_max(void **state)
+{
+	(void)state;
+	/* "retry-after: 999999" (capped at a day by retry_after_ms) with a 2 s bound */
+	expect_long("huge, bounded", 2000,
+		    retry_after_bound_ms(retry_after_ms(NULL, "999999", 0), 2000));
+	expect_long("within the bound", 1500, retry_after_bound_ms(1500, 2000));
+	expect_long("nothing asked", -1, retry_after_bound_ms(-1, 2000));
+	expect_long("zero asked", -1, retry_after_bound_ms(0, 2000));
+	expect_long("no bound", 86400000L, retry_after_bound_ms(86400000L, 0));
+}
+
 static void t_classify_every_http_status(void **state)
 {
 	(void)state;
@@ -158,7 +170,7 @@ static void t_classify_every_http_status(void **state)
 			want = API_CONFIG;
 		else if (s == 400 || s == 422)
 			want = API_VALIDATION;
-		else if (s == 404)
+		else if (s == 404 || s == 410)
 			want = API_NOT_FOUND;
 		else if (s == 429)
 			want = API_RATE_LIMITED;
@@ -261,6 +273,7 @@ int main(void)
 	    cmocka_unit_test(t_classify_every_http_status),
 	    cmocka_unit_test(t_classify_content_policy_by_error_code),
 	    cmocka_unit_test(t_classify_curl_codes),
+	    cmocka_unit_test(t_retry_after_is_bounded_by_retry_after_max),
 	    cmocka_unit_test(t_every_kind_has_a_name_and_plain_words),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
