@@ -118,6 +118,8 @@ struct conf {
 	/* A job in doubt (jobs.h) is resubmitted on its own after this many hours;
 	 * 0 (the default): never, it waits for `sorad resolve`. */
 	unsigned in_doubt_resubmit_hours;
+	bool duplicate_skip;            /* duplicate_policy = skip (dupes.h) */
+	unsigned duplicate_window_days; /* 0: duplicates are never skipped */
 
 	/* What the service can do (caps.h): api_profile's defaults, and the keys of the
 	 * capabilities section that pin one (auto: learned from its answers). */

@@ -89,6 +89,7 @@ struct job {
 	char *resolution; /* a decision taken while the daemon was down, applied at start:
 			   * "adopt:VIDEO_ID", "resubmit" or "drop"; NULL none */
 
+	char *dup_key;       /* what it asks for, hashed (dupes.h); NULL in older records */
 	double cost_usd;     /* estimated at claim time from the price table */
 	char *usage;         /* the service's "usage" object as JSON text, or NULL */
 	double reported_cost_usd; /* the cost the service reported (usage), -1 none */

@@ -45,6 +45,7 @@ struct job_spec {
 	char *remix_of;  /* a video id or an earlier job's NAME, or NULL */
 	unsigned line;   /* 1-based line in a .jsonl batch, 0 otherwise */
 	char *error;     /* plain-words reason this spec cannot run, or NULL */
+	bool again;      /* `again: true`: made even when it repeats a recent job (dupes.h) */
 };
 
 struct prompt_file {

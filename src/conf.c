@@ -113,6 +113,12 @@ static int check_watch(const char *s, char *why, size_t n)
 	return check_one_of(s, watch_names, why, n);
 }
 
+static int check_duplicate(const char *s, char *why, size_t n)
+{
+	static const char *const names[] = {"skip", "allow", NULL};
+	return check_one_of(s, names, why, n);
+}
+
 static int check_level(const char *s, char *why, size_t n)
 {
 	return check_one_of(s, level_names, why, n);
@@ -325,6 +331,8 @@ static const struct keydef keydefs[] = {
     {"monthly_cap_seconds", CFGT_INT, false, 0, INT_MAX, NULL},
     {"approve_over_usd", CFGT_FLOAT, false, 0, 0, NULL},
     {"in_doubt_resubmit_hours", CFGT_INT, false, 0, 24 * 365, NULL},
+    {"duplicate_policy", CFGT_STR, false, 0, 0, check_duplicate},
+    {"duplicate_window_days", CFGT_INT, false, 0, 3650, NULL},
 };
 #define NKEYS ARRAY_LEN(keydefs)
 
@@ -845,6 +853,8 @@ static cfg_t *new_cfg(void)
 	    CFG_INT("monthly_cap_seconds", 0, CFGF_NONE),
 	    CFG_FLOAT("approve_over_usd", 0, CFGF_NONE),
 	    CFG_INT("in_doubt_resubmit_hours", 0, CFGF_NONE),
+	    CFG_STR("duplicate_policy", "skip", CFGF_NONE),
+	    CFG_INT("duplicate_window_days", 7, CFGF_NONE),
 	    CFG_SEC("model", model_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	    CFG_SEC("template", template_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	    CFG_SEC("capabilities", caps_opts, CFGF_NONE),
@@ -1031,6 +1041,8 @@ static void values_from_cfg(struct conf *c, cfg_t *cfg)
 	c->monthly_cap_seconds = getuint(cfg, "monthly_cap_seconds");
 	c->approve_over_usd = cfg_getfloat(cfg, "approve_over_usd");
 	c->in_doubt_resubmit_hours = getuint(cfg, "in_doubt_resubmit_hours");
+	c->duplicate_skip = strcmp(cfg_getstr(cfg, "duplicate_policy"), "allow") != 0;
+	c->duplicate_window_days = getuint(cfg, "duplicate_window_days");
 	models_from_cfg(c, cfg);
 }
 

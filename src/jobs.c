@@ -5,6 +5,7 @@
 #include "commit.h"
 #include "deadline.h"
 #include "derive.h"
+#include "dupes.h"
 #include "eta.h"
 #include "fsutil.h"
 #include "inbox.h"
@@ -78,6 +79,7 @@ struct jobs {
 	size_t n, cap;
 	size_t *ht; /* name → index + 1, open addressing */
 	size_t ht_cap;
+	struct dupes *dupes; /* what each job asks for → the newest job asking it */
 	size_t in_flight; /* jobs submitted whose video is not finished (max_in_flight) */
 	size_t dl_active; /* jobs downloading their finished video (max_in_flight too) */
 	size_t submitting; /* jobs in JOB_SUBMITTING: a create to be sent or answered */
@@ -288,6 +290,12 @@ static struct jrun *add_job(struct jobs *js, struct job *rec)
 	ht_put(js, js->n - 1);
 	count_state(js, r->rec.state, 1);
 	clocks_from_record(r);
+	/* The index names jobs that may make their video: not a failure, nor a job that
+	 * will fail for its input or as a duplicate. */
+	const char *code = r->rec.error_code;
+	if (r->rec.dup_key && r->rec.state != JOB_FAILED &&
+	    !(code && (!strcmp(code, "duplicate") || !strcmp(code, "invalid_input"))))
+		dupes_put(js->dupes, r->rec.dup_key, r->rec.name, r->rec.claimed_at);
 	return r;
 }
 
@@ -2137,6 +2145,46 @@ static void job_from_spec(const struct jobs *js, const struct claim *cl, const s
 	j->cost_usd = cost > 0 ? cost : 0;
 }
 
+/*
+ * A job asking for what a job done or in flight (not failed) claimed within
+ * duplicate_window_days asked for is a delivery again (dupes.h): its error in
+ * plain words into J, unless the file says `again: true` or duplicate_policy = allow.
+ */
+static void check_duplicate(struct jobs *js, const struct claim *cl, const struct job_spec *s,
+			    struct job *j)
+{
+	char ref[PATH_MAX] = "", key[DUPES_KEY_LEN + 1];
+	if (s->reference)
+		inbox_claim_path(js->conf, cl->id, s->reference, ref, sizeof(ref));
+	dupes_key(j, ref[0] ? ref : NULL, key);
+	j->dup_key = xstrdup(key);
+	const struct conf *c = js->conf;
+	long long at = 0;
+	const char *prev = dupes_get(js->dupes, key, &at);
+	const struct jrun *o = prev ? by_name(js, prev) : NULL;
+	if (s->again || !c->duplicate_skip || !c->duplicate_window_days || !o ||
+	    o->rec.state == JOB_FAILED || now_s() - at > (long long)c->duplicate_window_days * 86400)
+		return;
+	char when[64] = "?";
+	time_t t = (time_t)at;
+	struct tm tm;
+	if (localtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
+	char made[PATH_MAX + 64];
+	if (o->rec.state == JOB_DONE)
+		bfmt(made, sizeof(made), "Already made as %s on %s (%s/%s.mp4)", o->rec.name, when,
+		     c->outbox, o->rec.name);
+	else
+		bfmt(made, sizeof(made), "Already being made as %s (claimed %s, now %s)",
+		     o->rec.name, when, job_state_name(o->rec.state));
+	j->error = xasprintf("%s: the same prompt and parameters, delivered again (a sync tool's "
+			     "copy?). Nothing was submitted and nothing was spent.\n\nTo make it "
+			     "once more, drop it again with 'again: true' in its front matter "
+			     "(\"again\": true in JSON), or set duplicate_policy = \"allow\".",
+			     made);
+	j->error_code = xstrdup("duplicate");
+}
+
 static void record_claim(struct jobs *js, struct claim *cl, struct commit *cm)
 {
 	struct jrun **made = xcalloc(cl->pf.n, sizeof(*made));
@@ -2153,6 +2201,8 @@ static void record_claim(struct jobs *js, struct claim *cl, struct commit *cm)
 					    e);
 			j.error_code = xstrdup("invalid_input");
 			free(e);
+		} else {
+			check_duplicate(js, cl, s, &j);
 		}
 		made[i] = add_job(js, &j);
 		if (store_stage(cm, js->conf->state_dir, &made[i]->rec) != 0) {
@@ -2166,7 +2216,7 @@ static void record_claim(struct jobs *js, struct claim *cl, struct commit *cm)
 	 * `sorad approve`; the hold is recorded before the claim counts as complete. */
 	double total = 0;
 	for (size_t i = 0; i < cl->pf.n; i++)
-		if (!cl->pf.jobs[i].error)
+		if (!made[i]->rec.error_code) /* not invalid, not a duplicate */
 			total += made[i]->rec.cost_usd;
 	bool need_approval = js->conf->approve_over_usd > 0 && total > js->conf->approve_over_usd;
 	if (need_approval) {
@@ -2181,7 +2231,7 @@ static void record_claim(struct jobs *js, struct claim *cl, struct commit *cm)
 		     "\"sorad approve %s\" to submit it",
 		     cl->file, total, js->conf->approve_over_usd, stem);
 		for (size_t i = 0; i < cl->pf.n; i++) {
-			if (cl->pf.jobs[i].error)
+			if (made[i]->rec.error_code)
 				continue;
 			struct jrun *r = made[i];
 			free(r->rec.error);
@@ -2298,6 +2348,7 @@ struct jobs *jobs_new(struct loop *l, struct api_client *api, const struct conf 
 	js->api = api;
 	js->conf = c;
 	js->refresh = refresh_new(l, api, on_refresh_seen, on_refresh_miss, js);
+	js->dupes = dupes_new();
 	js->yield_timer = loop_timer_new(l, on_yield_timer, js);
 	js->retry = claimretry_new(l, on_claim_retry, js);
 	return js;
@@ -2324,6 +2375,8 @@ void jobs_free(struct jobs *js)
 		return;
 	refresh_free(js->refresh);
 	js->refresh = NULL;
+	dupes_free(js->dupes);
+	js->dupes = NULL;
 	for (size_t i = js->claimq.head; i < js->claimq.n; i++)
 		free(js->claimq.v[i]); /* still in the inbox: claimed at the next start */
 	free(js->claimq.v);

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define KNOWN_KEYS "prompt, model, seconds, size, reference, remix_of, name, template"
+#define KNOWN_KEYS "prompt, model, seconds, size, reference, remix_of, name, template, again"
 #define SECONDS_MAX 3600
 
 /* Which keys a job set explicitly, so a remix can refuse what it would ignore; and a
@@ -164,8 +164,8 @@ static void spec_error(struct job_spec *s, const char *fmt, ...)
 /* The known key KEY is probably a typo of, or NULL. */
 static const char *known_key_like(const char *key)
 {
-	static const char *const known[] = {"prompt",   "model",    "seconds", "size",
-	                                    "reference", "remix_of", "name",    "template"};
+	static const char *const known[] = {"prompt",   "model", "seconds",  "size",  "reference",
+	                                    "remix_of", "name",  "template", "again"};
 	return closest_word(key, known, ARRAY_LEN(known));
 }
 
@@ -242,6 +242,11 @@ static void apply_key(struct job_spec *s, struct explicit *ex, const char *key, 
 				   where, value, PROMPT_NAME_MAX);
 		else
 			set_str(&s->name, value);
+	} else if (!strcmp(key, "again")) {
+		if (!strcmp(value, "true") || !strcmp(value, "yes"))
+			s->again = true;
+		else if (strcmp(value, "false") != 0 && strcmp(value, "no") != 0)
+			spec_error(s, "%s'again' must be true or false, not '%.40s'", where, value);
 	} else if (!strcmp(key, "template")) {
 		if (!var_name_ok(value) && !prompt_name_ok(value))
 			spec_error(s, "%s'template' must name a template, not '%.80s'", where, value);
@@ -472,6 +477,8 @@ static void parse_object(struct job_spec *s, struct explicit *ex, const cJSON *o
 			}
 			bfmt(num, sizeof(num), "%ld", (long)d);
 			v = num;
+		} else if (cJSON_IsBool(m) && !strcmp(k, "again")) {
+			v = cJSON_IsTrue(m) ? "true" : "false";
 		} else if (cJSON_IsNull(m)) {
 			continue; /* null means "use the default" */
 		} else {

@@ -1,0 +1,141 @@
+/* dupes.c — the index of jobs by what they ask for (see dupes.h). */
+#include "dupes.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define FNV_OFFSET 1469598103934665603ULL
+#define FNV_PRIME 1099511628211ULL
+#define REFERENCE_MAX (64LL << 20)
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= FNV_PRIME;
+	}
+	return h;
+}
+
+/* A field and a separator no text holds, so that ("ab","c") and ("a","bc") differ. */
+static uint64_t field(uint64_t h, const char *s)
+{
+	if (s)
+		h = fnv(h, s, strlen(s));
+	return fnv(h, "\x1f", 1);
+}
+
+static uint64_t file_bytes(uint64_t h, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return h;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > REFERENCE_MAX) {
+		close(fd);
+		return h;
+	}
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		h = fnv(h, buf, (size_t)n);
+	close(fd);
+	return h;
+}
+
+void dupes_key(const struct job *j, const char *reference_path, char *key)
+{
+	char secs[16];
+	bfmt(secs, sizeof(secs), "%u", j->seconds);
+	uint64_t h = FNV_OFFSET;
+	h = field(h, j->prompt);
+	h = field(h, j->model);
+	h = field(h, j->size);
+	h = field(h, secs);
+	h = field(h, j->remix_of);
+	h = field(h, j->reference);
+	if (j->reference && reference_path)
+		h = file_bytes(h, reference_path);
+	bfmt(key, DUPES_KEY_LEN + 1, "%016llx", (unsigned long long)h);
+}
+
+struct slot {
+	char *key, *name;
+	long long at;
+};
+
+struct dupes {
+	struct slot *v;
+	size_t n, cap; /* cap: a power of two, at least twice n */
+};
+
+struct dupes *dupes_new(void)
+{
+	struct dupes *d = xcalloc(1, sizeof(*d));
+	d->cap = 64;
+	d->v = xcalloc(d->cap, sizeof(*d->v));
+	return d;
+}
+
+void dupes_free(struct dupes *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->cap; i++) {
+		free(d->v[i].key);
+		free(d->v[i].name);
+	}
+	free(d->v);
+	free(d);
+}
+
+static size_t find(const struct dupes *d, const char *key)
+{
+	size_t i = hash_str(key) & (d->cap - 1);
+	while (d->v[i].key && strcmp(d->v[i].key, key) != 0)
+		i = (i + 1) & (d->cap - 1);
+	return i;
+}
+
+static void grow(struct dupes *d)
+{
+	struct slot *old = d->v;
+	size_t oldcap = d->cap;
+	d->cap *= 2;
+	d->v = xcalloc(d->cap, sizeof(*d->v));
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].key)
+			d->v[find(d, old[i].key)] = old[i];
+	free(old);
+}
+
+void dupes_put(struct dupes *d, const char *key, const char *name, long long at)
+{
+	if ((d->n + 1) * 2 > d->cap)
+		grow(d);
+	struct slot *s = &d->v[find(d, key)];
+	if (!s->key) {
+		s->key = xstrdup(key);
+		d->n++;
+	}
+	free(s->name);
+	s->name = xstrdup(name);
+	s->at = at;
+}
+
+const char *dupes_get(const struct dupes *d, const char *key, long long *at)
+{
+	const struct slot *s = &d->v[find(d, key)];
+	if (!s->key)
+		return NULL;
+	if (at)
+		*at = s->at;
+	return s->name;
+}
