@@ -25,8 +25,20 @@
 /* The final file name suffix of a variant: ".mp4", ".thumbnail.webp", ".spritesheet.jpg". */
 const char *outbox_suffix(enum api_variant v);
 
-/* True when NAME is already used by an output set or a failure report. */
+/* True when NAME is already used by an output set, a failure report, or a
+ * reservation (below). */
 bool outbox_name_taken(const struct conf *c, const char *name);
+
+/*
+ * Names are reserved on disk, not only in memory: two daemons sharing one outbox (two
+ * machines syncing one folder, or two state directories) must never both make NAME.
+ * outbox_reserve creates OUTBOX/.NAME.reserved exclusively: 0 reserved, 1 taken by
+ * someone (pick another name), -1 (errno) it cannot be written (the claim goes on with
+ * the in-memory check only). outbox_release removes it when the job has ended (its
+ * set or failure report now holds the name).
+ */
+int outbox_reserve(const struct conf *c, const char *name);
+void outbox_release(const struct conf *c, const char *name);
 
 /* Paths of the temp and final file of variant V for job NAME; 0 or -1. */
 int outbox_part_path(const struct conf *c, const char *name, enum api_variant v, char *buf,

@@ -1,11 +1,14 @@
 /* fsutil.c — directory creation and atomic file replacement (see fsutil.h). */
 #include "fsutil.h"
+#include "untrusted.h"
 #include "util.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -165,10 +168,20 @@ int write_file_synced(const char *path, const void *data, size_t len, mode_t mod
 
 int copy_file(const char *src, const char *dst, mode_t mode)
 {
-	int in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	char why[256], tmp[PATH_MAX];
+	/* The source may be anything (untrusted.h): never a FIFO, never blocking. */
+	int in = untrusted_open(src, 0, UNTRUSTED_LINKS_OK, NULL, why, sizeof(why));
 	if (in < 0)
 		return -1;
-	int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	/* Written under a new temp name, then renamed over DST: whatever was planted at
+	 * DST (a hard link to another file, a symbolic link) is replaced, never written
+	 * through. */
+	if (bfmt(tmp, sizeof(tmp), "%s.sorad-copy-XXXXXX", dst) != 0) {
+		close(in);
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	int out = mkostemp(tmp, O_CLOEXEC);
 	int rc = out < 0 || fchmod(out, mode) != 0 ? -1 : 0;
 	char buf[65536];
 	ssize_t n;
@@ -180,10 +193,12 @@ int copy_file(const char *src, const char *dst, mode_t mode)
 	}
 	if (out >= 0 && (fsync(out) != 0 || close(out) != 0))
 		rc = -1;
+	if (rc == 0 && rename(tmp, dst) != 0)
+		rc = -1;
 	int e = errno;
 	close(in);
 	if (rc != 0 && out >= 0)
-		unlink(dst);
+		unlink(tmp);
 	errno = e;
 	return rc;
 }

@@ -325,6 +325,8 @@ static int set_state_in(struct jrun *r, enum job_state s, struct commit *cm)
 	r->rec.state = s;
 	if (s == JOB_DONE && before != JOB_DONE)
 		eta_add(&js->eta, &r->rec);
+	if (job_state_is_final(s) && !job_state_is_final(before))
+		outbox_release(js->conf, r->rec.name); /* its set or report holds the name */
 	int rc = store_stage(cm, js->conf->state_dir, &r->rec);
 	if (before != s)
 		log_event(LOG_INFO, r->rec.name, r->rec.video_id, "%s → %s", job_state_name(before),
@@ -2118,7 +2120,10 @@ static char *unique_name(const struct jobs *js, const char *want)
 {
 	char buf[PROMPT_NAME_MAX + 16];
 	bcopy_str(buf, sizeof(buf), want);
-	for (unsigned n = 2; by_name(js, buf) || outbox_name_taken(js->conf, buf); n++)
+	/* Reserved on disk (outbox.h), so that a daemon sharing the outbox takes another. */
+	for (unsigned n = 2; by_name(js, buf) || outbox_name_taken(js->conf, buf) ||
+			     outbox_reserve(js->conf, buf) == 1;
+	     n++)
 		prompt_name_suffixed(buf, sizeof(buf), want, n);
 	return xstrdup(buf);
 }

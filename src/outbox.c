@@ -36,12 +36,48 @@ static bool exists(const char *dir, const char *name, const char *suffix)
 	return bfmt(p, sizeof(p), "%s/%s%s", dir, name, suffix) == 0 && lstat(p, &st) == 0;
 }
 
+/* OUTBOX/.NAME.reserved: the name is being made by a daemon (this one or another one
+ * sharing the outbox); it goes when the job ends. */
+static int reserved_path(const struct conf *c, const char *name, char *buf, size_t n)
+{
+	return bfmt(buf, n, "%s/.%s.reserved", c->outbox, name);
+}
+
 bool outbox_name_taken(const struct conf *c, const char *name)
 {
 	for (size_t i = 0; i < ARRAY_LEN(suffixes); i++)
 		if (exists(c->outbox, name, suffixes[i]))
 			return true;
+	char p[PATH_MAX];
+	struct stat st;
+	if (reserved_path(c, name, p, sizeof(p)) == 0 && lstat(p, &st) == 0)
+		return true;
 	return exists(c->outbox, name, ".json") || exists(c->failed_dir, name, ".error.txt");
+}
+
+int outbox_reserve(const struct conf *c, const char *name)
+{
+	char p[PATH_MAX];
+	if (reserved_path(c, name, p, sizeof(p)) != 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+	if (fd < 0)
+		return errno == EEXIST ? 1 : -1;
+	char who[128];
+	bfmt(who, sizeof(who), "sorad pid %ld\n", (long)getpid());
+	if (write_all(fd, who, strlen(who)) != 0)
+		log_debug("outbox: cannot write %s: %s", p, strerror(errno));
+	close(fd);
+	return 0;
+}
+
+void outbox_release(const struct conf *c, const char *name)
+{
+	char p[PATH_MAX];
+	if (reserved_path(c, name, p, sizeof(p)) == 0 && unlink(p) != 0 && errno != ENOENT)
+		log_debug("outbox: cannot remove %s: %s", p, strerror(errno));
 }
 
 int outbox_part_path(const struct conf *c, const char *name, enum api_variant v, char *buf,

@@ -336,7 +336,8 @@ static void finish_spec(struct job_spec *s, struct explicit *ex, const struct co
 {
 	apply_template(s, ex, d);
 	if (!s->prompt) {
-		spec_error(s, "there is no prompt");
+		if (!s->error) /* a file that could not be read has no prompt: said already */
+			spec_error(s, "there is no prompt");
 	} else {
 		/* Surrounding blank lines and spaces are not part of the prompt. */
 		char *p = s->prompt;
@@ -489,6 +490,24 @@ static void parse_object(struct job_spec *s, struct explicit *ex, const cJSON *o
 	}
 }
 
+/* Whether valid JSON text DATA[LEN] holds the escape \u0000 in a string: cJSON
+ * decodes it into a NUL byte, and every string ends there ("A fox\u0000 walking"
+ * would be sent, and paid for, as "A fox"). */
+static bool has_nul_escape(const char *data, size_t len)
+{
+	bool in_string = false;
+	for (size_t i = 0; i < len; i++) {
+		if (data[i] == '"') {
+			in_string = !in_string;
+		} else if (in_string && data[i] == '\\' && i + 1 < len) {
+			if (data[i + 1] == 'u' && i + 5 < len && !memcmp(data + i + 2, "0000", 4))
+				return true;
+			i++; /* the escaped character */
+		}
+	}
+	return false;
+}
+
 /* Parses one JSON object from DATA[LEN]; NULL with *err set when it is not JSON. */
 static cJSON *parse_json(const char *data, size_t len, const char **err)
 {
@@ -496,6 +515,12 @@ static cJSON *parse_json(const char *data, size_t len, const char **err)
 	cJSON *j = cJSON_ParseWithLengthOpts(data, len, &end, false);
 	if (!j) {
 		*err = "is not valid JSON";
+		return NULL;
+	}
+	if (has_nul_escape(data, len)) {
+		cJSON_Delete(j);
+		*err = "holds a NUL character (\\u0000) in a string; the text after it would be "
+		       "lost, so it is refused";
 		return NULL;
 	}
 	for (const char *p = end; p && p < data + len; p++) {
