@@ -8,7 +8,7 @@
  *   remix ID|NAME PROMPT
  *   approve NAME
  *   resolve ID|NAME (--adopt VIDEO_ID | --resubmit | --drop)
- *   cancel ID|NAME, reject NAME
+ *   cancel ID|NAME, reject NAME, retry ID|NAME
  *   watch [ID|NAME]
  *   usage [--json]
  *

@@ -17,6 +17,7 @@
  * which the records do not hold: {"jobs":[{name, state, status, progress, elapsed_s,
  * typical_s, left_s}]}; an answer this large is sent as the client reads it),
  * "approve" {name}, "purge" {name}, "cancel" {name}, "reject" {name} (jobs_stop),
+ * "retry" {name} (jobs_retry),
  * "resolve" {name, resolution}, where a
  * resolution is what a job record stores for a decision taken offline ("adopt:ID",
  * "resubmit", "drop"; jobs_resolution_parse) and name may also be a video id. Error

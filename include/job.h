@@ -90,6 +90,8 @@ struct job {
 			   * "adopt:VIDEO_ID", "resubmit" or "drop"; NULL none */
 
 	char *dup_key;       /* what it asks for, hashed (dupes.h); NULL in older records */
+	char *history;       /* earlier failures of a job retried (`sorad retry`), one per
+			      * line: "DATE CODE: first line of the error"; NULL none */
 	double cost_usd;     /* estimated at claim time from the price table */
 	char *usage;         /* the service's "usage" object as JSON text, or NULL */
 	double reported_cost_usd; /* the cost the service reported (usage), -1 none */

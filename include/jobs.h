@@ -168,6 +168,16 @@ int jobs_resolution_parse(const char *s, enum jobs_resolve_how *how, const char 
 enum jobs_stop_how { JOBS_CANCEL, JOBS_REJECT };
 int jobs_stop(struct jobs *js, const char *name, enum jobs_stop_how how, char *msg, size_t n);
 
+/*
+ * `sorad retry NAME`: a failed job runs again under the same name (not NAME-2). Its
+ * failure goes into its history (job.h) and its failure report leaves failed/; the
+ * creates it sent stay counted (they may have been billed), and one more is allowed.
+ * A reference image is taken back from failed/ when the claim no longer has it.
+ * Returns 0 with what was done in msg[n], or -1 with why not (not failed, too many
+ * creates, its reference image gone).
+ */
+int jobs_retry(struct jobs *js, const char *name, char *msg, size_t n);
+
 /* Forgets the final job NAME: its record is removed and it leaves memory (after
  * `sorad delete --purge` removed its outputs). 0, or -1 (unknown, not final, or the
  * record cannot be removed). */

@@ -500,6 +500,12 @@ static int cmd_show(struct ctx *x, int argc, char **argv)
 	if (j->line)
 		printf(" (line %u)", j->line);
 	printf("\n");
+	/* Earlier failures of a retried job, one per line. */
+	for (const char *h = j->history, *e; h && *h; h = *e ? e + 1 : e) {
+		e = h + strcspn(h, "\n");
+		printf("%s %.*s\n", h == j->history ? "earlier     " : "            ", (int)(e - h),
+		       h);
+	}
 	if (j->reference)
 		printf("reference    %s\n", j->reference);
 	printf("claimed      %s\n", fmt_time(j->claimed_at, t, sizeof(t)));
@@ -1212,6 +1218,45 @@ static int stop_job(struct ctx *x, const char *name, bool reject)
 	return rc;
 }
 
+/* `sorad retry NAME`: through the daemon; with none, recorded and applied at start. */
+static int cmd_retry(struct ctx *x, int argc, char **argv)
+{
+	(void)argc;
+	cJSON *req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "cmd", "retry");
+	cJSON_AddStringToObject(req, "name", argv[0]);
+	int lock = -1;
+	int rc = to_daemon(x, req, &lock);
+	cJSON_Delete(req);
+	if (rc != -2)
+		return rc;
+	struct records rs;
+	if (offline_records(x, lock, &rs) != 0)
+		return EX_CANTCREAT;
+	struct job *j = records_find(&rs, argv[0]);
+	if (!j) {
+		records_release(&rs);
+		close(lock);
+		return unknown_job(x, argv[0]);
+	}
+	if (j->state != JOB_FAILED) {
+		fprintf(stderr, "sorad retry: %s is %s, not failed: only a failed job can be retried\n",
+		        j->name, job_state_name(j->state));
+		records_release(&rs);
+		close(lock);
+		return EX_DATAERR;
+	}
+	free(j->resolution);
+	j->resolution = xstrdup("retry");
+	rc = store_save(x->conf->state_dir, j) == 0 ? EX_OK : EX_IOERR;
+	if (rc == EX_OK)
+		printf("%s: retry recorded; no daemon is running: it runs again when sorad starts\n",
+		       j->name);
+	records_release(&rs);
+	close(lock);
+	return rc;
+}
+
 static int cmd_cancel(struct ctx *x, int argc, char **argv)
 {
 	(void)argc;
@@ -1505,6 +1550,11 @@ static const struct cmd cmds[] = {
     {"reject", cmd_reject, "NAME",
      "  Refuses a job held for approval (approve_over_usd) or by a usage cap: it fails\n"
      "  to failed/ as rejected, nothing spent.\n",
+     "", 1, 1, true},
+    {"retry", cmd_retry, "ID|NAME",
+     "  Runs a failed job again under the same name (not NAME-2): its failure goes into\n"
+     "  its history ('sorad show'), its report leaves failed/, and one more create is\n"
+     "  allowed (those it sent stay counted). Exit 65: the job is not failed.\n",
      "", 1, 1, true},
     {"watch", cmd_watch, "[ID|NAME]",
      "  Follows a job's progress live (a bar on a terminal, a line per change\n"

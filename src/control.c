@@ -520,6 +520,14 @@ void control_handle(const cJSON *req, cJSON *a, void *ud)
 		handle_resolve(d, name, req, a);
 		return;
 	}
+	if (!strcmp(cmd->valuestring, "retry")) {
+		if (jobs_retry(d->jobs, name, msg, sizeof(msg)) == 0)
+			answer(a, true, NULL, msg);
+		else
+			answer(a, false, strstr(msg, "no job is named") == msg ? "not_found" : "refused",
+			       msg);
+		return;
+	}
 	if (!strcmp(cmd->valuestring, "cancel") || !strcmp(cmd->valuestring, "reject")) {
 		int rc = jobs_stop(d->jobs, name,
 		                   cmd->valuestring[0] == 'c' ? JOBS_CANCEL : JOBS_REJECT, msg,
@@ -535,7 +543,8 @@ void control_handle(const cJSON *req, cJSON *a, void *ud)
 		return;
 	}
 	bfmt(msg, sizeof(msg),
-	     "unknown command '%.40s' (known: approve, purge, resolve, cancel, reject, live)",
+	     "unknown command '%.40s' (known: approve, purge, resolve, cancel, reject, retry, "
+	     "live)",
 	     cmd->valuestring);
 	answer(a, false, "bad_request", msg);
 }

@@ -2628,6 +2628,15 @@ static void apply_resolutions(struct jobs *js)
 		char why[512];
 		char *res = r->rec.resolution;
 		r->rec.resolution = NULL;
+		if (!strcmp(res, "retry")) { /* `sorad retry` while sorad was down */
+			if (jobs_retry(js, r->rec.name, why, sizeof(why)) != 0) {
+				log_event(LOG_WARNING, r->rec.name, NULL,
+					  "ignoring the retry recorded while sorad was down: %s", why);
+				store_stage(js->commit, js->conf->state_dir, &r->rec);
+			}
+			free(res);
+			continue;
+		}
 		if (!strcmp(res, "cancel") || !strcmp(res, "reject")) {
 			/* `sorad cancel` / `sorad reject` while sorad was down */
 			if (jobs_stop(js, r->rec.name, res[0] == 'c' ? JOBS_CANCEL : JOBS_REJECT, why,
@@ -2891,6 +2900,111 @@ int jobs_stop(struct jobs *js, const char *name, enum jobs_stop_how how, char *m
 	     del ? "sorad asked the service to delete the video; it may still be billed"
 	     : s == JOB_DOWNLOADING ? "the video was made and is billed"
 	                            : "sorad stopped tracking it; the video may still be billed");
+	return 0;
+}
+
+/* The first line of S, at most 200 bytes, into buf[n]. */
+static void first_line(const char *s, char *buf, size_t n)
+{
+	size_t len = strcspn(s ? s : "", "\n");
+	bfmt(buf, n, "%.*s", (int)(len > 200 ? 200 : len), s ? s : "");
+}
+
+int jobs_retry(struct jobs *js, const char *name, char *msg, size_t n)
+{
+	struct jrun *r = by_name(js, name);
+	for (size_t i = 0; !r && i < js->n; i++)
+		if (js->v[i]->rec.video_id && !strcmp(js->v[i]->rec.video_id, name))
+			r = js->v[i];
+	if (!r) {
+		bfmt(msg, n, "no job is named %s", name);
+		return -1;
+	}
+	struct job *j = &r->rec;
+	if (j->state != JOB_FAILED || r->committing) {
+		bfmt(msg, n, "%s is %s, not failed: only a failed job can be retried", j->name,
+		     job_state_name(j->state));
+		return -1;
+	}
+	if (j->creates + 1 >= JOB_CREATES_MAX) {
+		bfmt(msg, n, "%s has sent %u creates already; drop it again as a new job", j->name,
+		     j->creates);
+		return -1;
+	}
+	const struct conf *c = js->conf;
+	char id[128];
+	claim_of(j, id, sizeof(id));
+	if (j->reference) { /* the image must be in the claim again */
+		char in_claim[PATH_MAX], in_failed[PATH_MAX];
+		const char *dot = strrchr(j->reference, '.');
+		struct stat st;
+		if (!id[0] || inbox_claim_path(c, id, j->reference, in_claim, sizeof(in_claim)) != 0 ||
+		    bfmt(in_failed, sizeof(in_failed), "%s/%s%s", c->failed_dir, j->name,
+			 dot ? dot : "") != 0) {
+			bfmt(msg, n, "%s's reference image cannot be found; drop it again", j->name);
+			return -1;
+		}
+		if (stat(in_claim, &st) != 0) {
+			char dir[PATH_MAX];
+			bcopy_str(dir, sizeof(dir), in_claim);
+			char *slash = strrchr(dir, '/');
+			if (slash)
+				*slash = '\0';
+			if (mkdir_p(dir, 0700) != 0 || copy_file(in_failed, in_claim, 0600) != 0) {
+				bfmt(msg, n,
+				     "%s's reference image %s is no longer there (%s); drop the prompt "
+				     "and its image again",
+				     j->name, j->reference, strerror(errno));
+				return -1;
+			}
+		}
+	}
+	/* The failure, archived in the record; its report leaves failed/. */
+	char when[32] = "?", line[256];
+	time_t t = (time_t)(j->finished_at >= 0 ? j->finished_at : now_s());
+	struct tm tm;
+	if (localtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
+	first_line(j->error, line, sizeof(line));
+	char *h = xasprintf("%s%s%s %s: %s", j->history ? j->history : "", j->history ? "\n" : "",
+			    when, j->error_code ? j->error_code : "failed", line);
+	free(j->history);
+	j->history = h;
+	static const char *const exts[] = {".error.txt", ".txt",  ".json", ".jsonl",
+					   ".png",       ".jpg",  ".jpeg", ".webp"};
+	for (size_t i = 0; i < ARRAY_LEN(exts); i++) {
+		char p[PATH_MAX];
+		if (bfmt(p, sizeof(p), "%s/%s%s", c->failed_dir, j->name, exts[i]) == 0 &&
+		    unlink(p) != 0 && errno != ENOENT)
+			log_event(LOG_WARNING, j->name, NULL, "retry: cannot remove %s: %s", p,
+				  strerror(errno));
+	}
+	/* A new start, keeping what was spent: every create sent stays counted. */
+	char **fields[] = {&j->video_id, &j->status,  &j->error, &j->error_code,
+			&j->create_answer, &j->resolution, &j->usage};
+	for (size_t i = 0; i < ARRAY_LEN(fields); i++) {
+		free(*fields[i]); /* cppcheck-suppress shadowVariable ; false positive (2.10) */
+		*fields[i] = NULL;
+	}
+	j->progress = 0;
+	j->video_created_at = j->video_completed_at = j->video_expires_at = -1;
+	j->submit_at = j->finished_at = -1;
+	j->dl_window_s = j->dl_seen_at = -1;
+	j->next_at_ms = 0;
+	j->attempts = 0;
+	j->reported_cost_usd = -1;
+	j->creates_allowed = j->creates + 1;
+	if (outbox_reserve(c, j->name) < 0)
+		log_event(LOG_DEBUG, j->name, NULL, "retry: the name is not reserved on disk: %s",
+			  strerror(errno));
+	if (j->dup_key)
+		dupes_put(js->dupes, j->dup_key, j->name, j->claimed_at);
+	log_event(LOG_INFO, j->name, NULL, "retried by the user (earlier: %s)", line);
+	requeue(r);
+	bfmt(msg, n,
+	     "%s is queued again under the same name; its earlier failure is in its history "
+	     "('sorad show %s')",
+	     j->name, j->name);
 	return 0;
 }
 

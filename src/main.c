@@ -24,6 +24,7 @@ static void usage(FILE *out)
 		"       sorad approve NAME                   release a file held by approve_over_usd\n"
 		"       sorad reject NAME                    refuse a held job (nothing spent)\n"
 		"       sorad cancel ID|NAME                 stop a job (queued, held or running)\n"
+		"       sorad retry ID|NAME                  run a failed job again, same name\n"
 		"       sorad resolve ID|NAME --adopt VIDEO_ID|--resubmit|--drop\n"
 		"                                            decide a job in doubt\n"
 		"       sorad watch [ID|NAME]                follow progress live until done\n"

@@ -100,6 +100,7 @@ char *store_record_json(const struct job *j)
 	add_str(o, "resolution", j->resolution);
 	add_str(o, "create_answer", j->create_answer);
 	add_str(o, "dup_key", j->dup_key);
+	add_str(o, "history", j->history);
 	cJSON_AddNumberToObject(o, "cost_usd", j->cost_usd);
 	if (j->reported_cost_usd >= 0)
 		cJSON_AddNumberToObject(o, "reported_cost_usd", j->reported_cost_usd);
@@ -302,6 +303,7 @@ int store_record_parse(struct job *j, const char *json, size_t len, char *why, s
 	j->resolution = get_str(&r, "resolution", VIDEO_ID_MAX + 16, false);
 	j->create_answer = get_str(&r, "create_answer", 2048, false);
 	j->dup_key = get_str(&r, "dup_key", 64, false);
+	j->history = get_str(&r, "history", 16384, false);
 	const cJSON *cost = cJSON_GetObjectItemCaseSensitive(o, "cost_usd");
 	if (cJSON_IsNumber(cost) && isfinite(cost->valuedouble) && cost->valuedouble >= 0)
 		j->cost_usd = cost->valuedouble;

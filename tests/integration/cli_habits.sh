@@ -86,7 +86,7 @@ PATH="$SORAD_BUILD_DIR:$PATH"
 # shellcheck source=../../contrib/bash-completion/sorad
 . "$SORAD_SOURCE_DIR/contrib/bash-completion/sorad"
 [ "$(complete_words sorad li)" = "list " ] || fail "command word: '$(complete_words sorad li)'"
-[ "$(complete_words sorad -c x.conf re)" = "reject remix resolve " ] || fail "command after -c: '$(complete_words sorad -c x.conf re)'"
+[ "$(complete_words sorad -c x.conf re)" = "reject remix resolve retry " ] || fail "command after -c: '$(complete_words sorad -c x.conf re)'"
 [ "$(complete_words sorad list --state in)" = "in_doubt " ] || fail "--state values"
 [ "$(complete_words sorad resolve --re)" = "--resubmit " ] || fail "resolve's options"
 (cd "$T/c" && [ "$(complete_words sorad submit f)" = "fox.png fox.txt " ]) || fail "submit offers prompt files and images only"
