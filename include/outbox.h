@@ -32,12 +32,14 @@ bool outbox_name_taken(const struct conf *c, const char *name);
 /*
  * Names are reserved on disk, not only in memory: two daemons sharing one outbox (two
  * machines syncing one folder, or two state directories) must never both make NAME.
- * outbox_reserve creates OUTBOX/.NAME.reserved exclusively: 0 reserved, 1 taken by
- * someone (pick another name), -1 (errno) it cannot be written (the claim goes on with
- * the in-memory check only). outbox_release removes it when the job has ended (its
- * set or failure report now holds the name).
+ * outbox_reserve creates OUTBOX/.NAME.reserved exclusively, holding the state
+ * directory and OWNER (the claim): 0 reserved (or reserved already by this same
+ * owner, a claim redone after a crash), 1 taken by someone else (pick another name),
+ * -1 (errno) it cannot be written (the claim goes on with the in-memory check only).
+ * outbox_release removes it when the job has ended (its set or failure report now
+ * holds the name).
  */
-int outbox_reserve(const struct conf *c, const char *name);
+int outbox_reserve(const struct conf *c, const char *name, const char *owner);
 void outbox_release(const struct conf *c, const char *name);
 
 /* Paths of the temp and final file of variant V for job NAME; 0 or -1. */

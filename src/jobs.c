@@ -2116,13 +2116,13 @@ static void free_run(struct jrun *r)
 /* ---- claiming -------------------------------------------------------------------- */
 
 /* A name for SPEC's job that no job, output or failure report uses yet. */
-static char *unique_name(const struct jobs *js, const char *want)
+static char *unique_name(const struct jobs *js, const char *want, const char *owner)
 {
 	char buf[PROMPT_NAME_MAX + 16];
 	bcopy_str(buf, sizeof(buf), want);
 	/* Reserved on disk (outbox.h), so that a daemon sharing the outbox takes another. */
 	for (unsigned n = 2; by_name(js, buf) || outbox_name_taken(js->conf, buf) ||
-			     outbox_reserve(js->conf, buf) == 1;
+			     outbox_reserve(js->conf, buf, owner) == 1;
 	     n++)
 		prompt_name_suffixed(buf, sizeof(buf), want, n);
 	return xstrdup(buf);
@@ -2196,7 +2196,7 @@ static void record_claim(struct jobs *js, struct claim *cl, struct commit *cm)
 	for (size_t i = 0; i < cl->pf.n; i++) {
 		struct job_spec *s = &cl->pf.jobs[i];
 		struct job j;
-		job_from_spec(js, cl, s, unique_name(js, s->name), &j);
+		job_from_spec(js, cl, s, unique_name(js, s->name, cl->id), &j);
 		if (s->error) { /* saved with the record: never submitted, even after a crash */
 			char *e = xstrdup(s->error);
 			if (e[0] >= 'a' && e[0] <= 'z' && strncmp(e, "sorad ", 6) != 0)
@@ -2480,7 +2480,8 @@ static size_t restore_lost(struct jobs *js, const struct claim *cl, const struct
 			continue;
 		const char *was = lost_match(lost, s->name);
 		char help[1024];
-		char *name = was && !by_name(js, was) ? xstrdup(was) : unique_name(js, s->name);
+		char *name =
+		    was && !by_name(js, was) ? xstrdup(was) : unique_name(js, s->name, cl->id);
 		struct job j;
 		job_from_spec(js, cl, s, name, &j);
 		j.state = JOB_IN_DOUBT;
@@ -2994,7 +2995,7 @@ int jobs_retry(struct jobs *js, const char *name, char *msg, size_t n)
 	j->attempts = 0;
 	j->reported_cost_usd = -1;
 	j->creates_allowed = j->creates + 1;
-	if (outbox_reserve(c, j->name) < 0)
+	if (outbox_reserve(c, j->name, id) < 0)
 		log_event(LOG_DEBUG, j->name, NULL, "retry: the name is not reserved on disk: %s",
 			  strerror(errno));
 	if (j->dup_key)

@@ -55,18 +55,31 @@ bool outbox_name_taken(const struct conf *c, const char *name)
 	return exists(c->outbox, name, ".json") || exists(c->failed_dir, name, ".error.txt");
 }
 
-int outbox_reserve(const struct conf *c, const char *name)
+int outbox_reserve(const struct conf *c, const char *name, const char *owner)
 {
-	char p[PATH_MAX];
+	char p[PATH_MAX], who[PATH_MAX + 64];
 	if (reserved_path(c, name, p, sizeof(p)) != 0) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
+	bfmt(who, sizeof(who), "%s %s\n", c->state_dir, owner);
 	int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+	if (fd < 0 && errno == EEXIST) {
+		/* Ours already, if a crash interrupted this very claim before: same owner. */
+		char have[sizeof(who)];
+		int rfd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		ssize_t n = rfd >= 0 ? read(rfd, have, sizeof(have) - 1) : -1;
+		if (rfd >= 0)
+			close(rfd);
+		if (n > 0) {
+			have[n] = '\0';
+			if (!strcmp(have, who))
+				return 0;
+		}
+		return 1;
+	}
 	if (fd < 0)
-		return errno == EEXIST ? 1 : -1;
-	char who[128];
-	bfmt(who, sizeof(who), "sorad pid %ld\n", (long)getpid());
+		return -1;
 	if (write_all(fd, who, strlen(who)) != 0)
 		log_debug("outbox: cannot write %s: %s", p, strerror(errno));
 	close(fd);

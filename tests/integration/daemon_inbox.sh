@@ -43,8 +43,10 @@ mv "$T/inbox/x.txt.part" "$T/inbox/renamed.txt"
 wait_done renamed
 
 # 3. A hard link makes no close-after-write or move event: found by the SIGHUP rescan.
+# (Its other name is removed first: a file with two names is refused, untrusted.h.)
 printf 'A linked prompt: rain on a tin roof, close-up.' >"$T/outside.txt"
 ln "$T/outside.txt" "$T/inbox/linked.txt"
+rm "$T/outside.txt"
 kill -HUP "$SORAD_PID"
 wait_done linked
 sorad_stop
