@@ -16,7 +16,7 @@ const char *untrusted_kind(mode_t mode)
 	       : S_ISLNK(mode)  ? "a symbolic link"
 	       : S_ISCHR(mode)  ? "a character device"
 	       : S_ISBLK(mode)  ? "a block device"
-	                        : "not a regular file";
+	                        : "an unknown kind of file";
 }
 
 int untrusted_open(const char *path, off_t max, int flags, struct stat *out, char *why,

@@ -176,12 +176,12 @@ static void t_image_rejects_non_images_and_non_files(void **state)
 	assert_int_equal(probe_bytes(gif, 2, &info, why, sizeof(why)), -1);
 	assert_string_equal(why, "too short to be an image");
 	assert_int_equal(image_probe_path(dir, &info, why, sizeof(why)), -1);
-	assert_string_equal(why, "not a regular file");
+	assert_string_equal(why, "it is a directory, not a regular file");
 	char fifo[256];
 	assert_int_equal(bfmt(fifo, sizeof(fifo), "%s/fifo", dir), 0);
 	assert_int_equal(mkfifo(fifo, 0600), 0);
 	assert_int_equal(image_probe_path(fifo, &info, why, sizeof(why)), -1);
-	assert_string_equal(why, "not a regular file");
+	assert_string_equal(why, "it is a named pipe (FIFO), not a regular file");
 	assert_int_equal(image_probe_path("/nonexistent/x.png", &info, why, sizeof(why)), -1);
 }
 
