@@ -137,8 +137,11 @@ static cJSON *model_json(const struct catalog_model *m)
 {
 	cJSON *o = cJSON_CreateObject(), *skus;
 
+	/* Always an array, [] for none (cJSON_CreateStringArray makes nothing of 0). */
 	cJSON_AddItemToObject(o, "allowed_passthrough_parameters",
-	                      cJSON_CreateStringArray(m->passthrough, (int)m->n_passthrough));
+	                      m->n_passthrough ? cJSON_CreateStringArray(m->passthrough,
+	                                                                 (int)m->n_passthrough)
+	                                       : cJSON_CreateArray());
 	cJSON_AddStringToObject(o, "canonical_slug", m->id);
 	cJSON_AddNumberToObject(o, "created", (double)m->created);
 	cJSON_AddNullToObject(o, "creativity");
