@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package sorad needs to build, test and run its demo, and the
-# test-only Node.js packages (the official `openai` SDK) into tests/node/ and the Portkey
-# AI gateway into tests/portkey/.
+# test-only Node.js packages (the official `openai` and `@openrouter/sdk` SDKs) into
+# tests/node/ and the Portkey AI gateway into tests/portkey/.
 # Idempotent and quiet when everything is already present.
 set -euo pipefail
 
@@ -40,10 +40,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Test-only: the official OpenAI Node SDK and playwright-core (which drives the Debian
-# chromium for the status page's test), pinned by tests/node/package-lock.json.
+# Test-only: the official OpenAI and OpenRouter Node SDKs and playwright-core (which
+# drives the Debian chromium for the status page's test), pinned by
+# tests/node/package-lock.json. Installed again when any of them is missing (a checkout
+# that had only the older packages gets the new one).
 nodedir="$here/tests/node"
 if [ -f "$nodedir/package.json" ] && { [ ! -d "$nodedir/node_modules/openai" ] ||
+  [ ! -d "$nodedir/node_modules/@openrouter/sdk" ] ||
   [ ! -d "$nodedir/node_modules/playwright-core" ]; }; then
   echo "install-deps: installing Node test packages into tests/node" >&2
   (cd "$nodedir" && npm ci --silent --no-audit --no-fund >/dev/null 2>&1 ||

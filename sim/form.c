@@ -209,6 +209,11 @@ const struct buf *form_get(const struct form *f, enum form_field id)
 	return f->present[id] ? &f->value[id] : NULL;
 }
 
+const struct buf *form_raw(const struct form *f)
+{
+	return f->kind == BODY_FORM ? NULL : &f->raw;
+}
+
 void form_free(struct form *f)
 {
 	int i;

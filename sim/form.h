@@ -35,6 +35,9 @@ int form_finish(struct form *f, struct reply *err);
 /* A field's value (NUL-terminated, possibly binary for FIELD_REF_FILE), or NULL when
  * absent. Valid until form_free. */
 const struct buf *form_get(const struct form *f, enum form_field id);
+/* The body as it came, when it was not a form (JSON, none or another type): the
+ * OpenRouter mode parses its JSON itself. NULL for multipart and urlencoded bodies. */
+const struct buf *form_raw(const struct form *f);
 void form_free(struct form *f);
 
 #endif

@@ -8,7 +8,7 @@
 
 #include "util.h"
 
-enum id_style { IDS_OPENAI, IDS_LITELLM, IDS_LITELLM_VEO, IDS_B64, IDS_HUGE };
+enum id_style { IDS_OPENAI, IDS_LITELLM, IDS_LITELLM_VEO, IDS_B64, IDS_HUGE, IDS_OPENROUTER };
 
 struct answer_model {
 	char *requested, *answered; /* owned */
@@ -89,6 +89,7 @@ int gateway_set_ids(const char *style, char *why, size_t n)
 	static const struct choice styles[] = {
 	    {"openai", IDS_OPENAI}, {"litellm", IDS_LITELLM}, {"litellm-veo", IDS_LITELLM_VEO},
 	    {"b64", IDS_B64},       {"huge", IDS_HUGE},
+	    {"openrouter", IDS_OPENROUTER},
 	};
 	int v;
 
@@ -516,6 +517,22 @@ static void huge_id(char *buf, size_t size, uint64_t a, uint64_t b)
 	buf[i] = '\0';
 }
 
+/* OpenRouter's job ids, as @openrouter/sdk describes them (VideoGenerationResponse.id):
+ * "gen-vid-<unix seconds>-<20 alphanumerics>"; the seconds from the service's clock,
+ * the letters from the seed. */
+static void openrouter_id(char *buf, size_t size, uint64_t a, uint64_t b)
+{
+	static const char alnum[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	char tail[21];
+	uint64_t st = a ^ (b * 0x9e3779b97f4a7c15ULL);
+
+	for (size_t i = 0; i < sizeof(tail) - 1; i++)
+		tail[i] = alnum[splitmix64(&st) % (sizeof(alnum) - 1)];
+	tail[sizeof(tail) - 1] = '\0';
+	snprintf(buf, size, "gen-vid-%lld-%s", (long long)(now_service_ms() / 1000), tail);
+}
+
 void gateway_video_id(char *buf, size_t size, char *raw, size_t raw_size, uint64_t a, uint64_t b,
                       const char *model)
 {
@@ -531,6 +548,9 @@ void gateway_video_id(char *buf, size_t size, char *raw, size_t raw_size, uint64
 		break;
 	case IDS_HUGE:
 		huge_id(buf, size, a, b);
+		break;
+	case IDS_OPENROUTER:
+		openrouter_id(buf, size, a, b);
 		break;
 	default:
 		snprintf(buf, size, "video_%016llx%016llx", (unsigned long long)a,

@@ -21,6 +21,7 @@
 #include "faults.h"
 #include "gateway.h"
 #include "media.h"
+#include "openrouter.h"
 #include "routes.h"
 #include "server.h"
 #include "stats.h"
@@ -112,6 +113,17 @@ static const char usage_text[] =
     "                       and re-encoded: longer than Content-Range says, corrupt\n"
     "  --chunked W          answers without Content-Length: 'none' (default),\n"
     "                       'content' or 'all' (every /v1 answer)\n"
+    "\nOpenRouter's video API instead (see sora-sim(1)):\n"
+    "  --protocol P         'openai' (default: the Videos API under /v1) or 'openrouter':\n"
+    "                       OpenRouter's under /api/v1 (POST /videos answered 202,\n"
+    "                       GET /videos/{id}, /videos/{id}/content?index=0, and the\n"
+    "                       public catalog GET /videos/models), ids gen-vid-...; applied\n"
+    "                       where it stands, like --profile\n"
+    "  --callback-secret-file F  sign callbacks with the secret in F (its first line):\n"
+    "                       X-OpenRouter-Signature: t=<unix>,v1=<hex HMAC-SHA256 of\n"
+    "                       \"<t>,<body>\">; without it callbacks go unsigned\n"
+    "  --callback-repeat N  deliver each callback N times (default 1), as a retrying\n"
+    "                       sender may\n"
     "\nProfiles of real gateways (bundles of the options above, applied where --profile\n"
     "stands: options after it override it; see sora-sim(1) for the sources):\n"
     "  --profile litellm-veo     LiteLLM in front of Gemini Veo: --id-style litellm-veo,\n"
@@ -150,6 +162,9 @@ struct options {
 	struct gateway_shape shape;     /* how Video objects are shaped (gateway.h) */
 	struct gateway_content content; /* how content is served (gateway.h) */
 	bool draw_prompt;
+	bool openrouter;                  /* --protocol openrouter */
+	const char *callback_secret_file; /* --callback-secret-file */
+	unsigned long long callback_repeat;
 	const char *log_creates;     /* benchmarks */
 	unsigned long long video_bytes; /* benchmarks */
 };
@@ -339,6 +354,9 @@ enum option_code {
 	O_NO_RANGES,
 	O_RANGE_REENCODE,
 	O_CHUNKED,
+	O_PROTOCOL,
+	O_CALLBACK_SECRET_FILE,
+	O_CALLBACK_REPEAT,
 };
 
 static const struct option longopts[] = {
@@ -391,6 +409,9 @@ static const struct option longopts[] = {
     {"no-ranges", no_argument, NULL, O_NO_RANGES},
     {"range-reencode", no_argument, NULL, O_RANGE_REENCODE},
     {"chunked", required_argument, NULL, O_CHUNKED},
+    {"protocol", required_argument, NULL, O_PROTOCOL},
+    {"callback-secret-file", required_argument, NULL, O_CALLBACK_SECRET_FILE},
+    {"callback-repeat", required_argument, NULL, O_CALLBACK_REPEAT},
     {"help", no_argument, NULL, O_HELP},
     {"version", no_argument, NULL, O_VERSION},
     {NULL, 0, NULL, 0},
@@ -564,6 +585,26 @@ static void apply_option(int c, const char *arg, struct options *o)
 		if (gateway_parse_chunked(arg, &o->content.chunked, why, sizeof(why)) < 0)
 			usage_error("--chunked: %s", why);
 		break;
+	case O_PROTOCOL:
+		if (strcmp(arg, "openrouter") == 0) {
+			/* OpenRouter's base URL is https://openrouter.ai/api/v1; its job ids are
+			 * gen-vid-<seconds>-<letters>. Options after this one override both. */
+			o->openrouter = true;
+			openrouter_enable();
+			gateway_option(0, "/api/v1");
+			gateway_option(2, "openrouter");
+		} else if (strcmp(arg, "openai") != 0 || o->openrouter) {
+			usage_error("--protocol: expected 'openai' or 'openrouter' (once), got '%s'", arg);
+		}
+		break;
+	case O_CALLBACK_SECRET_FILE:
+		o->callback_secret_file = arg;
+		break;
+	case O_CALLBACK_REPEAT:
+		o->callback_repeat = parse_uint("--callback-repeat", arg, 100);
+		if (o->callback_repeat == 0)
+			usage_error("--callback-repeat: must be at least 1");
+		break;
 	default:
 		usage_error("unknown option code %d", c); /* cannot happen: the table's codes */
 	}
@@ -684,6 +725,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 		usage_error("unexpected argument '%s'", argv[optind]);
 	if (o->threads == 0)
 		usage_error("--threads: must be at least 1");
+	if (!o->openrouter && (o->callback_secret_file || o->callback_repeat))
+		usage_error("--callback-secret-file and --callback-repeat need --protocol openrouter");
 	gateway_set_shape(&o->shape);
 	gateway_set_content(&o->content);
 }
@@ -709,6 +752,30 @@ static char *find_in_path(const char *name)
 			return NULL;
 		p = end + 1;
 	}
+}
+
+/* The signing secret of the callbacks: the first line of PATH, without its line end
+ * (owned by the caller). Exits with a usage error when it is unreadable or empty. */
+static char *read_secret(const char *path, size_t *len)
+{
+	char buf[4096];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		usage_error("--callback-secret-file: %s: %s", path, strerror(errno));
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	if (ferror(f)) {
+		fclose(f);
+		usage_error("--callback-secret-file: reading %s failed", path);
+	}
+	fclose(f);
+	buf[n] = '\0';
+	n = strcspn(buf, "\r\n");
+	if (n == 0)
+		usage_error("--callback-secret-file: %s: the first line is empty", path);
+	*len = n;
+	return xstrndup(buf, n);
 }
 
 /* Written to a temp name and renamed, so that a reader never sees a partial number. */
@@ -750,12 +817,15 @@ int main(int argc, char **argv)
 	struct videos_conf vc;
 	struct media_conf mc;
 	struct routes_conf rc;
-	char *ffmpeg = NULL;
+	char *ffmpeg = NULL, *secret = NULL;
+	size_t secret_len = 0;
 	sigset_t sigs;
 	unsigned port;
 	int sig = 0, status = EX_SOFTWARE;
 
 	parse_args(argc, argv, &o);
+	if (o.callback_secret_file)
+		secret = read_secret(o.callback_secret_file, &secret_len);
 	memset(&sc, 0, sizeof(sc));
 	if (parse_listen(o.listen, &sc.addr, &sc.addrlen) < 0)
 		usage_error("--listen: expected HOST:PORT, got '%s'", o.listen);
@@ -801,6 +871,14 @@ int main(int argc, char **argv)
 		goto out_media;
 	if (media_init(&mc) < 0)
 		goto out_media;
+	if (o.openrouter) {
+		struct openrouter_conf oc = {.secret = secret,
+		                             .secret_len = secret_len,
+		                             .callback_repeat = (unsigned)o.callback_repeat};
+
+		if (openrouter_start(&oc) < 0)
+			goto out_media;
+	}
 
 	sc.threads = (unsigned)o.threads;
 	sc.conn_limit = 1000;
@@ -823,10 +901,15 @@ int main(int argc, char **argv)
 out_server:
 	server_stop();
 out_media:
+	if (o.openrouter)
+		openrouter_stop();
 	media_shutdown();
 	videos_shutdown();
 	stats_shutdown();
 	gateway_shutdown();
 	free(ffmpeg);
+	if (secret)
+		explicit_bzero(secret, secret_len);
+	free(secret);
 	return status;
 }

@@ -11,6 +11,7 @@
 #include "gateway.h"
 #include "image.h"
 #include "media.h"
+#include "openrouter.h"
 #include "util.h"
 #include "videos.h"
 
@@ -76,6 +77,10 @@ void route_match(const char *method, const char *url, struct route *rt)
 	if (url == NULL)
 		return;
 	rt->api = true;
+	if (openrouter_enabled()) {
+		openrouter_route_match(method, url, rt);
+		return;
+	}
 	if (strcmp(url, "/videos") == 0) {
 		if (get)
 			set_route(rt, RT_LIST, EP_LIST);
@@ -125,6 +130,8 @@ int routes_auth(struct MHD_Connection *c, struct reply *r)
 {
 	const char *key = gateway_request_key(c);
 
+	if (openrouter_enabled())
+		return openrouter_auth(c, conf.api_key, r);
 	if (key && *key && (conf.api_key == NULL || strcmp(key, conf.api_key) == 0))
 		return 0;
 	/* The key itself is never echoed: it would end up in client logs. */
@@ -138,7 +145,9 @@ int routes_auth(struct MHD_Connection *c, struct reply *r)
 
 void routes_fault_reply(const struct fault *f, struct reply *r)
 {
-	if (f->kind == FAULT_429) {
+	if (openrouter_enabled()) {
+		openrouter_fault_reply(f, r);
+	} else if (f->kind == FAULT_429) {
 		unsigned ms = f->retry_after_s ? f->retry_after_s * 1000u : f->retry_after_ms;
 
 		if (f->retry_after_s > 4000000)
@@ -170,6 +179,10 @@ void routes_fault_reply(const struct fault *f, struct reply *r)
 
 void routes_too_large(struct reply *r, unsigned long long limit)
 {
+	if (openrouter_enabled()) {
+		openrouter_too_large(r, limit);
+		return;
+	}
 	reply_error(r, 413, "invalid_request_error", NULL, "request_too_large",
 	            "Request body too large: the limit is %llu bytes.", limit);
 }
@@ -200,6 +213,9 @@ void routes_after_create_reply(const struct fault *f, struct reply *r)
 	} else if (f->status == 504) {
 		body = timeout;
 		r->content_type = "text/html";
+	} else if (openrouter_enabled()) {
+		openrouter_after_create_reply(r);
+		return;
 	} else {
 		/* The Portkey gateway's answer to every 2xx it fails to pass on (issue 1389). */
 		body = portkey;
@@ -287,9 +303,9 @@ static int check_moderation(const char *prompt, struct reply *r)
 }
 
 /* "[sim:status=WORD]": the video ends WORD (cancelled, expired, ...) instead of
- * completed. WORD goes to word (size GATEWAY_STATUS_SIZE), "" without the hook; a
- * malformed hook is refused, so that a typo in a test is not silently ignored. */
-static int check_status_hook(const char *prompt, char *word, struct reply *r)
+ * completed. A malformed hook is refused, so that a typo in a test is not silently
+ * ignored. */
+int routes_status_hook(const char *prompt, char *word)
 {
 	static const char hook[] = "[sim:status=";
 	const char *p = strstr(prompt, hook), *end;
@@ -308,6 +324,13 @@ static int check_status_hook(const char *prompt, char *word, struct reply *r)
 			return 0;
 	}
 	word[0] = '\0';
+	return -1;
+}
+
+static int check_status_hook(const char *prompt, char *word, struct reply *r)
+{
+	if (routes_status_hook(prompt, word) == 0)
+		return 0;
 	reply_error(r, 400, "invalid_request_error", "prompt", "invalid_value",
 	            "sora-sim: [sim:status=WORD] needs a WORD of 1 to %d letters, digits, '_' "
 	            "or '-'.",
@@ -796,17 +819,17 @@ static void gateway_content_headers(const char *id, enum variant *v, const char 
 		r->chunked = true;
 }
 
+static void serve(const char *id, struct media *m, enum variant v, unsigned trickle_bps,
+                  struct MHD_Connection *c, struct reply *r);
+
 static void content(const char *id, struct MHD_Connection *c, struct reply *r)
 {
 	const char *vname = query(c, "variant");
-	const char *range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE);
 	static const char *const variants[] = {"video", "thumbnail", "spritesheet"};
 	const struct gateway_content *gc = gateway_content();
 	enum variant v = VARIANT_VIDEO;
 	struct media *m = NULL;
 	struct content_hooks hooks = {0};
-	uint64_t size, start, end;
-	int fd, rr = 0;
 
 	/* A gateway that drops the variant does not check it either. */
 	if (!gc->variant_ignored && vname && *vname && variant_parse(vname, &v) < 0) {
@@ -845,6 +868,25 @@ static void content(const char *id, struct MHD_Connection *c, struct reply *r)
 		            id, hooks.status);
 		return;
 	}
+	serve(id, m, v, hooks.trickle_bps, c, r);
+}
+
+void routes_serve_video(const char *id, struct media *m, unsigned trickle_bps,
+                        struct MHD_Connection *c, struct reply *r)
+{
+	serve(id, m, VARIANT_VIDEO, trickle_bps, c, r);
+}
+
+/* The media M of video ID as variant V: whole, or the Range the request asks for; with
+ * TRICKLE_BPS set, a whole answer is sent endlessly at that rate ([sim:trickle=N]). */
+static void serve(const char *id, struct media *m, enum variant v, unsigned trickle_bps,
+                  struct MHD_Connection *c, struct reply *r)
+{
+	const char *range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE);
+	const struct gateway_content *gc = gateway_content();
+	uint64_t size, start, end;
+	int fd, rr = 0;
+
 	gateway_content_headers(id, &v, &range, r);
 	fd = media_open(m, v, &size);
 	if (fd < 0) {
@@ -874,8 +916,8 @@ static void content(const char *id, struct MHD_Connection *c, struct reply *r)
 		}
 	} else {
 		reply_file(r, 200, variant_content_type(v), fd, 0, size);
-		if (hooks.trickle_bps) { /* [sim:trickle=N]: endless, chunked, N bytes/s */
-			r->trickle_bps = hooks.trickle_bps;
+		if (trickle_bps) { /* [sim:trickle=N]: endless, chunked, N bytes/s */
+			r->trickle_bps = trickle_bps;
 			r->chunked = true;
 			return; /* no Accept-Ranges: there is no end to resume from */
 		}
@@ -897,6 +939,10 @@ static void sim_reset(struct reply *r)
 void routes_handle(const struct route *rt, struct MHD_Connection *c, struct form *form,
                    struct reply *r)
 {
+	if (rt->api && openrouter_enabled()) {
+		openrouter_handle(rt, c, form, r);
+		return;
+	}
 	switch (rt->kind) {
 	case RT_CREATE:
 		create(form, r);

@@ -13,6 +13,7 @@
 #include "faults.h"
 #include "form.h"
 #include "gateway.h"
+#include "media.h"
 #include "reply.h"
 #include "stats.h"
 
@@ -23,6 +24,7 @@ enum route_kind {
 	RT_DELETE,
 	RT_CONTENT,
 	RT_REMIX,
+	RT_MODELS, /* OpenRouter mode: GET /videos/models */
 	RT_SIM_STATS,
 	RT_SIM_RESET,
 	RT_NOT_FOUND,
@@ -34,6 +36,7 @@ struct route {
 	enum endpoint ep;         /* the stats template */
 	bool api;                 /* under /v1/: auth, faults and stats apply */
 	bool has_body;            /* create and remix parse a request body */
+	bool no_auth;             /* under the API but public (OpenRouter's model catalog) */
 	char id[GATEWAY_ID_SIZE]; /* the {id} segment, decoded; "" if absurdly long */
 	char method[16];
 	char path[256];    /* for error messages, cut if long */
@@ -56,6 +59,12 @@ void routes_fault_reply(const struct fault *f, struct reply *r);
  * created all the same): --p5xx-after-create. */
 void routes_after_create_reply(const struct fault *f, struct reply *r);
 void routes_too_large(struct reply *r, unsigned long long limit);
+/* Serves the MP4 of a completed video (Range, --chunked, ... as for /content). */
+void routes_serve_video(const char *id, struct media *m, unsigned trickle_bps,
+                        struct MHD_Connection *c, struct reply *r);
+/* A prompt's "[sim:status=WORD]": WORD into word (GATEWAY_STATUS_SIZE bytes), "" without
+ * the hook; -1 for a malformed hook, which each protocol refuses in its own words. */
+int routes_status_hook(const char *prompt, char *word);
 /* Runs the endpoint; form is the parsed body for create and remix, else NULL. */
 void routes_handle(const struct route *rt, struct MHD_Connection *c, struct form *form,
                    struct reply *r);

@@ -389,7 +389,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	reply_init(&r);
 	if (!k->route.api) {
 		routes_handle(&k->route, c, k->form, &r);
-	} else if (routes_auth(c, &r) == 0) {
+	} else if (k->route.no_auth || routes_auth(c, &r) == 0) {
 		faults_draw(&fault, k->route.kind == RT_CREATE || k->route.kind == RT_REMIX);
 		if (fault.kind == FAULT_429 || fault.kind == FAULT_5XX)
 			routes_fault_reply(&fault, &r); /* nothing is processed */
@@ -400,7 +400,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (fault.kind == FAULT_5XX_AFTER_CREATE) {
 			/* Only a created video's answer is lost; a refusal passes through a
 			 * gateway unchanged, and then no fault happened. */
-			if (r.status == 200)
+			if (r.status / 100 == 2) /* OpenRouter answers a create 202 */
 				routes_after_create_reply(&fault, &r);
 			else
 				fault = no_fault;

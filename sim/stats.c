@@ -31,6 +31,7 @@ struct prompt_count {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct outcome outcomes[EP_COUNT][MAX_OUTCOMES];
 static struct outcome faults[MAX_OUTCOMES];
+static struct outcome callbacks[MAX_OUTCOMES];
 static struct prompt_count *prompts[PROMPT_BUCKETS];
 static FILE *create_log; /* --log-creates */
 
@@ -41,6 +42,7 @@ static const char *const names[EP_COUNT] = {
     [EP_LIST] = "GET /v1/videos",
     [EP_DELETE] = "DELETE /v1/videos/{id}",
     [EP_REMIX] = "POST /v1/videos/{id}/remix",
+    [EP_MODELS] = "GET /v1/videos/models",
     [EP_OTHER] = "other",
 };
 
@@ -81,6 +83,13 @@ void stats_count_fault(const char *kind)
 {
 	pthread_mutex_lock(&lock);
 	count_in(faults, kind);
+	pthread_mutex_unlock(&lock);
+}
+
+void stats_count_callback(const char *outcome)
+{
+	pthread_mutex_lock(&lock);
+	count_in(callbacks, outcome);
 	pthread_mutex_unlock(&lock);
 }
 
@@ -141,7 +150,7 @@ char *stats_json(void)
 	for (ep = 0; ep < EP_COUNT; ep++) {
 		cJSON *o;
 
-		if (outcomes[ep][0].key[0] == '\0' && ep == EP_OTHER)
+		if (outcomes[ep][0].key[0] == '\0' && (ep == EP_OTHER || ep == EP_MODELS))
 			continue;
 		o = cJSON_AddObjectToObject(req, names[ep]);
 		for (i = 0; i < MAX_OUTCOMES && outcomes[ep][i].key[0]; i++)
@@ -150,6 +159,9 @@ char *stats_json(void)
 	cp = cJSON_AddObjectToObject(root, "faults");
 	for (i = 0; i < MAX_OUTCOMES && faults[i].key[0]; i++)
 		cJSON_AddNumberToObject(cp, faults[i].key, (double)faults[i].n);
+	cp = cJSON_AddObjectToObject(root, "callbacks");
+	for (i = 0; i < MAX_OUTCOMES && callbacks[i].key[0]; i++)
+		cJSON_AddNumberToObject(cp, callbacks[i].key, (double)callbacks[i].n);
 	cp = cJSON_AddObjectToObject(root, "creates_by_prompt");
 	for (i = 0; i < PROMPT_BUCKETS; i++) {
 		struct prompt_count *p;
@@ -187,6 +199,7 @@ void stats_reset(void)
 	pthread_mutex_lock(&lock);
 	memset(outcomes, 0, sizeof(outcomes));
 	memset(faults, 0, sizeof(faults));
+	memset(callbacks, 0, sizeof(callbacks));
 	free_prompts();
 	pthread_mutex_unlock(&lock);
 }

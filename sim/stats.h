@@ -14,6 +14,7 @@ enum endpoint {
 	EP_LIST,
 	EP_DELETE,
 	EP_REMIX,
+	EP_MODELS, /* OpenRouter mode: the model catalog */
 	EP_OTHER, /* unknown /v1 routes and wrong methods */
 	EP_COUNT
 };
@@ -27,6 +28,9 @@ void stats_count(enum endpoint ep, const char *outcome);
  * "truncated", "slow"): the "faults" object of the stats, so a soak can report what
  * it survived (a slow answer is otherwise counted only under its status). */
 void stats_count_fault(const char *kind);
+/* Counts one callback delivery of the OpenRouter mode by its outcome: the receiver's
+ * status ("204", "401", ...) or "unreachable" (the "callbacks" object of the stats). */
+void stats_count_callback(const char *outcome);
 /* Counts one video actually created with this prompt. */
 void stats_count_create(const char *prompt);
 /* Benchmarks: from now on, append one line "<CLOCK_REALTIME ns> <prompt>" to PATH

@@ -519,6 +519,33 @@ enum video_lookup videos_remix_source(const char *id, struct video_spec *spec)
 	return r;
 }
 
+int videos_info(const char *id, struct video_info *out)
+{
+	static const enum video_phase phases[] = {
+	    [ST_QUEUED] = VIDEO_QUEUED,       [ST_IN_PROGRESS] = VIDEO_RUNNING,
+	    [ST_COMPLETED] = VIDEO_COMPLETED, [ST_FAILED] = VIDEO_FAILED,
+	    [ST_OTHER] = VIDEO_OTHER,
+	};
+	struct video *v;
+	struct state s;
+
+	pthread_rwlock_rdlock(&lock);
+	v = find_live(id);
+	if (v) {
+		state_of(v, now_mono_ms(), &s);
+		memset(out, 0, sizeof(*out));
+		out->phase = phases[s.status];
+		if (s.status == ST_OTHER)
+			copy_field(out->word, sizeof(out->word), v->status_word);
+		out->expired = s.expired;
+		copy_field(out->model, sizeof(out->model), v->model);
+		out->secs = (unsigned)strtoul(v->seconds, NULL, 10);
+		out->created_real_ms = v->created_real_ms;
+	}
+	pthread_rwlock_unlock(&lock);
+	return v ? 0 : -1;
+}
+
 cJSON *videos_list(unsigned limit, const char *after, bool asc)
 {
 	cJSON *page, *data;

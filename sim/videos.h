@@ -80,6 +80,27 @@ enum video_lookup videos_content(const char *id, struct media **m, struct conten
 /* Copies model, size and seconds of a completed video into *spec, for a remix. */
 enum video_lookup videos_remix_source(const char *id, struct video_spec *spec);
 
+/* What the OpenRouter mode (openrouter.c) shapes its own answers from. */
+enum video_phase {
+	VIDEO_QUEUED,
+	VIDEO_RUNNING,
+	VIDEO_COMPLETED,
+	VIDEO_FAILED,
+	VIDEO_OTHER, /* ended with the prompt's [sim:status=WORD]: word */
+};
+
+struct video_info {
+	enum video_phase phase;
+	char word[GATEWAY_STATUS_SIZE]; /* VIDEO_OTHER's word, else "" */
+	bool expired;                   /* completed, and the content has expired */
+	char model[32];
+	unsigned secs;
+	int64_t created_real_ms; /* on the service's clock */
+};
+
+/* The state of the live video ID in *out; -1 when unknown or deleted. */
+int videos_info(const char *id, struct video_info *out);
+
 /* One page of the list in creation order (asc) or reverse (desc), starting after
  * the video `after` (NULL: from the start). Returns NULL when `after` is unknown. */
 cJSON *videos_list(unsigned limit, const char *after, bool asc);
