@@ -42,6 +42,11 @@ static const char usage_text[] =
     "  --port-file PATH     write the bound port to PATH (atomically) once listening\n"
     "  --api-key K          accept only 'Authorization: Bearer K' (default: any non-empty key)\n"
     "  --gen-ms N           creation to completion, in ms (default 3000)\n"
+    "  --gen-jitter-pct N   each video's generation time is --gen-ms varied by up\n"
+    "                       to N % either way, a function of the seed and creation\n"
+    "                       order (0..90, default 0)\n"
+    "  --progress-curve C   linear (default) or ease-in: progress is the square of\n"
+    "                       the fraction of the generation time past (slow, then fast)\n"
     "  --poll-after-ms N    openai-poll-after-ms header on pending videos (default 1000)\n"
     "  --expire-s N         content expires N s after completion (default 3600)\n"
     "  --clock-offset-s N   the service's clock is N s (may be negative) off this\n"
@@ -154,6 +159,8 @@ struct options {
 	const char *api_key;
 	const char *media_dir;
 	const char *ffmpeg;
+	unsigned long long gen_jitter_pct;
+	bool progress_ease;
 	unsigned long long gen_ms, poll_after_ms, expire_s, seed, slow_ms, threads, max_body;
 	unsigned long long retry_after_s; /* 0: a drawn retry-after-ms */
 	long long clock_offset_s;
@@ -306,6 +313,8 @@ enum option_code {
 	O_LISTEN = 256,
 	O_PORT_FILE,
 	O_GEN_MS,
+	O_GEN_JITTER_PCT,
+	O_PROGRESS_CURVE,
 	O_API_KEY,
 	O_SEED,
 	O_P429,
@@ -363,6 +372,8 @@ static const struct option longopts[] = {
     {"listen", required_argument, NULL, O_LISTEN},
     {"port-file", required_argument, NULL, O_PORT_FILE},
     {"gen-ms", required_argument, NULL, O_GEN_MS},
+    {"gen-jitter-pct", required_argument, NULL, O_GEN_JITTER_PCT},
+    {"progress-curve", required_argument, NULL, O_PROGRESS_CURVE},
     {"api-key", required_argument, NULL, O_API_KEY},
     {"seed", required_argument, NULL, O_SEED},
     {"p429", required_argument, NULL, O_P429},
@@ -435,6 +446,17 @@ static void apply_option(int c, const char *arg, struct options *o)
 		break;
 	case O_GEN_MS:
 		o->gen_ms = parse_uint("--gen-ms", arg, 86400000ULL);
+		break;
+	case O_GEN_JITTER_PCT:
+		o->gen_jitter_pct = parse_uint("--gen-jitter-pct", arg, 90);
+		break;
+	case O_PROGRESS_CURVE:
+		if (strcmp(arg, "linear") == 0)
+			o->progress_ease = false;
+		else if (strcmp(arg, "ease-in") == 0)
+			o->progress_ease = true;
+		else
+			usage_error("--progress-curve: expected linear or ease-in, got '%s'", arg);
 		break;
 	case O_API_KEY:
 		if (*arg == '\0')
@@ -858,7 +880,11 @@ int main(int argc, char **argv)
 	faults_init(&fc);
 	sim_clock_offset_ms = (int64_t)o.clock_offset_s * 1000;
 	vc = (struct videos_conf){
-	    .seed = o.seed, .gen_ms = (int64_t)o.gen_ms, .expire_s = (int64_t)o.expire_s};
+	    .seed = o.seed,
+	    .gen_ms = (int64_t)o.gen_ms,
+	    .expire_s = (int64_t)o.expire_s,
+	    .gen_jitter_pct = (unsigned)o.gen_jitter_pct,
+	    .progress_ease = o.progress_ease};
 	videos_init(&vc);
 	rc = (struct routes_conf){.api_key = o.api_key, .poll_after_ms = (unsigned)o.poll_after_ms};
 	routes_init(&rc);

@@ -33,6 +33,7 @@ struct video {
 	char *prompt;
 	int64_t created_real_ms; /* on the service's clock (--clock-offset-s applied) */
 	int64_t created_mono_ms;
+	int64_t gen_ms; /* its generation time: --gen-ms varied by --gen-jitter-pct */
 	bool fail; /* "[sim:fail]": ends failed */
 	char status_word[GATEWAY_STATUS_SIZE]; /* "[sim:status=WORD]": ends WORD; "" */
 	struct content_hooks hooks; /* "[sim:content-status=N]", "[sim:trickle=N]" */
@@ -134,7 +135,8 @@ static struct video *find_live(const char *id)
 
 static void state_of(const struct video *v, int64_t now, struct state *s)
 {
-	int64_t elapsed = now - v->created_mono_ms, done = v->created_mono_ms + conf.gen_ms;
+	int64_t gen_ms = v->gen_ms, elapsed = now - v->created_mono_ms;
+	int64_t done = v->created_mono_ms + gen_ms;
 	int64_t ready_ms = 0;
 	bool ready = v->media == NULL || media_ready(v->media, &ready_ms);
 
@@ -150,14 +152,21 @@ static void state_of(const struct video *v, int64_t now, struct state *s)
 		return;
 	}
 	/* The first tenth of the generation time is spent queued, then progress rises
-	 * linearly, holding at 99 while the render is late. */
-	if (elapsed < conf.gen_ms / 10) {
+	 * linearly (or, with --progress-curve ease-in, as the square of the fraction
+	 * of the generation time past), holding at 99 while the render is late. */
+	if (elapsed < gen_ms / 10) {
 		s->status = ST_QUEUED;
 		s->progress = 0;
 		return;
 	}
 	s->status = ST_IN_PROGRESS;
-	s->progress = conf.gen_ms > 0 ? (int)(elapsed * 100 / conf.gen_ms) : 99;
+	if (gen_ms <= 0)
+		s->progress = 99;
+	else if (conf.progress_ease)
+		s->progress = (int)((double)elapsed * (double)elapsed * 100.0 /
+		                    ((double)gen_ms * (double)gen_ms));
+	else
+		s->progress = (int)(elapsed * 100 / gen_ms);
 	if (s->progress < 1)
 		s->progress = 1;
 	if (s->progress > 99)
@@ -414,9 +423,13 @@ cJSON *videos_create(const struct video_spec *spec)
 	/* The id depends only on the seed and the creation order. */
 	st = conf.seed ^ ((uint64_t)count * 0xd1b54a32d192ed03ULL);
 	{
-		uint64_t a = splitmix64(&st), b = splitmix64(&st);
+		uint64_t a = splitmix64(&st), b = splitmix64(&st), c = splitmix64(&st);
+		int64_t span = 2 * (int64_t)conf.gen_jitter_pct + 1;
+		int64_t pct = 100 + (int64_t)(c % (uint64_t)span) - (int64_t)conf.gen_jitter_pct;
 
 		gateway_video_id(id, sizeof(id), raw, sizeof(raw), a, b, v->model);
+		/* Its generation time, like its id, depends only on the seed and order. */
+		v->gen_ms = conf.gen_ms * pct / 100;
 	}
 	v->id = xstrdup(id);
 	v->raw = xstrdup(raw);

@@ -29,6 +29,8 @@ struct videos_conf {
 	uint64_t seed;    /* ids are a function of the seed and creation order */
 	int64_t gen_ms;   /* creation to completion */
 	int64_t expire_s; /* completion to expiry of the content */
+	unsigned gen_jitter_pct; /* each video's generation time varies by up to this % */
+	bool progress_ease;      /* progress rises slowly first, fast at the end */
 };
 
 /* What a new video is made of. Strings are copied. */
