@@ -475,11 +475,13 @@ static void generation_id(const char *id, char *out, size_t size)
  * has started, unsigned_urls and usage once completed, error once it did not. */
 static cJSON *job_json(const char *id, const struct job *j, const struct video_info *vi)
 {
-	char url[GATEWAY_ID_SIZE + BASE_URL_MAX + 64], gen[GATEWAY_ID_SIZE + 8];
+	char url[GATEWAY_ID_SIZE + BASE_URL_MAX + 64];
 	cJSON *o = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(o, "id", id);
 	if (vi->phase != VIDEO_QUEUED) {
+		char gen[GATEWAY_ID_SIZE + 8];
+
 		generation_id(id, gen, sizeof(gen));
 		cJSON_AddStringToObject(o, "generation_id", gen);
 	}
@@ -1108,7 +1110,7 @@ void openrouter_handle(const struct route *rt, struct MHD_Connection *c, struct 
  * data {id, status, generation_id, model, unsigned_urls + usage | error}. */
 static char *event_json(const struct job *j, const struct video_info *vi)
 {
-	char type[64], when[40], gen[GATEWAY_ID_SIZE + 8], url[GATEWAY_ID_SIZE + BASE_URL_MAX + 64];
+	char type[64], when[40], gen[GATEWAY_ID_SIZE + 8];
 	int64_t ms = now_service_ms();
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
@@ -1129,6 +1131,7 @@ static char *event_json(const struct job *j, const struct video_info *vi)
 	cJSON_AddStringToObject(data, "model", vi->model);
 	if (vi->phase == VIDEO_COMPLETED) {
 		cJSON *u = cJSON_AddArrayToObject(data, "unsigned_urls"), *usage;
+		char url[GATEWAY_ID_SIZE + BASE_URL_MAX + 64];
 
 		job_url(url, sizeof(url), j->base, j->id, "/content?index=0");
 		cJSON_AddItemToArray(u, cJSON_CreateString(url));
@@ -1218,11 +1221,12 @@ static int send_all(int fd, const char *p, size_t n, int64_t deadline)
 		if (k > 0) {
 			p += k;
 			n -= (size_t)k;
-		} else if (k < 0 && errno != EAGAIN && errno != EINTR) {
-			return -1;
-		} else if (wait_fd(fd, POLLOUT, deadline) < 0) {
-			return -1;
+			continue;
 		}
+		/* A hard error, or the receiver not reading before the deadline. */
+		if ((k < 0 && errno != EAGAIN && errno != EINTR) ||
+		    wait_fd(fd, POLLOUT, deadline) < 0)
+			return -1;
 	}
 	return 0;
 }

@@ -56,5 +56,14 @@ expect_eq "poll cost" 0.8 "$(body_get .usage.cost)"
 code=$(sim_req GET "/api/v1/videos/$ok_id/content?index=0" -o "$T/v.mp4")
 expect_eq "content" 200 "$code"
 expect_eq "MP4" ftyp "$(head -c 8 "$T/v.mp4" | tail -c 4)"
+# The download hooks of the OpenAI mode work here too, in OpenRouter's error shape.
+code=$(or_create '{"model":"google/veo-3.1","prompt":"curl: gone [sim:content-status=410]","duration":4}')
+expect_eq "create gone" 202 "$code"
+gone_id=$(body_get .id)
+done_poll() { [ "$(sim_req GET "/api/v1/videos/$gone_id")" = 200 ] && [ "$(body_get .status)" = completed ]; }
+wait_for 30 "the hooked job to complete" done_poll
+code=$(sim_req GET "/api/v1/videos/$gone_id/content?index=0")
+expect_eq "content-status hook" 410 "$code"
+expect_eq "its error code" 410 "$(body_get .error.code)"
 expect_eq "callback stats" 2 "$(sim_stats | jq -r '.callbacks["204"]')"
 echo "PASS sim_openrouter"
