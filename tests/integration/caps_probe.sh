@@ -104,7 +104,7 @@ grep -q "could not be reached" "$T/probe.out" || fail "no word about reachabilit
 row list unknown
 
 # The simulator's profiles of real gateways (sora-sim --profile), when it has them.
-if "$SIM_BIN" --help | grep -q -- '--profile litellm-veo'; then
+if grep -q -- '--profile litellm-veo' <<<"$("$SIM_BIN" --help)"; then
 	# LiteLLM in front of Veo: no list (its 500), no delete (FastAPI's 405).
 	sim_start --gen-ms 200 --api-key "$KEY" --profile litellm-veo
 	probe

@@ -23,7 +23,7 @@
 . "$(dirname "$0")/httpd_lib.sh"
 
 sim_has() {
-	"$SIM_BIN" --help 2>&1 | grep -qF -- "$1"
+	grep -qF -- "$1" <<<"$("$SIM_BIN" --help 2>&1)"
 }
 
 urlenc() {

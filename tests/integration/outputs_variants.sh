@@ -18,7 +18,7 @@
 
 command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null ||
 	fail "ffmpeg and ffprobe are needed (scripts/install-deps.sh)"
-"$SIM_BIN" --help | grep -q -- '--profile litellm-veo' ||
+grep -q -- '--profile litellm-veo' <<<"$("$SIM_BIN" --help)" ||
 	fail "this sora-sim has no --profile litellm-veo"
 
 sim_start --profile litellm-veo --gen-ms 800 --api-key "$SORAD_KEY" --seed 16
