@@ -434,6 +434,7 @@ enum route {
 	R_HEALTH,
 	R_METRICS,
 	R_EVENTS,
+	R_INBOX,
 	R_LIST,
 	R_VIDEO,
 	R_CONTENT,
@@ -457,6 +458,8 @@ static enum route route_of(const struct input *in, long long *job)
 		return R_METRICS;
 	if (!strcmp(u, "/api/v1/events"))
 		return R_EVENTS;
+	if (!strcmp(u, "/api/v1/inbox"))
+		return R_INBOX;
 	if (!strcmp(u, "/api/v1/videos"))
 		return R_LIST;
 	if (strncmp(u, videos, sizeof(videos) - 1) != 0)
@@ -700,6 +703,13 @@ static void check(const struct input *in, const char *method, bool token,
 	case R_EVENTS:
 		FUZZ_CHECK(code == 200, "the event stream");
 		break;
+	case R_INBOX: {
+		cJSON *o = json_body(rs);
+		FUZZ_CHECK(code == 200 && cJSON_IsArray(cJSON_GetObjectItem(o, "data")),
+		           "the inbox notes");
+		cJSON_Delete(o);
+		break;
+	}
 	case R_LIST:
 		FUZZ_CHECK(code == 200 || code == 400, "a list or a bad parameter");
 		if (code == 200)

@@ -53,6 +53,7 @@ enum notify_event {
 	NOTIFY_EV_FAILED = 1 << 1, /* "failed": a job failed */
 	NOTIFY_EV_CAP = 1 << 2,    /* "cap": a usage cap holds jobs */
 	NOTIFY_EV_DOUBT = 1 << 3,  /* "doubt": a create may have spent money, unproven */
+	NOTIFY_EV_INBOX = 1 << 4,  /* "inbox": an image came after its prompt, or alone */
 };
 
 struct conf {
@@ -97,6 +98,7 @@ struct conf {
 	unsigned poll_initial; /* seconds */
 	unsigned poll_max;     /* seconds */
 	unsigned job_timeout;  /* seconds */
+	unsigned pair_wait_s;  /* a prompt waits this long for its image still arriving */
 	long long max_file_size; /* bytes, inbox files and reference images */
 	unsigned settle_ms;
 	enum watch_mode watch_mode;

@@ -14,6 +14,8 @@
  *   GET /api/v1/videos/{id}/poll            ?timeout=0..600 (300) seconds
  *   GET /api/v1/events                      Server-Sent Events: created, state,
  *                                           progress, completed, failed
+ *   GET /api/v1/inbox                       notes on images in the inbox that no
+ *                                           prompt took (strays.h)
  *
  * GET and HEAD only (anything else: 405 with Allow). Errors are the seed's JSON
  * {"error":{"message","type","code"}}. With status_token set, every route but / and
@@ -57,6 +59,10 @@ struct httpd *httpd_new(struct loop *l, const struct conf *c, struct jobs *js,
 /* The usage log /metrics reports money from (the daemon's; NULL: none). */
 struct usage;
 void httpd_set_usage(struct httpd *h, const struct usage *u);
+
+/* The notes of GET /api/v1/inbox (images no prompt took; strays.h; NULL: none). */
+struct strays;
+void httpd_set_strays(struct httpd *h, struct strays *s);
 
 /* Closes every connection (waiters and streams included) and frees H. NULL is fine. */
 void httpd_free(struct httpd *h);

@@ -15,8 +15,14 @@
  *  - Settle: a candidate is delivered settle_ms after the last event on any entry
  *    with the same stem (the name up to its last '.'), so that cat.txt waits for
  *    cat.png dropped with it; writes into an entry still open (IN_CREATE, IN_MODIFY)
- *    count as events here, so cat.txt also waits for a cat.png being copied. One loop timer serves all candidates; with nothing
- *    pending (and the inbox present) it is disarmed, so an idle watcher never wakes.
+ *    count as events here, so cat.txt also waits for a cat.png being copied. One loop
+ *    timer serves all candidates; with nothing pending (and the inbox present) it is
+ *    disarmed, so an idle watcher never wakes.
+ *  - Images arriving under a temp name (watch_temp_target: a sync tool, rsync, a
+ *    browser): while one whose final name has the stem of a settled prompt exists,
+ *    the prompt waits for it, at most pair_wait_s (then it is delivered alone, with
+ *    a warning); events on the temp name restart the stem's settle period too. In
+ *    poll mode, a temp name seen in a scan holds the prompt the same way.
  *  - poll mode (watch_mode = poll, or auto on NFS/SMB/CIFS/FUSE/9p/Ceph or when
  *    inotify instances or watches ran out): the inbox is listed every
  *    max(settle_ms, 1000) ms; an entry is delivered when its size and times were
@@ -48,7 +54,9 @@ struct watch;
  * Called once per ready candidate, always from a loop callback (never from inside
  * watch_new or another watch_* call). NAME is a file name in the inbox (no '/'),
  * valid only during the call, whose extension is a prompt format (.txt, .json,
- * .jsonl, any case) and which watch_is_ignored() lets through. It may be anything
+ * .jsonl, any case) and which watch_is_ignored() lets through — or an image
+ * (watch_has_image_ext) that settled with no prompt of its stem, which no claim will
+ * take (it came late, or alone). It may be anything
  * the directory can hold — a FIFO, a device, a directory, a symlink — and may have
  * vanished again: the claimer turns what it cannot use into a written failure.
  * Each arrival is delivered once; a name claimed (gone) and dropped again later is
@@ -97,6 +105,14 @@ size_t watch_pending(const struct watch *w);
  * Spaces, Unicode, invalid UTF-8 and control characters do not make a name ignored.
  */
 bool watch_is_ignored(const char *name);
+/*
+ * When NAME is the temp name under which a tool writes a file that it renames to its
+ * final name once complete, that final name into OUT (SIZE bytes) and true:
+ * Syncthing's .syncthing.F.tmp and ~syncthing~F.tmp, unison's .unison.F.RANDOM.unison.tmp,
+ * rsync's .F.XXXXXX, rclone's F.RANDOM.partial (and F.partial), and F.crdownload,
+ * F.part, F.download, F.filepart, F.tmp, F.temp, F.!sync, F.opdownload.
+ */
+bool watch_temp_target(const char *name, char *out, size_t size);
 /*
  * The name of the file system with statfs magic F_TYPE when inotify cannot be trusted
  * on it, because changes made by other machines or by a userspace server raise no

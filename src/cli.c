@@ -7,6 +7,7 @@
 #include "control.h"
 #include "eta.h"
 #include "fsutil.h"
+#include "image.h"
 #include "jobs.h"
 #include "log.h"
 #include "prompt.h"
@@ -802,8 +803,8 @@ static bool is_image_ext(const char *ext)
  * temp file first (the watcher ignores it), fsync'd, then renamed in without
  * replacing anything. The final name goes to final[n]. 0, or -1 with a message.
  */
-static int inbox_put(const struct ctx *x, const char *base, const char *data, size_t len,
-                     char *final, size_t n)
+/* Writes DATA into a new temp file in the inbox (made if missing); its path into TMP. */
+static int inbox_temp(const struct ctx *x, const char *data, size_t len, char *tmp, size_t n)
 {
 	const char *inbox = x->conf->inbox;
 	struct stat st;
@@ -821,8 +822,7 @@ static int inbox_put(const struct ctx *x, const char *base, const char *data, si
 		        strerror(errno));
 		return -1;
 	}
-	char tmp[PATH_MAX];
-	if (bfmt(tmp, sizeof(tmp), "%s/.sorad-submit.XXXXXX", inbox) != 0)
+	if (bfmt(tmp, n, "%s/.sorad-submit.XXXXXX", inbox) != 0)
 		return -1;
 	int fd = mkstemp(tmp);
 	if (fd < 0 || write_all(fd, data, len) != 0 || fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
@@ -835,6 +835,18 @@ static int inbox_put(const struct ctx *x, const char *base, const char *data, si
 		return -1;
 	}
 	close(fd);
+	return 0;
+}
+
+/*
+ * Renames temp file TMP in the inbox to BASE, or BASE's stem with -2, -3... when
+ * that is taken (never replacing anything); the final path into FINAL. On failure
+ * TMP is removed.
+ */
+static int inbox_place(const struct ctx *x, const char *tmp, const char *base, char *final,
+                       size_t n)
+{
+	const char *inbox = x->conf->inbox;
 	const char *dot = strrchr(base, '.');
 	size_t stem = dot && dot != base ? (size_t)(dot - base) : strlen(base);
 	for (unsigned k = 1; k < 1000; k++) {
@@ -864,6 +876,16 @@ static int inbox_put(const struct ctx *x, const char *base, const char *data, si
 	        strerror(errno));
 	unlink(tmp);
 	return -1;
+}
+
+/* Puts DATA into the inbox as BASE (see inbox_place); 0 or -1 with a message. */
+static int inbox_put(const struct ctx *x, const char *base, const char *data, size_t len,
+                     char *final, size_t n)
+{
+	char tmp[PATH_MAX];
+	if (inbox_temp(x, data, len, tmp, sizeof(tmp)) != 0)
+		return -1;
+	return inbox_place(x, tmp, base, final, n);
 }
 
 /* Reads PATH (at most max_file_size bytes) into a new buffer; NULL with a message. */
@@ -938,75 +960,259 @@ static const char *base_of(const char *path, int *fmt, bool *image)
 	return base;
 }
 
+/*
+ * One argument of `sorad submit`. An image pairs with one prompt (PAIR): the prompt
+ * of the same stem among the arguments, else the prompt just before it; it is then
+ * put into the inbox under that prompt's stem, so the daemon pairs them whatever
+ * the image was called. An image a prompt names with "reference:" keeps its name.
+ */
+struct sub_item {
+	const char *path, *base;
+	int fmt; /* enum prompt_format, or -1 for an image */
+	size_t stem_len;
+	int pair;        /* the paired image (of a prompt) or prompt (of an image), or -1 */
+	bool referenced; /* an image named by a prompt's "reference:" */
+	struct prompt_file pf; /* prompts: as the daemon will read them */
+};
+
 /* Refuses what the daemon would refuse, with the reasons; 0 or a sysexits code. */
-static int submit_check(const struct ctx *x, const char *path)
+static int submit_check(const struct ctx *x, struct sub_item *it)
 {
-	int fmt;
 	bool image;
-	const char *base = base_of(path, &fmt, &image);
-	const char *dot = strrchr(base, '.');
-	if (fmt < 0 && !image) {
+	it->base = base_of(it->path, &it->fmt, &image);
+	const char *dot = strrchr(it->base, '.');
+	it->pair = -1;
+	if (it->fmt < 0 && !image) {
 		fprintf(stderr,
 		        "sorad submit: %s is not a prompt file (.txt, .json or .jsonl) or a "
 		        "reference image (.png, .jpg, .jpeg, .webp)\n",
-		        path);
+		        it->path);
 		return EX_DATAERR;
 	}
-	if (!prompt_name_ok(base) || dot == base) {
+	if (!prompt_name_ok(it->base) || dot == it->base) {
 		fprintf(stderr,
 		        "sorad submit: %s: the name cannot be used in the inbox (no leading '.' "
 		        "or '-'); rename it\n",
-		        path);
+		        it->path);
 		return EX_DATAERR;
 	}
+	it->stem_len = (size_t)(dot - it->base);
 	size_t len = 0;
-	char *data = read_input(x, path, &len);
+	char *data = read_input(x, it->path, &len);
 	if (!data)
 		return EX_NOINPUT;
 	int rc = EX_OK;
-	if (fmt >= 0) {
+	if (it->fmt >= 0) {
 		char stem[PROMPT_NAME_MAX + 1];
-		bfmt(stem, sizeof(stem), "%.*s", (int)(dot - base), base);
-		if (check_prompt(x, path, (enum prompt_format)fmt, stem, data, len) != 0)
-			rc = EX_DATAERR;
+		bfmt(stem, sizeof(stem), "%.*s", (int)it->stem_len, it->base);
+		prompt_parse((enum prompt_format)it->fmt, stem, data, len, x->conf, &it->pf);
+		for (size_t i = 0; i < it->pf.n; i++) {
+			if (prompt_check(&it->pf.jobs[i], x->conf) != 0) {
+				fprintf(stderr, "sorad submit: %s: %s\n", it->path,
+				        it->pf.jobs[i].error);
+				rc = EX_DATAERR;
+			}
+		}
 	}
 	free(data);
 	return rc;
 }
 
+/* A prompt that can take a paired image: one job, no reference of its own, not a remix. */
+static bool can_pair(const struct sub_item *p)
+{
+	return p->fmt >= 0 && p->fmt != PROMPT_JSONL && p->pair < 0 && p->pf.n == 1 &&
+	       !p->pf.jobs[0].reference && !p->pf.jobs[0].remix_of;
+}
+
+/* Pairs every image of V with its prompt (see struct sub_item). */
+static void submit_pair(struct sub_item *v, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (v[i].fmt >= 0)
+			continue;
+		for (int k = 0; k < n && !v[i].referenced; k++)
+			for (size_t j = 0; v[k].fmt >= 0 && j < v[k].pf.n; j++)
+				if (v[k].pf.jobs[j].reference &&
+				    !strcmp(v[k].pf.jobs[j].reference, v[i].base))
+					v[i].referenced = true;
+		if (v[i].referenced)
+			continue;
+		int to = -1;
+		for (int k = 0; k < n && to < 0; k++)
+			if (v[k].stem_len == v[i].stem_len &&
+			    !strncmp(v[k].base, v[i].base, v[i].stem_len) && can_pair(&v[k]))
+				to = k;
+		if (to < 0 && i > 0 && can_pair(&v[i - 1]))
+			to = i - 1;
+		if (to >= 0) {
+			v[i].pair = to;
+			v[to].pair = i;
+		}
+	}
+}
+
+/* Checks image IMG for job S of prompt P as the daemon will: its kind and pixels (its
+ * bytes were bounded when it was read). */
+static int submit_check_image(const struct sub_item *img, const struct sub_item *p,
+                              const struct job_spec *s)
+{
+	struct image_info info;
+	char why[256];
+	int fd = open(img->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		fprintf(stderr, "sorad submit: %s: %s\n", img->path, strerror(errno));
+		return EX_NOINPUT;
+	}
+	int rc = image_probe_fd(fd, &info, why, sizeof(why));
+	close(fd);
+	if (rc != 0) {
+		fprintf(stderr, "sorad submit: %s cannot be the image of %s: %s\n", img->path,
+		        p->path, why);
+		return EX_DATAERR;
+	}
+	char size[32];
+	bfmt(size, sizeof(size), "%ux%u", info.width, info.height);
+	if (s->size && strcmp(size, s->size) != 0) {
+		fprintf(stderr,
+		        "sorad submit: %s is %s pixels but the video of %s is %s; the image must "
+		        "be exactly the video's size\n",
+		        img->path, size, p->path, s->size);
+		return EX_DATAERR;
+	}
+	return EX_OK;
+}
+
+/* The inbox names STEM.* that a pair could collide with. */
+static bool stem_taken(const char *inbox, const char *stem)
+{
+	static const char *const exts[] = {"txt", "json", "jsonl", "png", "jpg", "jpeg", "webp"};
+	for (size_t i = 0; i < ARRAY_LEN(exts); i++) {
+		char path[PATH_MAX];
+		if (bfmt(path, sizeof(path), "%s/%s.%s", inbox, stem, exts[i]) != 0 ||
+		    access(path, F_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Reads PATH and writes it into a temp file in the inbox; its path into TMP, or -1. */
+static int submit_temp(const struct ctx *x, const char *path, char *tmp, size_t n)
+{
+	size_t len = 0;
+	char *data = read_input(x, path, &len);
+	if (!data)
+		return -1;
+	int rc = inbox_temp(x, data, len, tmp, n);
+	free(data);
+	return rc;
+}
+
+/*
+ * Puts prompt P and its image IMG into the inbox under one free stem (P's own, else
+ * P-2, P-3...): the image first, then the prompt, each renamed into place without
+ * replacing anything, so the daemon never sees the prompt without its image.
+ */
+static int submit_put_pair(const struct ctx *x, const struct sub_item *p,
+                           const struct sub_item *img)
+{
+	const char *inbox = x->conf->inbox;
+	char ptmp[PATH_MAX], itmp[PATH_MAX];
+	if (submit_temp(x, img->path, itmp, sizeof(itmp)) != 0)
+		return -1;
+	if (submit_temp(x, p->path, ptmp, sizeof(ptmp)) != 0) {
+		unlink(itmp);
+		return -1;
+	}
+	const char *iext = img->base + img->stem_len, *pext = p->base + p->stem_len;
+	for (unsigned k = 1; k < 1000; k++) {
+		char stem[PROMPT_NAME_MAX + 32], ifinal[PATH_MAX], pfinal[PATH_MAX];
+		if (k == 1)
+			bfmt(stem, sizeof(stem), "%.*s", (int)p->stem_len, p->base);
+		else
+			bfmt(stem, sizeof(stem), "%.*s-%u", (int)p->stem_len, p->base, k);
+		if (stem_taken(inbox, stem))
+			continue;
+		if (bfmt(ifinal, sizeof(ifinal), "%s/%s%s", inbox, stem, iext) != 0 ||
+		    bfmt(pfinal, sizeof(pfinal), "%s/%s%s", inbox, stem, pext) != 0)
+			break;
+		if (renameat2(AT_FDCWD, itmp, AT_FDCWD, ifinal, RENAME_NOREPLACE) != 0) {
+			if (errno == EEXIST)
+				continue;
+			break;
+		}
+		if (renameat2(AT_FDCWD, ptmp, AT_FDCWD, pfinal, RENAME_NOREPLACE) != 0) {
+			int e = errno;
+			/* Taken in between: the image goes back to its temp name, and on. */
+			if (rename(ifinal, itmp) != 0 || e != EEXIST)
+				break;
+			continue;
+		}
+		fsync_dir(inbox);
+		printf("%s -> %s (the image of %s)\n", img->path, ifinal, p->path);
+		printf("%s -> %s\n", p->path, pfinal);
+		return 0;
+	}
+	fprintf(stderr, "sorad submit: cannot move %s and its image %s into the inbox: %s\n",
+	        p->path, img->path, strerror(errno));
+	unlink(itmp);
+	unlink(ptmp);
+	return -1;
+}
+
 static int cmd_submit(struct ctx *x, int argc, char **argv)
 {
+	struct sub_item *v = xcalloc((size_t)argc, sizeof(*v));
+	int rc = EX_OK;
 	/* Everything is checked before anything is copied: all or nothing. */
-	for (int i = 0; i < argc; i++) {
-		int rc = submit_check(x, argv[i]);
-		if (rc != EX_OK) {
-			if (rc == EX_DATAERR)
-				fprintf(stderr,
-				        "sorad submit: nothing was submitted; fix the file and "
-				        "try again\n");
-			return rc;
-		}
+	for (int i = 0; i < argc && rc == EX_OK; i++) {
+		v[i].path = argv[i];
+		rc = submit_check(x, &v[i]);
 	}
+	if (rc == EX_OK)
+		submit_pair(v, argc);
+	for (int i = 0; i < argc && rc == EX_OK; i++) {
+		if (v[i].fmt < 0 && v[i].pair >= 0)
+			rc = submit_check_image(&v[i], &v[v[i].pair], &v[v[i].pair].pf.jobs[0]);
+		for (int k = 0; k < argc && rc == EX_OK && v[i].referenced; k++)
+			for (size_t j = 0; v[k].fmt >= 0 && j < v[k].pf.n && rc == EX_OK; j++)
+				if (v[k].pf.jobs[j].reference &&
+				    !strcmp(v[k].pf.jobs[j].reference, v[i].base))
+					rc = submit_check_image(&v[i], &v[k], &v[k].pf.jobs[j]);
+	}
+	if (rc == EX_DATAERR)
+		fprintf(stderr, "sorad submit: nothing was submitted; fix the file and try again\n");
 	/* Images first, then prompts, so that a prompt finds its image when it settles. */
-	for (int pass = 0; pass < 2; pass++) {
-		for (int i = 0; i < argc; i++) {
-			int fmt;
-			bool image;
-			const char *base = base_of(argv[i], &fmt, &image);
-			if ((pass == 0) != image)
+	for (int pass = 0; pass < 2 && rc == EX_OK; pass++) {
+		for (int i = 0; i < argc && rc == EX_OK; i++) {
+			const struct sub_item *it = &v[i];
+			if ((pass == 0) != (it->fmt < 0))
 				continue;
-			size_t len = 0;
-			char *data = read_input(x, argv[i], &len);
-			if (!data)
-				return EX_NOINPUT;
-			char final[PATH_MAX];
-			int rc = inbox_put(x, base, data, len, final, sizeof(final));
-			free(data);
-			if (rc != 0)
-				return EX_CANTCREAT;
-			printf("%s -> %s\n", argv[i], final);
+			if (it->pair >= 0) {
+				if (it->fmt >= 0 && submit_put_pair(x, it, &v[it->pair]) != 0)
+					rc = EX_CANTCREAT;
+				continue; /* a pair goes in with its prompt */
+			}
+			char tmp[PATH_MAX], final[PATH_MAX];
+			if (submit_temp(x, it->path, tmp, sizeof(tmp)) != 0 ||
+			    inbox_place(x, tmp, it->base, final, sizeof(final)) != 0) {
+				rc = EX_CANTCREAT;
+				break;
+			}
+			printf("%s -> %s\n", it->path, final);
+			if (it->fmt < 0 && !it->referenced)
+				printf("note: no prompt given here pairs with %s: it waits in the inbox "
+				       "for a prompt of the same name (%.*s.txt) or one that names it "
+				       "with 'reference: %s'\n",
+				       it->path, (int)it->stem_len, it->base, it->base);
 		}
 	}
+	for (int i = 0; i < argc; i++)
+		if (v[i].fmt >= 0)
+			prompt_file_release(&v[i].pf);
+	free(v);
+	if (rc != EX_OK)
+		return rc;
 	printf("%s\n", GUIDELINES);
 	daemon_note(x);
 	return EX_OK;
@@ -1502,7 +1708,9 @@ static int cmd_resolve(struct ctx *x, int argc, char **argv)
 static const struct cmd cmds[] = {
     {"submit", cmd_submit, "FILE...",
      "  Copies prompt files (.txt, .json, .jsonl) and reference images into the inbox\n"
-     "  (a temp name, then a rename), after checking them as the daemon will.\n",
+     "  (a temp name, then a rename), after checking them as the daemon will. An image\n"
+     "  pairs with the prompt of its name, else the prompt just before it (sorad submit\n"
+     "  shot.txt style.png): it goes in as shot.png, its pixel size checked.\n",
      "", 1, -1, false},
     {"list", cmd_list, "[--json] [--state STATE]",
      "  Lists every job: state, model, size, seconds, progress, cost; for a job\n"

@@ -263,7 +263,7 @@ static int check_listen(const char *s, char *why, size_t n)
 	return 0;
 }
 
-static const char *const event_names[] = {"ready", "failed", "cap", "doubt", NULL};
+static const char *const event_names[] = {"ready", "failed", "cap", "doubt", "inbox", NULL};
 
 static int check_event(const char *s, char *why, size_t n)
 {
@@ -318,6 +318,7 @@ static const struct keydef keydefs[] = {
     {"job_timeout", CFGT_INT, false, 1, INT_MAX, NULL},
     {"max_file_size", CFGT_INT, false, 1, LONG_MAX, NULL},
     {"settle_ms", CFGT_INT, false, 0, INT_MAX, NULL},
+    {"pair_wait_s", CFGT_INT, false, 0, 86400, NULL},
     {"watch_mode", CFGT_STR, false, 0, 0, check_watch},
     {"listen", CFGT_STR, false, 0, 0, check_listen},
     {"status_token", CFGT_STR, true, 0, 0, check_token},
@@ -840,11 +841,12 @@ static cfg_t *new_cfg(void)
 	    CFG_INT("job_timeout", 600, CFGF_NONE),
 	    CFG_INT("max_file_size", 10485760, CFGF_NONE),
 	    CFG_INT("settle_ms", 500, CFGF_NONE),
+	    CFG_INT("pair_wait_s", 300, CFGF_NONE),
 	    CFG_STR("watch_mode", "auto", CFGF_NONE),
 	    CFG_STR("listen", "127.0.0.1:4444", CFGF_NONE),
 	    CFG_STR("status_token", NULL, CFGF_NODEFAULT),
 	    CFG_BOOL("notify", cfg_true, CFGF_NONE),
-	    CFG_STR_LIST("notify_events", "{ready, failed, cap, doubt}", CFGF_NONE),
+	    CFG_STR_LIST("notify_events", "{ready, failed, cap, doubt, inbox}", CFGF_NONE),
 	    CFG_STR("log_level", "info", CFGF_NONE),
 	    CFG_INT("log_keep_days", 14, CFGF_NONE),
 	    CFG_FLOAT("daily_cap_usd", 0, CFGF_NONE),
@@ -1013,6 +1015,7 @@ static void values_from_cfg(struct conf *c, cfg_t *cfg)
 	c->job_timeout = getuint(cfg, "job_timeout");
 	c->max_file_size = cfg_getint(cfg, "max_file_size");
 	c->settle_ms = getuint(cfg, "settle_ms");
+	c->pair_wait_s = getuint(cfg, "pair_wait_s");
 	const char *wm = cfg_getstr(cfg, "watch_mode");
 	c->watch_mode = !strcmp(wm, "inotify") ? WATCH_INOTIFY
 	                : !strcmp(wm, "poll")  ? WATCH_POLL

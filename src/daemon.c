@@ -15,6 +15,7 @@
 #include "ready_note.h"
 #include "outbox.h"
 #include "sdnotify.h"
+#include "strays.h"
 #include "usage.h"
 #include "util.h"
 #include "watch.h"
@@ -56,6 +57,7 @@ struct daemon {
 	bool cap_announced;            /* "cap reached" said since the last release */
 	struct notifier *notifier;     /* desktop notifications (notify.h) */
 	struct ready_notes *ready;     /* "Video ready" waiting for its image (ready_note.h) */
+	struct strays *strays;         /* images in the inbox no prompt took (strays.h) */
 	struct commit *commit;         /* the group commit of each loop turn (commit.h) */
 	struct commit *intents;        /* its fast lane for intents to submit (jobs.h) */
 };
@@ -319,7 +321,17 @@ static void on_watchdog(void *ud)
 static void on_ready(const char *name, void *ud)
 {
 	struct daemon *d = ud;
-	jobs_claim(d->jobs, name);
+	if (!watch_has_image_ext(name)) {
+		jobs_claim(d->jobs, name);
+		return;
+	}
+	/* An image no prompt will take: it came after its prompt, or alone. */
+	const char *msg = strays_image(d->strays, d->jobs, name, time(NULL));
+	if (msg && notify_on(d, NOTIFY_EV_INBOX)) {
+		char summary[NAME_MAX + 32];
+		bfmt(summary, sizeof(summary), "Image not used: %s", name);
+		notifier_send(d->notifier, summary, msg, NULL, NULL, 0);
+	}
 }
 
 /* ---- signals -------------------------------------------------------------------------- */
@@ -368,6 +380,7 @@ static void apply_status_conf(struct daemon *d)
 	else if (!(d->httpd = httpd_new(d->loop, d->conf, d->jobs, &d->api_stats)))
 		log_error("reload: the status endpoint is off: cannot listen on %s", want);
 	httpd_set_usage(d->httpd, d->usage);
+	httpd_set_strays(d->httpd, d->strays);
 }
 
 static void reload(struct daemon *d)
@@ -537,6 +550,7 @@ static void teardown(struct daemon *d)
 	ready_notes_free(d->ready);
 	notifier_free(d->notifier);
 	watch_free(d->watch);
+	strays_free(d->strays);
 	jobs_free(d->jobs);
 	commit_free(d->commit);
 	commit_free(d->intents);
@@ -641,6 +655,7 @@ int daemon_main(int argc, char **argv)
 	jobs_observe(d.jobs, on_job_usage, &d);
 	/* After loop_signals: the worker thread inherits the blocked signal mask. */
 	d.notifier = notifier_new();
+	d.strays = strays_new();
 	jobs_observe(d.jobs, on_job_notify, &d);
 	jobs_set_gate(d.jobs, cap_gate, &d);
 	if (jobs_load(d.jobs) < 0) {
@@ -665,6 +680,7 @@ int daemon_main(int argc, char **argv)
 			goto out;
 		}
 		httpd_set_usage(d.httpd, d.usage);
+		httpd_set_strays(d.httpd, d.strays);
 	}
 	d.watch = watch_new(d.loop, d.conf, on_ready, &d);
 	if (!d.watch) {

@@ -33,6 +33,7 @@
 #include "page.h"
 #include "prompt.h"
 #include "status_json.h"
+#include "strays.h"
 #include "untrusted.h"
 #include "util.h"
 #include "video.h"
@@ -109,6 +110,7 @@ struct httpd {
 	struct jobs *jobs;
 	const struct api_stats *stats;
 	const struct usage *usage; /* the money figures of /metrics; NULL: none */
+	struct strays *strays;     /* the notes of /api/v1/inbox; NULL: none */
 	struct MHD_Daemon *mhd;
 	int epfd;
 	struct loop_timer *mhd_timer;  /* MHD_get_timeout */
@@ -450,6 +452,23 @@ static unsigned serve_metrics(struct rq *q)
 }
 
 /* ---- routes: the JSON API ------------------------------------------------------------- */
+
+/* The notes about images in the inbox that no prompt took (strays.h). */
+static unsigned serve_inbox(struct rq *q)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "object", "list");
+	cJSON_AddItemToObject(o, "data", q->h->strays ? strays_json(q->h->strays, q->h->conf->inbox)
+	                                             : cJSON_CreateArray());
+	char *s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	struct jbuf b = JBUF_INIT;
+	if (s)
+		jbuf_adds(&b, s);
+	free(s);
+	jbuf_adds(&b, "\n");
+	return send_json(q, MHD_HTTP_OK, &b);
+}
 
 /* Matches the filter F: a seed status or a local state name. */
 static bool status_matches(const struct job *j, const char *f)
@@ -1018,6 +1037,8 @@ static unsigned route(struct rq *q, const char *url, bool head)
 		return serve_metrics(q);
 	if (!strcmp(url, "/api/v1/events"))
 		return serve_events(q, head);
+	if (!strcmp(url, "/api/v1/inbox"))
+		return serve_inbox(q);
 	if (!strcmp(url, videos))
 		return serve_list(q);
 	if (strncmp(url, videos, sizeof(videos) - 1) != 0 || url[sizeof(videos) - 1] != '/')
@@ -1411,6 +1432,12 @@ void httpd_set_usage(struct httpd *h, const struct usage *u)
 {
 	if (h)
 		h->usage = u;
+}
+
+void httpd_set_strays(struct httpd *h, struct strays *s)
+{
+	if (h)
+		h->strays = s;
 }
 
 const char *httpd_listen(const struct httpd *h)

@@ -115,14 +115,28 @@ struct ent {
 	bool delivered;    /* poll mode: delivered, and unchanged since */
 	struct filestate fs;
 	unsigned long seen_scan, changed_scan; /* poll mode */
+	long long held_since; /* poll mode: waiting for its image since (0: not) */
 };
 
 /* Entries sharing a stem settle together (inotify mode); ordered by due in a heap. */
 struct stem {
 	struct hnode h; /* key: the stem */
 	long long due;  /* loop_now_ms() time at which it has settled */
+	long long held_since; /* settled, but waiting for its image since (0: not) */
 	size_t heap_idx;
 	struct ent *ents;
+};
+
+/* Images of a stem still arriving under temp names (inotify mode): how many. */
+struct arriving {
+	struct hnode h; /* key: the stem the images will have */
+	unsigned n;
+};
+
+/* One temp name of an arriving image (inotify mode). */
+struct tempent {
+	struct hnode h; /* key: the temp name */
+	struct arriving *a;
 };
 
 struct watch {
@@ -133,6 +147,7 @@ struct watch {
 
 	char *inbox;
 	unsigned settle_ms;
+	unsigned pair_wait_ms; /* a settled prompt waits this long for an arriving image */
 	enum watch_mode want; /* as configured */
 	enum watch_mode mode; /* effective: WATCH_INOTIFY or WATCH_POLL */
 
@@ -148,6 +163,8 @@ struct watch {
 
 	struct htab ents;   /* struct ent by name */
 	struct htab stems;  /* struct stem by stem (inotify mode) */
+	struct htab temps;  /* struct tempent by temp name (inotify mode) */
+	struct htab arriving; /* struct arriving by stem (inotify mode) */
 	struct stem **heap; /* min-heap of stems by due */
 	size_t n_heap, cap_heap;
 };
@@ -218,12 +235,67 @@ bool watch_has_prompt_ext(const char *name)
 	return prompt_format_from_ext(ext_of(name)) >= 0;
 }
 
-enum kind { K_NONE, K_PROMPT, K_IMAGE };
+/* STR without PREFIX and SUFFIX into OUT; false when it has not both or nothing is left. */
+static bool strip(const char *str, const char *prefix, const char *suffix, char *out,
+                  size_t size)
+{
+	size_t len = strlen(str), pl = strlen(prefix), sl = strlen(suffix);
+	if (len <= pl + sl || strncmp(str, prefix, pl) != 0 ||
+	    strcasecmp(str + len - sl, suffix) != 0 || len - pl - sl >= size)
+		return false;
+	memcpy(out, str + pl, len - pl - sl);
+	out[len - pl - sl] = '\0';
+	return true;
+}
+
+/* Drops a last ".XXXX" (4 to 16 letters or digits: a tool's random part) from NAME. */
+static bool drop_random_ext(char *name)
+{
+	char *dot = strrchr(name, '.');
+	if (!dot || dot == name)
+		return false;
+	size_t n = strlen(dot + 1);
+	if (n < 4 || n > 16)
+		return false;
+	for (const char *p = dot + 1; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+		      (*p >= 'A' && *p <= 'Z')))
+			return false;
+	*dot = '\0';
+	return true;
+}
+
+bool watch_temp_target(const char *name, char *out, size_t size)
+{
+	static const char *const suffixes[] = {".crdownload", ".part", ".download", ".filepart",
+	                                       ".tmp",        ".temp", ".!sync",    ".opdownload"};
+	if (!name || !*name || strchr(name, '/'))
+		return false;
+	bool ok = strip(name, ".syncthing.", ".tmp", out, size) ||
+	          strip(name, "~syncthing~", ".tmp", out, size) ||
+	          (strip(name, ".unison.", ".unison.tmp", out, size) && drop_random_ext(out)) ||
+	          (strip(name, "", ".partial", out, size) && (drop_random_ext(out), true));
+	for (size_t i = 0; !ok && i < ARRAY_LEN(suffixes); i++)
+		ok = name[0] != '.' && strip(name, "", suffixes[i], out, size);
+	/* rsync: ".NAME.XXXXXX" (mkstemp's six characters). */
+	if (!ok && name[0] == '.' && strip(name, ".", "", out, size)) {
+		const char *dot = strrchr(out, '.');
+		ok = dot && strlen(dot + 1) == 6 && drop_random_ext(out);
+	}
+	return ok && out[0] != '.' && !watch_is_ignored(out);
+}
+
+enum kind { K_NONE, K_PROMPT, K_IMAGE, K_TEMP };
 
 static enum kind classify(const char *name)
 {
-	if (watch_is_ignored(name))
-		return K_NONE;
+	if (watch_is_ignored(name)) {
+		char target[NAME_MAX + 1];
+		return watch_temp_target(name, target, sizeof(target)) &&
+		               watch_has_image_ext(target)
+		           ? K_TEMP
+		           : K_NONE;
+	}
 	if (watch_has_prompt_ext(name))
 		return K_PROMPT;
 	return watch_has_image_ext(name) ? K_IMAGE : K_NONE;
@@ -394,6 +466,80 @@ static struct ent *ent_get(struct watch *w, const char *name, bool prompt)
 	return e;
 }
 
+/* ---- images arriving under temp names (inotify mode) */
+
+static void forget_temps(struct watch *w)
+{
+	struct htab *tabs[] = {&w->temps, &w->arriving};
+	for (size_t t = 0; t < ARRAY_LEN(tabs); t++) {
+		for (size_t i = 0; i < tabs[t]->nb; i++) {
+			for (struct hnode *n = tabs[t]->b[i], *next; n; n = next) {
+				next = n->next;
+				free(n->key);
+				free(n);
+			}
+		}
+		free(tabs[t]->b);
+		memset(tabs[t], 0, sizeof(*tabs[t]));
+	}
+}
+
+/* The stem of the image temp name NAME will become, into KEY; false if none. */
+static bool temp_stem(const char *name, char *key, size_t size)
+{
+	if (!watch_temp_target(name, key, size))
+		return false;
+	char *dot = strrchr(key, '.');
+	if (!dot || dot == key)
+		return false;
+	*dot = '\0';
+	return true;
+}
+
+/* Temp name NAME exists: an image of its stem is arriving. */
+static void temp_add(struct watch *w, const char *name)
+{
+	char key[NAME_MAX + 1];
+	uint32_t h = hash32(name);
+	if (ht_find(&w->temps, name, h) || !temp_stem(name, key, sizeof(key)))
+		return;
+	uint32_t ha = hash32(key);
+	struct arriving *a = (struct arriving *)ht_find(&w->arriving, key, ha);
+	if (!a) {
+		a = xcalloc(1, sizeof(*a));
+		a->h.key = xstrdup(key);
+		a->h.hash = ha;
+		ht_add(&w->arriving, &a->h);
+	}
+	a->n++;
+	struct tempent *t = xcalloc(1, sizeof(*t));
+	t->h.key = xstrdup(name);
+	t->h.hash = h;
+	t->a = a;
+	ht_add(&w->temps, &t->h);
+}
+
+/* Temp name NAME is gone (renamed to its final name, or removed). */
+static void temp_del(struct watch *w, const char *name)
+{
+	struct tempent *t = (struct tempent *)ht_find(&w->temps, name, hash32(name));
+	if (!t)
+		return;
+	if (--t->a->n == 0) {
+		ht_del(&w->arriving, &t->a->h);
+		free(t->a->h.key);
+		free(t->a);
+	}
+	ht_del(&w->temps, &t->h);
+	free(t->h.key);
+	free(t);
+}
+
+static bool stem_arriving(const struct watch *w, const char *stem)
+{
+	return ht_find(&w->arriving, stem, hash32(stem)) != NULL;
+}
+
 /* Forgets every tracked entry and stem (a new inbox or mode, watch_free). */
 static void forget_all(struct watch *w)
 {
@@ -416,6 +562,7 @@ static void forget_all(struct watch *w)
 	memset(&w->ents, 0, sizeof(w->ents));
 	memset(&w->stems, 0, sizeof(w->stems));
 	w->n_heap = 0;
+	forget_temps(w);
 }
 
 /*
@@ -442,15 +589,20 @@ static void note(struct watch *w, const char *name, enum kind k, const struct fi
  * the same stem waits settle_ms more, so that cat.txt is not claimed with half of a
  * cat.png still being copied. NAME itself becomes a candidate only once closed.
  */
-static void hold_stem(struct watch *w, const char *name, long long now)
+static void hold_stem(struct watch *w, const char *name, enum kind k, long long now)
 {
-	const char *dot = strrchr(name, '.'); /* classify() guarantees a stem before it */
 	char key[NAME_MAX + 1];
-	size_t len = (size_t)(dot - name);
-	if (len >= sizeof(key))
-		return;
-	memcpy(key, name, len);
-	key[len] = '\0';
+	if (k == K_TEMP) {
+		if (!temp_stem(name, key, sizeof(key)))
+			return;
+	} else {
+		const char *dot = strrchr(name, '.'); /* classify() guarantees a stem */
+		size_t len = (size_t)(dot - name);
+		if (len >= sizeof(key))
+			return;
+		memcpy(key, name, len);
+		key[len] = '\0';
+	}
 	struct stem *s = (struct stem *)ht_find(&w->stems, key, hash32(key));
 	if (s && s->heap_idx != SIZE_MAX)
 		stem_touch(w, s, now + w->settle_ms);
@@ -522,11 +674,13 @@ static int inotify_start(struct watch *w)
 		}
 	}
 	/* An entry counts once its writer closed it or it was moved in whole; IN_CREATE
-	 * and IN_MODIFY only hold back the candidates of the same stem (hold_stem). The
+	 * and IN_MODIFY only hold back the candidates of the same stem (hold_stem).
+	 * IN_DELETE and IN_MOVED_FROM tell that an image's temp name is gone. The
 	 * *_SELF events tell that the inbox itself went away. */
 	int wd = inotify_add_watch(w->ifd, w->inbox,
 	                           IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_MODIFY |
-	                               IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
+	                               IN_DELETE | IN_MOVED_FROM | IN_DELETE_SELF |
+	                               IN_MOVE_SELF | IN_ONLYDIR);
 	if (wd < 0)
 		return -1;
 	w->wd = wd;
@@ -679,10 +833,20 @@ static void handle_event(struct watch *w, int wd, uint32_t mask, const char *nam
 	enum kind k = classify(name);
 	if (k == K_NONE)
 		return;
+	if (k == K_TEMP) {
+		/* An image still being written under a temp name: its prompt waits. */
+		if (mask & (IN_DELETE | IN_MOVED_FROM)) {
+			temp_del(w, name);
+		} else {
+			temp_add(w, name);
+			hold_stem(w, name, k, now);
+		}
+		return;
+	}
 	if (mask & (IN_CLOSE_WRITE | IN_MOVED_TO))
 		note(w, name, k, NULL, now);
 	else if (mask & (IN_CREATE | IN_MODIFY))
-		hold_stem(w, name, now);
+		hold_stem(w, name, k, now);
 }
 
 /* After a batch of events: re-add a lost watch, then arm the timer. */
@@ -770,16 +934,55 @@ static int scan_dir(struct watch *w,
 static void scan_note(struct watch *w, const char *name, enum kind k, const struct filestate *fs,
                       void *arg)
 {
-	note(w, name, k, fs, *(long long *)arg);
+	if (k == K_TEMP)
+		temp_add(w, name);
+	else
+		note(w, name, k, fs, *(long long *)arg);
 }
 
 /* Inotify mode: every entry present becomes a candidate, checked before delivery. */
 static void full_scan(struct watch *w, long long now)
 {
 	w->scan_due = false;
+	forget_temps(w); /* what is still there is found again */
 	if (scan_dir(w, scan_note, &now) < 0 && errno != ENOENT)
 		log_warn("watch: cannot scan inbox %s: %s", w->inbox, strerror(errno));
 	/* A missing inbox also lost its watch: its *_SELF event brings us back here. */
+}
+
+static unsigned hold_recheck(const struct watch *w)
+{
+	return w->settle_ms > 250 ? w->settle_ms : 250;
+}
+
+/*
+ * Prompt ENTRY has settled: true while an image of its stem is still ARRIVING under
+ * a temp name and the prompt has waited less than pair_wait_ms (*HELD_SINCE: since
+ * when, 0 at first).
+ */
+static bool hold_for_image(struct watch *w, bool arriving, const char *entry,
+                           long long *held_since, long long now)
+{
+	char lb[LOGNAME_MAX];
+	if (!w->pair_wait_ms || !arriving) {
+		if (*held_since)
+			log_info("watch: %s: its image has arrived after %lld ms",
+			         loggable(entry, lb, sizeof(lb)), now - *held_since);
+		return false;
+	}
+	if (!*held_since) {
+		*held_since = now;
+		log_info("watch: %s waits for its image, still being written under a temp name "
+		         "(at most %u s: pair_wait_s)",
+		         loggable(entry, lb, sizeof(lb)), w->pair_wait_ms / 1000);
+		return true;
+	}
+	if (now - *held_since < (long long)w->pair_wait_ms)
+		return true;
+	log_warn("watch: %s: its image was still being written under a temp name after %u s "
+	         "(pair_wait_s); taking the prompt without it",
+	         loggable(entry, lb, sizeof(lb)), w->pair_wait_ms / 1000);
+	return false;
 }
 
 /* Delivers the stems whose settle period is over (inotify mode). */
@@ -834,9 +1037,18 @@ static void settle_due(struct watch *w, long long now, struct names *ready)
 			stem_touch(w, s, now + wait);
 			continue;
 		}
+		const struct ent *pe = s->ents;
+		while (pe && !pe->prompt)
+			pe = pe->snext;
+		if (pe && hold_for_image(w, stem_arriving(w, s->h.key), pe->h.key, &s->held_since,
+		                         now)) {
+			stem_touch(w, s, now + hold_recheck(w));
+			continue;
+		}
+		/* A stem without a prompt delivers its images: nothing will take them. */
 		for (struct ent *e = s->ents, *next; e; e = next) {
 			next = e->snext;
-			if (e->prompt)
+			if (e->prompt || !pe)
 				names_add(ready, e->h.key);
 			ent_free(w, e);
 		}
@@ -851,14 +1063,52 @@ static void settle_due(struct watch *w, long long now, struct names *ready)
 
 struct poll_scan {
 	unsigned long gen;
-	struct htab changed; /* stems with an entry new or changed in this scan */
+	struct htab changed;  /* stems with an entry new or changed in this scan */
+	struct htab arriving; /* stems with an image under a temp name in this scan */
+	struct htab prompts;  /* stems with a prompt in this scan */
 };
+
+/* Adds KEY (taken) to set T unless there. */
+static void set_add(struct htab *t, char *key)
+{
+	uint32_t h = hash32(key);
+	if (ht_find(t, key, h)) {
+		free(key);
+		return;
+	}
+	struct hnode *n = xcalloc(1, sizeof(*n));
+	n->key = key;
+	n->hash = h;
+	ht_add(t, n);
+}
+
+static void set_free(struct htab *t)
+{
+	for (size_t i = 0; i < t->nb; i++) {
+		for (struct hnode *n = t->b[i], *next; n; n = next) {
+			next = n->next;
+			free(n->key);
+			free(n);
+		}
+	}
+	free(t->b);
+}
 
 static void poll_note(struct watch *w, const char *name, enum kind k, const struct filestate *fs,
                       void *arg)
 {
 	struct poll_scan *ps = arg;
+	if (k == K_TEMP) {
+		char key[NAME_MAX + 1];
+		if (temp_stem(name, key, sizeof(key)))
+			set_add(&ps->arriving, xstrdup(key));
+		return;
+	}
 	struct ent *e = ent_get(w, name, k == K_PROMPT);
+	if (k == K_PROMPT) {
+		const char *pdot = strrchr(name, '.');
+		set_add(&ps->prompts, xstrndup(name, (size_t)(pdot - name)));
+	}
 	if (e->seen_scan == 0 || !fs_equal(&e->fs, fs)) {
 		e->fs = *fs;
 		e->changed_scan = ps->gen;
@@ -868,16 +1118,7 @@ static void poll_note(struct watch *w, const char *name, enum kind k, const stru
 	if (e->changed_scan != ps->gen)
 		return;
 	const char *dot = strrchr(name, '.');
-	char *key = xstrndup(name, (size_t)(dot - name));
-	uint32_t h = hash32(key);
-	if (ht_find(&ps->changed, key, h)) {
-		free(key);
-		return;
-	}
-	struct hnode *n = xcalloc(1, sizeof(*n));
-	n->key = key;
-	n->hash = h;
-	ht_add(&ps->changed, n);
+	set_add(&ps->changed, xstrndup(name, (size_t)(dot - name)));
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -916,8 +1157,7 @@ static void poll_scan(struct watch *w, long long now, struct names *ready)
 				ent_free(w, e); /* gone: dropped again later, it is new again */
 				continue;
 			}
-			if (!e->prompt || e->delivered || e->changed_scan == ps.gen ||
-			    fs_young(w, &e->fs))
+			if (e->delivered || e->changed_scan == ps.gen || fs_young(w, &e->fs))
 				continue;
 			const char *dot = strrchr(n->key, '.');
 			char stem[NAME_MAX + 1];
@@ -928,18 +1168,21 @@ static void poll_scan(struct watch *w, long long now, struct names *ready)
 			stem[len] = '\0';
 			if (ht_find(&ps.changed, stem, hash32(stem)))
 				continue;
+			/* An image goes with its prompt; one without a prompt is delivered. */
+			if (!e->prompt && (ht_find(&ps.prompts, stem, hash32(stem)) ||
+			                   ht_find(&ps.arriving, stem, hash32(stem))))
+				continue;
+			if (e->prompt &&
+			    hold_for_image(w, ht_find(&ps.arriving, stem, hash32(stem)) != NULL,
+			                   n->key, &e->held_since, now))
+				continue;
 			e->delivered = true;
 			names_add(ready, n->key);
 		}
 	}
-	for (size_t i = 0; i < ps.changed.nb; i++) {
-		for (struct hnode *n = ps.changed.b[i], *next; n; n = next) {
-			next = n->next;
-			free(n->key);
-			free(n);
-		}
-	}
-	free(ps.changed.b);
+	set_free(&ps.changed);
+	set_free(&ps.arriving);
+	set_free(&ps.prompts);
 	/* Hash order is arbitrary; name order is what a person expects in the log. */
 	if (ready->n > 1)
 		qsort(ready->v, ready->n, sizeof(*ready->v), cmp_str);
@@ -978,6 +1221,7 @@ struct watch *watch_new(struct loop *l, const struct conf *c, watch_ready_fn *cb
 	w->ifd = w->wd = -1;
 	w->inbox = xstrdup(c->inbox);
 	w->settle_ms = c->settle_ms;
+	w->pair_wait_ms = c->pair_wait_s * 1000u;
 	w->want = c->watch_mode;
 	w->timer = loop_timer_new(l, on_timer, w);
 	if (start(w, true) != 0) {
@@ -1015,6 +1259,7 @@ int watch_set_conf(struct watch *w, const struct conf *c)
 	bool same_place = !strcmp(w->inbox, c->inbox) && w->want == c->watch_mode;
 	unsigned old_settle = w->settle_ms;
 	w->settle_ms = c->settle_ms;
+	w->pair_wait_ms = c->pair_wait_s * 1000u;
 	if (same_place) {
 		/* Pending deadlines keep the old settle; new events use the new one. */
 		if (w->mode == WATCH_POLL && old_settle != w->settle_ms)

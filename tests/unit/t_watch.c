@@ -285,6 +285,47 @@ static void t_watch_ignores_hidden_editor_and_sync_temp_names(void **state)
 	}
 }
 
+/* The final names of the temp names sync tools, rsync and browsers write under. */
+static void t_watch_temp_targets(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name, *target; /* NULL: not a temp name with a final name */
+	} cases[] = {
+	    {".syncthing.shot.png.tmp", "shot.png"},
+	    {"~syncthing~shot.png.tmp", "shot.png"},
+	    {".syncthing.my shot.JPG.tmp", "my shot.JPG"},
+	    {".unison.shot.png.3d1f2a9c5b.unison.tmp", "shot.png"},
+	    {".shot.png.a1B2c3", "shot.png"}, /* rsync */
+	    {"shot.png.8f3a2b1c.partial", "shot.png"}, /* rclone */
+	    {"shot.png.partial", "shot.png"},
+	    {"shot.png.crdownload", "shot.png"},
+	    {"shot.png.part", "shot.png"},
+	    {"shot.webp.download", "shot.webp"},
+	    {"shot.jpeg.filepart", "shot.jpeg"},
+	    {"shot.png.tmp", "shot.png"},
+	    {"shot.txt.tmp", "shot.txt"},
+	    {".shot.png.abc", NULL},           /* not six characters */
+	    {".syncthing..hidden.png.tmp", NULL}, /* a hidden final name */
+	    {".syncthing..tmp", NULL},
+	    {"shot.png", NULL},
+	    {".tmp", NULL},
+	    {"a/b.png.part", NULL},
+	};
+	char out[256];
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		bool got = watch_temp_target(cases[i].name, out, sizeof(out));
+		if (got != (cases[i].target != NULL))
+			fail_msg("watch_temp_target(\"%s\"): expected %s", cases[i].name,
+			         cases[i].target ? cases[i].target : "none");
+		if (got && strcmp(out, cases[i].target) != 0)
+			fail_msg("watch_temp_target(\"%s\") = \"%s\", expected \"%s\"",
+			         cases[i].name, out, cases[i].target);
+	}
+	assert_false(watch_temp_target(NULL, out, sizeof(out)));
+	assert_false(watch_temp_target(".syncthing.shot.png.tmp", out, 4)); /* too small */
+}
+
 static void t_watch_polls_on_network_and_fuse_file_systems(void **state)
 {
 	(void)state;
@@ -841,6 +882,7 @@ int main(void)
 	    cmocka_unit_test(t_watch_scans_ten_thousand_entries_once_each),
 	    cmocka_unit_test(t_watch_prompt_waits_for_an_image_still_being_written),
 	    cmocka_unit_test(t_watch_poll_mode_delivers_stable_files_only),
+	    cmocka_unit_test(t_watch_temp_targets),
 	    cmocka_unit_test(t_watch_auto_polls_when_inotify_is_unavailable),
 	    cmocka_unit_test(t_watch_reload_moves_to_new_inbox),
 	};
