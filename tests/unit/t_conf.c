@@ -784,7 +784,8 @@ static void t_conf_templates_and_notify_events(void **state)
 	struct conf *d = load_ok(NULL);
 	assert_int_equal(d->n_templates, 0);
 	assert_int_equal(d->notify_events,
-			 NOTIFY_EV_READY | NOTIFY_EV_FAILED | NOTIFY_EV_CAP | NOTIFY_EV_DOUBT);
+			 NOTIFY_EV_READY | NOTIFY_EV_FAILED | NOTIFY_EV_CAP | NOTIFY_EV_DOUBT |
+			     NOTIFY_EV_INBOX);
 	conf_free(d);
 	const char *path = write_file("tmpl.conf",
 				      "notify_events = {failed}\n"
@@ -796,7 +797,7 @@ static void t_conf_templates_and_notify_events(void **state)
 	assert_string_equal(c->templates[0].text, "Slow pan over {product}");
 	conf_free(c);
 	expect_error("\nnotify_events = {ready, done}\n",
-		     "2: notify_events = \"done\": must be \"ready\", \"failed\", \"cap\" or \"doubt\"");
+		     "2: notify_events = \"done\": must be \"ready\", \"failed\", \"cap\", \"doubt\" or \"inbox\"");
 	expect_error("\n\ntemplate \"x\" {\n  text = \"Shot of {Subject}\"\n}\n",
 		     "5: template \"x\": '{Subject}' is not a placeholder");
 	expect_error("template \"x\" {\n}\n", "2: template \"x\": needs a text");
