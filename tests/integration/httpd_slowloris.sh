@@ -5,7 +5,9 @@
 #    (reopened as soon as the server closes them);
 #  - 1,000 concurrent connections that connect and send nothing.
 # Meanwhile /healthz and /api/v1/videos are asked every few hundred ms by a normal
-# client and must answer 200 within 2 s every time.
+# client and must answer 200 every time, within 10 s: a deadline that only a blocked
+# or starved loop misses, also on a loaded 2-core machine (the latency itself is a
+# benchmark's business; the slowest answer is printed).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon_lib.sh"
 . "$(dirname "$0")/httpd_lib.sh"
@@ -18,7 +20,7 @@ wait_done one 30
 port=${H##*:}
 
 # probe_during PID: while the attacker PID runs, a normal client asks every 300 ms;
-# every answer must be a 200 within 2 s. Prints how many probes answered.
+# every answer must be a 200 within 10 s. Prints how many probes answered.
 probe_during() {
 	local pid=$1 n=0 code t path
 	# Let the attacker open its connections first.
@@ -26,8 +28,8 @@ probe_during() {
 	while kill -0 "$pid" 2>/dev/null; do
 		for path in /healthz /api/v1/videos; do
 			t=$(date +%s%N)
-			code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 2 "$H$path" 2>&1) ||
-				fail "$path did not answer within 2 s during the attack ($code; $(tail -3 "$T/sorad.out"))"
+			code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 "$H$path" 2>&1) ||
+				fail "$path did not answer within 10 s during the attack ($code; $(tail -3 "$T/sorad.out"))"
 			[ "$code" = 200 ] || fail "$path answered $code during the attack"
 			t=$((($(date +%s%N) - t) / 1000000))
 			n=$((n + 1))
@@ -50,7 +52,7 @@ for attack in trickle:2000 idle:1000; do
 	kill -0 "$SORAD_PID" || fail "sorad died under the attack"
 done
 # And it is still well afterwards.
-[ "$(curl -sS -o /dev/null -w '%{http_code}' --max-time 2 "$H/api/v1/videos/one")" = 200 ] ||
+[ "$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 "$H/api/v1/videos/one")" = 200 ] ||
 	fail "the endpoint is not well after the attack"
 sorad_stop
 echo ok
