@@ -48,6 +48,18 @@ int outbox_part_path(const struct conf *c, const char *name, enum api_variant v,
 int outbox_final_path(const struct conf *c, const char *name, enum api_variant v, char *buf,
 		      size_t size);
 
+/*
+ * Moves PART to FINAL (an output of job NAME, whose reservation OWNER holds) without
+ * ever replacing a file someone else put there: renameat2(RENAME_NOREPLACE); a FINAL
+ * already there is replaced only when NAME's reservation is OWNER's and it holds the
+ * same bytes as PART (this job's own earlier try, before a crash). 0, or -1 with
+ * errno (EEXIST: taken by someone else, e.g. a daemon on another machine syncing the
+ * same outbox whose reservation had not arrived yet; PART is kept).
+ * With PART NULL (a variant the set leaves out), nothing is removed: 0.
+ */
+int outbox_place(const struct conf *c, const char *name, const char *owner, const char *part,
+		 const char *final);
+
 /* True when OUTBOX/NAME.json exists: the set is complete. */
 bool outbox_is_complete(const struct conf *c, const char *name);
 

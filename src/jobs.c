@@ -1775,6 +1775,8 @@ static void finish_outputs(struct jrun *r)
 {
 	const struct conf *c = r->js->conf;
 	struct outbox_file files[3];
+	char owner[PATH_MAX];
+	claim_of(&r->rec, owner, sizeof(owner));
 	for (int v = 0; v < 3; v++) {
 		char part[PATH_MAX], final[PATH_MAX];
 		bool out = (r->absent & (1u << v)) != 0;
@@ -1787,8 +1789,20 @@ static void finish_outputs(struct jrun *r)
 		    outbox_final_path(c, r->rec.name, (enum api_variant)v, final, sizeof(final)) !=
 			    0 ||
 		    (out ? (unlink(part) != 0 && errno != ENOENT) ||
-				   (unlink(final) != 0 && errno != ENOENT)
-			 : rename(part, final) != 0)) {
+				   outbox_place(c, r->rec.name, owner, NULL, final) != 0
+			 : outbox_place(c, r->rec.name, owner, part, final) != 0)) {
+			if (errno == EEXIST) {
+				/* Never overwrite what another writer put there; keep what was
+				 * paid for, and try again until the place is free. */
+				log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
+					  "%s exists and is not this job's (another sorad sharing "
+					  "the outbox, or a person, put it there): not overwriting it; "
+					  "move it away and this job's file takes its place (the "
+					  "download is kept; trying again every 30 s)",
+					  final);
+				schedule(r, 30000);
+				return;
+			}
 			log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
 				  "cannot %s %s: %s; downloading again in 30 s",
 				  out ? "clear the place of the missing" : "move into place",

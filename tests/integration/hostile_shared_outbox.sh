@@ -2,7 +2,9 @@
 # Hostile world: two daemons sharing one outbox (two state directories, as two
 # machines syncing one outbox folder see it), each given a prompt named clip.txt at
 # the same moment. Names are reserved on disk, so both paid sets survive under two
-# names (clip, clip-2): neither overwrites the other.
+# names (clip, clip-2): neither overwrites the other. And when a file appears under a
+# job's name after the reservation (a peer machine whose reservation had not synced
+# yet), the final rename never replaces it: the job keeps its download and waits.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon_lib.sh"
 
@@ -43,4 +45,16 @@ for n in clip clip-2; do
 done
 left=$(find "$T/shared" -maxdepth 1 -name '.*.reserved')
 [ -z "$left" ] || fail "reservations left behind: $left"
+
+# A peer's file lands under the name while A's job runs: never overwritten.
+printf 'A take that a peer machine also made.' >"$T/a/inbox/.take.tmp"
+mv "$T/a/inbox/.take.tmp" "$T/a/inbox/take.txt"
+wait_for 30 "take to run" jq -e '.state == "running"' "$T/a/state/jobs/take.json"
+printf 'the peer machine made this' >"$T/shared/take.mp4"
+wait_for 60 "A to refuse to overwrite take.mp4" grep -q "take.mp4 exists and is not this job's" "$T/a.out"
+expect_eq "the peer's take.mp4" "the peer machine made this" "$(cat "$T/shared/take.mp4")"
+[ ! -e "$T/shared/take.json" ] || fail "take.json written over the peer's file"
+mv "$T/shared/take.mp4" "$T/peer-take.mp4"
+wait_for 90 "take.json once the place is free" test -f "$T/shared/take.json"
+[ "$(head -c 8 "$T/shared/take.mp4" | tail -c 4)" = ftyp ] || fail "take.mp4 is not A's video"
 echo ok
