@@ -15,6 +15,7 @@ pkgs=(
   chromium # the status page's browser test (headless, driven by playwright-core)
   dbus python3-dbusmock
   dunst xvfb xauth x11-utils # a real notification server (dunst) on a virtual X display
+  syncthing rclone # test-only: real sync tools delivering into the inbox (sync_syncthing.sh, dupes_rclone.sh)
   systemd man-db mandoc
 )
 
