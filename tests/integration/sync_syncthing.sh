@@ -139,7 +139,10 @@ if command -v ss >/dev/null; then
 fi
 
 sim_start --gen-ms 200 --api-key "$SORAD_KEY" --seed 47
+# settle_ms as the README recommends for sync: it bridges the gap between the prompt
+# landing and Syncthing creating the image's temp file (then pair_wait_s takes over).
 sorad_conf
+sed -i 's/^settle_ms = .*/settle_ms = 2000/' "$T/sorad.conf"
 sorad_start
 
 # A 1280x720 (default_size) PNG of noise, about 1.5 MB, that does not compress.
