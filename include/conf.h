@@ -63,6 +63,7 @@ struct conf {
 	char *api_base;       /* "https://api.openai.com/v1", never a trailing slash */
 	char *api_key_file;   /* NULL: use OPENAI_API_KEY from the environment */
 	char *api_key;        /* the secret itself, loaded by conf_load; never logged */
+	char *api_key_unread; /* conf_load_keyless: why api_key_file could not be read */
 	enum auth_style auth_style;
 	char **extra_headers; /* "Name: value" lines sent with every request */
 	size_t n_extra_headers;
@@ -142,6 +143,10 @@ struct conf {
  * On error returns NULL and writes a message naming the file and line into err.
  */
 struct conf *conf_load(const char *path, char *err, size_t errlen);
+/* The same for the commands, which need no key when the daemon runs (it holds it): an
+ * api_key_file this user cannot read (the system unit's, root's) is no error; api_key
+ * stays NULL and api_key_unread says why (never the key's content). */
+struct conf *conf_load_keyless(const char *path, char *err, size_t errlen);
 void conf_free(struct conf *c);
 
 /* Model table lookups. NULL / false when the model or value is not configured. */

@@ -17,13 +17,18 @@
  * which the records do not hold: {"jobs":[{name, state, status, progress, elapsed_s,
  * typical_s, left_s}]}; an answer this large is sent as the client reads it),
  * "approve" {name}, "purge" {name}, "cancel" {name}, "reject" {name} (jobs_stop),
- * "retry" {name} (jobs_retry),
+ * "retry" {name} (jobs_retry), "delete" {name, purge} (sorad delete: the daemon,
+ * which holds the API key, deletes the video at the service, then with purge removes
+ * the outputs and forgets the job; answered once the service answered, within
+ * CONTROL_DELETE_MS),
  * "resolve" {name, resolution}, where a
  * resolution is what a job record stores for a decision taken offline ("adopt:ID",
  * "resubmit", "drop"; jobs_resolution_parse) and name may also be a video id. Error
  * codes: bad_request, not_found (unknown job), not_final (purge of a job in flight),
  * not_in_doubt (resolve of a job that is not in doubt), refused (jobs_resolve said
- * no: a video id unusable or another job's), io_error, busy, too_large.
+ * no: a video id unusable or another job's), io_error, busy, too_large; for delete
+ * also cannot_delete (the service has no delete), unavailable (it did not delete),
+ * config (it refused the request as set up), timeout (no answer in time).
  *
  * Why a socket rather than a control directory: the answer comes back on the same
  * connection (a command can say what happened, with an exit code), nothing is left
@@ -50,12 +55,27 @@
 #define CONTROL_ANSWER_MAX (4 << 20) /* an answer (live: every job in flight) */
 #define CONTROL_MAX_CONNS 16
 #define CONTROL_TIMEOUT_MS 5000
+#define CONTROL_DELETE_MS 120000 /* a delete waits this long for the service's answer */
 
 struct control;
 
-/* Handles REQ (a JSON object); fills ANSWER (an empty object) with "ok", "message"
- * and, on failure, "error". */
-typedef void control_fn(const cJSON *req, cJSON *answer, void *ud);
+/* Handles REQ (a JSON object) from connection CONN; fills ANSWER (an empty object)
+ * with "ok", "message" and, on failure, "error". A handler whose answer must wait for
+ * something (the service's answer to a DELETE) calls control_defer(CONN) instead and
+ * answers later with control_reply; ANSWER is then dropped. */
+struct control_conn;
+typedef void control_fn(const cJSON *req, cJSON *answer, struct control_conn *conn, void *ud);
+
+/*
+ * Deferred answers. control_defer (only inside the handler, once) keeps CONN open for
+ * up to DEADLINE_MS, after which the client gets {"ok":false,"error":"timeout"}. The
+ * handle it returns must be given to control_reply exactly once: that sends ANSWER
+ * when the client still waits (it may have hung up, the deadline passed, or the
+ * control socket closed) and frees the handle either way.
+ */
+struct control_reply;
+struct control_reply *control_defer(struct control_conn *conn, int deadline_ms);
+void control_reply(struct control_reply *r, const cJSON *answer);
 
 /* Listens on STATE_DIR/control.sock (replacing a stale socket). NULL (logged) on error. */
 struct control *control_new(struct loop *l, const char *state_dir, control_fn *fn, void *ud);
@@ -73,7 +93,7 @@ struct control_target {
 	struct jobs *jobs;
 	const struct conf *conf;
 };
-void control_handle(const cJSON *req, cJSON *answer, void *ud);
+void control_handle(const cJSON *req, cJSON *answer, struct control_conn *conn, void *ud);
 
 /*
  * `delete --purge`'s local part, shared by the daemon and the offline command:
@@ -88,6 +108,9 @@ int control_purge(const struct conf *c, const char *name, char *msg, size_t msgl
  * reason in why[whylen] (no daemon listening, timeout, garbled answer).
  */
 cJSON *control_call(const char *state_dir, const cJSON *request, char *why, size_t whylen);
+/* The same, waiting up to TIMEOUT_MS for the answer (control_call: 30 s). */
+cJSON *control_call_wait(const char *state_dir, const cJSON *request, int timeout_ms, char *why,
+                         size_t whylen);
 
 /*
  * Takes STATE_DIR/sorad.lock without waiting. Returns the locked descriptor (>= 0:

@@ -178,6 +178,20 @@ int jobs_stop(struct jobs *js, const char *name, enum jobs_stop_how how, char *m
  */
 int jobs_retry(struct jobs *js, const char *name, char *msg, size_t n);
 
+/*
+ * `sorad delete` through the daemon, which holds the API key: asks the service to
+ * delete VIDEO_ID (JOB, the job's name or NULL, names it in the log). Returns 0 when
+ * the DELETE is on its way: DONE is then called exactly once, later, with OK (deleted,
+ * or the service had it no longer), an error code when not ("cannot_delete": the
+ * service has no delete; "config": it refused the request as set up; "unavailable":
+ * anything else, also the client going away in a reload or at shutdown, jobs_suspend)
+ * and a sentence for the user. Returns -1 without calling DONE, with *CODE and why not
+ * in msg[n]: "cannot_delete" (caps.h says the service cannot), "busy" (a reload).
+ */
+typedef void jobs_deleted_fn(bool ok, const char *code, const char *msg, void *ud);
+int jobs_delete(struct jobs *js, const char *video_id, const char *job, jobs_deleted_fn *done,
+		void *ud, const char **code, char *msg, size_t n);
+
 /* Forgets the final job NAME: its record is removed and it leaves memory (after
  * `sorad delete --purge` removed its outputs). 0, or -1 (unknown, not final, or the
  * record cannot be removed). */

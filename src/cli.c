@@ -1276,7 +1276,7 @@ static int cmd_remix(struct ctx *x, int argc, char **argv)
  * the state lock for the caller to act directly). Prints the daemon's message;
  * returns a sysexits code otherwise.
  */
-static int to_daemon(const struct ctx *x, cJSON *req, int *lock_fd)
+static int to_daemon_wait(const struct ctx *x, cJSON *req, int *lock_fd, int timeout_ms)
 {
 	*lock_fd = control_lock(x->conf->state_dir);
 	if (*lock_fd >= 0)
@@ -1287,7 +1287,7 @@ static int to_daemon(const struct ctx *x, cJSON *req, int *lock_fd)
 		return EX_CANTCREAT;
 	}
 	char why[512];
-	cJSON *a = control_call(x->conf->state_dir, req, why, sizeof(why));
+	cJSON *a = control_call_wait(x->conf->state_dir, req, timeout_ms, why, sizeof(why));
 	if (!a) {
 		fprintf(stderr, "sorad %s: a daemon holds the state lock but %s; is it stopping?\n",
 		        x->cmd->name, why);
@@ -1302,15 +1302,25 @@ static int to_daemon(const struct ctx *x, cJSON *req, int *lock_fd)
 		const cJSON *e = cJSON_GetObjectItem(a, "error");
 		const char *code = cJSON_IsString(e) ? e->valuestring : "";
 		fprintf(stderr, "sorad %s: %s\n", x->cmd->name, m);
-		rc = !strcmp(code, "not_found")      ? EX_NOINPUT
-		     : !strcmp(code, "not_final")    ? EX_TEMPFAIL
-		     : !strcmp(code, "not_in_doubt") ? EX_DATAERR
-		     : !strcmp(code, "refused")      ? EX_DATAERR
-		     : !strcmp(code, "busy")         ? EX_TEMPFAIL
-		                                     : EX_SOFTWARE;
+		rc = !strcmp(code, "not_found")       ? EX_NOINPUT
+		     : !strcmp(code, "not_final")     ? EX_TEMPFAIL
+		     : !strcmp(code, "not_in_doubt")  ? EX_DATAERR
+		     : !strcmp(code, "refused")       ? EX_DATAERR
+		     : !strcmp(code, "busy")          ? EX_TEMPFAIL
+		     : !strcmp(code, "io_error")      ? EX_IOERR
+		     : !strcmp(code, "config")        ? EX_CONFIG
+		     : !strcmp(code, "cannot_delete") ? EX_UNAVAILABLE
+		     : !strcmp(code, "unavailable")   ? EX_UNAVAILABLE
+		     : !strcmp(code, "timeout")       ? EX_UNAVAILABLE
+		                                      : EX_SOFTWARE;
 	}
 	cJSON_Delete(a);
 	return rc;
+}
+
+static int to_daemon(const struct ctx *x, cJSON *req, int *lock_fd)
+{
+	return to_daemon_wait(x, req, lock_fd, 30000);
 }
 
 /* With no daemon and its lock held (LOCK), the records to change in place: 0, or -1
@@ -1513,9 +1523,17 @@ static void on_deleted(struct api_req *req, void *ud)
 
 static int delete_remote(const struct ctx *x, const char *video_id)
 {
+	if (!x->conf->api_key && x->conf->api_key_unread) {
+		fprintf(stderr,
+		        "sorad delete: no daemon is running and this user cannot read the API key: "
+		        "start sorad, or run as a user who can read api_key_file (%s: %s)\n",
+		        x->conf->api_key_file, x->conf->api_key_unread);
+		return EX_CONFIG;
+	}
 	if (!x->conf->api_key) {
-		fprintf(stderr, "sorad delete: no API key: set api_key_file in the configuration "
-		                "or the environment variable OPENAI_API_KEY\n");
+		fprintf(stderr, "sorad delete: no daemon is running and there is no API key: "
+		                "start sorad, or set api_key_file in the configuration or the "
+		                "environment variable OPENAI_API_KEY\n");
 		return EX_CONFIG;
 	}
 	struct caps caps = {0};
@@ -1537,10 +1555,26 @@ static int delete_remote(const struct ctx *x, const char *video_id)
 	return rc;
 }
 
+/*
+ * `sorad delete [--purge] ID|NAME`: through the daemon, which holds the API key (the
+ * user of the system unit cannot read it) and answers once the service did, within
+ * CONTROL_DELETE_MS; with --purge it also forgets the job in memory at once. With no
+ * daemon, this command deletes with its own key, then purges under the state lock.
+ */
 static int cmd_delete(struct ctx *x, int argc, char **argv)
 {
 	(void)argc;
 	const char *target = argv[0];
+	cJSON *dreq = cJSON_CreateObject();
+	cJSON_AddStringToObject(dreq, "cmd", "delete");
+	cJSON_AddStringToObject(dreq, "name", target);
+	cJSON_AddBoolToObject(dreq, "purge", x->purge);
+	int dlock = -1;
+	int drc = to_daemon_wait(x, dreq, &dlock, CONTROL_DELETE_MS + 10000);
+	cJSON_Delete(dreq);
+	if (drc != -2)
+		return drc;
+	close(dlock); /* no daemon: held again only for the purge, not across the DELETE */
 	struct records rs;
 	records_load(x->conf, &rs);
 	const struct job *j = records_find(&rs, target);
@@ -1727,8 +1761,11 @@ static const struct cmd cmds[] = {
      "  --json        as JSON\n",
      "j", 1, 1, true},
     {"delete", cmd_delete, "[--purge] ID|NAME",
-     "  Deletes the video from the service (it stays in the outbox).\n"
-     "  --purge       also delete the local outputs and forget the job\n",
+     "  Deletes the video from the service (it stays in the outbox). A running daemon\n"
+     "  does it with its API key and answers when the service did (at most 120 s); with\n"
+     "  none, this command needs the key itself. Not for a job still in flight (75).\n"
+     "  --purge       also delete the local outputs and forget the job, once the\n"
+     "                service no longer has the video\n",
      "p", 1, 1, true},
     {"remix", cmd_remix, "ID|NAME PROMPT",
      "  Submits a remix of a finished video (a job name or a video id) with a new\n"
@@ -1859,7 +1896,7 @@ int cli_main(int argc, char **argv)
 	log_open(NULL, LOG_WARNING, 0, false);
 	x.conf_path = conf_path_resolve(x.conf_path);
 	char err[4096];
-	x.conf = conf_load(x.conf_path, err, sizeof(err));
+	x.conf = conf_load_keyless(x.conf_path, err, sizeof(err));
 	if (!x.conf) {
 		fprintf(stderr,
 		        "%s\nsorad %s: fix the configuration ('sorad check-config' shows "

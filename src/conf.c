@@ -1256,12 +1256,17 @@ out:
 	return rc;
 }
 
-/* api_key_file when set (an explicit file wins), else OPENAI_API_KEY; none is fine. */
-static void load_key(struct conf *c, struct parse_ctx *x)
+/* api_key_file when set (an explicit file wins), else OPENAI_API_KEY; none is fine.
+ * KEYLESS: an api_key_file that cannot be read leaves the reason in api_key_unread. */
+static void load_key(struct conf *c, struct parse_ctx *x, bool keyless)
 {
 	char why[256];
 	if (c->api_key_file) {
-		if (read_key_file(c->api_key_file, &c->api_key, why, sizeof why)) {
+		if (read_key_file(c->api_key_file, &c->api_key, why, sizeof why) == 0)
+			return;
+		if (keyless) {
+			c->api_key_unread = xstrdup(why);
+		} else {
 			char loc[PATH_MAX + 32];
 			add_err(x, loc_key(x, key_index("api_key_file"), loc, sizeof loc),
 			        "api_key_file %s: %s", c->api_key_file, why);
@@ -1327,7 +1332,7 @@ static void cross_checks(const struct conf *c, struct parse_ctx *x)
 
 /* ---- the public interface ----------------------------------------------------- */
 
-struct conf *conf_load(const char *path, char *err, size_t errlen)
+static struct conf *load(const char *path, char *err, size_t errlen, bool keyless)
 {
 	char scratch[1];
 	struct parse_ctx x;
@@ -1416,7 +1421,7 @@ struct conf *conf_load(const char *path, char *err, size_t errlen)
 	for (size_t n = strlen(c->api_base); n > 8 && c->api_base[n - 1] == '/'; n--)
 		c->api_base[n - 1] = '\0';
 
-	load_key(c, &x);
+	load_key(c, &x, keyless);
 	if (x.nerr == 0)
 		cross_checks(c, &x);
 	if (x.nerr)
@@ -1433,11 +1438,22 @@ fail:
 	return NULL;
 }
 
+struct conf *conf_load(const char *path, char *err, size_t errlen)
+{
+	return load(path, err, errlen, false);
+}
+
+struct conf *conf_load_keyless(const char *path, char *err, size_t errlen)
+{
+	return load(path, err, errlen, true);
+}
+
 void conf_free(struct conf *c)
 {
 	if (!c)
 		return;
 	free(c->path);
+	free(c->api_key_unread);
 	free(c->api_base);
 	free(c->api_key_file);
 	if (c->api_key) {

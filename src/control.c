@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-struct conn {
+struct control_conn {
 	struct control *ctl;
 	int fd;
 	struct loop_timer *timer;
@@ -32,6 +32,14 @@ struct conn {
 	size_t len;
 	char *out; /* the answer line still being sent, or NULL */
 	size_t out_len, out_off;
+	struct control_reply *later; /* the handler answers later (control_defer), or NULL */
+	bool asked;                  /* the request was read: what comes after is ignored */
+};
+
+/* An answer owed to a connection: the connection may be closed before it is given
+ * (the client gave up, the deadline passed, shutdown), then cn is NULL. */
+struct control_reply {
+	struct control_conn *cn;
 };
 
 struct control {
@@ -40,7 +48,7 @@ struct control {
 	char *path;
 	control_fn *fn;
 	void *ud;
-	struct conn *conns[CONTROL_MAX_CONNS];
+	struct control_conn *conns[CONTROL_MAX_CONNS];
 };
 
 static int socket_path(const char *state_dir, struct sockaddr_un *sa)
@@ -54,9 +62,11 @@ static int socket_path(const char *state_dir, struct sockaddr_un *sa)
 	return 0;
 }
 
-static void conn_close(struct conn *cn)
+static void conn_close(struct control_conn *cn)
 {
 	struct control *c = cn->ctl;
+	if (cn->later)
+		cn->later->cn = NULL;
 	for (size_t i = 0; i < CONTROL_MAX_CONNS; i++)
 		if (c->conns[i] == cn)
 			c->conns[i] = NULL;
@@ -69,7 +79,7 @@ static void conn_close(struct conn *cn)
 
 /* Sends what is left of the answer without blocking; 1 when all of it is sent (or the
  * client is gone: logged), 0 when the socket is full and the rest waits. */
-static int conn_flush(struct conn *cn)
+static int conn_flush(struct control_conn *cn)
 {
 	while (cn->out_off < cn->out_len) {
 		ssize_t n = send(cn->fd, cn->out + cn->out_off, cn->out_len - cn->out_off,
@@ -89,7 +99,7 @@ static int conn_flush(struct conn *cn)
 
 static void on_conn_writable(int fd, uint32_t events, void *ud)
 {
-	struct conn *cn = ud;
+	struct control_conn *cn = ud;
 	(void)fd;
 	(void)events;
 	if (conn_flush(cn))
@@ -98,7 +108,7 @@ static void on_conn_writable(int fd, uint32_t events, void *ud)
 
 /* Sends ANSWER as one line and closes; an answer larger than the socket buffer (the
  * live progress of many jobs) is sent as the client reads it, within the timeout. */
-static void conn_answer(struct conn *cn, cJSON *answer)
+static void conn_answer(struct control_conn *cn, const cJSON *answer)
 {
 	char *s = cJSON_PrintUnformatted(answer);
 	if (!s) {
@@ -122,7 +132,7 @@ static void conn_answer(struct conn *cn, cJSON *answer)
 	loop_timer_arm(cn->timer, CONTROL_TIMEOUT_MS);
 }
 
-static void answer_error(struct conn *cn, const char *code, const char *msg)
+static void answer_error(struct control_conn *cn, const char *code, const char *msg)
 {
 	cJSON *a = cJSON_CreateObject();
 	cJSON_AddBoolToObject(a, "ok", false);
@@ -134,7 +144,16 @@ static void answer_error(struct conn *cn, const char *code, const char *msg)
 
 static void on_conn_timeout(void *ud)
 {
-	struct conn *cn = ud;
+	struct control_conn *cn = ud;
+	if (cn->later) {
+		cn->later->cn = NULL;
+		cn->later = NULL;
+		log_warn("control: no answer to give within the deadline; the client is told so");
+		answer_error(cn, "timeout",
+		             "no answer came in time (see the daemon's log); what was asked may "
+		             "still happen");
+		return;
+	}
 	log_warn("control: a client sent no complete request within %d ms; closed",
 	         CONTROL_TIMEOUT_MS);
 	conn_close(cn);
@@ -142,8 +161,15 @@ static void on_conn_timeout(void *ud)
 
 static void on_conn(int fd, uint32_t events, void *ud)
 {
-	struct conn *cn = ud;
+	struct control_conn *cn = ud;
 	(void)events;
+	if (cn->asked) { /* waiting for a later answer: only a hangup matters */
+		char junk[256];
+		ssize_t n = recv(fd, junk, sizeof(junk), MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			conn_close(cn); /* the client gave up waiting */
+		return;
+	}
 	ssize_t n = recv(fd, cn->buf + cn->len, sizeof(cn->buf) - 1 - cn->len, MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -166,10 +192,34 @@ static void on_conn(int fd, uint32_t events, void *ud)
 		return;
 	}
 	cJSON *a = cJSON_CreateObject();
-	cn->ctl->fn(req, a, cn->ctl->ud);
+	cn->asked = true;
+	cn->ctl->fn(req, a, cn, cn->ctl->ud);
 	cJSON_Delete(req);
-	conn_answer(cn, a);
+	if (!cn->later)
+		conn_answer(cn, a);
 	cJSON_Delete(a);
+}
+
+struct control_reply *control_defer(struct control_conn *cn, int deadline_ms)
+{
+	if (cn->later)
+		return NULL;
+	cn->later = xcalloc(1, sizeof(*cn->later));
+	cn->later->cn = cn;
+	loop_timer_arm(cn->timer, deadline_ms);
+	return cn->later;
+}
+
+void control_reply(struct control_reply *r, const cJSON *answer)
+{
+	if (!r)
+		return;
+	struct control_conn *cn = r->cn;
+	free(r);
+	if (!cn)
+		return; /* nobody waits for it any more */
+	cn->later = NULL;
+	conn_answer(cn, answer);
 }
 
 static void on_accept(int fd, uint32_t events, void *ud)
@@ -187,7 +237,7 @@ static void on_accept(int fd, uint32_t events, void *ud)
 		for (size_t i = 0; i < CONTROL_MAX_CONNS && slot == CONTROL_MAX_CONNS; i++)
 			if (!c->conns[i])
 				slot = i;
-		struct conn *cn = xcalloc(1, sizeof(*cn));
+		struct control_conn *cn = xcalloc(1, sizeof(*cn));
 		cn->ctl = c;
 		cn->fd = cfd;
 		cn->timer = loop_timer_new(c->loop, on_conn_timeout, cn);
@@ -255,6 +305,12 @@ void control_free(struct control *c)
 
 cJSON *control_call(const char *state_dir, const cJSON *request, char *why, size_t whylen)
 {
+	return control_call_wait(state_dir, request, 30000, why, whylen);
+}
+
+cJSON *control_call_wait(const char *state_dir, const cJSON *request, int timeout_ms, char *why,
+                         size_t whylen)
+{
 	struct sockaddr_un sa;
 	if (socket_path(state_dir, &sa) != 0) {
 		bfmt(why, whylen, "the control socket path under %s is too long", state_dir);
@@ -283,11 +339,12 @@ cJSON *control_call(const char *state_dir, const cJSON *request, char *why, size
 	char *buf = xmalloc(cap);
 	for (;;) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
-		int pr = poll(&p, 1, 30000);
+		int pr = poll(&p, 1, timeout_ms);
 		if (pr < 0 && errno == EINTR)
 			continue;
 		if (pr <= 0) {
-			bfmt(why, whylen, "the daemon did not answer within 30 s");
+			bfmt(why, whylen, "the daemon did not answer within %d s",
+			     timeout_ms / 1000);
 			close(fd);
 			free(buf);
 			return NULL;
@@ -437,6 +494,129 @@ static void handle_resolve(struct control_target *d, const char *name, const cJS
 	answer(a, true, NULL, msg);
 }
 
+/* "purge" NAME: removes the final job's outputs and forgets it. NULL with what was done
+ * in msg[n], or the error code with why not. */
+static const char *purge_job(struct control_target *d, const char *name, char *msg, size_t n)
+{
+	const struct job *j = jobs_find(d->jobs, name);
+	if (!j) {
+		bfmt(msg, n, "no job named '%s'", name);
+		return "not_found";
+	}
+	if (!job_state_is_final(j->state)) {
+		bfmt(msg, n, "%s is still %s; wait until it is done or failed", name,
+		     job_state_name(j->state));
+		return "not_final";
+	}
+	char jn[PATH_MAX];
+	bcopy_str(jn, sizeof(jn), j->name);
+	if (control_purge(d->conf, jn, msg, n) != 0 || jobs_forget(d->jobs, jn) != 0) {
+		if (!msg[0] || strncmp(msg, "cannot", 6) != 0)
+			bfmt(msg, n, "%s: its record cannot be removed (see the daemon's log)", jn);
+		return "io_error";
+	}
+	log_event(LOG_INFO, jn, NULL, "purged on request: %s", msg);
+	return NULL;
+}
+
+/* A "delete" waiting for the service's answer. */
+struct pending_delete {
+	struct control_reply *reply;
+	struct control_target *d;
+	char name[PATH_MAX]; /* the job's, "" for a video no job of sorad made */
+	char video[256];
+	bool purge;
+};
+
+/* The delete's second half: with purge, the local outputs go and the job is forgotten,
+ * once the remote copy is gone (the local copy stays while the remote one may exist). */
+static void delete_then_purge(struct control_target *d, const char *name, const char *video,
+                              bool purge, const char *done, cJSON *a)
+{
+	char msg[2048], pmsg[1024];
+	if (!purge) {
+		answer(a, true, NULL, done);
+		return;
+	}
+	if (!name[0]) {
+		bfmt(msg, sizeof(msg), "%s\nno job of sorad made %s: no local outputs to purge",
+		     done, video);
+		answer(a, true, NULL, msg);
+		return;
+	}
+	const char *code = purge_job(d, name, pmsg, sizeof(pmsg));
+	bfmt(msg, sizeof(msg), "%s%s%s", done, code ? ", but " : "\n", pmsg);
+	answer(a, !code, code, msg);
+}
+
+static void on_delete_done(bool ok, const char *code, const char *msg, void *ud)
+{
+	struct pending_delete *p = ud;
+	cJSON *a = cJSON_CreateObject();
+	if (ok)
+		delete_then_purge(p->d, p->name, p->video, p->purge, msg, a);
+	else
+		answer(a, false, code, msg);
+	control_reply(p->reply, a);
+	cJSON_Delete(a);
+	free(p);
+}
+
+/*
+ * "delete" {name, purge}: `sorad delete` with the daemon's key. NAME is a job's name or
+ * video id, or the id of a video no job of sorad made. The job must be final; a job
+ * that never reached the service has nothing to delete remotely. The answer waits for
+ * the service's (control_defer), at most CONTROL_DELETE_MS.
+ */
+static void handle_delete(struct control_target *d, const char *target, bool purge,
+                          struct control_conn *conn, cJSON *a)
+{
+	char msg[1024];
+	struct pending_delete *p = xcalloc(1, sizeof(*p));
+	p->d = d;
+	p->purge = purge;
+	const struct job *j = jobs_find(d->jobs, target);
+	if (j) {
+		if (!job_state_is_final(j->state)) {
+			bfmt(msg, sizeof(msg),
+			     "%s is still %s; wait until it is done or failed, then delete it",
+			     j->name, job_state_name(j->state));
+			answer(a, false, "not_final", msg);
+			free(p);
+			return;
+		}
+		bcopy_str(p->name, sizeof(p->name), j->name);
+		if (j->video_id)
+			bcopy_str(p->video, sizeof(p->video), j->video_id);
+	} else if (!strncmp(target, "video_", 6) && video_id_is_safe(target)) {
+		bcopy_str(p->video, sizeof(p->video), target);
+	} else {
+		bfmt(msg, sizeof(msg),
+		     "no job or video named '%s' in %s/jobs; 'sorad list' shows the jobs sorad "
+		     "knows",
+		     target, d->conf->state_dir);
+		answer(a, false, "not_found", msg);
+		free(p);
+		return;
+	}
+	if (!p->video[0]) {
+		bfmt(msg, sizeof(msg), "%s never reached the service: nothing to delete remotely",
+		     p->name);
+		delete_then_purge(d, p->name, "", purge, msg, a);
+		free(p);
+		return;
+	}
+	/* Its callback never runs before this returns (api.h): the reply is set in time. */
+	const char *code = "busy";
+	if (jobs_delete(d->jobs, p->video, p->name[0] ? p->name : NULL, on_delete_done, p, &code,
+	                msg, sizeof(msg)) != 0) {
+		answer(a, false, code, msg);
+		free(p);
+		return;
+	}
+	p->reply = control_defer(conn, CONTROL_DELETE_MS);
+}
+
 /* "live": what the records do not hold, for every job in flight (its progress moves in
  * memory only: writing a record per poll would cost a sync each). */
 static void handle_live(const struct control_target *d, cJSON *a)
@@ -463,7 +643,7 @@ static void handle_live(const struct control_target *d, cJSON *a)
 	answer(a, true, NULL, "live");
 }
 
-void control_handle(const cJSON *req, cJSON *a, void *ud)
+void control_handle(const cJSON *req, cJSON *a, struct control_conn *conn, void *ud)
 {
 	struct control_target *d = ud;
 	const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(req, "cmd");
@@ -493,27 +673,13 @@ void control_handle(const cJSON *req, cJSON *a, void *ud)
 		return;
 	}
 	if (!strcmp(cmd->valuestring, "purge")) {
-		const struct job *j = jobs_find(d->jobs, name);
-		if (!j) {
-			bfmt(msg, sizeof(msg), "no job named '%s'", name);
-			answer(a, false, "not_found", msg);
-			return;
-		}
-		if (!job_state_is_final(j->state)) {
-			bfmt(msg, sizeof(msg), "%s is still %s; wait until it is done or failed",
-			     name, job_state_name(j->state));
-			answer(a, false, "not_final", msg);
-			return;
-		}
-		char jn[PATH_MAX];
-		bcopy_str(jn, sizeof(jn), j->name);
-		if (control_purge(d->conf, jn, msg, sizeof(msg)) != 0 ||
-		    jobs_forget(d->jobs, jn) != 0) {
-			answer(a, false, "io_error", msg);
-			return;
-		}
-		log_event(LOG_INFO, jn, NULL, "purged on request: %s", msg);
-		answer(a, true, NULL, msg);
+		const char *code = purge_job(d, name, msg, sizeof(msg));
+		answer(a, !code, code, msg);
+		return;
+	}
+	if (!strcmp(cmd->valuestring, "delete")) {
+		handle_delete(d, name, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "purge")),
+		              conn, a);
 		return;
 	}
 	if (!strcmp(cmd->valuestring, "resolve")) {
@@ -543,8 +709,8 @@ void control_handle(const cJSON *req, cJSON *a, void *ud)
 		return;
 	}
 	bfmt(msg, sizeof(msg),
-	     "unknown command '%.40s' (known: approve, purge, resolve, cancel, reject, retry, "
-	     "live)",
+	     "unknown command '%.40s' (known: approve, purge, delete, resolve, cancel, reject, "
+	     "retry, live)",
 	     cmd->valuestring);
 	answer(a, false, "bad_request", msg);
 }

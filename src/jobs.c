@@ -106,6 +106,17 @@ struct jobs {
 		struct loop_timer *timer;
 	} claimq;
 	struct claimretry *retry; /* names whose claim failed, tried again with backoff */
+	struct jdelete *deletes;  /* `sorad delete`s waiting for the service (jobs_delete) */
+};
+
+/* A user's delete of a video at the service, waiting for its answer (jobs_delete). */
+struct jdelete {
+	struct jobs *js;
+	struct api_req *req;
+	char *video_id, *job;
+	jobs_deleted_fn *done;
+	void *ud;
+	struct jdelete *next;
 };
 
 static void notify_observers(const struct jobs *js, const struct job *j, enum job_state before)
@@ -116,6 +127,7 @@ static void notify_observers(const struct jobs *js, const struct job *j, enum jo
 
 static void advance(struct jrun *r);
 static void pump(struct jobs *js);
+static void deletes_abandon(struct jobs *js);
 static void fail_job(struct jrun *r, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -2392,6 +2404,7 @@ void jobs_free(struct jobs *js)
 {
 	if (!js)
 		return;
+	deletes_abandon(js);
 	refresh_free(js->refresh);
 	js->refresh = NULL;
 	dupes_free(js->dupes);
@@ -2716,6 +2729,7 @@ void jobs_set_conf(struct jobs *js, const struct conf *c)
 
 void jobs_suspend(struct jobs *js)
 {
+	deletes_abandon(js);
 	js->api = NULL; /* nothing may start until jobs_set_api */
 	refresh_suspend(js->refresh);
 	for (size_t i = 0; i < js->n; i++) {
@@ -3021,6 +3035,108 @@ int jobs_retry(struct jobs *js, const char *name, char *msg, size_t n)
 	     "('sorad show %s')",
 	     j->name, j->name);
 	return 0;
+}
+
+/* Takes D out of its list, tells its caller (OK, CODE, MSG) and frees it. */
+static void delete_finish(struct jdelete *d, bool ok, const char *code, const char *msg)
+{
+	for (struct jdelete **p = &d->js->deletes; *p; p = &(*p)->next)
+		if (*p == d) {
+			*p = d->next;
+			break;
+		}
+	d->done(ok, code, msg, d->ud);
+	free(d->video_id);
+	free(d->job);
+	free(d);
+}
+
+/* The sentence of the CLI's cannot_delete (cli.c, offline), without its prefix. */
+static void cannot_delete_msg(char *msg, size_t n, const char *video_id, const char *reason)
+{
+	bfmt(msg, n,
+	     "the service cannot delete videos (%s): video %s stays there until the service "
+	     "expires it; if it can after all, set capabilities { delete = yes } in the "
+	     "configuration",
+	     reason, video_id);
+}
+
+static void on_user_deleted(struct api_req *req, void *ud)
+{
+	struct jdelete *d = ud;
+	struct api_result *res = api_req_result(req);
+	char msg[1024];
+	d->req = NULL; /* freed when this returns */
+	if (res->kind == API_OK || res->kind == API_NOT_FOUND) {
+		log_event(LOG_INFO, d->job, d->video_id, "sorad delete: the service %s the video",
+			  res->kind == API_OK ? "deleted" : "no longer has");
+		if (res->kind == API_OK)
+			bfmt(msg, sizeof(msg), "deleted video %s from the service", d->video_id);
+		else
+			bfmt(msg, sizeof(msg),
+			     "the service no longer has video %s (deleted or expired already)",
+			     d->video_id);
+		delete_finish(d, true, NULL, msg);
+		return;
+	}
+	const char *em = res->error.message ? res->error.message : "";
+	if (caps_refusal(res)) {
+		char answer[200];
+		bfmt(answer, sizeof(answer), "HTTP %ld: %.*s", res->http_status,
+		     (int)strcspn(em, "\r\n"), em);
+		cannot_delete_msg(msg, sizeof(msg), d->video_id, answer);
+		log_event(LOG_WARNING, d->job, d->video_id, "sorad delete: %s", msg);
+		delete_finish(d, false, "cannot_delete", msg);
+		return;
+	}
+	bfmt(msg, sizeof(msg), "the service did not delete video %s: %s (%s)", d->video_id,
+	     api_kind_describe(res->kind), *em ? em : "no details");
+	log_event(LOG_WARNING, d->job, d->video_id, "sorad delete: %s", msg);
+	delete_finish(d, false, res->kind == API_CONFIG ? "config" : "unavailable", msg);
+}
+
+int jobs_delete(struct jobs *js, const char *video_id, const char *job, jobs_deleted_fn *done,
+		void *ud, const char **code, char *msg, size_t n)
+{
+	if (!js->api) {
+		*code = "busy";
+		bfmt(msg, n,
+		     "the daemon is setting up its API client again; try again in a moment");
+		return -1;
+	}
+	const struct caps *caps = api_client_caps(js->api);
+	if (caps && !caps_has(caps, CAPS_DELETE)) {
+		char why[300];
+		*code = "cannot_delete";
+		cannot_delete_msg(msg, n, video_id,
+				  caps_explain(caps, CAPS_DELETE, why, sizeof(why)));
+		return -1;
+	}
+	struct jdelete *d = xcalloc(1, sizeof(*d));
+	d->js = js;
+	d->video_id = xstrdup(video_id);
+	d->job = job ? xstrdup(job) : NULL;
+	d->done = done;
+	d->ud = ud;
+	d->next = js->deletes;
+	js->deletes = d;
+	log_event(LOG_INFO, job, video_id, "sorad delete: asking the service to delete the video");
+	d->req = api_delete(js->api, video_id, job, on_user_deleted, d);
+	return 0;
+}
+
+/* The deletes still waiting lose their client (a reload, shutdown): answered now. */
+static void deletes_abandon(struct jobs *js)
+{
+	while (js->deletes) {
+		struct jdelete *d = js->deletes;
+		if (d->req)
+			api_req_cancel(d->req);
+		d->req = NULL;
+		delete_finish(d, false, "unavailable",
+			      "the daemon stopped or changed its API settings before the service "
+			      "answered the delete; try again");
+	}
 }
 
 int jobs_forget(struct jobs *js, const char *name)

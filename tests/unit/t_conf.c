@@ -696,6 +696,28 @@ static void t_conf_bad_api_key_file_names_file_and_line(void **state)
 	expect_error_in("sub/k5.conf", "api_key_file = \"big-key\"\n", want);
 }
 
+/* The commands' loading: a key file this user cannot read is no error, and says why. */
+static void t_conf_keyless_load_tolerates_an_unreadable_key_file(void **state)
+{
+	(void)state;
+	const char *path = write_file("sub/kl.conf", "api_key_file = \"nokey\"\n");
+	char err[1024];
+	struct conf *c = conf_load(path, err, sizeof err);
+	assert_null(c); /* the daemon and check-config insist */
+	c = conf_load_keyless(path, err, sizeof err);
+	assert_non_null(c);
+	assert_null(c->api_key);
+	assert_non_null(strstr(c->api_key_unread, "No such file"));
+	conf_free(c);
+	write_file("sub/api-key", "sk-file-key\n");
+	path = write_file("sub/kl2.conf", "api_key_file = \"api-key\"\n");
+	c = conf_load_keyless(path, err, sizeof err);
+	assert_non_null(c);
+	assert_string_equal(c->api_key, "sk-file-key");
+	assert_null(c->api_key_unread);
+	conf_free(c);
+}
+
 static void t_conf_bad_env_key_is_reported_without_its_value(void **state)
 {
 	(void)state;
@@ -838,6 +860,7 @@ int main(void)
 	    T(t_conf_api_key_file_is_read_trimmed_and_wins_over_env),
 	    T(t_conf_missing_key_is_not_an_error),
 	    T(t_conf_bad_api_key_file_names_file_and_line),
+	    T(t_conf_keyless_load_tolerates_an_unreadable_key_file),
 	    T(t_conf_bad_env_key_is_reported_without_its_value),
 	    T(t_conf_missing_or_unreadable_file_is_an_error),
 	    T(t_conf_path_discovery_order),
