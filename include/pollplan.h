@@ -11,7 +11,8 @@
  *      nothing (none reported, 0 %, capability "progress" known absent);
  *   2. the wait before the next poll (pollplan_wait): just after the predicted
  *      finish, then a few polls at a short interval (POLLPLAN_FAST_MS) while it is
- *      late, then nothing aimed until a new prediction. The caller's schedule (the
+ *      late, then nothing aimed until a new prediction; each on a grid of instants
+ *      shared by all jobs, so that a list call answers many at once. The caller's schedule (the
  *      seed's poll_initial doubling to poll_max) is the CAP: no wait is ever longer
  *      than it. The server's openai-poll-after-ms is a floor, as before;
  *   3. the durations observed (struct pollplan_durations): an exponentially weighted
@@ -40,6 +41,13 @@
 #define POLLPLAN_MARGIN_MS 40   /* poll this long after the predicted finish, plus: */
 #define POLLPLAN_MARGIN_PERMILLE 5 /* ...this much of the predicted duration */
 #define POLLPLAN_MIN_WAIT_MS 50 /* never sooner than this after an answer */
+/* Polls fall on a grid of instants shared by all jobs (the monotonic clock in steps of
+ * MIN_MS doubled while within a job's predicted duration / DIV and MAX_MS), so that the
+ * polls of jobs due close together become one list call: the price is up to a step of
+ * delay (400 ms for a 20 s job, 800 ms for jobs of 26 s and more). */
+#define POLLPLAN_GRID_DIV 32
+#define POLLPLAN_GRID_MIN_MS 50
+#define POLLPLAN_GRID_MAX_MS 800
 #define POLLPLAN_MAX_MS (7LL * 24 * 3600 * 1000) /* longer predictions are not believed */
 #define POLLPLAN_KEYS 64        /* model+size+seconds combinations remembered */
 #define POLLPLAN_KEY_MAX 96
@@ -107,6 +115,9 @@ long long pollplan_predict(const struct pollplan_job *pj, long long typical_ms);
  */
 long long pollplan_wait(struct pollplan_job *pj, long long now_ms, long long cap_ms,
                         long long server_after_ms, long long typical_ms);
+
+/* The grid step for a job that takes about DURATION_MS. */
+long long pollplan_grid_ms(long long duration_ms);
 
 /*
  * The video was seen completed at NOW_MS; SERVICE_S is its completed_at - created_at

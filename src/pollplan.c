@@ -92,6 +92,31 @@ long long pollplan_predict(const struct pollplan_job *pj, long long typical_ms)
 	return by_history + (long long)((double)(by_progress - by_history) * trust);
 }
 
+long long pollplan_grid_ms(long long duration_ms)
+{
+	/* Steps double from the smallest, so that jobs with different steps still meet on
+	 * the coarser one's instants. */
+	long long want = duration_ms / POLLPLAN_GRID_DIV, g = POLLPLAN_GRID_MIN_MS;
+	while (g * 2 <= want && g * 2 <= POLLPLAN_GRID_MAX_MS)
+		g *= 2;
+	return g;
+}
+
+/* The wait W from NOW moved onto the grid of a job that takes about DURATION_MS: a
+ * wait shorter than the cap (aimed) to the next grid instant, unless that passes the
+ * cap; the cap itself to the grid instant before it, unless that is now. */
+static long long on_grid(long long now_ms, long long w, long long cap_ms, long long duration_ms)
+{
+	long long g = pollplan_grid_ms(duration_ms);
+	long long due = now_ms + w;
+	long long up = (due + g - 1) / g * g, down = due / g * g;
+	if (due < 0) /* a monotonic clock is positive; tests may start anywhere */
+		return w;
+	if (w < cap_ms && up - now_ms <= cap_ms)
+		return up - now_ms;
+	return down - now_ms >= POLLPLAN_MIN_WAIT_MS ? down - now_ms : w;
+}
+
 long long pollplan_wait(struct pollplan_job *pj, long long now_ms, long long cap_ms,
                         long long server_after_ms, long long typical_ms)
 {
@@ -115,6 +140,7 @@ long long pollplan_wait(struct pollplan_job *pj, long long now_ms, long long cap
 	}
 	if (w > cap_ms)
 		w = cap_ms;
+	w = on_grid(now_ms, w, cap_ms, pred ? pred - pj->start_ms : now_ms + cap_ms - pj->start_ms);
 	if (w < POLLPLAN_MIN_WAIT_MS && cap_ms >= POLLPLAN_MIN_WAIT_MS)
 		w = POLLPLAN_MIN_WAIT_MS;
 	if (server_after_ms > w)
