@@ -560,6 +560,14 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The PCT-th percentile of the N sorted values D, by nearest rank. */
+static int64_t nearest_rank(const int64_t *d, size_t n, size_t pct)
+{
+	size_t rank = (n * pct + 99) / 100;
+
+	return d[rank > 0 ? rank - 1 : 0];
+}
+
 void videos_detection_json(cJSON *root)
 {
 	cJSON *o = cJSON_AddObjectToObject(root, "detection");
@@ -581,10 +589,9 @@ void videos_detection_json(cJSON *root)
 		sum += d[i];
 	cJSON_AddNumberToObject(o, "videos", (double)n);
 	if (n > 0) {
-		/* nearest rank */
-		cJSON_AddNumberToObject(o, "p50_ms", (double)d[(n * 50 + 99) / 100 - 1]);
-		cJSON_AddNumberToObject(o, "p90_ms", (double)d[(n * 90 + 99) / 100 - 1]);
-		cJSON_AddNumberToObject(o, "p99_ms", (double)d[(n * 99 + 99) / 100 - 1]);
+		cJSON_AddNumberToObject(o, "p50_ms", (double)nearest_rank(d, n, 50));
+		cJSON_AddNumberToObject(o, "p90_ms", (double)nearest_rank(d, n, 90));
+		cJSON_AddNumberToObject(o, "p99_ms", (double)nearest_rank(d, n, 99));
 		cJSON_AddNumberToObject(o, "max_ms", (double)d[n - 1]);
 		cJSON_AddNumberToObject(o, "mean_ms", (double)sum / (double)n);
 	}
