@@ -39,15 +39,16 @@
 #define POLLPLAN_FAST_MS 300    /* the short interval once the predicted finish has passed */
 #define POLLPLAN_FAST_POLLS 6   /* ...at most this many polls in a row, then the cap again */
 #define POLLPLAN_MARGIN_MS 40   /* poll this long after the predicted finish, plus: */
-#define POLLPLAN_MARGIN_PERMILLE 5 /* ...this much of the predicted duration */
+#define POLLPLAN_MARGIN_PERMILLE 2 /* ...this much of the predicted duration */
 #define POLLPLAN_MIN_WAIT_MS 50 /* never sooner than this after an answer */
 /* Polls fall on a grid of instants shared by all jobs (the monotonic clock in steps of
  * MIN_MS doubled while within a job's predicted duration / DIV and MAX_MS), so that the
  * polls of jobs due close together become one list call: the price is up to a step of
- * delay (400 ms for a 20 s job, 800 ms for jobs of 26 s and more). */
-#define POLLPLAN_GRID_DIV 32
-#define POLLPLAN_GRID_MIN_MS 50
-#define POLLPLAN_GRID_MAX_MS 800
+ * delay (600 ms for a 12–24 s job, 1.2 s from 24 s, 75 ms for 2 s). A poll
+ * the cap decides goes to the instant before it, on the step of 8 caps. */
+#define POLLPLAN_GRID_DIV 20
+#define POLLPLAN_GRID_MIN_MS 75
+#define POLLPLAN_GRID_MAX_MS 1200
 #define POLLPLAN_MAX_MS (7LL * 24 * 3600 * 1000) /* longer predictions are not believed */
 #define POLLPLAN_KEYS 64        /* model+size+seconds combinations remembered */
 #define POLLPLAN_KEY_MAX 96

@@ -107,13 +107,17 @@ long long pollplan_grid_ms(long long duration_ms)
  * cap; the cap itself to the grid instant before it, unless that is now. */
 static long long on_grid(long long now_ms, long long w, long long cap_ms, long long duration_ms)
 {
-	long long g = pollplan_grid_ms(duration_ms);
 	long long due = now_ms + w;
-	long long up = (due + g - 1) / g * g, down = due / g * g;
 	if (due < 0) /* a monotonic clock is positive; tests may start anywhere */
 		return w;
-	if (w < cap_ms && up - now_ms <= cap_ms)
-		return up - now_ms;
+	if (w < cap_ms) {
+		long long g = pollplan_grid_ms(duration_ms);
+		long long up = (due + g - 1) / g * g;
+		if (up - now_ms <= cap_ms)
+			return up - now_ms;
+	}
+	long long g = pollplan_grid_ms(cap_ms > duration_ms / 8 ? cap_ms * 8 : duration_ms);
+	long long down = due / g * g;
 	return down - now_ms >= POLLPLAN_MIN_WAIT_MS ? down - now_ms : w;
 }
 

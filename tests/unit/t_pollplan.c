@@ -35,7 +35,7 @@ static void t_linear_progress_predicts_the_finish(void **state)
 	expect_ll("two samples", T0 + 20000, pollplan_predict(&pj, -1));
 	/* the next poll: just after 20 s (margin, then the grid), well before the cap */
 	long long w = pollplan_wait(&pj, T0 + 14000, 10000, -1, -1);
-	expect_between("aimed just after the finish", 6000, 6000 + 140 + 400, w);
+	expect_between("aimed just after the finish", 6000, 6000 + 140 + 600, w);
 }
 
 static void t_ease_in_progress_is_followed(void **state)
@@ -82,10 +82,10 @@ static void t_observed_durations_without_progress(void **state)
 	pollplan_start(&pj, T0);
 	pollplan_running(&pj, T0 + 2000, -1); /* no progress (LiteLLM) */
 	expect_ll("nothing predicts", 0, pollplan_predict(&pj, -1));
-	expect_ll("the cap then", 4000, pollplan_wait(&pj, T0 + 2000, 4000, -1, -1));
+	expect_between("the cap then", 4000 - 1200, 4000, pollplan_wait(&pj, T0 + 2000, 4000, -1, -1));
 	expect_ll("the durations observed", T0 + 5000, pollplan_predict(&pj, 5000));
 	long long w = pollplan_wait(&pj, T0 + 2000, 4000, -1, 5000);
-	expect_between("aimed at 5 s", 3000, 3400 + 100, w);
+	expect_between("aimed at 5 s", 3065, 3065 + 150, w);
 	/* 0 % (queued) says nothing either */
 	pollplan_running(&pj, T0 + 3000, 0);
 	expect_ll("0 %: the durations", T0 + 5000, pollplan_predict(&pj, 5000));
@@ -100,12 +100,12 @@ static void t_late_polls_fast_then_the_cap(void **state)
 	pollplan_running(&pj, now, -1);
 	for (int i = 0; i < POLLPLAN_FAST_POLLS; i++) {
 		long long w = pollplan_wait(&pj, now, 10000, -1, 5000);
-		expect_between("fast", POLLPLAN_MIN_WAIT_MS, POLLPLAN_FAST_MS + 200, w);
+		expect_between("fast", POLLPLAN_MIN_WAIT_MS, POLLPLAN_FAST_MS + 600, w);
 		now += w;
 		pollplan_running(&pj, now, -1);
 	}
 	long long w = pollplan_wait(&pj, now, 10000, -1, 5000);
-	expect_between("then the cap (on its grid)", 10000 - 200, 10000, w);
+	expect_between("then the cap (on its grid)", 10000 - 1200, 10000, w);
 }
 
 static void t_progress_back_and_odd_values(void **state)
@@ -125,7 +125,7 @@ static void t_progress_back_and_odd_values(void **state)
 	pollplan_running(&pj, T0 + 8000, 100);
 	expect_ll("100 % but running: due now", T0 + 8000, pollplan_predict(&pj, -1));
 	long long w = pollplan_wait(&pj, T0 + 8000, 10000, -1, -1);
-	expect_between("fast", POLLPLAN_MIN_WAIT_MS, POLLPLAN_FAST_MS + 200, w);
+	expect_between("fast", POLLPLAN_MIN_WAIT_MS, POLLPLAN_FAST_MS + 600, w);
 	/* huge and negative durations from history are not believed */
 	pollplan_start(&pj, T0);
 	expect_ll("negative typical", 0, pollplan_predict(&pj, -5));
@@ -143,7 +143,7 @@ static void t_progress_cap_without_support(void **state)
 	pollplan_running(&pj, T0 + 2000, -1);
 	pollplan_running(&pj, T0 + 6000, -1);
 	expect_ll("nothing", 0, pollplan_predict(&pj, -1));
-	expect_ll("cap", 8000, pollplan_wait(&pj, T0 + 6000, 8000, -1, -1));
+	expect_between("cap (on its grid)", 8000 - 1200, 8000, pollplan_wait(&pj, T0 + 6000, 8000, -1, -1));
 }
 
 static void t_completed_bracket_and_service_times(void **state)
@@ -198,8 +198,8 @@ static void t_durations_table(void **state)
 static void t_grid_and_histograms(void **state)
 {
 	(void)state;
-	expect_ll("2 s job", 50, pollplan_grid_ms(2000));
-	expect_ll("20 s job", 400, pollplan_grid_ms(20000));
+	expect_ll("2 s job", 75, pollplan_grid_ms(2000));
+	expect_ll("20 s job", 600, pollplan_grid_ms(20000));
 	expect_ll("minutes", POLLPLAN_GRID_MAX_MS, pollplan_grid_ms(600000));
 	expect_ll("nothing", POLLPLAN_GRID_MIN_MS, pollplan_grid_ms(-5));
 	/* two jobs started apart, aimed at nearby finishes, poll at the same instant */
