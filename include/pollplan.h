@@ -64,6 +64,8 @@ struct pollplan_job {
 	long long predicted_ms; /* the latest prediction of the finish, 0 none */
 	long long first_prediction_ms; /* the first prediction made, 0 none (for the metrics) */
 	unsigned fast;        /* short-interval polls since the prediction passed */
+	bool guessed;         /* start_ms is a guess (resumed without the video's created_at):
+			       * its completion teaches nothing */
 };
 
 /* Durations observed by model+size+seconds. */
@@ -99,6 +101,9 @@ struct pollplan_outcome {
 };
 
 void pollplan_start(struct pollplan_job *pj, long long now_ms);
+/* A job whose polling began before a restart: ELAPSED_MS since its video was
+ * created, < 0 unknown (then counted from now, and never learned from). */
+void pollplan_resume(struct pollplan_job *pj, long long now_ms, long long elapsed_ms);
 
 /* An answer at NOW_MS said the video is not finished, with PROGRESS (0..100; -1
  * unknown, or ignored when the service is known to report none). Values outside
@@ -123,7 +128,7 @@ long long pollplan_grid_ms(long long duration_ms);
 /*
  * The video was seen completed at NOW_MS; SERVICE_S is its completed_at - created_at
  * on the service's clock (whole seconds, < 0 unknown). Fills OUT; false when the
- * times make no sense (then nothing should be learned).
+ * times make no sense or the start was guessed (then nothing should be learned).
  */
 bool pollplan_completed(const struct pollplan_job *pj, long long now_ms, long long service_s,
                         struct pollplan_outcome *out);

@@ -1416,9 +1416,11 @@ static void polled(struct jrun *r, const struct video *v, long poll_after_ms)
 	int before = r->rec.progress;
 	take_video(r, v);
 	if (!r->pp.start_ms) /* polling began in an earlier run: from the video's creation */
-		pollplan_start(&r->pp, loop_now_ms() - deadline_elapsed_ms(
-							  r->rec.video_created_at * 1000,
-							  now_ms_real(), POLLPLAN_MAX_MS));
+		pollplan_resume(&r->pp, loop_now_ms(),
+				r->rec.video_created_at > 0
+					? deadline_elapsed_ms(r->rec.video_created_at * 1000,
+							      now_ms_real(), POLLPLAN_MAX_MS)
+					: -1);
 	switch (v->status) {
 	case VIDEO_COMPLETED:
 		if (r->timer) /* a list showed it finished before its own poll came due */

@@ -28,6 +28,14 @@ void pollplan_start(struct pollplan_job *pj, long long now_ms)
 	pj->p1 = pj->p2 = -1;
 }
 
+void pollplan_resume(struct pollplan_job *pj, long long now_ms, long long elapsed_ms)
+{
+	bool known = elapsed_ms >= 0 && elapsed_ms <= POLLPLAN_MAX_MS;
+	pollplan_start(pj, known ? now_ms - elapsed_ms : now_ms);
+	pj->open_ms = now_ms;
+	pj->guessed = !known;
+}
+
 void pollplan_running(struct pollplan_job *pj, long long now_ms, int progress)
 {
 	if (now_ms > pj->open_ms)
@@ -157,7 +165,7 @@ bool pollplan_completed(const struct pollplan_job *pj, long long now_ms, long lo
 {
 	memset(out, 0, sizeof(*out));
 	long long lo = pj->open_ms - pj->start_ms, hi = now_ms - pj->start_ms;
-	if (lo < 0 || hi < lo || hi > POLLPLAN_MAX_MS)
+	if (pj->guessed || lo < 0 || hi < lo || hi > POLLPLAN_MAX_MS)
 		return false;
 	long long d = lo + (hi - lo) / 2;
 	if (service_s >= 0 && service_s <= POLLPLAN_MAX_MS / 1000) {

@@ -167,6 +167,13 @@ static void t_completed_bracket_and_service_times(void **state)
 	expect_ll("clamped", 16000, o.duration_ms);
 	/* answers out of order make no sense */
 	assert_false(pollplan_completed(&pj, T0 + 1000, 20, &o));
+	/* resumed after a restart: from the video's creation, or (unknown) never learned */
+	pollplan_resume(&pj, T0 + 50000, 30000);
+	expect_ll("resumed start", T0 + 20000, pj.start_ms);
+	assert_true(pollplan_completed(&pj, T0 + 51000, -1, &o));
+	expect_ll("bracket from the resume", 30500, o.duration_ms);
+	pollplan_resume(&pj, T0 + 50000, -1);
+	assert_false(pollplan_completed(&pj, T0 + 51000, 20, &o));
 }
 
 static void t_durations_table(void **state)
