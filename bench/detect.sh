@@ -71,7 +71,13 @@ conf_for() {
 run_sorad() {
 	local count=$1 mif=$2 gen=$3 profile=$4
 	shift 4
-	rm -rf "$T/inbox" "$T/outbox" "$T/state" "$T/logs" "$T/prompts"
+	# The last run's files are moved aside, not deleted: deleting thousands of files
+	# slows the next run's file creations on this disk (bench/run-all.sh).
+	local d old="$T/old.$RANDOM"
+	mkdir -p "$old"
+	for d in inbox outbox state logs prompts; do
+		[ ! -e "$T/$d" ] || mv "$T/$d" "$old/"
+	done
 	sim_start --gen-ms "$gen" --ffmpeg none "$@"
 	conf_for "$profile" "$mif"
 	prompts "$T/prompts" "$count"
@@ -118,7 +124,6 @@ for run in $runs; do
 		if [ "$peer" = 1 ]; then
 			(cd "$BENCH_DIR/peer" && npm ci --no-audit --no-fund --silent) || fail "npm ci in bench/peer"
 			sim_start --gen-ms 20000 --ffmpeg none
-			rm -rf "$T/peer-inbox" "$T/peer-outbox" "$T/peer-prompts"
 			mkdir -p "$T/peer-inbox"
 			prompts "$T/peer-prompts" 200
 			OPENAI_BASE_URL="$SIM_URL/v1" OPENAI_API_KEY=sk-bench MAX_IN_FLIGHT=200 \
