@@ -14,7 +14,7 @@ TRASH_DIR=$(mktemp -d "${TMPDIR:-/tmp}/sorad-bench-trash.XXXXXX")
 export TRASH_DIR
 trap 'rm -rf "$TRASH_DIR"' EXIT
 rc=0
-for b in throughput latency calls resources; do
+for b in throughput latency calls detect resources; do
 	echo "=== bench/$b.sh"
 	"$dir/$b.sh" || rc=1
 done

@@ -101,6 +101,10 @@ void jobs_set_api(struct jobs *js, struct api_client *api);
 size_t jobs_count(const struct jobs *js, enum job_state s);
 size_t jobs_total(const struct jobs *js);
 
+/* What the polls aimed at each video's finish cost (pollplan.h): for /metrics. */
+struct pollplan_stats;
+const struct pollplan_stats *jobs_poll_stats(const struct jobs *js);
+
 /* The job named NAME or whose video id is ID, or NULL. */
 const struct job *jobs_find(const struct jobs *js, const char *name_or_id);
 /* The I-th job (0 <= I < jobs_total), in claim order. */

@@ -38,6 +38,7 @@
 #define REFRESH_MIN_JOBS 4      /* below this many jobs in flight each job retrieves itself */
 #define REFRESH_MIN_GAP_MS 100  /* between the starts of two walks */
 #define REFRESH_HOT_GAP_MS 25   /* the same, right after a walk found videos finishing */
+#define REFRESH_GATHER_MS 2     /* a walk starts this long after a job comes due, at least */
 #define REFRESH_MAX_PAGES 5     /* pages of 100 per walk */
 #define REFRESH_PAGE_LIMIT 100
 

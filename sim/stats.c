@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "util.h"
+#include "videos.h"
 
 #define MAX_OUTCOMES 24
 
@@ -170,6 +171,7 @@ char *stats_json(void)
 			cJSON_AddNumberToObject(cp, p->prompt, (double)p->n);
 	}
 	pthread_mutex_unlock(&lock);
+	videos_detection_json(root);
 	out = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	if (out == NULL) {

@@ -2,7 +2,7 @@
  * stats.h - request counters served at GET /__sim/stats: per endpoint template and
  * outcome ("200", "429", "reset", "truncated"...), and per prompt the number of
  * videos actually created, which is how tests prove that a client never submitted
- * the same job twice.
+ * the same job twice; and (videos.c) the detection delay of completions.
  */
 #ifndef SIM_STATS_H
 #define SIM_STATS_H

@@ -39,6 +39,9 @@ struct video {
 	struct content_hooks hooks; /* "[sim:content-status=N]", "[sim:trickle=N]" */
 	bool deleted;
 	struct media *media; /* NULL for a video that will fail */
+	/* Detection (issue 21), on the monotonic clock, set once (atomics: readers share
+	 * the lock): when it completed, and when an answer first said so (0: not yet). */
+	int64_t done_mono_ms, seen_done_mono_ms;
 };
 
 /* The state at one instant, derived from the clock. */
@@ -171,6 +174,21 @@ static void state_of(const struct video *v, int64_t now, struct state *s)
 		s->progress = 1;
 	if (s->progress > 99)
 		s->progress = 99;
+}
+
+/* An answer is about to say that V (in state S at NOW) is completed: the first one
+ * is when the client could learn it. */
+static void note_seen(struct video *v, const struct state *s, int64_t now)
+{
+	int64_t zero = 0;
+
+	if (s->status != ST_COMPLETED)
+		return;
+	if (__atomic_compare_exchange_n(&v->seen_done_mono_ms, &zero, now, false, __ATOMIC_RELAXED,
+	                                __ATOMIC_RELAXED))
+		__atomic_store_n(&v->done_mono_ms,
+		                 v->created_mono_ms + (s->completed_real_ms - v->created_real_ms),
+		                 __ATOMIC_RELAXED);
 }
 
 static void add_string_or_null(cJSON *o, const char *key, const char *value)
@@ -456,7 +474,10 @@ cJSON *videos_retrieve(const char *id, bool *pending)
 	pthread_rwlock_rdlock(&lock);
 	v = find_live(id);
 	if (v) {
-		state_of(v, now_mono_ms(), &s);
+		int64_t now = now_mono_ms();
+
+		state_of(v, now, &s);
+		note_seen(v, &s, now);
 		*pending = s.status == ST_QUEUED || s.status == ST_IN_PROGRESS;
 		j = to_json(v, &s, ANSWER_RETRIEVE);
 	}
@@ -532,6 +553,51 @@ enum video_lookup videos_remix_source(const char *id, struct video_spec *spec)
 	return r;
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The PCT-th percentile of the N sorted values D, by nearest rank. */
+static int64_t nearest_rank(const int64_t *d, size_t n, size_t pct)
+{
+	size_t rank = (n * pct + 99) / 100;
+
+	return d[rank > 0 ? rank - 1 : 0];
+}
+
+void videos_detection_json(cJSON *root)
+{
+	cJSON *o = cJSON_AddObjectToObject(root, "detection");
+	int64_t *d, sum = 0;
+	size_t i, n = 0;
+
+	pthread_rwlock_rdlock(&lock);
+	d = xcalloc(count ? count : 1, sizeof(*d));
+	for (i = 0; i < count; i++) {
+		int64_t seen = __atomic_load_n(&table[i]->seen_done_mono_ms, __ATOMIC_RELAXED);
+		int64_t done = __atomic_load_n(&table[i]->done_mono_ms, __ATOMIC_RELAXED);
+
+		if (seen > 0 && done > 0)
+			d[n++] = seen > done ? seen - done : 0;
+	}
+	pthread_rwlock_unlock(&lock);
+	qsort(d, n, sizeof(*d), cmp_i64);
+	for (i = 0; i < n; i++)
+		sum += d[i];
+	cJSON_AddNumberToObject(o, "videos", (double)n);
+	if (n > 0) {
+		cJSON_AddNumberToObject(o, "p50_ms", (double)nearest_rank(d, n, 50));
+		cJSON_AddNumberToObject(o, "p90_ms", (double)nearest_rank(d, n, 90));
+		cJSON_AddNumberToObject(o, "p99_ms", (double)nearest_rank(d, n, 99));
+		cJSON_AddNumberToObject(o, "max_ms", (double)d[n - 1]);
+		cJSON_AddNumberToObject(o, "mean_ms", (double)sum / (double)n);
+	}
+	free(d);
+}
+
 int videos_info(const char *id, struct video_info *out)
 {
 	static const enum video_phase phases[] = {
@@ -594,6 +660,7 @@ cJSON *videos_list(unsigned limit, const char *after, bool asc)
 			break;
 		}
 		state_of(v, now, &s);
+		note_seen(v, &s, now);
 		cJSON_AddItemToArray(data, to_json(v, &s, ANSWER_LIST));
 		/* A passed-through list keeps the upstream's cursors: its raw ids. */
 		if (first == NULL)

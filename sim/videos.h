@@ -82,6 +82,12 @@ enum video_lookup videos_content(const char *id, struct media **m, struct conten
 /* Copies model, size and seconds of a completed video into *spec, for a remix. */
 enum video_lookup videos_remix_source(const char *id, struct video_spec *spec);
 
+/* Adds "detection" to ROOT (GET /__sim/stats): over the videos whose completion an
+ * answer (retrieve or list) has reported, the delay from completing to the first such
+ * answer, on the simulator's monotonic clock: videos, p50_ms, p90_ms, p99_ms, max_ms,
+ * mean_ms. */
+void videos_detection_json(cJSON *root);
+
 /* What the OpenRouter mode (openrouter.c) shapes its own answers from. */
 enum video_phase {
 	VIDEO_QUEUED,

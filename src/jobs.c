@@ -14,6 +14,7 @@
 #include "outbox.h"
 #include "prompt.h"
 #include "reconcile.h"
+#include "pollplan.h"
 #include "refresh.h"
 #include "store.h"
 #include "util.h"
@@ -36,7 +37,8 @@ struct jrun {
 	struct jobs *js;
 	struct api_req *req;      /* the request in flight, or NULL */
 	struct loop_timer *timer; /* the next scheduled action, allocated on first use */
-	long long poll_ms;        /* the current polling interval */
+	long long poll_ms;        /* the current polling interval (the cap: pollplan.h) */
+	struct pollplan_job pp;   /* its polls aimed at its predicted finish (pollplan.h) */
 	struct dl {               /* the three variants download side by side */
 		struct jrun *r;
 		struct api_req *req; /* in flight, or NULL */
@@ -96,6 +98,8 @@ struct jobs {
 	void *gate_ud;
 	struct refresh *refresh; /* batch polling (refresh.h) */
 	struct eta eta;          /* generation times per model, for estimates (eta.h) */
+	struct pollplan_durations durations; /* create → completed by model+size+seconds */
+	struct pollplan_stats poll_stats;    /* what the predictions cost (/metrics) */
 	char odd_status[16][VIDEO_TOKEN_MAX + 1]; /* status words logged as unknown */
 	size_t n_odd_status;
 	struct commit *commit;   /* the group commit of records and outputs (commit.h) */
@@ -928,13 +932,20 @@ static void retry_later(struct jrun *r, const struct api_result *res, const char
 	pump(r->js);
 }
 
+/* The observed duration of jobs like R's (pollplan.h), -1 none. */
+static long long typical_ms(const struct jrun *r)
+{
+	char key[POLLPLAN_KEY_MAX];
+	pollplan_key(key, sizeof(key), r->rec.model, r->rec.size, r->rec.seconds);
+	return pollplan_typical_ms(&r->js->durations, key);
+}
+
 static void start_polling(struct jrun *r, const struct api_result *res)
 {
 	r->poll_ms = (long long)r->js->conf->poll_initial * 1000;
-	long long delay = r->poll_ms;
-	if (res && res->poll_after_ms > delay)
-		delay = res->poll_after_ms;
-	schedule(r, delay);
+	pollplan_start(&r->pp, loop_now_ms());
+	schedule(r, pollplan_wait(&r->pp, loop_now_ms(), r->poll_ms, res ? res->poll_after_ms : -1,
+				  typical_ms(r)));
 }
 
 static void on_created(struct api_req *req, void *ud)
@@ -1379,6 +1390,36 @@ static void observe_expiry(struct jrun *r, const struct video *v)
 				     : "expires_at counted from the video's own times");
 }
 
+/* R's video V was just seen completed: what the prediction cost, into the durations
+ * observed, /metrics and the debug log (pollplan.h). */
+static void plan_completed(struct jrun *r, const struct video *v)
+{
+	struct jobs *js = r->js;
+	long long service_s = v->created_at > 0 && v->completed_at >= v->created_at
+				      ? v->completed_at - v->created_at
+				      : -1;
+	struct pollplan_outcome o;
+	if (!pollplan_completed(&r->pp, loop_now_ms(), service_s, &o))
+		return;
+	char key[POLLPLAN_KEY_MAX];
+	pollplan_key(key, sizeof(key), r->rec.model, r->rec.size, r->rec.seconds);
+	pollplan_learn(&js->durations, key, o.duration_ms);
+	pollplan_count(&js->poll_stats, &o);
+	if (o.predicted)
+		log_event(LOG_DEBUG, r->rec.name, r->rec.video_id,
+			  "completed after about %.2f s; predicted %.2f s (error %+.2f s); seen "
+			  "%.2f s after finishing (at most %.2f s)",
+			  (double)o.duration_ms / 1000, (double)(r->pp.predicted_ms - r->pp.start_ms) / 1000,
+			  (double)o.error_ms / 1000, (double)o.detect_ms / 1000,
+			  (double)(loop_now_ms() - r->pp.open_ms) / 1000);
+	else
+		log_event(LOG_DEBUG, r->rec.name, r->rec.video_id,
+			  "completed after about %.2f s; no prediction; seen %.2f s after finishing "
+			  "(at most %.2f s)",
+			  (double)o.duration_ms / 1000, (double)o.detect_ms / 1000,
+			  (double)(loop_now_ms() - r->pp.open_ms) / 1000);
+}
+
 /* The video's latest state V, from a retrieve or a list: on to the download, the
  * failure, or the next poll. */
 static void polled(struct jrun *r, const struct video *v, long poll_after_ms)
@@ -1386,10 +1427,17 @@ static void polled(struct jrun *r, const struct video *v, long poll_after_ms)
 	const struct conf *c = r->js->conf;
 	int before = r->rec.progress;
 	take_video(r, v);
+	if (!r->pp.start_ms) /* polling began in an earlier run: from the video's creation */
+		pollplan_resume(&r->pp, loop_now_ms(),
+				r->rec.video_created_at > 0
+					? deadline_elapsed_ms(r->rec.video_created_at * 1000,
+							      now_ms_real(), POLLPLAN_MAX_MS)
+					: -1);
 	switch (v->status) {
 	case VIDEO_COMPLETED:
 		if (r->timer) /* a list showed it finished before its own poll came due */
 			loop_timer_disarm(r->timer);
+		plan_completed(r, v);
 		r->rec.progress = 100;
 		r->have = 0;
 		observe_expiry(r, v);
@@ -1431,13 +1479,15 @@ static void polled(struct jrun *r, const struct video *v, long poll_after_ms)
 	}
 	if (r->rec.progress != before)
 		notify_observers(r->js, &r->rec, r->rec.state);
+	/* The seed's schedule is the cap; the wait aims at the predicted finish. */
 	long long delay = r->poll_ms ? r->poll_ms * 2 : (long long)c->poll_initial * 1000;
 	if (delay > (long long)c->poll_max * 1000)
 		delay = (long long)c->poll_max * 1000;
 	r->poll_ms = delay;
-	if (poll_after_ms > delay)
-		delay = poll_after_ms;
-	schedule(r, delay);
+	const struct caps *caps = api_client_caps(r->js->api);
+	bool progress = caps_get(caps, CAPS_PROGRESS, NULL) != CAPS_NO;
+	pollplan_running(&r->pp, loop_now_ms(), progress ? v->progress : -1);
+	schedule(r, pollplan_wait(&r->pp, loop_now_ms(), delay, poll_after_ms, typical_ms(r)));
 }
 
 /* ---- downloads ---------------------------------------------------------------------- */
@@ -2432,6 +2482,13 @@ static void loaded(struct job *j, void *ud)
 		return;
 	}
 	eta_add(&js->eta, j);
+	if (j->state == JOB_DONE && j->video_created_at > 0 &&
+	    j->video_completed_at >= j->video_created_at) {
+		char key[POLLPLAN_KEY_MAX];
+		pollplan_key(key, sizeof(key), j->model, j->size, j->seconds);
+		pollplan_learn(&js->durations, key,
+			       (j->video_completed_at - j->video_created_at) * 1000);
+	}
 	add_job(js, j);
 }
 
@@ -2760,6 +2817,11 @@ size_t jobs_count(const struct jobs *js, enum job_state s)
 	for (size_t i = 0; i < js->n; i++)
 		n += js->v[i]->rec.state == s;
 	return n;
+}
+
+const struct pollplan_stats *jobs_poll_stats(const struct jobs *js)
+{
+	return &js->poll_stats;
 }
 
 size_t jobs_total(const struct jobs *js)

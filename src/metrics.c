@@ -1,5 +1,6 @@
 /* metrics.c — Prometheus text for /metrics (see metrics.h). */
 #include "metrics.h"
+#include "pollplan.h"
 #include "util.h"
 
 #include <limits.h>
@@ -30,6 +31,18 @@ static void label(struct jbuf *b, const char *s)
 		else
 			jbuf_add(b, p, 1);
 	}
+}
+
+/* NAME's _bucket, _sum and _count lines from H. */
+static void hist(struct jbuf *b, const char *name, const struct pollplan_hist *h)
+{
+	unsigned long long cum = 0;
+	for (size_t i = 0; i < POLLPLAN_BUCKETS; i++) {
+		cum += h->count[i];
+		jbuf_addf(b, "%s_bucket{le=\"%g\"} %llu\n", name, pollplan_bucket_le[i], cum);
+	}
+	jbuf_addf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.3f\n%s_count %llu\n", name, h->n,
+		  name, h->sum, name, h->n);
 }
 
 static struct model_sum *model_slot(struct model_sum *m, size_t *n, const char *model)
@@ -91,6 +104,21 @@ void metrics_write(struct jbuf *b, const struct jobs *js, const struct api_stats
 	help(b, "sorad_inbox_rejected_files", "gauge",
 	     "Inbox files (or batch lines) rejected as invalid input, kept in failed/.");
 	jbuf_addf(b, "sorad_inbox_rejected_files %zu\n", rejected);
+
+	const struct pollplan_stats *ps = jobs_poll_stats(js);
+	help(b, "sorad_poll_detect_delay_seconds", "histogram",
+	     "From a video's finish on the service to sorad seeing it completed, estimated "
+	     "between the last poll that saw it running and the one that saw it done "
+	     "(narrowed by the service's created_at/completed_at), since the daemon started.");
+	hist(b, "sorad_poll_detect_delay_seconds", &ps->detect);
+	help(b, "sorad_poll_prediction_error_seconds", "histogram",
+	     "|predicted finish - finish| of the last prediction sorad polled by (pollplan.h).");
+	hist(b, "sorad_poll_prediction_error_seconds", &ps->error);
+	help(b, "sorad_poll_predictions_total", "counter",
+	     "Completions by how the last prediction fared: early, late, or none made.");
+	jbuf_addf(b, "sorad_poll_predictions_total{outcome=\"early\"} %llu\n", ps->early);
+	jbuf_addf(b, "sorad_poll_predictions_total{outcome=\"late\"} %llu\n", ps->late);
+	jbuf_addf(b, "sorad_poll_predictions_total{outcome=\"none\"} %llu\n", ps->unpredicted);
 
 	if (!stats)
 		return;

@@ -208,7 +208,9 @@ static void schedule_walk(struct refresh *rf)
 	if (rf->hot)
 		gap = rf->server_gap_ms > REFRESH_HOT_GAP_MS ? rf->server_gap_ms : REFRESH_HOT_GAP_MS;
 	long long wait = rf->last_start_ms + gap - loop_now_ms();
-	loop_timer_arm(rf->timer, wait > 0 ? wait : 0);
+	/* Jobs due at the same instant (pollplan.h puts them on shared instants) may
+	 * come due one timer after another: the walk waits for them all. */
+	loop_timer_arm(rf->timer, wait > REFRESH_GATHER_MS ? wait : REFRESH_GATHER_MS);
 }
 
 struct refresh *refresh_new(struct loop *l, struct api_client *api, refresh_seen_fn *seen,

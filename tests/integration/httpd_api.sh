@@ -168,6 +168,14 @@ downloaded=$(m sorad_api_downloaded_bytes_total)
 on_disk=$(cat "$T"/outbox/{slow,a,b,c}.{mp4,thumbnail.webp,spritesheet.jpg} | wc -c)
 expect_eq "bytes downloaded" "$on_disk" "$downloaded"
 grep -q '^# TYPE sorad_api_retries_total counter' "$T/body" || fail "no retries counter"
+# Each completion seen (slow, a, b, c): its detection delay counted
+# (pollplan.h), whole histograms with +Inf equal to _count.
+[ "$(m sorad_poll_detect_delay_seconds_count)" -ge 4 ] ||
+	fail "detection delays not counted: $(grep sorad_poll "$T/body")"
+expect_eq "detect +Inf = count" "$(m sorad_poll_detect_delay_seconds_count)" \
+	"$(m 'sorad_poll_detect_delay_seconds_bucket\{le="\+Inf"\}')"
+grep -q '^# TYPE sorad_poll_prediction_error_seconds histogram' "$T/body" ||
+	fail "no prediction error histogram"
 code=$(hget /)
 expect_eq "/" 200 "$code"
 [[ $(header_get content-type) == text/html* ]] || fail "page content-type"
