@@ -232,6 +232,16 @@ static struct jrun *by_name(const struct jobs *js, const char *name)
 	return NULL;
 }
 
+/* The job named NAME, else the one whose video id is NAME (a linear search). */
+static struct jrun *by_name_or_id(const struct jobs *js, const char *name)
+{
+	struct jrun *r = by_name(js, name);
+	for (size_t i = 0; !r && name && i < js->n; i++)
+		if (js->v[i]->rec.video_id && !strcmp(js->v[i]->rec.video_id, name))
+			r = js->v[i];
+	return r;
+}
+
 /* Rebuilds the name index from scratch (after the job array was reordered). */
 static void rebuild_index(struct jobs *js)
 {
@@ -1212,10 +1222,7 @@ int jobs_resolution_parse(const char *s, enum jobs_resolve_how *how, const char 
 int jobs_resolve(struct jobs *js, const char *name, enum jobs_resolve_how how,
 		 const char *video_id, char *why, size_t whylen)
 {
-	struct jrun *r = by_name(js, name);
-	for (size_t i = 0; !r && i < js->n; i++)
-		if (js->v[i]->rec.video_id && !strcmp(js->v[i]->rec.video_id, name))
-			r = js->v[i];
+	struct jrun *r = by_name_or_id(js, name);
 	if (!r) {
 		bfmt(why, whylen, "no job is named %s", name);
 		return -1;
@@ -2836,13 +2843,8 @@ const struct job *jobs_at(const struct jobs *js, size_t i)
 
 const struct job *jobs_find(const struct jobs *js, const char *name_or_id)
 {
-	struct jrun *r = by_name(js, name_or_id);
-	if (r)
-		return &r->rec;
-	for (size_t i = 0; i < js->n; i++)
-		if (js->v[i]->rec.video_id && !strcmp(js->v[i]->rec.video_id, name_or_id))
-			return &js->v[i]->rec;
-	return NULL;
+	struct jrun *r = by_name_or_id(js, name_or_id);
+	return r ? &r->rec : NULL;
 }
 
 /* ---- holds, approvals, forgetting -------------------------------------------------- */
@@ -2914,10 +2916,7 @@ static void on_cancel_deleted(struct api_req *req, void *ud)
 
 int jobs_stop(struct jobs *js, const char *name, enum jobs_stop_how how, char *msg, size_t n)
 {
-	struct jrun *r = by_name(js, name);
-	for (size_t i = 0; !r && i < js->n; i++)
-		if (js->v[i]->rec.video_id && !strcmp(js->v[i]->rec.video_id, name))
-			r = js->v[i];
+	struct jrun *r = by_name_or_id(js, name);
 	if (!r) {
 		bfmt(msg, n, "no job is named %s", name);
 		return -1;
@@ -3003,10 +3002,7 @@ static void first_line(const char *s, char *buf, size_t n)
 
 int jobs_retry(struct jobs *js, const char *name, char *msg, size_t n)
 {
-	struct jrun *r = by_name(js, name);
-	for (size_t i = 0; !r && i < js->n; i++)
-		if (js->v[i]->rec.video_id && !strcmp(js->v[i]->rec.video_id, name))
-			r = js->v[i];
+	struct jrun *r = by_name_or_id(js, name);
 	if (!r) {
 		bfmt(msg, n, "no job is named %s", name);
 		return -1;
