@@ -134,6 +134,8 @@ long long pollplan_wait(struct pollplan_job *pj, long long now_ms, long long cap
 {
 	if (cap_ms < 0)
 		cap_ms = 0;
+	if (cap_ms > POLLPLAN_MAX_MS) /* keeps the grid arithmetic below far from overflow */
+		cap_ms = POLLPLAN_MAX_MS;
 	long long w = cap_ms;
 	long long pred = pollplan_predict(pj, typical_ms);
 	pj->predicted_ms = pred;
