@@ -25,8 +25,8 @@
 /* The final file name suffix of a variant: ".mp4", ".thumbnail.webp", ".spritesheet.jpg". */
 const char *outbox_suffix(enum api_variant v);
 
-/* True when NAME is already used by an output set, a failure report, or a
- * reservation (below). */
+/* True when NAME is already used by an output set or a failure report. A reservation
+ * (below) is for outbox_reserve to judge: it may be this very claim's, from before a crash. */
 bool outbox_name_taken(const struct conf *c, const char *name);
 
 /*

@@ -49,42 +49,54 @@ bool outbox_name_taken(const struct conf *c, const char *name)
 	for (size_t i = 0; i < ARRAY_LEN(suffixes); i++)
 		if (exists(c->outbox, name, suffixes[i]))
 			return true;
-	char p[PATH_MAX];
-	struct stat st;
-	if (reserved_path(c, name, p, sizeof(p)) == 0 && lstat(p, &st) == 0)
-		return true;
+	/* A reservation is not looked at here: outbox_reserve tells a claim's own (left by a
+	 * crash in the middle of that claim) from another's. */
 	return exists(c->outbox, name, ".json") || exists(c->failed_dir, name, ".error.txt");
+}
+
+/* The reservation at P holds exactly WHO (a crash left this very claim's). */
+static bool reserved_by(const char *p, const char *who, size_t cap)
+{
+	char have[PATH_MAX + 64];
+	if (cap > sizeof(have))
+		cap = sizeof(have);
+	int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, have, cap - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	have[n] = '\0';
+	return !strcmp(have, who);
 }
 
 int outbox_reserve(const struct conf *c, const char *name, const char *owner)
 {
-	char p[PATH_MAX], who[PATH_MAX + 64];
-	if (reserved_path(c, name, p, sizeof(p)) != 0) {
+	char p[PATH_MAX], tmp[PATH_MAX], who[PATH_MAX + 64];
+	if (reserved_path(c, name, p, sizeof(p)) != 0 ||
+	    bfmt(tmp, sizeof(tmp), "%s.%s.tmp", p, owner) != 0) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
 	bfmt(who, sizeof(who), "%s %s\n", c->state_dir, owner);
-	int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
-	if (fd < 0 && errno == EEXIST) {
-		/* Ours already, if a crash interrupted this very claim before: same owner. */
-		char have[sizeof(who)];
-		int rfd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-		ssize_t n = rfd >= 0 ? read(rfd, have, sizeof(have) - 1) : -1;
-		if (rfd >= 0)
-			close(rfd);
-		if (n > 0) {
-			have[n] = '\0';
-			if (!strcmp(have, who))
-				return 0;
-		}
-		return 1;
-	}
+	/* Written whole under a name only this claim uses, then linked into place: the
+	 * reservation appears with its owner in it or not at all, so a crash never leaves
+	 * an empty one that nobody can tell is ours. */
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+		      0644);
 	if (fd < 0)
 		return -1;
-	if (write_all(fd, who, strlen(who)) != 0)
-		log_debug("outbox: cannot write %s: %s", p, strerror(errno));
-	close(fd);
-	return 0;
+	int rc = write_all(fd, who, strlen(who));
+	if (close(fd) != 0)
+		rc = -1;
+	if (rc == 0 && link(tmp, p) != 0)
+		rc = errno == EEXIST ? (reserved_by(p, who, sizeof(who)) ? 0 : 1) : -1;
+	int e = errno;
+	if (unlink(tmp) != 0 && errno != ENOENT)
+		log_debug("outbox: cannot remove %s: %s", tmp, strerror(errno));
+	errno = e;
+	return rc;
 }
 
 void outbox_release(const struct conf *c, const char *name)

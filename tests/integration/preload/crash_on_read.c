@@ -1,5 +1,6 @@
 /*
- * crash_on_read.c — an LD_PRELOAD library for hostile_crash_loop.sh: the process
+ * crash_on_read.c — an LD_PRELOAD library for hostile_crash_loop.sh and
+ * hostile_crash_reserved.sh. With SORAD_TEST_CRASH_ON_READ the process
  * abort()s the moment it reads from a file in a claim directory (".../inputs/ID/NAME")
  * whose NAME starts with $SORAD_TEST_CRASH_ON_READ. It stands for a fault that kills
  * sorad while it reads one particular file, with no test hook in sorad itself.
@@ -46,4 +47,23 @@ ssize_t __read_chk(int fd, void *buf, size_t count, size_t buflen)
 		*(void **)&real = dlsym(RTLD_NEXT, "__read_chk");
 	maybe_crash(fd);
 	return real(fd, buf, count, buflen);
+}
+
+/* With SORAD_TEST_CRASH_AFTER_RESERVE=PREFIX: abort() right after an output name
+ * starting with PREFIX was reserved (the link to OUTBOX/.NAME.reserved succeeded),
+ * before the job that took it is recorded: the crash window between the two. */
+int link(const char *from, const char *to)
+{
+	static int (*real)(const char *, const char *);
+	if (!real)
+		*(void **)&real = dlsym(RTLD_NEXT, "link");
+	int rc = real(from, to);
+	const char *want = getenv("SORAD_TEST_CRASH_AFTER_RESERVE");
+	const char *slash = strrchr(to, '/');
+	size_t n = strlen(to);
+	if (rc == 0 && want && *want && slash && slash[1] == '.' &&
+	    strncmp(slash + 2, want, strlen(want)) == 0 && n > 9 &&
+	    strcmp(to + n - 9, ".reserved") == 0)
+		abort();
+	return rc;
 }
