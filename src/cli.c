@@ -1335,21 +1335,66 @@ static int offline_records(const struct ctx *x, int lock, struct records *rs)
 	return 0;
 }
 
-static int cmd_approve(struct ctx *x, int argc, char **argv)
+/* Ends an offline change: the records freed, the state lock released; returns RC. */
+static int offline_done(struct records *rs, int lock, int rc)
 {
-	(void)argc;
+	records_release(rs);
+	close(lock);
+	return rc;
+}
+
+/*
+ * The job-control commands' first step: `{"cmd": CMD, "name": NAME, ...EXTRA}` to the
+ * running daemon (EXTRA, may be NULL: "key", "value" string pairs ending with NULL).
+ * Returns the daemon's answer as a sysexits code; or, with no daemon, -2 with RS loaded
+ * and *LOCK held, and *J the record named NAME (NULL when WANT_ONE is false). A failure
+ * to open the records or an unknown NAME is returned as its exit code, with nothing held.
+ */
+static int ask_daemon(const struct ctx *x, const char *cmd, const char *name,
+                      const char *const *extra, bool want_one, int *lock, struct records *rs,
+                      struct job **j)
+{
 	cJSON *req = cJSON_CreateObject();
-	cJSON_AddStringToObject(req, "cmd", "approve");
-	cJSON_AddStringToObject(req, "name", argv[0]);
-	int lock = -1;
-	int rc = to_daemon(x, req, &lock);
+	cJSON_AddStringToObject(req, "cmd", cmd);
+	cJSON_AddStringToObject(req, "name", name);
+	for (size_t i = 0; extra && extra[i] && extra[i + 1]; i += 2)
+		cJSON_AddStringToObject(req, extra[i], extra[i + 1]);
+	int rc = to_daemon(x, req, lock);
 	cJSON_Delete(req);
 	if (rc != -2)
 		return rc;
-	/* No daemon: release the holds in the records; the daemon submits them at start. */
-	struct records rs;
-	if (offline_records(x, lock, &rs) != 0)
+	if (offline_records(x, *lock, rs) != 0)
 		return EX_CANTCREAT;
+	if (!want_one)
+		return -2;
+	*j = records_find(rs, name);
+	if (!*j)
+		return offline_done(rs, *lock, unknown_job(x, name));
+	return -2;
+}
+
+/* With no daemon: the user's decision WORD kept in J's record (job.h, resolution), for
+ * the daemon to apply when it starts; SAID is printed once it is stored. */
+static int offline_resolution(const struct ctx *x, struct records *rs, int lock, struct job *j,
+                              const char *word, const char *said)
+{
+	free(j->resolution);
+	j->resolution = xstrdup(word);
+	int rc = store_save(x->conf->state_dir, j) == 0 ? EX_OK : EX_IOERR;
+	if (rc == EX_OK)
+		printf("%s: %s\n", j->name, said);
+	return offline_done(rs, lock, rc);
+}
+
+static int cmd_approve(struct ctx *x, int argc, char **argv)
+{
+	(void)argc;
+	int lock = -1;
+	struct records rs;
+	int rc = ask_daemon(x, "approve", argv[0], NULL, false, &lock, &rs, NULL);
+	if (rc != -2)
+		return rc;
+	/* No daemon: release the holds in the records; the daemon submits them at start. */
 	int n = 0;
 	for (size_t i = 0; i < rs.n; i++) {
 		struct job *j = &rs.v[i];
@@ -1360,15 +1405,11 @@ static int cmd_approve(struct ctx *x, int argc, char **argv)
 		free(j->error_code);
 		j->error_code = NULL;
 		j->state = JOB_CLAIMED;
-		if (store_save(x->conf->state_dir, j) != 0) {
-			records_release(&rs);
-			close(lock);
-			return EX_IOERR;
-		}
+		if (store_save(x->conf->state_dir, j) != 0)
+			return offline_done(&rs, lock, EX_IOERR);
 		n++;
 	}
-	records_release(&rs);
-	close(lock);
+	offline_done(&rs, lock, EX_OK);
 	if (n == 0) {
 		fprintf(stderr,
 		        "sorad approve: no job named '%s' is waiting for approval; 'sorad list "
@@ -1393,23 +1434,12 @@ static int cmd_approve(struct ctx *x, int argc, char **argv)
 static int stop_job(struct ctx *x, const char *name, bool reject)
 {
 	const char *verb = reject ? "reject" : "cancel";
-	cJSON *req = cJSON_CreateObject();
-	cJSON_AddStringToObject(req, "cmd", verb);
-	cJSON_AddStringToObject(req, "name", name);
 	int lock = -1;
-	int rc = to_daemon(x, req, &lock);
-	cJSON_Delete(req);
+	struct records rs;
+	struct job *j = NULL;
+	int rc = ask_daemon(x, verb, name, NULL, true, &lock, &rs, &j);
 	if (rc != -2)
 		return rc;
-	struct records rs;
-	if (offline_records(x, lock, &rs) != 0)
-		return EX_CANTCREAT;
-	struct job *j = records_find(&rs, name);
-	if (!j) {
-		records_release(&rs);
-		close(lock);
-		return unknown_job(x, name);
-	}
 	bool ok = reject ? j->state == JOB_HELD
 	                 : j->state == JOB_CLAIMED || j->state == JOB_HELD || j->state == JOB_WAITING;
 	if (!ok) {
@@ -1418,59 +1448,33 @@ static int stop_job(struct ctx *x, const char *name, bool reject)
 		        "nothing (%s) can be %sed; start sorad and try again\n",
 		        verb, j->name, job_state_name(j->state),
 		        reject ? "held" : "claimed, held or waiting", verb);
-		records_release(&rs);
-		close(lock);
-		return EX_UNAVAILABLE;
+		return offline_done(&rs, lock, EX_UNAVAILABLE);
 	}
-	free(j->resolution);
-	j->resolution = xstrdup(verb);
-	rc = store_save(x->conf->state_dir, j) == 0 ? EX_OK : EX_IOERR;
-	if (rc == EX_OK)
-		printf("%s: %sed; no daemon is running: it fails to %s when sorad starts, nothing "
-		       "was spent\n",
-		       j->name, verb, x->conf->failed_dir);
-	records_release(&rs);
-	close(lock);
-	return rc;
+	char said[PATH_MAX + 128];
+	bfmt(said, sizeof(said),
+	     "%sed; no daemon is running: it fails to %s when sorad starts, nothing was spent",
+	     verb, x->conf->failed_dir);
+	return offline_resolution(x, &rs, lock, j, verb, said);
 }
 
 /* `sorad retry NAME`: through the daemon; with none, recorded and applied at start. */
 static int cmd_retry(struct ctx *x, int argc, char **argv)
 {
 	(void)argc;
-	cJSON *req = cJSON_CreateObject();
-	cJSON_AddStringToObject(req, "cmd", "retry");
-	cJSON_AddStringToObject(req, "name", argv[0]);
 	int lock = -1;
-	int rc = to_daemon(x, req, &lock);
-	cJSON_Delete(req);
+	struct records rs;
+	struct job *j = NULL;
+	int rc = ask_daemon(x, "retry", argv[0], NULL, true, &lock, &rs, &j);
 	if (rc != -2)
 		return rc;
-	struct records rs;
-	if (offline_records(x, lock, &rs) != 0)
-		return EX_CANTCREAT;
-	struct job *j = records_find(&rs, argv[0]);
-	if (!j) {
-		records_release(&rs);
-		close(lock);
-		return unknown_job(x, argv[0]);
-	}
 	if (j->state != JOB_FAILED) {
 		fprintf(stderr, "sorad retry: %s is %s, not failed: only a failed job can be retried\n",
 		        j->name, job_state_name(j->state));
-		records_release(&rs);
-		close(lock);
-		return EX_DATAERR;
+		return offline_done(&rs, lock, EX_DATAERR);
 	}
-	free(j->resolution);
-	j->resolution = xstrdup("retry");
-	rc = store_save(x->conf->state_dir, j) == 0 ? EX_OK : EX_IOERR;
-	if (rc == EX_OK)
-		printf("%s: retry recorded; no daemon is running: it runs again when sorad starts\n",
-		       j->name);
-	records_release(&rs);
-	close(lock);
-	return rc;
+	return offline_resolution(x, &rs, lock, j, "retry",
+	                          "retry recorded; no daemon is running: it runs again when sorad "
+	                          "starts");
 }
 
 static int cmd_cancel(struct ctx *x, int argc, char **argv)
@@ -1717,24 +1721,15 @@ static int cmd_resolve(struct ctx *x, int argc, char **argv)
 		bfmt(res, sizeof(res), "adopt:%s", x->adopt);
 	else
 		bcopy_str(res, sizeof(res), x->resubmit ? "resubmit" : "drop");
-	cJSON *req = cJSON_CreateObject();
-	cJSON_AddStringToObject(req, "cmd", "resolve");
-	cJSON_AddStringToObject(req, "name", argv[0]);
-	cJSON_AddStringToObject(req, "resolution", res);
+	const char *const extra[] = {"resolution", res, NULL};
 	int lock = -1;
-	int rc = to_daemon(x, req, &lock);
-	cJSON_Delete(req);
+	struct records rs;
+	struct job *j = NULL;
+	int rc = ask_daemon(x, "resolve", argv[0], extra, true, &lock, &rs, &j);
 	if (rc != -2)
 		return rc;
 	/* No daemon: the decision goes into the record; the daemon applies it at start. */
-	struct records rs;
-	if (offline_records(x, lock, &rs) != 0)
-		return EX_CANTCREAT;
-	struct job *j = records_find(&rs, argv[0]);
-	rc = j ? resolve_record(x, &rs, j, res) : unknown_job(x, argv[0]);
-	records_release(&rs);
-	close(lock);
-	return rc;
+	return offline_done(&rs, lock, resolve_record(x, &rs, j, res));
 }
 
 /* ---- dispatch ----------------------------------------------------------------------- */
