@@ -23,11 +23,18 @@ code=$(hget /api/v1/videos/slow/content)
 expect_json_error 409 "$code" invalid_request_error
 expect_eq "409 code" video_not_ready "$(body_get .error.code)"
 
-drop a.txt 'A red kite over a green hill.'
-drop b.txt 'A blue boat on a grey sea.'
-drop c.txt 'A yellow tram in the rain.'
-drop broken.txt $'---\nmodel: no-such-model\n---\nAnything.\n'
-drop doomed.txt 'This one fails [sim:fail]'
+# Each is claimed before the next is dropped: the list's order is claim order, and
+# files that settle together are claimed in name order (broken before c).
+known() { curl -fsS -o /dev/null "$H/api/v1/videos/$1"; }
+drop_claimed() {
+	drop "$1.txt" "$2"
+	wait_for 20 "$1 to be claimed" known "$1"
+}
+drop_claimed a 'A red kite over a green hill.'
+drop_claimed b 'A blue boat on a grey sea.'
+drop_claimed c 'A yellow tram in the rain.'
+drop_claimed broken $'---\nmodel: no-such-model\n---\nAnything.\n'
+drop_claimed doomed 'This one fails [sim:fail]'
 for n in slow a b c; do wait_done "$n"; done
 wait_failed broken
 wait_failed doomed
@@ -47,7 +54,7 @@ expect_eq "model" sora-2 "$(body_get .model)"
 expect_eq "size" 1280x720 "$(body_get .size)"
 expect_eq "seconds is a string" '"4"' "$(jq -c .seconds "$T/body")"
 expect_eq "name" a "$(body_get .name)"
-expect_eq "state" done "$(body_get .state)"
+expect_eq "state" "done" "$(body_get .state)"
 expect_eq "prompt" 'A red kite over a green hill.' "$(body_get .prompt)"
 expect_eq "error" null "$(body_get .error)"
 expect_eq "created_at is a number" number "$(body_get '.created_at | type')"
