@@ -3218,3 +3218,25 @@ int jobs_forget(struct jobs *js, const char *name)
 	rebuild_index(js);
 	return 0;
 }
+
+/* ---- a refresh asked from outside (signed callbacks) ------------------------------ */
+
+enum jobs_refresh_result jobs_refresh_now(struct jobs *js, const char *video_id)
+{
+	struct jrun *r = NULL;
+	for (size_t i = 0; !r && video_id && i < js->n; i++)
+		if (js->v[i]->rec.video_id && !strcmp(js->v[i]->rec.video_id, video_id))
+			r = js->v[i];
+	if (!r)
+		return JOBS_REFRESH_UNKNOWN;
+	if (r->rec.state != JOB_RUNNING)
+		return JOBS_REFRESH_NOT_RUNNING;
+	if (r->req || r->committing || !js->api || js->api_blocked)
+		return JOBS_REFRESH_PENDING;
+	if (r->timer) /* this retrieve is the poll; polled() schedules the next */
+		loop_timer_disarm(r->timer);
+	log_event(LOG_DEBUG, r->rec.name, r->rec.video_id,
+		  "callback: retrieving the video now instead of at its next poll");
+	r->req = api_retrieve(js->api, r->rec.video_id, r->rec.name, on_retrieved, r);
+	return JOBS_REFRESH_STARTED;
+}
