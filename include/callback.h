@@ -7,7 +7,7 @@
  *   POST <the path of callback_url, "/" without one>
  *
  * is the only request taken (another path: 404; another method: 405 with Allow). The
- * body is read whole, at most CALLBACK_MAX_BODY bytes (more: 413, without reading on),
+ * body is read whole, at most CBV_MAX_BODY (64 KiB) bytes (more: 413, without reading on),
  * and only then judged (callback_verify.h): no signature or a malformed one: 401; a
  * timestamp outside the window: 401; a bad signature: 401; signed but not a callback
  * event: 400. Each refusal is logged with the peer and the reason (never the secret,
@@ -33,7 +33,6 @@
 #include "jobs.h"
 #include "loop.h"
 
-#define CALLBACK_MAX_BODY (64 * 1024) /* OpenRouter's events are about 1 KiB */
 #define CALLBACK_MAX_CONNECTIONS 64
 #define CALLBACK_CONNECTION_TIMEOUT 10 /* seconds of inactivity before a connection closes */
 #define CALLBACK_LOG_BURST 20         /* refusal lines a minute, then one count */

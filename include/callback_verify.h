@@ -63,6 +63,18 @@ const char *cbv_result_text(enum cbv_result r);
 enum cbv_result cbv_verify(const void *secret, size_t secret_len, const char *signature,
 			   const void *body, size_t body_len, long long now_s, long long *skew_s);
 
+/* A request body gathered whole, at most CBV_MAX_BODY bytes, before it is judged: the
+ * signature covers the raw bytes, so nothing is looked at before the last one. A
+ * zeroed struct is empty; cbv_body_release frees what it holds. */
+#define CBV_MAX_BODY (64 * 1024) /* OpenRouter's events are about 1 KiB */
+struct cbv_body {
+	char *data; /* owned; NULL while empty */
+	size_t len, cap;
+};
+/* Appends P[N]: 0, or -1 (nothing appended) when the body would pass CBV_MAX_BODY. */
+int cbv_body_add(struct cbv_body *b, const void *p, size_t n);
+void cbv_body_release(struct cbv_body *b);
+
 /* The fields of a callback's body that sorad uses. */
 struct cbv_event {
 	char type[64];       /* "video.generation.completed" */

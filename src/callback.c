@@ -10,7 +10,7 @@
  * that one is read-only and may be open to a LAN, while this one takes POSTs from the
  * Internet through a reverse proxy, with limits of its own.
  *
- * A request's body is gathered into one buffer of at most CALLBACK_MAX_BODY bytes
+ * A request's body is gathered into one buffer of at most CBV_MAX_BODY bytes
  * (an announced Content-Length beyond it is refused before anything is read; a
  * chunked body that grows beyond it closes the connection), and the signature is
  * checked over exactly those bytes once the last one is in.
@@ -55,8 +55,7 @@ struct callback {
 
 /* One request in progress. */
 struct creq {
-	char *body;
-	size_t len, cap;
+	struct cbv_body body;
 	bool answered; /* a refusal was queued before the body */
 };
 
@@ -188,28 +187,11 @@ static enum MHD_Result check_head(struct callback *cb, struct MHD_Connection *co
 			      "only POST is taken");
 	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						     MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (cl && strtoull(cl, NULL, 10) > CALLBACK_MAX_BODY)
+	if (cl && strtoull(cl, NULL, 10) > CBV_MAX_BODY)
 		return refuse(cb, conn, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
 			      "the body is larger than a callback's limit (64 KiB)");
 	*done = false;
 	return MHD_YES;
-}
-
-/* Appends DATA[N] to Q's body: 0, or -1 past CALLBACK_MAX_BODY. */
-static int gather(struct creq *q, const char *data, size_t n)
-{
-	if (n > CALLBACK_MAX_BODY - q->len)
-		return -1;
-	if (q->len + n > q->cap) {
-		size_t cap = q->cap ? q->cap : 4096;
-		while (cap < q->len + n)
-			cap *= 2;
-		q->body = xrealloc(q->body, cap);
-		q->cap = cap;
-	}
-	memcpy(q->body + q->len, data, n);
-	q->len += n;
-	return 0;
 }
 
 static const char *verdict_code(enum cbv_result v)
@@ -236,8 +218,9 @@ static enum MHD_Result finish(struct callback *cb, struct MHD_Connection *conn, 
 	long long skew = 0;
 	if (!secret) /* conf_load never leaves callback_listen without one */
 		return answer(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "no_secret", "no signing secret");
-	enum cbv_result v = cbv_verify(secret, strlen(secret), sig, q->body ? q->body : "",
-				       q->len, (long long)time(NULL), &skew);
+	const char *body = q->body.data ? q->body.data : "";
+	enum cbv_result v = cbv_verify(secret, strlen(secret), sig, body, q->body.len,
+				       (long long)time(NULL), &skew);
 	if (v == CBV_STALE || v == CBV_FUTURE) {
 		cb->stats.refused++;
 		log_refusal(cb, conn, MHD_HTTP_UNAUTHORIZED,
@@ -252,7 +235,7 @@ static enum MHD_Result finish(struct callback *cb, struct MHD_Connection *conn, 
 
 	struct cbv_event ev;
 	char why[256];
-	if (cbv_parse_event(q->body ? q->body : "", q->len, &ev, why, sizeof(why)) != 0) {
+	if (cbv_parse_event(body, q->body.len, &ev, why, sizeof(why)) != 0) {
 		cb->stats.refused++;
 		log_refusal(cb, conn, MHD_HTTP_BAD_REQUEST, "signed, but not a callback event: %s",
 			    why);
@@ -308,7 +291,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		if (gather(q, upload, *upload_size) != 0) {
+		if (cbv_body_add(&q->body, upload, *upload_size) != 0) {
 			cb->stats.refused++;
 			log_refusal(cb, conn, MHD_HTTP_CONTENT_TOO_LARGE,
 				    "the body grew beyond a callback's limit (64 KiB): connection "
@@ -331,7 +314,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct creq *q = *con_cls;
 	if (!q)
 		return;
-	free(q->body);
+	cbv_body_release(&q->body);
 	free(q);
 	*con_cls = NULL;
 }

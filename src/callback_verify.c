@@ -4,6 +4,7 @@
 #include "callback_verify.h"
 
 #include <cjson/cJSON.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hmac.h"
@@ -141,6 +142,29 @@ enum cbv_result cbv_verify(const void *secret, size_t secret_len, const char *si
 	for (size_t i = 0; i < sp.n_v1; i++)
 		match |= ct_memeq(mac, sp.v1[i], SHA256_LEN);
 	return match ? CBV_OK : CBV_BAD_SIGNATURE;
+}
+
+int cbv_body_add(struct cbv_body *b, const void *p, size_t n)
+{
+	if (n > CBV_MAX_BODY - b->len)
+		return -1;
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + n)
+			cap *= 2;
+		b->data = xrealloc(b->data, cap);
+		b->cap = cap;
+	}
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+void cbv_body_release(struct cbv_body *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof(*b));
 }
 
 /* OBJ's string member NAME into BUF[SIZE]: 0, or -1 (absent, not a string, empty or
