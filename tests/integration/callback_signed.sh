@@ -12,7 +12,9 @@
 #
 # sorad's OpenRouter protocol (which sends callback_url with each create) is not on this
 # branch yet, so the daemon talks to the OpenAI-mode sim here and the test plays the
-# sender, with the video id the sim gave the job.
+# sender, with the video id the sim gave the job. Last, sora-sim's OpenRouter mode sends
+# its own signed callbacks to the listener (jobs created with curl): they pass, and
+# with another secret they are refused.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon_lib.sh"
 
@@ -115,6 +117,34 @@ code=$(post "$T/good.json" "t=$now,v1=$(sign "$secret" "$now" "$T/good.json")")
 expect_eq "the same callback again" 204 "$code"
 wait_for 10 "the duplicate logged" grep -q "$vid.*callback: video.generation.completed again: a duplicate, ignored" "$T/sorad.out"
 [ "$(refusals)" = 9 ] || fail "good callbacks were refused: $(refusals) refusal lines"
+
+# ---- sora-sim's own OpenRouter callbacks reach the listener and pass -----------------
+# (The sim signs them as the guide says; sorad knows none of its jobs, so each is
+# answered 204 and logged as ignored.) The same with another secret: refused, 401.
+or_sim() { # SECRET_FILE: starts an OpenRouter-mode sim that signs with it
+	sim_start --protocol openrouter --gen-ms 200 --callback-secret-file "$1"
+}
+or_create() { # PROMPT: a job whose callback goes to sorad; prints its id
+	local code
+	code=$(sim_req POST /api/v1/videos -H 'Content-Type: application/json' \
+		-d "{\"model\":\"google/veo-3.1\",\"prompt\":\"$1\",\"duration\":4,\"callback_url\":\"$CB\"}")
+	expect_eq "OpenRouter create" 202 "$code"
+	body_get .id
+}
+sim_callbacks() { # OUTCOME COUNT: the sim counted at least COUNT deliveries answered so
+	[ "$(sim_stats | jq -r --arg o "$1" '.callbacks[$o] // 0')" -ge "$2" ]
+}
+or_sim "$T/cbsecret"
+or_id=$(or_create "interop good")
+wait_for 30 "the sim's signed callback to be taken" grep -q "$or_id.*callback: video.generation.completed for a video no job of sorad's has" "$T/sorad.out"
+wait_for 10 "the sim to count a 204" sim_callbacks 204 1
+printf 'whsec_not_sorads\n' >"$T/othersecret"
+or_sim "$T/othersecret"
+before=$(refusals)
+or_create "interop other secret" >/dev/null
+wait_for 30 "the sim to count a 401" sim_callbacks 401 1
+[ "$(refusals)" -gt "$before" ] || fail "the other secret's callback was not logged as refused"
+grep -q "(HTTP 401): bad signature" "$T/sorad.out" || fail "no 'bad signature' refusal for the other secret"
 
 sorad_stop
 if grep -rlF -- "$secret" "$T/logs" "$T/state" "$T/outbox" "$T/sorad.out" 2>/dev/null; then
