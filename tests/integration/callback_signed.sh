@@ -7,7 +7,8 @@
 # sorad's code. Refused, and logged: unsigned, wrong secret, other bytes signed, a
 # stale timestamp, an oversize body, a signed body that is no event. Accepted (204):
 # a good one, which makes sorad retrieve the job at once: with polling slowed to 60 s,
-# the job completes right after the callback, not at its next poll. A duplicate and an
+# the job completes right after the callback, not at its next poll (and from then on
+# polls are only the fallback, JOBS_CALLBACK_POLL_S apart). A duplicate and an
 # unknown job are answered 204 and change nothing. The secret never reaches the logs.
 #
 # sorad's OpenRouter protocol (which sends callback_url with each create) is not on this
@@ -108,6 +109,8 @@ wait_for 10 "the callback to refresh cb1" grep -q "$vid.*callback: video.generat
 grep -q "cb1.*$vid.*callback: retrieving the video now" "$T/sorad.out" ||
 	fail "no debug line of cb1's retrieve on the callback"
 wait_done cb1 20
+grep -q "callbacks arrive: running jobs are polled every 120 s at most" "$T/sorad.out" ||
+	fail "no line saying that polls became the fallback"
 check_set cb1 1280x720 4
 [ "$(sim_created_count "$prompt")" = 1 ] || fail "cb1 was created more than once"
 
