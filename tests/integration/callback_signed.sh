@@ -20,6 +20,7 @@
 . "$(dirname "$0")/daemon_lib.sh"
 
 secret="whsec_sorad_cb_$RANDOM$RANDOM"
+first_secret=$secret
 printf '%s\n' "$secret" >"$T/cbsecret"
 chmod 600 "$T/cbsecret"
 sim_start --gen-ms 300 --seed 11
@@ -121,6 +122,22 @@ expect_eq "the same callback again" 204 "$code"
 wait_for 10 "the duplicate logged" grep -q "$vid.*callback: video.generation.completed again: a duplicate, ignored" "$T/sorad.out"
 [ "$(refusals)" = 9 ] || fail "good callbacks were refused: $(refusals) refusal lines"
 
+# ---- a reload with a new secret (rotated at OpenRouter): the listener stays, the old
+# secret is refused from then on, the new one taken ---------------------------------
+new_secret="whsec_sorad_cb_new_$RANDOM$RANDOM"
+printf '%s\n' "$new_secret" >"$T/cbsecret.new"
+chmod 600 "$T/cbsecret.new"
+mv "$T/cbsecret.new" "$T/cbsecret"
+kill -HUP "$SORAD_PID"
+wait_for 10 "the reload" grep -q "reload: configuration reloaded" "$T/sorad.out"
+event "$T/after.json" video_after_reload completed
+now=$(date +%s)
+code=$(post "$T/after.json" "t=$now,v1=$(sign "$secret" "$now" "$T/after.json")")
+expect_refused "the old secret after the reload" 401 "$code" "bad signature"
+code=$(post "$T/after.json" "t=$now,v1=$(sign "$new_secret" "$now" "$T/after.json")")
+expect_eq "the new secret after the reload, same port" 204 "$code"
+secret=$new_secret
+
 # ---- sora-sim's own OpenRouter callbacks reach the listener and pass -----------------
 # (The sim signs them as the guide says; sorad knows none of its jobs, so each is
 # answered 204 and logged as ignored.) The same with another secret: refused, 401.
@@ -150,7 +167,9 @@ wait_for 30 "the sim to count a 401" sim_callbacks 401 1
 grep -q "(HTTP 401): bad signature" "$T/sorad.out" || fail "no 'bad signature' refusal for the other secret"
 
 sorad_stop
-if grep -rlF -- "$secret" "$T/logs" "$T/state" "$T/outbox" "$T/sorad.out" 2>/dev/null; then
-	fail "the callback secret appears in the files above"
-fi
+for k in "$first_secret" "$secret"; do
+	if grep -rlF -- "$k" "$T/logs" "$T/state" "$T/outbox" "$T/sorad.out" 2>/dev/null; then
+		fail "a callback secret appears in the files above"
+	fi
+done
 echo ok
