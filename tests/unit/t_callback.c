@@ -13,7 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include "callback_verify.h"
+#include "conf.h"
 #include "hmac.h"
 #include "util.h"
 
@@ -330,6 +333,112 @@ static void t_oversize_bodies_are_refused(void **state)
 	cbv_body_release(&b);
 }
 
+/* ---- the configuration keys -------------------------------------------------------- */
+
+static char conf_dir[] = "/tmp/t_callback.XXXXXX";
+
+/* Writes LINES (plus the folders) as conf_dir/sorad.conf and loads it (keyless or not);
+ * ERR gets the message of a refused file. */
+static struct conf *load_lines(const char *lines, bool keyless, char *err, size_t errlen)
+{
+	char path[128];
+	assert_int_equal(bfmt(path, sizeof path, "%s/sorad.conf", conf_dir), 0);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "inbox = \"%s/in\"\noutbox = \"%s/out\"\nstate_dir = \"%s/st\"\n"
+		   "log_dir = \"%s/log\"\n%s",
+		conf_dir, conf_dir, conf_dir, conf_dir, lines);
+	assert_int_equal(fclose(f), 0);
+	err[0] = '\0';
+	return keyless ? conf_load_keyless(path, err, errlen) : conf_load(path, err, errlen);
+}
+
+static void write_secret(const char *text, mode_t mode)
+{
+	char path[128];
+	assert_int_equal(bfmt(path, sizeof path, "%s/secret", conf_dir), 0);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static void t_callbacks_are_off_by_default(void **state)
+{
+	(void)state;
+	char err[1024];
+	struct conf *c = load_lines("", false, err, sizeof err);
+	assert_non_null(c);
+	assert_null(c->callback_listen);
+	assert_null(c->callback_url);
+	assert_null(c->callback_secret);
+	conf_free(c);
+	c = load_lines("callback_listen = \"\"\n", false, err, sizeof err);
+	assert_non_null(c);
+	assert_null(c->callback_listen);
+	conf_free(c);
+}
+
+static void t_callback_keys_are_checked(void **state)
+{
+	(void)state;
+	char err[1024], lines[512];
+	struct conf *c = load_lines("callback_listen = \"127.0.0.1:8788\"\n", false, err, sizeof err);
+	assert_null(c);
+	assert_non_null(strstr(err, "sorad.conf:5: callback_listen needs callback_secret_file"));
+	c = load_lines("callback_url = \"https://x.example/hook\"\n", false, err, sizeof err);
+	assert_null(c);
+	assert_non_null(strstr(err, "callback_url needs callback_listen"));
+	c = load_lines("callback_url = \"ftp://x.example/hook\"\n", false, err, sizeof err);
+	assert_null(c);
+	c = load_lines("callback_listen = \"nowhere\"\n", false, err, sizeof err);
+	assert_null(c);
+	assert_non_null(strstr(err, "HOST:PORT"));
+
+	write_secret("  whsec_abc123  \n", 0644);
+	assert_int_equal(bfmt(lines, sizeof lines,
+			      "callback_listen = \"127.0.0.1:8788\"\ncallback_secret_file = "
+			      "\"secret\"\ncallback_url = \"https://x.example/hooks/sorad\"\n"),
+			 0);
+	c = load_lines(lines, false, err, sizeof err);
+	assert_null(c);
+	assert_non_null(strstr(err, "is readable by everyone; chmod 600 it"));
+	assert_null(strstr(err, "whsec_abc123")); /* never the secret */
+	write_secret("  whsec_abc123  \n", 0600);
+	c = load_lines(lines, false, err, sizeof err);
+	assert_non_null(c);
+	assert_string_equal(c->callback_secret, "whsec_abc123");
+	assert_string_equal(c->callback_listen, "127.0.0.1:8788");
+	assert_string_equal(c->callback_url, "https://x.example/hooks/sorad");
+	assert_non_null(strstr(c->callback_secret_file, conf_dir)); /* relative to the file */
+	conf_free(c);
+	/* The commands do not read it: the daemon holds it. */
+	c = load_lines(lines, true, err, sizeof err);
+	assert_non_null(c);
+	assert_null(c->callback_secret);
+	conf_free(c);
+	write_secret("\n", 0600);
+	c = load_lines(lines, false, err, sizeof err);
+	assert_null(c);
+	assert_non_null(strstr(err, "is empty"));
+}
+
+static int conf_setup(void **state)
+{
+	(void)state;
+	return mkdtemp(conf_dir) ? 0 : -1;
+}
+
+static int conf_teardown(void **state)
+{
+	(void)state;
+	char cmd[128];
+	if (bfmt(cmd, sizeof cmd, "rm -rf '%s'", conf_dir) != 0)
+		return -1;
+	return system(cmd) == 0 ? 0 : -1;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +455,8 @@ int main(void)
 	    cmocka_unit_test(t_non_events_are_refused),
 	    cmocka_unit_test(t_duplicates_are_remembered_within_bounds),
 	    cmocka_unit_test(t_oversize_bodies_are_refused),
+	    cmocka_unit_test(t_callbacks_are_off_by_default),
+	    cmocka_unit_test(t_callback_keys_are_checked),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, conf_setup, conf_teardown);
 }
