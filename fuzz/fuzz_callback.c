@@ -21,7 +21,7 @@
 static const char secret[] = "whsec_fuzz";
 
 static void mac_hex(const char *t, size_t t_len, const uint8_t *body, size_t len,
-		    char hex[2 * SHA256_LEN + 1])
+                    char hex[2 * SHA256_LEN + 1])
 {
 	unsigned char mac[SHA256_LEN];
 	const void *parts[3] = {t, ",", body};
@@ -43,7 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r == CBV_OK) {
 		const char *t = strstr(header, "t=");
 		FUZZ_CHECK(t != NULL, "a good signature has a t=");
-		FUZZ_CHECK(skew >= -CBV_TOLERANCE_S && skew <= CBV_TOLERANCE_S, "OK only in the window");
+		FUZZ_CHECK(skew >= -CBV_TOLERANCE_S && skew <= CBV_TOLERANCE_S,
+		           "OK only in the window");
 		char hex[2 * SHA256_LEN + 1];
 		/* The t= that was used may not be the first "t=" substring: try each. */
 		bool found = false;
@@ -60,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mac_hex("1700000000", 10, body, blen, hex);
 	FUZZ_CHECK(bfmt(sig, sizeof(sig), "t=1700000000,v1=%s", hex) == 0, "the header fits");
 	FUZZ_CHECK(cbv_verify(secret, strlen(secret), sig, body, blen, NOW, NULL) == CBV_OK,
-		   "a body signed with the secret passes");
+	           "a body signed with the secret passes");
 
 	struct cbv_event ev;
 	char why[256];

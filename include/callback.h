@@ -35,13 +35,13 @@
 
 #define CALLBACK_MAX_CONNECTIONS 64
 #define CALLBACK_CONNECTION_TIMEOUT 10 /* seconds of inactivity before a connection closes */
-#define CALLBACK_LOG_BURST 20         /* refusal lines a minute, then one count */
+#define CALLBACK_LOG_BURST 20          /* refusal lines a minute, then one count */
 
 struct callback;
 
 /* What the hook says of a good callback's job (the log line follows it). */
 typedef enum jobs_refresh_result callback_hook_fn(const char *video_id, const char *status,
-						  void *ud);
+                                                  void *ud);
 
 /*
  * Starts listening on C->callback_listen (port 0 picks a free one) and logs
@@ -49,7 +49,7 @@ typedef enum jobs_refresh_result callback_hook_fn(const char *video_id, const ch
  * new callback. NULL (logged) when it cannot bind or C has no secret.
  */
 struct callback *callback_new(struct loop *l, const struct conf *c, callback_hook_fn *hook,
-			      void *ud);
+                              void *ud);
 
 /* Closes every connection and frees CB. NULL is fine. */
 void callback_free(struct callback *cb);

@@ -37,10 +37,10 @@
 
 #define CBV_SIGNATURE_HEADER "X-OpenRouter-Signature"
 #define CBV_IDEMPOTENCY_HEADER "X-OpenRouter-Idempotency-Key"
-#define CBV_TOLERANCE_S 300  /* the guide's "about five minutes", both ways */
-#define CBV_HEADER_MAX 1024  /* a longer signature header is malformed */
-#define CBV_ID_MAX 512       /* a job id (LiteLLM-style ids reach ~200 bytes) */
-#define CBV_SEEN_MAX 1024    /* event identities remembered (16 bytes each) */
+#define CBV_TOLERANCE_S 300 /* the guide's "about five minutes", both ways */
+#define CBV_HEADER_MAX 1024 /* a longer signature header is malformed */
+#define CBV_ID_MAX 512      /* a job id (LiteLLM-style ids reach ~200 bytes) */
+#define CBV_SEEN_MAX 1024   /* event identities remembered (16 bytes each) */
 #define CBV_SEEN_DIGEST 16
 
 enum cbv_result {
@@ -61,7 +61,7 @@ const char *cbv_result_text(enum cbv_result r);
  * set to NOW_S - t once t was read (for the log of a stale or future callback).
  */
 enum cbv_result cbv_verify(const void *secret, size_t secret_len, const char *signature,
-			   const void *body, size_t body_len, long long now_s, long long *skew_s);
+                           const void *body, size_t body_len, long long now_s, long long *skew_s);
 
 /* A request body gathered whole, at most CBV_MAX_BODY bytes, before it is judged: the
  * signature covers the raw bytes, so nothing is looked at before the last one. A
@@ -84,8 +84,7 @@ struct cbv_event {
 
 /* Reads BODY[LEN] (JSON) into EV: 0, or -1 with the reason in WHY (a JSON object with
  * string members type, data.id and data.status is required; other members are free). */
-int cbv_parse_event(const char *body, size_t len, struct cbv_event *ev, char *why,
-		    size_t whylen);
+int cbv_parse_event(const char *body, size_t len, struct cbv_event *ev, char *why, size_t whylen);
 
 /* The event identities seen lately; a zeroed struct is empty. */
 struct cbv_seen {

@@ -109,15 +109,15 @@ static const char *peer_of(struct MHD_Connection *conn, char *buf, size_t n)
 /* A refusal's log line, CALLBACK_LOG_BURST a minute at most (a flood of forged
  * callbacks must not flood the log); the lines held back are counted in the next. */
 static void log_refusal(struct callback *cb, struct MHD_Connection *conn, unsigned code,
-			const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static void log_refusal(struct callback *cb, struct MHD_Connection *conn, unsigned code,
-			const char *fmt, ...)
+                        const char *fmt, ...)
 {
 	long long now = loop_now_ms();
 	if (now - cb->log_window_ms >= 60000) {
 		if (cb->log_dropped)
 			log_warn("callback: %u more refusals in the last minute were not logged",
-				 cb->log_dropped);
+			         cb->log_dropped);
 		cb->log_window_ms = now;
 		cb->log_lines = 0;
 		cb->log_dropped = 0;
@@ -132,22 +132,22 @@ static void log_refusal(struct callback *cb, struct MHD_Connection *conn, unsign
 	va_start(ap, fmt);
 	vbfmt(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	log_warn("callback: refused a request from %s (HTTP %u): %s", peer_of(conn, peer, sizeof(peer)),
-		 code, why);
+	log_warn("callback: refused a request from %s (HTTP %u): %s",
+	         peer_of(conn, peer, sizeof(peer)), code, why);
 }
 
 /* Queues CODE with the seed's error body ({"error":{message,type,code}}), or an empty
  * body for 204. */
 static enum MHD_Result answer(struct MHD_Connection *conn, unsigned code, const char *ecode,
-			      const char *message)
+                              const char *message)
 {
 	struct MHD_Response *r;
 	if (code == MHD_HTTP_NO_CONTENT) {
 		r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 	} else {
 		char *body = xasprintf("{\"error\":{\"message\":\"%s\",\"type\":"
-				       "\"invalid_request_error\",\"code\":\"%s\"}}\n",
-				       message, ecode);
+		                       "\"invalid_request_error\",\"code\":\"%s\"}}\n",
+		                       message, ecode);
 		r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
 		if (!r)
 			free(body);
@@ -165,7 +165,7 @@ static enum MHD_Result answer(struct MHD_Connection *conn, unsigned code, const 
 }
 
 static enum MHD_Result refuse(struct callback *cb, struct MHD_Connection *conn, unsigned code,
-			      const char *ecode, const char *message)
+                              const char *ecode, const char *message)
 {
 	cb->stats.refused++;
 	log_refusal(cb, conn, code, "%s", message);
@@ -176,20 +176,20 @@ static enum MHD_Result refuse(struct callback *cb, struct MHD_Connection *conn, 
 
 /* Refusals that need only the request line and headers; MHD_YES when none applies
  * (the body is read next), else what queuing the refusal returned (*DONE set). */
-static enum MHD_Result check_head(struct callback *cb, struct MHD_Connection *conn,
-				  const char *url, const char *method, bool *done)
+static enum MHD_Result check_head(struct callback *cb, struct MHD_Connection *conn, const char *url,
+                                  const char *method, bool *done)
 {
 	*done = true;
 	if (strcmp(url, cb->path) != 0)
 		return refuse(cb, conn, MHD_HTTP_NOT_FOUND, "not_found", "not the callback path");
 	if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
 		return refuse(cb, conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
-			      "only POST is taken");
-	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+		              "only POST is taken");
+	const char *cl =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl && strtoull(cl, NULL, 10) > CBV_MAX_BODY)
 		return refuse(cb, conn, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
-			      "the body is larger than a callback's limit (64 KiB)");
+		              "the body is larger than a callback's limit (64 KiB)");
 	*done = false;
 	return MHD_YES;
 }
@@ -220,14 +220,14 @@ static enum MHD_Result finish(struct callback *cb, struct MHD_Connection *conn, 
 		return answer(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "no_secret", "no signing secret");
 	const char *body = q->body.data ? q->body.data : "";
 	enum cbv_result v = cbv_verify(secret, strlen(secret), sig, body, q->body.len,
-				       (long long)time(NULL), &skew);
+	                               (long long)time(NULL), &skew);
 	if (v == CBV_STALE || v == CBV_FUTURE) {
 		cb->stats.refused++;
 		log_refusal(cb, conn, MHD_HTTP_UNAUTHORIZED,
-			    "%s: the sender's timestamp is %lld s %s this machine's clock (at most "
-			    "%d s allowed: is the clock synchronized?)",
-			    cbv_result_text(v), skew < 0 ? -skew : skew,
-			    v == CBV_STALE ? "behind" : "ahead of", CBV_TOLERANCE_S);
+		            "%s: the sender's timestamp is %lld s %s this machine's clock (at most "
+		            "%d s allowed: is the clock synchronized?)",
+		            cbv_result_text(v), skew < 0 ? -skew : skew,
+		            v == CBV_STALE ? "behind" : "ahead of", CBV_TOLERANCE_S);
 		return answer(conn, MHD_HTTP_UNAUTHORIZED, verdict_code(v), cbv_result_text(v));
 	}
 	if (v != CBV_OK)
@@ -238,32 +238,33 @@ static enum MHD_Result finish(struct callback *cb, struct MHD_Connection *conn, 
 	if (cbv_parse_event(body, q->body.len, &ev, why, sizeof(why)) != 0) {
 		cb->stats.refused++;
 		log_refusal(cb, conn, MHD_HTTP_BAD_REQUEST, "signed, but not a callback event: %s",
-			    why);
+		            why);
 		return answer(conn, MHD_HTTP_BAD_REQUEST, "bad_event", "not a callback event");
 	}
 	if (cbv_seen_has(&cb->seen, &ev)) {
 		cb->stats.duplicates++;
 		log_event(LOG_DEBUG, NULL, ev.id, "callback: %s again: a duplicate, ignored",
-			  ev.type);
+		          ev.type);
 		return answer(conn, MHD_HTTP_NO_CONTENT, NULL, NULL);
 	}
 	enum jobs_refresh_result rr = cb->hook(ev.id, ev.status, cb->hook_ud);
 	switch (rr) {
 	case JOBS_REFRESH_UNKNOWN:
 		cb->stats.unknown++;
-		log_event(LOG_INFO, NULL, ev.id, "callback: %s for a video no job of sorad's has: "
-			  "ignored", ev.type);
+		log_event(LOG_INFO, NULL, ev.id,
+		          "callback: %s for a video no job of sorad's has: "
+		          "ignored",
+		          ev.type);
 		return answer(conn, MHD_HTTP_NO_CONTENT, NULL, NULL);
 	case JOBS_REFRESH_STARTED:
 		log_event(LOG_INFO, NULL, ev.id, "callback: %s: refreshing the job now", ev.type);
 		break;
 	case JOBS_REFRESH_PENDING:
 		log_event(LOG_INFO, NULL, ev.id,
-			  "callback: %s: the job's answer is on its way already", ev.type);
+		          "callback: %s: the job's answer is on its way already", ev.type);
 		break;
 	case JOBS_REFRESH_NOT_RUNNING:
-		log_event(LOG_DEBUG, NULL, ev.id, "callback: %s: the job is past running",
-			  ev.type);
+		log_event(LOG_DEBUG, NULL, ev.id, "callback: %s: the job is past running", ev.type);
 		break;
 	}
 	cb->stats.accepted++;
@@ -272,8 +273,8 @@ static enum MHD_Result finish(struct callback *cb, struct MHD_Connection *conn, 
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version, const char *upload,
-				  size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
 {
 	(void)version;
 	struct callback *cb = cls;
@@ -294,8 +295,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (cbv_body_add(&q->body, upload, *upload_size) != 0) {
 			cb->stats.refused++;
 			log_refusal(cb, conn, MHD_HTTP_CONTENT_TOO_LARGE,
-				    "the body grew beyond a callback's limit (64 KiB): connection "
-				    "closed");
+			            "the body grew beyond a callback's limit (64 KiB): connection "
+			            "closed");
 			return MHD_NO;
 		}
 		*upload_size = 0;
@@ -306,7 +307,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
+                         enum MHD_RequestTerminationCode toe)
 {
 	(void)cls;
 	(void)conn;
@@ -343,7 +344,7 @@ static void path_of(const char *url, char *buf, size_t n)
 }
 
 struct callback *callback_new(struct loop *l, const struct conf *c, callback_hook_fn *hook,
-			      void *ud)
+                              void *ud)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen = 0;
@@ -363,17 +364,17 @@ struct callback *callback_new(struct loop *l, const struct conf *c, callback_hoo
 	cb->epfd = -1;
 	cb->listen = xstrdup(c->callback_listen);
 	callback_set_conf(cb, c);
-	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-			 (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
-	cb->mhd = MHD_start_daemon(
-	    flags, 0, NULL, NULL, on_request, cb, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, cb,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned)CALLBACK_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned)CALLBACK_CONNECTION_TIMEOUT, MHD_OPTION_NOTIFY_COMPLETED, on_completed, cb,
-	    MHD_OPTION_END);
+	unsigned flags =
+	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+	cb->mhd =
+	    MHD_start_daemon(flags, 0, NULL, NULL, on_request, cb, MHD_OPTION_EXTERNAL_LOGGER,
+	                     mhd_log, cb, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	                     MHD_OPTION_CONNECTION_LIMIT, (unsigned)CALLBACK_MAX_CONNECTIONS,
+	                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CALLBACK_CONNECTION_TIMEOUT,
+	                     MHD_OPTION_NOTIFY_COMPLETED, on_completed, cb, MHD_OPTION_END);
 	if (!cb->mhd) {
 		log_error("callback: cannot listen on %s: %s", c->callback_listen,
-			  errno ? strerror(errno) : "libmicrohttpd failed to start");
+		          errno ? strerror(errno) : "libmicrohttpd failed to start");
 		callback_free(cb);
 		return NULL;
 	}
@@ -395,7 +396,7 @@ struct callback *callback_new(struct loop *l, const struct conf *c, callback_hoo
 	if (colon)
 		*colon = '\0';
 	log_info("callback: listening on http://%s:%u%s (signed callbacks only)", host, cb->port,
-		 cb->path);
+	         cb->path);
 	return cb;
 }
 

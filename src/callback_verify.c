@@ -118,7 +118,7 @@ static int split_header(const char *hdr, struct sig_parts *sp)
 }
 
 enum cbv_result cbv_verify(const void *secret, size_t secret_len, const char *signature,
-			   const void *body, size_t body_len, long long now_s, long long *skew_s)
+                           const void *body, size_t body_len, long long now_s, long long *skew_s)
 {
 	struct sig_parts sp;
 	if (!signature || !*signature)
@@ -170,7 +170,7 @@ void cbv_body_release(struct cbv_body *b)
 /* OBJ's string member NAME into BUF[SIZE]: 0, or -1 (absent, not a string, empty or
  * too long) with WHY set. */
 static int member_str(const cJSON *obj, const char *name, char *buf, size_t size, char *why,
-		      size_t whylen)
+                      size_t whylen)
 {
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(obj, name);
 	if (!cJSON_IsString(m) || !m->valuestring[0]) {
@@ -184,8 +184,7 @@ static int member_str(const cJSON *obj, const char *name, char *buf, size_t size
 	return 0;
 }
 
-int cbv_parse_event(const char *body, size_t len, struct cbv_event *ev, char *why,
-		    size_t whylen)
+int cbv_parse_event(const char *body, size_t len, struct cbv_event *ev, char *why, size_t whylen)
 {
 	memset(ev, 0, sizeof(*ev));
 	cJSON *root = cJSON_ParseWithLength(body, len);

@@ -40,8 +40,8 @@ int __wrap_ct_memeq(const void *a, const void *b, size_t n)
 /* printf '%s' "1700000000,$BODY" | openssl dgst -sha256 -hmac whsec_unit_test_secret -r */
 static const char secret[] = "whsec_unit_test_secret";
 static const char body[] = "{\"type\":\"video.generation.completed\",\"created_at\":"
-			   "\"2026-12-06T20:00:00.000Z\",\"data\":{\"id\":\"vid_abc123\","
-			   "\"status\":\"completed\"}}";
+                           "\"2026-12-06T20:00:00.000Z\",\"data\":{\"id\":\"vid_abc123\","
+                           "\"status\":\"completed\"}}";
 #define T0 1700000000LL
 #define MAC "ec44a46669f1197fe8d0633c480fe5cba060213c1848a6bfff67d68722e1af93"
 #define GOOD_SIG "t=1700000000,v1=" MAC
@@ -69,7 +69,8 @@ static void t_hmac_matches_rfc4231(void **state)
 	lens[0] = 8;
 	hmac_sha256(key, 20, parts, lens, 1, mac);
 	hex_of(mac, sizeof(mac), hex);
-	assert_string_equal(hex, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+	assert_string_equal(hex,
+	                    "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
 
 	parts[0] = "what do ya want "; /* test case 2, in two parts */
 	parts[1] = "for nothing?";
@@ -77,14 +78,16 @@ static void t_hmac_matches_rfc4231(void **state)
 	lens[1] = 12;
 	hmac_sha256("Jefe", 4, parts, lens, 2, mac);
 	hex_of(mac, sizeof(mac), hex);
-	assert_string_equal(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+	assert_string_equal(hex,
+	                    "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 
 	memset(key, 0xaa, sizeof(key)); /* test case 6: a key longer than the block */
 	parts[0] = "Test Using Larger Than Block-Size Key - Hash Key First";
 	lens[0] = strlen(parts[0]);
 	hmac_sha256(key, sizeof(key), parts, lens, 1, mac);
 	hex_of(mac, sizeof(mac), hex);
-	assert_string_equal(hex, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+	assert_string_equal(hex,
+	                    "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
 
 static void t_ct_memeq_tells_equal_from_different(void **state)
@@ -106,8 +109,8 @@ static void t_good_signature_passes(void **state)
 {
 	(void)state;
 	long long skew = 99;
-	assert_int_equal(cbv_verify(secret, strlen(secret), GOOD_SIG, body, strlen(body), T0, &skew),
-			 CBV_OK);
+	assert_int_equal(
+	    cbv_verify(secret, strlen(secret), GOOD_SIG, body, strlen(body), T0, &skew), CBV_OK);
 	assert_int_equal(skew, 0);
 	/* Blanks around pairs, upper-case hex, pairs of other schemes, a rotated secret's
 	 * v1 beside the good one: all as the header may come. */
@@ -137,10 +140,10 @@ static void t_wrong_secret_refused(void **state)
 	(void)state;
 	static const char other[] = "whsec_unit_test_secreT";
 	assert_int_equal(cbv_verify(other, strlen(other), GOOD_SIG, body, strlen(body), T0, NULL),
-			 CBV_BAD_SIGNATURE);
-	assert_int_equal(cbv_verify(secret, strlen(secret) - 1, GOOD_SIG, body, strlen(body), T0,
-				    NULL),
-			 CBV_BAD_SIGNATURE);
+	                 CBV_BAD_SIGNATURE);
+	assert_int_equal(
+	    cbv_verify(secret, strlen(secret) - 1, GOOD_SIG, body, strlen(body), T0, NULL),
+	    CBV_BAD_SIGNATURE);
 }
 
 static void t_stale_and_future_timestamps_refused(void **state)
@@ -151,12 +154,12 @@ static void t_stale_and_future_timestamps_refused(void **state)
 	assert_int_equal(verify_at(GOOD_SIG, body, T0 + CBV_TOLERANCE_S), CBV_OK);
 	assert_int_equal(verify_at(GOOD_SIG, body, T0 - CBV_TOLERANCE_S), CBV_OK);
 	assert_int_equal(cbv_verify(secret, strlen(secret), GOOD_SIG, body, strlen(body),
-				    T0 + CBV_TOLERANCE_S + 1, &skew),
-			 CBV_STALE);
+	                            T0 + CBV_TOLERANCE_S + 1, &skew),
+	                 CBV_STALE);
 	assert_int_equal(skew, CBV_TOLERANCE_S + 1);
 	assert_int_equal(cbv_verify(secret, strlen(secret), GOOD_SIG, body, strlen(body),
-				    T0 - CBV_TOLERANCE_S - 1, &skew),
-			 CBV_FUTURE);
+	                            T0 - CBV_TOLERANCE_S - 1, &skew),
+	                 CBV_FUTURE);
 	assert_int_equal(skew, -CBV_TOLERANCE_S - 1);
 	assert_int_equal(verify_at(GOOD_SIG, body, T0 + 86400), CBV_STALE);
 }
@@ -167,18 +170,18 @@ static void t_missing_or_malformed_headers_refused(void **state)
 	assert_int_equal(verify_at(NULL, body, T0), CBV_UNSIGNED);
 	assert_int_equal(verify_at("", body, T0), CBV_UNSIGNED);
 	static const char *const bad[] = {
-	    "t=1700000000",                        /* no v1 */
-	    "v1=" MAC,                             /* no t */
-	    "t=,v1=" MAC,                          /* empty t */
-	    "t=17000000x0,v1=" MAC,                /* not a number */
-	    "t=-1700000000,v1=" MAC,               /* signed */
-	    "t=1700000000,t=1700000000,v1=" MAC,   /* t twice */
-	    "t=1700000000,v1=abc",                 /* a short MAC */
-	    "t=1700000000,v1=" MAC "00",           /* a long one */
-	    "t=1700000000,v1=" MAC "g",            /* not hex */
-	    "t=1700000000;v1=" MAC,                /* not comma-separated */
-	    "sha256=" MAC,                         /* another provider's scheme */
-	    "t=1700000000000000000000,v1=" MAC,    /* beyond any clock */
+	    "t=1700000000",                      /* no v1 */
+	    "v1=" MAC,                           /* no t */
+	    "t=,v1=" MAC,                        /* empty t */
+	    "t=17000000x0,v1=" MAC,              /* not a number */
+	    "t=-1700000000,v1=" MAC,             /* signed */
+	    "t=1700000000,t=1700000000,v1=" MAC, /* t twice */
+	    "t=1700000000,v1=abc",               /* a short MAC */
+	    "t=1700000000,v1=" MAC "00",         /* a long one */
+	    "t=1700000000,v1=" MAC "g",          /* not hex */
+	    "t=1700000000;v1=" MAC,              /* not comma-separated */
+	    "sha256=" MAC,                       /* another provider's scheme */
+	    "t=1700000000000000000000,v1=" MAC,  /* beyond any clock */
 	};
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
 		enum cbv_result r = verify_at(bad[i], body, T0);
@@ -186,8 +189,8 @@ static void t_missing_or_malformed_headers_refused(void **state)
 			fail_msg("'%s': expected malformed, got %s", bad[i], cbv_result_text(r));
 	}
 	char huge[CBV_HEADER_MAX + 200];
-	assert_int_equal(bfmt(huge, sizeof huge, "t=1700000000,v1=%s,x=%0*d", MAC, CBV_HEADER_MAX, 0),
-			 0);
+	assert_int_equal(
+	    bfmt(huge, sizeof huge, "t=1700000000,v1=%s,x=%0*d", MAC, CBV_HEADER_MAX, 0), 0);
 	assert_int_equal(verify_at(huge, body, T0), CBV_MALFORMED);
 }
 
@@ -201,9 +204,9 @@ static void t_signature_over_other_bytes_refused(void **state)
 	assert_int_equal(verify_at(GOOD_SIG, b, T0), CBV_BAD_SIGNATURE);
 	assert_int_equal(bfmt(b, sizeof b, "%s\n", body), 0);
 	assert_int_equal(verify_at(GOOD_SIG, b, T0), CBV_BAD_SIGNATURE);
-	assert_int_equal(cbv_verify(secret, strlen(secret), GOOD_SIG, body, strlen(body) - 1, T0,
-				    NULL),
-			 CBV_BAD_SIGNATURE);
+	assert_int_equal(
+	    cbv_verify(secret, strlen(secret), GOOD_SIG, body, strlen(body) - 1, T0, NULL),
+	    CBV_BAD_SIGNATURE);
 	/* The same body and MAC under another timestamp: t is signed too. */
 	assert_int_equal(verify_at("t=1700000001,v1=" MAC, body, T0), CBV_BAD_SIGNATURE);
 	/* A MAC over the body alone (no "<t>," before it), as other providers sign. */
@@ -272,8 +275,8 @@ static void t_non_events_are_refused(void **state)
 			fail_msg("'%s' was taken for an event", bad[i]);
 		assert_true(why[0] != '\0');
 	}
-	char *long_id = xasprintf("{\"type\":\"x\",\"data\":{\"id\":\"%0*d\",\"status\":\"failed\"}}",
-				  CBV_ID_MAX, 0);
+	char *long_id = xasprintf(
+	    "{\"type\":\"x\",\"data\":{\"id\":\"%0*d\",\"status\":\"failed\"}}", CBV_ID_MAX, 0);
 	assert_int_equal(cbv_parse_event(long_id, strlen(long_id), &ev, why, sizeof why), -1);
 	free(long_id);
 }
@@ -345,9 +348,10 @@ static struct conf *load_lines(const char *lines, bool keyless, char *err, size_
 	assert_int_equal(bfmt(path, sizeof path, "%s/sorad.conf", conf_dir), 0);
 	FILE *f = fopen(path, "w");
 	assert_non_null(f);
-	fprintf(f, "inbox = \"%s/in\"\noutbox = \"%s/out\"\nstate_dir = \"%s/st\"\n"
-		   "log_dir = \"%s/log\"\n%s",
-		conf_dir, conf_dir, conf_dir, conf_dir, lines);
+	fprintf(f,
+	        "inbox = \"%s/in\"\noutbox = \"%s/out\"\nstate_dir = \"%s/st\"\n"
+	        "log_dir = \"%s/log\"\n%s",
+	        conf_dir, conf_dir, conf_dir, conf_dir, lines);
 	assert_int_equal(fclose(f), 0);
 	err[0] = '\0';
 	return keyless ? conf_load_keyless(path, err, errlen) : conf_load(path, err, errlen);
@@ -384,7 +388,8 @@ static void t_callback_keys_are_checked(void **state)
 {
 	(void)state;
 	char err[1024], lines[512];
-	struct conf *c = load_lines("callback_listen = \"127.0.0.1:8788\"\n", false, err, sizeof err);
+	struct conf *c =
+	    load_lines("callback_listen = \"127.0.0.1:8788\"\n", false, err, sizeof err);
 	assert_null(c);
 	assert_non_null(strstr(err, "sorad.conf:5: callback_listen needs callback_secret_file"));
 	c = load_lines("callback_url = \"https://x.example/hook\"\n", false, err, sizeof err);
@@ -398,9 +403,9 @@ static void t_callback_keys_are_checked(void **state)
 
 	write_secret("  whsec_abc123  \n", 0644);
 	assert_int_equal(bfmt(lines, sizeof lines,
-			      "callback_listen = \"127.0.0.1:8788\"\ncallback_secret_file = "
-			      "\"secret\"\ncallback_url = \"https://x.example/hooks/sorad\"\n"),
-			 0);
+	                      "callback_listen = \"127.0.0.1:8788\"\ncallback_secret_file = "
+	                      "\"secret\"\ncallback_url = \"https://x.example/hooks/sorad\"\n"),
+	                 0);
 	c = load_lines(lines, false, err, sizeof err);
 	assert_null(c);
 	assert_non_null(strstr(err, "is readable by everyone; chmod 600 it"));
