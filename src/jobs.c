@@ -1325,6 +1325,7 @@ static void on_retrieved(struct api_req *req, void *ud)
 	r->req = NULL;
 	const struct conf *c = r->js->conf;
 	if (res->kind != API_OK || !res->has_video) {
+		r->by_callback = false; /* the next poll is its own (callback_missed) */
 		if (res->kind == API_NOT_FOUND) {
 			fail_from_api(r, res, "checking the video's progress");
 			return;
