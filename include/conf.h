@@ -112,6 +112,12 @@ struct conf {
 	char *log_level;      /* "debug", "info", "warning", "error" */
 	unsigned log_keep_days;
 
+	/* Signed completion callbacks (callback.h); off while callback_listen is NULL. */
+	char *callback_listen;      /* "127.0.0.1:8788": where the reverse proxy forwards */
+	char *callback_url;         /* the public URL sent with each create; NULL: none */
+	char *callback_secret_file; /* required with callback_listen */
+	char *callback_secret;      /* its content, loaded by conf_load; never logged */
+
 	/* Usage caps (0: no cap) and the approval threshold for one dropped file. */
 	double daily_cap_usd;
 	double monthly_cap_usd;

@@ -27,6 +27,8 @@
 #ifndef SORAD_HTTPD_H
 #define SORAD_HTTPD_H
 
+#include <sys/socket.h>
+
 #include "api.h"
 #include "conf.h"
 #include "jobs.h"
@@ -75,6 +77,12 @@ const char *httpd_listen(const struct httpd *h);
 
 /* The port actually bound. */
 unsigned httpd_port(const struct httpd *h);
+
+/* LISTEN ("HOST:PORT", "[V6]:PORT", "localhost:PORT", "*:PORT") as a socket address
+ * for libmicrohttpd: 0, or -1 with the reason in WHY. Shared with callback.c. */
+struct sockaddr_storage;
+int httpd_parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len,
+		       char *why, size_t whylen);
 
 /* Jobs observer (jobs.h): wakes /poll waiters and sends events. */
 void httpd_job_changed(struct httpd *h, const struct job *j, enum job_state before);

@@ -201,4 +201,26 @@ int jobs_delete(struct jobs *js, const char *video_id, const char *job, jobs_del
  * record cannot be removed). */
 int jobs_forget(struct jobs *js, const char *name);
 
+/*
+ * A signed callback (callback.h) said that the video VIDEO_ID changed: its job asks
+ * the service at once instead of waiting for its next poll (the callback's body is
+ * not trusted for the outcome; the retrieve answer is, and goes the way every poll's
+ * does). Returns JOBS_REFRESH_STARTED (a retrieve is on its way), JOBS_REFRESH_PENDING
+ * (the job is running but a request of its own is in flight, or the client is
+ * paused: that answer or the next poll will do), JOBS_REFRESH_NOT_RUNNING (the job is
+ * past running: downloading, done, failed...) or JOBS_REFRESH_UNKNOWN (no job has
+ * that video id; a job NAME is never matched here).
+ */
+enum jobs_refresh_result {
+	JOBS_REFRESH_STARTED,
+	JOBS_REFRESH_PENDING,
+	JOBS_REFRESH_NOT_RUNNING,
+	JOBS_REFRESH_UNKNOWN,
+};
+enum jobs_refresh_result jobs_refresh_now(struct jobs *js, const char *video_id);
+/* Once a callback came for a job of sorad's, callbacks are taken to arrive: running jobs
+ * are polled no more often than every JOBS_CALLBACK_POLL_S (the fallback), until a poll
+ * finds a video ended that no callback announced (then the usual pace again). */
+#define JOBS_CALLBACK_POLL_S 120
+
 #endif

@@ -263,6 +263,13 @@ static int check_listen(const char *s, char *why, size_t n)
 	return 0;
 }
 
+/* callback_url: empty (none), else a URL (https:// for OpenRouter; http:// is for a
+ * loopback simulator and for tests). */
+static int check_callback_url(const char *s, char *why, size_t n)
+{
+	return *s ? check_url(s, why, n) : 0;
+}
+
 static const char *const event_names[] = {"ready", "failed", "cap", "doubt", "inbox", NULL};
 
 static int check_event(const char *s, char *why, size_t n)
@@ -322,6 +329,9 @@ static const struct keydef keydefs[] = {
     {"watch_mode", CFGT_STR, false, 0, 0, check_watch},
     {"listen", CFGT_STR, false, 0, 0, check_listen},
     {"status_token", CFGT_STR, true, 0, 0, check_token},
+    {"callback_listen", CFGT_STR, false, 0, 0, check_listen},
+    {"callback_url", CFGT_STR, false, 0, 0, check_callback_url},
+    {"callback_secret_file", CFGT_STR, false, 0, 0, check_nonempty},
     {"notify", CFGT_BOOL, false, 0, 0, NULL},
     {"notify_events", CFGT_STR, false, 0, 0, check_event},
     {"log_level", CFGT_STR, false, 0, 0, check_level},
@@ -845,6 +855,9 @@ static cfg_t *new_cfg(void)
 	    CFG_STR("watch_mode", "auto", CFGF_NONE),
 	    CFG_STR("listen", "127.0.0.1:4444", CFGF_NONE),
 	    CFG_STR("status_token", NULL, CFGF_NODEFAULT),
+	    CFG_STR("callback_listen", "", CFGF_NONE),
+	    CFG_STR("callback_url", "", CFGF_NONE),
+	    CFG_STR("callback_secret_file", NULL, CFGF_NODEFAULT),
 	    CFG_BOOL("notify", cfg_true, CFGF_NONE),
 	    CFG_STR_LIST("notify_events", "{ready, failed, cap, doubt, inbox}", CFGF_NONE),
 	    CFG_STR("log_level", "info", CFGF_NONE),
@@ -1023,6 +1036,10 @@ static void values_from_cfg(struct conf *c, cfg_t *cfg)
 	c->listen = getstr(cfg, "listen");
 	const char *tok = cfg_getstr(cfg, "status_token");
 	c->status_token = tok && *tok ? xstrdup(tok) : NULL; /* "" means no token */
+	const char *cbl = cfg_getstr(cfg, "callback_listen"), *cbu = cfg_getstr(cfg, "callback_url");
+	c->callback_listen = cbl && *cbl ? xstrdup(cbl) : NULL; /* "": callbacks off */
+	c->callback_url = cbu && *cbu ? xstrdup(cbu) : NULL;
+	c->callback_secret_file = getstr(cfg, "callback_secret_file");
 	c->notify = cfg_getbool(cfg, "notify") == cfg_true;
 	c->notify_events = 0;
 	for (unsigned i = 0; i < cfg_size(cfg, "notify_events"); i++)
@@ -1286,6 +1303,38 @@ static void load_key(struct conf *c, struct parse_ctx *x, bool keyless)
 	free(copy);
 }
 
+/* callback_secret_file, needed by callback_listen (a callback is never taken
+ * unsigned). A secret every local user can read signs nothing: refused. KEYLESS (the
+ * commands): not read, the daemon holds it. */
+static void load_callback_secret(struct conf *c, struct parse_ctx *x, bool keyless)
+{
+	char why[256], loc[PATH_MAX + 32];
+	struct stat st;
+	if (!c->callback_listen) {
+		if (c->callback_url)
+			add_err(x, loc_key(x, key_index("callback_url"), loc, sizeof loc),
+			        "callback_url needs callback_listen: the address its reverse proxy "
+			        "forwards to");
+		return;
+	}
+	loc_key(x, key_index("callback_listen"), loc, sizeof loc);
+	if (!c->callback_secret_file) {
+		add_err(x, loc, "callback_listen needs callback_secret_file: sorad accepts only "
+		                "signed callbacks");
+		return;
+	}
+	if (keyless)
+		return;
+	loc_key(x, key_index("callback_secret_file"), loc, sizeof loc);
+	if (stat(c->callback_secret_file, &st) == 0 && (st.st_mode & S_IROTH)) {
+		add_err(x, loc, "callback_secret_file %s is readable by everyone; chmod 600 it",
+		        c->callback_secret_file);
+		return;
+	}
+	if (read_key_file(c->callback_secret_file, &c->callback_secret, why, sizeof why) != 0)
+		add_err(x, loc, "callback_secret_file %s: %s", c->callback_secret_file, why);
+}
+
 /* ---- checks across keys ------------------------------------------------------- */
 
 static void cross_checks(const struct conf *c, struct parse_ctx *x)
@@ -1416,12 +1465,14 @@ static struct conf *load(const char *path, char *err, size_t errlen, bool keyles
 	make_abs(base, &c->state_dir);
 	make_abs(base, &c->log_dir);
 	make_abs(base, &c->api_key_file);
+	make_abs(base, &c->callback_secret_file);
 
 	/* The API paths are appended to api_base: "v1/" would make "v1//videos". */
 	for (size_t n = strlen(c->api_base); n > 8 && c->api_base[n - 1] == '/'; n--)
 		c->api_base[n - 1] = '\0';
 
 	load_key(c, &x, keyless);
+	load_callback_secret(c, &x, keyless);
 	if (x.nerr == 0)
 		cross_checks(c, &x);
 	if (x.nerr)
@@ -1473,6 +1524,13 @@ void conf_free(struct conf *c)
 	free(c->default_size);
 	free(c->listen);
 	free(c->status_token);
+	free(c->callback_listen);
+	free(c->callback_url);
+	free(c->callback_secret_file);
+	if (c->callback_secret) {
+		explicit_bzero(c->callback_secret, strlen(c->callback_secret));
+		free(c->callback_secret);
+	}
 	free(c->log_level);
 	for (size_t i = 0; i < c->n_models; i++) {
 		struct model_def *m = &c->models[i];
@@ -1604,6 +1662,9 @@ static void print_summary(const struct conf *c, const char *shown)
 		printf("                 and %u MiB without a Content-Length\n", c->download_max_mb);
 	printf("  listen         %s%s\n", *c->listen ? c->listen : "(disabled)",
 	       c->status_token ? " (token required)" : "");
+	if (c->callback_listen)
+		printf("  callbacks      signed, on %s for %s\n", c->callback_listen,
+		       c->callback_url ? c->callback_url : "(the workspace's default URL)");
 	printf("  notify         %s (events:%s%s%s%s)\n", c->notify ? "on" : "off",
 	       (c->notify_events & NOTIFY_EV_READY) ? " ready" : "",
 	       (c->notify_events & NOTIFY_EV_FAILED) ? " failed" : "",

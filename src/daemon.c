@@ -1,6 +1,7 @@
 /* daemon.c — the daemon's lifetime and its event loop wiring (see daemon.h). */
 #include "daemon.h"
 #include "api.h"
+#include "callback.h"
 #include "caps.h"
 #include "commit.h"
 #include "conf.h"
@@ -48,6 +49,7 @@ struct daemon {
 	struct watch *watch;
 	int lock_fd;
 	struct httpd *httpd;        /* the status endpoint, NULL when off */
+	struct callback *callback;  /* the signed callbacks' listener, NULL when off */
 	struct api_stats api_stats; /* outlives each API client, for /metrics */
 	struct caps caps;           /* what the service can do; outlives each API client */
 	struct control *control;       /* commands' requests (control.h) */
@@ -362,6 +364,8 @@ static int open_log(const struct conf *c, bool foreground)
 	}
 	if (c->api_key)
 		log_add_secret(c->api_key);
+	if (c->callback_secret)
+		log_add_secret(c->callback_secret);
 	return 0;
 }
 
@@ -381,6 +385,31 @@ static void apply_status_conf(struct daemon *d)
 		log_error("reload: the status endpoint is off: cannot listen on %s", want);
 	httpd_set_usage(d->httpd, d->usage);
 	httpd_set_strays(d->httpd, d->strays);
+}
+
+/* A good signed callback (callback.h): the job of VIDEO_ID asks the service now. */
+static enum jobs_refresh_result on_callback(const char *video_id, const char *status, void *ud)
+{
+	(void)status; /* the service's answer decides, not the callback's word */
+	struct daemon *d = ud;
+	return jobs_refresh_now(d->jobs, video_id);
+}
+
+/* The callback listener follows the configuration: a new address restarts it. */
+static void apply_callback_conf(struct daemon *d)
+{
+	const char *want = d->conf->callback_listen;
+	if (d->callback && want && strcmp(callback_listen(d->callback), want) == 0) {
+		callback_set_conf(d->callback, d->conf);
+		return;
+	}
+	callback_free(d->callback);
+	d->callback = NULL;
+	if (!want)
+		return;
+	d->callback = callback_new(d->loop, d->conf, on_callback, d);
+	if (!d->callback)
+		log_error("reload: callbacks are off: cannot listen on %s; jobs are polled", want);
 }
 
 static void reload(struct daemon *d)
@@ -407,6 +436,8 @@ static void reload(struct daemon *d)
 		open_log(nc, d->foreground);
 	else if (nc->api_key)
 		log_add_secret(nc->api_key);
+	if (nc->callback_secret)
+		log_add_secret(nc->callback_secret);
 	bool new_api = api_settings_differ(d->conf, nc);
 	if (watch_set_conf(d->watch, nc) != 0)
 		log_error("reload: the inbox watch settings could not be applied");
@@ -438,6 +469,7 @@ static void reload(struct daemon *d)
 	}
 	d->target.conf = d->conf;
 	apply_status_conf(d);
+	apply_callback_conf(d);
 	conf_free(oc);
 	release_held(d);
 	watch_rescan(d->watch);
@@ -546,6 +578,7 @@ static void teardown(struct daemon *d)
 		commit_drain(d->commit);
 	}
 	httpd_free(d->httpd);
+	callback_free(d->callback);
 	control_free(d->control);
 	ready_notes_free(d->ready);
 	notifier_free(d->notifier);
@@ -681,6 +714,13 @@ int daemon_main(int argc, char **argv)
 		}
 		httpd_set_usage(d.httpd, d.usage);
 		httpd_set_strays(d.httpd, d.strays);
+	}
+	if (d.conf->callback_listen) {
+		d.callback = callback_new(d.loop, d.conf, on_callback, &d);
+		if (!d.callback) {
+			rc = EX_UNAVAILABLE;
+			goto out;
+		}
 	}
 	d.watch = watch_new(d.loop, d.conf, on_ready, &d);
 	if (!d.watch) {

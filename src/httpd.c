@@ -1269,9 +1269,9 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- lifetime ----------------------------------------------------------------------- */
 
-/* LISTEN as a socket address; 0, or -1 with a reason. */
-static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len,
-			char *why, size_t whylen)
+/* LISTEN as a socket address (httpd.h; the callback listener's too). */
+int httpd_parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len,
+		       char *why, size_t whylen)
 {
 	char host[256];
 	const char *port;
@@ -1338,7 +1338,7 @@ struct httpd *httpd_new(struct loop *l, const struct conf *c, struct jobs *js,
 	struct sockaddr_storage ss;
 	socklen_t sslen = 0;
 	char why[256];
-	if (parse_listen(c->listen, &ss, &sslen, why, sizeof(why)) != 0) {
+	if (httpd_parse_listen(c->listen, &ss, &sslen, why, sizeof(why)) != 0) {
 		log_error("status: cannot listen on '%s': %s", c->listen, why);
 		return NULL;
 	}

@@ -71,6 +71,7 @@ struct jrun {
 	unsigned dl_gone;      /* ...of them, those the service answered 404/410 */
 	bool dl_gone_round;    /* this round: the service said it has no such video */
 	char *dl_why;          /* what the latest failed download said (owned), or NULL */
+	bool by_callback;      /* its retrieve in flight was asked by a callback */
 };
 
 struct jobs {
@@ -111,6 +112,7 @@ struct jobs {
 	} claimq;
 	struct claimretry *retry; /* names whose claim failed, tried again with backoff */
 	struct jdelete *deletes;  /* `sorad delete`s waiting for the service (jobs_delete) */
+	bool callbacks_live; /* signed callbacks arrive: polls are the fallback (jobs.h) */
 };
 
 /* A user's delete of a video at the service, waiting for its answer (jobs_delete). */
@@ -950,12 +952,14 @@ static long long typical_ms(const struct jrun *r)
 	return pollplan_typical_ms(&r->js->durations, key);
 }
 
+static long long callback_pace(const struct jrun *r, long long wait_ms);
+
 static void start_polling(struct jrun *r, const struct api_result *res)
 {
 	r->poll_ms = (long long)r->js->conf->poll_initial * 1000;
 	pollplan_start(&r->pp, loop_now_ms());
-	schedule(r, pollplan_wait(&r->pp, loop_now_ms(), r->poll_ms, res ? res->poll_after_ms : -1,
-				  typical_ms(r)));
+	schedule(r, callback_pace(r, pollplan_wait(&r->pp, loop_now_ms(), r->poll_ms,
+						   res ? res->poll_after_ms : -1, typical_ms(r))));
 }
 
 static void on_created(struct api_req *req, void *ud)
@@ -1321,6 +1325,7 @@ static void on_retrieved(struct api_req *req, void *ud)
 	r->req = NULL;
 	const struct conf *c = r->js->conf;
 	if (res->kind != API_OK || !res->has_video) {
+		r->by_callback = false; /* the next poll is its own (callback_missed) */
 		if (res->kind == API_NOT_FOUND) {
 			fail_from_api(r, res, "checking the video's progress");
 			return;
@@ -1429,10 +1434,13 @@ static void plan_completed(struct jrun *r, const struct video *v)
 
 /* The video's latest state V, from a retrieve or a list: on to the download, the
  * failure, or the next poll. */
+static void callback_missed(struct jrun *r, const struct video *v);
+
 static void polled(struct jrun *r, const struct video *v, long poll_after_ms)
 {
 	const struct conf *c = r->js->conf;
 	int before = r->rec.progress;
+	callback_missed(r, v);
 	take_video(r, v);
 	if (!r->pp.start_ms) /* polling began in an earlier run: from the video's creation */
 		pollplan_resume(&r->pp, loop_now_ms(),
@@ -1494,7 +1502,8 @@ static void polled(struct jrun *r, const struct video *v, long poll_after_ms)
 	const struct caps *caps = api_client_caps(r->js->api);
 	bool progress = caps_get(caps, CAPS_PROGRESS, NULL) != CAPS_NO;
 	pollplan_running(&r->pp, loop_now_ms(), progress ? v->progress : -1);
-	schedule(r, pollplan_wait(&r->pp, loop_now_ms(), delay, poll_after_ms, typical_ms(r)));
+	schedule(r, callback_pace(r, pollplan_wait(&r->pp, loop_now_ms(), delay, poll_after_ms,
+						   typical_ms(r))));
 }
 
 /* ---- downloads ---------------------------------------------------------------------- */
@@ -3217,4 +3226,56 @@ int jobs_forget(struct jobs *js, const char *name)
 	free_run(r);
 	rebuild_index(js);
 	return 0;
+}
+
+/* ---- a refresh asked from outside (signed callbacks) ------------------------------ */
+
+/* The wait before R's next poll: WAIT_MS, or JOBS_CALLBACK_POLL_S while callbacks
+ * arrive, so that polling is only the fallback. */
+static long long callback_pace(const struct jrun *r, long long wait_ms)
+{
+	long long fallback = JOBS_CALLBACK_POLL_S * 1000LL;
+	return r->js->callbacks_live && wait_ms < fallback ? fallback : wait_ms;
+}
+
+/* A poll of R answered V: an end that no callback announced means callbacks are not
+ * (or no longer) arriving, so polling goes back to its own pace until one does. */
+static void callback_missed(struct jrun *r, const struct video *v)
+{
+	bool nudged = r->by_callback;
+	r->by_callback = false;
+	if (nudged || !r->js->callbacks_live || r->rec.state != JOB_RUNNING ||
+	    v->status == VIDEO_QUEUED || v->status == VIDEO_IN_PROGRESS ||
+	    v->status == VIDEO_UNKNOWN)
+		return;
+	r->js->callbacks_live = false;
+	log_event(LOG_WARNING, r->rec.name, r->rec.video_id,
+		  "a poll found the video ended before any callback said so: callbacks may "
+		  "not be arriving (check the reverse proxy and callback_url); polling at the "
+		  "usual pace again until one does");
+}
+
+enum jobs_refresh_result jobs_refresh_now(struct jobs *js, const char *video_id)
+{
+	struct jrun *r = NULL;
+	for (size_t i = 0; !r && video_id && i < js->n; i++)
+		if (js->v[i]->rec.video_id && !strcmp(js->v[i]->rec.video_id, video_id))
+			r = js->v[i];
+	if (!r)
+		return JOBS_REFRESH_UNKNOWN;
+	if (!js->callbacks_live)
+		log_info("callbacks arrive: running jobs are polled every %d s at most, as the "
+			 "fallback", JOBS_CALLBACK_POLL_S);
+	js->callbacks_live = true;
+	if (r->rec.state != JOB_RUNNING)
+		return JOBS_REFRESH_NOT_RUNNING;
+	if (r->req || r->committing || !js->api || js->api_blocked)
+		return JOBS_REFRESH_PENDING;
+	if (r->timer) /* this retrieve is the poll; polled() schedules the next */
+		loop_timer_disarm(r->timer);
+	log_event(LOG_DEBUG, r->rec.name, r->rec.video_id,
+		  "callback: retrieving the video now instead of at its next poll");
+	r->by_callback = true;
+	r->req = api_retrieve(js->api, r->rec.video_id, r->rec.name, on_retrieved, r);
+	return JOBS_REFRESH_STARTED;
 }

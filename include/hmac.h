@@ -1,10 +1,13 @@
 /*
- * hmac.h - SHA-256 and HMAC-SHA256 (FIPS 180-4, RFC 2104), for the signatures of the
- * OpenRouter mode's callbacks. Self-contained so that sora-sim links no crypto library;
- * the tests check every signature with Node's crypto, independently of this code.
+ * hmac.h - SHA-256 and HMAC-SHA256 (FIPS 180-4, RFC 2104): sora-sim signs the callbacks
+ * of its OpenRouter mode with it, and sorad verifies signed callbacks (callback.h) with
+ * it. The one file both binaries share (sim/CMakeLists.txt), because it is truly common
+ * and self-contained: neither links a crypto library for it. Its correctness is checked
+ * against RFC 4231's vectors (tests/unit/t_callback.c), and the signatures it makes
+ * against Node's crypto and openssl(1), independently of this code.
  */
-#ifndef SIM_HMAC_H
-#define SIM_HMAC_H
+#ifndef SORAD_HMAC_H
+#define SORAD_HMAC_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -29,5 +32,10 @@ void hmac_sha256(const void *key, size_t key_len, const void *const *parts, cons
 
 /* Lower-case hex of N bytes into OUT, which holds at least 2 * N + 1 bytes. */
 void hex_encode(const unsigned char *p, size_t n, char *out);
+
+/* 1 when the N bytes at A and B are equal, else 0, in a time that depends on N only
+ * (never on where they differ): for comparing a MAC a client sent with the one
+ * expected, so that the time taken tells an attacker nothing about the right one. */
+int ct_memeq(const void *a, const void *b, size_t n);
 
 #endif
