@@ -691,12 +691,16 @@ static long long mono_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The cache, when the current catalog is not this service's (first call, new api_base). */
+/* The cache, once per api_base (the first call, a new api_base after a reload). */
 static void load_cache(const struct conf *c)
 {
+	static char *loaded_for; /* the api_base whose cache was read; never freed */
 	char why[PATH_MAX + 128];
-	if (current && current->api_base && !strcmp(current->api_base, c->api_base))
+	if (loaded_for && !strcmp(loaded_for, c->api_base))
 		return;
+	free(loaded_for);
+	loaded_for = xstrdup(c->api_base);
+	failed_at_ms = -1;
 	struct catalog *cat = catalog_load(c->state_dir, c->api_base, why, sizeof(why));
 	if (!cat && why[0])
 		log_warn("catalog: %s; fetching it again", why);

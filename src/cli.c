@@ -1205,6 +1205,11 @@ static int cmd_submit(struct ctx *x, int argc, char **argv)
 {
 	struct sub_item *v = xcalloc((size_t)argc, sizeof(*v));
 	int rc = EX_OK;
+	/* The daemon's cached catalog, so that submit accepts the models it accepts. */
+	if (catalog_wanted(x->conf)) {
+		char why[PATH_MAX + 256];
+		catalog_install(catalog_load(x->conf->state_dir, x->conf->api_base, why, sizeof(why)));
+	}
 	/* Everything is checked before anything is copied: all or nothing. */
 	for (int i = 0; i < argc && rc == EX_OK; i++) {
 		v[i].path = argv[i];
@@ -1952,6 +1957,7 @@ int cli_main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	int rc = c->fn(&x, nargs, argv + optind);
+	catalog_install(NULL);
 	conf_free(x.conf);
 	log_close();
 	return rc;
