@@ -39,10 +39,10 @@
 #define CATALOG_FILE "catalog.json"
 #define CATALOG_MAX_BYTES (4u << 20) /* an answer or cache larger is refused */
 #define CATALOG_MAX_MODELS 1000u
-#define CATALOG_MAX_VALUES 256u        /* per list of one model */
-#define CATALOG_MAX_STRING 256u        /* bytes of one id, value or price; longer: skipped */
-#define CATALOG_MAX_AGE_S 3600         /* a catalog older than this is fetched again */
-#define CATALOG_MIN_REFETCH_S 60       /* a SIGHUP within this of the last fetch uses it */
+#define CATALOG_MAX_VALUES 256u  /* per list of one model */
+#define CATALOG_MAX_STRING 256u  /* bytes of one id, value or price; longer: skipped */
+#define CATALOG_MAX_AGE_S 3600   /* a catalog older than this is fetched again */
+#define CATALOG_MIN_REFETCH_S 60 /* a SIGHUP within this of the last fetch uses it */
 
 /* A list the catalog may or may not state: "stated" false when the field was missing,
  * null or not an array (no constraint); stated and empty: nothing is accepted. */
@@ -54,25 +54,25 @@ struct catalog_list {
 
 /* One price: a pricing SKU's name and its USD per second, as the service spells it. */
 struct catalog_price {
-	char *sku;   /* "duration_seconds_with_audio" */
-	char *usd;   /* "0.40" */
+	char *sku; /* "duration_seconds_with_audio" */
+	char *usd; /* "0.40" */
 };
 
 /* Yes, no, or not stated (null or missing). */
 enum catalog_tri { CATALOG_UNKNOWN = -1, CATALOG_NO = 0, CATALOG_YES = 1 };
 
 struct catalog_model {
-	char *id;                 /* "google/veo-3.1" */
-	char *name;               /* "Google: Veo 3.1", or NULL */
+	char *id;   /* "google/veo-3.1" */
+	char *name; /* "Google: Veo 3.1", or NULL */
 	bool durations_stated;
-	unsigned *durations;      /* seconds */
+	unsigned *durations; /* seconds */
 	size_t n_durations;
 	struct catalog_list resolutions;   /* "720p", "1080p" */
 	struct catalog_list aspect_ratios; /* "16:9" */
 	struct catalog_list sizes;         /* "1280x720" */
 	struct catalog_list frames;        /* "first_frame", "last_frame"; null: none */
-	enum catalog_tri audio;   /* generate_audio: the model can make sound */
-	enum catalog_tri seed;    /* a seed is accepted */
+	enum catalog_tri audio;            /* generate_audio: the model can make sound */
+	enum catalog_tri seed;             /* a seed is accepted */
 	struct catalog_price *prices;
 	size_t n_prices;
 };
@@ -80,19 +80,19 @@ struct catalog_model {
 struct catalog {
 	struct catalog_model *models;
 	size_t n;
-	time_t fetched_at;        /* wall clock of the fetch; 0 unknown */
-	char *api_base;           /* where it came from, or NULL */
+	time_t fetched_at; /* wall clock of the fetch; 0 unknown */
+	char *api_base;    /* where it came from, or NULL */
 };
 
 /* What a job asks of a model. */
 struct catalog_request {
 	const char *model;
-	unsigned seconds;      /* 0: not asked */
-	const char *size;      /* "1280x720", or NULL */
-	bool first_frame;      /* a reference image, sent as the first frame */
+	unsigned seconds; /* 0: not asked */
+	const char *size; /* "1280x720", or NULL */
+	bool first_frame; /* a reference image, sent as the first frame */
 	bool last_frame;
 	enum catalog_tri audio; /* CATALOG_YES: sound asked for; UNKNOWN: not said */
-	bool seed;             /* a seed is given */
+	bool seed;              /* a seed is given */
 };
 
 /*
@@ -115,12 +115,12 @@ const struct catalog_model *catalog_find(const struct catalog *cat, const char *
  * A model not in CAT is one problem, naming the models it has.
  */
 int catalog_validate(const struct catalog *cat, const struct catalog_request *req, char *why,
-		     size_t whylen);
+                     size_t whylen);
 
 /* catalog_validate for a prompt file's spec (prompt.h): its model, seconds, size and
  * reference image (a first frame). */
 int catalog_validate_spec(const struct catalog *cat, const struct job_spec *s, char *why,
-			  size_t whylen);
+                          size_t whylen);
 
 /* The pixel sizes a model accepts: its sizes, then each resolution at each aspect
  * ratio that makes whole pixels ("720p" at "16:9": 1280x720), without repeats, as
@@ -141,8 +141,7 @@ char *catalog_to_json(const struct catalog *cat);
 int catalog_save(const char *state_dir, const struct catalog *cat);
 /* Reads STATE_DIR/CATALOG_FILE. NULL when there is none, it is unreadable, or it was
  * fetched from another API_BASE (why[whylen] says which; "" when there is none). */
-struct catalog *catalog_load(const char *state_dir, const char *api_base, char *why,
-			     size_t whylen);
+struct catalog *catalog_load(const char *state_dir, const char *api_base, char *why, size_t whylen);
 
 /* Prints CAT for people: each model with its durations, sizes or resolutions, aspect
  * ratios, frame images, audio, seed and price per second. */

@@ -57,8 +57,7 @@ static bool list_has(const struct catalog_list *l, const char *s)
 
 /* KEY's array of strings; elements of another type, too long or repeated are skipped.
  * NULL_IS_EMPTY: a null states "none" (frame images) rather than nothing. */
-static void list_field(const cJSON *o, const char *key, bool null_is_empty,
-		       struct catalog_list *l)
+static void list_field(const cJSON *o, const char *key, bool null_is_empty, struct catalog_list *l)
 {
 	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key), *e;
 	memset(l, 0, sizeof(*l));
@@ -71,7 +70,7 @@ static void list_field(const cJSON *o, const char *key, bool null_is_empty,
 	l->stated = true;
 	int n = cJSON_GetArraySize(a);
 	l->v = xcalloc(n > 0 && (unsigned)n < CATALOG_MAX_VALUES ? (size_t)n : CATALOG_MAX_VALUES,
-		       sizeof(*l->v));
+	               sizeof(*l->v));
 	cJSON_ArrayForEach(e, a)
 	{
 		if (l->n >= CATALOG_MAX_VALUES)
@@ -93,8 +92,8 @@ static void durations_field(const cJSON *o, struct catalog_model *m)
 		if (m->n_durations >= CATALOG_MAX_VALUES)
 			break;
 		/* Whole seconds, 1 to a day: anything else is skipped. */
-		if (!cJSON_IsNumber(e) || !isfinite(e->valuedouble) || !dbl_is_integer(e->valuedouble) ||
-		    e->valuedouble < 1 || e->valuedouble > 86400)
+		if (!cJSON_IsNumber(e) || !isfinite(e->valuedouble) ||
+		    !dbl_is_integer(e->valuedouble) || e->valuedouble < 1 || e->valuedouble > 86400)
 			continue;
 		unsigned d = (unsigned)e->valuedouble;
 		bool seen = false;
@@ -184,14 +183,16 @@ struct catalog *catalog_parse(const char *data, size_t len, char *why, size_t wh
 	cJSON *root = cJSON_ParseWithLength(data, len);
 	const cJSON *a = root ? cJSON_GetObjectItemCaseSensitive(root, "data") : NULL, *e;
 	if (!root || !cJSON_IsArray(a)) {
-		bfmt(why, whylen, "%s", root ? "the catalog has no \"data\" array" : "the catalog is not JSON");
+		bfmt(why, whylen, "%s",
+		     root ? "the catalog has no \"data\" array" : "the catalog is not JSON");
 		cJSON_Delete(root);
 		return NULL;
 	}
 	struct catalog *cat = xcalloc(1, sizeof(*cat));
 	int n = cJSON_GetArraySize(a);
-	cat->models = xcalloc(n > 0 && (unsigned)n < CATALOG_MAX_MODELS ? (size_t)n : CATALOG_MAX_MODELS,
-			      sizeof(*cat->models));
+	cat->models =
+	    xcalloc(n > 0 && (unsigned)n < CATALOG_MAX_MODELS ? (size_t)n : CATALOG_MAX_MODELS,
+	            sizeof(*cat->models));
 	cJSON_ArrayForEach(e, a)
 	{
 		if (cat->n >= CATALOG_MAX_MODELS)
@@ -333,7 +334,7 @@ static void allowed_sizes(const struct catalog_model *m, struct sizes *s)
 	for (size_t r = 0; r < m->resolutions.n; r++)
 		for (size_t a = 0; a < m->aspect_ratios.n; a++)
 			if (derive_size(m->resolutions.v[r], m->aspect_ratios.v[a], derived,
-					sizeof(derived)) == 0)
+			                sizeof(derived)) == 0)
 				sizes_add(s, derived);
 }
 
@@ -382,13 +383,13 @@ static void check_size(const struct catalog_model *m, const char *size, char *wh
 		for (size_t i = 0; i < s.n; i++)
 			join(allowed, sizeof(allowed), s.v[i]);
 		problem(why, whylen, "size %s is not available for %s (allowed: %s)", size, m->id,
-			allowed);
+		        allowed);
 	}
 	free(s.v);
 }
 
 static void check_frame(const struct catalog_model *m, const char *frame, const char *what,
-			char *why, size_t whylen)
+                        char *why, size_t whylen)
 {
 	char allowed[256];
 	if (!m->frames.stated || list_has(&m->frames, frame))
@@ -398,7 +399,7 @@ static void check_frame(const struct catalog_model *m, const char *frame, const 
 }
 
 int catalog_validate(const struct catalog *cat, const struct catalog_request *req, char *why,
-		     size_t whylen)
+                     size_t whylen)
 {
 	why[0] = '\0';
 	const struct catalog_model *m = catalog_find(cat, req->model);
@@ -407,7 +408,7 @@ int catalog_validate(const struct catalog *cat, const struct catalog_request *re
 		for (size_t i = 0; cat && i < cat->n; i++)
 			join(avail, sizeof(avail), cat->models[i].id);
 		problem(why, whylen, "model '%s' is not in the service's catalog (available: %s)",
-			req->model ? req->model : "", avail[0] ? avail : "none");
+		        req->model ? req->model : "", avail[0] ? avail : "none");
 		return -1;
 	}
 	/* Every problem at once, in the static table's order: size, then seconds. */
@@ -420,22 +421,23 @@ int catalog_validate(const struct catalog *cat, const struct catalog_request *re
 			bfmt(num, sizeof(num), "%u", m->durations[i]);
 			join(allowed, sizeof(allowed), num);
 		}
-		problem(why, whylen, "%u seconds is not available for %s (allowed: %s)", req->seconds,
-			m->id, allowed[0] ? allowed : "none");
+		problem(why, whylen, "%u seconds is not available for %s (allowed: %s)",
+		        req->seconds, m->id, allowed[0] ? allowed : "none");
 	}
 	if (req->first_frame)
 		check_frame(m, "first_frame", "a reference image (first frame)", why, whylen);
 	if (req->last_frame)
 		check_frame(m, "last_frame", "a last frame", why, whylen);
 	if (req->audio == CATALOG_YES && m->audio == CATALOG_NO)
-		problem(why, whylen, "audio is not available for %s (it makes silent videos)", m->id);
+		problem(why, whylen, "audio is not available for %s (it makes silent videos)",
+		        m->id);
 	if (req->seed && m->seed == CATALOG_NO)
 		problem(why, whylen, "a seed is not available for %s", m->id);
 	return why[0] ? -1 : 0;
 }
 
 int catalog_validate_spec(const struct catalog *cat, const struct job_spec *s, char *why,
-			  size_t whylen)
+                          size_t whylen)
 {
 	struct catalog_request req = {
 	    .model = s->model,
@@ -495,7 +497,7 @@ static cJSON *model_json(const struct catalog_model *m)
 	/* Frame images: null states "none"; not stated is left out. */
 	if (m->frames.stated)
 		cJSON_AddItemToObject(o, "supported_frame_images",
-				      m->frames.n ? list_json(&m->frames) : cJSON_CreateNull());
+		                      m->frames.n ? list_json(&m->frames) : cJSON_CreateNull());
 	add_tri(o, "generate_audio", m->audio);
 	add_tri(o, "seed", m->seed);
 	if (m->prices) {
@@ -530,7 +532,7 @@ int catalog_save(const char *state_dir, const struct catalog *cat)
 	int rc = atomic_write_file(state_dir, CATALOG_FILE, json, strlen(json), 0600);
 	if (rc != 0)
 		log_error("catalog: cannot write %s/%s: %s", state_dir, CATALOG_FILE,
-			  strerror(errno));
+		          strerror(errno));
 	free(json);
 	return rc;
 }
@@ -565,8 +567,7 @@ static char *read_bounded(int fd, size_t *len)
 	return buf;
 }
 
-struct catalog *catalog_load(const char *state_dir, const char *api_base, char *why,
-			     size_t whylen)
+struct catalog *catalog_load(const char *state_dir, const char *api_base, char *why, size_t whylen)
 {
 	char path[PATH_MAX];
 	bfmt(why, whylen, "%s", "");
@@ -600,7 +601,8 @@ struct catalog *catalog_load(const char *state_dir, const char *api_base, char *
 	}
 	if (!cat->api_base || !api_base || strcmp(cat->api_base, api_base) != 0) {
 		bfmt(why, whylen, "%s is the catalog of %s, not of %s", path,
-		     cat->api_base ? cat->api_base : "an unknown service", api_base ? api_base : "?");
+		     cat->api_base ? cat->api_base : "an unknown service",
+		     api_base ? api_base : "?");
 		catalog_free(cat);
 		return NULL;
 	}
@@ -626,14 +628,15 @@ static void print_model(const struct catalog_model *m, FILE *out)
 {
 	char buf[4096] = "";
 	fprintf(out, "%s%s%s%s\n", m->id, m->name ? " (" : "", m->name ? m->name : "",
-		m->name ? ")" : "");
+	        m->name ? ")" : "");
 	for (size_t i = 0; i < m->n_durations; i++) {
 		char num[16];
 		bfmt(num, sizeof(num), "%u", m->durations[i]);
 		join(buf, sizeof(buf), num);
 	}
-	fprintf(out, "  %-14s %s%s\n", "durations", m->durations_stated ? (buf[0] ? buf : "none") : "not stated",
-		m->durations_stated && buf[0] ? " seconds" : "");
+	fprintf(out, "  %-14s %s%s\n", "durations",
+	        m->durations_stated ? (buf[0] ? buf : "none") : "not stated",
+	        m->durations_stated && buf[0] ? " seconds" : "");
 	print_list(out, "resolutions", &m->resolutions);
 	print_list(out, "aspect ratios", &m->aspect_ratios);
 	catalog_model_sizes(m, buf, sizeof(buf));
@@ -726,7 +729,8 @@ void catalog_refresh(const struct conf *c, bool forced)
 	if (!cat) {
 		failed_at_ms = mono_ms();
 		log_warn("catalog: cannot fetch %s/videos/models: %s; %s", c->api_base, why,
-			 current ? "keeping the cached catalog" : "models are checked against the model table only");
+		         current ? "keeping the cached catalog"
+		                 : "models are checked against the model table only");
 		return;
 	}
 	failed_at_ms = -1;

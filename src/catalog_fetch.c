@@ -62,8 +62,8 @@ static struct curl_slist *headers(const struct conf *c)
 	struct curl_slist *h = curl_slist_append(NULL, "Accept: application/json");
 	if (h && c->api_key) {
 		char *auth = c->auth_style == AUTH_API_KEY
-				 ? xasprintf("api-key: %s", c->api_key)
-				 : xasprintf("Authorization: Bearer %s", c->api_key);
+		                 ? xasprintf("api-key: %s", c->api_key)
+		                 : xasprintf("Authorization: Bearer %s", c->api_key);
 		struct curl_slist *n = curl_slist_append(h, auth);
 		/* The key leaves no copy behind in freed memory. */
 		memset(auth, 0, strlen(auth));
@@ -87,7 +87,7 @@ static struct curl_slist *headers(const struct conf *c)
 
 /* Sets the easy handle's options; the first failure's code, or CURLE_OK. */
 static CURLcode setup(CURL *e, const char *url, const struct conf *c, struct curl_slist *h,
-		      struct body *b)
+                      struct body *b)
 {
 	CURLcode rc = CURLE_OK;
 	long connect_ms = c->connect_timeout_ms > 0 ? c->connect_timeout_ms : 5000;

@@ -702,9 +702,10 @@ static int cmd_models(struct ctx *x, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	char why[PATH_MAX + 256], fwhy[512];
+	char why[PATH_MAX + 256];
 	struct catalog *cat = catalog_load(x->conf->state_dir, x->conf->api_base, why, sizeof(why));
 	if (!cat || catalog_due(cat->fetched_at, time(NULL), CATALOG_MAX_AGE_S)) {
+		char fwhy[512];
 		struct catalog *fresh = catalog_fetch(x->conf, fwhy, sizeof(fwhy));
 		if (fresh) {
 			catalog_free(cat);

@@ -23,25 +23,31 @@ static const char SIM_ANSWER[] =
     "{\"data\":[{\"allowed_passthrough_parameters\":[\"personGeneration\",\"negativePrompt\"],\"ca"
     "nonical_slug\":\"google/veo-3.1\",\"created\":1760400000,\"creativity\":null,\"description\":"
     "\"Google's video model with sound; first and last frames; continues a previous job.\","
-    "\"generate_audio\":true,\"hugging_face_id\":null,\"id\":\"google/veo-3.1\",\"name\":\"Google: V"
+    "\"generate_audio\":true,\"hugging_face_id\":null,\"id\":\"google/veo-3.1\",\"name\":\"Google: "
+    "V"
     "eo 3.1\",\"pricing_skus\":{\"duration_seconds_with_audio\":\"0.40\",\"duration_seconds_witho"
-    "ut_audio\":\"0.20\"},\"seed\":true,\"supported_aspect_ratios\":[\"16:9\",\"9:16\"],\"supported_d"
+    "ut_audio\":\"0.20\"},\"seed\":true,\"supported_aspect_ratios\":[\"16:9\",\"9:16\"],"
+    "\"supported_d"
     "urations\":[4,6,8],\"supported_frame_images\":[\"first_frame\",\"last_frame\"],\"supported_r"
     "esolutions\":[\"720p\",\"1080p\"],\"supported_sizes\":null,\"upscale_factor\":null},{\"allowed"
     "_passthrough_parameters\":[],\"canonical_slug\":\"openai/sora-2-pro\",\"created\":175970880"
     "0,\"creativity\":null,\"description\":\"OpenAI's video model, sized in pixels; a first fr"
     "ame; edits a previous job.\",\"generate_audio\":true,\"hugging_face_id\":null,\"id\":\"opena"
     "i/sora-2-pro\",\"name\":\"OpenAI: Sora 2 Pro\",\"pricing_skus\":{\"duration_seconds_720p\":\"0"
-    ".30\",\"duration_seconds_1080p\":\"0.50\"},\"seed\":true,\"supported_aspect_ratios\":[\"16:9\","
+    ".30\",\"duration_seconds_1080p\":\"0.50\"},\"seed\":true,\"supported_aspect_ratios\":[\"16:"
+    "9\","
     "\"9:16\"],\"supported_durations\":[4,8,12],\"supported_frame_images\":[\"first_frame\"],\"sup"
-    "ported_resolutions\":[\"720p\",\"1080p\"],\"supported_sizes\":[\"720x1280\",\"1280x720\",\"1080x"
+    "ported_resolutions\":[\"720p\",\"1080p\"],\"supported_sizes\":[\"720x1280\",\"1280x720\","
+    "\"1080x"
     "1920\",\"1920x1080\"],\"upscale_factor\":null},{\"allowed_passthrough_parameters\":[\"negati"
     "ve_prompt\",\"prompt_extend\"],\"canonical_slug\":\"alibaba/wan-2.6\",\"created\":1765152000,"
     "\"creativity\":null,\"description\":\"Alibaba's video model: 5 or 10 seconds, square too;"
     " a first frame; no continuation.\",\"generate_audio\":true,\"hugging_face_id\":null,\"id\":"
     "\"alibaba/wan-2.6\",\"name\":\"Alibaba: Wan 2.6\",\"pricing_skus\":{\"duration_seconds_720p\":"
-    "\"0.10\",\"duration_seconds_1080p\":\"0.15\"},\"seed\":true,\"supported_aspect_ratios\":[\"16:9"
-    "\",\"9:16\",\"1:1\"],\"supported_durations\":[5,10],\"supported_frame_images\":[\"first_frame\""
+    "\"0.10\",\"duration_seconds_1080p\":\"0.15\"},\"seed\":true,\"supported_aspect_ratios\":[\"16:"
+    "9"
+    "\",\"9:16\",\"1:1\"],\"supported_durations\":[5,10],\"supported_frame_images\":[\"first_"
+    "frame\""
     "],\"supported_resolutions\":[\"720p\",\"1080p\"],\"supported_sizes\":null,\"upscale_factor\":n"
     "ull}]}";
 
@@ -63,7 +69,7 @@ static void expect_list(const struct catalog_list *l, const char *joined)
 	}
 	if (!l->stated || strcmp(buf, joined) != 0)
 		fail_msg("expected the list \"%s\", got %s\"%s\"", joined,
-			 l->stated ? "" : "(not stated) ", buf);
+		         l->stated ? "" : "(not stated) ", buf);
 }
 
 /* Validates REQ, expecting problems that contain each of the NULL-terminated NEEDLES
@@ -85,7 +91,8 @@ static void expect_problems(const struct catalog *cat, const struct catalog_requ
 	for (const char *p = why; *p; p++)
 		lines += *p == '\n';
 	if (lines != n || (n == 0) != (rc == 0))
-		fail_msg("expected %zu problem(s) (rc %d), got rc %d: \"%s\"", n, n ? -1 : 0, rc, why);
+		fail_msg("expected %zu problem(s) (rc %d), got rc %d: \"%s\"", n, n ? -1 : 0, rc,
+		         why);
 }
 
 static void t_catalog_parses_the_sims_answer(void **state)
@@ -125,8 +132,14 @@ static void t_catalog_refuses_what_is_not_a_catalog(void **state)
 {
 	(void)state;
 	char why[256];
-	static const char *const bad[] = {"", "not json", "[]", "{}", "{\"data\":{}}",
-					  "{\"data\":\"x\"}", "{\"data\":null}", "{\"data\":[1,2"};
+	static const char *const bad[] = {"",
+	                                  "not json",
+	                                  "[]",
+	                                  "{}",
+	                                  "{\"data\":{}}",
+	                                  "{\"data\":\"x\"}",
+	                                  "{\"data\":null}",
+	                                  "{\"data\":[1,2"};
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
 		struct catalog *cat = catalog_parse(bad[i], strlen(bad[i]), why, sizeof(why));
 		if (cat)
@@ -176,9 +189,13 @@ static void t_catalog_skips_fields_of_the_wrong_type(void **state)
 	const struct catalog_model *two = catalog_find(cat, "a/two");
 	assert_non_null(two);
 	assert_false(two->durations_stated || two->resolutions.stated || two->frames.stated);
-	struct catalog_request req = {.model = "a/two", .seconds = 999, .size = "1x1",
-				      .first_frame = true, .last_frame = true,
-				      .audio = CATALOG_YES, .seed = true};
+	struct catalog_request req = {.model = "a/two",
+	                              .seconds = 999,
+	                              .size = "1x1",
+	                              .first_frame = true,
+	                              .last_frame = true,
+	                              .audio = CATALOG_YES,
+	                              .seed = true};
 	expect_problems(cat, &req, NULL);
 	catalog_free(cat);
 }
@@ -189,7 +206,8 @@ static void t_catalog_cuts_huge_arrays(void **state)
 	/* 5000 models, the first with 5000 durations and 5000 resolutions. */
 	size_t cap = 1u << 20, len = 0;
 	char *j = xmalloc(cap);
-	len += (size_t)snprintf(j + len, cap - len, "{\"data\":[{\"id\":\"m/0\",\"supported_durations\":[");
+	len += (size_t)snprintf(j + len, cap - len,
+	                        "{\"data\":[{\"id\":\"m/0\",\"supported_durations\":[");
 	for (int i = 1; i <= 5000; i++)
 		len += (size_t)snprintf(j + len, cap - len, "%s%d", i > 1 ? "," : "", i);
 	len += (size_t)snprintf(j + len, cap - len, "],\"supported_resolutions\":[");
@@ -212,7 +230,8 @@ static void t_catalog_cuts_huge_arrays(void **state)
 	assert_non_null(strstr(why, "9999 seconds is not available for m/0 (allowed: 1, 2, 3"));
 	req.model = "nope";
 	assert_int_equal(catalog_validate(cat, &req, why, sizeof(why)), -1);
-	assert_non_null(strstr(why, "model 'nope' is not in the service's catalog (available: m/0, m/1"));
+	assert_non_null(
+	    strstr(why, "model 'nope' is not in the service's catalog (available: m/0, m/1"));
 	catalog_free(cat);
 	free(j);
 }
@@ -221,35 +240,45 @@ static void t_catalog_validation_names_every_problem_and_what_is_allowed(void **
 {
 	(void)state;
 	struct catalog *cat = parse_ok(SIM_ANSWER);
-	struct catalog_request ok = {.model = "google/veo-3.1", .seconds = 8, .size = "1920x1080",
-				     .first_frame = true, .last_frame = true,
-				     .audio = CATALOG_YES, .seed = true};
+	struct catalog_request ok = {.model = "google/veo-3.1",
+	                             .seconds = 8,
+	                             .size = "1920x1080",
+	                             .first_frame = true,
+	                             .last_frame = true,
+	                             .audio = CATALOG_YES,
+	                             .seed = true};
 	expect_problems(cat, &ok, NULL);
 	struct catalog_request wan = {.model = "alibaba/wan-2.6", .seconds = 4, .size = "720x720"};
-	expect_problems(cat, &wan, "4 seconds is not available for alibaba/wan-2.6 (allowed: 5, 10)",
-			NULL);
-	struct catalog_request bad = {.model = "openai/sora-2-pro", .seconds = 6,
-				      .size = "1024x1792", .first_frame = true, .last_frame = true};
-	expect_problems(cat, &bad,
-			"size 1024x1792 is not available for openai/sora-2-pro (allowed: 720x1280, "
-			"1280x720, 1080x1920, 1920x1080)",
-			"6 seconds is not available for openai/sora-2-pro (allowed: 4, 8, 12)",
-			"a last frame is not available for openai/sora-2-pro (frame images: first_frame)",
-			NULL);
+	expect_problems(cat, &wan,
+	                "4 seconds is not available for alibaba/wan-2.6 (allowed: 5, 10)", NULL);
+	struct catalog_request bad = {.model = "openai/sora-2-pro",
+	                              .seconds = 6,
+	                              .size = "1024x1792",
+	                              .first_frame = true,
+	                              .last_frame = true};
+	expect_problems(
+	    cat, &bad,
+	    "size 1024x1792 is not available for openai/sora-2-pro (allowed: 720x1280, "
+	    "1280x720, 1080x1920, 1920x1080)",
+	    "6 seconds is not available for openai/sora-2-pro (allowed: 4, 8, 12)",
+	    "a last frame is not available for openai/sora-2-pro (frame images: first_frame)",
+	    NULL);
 	struct catalog_request none = {.model = "acme/x"};
-	expect_problems(cat, &none,
-			"model 'acme/x' is not in the service's catalog (available: google/veo-3.1, "
-			"openai/sora-2-pro, alibaba/wan-2.6)",
-			NULL);
+	expect_problems(
+	    cat, &none,
+	    "model 'acme/x' is not in the service's catalog (available: google/veo-3.1, "
+	    "openai/sora-2-pro, alibaba/wan-2.6)",
+	    NULL);
 	catalog_free(cat);
 	/* No audio, no seed, no frames (null): each said. */
 	cat = parse_ok("{\"data\":[{\"id\":\"q/silent\",\"generate_audio\":false,\"seed\":false,"
-		       "\"supported_frame_images\":null}]}");
-	struct catalog_request q = {.model = "q/silent", .first_frame = true,
-				    .audio = CATALOG_YES, .seed = true};
-	expect_problems(cat, &q,
-			"a reference image (first frame) is not available for q/silent (frame images: none)",
-			"audio is not available for q/silent", "a seed is not available for q/silent", NULL);
+	               "\"supported_frame_images\":null}]}");
+	struct catalog_request q = {
+	    .model = "q/silent", .first_frame = true, .audio = CATALOG_YES, .seed = true};
+	expect_problems(
+	    cat, &q,
+	    "a reference image (first frame) is not available for q/silent (frame images: none)",
+	    "audio is not available for q/silent", "a seed is not available for q/silent", NULL);
 	q.audio = CATALOG_NO; /* silence asked of a silent model: fine */
 	q.seed = false;
 	q.first_frame = false;
@@ -260,15 +289,15 @@ static void t_catalog_validation_names_every_problem_and_what_is_allowed(void **
 static void t_catalog_sizes_from_resolution_and_aspect(void **state)
 {
 	(void)state;
-	struct catalog *cat = parse_ok(
-	    "{\"data\":[{\"id\":\"r/x\",\"supported_sizes\":[\"1280x720\"],"
-	    "\"supported_resolutions\":[\"720p\",\"768p\",\"1K\",\"4K\",\"p\",\"99999p\"],"
-	    "\"supported_aspect_ratios\":[\"16:9\",\"4:3\",\"9:21\",\"0:1\",\"x\"]}]}");
+	struct catalog *cat =
+	    parse_ok("{\"data\":[{\"id\":\"r/x\",\"supported_sizes\":[\"1280x720\"],"
+	             "\"supported_resolutions\":[\"720p\",\"768p\",\"1K\",\"4K\",\"p\",\"99999p\"],"
+	             "\"supported_aspect_ratios\":[\"16:9\",\"4:3\",\"9:21\",\"0:1\",\"x\"]}]}");
 	char buf[512];
 	catalog_model_sizes(&cat->models[0], buf, sizeof(buf));
 	/* 768p at 16:9 is not whole pixels, 1K names no size, 0:1 and x are no ratios. */
 	assert_string_equal(buf, "1280x720, 960x720, 720x1680, 1024x768, 768x1792, 3840x2160, "
-				 "2880x2160, 2160x5040");
+	                         "2880x2160, 2160x5040");
 	catalog_free(cat);
 }
 
@@ -276,7 +305,7 @@ static void t_catalog_due_by_age_and_clock(void **state)
 {
 	(void)state;
 	time_t now = 1800000000;
-	assert_true(catalog_due(0, now, CATALOG_MAX_AGE_S));             /* never fetched */
+	assert_true(catalog_due(0, now, CATALOG_MAX_AGE_S)); /* never fetched */
 	assert_false(catalog_due(now, now, CATALOG_MAX_AGE_S));
 	assert_false(catalog_due(now - 3599, now, CATALOG_MAX_AGE_S));
 	assert_true(catalog_due(now - 3600, now, CATALOG_MAX_AGE_S));
@@ -335,7 +364,7 @@ static void t_catalog_prompt_validate_table_wins(void **state)
 		fail_msg("conf_load(NULL): %s", err);
 	/* A catalog that also lists sora-2, with other durations: the table's are used. */
 	catalog_install(parse_ok("{\"data\":[{\"id\":\"sora-2\",\"supported_durations\":[7]},"
-				 "{\"id\":\"alibaba/wan-2.6\",\"supported_durations\":[5,10]}]}"));
+	                         "{\"id\":\"alibaba/wan-2.6\",\"supported_durations\":[5,10]}]}"));
 	struct job_spec s = {.model = "sora-2", .size = "1280x720", .seconds = 4};
 	assert_int_equal(prompt_validate(&s, c, why, sizeof(why)), 0);
 	s.model = "alibaba/wan-2.6";
@@ -346,13 +375,13 @@ static void t_catalog_prompt_validate_table_wins(void **state)
 	s.model = "acme/x";
 	assert_int_equal(prompt_validate(&s, c, why, sizeof(why)), -1);
 	assert_string_equal(why, "model 'acme/x' is not configured (available: sora-2, sora-2-pro, "
-				 "sora-2, alibaba/wan-2.6)");
+	                         "sora-2, alibaba/wan-2.6)");
 	/* Without a catalog, the table alone, as before. */
 	catalog_install(NULL);
 	s.model = "alibaba/wan-2.6";
 	assert_int_equal(prompt_validate(&s, c, why, sizeof(why)), -1);
 	assert_string_equal(why, "model 'alibaba/wan-2.6' is not configured (available: sora-2, "
-				 "sora-2-pro)");
+	                         "sora-2-pro)");
 	conf_free(c);
 }
 
