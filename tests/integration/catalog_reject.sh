@@ -5,7 +5,9 @@
 # with every problem and the allowed values in outbox/failed/NAME.error.txt (which
 # capitalises the first problem: matched without case); `sorad
 # submit` says the same from the cache; a model in neither the table nor the catalog
-# is named with what is available. A restart uses the cache without fetching again.
+# is named with what is available. A restart uses the cache without fetching again,
+# one with a cache over an hour old fetches it again, and a service gone leaves the
+# cached catalog in use.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon_lib.sh"
 . "$(dirname "$0")/money_lib.sh"
@@ -58,6 +60,28 @@ grep -qiF "7 seconds is not available for google/veo-3.1 (allowed: 4, 6, 8)" \
 	"$T/outbox/failed/veo2.error.txt" || fail "veo2.error.txt: $(cat "$T/outbox/failed/veo2.error.txt")"
 expect_eq "catalog fetches after a restart" 1 "$(catalog_gets)"
 expect_eq "creates sent" 0 "$(sim_total_creates)"
+
+# A cache over an hour old is fetched again at start; with the service gone, the
+# cached catalog still serves (and the failure is logged).
+sorad_stop
+jq '.fetched_at -= 7200' "$T/state/catalog.json" >"$T/old.json"
+mv "$T/old.json" "$T/state/catalog.json"
+sorad_start
+expect_eq "catalog fetches after a start with a stale cache" 2 "$(catalog_gets)"
+jq -e --argjson now "$(date +%s)" '.fetched_at > $now - 600' "$T/state/catalog.json" >/dev/null ||
+	fail "the refreshed catalog was not cached: $(jq .fetched_at "$T/state/catalog.json")"
+sorad_stop
+jq '.fetched_at -= 7200' "$T/state/catalog.json" >"$T/old.json"
+mv "$T/old.json" "$T/state/catalog.json"
+kill "$SIM_PID"
+wait "$SIM_PID" 2>/dev/null || true
+sorad_start
+grep -q "catalog: cannot fetch .*keeping the cached catalog" "$T/sorad.out" ||
+	fail "the failed fetch is not logged: $(grep catalog "$T/sorad.out")"
+drop wan3.txt $'---\nmodel: alibaba/wan-2.6\nseconds: 6\n---\nA kite.\n'
+wait_failed wan3
+grep -qiF "6 seconds is not available for alibaba/wan-2.6 (allowed: 5, 10)" \
+	"$T/outbox/failed/wan3.error.txt" || fail "wan3.error.txt: $(cat "$T/outbox/failed/wan3.error.txt")"
 ! grep -qF "$SORAD_KEY" "$T/state/catalog.json" "$T/sorad.out" || fail "the key was written"
 sorad_stop
 echo ok
