@@ -14,7 +14,8 @@
  * field missing or of the wrong type is skipped (the constraint is then "not stated":
  * not checked, the service has the last word); a model without a usable id is
  * skipped; at most CATALOG_MAX_MODELS models and CATALOG_MAX_VALUES values per list
- * are kept, longer lists are cut there.
+ * are kept, longer lists are cut there, and no more than four times as many entries
+ * of one array are looked at (a million repeats are not read whole).
  *
  * The cache is STATE/catalog.json (CATALOG_FILE), written atomically (fsutil.h) by the
  * daemon only, in the answer's own schema plus when and from where it was fetched: a

@@ -20,6 +20,10 @@
 
 /* ---- parsing ------------------------------------------------------------------------ */
 
+/* Entries of one array looked at, at most: repeats and values skipped cost a scan of
+ * what was kept, so a hostile array of a million repeats must not be read whole. */
+#define SCAN_MAX(kept_max) (4 * (size_t)(kept_max))
+
 /* A string the catalog may hold: bounded, valid UTF-8, no control characters (it is
  * printed to terminals and written into error files). */
 static bool good_string(const cJSON *j)
@@ -71,9 +75,10 @@ static void list_field(const cJSON *o, const char *key, bool null_is_empty, stru
 	int n = cJSON_GetArraySize(a);
 	l->v = xcalloc(n > 0 && (unsigned)n < CATALOG_MAX_VALUES ? (size_t)n : CATALOG_MAX_VALUES,
 	               sizeof(*l->v));
+	size_t seen = 0;
 	cJSON_ArrayForEach(e, a)
 	{
-		if (l->n >= CATALOG_MAX_VALUES)
+		if (l->n >= CATALOG_MAX_VALUES || seen++ >= SCAN_MAX(CATALOG_MAX_VALUES))
 			break;
 		if (good_string(e) && !list_has(l, e->valuestring))
 			l->v[l->n++] = xstrdup(e->valuestring);
@@ -87,9 +92,11 @@ static void durations_field(const cJSON *o, struct catalog_model *m)
 		return;
 	m->durations_stated = true;
 	m->durations = xcalloc(CATALOG_MAX_VALUES, sizeof(*m->durations));
+	size_t scanned = 0;
 	cJSON_ArrayForEach(e, a)
 	{
-		if (m->n_durations >= CATALOG_MAX_VALUES)
+		if (m->n_durations >= CATALOG_MAX_VALUES ||
+		    scanned++ >= SCAN_MAX(CATALOG_MAX_VALUES))
 			break;
 		/* Whole seconds, 1 to a day: anything else is skipped. */
 		if (!cJSON_IsNumber(e) || !isfinite(e->valuedouble) ||
@@ -119,9 +126,10 @@ static void prices_field(const cJSON *o, struct catalog_model *m)
 	if (!cJSON_IsObject(p))
 		return;
 	m->prices = xcalloc(CATALOG_MAX_VALUES, sizeof(*m->prices));
+	size_t seen = 0;
 	cJSON_ArrayForEach(e, p)
 	{
-		if (m->n_prices >= CATALOG_MAX_VALUES)
+		if (m->n_prices >= CATALOG_MAX_VALUES || seen++ >= SCAN_MAX(CATALOG_MAX_VALUES))
 			break;
 		if (!e->string || strlen(e->string) > CATALOG_MAX_STRING || !good_string(e) ||
 		    !good_price(e->valuestring))
@@ -193,9 +201,10 @@ struct catalog *catalog_parse(const char *data, size_t len, char *why, size_t wh
 	cat->models =
 	    xcalloc(n > 0 && (unsigned)n < CATALOG_MAX_MODELS ? (size_t)n : CATALOG_MAX_MODELS,
 	            sizeof(*cat->models));
+	size_t seen = 0;
 	cJSON_ArrayForEach(e, a)
 	{
-		if (cat->n >= CATALOG_MAX_MODELS)
+		if (cat->n >= CATALOG_MAX_MODELS || seen++ >= SCAN_MAX(CATALOG_MAX_MODELS))
 			break;
 		struct catalog_model *m = &cat->models[cat->n];
 		if (model_parse(e, m) != 0)
@@ -331,8 +340,8 @@ static void allowed_sizes(const struct catalog_model *m, struct sizes *s)
 	s->n = 0;
 	for (size_t i = 0; i < m->sizes.n; i++)
 		sizes_add(s, m->sizes.v[i]);
-	for (size_t r = 0; r < m->resolutions.n; r++)
-		for (size_t a = 0; a < m->aspect_ratios.n; a++)
+	for (size_t r = 0; r < m->resolutions.n && s->n < CATALOG_MAX_VALUES; r++)
+		for (size_t a = 0; a < m->aspect_ratios.n && s->n < CATALOG_MAX_VALUES; a++)
 			if (derive_size(m->resolutions.v[r], m->aspect_ratios.v[a], derived,
 			                sizeof(derived)) == 0)
 				sizes_add(s, derived);

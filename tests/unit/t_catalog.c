@@ -204,7 +204,7 @@ static void t_catalog_cuts_huge_arrays(void **state)
 {
 	(void)state;
 	/* 5000 models, the first with 5000 durations and 5000 resolutions. */
-	size_t cap = 1u << 20, len = 0;
+	size_t cap = 2u << 20, len = 0;
 	char *j = xmalloc(cap);
 	len += (size_t)snprintf(j + len, cap - len,
 	                        "{\"data\":[{\"id\":\"m/0\",\"supported_durations\":[");
@@ -232,6 +232,21 @@ static void t_catalog_cuts_huge_arrays(void **state)
 	assert_int_equal(catalog_validate(cat, &req, why, sizeof(why)), -1);
 	assert_non_null(
 	    strstr(why, "model 'nope' is not in the service's catalog (available: m/0, m/1"));
+	catalog_free(cat);
+	/* A million repeats: not read whole; what comes after them is not looked at. */
+	len = 0;
+	len += (size_t)snprintf(j + len, cap - len,
+	                        "{\"data\":[{\"id\":\"r/1\",\"supported_resolutions\":[");
+	for (int i = 0; i < 200000; i++)
+		len += (size_t)snprintf(j + len, cap - len, "\"a\",");
+	len += (size_t)snprintf(j + len, cap - len, "\"720p\"]}");
+	for (int i = 0; i < 50000; i++)
+		len += (size_t)snprintf(j + len, cap - len, ",{\"id\":\"r/1\"}");
+	len += (size_t)snprintf(j + len, cap - len, ",{\"id\":\"r/2\"}]}");
+	assert_true(len < cap - 1);
+	cat = parse_ok(j);
+	assert_int_equal(cat->n, 1);
+	expect_list(&cat->models[0].resolutions, "a");
 	catalog_free(cat);
 	free(j);
 }
