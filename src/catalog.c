@@ -22,7 +22,8 @@
 
 /* Entries of one array looked at, at most: repeats and values skipped cost a scan of
  * what was kept, so a hostile array of a million repeats must not be read whole. */
-#define SCAN_MAX(kept_max) (4 * (size_t)(kept_max))
+#define SCAN_VALUES (4 * (size_t)CATALOG_MAX_VALUES)
+#define SCAN_MODELS (4 * (size_t)CATALOG_MAX_MODELS)
 
 /* A string the catalog may hold: bounded, valid UTF-8, no control characters (it is
  * printed to terminals and written into error files). */
@@ -78,8 +79,9 @@ static void list_field(const cJSON *o, const char *key, bool null_is_empty, stru
 	size_t seen = 0;
 	cJSON_ArrayForEach(e, a)
 	{
-		if (l->n >= CATALOG_MAX_VALUES || seen++ >= SCAN_MAX(CATALOG_MAX_VALUES))
+		if (l->n >= CATALOG_MAX_VALUES || seen == SCAN_VALUES)
 			break;
+		seen++;
 		if (good_string(e) && !list_has(l, e->valuestring))
 			l->v[l->n++] = xstrdup(e->valuestring);
 	}
@@ -95,9 +97,9 @@ static void durations_field(const cJSON *o, struct catalog_model *m)
 	size_t scanned = 0;
 	cJSON_ArrayForEach(e, a)
 	{
-		if (m->n_durations >= CATALOG_MAX_VALUES ||
-		    scanned++ >= SCAN_MAX(CATALOG_MAX_VALUES))
+		if (m->n_durations >= CATALOG_MAX_VALUES || scanned == SCAN_VALUES)
 			break;
+		scanned++;
 		/* Whole seconds, 1 to a day: anything else is skipped. */
 		if (!cJSON_IsNumber(e) || !isfinite(e->valuedouble) ||
 		    !dbl_is_integer(e->valuedouble) || e->valuedouble < 1 || e->valuedouble > 86400)
@@ -129,8 +131,9 @@ static void prices_field(const cJSON *o, struct catalog_model *m)
 	size_t seen = 0;
 	cJSON_ArrayForEach(e, p)
 	{
-		if (m->n_prices >= CATALOG_MAX_VALUES || seen++ >= SCAN_MAX(CATALOG_MAX_VALUES))
+		if (m->n_prices >= CATALOG_MAX_VALUES || seen == SCAN_VALUES)
 			break;
+		seen++;
 		if (!e->string || strlen(e->string) > CATALOG_MAX_STRING || !good_string(e) ||
 		    !good_price(e->valuestring))
 			continue;
@@ -204,8 +207,9 @@ struct catalog *catalog_parse(const char *data, size_t len, char *why, size_t wh
 	size_t seen = 0;
 	cJSON_ArrayForEach(e, a)
 	{
-		if (cat->n >= CATALOG_MAX_MODELS || seen++ >= SCAN_MAX(CATALOG_MAX_MODELS))
+		if (cat->n >= CATALOG_MAX_MODELS || seen == SCAN_MODELS)
 			break;
+		seen++;
 		struct catalog_model *m = &cat->models[cat->n];
 		if (model_parse(e, m) != 0)
 			continue;
