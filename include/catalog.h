@@ -129,6 +129,20 @@ int catalog_validate_spec(const struct catalog *cat, const struct job_spec *s, c
 void catalog_model_sizes(const struct catalog_model *m, char *buf, size_t size);
 
 /*
+ * The price in USD per second of a job of SIZE ("1280x720") on M, with sound or not
+ * (AUDIO; unknown: the model's default, on where it makes sound), from M's pricing
+ * SKUs: the first whose name is about seconds and does not contradict the job (a
+ * "720p" SKU for a 1080p job, "with_audio" for a silent one); none fits: the highest
+ * per-second price (an estimate errs high); -1 when M has none.
+ */
+double catalog_price_per_second(const struct catalog_model *m, const char *size,
+                                enum catalog_tri audio);
+/* An estimate for SECONDS of MODEL at SIZE from CAT's prices (for usage caps and
+ * approve_over_usd); -1 when CAT has no price for it (CAT may be NULL). */
+double catalog_estimate_cost(const struct catalog *cat, const char *model, const char *size,
+                             unsigned seconds);
+
+/*
  * Whether a catalog fetched at FETCHED_AT (wall clock) is due for a refetch at NOW:
  * older than MAX_AGE_S, never fetched (0), or from the future (the clock was set back:
  * its age is unknown).

@@ -7,6 +7,7 @@
 #include "util.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -467,6 +468,63 @@ bool catalog_due(time_t fetched_at, time_t now, long max_age_s)
 	if (fetched_at <= 0 || fetched_at > now)
 		return true;
 	return (long long)now - (long long)fetched_at >= (long long)max_age_s;
+}
+
+/* ---- prices ------------------------------------------------------------------------- */
+
+/* The "<N>p" a SKU's name mentions as a word ("duration_seconds_720p": 720); 0 none. */
+static unsigned sku_resolution(const char *sku)
+{
+	for (const char *p = sku; *p; p++) {
+		if (!isdigit((unsigned char)*p) || (p > sku && isalnum((unsigned char)p[-1])))
+			continue;
+		char *end;
+		unsigned long v = strtoul(p, &end, 10);
+		if (*end == 'p' && !isalnum((unsigned char)end[1]) && v > 0 && v <= 10000)
+			return (unsigned)v;
+	}
+	return 0;
+}
+
+/* Whether SKU prices a job of shorter side SIDE with sound or not (AUDIO). */
+static bool sku_fits(const char *sku, unsigned side, bool audio)
+{
+	if (!strstr(sku, "second"))
+		return false;
+	if (strstr(sku, "without_audio"))
+		return !audio;
+	if (strstr(sku, "with_audio") && !audio)
+		return false;
+	unsigned r = sku_resolution(sku);
+	return r == 0 || r == side;
+}
+
+double catalog_price_per_second(const struct catalog_model *m, const char *size,
+                                enum catalog_tri audio)
+{
+	unsigned w = 0, h = 0;
+	if (!size || sscanf(size, "%ux%u", &w, &h) != 2)
+		w = h = 0;
+	unsigned side = w < h ? w : h;
+	/* Sound is on by default where the model makes it (OpenRouter's generate_audio). */
+	bool sound = audio == CATALOG_UNKNOWN ? m->audio != CATALOG_NO : audio == CATALOG_YES;
+	double best = -1;
+	for (size_t i = 0; i < m->n_prices; i++) {
+		double usd = strtod(m->prices[i].usd, NULL);
+		if (sku_fits(m->prices[i].sku, side, sound))
+			return usd;
+		if (strstr(m->prices[i].sku, "second") && usd > best)
+			best = usd;
+	}
+	return best;
+}
+
+double catalog_estimate_cost(const struct catalog *cat, const char *model, const char *size,
+                             unsigned seconds)
+{
+	const struct catalog_model *m = catalog_find(cat, model);
+	double per_second = m ? catalog_price_per_second(m, size, CATALOG_UNKNOWN) : -1;
+	return per_second < 0 ? -1 : per_second * seconds;
 }
 
 /* ---- the cache ---------------------------------------------------------------------- */

@@ -316,6 +316,29 @@ static void t_catalog_sizes_from_resolution_and_aspect(void **state)
 	catalog_free(cat);
 }
 
+static void t_catalog_prices_by_resolution_and_audio(void **state)
+{
+	(void)state;
+	struct catalog *cat = parse_ok(SIM_ANSWER);
+	const struct catalog_model *veo = catalog_find(cat, "google/veo-3.1");
+	const struct catalog_model *sora = catalog_find(cat, "openai/sora-2-pro");
+	/* Veo makes sound unless told not to: with_audio by default. */
+	assert_true(catalog_price_per_second(veo, "1280x720", CATALOG_UNKNOWN) == 0.40);
+	assert_true(catalog_price_per_second(veo, "1280x720", CATALOG_NO) == 0.20);
+	assert_true(catalog_price_per_second(sora, "720x1280", CATALOG_UNKNOWN) == 0.30);
+	assert_true(catalog_price_per_second(sora, "1920x1080", CATALOG_UNKNOWN) == 0.50);
+	/* A size no SKU names: the highest per-second price. */
+	assert_true(catalog_price_per_second(sora, "640x480", CATALOG_UNKNOWN) == 0.50);
+	assert_true(catalog_estimate_cost(cat, "alibaba/wan-2.6", "1080x1920", 10) == 1.5);
+	assert_true(catalog_estimate_cost(cat, "acme/x", "1280x720", 4) < 0);
+	assert_true(catalog_estimate_cost(NULL, "google/veo-3.1", "1280x720", 4) < 0);
+	catalog_free(cat);
+	/* No SKU about seconds: no price. */
+	cat = parse_ok("{\"data\":[{\"id\":\"p/x\",\"pricing_skus\":{\"per_video\":\"2\"}}]}");
+	assert_true(catalog_estimate_cost(cat, "p/x", "1280x720", 4) < 0);
+	catalog_free(cat);
+}
+
 static void t_catalog_due_by_age_and_clock(void **state)
 {
 	(void)state;
@@ -409,6 +432,7 @@ int main(void)
 	    cmocka_unit_test(t_catalog_cuts_huge_arrays),
 	    cmocka_unit_test(t_catalog_validation_names_every_problem_and_what_is_allowed),
 	    cmocka_unit_test(t_catalog_sizes_from_resolution_and_aspect),
+	    cmocka_unit_test(t_catalog_prices_by_resolution_and_audio),
 	    cmocka_unit_test(t_catalog_due_by_age_and_clock),
 	    cmocka_unit_test(t_catalog_cache_round_trip_and_other_service),
 	    cmocka_unit_test(t_catalog_prompt_validate_table_wins),
