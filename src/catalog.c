@@ -486,6 +486,23 @@ static unsigned sku_resolution(const char *sku)
 	return 0;
 }
 
+/* The shorter side of a pixel size "WxH"; 0 when SIZE is not one. */
+static unsigned size_side(const char *size)
+{
+	char *end;
+	if (!size)
+		return 0;
+	errno = 0;
+	unsigned long w = strtoul(size, &end, 10);
+	if (end == size || *end != 'x' || errno)
+		return 0;
+	const char *hs = end + 1;
+	unsigned long h = strtoul(hs, &end, 10);
+	if (end == hs || *end || errno || w > 100000 || h > 100000)
+		return 0;
+	return (unsigned)(w < h ? w : h);
+}
+
 /* Whether SKU prices a job of shorter side SIDE with sound or not (AUDIO). */
 static bool sku_fits(const char *sku, unsigned side, bool audio)
 {
@@ -502,10 +519,7 @@ static bool sku_fits(const char *sku, unsigned side, bool audio)
 double catalog_price_per_second(const struct catalog_model *m, const char *size,
                                 enum catalog_tri audio)
 {
-	unsigned w = 0, h = 0;
-	if (!size || sscanf(size, "%ux%u", &w, &h) != 2)
-		w = h = 0;
-	unsigned side = w < h ? w : h;
+	unsigned side = size_side(size);
 	/* Sound is on by default where the model makes it (OpenRouter's generate_audio). */
 	bool sound = audio == CATALOG_UNKNOWN ? m->audio != CATALOG_NO : audio == CATALOG_YES;
 	double best = -1;
