@@ -44,6 +44,7 @@
 #define CATALOG_MAX_STRING 256u  /* bytes of one id, value or price; longer: skipped */
 #define CATALOG_MAX_AGE_S 3600   /* a catalog older than this is fetched again */
 #define CATALOG_MIN_REFETCH_S 60 /* a SIGHUP within this of the last fetch uses it */
+#define CATALOG_RETRY_S 300      /* after a failed fetch, the next try at the soonest */
 
 /* A list the catalog may or may not state: "stated" false when the field was missing,
  * null or not an array (no constraint); stated and empty: nothing is accepted. */
@@ -177,12 +178,14 @@ void catalog_install(struct catalog *cat);
 bool catalog_wanted(const struct conf *c);
 
 /*
- * The daemon's one call, at start (FORCED false) and on SIGHUP (FORCED true): when a
- * catalog is wanted, the cache is read; when it is older than CATALOG_MAX_AGE_S (or,
- * FORCED, than CATALOG_MIN_REFETCH_S) it is fetched again (catalog_fetch), saved and
- * installed; a failed fetch keeps the cached one (logged). When none is wanted, the
- * current one is dropped. Never fails the caller: without a catalog, the static table
- * serves. Blocks for at most the fetch's timeouts.
+ * The daemon's one call, at start and before each claim (FORCED false) and on SIGHUP
+ * (FORCED true): when a catalog is wanted, the cache is read (once per api_base); when
+ * the catalog is older than CATALOG_MAX_AGE_S (FORCED: than CATALOG_MIN_REFETCH_S) it
+ * is fetched again (catalog_fetch), saved and installed; a failed fetch keeps the
+ * cached one (logged) and is not tried again for CATALOG_RETRY_S (FORCED: a minute).
+ * When none is wanted, the current one is dropped. Never fails the caller: without a
+ * catalog, the static table serves. Cheap while the catalog is fresh; a fetch blocks
+ * the caller (the loop) for at most the fetch's timeouts, once an hour at most.
  */
 void catalog_refresh(const struct conf *c, bool forced);
 

@@ -806,8 +806,10 @@ void catalog_refresh(const struct conf *c, bool forced)
 	long max_age = forced ? CATALOG_MIN_REFETCH_S : CATALOG_MAX_AGE_S;
 	if (current && !catalog_due(current->fetched_at, now, max_age))
 		return;
-	/* A service that failed is asked again a minute later at the soonest. */
-	if (failed_at_ms >= 0 && mono_ms() - failed_at_ms < CATALOG_MIN_REFETCH_S * 1000LL)
+	/* A service that failed is asked again CATALOG_RETRY_S later at the soonest (a
+	 * SIGHUP: a minute), so that a service down does not stall every claim. */
+	long long retry_ms = (forced ? CATALOG_MIN_REFETCH_S : CATALOG_RETRY_S) * 1000LL;
+	if (failed_at_ms >= 0 && mono_ms() - failed_at_ms < retry_ms)
 		return;
 	char why[512];
 	struct catalog *cat = catalog_fetch(c, why, sizeof(why));
