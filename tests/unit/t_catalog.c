@@ -423,6 +423,41 @@ static void t_catalog_prompt_validate_table_wins(void **state)
 	conf_free(c);
 }
 
+/* Loads a configuration of the one line LINE (NULL: the defaults). */
+static struct conf *conf_of(const char *line)
+{
+	char path[] = "/tmp/t_catalog_conf.XXXXXX", err[512];
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	if (line)
+		assert_int_equal(write(fd, line, strlen(line)), (ssize_t)strlen(line));
+	assert_int_equal(close(fd), 0);
+	struct conf *c = conf_load(line ? path : NULL, err, sizeof(err));
+	unlink(path);
+	if (!c)
+		fail_msg("conf_load(%s): %s", line ? line : "defaults", err);
+	return c;
+}
+
+static void t_catalog_wanted_by_model_catalog(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *line;
+		bool wanted;
+	} cases[] = {{NULL, false}, /* auto: no until api_protocol exists */
+	             {"model_catalog = auto\n", false},
+	             {"model_catalog = yes\n", true},
+	             {"model_catalog = no\n", false}};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		struct conf *c = conf_of(cases[i].line);
+		if (catalog_wanted(c) != cases[i].wanted)
+			fail_msg("%s: expected wanted=%d",
+			         cases[i].line ? cases[i].line : "defaults", cases[i].wanted);
+		conf_free(c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -436,6 +471,7 @@ int main(void)
 	    cmocka_unit_test(t_catalog_due_by_age_and_clock),
 	    cmocka_unit_test(t_catalog_cache_round_trip_and_other_service),
 	    cmocka_unit_test(t_catalog_prompt_validate_table_wins),
+	    cmocka_unit_test(t_catalog_wanted_by_model_catalog),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
