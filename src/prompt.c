@@ -1,7 +1,7 @@
 /* prompt.c — inbox file formats into job specifications (see prompt.h). */
 #include "prompt.h"
-#include "catalog.h"
 #include "template.h"
+#include "catalog.h" /* not in order: h9-proto adds proto.h above template.h */
 #include "utf8.h"
 #include "util.h"
 
