@@ -11,6 +11,7 @@
  *   cancel ID|NAME, reject NAME, retry ID|NAME
  *   watch [ID|NAME]
  *   usage [--json]
+ *   models [--json]        the service's model catalog (catalog.h)
  *
  * The daemon stays the only writer of the state directory. Read-only commands read
  * the job records directly (records are replaced atomically, so a reader never sees

@@ -129,6 +129,8 @@ struct conf {
 	unsigned in_doubt_resubmit_hours;
 	bool duplicate_skip;            /* duplicate_policy = skip (dupes.h) */
 	unsigned duplicate_window_days; /* 0: duplicates are never skipped */
+	/* model_catalog: use the service's GET /videos/models (catalog.h). */
+	enum { CONF_CATALOG_AUTO, CONF_CATALOG_YES, CONF_CATALOG_NO } model_catalog;
 
 	/* What the service can do (caps.h): api_profile's defaults, and the keys of the
 	 * capabilities section that pin one (auto: learned from its answers). */

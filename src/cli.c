@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "api.h"
 #include "caps.h"
+#include "catalog.h"
 #include "conf.h"
 #include "confpath.h"
 #include "control.h"
@@ -693,6 +694,47 @@ static int cmd_watch(struct ctx *x, int argc, char **argv)
 	return rc;
 }
 
+/* ---- models ------------------------------------------------------------------------- */
+
+/* The catalog from the cache while it is fresh, else fetched (not cached: the daemon is
+ * the state directory's only writer), else the stale cache with a note. */
+static int cmd_models(struct ctx *x, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	char why[PATH_MAX + 256];
+	struct catalog *cat = catalog_load(x->conf->state_dir, x->conf->api_base, why, sizeof(why));
+	if (!cat || catalog_due(cat->fetched_at, time(NULL), CATALOG_MAX_AGE_S)) {
+		char fwhy[512];
+		struct catalog *fresh = catalog_fetch(x->conf, fwhy, sizeof(fwhy));
+		if (fresh) {
+			catalog_free(cat);
+			cat = fresh;
+		} else if (cat) {
+			fprintf(stderr, "sorad models: cannot fetch the catalog (%s); the cached one "
+					"may be out of date\n", fwhy);
+		} else {
+			fprintf(stderr, "sorad models: cannot fetch %s/videos/models: %s\n",
+				x->conf->api_base, fwhy);
+			return EX_UNAVAILABLE;
+		}
+	}
+	if (x->json) {
+		char *json = catalog_to_json(cat);
+		printf("%s\n", json);
+		free(json);
+	} else {
+		char when[64] = "an unknown time";
+		struct tm tm;
+		if (cat->fetched_at > 0 && localtime_r(&cat->fetched_at, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", &tm);
+		printf("Models of %s (fetched %s)\n\n", x->conf->api_base, when);
+		catalog_print(cat, stdout);
+	}
+	catalog_free(cat);
+	return EX_OK;
+}
+
 /* ---- usage -------------------------------------------------------------------------- */
 
 static int cmd_usage_report(struct ctx *x, int argc, char **argv)
@@ -1164,6 +1206,11 @@ static int cmd_submit(struct ctx *x, int argc, char **argv)
 {
 	struct sub_item *v = xcalloc((size_t)argc, sizeof(*v));
 	int rc = EX_OK;
+	/* The daemon's cached catalog, so that submit accepts the models it accepts. */
+	if (catalog_wanted(x->conf)) {
+		char why[PATH_MAX + 256];
+		catalog_install(catalog_load(x->conf->state_dir, x->conf->api_base, why, sizeof(why)));
+	}
 	/* Everything is checked before anything is copied: all or nothing. */
 	for (int i = 0; i < argc && rc == EX_OK; i++) {
 		v[i].path = argv[i];
@@ -1802,6 +1849,12 @@ static const struct cmd cmds[] = {
      "  left. Exit 0 done, 65 failed, 75 waiting for you (held or in doubt), 69 no\n"
      "  daemon runs.\n",
      "", 0, 1, true},
+    {"models", cmd_models, "[--json]",
+     "  The service's video models (GET /videos/models): durations, sizes or\n"
+     "  resolutions, aspect ratios, frame images, audio, seed, price per second. From\n"
+     "  the daemon's cache while it is under an hour old, else asked of the service.\n"
+     "  --json        as JSON, in the service's schema\n",
+     "j", 0, 0, true},
     {"usage", cmd_usage_report, "[--json]",
      "  Seconds generated and estimated cost by model: today, this month, all time.\n"
      "  --json        as JSON\n",
@@ -1900,6 +1953,7 @@ int cli_main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	int rc = c->fn(&x, nargs, argv + optind);
+	catalog_install(NULL);
 	conf_free(x.conf);
 	log_close();
 	return rc;

@@ -119,6 +119,14 @@ static int check_duplicate(const char *s, char *why, size_t n)
 	return check_one_of(s, names, why, n);
 }
 
+/* model_catalog (catalog.h). */
+static const char *const catalog_names[] = {"auto", "yes", "no", NULL};
+
+static int check_catalog(const char *s, char *why, size_t n)
+{
+	return check_one_of(s, catalog_names, why, n);
+}
+
 static int check_level(const char *s, char *why, size_t n)
 {
 	return check_one_of(s, level_names, why, n);
@@ -344,6 +352,7 @@ static const struct keydef keydefs[] = {
     {"in_doubt_resubmit_hours", CFGT_INT, false, 0, 24 * 365, NULL},
     {"duplicate_policy", CFGT_STR, false, 0, 0, check_duplicate},
     {"duplicate_window_days", CFGT_INT, false, 0, 3650, NULL},
+    {"model_catalog", CFGT_STR, false, 0, 0, check_catalog},
 };
 #define NKEYS ARRAY_LEN(keydefs)
 
@@ -870,6 +879,7 @@ static cfg_t *new_cfg(void)
 	    CFG_INT("in_doubt_resubmit_hours", 0, CFGF_NONE),
 	    CFG_STR("duplicate_policy", "skip", CFGF_NONE),
 	    CFG_INT("duplicate_window_days", 7, CFGF_NONE),
+	    CFG_STR("model_catalog", "auto", CFGF_NONE),
 	    CFG_SEC("model", model_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	    CFG_SEC("template", template_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	    CFG_SEC("capabilities", caps_opts, CFGF_NONE),
@@ -1063,6 +1073,10 @@ static void values_from_cfg(struct conf *c, cfg_t *cfg)
 	c->in_doubt_resubmit_hours = getuint(cfg, "in_doubt_resubmit_hours");
 	c->duplicate_skip = strcmp(cfg_getstr(cfg, "duplicate_policy"), "allow") != 0;
 	c->duplicate_window_days = getuint(cfg, "duplicate_window_days");
+	const char *mc = cfg_getstr(cfg, "model_catalog");
+	c->model_catalog = !strcmp(mc, "yes") ? CONF_CATALOG_YES
+			   : !strcmp(mc, "no") ? CONF_CATALOG_NO
+					       : CONF_CATALOG_AUTO;
 	models_from_cfg(c, cfg);
 }
 

@@ -3,6 +3,7 @@
 #include "api.h"
 #include "callback.h"
 #include "caps.h"
+#include "catalog.h"
 #include "commit.h"
 #include "conf.h"
 #include "confpath.h"
@@ -324,6 +325,7 @@ static void on_ready(const char *name, void *ud)
 {
 	struct daemon *d = ud;
 	if (!watch_has_image_ext(name)) {
+		catalog_refresh(d->conf, false); /* at most hourly: catalog.h */
 		jobs_claim(d->jobs, name);
 		return;
 	}
@@ -472,6 +474,7 @@ static void reload(struct daemon *d)
 	apply_callback_conf(d);
 	conf_free(oc);
 	release_held(d);
+	catalog_refresh(d->conf, true); /* before the rescan validates against it */
 	watch_rescan(d->watch);
 	log_info("reload: configuration reloaded from %s%s", d->conf_path ? d->conf_path : "(defaults)",
 		 new_api ? " (new API settings: requests in flight restarted)" : "");
@@ -592,6 +595,7 @@ static void teardown(struct daemon *d)
 	loop_timer_free(d->watchdog);
 	loop_timer_free(d->cap_timer);
 	usage_free(d->usage);
+	catalog_install(NULL);
 	loop_free(d->loop);
 	conf_free(d->conf);
 	if (d->lock_fd >= 0)
@@ -659,6 +663,7 @@ int daemon_main(int argc, char **argv)
 		goto out;
 	}
 	outbox_sweep_temps(d.conf);
+	catalog_refresh(d.conf, false); /* before the first claim is validated */
 	log_info("sorad %s starting: inbox %s, outbox %s, API %s", SORAD_VERSION, d.conf->inbox,
 		 d.conf->outbox, d.conf->api_base);
 	const char *who = conf_key_file_exposed(d.conf);

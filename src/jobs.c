@@ -1,6 +1,7 @@
 /* jobs.c — the job state machine (see jobs.h and job.h). */
 #include "jobs.h"
 #include "caps.h"
+#include "catalog.h"
 #include "claimretry.h"
 #include "commit.h"
 #include "deadline.h"
@@ -2239,6 +2240,8 @@ static void job_from_spec(const struct jobs *js, const struct claim *cl, const s
 	j->remix_of = s->remix_of ? xstrdup(s->remix_of) : NULL;
 	j->claimed_at = now_s();
 	double cost = conf_estimate_cost(js->conf, j->model, j->size, j->seconds);
+	if (cost < 0) /* a model the table lacks: the catalog's price (catalog.h) */
+		cost = catalog_estimate_cost(catalog_current(), j->model, j->size, j->seconds);
 	j->cost_usd = cost > 0 ? cost : 0;
 }
 

@@ -29,6 +29,7 @@ static void usage(FILE *out)
 		"                                            decide a job in doubt\n"
 		"       sorad watch [ID|NAME]                follow progress live until done\n"
 		"       sorad usage [--json]                 seconds and cost by model\n"
+		"       sorad models [--json]                the service's model catalog\n"
 		"       sorad check-config [-c FILE]         validate a configuration file\n"
 		"       sorad help [COMMAND]                 this, or one command's options\n"
 		"       sorad --version | --help\n"

@@ -1,6 +1,7 @@
 /* prompt.c — inbox file formats into job specifications (see prompt.h). */
 #include "prompt.h"
 #include "template.h"
+#include "catalog.h" /* not in order: h9-proto adds proto.h above template.h */
 #include "utf8.h"
 #include "util.h"
 
@@ -674,9 +675,16 @@ int prompt_validate(const struct job_spec *s, const struct conf *c, char *why, s
 {
 	char allowed[512] = "";
 	const struct model_def *m = conf_model(c, s->model);
+	/* A model the table lacks is checked against the service's catalog, when the
+	 * daemon has one (catalog.h): the table wins for the models it names. */
+	const struct catalog *cat = catalog_current();
+	if (!m && catalog_find(cat, s->model))
+		return catalog_validate_spec(cat, s, why, whylen);
 	if (!m) {
 		for (size_t i = 0; i < c->n_models; i++)
 			join(allowed, sizeof(allowed), c->models[i].name);
+		for (size_t i = 0; cat && i < cat->n; i++)
+			join(allowed, sizeof(allowed), cat->models[i].id);
 		bfmt(why, whylen, "model '%s' is not configured (available: %s)", s->model,
 		     allowed);
 		return -1;
