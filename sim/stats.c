@@ -35,6 +35,7 @@ static struct outcome faults[MAX_OUTCOMES];
 static struct outcome callbacks[MAX_OUTCOMES];
 static struct prompt_count *prompts[PROMPT_BUCKETS];
 static FILE *create_log; /* --log-creates */
+static FILE *body_log;   /* --log-bodies */
 
 static const char *const names[EP_COUNT] = {
     [EP_CREATE] = "POST /v1/videos",
@@ -138,6 +139,31 @@ int stats_log_creates(const char *path)
 	create_log = f;
 	pthread_mutex_unlock(&lock);
 	return 0;
+}
+
+int stats_log_bodies(const char *path)
+{
+	FILE *f = fopen(path, "ae");
+
+	if (f == NULL) {
+		log_err("--log-bodies %s: %s", path, strerror(errno));
+		return -1;
+	}
+	pthread_mutex_lock(&lock);
+	body_log = f;
+	pthread_mutex_unlock(&lock);
+	return 0;
+}
+
+void stats_log_body(const char *json)
+{
+	pthread_mutex_lock(&lock);
+	if (body_log != NULL && json != NULL) {
+		fputs(json, body_log);
+		fputc('\n', body_log);
+		fflush(body_log);
+	}
+	pthread_mutex_unlock(&lock);
 }
 
 char *stats_json(void)

@@ -219,6 +219,18 @@ int outbox_write_metadata(const struct conf *c, const struct job *j,
 	cJSON_AddStringToObject(o, "size", j->size);
 	cJSON_AddNumberToObject(o, "seconds", j->seconds);
 	add_opt_str(o, "reference", j->reference);
+	add_opt_str(o, "last_frame", j->last_frame);
+	if (j->has_seed)
+		cJSON_AddNumberToObject(o, "seed", (double)j->seed);
+	if (j->audio)
+		cJSON_AddBoolToObject(o, "audio", j->audio == 1);
+	if (j->options) {
+		cJSON *opt = cJSON_Parse(j->options);
+		if (cJSON_IsObject(opt))
+			cJSON_AddItemToObject(o, "options", opt);
+		else
+			cJSON_Delete(opt);
+	}
 	add_opt_str(o, "remix_of", j->remix_of);
 	cJSON_AddStringToObject(o, "source", job_source_file(j));
 	cJSON *fo = cJSON_AddObjectToObject(o, "files");

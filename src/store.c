@@ -80,6 +80,18 @@ char *store_record_json(const struct job *j)
 	add_str(o, "reference", j->reference);
 	add_str(o, "remix_of", j->remix_of);
 	add_str(o, "remix_video_id", j->remix_video_id);
+	add_str(o, "last_frame", j->last_frame);
+	if (j->has_seed)
+		cJSON_AddNumberToObject(o, "seed", (double)j->seed);
+	if (j->audio)
+		cJSON_AddBoolToObject(o, "audio", j->audio == 1);
+	if (j->options) { /* kept as the object it was */
+		cJSON *opt = cJSON_Parse(j->options);
+		if (cJSON_IsObject(opt))
+			cJSON_AddItemToObject(o, "options", opt);
+		else
+			cJSON_Delete(opt);
+	}
 	add_str(o, "video_id", j->video_id);
 	add_str(o, "status", j->status);
 	cJSON_AddNumberToObject(o, "progress", j->progress);
@@ -274,6 +286,23 @@ int store_record_parse(struct job *j, const char *json, size_t len, char *why, s
 	if (j->reference && !prompt_name_ok(j->reference))
 		bad(&r, "reference", "is not a safe file name");
 	j->remix_of = get_str(&r, "remix_of", VIDEO_ID_MAX, false);
+	j->last_frame = get_str(&r, "last_frame", PROMPT_NAME_MAX, false);
+	if (j->last_frame && !prompt_name_ok(j->last_frame))
+		bad(&r, "last_frame", "is not a safe file name");
+	long long seed = get_int(&r, "seed", 0, PROMPT_SEED_MAX, -1);
+	j->has_seed = seed >= 0;
+	j->seed = seed >= 0 ? seed : 0;
+	const cJSON *audio = cJSON_GetObjectItemCaseSensitive(o, "audio");
+	if (audio && !cJSON_IsNull(audio) && !cJSON_IsBool(audio))
+		bad(&r, "audio", "is not true or false");
+	j->audio = cJSON_IsBool(audio) ? (cJSON_IsTrue(audio) ? 1 : 2) : 0;
+	const cJSON *opt = cJSON_GetObjectItemCaseSensitive(o, "options");
+	char *otext = cJSON_IsObject(opt) ? cJSON_PrintUnformatted(opt) : NULL;
+	if (opt && !cJSON_IsNull(opt) && (!otext || strlen(otext) > PROMPT_OPTIONS_MAX))
+		bad(&r, "options", "is not a JSON object of at most 16384 bytes");
+	else if (otext)
+		j->options = xstrdup(otext);
+	cJSON_free(otext);
 	j->remix_video_id = get_str(&r, "remix_video_id", VIDEO_ID_MAX, false);
 	if (j->remix_video_id && !video_id_is_safe(j->remix_video_id))
 		bad(&r, "remix_video_id", "is not a safe video id");
