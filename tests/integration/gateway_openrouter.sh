@@ -78,6 +78,13 @@ cost_is first 1.6
 cost_is ends 2.4
 cost_is batch-1 1.2
 cost_is bike 1.6
+# The usage log (and so the caps) counts what the service charged, marked as reported.
+for n in plain seeded first ends batch-1 bike; do
+	u=$(jq -c --arg n "$n" 'select(.name == $n)' "$T/state/usage.jsonl" | tail -n1)
+	[ "$(jq -r .cost_reported <<<"$u")" = true ] &&
+		[ "$(jq -r .cost_usd <<<"$u")" = "$(jq -r .reported_cost_usd "$T/outbox/$n.json")" ] ||
+		fail "usage.jsonl does not count $n at its reported cost: $u"
+done
 for n in plain seeded first ends batch-1 bike; do
 	for v in thumbnail spritesheet; do
 		[ "$(jq -r ".files.$v.source" "$T/outbox/$n.json")" = derived ] ||
