@@ -529,6 +529,10 @@ static void parse_object(struct job_spec *s, struct explicit *ex, const cJSON *o
 			continue; /* "_comment" and friends */
 		char num[32];
 		const char *v;
+		if (!strcmp(k, "options")) {
+			set_options(s, m, where);
+			continue;
+		}
 		if (cJSON_IsString(m)) {
 			v = m->valuestring;
 		} else if (cJSON_IsNumber(m) && !strcmp(k, "seconds")) {
@@ -551,9 +555,7 @@ static void parse_object(struct job_spec *s, struct explicit *ex, const cJSON *o
 			}
 			bfmt(num, sizeof(num), "%lld", (long long)d);
 			v = num;
-		} else if (!strcmp(k, "options")) {
-			set_options(s, m, where);
-			continue;
+
 		} else if (cJSON_IsNull(m)) {
 			continue; /* null means "use the default" */
 		} else {
