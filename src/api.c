@@ -719,7 +719,6 @@ static CURL *make_easy(struct api_req *r)
 static int attach_body(struct api_req *r)
 {
 	const struct proto_request *b = &r->body_req;
-	curl_mimepart *part;
 
 	if (b->json) {
 		curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, b->json);
@@ -733,7 +732,7 @@ static int attach_body(struct api_req *r)
 		return -1;
 	for (size_t i = 0; i < b->n_parts; i++) {
 		const struct proto_part *p = &b->parts[i];
-		part = curl_mime_addpart(r->mime);
+		curl_mimepart *part = curl_mime_addpart(r->mime);
 		if (!part || curl_mime_name(part, p->name) != CURLE_OK)
 			return -1;
 		if (p->file) {

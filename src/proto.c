@@ -104,7 +104,7 @@ static char *base64_with_prefix(const char *prefix, const unsigned char *buf, si
 	char *out = xmalloc(plen + (len + 2) / 3 * 4 + 1);
 	char *o = out + plen;
 
-	memcpy(out, prefix, plen);
+	memcpy(out, prefix, plen + 1); /* with its NUL, overwritten by what follows */
 	for (size_t i = 0; i < len; i += 3) {
 		unsigned v = (unsigned)buf[i] << 16;
 		if (i + 1 < len)

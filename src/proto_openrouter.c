@@ -121,7 +121,7 @@ static int add_options(cJSON *body, const char *options_json, enum api_kind *kin
 	cJSON *o = len <= OPTIONS_MAX ? cJSON_ParseWithLength(options_json, len) : NULL;
 
 	*kind = API_VALIDATION;
-	if (!cJSON_IsObject(o)) {
+	if (!o || !cJSON_IsObject(o)) {
 		cJSON_Delete(o);
 		(void)bfmt(err, errlen, "'options' must be a JSON object of at most %d bytes",
 		           OPTIONS_MAX);
