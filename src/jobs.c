@@ -1482,7 +1482,9 @@ static void polled(struct jrun *r, const struct video *v, long poll_after_ms)
 	case VIDEO_EXPIRED:
 		fail_job(r, "expired",
 			 "The video expired before it was downloaded: the service no longer "
-			 "keeps it. To make it again, drop the prompt into the inbox again.");
+			 "keeps it. To make it again, drop the prompt into the inbox again.%s%s",
+			 v->error_message ? "\n\nWhat the service said: " : "",
+			 v->error_message ? v->error_message : "");
 		return;
 	case VIDEO_UNKNOWN:
 		odd_status(r, v);

@@ -26,6 +26,8 @@ P_ENDS='From one card to the other, a slow dissolve (openrouter ends).'
 P_B1='A lighthouse beam sweeping fog (openrouter batch one).'
 P_B2='A bicycle leaning on a yellow wall (openrouter batch two).'
 P_FAIL='A paper lantern that never lights (openrouter fail) [sim:fail]'
+P_CANCEL='A queue that is called off (openrouter cancelled) [sim:status=cancelled]'
+P_EXPIRE='A job left too long (openrouter expired) [sim:status=expired]'
 
 # Images are made beside the inbox and copied in whole under a hidden name, then renamed.
 put_image() {
@@ -44,11 +46,15 @@ drop ends.txt $'---\nreference: ends-first.png\nlast_frame: ends-last.png\nsecon
 drop batch.jsonl "{\"prompt\": \"$P_B1\", \"model\": \"openai/sora-2-pro\", \"seconds\": 4, \"seed\": 7, \"options\": {\"provider\": {\"only\": [\"sora-sim\"]}}}
 {\"name\": \"bike\", \"prompt\": \"$P_B2\", \"seconds\": 4}"
 drop lantern.txt "$P_FAIL"
+drop called-off.txt "$P_CANCEL"
+drop too-long.txt "$P_EXPIRE"
 
 for n in plain seeded first ends batch-1 bike; do
 	wait_done "$n" 90
 done
-wait_failed lantern 90
+for n in lantern called-off too-long; do
+	wait_failed "$n" 90
+done
 
 check_set plain 1280x720 8
 check_set seeded 720x1280 5
@@ -56,10 +62,10 @@ check_set first 1280x720 4
 check_set ends 1280x720 6
 check_set batch-1 1280x720 4
 check_set bike 1280x720 4
-for p in "$P_PLAIN" "$P_SEED" "$P_FIRST" "$P_ENDS" "$P_B1" "$P_B2" "$P_FAIL"; do
+for p in "$P_PLAIN" "$P_SEED" "$P_FIRST" "$P_ENDS" "$P_B1" "$P_B2" "$P_FAIL" "$P_CANCEL" "$P_EXPIRE"; do
 	created_once "$p"
 done
-[ "$(sim_stats | jq '[.creates_by_prompt[]] | add')" = 7 ] ||
+[ "$(sim_stats | jq '[.creates_by_prompt[]] | add')" = 9 ] ||
 	fail "the simulator made other videos: $(sim_stats | jq -c .creates_by_prompt)"
 
 # What the service charged (the simulator's price per second times the seconds):
@@ -99,6 +105,10 @@ done
 grep -q "Video generation failed" "$T/outbox/failed/lantern.error.txt" ||
 	fail "lantern.error.txt does not give the service's error: $(cat "$T/outbox/failed/lantern.error.txt")"
 [ -f "$T/outbox/failed/lantern.txt" ] || fail "the failed input was not kept"
+grep -q "Job was cancelled" "$T/outbox/failed/called-off.error.txt" ||
+	fail "called-off.error.txt lacks the service's words: $(cat "$T/outbox/failed/called-off.error.txt")"
+grep -q "Job exceeded maximum time to live" "$T/outbox/failed/too-long.error.txt" ||
+	fail "too-long.error.txt lacks the service's words: $(cat "$T/outbox/failed/too-long.error.txt")"
 
 # ---- what went on the wire ------------------------------------------------------------
 body() { jq -c --arg p "$1" 'select(.prompt == $p)' "$T/bodies.jsonl"; }
