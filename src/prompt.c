@@ -243,20 +243,13 @@ static void apply_key(struct job_spec *s, struct explicit *ex, const char *key, 
 		else
 			s->seconds = (unsigned)n;
 		ex->seconds = true;
-	} else if (!strcmp(key, "reference")) {
+	} else if (!strcmp(key, "reference") || !strcmp(key, "last_frame")) {
 		if (!reference_ok(value))
 			spec_error(s,
-				   "%s'reference' must name a .png, .jpg, .jpeg or .webp file in "
+				   "%s'%s' must name a .png, .jpg, .jpeg or .webp file in "
 				   "the inbox (no folders), not '%.80s'",
-				   where, value);
-		set_str(&s->reference, value);
-	} else if (!strcmp(key, "last_frame")) {
-		if (!reference_ok(value))
-			spec_error(s,
-				   "%s'last_frame' must name a .png, .jpg, .jpeg or .webp file in "
-				   "the inbox (no folders), not '%.80s'",
-				   where, value);
-		set_str(&s->last_frame, value);
+				   where, key, value);
+		set_str(key[0] == 'r' ? &s->reference : &s->last_frame, value);
 	} else if (!strcmp(key, "seed")) {
 		long long n = parse_seed(value);
 		if (n < 0)

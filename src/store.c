@@ -53,6 +53,17 @@ static void add_str(cJSON *o, const char *key, const char *s)
 		cJSON_AddStringToObject(o, key, s);
 }
 
+/* Adds KEY: the object whose JSON text is TEXT, kept as the object it was; nothing
+ * when TEXT is NULL or not an object. */
+static void add_object(cJSON *o, const char *key, const char *text)
+{
+	cJSON *v = text ? cJSON_Parse(text) : NULL;
+	if (cJSON_IsObject(v))
+		cJSON_AddItemToObject(o, key, v);
+	else
+		cJSON_Delete(v);
+}
+
 /* Adds KEY: N unless N is the "unknown" value -1. */
 static void add_time(cJSON *o, const char *key, long long n)
 {
@@ -85,13 +96,7 @@ char *store_record_json(const struct job *j)
 		cJSON_AddNumberToObject(o, "seed", (double)j->seed);
 	if (j->audio)
 		cJSON_AddBoolToObject(o, "audio", j->audio == 1);
-	if (j->options) { /* kept as the object it was */
-		cJSON *opt = cJSON_Parse(j->options);
-		if (cJSON_IsObject(opt))
-			cJSON_AddItemToObject(o, "options", opt);
-		else
-			cJSON_Delete(opt);
-	}
+	add_object(o, "options", j->options);
 	add_str(o, "video_id", j->video_id);
 	add_str(o, "status", j->status);
 	cJSON_AddNumberToObject(o, "progress", j->progress);
@@ -116,13 +121,7 @@ char *store_record_json(const struct job *j)
 	cJSON_AddNumberToObject(o, "cost_usd", j->cost_usd);
 	if (j->reported_cost_usd >= 0)
 		cJSON_AddNumberToObject(o, "reported_cost_usd", j->reported_cost_usd);
-	if (j->usage) { /* kept as the object it was */
-		cJSON *u = cJSON_Parse(j->usage);
-		if (cJSON_IsObject(u))
-			cJSON_AddItemToObject(o, "usage", u);
-		else
-			cJSON_Delete(u);
-	}
+	add_object(o, "usage", j->usage);
 	add_str(o, "error", j->error);
 	add_str(o, "error_code", j->error_code);
 	char *s = cJSON_Print(o);
