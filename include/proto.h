@@ -104,6 +104,11 @@ const char *proto_image_mime(const char *path, enum api_kind *kind, char *err, s
  * PROTO_IMAGE_MAX bytes of image. Caller frees. NULL with kind and ERR on failure. */
 char *proto_image_data_url(const char *path, enum api_kind *kind, char *err, size_t errlen);
 
+/* The path of URL under BASE (api_base, without a trailing '/'): the part after BASE
+ * when URL starts with BASE followed by '/', and holds no "/.." and no '#'; else NULL.
+ * A polling_url is only followed there, so that the key is sent nowhere else. */
+const char *proto_path_under(const char *base, const char *url);
+
 /* OpenRouter's resolution and aspect ratio of a size "WxH": the shorter side with a
  * "p" ("720p", "1080p") and the ratio reduced ("16:9", "9:16", "1:1", "4:3"...).
  * -1 when SIZE is not two positive integers of at most 5 digits joined by 'x'. */

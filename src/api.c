@@ -1396,13 +1396,11 @@ static struct api_req *req_submit(struct api_req *r)
  */
 static void poll_path_note(struct api_client *c, const char *id, const char *url)
 {
-	size_t n = strlen(c->base);
-	const char *path = url + n;
+	const char *path = proto_path_under(c->base, url);
 	char *esc, *own;
 	size_t i;
 
-	if (strncmp(url, c->base, n) != 0 || path[0] != '/' || strstr(path, "/..") ||
-	    strpbrk(path, "#") || !c->proto->video_path)
+	if (!path)
 		return;
 	esc = video_id_escape(id);
 	own = c->proto->video_path(API_OP_RETRIEVE, esc, API_VARIANT_VIDEO);

@@ -70,6 +70,16 @@ void proto_request_release(struct proto_request *r)
 	proto_request_init(r);
 }
 
+const char *proto_path_under(const char *base, const char *url)
+{
+	size_t n = base ? strlen(base) : 0;
+
+	if (!n || !url || strncmp(url, base, n) != 0 || url[n] != '/' || strstr(url + n, "/..") ||
+	    strchr(url + n, '#'))
+		return NULL;
+	return url + n;
+}
+
 const char *proto_image_mime(const char *path, enum api_kind *kind, char *err, size_t errlen)
 {
 	unsigned char head[16];

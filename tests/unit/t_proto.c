@@ -385,6 +385,33 @@ static void t_paths(void **state)
 	expect_path(&proto_openrouter, API_OP_REMIX, API_VARIANT_VIDEO, NULL);
 }
 
+/* A polling_url is followed only under api_base: the key goes nowhere else. */
+static void t_polling_url_under_the_base_only(void **state)
+{
+	(void)state;
+	const char *base = "https://openrouter.ai/api/v1";
+	assert_string_equal(proto_path_under(base, "https://openrouter.ai/api/v1/videos/g-1"),
+	                    "/videos/g-1");
+	assert_string_equal(proto_path_under(base, "https://openrouter.ai/api/v1/jobs/g-1?x=1"),
+	                    "/jobs/g-1?x=1");
+	static const char *const elsewhere[] = {
+	    "https://evil.example/api/v1/videos/g-1",
+	    "https://openrouter.ai.evil.example/api/v1/videos/g-1",
+	    "https://openrouter.ai/api/v10/videos/g-1",
+	    "http://openrouter.ai/api/v1/videos/g-1",
+	    "https://openrouter.ai/api/v1",
+	    "https://openrouter.ai/api/v1/../v2/videos/g-1",
+	    "https://openrouter.ai/api/v1/videos/g-1#frag",
+	    "/videos/g-1",
+	    "",
+	};
+	for (size_t i = 0; i < ARRAY_LEN(elsewhere); i++)
+		if (proto_path_under(base, elsewhere[i]))
+			fail_msg("%s is not under %s", elsewhere[i], base);
+	assert_null(proto_path_under(base, NULL));
+	assert_null(proto_path_under("", "https://x/videos"));
+}
+
 static void t_registry(void **state)
 {
 	(void)state;
@@ -452,6 +479,7 @@ int main(void)
 	    cmocka_unit_test(t_openrouter_create_body),
 	    cmocka_unit_test(t_openai_create_is_the_multipart_it_was),
 	    cmocka_unit_test(t_paths),
+	    cmocka_unit_test(t_polling_url_under_the_base_only),
 	    cmocka_unit_test(t_registry),
 	    cmocka_unit_test(t_openrouter_moderation_is_not_a_key_problem),
 	    cmocka_unit_test(t_protocol_settles_caps),
