@@ -1629,9 +1629,13 @@ static void print_summary(const struct conf *c, const char *shown)
 	else
 		printf("  in doubt       waits for `sorad resolve` (never resubmitted on its own)\n");
 	printf("  capabilities   api_profile %s:", caps_profile_name(c->api_profile));
+	const struct proto *proto = proto_find(c->api_protocol);
 	for (size_t i = 0; i < CAPS_COUNT; i++) {
 		enum caps_state d = caps_profile_default(c->api_profile, (enum caps_id)i);
-		if (c->caps[i] != CAPS_SET_AUTO)
+		if (proto && proto->caps[i] != CAPS_UNKNOWN)
+			printf("%s %s %s (api_protocol)", i ? "," : "", caps_name((enum caps_id)i),
+			       caps_state_name(proto->caps[i]));
+		else if (c->caps[i] != CAPS_SET_AUTO)
 			printf("%s %s %s (set)", i ? "," : "", caps_name((enum caps_id)i),
 			       caps_setting_name(c->caps[i]));
 		else if (d != CAPS_UNKNOWN)
