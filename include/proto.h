@@ -22,7 +22,7 @@
 #include "caps.h"
 #include "video.h"
 
-#define PROTO_PARTS_MAX 8                  /* fields of a multipart/form-data body */
+#define PROTO_PARTS_MAX 8                    /* fields of a multipart/form-data body */
 #define PROTO_IMAGE_MAX (20LL * 1024 * 1024) /* bytes of an image sent inside a JSON body */
 
 /* What a prompt file may ask for beyond prompt, model, seconds, size and reference: a
@@ -79,8 +79,7 @@ struct proto {
 	/* Optional (NULL: none): the kind of a failed answer with STATUS whose error body
 	 * BODY[LEN] was parsed into E, where the protocol knows better than
 	 * retry_classify_http (it may fill E's code); API_OK: no opinion. */
-	enum api_kind (*error_kind)(long status, struct api_error *e, const char *body,
-	                            size_t len);
+	enum api_kind (*error_kind)(long status, struct api_error *e, const char *body, size_t len);
 };
 
 /* The protocol named NAME ("openai", "openrouter"; NULL: openai), or NULL. */

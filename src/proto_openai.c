@@ -40,8 +40,10 @@ static int openai_create(const struct api_create_params *p, struct proto_request
 	unsigned extra = extra_asked(p);
 	if (extra) {
 		*kind = API_VALIDATION;
-		(void)bfmt(err, errlen, "'%s' is not part of the OpenAI Videos API (api_protocol "
-		           "openai)", proto_extra_name((enum proto_extra)extra));
+		(void)bfmt(err, errlen,
+		           "'%s' is not part of the OpenAI Videos API (api_protocol "
+		           "openai)",
+		           proto_extra_name((enum proto_extra)extra));
 		return -1;
 	}
 	out->method = "POST";
@@ -71,7 +73,8 @@ static char *openai_video_path(enum api_op op, const char *esc_id, enum api_vari
 	case API_OP_REMIX:
 		return xasprintf("/videos/%s/remix", esc_id);
 	case API_OP_CONTENT:
-		return xasprintf("/videos/%s/content?variant=%s", esc_id, api_variant_name(variant));
+		return xasprintf("/videos/%s/content?variant=%s", esc_id,
+		                 api_variant_name(variant));
 	case API_OP_CREATE:
 	case API_OP_LIST:
 		break;

@@ -77,7 +77,7 @@ enum video_status proto_openrouter_status(const char *word)
 		const char *word;
 		enum video_status st;
 	} map[] = {
-	    {"pending", VIDEO_QUEUED},     {"in_progress", VIDEO_IN_PROGRESS},
+	    {"pending", VIDEO_QUEUED},      {"in_progress", VIDEO_IN_PROGRESS},
 	    {"completed", VIDEO_COMPLETED}, {"failed", VIDEO_FAILED},
 	    {"cancelled", VIDEO_CANCELLED}, {"expired", VIDEO_EXPIRED},
 	};
@@ -130,8 +130,10 @@ static int add_options(cJSON *body, const char *options_json, enum api_kind *kin
 	while (o->child) {
 		cJSON *m = cJSON_DetachItemViaPointer(o, o->child);
 		if (!m->string || cJSON_GetObjectItemCaseSensitive(body, m->string)) {
-			(void)bfmt(err, errlen, "'options' sets '%.40s', which sorad sets from the "
-			           "prompt file's own keys", m->string ? m->string : "");
+			(void)bfmt(err, errlen,
+			           "'options' sets '%.40s', which sorad sets from the "
+			           "prompt file's own keys",
+			           m->string ? m->string : "");
 			cJSON_Delete(m);
 			cJSON_Delete(o);
 			return -1;

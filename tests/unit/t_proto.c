@@ -38,10 +38,10 @@ static void t_openrouter_shape_from_size(void **state)
 	expect_shape("720x720", "720p", "1:1");
 	expect_shape("1024x768", "768p", "4:3");
 	expect_shape("1792x1024", "1024p", "7:4");
-	static const char *const bad[] = {"",         "x",          "1280x",      "x720",
-	                                  "0x720",    "1280x0",     "1280x720x2", "123456x720",
-	                                  "-1280x720", "1280X720",  " 1280x720",  "1280x720 ",
-	                                  "12.5x720", "1280x7a0",   "99999999999999999999x1"};
+	static const char *const bad[] = {
+	    "",          "x",          "1280x",      "x720",      "0x720",
+	    "1280x0",    "1280x720x2", "123456x720", "-1280x720", "1280X720",
+	    " 1280x720", "1280x720 ",  "12.5x720",   "1280x7a0",  "99999999999999999999x1"};
 	char r[16], a[32];
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++)
 		if (proto_openrouter_shape(bad[i], r, sizeof(r), a, sizeof(a)) != -1)
@@ -108,9 +108,8 @@ static void t_openrouter_parses_answers(void **state)
 	static const struct {
 		const char *word;
 		enum video_status st;
-	} ends[] = {{"failed", VIDEO_FAILED},
-	            {"cancelled", VIDEO_CANCELLED},
-	            {"expired", VIDEO_EXPIRED}};
+	} ends[] = {
+	    {"failed", VIDEO_FAILED}, {"cancelled", VIDEO_CANCELLED}, {"expired", VIDEO_EXPIRED}};
 	for (size_t i = 0; i < ARRAY_LEN(ends); i++) {
 		char body[256];
 		bfmt(body, sizeof(body),
@@ -135,7 +134,7 @@ static void t_openrouter_refuses_hostile_answers(void **state)
 	static const char *const bad[] = {
 	    "",
 	    "not json",
-	    "{\"id\":\"gen-vid-1\",\"status\":\"pending\"",        /* cut */
+	    "{\"id\":\"gen-vid-1\",\"status\":\"pending\"",       /* cut */
 	    "{\"id\":\"gen-vid-1\"}",                             /* no status */
 	    "{\"id\":\"a b\",\"status\":\"pending\"}",            /* unsafe id */
 	    "{\"id\":\"..\",\"status\":\"pending\"}",             /* unsafe id */
@@ -191,9 +190,8 @@ static void t_openrouter_refuses_hostile_answers(void **state)
 /* A small file with a PNG signature (the protocols sniff, they do not decode). */
 static void write_png(const char *path)
 {
-	static const unsigned char png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n',
-	                                    0,    0,   0,   13,  'I',  'H',  'D',  'R',
-	                                    1,    2,   3};
+	static const unsigned char png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0,
+	                                    0,    13,  'I', 'H', 'D',  'R',  1,    2,    3};
 	FILE *f = fopen(path, "wb");
 	assert_non_null(f);
 	assert_int_equal(fwrite(png, 1, sizeof(png), f), sizeof(png));
@@ -283,8 +281,8 @@ static void t_openrouter_create_body(void **state)
 	 * is none */
 	static const char *const bad_options[] = {"{\"duration\":4}", "[1]", "nope", "{\"a\":"};
 	for (size_t i = 0; i < ARRAY_LEN(bad_options); i++) {
-		struct api_create_params b = {.prompt = "A fox", .seconds = "4",
-		                              .options_json = bad_options[i]};
+		struct api_create_params b = {
+		    .prompt = "A fox", .seconds = "4", .options_json = bad_options[i]};
 		kind = API_OK;
 		assert_null(build_or(&b, &kind, err, sizeof(err)));
 		assert_int_equal(kind, API_VALIDATION);
@@ -316,8 +314,11 @@ static void t_openai_create_is_the_multipart_it_was(void **state)
 	assert_true(fd >= 0);
 	close(fd);
 	write_png(ref);
-	struct api_create_params p = {.prompt = "A fox", .model = "sora-2", .seconds = "4",
-	                              .size = "1280x720", .input_reference = ref};
+	struct api_create_params p = {.prompt = "A fox",
+	                              .model = "sora-2",
+	                              .seconds = "4",
+	                              .size = "1280x720",
+	                              .input_reference = ref};
 	struct proto_request r;
 	enum api_kind kind = API_OK;
 	proto_request_init(&r);
@@ -351,13 +352,13 @@ static void t_openai_create_is_the_multipart_it_was(void **state)
 	unlink(ref);
 }
 
-static void expect_path(const struct proto *p, enum api_op op, enum api_variant v,
-                        const char *want)
+static void expect_path(const struct proto *p, enum api_op op, enum api_variant v, const char *want)
 {
 	char *got = p->video_path(op, "vid%2Fx", v);
 	if (!want) {
 		if (got)
-			fail_msg("%s %s: expected no request, got %s", p->name, api_op_name(op), got);
+			fail_msg("%s %s: expected no request, got %s", p->name, api_op_name(op),
+			         got);
 		return;
 	}
 	if (!got || strcmp(got, want))
@@ -461,8 +462,8 @@ static void t_protocol_settles_caps(void **state)
 	caps_learn(&c, CAPS_LIST, CAPS_YES, "a list answered");
 	assert_false(caps_has(&c, CAPS_LIST));
 	char why[200];
-	assert_non_null(strstr(caps_explain(&c, CAPS_LIST, why, sizeof(why)),
-	                       "api_protocol openrouter"));
+	assert_non_null(
+	    strstr(caps_explain(&c, CAPS_LIST, why, sizeof(why)), "api_protocol openrouter"));
 	/* OpenAI settles nothing: the configuration and the profile decide again */
 	caps_set_protocol(&c, proto_openai.name, proto_openai.caps);
 	assert_int_equal(caps_get(&c, CAPS_LIST, &src), CAPS_YES);
