@@ -496,12 +496,30 @@ static bool temp_stem(const char *name, char *key, size_t size)
 	return true;
 }
 
-/* Temp name NAME exists: an image of its stem is arriving. */
-static void temp_add(struct watch *w, const char *name)
+/* The stem of image NAME (its name without the extension) into KEY; false if none. */
+static bool image_stem(const char *name, char *key, size_t size)
+{
+	const char *dot = strrchr(name, '.');
+	size_t len = dot ? (size_t)(dot - name) : 0;
+	if (!len || len >= size)
+		return false;
+	memcpy(key, name, len);
+	key[len] = '\0';
+	return true;
+}
+
+/*
+ * NAME exists and is not finished: an image of its stem is arriving. NAME is either an
+ * image's temp name (K_TEMP: it ends when renamed or removed) or an image written in
+ * place (K_IMAGE: created or modified and not closed yet; it ends at IN_CLOSE_WRITE,
+ * which the kernel also sends when the writer dies).
+ */
+static void temp_add(struct watch *w, const char *name, enum kind k)
 {
 	char key[NAME_MAX + 1];
 	uint32_t h = hash32(name);
-	if (ht_find(&w->temps, name, h) || !temp_stem(name, key, sizeof(key)))
+	if (ht_find(&w->temps, name, h) ||
+	    !(k == K_TEMP ? temp_stem(name, key, sizeof(key)) : image_stem(name, key, sizeof(key))))
 		return;
 	uint32_t ha = hash32(key);
 	struct arriving *a = (struct arriving *)ht_find(&w->arriving, key, ha);
@@ -519,7 +537,7 @@ static void temp_add(struct watch *w, const char *name)
 	ht_add(&w->temps, &t->h);
 }
 
-/* Temp name NAME is gone (renamed to its final name, or removed). */
+/* NAME is finished: a temp name renamed or removed, an image closed or removed. */
 static void temp_del(struct watch *w, const char *name)
 {
 	struct tempent *t = (struct tempent *)ht_find(&w->temps, name, hash32(name));
@@ -838,11 +856,17 @@ static void handle_event(struct watch *w, int wd, uint32_t mask, const char *nam
 		if (mask & (IN_DELETE | IN_MOVED_FROM)) {
 			temp_del(w, name);
 		} else {
-			temp_add(w, name);
+			temp_add(w, name, k);
 			hold_stem(w, name, k, now);
 		}
 		return;
 	}
+	/* An image written in place is arriving from its first write to its close, however
+	 * long its writer pauses: its prompt waits for it, not only settle_ms. */
+	if (k == K_IMAGE && (mask & (IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM)))
+		temp_del(w, name);
+	else if (k == K_IMAGE && (mask & (IN_CREATE | IN_MODIFY)))
+		temp_add(w, name, k);
 	if (mask & (IN_CLOSE_WRITE | IN_MOVED_TO))
 		note(w, name, k, NULL, now);
 	else if (mask & (IN_CREATE | IN_MODIFY))
@@ -935,7 +959,7 @@ static void scan_note(struct watch *w, const char *name, enum kind k, const stru
                       void *arg)
 {
 	if (k == K_TEMP)
-		temp_add(w, name);
+		temp_add(w, name, k);
 	else
 		note(w, name, k, fs, *(long long *)arg);
 }

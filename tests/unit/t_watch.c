@@ -474,6 +474,33 @@ static void t_watch_prompt_waits_for_an_image_still_being_written(void **state)
 	teardown_ctx(x);
 }
 
+/* The writer stalls for many settle periods with the image open (a loaded machine, a
+ * slow link): the prompt still waits until the image is closed (flake hunt:
+ * daemon_writers claimed big.txt while big.png was open). */
+static void t_watch_prompt_waits_while_its_image_writer_stalls(void **state)
+{
+	(void)state;
+	struct ctx *x = setup_ctx(100, WATCH_INOTIFY);
+	start(x);
+	run_for(x, 10);
+	char p[PATH_MAX];
+	path_in(p, sizeof(p), x->inbox, "owl.png");
+	x->grow_fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(x->grow_fd >= 0);
+	assert_int_equal(write(x->grow_fd, "\x89PNG", 4), 4);
+	write_file(x->inbox, "owl.txt", "an owl\n");
+	run_for(x, 800); /* eight settle periods without a write */
+	assert_int_equal(x->n, 0);
+	x->grow = loop_timer_new(x->l, write_image_slowly, x);
+	x->grow_until = loop_now_ms(); /* one more write, then the close */
+	loop_timer_arm(x->grow, 0);
+	expect_deliveries(x, 1, DEADLINE_MS);
+	expect_exactly(x, (const char *const[]){"owl.txt", NULL}); /* the image goes with it */
+	if (x->grow_fd >= 0 || x->at[0] < x->grown_at)
+		fail_msg("owl.txt delivered before owl.png was closed");
+	teardown_ctx(x);
+}
+
 static void t_watch_settle_pairs_prompt_and_image(void **state)
 {
 	(void)state;
@@ -884,6 +911,7 @@ int main(void)
 	    cmocka_unit_test(t_watch_many_files),
 	    cmocka_unit_test(t_watch_scans_a_big_inbox_once_each),
 	    cmocka_unit_test(t_watch_prompt_waits_for_an_image_still_being_written),
+	    cmocka_unit_test(t_watch_prompt_waits_while_its_image_writer_stalls),
 	    cmocka_unit_test(t_watch_poll_mode_delivers_stable_files_only),
 	    cmocka_unit_test(t_watch_temp_targets),
 	    cmocka_unit_test(t_watch_auto_polls_when_inotify_is_unavailable),
