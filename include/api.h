@@ -163,12 +163,22 @@ void api_client_set_jitter(struct api_client *c, double (*fn)(void *ud), void *u
  * image) are reported through the callback like any other failure. JOB (may be
  * NULL) is the job name used in log lines; every string argument is copied. */
 
+enum api_audio { API_AUDIO_UNSET = 0, API_AUDIO_ON, API_AUDIO_OFF };
+
 struct api_create_params {
 	const char *prompt;          /* required */
 	const char *model;           /* NULL: the server's default */
 	const char *seconds;         /* "4", "8"...; NULL: default */
 	const char *size;            /* "1280x720"...; NULL: default */
-	const char *input_reference; /* path of a PNG/JPEG/WebP file, or NULL */
+	const char *input_reference; /* path of a PNG/JPEG/WebP file, or NULL: the first
+				      * frame (OpenRouter) */
+	/* Beyond the Videos API (proto.h, enum proto_extra): a protocol that cannot send
+	 * one that is set refuses the create before anything is sent. */
+	const char *last_frame;   /* path of the image the video ends on, or NULL */
+	bool has_seed;
+	long long seed;
+	enum api_audio audio;     /* generate_audio (zero: unset) */
+	const char *options_json; /* a JSON object whose members join the body, or NULL */
 };
 struct api_req *api_create(struct api_client *c, const struct api_create_params *p, const char *job,
                            api_done_fn *cb, void *ud);

@@ -12,6 +12,9 @@
  *   3. the default of the api_profile (openai: everything; litellm: no prompts in
  *      lists, no delete, no variants; auto: nothing assumed);
  *   4. unknown, which callers treat as "try it".
+ * Above all of these, the protocol (proto.h, caps_set_protocol): what api_protocol has
+ * no request for (OpenRouter's video API has no list, no delete...) is CAPS_NO whatever
+ * the configuration says or a gateway seemed to show.
  * Every learned change is logged once, at info when it takes something away (or gives
  * it back), at debug otherwise; confirming what is already known logs nothing.
  *
@@ -50,7 +53,13 @@ enum caps_profile { CAPS_PROFILE_AUTO = 0, CAPS_PROFILE_OPENAI, CAPS_PROFILE_LIT
 enum caps_state { CAPS_UNKNOWN = 0, CAPS_YES, CAPS_NO };
 
 /* Where a capability's current state comes from. */
-enum caps_source { CAPS_FROM_NOTHING = 0, CAPS_FROM_PROFILE, CAPS_FROM_CONFIG, CAPS_FROM_LEARNED };
+enum caps_source {
+	CAPS_FROM_NOTHING = 0,
+	CAPS_FROM_PROFILE,
+	CAPS_FROM_CONFIG,
+	CAPS_FROM_LEARNED,
+	CAPS_FROM_PROTOCOL, /* the api_protocol has no such thing at all */
+};
 
 /* How long a learned state holds after it was last seen (an hour). */
 #define CAPS_RELEARN_MS (3600LL * 1000)
@@ -67,6 +76,8 @@ struct caps {
 	enum caps_profile profile;
 	enum caps_setting set[CAPS_COUNT];
 	struct caps_entry e[CAPS_COUNT];
+	char protocol[32];                  /* api_protocol, "" none set */
+	enum caps_state proto[CAPS_COUNT];  /* what it settles (CAPS_UNKNOWN: nothing) */
 	long long relearn_ms;            /* 0: CAPS_RELEARN_MS */
 	long long (*now_ms)(void *ud);   /* NULL: CLOCK_MONOTONIC (tests inject theirs) */
 	void *clock_ud;
@@ -88,6 +99,10 @@ int caps_setting_parse(const char *s, enum caps_setting *v);
  * stays the same, forgotten when it changes. */
 void caps_configure(struct caps *c, const char *endpoint, enum caps_profile profile,
                     const enum caps_setting set[CAPS_COUNT]);
+
+/* Sets the protocol NAME and what it settles (FACTS, CAPS_UNKNOWN where the service
+ * decides; NULL: nothing). Kept until set again. */
+void caps_set_protocol(struct caps *c, const char *name, const enum caps_state facts[CAPS_COUNT]);
 
 /* The profile's default for ID, CAPS_UNKNOWN when it assumes nothing. */
 enum caps_state caps_profile_default(enum caps_profile p, enum caps_id id);

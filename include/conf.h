@@ -61,6 +61,7 @@ struct conf {
 
 	/* The API and how to reach it. */
 	char *api_base;       /* "https://api.openai.com/v1", never a trailing slash */
+	char *api_protocol;   /* "openai" (default) or "openrouter": proto.h's names */
 	char *api_key_file;   /* NULL: use OPENAI_API_KEY from the environment */
 	char *api_key;        /* the secret itself, loaded by conf_load; never logged */
 	char *api_key_unread; /* conf_load_keyless: why api_key_file could not be read */

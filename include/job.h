@@ -56,6 +56,12 @@ struct job {
 	char *reference; /* file name of the reference image kept with the job, or NULL */
 	char *remix_of;  /* video id or job name, or NULL */
 	char *remix_video_id; /* the source video, once remix_of is resolved */
+	/* Beyond the Videos API (prompt.h, proto.h): */
+	char *last_frame; /* file name of the last-frame image kept with the job, or NULL */
+	bool has_seed;
+	long long seed;
+	int audio;        /* 0 unset, 1 true, 2 false */
+	char *options;    /* a JSON object as compact text, or NULL */
 
 	/* What the API said. */
 	char *video_id;  /* NULL until created */

@@ -4,6 +4,11 @@
  *   NAME.txt    the whole file is the prompt, or a front-matter block first
  *               ("---", "key: value" lines, "---") then the prompt;
  *   NAME.json   one job object {prompt, model, seconds, size, reference, remix_of, name};
+ *
+ * Beyond the Videos API, for protocols that take them (proto.h, api_protocol): a
+ * last_frame image (named like reference), seed (an integer), audio (true|false), and
+ * in the JSON forms an options object whose members are passed through. A job asking
+ * for one that the configured protocol cannot send fails before anything is spent.
  *   NAME.jsonl  a batch: one job object per line; line i without a name is NAME-i.
  *               At most PROMPT_BATCH_MAX lines: a batch with a job beyond that line is
  *               refused whole (one error spec naming the limit and the first line past
@@ -32,6 +37,8 @@
 #define PROMPT_MAX_CHARS 32000 /* the API's limit, in characters */
 #define PROMPT_NAME_MAX 200    /* bytes of a job name (an output file stem) */
 #define PROMPT_BATCH_MAX 10000 /* lines of one .jsonl batch: a job past it refuses the file */
+#define PROMPT_SEED_MAX 4294967295LL /* the largest seed: 32 bits, what models take */
+#define PROMPT_OPTIONS_MAX 16384    /* bytes of an options object as compact JSON */
 
 enum prompt_format { PROMPT_TXT, PROMPT_JSON, PROMPT_JSONL };
 
@@ -46,6 +53,11 @@ struct job_spec {
 	unsigned line;   /* 1-based line in a .jsonl batch, 0 otherwise */
 	char *error;     /* plain-words reason this spec cannot run, or NULL */
 	bool again;      /* `again: true`: made even when it repeats a recent job (dupes.h) */
+	char *last_frame; /* an image file name in the inbox the video ends on, or NULL */
+	bool has_seed;
+	long long seed;   /* 0..PROMPT_SEED_MAX */
+	int audio;        /* 0 unset, 1 true, 2 false (api.h's enum api_audio) */
+	char *options;    /* a JSON object as compact text (JSON forms only), or NULL */
 };
 
 struct prompt_file {

@@ -71,7 +71,8 @@ struct usage_entry {
 	enum usage_state state; /* older lines: USAGE_CREATED */
 	bool dup;               /* its video is counted by another entry: it counts nothing */
 	unsigned seconds;
-	double cost_usd;
+	double cost_usd;    /* the estimate, or what the service reported (cost_reported) */
+	bool cost_reported; /* cost_usd is the service's own (usage.cost, e.g. OpenRouter) */
 };
 
 struct usage {
@@ -105,7 +106,11 @@ int usage_record(struct usage *u, const struct job *j, long long at, struct comm
  * Notes that J's create number K (1..J->creates) is in STATE, with VIDEO_ID for
  * USAGE_CREATED (else ignored), sent at AT (this machine's clock, J->submit_at; used
  * only when the create is not noted yet: a later line repeats the first "at").
- * Appends a line only when the state or the video differs from what is noted, and not
+ * The latest create's video costs what the service reported (J->reported_cost_usd,
+ * OpenRouter's usage.cost) once it did, else the estimate J->cost_usd; so the caps count
+ * real money where the service says it.
+ * Appends a line only when the state, the video or the reported cost differs from what
+ * is noted, and not
  * for a create "created" whose video an older line already counts. 1 appended, 0
  * nothing to do (or K out of range), -1 (logged) when the log cannot be written (the
  * change still counts in memory; the daemon's repair at start writes it again). The

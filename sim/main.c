@@ -71,6 +71,7 @@ static const char usage_text[] =
     "  --verbose            log every request on stderr\n"
     "\nFor benchmarks:\n"
     "  --log-creates FILE   append '<CLOCK_REALTIME ns> <prompt>' per video created\n"
+    "  --log-bodies FILE    append the JSON body of every OpenRouter create, one a line\n"
     "  --video-bytes N      serve every MP4 padded to N bytes (a trailing 'free' box)\n"
     "\nLooking like a gateway (see sorad's examples/gateways/):\n"
     "  --path-prefix P      serve the API under P instead of /v1 (Azure: /openai/v1)\n"
@@ -173,6 +174,7 @@ struct options {
 	const char *callback_secret_file; /* --callback-secret-file */
 	unsigned long long callback_repeat;
 	const char *log_creates;     /* benchmarks */
+	const char *log_bodies;      /* tests: OpenRouter create bodies */
 	unsigned long long video_bytes; /* benchmarks */
 };
 
@@ -346,6 +348,7 @@ enum option_code {
 	O_HELP,
 	O_VERSION,
 	O_LOG_CREATES,
+	O_LOG_BODIES,
 	O_VIDEO_BYTES,
 	O_PROFILE,
 	O_RUNNING_STATUS,
@@ -403,6 +406,7 @@ static const struct option longopts[] = {
     {"p5xx-after-create", required_argument, NULL, O_P5XX_AFTER_CREATE},
     {"after-create-status", required_argument, NULL, O_AFTER_CREATE_STATUS},
     {"log-creates", required_argument, NULL, O_LOG_CREATES},
+    {"log-bodies", required_argument, NULL, O_LOG_BODIES},
     {"video-bytes", required_argument, NULL, O_VIDEO_BYTES},
     {"profile", required_argument, NULL, O_PROFILE},
     {"running-status", required_argument, NULL, O_RUNNING_STATUS},
@@ -541,6 +545,9 @@ static void apply_option(int c, const char *arg, struct options *o)
 			usage_error(
 			    "--after-create-status: expected 500, 502 or 504, got '%s'",
 			    arg);
+		break;
+	case O_LOG_BODIES:
+		o->log_bodies = arg;
 		break;
 	case O_LOG_CREATES:
 		o->log_creates = arg;
@@ -893,6 +900,8 @@ int main(int argc, char **argv)
 	                         .draw_prompt = o.draw_prompt,
 	                         .workers = 2,
 	                         .video_bytes = o.video_bytes};
+	if (o.log_bodies && stats_log_bodies(o.log_bodies) < 0)
+		return 1;
 	if (o.log_creates && stats_log_creates(o.log_creates) < 0)
 		goto out_media;
 	if (media_init(&mc) < 0)

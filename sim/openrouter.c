@@ -1024,6 +1024,12 @@ static void create(struct MHD_Connection *c, struct form *f, struct reply *r)
 		cJSON_Delete(root);
 		return;
 	}
+	{
+		char *compact = cJSON_PrintUnformatted(root);
+
+		stats_log_body(compact);
+		cJSON_free(compact);
+	}
 	if (read_ask(root, owner, &a, r) < 0) {
 		cJSON_Delete(root);
 		return;

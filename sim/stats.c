@@ -35,6 +35,7 @@ static struct outcome faults[MAX_OUTCOMES];
 static struct outcome callbacks[MAX_OUTCOMES];
 static struct prompt_count *prompts[PROMPT_BUCKETS];
 static FILE *create_log; /* --log-creates */
+static FILE *body_log;   /* --log-bodies */
 
 static const char *const names[EP_COUNT] = {
     [EP_CREATE] = "POST /v1/videos",
@@ -126,18 +127,40 @@ void stats_count_create(const char *prompt)
 	pthread_mutex_unlock(&lock);
 }
 
-int stats_log_creates(const char *path)
+/* Opens PATH for appending as the log *DST, for the option OPT. */
+static int open_log(const char *path, const char *opt, FILE **dst)
 {
 	FILE *f = fopen(path, "ae");
 
 	if (f == NULL) {
-		log_err("--log-creates %s: %s", path, strerror(errno));
+		log_err("%s %s: %s", opt, path, strerror(errno));
 		return -1;
 	}
 	pthread_mutex_lock(&lock);
-	create_log = f;
+	*dst = f;
 	pthread_mutex_unlock(&lock);
 	return 0;
+}
+
+int stats_log_creates(const char *path)
+{
+	return open_log(path, "--log-creates", &create_log);
+}
+
+int stats_log_bodies(const char *path)
+{
+	return open_log(path, "--log-bodies", &body_log);
+}
+
+void stats_log_body(const char *json)
+{
+	pthread_mutex_lock(&lock);
+	if (body_log != NULL && json != NULL) {
+		fputs(json, body_log);
+		fputc('\n', body_log);
+		fflush(body_log);
+	}
+	pthread_mutex_unlock(&lock);
 }
 
 char *stats_json(void)

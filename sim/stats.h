@@ -37,6 +37,10 @@ void stats_count_create(const char *prompt);
  * for every video created (the prompt's control characters become spaces), flushed
  * at once. 0, or -1 (logged). */
 int stats_log_creates(const char *path);
+/* --log-bodies: appends the JSON body of every OpenRouter create (valid JSON, accepted
+ * or not) to PATH, compact, one per line; stats_log_body writes one. */
+int stats_log_bodies(const char *path);
+void stats_log_body(const char *json);
 /* Returns the stats JSON document; the caller frees it. */
 char *stats_json(void);
 void stats_reset(void);

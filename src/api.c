@@ -1,6 +1,8 @@
-/* api.c — the Videos API client over libcurl's multi interface (see api.h). */
+/* api.c — the transport of the video API client over libcurl's multi interface (see
+ * api.h); what goes on the wire and how answers read is the protocol's (proto.h). */
 #include "api.h"
 #include "caps.h"
+#include "proto.h"
 #include "spend.h"
 
 #include <cjson/cJSON.h>
@@ -18,12 +20,13 @@
 #include <unistd.h>
 
 #include "fsutil.h"
-#include "image.h"
 #include "log.h"
 #include "util.h"
 
 /* Bytes of a non-2xx body kept for the error message (the rest is discarded). */
 #define ERROR_BODY_MAX (64 * 1024)
+/* Jobs whose polling_url (OpenRouter) names a path other than the protocol's own. */
+#define POLL_PATHS_MAX 64
 
 enum req_state { REQ_WAITING, REQ_RUNNING, REQ_CALLBACK };
 
@@ -36,6 +39,11 @@ struct fdwatch {
 };
 
 struct api_client {
+	const struct proto *proto; /* api_protocol: what goes on the wire (proto.h) */
+	struct {
+		char *id, *path; /* a video and the path under base to poll it at */
+	} poll[POLL_PATHS_MAX];
+	unsigned poll_next; /* the slot to reuse next (oldest first) */
 	CURLM *multi;
 	struct api_loop_hooks hooks;
 	bool has_hooks;
@@ -85,11 +93,8 @@ struct api_req {
 	char *log_path;     /* the URL without the base, for log lines */
 	struct curl_slist *headers;
 
-	/* create */
-	char *prompt, *model, *seconds, *size, *ref_path;
-	const char *ref_mime;
-	/* remix */
-	char *json_body;
+	/* create and remix: the body (proto.h) */
+	struct proto_request body_req;
 	/* content */
 	int fd;
 	long long dl_have; /* bytes in the file */
@@ -320,12 +325,7 @@ static void req_free(struct api_req *r)
 	free(r->url);
 	free(r->log_path);
 	slist_free_wiped(r->headers);
-	free(r->prompt);
-	free(r->model);
-	free(r->seconds);
-	free(r->size);
-	free(r->ref_path);
-	free(r->json_body);
+	proto_request_release(&r->body_req);
 	free(r->early_msg);
 	free(r->body);
 	video_release(&r->res.video);
@@ -718,37 +718,32 @@ static CURL *make_easy(struct api_req *r)
 
 static int attach_body(struct api_req *r)
 {
-	struct {
-		const char *name, *value;
-	} fields[] = {
-	    {"prompt", r->prompt}, {"model", r->model}, {"seconds", r->seconds}, {"size", r->size}};
-	curl_mimepart *part;
+	const struct proto_request *b = &r->body_req;
 
-	if (r->json_body) {
-		curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, r->json_body);
-		curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(r->json_body));
+	if (b->json) {
+		curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, b->json);
+		curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(b->json));
 		return 0;
 	}
-	if (r->res.op != API_OP_CREATE)
+	if (!b->n_parts)
 		return 0;
 	r->mime = curl_mime_init(r->easy);
 	if (!r->mime)
 		return -1;
-	for (size_t i = 0; i < ARRAY_LEN(fields); i++) {
-		if (!fields[i].value)
-			continue;
-		part = curl_mime_addpart(r->mime);
-		if (!part || curl_mime_name(part, fields[i].name) != CURLE_OK ||
-		    curl_mime_data(part, fields[i].value, CURL_ZERO_TERMINATED) != CURLE_OK)
+	for (size_t i = 0; i < b->n_parts; i++) {
+		const struct proto_part *p = &b->parts[i];
+		curl_mimepart *part = curl_mime_addpart(r->mime);
+		if (!part || curl_mime_name(part, p->name) != CURLE_OK)
 			return -1;
-	}
-	if (r->ref_path) {
-		/* streamed from the file by curl while sending, never read into memory */
-		part = curl_mime_addpart(r->mime);
-		if (!part || curl_mime_name(part, "input_reference") != CURLE_OK ||
-		    curl_mime_filedata(part, r->ref_path) != CURLE_OK ||
-		    curl_mime_type(part, r->ref_mime) != CURLE_OK)
+		if (p->file) {
+			/* streamed from the file by curl while sending, never read into memory */
+			if (curl_mime_filedata(part, p->file) != CURLE_OK ||
+			    curl_mime_type(part, p->mime) != CURLE_OK)
+				return -1;
+		} else if (curl_mime_data(part, p->value ? p->value : "", CURL_ZERO_TERMINATED) !=
+		           CURLE_OK) {
 			return -1;
+		}
 	}
 	return curl_easy_setopt(r->easy, CURLOPT_MIMEPOST, r->mime) == CURLE_OK ? 0 : -1;
 }
@@ -832,18 +827,28 @@ static void start_due(struct api_client *c)
 	}
 }
 
+static void poll_path_note(struct api_client *c, const char *id, const char *url);
+
 /* Parses a 2xx JSON answer into the result. Returns the kind. */
 static enum api_kind parse_success(struct api_req *r, char *why, size_t whylen)
 {
 	struct api_result *res = &r->res;
 	bool syntax = false;
+	char *poll_url = NULL;
 	int rc = 0;
 
 	switch (res->op) {
 	case API_OP_CREATE:
 	case API_OP_RETRIEVE:
 	case API_OP_REMIX:
-		rc = video_parse(&res->video, r->body, r->body_len, &syntax, why, whylen);
+		rc = r->c->proto->parse_video(&res->video, &poll_url, r->body, r->body_len, &syntax,
+		                              why, whylen);
+		if (rc == 0 && poll_url) {
+			const char *id = res->video.id ? res->video.id : r->video_id;
+			if (id)
+				poll_path_note(r->c, id, poll_url);
+		}
+		free(poll_url);
 		if (rc == 0 && !res->video.id && res->op != API_OP_RETRIEVE) {
 			/* a retrieve names its video already; a create answer without an id
 			 * cannot be followed */
@@ -1018,6 +1023,12 @@ static void req_attempt_done(struct api_req *r, CURLcode rc)
 			bfmt(why, sizeof(why), "HTTP %ld with no error body", status);
 		}
 		kind = retry_classify_http(status, res->error.code);
+		if (c->proto->error_kind) {
+			enum api_kind k = c->proto->error_kind(status, &res->error, r->body,
+			                                       r->body_len);
+			if (k != API_OK)
+				kind = k;
+		}
 		if (status == 416 && r->dl_from > 0) {
 			/* the server will not serve the rest: start over without Range */
 			kind = API_TRANSIENT;
@@ -1125,6 +1136,11 @@ struct api_client *api_client_new(const struct conf *conf, const struct api_loop
 	size_t n = strlen(base);
 
 	c = xcalloc(1, sizeof(*c));
+	c->proto = proto_find(conf->api_protocol);
+	if (!c->proto) {
+		log_warn("api: unknown api_protocol '%s': speaking openai", conf->api_protocol);
+		c->proto = &proto_openai;
+	}
 	if (hooks) {
 		c->hooks = *hooks;
 		c->has_hooks = true;
@@ -1193,6 +1209,10 @@ void api_client_free(struct api_client *c)
 	for (size_t i = 0; i < c->n_extra; i++)
 		free(c->extra[i]);
 	free(c->extra);
+	for (size_t i = 0; i < POLL_PATHS_MAX; i++) {
+		free(c->poll[i].id);
+		free(c->poll[i].path);
+	}
 	free(c->base);
 	free(c->fds);
 	free(c);
@@ -1368,31 +1388,96 @@ static struct api_req *req_submit(struct api_req *r)
 	return r;
 }
 
-/* A path for one video: "/videos/ESCAPED_ID" + SUFFIX; validates the id. */
-static char *video_path(const char *id, const char *suffix, bool *ok)
+/*
+ * polling_url: where the service says to poll a job. Honoured when it lies under
+ * api_base (then the key goes nowhere else) and differs from the protocol's own path;
+ * remembered for the latest POLL_PATHS_MAX such jobs, for this client's lifetime (after
+ * a restart the protocol's path serves, as the service documents it).
+ */
+static void poll_path_note(struct api_client *c, const char *id, const char *url)
+{
+	const char *path = proto_path_under(c->base, url);
+	char *esc, *own;
+	size_t i;
+
+	if (!path)
+		return;
+	esc = video_id_escape(id);
+	own = c->proto->video_path(API_OP_RETRIEVE, esc, API_VARIANT_VIDEO);
+	free(esc);
+	bool same = own && !strcmp(own, path);
+	free(own);
+	for (i = 0; i < POLL_PATHS_MAX; i++)
+		if (c->poll[i].id && !strcmp(c->poll[i].id, id))
+			break;
+	if (same) {
+		if (i < POLL_PATHS_MAX) { /* back to the usual path */
+			free(c->poll[i].id);
+			free(c->poll[i].path);
+			c->poll[i].id = c->poll[i].path = NULL;
+		}
+		return;
+	}
+	if (i == POLL_PATHS_MAX) {
+		i = c->poll_next;
+		c->poll_next = (c->poll_next + 1) % POLL_PATHS_MAX;
+		free(c->poll[i].id);
+		c->poll[i].id = xstrdup(id);
+	}
+	free(c->poll[i].path);
+	c->poll[i].path = xstrdup(path);
+}
+
+static const char *poll_path_of(const struct api_client *c, const char *id)
+{
+	for (size_t i = 0; id && i < POLL_PATHS_MAX; i++)
+		if (c->poll[i].id && !strcmp(c->poll[i].id, id))
+			return c->poll[i].path;
+	return NULL;
+}
+
+/* The protocol's path of OP for one video; validates the id (*ok) and says whether
+ * the protocol has the request at all (*has). */
+static char *video_path(const struct api_client *c, enum api_op op, const char *id,
+                        enum api_variant variant, bool *ok, bool *has)
 {
 	char *esc, *p;
 
 	*ok = video_id_is_safe(id);
 	esc = video_id_escape(id && *ok ? id : "invalid");
-	p = xasprintf("/videos/%s%s", esc, suffix);
+	p = c->proto->video_path(op, esc, variant);
 	free(esc);
+	*has = p != NULL;
+	if (!p)
+		p = xstrdup("/videos");
 	return p;
 }
 
-static struct api_req *req_for_video(struct api_client *c, enum api_op op, const char *method,
-                                     const char *video_id, const char *suffix, const char *job,
-                                     api_done_fn *cb, void *ud)
+static void early_fail_unsupported(struct api_req *r)
 {
-	bool ok;
-	char *path = video_path(video_id, suffix, &ok);
-	struct api_req *r = req_new(c, op, method, path, job, ok ? video_id : NULL, cb, ud);
+	char msg[160];
+	bfmt(msg, sizeof(msg), "api_protocol %s has no %s request", r->c->proto->name,
+	     api_op_name(r->res.op));
+	req_early_fail(r, API_FATAL, msg);
+}
+
+static struct api_req *req_for_video(struct api_client *c, enum api_op op, const char *method,
+                                     const char *video_id, enum api_variant variant,
+                                     const char *job, api_done_fn *cb, void *ud)
+{
+	bool ok, has;
+	char *path = video_path(c, op, video_id, variant, &ok, &has);
+	const char *polled = op == API_OP_RETRIEVE && ok ? poll_path_of(c, video_id) : NULL;
+	struct api_req *r =
+	    req_new(c, op, method, polled ? polled : path, job, ok ? video_id : NULL, cb, ud);
 
 	free(path);
 	if (!ok)
 		req_early_fail(r, API_VALIDATION,
 		               "the video id is missing or not a usable id (printable ASCII without "
 		               "quotes, backslashes or spaces, at most 512 bytes)");
+	else if (!has)
+		early_fail_unsupported(r);
 	return r;
 }
 
@@ -1400,37 +1485,18 @@ struct api_req *api_create(struct api_client *c, const struct api_create_params 
                            api_done_fn *cb, void *ud)
 {
 	struct api_req *r;
+	enum api_kind kind = API_FATAL;
+	char why[512] = "";
 
 	if (!c || !cb || !p)
 		return NULL;
 	r = req_new(c, API_OP_CREATE, "POST", "/videos", job, NULL, cb, ud);
 	if (!p->prompt || !p->prompt[0])
 		req_early_fail(r, API_VALIDATION, "the prompt is empty");
-	r->prompt = xstrdup(p->prompt ? p->prompt : "");
-	r->model = p->model ? xstrdup(p->model) : NULL;
-	r->seconds = p->seconds ? xstrdup(p->seconds) : NULL;
-	r->size = p->size ? xstrdup(p->size) : NULL;
-	if (p->input_reference) {
-		unsigned char head[16];
-		ssize_t got = -1;
-		int fd = open(p->input_reference, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			got = pread(fd, head, sizeof(head), 0);
-			close(fd);
-		}
-		if (got < 0) {
-			char msg[300];
-			bfmt(msg, sizeof(msg), "cannot read the reference image: %s",
-			     strerror(errno));
-			req_early_fail(r, API_LOCAL, msg);
-		} else {
-			r->ref_mime = image_mime(image_sniff(head, (size_t)got));
-			if (!r->ref_mime)
-				req_early_fail(
-				    r, API_VALIDATION,
-				    "the reference image is not a PNG, JPEG or WebP file");
-		}
-		r->ref_path = xstrdup(p->input_reference);
+	if (c->proto->create(p, &r->body_req, &kind, why, sizeof(why)) < 0) {
+		req_early_fail(r, kind, why[0] ? why : "the create request could not be built");
+	} else if (r->body_req.json) {
+		r->headers = slist_add(r->headers, "Content-Type: application/json");
 	}
 	return req_submit(r);
 }
@@ -1440,7 +1506,8 @@ struct api_req *api_retrieve(struct api_client *c, const char *video_id, const c
 {
 	if (!c || !cb)
 		return NULL;
-	return req_submit(req_for_video(c, API_OP_RETRIEVE, "GET", video_id, "", job, cb, ud));
+	return req_submit(
+	    req_for_video(c, API_OP_RETRIEVE, "GET", video_id, API_VARIANT_VIDEO, job, cb, ud));
 }
 
 struct api_req *api_list(struct api_client *c, const struct api_list_params *p, api_done_fn *cb,
@@ -1481,6 +1548,8 @@ struct api_req *api_list(struct api_client *c, const struct api_list_params *p, 
 	if (bad)
 		req_early_fail(r, API_VALIDATION,
 		               "list: the cursor is not a safe id or the order is not asc/desc");
+	if (c->proto->caps[CAPS_LIST] == CAPS_NO)
+		early_fail_unsupported(r);
 	return req_submit(r);
 }
 
@@ -1489,7 +1558,8 @@ struct api_req *api_delete(struct api_client *c, const char *video_id, const cha
 {
 	if (!c || !cb)
 		return NULL;
-	return req_submit(req_for_video(c, API_OP_DELETE, "DELETE", video_id, "", job, cb, ud));
+	return req_submit(
+	    req_for_video(c, API_OP_DELETE, "DELETE", video_id, API_VARIANT_VIDEO, job, cb, ud));
 }
 
 struct api_req *api_remix(struct api_client *c, const char *video_id, const char *prompt,
@@ -1500,19 +1570,19 @@ struct api_req *api_remix(struct api_client *c, const char *video_id, const char
 
 	if (!c || !cb)
 		return NULL;
-	r = req_for_video(c, API_OP_REMIX, "POST", video_id, "/remix", job, cb, ud);
+	r = req_for_video(c, API_OP_REMIX, "POST", video_id, API_VARIANT_VIDEO, job, cb, ud);
 	if (!prompt || !prompt[0])
 		req_early_fail(r, API_VALIDATION, "the prompt is empty");
 	o = cJSON_CreateObject();
+	char *json = NULL;
 	if (!o || !cJSON_AddStringToObject(o, "prompt", prompt ? prompt : "") ||
-	    !(r->json_body = cJSON_PrintUnformatted(o)))
+	    !(json = cJSON_PrintUnformatted(o)))
 		req_early_fail(r, API_FATAL, "out of memory building the remix body");
 	cJSON_Delete(o);
-	if (r->json_body) {
+	if (json) {
 		/* cJSON's allocation: copy into ours so that free() is always right */
-		char *b = xstrdup(r->json_body);
-		cJSON_free(r->json_body);
-		r->json_body = b;
+		r->body_req.json = xstrdup(json);
+		cJSON_free(json);
 	}
 	return req_submit(r);
 }
@@ -1529,14 +1599,12 @@ struct api_req *api_download(struct api_client *c, const char *video_id, enum ap
                              int fd, long long max_bytes, const char *job, api_done_fn *cb,
                              void *ud)
 {
-	char suffix[48];
 	struct api_req *r;
 	struct stat st;
 
 	if (!c || !cb)
 		return NULL;
-	bfmt(suffix, sizeof(suffix), "/content?variant=%s", api_variant_name(variant));
-	r = req_for_video(c, API_OP_CONTENT, "GET", video_id, suffix, job, cb, ud);
+	r = req_for_video(c, API_OP_CONTENT, "GET", video_id, variant, job, cb, ud);
 	r->fd = fd;
 	r->dl_max = max_bytes > 0 ? max_bytes : 0;
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
@@ -1581,8 +1649,11 @@ void api_client_set_stats(struct api_client *c, struct api_stats *s)
 
 void api_client_set_caps(struct api_client *c, struct caps *caps)
 {
-	if (c)
-		c->caps = caps;
+	if (!c)
+		return;
+	c->caps = caps;
+	/* what the protocol has no request for is settled before anything is learned */
+	caps_set_protocol(caps, c->proto->name, c->proto->caps);
 }
 
 struct caps *api_client_caps(const struct api_client *c)

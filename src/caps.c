@@ -134,13 +134,25 @@ static long long relearn_ms(const struct caps *c)
 	return c->relearn_ms > 0 ? c->relearn_ms : CAPS_RELEARN_MS;
 }
 
+void caps_set_protocol(struct caps *c, const char *name, const enum caps_state facts[CAPS_COUNT])
+{
+	if (!c)
+		return;
+	(void)bcopy_str(c->protocol, sizeof(c->protocol), name ? name : "");
+	for (size_t i = 0; i < CAPS_COUNT; i++)
+		c->proto[i] = facts ? facts[i] : CAPS_UNKNOWN;
+}
+
 enum caps_state caps_get(const struct caps *c, enum caps_id id, enum caps_source *src)
 {
 	enum caps_source from = CAPS_FROM_NOTHING;
 	enum caps_state st = CAPS_UNKNOWN;
 	if (c && (unsigned)id < CAPS_COUNT) {
 		const struct caps_entry *e = &c->e[id];
-		if (c->set[id] != CAPS_SET_AUTO) {
+		if (c->proto[id] != CAPS_UNKNOWN) {
+			st = c->proto[id];
+			from = CAPS_FROM_PROTOCOL;
+		} else if (c->set[id] != CAPS_SET_AUTO) {
 			st = c->set[id] == CAPS_SET_YES ? CAPS_YES : CAPS_NO;
 			from = CAPS_FROM_CONFIG;
 		} else if (e->learned != CAPS_UNKNOWN &&
@@ -180,6 +192,10 @@ const char *caps_explain(const struct caps *c, enum caps_id id, char *buf, size_
 		break;
 	case CAPS_FROM_PROFILE:
 		(void)bfmt(buf, n, "api_profile %s", caps_profile_name(c->profile));
+		break;
+	case CAPS_FROM_PROTOCOL:
+		(void)bfmt(buf, n, "api_protocol %s has %s", c->protocol,
+		           c->proto[id] == CAPS_NO ? "no such request" : "it");
 		break;
 	case CAPS_FROM_NOTHING:
 		(void)bcopy_str(buf, n, "nothing known yet");

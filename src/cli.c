@@ -1,5 +1,6 @@
 /* cli.c — sorad's commands (see cli.h). */
 #include "cli.h"
+#include "proto.h"
 #include "api.h"
 #include "caps.h"
 #include "catalog.h"
@@ -1589,6 +1590,9 @@ static int delete_remote(const struct ctx *x, const char *video_id)
 	}
 	struct caps caps = {0};
 	caps_configure(&caps, x->conf->api_base, x->conf->api_profile, x->conf->caps);
+	const struct proto *proto = proto_find(x->conf->api_protocol);
+	if (proto)
+		caps_set_protocol(&caps, proto->name, proto->caps);
 	if (!caps_has(&caps, CAPS_DELETE)) {
 		char why[300];
 		return cannot_delete(video_id, caps_explain(&caps, CAPS_DELETE, why, sizeof(why)));

@@ -17,6 +17,7 @@
 #include "confpath.h"
 #include "derive.h"
 #include "probe.h"
+#include "proto.h"
 #include "template.h"
 #include "util.h"
 
@@ -133,6 +134,14 @@ static int check_level(const char *s, char *why, size_t n)
 }
 
 static const char *const profile_names[] = {"auto", "openai", "litellm", NULL};
+
+static int check_protocol(const char *s, char *why, size_t n)
+{
+	if (proto_find(s))
+		return 0;
+	(void)bfmt(why, n, "must be one of %s", proto_names());
+	return -1;
+}
 
 static int check_profile(const char *s, char *why, size_t n)
 {
@@ -306,6 +315,7 @@ struct keydef {
 static const struct keydef keydefs[] = {
     {"api_base", CFGT_STR, false, 0, 0, check_url},
     {"api_profile", CFGT_STR, false, 0, 0, check_profile},
+    {"api_protocol", CFGT_STR, false, 0, 0, check_protocol},
     {"api_key_file", CFGT_STR, false, 0, 0, check_nonempty},
     {"auth_style", CFGT_STR, false, 0, 0, check_auth},
     {"extra_headers", CFGT_STR, true, 0, 0, check_header},
@@ -833,6 +843,7 @@ static cfg_t *new_cfg(void)
 	cfg_opt_t opts[] = {
 	    CFG_STR("api_base", DEF_API_BASE, CFGF_NONE),
 	    CFG_STR("api_profile", "auto", CFGF_NONE),
+	    CFG_STR("api_protocol", "openai", CFGF_NONE),
 	    CFG_STR("api_key_file", NULL, CFGF_NODEFAULT),
 	    CFG_STR("auth_style", "bearer", CFGF_NONE),
 	    CFG_STR_LIST("extra_headers", NULL, CFGF_NONE),
@@ -1006,6 +1017,7 @@ static void caps_from_cfg(struct conf *c, cfg_t *cfg)
 static void values_from_cfg(struct conf *c, cfg_t *cfg)
 {
 	c->api_base = getstr(cfg, "api_base");
+	c->api_protocol = getstr(cfg, "api_protocol");
 	caps_from_cfg(c, cfg);
 	c->api_key_file = getstr(cfg, "api_key_file");
 	c->auth_style =
@@ -1520,6 +1532,7 @@ void conf_free(struct conf *c)
 	free(c->path);
 	free(c->api_key_unread);
 	free(c->api_base);
+	free(c->api_protocol);
 	free(c->api_key_file);
 	if (c->api_key) {
 		explicit_bzero(c->api_key, strlen(c->api_key));
@@ -1644,6 +1657,7 @@ static void print_summary(const struct conf *c, const char *shown)
 	printf("%s: configuration OK\n", shown);
 	printf("  api_base       %s (auth: %s, %zu extra header%s)\n", c->api_base,
 	       auth_label[c->auth_style], c->n_extra_headers, c->n_extra_headers == 1 ? "" : "s");
+	printf("  api_protocol   %s\n", c->api_protocol ? c->api_protocol : "openai");
 	if (c->api_key && c->api_key_file)
 		printf("  api key        found (api_key_file %s)\n", c->api_key_file);
 	else if (c->api_key)
@@ -1690,9 +1704,13 @@ static void print_summary(const struct conf *c, const char *shown)
 	else
 		printf("  in doubt       waits for `sorad resolve` (never resubmitted on its own)\n");
 	printf("  capabilities   api_profile %s:", caps_profile_name(c->api_profile));
+	const struct proto *proto = proto_find(c->api_protocol);
 	for (size_t i = 0; i < CAPS_COUNT; i++) {
 		enum caps_state d = caps_profile_default(c->api_profile, (enum caps_id)i);
-		if (c->caps[i] != CAPS_SET_AUTO)
+		if (proto && proto->caps[i] != CAPS_UNKNOWN)
+			printf("%s %s %s (api_protocol)", i ? "," : "", caps_name((enum caps_id)i),
+			       caps_state_name(proto->caps[i]));
+		else if (c->caps[i] != CAPS_SET_AUTO)
 			printf("%s %s %s (set)", i ? "," : "", caps_name((enum caps_id)i),
 			       caps_setting_name(c->caps[i]));
 		else if (d != CAPS_UNKNOWN)

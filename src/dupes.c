@@ -63,6 +63,14 @@ void dupes_key(const struct job *j, const char *reference_path, char *key)
 	h = field(h, j->reference);
 	if (j->reference && reference_path)
 		h = file_bytes(h, reference_path);
+	/* What only some protocols send counts when set; older keys stay the same. */
+	if (j->last_frame || j->has_seed || j->audio || j->options) {
+		char seed[32];
+		bfmt(seed, sizeof(seed), "%lld/%d/%d", j->seed, j->has_seed, j->audio);
+		h = field(h, j->last_frame);
+		h = field(h, seed);
+		h = field(h, j->options);
+	}
 	bfmt(key, DUPES_KEY_LEN + 1, "%016llx", (unsigned long long)h);
 }
 

@@ -183,30 +183,32 @@ static int take_image(const struct conf *c, const char *dir, const char *img, bo
 	return copy_file(from, to, 0600);
 }
 
-/* Checks the reference image of spec S (now in DIR) against its size. */
-static void check_image(const struct conf *c, const char *dir, struct job_spec *s)
+/* Checks image IMG of spec S (now in DIR), its WHAT ("reference", "last frame"),
+ * against the limits and the video's size. */
+static void check_image(const struct conf *c, const char *dir, struct job_spec *s,
+			const char *img, const char *what)
 {
 	char path[PATH_MAX], why[256];
 	struct image_info info;
-	if (bfmt(path, sizeof(path), "%s/%s", dir, s->reference) != 0)
+	if (s->error || bfmt(path, sizeof(path), "%s/%s", dir, img) != 0)
 		return;
 	struct stat st;
 	if (lstat(path, &st) == 0 && st.st_size > c->max_file_size) {
-		s->error = xasprintf("the reference image %s is %lld bytes, over the limit of %lld "
+		s->error = xasprintf("the %s image %s is %lld bytes, over the limit of %lld "
 				     "bytes (max_file_size)",
-				     s->reference, (long long)st.st_size, c->max_file_size);
+				     what, img, (long long)st.st_size, c->max_file_size);
 		return;
 	}
 	if (image_probe_path(path, &info, why, sizeof(why)) != 0) {
-		s->error = xasprintf("the reference image %s cannot be used: %s", s->reference, why);
+		s->error = xasprintf("the %s image %s cannot be used: %s", what, img, why);
 		return;
 	}
 	char size[32];
 	bfmt(size, sizeof(size), "%ux%u", info.width, info.height);
 	if (strcmp(size, s->size) != 0)
-		s->error = xasprintf("the reference image %s is %s pixels but the video is %s; "
+		s->error = xasprintf("the %s image %s is %s pixels but the video is %s; "
 				     "the image must be exactly the video's size",
-				     s->reference, size, s->size);
+				     what, img, size, s->size);
 }
 
 /* Finds STEM.png|jpg|jpeg|webp in the inbox; the name (caller frees) or NULL. */
@@ -271,10 +273,18 @@ static void process(const struct conf *c, struct claim *cl, bool take_images)
 					     s->reference);
 			continue;
 		}
+		if (s->last_frame && take_image(c, dir, s->last_frame, false) != 0) {
+			s->error = xasprintf("the last frame image '%s' is not in the inbox; drop it "
+					     "there first (or together with the prompt)",
+					     s->last_frame);
+			continue;
+		}
 		if (prompt_check(s, c) != 0)
 			continue;
 		if (s->reference)
-			check_image(c, dir, s);
+			check_image(c, dir, s, s->reference, "reference");
+		if (s->last_frame)
+			check_image(c, dir, s, s->last_frame, "last frame");
 	}
 	free(stem);
 }

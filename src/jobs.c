@@ -912,16 +912,23 @@ static void send_create(struct jrun *r)
 				   on_created, r);
 		return;
 	}
-	char secs[16], ref[PATH_MAX] = "", id[128];
+	char secs[16], ref[PATH_MAX] = "", last[PATH_MAX] = "", id[128];
 	bfmt(secs, sizeof(secs), "%u", r->rec.seconds);
 	claim_of(&r->rec, id, sizeof(id));
 	if (r->rec.reference)
 		inbox_claim_path(js->conf, id, r->rec.reference, ref, sizeof(ref));
+	if (r->rec.last_frame)
+		inbox_claim_path(js->conf, id, r->rec.last_frame, last, sizeof(last));
 	struct api_create_params p = {.prompt = r->rec.prompt,
 				      .model = r->rec.model,
 				      .seconds = secs,
 				      .size = r->rec.size,
-				      .input_reference = ref[0] ? ref : NULL};
+				      .input_reference = ref[0] ? ref : NULL,
+				      .last_frame = last[0] ? last : NULL,
+				      .has_seed = r->rec.has_seed,
+				      .seed = r->rec.seed,
+				      .audio = (enum api_audio)r->rec.audio,
+				      .options_json = r->rec.options};
 	r->req = api_create(js->api, &p, r->rec.name, on_created, r);
 }
 
@@ -1484,7 +1491,9 @@ static void polled(struct jrun *r, const struct video *v, long poll_after_ms)
 	case VIDEO_EXPIRED:
 		fail_job(r, "expired",
 			 "The video expired before it was downloaded: the service no longer "
-			 "keeps it. To make it again, drop the prompt into the inbox again.");
+			 "keeps it. To make it again, drop the prompt into the inbox again.%s%s",
+			 v->error_message ? "\n\nWhat the service said: " : "",
+			 v->error_message ? v->error_message : "");
 		return;
 	case VIDEO_UNKNOWN:
 		odd_status(r, v);
@@ -2238,6 +2247,11 @@ static void job_from_spec(const struct jobs *js, const struct claim *cl, const s
 	j->seconds = s->seconds;
 	j->reference = s->reference ? xstrdup(s->reference) : NULL;
 	j->remix_of = s->remix_of ? xstrdup(s->remix_of) : NULL;
+	j->last_frame = s->last_frame ? xstrdup(s->last_frame) : NULL;
+	j->has_seed = s->has_seed;
+	j->seed = s->seed;
+	j->audio = s->audio;
+	j->options = s->options ? xstrdup(s->options) : NULL;
 	j->claimed_at = now_s();
 	double cost = conf_estimate_cost(js->conf, j->model, j->size, j->seconds);
 	if (cost < 0) /* a model the table lacks: the catalog's price (catalog.h) */

@@ -176,6 +176,16 @@ static void add_opt_str(cJSON *o, const char *k, const char *v)
 		cJSON_AddNullToObject(o, k);
 }
 
+/* K: the object whose JSON text is TEXT; nothing when TEXT is NULL or no object. */
+static void add_object(cJSON *o, const char *k, const char *text)
+{
+	cJSON *v = text ? cJSON_Parse(text) : NULL;
+	if (cJSON_IsObject(v))
+		cJSON_AddItemToObject(o, k, v);
+	else
+		cJSON_Delete(v);
+}
+
 static void add_opt_time(cJSON *o, const char *k, long long t)
 {
 	if (t >= 0)
@@ -206,19 +216,19 @@ int outbox_write_metadata(const struct conf *c, const struct job *j,
 	cJSON_AddStringToObject(v, "seconds", secs);
 	add_opt_str(v, "remixed_from_video_id", j->remix_video_id);
 	cJSON_AddNullToObject(v, "error");
-	if (j->usage) { /* as the service sent it (LiteLLM, OpenRouter add one) */
-		cJSON *u = cJSON_Parse(j->usage);
-		if (cJSON_IsObject(u))
-			cJSON_AddItemToObject(v, "usage", u);
-		else
-			cJSON_Delete(u);
-	}
+	add_object(v, "usage", j->usage); /* as the service sent it (LiteLLM, OpenRouter) */
 
 	cJSON_AddStringToObject(o, "prompt", j->prompt);
 	cJSON_AddStringToObject(o, "model", j->model);
 	cJSON_AddStringToObject(o, "size", j->size);
 	cJSON_AddNumberToObject(o, "seconds", j->seconds);
 	add_opt_str(o, "reference", j->reference);
+	add_opt_str(o, "last_frame", j->last_frame);
+	if (j->has_seed)
+		cJSON_AddNumberToObject(o, "seed", (double)j->seed);
+	if (j->audio)
+		cJSON_AddBoolToObject(o, "audio", j->audio == 1);
+	add_object(o, "options", j->options);
 	add_opt_str(o, "remix_of", j->remix_of);
 	cJSON_AddStringToObject(o, "source", job_source_file(j));
 	cJSON *fo = cJSON_AddObjectToObject(o, "files");

@@ -4,6 +4,7 @@
 #include "caps.h"
 #include "log.h"
 #include "media.h"
+#include "proto.h"
 #include "util.h"
 
 #include <errno.h>
@@ -128,7 +129,10 @@ static void on_list(struct api_req *req, void *ud)
 static const char *configured(const struct conf *c, enum caps_id id, char *buf, size_t n)
 {
 	enum caps_state d = caps_profile_default(c->api_profile, id);
-	if (c->caps[id] != CAPS_SET_AUTO)
+	const struct proto *p = proto_find(c->api_protocol);
+	if (p && p->caps[id] != CAPS_UNKNOWN)
+		(void)bfmt(buf, n, "%s (api_protocol %s)", caps_state_name(p->caps[id]), p->name);
+	else if (c->caps[id] != CAPS_SET_AUTO)
 		(void)bfmt(buf, n, "%s (set in the configuration)", caps_setting_name(c->caps[id]));
 	else if (d != CAPS_UNKNOWN)
 		(void)bfmt(buf, n, "%s (api_profile %s)", caps_state_name(d),
@@ -142,6 +146,9 @@ static const char *configured(const struct conf *c, enum caps_id id, char *buf, 
 static const char *verdict(const struct conf *c, enum caps_id id, enum caps_state st, char *buf,
                            size_t n)
 {
+	const struct proto *p = proto_find(c->api_protocol);
+	if (p && p->caps[id] != CAPS_UNKNOWN)
+		return configured(c, id, buf, n); /* the protocol has no such request at all */
 	if (c->caps[id] != CAPS_SET_AUTO &&
 	    (st == CAPS_UNKNOWN || (st == CAPS_YES) != (c->caps[id] == CAPS_SET_YES)))
 		(void)bfmt(buf, n, "%s (set in the configuration: %s)", caps_state_name(st),

@@ -1,5 +1,6 @@
 /* prompt.c — inbox file formats into job specifications (see prompt.h). */
 #include "prompt.h"
+#include "proto.h"
 #include "template.h"
 #include "catalog.h" /* not in order: h9-proto adds proto.h above template.h */
 #include "utf8.h"
@@ -13,7 +14,9 @@
 #include <string.h>
 #include <strings.h>
 
-#define KNOWN_KEYS "prompt, model, seconds, size, reference, remix_of, name, template, again"
+#define KNOWN_KEYS                                                                         \
+	"prompt, model, seconds, size, reference, remix_of, name, template, again, last_frame, " \
+	"seed, audio, options"
 #define SECONDS_MAX 3600
 
 /* Which keys a job set explicitly, so a remix can refuse what it would ignore; and a
@@ -165,8 +168,10 @@ static void spec_error(struct job_spec *s, const char *fmt, ...)
 /* The known key KEY is probably a typo of, or NULL. */
 static const char *known_key_like(const char *key)
 {
-	static const char *const known[] = {"prompt",   "model", "seconds",  "size",  "reference",
-	                                    "remix_of", "name",  "template", "again"};
+	static const char *const known[] = {"prompt",   "model",      "seconds", "size",
+	                                    "reference", "remix_of",  "name",    "template",
+	                                    "again",    "last_frame", "seed",    "audio",
+	                                    "options"};
 	return closest_word(key, known, ARRAY_LEN(known));
 }
 
@@ -189,6 +194,22 @@ static long parse_seconds(const char *v)
 	while (isspace((unsigned char)*end))
 		end++;
 	return *end ? -1 : n;
+}
+
+/* A seed: decimal digits only, 0..PROMPT_SEED_MAX; -1 otherwise. */
+static long long parse_seed(const char *v)
+{
+	long long n = 0;
+	if (!*v)
+		return -1;
+	for (; *v; v++) {
+		if (*v < '0' || *v > '9')
+			return -1;
+		n = n * 10 + (*v - '0');
+		if (n > PROMPT_SEED_MAX)
+			return -1;
+	}
+	return n;
 }
 
 /* A reference must name a plain image file beside the prompt in the inbox. */
@@ -223,13 +244,30 @@ static void apply_key(struct job_spec *s, struct explicit *ex, const char *key, 
 		else
 			s->seconds = (unsigned)n;
 		ex->seconds = true;
-	} else if (!strcmp(key, "reference")) {
+	} else if (!strcmp(key, "reference") || !strcmp(key, "last_frame")) {
 		if (!reference_ok(value))
 			spec_error(s,
-				   "%s'reference' must name a .png, .jpg, .jpeg or .webp file in "
+				   "%s'%s' must name a .png, .jpg, .jpeg or .webp file in "
 				   "the inbox (no folders), not '%.80s'",
-				   where, value);
-		set_str(&s->reference, value);
+				   where, key, value);
+		set_str(key[0] == 'r' ? &s->reference : &s->last_frame, value);
+	} else if (!strcmp(key, "seed")) {
+		long long n = parse_seed(value);
+		if (n < 0)
+			spec_error(s, "%s'seed' must be a whole number from 0 to %lld, not '%.40s'",
+				   where, PROMPT_SEED_MAX, value);
+		s->has_seed = n >= 0;
+		s->seed = n >= 0 ? n : 0;
+	} else if (!strcmp(key, "audio")) {
+		if (!strcmp(value, "true") || !strcmp(value, "yes"))
+			s->audio = 1;
+		else if (!strcmp(value, "false") || !strcmp(value, "no"))
+			s->audio = 2;
+		else
+			spec_error(s, "%s'audio' must be true or false, not '%.40s'", where, value);
+	} else if (!strcmp(key, "options")) {
+		spec_error(s, "%s'options' is a JSON object: use a .json or .jsonl prompt file",
+			   where);
 	} else if (!strcmp(key, "remix_of")) {
 		if (!prompt_name_ok(value) || strchr(value, ' '))
 			spec_error(s, "%s'remix_of' must be a video id or a job name, not '%.80s'",
@@ -454,6 +492,23 @@ static void parse_txt(struct job_spec *s, struct explicit *ex, const char *data,
 	s->prompt = xstrndup(p, (size_t)(end - p));
 }
 
+/* The options object M, kept as compact JSON text for the create's body. */
+static void set_options(struct job_spec *s, const cJSON *m, const char *where)
+{
+	if (cJSON_IsNull(m))
+		return;
+	char *text = cJSON_IsObject(m) ? cJSON_PrintUnformatted(m) : NULL;
+	if (!text || strlen(text) > PROMPT_OPTIONS_MAX) {
+		spec_error(s, "%s'options' must be a JSON object of at most %d bytes", where,
+			   PROMPT_OPTIONS_MAX);
+	} else {
+		free(s->options);
+		s->options = xstrdup(text);
+	}
+	if (text)
+		cJSON_free(text);
+}
+
 /* Applies the members of a JSON job object. */
 static void parse_object(struct job_spec *s, struct explicit *ex, const cJSON *obj,
 			 const char *where)
@@ -468,6 +523,10 @@ static void parse_object(struct job_spec *s, struct explicit *ex, const cJSON *o
 			continue; /* "_comment" and friends */
 		char num[32];
 		const char *v;
+		if (!strcmp(k, "options")) {
+			set_options(s, m, where);
+			continue;
+		}
 		if (cJSON_IsString(m)) {
 			v = m->valuestring;
 		} else if (cJSON_IsNumber(m) && !strcmp(k, "seconds")) {
@@ -479,8 +538,18 @@ static void parse_object(struct job_spec *s, struct explicit *ex, const cJSON *o
 			}
 			bfmt(num, sizeof(num), "%ld", (long)d);
 			v = num;
-		} else if (cJSON_IsBool(m) && !strcmp(k, "again")) {
+		} else if (cJSON_IsBool(m) && (!strcmp(k, "again") || !strcmp(k, "audio"))) {
 			v = cJSON_IsTrue(m) ? "true" : "false";
+		} else if (cJSON_IsNumber(m) && !strcmp(k, "seed")) {
+			double d = m->valuedouble;
+			if (!(d >= 0 && d <= (double)PROMPT_SEED_MAX) || d != (double)(long long)d) {
+				spec_error(s, "%s'seed' must be a whole number from 0 to %lld", where,
+					   PROMPT_SEED_MAX);
+				continue;
+			}
+			bfmt(num, sizeof(num), "%lld", (long long)d);
+			v = num;
+
 		} else if (cJSON_IsNull(m)) {
 			continue; /* null means "use the default" */
 		} else {
@@ -657,6 +726,8 @@ void prompt_file_release(struct prompt_file *pf)
 		free(s->reference);
 		free(s->remix_of);
 		free(s->error);
+		free(s->last_frame);
+		free(s->options);
 	}
 	free(pf->jobs);
 	pf->jobs = NULL;
@@ -716,10 +787,33 @@ int prompt_validate(const struct job_spec *s, const struct conf *c, char *why, s
 	return rc;
 }
 
+/* The keys beyond the Videos API that the configured protocol cannot send. */
+static void check_extras(struct job_spec *s, const struct conf *c)
+{
+	const struct proto *p = proto_find(c ? c->api_protocol : NULL);
+	const struct {
+		bool asked;
+		enum proto_extra x;
+	} extras[] = {{s->last_frame != NULL, PROTO_EXTRA_LAST_FRAME},
+		      {s->has_seed, PROTO_EXTRA_SEED},
+		      {s->audio != 0, PROTO_EXTRA_AUDIO},
+		      {s->options != NULL, PROTO_EXTRA_OPTIONS}};
+	for (size_t i = 0; p && i < ARRAY_LEN(extras); i++) {
+		if (!extras[i].asked || (p->extras & extras[i].x))
+			continue;
+		char why[256];
+		bfmt(why, sizeof(why), "'%s' cannot be sent with api_protocol %s (only with a "
+		     "protocol that takes it, such as openrouter)", proto_extra_name(extras[i].x),
+		     p->name);
+		append_error(&s->error, why);
+	}
+}
+
 int prompt_check(struct job_spec *s, const struct conf *c)
 {
 	char why[1024];
 	if (s->model && s->size && prompt_validate(s, c, why, sizeof(why)) != 0)
 		append_error(&s->error, why);
+	check_extras(s, c);
 	return s->error ? -1 : 0;
 }

@@ -53,6 +53,17 @@ static void add_str(cJSON *o, const char *key, const char *s)
 		cJSON_AddStringToObject(o, key, s);
 }
 
+/* Adds KEY: the object whose JSON text is TEXT, kept as the object it was; nothing
+ * when TEXT is NULL or not an object. */
+static void add_object(cJSON *o, const char *key, const char *text)
+{
+	cJSON *v = text ? cJSON_Parse(text) : NULL;
+	if (cJSON_IsObject(v))
+		cJSON_AddItemToObject(o, key, v);
+	else
+		cJSON_Delete(v);
+}
+
 /* Adds KEY: N unless N is the "unknown" value -1. */
 static void add_time(cJSON *o, const char *key, long long n)
 {
@@ -80,6 +91,12 @@ char *store_record_json(const struct job *j)
 	add_str(o, "reference", j->reference);
 	add_str(o, "remix_of", j->remix_of);
 	add_str(o, "remix_video_id", j->remix_video_id);
+	add_str(o, "last_frame", j->last_frame);
+	if (j->has_seed)
+		cJSON_AddNumberToObject(o, "seed", (double)j->seed);
+	if (j->audio)
+		cJSON_AddBoolToObject(o, "audio", j->audio == 1);
+	add_object(o, "options", j->options);
 	add_str(o, "video_id", j->video_id);
 	add_str(o, "status", j->status);
 	cJSON_AddNumberToObject(o, "progress", j->progress);
@@ -104,13 +121,7 @@ char *store_record_json(const struct job *j)
 	cJSON_AddNumberToObject(o, "cost_usd", j->cost_usd);
 	if (j->reported_cost_usd >= 0)
 		cJSON_AddNumberToObject(o, "reported_cost_usd", j->reported_cost_usd);
-	if (j->usage) { /* kept as the object it was */
-		cJSON *u = cJSON_Parse(j->usage);
-		if (cJSON_IsObject(u))
-			cJSON_AddItemToObject(o, "usage", u);
-		else
-			cJSON_Delete(u);
-	}
+	add_object(o, "usage", j->usage);
 	add_str(o, "error", j->error);
 	add_str(o, "error_code", j->error_code);
 	char *s = cJSON_Print(o);
@@ -274,6 +285,23 @@ int store_record_parse(struct job *j, const char *json, size_t len, char *why, s
 	if (j->reference && !prompt_name_ok(j->reference))
 		bad(&r, "reference", "is not a safe file name");
 	j->remix_of = get_str(&r, "remix_of", VIDEO_ID_MAX, false);
+	j->last_frame = get_str(&r, "last_frame", PROMPT_NAME_MAX, false);
+	if (j->last_frame && !prompt_name_ok(j->last_frame))
+		bad(&r, "last_frame", "is not a safe file name");
+	long long seed = get_int(&r, "seed", 0, PROMPT_SEED_MAX, -1);
+	j->has_seed = seed >= 0;
+	j->seed = seed >= 0 ? seed : 0;
+	const cJSON *audio = cJSON_GetObjectItemCaseSensitive(o, "audio");
+	if (audio && !cJSON_IsNull(audio) && !cJSON_IsBool(audio))
+		bad(&r, "audio", "is not true or false");
+	j->audio = cJSON_IsBool(audio) ? (cJSON_IsTrue(audio) ? 1 : 2) : 0;
+	const cJSON *opt = cJSON_GetObjectItemCaseSensitive(o, "options");
+	char *otext = cJSON_IsObject(opt) ? cJSON_PrintUnformatted(opt) : NULL;
+	if (opt && !cJSON_IsNull(opt) && (!otext || strlen(otext) > PROMPT_OPTIONS_MAX))
+		bad(&r, "options", "is not a JSON object of at most 16384 bytes");
+	else if (otext)
+		j->options = xstrdup(otext);
+	cJSON_free(otext);
 	j->remix_video_id = get_str(&r, "remix_video_id", VIDEO_ID_MAX, false);
 	if (j->remix_video_id && !video_id_is_safe(j->remix_video_id))
 		bad(&r, "remix_video_id", "is not a safe video id");

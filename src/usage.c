@@ -232,6 +232,7 @@ static int parse_line(const char *line, size_t len, struct usage_entry *e)
 	e->at = (long long)at->valuedouble;
 	e->seconds = (unsigned)secs->valuedouble;
 	e->cost_usd = cJSON_IsNumber(cost) && cost->valuedouble >= 0 ? cost->valuedouble : 0;
+	e->cost_reported = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "cost_reported"));
 	if (!e->name)
 		e->name = str_member(o, "name");
 	e->size = str_member(o, "size");
@@ -355,6 +356,8 @@ static char *entry_line(const struct usage_entry *e)
 	cJSON_AddStringToObject(o, "size", e->size);
 	cJSON_AddNumberToObject(o, "seconds", e->seconds);
 	cJSON_AddNumberToObject(o, "cost_usd", e->cost_usd);
+	if (e->cost_reported)
+		cJSON_AddTrueToObject(o, "cost_reported");
 	char *s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return s;
@@ -414,9 +417,13 @@ int usage_note_create(struct usage *u, const struct job *j, unsigned k, enum usa
 		video_id = NULL;
 	char claim[256];
 	job_claim(j, claim, sizeof(claim));
+	/* The video the latest create made costs what the service said, once it says. */
+	bool reported = state == USAGE_CREATED && k == j->creates && j->reported_cost_usd >= 0;
+	double cost = reported ? j->reported_cost_usd : j->cost_usd;
 	size_t i = find_key(u, j->name, claim, k);
 	if (i != NOT_FOUND) {
-		if (u->v[i].state == state && str_eq(u->v[i].video_id, video_id))
+		if (u->v[i].state == state && str_eq(u->v[i].video_id, video_id) &&
+		    u->v[i].cost_reported == reported && (!reported || u->v[i].cost_usd == cost))
 			return 0;
 		at = u->v[i].at; /* the create's period never moves */
 	} else if (video_id && usage_has(u, video_id)) {
@@ -426,6 +433,8 @@ int usage_note_create(struct usage *u, const struct job *j, unsigned k, enum usa
 	e.claim = xstrdup(claim);
 	e.create = k;
 	e.state = state;
+	e.cost_usd = cost;
+	e.cost_reported = reported;
 	return note_entry(u, &e, i, cm);
 }
 

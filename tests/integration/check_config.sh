@@ -49,6 +49,18 @@ expect_in "$T/out" "api key        found (OPENAI_API_KEY)"
 OPENAI_API_KEY="$SECRET with spaces" run_check 78 -c "$SORAD_SOURCE_DIR/sorad.conf"
 expect_in "$T/err" "OPENAI_API_KEY: contains spaces"
 
+# The protocol: shown in the summary, and an unknown one named with the choices.
+run_check 0 -c "$SORAD_SOURCE_DIR/sorad.conf"
+expect_in "$T/out" "api_protocol   openai"
+printf 'api_protocol = "openrouter"\n' >"$T/or.conf"
+run_check 0 -c "$T/or.conf"
+expect_in "$T/out" "api_protocol   openrouter"
+expect_in "$T/out" "list no (api_protocol)"
+expect_in "$T/out" "thumbnail no (api_protocol)"
+printf '\napi_protocol = "grpc"\n' >"$T/or.conf"
+run_check 78 -c "$T/or.conf"
+expect_in "$T/err" "$T/or.conf:2: api_protocol = \"grpc\": must be one of openai, openrouter"
+
 # Errors name FILE:LINE and exit with EX_CONFIG (78), every bad value in one run.
 cat >"$T/bad.conf" <<'EOF'
 # a comment, which libconfuse 3.3 alone would miscount

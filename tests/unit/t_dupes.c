@@ -65,6 +65,37 @@ static void t_keys_follow_what_is_asked(void **state)
 	unlink(p1);
 	job_release(&a);
 	job_release(&b);
+
+	/* What only some protocols send counts once set: another seed, sound or last frame
+	 * is another video (a job without any of them hashes nothing more: its key is the
+	 * one it always had). */
+	fill(&a, "A fox.", "google/veo-3.1", 8);
+	dupes_key(&a, NULL, ka);
+	char plain[DUPES_KEY_LEN + 1];
+	bcopy_str(plain, sizeof(plain), ka);
+	static const struct {
+		bool seed;
+		long long value;
+		int audio;
+		const char *last, *options;
+	} asks[] = {{true, 1, 0, NULL, NULL},  {true, 2, 0, NULL, NULL},
+	            {false, 0, 1, NULL, NULL}, {false, 0, 2, NULL, NULL},
+	            {false, 0, 0, "end.png", NULL}, {false, 0, 0, NULL, "{\"a\":1}"}};
+	char seen[ARRAY_LEN(asks)][DUPES_KEY_LEN + 1];
+	for (size_t i = 0; i < ARRAY_LEN(asks); i++) {
+		fill(&b, "A fox.", "google/veo-3.1", 8);
+		b.has_seed = asks[i].seed;
+		b.seed = asks[i].value;
+		b.audio = asks[i].audio;
+		b.last_frame = asks[i].last ? xstrdup(asks[i].last) : NULL;
+		b.options = asks[i].options ? xstrdup(asks[i].options) : NULL;
+		dupes_key(&b, NULL, seen[i]);
+		assert_string_not_equal(seen[i], plain);
+		for (size_t k = 0; k < i; k++)
+			assert_string_not_equal(seen[i], seen[k]);
+		job_release(&b);
+	}
+	job_release(&a);
 }
 
 static void t_map(void **state)

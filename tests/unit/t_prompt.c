@@ -362,6 +362,72 @@ static void t_utf8_check_rejects_overlong_surrogates_and_nul(void **state)
 	assert_int_equal(utf8_valid_prefix("ab\xE2\x82", 4), 2);
 }
 
+/* last_frame, seed, audio and options: parsed in both forms, then refused by the
+ * OpenAI protocol (the default) before anything is sent, accepted by OpenRouter. */
+static void t_prompt_protocol_extras(void **state)
+{
+	(void)state;
+	struct prompt_file pf;
+	parse(PROMPT_TXT, "x",
+	      "---\nlast_frame: end.png\nseed: 42\naudio: false\n---\nA kite.\n", &pf);
+	assert_int_equal(pf.n, 1);
+	struct job_spec *s = &pf.jobs[0];
+	assert_null(s->error);
+	assert_string_equal(s->last_frame, "end.png");
+	assert_true(s->has_seed);
+	assert_int_equal(s->seed, 42);
+	assert_int_equal(s->audio, 2);
+	assert_int_equal(prompt_check(s, C), -1);
+	expect_error(s, "'last_frame' cannot be sent with api_protocol openai");
+	expect_error(s, "'seed' cannot be sent");
+	expect_error(s, "'audio' cannot be sent");
+	prompt_file_release(&pf);
+
+	char *saved = C->api_protocol;
+	C->api_protocol = xstrdup("openrouter");
+	parse(PROMPT_JSON, "x",
+	      "{\"prompt\": \"A kite.\", \"seed\": 7, \"audio\": true, "
+	      "\"options\": {\"provider\": {\"only\": [\"a\"]}}}",
+	      &pf);
+	s = &pf.jobs[0];
+	assert_null(s->error);
+	assert_true(s->has_seed);
+	assert_int_equal(s->seed, 7);
+	assert_int_equal(s->audio, 1);
+	assert_string_equal(s->options, "{\"provider\":{\"only\":[\"a\"]}}");
+	assert_int_equal(prompt_check(s, C), 0);
+	prompt_file_release(&pf);
+
+	static const char *const bad[][2] = {
+	    {"---\nseed: -1\n---\nA kite.", "'seed' must be a whole number"},
+	    {"---\nseed: 4294967296\n---\nA kite.", "'seed' must be a whole number"},
+	    {"---\nseed: 1e3\n---\nA kite.", "'seed' must be a whole number"},
+	    {"---\naudio: maybe\n---\nA kite.", "'audio' must be true or false"},
+	    {"---\nlast_frame: ../end.png\n---\nA kite.", "'last_frame' must name"},
+	    {"---\nlast_frame: end.gif\n---\nA kite.", "'last_frame' must name"},
+	    {"---\noptions: {}\n---\nA kite.", "use a .json or .jsonl"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		parse(PROMPT_TXT, "x", bad[i][0], &pf);
+		expect_error(&pf.jobs[0], bad[i][1]);
+		prompt_file_release(&pf);
+	}
+	static const char *const bad_json[][2] = {
+	    {"{\"prompt\": \"A\", \"seed\": 1.5}", "'seed' must be a whole number"},
+	    {"{\"prompt\": \"A\", \"seed\": -2}", "'seed' must be a whole number"},
+	    {"{\"prompt\": \"A\", \"options\": [1]}", "'options' must be a JSON object"},
+	    {"{\"prompt\": \"A\", \"options\": \"x\"}", "'options' must be a JSON object"},
+	    {"{\"prompt\": \"A\", \"audio\": 1}", "\"audio\" must be a string"},
+	};
+	for (size_t i = 0; i < sizeof(bad_json) / sizeof(bad_json[0]); i++) {
+		parse(PROMPT_JSON, "x", bad_json[i][0], &pf);
+		expect_error(&pf.jobs[0], bad_json[i][1]);
+		prompt_file_release(&pf);
+	}
+	free(C->api_protocol);
+	C->api_protocol = saved;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -378,6 +444,7 @@ int main(void)
 		cmocka_unit_test(t_prompt_unsafe_stem_is_sanitized),
 		cmocka_unit_test(t_prompt_validate_against_model_table),
 		cmocka_unit_test(t_utf8_check_rejects_overlong_surrogates_and_nul),
+		cmocka_unit_test(t_prompt_protocol_extras),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

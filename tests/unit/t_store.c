@@ -136,6 +136,27 @@ static void t_store_round_trips_every_field(void **state)
 	assert_int_equal(k->attempts, 2);
 	assert_true(k->cost_usd > 5.99 && k->cost_usd < 6.01);
 	assert_null(k->error);
+	assert_null(k->last_frame);
+	assert_false(k->has_seed);
+	assert_int_equal(k->audio, 0);
+	assert_null(k->options);
+	release_all(&c);
+
+	/* What only some protocols send (proto.h) comes back as it was. */
+	j.last_frame = xstrdup("end.png");
+	j.has_seed = true;
+	j.seed = 4294967295LL;
+	j.audio = 2;
+	j.options = xstrdup("{\"provider\":{\"only\":[\"a\"]}}");
+	assert_int_equal(store_save(dir, &j), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_load_all(dir, collect, &c), 1);
+	k = &c.jobs[0];
+	assert_string_equal(k->last_frame, "end.png");
+	assert_true(k->has_seed);
+	assert_int_equal(k->seed, 4294967295LL);
+	assert_int_equal(k->audio, 2);
+	assert_string_equal(k->options, j.options);
 	release_all(&c);
 
 	/* A later save replaces the record whole. */
