@@ -928,7 +928,8 @@ static void send_create(struct jrun *r)
 				      .has_seed = r->rec.has_seed,
 				      .seed = r->rec.seed,
 				      .audio = (enum api_audio)r->rec.audio,
-				      .options_json = r->rec.options};
+				      .options_json = r->rec.options,
+				      .callback_url = js->conf->callback_url};
 	r->req = api_create(js->api, &p, r->rec.name, on_created, r);
 }
 
