@@ -85,7 +85,7 @@ head=$(results_header "sorad: calls per video with signed callbacks (issue 17)" 
 results_section "$section" "$(cat <<MD
 $head
 
-Load average at the end: $load_end (another stress run shared the machine).
+Load average at the end: $load_end.
 
 One run: a fresh sora-sim (\`--protocol openrouter --gen-ms $gen --ffmpeg none
 --callback-secret-file F\`, which posts each job's end, signed, to the job's

@@ -47,6 +47,8 @@ sed -i "s|^api_base = .*|api_base = \"$SIM_URL/api/v1\"|; s/^poll_initial = .*/p
 sorad_start
 grep -q "callback: listening on http://127.0.0.1:$port/hooks/sorad " "$T/sorad.out" ||
 	fail "no 'callback: listening on' line for $CB in $T/sorad.out"
+grep -q "callbacks: each create carries callback_url, so running jobs are polled every 120 s at most" \
+	"$T/sorad.out" || fail "no line saying that polls are the fallback from the start"
 
 names=(one two three)
 for n in "${names[@]}"; do
