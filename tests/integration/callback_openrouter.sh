@@ -6,8 +6,10 @@
 # its callback well before its first poll would have come: the only retrieves the sim
 # sees are the ones each callback asked for (one a job, the duplicate ignored), each job
 # is created once and downloaded once. A callback signed with another secret is
-# refused (401) and logged. callback_url with the OpenAI protocol is refused by
-# check-config. The secret never reaches the logs.
+# refused (401) and logged. Then, at the usual polling pace, jobs are still not
+# polled: with callback_url set, polls are the fallback from the start. callback_url
+# with the OpenAI protocol is refused by check-config. The secret never reaches the
+# logs.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon_lib.sh"
 . "$(dirname "$0")/money_lib.sh"
@@ -23,7 +25,7 @@ free_port() {
 secret="whsec_sorad_or_$RANDOM$RANDOM"
 printf '%s\n' "$secret" >"$T/cbsecret"
 chmod 600 "$T/cbsecret"
-sim_start --protocol openrouter --gen-ms 300 --api-key "$SORAD_KEY" --seed 5 \
+sim_start --protocol openrouter --gen-ms 2500 --api-key "$SORAD_KEY" --seed 5 \
 	--callback-secret-file "$T/cbsecret" --callback-repeat 2 --log-bodies "$T/bodies.jsonl"
 port=$(free_port)
 CB="http://127.0.0.1:$port/hooks/sorad"
@@ -100,6 +102,23 @@ expect_eq "a callback signed with another secret" 401 "$code"
 wait_for 10 "the refusal logged" \
 	grep -q "callback: refused a request from 127.0.0.1 (HTTP 401): bad signature" "$T/sorad.out"
 expect_eq "retrieves after the forged callback" 3 \
+	"$(sim_stats | jq '[.requests["GET /v1/videos/{id}"][]] | add // 0')"
+
+# The usual pace (first poll after 1 s, then every 2 s at most) with generation taking
+# 2.5 s: since each create carries callback_url, polls are the fallback from the start
+# (JOBS_CALLBACK_POLL_S apart), so again the only retrieves are the callbacks'.
+sorad_stop
+sed -i 's/^poll_initial = .*/poll_initial = 1/; s/^poll_max = .*/poll_max = 2/' "$T/sorad.conf"
+sorad_start
+for n in four five; do
+	drop "$n.txt" $'---\nmodel: google/veo-3.1\nseconds: 4\n---\n'"A $n-legged stool in a quiet room (callback openrouter)."$'\n'
+done
+for n in four five; do
+	wait_done "$n" 40
+done
+asked=$(grep -c "callback: retrieving the video now" "$T/sorad.out" || true)
+expect_eq "retrieves asked by callbacks, five jobs" 5 "$asked"
+expect_eq "retrieves in all with the usual pace (no poll of its own)" 5 \
 	"$(sim_stats | jq '[.requests["GET /v1/videos/{id}"][]] | add // 0')"
 
 sorad_stop
