@@ -179,6 +179,10 @@ struct api_create_params {
 	long long seed;
 	enum api_audio audio;     /* generate_audio (zero: unset) */
 	const char *options_json; /* a JSON object whose members join the body, or NULL */
+	/* Where the service posts the job's end (conf callback_url, callback.h), or NULL.
+	 * Only OpenRouter's protocol sends it; the Videos API has no such field, and
+	 * conf_load refuses callback_url with any other api_protocol. */
+	const char *callback_url;
 };
 struct api_req *api_create(struct api_client *c, const struct api_create_params *p, const char *job,
                            api_done_fn *cb, void *ud);

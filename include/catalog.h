@@ -119,8 +119,8 @@ const struct catalog_model *catalog_find(const struct catalog *cat, const char *
 int catalog_validate(const struct catalog *cat, const struct catalog_request *req, char *why,
                      size_t whylen);
 
-/* catalog_validate for a prompt file's spec (prompt.h): its model, seconds, size and
- * reference image (a first frame). */
+/* catalog_validate for a prompt file's spec (prompt.h): its model, seconds, size,
+ * reference image (a first frame), last frame, audio and seed. */
 int catalog_validate_spec(const struct catalog *cat, const struct job_spec *s, char *why,
                           size_t whylen);
 
@@ -173,7 +173,7 @@ void catalog_install(struct catalog *cat);
 
 /*
  * Whether the daemon should use a catalog with configuration C: model_catalog = yes;
- * no; auto (the default): no until api_protocol exists (h9), then openrouter's.
+ * no; auto (the default): yes with api_protocol = openrouter, else no.
  */
 bool catalog_wanted(const struct conf *c);
 

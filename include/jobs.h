@@ -218,9 +218,11 @@ enum jobs_refresh_result {
 	JOBS_REFRESH_UNKNOWN,
 };
 enum jobs_refresh_result jobs_refresh_now(struct jobs *js, const char *video_id);
-/* Once a callback came for a job of sorad's, callbacks are taken to arrive: running jobs
- * are polled no more often than every JOBS_CALLBACK_POLL_S (the fallback), until a poll
- * finds a video ended that no callback announced (then the usual pace again). */
+/* Once a callback came for a job of sorad's, or from the start when each create carries
+ * callback_url (callback_url and callback_listen set), callbacks are taken to arrive:
+ * running jobs are polled no more often than every JOBS_CALLBACK_POLL_S (the fallback),
+ * until a poll finds a video ended that no callback announced (then the usual pace
+ * again, until the next callback). */
 #define JOBS_CALLBACK_POLL_S 120
 
 #endif

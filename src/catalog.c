@@ -458,7 +458,10 @@ int catalog_validate_spec(const struct catalog *cat, const struct job_spec *s, c
 	    .seconds = s->seconds,
 	    .size = s->size,
 	    .first_frame = s->reference != NULL,
-	    .audio = CATALOG_UNKNOWN,
+	    .last_frame = s->last_frame != NULL,
+	    /* prompt.h: 1 true, 2 false, 0 unset */
+	    .audio = s->audio == 1 ? CATALOG_YES : s->audio == 2 ? CATALOG_NO : CATALOG_UNKNOWN,
+	    .seed = s->has_seed,
 	};
 	return catalog_validate(cat, &req, why, whylen);
 }
@@ -768,7 +771,9 @@ void catalog_install(struct catalog *cat)
 
 bool catalog_wanted(const struct conf *c)
 {
-	/* auto: no until api_protocol exists (branch h9-proto); then openrouter's. */
+	/* auto: where the protocol has a catalog, OpenRouter's GET /videos/models */
+	if (c->model_catalog == CONF_CATALOG_AUTO)
+		return c->api_protocol && strcmp(c->api_protocol, "openrouter") == 0;
 	return c->model_catalog == CONF_CATALOG_YES;
 }
 

@@ -2,9 +2,9 @@
  * catalog_fetch.c — GET API_BASE/videos/models, once, blocking (see catalog.h).
  *
  * A libcurl easy request of its own rather than api.c's multi client: the catalog is
- * asked for at start, on SIGHUP and at most hourly, and the API client is being split
- * into transport and protocols (branch h9-proto). When that lands, this file is the
- * one call site to move onto the transport's generic GET.
+ * asked for at start, on SIGHUP and at most hourly, and the transport (api.c) has no
+ * generic GET and no blocking call for the daemon. Should it get one, this file is
+ * the one call site to move onto it.
  */
 #include "catalog.h"
 #include "util.h"

@@ -1329,13 +1329,20 @@ static void load_key(struct conf *c, struct parse_ctx *x, bool keyless)
 	free(copy);
 }
 
-/* callback_secret_file, needed by callback_listen (a callback is never taken
- * unsigned). A secret every local user can read signs nothing: refused. KEYLESS (the
- * commands): not read, the daemon holds it. */
+/* callback_url, only with api_protocol = openrouter; callback_secret_file, needed by
+ * callback_listen (a callback is never taken unsigned). A secret every local user can
+ * read signs nothing: refused. KEYLESS (the commands): not read, the daemon holds it. */
 static void load_callback_secret(struct conf *c, struct parse_ctx *x, bool keyless)
 {
 	char why[256], loc[PATH_MAX + 32];
 	struct stat st;
+	/* Only OpenRouter's creates carry a callback_url (proto_openrouter.c). */
+	if (c->callback_url && (!c->api_protocol || strcmp(c->api_protocol, "openrouter") != 0))
+		add_err(x, loc_key(x, key_index("callback_url"), loc, sizeof loc),
+		        "callback_url is sent only with api_protocol = \"openrouter\" (OpenRouter's "
+		        "signed callbacks); with api_protocol = \"%s\" no create carries it: set "
+		        "api_protocol = \"openrouter\" or remove callback_url",
+		        c->api_protocol ? c->api_protocol : "openai");
 	if (!c->callback_listen) {
 		if (c->callback_url)
 			add_err(x, loc_key(x, key_index("callback_url"), loc, sizeof loc),

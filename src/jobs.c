@@ -928,7 +928,8 @@ static void send_create(struct jrun *r)
 				      .has_seed = r->rec.has_seed,
 				      .seed = r->rec.seed,
 				      .audio = (enum api_audio)r->rec.audio,
-				      .options_json = r->rec.options};
+				      .options_json = r->rec.options,
+				      .callback_url = js->conf->callback_url};
 	r->req = api_create(js->api, &p, r->rec.name, on_created, r);
 }
 
@@ -2453,6 +2454,21 @@ static void on_yield_timer(void *ud)
 		loop_timer_arm(js->claimq.timer, 0);
 }
 
+/* Whether C's creates carry a callback_url (proto_openrouter.c) to a listener of
+ * sorad's: then callbacks are expected from the first job on (jobs.h). */
+static bool callbacks_expected(const struct conf *c)
+{
+	return c && c->callback_url && c->callback_listen;
+}
+
+static void expect_callbacks(struct jobs *js)
+{
+	js->callbacks_live = true;
+	log_info("callbacks: each create carries callback_url, so running jobs are polled "
+		 "every %d s at most, as the fallback, until a poll finds a video ended that no "
+		 "callback announced", JOBS_CALLBACK_POLL_S);
+}
+
 struct jobs *jobs_new(struct loop *l, struct api_client *api, const struct conf *c,
 		      struct commit *cm)
 {
@@ -2465,6 +2481,8 @@ struct jobs *jobs_new(struct loop *l, struct api_client *api, const struct conf 
 	js->dupes = dupes_new();
 	js->yield_timer = loop_timer_new(l, on_yield_timer, js);
 	js->retry = claimretry_new(l, on_claim_retry, js);
+	if (callbacks_expected(c))
+		expect_callbacks(js);
 	return js;
 }
 
@@ -2812,7 +2830,12 @@ int jobs_load(struct jobs *js)
 
 void jobs_set_conf(struct jobs *js, const struct conf *c)
 {
+	bool was = callbacks_expected(js->conf), now = callbacks_expected(c);
 	js->conf = c;
+	if (now && !was)
+		expect_callbacks(js);
+	else if (was && !now)
+		js->callbacks_live = false; /* until a callback comes (callback_listen alone) */
 	js->api_blocked = false;
 	pump(js);
 }

@@ -1,8 +1,8 @@
 /* prompt.c — inbox file formats into job specifications (see prompt.h). */
 #include "prompt.h"
+#include "catalog.h"
 #include "proto.h"
 #include "template.h"
-#include "catalog.h" /* not in order: h9-proto adds proto.h above template.h */
 #include "utf8.h"
 #include "util.h"
 

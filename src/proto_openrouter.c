@@ -2,8 +2,8 @@
  * proto_openrouter.c — OpenRouter's video API (providers.md, "OpenRouter video API"):
  *
  *   POST /videos            JSON {model, prompt, duration, resolution, aspect_ratio,
- *                           frame_images, seed, generate_audio, ...}; 202 {id,
- *                           polling_url, status: "pending"}
+ *                           frame_images, seed, generate_audio, callback_url, ...};
+ *                           202 {id, polling_url, status: "pending"}
  *   GET  /videos/{id}       {id, polling_url, status, unsigned_urls, usage {cost},
  *                           error: "text"}; pending, in_progress, completed, failed,
  *                           cancelled, expired
@@ -192,6 +192,11 @@ static int openrouter_create(const struct api_create_params *p, struct proto_req
 		cJSON_AddNumberToObject(body, "seed", (double)p->seed);
 	if (p->audio != API_AUDIO_UNSET)
 		cJSON_AddBoolToObject(body, "generate_audio", p->audio == API_AUDIO_ON);
+	if (p->callback_url && !cJSON_AddStringToObject(body, "callback_url", p->callback_url)) {
+		*kind = API_FATAL;
+		(void)bcopy_str(err, errlen, "out of memory building the create body");
+		goto done;
+	}
 	if (p->options_json && add_options(body, p->options_json, kind, err, errlen) < 0)
 		goto done;
 	char *json = cJSON_PrintUnformatted(body);

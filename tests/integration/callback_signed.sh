@@ -11,11 +11,13 @@
 # polls are only the fallback, JOBS_CALLBACK_POLL_S apart). A duplicate and an
 # unknown job are answered 204 and change nothing. The secret never reaches the logs.
 #
-# sorad's OpenRouter protocol (which sends callback_url with each create) is not on this
-# branch yet, so the daemon talks to the OpenAI-mode sim here and the test plays the
-# sender, with the video id the sim gave the job. Last, sora-sim's OpenRouter mode sends
-# its own signed callbacks to the listener (jobs created with curl): they pass, and
-# with another secret they are refused.
+# The daemon talks to the OpenAI-mode sim here, with callback_listen alone (no
+# callback_url, which only api_protocol = openrouter sends: the listener takes "/", as
+# for a workspace's default URL), and the test plays the sender, with the video id the
+# sim gave the job. Last, sora-sim's OpenRouter mode sends its own signed callbacks to
+# the listener (jobs created with curl): they pass, and with another secret they are
+# refused. callback_openrouter.sh is the whole path: sorad's OpenRouter creates carry
+# callback_url and the sim's callbacks finish the jobs.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon_lib.sh"
 
@@ -25,16 +27,15 @@ printf '%s\n' "$secret" >"$T/cbsecret"
 chmod 600 "$T/cbsecret"
 sim_start --gen-ms 300 --seed 11
 sorad_conf "callback_listen = \"127.0.0.1:0\"" \
-	"callback_url = \"https://videos.example.org/hooks/sorad\"" \
 	"callback_secret_file = \"$T/cbsecret\""
 # Polls no sooner than a minute apart: only the callback can finish the job in time.
 sed -i 's/^poll_initial = .*/poll_initial = 60/; s/^poll_max = .*/poll_max = 60/' "$T/sorad.conf"
 sorad_start
 
-port=$(sed -n 's|.*callback: listening on http://127\.0\.0\.1:\([0-9]*\)/hooks/sorad .*|\1|p' \
+port=$(sed -n 's|.*callback: listening on http://127\.0\.0\.1:\([0-9]*\)/ .*|\1|p' \
 	"$T/sorad.out" | tail -1)
-[ -n "$port" ] || fail "no 'callback: listening on' line for /hooks/sorad in $T/sorad.out"
-CB="http://127.0.0.1:$port/hooks/sorad"
+[ -n "$port" ] || fail "no 'callback: listening on' line for / in $T/sorad.out"
+CB="http://127.0.0.1:$port/"
 
 # sign SECRET T FILE: the hex HMAC-SHA256 of "<T>,<the bytes of FILE>".
 sign() {

@@ -392,7 +392,8 @@ static void t_callback_keys_are_checked(void **state)
 	    load_lines("callback_listen = \"127.0.0.1:8788\"\n", false, err, sizeof err);
 	assert_null(c);
 	assert_non_null(strstr(err, "sorad.conf:5: callback_listen needs callback_secret_file"));
-	c = load_lines("callback_url = \"https://x.example/hook\"\n", false, err, sizeof err);
+	c = load_lines("api_protocol = \"openrouter\"\ncallback_url = \"https://x.example/hook\"\n",
+	               false, err, sizeof err);
 	assert_null(c);
 	assert_non_null(strstr(err, "callback_url needs callback_listen"));
 	c = load_lines("callback_url = \"ftp://x.example/hook\"\n", false, err, sizeof err);
@@ -404,7 +405,8 @@ static void t_callback_keys_are_checked(void **state)
 	write_secret("  whsec_abc123  \n", 0644);
 	assert_int_equal(bfmt(lines, sizeof lines,
 	                      "callback_listen = \"127.0.0.1:8788\"\ncallback_secret_file = "
-	                      "\"secret\"\ncallback_url = \"https://x.example/hooks/sorad\"\n"),
+	                      "\"secret\"\ncallback_url = \"https://x.example/hooks/sorad\"\n"
+	                      "api_protocol = \"openrouter\"\n"),
 	                 0);
 	c = load_lines(lines, false, err, sizeof err);
 	assert_null(c);
@@ -427,6 +429,30 @@ static void t_callback_keys_are_checked(void **state)
 	c = load_lines(lines, false, err, sizeof err);
 	assert_null(c);
 	assert_non_null(strstr(err, "is empty"));
+	/* Only OpenRouter's creates carry callback_url: with the Videos API (the default,
+	 * or said) it is refused, with the line and what to do; callback_listen alone (the
+	 * workspace's default URL) stays allowed. */
+	write_secret("whsec_abc123\n", 0600);
+	static const char *const not_openrouter[] = {"", "api_protocol = \"openai\"\n"};
+	for (size_t i = 0; i < ARRAY_LEN(not_openrouter); i++) {
+		assert_int_equal(bfmt(lines, sizeof lines,
+		                      "%scallback_listen = \"127.0.0.1:8788\"\ncallback_secret_file = "
+		                      "\"secret\"\ncallback_url = \"https://x.example/hooks/sorad\"\n",
+		                      not_openrouter[i]),
+		                 0);
+		c = load_lines(lines, false, err, sizeof err);
+		assert_null(c);
+		assert_non_null(strstr(err, i ? "sorad.conf:8: callback_url is sent only with "
+		                                 "api_protocol = \"openrouter\""
+		                              : "sorad.conf:7: callback_url is sent only with "
+		                                "api_protocol = \"openrouter\""));
+		assert_non_null(strstr(err, "with api_protocol = \"openai\" no create carries it"));
+	}
+	c = load_lines("callback_listen = \"127.0.0.1:8788\"\ncallback_secret_file = \"secret\"\n",
+	               false, err, sizeof err);
+	assert_non_null(c);
+	assert_null(c->callback_url);
+	conf_free(c);
 }
 
 static int conf_setup(void **state)

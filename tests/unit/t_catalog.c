@@ -299,6 +299,20 @@ static void t_catalog_validation_names_every_problem_and_what_is_allowed(void **
 	q.first_frame = false;
 	expect_problems(cat, &q, NULL);
 	catalog_free(cat);
+
+	/* A prompt file's spec carries its last frame, audio and seed to the check. */
+	cat = parse_ok("{\"data\":[{\"id\":\"q/silent\",\"generate_audio\":false,\"seed\":false,"
+	               "\"supported_frame_images\":[\"first_frame\"]}]}");
+	char why[512];
+	struct job_spec s = {.name = "x", .prompt = "p", .model = "q/silent", .last_frame = "end.png",
+	                     .audio = 1, .has_seed = true, .seed = 7};
+	assert_int_equal(catalog_validate_spec(cat, &s, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "a last frame is not available for q/silent"));
+	assert_non_null(strstr(why, "audio is not available for q/silent"));
+	assert_non_null(strstr(why, "a seed is not available for q/silent"));
+	s = (struct job_spec){.name = "x", .prompt = "p", .model = "q/silent", .audio = 2};
+	assert_int_equal(catalog_validate_spec(cat, &s, why, sizeof(why)), 0); /* silence: fine */
+	catalog_free(cat);
 }
 
 static void t_catalog_sizes_from_resolution_and_aspect(void **state)
@@ -423,7 +437,7 @@ static void t_catalog_prompt_validate_table_wins(void **state)
 	conf_free(c);
 }
 
-/* Loads a configuration of the one line LINE (NULL: the defaults). */
+/* Loads a configuration of the lines LINE (NULL: the defaults). */
 static struct conf *conf_of(const char *line)
 {
 	char path[] = "/tmp/t_catalog_conf.XXXXXX", err[512];
@@ -445,10 +459,15 @@ static void t_catalog_wanted_by_model_catalog(void **state)
 	static const struct {
 		const char *line;
 		bool wanted;
-	} cases[] = {{NULL, false}, /* auto: no until api_protocol exists */
+	} cases[] = {{NULL, false}, /* auto, openai: the Videos API has no catalog */
 	             {"model_catalog = auto\n", false},
 	             {"model_catalog = yes\n", true},
-	             {"model_catalog = no\n", false}};
+	             {"model_catalog = no\n", false},
+	             {"api_protocol = \"openrouter\"\n", true}, /* auto: OpenRouter's */
+	             {"api_protocol = \"openrouter\"\nmodel_catalog = auto\n", true},
+	             {"api_protocol = \"openrouter\"\nmodel_catalog = no\n", false},
+	             {"api_protocol = \"openai\"\nmodel_catalog = auto\n", false},
+	             {"api_protocol = \"openai\"\nmodel_catalog = yes\n", true}};
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
 		struct conf *c = conf_of(cases[i].line);
 		if (catalog_wanted(c) != cases[i].wanted)

@@ -352,7 +352,46 @@ static void t_openai_create_is_the_multipart_it_was(void **state)
 	unlink(ref);
 }
 
-static void expect_path(const struct proto *p, enum api_op op, enum api_variant v, const char *want)
+/* callback_url (callback.h): OpenRouter's create carries it when set, and an options
+ * object may not set it behind sorad's back; the Videos API's multipart never has it. */
+static void t_callback_url_only_in_openrouter_creates(void **state)
+{
+	(void)state;
+	char err[256] = "";
+	enum api_kind kind = API_OK;
+	const char *url = "http://127.0.0.1:8788/hooks/sorad";
+	struct api_create_params p = {.prompt = "A fox", .seconds = "4", .callback_url = url};
+	cJSON *o = build_or(&p, &kind, err, sizeof(err));
+	assert_non_null(o);
+	assert_string_equal(str_at(o, "callback_url"), url);
+	cJSON_Delete(o);
+	struct api_create_params none = {.prompt = "A fox", .seconds = "4"};
+	o = build_or(&none, &kind, err, sizeof(err));
+	assert_non_null(o);
+	assert_null(cJSON_GetObjectItemCaseSensitive(o, "callback_url"));
+	cJSON_Delete(o);
+	struct api_create_params sneaky = {.prompt = "A fox",
+	                                   .callback_url = url,
+	                                   .options_json = "{\"callback_url\":\"http://x/\"}"};
+	kind = API_OK;
+	assert_null(build_or(&sneaky, &kind, err, sizeof(err)));
+	assert_int_equal(kind, API_VALIDATION);
+	assert_non_null(strstr(err, "callback_url"));
+
+	struct proto_request r;
+	proto_request_init(&r);
+	kind = API_OK;
+	assert_int_equal(proto_openai.create(&p, &r, &kind, err, sizeof(err)), 0);
+	assert_null(r.json);
+	for (size_t i = 0; i < r.n_parts; i++) {
+		assert_string_not_equal(r.parts[i].name, "callback_url");
+		assert_true(!r.parts[i].value || !strstr(r.parts[i].value, url));
+	}
+	proto_request_release(&r);
+}
+
+static void expect_path(const struct proto *p, enum api_op op, enum api_variant v,
+                        const char *want)
 {
 	char *got = p->video_path(op, "vid%2Fx", v);
 	if (!want) {
@@ -479,6 +518,7 @@ int main(void)
 	    cmocka_unit_test(t_openrouter_refuses_hostile_answers),
 	    cmocka_unit_test(t_openrouter_create_body),
 	    cmocka_unit_test(t_openai_create_is_the_multipart_it_was),
+	    cmocka_unit_test(t_callback_url_only_in_openrouter_creates),
 	    cmocka_unit_test(t_paths),
 	    cmocka_unit_test(t_polling_url_under_the_base_only),
 	    cmocka_unit_test(t_registry),
