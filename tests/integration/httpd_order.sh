@@ -10,12 +10,16 @@
 sim_start --gen-ms 1500 --api-key "$SORAD_KEY" --seed 11 --clock-offset-s -3600
 httpd_start
 
+known() { curl -fsS -o /dev/null "$H/api/v1/videos/$1"; }
 drop src.txt 'A lighthouse on a cliff at dusk.'
-wait_for 20 "src submitted" test -n "$(ls "$T/state" 2>/dev/null)"
+wait_for 20 "src to be claimed" known src
 # The remix is claimed now, but created only after src completes...
 drop remix.txt $'---\nremix_of: src\n---\nThe same lighthouse in a storm.\n'
-# ...and these are claimed after it, but created before it.
+# ...and these are claimed after it (each once the one before is: files that settle
+# together are claimed in an order of the watcher's), but created before it.
+wait_for 20 "remix to be claimed" known remix
 drop x.txt 'A paper boat on a puddle.'
+wait_for 20 "x to be claimed" known x
 drop y.txt 'A kite tangled in a tree.'
 for n in src remix x y; do wait_done "$n"; done
 
