@@ -7,7 +7,7 @@
 . "$(dirname "$0")/daemon_lib.sh"
 . "$(dirname "$0")/httpd_lib.sh"
 
-sim_start --gen-ms 1500 --api-key "$SORAD_KEY" --seed 11 --clock-offset-s -3600
+sim_start --gen-ms 4000 --api-key "$SORAD_KEY" --seed 11 --clock-offset-s -3600
 httpd_start
 
 known() { curl -fsS -o /dev/null "$H/api/v1/videos/$1"; }
