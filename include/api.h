@@ -179,6 +179,7 @@ struct api_create_params {
 	long long seed;
 	enum api_audio audio;     /* generate_audio (zero: unset) */
 	const char *options_json; /* a JSON object whose members join the body, or NULL */
+	const char *previous_job_id; /* the job whose video this one continues, or NULL */
 };
 struct api_req *api_create(struct api_client *c, const struct api_create_params *p, const char *job,
                            api_done_fn *cb, void *ud);

@@ -2,8 +2,8 @@
  * proto_openrouter.c — OpenRouter's video API (providers.md, "OpenRouter video API"):
  *
  *   POST /videos            JSON {model, prompt, duration, resolution, aspect_ratio,
- *                           frame_images, seed, generate_audio, ...}; 202 {id,
- *                           polling_url, status: "pending"}
+ *                           frame_images, seed, generate_audio, previous_job_id,
+ *                           ...}; 202 {id, polling_url, status: "pending"}
  *   GET  /videos/{id}       {id, polling_url, status, unsigned_urls, usage {cost},
  *                           error: "text"}; pending, in_progress, completed, failed,
  *                           cancelled, expired
@@ -190,6 +190,8 @@ static int openrouter_create(const struct api_create_params *p, struct proto_req
 		cJSON_AddNumberToObject(body, "seed", (double)p->seed);
 	if (p->audio != API_AUDIO_UNSET)
 		cJSON_AddBoolToObject(body, "generate_audio", p->audio == API_AUDIO_ON);
+	if (p->previous_job_id)
+		cJSON_AddStringToObject(body, "previous_job_id", p->previous_job_id);
 	if (p->options_json && add_options(body, p->options_json, kind, err, errlen) < 0)
 		goto done;
 	char *json = cJSON_PrintUnformatted(body);
@@ -294,7 +296,8 @@ const struct proto proto_openrouter = {
             [CAPS_PROGRESS] = CAPS_NO,
             [CAPS_POLL_HINTS] = CAPS_NO,
         },
-    .extras = PROTO_EXTRA_LAST_FRAME | PROTO_EXTRA_SEED | PROTO_EXTRA_AUDIO | PROTO_EXTRA_OPTIONS,
+    .extras = PROTO_EXTRA_LAST_FRAME | PROTO_EXTRA_SEED | PROTO_EXTRA_AUDIO | PROTO_EXTRA_OPTIONS |
+              PROTO_EXTRA_EXTEND,
     .create = openrouter_create,
     .video_path = openrouter_video_path,
     .parse_video = openrouter_parse_video,
