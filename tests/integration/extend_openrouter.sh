@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Continuations (extend_of, OpenRouter's previous_job_id) against sora-sim --protocol
 # openrouter, with examples/gateways/openrouter.conf:
-#  - a storyboard .jsonl of three lines, each extending the line before ("previous"):
+#  - storyboard .jsonl files of three lines, each extending the line before
+#    ("previous"; examples/openrouter/storyboard.jsonl is one of them):
 #    three videos, each created once, each create sent after its source completed and
 #    naming the source's id as previous_job_id; every output set valid;
 #  - a chain whose first link fails ([sim:fail]): the other links fail with "the video
@@ -49,6 +50,9 @@ $(line "$P3" '"extend_of": "previous"')"
 drop chain.jsonl "$(line "$F1" '"name": "chain-a"')
 $(line "$F2" '"name": "chain-b", "extend_of": "chain-a"')
 $(line "$F3" '"name": "chain-c", "extend_of": "chain-b"')"
+# The storyboard of examples/openrouter/, as shipped.
+cp "$SORAD_SOURCE_DIR/examples/openrouter/storyboard.jsonl" "$T/inbox/.storyboard.tmp"
+mv "$T/inbox/.storyboard.tmp" "$T/inbox/storyboard.jsonl"
 drop killed.jsonl "$(line "$K1")
 $(line "$K2" '"extend_of": "previous"')
 $(line "$K3" '"extend_of": "previous"')"
@@ -62,7 +66,7 @@ kill -KILL "$SORAD_PID"
 wait "$SORAD_PID" 2>/dev/null || true
 sorad_start
 
-for n in board-1 board-2 board-3 killed-1 killed-2 killed-3; do
+for n in board-{1,2,3} killed-{1,2,3} storyboard-{1,2,3}; do
 	wait_done "$n" 120
 done
 for n in chain-a chain-b chain-c; do
@@ -114,6 +118,8 @@ check_chain() { # check_chain NAME PROMPT1 PROMPT2 PROMPT3
 }
 check_chain board "$P1" "$P2" "$P3"
 check_chain killed "$K1" "$K2" "$K3"
+mapfile -t S < <(jq -r .prompt "$SORAD_SOURCE_DIR/examples/openrouter/storyboard.jsonl")
+check_chain storyboard "${S[@]}"
 
 # ---- a failed first link fails the rest, with nothing spent on them ---------------------
 created_once "$F1"
