@@ -311,8 +311,6 @@ int store_record_parse(struct job *j, const char *json, size_t len, char *why, s
 	j->extend_job_id = get_str(&r, "extend_job_id", VIDEO_ID_MAX, false);
 	if (j->extend_job_id && !video_id_is_safe(j->extend_job_id))
 		bad(&r, "extend_job_id", "is not a safe video id");
-	if (j->extend_of && j->remix_of)
-		bad(&r, "extend_of", "is set with remix_of");
 	j->video_id = get_str(&r, "video_id", VIDEO_ID_MAX, false);
 	if (j->video_id && !video_id_is_safe(j->video_id))
 		bad(&r, "video_id", "is not a safe video id");
