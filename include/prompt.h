@@ -17,7 +17,9 @@
  *               it), so that none of it is submitted.
  *               A storyboard: "extend_of": "previous" extends the job of the line
  *               before (the spec holds that job's name); naming an earlier line's
- *               job works too (jobs.c maps it to the name the job was given).
+ *               job works too (jobs.c maps it to the name the job was given). A
+ *               line extending an earlier line without a model of its own takes
+ *               that line's model: a continuation runs on its source's model.
  *
  * A UTF-8 byte-order mark and CRLF line ends are tolerated. Parsing is defensive:
  * the caller has already bounded the input's size; everything in it is untrusted.
@@ -57,6 +59,8 @@ struct job_spec {
 	char *reference; /* an image file name in the inbox, or NULL */
 	char *remix_of;  /* a video id or an earlier job's NAME, or NULL */
 	char *extend_of; /* the same, for a continuation (never with remix_of), or NULL */
+	bool model_set;  /* the file named the model (else the default, or in a batch the
+			  * model of the earlier line the job extends) */
 	unsigned line;   /* 1-based line in a .jsonl batch, 0 otherwise */
 	char *error;     /* plain-words reason this spec cannot run, or NULL */
 	bool again;      /* `again: true`: made even when it repeats a recent job (dupes.h) */

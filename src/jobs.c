@@ -2118,8 +2118,8 @@ static int resolve_source(struct jrun *r)
 			fail_job(r, "extend_model",
 				 "An extension runs on the model of the video it extends: job \"%s\" "
 				 "was made by %s, and this job asks for %s. Nothing was sent and "
-				 "nothing was spent.\n\nSet 'model: %s' (or the same model on every "
-				 "line of a storyboard), then drop it again.",
+				 "nothing was spent.\n\nSet 'model: %s' (a storyboard's line without a "
+				 "model takes the model of the line it extends), then drop it again.",
 				 src->rec.name, src->rec.model, r->rec.model, src->rec.model);
 			return -1;
 		}

@@ -402,6 +402,7 @@ static void finish_spec(struct job_spec *s, struct explicit *ex, const struct co
 			spec_error(s, "a remix keeps the model, size and seconds of its source "
 				      "video: remove 'model', 'size' and 'seconds'");
 	}
+	s->model_set = ex->model;
 	if (s->extend_of && s->remix_of)
 		spec_error(s, "'extend_of' and 'remix_of' cannot be combined: a job either "
 			      "continues a video (extend_of) or remakes one (remix_of)");
@@ -665,6 +666,20 @@ static void link_previous(struct prompt_file *pf, struct job_spec *s, const char
 	set_str(&s->extend_of, pf->jobs[pf->n - 2].name);
 }
 
+/* A continuation runs on its source's model: a batch line extending an earlier line
+ * (the nearest of that name) without naming a model takes that line's. */
+static void inherit_model(struct prompt_file *pf, struct job_spec *s)
+{
+	if (!s->extend_of || s->model_set)
+		return;
+	for (size_t k = pf->n - 1; k-- > 0;) {
+		if (!strcmp(pf->jobs[k].name, s->extend_of)) {
+			set_str(&s->model, pf->jobs[k].model);
+			return;
+		}
+	}
+}
+
 void prompt_parse(enum prompt_format fmt, const char *stem, const char *data, size_t len,
 		  const struct conf *defaults, struct prompt_file *out)
 {
@@ -732,6 +747,7 @@ void prompt_parse(enum prompt_format fmt, const char *stem, const char *data, si
 		}
 		link_previous(out, s, where);
 		finish_spec(s, &ex, defaults);
+		inherit_model(out, s);
 	}
 	if (out->n == 0) {
 		struct job_spec *s = add_spec(out, defaults, base, 0);

@@ -470,6 +470,21 @@ static void t_prompt_extend_of_and_storyboards(void **state)
 	assert_string_equal(pf.jobs[3].extend_of, "one");
 	prompt_file_release(&pf);
 
+	/* A line without a model of its own runs on the model of the line it extends. */
+	parse(PROMPT_JSONL, "board",
+	      "{\"prompt\": \"A.\", \"model\": \"openai/sora-2-pro\"}\n"
+	      "{\"prompt\": \"B.\", \"extend_of\": \"previous\"}\n"
+	      "{\"prompt\": \"C.\", \"extend_of\": \"previous\"}\n"
+	      "{\"prompt\": \"D.\", \"extend_of\": \"board-1\", \"model\": \"sora-2\"}\n",
+	      &pf);
+	assert_int_equal(pf.n, 4);
+	assert_string_equal(pf.jobs[1].model, "openai/sora-2-pro");
+	assert_string_equal(pf.jobs[2].model, "openai/sora-2-pro");
+	assert_string_equal(pf.jobs[3].model, "sora-2"); /* its own: said at the source */
+	assert_true(pf.jobs[0].model_set);
+	assert_false(pf.jobs[1].model_set);
+	prompt_file_release(&pf);
+
 	static const struct {
 		enum prompt_format f;
 		const char *text, *want;
