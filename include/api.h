@@ -183,6 +183,7 @@ struct api_create_params {
 	 * Only OpenRouter's protocol sends it; the Videos API has no such field, and
 	 * conf_load refuses callback_url with any other api_protocol. */
 	const char *callback_url;
+	const char *previous_job_id; /* the job whose video this one continues, or NULL */
 };
 struct api_req *api_create(struct api_client *c, const struct api_create_params *p, const char *job,
                            api_done_fn *cb, void *ud);

@@ -6,7 +6,8 @@
  * States, in order of a successful run:
  *   claimed      the input was moved out of the inbox into the state directory
  *   held         waiting for a usage cap or an approval ("sorad approve NAME")
- *   waiting      a remix waiting for its source job to complete
+ *   waiting      a remix or an extension (extend_of) waiting for its source job to
+ *                complete: nothing is sent meanwhile
  *   submitting   the intent to create was recorded; the create call may be in flight
  *                (after a crash: in doubt until reconciled against the API's list)
  *   in_doubt     a create may have spent money and the service cannot prove that it
@@ -56,6 +57,10 @@ struct job {
 	char *reference; /* file name of the reference image kept with the job, or NULL */
 	char *remix_of;  /* video id or job name, or NULL */
 	char *remix_video_id; /* the source video, once remix_of is resolved */
+	char *extend_of;     /* video (job) id or job name it continues, or NULL; never
+			      * with remix_of: either is the job's "source" (jobs.c) */
+	char *extend_job_id; /* the source's id, once extend_of is resolved: sent as
+			      * previous_job_id */
 	/* Beyond the Videos API (prompt.h, proto.h): */
 	char *last_frame; /* file name of the last-frame image kept with the job, or NULL */
 	bool has_seed;

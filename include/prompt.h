@@ -7,12 +7,19 @@
  *
  * Beyond the Videos API, for protocols that take them (proto.h, api_protocol): a
  * last_frame image (named like reference), seed (an integer), audio (true|false), and
- * in the JSON forms an options object whose members are passed through. A job asking
- * for one that the configured protocol cannot send fails before anything is spent.
+ * in the JSON forms an options object whose members are passed through; and extend_of
+ * (a video id or an earlier job's NAME, like remix_of: the job continues that video,
+ * sent as OpenRouter's previous_job_id once its source is done). A job asking for one
+ * that the configured protocol cannot send fails before anything is spent.
  *   NAME.jsonl  a batch: one job object per line; line i without a name is NAME-i.
  *               At most PROMPT_BATCH_MAX lines: a batch with a job beyond that line is
  *               refused whole (one error spec naming the limit and the first line past
  *               it), so that none of it is submitted.
+ *               A storyboard: "extend_of": "previous" extends the job of the line
+ *               before (the spec holds that job's name); naming an earlier line's
+ *               job works too (jobs.c maps it to the name the job was given). A
+ *               line extending an earlier line without a model of its own takes
+ *               that line's model: a continuation runs on its source's model.
  *
  * A UTF-8 byte-order mark and CRLF line ends are tolerated. Parsing is defensive:
  * the caller has already bounded the input's size; everything in it is untrusted.
@@ -39,6 +46,7 @@
 #define PROMPT_BATCH_MAX 10000 /* lines of one .jsonl batch: a job past it refuses the file */
 #define PROMPT_SEED_MAX 4294967295LL /* the largest seed: 32 bits, what models take */
 #define PROMPT_OPTIONS_MAX 16384    /* bytes of an options object as compact JSON */
+#define PROMPT_EXTEND_PREVIOUS "previous" /* extend_of in a .jsonl: the line before */
 
 enum prompt_format { PROMPT_TXT, PROMPT_JSON, PROMPT_JSONL };
 
@@ -50,6 +58,9 @@ struct job_spec {
 	unsigned seconds;
 	char *reference; /* an image file name in the inbox, or NULL */
 	char *remix_of;  /* a video id or an earlier job's NAME, or NULL */
+	char *extend_of; /* the same, for a continuation (never with remix_of), or NULL */
+	bool model_set;  /* the file named the model (else the default, or in a batch the
+			  * model of the earlier line the job extends) */
 	unsigned line;   /* 1-based line in a .jsonl batch, 0 otherwise */
 	char *error;     /* plain-words reason this spec cannot run, or NULL */
 	bool again;      /* `again: true`: made even when it repeats a recent job (dupes.h) */

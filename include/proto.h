@@ -32,6 +32,7 @@ enum proto_extra {
 	PROTO_EXTRA_SEED = 1u << 1,       /* seed: an integer */
 	PROTO_EXTRA_AUDIO = 1u << 2,      /* audio: true|false */
 	PROTO_EXTRA_OPTIONS = 1u << 3,    /* options: a JSON object passed through */
+	PROTO_EXTRA_EXTEND = 1u << 4,     /* extend_of: continue a finished job's video */
 };
 
 /* One part of a multipart/form-data body: a text VALUE, or the file at FILE (streamed
@@ -86,7 +87,7 @@ struct proto {
 const struct proto *proto_find(const char *name);
 /* The names of every protocol, ", "-separated, for messages. */
 const char *proto_names(void);
-/* The name of extra X ("last_frame", "seed", "audio", "options"). */
+/* The name of extra X ("last_frame", "seed", "audio", "options", "extend_of"). */
 const char *proto_extra_name(enum proto_extra x);
 
 /* The protocols (proto_openai.c, proto_openrouter.c). */

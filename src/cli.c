@@ -499,6 +499,9 @@ static int cmd_show(struct ctx *x, int argc, char **argv)
 	if (j->remix_of)
 		printf("remix of     %s%s%s\n", j->remix_of, j->remix_video_id ? " = " : "",
 		       j->remix_video_id ? j->remix_video_id : "");
+	if (j->extend_of)
+		printf("extends      %s%s%s\n", j->extend_of, j->extend_job_id ? " = " : "",
+		       j->extend_job_id ? j->extend_job_id : "");
 	printf("source       %s", job_source_file(j));
 	if (j->line)
 		printf(" (line %u)", j->line);

@@ -64,12 +64,14 @@ void dupes_key(const struct job *j, const char *reference_path, char *key)
 	if (j->reference && reference_path)
 		h = file_bytes(h, reference_path);
 	/* What only some protocols send counts when set; older keys stay the same. */
-	if (j->last_frame || j->has_seed || j->audio || j->options) {
+	if (j->last_frame || j->has_seed || j->audio || j->options || j->extend_of) {
 		char seed[32];
 		bfmt(seed, sizeof(seed), "%lld/%d/%d", j->seed, j->has_seed, j->audio);
 		h = field(h, j->last_frame);
 		h = field(h, seed);
 		h = field(h, j->options);
+		if (j->extend_of) /* so that the keys of the others stay the same too */
+			h = field(h, j->extend_of);
 	}
 	bfmt(key, DUPES_KEY_LEN + 1, "%016llx", (unsigned long long)h);
 }

@@ -28,7 +28,8 @@ void job_release(struct job *j)
 	char **strs[] = {&j->name,   &j->source,   &j->prompt,     &j->model,
 			 &j->size,   &j->reference, &j->remix_of,  &j->remix_video_id, &j->video_id,
 			 &j->status, &j->error,     &j->error_code, &j->resolution, &j->create_answer,
-			 &j->usage,  &j->dup_key,   &j->history,    &j->last_frame, &j->options};
+			 &j->usage,  &j->dup_key,   &j->history,    &j->last_frame, &j->options,
+			 &j->extend_of, &j->extend_job_id};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(*strs[i]); /* cppcheck-suppress shadowVariable ; false positive (2.10) */
 	job_init(j);

@@ -538,6 +538,24 @@ static void close_download(struct jrun *r, enum close_how how)
 	}
 }
 
+/* The job or video R starts from: its remix_of or its extend_of (never both,
+ * prompt.c), or NULL. Both wait for a source job the same way (resolve_source). */
+static const char *source_of(const struct job *j)
+{
+	return j->remix_of ? j->remix_of : j->extend_of;
+}
+
+/* Jobs waiting for R (their source) look again: R is done, or failed. */
+static void wake_dependants(struct jrun *r)
+{
+	for (size_t i = 0; i < r->js->n; i++) {
+		struct jrun *w = r->js->v[i];
+		const char *src = source_of(&w->rec);
+		if (w->rec.state == JOB_WAITING && src && !strcmp(src, r->rec.name))
+			schedule(w, 0);
+	}
+}
+
 /*
  * Puts the job's inputs and NAME.error.txt into failed/, then records it failed. A job
  * whose record carries an error but is not final yet is a failure in progress: it is
@@ -569,13 +587,7 @@ static void finish_failure(struct jrun *r)
 	r->rec.finished_at = now_s();
 	set_state(r, JOB_FAILED);
 	after_record(r, on_final_durable);
-	/* Remixes waiting for this job cannot run now. */
-	for (size_t i = 0; i < js->n; i++) {
-		struct jrun *w = js->v[i];
-		if (w->rec.state == JOB_WAITING && w->rec.remix_of &&
-		    !strcmp(w->rec.remix_of, r->rec.name))
-			schedule(w, 0);
-	}
+	wake_dependants(r); /* they cannot run now: they fail too */
 	pump(js);
 }
 
@@ -929,7 +941,8 @@ static void send_create(struct jrun *r)
 				      .seed = r->rec.seed,
 				      .audio = (enum api_audio)r->rec.audio,
 				      .options_json = r->rec.options,
-				      .callback_url = js->conf->callback_url};
+				      .callback_url = js->conf->callback_url,
+				      .previous_job_id = r->rec.extend_job_id};
 	r->req = api_create(js->api, &p, r->rec.name, on_created, r);
 }
 
@@ -1925,13 +1938,7 @@ static void on_outputs_durable(void *ud, int err)
 		  r->rec.name, r->bytes[0]);
 	set_state(r, JOB_DONE);
 	after_record(r, on_final_durable);
-	/* Remixes waiting for this job can go now. */
-	for (size_t i = 0; i < r->js->n; i++) {
-		struct jrun *w = r->js->v[i];
-		if (w->rec.state == JOB_WAITING && w->rec.remix_of &&
-		    !strcmp(w->rec.remix_of, r->rec.name))
-			schedule(w, 0);
-	}
+	wake_dependants(r); /* they can go now */
 	pump(r->js);
 }
 
@@ -2071,35 +2078,74 @@ static bool source_in_inbox(const struct jobs *js, const char *name)
 	return false;
 }
 
-/* Resolves remix_of: a job of that name (wait for it) or a video id. 0 go, 1 wait, -1 failed. */
-static int resolve_remix(struct jrun *r)
+/* The first line of S, at most 200 bytes, into buf[n]. */
+static void first_line(const char *s, char *buf, size_t n)
 {
-	if (!r->rec.remix_of || r->rec.remix_video_id)
+	size_t len = strcspn(s ? s : "", "\n");
+	bfmt(buf, n, "%.*s", (int)(len > 200 ? 200 : len), s ? s : "");
+}
+
+/* R's source job SRC failed: so does R, before anything was sent for it. */
+static void fail_dependant(struct jrun *r, const struct jrun *src)
+{
+	char why[256];
+	first_line(src->rec.error, why, sizeof(why));
+	if (r->rec.extend_of)
+		fail_job(r, "extend_source_failed",
+			 "The video it extends failed: job \"%s\": %s\n\nNothing was sent for "
+			 "this job and nothing was spent. Fix that job first, then drop this one "
+			 "again.",
+			 src->rec.name, why);
+	else
+		fail_job(r, "remix_source_failed",
+			 "This remix waited for the job \"%s\", which failed, so there is no "
+			 "video to remix. Fix that job first, then drop this one again.",
+			 src->rec.name);
+}
+
+/*
+ * Resolves the job's source (remix_of or extend_of): a job of that name, waited for
+ * until it is done, or else a video id. The source's id is recorded in remix_video_id
+ * or extend_job_id, and goes with the create's intent. 0 go, 1 wait, -1 failed.
+ */
+static int resolve_source(struct jrun *r)
+{
+	const char *want = source_of(&r->rec);
+	char **id = r->rec.remix_of ? &r->rec.remix_video_id : &r->rec.extend_job_id;
+	if (!want || *id)
 		return 0;
-	struct jrun *src = by_name(r->js, r->rec.remix_of);
+	struct jrun *src = by_name(r->js, want);
 	if (src && src != r) {
-		if (src->rec.state == JOB_DONE && src->rec.video_id) {
-			r->rec.remix_video_id = xstrdup(src->rec.video_id);
-			return 0;
-		}
 		if (src->rec.state == JOB_FAILED) {
-			fail_job(r, "remix_source_failed",
-				 "This remix waited for the job \"%s\", which failed, so there is no "
-				 "video to remix. Fix that job first, then drop this one again.",
-				 src->rec.name);
+			fail_dependant(r, src);
 			return -1;
 		}
-		return 1;
+		if (src->rec.state != JOB_DONE || !src->rec.video_id)
+			return 1;
+		/* A continuation runs on its source's model (OpenRouter refuses another):
+		 * said here, before anything is spent. */
+		if (r->rec.extend_of && src->rec.model && r->rec.model &&
+		    strcmp(src->rec.model, r->rec.model) != 0) {
+			fail_job(r, "extend_model",
+				 "An extension runs on the model of the video it extends: job \"%s\" "
+				 "was made by %s, and this job asks for %s. Nothing was sent and "
+				 "nothing was spent.\n\nSet 'model: %s' (a storyboard's line without a "
+				 "model takes the model of the line it extends), then drop it again.",
+				 src->rec.name, src->rec.model, r->rec.model, src->rec.model);
+			return -1;
+		}
+		*id = xstrdup(src->rec.video_id);
+		return 0;
 	}
-	if (source_in_inbox(r->js, r->rec.remix_of))
+	if (source_in_inbox(r->js, want))
 		return 1; /* dropped together: its source is still settling in the inbox */
-	if (!video_id_is_safe(r->rec.remix_of)) {
-		fail_job(r, "remix_source_unknown",
-			 "remix_of \"%s\" is neither the name of a job sorad knows nor a video id.",
-			 r->rec.remix_of);
+	if (!video_id_is_safe(want)) {
+		fail_job(r, r->rec.extend_of ? "extend_source_unknown" : "remix_source_unknown",
+			 "%s \"%s\" is neither the name of a job sorad knows nor a video id.",
+			 r->rec.extend_of ? "extend_of" : "remix_of", want);
 		return -1;
 	}
-	r->rec.remix_video_id = xstrdup(r->rec.remix_of);
+	*id = xstrdup(want);
 	return 0;
 }
 
@@ -2119,7 +2165,7 @@ static void advance(struct jrun *r)
 	switch (r->rec.state) {
 	case JOB_CLAIMED:
 	case JOB_WAITING: {
-		int rr = resolve_remix(r);
+		int rr = resolve_source(r);
 		if (rr < 0)
 			return;
 		if (rr > 0) {
@@ -2248,6 +2294,7 @@ static void job_from_spec(const struct jobs *js, const struct claim *cl, const s
 	j->seconds = s->seconds;
 	j->reference = s->reference ? xstrdup(s->reference) : NULL;
 	j->remix_of = s->remix_of ? xstrdup(s->remix_of) : NULL;
+	j->extend_of = s->extend_of ? xstrdup(s->extend_of) : NULL;
 	j->last_frame = s->last_frame ? xstrdup(s->last_frame) : NULL;
 	j->has_seed = s->has_seed;
 	j->seed = s->seed;
@@ -2300,6 +2347,27 @@ static void check_duplicate(struct jobs *js, const struct claim *cl, const struc
 	j->error_code = xstrdup("duplicate");
 }
 
+/*
+ * A job whose source (remix_of, extend_of) is an earlier job of the same file, a
+ * storyboard's line before it, names that job as it was named when it was claimed:
+ * "shot" may have become "shot-2" (unique_name), and an older "shot" is not meant.
+ * The nearest earlier job of that spec name wins.
+ */
+static void link_in_claim(const struct claim *cl, struct jrun *const *made, size_t i,
+			  struct job *j)
+{
+	char **ref = j->remix_of ? &j->remix_of : j->extend_of ? &j->extend_of : NULL;
+	for (size_t k = i; ref && k-- > 0;) {
+		if (strcmp(cl->pf.jobs[k].name, *ref) != 0)
+			continue;
+		if (strcmp(made[k]->rec.name, *ref) != 0) {
+			free(*ref);
+			*ref = xstrdup(made[k]->rec.name);
+		}
+		return;
+	}
+}
+
 static void record_claim(struct jobs *js, struct claim *cl, struct commit *cm)
 {
 	struct jrun **made = xcalloc(cl->pf.n, sizeof(*made));
@@ -2307,6 +2375,7 @@ static void record_claim(struct jobs *js, struct claim *cl, struct commit *cm)
 		struct job_spec *s = &cl->pf.jobs[i];
 		struct job j;
 		job_from_spec(js, cl, s, unique_name(js, s->name, cl->id), &j);
+		link_in_claim(cl, made, i, &j);
 		if (s->error) { /* saved with the record: never submitted, even after a crash */
 			char *e = xstrdup(s->error);
 			if (e[0] >= 'a' && e[0] <= 'z' && strncmp(e, "sorad ", 6) != 0)
@@ -3040,13 +3109,6 @@ int jobs_stop(struct jobs *js, const char *name, enum jobs_stop_how how, char *m
 	     : s == JOB_DOWNLOADING ? "the video was made and is billed"
 	                            : "sorad stopped tracking it; the video may still be billed");
 	return 0;
-}
-
-/* The first line of S, at most 200 bytes, into buf[n]. */
-static void first_line(const char *s, char *buf, size_t n)
-{
-	size_t len = strcspn(s ? s : "", "\n");
-	bfmt(buf, n, "%.*s", (int)(len > 200 ? 200 : len), s ? s : "");
 }
 
 int jobs_retry(struct jobs *js, const char *name, char *msg, size_t n)

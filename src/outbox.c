@@ -230,6 +230,8 @@ int outbox_write_metadata(const struct conf *c, const struct job *j,
 		cJSON_AddBoolToObject(o, "audio", j->audio == 1);
 	add_object(o, "options", j->options);
 	add_opt_str(o, "remix_of", j->remix_of);
+	add_opt_str(o, "extend_of", j->extend_of);
+	add_opt_str(o, "previous_job_id", j->extend_job_id);
 	cJSON_AddStringToObject(o, "source", job_source_file(j));
 	cJSON *fo = cJSON_AddObjectToObject(o, "files");
 	cJSON *missing = cJSON_AddObjectToObject(o, "missing");
@@ -295,6 +297,8 @@ static char *job_line(const struct job *j)
 		cJSON_AddStringToObject(o, "reference", j->reference);
 	if (j->remix_of)
 		cJSON_AddStringToObject(o, "remix_of", j->remix_of);
+	if (j->extend_of)
+		cJSON_AddStringToObject(o, "extend_of", j->extend_of);
 	char *s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	char *line = xasprintf("%s\n", s ? s : "{}");

@@ -15,8 +15,8 @@
 #include <strings.h>
 
 #define KNOWN_KEYS                                                                         \
-	"prompt, model, seconds, size, reference, remix_of, name, template, again, last_frame, " \
-	"seed, audio, options"
+	"prompt, model, seconds, size, reference, remix_of, extend_of, name, template, again, "  \
+	"last_frame, seed, audio, options"
 #define SECONDS_MAX 3600
 
 /* Which keys a job set explicitly, so a remix can refuse what it would ignore; and a
@@ -171,7 +171,7 @@ static const char *known_key_like(const char *key)
 	static const char *const known[] = {"prompt",   "model",      "seconds", "size",
 	                                    "reference", "remix_of",  "name",    "template",
 	                                    "again",    "last_frame", "seed",    "audio",
-	                                    "options"};
+	                                    "options",  "extend_of"};
 	return closest_word(key, known, ARRAY_LEN(known));
 }
 
@@ -268,11 +268,11 @@ static void apply_key(struct job_spec *s, struct explicit *ex, const char *key, 
 	} else if (!strcmp(key, "options")) {
 		spec_error(s, "%s'options' is a JSON object: use a .json or .jsonl prompt file",
 			   where);
-	} else if (!strcmp(key, "remix_of")) {
+	} else if (!strcmp(key, "remix_of") || !strcmp(key, "extend_of")) {
 		if (!prompt_name_ok(value) || strchr(value, ' '))
-			spec_error(s, "%s'remix_of' must be a video id or a job name, not '%.80s'",
-				   where, value);
-		set_str(&s->remix_of, value);
+			spec_error(s, "%s'%s' must be a video id or a job name, not '%.80s'", where,
+				   key, value);
+		set_str(key[0] == 'r' ? &s->remix_of : &s->extend_of, value);
 	} else if (!strcmp(key, "name")) {
 		if (!prompt_name_ok(value))
 			spec_error(s,
@@ -403,6 +403,12 @@ static void finish_spec(struct job_spec *s, struct explicit *ex, const struct co
 			spec_error(s, "a remix keeps the model, size and seconds of its source "
 				      "video: remove 'model', 'size' and 'seconds'");
 	}
+	s->model_set = ex->model;
+	if (s->extend_of && s->remix_of)
+		spec_error(s, "'extend_of' and 'remix_of' cannot be combined: a job either "
+			      "continues a video (extend_of) or remakes one (remix_of)");
+	if (s->extend_of && !strcmp(s->extend_of, s->name))
+		spec_error(s, "'extend_of' names this job itself (%.80s)", s->name);
 	explicit_release(ex);
 }
 
@@ -644,6 +650,37 @@ static bool batch_over_limit(const char *base, const char *data, size_t len,
 	return true;
 }
 
+/*
+ * A storyboard: in a batch, "extend_of": "previous" is the job of the line before (the
+ * one just added before S), named as that line will be named. The first job of a
+ * batch has no line before it.
+ */
+static void link_previous(struct prompt_file *pf, struct job_spec *s, const char *where)
+{
+	if (!s->extend_of || strcmp(s->extend_of, PROMPT_EXTEND_PREVIOUS) != 0)
+		return;
+	if (pf->n < 2) {
+		spec_error(s, "%s'extend_of: %s' on the batch's first job: there is no line "
+			      "before it to extend", where, PROMPT_EXTEND_PREVIOUS);
+		return;
+	}
+	set_str(&s->extend_of, pf->jobs[pf->n - 2].name);
+}
+
+/* A continuation runs on its source's model: a batch line extending an earlier line
+ * (the nearest of that name) without naming a model takes that line's. */
+static void inherit_model(struct prompt_file *pf, struct job_spec *s)
+{
+	if (!s->extend_of || s->model_set)
+		return;
+	for (size_t k = pf->n - 1; k-- > 0;) {
+		if (!strcmp(pf->jobs[k].name, s->extend_of)) {
+			set_str(&s->model, pf->jobs[k].model);
+			return;
+		}
+	}
+}
+
 void prompt_parse(enum prompt_format fmt, const char *stem, const char *data, size_t len,
 		  const struct conf *defaults, struct prompt_file *out)
 {
@@ -671,6 +708,10 @@ void prompt_parse(enum prompt_format fmt, const char *stem, const char *data, si
 				parse_object(s, &ex, j, "");
 			cJSON_Delete(j);
 		}
+		if (s->extend_of && !strcmp(s->extend_of, PROMPT_EXTEND_PREVIOUS))
+			spec_error(s, "'extend_of: %s' means the line before in a .jsonl storyboard; "
+				      "in a file of its own, name the job or video it extends",
+				   PROMPT_EXTEND_PREVIOUS);
 		finish_spec(s, &ex, defaults);
 		free(base);
 		return;
@@ -705,7 +746,9 @@ void prompt_parse(enum prompt_format fmt, const char *stem, const char *data, si
 				parse_object(s, &ex, j, where);
 			cJSON_Delete(j);
 		}
+		link_previous(out, s, where);
 		finish_spec(s, &ex, defaults);
+		inherit_model(out, s);
 	}
 	if (out->n == 0) {
 		struct job_spec *s = add_spec(out, defaults, base, 0);
@@ -725,6 +768,7 @@ void prompt_file_release(struct prompt_file *pf)
 		free(s->size);
 		free(s->reference);
 		free(s->remix_of);
+		free(s->extend_of);
 		free(s->error);
 		free(s->last_frame);
 		free(s->options);
@@ -797,14 +841,17 @@ static void check_extras(struct job_spec *s, const struct conf *c)
 	} extras[] = {{s->last_frame != NULL, PROTO_EXTRA_LAST_FRAME},
 		      {s->has_seed, PROTO_EXTRA_SEED},
 		      {s->audio != 0, PROTO_EXTRA_AUDIO},
-		      {s->options != NULL, PROTO_EXTRA_OPTIONS}};
+		      {s->options != NULL, PROTO_EXTRA_OPTIONS},
+		      {s->extend_of != NULL, PROTO_EXTRA_EXTEND}};
 	for (size_t i = 0; p && i < ARRAY_LEN(extras); i++) {
 		if (!extras[i].asked || (p->extras & extras[i].x))
 			continue;
-		char why[256];
+		char why[384];
 		bfmt(why, sizeof(why), "'%s' cannot be sent with api_protocol %s (only with a "
-		     "protocol that takes it, such as openrouter)", proto_extra_name(extras[i].x),
-		     p->name);
+		     "protocol that takes it, such as openrouter)%s", proto_extra_name(extras[i].x),
+		     p->name, extras[i].x != PROTO_EXTRA_EXTEND || s->remix_of ? "" :
+		     ": the Videos API remixes a finished video but does not continue it; to "
+		     "make a new video from one, use remix_of instead");
 		append_error(&s->error, why);
 	}
 }

@@ -49,6 +49,8 @@ const char *proto_extra_name(enum proto_extra x)
 		return "audio";
 	case PROTO_EXTRA_OPTIONS:
 		return "options";
+	case PROTO_EXTRA_EXTEND:
+		return "extend_of";
 	}
 	return "?";
 }

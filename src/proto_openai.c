@@ -31,6 +31,8 @@ static unsigned extra_asked(const struct api_create_params *p)
 		return PROTO_EXTRA_AUDIO;
 	if (p->options_json)
 		return PROTO_EXTRA_OPTIONS;
+	if (p->previous_job_id)
+		return PROTO_EXTRA_EXTEND;
 	return 0;
 }
 

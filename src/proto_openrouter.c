@@ -2,8 +2,8 @@
  * proto_openrouter.c — OpenRouter's video API (providers.md, "OpenRouter video API"):
  *
  *   POST /videos            JSON {model, prompt, duration, resolution, aspect_ratio,
- *                           frame_images, seed, generate_audio, callback_url, ...};
- *                           202 {id, polling_url, status: "pending"}
+ *                           frame_images, seed, generate_audio, previous_job_id,
+ *                           callback_url, ...}; 202 {id, polling_url, status: "pending"}
  *   GET  /videos/{id}       {id, polling_url, status, unsigned_urls, usage {cost},
  *                           error: "text"}; pending, in_progress, completed, failed,
  *                           cancelled, expired
@@ -197,6 +197,12 @@ static int openrouter_create(const struct api_create_params *p, struct proto_req
 		(void)bcopy_str(err, errlen, "out of memory building the create body");
 		goto done;
 	}
+	if (p->previous_job_id &&
+	    !cJSON_AddStringToObject(body, "previous_job_id", p->previous_job_id)) {
+		*kind = API_FATAL;
+		(void)bcopy_str(err, errlen, "out of memory building the create body");
+		goto done;
+	}
 	if (p->options_json && add_options(body, p->options_json, kind, err, errlen) < 0)
 		goto done;
 	char *json = cJSON_PrintUnformatted(body);
@@ -301,7 +307,8 @@ const struct proto proto_openrouter = {
             [CAPS_PROGRESS] = CAPS_NO,
             [CAPS_POLL_HINTS] = CAPS_NO,
         },
-    .extras = PROTO_EXTRA_LAST_FRAME | PROTO_EXTRA_SEED | PROTO_EXTRA_AUDIO | PROTO_EXTRA_OPTIONS,
+    .extras = PROTO_EXTRA_LAST_FRAME | PROTO_EXTRA_SEED | PROTO_EXTRA_AUDIO | PROTO_EXTRA_OPTIONS |
+              PROTO_EXTRA_EXTEND,
     .create = openrouter_create,
     .video_path = openrouter_video_path,
     .parse_video = openrouter_parse_video,

@@ -319,6 +319,10 @@ void status_json_video(struct jbuf *b, const struct job *j, long long now,
 	add_str(b, "video_id", j->video_id);
 	add_str(b, "source", job_source_file(j));
 	add_str(b, "remix_of", j->remix_of);
+	if (j->extend_of) { /* only for a continuation: other answers keep their shape */
+		add_str(b, "extend_of", j->extend_of);
+		add_str(b, "previous_job_id", j->extend_job_id);
+	}
 	add_key(b, "creates");
 	jbuf_add_int(b, j->creates);
 	add_str(b, "resolution", j->resolution);

@@ -91,6 +91,8 @@ char *store_record_json(const struct job *j)
 	add_str(o, "reference", j->reference);
 	add_str(o, "remix_of", j->remix_of);
 	add_str(o, "remix_video_id", j->remix_video_id);
+	add_str(o, "extend_of", j->extend_of);
+	add_str(o, "extend_job_id", j->extend_job_id);
 	add_str(o, "last_frame", j->last_frame);
 	if (j->has_seed)
 		cJSON_AddNumberToObject(o, "seed", (double)j->seed);
@@ -305,6 +307,10 @@ int store_record_parse(struct job *j, const char *json, size_t len, char *why, s
 	j->remix_video_id = get_str(&r, "remix_video_id", VIDEO_ID_MAX, false);
 	if (j->remix_video_id && !video_id_is_safe(j->remix_video_id))
 		bad(&r, "remix_video_id", "is not a safe video id");
+	j->extend_of = get_str(&r, "extend_of", VIDEO_ID_MAX, false);
+	j->extend_job_id = get_str(&r, "extend_job_id", VIDEO_ID_MAX, false);
+	if (j->extend_job_id && !video_id_is_safe(j->extend_job_id))
+		bad(&r, "extend_job_id", "is not a safe video id");
 	j->video_id = get_str(&r, "video_id", VIDEO_ID_MAX, false);
 	if (j->video_id && !video_id_is_safe(j->video_id))
 		bad(&r, "video_id", "is not a safe video id");

@@ -428,6 +428,95 @@ static void t_prompt_protocol_extras(void **state)
 	C->api_protocol = saved;
 }
 
+/* extend_of in every form: front matter, JSON, a storyboard's "previous" and an
+ * earlier line's name; never with remix_of; refused before any spend where the
+ * protocol cannot continue a video (openai), with remix_of suggested. */
+static void t_prompt_extend_of_and_storyboards(void **state)
+{
+	(void)state;
+	struct prompt_file pf;
+	char *saved = C->api_protocol;
+	C->api_protocol = xstrdup("openrouter");
+
+	parse(PROMPT_TXT, "x", "---\nextend_of: shot-1\n---\nThe kite climbs on.", &pf);
+	assert_null(pf.jobs[0].error);
+	assert_string_equal(pf.jobs[0].extend_of, "shot-1");
+	assert_null(pf.jobs[0].remix_of);
+	assert_int_equal(prompt_check(&pf.jobs[0], C), 0);
+	prompt_file_release(&pf);
+
+	parse(PROMPT_JSON, "x", "{\"prompt\": \"On.\", \"extend_of\": \"vid_abc123\"}", &pf);
+	assert_null(pf.jobs[0].error);
+	assert_string_equal(pf.jobs[0].extend_of, "vid_abc123");
+	prompt_file_release(&pf);
+
+	/* A storyboard: each line extends the one before; "previous" becomes that line's
+	 * job name (its own name, or NAME-i), an earlier name is kept as written. */
+	parse(PROMPT_JSONL, "board",
+	      "{\"prompt\": \"A kite on the ground.\", \"name\": \"one\"}\n"
+	      "\n"
+	      "{\"prompt\": \"It lifts.\", \"extend_of\": \"previous\"}\n"
+	      "{\"prompt\": \"It soars.\", \"extend_of\": \"previous\", \"name\": \"three\"}\n"
+	      "{\"prompt\": \"Back to the start.\", \"extend_of\": \"one\"}\n",
+	      &pf);
+	assert_int_equal(pf.n, 4);
+	for (size_t i = 0; i < pf.n; i++)
+		if (pf.jobs[i].error)
+			fail_msg("line %u: unexpected error: %s", pf.jobs[i].line, pf.jobs[i].error);
+	assert_null(pf.jobs[0].extend_of);
+	assert_string_equal(pf.jobs[1].name, "board-3");
+	assert_string_equal(pf.jobs[1].extend_of, "one");
+	assert_string_equal(pf.jobs[2].extend_of, "board-3");
+	assert_string_equal(pf.jobs[3].extend_of, "one");
+	prompt_file_release(&pf);
+
+	/* A line without a model of its own runs on the model of the line it extends. */
+	parse(PROMPT_JSONL, "board",
+	      "{\"prompt\": \"A.\", \"model\": \"openai/sora-2-pro\"}\n"
+	      "{\"prompt\": \"B.\", \"extend_of\": \"previous\"}\n"
+	      "{\"prompt\": \"C.\", \"extend_of\": \"previous\"}\n"
+	      "{\"prompt\": \"D.\", \"extend_of\": \"board-1\", \"model\": \"sora-2\"}\n",
+	      &pf);
+	assert_int_equal(pf.n, 4);
+	assert_string_equal(pf.jobs[1].model, "openai/sora-2-pro");
+	assert_string_equal(pf.jobs[2].model, "openai/sora-2-pro");
+	assert_string_equal(pf.jobs[3].model, "sora-2"); /* its own: said at the source */
+	assert_true(pf.jobs[0].model_set);
+	assert_false(pf.jobs[1].model_set);
+	prompt_file_release(&pf);
+
+	static const struct {
+		enum prompt_format f;
+		const char *text, *want;
+	} bad[] = {
+	    {PROMPT_JSONL, "{\"prompt\": \"A.\", \"extend_of\": \"previous\"}\n",
+	     "on the batch's first job: there is no line before it"},
+	    {PROMPT_TXT, "---\nextend_of: previous\n---\nA.", "the line before in a .jsonl"},
+	    {PROMPT_JSON, "{\"prompt\": \"A.\", \"extend_of\": \"previous\"}",
+	     "the line before in a .jsonl"},
+	    {PROMPT_TXT, "---\nextend_of: a\nremix_of: b\n---\nA.",
+	     "'extend_of' and 'remix_of' cannot be combined"},
+	    {PROMPT_TXT, "---\nextend_of: ../x\n---\nA.", "'extend_of' must be a video id"},
+	    {PROMPT_TXT, "---\nextend_of: x\n---\nA.", "'extend_of' names this job itself"},
+	    {PROMPT_TXT, "---\nextends_of: a\n---\nA.", "did you mean 'extend_of'"},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		parse(bad[i].f, "x", bad[i].text, &pf);
+		expect_error(&pf.jobs[0], bad[i].want);
+		prompt_file_release(&pf);
+	}
+	free(C->api_protocol);
+	C->api_protocol = saved;
+
+	/* The Videos API has remix, not extend: refused before anything is spent. */
+	parse(PROMPT_TXT, "x", "---\nextend_of: shot-1\n---\nOn.", &pf);
+	assert_null(pf.jobs[0].error);
+	assert_int_equal(prompt_check(&pf.jobs[0], C), -1);
+	expect_error(&pf.jobs[0], "'extend_of' cannot be sent with api_protocol openai");
+	expect_error(&pf.jobs[0], "use remix_of instead");
+	prompt_file_release(&pf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -441,6 +530,7 @@ int main(void)
 		cmocka_unit_test(t_prompt_jsonl_over_the_line_limit_is_refused_whole),
 		cmocka_unit_test(t_prompt_every_spec_has_its_defaults),
 		cmocka_unit_test(t_prompt_remix_rules),
+		cmocka_unit_test(t_prompt_extend_of_and_storyboards),
 		cmocka_unit_test(t_prompt_unsafe_stem_is_sanitized),
 		cmocka_unit_test(t_prompt_validate_against_model_table),
 		cmocka_unit_test(t_utf8_check_rejects_overlong_surrogates_and_nul),

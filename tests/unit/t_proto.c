@@ -390,6 +390,38 @@ static void t_callback_url_only_in_openrouter_creates(void **state)
 	proto_request_release(&r);
 }
 
+/* previous_job_id: in OpenRouter's create body only when the job extends another;
+ * the Videos API has no such field, so the openai protocol refuses it, nothing sent. */
+static void t_previous_job_id_only_for_openrouter(void **state)
+{
+	(void)state;
+	char err[256] = "";
+	enum api_kind kind = API_OK;
+	struct api_create_params p = {.prompt = "On", .model = "google/veo-3.1",
+	                              .previous_job_id = "job_src_1"};
+	cJSON *o = build_or(&p, &kind, err, sizeof(err));
+	assert_non_null(o);
+	assert_string_equal(str_at(o, "previous_job_id"), "job_src_1");
+	cJSON_Delete(o);
+	p.previous_job_id = NULL;
+	o = build_or(&p, &kind, err, sizeof(err));
+	assert_non_null(o);
+	assert_null(cJSON_GetObjectItemCaseSensitive(o, "previous_job_id"));
+	cJSON_Delete(o);
+
+	struct proto_request r;
+	proto_request_init(&r);
+	p.previous_job_id = "job_src_1";
+	assert_int_equal(proto_openai.create(&p, &r, &kind, err, sizeof(err)), -1);
+	assert_int_equal(kind, API_VALIDATION);
+	if (!strstr(err, "extend_of"))
+		fail_msg("expected the refusal to name extend_of, got \"%s\"", err);
+	assert_int_equal(r.n_parts, 0);
+	proto_request_release(&r);
+	assert_true(proto_openrouter.extras & PROTO_EXTRA_EXTEND);
+	assert_false(proto_openai.extras & PROTO_EXTRA_EXTEND);
+}
+
 static void expect_path(const struct proto *p, enum api_op op, enum api_variant v,
                         const char *want)
 {
@@ -519,6 +551,7 @@ int main(void)
 	    cmocka_unit_test(t_openrouter_create_body),
 	    cmocka_unit_test(t_openai_create_is_the_multipart_it_was),
 	    cmocka_unit_test(t_callback_url_only_in_openrouter_creates),
+	    cmocka_unit_test(t_previous_job_id_only_for_openrouter),
 	    cmocka_unit_test(t_paths),
 	    cmocka_unit_test(t_polling_url_under_the_base_only),
 	    cmocka_unit_test(t_registry),

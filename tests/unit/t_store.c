@@ -159,6 +159,30 @@ static void t_store_round_trips_every_field(void **state)
 	assert_string_equal(k->options, j.options);
 	release_all(&c);
 
+	/* A continuation waiting for its source, and then with the source's id (what a
+	 * restart resumes from: the wait, or the create with previous_job_id). */
+	free(j.remix_of);
+	free(j.remix_video_id);
+	j.remix_of = j.remix_video_id = NULL;
+	j.extend_of = xstrdup("board-1");
+	j.state = JOB_WAITING;
+	assert_int_equal(store_save(dir, &j), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_load_all(dir, collect, &c), 1);
+	k = &c.jobs[0];
+	assert_int_equal(k->state, JOB_WAITING);
+	assert_string_equal(k->extend_of, "board-1");
+	assert_null(k->extend_job_id);
+	assert_null(k->remix_of);
+	release_all(&c);
+	j.extend_job_id = xstrdup("gen-vid-1796592208-g4Naq");
+	j.state = JOB_SUBMITTING;
+	assert_int_equal(store_save(dir, &j), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_load_all(dir, collect, &c), 1);
+	assert_string_equal(c.jobs[0].extend_job_id, "gen-vid-1796592208-g4Naq");
+	release_all(&c);
+
 	/* A later save replaces the record whole. */
 	j.state = JOB_FAILED;
 	j.error = xstrdup("Video generation failed. Please try again with a different prompt.");
