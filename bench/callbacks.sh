@@ -7,11 +7,12 @@
 # defaults (2 s doubling to 10 s; JOBS_CALLBACK_POLL_S apart once callbacks arrive).
 #
 # Counted by sora-sim (/__sim/stats, every answer): creates (POST /videos), retrieves
-# (GET /videos/{id}) and content downloads (GET /videos/{id}/content). A callback does
-# not finish a job by itself: it makes sorad retrieve that job at once (the outcome
-# always comes from the service's own answer), so retrieves are split into those a
-# callback asked for (sorad's "callback: ...: refreshing the job now" lines) and polls,
-# sorad's own timer. Goal: 1 create + 1 download + <= 0.1 polls per video.
+# (GET /videos/{id}) and content downloads (GET /videos/{id}/content). A signed
+# callback that says the video ended is taken as the service's answer (sorad's
+# "callback: ...: the job goes on from it" lines); one it cannot use makes sorad
+# retrieve that job at once ("refreshing the job now"), so retrieves are split into
+# those a callback asked for and polls, sorad's own timer. Goal: 1 create + 1 download
+# + <= 0.1 polls per video.
 #
 # Usage: bench/callbacks.sh   (env: BUILD_DIR=build, COUNT=100, GEN_MS=5000,
 #        SECTION=callbacks)
@@ -93,9 +94,9 @@ callback_url) and a fresh sorad (api_protocol = "openrouter", callback_listen on
 loopback port, callback_url = http://127.0.0.1:PORT/hooks/sorad, max_in_flight
 $count, settle_ms 0, \`ffmpeg = ""\`, polling defaults 2 s doubling to 10 s), $count
 prompts renamed into the inbox at once. Calls are every answer sora-sim gave, by
-endpoint; "asked by a callback" counts sorad's "refreshing the job now" lines (a
-callback makes sorad retrieve that job at once: the outcome comes from the service's
-answer, never from the callback's body); polls are the other retrieves. $failed of
+endpoint. A signed callback that says the job ended is taken as the service's answer
+(no retrieve); "asked by a callback" counts sorad's "refreshing the job now" lines,
+the retrieves of callbacks it could not use; polls are the other retrieves. $failed of
 $count failed; wall (drop → newest NAME.json) $W s.
 
 | per completed video | calls | target |

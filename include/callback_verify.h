@@ -86,6 +86,9 @@ struct cbv_event {
  * string members type, data.id and data.status is required; other members are free). */
 int cbv_parse_event(const char *body, size_t len, struct cbv_event *ev, char *why, size_t whylen);
 
+/* The member "data" of the event BODY[LEN] as JSON text (caller frees), or NULL. */
+char *cbv_event_data(const char *body, size_t len);
+
 /* The event identities seen lately; a zeroed struct is empty. */
 struct cbv_seen {
 	unsigned char digest[CBV_SEEN_MAX][CBV_SEEN_DIGEST];

@@ -212,12 +212,23 @@ int jobs_forget(struct jobs *js, const char *name);
  * that video id; a job NAME is never matched here).
  */
 enum jobs_refresh_result {
+	JOBS_REFRESH_APPLIED, /* jobs_callback_event only: the signed event itself was taken */
 	JOBS_REFRESH_STARTED,
 	JOBS_REFRESH_PENDING,
 	JOBS_REFRESH_NOT_RUNNING,
 	JOBS_REFRESH_UNKNOWN,
 };
 enum jobs_refresh_result jobs_refresh_now(struct jobs *js, const char *video_id);
+/*
+ * The "data" DATA[LEN] (JSON, may be NULL) of a signed callback for VIDEO_ID, verified
+ * by callback.c: only the service that holds the secret can have written it. When it
+ * reads, with the protocol's own parser, as that video ended (completed, failed, cancelled,
+ * expired), the job goes on from it as from a retrieve answer: no retrieve is sent
+ * (JOBS_REFRESH_APPLIED). Anything else (not running yet, unreadable, still running,
+ * another id) is jobs_refresh_now's.
+ */
+enum jobs_refresh_result jobs_callback_event(struct jobs *js, const char *video_id,
+                                             const char *data, size_t len);
 /* Once a callback came for a job of sorad's, or from the start when each create carries
  * callback_url (callback_url and callback_listen set), callbacks are taken to arrive:
  * running jobs are polled no more often than every JOBS_CALLBACK_POLL_S (the fallback),

@@ -247,8 +247,14 @@ static enum MHD_Result finish(struct callback *cb, struct MHD_Connection *conn, 
 		          ev.type);
 		return answer(conn, MHD_HTTP_NO_CONTENT, NULL, NULL);
 	}
-	enum jobs_refresh_result rr = cb->hook(ev.id, ev.status, cb->hook_ud);
+	char *data = cbv_event_data(body, q->body.len);
+	enum jobs_refresh_result rr =
+	    cb->hook(ev.id, ev.status, data, data ? strlen(data) : 0, cb->hook_ud);
+	free(data);
 	switch (rr) {
+	case JOBS_REFRESH_APPLIED:
+		log_event(LOG_INFO, NULL, ev.id, "callback: %s: the job goes on from it", ev.type);
+		break;
 	case JOBS_REFRESH_UNKNOWN:
 		cb->stats.unknown++;
 		log_event(LOG_INFO, NULL, ev.id,

@@ -208,6 +208,15 @@ out:
 	return rc;
 }
 
+char *cbv_event_data(const char *body, size_t len)
+{
+	cJSON *root = cJSON_ParseWithLength(body, len);
+	const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
+	char *text = cJSON_IsObject(data) ? cJSON_PrintUnformatted(data) : NULL;
+	cJSON_Delete(root);
+	return text;
+}
+
 /* The identity of EV: SHA-256 of "<id>-<status>", cut to CBV_SEEN_DIGEST bytes. */
 static void event_digest(const struct cbv_event *ev, unsigned char out[CBV_SEEN_DIGEST])
 {

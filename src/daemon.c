@@ -389,12 +389,14 @@ static void apply_status_conf(struct daemon *d)
 	httpd_set_strays(d->httpd, d->strays);
 }
 
-/* A good signed callback (callback.h): the job of VIDEO_ID asks the service now. */
-static enum jobs_refresh_result on_callback(const char *video_id, const char *status, void *ud)
+/* A good signed callback (callback.h): the job of VIDEO_ID goes on from its event, or
+ * asks the service now (jobs_callback_event). */
+static enum jobs_refresh_result on_callback(const char *video_id, const char *status,
+                                            const char *data, size_t len, void *ud)
 {
-	(void)status; /* the service's answer decides, not the callback's word */
+	(void)status; /* the event's data, parsed as an answer, decides */
 	struct daemon *d = ud;
-	return jobs_refresh_now(d->jobs, video_id);
+	return jobs_callback_event(d->jobs, video_id, data, len);
 }
 
 /* The callback listener follows the configuration: a new address restarts it. */

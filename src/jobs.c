@@ -14,6 +14,7 @@
 #include "media.h"
 #include "outbox.h"
 #include "prompt.h"
+#include "proto.h"
 #include "reconcile.h"
 #include "pollplan.h"
 #include "refresh.h"
@@ -3357,12 +3358,64 @@ static void callback_missed(struct jrun *r, const struct video *v)
 		  "usual pace again until one does");
 }
 
+static struct jrun *by_video_id(const struct jobs *js, const char *video_id)
+{
+	for (size_t i = 0; video_id && i < js->n; i++)
+		if (js->v[i]->rec.video_id && !strcmp(js->v[i]->rec.video_id, video_id))
+			return js->v[i];
+	return NULL;
+}
+
+/* A callback event's "data" DATA[LEN] parsed into V by the protocol's own parser: 0,
+ * or -1 (V released) when it is unreadable. */
+static int event_video(const struct jobs *js, const char *data, size_t len, struct video *v)
+{
+	video_init(v);
+	const struct proto *pr = proto_find(js->conf->api_protocol);
+	char *poll_url = NULL, err[256];
+	bool syntax = false;
+	int rc = pr && data ? pr->parse_video(v, &poll_url, data, len, &syntax, err, sizeof(err))
+			    : -1;
+	free(poll_url);
+	if (rc != 0)
+		video_release(v);
+	return rc != 0 ? -1 : 0;
+}
+
+enum jobs_refresh_result jobs_callback_event(struct jobs *js, const char *video_id,
+                                             const char *data, size_t len)
+{
+	struct jrun *r = by_video_id(js, video_id);
+	if (!r || r->rec.state != JOB_RUNNING || r->req || r->committing || !js->api ||
+	    js->api_blocked)
+		return jobs_refresh_now(js, video_id);
+	struct video v;
+	if (event_video(js, data, len, &v) != 0)
+		return jobs_refresh_now(js, video_id);
+	bool ended = v.status == VIDEO_COMPLETED || v.status == VIDEO_FAILED ||
+		     v.status == VIDEO_CANCELLED || v.status == VIDEO_EXPIRED;
+	if (!ended || !v.id || strcmp(v.id, video_id) != 0) {
+		video_release(&v);
+		return jobs_refresh_now(js, video_id);
+	}
+	if (!js->callbacks_live)
+		log_info("callbacks arrive: running jobs are polled every %d s at most, as the "
+			 "fallback", JOBS_CALLBACK_POLL_S);
+	js->callbacks_live = true;
+	if (r->timer) /* polled() schedules what comes next */
+		loop_timer_disarm(r->timer);
+	log_event(LOG_DEBUG, r->rec.name, r->rec.video_id,
+		  "callback: the signed event says %s; taken as the service's answer, no "
+		  "retrieve", video_status_name(v.status));
+	r->by_callback = true;
+	polled(r, &v, -1);
+	video_release(&v);
+	return JOBS_REFRESH_APPLIED;
+}
+
 enum jobs_refresh_result jobs_refresh_now(struct jobs *js, const char *video_id)
 {
-	struct jrun *r = NULL;
-	for (size_t i = 0; !r && video_id && i < js->n; i++)
-		if (js->v[i]->rec.video_id && !strcmp(js->v[i]->rec.video_id, video_id))
-			r = js->v[i];
+	struct jrun *r = by_video_id(js, video_id);
 	if (!r)
 		return JOBS_REFRESH_UNKNOWN;
 	if (!js->callbacks_live)

@@ -3,9 +3,9 @@
 # "openrouter" sends callback_url with each create, and sora-sim --protocol openrouter
 # posts each job's end there, signed with the shared secret (each one twice, as a
 # retrying sender may). With polling slowed to a minute, every job completes through
-# its callback well before its first poll would have come: the only retrieves the sim
-# sees are the ones each callback asked for (one a job, the duplicate ignored), each job
-# is created once and downloaded once. A callback signed with another secret is
+# its callback well before its first poll would have come, and the signed event itself
+# is taken as the service's answer: the sim sees no retrieve at all (the duplicate
+# delivery ignored), each job is created once and downloaded once. A callback signed with another secret is
 # refused (401) and logged. Then, at the usual polling pace, jobs are still not
 # polled: with callback_url set, polls are the fallback from the start. callback_url
 # with the OpenAI protocol is refused by check-config. The secret never reaches the
@@ -69,25 +69,25 @@ for n in "${names[@]}"; do
 	vid=$(jq -r .video_id "$T/state/jobs/$n.json")
 	[ -n "$vid" ] && [ "$vid" != null ] || fail "$n has no video id"
 	expect_creates "A $n-legged stool in a quiet room (callback openrouter)." 1
-	grep -q "$vid.*callback: video.generation.completed: refreshing the job now" "$T/sorad.out" ||
+	grep -q "$vid.*callback: video.generation.completed: the job goes on from it" "$T/sorad.out" ||
 		fail "$n ($vid) did not finish through its callback"
 	wait_for 10 "the duplicate callback of $n to be logged" \
 		grep -q "$vid.*callback: video.generation.completed again: a duplicate, ignored" "$T/sorad.out"
 done
 
-# What went on the wire: each create carried callback_url; the sim asked for nothing
-# but what the callbacks said to look at.
+# What went on the wire: each create carried callback_url; nothing was asked of the
+# sim between the create and the download.
 expect_eq "create bodies carrying callback_url" 3 \
 	"$(jq -r --arg cb "$CB" 'select(.callback_url == $cb) | .prompt' "$T/bodies.jsonl" | wc -l)"
 stats=$(sim_stats)
 creates=$(jq '[.requests["POST /v1/videos"][]] | add // 0' <<<"$stats")
 retrieves=$(jq '[.requests["GET /v1/videos/{id}"][]] | add // 0' <<<"$stats")
 downloads=$(jq '[.requests["GET /v1/videos/{id}/content"][]] | add // 0' <<<"$stats")
-asked=$(grep -c "callback: retrieving the video now" "$T/sorad.out" || true)
+taken=$(grep -c "callback: the signed event says completed; taken as the service's answer" "$T/sorad.out" || true)
 expect_eq "creates" 3 "$creates"
 expect_eq "downloads" 3 "$downloads"
-expect_eq "retrieves asked by callbacks" 3 "$asked"
-expect_eq "retrieves in all (no poll of its own)" 3 "$retrieves"
+expect_eq "events taken as the answer" 3 "$taken"
+expect_eq "retrieves (no poll, none asked by a callback)" 0 "$retrieves"
 wait_for 10 "the sim to count six deliveries answered 204" \
 	test "$(sim_stats | jq -r '.callbacks["204"] // 0')" -ge 6
 
@@ -101,12 +101,12 @@ code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: applica
 expect_eq "a callback signed with another secret" 401 "$code"
 wait_for 10 "the refusal logged" \
 	grep -q "callback: refused a request from 127.0.0.1 (HTTP 401): bad signature" "$T/sorad.out"
-expect_eq "retrieves after the forged callback" 3 \
+expect_eq "retrieves after the forged callback" 0 \
 	"$(sim_stats | jq '[.requests["GET /v1/videos/{id}"][]] | add // 0')"
 
 # The usual pace (first poll after 1 s, then every 2 s at most) with generation taking
 # 2.5 s: since each create carries callback_url, polls are the fallback from the start
-# (JOBS_CALLBACK_POLL_S apart), so again the only retrieves are the callbacks'.
+# (JOBS_CALLBACK_POLL_S apart), so again nothing is retrieved.
 sorad_stop
 sed -i 's/^poll_initial = .*/poll_initial = 1/; s/^poll_max = .*/poll_max = 2/' "$T/sorad.conf"
 sorad_start
@@ -116,9 +116,9 @@ done
 for n in four five; do
 	wait_done "$n" 40
 done
-asked=$(grep -c "callback: retrieving the video now" "$T/sorad.out" || true)
-expect_eq "retrieves asked by callbacks, five jobs" 5 "$asked"
-expect_eq "retrieves in all with the usual pace (no poll of its own)" 5 \
+taken=$(grep -c "callback: the signed event says completed; taken as the service's answer" "$T/sorad.out" || true)
+expect_eq "events taken as the answer, five jobs" 5 "$taken"
+expect_eq "retrieves with the usual pace (none)" 0 \
 	"$(sim_stats | jq '[.requests["GET /v1/videos/{id}"][]] | add // 0')"
 
 sorad_stop
