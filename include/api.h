@@ -170,6 +170,8 @@ struct api_create_params {
 	const char *model;           /* NULL: the server's default */
 	const char *seconds;         /* "4", "8"...; NULL: default */
 	const char *size;            /* "1280x720"...; NULL: default */
+	bool size_as_is; /* OpenRouter: the model lists SIZE (its catalog): sent as "size",
+			  * not turned into resolution + aspect_ratio */
 	const char *input_reference; /* path of a PNG/JPEG/WebP file, or NULL: the first
 				      * frame (OpenRouter) */
 	/* Beyond the Videos API (proto.h, enum proto_extra): a protocol that cannot send

@@ -108,6 +108,10 @@ void catalog_free(struct catalog *cat);
 /* The model ID of CAT, or NULL (CAT may be NULL). */
 const struct catalog_model *catalog_find(const struct catalog *cat, const char *id);
 
+/* Whether model ID lists SIZE ("1280x720") among its own pixel sizes (supported_sizes):
+ * then the size is sent as it is rather than as a resolution and an aspect ratio. */
+bool catalog_takes_size(const struct catalog *cat, const char *id, const char *size);
+
 /*
  * Checks REQ against CAT. 0 when every value is accepted (or the catalog does not say);
  * -1 with every problem, one per line, in why[whylen], each naming what is allowed:

@@ -249,6 +249,12 @@ const struct catalog_model *catalog_find(const struct catalog *cat, const char *
 	return NULL;
 }
 
+bool catalog_takes_size(const struct catalog *cat, const char *id, const char *size)
+{
+	const struct catalog_model *m = catalog_find(cat, id);
+	return m && size && m->sizes.stated && list_has(&m->sizes, size);
+}
+
 /* ---- validation --------------------------------------------------------------------- */
 
 /* Appends ", ITEM" (or ITEM first) to the list being built in BUF[SIZE]. */

@@ -936,6 +936,8 @@ static void send_create(struct jrun *r)
 				      .model = r->rec.model,
 				      .seconds = secs,
 				      .size = r->rec.size,
+				      .size_as_is = catalog_takes_size(catalog_current(),
+								       r->rec.model, r->rec.size),
 				      .input_reference = ref[0] ? ref : NULL,
 				      .last_frame = last[0] ? last : NULL,
 				      .has_seed = r->rec.has_seed,

@@ -1,7 +1,8 @@
 /*
  * proto_openrouter.c — OpenRouter's video API (providers.md, "OpenRouter video API"):
  *
- *   POST /videos            JSON {model, prompt, duration, resolution, aspect_ratio,
+ *   POST /videos            JSON {model, prompt, duration, resolution, aspect_ratio
+ *                           (or size, where the catalog lists it for the model),
  *                           frame_images, seed, generate_audio, previous_job_id,
  *                           callback_url, ...}; 202 {id, polling_url, status: "pending"}
  *   GET  /videos/{id}       {id, polling_url, status, unsigned_urls, usage {cost},
@@ -170,7 +171,9 @@ static int openrouter_create(const struct api_create_params *p, struct proto_req
 		}
 		cJSON_AddNumberToObject(body, "duration", (double)secs);
 	}
-	if (p->size) {
+	if (p->size && p->size_as_is) {
+		cJSON_AddStringToObject(body, "size", p->size);
+	} else if (p->size) {
 		char res[16], aspect[32];
 		if (proto_openrouter_shape(p->size, res, sizeof(res), aspect, sizeof(aspect)) < 0) {
 			(void)bfmt(err, errlen, "size '%.40s' is not WIDTHxHEIGHT", p->size);

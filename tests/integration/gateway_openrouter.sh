@@ -140,6 +140,9 @@ cmp -s <(frame_bytes "$P_ENDS" 0) "$T/img-first.png" ||
 expect_eq "batch seed" 7 "$(bq "$P_B1" .seed)"
 expect_eq "batch options passed through" '{"only":["sora-sim"]}' "$(bq "$P_B1" '.provider | tojson')"
 expect_eq "batch model" openai/sora-2-pro "$(bq "$P_B1" .model)"
+# sora-2-pro lists its pixel sizes in the catalog: the size goes as it is.
+expect_eq "batch: size as the model lists it" "1280x720 null null" \
+	"$(bq "$P_B1" '[.size, .resolution, .aspect_ratio] | map(tostring) | join(" ")')"
 grep -qF "$SORAD_KEY" "$T"/logs/*.log && fail "the API key is in the log"
 sorad_stop
 echo "gateway_openrouter: ok"

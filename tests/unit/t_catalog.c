@@ -125,6 +125,13 @@ static void t_catalog_parses_the_sims_answer(void **state)
 	expect_list(&wan->aspect_ratios, "16:9, 9:16, 1:1");
 	assert_null(catalog_find(cat, "google/veo-3"));
 	assert_null(catalog_find(NULL, "google/veo-3.1"));
+	/* a size goes as it is only to a model that lists it */
+	assert_true(catalog_takes_size(cat, "openai/sora-2-pro", "1280x720"));
+	assert_false(catalog_takes_size(cat, "openai/sora-2-pro", "1792x1024"));
+	assert_false(catalog_takes_size(cat, "google/veo-3.1", "1280x720"));
+	assert_false(catalog_takes_size(cat, "google/veo-3", "1280x720"));
+	assert_false(catalog_takes_size(NULL, "openai/sora-2-pro", "1280x720"));
+	assert_false(catalog_takes_size(cat, "openai/sora-2-pro", NULL));
 	catalog_free(cat);
 }
 

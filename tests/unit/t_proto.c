@@ -222,6 +222,28 @@ static const char *str_at(const cJSON *o, const char *k)
 	return cJSON_IsString(m) ? m->valuestring : NULL;
 }
 
+/* A size the model lists itself (its catalog's supported_sizes) goes as "size". */
+static void t_openrouter_size_as_listed(void **state)
+{
+	(void)state;
+	char err[256] = "";
+	enum api_kind kind = API_OK;
+	struct api_create_params p = {.prompt = "A fox", .model = "openai/sora-2-pro",
+	                              .size = "1792x1024", .size_as_is = true};
+	cJSON *o = build_or(&p, &kind, err, sizeof(err));
+	assert_non_null(o);
+	assert_string_equal(str_at(o, "size"), "1792x1024");
+	assert_null(cJSON_GetObjectItemCaseSensitive(o, "resolution"));
+	assert_null(cJSON_GetObjectItemCaseSensitive(o, "aspect_ratio"));
+	cJSON_Delete(o);
+	p.size_as_is = false;
+	o = build_or(&p, &kind, err, sizeof(err));
+	assert_non_null(o);
+	assert_null(cJSON_GetObjectItemCaseSensitive(o, "size"));
+	assert_string_equal(str_at(o, "resolution"), "1024p");
+	cJSON_Delete(o);
+}
+
 static void t_openrouter_create_body(void **state)
 {
 	(void)state;
@@ -549,6 +571,7 @@ int main(void)
 	    cmocka_unit_test(t_openrouter_parses_answers),
 	    cmocka_unit_test(t_openrouter_refuses_hostile_answers),
 	    cmocka_unit_test(t_openrouter_create_body),
+	    cmocka_unit_test(t_openrouter_size_as_listed),
 	    cmocka_unit_test(t_openai_create_is_the_multipart_it_was),
 	    cmocka_unit_test(t_callback_url_only_in_openrouter_creates),
 	    cmocka_unit_test(t_previous_job_id_only_for_openrouter),
