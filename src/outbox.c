@@ -71,6 +71,20 @@ static bool reserved_by(const char *p, const char *who, size_t cap)
 	return !strcmp(have, who);
 }
 
+/* A file system without hard links (FAT, some network shares): the reservation at P is
+ * created exclusively, then written. A crash between the two leaves an empty one,
+ * which counts as another's: the job takes NAME-2 (a name, never money). */
+static int reserve_excl(const char *p, const char *who, size_t cap)
+{
+	int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+	if (fd < 0)
+		return errno == EEXIST ? (reserved_by(p, who, cap) ? 0 : 1) : -1;
+	int rc = write_all(fd, who, strlen(who));
+	if (close(fd) != 0)
+		rc = -1;
+	return rc;
+}
+
 int outbox_reserve(const struct conf *c, const char *name, const char *owner)
 {
 	char p[PATH_MAX], tmp[PATH_MAX], who[PATH_MAX + 64];
@@ -90,13 +104,16 @@ int outbox_reserve(const struct conf *c, const char *name, const char *owner)
 	int rc = write_all(fd, who, strlen(who));
 	if (close(fd) != 0)
 		rc = -1;
-	if (rc == 0 && link(tmp, p) != 0)
+	bool no_links = false;
+	if (rc == 0 && link(tmp, p) != 0) {
+		no_links = errno == EPERM || errno == EOPNOTSUPP || errno == ENOSYS;
 		rc = errno == EEXIST ? (reserved_by(p, who, sizeof(who)) ? 0 : 1) : -1;
+	}
 	int e = errno;
 	if (unlink(tmp) != 0 && errno != ENOENT)
 		log_debug("outbox: cannot remove %s: %s", tmp, strerror(errno));
 	errno = e;
-	return rc;
+	return no_links ? reserve_excl(p, who, sizeof(who)) : rc;
 }
 
 void outbox_release(const struct conf *c, const char *name)

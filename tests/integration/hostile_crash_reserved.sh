@@ -6,7 +6,9 @@
 # and a crash between creating the reservation and writing its owner left an empty one
 # that no claim could recognise.
 # The crash: crash_on_read.so with SORAD_TEST_CRASH_AFTER_RESERVE, which aborts sorad
-# right after the reservation is linked into place.
+# right after the reservation is linked into place. Then an outbox without hard links
+# (SORAD_TEST_NO_LINKS: link() fails with EPERM, as on FAT): the reservation is made
+# the exclusive-create way and still guards a name another daemon holds.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon_lib.sh"
 
@@ -45,5 +47,21 @@ wait_done keepname 60
 [ ! -e "$T/outbox/.keepname.reserved" ] || fail "the reservation outlived the job"
 leftover=$(find "$T/outbox" -maxdepth 1 -name '.keepname.reserved.*' | head -1)
 [ -z "$leftover" ] || fail "a reservation's temporary file was left: $leftover"
-echo "ok: a crash right after reserving keepname, then the job was made as keepname, once"
+sorad_stop
+
+# An outbox without hard links (FAT, some shares; link() fails with EPERM there): the
+# reservation is created exclusively instead, and still keeps a name taken by another
+# daemon (a reservation holding another state directory) from being made twice.
+printf '/elsewhere/state 1-2-3\n' >"$T/outbox/.taken.reserved"
+SORAD_WRAP="env LD_PRELOAD=$PRELOAD SORAD_TEST_NO_LINKS=1 ${SORAD_WRAP:-}"
+sorad_start
+drop taken.txt 'A heron on a share without hard links.'
+drop plain.txt 'Another heron on that share.'
+wait_done taken-2 60
+wait_done plain 60
+[ ! -e "$T/outbox/taken.json" ] || fail "a name reserved by another daemon was made"
+[ "$(cat "$T/outbox/.taken.reserved")" = '/elsewhere/state 1-2-3' ] ||
+	fail "the other daemon's reservation was touched"
+[ ! -e "$T/outbox/.plain.reserved" ] || fail "plain's reservation outlived the job"
+echo "ok: a crash right after reserving keepname, then the job was made as keepname, once; without hard links, a name reserved elsewhere was not made"
 sorad_stop

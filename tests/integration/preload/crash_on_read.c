@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #endif
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +50,9 @@ ssize_t __read_chk(int fd, void *buf, size_t count, size_t buflen)
 	return real(fd, buf, count, buflen);
 }
 
-/* With SORAD_TEST_CRASH_AFTER_RESERVE=PREFIX: abort() right after an output name
+/* With SORAD_TEST_NO_LINKS set: a link to OUTBOX/.NAME.reserved fails with EPERM, as
+ * on a file system without hard links.
+ * With SORAD_TEST_CRASH_AFTER_RESERVE=PREFIX: abort() right after an output name
  * starting with PREFIX was reserved (the link to OUTBOX/.NAME.reserved succeeded),
  * before the job that took it is recorded: the crash window between the two. */
 int link(const char *from, const char *to)
@@ -57,10 +60,14 @@ int link(const char *from, const char *to)
 	static int (*real)(const char *, const char *);
 	if (!real)
 		*(void **)&real = dlsym(RTLD_NEXT, "link");
-	int rc = real(from, to);
-	const char *want = getenv("SORAD_TEST_CRASH_AFTER_RESERVE");
 	const char *slash = strrchr(to, '/');
 	size_t n = strlen(to);
+	if (getenv("SORAD_TEST_NO_LINKS") && n > 9 && strcmp(to + n - 9, ".reserved") == 0) {
+		errno = EPERM; /* as on FAT or a share without hard links */
+		return -1;
+	}
+	int rc = real(from, to);
+	const char *want = getenv("SORAD_TEST_CRASH_AFTER_RESERVE");
 	if (rc == 0 && want && *want && slash && slash[1] == '.' &&
 	    strncmp(slash + 2, want, strlen(want)) == 0 && n > 9 &&
 	    strcmp(to + n - 9, ".reserved") == 0)
