@@ -996,8 +996,8 @@ static bool hold_for_image(struct watch *w, bool arriving, const char *entry,
 	}
 	if (!*held_since) {
 		*held_since = now;
-		log_info("watch: %s waits for its image, still being written under a temp name "
-		         "(at most %u s: pair_wait_s)",
+		log_info("watch: %s waits for its image, still being written (under a temp "
+		         "name, or open for writing; at most %u s: pair_wait_s)",
 		         loggable(entry, lb, sizeof(lb)), w->pair_wait_ms / 1000);
 		return true;
 	}
