@@ -12,6 +12,9 @@
 void *xmalloc(size_t n);
 void *xcalloc(size_t nmemb, size_t size);
 void *xrealloc(void *p, size_t n);
+/* A growing buffer P of *CAP bytes made to hold NEED: unchanged when it does, else
+ * reallocated to FIRST (when *CAP is 0) doubled until it holds NEED; *CAP updated. */
+void *xgrow(void *p, size_t *cap, size_t need, size_t first);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 

@@ -629,13 +629,7 @@ static size_t write_cb(char *buf, size_t size, size_t nmemb, void *userp)
 		if (n == 0)
 			return size * nmemb;
 	}
-	if (r->body_len + n + 1 > r->body_cap) {
-		size_t cap = r->body_cap ? r->body_cap : 4096;
-		while (cap < r->body_len + n + 1)
-			cap *= 2;
-		r->body = xrealloc(r->body, cap);
-		r->body_cap = cap;
-	}
+	r->body = xgrow(r->body, &r->body_cap, r->body_len + n + 1, 4096);
 	memcpy(r->body + r->body_len, buf, n);
 	r->body_len += n;
 	r->body[r->body_len] = '\0';

@@ -148,13 +148,7 @@ int cbv_body_add(struct cbv_body *b, const void *p, size_t n)
 {
 	if (n > CBV_MAX_BODY - b->len)
 		return -1;
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + n)
-			cap *= 2;
-		b->data = xrealloc(b->data, cap);
-		b->cap = cap;
-	}
+	b->data = xgrow(b->data, &b->cap, b->len + n, 4096);
 	if (n)
 		memcpy(b->data + b->len, p, n);
 	b->len += n;

@@ -29,13 +29,7 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 		b->too_big = true;
 		return 0; /* aborts the transfer */
 	}
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 65536;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		b->data = xrealloc(b->data, cap);
-		b->cap = cap;
-	}
+	b->data = xgrow(b->data, &b->cap, b->len + n + 1, 65536);
 	memcpy(b->data + b->len, ptr, n);
 	b->len += n;
 	b->data[b->len] = '\0';

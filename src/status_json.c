@@ -37,13 +37,7 @@ char *jbuf_take(struct jbuf *b, size_t *len)
 
 static void grow(struct jbuf *b, size_t more)
 {
-	if (b->len + more + 1 <= b->cap)
-		return;
-	size_t cap = b->cap ? b->cap : 1024;
-	while (cap < b->len + more + 1)
-		cap *= 2;
-	b->p = xrealloc(b->p, cap);
-	b->cap = cap;
+	b->p = xgrow(b->p, &b->cap, b->len + more + 1, 1024);
 }
 
 void jbuf_add(struct jbuf *b, const char *s, size_t n)
