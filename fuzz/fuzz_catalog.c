@@ -65,9 +65,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_model(cat, m);
 		catalog_model_sizes(m, sizes, sizeof(sizes));
 		FUZZ_CHECK(strlen(sizes) < sizeof(sizes), "the sizes fit their buffer");
-		struct catalog_request req = {.model = m->id, .seconds = 7, .size = "1000x1000",
-					      .first_frame = true, .last_frame = true,
-					      .audio = CATALOG_YES, .seed = true};
+		struct catalog_request req = {.model = m->id,
+		                              .seconds = 7,
+		                              .size = "1000x1000",
+		                              .first_frame = true,
+		                              .last_frame = true,
+		                              .audio = CATALOG_YES,
+		                              .seed = true};
 		int rc = catalog_validate(cat, &req, why, sizeof(why));
 		FUZZ_CHECK(strlen(why) < sizeof(why), "the problems fit their buffer");
 		FUZZ_CHECK((rc == 0) == (why[0] == '\0'), "-1 exactly when a problem is named");

@@ -14,9 +14,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	static const char *const vars[] = {"OPENAI_API_KEY", "OPENAI_BASE_URL", "VIDEO_STORAGE_PATH",
-	                                   "MAX_POLL_TIMEOUT", "DEFAULT_MODEL", "DEFAULT_SIZE",
-	                                   "DEFAULT_SECONDS", "MAX_FILE_SIZE", "SORAD_CONF"};
+	static const char *const vars[] = {
+	    "OPENAI_API_KEY",   "OPENAI_BASE_URL", "VIDEO_STORAGE_PATH",
+	    "MAX_POLL_TIMEOUT", "DEFAULT_MODEL",   "DEFAULT_SIZE",
+	    "DEFAULT_SECONDS",  "MAX_FILE_SIZE",   "SORAD_CONF"};
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
 		unsetenv(vars[i]);
 	return 0;

@@ -28,9 +28,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	char err[512];
 	/* The seed's variables would change the defaults: same input, same run. */
-	static const char *const vars[] = {"OPENAI_API_KEY", "OPENAI_BASE_URL", "VIDEO_STORAGE_PATH",
-	                                   "MAX_POLL_TIMEOUT", "DEFAULT_MODEL", "DEFAULT_SIZE",
-	                                   "DEFAULT_SECONDS", "MAX_FILE_SIZE"};
+	static const char *const vars[] = {
+	    "OPENAI_API_KEY", "OPENAI_BASE_URL", "VIDEO_STORAGE_PATH", "MAX_POLL_TIMEOUT",
+	    "DEFAULT_MODEL",  "DEFAULT_SIZE",    "DEFAULT_SECONDS",    "MAX_FILE_SIZE"};
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
 		unsetenv(vars[i]);
 	defaults = conf_load(NULL, err, sizeof(err));

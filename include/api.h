@@ -53,10 +53,11 @@
 #endif
 #define API_USER_AGENT "sorad/" SORAD_VERSION
 
-#define API_ATTEMPT_TIMES 32         /* attempts recorded per request */
+#define API_ATTEMPT_TIMES 32          /* attempts recorded per request */
 #define API_DL_LOW_SPEED_BYTES 16384L /* downloads abort below this many bytes/s... */
-#define API_DL_LOW_SPEED_SECS 60L     /* ...sustained this long; and each attempt after
-				       * download_timeout_s in all (conf.h) */
+#define API_DL_LOW_SPEED_SECS                                                                      \
+	60L /* ...sustained this long; and each attempt after                                      \
+	     * download_timeout_s in all (conf.h) */
 
 enum api_op {
 	API_OP_CREATE,
@@ -87,13 +88,13 @@ struct api_attempt {
 /* What a finished request tells its callback. Strings and structs belong to it. */
 struct api_result {
 	enum api_op op;
-	enum api_kind kind;   /* API_OK on success */
-	long http_status;     /* of the last attempt; 0 when no HTTP answer came */
-	int curl_code;        /* CURLcode of the last attempt */
-	bool outcome_unknown; /* create/remix: may have spent money (spend == SPEND_IN_DOUBT) */
+	enum api_kind kind;       /* API_OK on success */
+	long http_status;         /* of the last attempt; 0 when no HTTP answer came */
+	int curl_code;            /* CURLcode of the last attempt */
+	bool outcome_unknown;     /* create/remix: may have spent money (spend == SPEND_IN_DOUBT) */
 	enum spend_outcome spend; /* create/remix: spend.h's verdict on the last attempt
-				   * (SPEND_REFUSED when nothing was sent at all) */
-	unsigned attempts;    /* attempts made (1 + retries) */
+	                           * (SPEND_REFUSED when nothing was sent at all) */
+	unsigned attempts;        /* attempts made (1 + retries) */
 	struct api_attempt attempt[API_ATTEMPT_TIMES]; /* the first API_ATTEMPT_TIMES */
 	struct video video;                            /* create, retrieve, remix: when has_video */
 	bool has_video;
@@ -103,7 +104,7 @@ struct api_result {
 	struct api_error error;   /* kind != API_OK: what went wrong (message always set) */
 	long poll_after_ms;       /* openai-poll-after-ms of the last answer, -1 absent */
 	long retry_after_ms;      /* the server's retry delay of the last answer, bounded by
-				   * retry_after_max_s (retry_after_bound_ms), -1 none */
+	                           * retry_after_max_s (retry_after_bound_ms), -1 none */
 	char request_id[128];     /* x-request-id of the last answer, "" absent */
 	bool has_skew;            /* the last answer had a Date header sorad could read */
 	long long server_skew_s;  /* ...its time minus this machine's, in seconds */
@@ -166,17 +167,17 @@ void api_client_set_jitter(struct api_client *c, double (*fn)(void *ud), void *u
 enum api_audio { API_AUDIO_UNSET = 0, API_AUDIO_ON, API_AUDIO_OFF };
 
 struct api_create_params {
-	const char *prompt;          /* required */
-	const char *model;           /* NULL: the server's default */
-	const char *seconds;         /* "4", "8"...; NULL: default */
-	const char *size;            /* "1280x720"...; NULL: default */
-	bool size_as_is; /* OpenRouter: the model lists SIZE (its catalog): sent as "size",
-			  * not turned into resolution + aspect_ratio */
+	const char *prompt;  /* required */
+	const char *model;   /* NULL: the server's default */
+	const char *seconds; /* "4", "8"...; NULL: default */
+	const char *size;    /* "1280x720"...; NULL: default */
+	bool size_as_is;     /* OpenRouter: the model lists SIZE (its catalog): sent as "size",
+	                      * not turned into resolution + aspect_ratio */
 	const char *input_reference; /* path of a PNG/JPEG/WebP file, or NULL: the first
-				      * frame (OpenRouter) */
+	                              * frame (OpenRouter) */
 	/* Beyond the Videos API (proto.h, enum proto_extra): a protocol that cannot send
 	 * one that is set refuses the create before anything is sent. */
-	const char *last_frame;   /* path of the image the video ends on, or NULL */
+	const char *last_frame; /* path of the image the video ends on, or NULL */
 	bool has_seed;
 	long long seed;
 	enum api_audio audio;     /* generate_audio (zero: unset) */

@@ -46,7 +46,8 @@ typedef enum jobs_refresh_result callback_hook_fn(const char *video_id, const ch
 /*
  * Starts listening on C->callback_listen (port 0 picks a free one) and logs
  * "callback: listening on http://HOST:PORT/PATH". HOOK(UD) is called for each good,
- * new callback, with its event's "data" as JSON DATA[LEN] (NULL when it cannot be had). NULL (logged) when it cannot bind or C has no secret.
+ * new callback, with its event's "data" as JSON DATA[LEN] (NULL when it cannot be had). NULL
+ * (logged) when it cannot bind or C has no secret.
  */
 struct callback *callback_new(struct loop *l, const struct conf *c, callback_hook_fn *hook,
                               void *ud);

@@ -76,10 +76,10 @@ struct caps {
 	enum caps_profile profile;
 	enum caps_setting set[CAPS_COUNT];
 	struct caps_entry e[CAPS_COUNT];
-	char protocol[32];                  /* api_protocol, "" none set */
-	enum caps_state proto[CAPS_COUNT];  /* what it settles (CAPS_UNKNOWN: nothing) */
-	long long relearn_ms;            /* 0: CAPS_RELEARN_MS */
-	long long (*now_ms)(void *ud);   /* NULL: CLOCK_MONOTONIC (tests inject theirs) */
+	char protocol[32];                 /* api_protocol, "" none set */
+	enum caps_state proto[CAPS_COUNT]; /* what it settles (CAPS_UNKNOWN: nothing) */
+	long long relearn_ms;              /* 0: CAPS_RELEARN_MS */
+	long long (*now_ms)(void *ud);     /* NULL: CLOCK_MONOTONIC (tests inject theirs) */
 	void *clock_ud;
 };
 

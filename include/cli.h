@@ -20,8 +20,8 @@
  * approve, resolve and delete --purge change state: with a daemon running they are
  * handed to it over the control socket (control.h); with none they take the state
  * lock themselves and act directly (resolve stores its decision in the job's record
- * as "resolution", which the daemon applies at start). Remote deletes are API calls, not state, and are made
- * by the command itself (api_client_run).
+ * as "resolution", which the daemon applies at start). Remote deletes are API calls, not state, and
+ * are made by the command itself (api_client_run).
  *
  * Exit codes are sysexits.h: EX_USAGE for bad arguments, EX_NOINPUT for an unknown
  * id or file, EX_DATAERR for a file sorad would refuse or a resolve that does not fit

@@ -58,8 +58,8 @@ void commit_free(struct commit *c);
  * exchange, and the old inode stays as DIR/.NAME.tmp.PID (old content, a hidden
  * temp name) to be rewritten next time, instead of being deleted and a new one made.
  */
-int commit_write(struct commit *c, const char *dir, const char *name, const void *data,
-		 size_t len, mode_t mode, bool again);
+int commit_write(struct commit *c, const char *dir, const char *name, const void *data, size_t len,
+                 mode_t mode, bool again);
 
 /* Stages an fsync of PATH (a file or a directory); 0, or -1 with errno set. */
 int commit_sync(struct commit *c, const char *path);

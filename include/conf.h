@@ -31,13 +31,13 @@ struct model_size {
 };
 
 struct model_def {
-	char *name;         /* "sora-2" */
-	unsigned *seconds;  /* allowed durations, e.g. {4, 8, 12, 16, 20} */
+	char *name;        /* "sora-2" */
+	unsigned *seconds; /* allowed durations, e.g. {4, 8, 12, 16, 20} */
 	size_t n_seconds;
 	struct model_size *sizes;
 	size_t n_sizes;
-	char **aliases;     /* other names the service may report for it (a dated snapshot
-			     * such as "sora-2-2025-10-06" always matches: reconcile.h) */
+	char **aliases; /* other names the service may report for it (a dated snapshot
+	                 * such as "sora-2-2025-10-06" always matches: reconcile.h) */
 	size_t n_aliases;
 };
 
@@ -69,22 +69,22 @@ struct conf {
 	char **extra_headers; /* "Name: value" lines sent with every request */
 	size_t n_extra_headers;
 	long connect_timeout_ms;
-	long request_timeout_ms; /* whole JSON request; downloads use low-speed limits */
-	unsigned max_retries;    /* per request, for transient errors and 429 */
-	long retry_base_ms;      /* first backoff delay (doubles per attempt, jittered) */
-	long retry_max_ms;       /* backoff ceiling; a longer retry-after still wins */
-	unsigned retry_after_max_s; /* the longest server-asked wait (retry-after) honoured:
-				     * the client pause and a job's next try wait at most this */
+	long request_timeout_ms;     /* whole JSON request; downloads use low-speed limits */
+	unsigned max_retries;        /* per request, for transient errors and 429 */
+	long retry_base_ms;          /* first backoff delay (doubles per attempt, jittered) */
+	long retry_max_ms;           /* backoff ceiling; a longer retry-after still wins */
+	unsigned retry_after_max_s;  /* the longest server-asked wait (retry-after) honoured:
+	                              * the client pause and a job's next try wait at most this */
 	unsigned download_timeout_s; /* one download attempt's whole time, then retried */
-	unsigned download_max_mb; /* the most one download may write; 0: from the job's
-				   * size and seconds (jobs.h) */
+	unsigned download_max_mb;    /* the most one download may write; 0: from the job's
+	                              * size and seconds (jobs.h) */
 
 	/* Folders. Relative paths are resolved against the config file's directory. */
 	char *inbox;
 	char *outbox;
 	char *failed_dir; /* default: OUTBOX/failed */
-	char *ffmpeg; /* makes the variants a service cannot serve (derive.h): NULL "ffmpeg"
-		       * from the PATH, "" none, else its path */
+	char *ffmpeg;     /* makes the variants a service cannot serve (derive.h): NULL "ffmpeg"
+	                   * from the PATH, "" none, else its path */
 	/* Permissions of what sorad writes to the outbox and failed_dir (files; their
 	 * directories add x where r is set), whatever the umask: 0644 by default. The state
 	 * directory stays private (0700/0600) under the daemon's umask 077. */
@@ -97,20 +97,20 @@ struct conf {
 	char *default_size;
 	unsigned default_seconds;
 	unsigned max_in_flight;
-	unsigned poll_initial; /* seconds */
-	unsigned poll_max;     /* seconds */
-	unsigned job_timeout;  /* seconds */
-	unsigned pair_wait_s;  /* a prompt waits this long for its image still arriving */
+	unsigned poll_initial;   /* seconds */
+	unsigned poll_max;       /* seconds */
+	unsigned job_timeout;    /* seconds */
+	unsigned pair_wait_s;    /* a prompt waits this long for its image still arriving */
 	long long max_file_size; /* bytes, inbox files and reference images */
 	unsigned settle_ms;
 	enum watch_mode watch_mode;
 
 	/* Status endpoint, notifications, logging. */
-	char *listen; /* "127.0.0.1:4444"; empty disables */
+	char *listen;       /* "127.0.0.1:4444"; empty disables */
 	char *status_token; /* NULL: no token required */
 	bool notify;
 	unsigned notify_events; /* enum notify_event bits; default all */
-	char *log_level;      /* "debug", "info", "warning", "error" */
+	char *log_level;        /* "debug", "info", "warning", "error" */
 	unsigned log_keep_days;
 
 	/* Signed completion callbacks (callback.h); off while callback_listen is NULL. */
@@ -173,7 +173,7 @@ mode_t conf_outbox_dir_mode(const struct conf *c);
 
 /* Estimated cost in dollars of one generation; negative when not in the table. */
 double conf_estimate_cost(const struct conf *c, const char *model, const char *size,
-			  unsigned seconds);
+                          unsigned seconds);
 
 /* `sorad check-config [-c FILE] [--probe]`: validates and reports (with --probe, also
  * asks the service what it can do: probe.h); returns a sysexits code. */

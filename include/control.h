@@ -51,7 +51,7 @@
 #include "loop.h"
 
 #define CONTROL_SOCKET "control.sock"
-#define CONTROL_LINE_MAX 8192       /* a request */
+#define CONTROL_LINE_MAX 8192        /* a request */
 #define CONTROL_ANSWER_MAX (4 << 20) /* an answer (live: every job in flight) */
 #define CONTROL_MAX_CONNS 16
 #define CONTROL_TIMEOUT_MS 5000

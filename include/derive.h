@@ -51,8 +51,8 @@ typedef void derive_done_fn(bool ok, const char *why, void *ud);
  * when the process cannot be started (logged; WHY says why).
  */
 struct derive *derive_start(struct loop *l, const char *ffmpeg, enum derive_what what,
-			    const char *mp4, const char *out, unsigned seconds, derive_done_fn *cb,
-			    void *ud, char *why, size_t whylen);
+                            const char *mp4, const char *out, unsigned seconds, derive_done_fn *cb,
+                            void *ud, char *why, size_t whylen);
 
 /*
  * Stops D without its callback: ffmpeg is killed. WAIT: reap it now (at shutdown,

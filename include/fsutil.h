@@ -26,8 +26,7 @@ int fsync_dir(const char *dir);
  * The temp file is DIR/.NAME.tmp.PID; it is removed on failure.
  * Returns 0, or -1 with errno set (ENOSPC and EIO reach the caller unchanged).
  */
-int atomic_write_file(const char *dir, const char *name, const void *data, size_t len,
-		      mode_t mode);
+int atomic_write_file(const char *dir, const char *name, const void *data, size_t len, mode_t mode);
 
 /*
  * Opens PATH for writing as a plain file of its own: an existing regular file with
@@ -45,8 +44,8 @@ int write_file_synced(const char *path, const void *data, size_t len, mode_t mod
 
 /*
  * Copies the regular file SRC (not followed if a symlink) to DST, created or
- * truncated with exactly MODE (whatever the umask) and fsync()ed; DST is removed again on failure. 0, or -1 with
- * errno set.
+ * truncated with exactly MODE (whatever the umask) and fsync()ed; DST is removed again on failure.
+ * 0, or -1 with errno set.
  */
 int copy_file(const char *src, const char *dst, mode_t mode);
 

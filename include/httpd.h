@@ -37,13 +37,13 @@
 /* Open connections, waiters included: room for 1,000 concurrent clients (the file
  * descriptor limit is raised to fit; a lower hard limit lowers this). */
 #define HTTPD_MAX_CONNECTIONS 1536
-#define HTTPD_SPARE_CONNECTIONS 16 /* kept free: beyond, the slowest unfinished requests close */
+#define HTTPD_SPARE_CONNECTIONS 16  /* kept free: beyond, the slowest unfinished requests close */
 #define HTTPD_CONNECTION_TIMEOUT 30 /* seconds of inactivity before a connection closes */
-#define HTTPD_MEMORY_LIMIT (32 * 1024) /* bytes per connection: request line + headers */
-#define HTTPD_MAX_WAITERS 64        /* suspended /poll requests */
-#define HTTPD_MAX_SSE 32            /* event streams; the oldest is closed beyond */
+#define HTTPD_MEMORY_LIMIT (32 * 1024)  /* bytes per connection: request line + headers */
+#define HTTPD_MAX_WAITERS 64            /* suspended /poll requests */
+#define HTTPD_MAX_SSE 32                /* event streams; the oldest is closed beyond */
 #define HTTPD_SSE_BACKLOG (1024 * 1024) /* bytes queued for one slow event reader */
-#define HTTPD_SSE_PING_MS 25000     /* keep-alive comment while streams are open */
+#define HTTPD_SSE_PING_MS 25000         /* keep-alive comment while streams are open */
 #define HTTPD_POLL_DEFAULT_S 300
 #define HTTPD_POLL_MAX_S 600
 #define HTTPD_LIST_DEFAULT 20
@@ -56,7 +56,7 @@ struct httpd;
  * Logs "status: listening on http://HOST:PORT/". NULL (logged) when it cannot bind.
  */
 struct httpd *httpd_new(struct loop *l, const struct conf *c, struct jobs *js,
-			const struct api_stats *stats);
+                        const struct api_stats *stats);
 
 /* The usage log /metrics reports money from (the daemon's; NULL: none). */
 struct usage;
@@ -81,8 +81,8 @@ unsigned httpd_port(const struct httpd *h);
 /* LISTEN ("HOST:PORT", "[V6]:PORT", "localhost:PORT", "*:PORT") as a socket address
  * for libmicrohttpd: 0, or -1 with the reason in WHY. Shared with callback.c. */
 struct sockaddr_storage;
-int httpd_parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len,
-		       char *why, size_t whylen);
+int httpd_parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len, char *why,
+                       size_t whylen);
 
 /* Jobs observer (jobs.h): wakes /poll waiters and sends events. */
 void httpd_job_changed(struct httpd *h, const struct job *j, enum job_state before);

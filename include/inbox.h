@@ -28,7 +28,8 @@ struct claim {
 	char *id;   /* the claim directory's name under STATE/inputs */
 	char *file; /* the prompt file's name inside it */
 	enum prompt_format fmt;
-	struct prompt_file pf; /* at least one spec; spec->reference names a file in the claim dir */
+	struct prompt_file
+	    pf; /* at least one spec; spec->reference names a file in the claim dir */
 };
 
 void claim_release(struct claim *cl);
@@ -47,7 +48,7 @@ void claim_release(struct claim *cl);
  * staged for fsync; NULL: at once) before any job record of the claim.
  */
 int inbox_claim(const struct conf *c, const char *name, struct claim *out, struct commit *cm,
-		char *why, size_t whylen);
+                char *why, size_t whylen);
 
 /*
  * The crash-loop breaker. Reading and recording a claim are counted in the claim
@@ -87,6 +88,6 @@ void inbox_spares_fill(const struct conf *c, struct commit *cm);
 
 /* Path of FILE in claim ID into buf; 0 or -1. */
 int inbox_claim_path(const struct conf *c, const char *id, const char *file, char *buf,
-		     size_t size);
+                     size_t size);
 
 #endif

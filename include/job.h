@@ -42,49 +42,49 @@ enum job_state {
 #define JOB_STATE_COUNT (JOB_FAILED + 1)
 
 struct job {
-	char *name;   /* unique within the state directory; the outbox stem */
+	char *name; /* unique within the state directory; the outbox stem */
 	enum job_state state;
 
 	/* The spec, with defaults applied at claim time. */
-	char *source;    /* the inbox file it came from, e.g. "batch.jsonl" */
-	unsigned line;   /* line in a .jsonl batch, 0 otherwise */
+	char *source;        /* the inbox file it came from, e.g. "batch.jsonl" */
+	unsigned line;       /* line in a .jsonl batch, 0 otherwise */
 	unsigned claim_jobs; /* jobs made from the same dropped file (0: unknown, older
-			      * records): the claim is recorded once that many exist */
+	                      * records): the claim is recorded once that many exist */
 	char *prompt;
 	char *model;
 	char *size;
 	unsigned seconds;
-	char *reference; /* file name of the reference image kept with the job, or NULL */
-	char *remix_of;  /* video id or job name, or NULL */
+	char *reference;      /* file name of the reference image kept with the job, or NULL */
+	char *remix_of;       /* video id or job name, or NULL */
 	char *remix_video_id; /* the source video, once remix_of is resolved */
-	char *extend_of;     /* video (job) id or job name it continues, or NULL; never
-			      * with remix_of: either is the job's "source" (jobs.c) */
-	char *extend_job_id; /* the source's id, once extend_of is resolved: sent as
-			      * previous_job_id */
+	char *extend_of;      /* video (job) id or job name it continues, or NULL; never
+	                       * with remix_of: either is the job's "source" (jobs.c) */
+	char *extend_job_id;  /* the source's id, once extend_of is resolved: sent as
+	                       * previous_job_id */
 	/* Beyond the Videos API (prompt.h, proto.h): */
 	char *last_frame; /* file name of the last-frame image kept with the job, or NULL */
 	bool has_seed;
 	long long seed;
-	int audio;        /* 0 unset, 1 true, 2 false */
-	char *options;    /* a JSON object as compact text, or NULL */
+	int audio;     /* 0 unset, 1 true, 2 false */
+	char *options; /* a JSON object as compact text, or NULL */
 
 	/* What the API said. */
-	char *video_id;  /* NULL until created */
-	char *status;    /* last remote status ("queued", "in_progress"...), or NULL */
-	int progress;    /* 0..100; -1 unknown (the service sends none, e.g. LiteLLM) */
+	char *video_id; /* NULL until created */
+	char *status;   /* last remote status ("queued", "in_progress"...), or NULL */
+	int progress;   /* 0..100; -1 unknown (the service sends none, e.g. LiteLLM) */
 	long long video_created_at, video_completed_at, video_expires_at; /* -1 unknown */
 
 	/* Local timings, unix seconds (-1 unknown) and milliseconds where it matters. */
 	long long claimed_at;
-	long long submit_at;  /* when the create intent was recorded */
+	long long submit_at; /* when the create intent was recorded */
 	long long finished_at;
-	long long next_at_ms; /* wall ms: a claimed job's next try, 0 now; in doubt: since
-			       * when (kept for a restart only: while sorad runs, its
-			       * decisions use the monotonic clock, deadline.h) */
+	long long next_at_ms;  /* wall ms: a claimed job's next try, 0 now; in doubt: since
+	                        * when (kept for a restart only: while sorad runs, its
+	                        * decisions use the monotonic clock, deadline.h) */
 	long long dl_window_s; /* the download link's lifetime left when sorad saw the video
-				* completed (deadline.h), -1 unknown */
+	                        * completed (deadline.h), -1 unknown */
 	long long dl_seen_at;  /* ...and the wall time (unix s) it saw it, -1 unknown */
-	unsigned attempts;    /* create attempts, polls and downloads retried so far */
+	unsigned attempts;     /* create attempts, polls and downloads retried so far */
 
 	/* Money: creates (and remixes) sent for this job, counted durably before each is
 	 * sent. A create may be sent only while creates < creates_allowed; the allowance
@@ -96,21 +96,21 @@ struct job {
 	unsigned creates_allowed;
 	unsigned creates_void;
 	char *create_answer; /* what the latest create got back, in plain words, while its
-			      * outcome is in doubt (for the in-doubt reason), or NULL */
-	char *resolution; /* a decision taken while the daemon was down, applied at start:
-			   * "adopt:VIDEO_ID", "resubmit" or "drop"; NULL none */
+	                      * outcome is in doubt (for the in-doubt reason), or NULL */
+	char *resolution;    /* a decision taken while the daemon was down, applied at start:
+	                      * "adopt:VIDEO_ID", "resubmit" or "drop"; NULL none */
 
-	char *dup_key;       /* what it asks for, hashed (dupes.h); NULL in older records */
-	char *history;       /* earlier failures of a job retried (`sorad retry`), one per
-			      * line: "DATE CODE: first line of the error"; NULL none */
-	double cost_usd;     /* estimated at claim time from the price table */
-	char *usage;         /* the service's "usage" object as JSON text, or NULL */
+	char *dup_key;            /* what it asks for, hashed (dupes.h); NULL in older records */
+	char *history;            /* earlier failures of a job retried (`sorad retry`), one per
+	                           * line: "DATE CODE: first line of the error"; NULL none */
+	double cost_usd;          /* estimated at claim time from the price table */
+	char *usage;              /* the service's "usage" object as JSON text, or NULL */
 	double reported_cost_usd; /* the cost the service reported (usage), -1 none */
-	long long typical_s; /* not stored: how long this model's jobs have taken here
-			      * (eta.h), -1 unknown; set by whoever holds the means */
-	char *error;         /* plain words, for NAME.error.txt and the status page;
-			      * for a held job: why it waits (jobs.h, "Holds") */
-	char *error_code;    /* the API's error code or kind name, or NULL */
+	long long typical_s;      /* not stored: how long this model's jobs have taken here
+	                           * (eta.h), -1 unknown; set by whoever holds the means */
+	char *error;              /* plain words, for NAME.error.txt and the status page;
+	                           * for a held job: why it waits (jobs.h, "Holds") */
+	char *error_code;         /* the API's error code or kind name, or NULL */
 };
 
 void job_init(struct job *j);

@@ -27,16 +27,16 @@
 #include "job.h"
 #include "loop.h"
 
-#define JOBS_RECONCILE_SLACK_S 120 /* clock difference allowed between us and the API */
-#define JOBS_RECONCILE_PAGES 20    /* list pages (of 100) searched for a lost create */
-#define JOBS_RECONCILE_DELAY_S 3   /* a create sent just before a crash may still be landing */
-#define JOBS_MAX_SUBMITS 6         /* create attempts (each with its own retries) per job */
+#define JOBS_RECONCILE_SLACK_S 120  /* clock difference allowed between us and the API */
+#define JOBS_RECONCILE_PAGES 20     /* list pages (of 100) searched for a lost create */
+#define JOBS_RECONCILE_DELAY_S 3    /* a create sent just before a crash may still be landing */
+#define JOBS_MAX_SUBMITS 6          /* create attempts (each with its own retries) per job */
 #define JOBS_RECONCILE_LIST_TRIES 3 /* failed list calls before the job is put in doubt */
 #define JOBS_RECONCILE_RETRY_S 5    /* between them (each list call has its own retries) */
 /* Downloads (every kind of failure is bounded, and ends with a plain reason): */
-#define JOBS_DL_ROUNDS 6     /* download rounds that fail in a row before the job fails */
-#define JOBS_DL_GONE_TRIES 3 /* rounds answered 404/410 for the video: "no longer has it" */
-#define JOBS_DL_RETRY_MAX_S 60 /* rounds are retried after poll_max s, doubling to this */
+#define JOBS_DL_ROUNDS 6         /* download rounds that fail in a row before the job fails */
+#define JOBS_DL_GONE_TRIES 3     /* rounds answered 404/410 for the video: "no longer has it" */
+#define JOBS_DL_RETRY_MAX_S 60   /* rounds are retried after poll_max s, doubling to this */
 #define JOBS_DL_LOCAL_RETRY_S 30 /* after a local failure (disk full), until the link expires */
 /* A body without Content-Length is cut off past download_max_mb, or when that is 0
  * past JOBS_DL_AUTO_MB plus 2 bytes per pixel per second of the job's video (a
@@ -60,7 +60,7 @@ typedef void jobs_change_fn(const struct job *j, enum job_state before, void *ud
  * durable at once). Borrowed like the loop. */
 struct commit;
 struct jobs *jobs_new(struct loop *l, struct api_client *api, const struct conf *c,
-		      struct commit *cm);
+                      struct commit *cm);
 /* A second group commit for intents to submit, so that a create never waits behind
  * a large batch (jobs.c, intent_commit); NULL (the default): everything through CM. */
 void jobs_set_intent_commit(struct jobs *js, struct commit *cm);
@@ -149,8 +149,8 @@ bool jobs_approval_matches(const struct job *j, const char *name);
  */
 #define JOBS_DOUBT "in_doubt"
 enum jobs_resolve_how { JOBS_RESOLVE_ADOPT, JOBS_RESOLVE_RESUBMIT, JOBS_RESOLVE_DROP };
-int jobs_resolve(struct jobs *js, const char *name, enum jobs_resolve_how how,
-		 const char *video_id, char *why, size_t whylen);
+int jobs_resolve(struct jobs *js, const char *name, enum jobs_resolve_how how, const char *video_id,
+                 char *why, size_t whylen);
 /* The same decision as a record's "resolution" string ("adopt:ID", "resubmit", "drop"),
  * as `sorad resolve` stores it when no daemon runs: 0 and *HOW / *ID (pointing into S),
  * or -1 when S is not one. */
@@ -194,7 +194,7 @@ int jobs_retry(struct jobs *js, const char *name, char *msg, size_t n);
  */
 typedef void jobs_deleted_fn(bool ok, const char *code, const char *msg, void *ud);
 int jobs_delete(struct jobs *js, const char *video_id, const char *job, jobs_deleted_fn *done,
-		void *ud, const char **code, char *msg, size_t n);
+                void *ud, const char **code, char *msg, size_t n);
 
 /* Forgets the final job NAME: its record is removed and it leaves memory (after
  * `sorad delete --purge` removed its outputs). 0, or -1 (unknown, not final, or the

@@ -49,7 +49,7 @@ int log_file_name(time_t t, char *buf, size_t size);
 
 /* Writes one event. JOB and VIDEO may be NULL. */
 void log_event(enum log_level level, const char *job, const char *video, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 #define log_debug(...) log_event(LOG_DEBUG, NULL, NULL, __VA_ARGS__)
 #define log_info(...) log_event(LOG_INFO, NULL, NULL, __VA_ARGS__)

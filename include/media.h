@@ -47,10 +47,10 @@ enum media_verdict {
  * 48 needs 2000000 bytes, the file has 1000000".
  */
 enum media_verdict media_check_fd(int fd, enum media_kind want, enum media_kind *found, char *why,
-				  size_t whylen);
+                                  size_t whylen);
 
 /* The same for the file at PATH (opened read-only, closed again). */
-enum media_verdict media_check_file(const char *path, enum media_kind want,
-				    enum media_kind *found, char *why, size_t whylen);
+enum media_verdict media_check_file(const char *path, enum media_kind want, enum media_kind *found,
+                                    char *why, size_t whylen);
 
 #endif

@@ -7,8 +7,9 @@
  *
  * Job figures are computed from the jobs themselves (the state directory is the truth,
  * so they survive restarts); money comes from the usage log (usage.h), the same
- * figures `sorad usage` shows, so a job purged since still counts; API figures come from the daemon's struct api_stats,
- * which survives reloads but starts at zero with the process, as counters do.
+ * figures `sorad usage` shows, so a job purged since still counts; API figures come from the
+ * daemon's struct api_stats, which survives reloads but starts at zero with the process, as
+ * counters do.
  */
 #ifndef SORAD_METRICS_H
 #define SORAD_METRICS_H

@@ -44,9 +44,9 @@ void outbox_release(const struct conf *c, const char *name);
 
 /* Paths of the temp and final file of variant V for job NAME; 0 or -1. */
 int outbox_part_path(const struct conf *c, const char *name, enum api_variant v, char *buf,
-		     size_t size);
+                     size_t size);
 int outbox_final_path(const struct conf *c, const char *name, enum api_variant v, char *buf,
-		      size_t size);
+                      size_t size);
 
 /*
  * Moves PART to FINAL (an output of job NAME, whose reservation OWNER holds) without
@@ -58,7 +58,7 @@ int outbox_final_path(const struct conf *c, const char *name, enum api_variant v
  * With PART NULL (a variant the set leaves out), nothing is removed: 0.
  */
 int outbox_place(const struct conf *c, const char *name, const char *owner, const char *part,
-		 const char *final);
+                 const char *final);
 
 /* True when OUTBOX/NAME.json exists: the set is complete. */
 bool outbox_is_complete(const struct conf *c, const char *name);
@@ -85,7 +85,7 @@ struct outbox_file {
  */
 struct commit;
 int outbox_write_metadata(const struct conf *c, const struct job *j,
-			  const struct outbox_file files[3], struct commit *cm);
+                          const struct outbox_file files[3], struct commit *cm);
 
 /*
  * Removes what a crash in the middle of an atomic write left in the outbox and
@@ -102,6 +102,6 @@ void outbox_sweep_temps(const struct conf *c);
  * alone), and IMAGE_PATH (may be NULL; copied). 0, or -1 (logged).
  */
 int outbox_write_failure(const struct conf *c, const struct job *j, const char *input_path,
-			 bool move_input, const char *image_path);
+                         bool move_input, const char *image_path);
 
 #endif

@@ -36,11 +36,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define POLLPLAN_FAST_MS 300    /* the short interval once the predicted finish has passed */
-#define POLLPLAN_FAST_POLLS 6   /* ...at most this many polls in a row, then the cap again */
-#define POLLPLAN_MARGIN_MS 40   /* poll this long after the predicted finish, plus: */
+#define POLLPLAN_FAST_MS 300       /* the short interval once the predicted finish has passed */
+#define POLLPLAN_FAST_POLLS 6      /* ...at most this many polls in a row, then the cap again */
+#define POLLPLAN_MARGIN_MS 40      /* poll this long after the predicted finish, plus: */
 #define POLLPLAN_MARGIN_PERMILLE 2 /* ...this much of the predicted duration */
-#define POLLPLAN_MIN_WAIT_MS 50 /* never sooner than this after an answer */
+#define POLLPLAN_MIN_WAIT_MS 50    /* never sooner than this after an answer */
 /* Polls fall on a grid of instants shared by all jobs (the monotonic clock in steps of
  * MIN_MS doubled while within a job's predicted duration / DIV and MAX_MS), so that the
  * polls of jobs due close together become one list call: the price is up to a step of
@@ -50,22 +50,22 @@
 #define POLLPLAN_GRID_MIN_MS 75
 #define POLLPLAN_GRID_MAX_MS 1200
 #define POLLPLAN_MAX_MS (7LL * 24 * 3600 * 1000) /* longer predictions are not believed */
-#define POLLPLAN_KEYS 64        /* model+size+seconds combinations remembered */
+#define POLLPLAN_KEYS 64                         /* model+size+seconds combinations remembered */
 #define POLLPLAN_KEY_MAX 96
-#define POLLPLAN_EWMA_N 8       /* the mean follows about the last this many jobs */
+#define POLLPLAN_EWMA_N 8 /* the mean follows about the last this many jobs */
 #define POLLPLAN_BUCKETS 10
 
 /* One running job's observations. */
 struct pollplan_job {
-	long long start_ms;   /* when sorad saw its video created */
-	long long open_ms;    /* the latest answer that said it is not finished (start_ms at first) */
-	int p1, p2;           /* the two latest distinct progress values, oldest first; -1 none */
-	long long t1, t2;     /* when they were read */
-	long long predicted_ms; /* the latest prediction of the finish, 0 none */
+	long long start_ms; /* when sorad saw its video created */
+	long long open_ms;  /* the latest answer that said it is not finished (start_ms at first) */
+	int p1, p2;         /* the two latest distinct progress values, oldest first; -1 none */
+	long long t1, t2;   /* when they were read */
+	long long predicted_ms;        /* the latest prediction of the finish, 0 none */
 	long long first_prediction_ms; /* the first prediction made, 0 none (for the metrics) */
-	unsigned fast;        /* short-interval polls since the prediction passed */
-	bool guessed;         /* start_ms is a guess (resumed without the video's created_at):
-			       * its completion teaches nothing */
+	unsigned fast;                 /* short-interval polls since the prediction passed */
+	bool guessed; /* start_ms is a guess (resumed without the video's created_at):
+	               * its completion teaches nothing */
 };
 
 /* Durations observed by model+size+seconds. */
@@ -94,9 +94,9 @@ struct pollplan_stats {
 
 /* What one completion taught (pollplan_completed). */
 struct pollplan_outcome {
-	long long duration_ms;  /* the finish, counted from start_ms */
-	long long detect_ms;    /* hi - lo: the detection delay, at most */
-	long long error_ms;     /* predicted - finish (positive: predicted late); 0 if none */
+	long long duration_ms; /* the finish, counted from start_ms */
+	long long detect_ms;   /* hi - lo: the detection delay, at most */
+	long long error_ms;    /* predicted - finish (positive: predicted late); 0 if none */
 	bool predicted;
 };
 

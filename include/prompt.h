@@ -41,34 +41,34 @@
 
 #include "conf.h"
 
-#define PROMPT_MAX_CHARS 32000 /* the API's limit, in characters */
-#define PROMPT_NAME_MAX 200    /* bytes of a job name (an output file stem) */
-#define PROMPT_BATCH_MAX 10000 /* lines of one .jsonl batch: a job past it refuses the file */
+#define PROMPT_MAX_CHARS 32000       /* the API's limit, in characters */
+#define PROMPT_NAME_MAX 200          /* bytes of a job name (an output file stem) */
+#define PROMPT_BATCH_MAX 10000       /* lines of one .jsonl batch: a job past it refuses the file */
 #define PROMPT_SEED_MAX 4294967295LL /* the largest seed: 32 bits, what models take */
-#define PROMPT_OPTIONS_MAX 16384    /* bytes of an options object as compact JSON */
+#define PROMPT_OPTIONS_MAX 16384     /* bytes of an options object as compact JSON */
 #define PROMPT_EXTEND_PREVIOUS "previous" /* extend_of in a .jsonl: the line before */
 
 enum prompt_format { PROMPT_TXT, PROMPT_JSON, PROMPT_JSONL };
 
 struct job_spec {
-	char *name;      /* output stem; never NULL */
-	char *prompt;    /* NULL only when error is set */
-	char *model;     /* defaults applied */
+	char *name;   /* output stem; never NULL */
+	char *prompt; /* NULL only when error is set */
+	char *model;  /* defaults applied */
 	char *size;
 	unsigned seconds;
-	char *reference; /* an image file name in the inbox, or NULL */
-	char *remix_of;  /* a video id or an earlier job's NAME, or NULL */
-	char *extend_of; /* the same, for a continuation (never with remix_of), or NULL */
-	bool model_set;  /* the file named the model (else the default, or in a batch the
-			  * model of the earlier line the job extends) */
-	unsigned line;   /* 1-based line in a .jsonl batch, 0 otherwise */
-	char *error;     /* plain-words reason this spec cannot run, or NULL */
-	bool again;      /* `again: true`: made even when it repeats a recent job (dupes.h) */
+	char *reference;  /* an image file name in the inbox, or NULL */
+	char *remix_of;   /* a video id or an earlier job's NAME, or NULL */
+	char *extend_of;  /* the same, for a continuation (never with remix_of), or NULL */
+	bool model_set;   /* the file named the model (else the default, or in a batch the
+	                   * model of the earlier line the job extends) */
+	unsigned line;    /* 1-based line in a .jsonl batch, 0 otherwise */
+	char *error;      /* plain-words reason this spec cannot run, or NULL */
+	bool again;       /* `again: true`: made even when it repeats a recent job (dupes.h) */
 	char *last_frame; /* an image file name in the inbox the video ends on, or NULL */
 	bool has_seed;
-	long long seed;   /* 0..PROMPT_SEED_MAX */
-	int audio;        /* 0 unset, 1 true, 2 false (api.h's enum api_audio) */
-	char *options;    /* a JSON object as compact text (JSON forms only), or NULL */
+	long long seed; /* 0..PROMPT_SEED_MAX */
+	int audio;      /* 0 unset, 1 true, 2 false (api.h's enum api_audio) */
+	char *options;  /* a JSON object as compact text (JSON forms only), or NULL */
 };
 
 struct prompt_file {
@@ -84,7 +84,7 @@ int prompt_format_from_ext(const char *ext);
  * Always fills OUT with at least one spec (an error spec when the file is unusable).
  */
 void prompt_parse(enum prompt_format fmt, const char *stem, const char *data, size_t len,
-		  const struct conf *defaults, struct prompt_file *out);
+                  const struct conf *defaults, struct prompt_file *out);
 void prompt_file_release(struct prompt_file *pf);
 
 /*

@@ -28,7 +28,7 @@ struct ready_notes *ready_notes_new(struct loop *l, struct notifier *n);
 /* Queues "SUMMARY / BODY" for job NAME, whose video is MP4 (also the "Open" action),
  * with a still as its image when one can be made. Never blocks. */
 void ready_notes_send(struct ready_notes *rn, const struct conf *c, const char *name,
-		      const char *summary, const char *body, const char *mp4);
+                      const char *summary, const char *body, const char *mp4);
 
 /* Cancels the stills being made and sends their notifications without an image
  * (before the notifier is freed). NULL is fine. */

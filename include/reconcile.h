@@ -40,18 +40,18 @@ enum reconcile_match {
 	RECONCILE_NO,    /* not this job's */
 	RECONCILE_YES,   /* this job's lost create */
 	RECONCILE_MAYBE, /* everything matches, but the service gives no creation time, so
-			  * it may be an older video of the same prompt */
+	                  * it may be an older video of the same prompt */
 };
 
 /* Whether V could be the lost result of J's latest create (J->submit_at is when its
  * intent was recorded; SLACK seconds of clock difference are allowed). */
 enum reconcile_match reconcile_video_matches(const struct conf *c, const struct job *j,
-					     const struct video *v, long long slack);
+                                             const struct video *v, long long slack);
 
 /* Where a search through the list stands, between pages. Zero it to start. */
 struct reconcile_scan {
-	unsigned pages;        /* pages read */
-	long long last_created; /* creation time of the last dated item seen, 0 none */
+	unsigned pages;                  /* pages read */
+	long long last_created;          /* creation time of the last dated item seen, 0 none */
 	char maybe_id[VIDEO_ID_MAX + 1]; /* the first RECONCILE_MAYBE item, "" none */
 };
 
@@ -67,10 +67,10 @@ enum reconcile_verdict {
  * belongs to another job (never adopted twice). MAX_PAGES bounds the search.
  */
 enum reconcile_verdict reconcile_page(struct reconcile_scan *s, const struct conf *c,
-				      const struct job *j, const struct video_list *l,
-				      long long slack, unsigned max_pages,
-				      bool (*owned)(const char *id, void *ud), void *ud,
-				      const struct video **adopt, char *why, size_t whylen);
+                                      const struct job *j, const struct video_list *l,
+                                      long long slack, unsigned max_pages,
+                                      bool (*owned)(const char *id, void *ud), void *ud,
+                                      const struct video **adopt, char *why, size_t whylen);
 
 /* Whether a failed list call means the service has no list at all (404, 405, 501, or a
  * 5xx whose error says it is not supported or not implemented). */

@@ -10,8 +10,8 @@
  * server's openai-poll-after-ms, whichever is longer, so the jobs that come due
  * close together share one walk. Videos submitted together finish together: after a
  * walk that found some finished, the next may start after REFRESH_HOT_GAP_MS instead
- * (still never sooner than the server's openai-poll-after-ms). Every due job seen is handed its video (seen_fn);
- * a tracked job that is not due yet is handed its video only when it has finished
+ * (still never sooner than the server's openai-poll-after-ms). Every due job seen is handed its
+ * video (seen_fn); a tracked job that is not due yet is handed its video only when it has finished
  * (completed or failed), so it need not wait for its own poll. A due job not in the
  * walked pages (a straggler) is handed back (miss_fn) to retrieve it itself, and
  * from then on always polls itself. A service known to have no list (caps.h: configured,
@@ -35,11 +35,11 @@
 #include "api.h"
 #include "loop.h"
 
-#define REFRESH_MIN_JOBS 4      /* below this many jobs in flight each job retrieves itself */
-#define REFRESH_MIN_GAP_MS 100  /* between the starts of two walks */
-#define REFRESH_HOT_GAP_MS 25   /* the same, right after a walk found videos finishing */
-#define REFRESH_GATHER_MS 2     /* a walk starts this long after a job comes due, at least */
-#define REFRESH_MAX_PAGES 5     /* pages of 100 per walk */
+#define REFRESH_MIN_JOBS 4     /* below this many jobs in flight each job retrieves itself */
+#define REFRESH_MIN_GAP_MS 100 /* between the starts of two walks */
+#define REFRESH_HOT_GAP_MS 25  /* the same, right after a walk found videos finishing */
+#define REFRESH_GATHER_MS 2    /* a walk starts this long after a job comes due, at least */
+#define REFRESH_MAX_PAGES 5    /* pages of 100 per walk */
 #define REFRESH_PAGE_LIMIT 100
 
 /* The video V of JOB, read from a list (V is valid during the call; move what you

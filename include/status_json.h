@@ -33,7 +33,10 @@ struct jbuf {
 	size_t len, cap;
 };
 
-#define JBUF_INIT {NULL, 0, 0}
+#define JBUF_INIT                                                                                  \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
 void jbuf_release(struct jbuf *b);
 /* Empties B, keeping its memory. */
@@ -75,12 +78,12 @@ bool status_json_matches(const struct job *j, const char *f);
  * size of each outbox file (-1: unknown) and is included.
  */
 void status_json_video(struct jbuf *b, const struct job *j, long long now,
-		       const long long *file_bytes);
+                       const long long *file_bytes);
 
 /* Appends {"error":{"message":M,"type":TYPE,"param":PARAM,"code":CODE}}, the OpenAI
  * error object (PARAM and CODE may be NULL: null). status_json_error: PARAM null. */
 void status_json_error_param(struct jbuf *b, const char *message, const char *type,
-			     const char *param, const char *code);
+                             const char *param, const char *code);
 void status_json_error(struct jbuf *b, const char *message, const char *type, const char *code);
 
 #endif

@@ -31,7 +31,7 @@
  * files of their own").
  */
 int untrusted_open(const char *path, off_t max, int flags, struct stat *st, char *why,
-		   size_t whylen);
+                   size_t whylen);
 
 /* "a named pipe (FIFO)", "a directory", ... for MODE's file type. */
 const char *untrusted_kind(mode_t mode);

@@ -23,7 +23,8 @@ char *xstrndup(const char *s, size_t n);
  * -1 when it was truncated (buf is still NUL-terminated) or on a format error.
  */
 int bfmt(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-int vbfmt(char *buf, size_t size, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+int vbfmt(char *buf, size_t size, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /* Bounded copy of src into dst[size]: 0 when it fitted, -1 when truncated. */
 int bcopy_str(char *dst, size_t size, const char *src);

@@ -88,8 +88,7 @@ int gateway_set_ids(const char *style, char *why, size_t n)
 {
 	static const struct choice styles[] = {
 	    {"openai", IDS_OPENAI}, {"litellm", IDS_LITELLM}, {"litellm-veo", IDS_LITELLM_VEO},
-	    {"b64", IDS_B64},       {"huge", IDS_HUGE},
-	    {"openrouter", IDS_OPENROUTER},
+	    {"b64", IDS_B64},       {"huge", IDS_HUGE},       {"openrouter", IDS_OPENROUTER},
 	};
 	int v;
 
@@ -104,8 +103,10 @@ int gateway_set_ids(const char *style, char *why, size_t n)
 int gateway_set_list_mode(const char *mode, char *why, size_t n)
 {
 	static const struct choice modes[] = {
-	    {"ok", LIST_OK},   {"404", LIST_404},
-	    {"405", LIST_405}, {"501", LIST_501},
+	    {"ok", LIST_OK},
+	    {"404", LIST_404},
+	    {"405", LIST_405},
+	    {"501", LIST_501},
 	    {"litellm-500", LIST_LITELLM_500},
 	};
 	int v;
@@ -181,8 +182,7 @@ bool gateway_status_word_ok(const char *s)
 	size_t len = strlen(s);
 
 	return len > 0 && len < GATEWAY_STATUS_SIZE &&
-	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
-	           len;
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == len;
 }
 
 int gateway_add_answer_model(const char *spec, char *why, size_t n)
@@ -412,8 +412,9 @@ static const char *litellm_provider(void)
 void gateway_litellm_encode(const char *raw, const char *model_id, char *out, size_t size)
 {
 	char plain[GATEWAY_ID_SIZE], enc[GATEWAY_ID_SIZE];
-	int k = snprintf(plain, sizeof(plain), "litellm:custom_llm_provider:%s;model_id:%s;video_id:%s",
-	                 litellm_provider(), model_id, raw);
+	int k =
+	    snprintf(plain, sizeof(plain), "litellm:custom_llm_provider:%s;model_id:%s;video_id:%s",
+	             litellm_provider(), model_id, raw);
 
 	if (k < 0 || (size_t)k >= sizeof(plain) || (size_t)k / 3 * 4 + 12 >= sizeof(enc)) {
 		snprintf(out, size, "%s", raw); /* no such long raw ids are made here */
@@ -458,7 +459,8 @@ static void litellm_id(char *buf, size_t size, char *raw, size_t raw_size, uint6
 		snprintf(raw, raw_size, "video_%016llx%016llx", (unsigned long long)a,
 		         (unsigned long long)b);
 		gateway_litellm_encode(
-		    raw, "5f2b8c1e9a7d4e3f8b6c2a1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f", buf, size);
+		    raw, "5f2b8c1e9a7d4e3f8b6c2a1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f", buf,
+		    size);
 		if (strchr(buf, '/') == NULL)
 			break;
 		b = splitmix64(&b);

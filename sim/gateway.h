@@ -57,14 +57,14 @@ enum gateway_chunked { CHUNKED_NONE, CHUNKED_CONTENT, CHUNKED_ALL };
 
 /* How every Video object in an answer (create, retrieve, list, remix) is reshaped. */
 struct gateway_shape {
-	bool no_prompt;       /* --no-prompt: no "prompt" key, as LiteLLM's proxy */
-	bool dated_models;    /* --dated-models: "sora-2" answered as "sora-2-2025-10-06" */
-	bool created_at_zero; /* --created-at-zero: "created_at": 0 */
-	bool no_progress;     /* --no-progress: "progress": null */
-	bool sparse;          /* --sparse-videos: only what LiteLLM's Veo transforms fill */
-	bool usage;           /* --usage: {"duration_seconds": N} on create and remix */
+	bool no_prompt;        /* --no-prompt: no "prompt" key, as LiteLLM's proxy */
+	bool dated_models;     /* --dated-models: "sora-2" answered as "sora-2-2025-10-06" */
+	bool created_at_zero;  /* --created-at-zero: "created_at": 0 */
+	bool no_progress;      /* --no-progress: "progress": null */
+	bool sparse;           /* --sparse-videos: only what LiteLLM's Veo transforms fill */
+	bool usage;            /* --usage: {"duration_seconds": N} on create and remix */
 	bool list_passthrough; /* --list-passthrough: list items as the upstream's JSON */
-	enum gateway_retrieve_id retrieve_id; /* --retrieve-id */
+	enum gateway_retrieve_id retrieve_id;     /* --retrieve-id */
 	char queued_status[GATEWAY_STATUS_SIZE];  /* --queued-status; "" is "queued" */
 	char running_status[GATEWAY_STATUS_SIZE]; /* --running-status; "" is "in_progress" */
 };
@@ -133,8 +133,8 @@ const char *gateway_auth_hint(void);
  * requested MODEL; "video_" + standard base64 that always holds '+', '/' and '='; or
  * GATEWAY_HUGE_ID_LEN letters and digits. ID_SIZE must be at least GATEWAY_ID_SIZE. RAW
  * gets the upstream's own id: the one inside a LiteLLM id, else the id itself. */
-void gateway_video_id(char *id, size_t id_size, char *raw, size_t raw_size, uint64_t a,
-                      uint64_t b, const char *model);
+void gateway_video_id(char *id, size_t id_size, char *raw, size_t raw_size, uint64_t a, uint64_t b,
+                      const char *model);
 
 /* LiteLLM's encoding of the upstream id RAW with MODEL_ID in its model_id slot (the
  * provider is the --id-style's: gemini for litellm-veo, else openai), as

@@ -173,8 +173,8 @@ struct options {
 	bool openrouter;                  /* --protocol openrouter */
 	const char *callback_secret_file; /* --callback-secret-file */
 	unsigned long long callback_repeat;
-	const char *log_creates;     /* benchmarks */
-	const char *log_bodies;      /* tests: OpenRouter create bodies */
+	const char *log_creates;        /* benchmarks */
+	const char *log_bodies;         /* tests: OpenRouter create bodies */
 	unsigned long long video_bytes; /* benchmarks */
 };
 
@@ -542,9 +542,8 @@ static void apply_option(int c, const char *arg, struct options *o)
 		o->after_create_status = parse_uint("--after-create-status", arg, 599);
 		if (o->after_create_status != 500 && o->after_create_status != 502 &&
 		    o->after_create_status != 504)
-			usage_error(
-			    "--after-create-status: expected 500, 502 or 504, got '%s'",
-			    arg);
+			usage_error("--after-create-status: expected 500, 502 or 504, got '%s'",
+			            arg);
 		break;
 	case O_LOG_BODIES:
 		o->log_bodies = arg;
@@ -623,7 +622,8 @@ static void apply_option(int c, const char *arg, struct options *o)
 			gateway_option(0, "/api/v1");
 			gateway_option(2, "openrouter");
 		} else if (strcmp(arg, "openai") != 0 || o->openrouter) {
-			usage_error("--protocol: expected 'openai' or 'openrouter' (once), got '%s'", arg);
+			usage_error(
+			    "--protocol: expected 'openai' or 'openrouter' (once), got '%s'", arg);
 		}
 		break;
 	case O_CALLBACK_SECRET_FILE:
@@ -719,7 +719,8 @@ static void apply_profile(const char *name, struct options *o)
 			while (lo->name && strcmp(lo->name, po->name) != 0)
 				lo++;
 			if (lo->name == NULL)
-				usage_error("profile %s: no option --%s", name, po->name); /* a bug */
+				usage_error("profile %s: no option --%s", name,
+				            po->name); /* a bug */
 			apply_option(lo->val, po->value, o);
 		}
 		return;
@@ -755,7 +756,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 	if (o->threads == 0)
 		usage_error("--threads: must be at least 1");
 	if (!o->openrouter && (o->callback_secret_file || o->callback_repeat))
-		usage_error("--callback-secret-file and --callback-repeat need --protocol openrouter");
+		usage_error(
+		    "--callback-secret-file and --callback-repeat need --protocol openrouter");
 	gateway_set_shape(&o->shape);
 	gateway_set_content(&o->content);
 }
@@ -886,12 +888,11 @@ int main(int argc, char **argv)
 	                         .retry_after_s = (unsigned)o.retry_after_s};
 	faults_init(&fc);
 	sim_clock_offset_ms = (int64_t)o.clock_offset_s * 1000;
-	vc = (struct videos_conf){
-	    .seed = o.seed,
-	    .gen_ms = (int64_t)o.gen_ms,
-	    .expire_s = (int64_t)o.expire_s,
-	    .gen_jitter_pct = (unsigned)o.gen_jitter_pct,
-	    .progress_ease = o.progress_ease};
+	vc = (struct videos_conf){.seed = o.seed,
+	                          .gen_ms = (int64_t)o.gen_ms,
+	                          .expire_s = (int64_t)o.expire_s,
+	                          .gen_jitter_pct = (unsigned)o.gen_jitter_pct,
+	                          .progress_ease = o.progress_ease};
 	videos_init(&vc);
 	rc = (struct routes_conf){.api_key = o.api_key, .poll_after_ms = (unsigned)o.poll_after_ms};
 	routes_init(&rc);

@@ -14,10 +14,10 @@
 enum variant { VARIANT_VIDEO, VARIANT_THUMBNAIL, VARIANT_SPRITESHEET };
 
 struct media_conf {
-	const char *dir;    /* NULL: a temporary directory, removed at shutdown */
-	const char *ffmpeg; /* path of ffmpeg, NULL or "" for fixtures only */
-	bool draw_prompt;   /* draw the prompt too; renders are then per prompt */
-	unsigned workers;   /* render threads */
+	const char *dir;      /* NULL: a temporary directory, removed at shutdown */
+	const char *ffmpeg;   /* path of ffmpeg, NULL or "" for fixtures only */
+	bool draw_prompt;     /* draw the prompt too; renders are then per prompt */
+	unsigned workers;     /* render threads */
 	uint64_t video_bytes; /* serve MP4s padded to this size (0: as rendered), for
 	                       * benchmarks of big downloads: a trailing 64-bit 'free'
 	                       * box, sparse on disk, keeps the file a valid MP4 */

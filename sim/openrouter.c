@@ -102,21 +102,66 @@ static const struct sku wan_skus[] = {
  * google/veo-3.1-lite with [8, 4, 6], 720p and 1080p, 16:9 and 9:16); the prices are
  * the simulator's, per second. */
 static const struct catalog_model catalog[] = {
-    {"google/veo-3.1", "Google: Veo 3.1",
+    {"google/veo-3.1",
+     "Google: Veo 3.1",
      "Google's video model with sound; first and last frames; continues a previous job.",
-     1760400000, veo_durations, NELEM(veo_durations), res_720_1080, NELEM(res_720_1080),
-     wide_tall, NELEM(wide_tall), NULL, 0, first_last, NELEM(first_last), true, true,
-     veo_skus, NELEM(veo_skus), veo_passthrough, NELEM(veo_passthrough)},
-    {"openai/sora-2-pro", "OpenAI: Sora 2 Pro",
+     1760400000,
+     veo_durations,
+     NELEM(veo_durations),
+     res_720_1080,
+     NELEM(res_720_1080),
+     wide_tall,
+     NELEM(wide_tall),
+     NULL,
+     0,
+     first_last,
+     NELEM(first_last),
+     true,
+     true,
+     veo_skus,
+     NELEM(veo_skus),
+     veo_passthrough,
+     NELEM(veo_passthrough)},
+    {"openai/sora-2-pro",
+     "OpenAI: Sora 2 Pro",
      "OpenAI's video model, sized in pixels; a first frame; edits a previous job.",
-     1759708800, sora_durations, NELEM(sora_durations), res_720_1080, NELEM(res_720_1080),
-     wide_tall, NELEM(wide_tall), sora_sizes, NELEM(sora_sizes), first_only,
-     NELEM(first_only), true, true, sora_skus, NELEM(sora_skus), NULL, 0},
-    {"alibaba/wan-2.6", "Alibaba: Wan 2.6",
+     1759708800,
+     sora_durations,
+     NELEM(sora_durations),
+     res_720_1080,
+     NELEM(res_720_1080),
+     wide_tall,
+     NELEM(wide_tall),
+     sora_sizes,
+     NELEM(sora_sizes),
+     first_only,
+     NELEM(first_only),
+     true,
+     true,
+     sora_skus,
+     NELEM(sora_skus),
+     NULL,
+     0},
+    {"alibaba/wan-2.6",
+     "Alibaba: Wan 2.6",
      "Alibaba's video model: 5 or 10 seconds, square too; a first frame; no continuation.",
-     1765152000, wan_durations, NELEM(wan_durations), res_720_1080, NELEM(res_720_1080),
-     wide_tall_square, NELEM(wide_tall_square), NULL, 0, first_only, NELEM(first_only), true,
-     false, wan_skus, NELEM(wan_skus), wan_passthrough, NELEM(wan_passthrough)},
+     1765152000,
+     wan_durations,
+     NELEM(wan_durations),
+     res_720_1080,
+     NELEM(res_720_1080),
+     wide_tall_square,
+     NELEM(wide_tall_square),
+     NULL,
+     0,
+     first_only,
+     NELEM(first_only),
+     true,
+     false,
+     wan_skus,
+     NELEM(wan_skus),
+     wan_passthrough,
+     NELEM(wan_passthrough)},
 };
 
 static const struct catalog_model *model_find(const char *id)
@@ -139,9 +184,9 @@ static cJSON *model_json(const struct catalog_model *m)
 
 	/* Always an array, [] for none (cJSON_CreateStringArray makes nothing of 0). */
 	cJSON_AddItemToObject(o, "allowed_passthrough_parameters",
-	                      m->n_passthrough ? cJSON_CreateStringArray(m->passthrough,
-	                                                                 (int)m->n_passthrough)
-	                                       : cJSON_CreateArray());
+	                      m->n_passthrough
+	                          ? cJSON_CreateStringArray(m->passthrough, (int)m->n_passthrough)
+	                          : cJSON_CreateArray());
 	cJSON_AddStringToObject(o, "canonical_slug", m->id);
 	cJSON_AddNumberToObject(o, "created", (double)m->created);
 	cJSON_AddNullToObject(o, "creativity");
@@ -191,11 +236,11 @@ struct job {
 	char *id;                 /* owned */
 	uint64_t owner;           /* hash of the API key that created it */
 	double cost;
-	char base[BASE_URL_MAX];  /* "http://HOST" of the create, for polling and unsigned URLs */
+	char base[BASE_URL_MAX]; /* "http://HOST" of the create, for polling and unsigned URLs */
 	char callback[CALLBACK_URL_MAX]; /* "" without */
-	unsigned sent;            /* deliveries that reached the receiver */
-	unsigned attempts;        /* failed deliveries since the last success */
-	int64_t next_try_ms;      /* monotonic */
+	unsigned sent;                   /* deliveries that reached the receiver */
+	unsigned attempts;               /* failed deliveries since the last success */
+	int64_t next_try_ms;             /* monotonic */
 };
 
 #define JOB_BUCKETS 1024
@@ -278,7 +323,8 @@ void openrouter_fault_reply(const struct fault *f, struct reply *r)
 	if (f->kind == FAULT_429) {
 		or_error(r, 429, NULL, "Rate limit exceeded (injected by sora-sim --p429)");
 		reply_header(r, "retry-after", "%u",
-		             f->retry_after_s ? f->retry_after_s : (f->retry_after_ms + 999) / 1000);
+		             f->retry_after_s ? f->retry_after_s
+		                              : (f->retry_after_ms + 999) / 1000);
 	} else if (f->status == 503) {
 		or_error(r, 503, NULL, "Service Unavailable (injected by sora-sim --p5xx)");
 	} else {
@@ -314,11 +360,10 @@ static void unsupported(struct reply *r, const struct catalog_model *m, const ch
 	list[0] = '\0';
 	cJSON_ArrayForEach(it, supported)
 	{
-		int k = cJSON_IsNumber(it)
-		            ? snprintf(list + used, sizeof(list) - used, "%s%d", used ? ", " : "",
-		                       it->valueint)
-		            : snprintf(list + used, sizeof(list) - used, "%s%s", used ? ", " : "",
-		                       it->valuestring);
+		int k = cJSON_IsNumber(it) ? snprintf(list + used, sizeof(list) - used, "%s%d",
+		                                      used ? ", " : "", it->valueint)
+		                           : snprintf(list + used, sizeof(list) - used, "%s%s",
+		                                      used ? ", " : "", it->valuestring);
 
 		if (k < 0 || (size_t)k >= sizeof(list) - used)
 			break;
@@ -416,8 +461,8 @@ static void job_url(char *out, size_t size, const char *base, const char *id, co
 		return;
 	used = (size_t)k;
 	for (const unsigned char *p = (const unsigned char *)id; *p && used + 4 < size; p++) {
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-		    *p == '-' || *p == '_' || *p == '.' || *p == '~') {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' || *p == '~') {
 			out[used++] = (char)*p;
 		} else {
 			out[used++] = '%';
@@ -453,7 +498,8 @@ static const char *status_word(const struct video_info *vi)
 static const char *error_text(const struct video_info *vi)
 {
 	if (vi->phase == VIDEO_FAILED)
-		return "Video generation failed (the prompt asked sora-sim to fail with [sim:fail]).";
+		return "Video generation failed (the prompt asked sora-sim to fail with "
+		       "[sim:fail]).";
 	if (strcmp(vi->word, "cancelled") == 0 || strcmp(vi->word, "canceled") == 0)
 		return "Job was cancelled";
 	if (strcmp(vi->word, "expired") == 0)
@@ -560,8 +606,9 @@ static void content(const char *id, struct MHD_Connection *c, struct reply *r)
 			or_error(r, 400, NULL, "Invalid index '%.32s': expected an integer >= 0.",
 			         index);
 		else
-			or_error(r, 404, NULL, "Video generation job '%.128s' has no output at index %ld.",
-			         id, n);
+			or_error(r, 404, NULL,
+			         "Video generation job '%.128s' has no output at index %ld.", id,
+			         n);
 		return;
 	}
 	pthread_mutex_lock(&jobs_lock);
@@ -572,24 +619,30 @@ static void content(const char *id, struct MHD_Connection *c, struct reply *r)
 	switch (videos_content(id, &m, &hooks)) {
 	case VIDEO_OK:
 		if (hooks.fail_now) /* [sim:content-fails=N] */
-			or_error(r, 500, NULL, "Internal error while reading the output of video "
+			or_error(r, 500, NULL,
+			         "Internal error while reading the output of video "
 			         "generation job '%.128s' (asked for by the prompt's "
-			         "[sim:content-fails]).", id);
+			         "[sim:content-fails]).",
+			         id);
 		else if (hooks.status) /* [sim:content-status=N] */
-			or_error(r, hooks.status, NULL, "The output of video generation job "
+			or_error(r, hooks.status, NULL,
+			         "The output of video generation job "
 			         "'%.128s' is not available (HTTP %u, asked for by the prompt's "
-			         "[sim:content-status]).", id, hooks.status);
+			         "[sim:content-status]).",
+			         id, hooks.status);
 		else
 			routes_serve_video(id, m, hooks.trickle_bps, c, r);
 		return;
 	case VIDEO_NOT_READY:
-		or_error(r, 409, NULL,
-		         "Video generation job '%.128s' is not completed; download it once its status "
-		         "is 'completed'.",
-		         id);
+		or_error(
+		    r, 409, NULL,
+		    "Video generation job '%.128s' is not completed; download it once its status "
+		    "is 'completed'.",
+		    id);
 		return;
 	case VIDEO_EXPIRED:
-		or_error(r, 410, NULL, "The content of video generation job '%.128s' has expired.", id);
+		or_error(r, 410, NULL, "The content of video generation job '%.128s' has expired.",
+		         id);
 		return;
 	default:
 		not_found_job(r, id);
@@ -634,7 +687,8 @@ static int member(const cJSON *root, const char *name, cJSON_bool (*is)(const cJ
 	if (j == NULL || cJSON_IsNull(j))
 		return 0;
 	if (!is(j)) {
-		or_error(r, 400, NULL, "Invalid '%s': expected %s, got %s.", name, want, type_name(j));
+		or_error(r, 400, NULL, "Invalid '%s': expected %s, got %s.", name, want,
+		         type_name(j));
 		return -1;
 	}
 	*out = j;
@@ -659,7 +713,8 @@ static int dimensions(const char *res, const char *aspect, unsigned *w, unsigned
 	if (sscanf(res, "%up", &short_side) != 1 || sscanf(aspect, "%u:%u", &aw, &ah) != 2 ||
 	    aw == 0 || ah == 0) /* NOLINT(cert-err34-c) */
 		return -1;
-	long_side = (unsigned)lround((double)short_side * (aw > ah ? aw : ah) / (aw > ah ? ah : aw));
+	long_side =
+	    (unsigned)lround((double)short_side * (aw > ah ? aw : ah) / (aw > ah ? ah : aw));
 	long_side += long_side & 1;
 	*w = aw >= ah ? long_side : short_side;
 	*h = aw >= ah ? short_side : long_side;
@@ -686,7 +741,8 @@ static cJSON *derived_sizes(const struct catalog_model *m)
 static int check_size(const struct catalog_model *m, const char *size, struct ask *a,
                       struct reply *r)
 {
-	cJSON *all = m->sizes ? cJSON_CreateStringArray(m->sizes, (int)m->n_sizes) : derived_sizes(m);
+	cJSON *all =
+	    m->sizes ? cJSON_CreateStringArray(m->sizes, (int)m->n_sizes) : derived_sizes(m);
 	const cJSON *it;
 
 	cJSON_ArrayForEach(it, all)
@@ -708,8 +764,8 @@ static int check_enum(const struct catalog_model *m, const char *param, const ch
 {
 	if (in_list(value, list, n))
 		return 0;
-	unsupported(r, m, param, value, list ? cJSON_CreateStringArray(list, (int)n)
-	                                     : cJSON_CreateArray());
+	unsupported(r, m, param, value,
+	            list ? cJSON_CreateStringArray(list, (int)n) : cJSON_CreateArray());
 	return -1;
 }
 
@@ -732,10 +788,11 @@ static int check_image_url(const char *url, const char *param, struct reply *r)
 		rc = 0;
 	buf_release(&img);
 	if (rc < 0)
-		or_error(r, 400, NULL,
-		         "Invalid '%s': expected an http(s) URL or a base64 data URL of a PNG, JPEG "
-		         "or WebP image.",
-		         param);
+		or_error(
+		    r, 400, NULL,
+		    "Invalid '%s': expected an http(s) URL or a base64 data URL of a PNG, JPEG "
+		    "or WebP image.",
+		    param);
 	return rc;
 }
 
@@ -759,7 +816,8 @@ static int check_frames(const struct catalog_model *m, const cJSON *frames, stru
 		    strcmp(type->valuestring, "image_url") != 0 || !cJSON_IsString(url) ||
 		    !cJSON_IsString(ft)) {
 			or_error(r, 400, NULL,
-			         "Invalid '%s': expected {\"type\": \"image_url\", \"image_url\": {\"url\": "
+			         "Invalid '%s': expected {\"type\": \"image_url\", \"image_url\": "
+			         "{\"url\": "
 			         "...}, \"frame_type\": \"first_frame\" | \"last_frame\"}.",
 			         param);
 			return -1;
@@ -794,7 +852,8 @@ static int check_callback(const char *url, struct reply *r)
 		goto refuse;
 	if (*host == '[') {
 		end = strchr(host, ']');
-		if (end == NULL || (size_t)(end - host - 1) != 3 || strncmp(host + 1, "::1", 3) != 0)
+		if (end == NULL || (size_t)(end - host - 1) != 3 ||
+		    strncmp(host + 1, "::1", 3) != 0)
 			goto refuse;
 		end++;
 	} else {
@@ -831,8 +890,10 @@ static int check_previous(const struct catalog_model *m, const char *prev, uint6
 	int found;
 
 	if (!m->continuation) {
-		or_error(r, 400, NULL, "Model %s does not support continuing a previous job "
-		                       "(previous_job_id).", m->id);
+		or_error(r, 400, NULL,
+		         "Model %s does not support continuing a previous job "
+		         "(previous_job_id).",
+		         m->id);
 		return -1;
 	}
 	pthread_mutex_lock(&jobs_lock);
@@ -844,10 +905,11 @@ static int check_previous(const struct catalog_model *m, const char *prev, uint6
 		return -1;
 	}
 	if (vi.phase != VIDEO_COMPLETED) {
-		or_error(r, 400, NULL,
-		         "previous_job_id '%.128s' is not completed (status %s); only a completed job "
-		         "can be continued.",
-		         prev, status_word(&vi));
+		or_error(
+		    r, 400, NULL,
+		    "previous_job_id '%.128s' is not completed (status %s); only a completed job "
+		    "can be continued.",
+		    prev, status_word(&vi));
 		return -1;
 	}
 	if (strcmp(vi.model, m->id) != 0) {
@@ -889,10 +951,11 @@ static int check_shape(const cJSON *root, struct ask *a, struct reply *r)
 	if (check_size(m, size->valuestring, a, r) < 0)
 		return -1;
 	if ((res || aspect) && (a->width != w || a->height != h)) {
-		or_error(r, 400, NULL,
-		         "Invalid 'size' %.32s: it is not resolution %s at aspect ratio %s (%ux%u); "
-		         "send one or the other.",
-		         size->valuestring, rv, av, w, h);
+		or_error(
+		    r, 400, NULL,
+		    "Invalid 'size' %.32s: it is not resolution %s at aspect ratio %s (%ux%u); "
+		    "send one or the other.",
+		    size->valuestring, rv, av, w, h);
 		return -1;
 	}
 	return 0;
@@ -988,18 +1051,22 @@ static int read_ask(const cJSON *root, uint64_t owner, struct ask *a, struct rep
 	if (strstr(a->prompt, "[sim:moderation]")) {
 		cJSON *md = cJSON_CreateObject();
 
-		cJSON_AddItemToObject(md, "reasons", cJSON_CreateStringArray(
-		                                         (const char *const[]){"violence"}, 1));
+		cJSON_AddItemToObject(
+		    md, "reasons", cJSON_CreateStringArray((const char *const[]){"violence"}, 1));
 		cJSON_AddStringToObject(md, "flagged_input", "[sim:moderation]");
 		cJSON_AddStringToObject(md, "provider_name", "sora-sim");
 		cJSON_AddStringToObject(md, "model_slug", a->m->id);
-		or_error(r, 403, md, "%s requires moderation on sora-sim. Your input was flagged "
-		                     "for \"violence\".", a->m->id);
+		or_error(r, 403, md,
+		         "%s requires moderation on sora-sim. Your input was flagged "
+		         "for \"violence\".",
+		         a->m->id);
 		return -1;
 	}
 	if (routes_status_hook(a->prompt, a->word) < 0) {
-		or_error(r, 400, NULL, "sora-sim: [sim:status=WORD] needs a WORD of 1 to %d letters, "
-		                       "digits, '_' or '-'.", GATEWAY_STATUS_SIZE - 1);
+		or_error(r, 400, NULL,
+		         "sora-sim: [sim:status=WORD] needs a WORD of 1 to %d letters, "
+		         "digits, '_' or '-'.",
+		         GATEWAY_STATUS_SIZE - 1);
 		return -1;
 	}
 	return 0;
@@ -1019,8 +1086,9 @@ static void create(struct MHD_Connection *c, struct form *f, struct reply *r)
 	memset(&a, 0, sizeof(a));
 	root = raw ? cJSON_ParseWithLength(raw->data ? raw->data : "", raw->len) : NULL;
 	if (root == NULL || !cJSON_IsObject(root)) {
-		or_error(r, 400, NULL, "Invalid JSON body: expected an object (Content-Type: "
-		                       "application/json).");
+		or_error(r, 400, NULL,
+		         "Invalid JSON body: expected an object (Content-Type: "
+		         "application/json).");
 		cJSON_Delete(root);
 		return;
 	}
@@ -1125,7 +1193,8 @@ static char *event_json(const struct job *j, const struct video_info *vi)
 
 	snprintf(type, sizeof(type), "video.generation.%s", status_word(vi));
 	cJSON_AddStringToObject(root, "type", type);
-	if (gmtime_r(&t, &tm) == NULL || strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
 		when[0] = '\0';
 	snprintf(when + strlen(when), sizeof(when) - strlen(when), ".%03dZ", (int)(ms % 1000));
 	cJSON_AddStringToObject(root, "created_at", when);
@@ -1211,7 +1280,9 @@ static int connect_url(const char *url, const char **path, int64_t deadline)
 	           (errno != EINPROGRESS || wait_fd(fd, POLLOUT, deadline) < 0 ||
 	            getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err != 0)) {
 		log_info("callback to %s: cannot connect: %s", url,
-		         strerror(err ? err : errno ? errno : ETIMEDOUT));
+		         strerror(err     ? err
+		                  : errno ? errno
+		                          : ETIMEDOUT));
 		close(fd);
 		fd = -1;
 	}
@@ -1240,8 +1311,7 @@ static int send_all(int fd, const char *p, size_t n, int64_t deadline)
 /* POSTs BODY to URL with OpenRouter's headers; the receiver's status, or -1 when it
  * could not be reached or answered no status line in time. Blocking, on the callback
  * thread only. */
-static int deliver(const char *url, const char *id, const struct video_info *vi,
-                   const char *body)
+static int deliver(const char *url, const char *id, const struct video_info *vi, const char *body)
 {
 	int64_t deadline = now_mono_ms() + CALLBACK_TIMEOUT_MS;
 	char head[2048 + GATEWAY_ID_SIZE], sig[160] = "", line[64];
@@ -1346,8 +1416,8 @@ static void *callback_main(void *arg)
 				;
 			if (j->sent >= conf.callback_repeat || j->attempts >= CALLBACK_ATTEMPTS) {
 				if (j->attempts >= CALLBACK_ATTEMPTS)
-					log_warn("callback %s to %s: given up after %d attempts", j->id,
-					         j->callback, CALLBACK_ATTEMPTS);
+					log_warn("callback %s to %s: given up after %d attempts",
+					         j->id, j->callback, CALLBACK_ATTEMPTS);
 				*pp = j->next_pending;
 				j->next_pending = NULL;
 			} else {

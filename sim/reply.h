@@ -27,7 +27,7 @@ struct reply {
 	uint64_t offset, length;
 	struct reply_header headers[REPLY_MAX_HEADERS];
 	int nheaders;
-	bool chunked; /* sent without Content-Length (Transfer-Encoding: chunked) */
+	bool chunked;         /* sent without Content-Length (Transfer-Encoding: chunked) */
 	unsigned trickle_bps; /* > 0: an endless chunked body at this many bytes/s */
 };
 

@@ -138,8 +138,8 @@ int routes_auth(struct MHD_Connection *c, struct reply *r)
 	reply_error(r, 401, "invalid_request_error", NULL, "invalid_api_key",
 	            "Incorrect API key provided%s%s%s. You can find your API key at "
 	            "https://platform.openai.com/account/api-keys.",
-	            key && *key ? "" : " (none was sent: use '", key && *key ? "" : gateway_auth_hint(),
-	            key && *key ? "" : "')");
+	            key && *key ? "" : " (none was sent: use '",
+	            key && *key ? "" : gateway_auth_hint(), key && *key ? "" : "')");
 	return -1;
 }
 
@@ -151,7 +151,8 @@ void routes_fault_reply(const struct fault *f, struct reply *r)
 		unsigned ms = f->retry_after_s ? f->retry_after_s * 1000u : f->retry_after_ms;
 
 		if (f->retry_after_s > 4000000)
-			ms = 4000000000u; /* the header still says S; this text only needs a number */
+			ms = 4000000000u; /* the header still says S; this text only needs a number
+			                   */
 		reply_error(r, 429, "requests", NULL, "rate_limit_exceeded",
 		            "Rate limit reached for requests per min (RPM): Limit 25, Used 25, "
 		            "Requested 1. Please try again in %ums. (injected by sora-sim --p429)",
@@ -539,10 +540,10 @@ static void create(struct form *f, struct reply *r)
 		return;
 	if (!has_gateway_models() &&
 	    (check_enum(r, "model", model ? model->data : "sora-2", models, NELEM(models)) < 0 ||
-	    check_enum(r, "seconds", seconds ? seconds->data : "4", seconds_values,
-	               NELEM(seconds_values)) < 0 ||
-	    check_enum(r, "size", size ? size->data : "720x1280", sizes_pro,
-	               strcmp(spec.model, "sora-2") == 0 ? SIZES_SORA2 : NELEM(sizes_pro)) < 0))
+	     check_enum(r, "seconds", seconds ? seconds->data : "4", seconds_values,
+	                NELEM(seconds_values)) < 0 ||
+	     check_enum(r, "size", size ? size->data : "720x1280", sizes_pro,
+	                strcmp(spec.model, "sora-2") == 0 ? SIZES_SORA2 : NELEM(sizes_pro)) < 0))
 		return;
 	/* NOLINTNEXTLINE(cert-err34-c): both were just checked against their tables */
 	if (sscanf(spec.size, "%ux%u", &spec.width, &spec.height) != 2 ||
@@ -775,12 +776,13 @@ static int reencode_range(struct reply *r)
 	uint64_t done = 0;
 
 	while (done < r->length) {
-		size_t want = r->length - done < sizeof(chunk) ? (size_t)(r->length - done)
-		                                               : sizeof(chunk);
+		size_t want =
+		    r->length - done < sizeof(chunk) ? (size_t)(r->length - done) : sizeof(chunk);
 		ssize_t got = pread(r->fd, chunk, want, (off_t)(r->offset + done));
 
 		if (got <= 0) {
-			log_err("reading a range to re-encode: %s", got < 0 ? strerror(errno) : "EOF");
+			log_err("reading a range to re-encode: %s",
+			        got < 0 ? strerror(errno) : "EOF");
 			buf_release(&raw);
 			return -1;
 		}

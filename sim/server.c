@@ -215,8 +215,7 @@ static void add_service_date(struct MHD_Response *resp)
 
 /* Turns a reply into an MHD response, taking over its body or fd. A chunked reply
  * has an unknown size, which makes libmicrohttpd send it chunked (HTTP/1.1). */
-static struct MHD_Response *make_response(struct MHD_Connection *c, struct reply *r,
-                                          bool truncate)
+static struct MHD_Response *make_response(struct MHD_Connection *c, struct reply *r, bool truncate)
 {
 	struct MHD_Response *resp;
 	int i;

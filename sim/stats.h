@@ -15,7 +15,7 @@ enum endpoint {
 	EP_DELETE,
 	EP_REMIX,
 	EP_MODELS, /* OpenRouter mode: the model catalog */
-	EP_OTHER, /* unknown /v1 routes and wrong methods */
+	EP_OTHER,  /* unknown /v1 routes and wrong methods */
 	EP_COUNT
 };
 

@@ -34,9 +34,9 @@ struct video {
 	int64_t created_real_ms; /* on the service's clock (--clock-offset-s applied) */
 	int64_t created_mono_ms;
 	int64_t gen_ms; /* its generation time: --gen-ms varied by --gen-jitter-pct */
-	bool fail; /* "[sim:fail]": ends failed */
+	bool fail;      /* "[sim:fail]": ends failed */
 	char status_word[GATEWAY_STATUS_SIZE]; /* "[sim:status=WORD]": ends WORD; "" */
-	struct content_hooks hooks; /* "[sim:content-status=N]", "[sim:trickle=N]" */
+	struct content_hooks hooks;            /* "[sim:content-status=N]", "[sim:trickle=N]" */
 	bool deleted;
 	struct media *media; /* NULL for a video that will fail */
 	/* Detection (issue 21), on the monotonic clock, set once (atomics: readers share
@@ -264,7 +264,8 @@ static void add_error(cJSON *o, const struct state *s)
 /* LiteLLM's transform_video_create_response and transform_video_remix_response (OpenAI
  * and Veo configs alike) set usage = {"duration_seconds": float(seconds)}; nothing
  * sets it on a retrieve, so that is null. A passed-through list item has none. */
-static void add_usage(cJSON *o, const struct video *v, enum answer a, const struct gateway_shape *gw)
+static void add_usage(cJSON *o, const struct video *v, enum answer a,
+                      const struct gateway_shape *gw)
 {
 	if (!gw->usage || (a == ANSWER_LIST && gw->list_passthrough))
 		return;

@@ -26,9 +26,9 @@
 #define VIDEO_ID_SIZE GATEWAY_ID_SIZE /* the longest id of any --id-style, + NUL */
 
 struct videos_conf {
-	uint64_t seed;    /* ids are a function of the seed and creation order */
-	int64_t gen_ms;   /* creation to completion */
-	int64_t expire_s; /* completion to expiry of the content */
+	uint64_t seed;           /* ids are a function of the seed and creation order */
+	int64_t gen_ms;          /* creation to completion */
+	int64_t expire_s;        /* completion to expiry of the content */
 	unsigned gen_jitter_pct; /* each video's generation time varies by up to this % */
 	bool progress_ease;      /* progress rises slowly first, fast at the end */
 };
@@ -40,7 +40,7 @@ struct video_spec {
 	char seconds[8];
 	unsigned width, height, secs;
 	const char *prompt;
-	char remixed_from[VIDEO_ID_SIZE]; /* "" when not a remix */
+	char remixed_from[VIDEO_ID_SIZE];      /* "" when not a remix */
 	char status_word[GATEWAY_STATUS_SIZE]; /* [sim:status=WORD] of the prompt, or "" */
 };
 
@@ -72,8 +72,8 @@ int videos_delete(const char *id);
 struct content_hooks {
 	unsigned status;
 	unsigned trickle_bps;
-	unsigned fails;   /* at creation: N of content-fails */
-	bool fail_now;    /* videos_content: this request is one of those N */
+	unsigned fails; /* at creation: N of content-fails */
+	bool fail_now;  /* videos_content: this request is one of those N */
 };
 
 /* The media of a completed, unexpired video in *m, and its prompt's hooks in *h. */

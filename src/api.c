@@ -57,7 +57,7 @@ struct api_client {
 	long retry_after_max_ms;  /* a server's retry-after is honoured up to this */
 	long download_timeout_ms; /* one download attempt's whole time */
 	unsigned max_retries;
-	bool has_skew;            /* the latest answer's Date: its clock minus ours */
+	bool has_skew; /* the latest answer's Date: its clock minus ours */
 	long long server_skew_s;
 
 	double (*jitter)(void *ud);
@@ -97,15 +97,15 @@ struct api_req {
 	struct proto_request body_req;
 	/* content */
 	int fd;
-	long long dl_have; /* bytes in the file */
-	long long dl_from; /* Range start asked for in this attempt, 0 none */
+	long long dl_have;     /* bytes in the file */
+	long long dl_from;     /* Range start asked for in this attempt, 0 none */
 	long long dl_span_end; /* a 206: the byte after the span announced, -1 unknown */
-	bool dl_ranges;    /* the server advertised Accept-Ranges: bytes */
-	int dl_errno;      /* a local write failed: errno */
-	long long dl_max;  /* the most bytes a body without Content-Length may bring, 0 any */
-	bool dl_too_big;   /* ...and this one brought more */
-	bool dl_range_bad; /* a 206 did not start where asked */
-	bool dl_range_corrupt;  /* a 206 did not hold the span it announced */
+	bool dl_ranges;        /* the server advertised Accept-Ranges: bytes */
+	int dl_errno;          /* a local write failed: errno */
+	long long dl_max;      /* the most bytes a body without Content-Length may bring, 0 any */
+	bool dl_too_big;       /* ...and this one brought more */
+	bool dl_range_bad;     /* a 206 did not start where asked */
+	bool dl_range_corrupt; /* a 206 did not hold the span it announced */
 
 	/* a failure found before any network work, reported on the first "attempt" */
 	enum api_kind early_kind;
@@ -494,8 +494,7 @@ static size_t header_cb(char *buf, size_t size, size_t nitems, void *userp)
 }
 
 /* "bytes START-END/TOTAL": START, END and TOTAL (-1 when "*"); -1 when malformed. */
-static int parse_content_range(const char *s, long long *start, long long *end,
-                               long long *total)
+static int parse_content_range(const char *s, long long *start, long long *end, long long *total)
 {
 	char a[24], b[24], t[24];
 
@@ -600,7 +599,8 @@ static size_t write_cb(char *buf, size_t size, size_t nmemb, void *userp)
 			r->dl_range_corrupt = true;
 			return 0;
 		}
-		if (r->dl_max > 0 && r->h.content_length < 0 && r->dl_have + (long long)n > r->dl_max) {
+		if (r->dl_max > 0 && r->h.content_length < 0 &&
+		    r->dl_have + (long long)n > r->dl_max) {
 			/* an endless or oversized body of unannounced length: the file stays
 			 * bounded */
 			r->dl_too_big = true;
@@ -949,9 +949,10 @@ static void req_attempt_done(struct api_req *r, CURLcode rc)
 	curl_easy_getinfo(r->easy, CURLINFO_CONNECT_TIME_T, &t_conn);
 	curl_easy_getinfo(r->easy, CURLINFO_STARTTRANSFER_TIME_T, &t_first);
 	curl_easy_getinfo(r->easy, CURLINFO_TOTAL_TIME_T, &t_total);
-	log_event(LOG_DEBUG, r->job, NULL, "api: %s %s: connected %.1f ms, first byte %.1f ms, done %.1f ms",
-		  r->method, api_op_name(r->res.op), (double)t_conn / 1e3, (double)t_first / 1e3,
-		  (double)t_total / 1e3);
+	log_event(LOG_DEBUG, r->job, NULL,
+	          "api: %s %s: connected %.1f ms, first byte %.1f ms, done %.1f ms", r->method,
+	          api_op_name(r->res.op), (double)t_conn / 1e3, (double)t_first / 1e3,
+	          (double)t_total / 1e3);
 	req_detach_easy(r);
 	r->state = REQ_WAITING;
 
@@ -992,9 +993,8 @@ static void req_attempt_done(struct api_req *r, CURLcode rc)
 		r->dl_ranges = false; /* the next attempt starts over without Range */
 		bfmt(why, sizeof(why), "resumed download did not continue at byte %lld",
 		     r->dl_from);
-	} else if (r->dl_range_corrupt ||
-	           (rc == CURLE_OK && status == 206 && r->dl_span_end >= 0 &&
-	            r->dl_have != r->dl_span_end)) {
+	} else if (r->dl_range_corrupt || (rc == CURLE_OK && status == 206 && r->dl_span_end >= 0 &&
+	                                   r->dl_have != r->dl_span_end)) {
 		/* A 206 whose body is not the span it announced: the bytes already here
 		 * cannot be trusted to join it. Start over whole, and ask this service for
 		 * no more ranges. */
@@ -1018,8 +1018,8 @@ static void req_attempt_done(struct api_req *r, CURLcode rc)
 		}
 		kind = retry_classify_http(status, res->error.code);
 		if (c->proto->error_kind) {
-			enum api_kind k = c->proto->error_kind(status, &res->error, r->body,
-			                                       r->body_len);
+			enum api_kind k =
+			    c->proto->error_kind(status, &res->error, r->body, r->body_len);
 			if (k != API_OK)
 				kind = k;
 		}
@@ -1045,7 +1045,8 @@ static void req_attempt_done(struct api_req *r, CURLcode rc)
 	res->kind = kind;
 	if (kind == API_OK) {
 		if (res->op == API_OP_CREATE || res->op == API_OP_REMIX)
-			res->spend = spend_create_outcome(sent > 0, status, error_body, res->has_video);
+			res->spend =
+			    spend_create_outcome(sent > 0, status, error_body, res->has_video);
 		req_complete(r);
 		return;
 	}
@@ -1467,9 +1468,10 @@ static struct api_req *req_for_video(struct api_client *c, enum api_op op, const
 
 	free(path);
 	if (!ok)
-		req_early_fail(r, API_VALIDATION,
-		               "the video id is missing or not a usable id (printable ASCII without "
-		               "quotes, backslashes or spaces, at most 512 bytes)");
+		req_early_fail(
+		    r, API_VALIDATION,
+		    "the video id is missing or not a usable id (printable ASCII without "
+		    "quotes, backslashes or spaces, at most 512 bytes)");
 	else if (!has)
 		early_fail_unsupported(r);
 	return r;

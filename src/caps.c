@@ -9,9 +9,9 @@
 #include <time.h>
 
 static const struct {
-	const char *name;        /* the key in sorad.conf */
-	const char *can;         /* "the service can ..." */
-	const char *without;     /* what sorad does without it */
+	const char *name;    /* the key in sorad.conf */
+	const char *can;     /* "the service can ..." */
+	const char *without; /* what sorad does without it */
 } defs[CAPS_COUNT] = {
     [CAPS_LIST] = {"list", "list videos",
                    "; jobs are polled one by one, and a create in doubt cannot be checked "
@@ -155,8 +155,7 @@ enum caps_state caps_get(const struct caps *c, enum caps_id id, enum caps_source
 		} else if (c->set[id] != CAPS_SET_AUTO) {
 			st = c->set[id] == CAPS_SET_YES ? CAPS_YES : CAPS_NO;
 			from = CAPS_FROM_CONFIG;
-		} else if (e->learned != CAPS_UNKNOWN &&
-		           caps_now(c) - e->seen_ms < relearn_ms(c)) {
+		} else if (e->learned != CAPS_UNKNOWN && caps_now(c) - e->seen_ms < relearn_ms(c)) {
 			st = e->learned;
 			from = CAPS_FROM_LEARNED;
 		} else if ((st = caps_profile_default(c->profile, id)) != CAPS_UNKNOWN) {
@@ -184,8 +183,8 @@ const char *caps_explain(const struct caps *c, enum caps_id id, char *buf, size_
 	(void)caps_get(c, id, &src);
 	switch (src) {
 	case CAPS_FROM_CONFIG:
-		(void)bfmt(buf, n, "capabilities { %s = %s } in the configuration",
-		           caps_name(id), caps_setting_name(c->set[id]));
+		(void)bfmt(buf, n, "capabilities { %s = %s } in the configuration", caps_name(id),
+		           caps_setting_name(c->set[id]));
 		break;
 	case CAPS_FROM_LEARNED:
 		(void)bfmt(buf, n, "learned: %s", c->e[id].why[0] ? c->e[id].why : "no details");
@@ -262,8 +261,7 @@ static void answer_text(const struct api_result *res, char *buf, size_t n)
 	const char *msg = res->error.message ? res->error.message : api_kind_name(res->kind);
 	/* The first line is enough: LiteLLM's messages carry a Python traceback. */
 	size_t len = strcspn(msg, "\r\n");
-	(void)bfmt(buf, n, "HTTP %ld: %.*s", res->http_status, (int)(len > 160 ? 160 : len),
-	           msg);
+	(void)bfmt(buf, n, "HTTP %ld: %.*s", res->http_status, (int)(len > 160 ? 160 : len), msg);
 }
 
 /* A list's videos tell whether it echoes prompts (an empty page tells nothing). */
@@ -315,7 +313,8 @@ bool caps_observe(struct caps *c, const struct api_result *res)
 		if (res->op == API_OP_LIST && res->has_list)
 			learn_from_list(c, &res->list);
 		if (res->poll_after_ms >= 0) {
-			(void)bfmt(why, sizeof(why), "openai-poll-after-ms: %ld", res->poll_after_ms);
+			(void)bfmt(why, sizeof(why), "openai-poll-after-ms: %ld",
+			           res->poll_after_ms);
 			caps_learn(c, CAPS_POLL_HINTS, CAPS_YES, why);
 		}
 	} else if (res->op == API_OP_DELETE && res->http_status == 404 && !refused) {

@@ -466,7 +466,9 @@ int catalog_validate_spec(const struct catalog *cat, const struct job_spec *s, c
 	    .first_frame = s->reference != NULL,
 	    .last_frame = s->last_frame != NULL,
 	    /* prompt.h: 1 true, 2 false, 0 unset */
-	    .audio = s->audio == 1 ? CATALOG_YES : s->audio == 2 ? CATALOG_NO : CATALOG_UNKNOWN,
+	    .audio = s->audio == 1   ? CATALOG_YES
+	             : s->audio == 2 ? CATALOG_NO
+	                             : CATALOG_UNKNOWN,
 	    .seed = s->has_seed,
 	};
 	return catalog_validate(cat, &req, why, whylen);

@@ -14,7 +14,7 @@ enum entry_state {
 
 struct entry {
 	char *name;
-	char *why;          /* the reason last logged */
+	char *why; /* the reason last logged */
 	enum entry_state state;
 	long long at_ms;    /* the next try (loop_now_ms), while WAITING */
 	long long delay_ms; /* the wait before that try */
@@ -120,13 +120,13 @@ void claimretry_failed(struct claimretry *cr, const char *name, const char *why)
 	e->failures++;
 	if (!e->why || strcmp(e->why, why) != 0) {
 		log_warn("inbox: cannot claim %s: %s; it stays in the inbox and is tried again "
-			 "in %lld s, then less often (up to %lld min apart) until it works",
-			 name, why, wait / 1000, CLAIMRETRY_MAX_MS / 60000);
+		         "in %lld s, then less often (up to %lld min apart) until it works",
+		         name, why, wait / 1000, CLAIMRETRY_MAX_MS / 60000);
 		free(e->why);
 		e->why = xstrdup(why);
 	} else {
 		log_debug("inbox: claim of %s failed again (%u times): %s; next try in %lld s",
-			  name, e->failures, why, wait / 1000);
+		          name, e->failures, why, wait / 1000);
 	}
 	rearm(cr);
 }

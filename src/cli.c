@@ -73,9 +73,10 @@ struct cmd {
 static void cmd_usage(const struct cmd *c, FILE *out)
 {
 	fprintf(out, "usage: sorad %s [-c FILE] %s\n%s", c->name, c->args, c->help);
-	fprintf(out, "  -c FILE  configuration file (default: $SORAD_CONF, else ./sorad.conf, else\n"
-	             "           ~/.config/sorad/sorad.conf, else the system's; -v says which)\n"
-	             "  -h       this help;  -V  the version\n");
+	fprintf(out,
+	        "  -c FILE  configuration file (default: $SORAD_CONF, else ./sorad.conf, else\n"
+	        "           ~/.config/sorad/sorad.conf, else the system's; -v says which)\n"
+	        "  -h       this help;  -V  the version\n");
 }
 
 static int usage_error(const struct ctx *x, const char *fmt, ...)
@@ -715,11 +716,13 @@ static int cmd_models(struct ctx *x, int argc, char **argv)
 			catalog_free(cat);
 			cat = fresh;
 		} else if (cat) {
-			fprintf(stderr, "sorad models: cannot fetch the catalog (%s); the cached one "
-					"may be out of date\n", fwhy);
+			fprintf(stderr,
+			        "sorad models: cannot fetch the catalog (%s); the cached one "
+			        "may be out of date\n",
+			        fwhy);
 		} else {
 			fprintf(stderr, "sorad models: cannot fetch %s/videos/models: %s\n",
-				x->conf->api_base, fwhy);
+			        x->conf->api_base, fwhy);
 			return EX_UNAVAILABLE;
 		}
 	}
@@ -1016,8 +1019,8 @@ struct sub_item {
 	const char *path, *base;
 	int fmt; /* enum prompt_format, or -1 for an image */
 	size_t stem_len;
-	int pair;        /* the paired image (of a prompt) or prompt (of an image), or -1 */
-	bool referenced; /* an image named by a prompt's "reference:" */
+	int pair;              /* the paired image (of a prompt) or prompt (of an image), or -1 */
+	bool referenced;       /* an image named by a prompt's "reference:" */
 	struct prompt_file pf; /* prompts: as the daemon will read them */
 };
 
@@ -1213,7 +1216,8 @@ static int cmd_submit(struct ctx *x, int argc, char **argv)
 	/* The daemon's cached catalog, so that submit accepts the models it accepts. */
 	if (catalog_wanted(x->conf)) {
 		char why[PATH_MAX + 256];
-		catalog_install(catalog_load(x->conf->state_dir, x->conf->api_base, why, sizeof(why)));
+		catalog_install(
+		    catalog_load(x->conf->state_dir, x->conf->api_base, why, sizeof(why)));
 	}
 	/* Everything is checked before anything is copied: all or nothing. */
 	for (int i = 0; i < argc && rc == EX_OK; i++) {
@@ -1232,7 +1236,8 @@ static int cmd_submit(struct ctx *x, int argc, char **argv)
 					rc = submit_check_image(&v[i], &v[k], &v[k].pf.jobs[j]);
 	}
 	if (rc == EX_DATAERR)
-		fprintf(stderr, "sorad submit: nothing was submitted; fix the file and try again\n");
+		fprintf(stderr,
+		        "sorad submit: nothing was submitted; fix the file and try again\n");
 	/* Images first, then prompts, so that a prompt finds its image when it settles. */
 	for (int pass = 0; pass < 2 && rc == EX_OK; pass++) {
 		for (int i = 0; i < argc && rc == EX_OK; i++) {
@@ -1252,10 +1257,12 @@ static int cmd_submit(struct ctx *x, int argc, char **argv)
 			}
 			printf("%s -> %s\n", it->path, final);
 			if (it->fmt < 0 && !it->referenced)
-				printf("note: no prompt given here pairs with %s: it waits in the inbox "
-				       "for a prompt of the same name (%.*s.txt) or one that names it "
-				       "with 'reference: %s'\n",
-				       it->path, (int)it->stem_len, it->base, it->base);
+				printf(
+				    "note: no prompt given here pairs with %s: it waits in the "
+				    "inbox "
+				    "for a prompt of the same name (%.*s.txt) or one that names it "
+				    "with 'reference: %s'\n",
+				    it->path, (int)it->stem_len, it->base, it->base);
 		}
 	}
 	for (int i = 0; i < argc; i++)
@@ -1491,8 +1498,9 @@ static int stop_job(struct ctx *x, const char *name, bool reject)
 	int rc = ask_daemon(x, verb, name, NULL, true, &lock, &rs, &j);
 	if (rc != -2)
 		return rc;
-	bool ok = reject ? j->state == JOB_HELD
-	                 : j->state == JOB_CLAIMED || j->state == JOB_HELD || j->state == JOB_WAITING;
+	bool ok = reject
+	              ? j->state == JOB_HELD
+	              : j->state == JOB_CLAIMED || j->state == JOB_HELD || j->state == JOB_WAITING;
 	if (!ok) {
 		fprintf(stderr,
 		        "sorad %s: %s is %s; with no daemon running only a job that has sent "
@@ -1519,7 +1527,8 @@ static int cmd_retry(struct ctx *x, int argc, char **argv)
 	if (rc != -2)
 		return rc;
 	if (j->state != JOB_FAILED) {
-		fprintf(stderr, "sorad retry: %s is %s, not failed: only a failed job can be retried\n",
+		fprintf(stderr,
+		        "sorad retry: %s is %s, not failed: only a failed job can be retried\n",
 		        j->name, job_state_name(j->state));
 		return offline_done(&rs, lock, EX_DATAERR);
 	}
@@ -1885,16 +1894,12 @@ int cli_main(int argc, char **argv)
 	if (!c)
 		return EX_USAGE;
 	struct ctx x = {.cmd = c};
-	static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
-	                                         {"help", no_argument, NULL, 'h'},
-	                                         {"version", no_argument, NULL, 'V'},
-	                                         {"json", no_argument, NULL, 'j'},
-	                                         {"state", required_argument, NULL, 's'},
-	                                         {"purge", no_argument, NULL, 'p'},
-	                                         {"adopt", required_argument, NULL, 'a'},
-	                                         {"resubmit", no_argument, NULL, 'r'},
-	                                         {"drop", no_argument, NULL, 'd'},
-	                                         {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {
+	    {"config", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},      {"json", no_argument, NULL, 'j'},
+	    {"state", required_argument, NULL, 's'},  {"purge", no_argument, NULL, 'p'},
+	    {"adopt", required_argument, NULL, 'a'},  {"resubmit", no_argument, NULL, 'r'},
+	    {"drop", no_argument, NULL, 'd'},         {NULL, 0, NULL, 0}};
 	char shortopts[32];
 	bfmt(shortopts, sizeof(shortopts), "%sc:hV%s", c->mixed ? "" : "+", c->opts);
 	optind = 1;

@@ -36,7 +36,7 @@ struct replacement {
 	char *data;  /* the content (the latest staged) */
 	size_t len;
 	mode_t mode;
-	bool spare;  /* exchange with the target: its old inode stays as the next temp */
+	bool spare; /* exchange with the target: its old inode stays as the next temp */
 };
 
 struct then {
@@ -230,7 +230,8 @@ static void *sync_worker(void *arg)
 		else if (!it->data)
 			it->err = sync_path(it->path);
 		else
-			it->err = write_file_synced(it->path, it->data, it->len, it->mode) ? errno : 0;
+			it->err =
+			    write_file_synced(it->path, it->data, it->len, it->mode) ? errno : 0;
 	}
 }
 
@@ -351,7 +352,7 @@ static void spares_clear(void)
 		char *p = spares.v[--spares.n];
 		if (unlink(p) != 0 && errno != ENOENT)
 			log_warn("commit: cannot delete the spare temp file %s: %s", p,
-				 strerror(errno));
+			         strerror(errno));
 		free(p);
 	}
 	pthread_mutex_unlock(&spares.mu);
@@ -392,9 +393,9 @@ static void batch_io(struct batch *b)
 	for (size_t i = 0; i < nt; i++) {
 		spare_take(b->repl[i].tmp);
 		items[i] = (struct sync_item){.path = b->repl[i].tmp,
-					      .data = b->repl[i].data,
-					      .len = b->repl[i].len,
-					      .mode = b->repl[i].mode};
+		                              .data = b->repl[i].data,
+		                              .len = b->repl[i].len,
+		                              .mode = b->repl[i].mode};
 	}
 	for (size_t i = 0; i < b->syncs.n; i++)
 		items[nt + i].path = b->syncs.v[i];
@@ -470,27 +471,27 @@ static int batch_finish(struct commit *c, struct batch *b)
 	for (size_t i = 0; i < b->syncs.n; i++)
 		if (b->sync_err[i])
 			log_error("commit: cannot fsync %s: %s", b->syncs.v[i],
-				  strerror(b->sync_err[i]));
+			          strerror(b->sync_err[i]));
 	for (size_t i = 0; i < b->creates.n; i++)
 		if (b->create_err[i])
 			log_error("commit: cannot create %s: %s", b->creates.v[i],
-				  strerror(b->create_err[i]));
+			          strerror(b->create_err[i]));
 	for (size_t i = 0; i < b->targets.n; i++)
 		if (b->repl_err[i])
 			log_error("commit: cannot replace %s: %s", b->targets.v[i],
-				  strerror(b->repl_err[i]));
+			          strerror(b->repl_err[i]));
 	if (b->withheld)
 		log_error("commit: %zu file replacement(s) not made, since what they may depend "
-			  "on is not durable",
-			  b->withheld);
+		          "on is not durable",
+		          b->withheld);
 	for (size_t i = 0; i < b->dirs.n; i++)
 		if (b->dir_err[i])
 			log_error("commit: cannot fsync %s: %s", b->dirs.v[i],
-				  strerror(b->dir_err[i]));
+			          strerror(b->dir_err[i]));
 	log_debug("commit: %zu replaced, %zu created, %zu fsyncs in %.1f ms; handed over "
-			  "%.1f ms ago, %zu continuations",
-			  b->replaced, b->creates.n, b->syncs_made, (double)(b->t_io1 - b->t_io0) / 1e3,
-			  (double)(mono_us() - (b->t_handed ? b->t_handed : b->t_io0)) / 1e3, b->n_thens);
+	          "%.1f ms ago, %zu continuations",
+	          b->replaced, b->creates.n, b->syncs_made, (double)(b->t_io1 - b->t_io0) / 1e3,
+	          (double)(mono_us() - (b->t_handed ? b->t_handed : b->t_io0)) / 1e3, b->n_thens);
 	int err = b->first_err;
 	struct batch *outer = c->running;
 	c->running = b;
@@ -616,8 +617,8 @@ static bool start_worker(struct commit *c)
 	int e = pthread_create(&c->worker, NULL, worker_main, c);
 	if (e != 0) {
 		log_error("commit: cannot start the commit thread: %s; committing on the loop "
-			  "thread",
-			  strerror(e));
+		          "thread",
+		          strerror(e));
 		loop_unwatch(c->loop, c->efd);
 		close(c->efd);
 		c->efd = -1;
@@ -688,8 +689,8 @@ void commit_free(struct commit *c)
 		spares_clear();
 }
 
-int commit_write(struct commit *c, const char *dir, const char *name, const void *data,
-		 size_t len, mode_t mode, bool again)
+int commit_write(struct commit *c, const char *dir, const char *name, const void *data, size_t len,
+                 mode_t mode, bool again)
 {
 	if (!c)
 		return atomic_write_file(dir, name, data, len, mode);
@@ -790,7 +791,7 @@ bool commit_staged(const struct commit *c, const char *path)
 {
 	/* The batch with the thread is read only: its targets do not change there. */
 	return c && (ps_find(&c->cur.targets, path) != SIZE_MAX ||
-		     (c->busy && ps_find(&c->busy->targets, path) != SIZE_MAX));
+	             (c->busy && ps_find(&c->busy->targets, path) != SIZE_MAX));
 }
 
 bool commit_pending(const struct commit *c)

@@ -609,7 +609,8 @@ static int v_template_sec(cfg_t *cfg, cfg_opt_t *opt)
 		cfg_error(cfg, "template \"%s\": name %s", cfg_title(sec), why);
 	const char *text = cfg_getstr(sec, "text");
 	if (!text)
-		cfg_error(cfg, "template \"%s\": needs a text, e.g. text = \"Wide shot of {subject}\"",
+		cfg_error(cfg,
+		          "template \"%s\": needs a text, e.g. text = \"Wide shot of {subject}\"",
 		          cfg_title(sec));
 	else if (template_check(text, why, sizeof why))
 		cfg_error(cfg, "template \"%s\": %s", cfg_title(sec), why);
@@ -719,8 +720,9 @@ static void blank_unknown_keys(char *s, size_t len, const cfg_opt_t *root, struc
 						names[nn++] = p->name;
 				const char *like = closest_word(name, names, nn);
 				add_err(x, loc_line(x, (int)line_of(s, start), loc, sizeof loc),
-				        "no such option '%s'%s%s%s", name, like ? " (did you mean '" : "",
-				        like ? like : "", like ? "'?)" : "");
+				        "no such option '%s'%s%s%s", name,
+				        like ? " (did you mean '" : "", like ? like : "",
+				        like ? "'?)" : "");
 				blank_range(s, start, end);
 			}
 			i = end;
@@ -1058,7 +1060,8 @@ static void values_from_cfg(struct conf *c, cfg_t *cfg)
 	c->listen = getstr(cfg, "listen");
 	const char *tok = cfg_getstr(cfg, "status_token");
 	c->status_token = tok && *tok ? xstrdup(tok) : NULL; /* "" means no token */
-	const char *cbl = cfg_getstr(cfg, "callback_listen"), *cbu = cfg_getstr(cfg, "callback_url");
+	const char *cbl = cfg_getstr(cfg, "callback_listen"),
+	           *cbu = cfg_getstr(cfg, "callback_url");
 	c->callback_listen = cbl && *cbl ? xstrdup(cbl) : NULL; /* "": callbacks off */
 	c->callback_url = cbu && *cbu ? xstrdup(cbu) : NULL;
 	c->callback_secret_file = getstr(cfg, "callback_secret_file");
@@ -1086,9 +1089,9 @@ static void values_from_cfg(struct conf *c, cfg_t *cfg)
 	c->duplicate_skip = strcmp(cfg_getstr(cfg, "duplicate_policy"), "allow") != 0;
 	c->duplicate_window_days = getuint(cfg, "duplicate_window_days");
 	const char *mc = cfg_getstr(cfg, "model_catalog");
-	c->model_catalog = !strcmp(mc, "yes") ? CONF_CATALOG_YES
-			   : !strcmp(mc, "no") ? CONF_CATALOG_NO
-					       : CONF_CATALOG_AUTO;
+	c->model_catalog = !strcmp(mc, "yes")  ? CONF_CATALOG_YES
+	                   : !strcmp(mc, "no") ? CONF_CATALOG_NO
+	                                       : CONF_CATALOG_AUTO;
 	models_from_cfg(c, cfg);
 }
 
@@ -1338,11 +1341,12 @@ static void load_callback_secret(struct conf *c, struct parse_ctx *x, bool keyle
 	struct stat st;
 	/* Only OpenRouter's creates carry a callback_url (proto_openrouter.c). */
 	if (c->callback_url && (!c->api_protocol || strcmp(c->api_protocol, "openrouter") != 0))
-		add_err(x, loc_key(x, key_index("callback_url"), loc, sizeof loc),
-		        "callback_url is sent only with api_protocol = \"openrouter\" (OpenRouter's "
-		        "signed callbacks); with api_protocol = \"%s\" no create carries it: set "
-		        "api_protocol = \"openrouter\" or remove callback_url",
-		        c->api_protocol ? c->api_protocol : "openai");
+		add_err(
+		    x, loc_key(x, key_index("callback_url"), loc, sizeof loc),
+		    "callback_url is sent only with api_protocol = \"openrouter\" (OpenRouter's "
+		    "signed callbacks); with api_protocol = \"%s\" no create carries it: set "
+		    "api_protocol = \"openrouter\" or remove callback_url",
+		    c->api_protocol ? c->api_protocol : "openai");
 	if (!c->callback_listen) {
 		if (c->callback_url)
 			add_err(x, loc_key(x, key_index("callback_url"), loc, sizeof loc),
@@ -1352,8 +1356,9 @@ static void load_callback_secret(struct conf *c, struct parse_ctx *x, bool keyle
 	}
 	loc_key(x, key_index("callback_listen"), loc, sizeof loc);
 	if (!c->callback_secret_file) {
-		add_err(x, loc, "callback_listen needs callback_secret_file: sorad accepts only "
-		                "signed callbacks");
+		add_err(x, loc,
+		        "callback_listen needs callback_secret_file: sorad accepts only "
+		        "signed callbacks");
 		return;
 	}
 	if (keyless)
@@ -1678,7 +1683,8 @@ static void print_summary(const struct conf *c, const char *shown)
 	printf("  outbox_mode    %04o (directories %04o)\n", (unsigned)c->outbox_mode,
 	       (unsigned)conf_outbox_dir_mode(c));
 	char ffmpeg[PATH_MAX], no_ffmpeg[PATH_MAX + 64];
-	if (derive_find_ffmpeg(c->ffmpeg, ffmpeg, sizeof(ffmpeg), no_ffmpeg, sizeof(no_ffmpeg)) == 0)
+	if (derive_find_ffmpeg(c->ffmpeg, ffmpeg, sizeof(ffmpeg), no_ffmpeg, sizeof(no_ffmpeg)) ==
+	    0)
 		printf("  ffmpeg         %s (makes the variants a service cannot serve)\n", ffmpeg);
 	else
 		printf("  ffmpeg         none: %s\n", no_ffmpeg);
@@ -1694,7 +1700,8 @@ static void print_summary(const struct conf *c, const char *shown)
 	       c->retry_after_max_s, c->download_timeout_s,
 	       c->download_max_mb ? "" : " (size from each job's video)");
 	if (c->download_max_mb)
-		printf("                 and %u MiB without a Content-Length\n", c->download_max_mb);
+		printf("                 and %u MiB without a Content-Length\n",
+		       c->download_max_mb);
 	printf("  listen         %s%s\n", *c->listen ? c->listen : "(disabled)",
 	       c->status_token ? " (token required)" : "");
 	if (c->callback_listen)
@@ -1709,7 +1716,8 @@ static void print_summary(const struct conf *c, const char *shown)
 		printf("  in doubt       resubmitted automatically after %u h\n",
 		       c->in_doubt_resubmit_hours);
 	else
-		printf("  in doubt       waits for `sorad resolve` (never resubmitted on its own)\n");
+		printf(
+		    "  in doubt       waits for `sorad resolve` (never resubmitted on its own)\n");
 	printf("  capabilities   api_profile %s:", caps_profile_name(c->api_profile));
 	const struct proto *proto = proto_find(c->api_protocol);
 	for (size_t i = 0; i < CAPS_COUNT; i++) {

@@ -690,19 +690,20 @@ void control_handle(const cJSON *req, cJSON *a, struct control_conn *conn, void 
 		if (jobs_retry(d->jobs, name, msg, sizeof(msg)) == 0)
 			answer(a, true, NULL, msg);
 		else
-			answer(a, false, strstr(msg, "no job is named") == msg ? "not_found" : "refused",
+			answer(a, false,
+			       strstr(msg, "no job is named") == msg ? "not_found" : "refused",
 			       msg);
 		return;
 	}
 	if (!strcmp(cmd->valuestring, "cancel") || !strcmp(cmd->valuestring, "reject")) {
-		int rc = jobs_stop(d->jobs, name,
-		                   cmd->valuestring[0] == 'c' ? JOBS_CANCEL : JOBS_REJECT, msg,
-		                   sizeof(msg));
+		int rc =
+		    jobs_stop(d->jobs, name, cmd->valuestring[0] == 'c' ? JOBS_CANCEL : JOBS_REJECT,
+		              msg, sizeof(msg));
 		if (rc == 0)
 			answer(a, true, NULL, msg);
 		else
 			answer(a, false,
-			       rc == -2                               ? "busy"
+			       rc == -2                                ? "busy"
 			       : strstr(msg, "no job is named") == msg ? "not_found"
 			                                               : "refused",
 			       msg);

@@ -53,16 +53,16 @@ struct daemon {
 	struct callback *callback;  /* the signed callbacks' listener, NULL when off */
 	struct api_stats api_stats; /* outlives each API client, for /metrics */
 	struct caps caps;           /* what the service can do; outlives each API client */
-	struct control *control;       /* commands' requests (control.h) */
+	struct control *control;    /* commands' requests (control.h) */
 	struct control_target target;
-	struct usage *usage;           /* the usage log and caps (usage.h) */
-	struct loop_timer *cap_timer;  /* armed only while a job is held by a cap */
-	bool cap_announced;            /* "cap reached" said since the last release */
-	struct notifier *notifier;     /* desktop notifications (notify.h) */
-	struct ready_notes *ready;     /* "Video ready" waiting for its image (ready_note.h) */
-	struct strays *strays;         /* images in the inbox no prompt took (strays.h) */
-	struct commit *commit;         /* the group commit of each loop turn (commit.h) */
-	struct commit *intents;        /* its fast lane for intents to submit (jobs.h) */
+	struct usage *usage;          /* the usage log and caps (usage.h) */
+	struct loop_timer *cap_timer; /* armed only while a job is held by a cap */
+	bool cap_announced;           /* "cap reached" said since the last release */
+	struct notifier *notifier;    /* desktop notifications (notify.h) */
+	struct ready_notes *ready;    /* "Video ready" waiting for its image (ready_note.h) */
+	struct strays *strays;        /* images in the inbox no prompt took (strays.h) */
+	struct commit *commit;        /* the group commit of each loop turn (commit.h) */
+	struct commit *intents;       /* its fast lane for intents to submit (jobs.h) */
 };
 
 /* ---- libcurl's sockets and timer, through the loop (ephiperfifo.c's shape) ---- */
@@ -131,10 +131,10 @@ static void report_status(struct daemon *d)
 	if (doubt)
 		bfmt(extra, sizeof(extra), ", %zu in doubt (sorad resolve)", doubt);
 	sdn_send("STATUS=%zu queued, %zu in flight, %zu done, %zu failed%s",
-		 jobs_count(d->jobs, JOB_CLAIMED) + jobs_count(d->jobs, JOB_WAITING),
-		 jobs_count(d->jobs, JOB_SUBMITTING) + jobs_count(d->jobs, JOB_RUNNING) +
-			 jobs_count(d->jobs, JOB_DOWNLOADING),
-		 jobs_count(d->jobs, JOB_DONE), jobs_count(d->jobs, JOB_FAILED), extra);
+	         jobs_count(d->jobs, JOB_CLAIMED) + jobs_count(d->jobs, JOB_WAITING),
+	         jobs_count(d->jobs, JOB_SUBMITTING) + jobs_count(d->jobs, JOB_RUNNING) +
+	             jobs_count(d->jobs, JOB_DOWNLOADING),
+	         jobs_count(d->jobs, JOB_DONE), jobs_count(d->jobs, JOB_FAILED), extra);
 }
 
 static void on_job_change(const struct job *j, enum job_state before, void *ud)
@@ -167,9 +167,12 @@ static void record_usage(struct daemon *d, const struct job *j)
 	long long at = j->submit_at >= 0 ? j->submit_at : j->claimed_at >= 0 ? j->claimed_at : now;
 	if (j->creates == 0) {
 		/* A record from before the create count: its video, keyed by video id. */
-		if (j->video_id && (j->state == JOB_RUNNING || j->state == JOB_DOWNLOADING ||
-				    j->state == JOB_DONE) && !usage_has(d->usage, j->video_id))
-			usage_record(d->usage, j, j->submit_at >= 0 ? j->submit_at : now, d->commit);
+		if (j->video_id &&
+		    (j->state == JOB_RUNNING || j->state == JOB_DOWNLOADING ||
+		     j->state == JOB_DONE) &&
+		    !usage_has(d->usage, j->video_id))
+			usage_record(d->usage, j, j->submit_at >= 0 ? j->submit_at : now,
+			             d->commit);
 		return;
 	}
 	/* The video is the latest create's once the job is past sending it (a record may
@@ -257,11 +260,11 @@ static void on_job_usage(const struct job *j, enum job_state before, void *ud)
 		if (!d->cap_announced) {
 			d->cap_announced = true;
 			log_warn("usage cap reached: %s; jobs are held (not failed) until the next "
-				 "period or a reload with a higher cap",
-				 j->error ? j->error : "");
+			         "period or a reload with a higher cap",
+			         j->error ? j->error : "");
 			if (notify_on(d, NOTIFY_EV_CAP))
 				notifier_send(d->notifier, "Usage cap reached",
-					      j->error ? j->error : "", NULL, NULL, 0);
+				              j->error ? j->error : "", NULL, NULL, 0);
 		}
 	}
 }
@@ -275,15 +278,16 @@ static int cap_gate(const struct job *j, char *why, size_t whylen, void *ud)
 	double pending_usd = 0;
 	for (size_t i = 0; i < jobs_total(d->jobs); i++) {
 		const struct job *o = jobs_at(d->jobs, i);
-		if (o != j && (o->state == JOB_SUBMITTING || o->state == JOB_IN_DOUBT ||
-			       o->state == JOB_RUNNING || o->state == JOB_DOWNLOADING) &&
+		if (o != j &&
+		    (o->state == JOB_SUBMITTING || o->state == JOB_IN_DOUBT ||
+		     o->state == JOB_RUNNING || o->state == JOB_DOWNLOADING) &&
 		    !usage_noted(d, o)) {
 			pending_s += o->seconds;
 			pending_usd += o->cost_usd;
 		}
 	}
 	return usage_check(d->usage, d->conf, j->seconds, j->cost_usd, pending_s, pending_usd,
-			   time(NULL), why, whylen);
+	                   time(NULL), why, whylen);
 }
 
 /* A new period or new caps: held jobs go while the caps allow. */
@@ -297,7 +301,8 @@ static void release_held(struct daemon *d)
 	bool still = false;
 	for (size_t i = 0; i < jobs_total(d->jobs) && !still; i++) {
 		const struct job *j = jobs_at(d->jobs, i);
-		still = j->state == JOB_HELD && j->error_code && !strcmp(j->error_code, JOBS_HOLD_CAP);
+		still =
+		    j->state == JOB_HELD && j->error_code && !strcmp(j->error_code, JOBS_HOLD_CAP);
 	}
 	if (still)
 		arm_cap_timer(d);
@@ -360,8 +365,9 @@ static int open_log(const struct conf *c, bool foreground)
 {
 	int level = log_level_parse(c->log_level);
 	if (log_open(c->log_dir, level < 0 ? LOG_INFO : (enum log_level)level, c->log_keep_days,
-		     foreground) != 0) {
-		fprintf(stderr, "sorad: cannot write logs in %s: %s\n", c->log_dir, strerror(errno));
+	             foreground) != 0) {
+		fprintf(stderr, "sorad: cannot write logs in %s: %s\n", c->log_dir,
+		        strerror(errno));
 		return -1;
 	}
 	if (c->api_key)
@@ -455,7 +461,7 @@ static void reload(struct daemon *d)
 		d->api = make_api(d);
 		if (!d->api) {
 			log_error("reload: cannot set up the API client with the new settings; "
-				  "keeping the running configuration");
+			          "keeping the running configuration");
 			d->conf = oc;
 			oc = nc;
 			d->api = make_api(d);
@@ -478,8 +484,9 @@ static void reload(struct daemon *d)
 	release_held(d);
 	catalog_refresh(d->conf, true); /* before the rescan validates against it */
 	watch_rescan(d->watch);
-	log_info("reload: configuration reloaded from %s%s", d->conf_path ? d->conf_path : "(defaults)",
-		 new_api ? " (new API settings: requests in flight restarted)" : "");
+	log_info("reload: configuration reloaded from %s%s",
+	         d->conf_path ? d->conf_path : "(defaults)",
+	         new_api ? " (new API settings: requests in flight restarted)" : "");
 	sdn_send("READY=1");
 	report_status(d);
 }
@@ -510,12 +517,13 @@ static void on_signal(int signo, void *ud)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: sorad [-c FILE] [-f] [-v]\n"
-		     "  -c FILE  configuration file (default: $SORAD_CONF, else ./sorad.conf, else\n"
-		     "           ~/.config/sorad/sorad.conf, else the system's sorad.conf)\n"
-		     "  -f       foreground: also log to stderr\n"
-		     "  -v       say which configuration file is used\n"
-		     "sorad help lists the commands.\n");
+	fprintf(out,
+	        "usage: sorad [-c FILE] [-f] [-v]\n"
+	        "  -c FILE  configuration file (default: $SORAD_CONF, else ./sorad.conf, else\n"
+	        "           ~/.config/sorad/sorad.conf, else the system's sorad.conf)\n"
+	        "  -f       foreground: also log to stderr\n"
+	        "  -v       say which configuration file is used\n"
+	        "sorad help lists the commands.\n");
 }
 
 /* One daemon per state directory: two would submit the same jobs twice. */
@@ -531,9 +539,9 @@ static int take_lock(struct daemon *d)
 	}
 	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) != 0) {
 		fprintf(stderr,
-			"sorad: another sorad is already running with the state directory %s "
-			"(%s is locked)\n",
-			d->conf->state_dir, path);
+		        "sorad: another sorad is already running with the state directory %s "
+		        "(%s is locked)\n",
+		        d->conf->state_dir, path);
 		return -1;
 	}
 	char pid[32];
@@ -550,14 +558,16 @@ static int make_dirs(const struct conf *c)
 		const char *what, *dir;
 		mode_t mode;
 		bool exact; /* the outbox's mode is configuration, not the umask's */
-	} dirs[] = {{"inbox", c->inbox, 0755, false},       {"outbox", c->outbox, out, true},
-		    {"failed_dir", c->failed_dir, out, true}, {"state_dir", c->state_dir, 0700, false},
-		    {"log_dir", c->log_dir, 0750, false}};
+	} dirs[] = {{"inbox", c->inbox, 0755, false},
+	            {"outbox", c->outbox, out, true},
+	            {"failed_dir", c->failed_dir, out, true},
+	            {"state_dir", c->state_dir, 0700, false},
+	            {"log_dir", c->log_dir, 0750, false}};
 	for (size_t i = 0; i < ARRAY_LEN(dirs); i++) {
 		if ((dirs[i].exact ? mkdir_p_exact(dirs[i].dir, dirs[i].mode)
-				   : mkdir_p(dirs[i].dir, dirs[i].mode)) != 0) {
-			fprintf(stderr, "sorad: cannot create %s %s: %s\n", dirs[i].what, dirs[i].dir,
-				strerror(errno));
+		                   : mkdir_p(dirs[i].dir, dirs[i].mode)) != 0) {
+			fprintf(stderr, "sorad: cannot create %s %s: %s\n", dirs[i].what,
+			        dirs[i].dir, strerror(errno));
 			return -1;
 		}
 	}
@@ -608,9 +618,9 @@ int daemon_main(int argc, char **argv)
 {
 	struct daemon d = {.lock_fd = -1};
 	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
-						 {"config", required_argument, NULL, 'c'},
-						 {"foreground", no_argument, NULL, 'f'},
-						 {NULL, 0, NULL, 0}};
+	                                         {"config", required_argument, NULL, 'c'},
+	                                         {"foreground", no_argument, NULL, 'f'},
+	                                         {NULL, 0, NULL, 0}};
 	int ch;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:fh", longopts, NULL)) != -1) {
@@ -644,9 +654,9 @@ int daemon_main(int argc, char **argv)
 	}
 	if (!d.conf->api_key) {
 		fprintf(stderr,
-			"sorad: no API key: set api_key_file in %s or the environment variable "
-			"OPENAI_API_KEY\n",
-			d.conf_path ? d.conf_path : "sorad.conf");
+		        "sorad: no API key: set api_key_file in %s or the environment variable "
+		        "OPENAI_API_KEY\n",
+		        d.conf_path ? d.conf_path : "sorad.conf");
 		conf_free(d.conf);
 		return EX_CONFIG;
 	}
@@ -667,10 +677,11 @@ int daemon_main(int argc, char **argv)
 	outbox_sweep_temps(d.conf);
 	catalog_refresh(d.conf, false); /* before the first claim is validated */
 	log_info("sorad %s starting: inbox %s, outbox %s, API %s", SORAD_VERSION, d.conf->inbox,
-		 d.conf->outbox, d.conf->api_base);
+	         d.conf->outbox, d.conf->api_base);
 	const char *who = conf_key_file_exposed(d.conf);
 	if (who)
-		log_warn("api_key_file %s is readable by %s; chmod 600 it", d.conf->api_key_file, who);
+		log_warn("api_key_file %s is readable by %s; chmod 600 it", d.conf->api_key_file,
+		         who);
 
 	d.loop = loop_new();
 	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
@@ -712,7 +723,7 @@ int daemon_main(int argc, char **argv)
 	d.control = control_new(d.loop, d.conf->state_dir, control_handle, &d.target);
 	if (!d.control)
 		log_warn("commands cannot reach this daemon (no control socket): approve and "
-			 "delete --purge will fail while it runs");
+		         "delete --purge will fail while it runs");
 	if (*d.conf->listen) {
 		d.httpd = httpd_new(d.loop, d.conf, d.jobs, &d.api_stats);
 		if (!d.httpd) {
@@ -742,7 +753,7 @@ int daemon_main(int argc, char **argv)
 	sdn_send("READY=1");
 	report_status(&d);
 	log_info("ready: watching %s (%s)", d.conf->inbox,
-		 watch_effective_mode(d.watch) == WATCH_POLL ? "polling" : "inotify");
+	         watch_effective_mode(d.watch) == WATCH_POLL ? "polling" : "inotify");
 	if (loop_run(d.loop) != 0)
 		rc = EX_OSERR;
 	log_info("stopped");

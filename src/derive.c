@@ -163,7 +163,7 @@ static void on_exit_event(int fd, uint32_t events, void *ud)
 		;
 	if (got == 0)
 		return; /* not gone yet (a spurious wake) */
-	if (!d->cb) { /* cancelled: only the reaping was left to do */
+	if (!d->cb) {   /* cancelled: only the reaping was left to do */
 		derive_free(d);
 		return;
 	}
@@ -229,7 +229,7 @@ static int spawn(pid_t *pid, char *const argv[], int errw)
 	    (rc = posix_spawn_file_actions_addclosefrom_np(&fa, 3)) == 0 &&
 #endif
 	    (rc = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)) ==
-		0 &&
+	        0 &&
 	    (rc = posix_spawnattr_setsigmask(&at, &none)) == 0 &&
 	    (rc = posix_spawnattr_setsigdefault(&at, &dfl)) == 0)
 		rc = posix_spawn(pid, argv[0], &fa, &at, argv, environ);
@@ -239,31 +239,67 @@ static int spawn(pid_t *pid, char *const argv[], int errw)
 }
 
 struct derive *derive_start(struct loop *l, const char *ffmpeg, enum derive_what what,
-			    const char *mp4, const char *out, unsigned seconds, derive_done_fn *cb,
-			    void *ud, char *why, size_t whylen)
+                            const char *mp4, const char *out, unsigned seconds, derive_done_fn *cb,
+                            void *ud, char *why, size_t whylen)
 {
 	char in_url[PATH_MAX + 8], out_url[PATH_MAX + 8], vf[96];
 	if (bfmt(in_url, sizeof(in_url), "file:%s", mp4) != 0 ||
 	    bfmt(out_url, sizeof(out_url), "file:%s", out) != 0 ||
 	    bfmt(vf, sizeof(vf), "fps=fps=10/%u,scale=-2:128,tile=5x2", seconds ? seconds : 4) !=
-		    0) {
+	        0) {
 		bfmt(why, whylen, "the file names are too long");
 		return NULL;
 	}
 	/* As sim/media.c renders them: the first frame; 10 frames tiled 5x2. */
-	char *thumb[] = {(char *)ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-loglevel",
-			 "error", "-y", "-i", in_url, "-frames:v", "1", "-c:v", "libwebp",
-			 "-quality", "75", "-f", "webp", out_url, NULL};
-	char *sheet[] = {(char *)ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-loglevel",
-			 "error", "-y", "-i", in_url, "-vf", vf, "-frames:v", "1", "-c:v",
-			 "mjpeg", "-pix_fmt", "yuvj420p", "-q:v", "5", "-f", "mjpeg", out_url,
-			 NULL};
+	char *thumb[] = {(char *)ffmpeg,
+	                 "-nostdin",
+	                 "-hide_banner",
+	                 "-nostats",
+	                 "-loglevel",
+	                 "error",
+	                 "-y",
+	                 "-i",
+	                 in_url,
+	                 "-frames:v",
+	                 "1",
+	                 "-c:v",
+	                 "libwebp",
+	                 "-quality",
+	                 "75",
+	                 "-f",
+	                 "webp",
+	                 out_url,
+	                 NULL};
+	char *sheet[] = {
+	    (char *)ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", "-y",
+	    "-i",           in_url,     "-vf",          vf,         "-frames:v", "1",     "-c:v",
+	    "mjpeg",        "-pix_fmt", "yuvj420p",     "-q:v",     "5",         "-f",    "mjpeg",
+	    out_url,        NULL};
 	/* The first frame, 256 pixels high, JPEG: what every notification server on a
 	 * stock desktop can load (gdk-pixbuf reads WebP only with an extra loader). */
-	char *still[] = {(char *)ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-loglevel",
-			 "error", "-y", "-i", in_url, "-vf", "scale=-2:256", "-frames:v", "1",
-			 "-c:v", "mjpeg", "-pix_fmt", "yuvj420p", "-q:v", "4", "-f", "mjpeg",
-			 out_url, NULL};
+	char *still[] = {(char *)ffmpeg,
+	                 "-nostdin",
+	                 "-hide_banner",
+	                 "-nostats",
+	                 "-loglevel",
+	                 "error",
+	                 "-y",
+	                 "-i",
+	                 in_url,
+	                 "-vf",
+	                 "scale=-2:256",
+	                 "-frames:v",
+	                 "1",
+	                 "-c:v",
+	                 "mjpeg",
+	                 "-pix_fmt",
+	                 "yuvj420p",
+	                 "-q:v",
+	                 "4",
+	                 "-f",
+	                 "mjpeg",
+	                 out_url,
+	                 NULL};
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) != 0) {
 		bfmt(why, whylen, "cannot make a pipe for ffmpeg: %s", strerror(errno));

@@ -92,8 +92,7 @@ int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int atomic_write_file(const char *dir, const char *name, const void *data, size_t len,
-		      mode_t mode)
+int atomic_write_file(const char *dir, const char *name, const void *data, size_t len, mode_t mode)
 {
 	char tmp[4096], dst[4096];
 	if (bfmt(tmp, sizeof(tmp), "%s/.%s.tmp.%ld", dir, name, (long)getpid()) != 0 ||

@@ -86,13 +86,13 @@ struct hreq {
 	struct hreq *prev, *next; /* in h->waiters or h->streams */
 	bool linked;
 	bool suspended;
-	bool raw_bad;   /* the raw target held an encoded NUL or control byte */
-	bool closing;   /* SSE: end the stream once the backlog is sent */
-	bool answered;  /* a response is queued */
-	bool headers_seen; /* the first call of on_request happened */
-	long long deadline_ms;    /* poll: when to answer anyway */
+	bool raw_bad;                   /* the raw target held an encoded NUL or control byte */
+	bool closing;                   /* SSE: end the stream once the backlog is sent */
+	bool answered;                  /* a response is queued */
+	bool headers_seen;              /* the first call of on_request happened */
+	long long deadline_ms;          /* poll: when to answer anyway */
 	char name[PROMPT_NAME_MAX + 1]; /* poll: the job's name */
-	struct jbuf out;          /* SSE: bytes not yet handed to MHD */
+	struct jbuf out;                /* SSE: bytes not yet handed to MHD */
 	size_t out_off;
 };
 
@@ -294,11 +294,11 @@ static unsigned send_json(struct rq *q, unsigned code, struct jbuf *b)
 }
 
 /* The seed's error object; TYPE is "invalid_request_error" and the like. */
-static unsigned send_error_param(struct rq *q, unsigned code, const char *type,
-				 const char *param, const char *err_code, const char *fmt, ...)
+static unsigned send_error_param(struct rq *q, unsigned code, const char *type, const char *param,
+                                 const char *err_code, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
-static unsigned send_error_param(struct rq *q, unsigned code, const char *type,
-				 const char *param, const char *err_code, const char *fmt, ...)
+static unsigned send_error_param(struct rq *q, unsigned code, const char *type, const char *param,
+                                 const char *err_code, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -317,7 +317,7 @@ static unsigned send_error_param(struct rq *q, unsigned code, const char *type,
 	return code;
 }
 
-#define send_error(q, code, type, err_code, ...)                                          \
+#define send_error(q, code, type, err_code, ...)                                                   \
 	send_error_param(q, code, type, NULL, err_code, __VA_ARGS__)
 
 static unsigned not_found(struct rq *q, const char *what)
@@ -328,7 +328,7 @@ static unsigned not_found(struct rq *q, const char *what)
 static unsigned bad_request(struct rq *q, const char *param, const char *why)
 {
 	return send_error_param(q, MHD_HTTP_BAD_REQUEST, "invalid_request_error", param,
-				"invalid_parameter", "Invalid '%s': %s", param, why);
+	                        "invalid_parameter", "Invalid '%s': %s", param, why);
 }
 
 static const char *arg(struct rq *q, const char *key)
@@ -427,10 +427,10 @@ static unsigned serve_page(struct rq *q)
 	add_header(q->out, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
 	/* Nothing on the page may reach another origin: it works offline and leaks nothing. */
 	add_header(q->out, "Content-Security-Policy",
-		   "default-src 'none'; script-src 'unsafe-inline'; "
-		   "style-src 'unsafe-inline'; img-src 'self' data:; media-src 'self'; "
-		   "connect-src 'self'; base-uri 'none'; form-action 'none'; "
-		   "frame-ancestors 'none'");
+	           "default-src 'none'; script-src 'unsafe-inline'; "
+	           "style-src 'unsafe-inline'; img-src 'self' data:; media-src 'self'; "
+	           "connect-src 'self'; base-uri 'none'; form-action 'none'; "
+	           "frame-ancestors 'none'");
 	return answer(q, same ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK);
 }
 
@@ -439,7 +439,7 @@ static unsigned serve_health(struct rq *q)
 	struct jbuf b = JBUF_INIT;
 	/* Constant time: a health check must stay cheap with any number of jobs. */
 	jbuf_addf(&b, "{\"status\":\"ok\",\"version\":\"%s\",\"uptime_s\":%lld,\"jobs\":%zu}\n",
-		  SORAD_VERSION, (loop_now_ms() - q->h->started) / 1000, jobs_total(q->h->jobs));
+	          SORAD_VERSION, (loop_now_ms() - q->h->started) / 1000, jobs_total(q->h->jobs));
 	return send_json(q, MHD_HTTP_OK, &b);
 }
 
@@ -458,8 +458,9 @@ static unsigned serve_inbox(struct rq *q)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "object", "list");
-	cJSON_AddItemToObject(o, "data", q->h->strays ? strays_json(q->h->strays, q->h->conf->inbox)
-	                                             : cJSON_CreateArray());
+	cJSON_AddItemToObject(o, "data",
+	                      q->h->strays ? strays_json(q->h->strays, q->h->conf->inbox)
+	                                   : cJSON_CreateArray());
 	char *s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	struct jbuf b = JBUF_INIT;
@@ -577,8 +578,8 @@ static unsigned serve_list(struct rq *q)
 	if (filter && !*filter)
 		filter = NULL;
 	if (filter && !status_json_filter_ok(filter))
-		return bad_request(q, "status",
-				   "expected queued, in_progress, completed, failed or a job state");
+		return bad_request(
+		    q, "status", "expected queued, in_progress, completed, failed or a job state");
 	long long n = (long long)jobs_total(js);
 	long long i = desc ? n - 1 : 0, step = desc ? -1 : 1;
 	if (after && *after) {
@@ -651,10 +652,10 @@ static unsigned not_ready(struct rq *q, const struct job *j)
 {
 	if (j->state == JOB_FAILED)
 		return send_error(q, MHD_HTTP_CONFLICT, "invalid_request_error", "video_failed",
-				  "Video '%s' failed; it has no content.", j->name);
+		                  "Video '%s' failed; it has no content.", j->name);
 	return send_error(q, MHD_HTTP_CONFLICT, "invalid_request_error", "video_not_ready",
-			  "Video '%s' is not completed yet (state %s, %d%%).", j->name,
-			  job_state_name(j->state), j->progress);
+	                  "Video '%s' is not completed yet (state %s, %d%%).", j->name,
+	                  job_state_name(j->state), j->progress);
 }
 
 /*
@@ -682,7 +683,7 @@ static int parse_range(const char *h, long long size, long long *from, long long
 	if (*p || (!na && !nb) || na > 18 || nb > 18)
 		return 0;
 	/* atoll cannot fail below: A and B are 0..18 digits (NOLINTs for cert-err34-c). */
-	if (!na) { /* the last B bytes */
+	if (!na) {                      /* the last B bytes */
 		long long n = atoll(b); /* NOLINT(cert-err34-c) */
 		if (n == 0 || size == 0)
 			return -1;
@@ -744,7 +745,7 @@ static unsigned serve_content(struct rq *q, const struct job *j)
 	long long size = (long long)st.st_size;
 	bfmt(rs->etag, sizeof(rs->etag), "\"%llx-%llx\"", (unsigned long long)size,
 	     (unsigned long long)st.st_mtim.tv_sec * 1000000000ULL +
-		 (unsigned long long)st.st_mtim.tv_nsec);
+	         (unsigned long long)st.st_mtim.tv_nsec);
 	struct tm tm;
 	gmtime_r(&st.st_mtim.tv_sec, &tm);
 	strftime(rs->lastmod, sizeof(rs->lastmod), "%a, %d %b %Y %H:%M:%S GMT", &tm);
@@ -764,7 +765,7 @@ static unsigned serve_content(struct rq *q, const struct job *j)
 			close(fd);
 			bfmt(rs->crange, sizeof(rs->crange), "bytes */%lld", size);
 			status_json_error(&rs->body, "The requested range is outside the file.",
-					  "invalid_request_error", "range_not_satisfiable");
+			                  "invalid_request_error", "range_not_satisfiable");
 			add_header(rs, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 			add_header(rs, MHD_HTTP_HEADER_CONTENT_RANGE, rs->crange);
 			add_header(rs, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
@@ -810,8 +811,9 @@ static unsigned serve_poll(struct rq *q, const struct job *j, bool head)
 	if (job_state_is_final(j->state) || t == 0 || head)
 		return serve_video(q, j);
 	if (q->h->n_waiters >= HTTPD_MAX_WAITERS)
-		return send_error(q, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error", "too_many_waiters",
-				  "Too many requests are waiting already; retry later.");
+		return send_error(q, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error",
+		                  "too_many_waiters",
+		                  "Too many requests are waiting already; retry later.");
 	q->out->action = HTTPD_WAIT;
 	q->out->code = 0;
 	bcopy_str(q->out->wait_name, sizeof(q->out->wait_name), j->name);
@@ -832,7 +834,6 @@ static unsigned serve_events(struct rq *q, bool head)
 }
 
 /* ---- the event stream --------------------------------------------------------------- */
-
 
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
@@ -884,7 +885,9 @@ void httpd_job_changed(struct httpd *h, const struct job *j, enum job_state befo
 		return;
 	const char *ev;
 	if (j->state != before)
-		ev = j->state == JOB_DONE ? "completed" : j->state == JOB_FAILED ? "failed" : "state";
+		ev = j->state == JOB_DONE     ? "completed"
+		     : j->state == JOB_FAILED ? "failed"
+		                              : "state";
 	else
 		ev = j->state == JOB_CLAIMED && j->progress == 0 ? "created" : "progress";
 	struct jbuf b = JBUF_INIT;
@@ -978,12 +981,12 @@ static enum MHD_Result respond(struct hreq *q, struct httpd_response *rs)
 	} else if (rs->fd >= 0) {
 		/* MHD owns the descriptor once the response exists, and sends it with sendfile. */
 		r = MHD_create_response_from_fd_at_offset64((uint64_t)rs->len, rs->fd,
-							    (uint64_t)rs->off);
+		                                            (uint64_t)rs->off);
 		if (r)
 			rs->fd = -1;
 	} else if (rs->static_body) {
 		r = MHD_create_response_from_buffer(rs->static_len, (void *)rs->static_body,
-						    MHD_RESPMEM_PERSISTENT);
+		                                    MHD_RESPMEM_PERSISTENT);
 	} else {
 		size_t len;
 		char *p = jbuf_take(&rs->body, &len);
@@ -1001,8 +1004,8 @@ static enum MHD_Result respond(struct hreq *q, struct httpd_response *rs)
 static const char *mhd_lookup(void *ud, enum httpd_lookup kind, const char *key)
 {
 	enum MHD_ValueKind k = kind == HTTPD_HEADER ? MHD_HEADER_KIND
-			       : kind == HTTPD_ARG  ? MHD_GET_ARGUMENT_KIND
-						    : MHD_COOKIE_KIND;
+	                       : kind == HTTPD_ARG  ? MHD_GET_ARGUMENT_KIND
+	                                            : MHD_COOKIE_KIND;
 	return MHD_lookup_connection_value(ud, k, key);
 }
 
@@ -1031,8 +1034,8 @@ static unsigned route(struct rq *q, const char *url, bool head)
 		return serve_health(q);
 	if (!authorized(q))
 		return send_error(q, MHD_HTTP_UNAUTHORIZED, "invalid_request_error", "unauthorized",
-				  "This status endpoint needs its token: Authorization: Bearer "
-				  "TOKEN.");
+		                  "This status endpoint needs its token: Authorization: Bearer "
+		                  "TOKEN.");
 	if (!strcmp(url, "/metrics"))
 		return serve_metrics(q);
 	if (!strcmp(url, "/api/v1/events"))
@@ -1078,13 +1081,13 @@ unsigned httpd_refuse(struct httpd *h, const struct httpd_request *rq, struct ht
 	if (strcmp(rq->method, MHD_HTTP_METHOD_HEAD) != 0 &&
 	    strcmp(rq->method, MHD_HTTP_METHOD_GET) != 0)
 		return send_error(&q, MHD_HTTP_METHOD_NOT_ALLOWED, "invalid_request_error",
-				  "method_not_allowed",
-				  "This endpoint is read-only: only GET and HEAD are allowed.");
+		                  "method_not_allowed",
+		                  "This endpoint is read-only: only GET and HEAD are allowed.");
 	const char *cl = header(&q, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	const char *te = header(&q, MHD_HTTP_HEADER_TRANSFER_ENCODING);
 	if ((cl && strcmp(cl, "0") != 0) || te)
 		return send_error(&q, MHD_HTTP_CONTENT_TOO_LARGE, "invalid_request_error",
-				  "body_not_allowed", "A GET or HEAD request carries no body.");
+		                  "body_not_allowed", "A GET or HEAD request carries no body.");
 	return 0;
 }
 
@@ -1149,15 +1152,15 @@ static void shed_slowest(struct httpd *h)
 	long long now = loop_now_ms();
 	if (h->shed_total && now - h->shed_logged_ms >= 60000) {
 		log_warn("status: connections nearly full: closed %lu that had not sent their "
-			 "request in time (slow or idle clients)",
-			 h->shed_total);
+		         "request in time (slow or idle clients)",
+		         h->shed_total);
 		h->shed_logged_ms = now;
 		h->shed_total = 0;
 	}
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-			  enum MHD_ConnectionNotificationCode toe)
+                          enum MHD_ConnectionNotificationCode toe)
 {
 	struct httpd *h = cls;
 	struct hconn *c = *socket_context;
@@ -1183,8 +1186,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version, const char *upload,
-				  size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
 {
 	(void)version;
 	(void)upload;
@@ -1233,7 +1236,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
+                         enum MHD_RequestTerminationCode toe)
 {
 	(void)toe;
 	struct httpd *h = cls;
@@ -1270,8 +1273,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 /* ---- lifetime ----------------------------------------------------------------------- */
 
 /* LISTEN as a socket address (httpd.h; the callback listener's too). */
-int httpd_parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len,
-		       char *why, size_t whylen)
+int httpd_parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len, char *why,
+                       size_t whylen)
 {
 	char host[256];
 	const char *port;
@@ -1323,7 +1326,8 @@ static size_t connection_limit(void)
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
 		return 64;
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
-		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+		rl.rlim_cur =
+		    rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
 		if (setrlimit(RLIMIT_NOFILE, &rl) != 0 && getrlimit(RLIMIT_NOFILE, &rl) != 0)
 			return 64;
 	}
@@ -1333,7 +1337,7 @@ static size_t connection_limit(void)
 }
 
 struct httpd *httpd_new(struct loop *l, const struct conf *c, struct jobs *js,
-			const struct api_stats *stats)
+                        const struct api_stats *stats)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen = 0;
@@ -1346,19 +1350,18 @@ struct httpd *httpd_new(struct loop *l, const struct conf *c, struct jobs *js,
 	h->max_conns = connection_limit();
 	h->loop = l;
 	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
-			 MHD_USE_TURBO | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
-	h->mhd = MHD_start_daemon(
-	    flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->max_conns,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTPD_CONNECTION_TIMEOUT,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTPD_MEMORY_LIMIT,
-	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 128u, MHD_OPTION_URI_LOG_CALLBACK, uri_logger, h,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_NOTIFY_CONNECTION,
-	    on_connection, h, MHD_OPTION_END);
+	                 MHD_USE_TURBO | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
+	                          mhd_log, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->max_conns,
+	                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTPD_CONNECTION_TIMEOUT,
+	                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTPD_MEMORY_LIMIT,
+	                          MHD_OPTION_LISTEN_BACKLOG_SIZE, 128u, MHD_OPTION_URI_LOG_CALLBACK,
+	                          uri_logger, h, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+	                          MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_END);
 	if (!h->mhd) {
 		log_error("status: cannot listen on %s: %s", c->listen,
-			  errno ? strerror(errno) : "libmicrohttpd failed to start");
+		          errno ? strerror(errno) : "libmicrohttpd failed to start");
 		free(h->listen);
 		free(h);
 		return NULL;
@@ -1381,12 +1384,11 @@ struct httpd *httpd_new(struct loop *l, const struct conf *c, struct jobs *js,
 	if (colon)
 		*colon = '\0';
 	log_info("status: listening on http://%s:%u/%s", host, h->port,
-		 c->status_token ? " (token required)" : "");
+	         c->status_token ? " (token required)" : "");
 	return h;
 }
 
-struct httpd *httpd_router_new(const struct conf *c, struct jobs *js,
-			       const struct api_stats *stats)
+struct httpd *httpd_router_new(const struct conf *c, struct jobs *js, const struct api_stats *stats)
 {
 	struct httpd *h = xcalloc(1, sizeof(*h));
 	h->conf = c;

@@ -116,7 +116,8 @@ static int probe_jpeg(int fd, struct image_info *out, char *why, size_t whylen)
 		if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7))
 			continue; /* markers without a length */
 		if (marker == 0xD9 || marker == 0xDA)
-			return fail(why, whylen, "JPEG without a frame header before its image data");
+			return fail(why, whylen,
+			            "JPEG without a frame header before its image data");
 		unsigned char len[2];
 		if (read_at(fd, off, len, 2) != 0)
 			return fail(why, whylen, "truncated JPEG header");
@@ -153,7 +154,7 @@ static int probe_webp(int fd, struct image_info *out, char *why, size_t whylen)
 		if (d[0] != 0x2f)
 			return fail(why, whylen, "corrupt WebP (VP8L) header");
 		unsigned bits = (unsigned)d[1] | (unsigned)d[2] << 8 | (unsigned)d[3] << 16 |
-				(unsigned)d[4] << 24;
+		                (unsigned)d[4] << 24;
 		out->width = (bits & 0x3fff) + 1;
 		out->height = ((bits >> 14) & 0x3fff) + 1;
 		return 0;

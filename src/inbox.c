@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 static const char *const image_exts[] = {"png", "jpg", "jpeg", "webp",
-					 "PNG", "JPG", "JPEG", "WEBP"};
+                                         "PNG", "JPG", "JPEG", "WEBP"};
 
 void claim_release(struct claim *cl)
 {
@@ -30,11 +30,10 @@ void claim_release(struct claim *cl)
 	memset(cl, 0, sizeof(*cl));
 }
 
-int inbox_claim_path(const struct conf *c, const char *id, const char *file, char *buf,
-		     size_t size)
+int inbox_claim_path(const struct conf *c, const char *id, const char *file, char *buf, size_t size)
 {
 	if (bfmt(buf, size, "%s/inputs/%s%s%s", c->state_dir, id, file ? "/" : "",
-		 file ? file : "") != 0) {
+	         file ? file : "") != 0) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -43,7 +42,7 @@ int inbox_claim_path(const struct conf *c, const char *id, const char *file, cha
 
 /* Replaces every spec of PF by a single error spec carrying WHY. */
 static void whole_file_error(struct claim *cl, const struct conf *c, const char *stem,
-			     const char *why)
+                             const char *why)
 {
 	prompt_file_release(&cl->pf);
 	prompt_parse(PROMPT_TXT, stem, "x", 1, c, &cl->pf);
@@ -65,7 +64,7 @@ static char *split_name(const char *name, const char **ext)
  * reason in why.
  */
 static char *read_claimed(const struct conf *c, const char *dir, const char *file, size_t *len,
-			  char *why, size_t whylen)
+                          char *why, size_t whylen)
 {
 	char path[PATH_MAX];
 	if (bfmt(path, sizeof(path), "%s/%s", dir, file) != 0) {
@@ -85,7 +84,7 @@ static char *read_claimed(const struct conf *c, const char *dir, const char *fil
 		     S_ISDIR(st.st_mode)    ? "a directory"
 		     : S_ISFIFO(st.st_mode) ? "a named pipe"
 		     : S_ISSOCK(st.st_mode) ? "a socket"
-					    : "a device");
+		                            : "a device");
 		return NULL;
 	}
 	char target[PATH_MAX];
@@ -125,7 +124,8 @@ static char *read_claimed(const struct conf *c, const char *dir, const char *fil
 			if (n < 0) {
 				if (errno == EINTR)
 					continue;
-				bfmt(why, whylen, "the file could not be read: %s", strerror(errno));
+				bfmt(why, whylen, "the file could not be read: %s",
+				     strerror(errno));
 				free(buf);
 				buf = NULL;
 				break;
@@ -133,7 +133,8 @@ static char *read_claimed(const struct conf *c, const char *dir, const char *fil
 			got += (size_t)n;
 		}
 		if (buf && got > (size_t)c->max_file_size) {
-			bfmt(why, whylen, "the file is over the limit of %lld bytes (max_file_size)",
+			bfmt(why, whylen,
+			     "the file is over the limit of %lld bytes (max_file_size)",
 			     c->max_file_size);
 			free(buf);
 			buf = NULL;
@@ -185,8 +186,8 @@ static int take_image(const struct conf *c, const char *dir, const char *img, bo
 
 /* Checks image IMG of spec S (now in DIR), its WHAT ("reference", "last frame"),
  * against the limits and the video's size. */
-static void check_image(const struct conf *c, const char *dir, struct job_spec *s,
-			const char *img, const char *what)
+static void check_image(const struct conf *c, const char *dir, struct job_spec *s, const char *img,
+                        const char *what)
 {
 	char path[PATH_MAX], why[256];
 	struct image_info info;
@@ -195,8 +196,8 @@ static void check_image(const struct conf *c, const char *dir, struct job_spec *
 	struct stat st;
 	if (lstat(path, &st) == 0 && st.st_size > c->max_file_size) {
 		s->error = xasprintf("the %s image %s is %lld bytes, over the limit of %lld "
-				     "bytes (max_file_size)",
-				     what, img, (long long)st.st_size, c->max_file_size);
+		                     "bytes (max_file_size)",
+		                     what, img, (long long)st.st_size, c->max_file_size);
 		return;
 	}
 	if (image_probe_path(path, &info, why, sizeof(why)) != 0) {
@@ -207,8 +208,8 @@ static void check_image(const struct conf *c, const char *dir, struct job_spec *
 	bfmt(size, sizeof(size), "%ux%u", info.width, info.height);
 	if (strcmp(size, s->size) != 0)
 		s->error = xasprintf("the %s image %s is %s pixels but the video is %s; "
-				     "the image must be exactly the video's size",
-				     what, img, size, s->size);
+		                     "the image must be exactly the video's size",
+		                     what, img, size, s->size);
 }
 
 /* Finds STEM.png|jpg|jpeg|webp in the inbox; the name (caller frees) or NULL. */
@@ -268,15 +269,17 @@ static void process(const struct conf *c, struct claim *cl, bool take_images)
 					s->reference = xstrdup(name);
 			}
 		} else if (s->reference && take_image(c, dir, s->reference, false) != 0) {
-			s->error = xasprintf("the reference image '%s' is not in the inbox; drop it "
-					     "there first (or together with the prompt)",
-					     s->reference);
+			s->error =
+			    xasprintf("the reference image '%s' is not in the inbox; drop it "
+			              "there first (or together with the prompt)",
+			              s->reference);
 			continue;
 		}
 		if (s->last_frame && take_image(c, dir, s->last_frame, false) != 0) {
-			s->error = xasprintf("the last frame image '%s' is not in the inbox; drop it "
-					     "there first (or together with the prompt)",
-					     s->last_frame);
+			s->error =
+			    xasprintf("the last frame image '%s' is not in the inbox; drop it "
+			              "there first (or together with the prompt)",
+			              s->last_frame);
 			continue;
 		}
 		if (prompt_check(s, c) != 0)
@@ -313,8 +316,8 @@ static struct {
 static int spare_path(const struct conf *c, char *path, size_t size)
 {
 	char name[64];
-	if (bfmt(name, sizeof(name), "%s%ld-%u", INBOX_SPARE_PREFIX, (long)getpid(), ++spares.seq) !=
-	    0)
+	if (bfmt(name, sizeof(name), "%s%ld-%u", INBOX_SPARE_PREFIX, (long)getpid(),
+	         ++spares.seq) != 0)
 		return -1;
 	return inbox_claim_path(c, name, NULL, path, size);
 }
@@ -339,7 +342,8 @@ void inbox_spares_fill(const struct conf *c, struct commit *cm)
 	if (!cm || spares.n_made > 0 || spares.n >= INBOX_SPARE_LOW)
 		return;
 	char path[PATH_MAX];
-	while (spares.n + spares.n_made < INBOX_SPARE_LOW && spare_path(c, path, sizeof(path)) == 0 &&
+	while (spares.n + spares.n_made < INBOX_SPARE_LOW &&
+	       spare_path(c, path, sizeof(path)) == 0 &&
 	       commit_create(cm, path, S_IFDIR | 0700) == 0)
 		spares.made[spares.n_made++] = xstrdup(path);
 	if (spares.n_made > 0)
@@ -414,7 +418,8 @@ static void reading_mark(const char *dir, unsigned n, bool durable)
 	bfmt(num, sizeof(num), "%u\n", n);
 	if (durable) {
 		if (atomic_write_file(dir, INBOX_READING, num, strlen(num), 0600) != 0)
-			log_warn("inbox: cannot write %s/%s: %s", dir, INBOX_READING, strerror(errno));
+			log_warn("inbox: cannot write %s/%s: %s", dir, INBOX_READING,
+			         strerror(errno));
 		return;
 	}
 	if (bfmt(path, sizeof(path), "%s/%s", dir, INBOX_READING) != 0)
@@ -435,7 +440,7 @@ void inbox_claim_processed(const struct conf *c, const char *id)
 }
 
 int inbox_claim(const struct conf *c, const char *name, struct claim *out, struct commit *cm,
-		char *why, size_t whylen)
+                char *why, size_t whylen)
 {
 	static unsigned seq;
 	memset(out, 0, sizeof(*out));
@@ -463,8 +468,8 @@ int inbox_claim(const struct conf *c, const char *name, struct claim *out, struc
 			return 1;
 		bfmt(why, whylen, "cannot move it into %s/inputs: %s%s", c->state_dir, strerror(e),
 		     e == EXDEV ? " (the inbox and state_dir must be on the same file system "
-				  "and mount: a file is claimed by renaming it)"
-				: "");
+		                  "and mount: a file is claimed by renaming it)"
+		                : "");
 		return -1;
 	}
 	out->id = xstrdup(id);
@@ -543,7 +548,8 @@ int inbox_remove_claim(const struct conf *c, const char *id)
 		/* A directory dropped as "x.txt" was claimed as such: remove it too. */
 		if (unlinkat(dfd, de->d_name, 0) != 0 &&
 		    !(errno == EISDIR && unlinkat(dfd, de->d_name, AT_REMOVEDIR) == 0)) {
-			log_warn("inbox: cannot remove %s/%s: %s", dir, de->d_name, strerror(errno));
+			log_warn("inbox: cannot remove %s/%s: %s", dir, de->d_name,
+			         strerror(errno));
 			rc = -1;
 		}
 	}

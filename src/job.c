@@ -5,11 +5,9 @@
 #include <string.h>
 
 static const char *const state_names[JOB_STATE_COUNT] = {
-	[JOB_CLAIMED] = "claimed",         [JOB_HELD] = "held",
-	[JOB_WAITING] = "waiting",         [JOB_SUBMITTING] = "submitting",
-	[JOB_IN_DOUBT] = "in_doubt",
-	[JOB_RUNNING] = "running",         [JOB_DOWNLOADING] = "downloading",
-	[JOB_DONE] = "done",               [JOB_FAILED] = "failed",
+    [JOB_CLAIMED] = "claimed",         [JOB_HELD] = "held",         [JOB_WAITING] = "waiting",
+    [JOB_SUBMITTING] = "submitting",   [JOB_IN_DOUBT] = "in_doubt", [JOB_RUNNING] = "running",
+    [JOB_DOWNLOADING] = "downloading", [JOB_DONE] = "done",         [JOB_FAILED] = "failed",
 };
 
 void job_init(struct job *j)
@@ -25,11 +23,12 @@ void job_init(struct job *j)
 
 void job_release(struct job *j)
 {
-	char **strs[] = {&j->name,   &j->source,   &j->prompt,     &j->model,
-			 &j->size,   &j->reference, &j->remix_of,  &j->remix_video_id, &j->video_id,
-			 &j->status, &j->error,     &j->error_code, &j->resolution, &j->create_answer,
-			 &j->usage,  &j->dup_key,   &j->history,    &j->last_frame, &j->options,
-			 &j->extend_of, &j->extend_job_id};
+	char **strs[] = {&j->name,         &j->source,        &j->prompt,   &j->model,
+	                 &j->size,         &j->reference,     &j->remix_of, &j->remix_video_id,
+	                 &j->video_id,     &j->status,        &j->error,    &j->error_code,
+	                 &j->resolution,   &j->create_answer, &j->usage,    &j->dup_key,
+	                 &j->history,      &j->last_frame,    &j->options,  &j->extend_of,
+	                 &j->extend_job_id};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(*strs[i]); /* cppcheck-suppress shadowVariable ; false positive (2.10) */
 	job_init(j);

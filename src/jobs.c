@@ -53,17 +53,17 @@ struct jrun {
 	bool dl_expired;   /* this round found the download link gone */
 	bool dl_local;     /* this round could not write (disk full...) */
 	long long bytes[3];
-	unsigned unserved;  /* variants the service cannot serve: to be made from the MP4 */
-	unsigned derived;   /* variants made from the MP4 (derive.h) */
-	unsigned absent;    /* variants left out of the set: neither served nor made */
-	unsigned char vfail[3]; /* failed downloads of each variant in a row */
-	char *vwhy[3];      /* why a variant is unserved, then absent (owned) */
-	char *list_after;  /* reconciliation: the list cursor */
+	unsigned unserved;          /* variants the service cannot serve: to be made from the MP4 */
+	unsigned derived;           /* variants made from the MP4 (derive.h) */
+	unsigned absent;            /* variants left out of the set: neither served nor made */
+	unsigned char vfail[3];     /* failed downloads of each variant in a row */
+	char *vwhy[3];              /* why a variant is unserved, then absent (owned) */
+	char *list_after;           /* reconciliation: the list cursor */
 	struct reconcile_scan scan; /* reconciliation: where the search through the list is */
-	unsigned list_failures; /* reconciliation: list calls that failed in a row */
-	bool queued;       /* waiting for a free in-flight slot */
-	bool id_noted;     /* the service's other id for its video was logged */
-	bool committing;   /* waiting for its changes to be durable (commit.h) */
+	unsigned list_failures;     /* reconciliation: list calls that failed in a row */
+	bool queued;                /* waiting for a free in-flight slot */
+	bool id_noted;              /* the service's other id for its video was logged */
+	bool committing;            /* waiting for its changes to be durable (commit.h) */
 	/* Its clocks, monotonic (loop_now_ms), from what sorad observed (deadline.h): */
 	long long next_mono;   /* a claimed job's next try, 0 now */
 	long long submit_mono; /* the latest create's intent */
@@ -85,13 +85,13 @@ struct jobs {
 	size_t *ht; /* name → index + 1, open addressing */
 	size_t ht_cap;
 	struct dupes *dupes; /* what each job asks for → the newest job asking it */
-	size_t in_flight; /* jobs submitted whose video is not finished (max_in_flight) */
-	size_t dl_active; /* jobs downloading their finished video (max_in_flight too) */
-	size_t submitting; /* jobs in JOB_SUBMITTING: a create to be sent or answered */
-	size_t claimed;    /* jobs in JOB_CLAIMED: ready to submit (or waiting to retry) */
-	long long yield_ms; /* loop clock: since when work that can wait gives way, or 0 */
+	size_t in_flight;    /* jobs submitted whose video is not finished (max_in_flight) */
+	size_t dl_active;    /* jobs downloading their finished video (max_in_flight too) */
+	size_t submitting;   /* jobs in JOB_SUBMITTING: a create to be sent or answered */
+	size_t claimed;      /* jobs in JOB_CLAIMED: ready to submit (or waiting to retry) */
+	long long yield_ms;  /* loop clock: since when work that can wait gives way, or 0 */
 	struct loop_timer *yield_timer; /* ends the giving way (yield_to_creates) */
-	bool api_blocked; /* the API refused our credentials: wait for a reload */
+	bool api_blocked;               /* the API refused our credentials: wait for a reload */
 	struct {
 		jobs_change_fn *fn;
 		void *ud;
@@ -99,22 +99,22 @@ struct jobs {
 	size_t n_observers;
 	jobs_gate_fn *gate; /* usage caps: may a claimed job be submitted now? */
 	void *gate_ud;
-	struct refresh *refresh; /* batch polling (refresh.h) */
-	struct eta eta;          /* generation times per model, for estimates (eta.h) */
+	struct refresh *refresh;             /* batch polling (refresh.h) */
+	struct eta eta;                      /* generation times per model, for estimates (eta.h) */
 	struct pollplan_durations durations; /* create → completed by model+size+seconds */
 	struct pollplan_stats poll_stats;    /* what the predictions cost (/metrics) */
 	char odd_status[16][VIDEO_TOKEN_MAX + 1]; /* status words logged as unknown */
 	size_t n_odd_status;
-	struct commit *commit;   /* the group commit of records and outputs (commit.h) */
-	struct commit *intents;  /* a second one for intents to submit, or NULL */
-	struct {                 /* inbox names waiting to be claimed, oldest first */
+	struct commit *commit;  /* the group commit of records and outputs (commit.h) */
+	struct commit *intents; /* a second one for intents to submit, or NULL */
+	struct {                /* inbox names waiting to be claimed, oldest first */
 		char **v;
 		size_t head, n, cap;
 		struct loop_timer *timer;
 	} claimq;
 	struct claimretry *retry; /* names whose claim failed, tried again with backoff */
 	struct jdelete *deletes;  /* `sorad delete`s waiting for the service (jobs_delete) */
-	bool callbacks_live; /* signed callbacks arrive: polls are the fallback (jobs.h) */
+	bool callbacks_live;      /* signed callbacks arrive: polls are the fallback (jobs.h) */
 };
 
 /* A user's delete of a video at the service, waiting for its answer (jobs_delete). */
@@ -137,7 +137,7 @@ static void advance(struct jrun *r);
 static void pump(struct jobs *js);
 static void deletes_abandon(struct jobs *js);
 static void fail_job(struct jrun *r, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static long long now_s(void)
 {
@@ -289,7 +289,7 @@ static void clocks_from_record(struct jrun *r)
 	long long now = loop_now_ms(), wall = now_ms_real();
 	if (j->state == JOB_CLAIMED && j->next_at_ms > 0)
 		r->next_mono = now + deadline_wait_ms(j->next_at_ms, wall,
-						     longest_wait_ms(r->js, j->attempts));
+		                                      longest_wait_ms(r->js, j->attempts));
 	if (j->submit_at >= 0) {
 		long long most = (long long)r->js->conf->job_timeout * 1000 - 1000;
 		r->submit_mono = now - deadline_elapsed_ms(j->submit_at * 1000, wall, most);
@@ -360,7 +360,7 @@ static int set_state_in(struct jrun *r, enum job_state s, struct commit *cm)
 	int rc = store_stage(cm, js->conf->state_dir, &r->rec);
 	if (before != s)
 		log_event(LOG_INFO, r->rec.name, r->rec.video_id, "%s → %s", job_state_name(before),
-			  job_state_name(s));
+		          job_state_name(s));
 	notify_observers(js, &r->rec, before);
 	return rc;
 }
@@ -527,7 +527,7 @@ static void close_download(struct jrun *r, enum close_how how)
 		char part[PATH_MAX];
 		if (((partial && how != DL_KEEP) || how == DL_DROP_ALL) &&
 		    outbox_part_path(r->js->conf, r->rec.name, (enum api_variant)v, part,
-				     sizeof(part)) == 0)
+		                     sizeof(part)) == 0)
 			unlink(part);
 	}
 	r->fetching = 0;
@@ -577,11 +577,11 @@ static void finish_failure(struct jrun *r)
 	if (id[0])
 		claim_counts(js, id, &total, &final);
 	if (outbox_write_failure(js->conf, &r->rec, input[0] ? input : NULL, total <= 1,
-				 image[0] ? image : NULL) != 0) {
+	                         image[0] ? image : NULL) != 0) {
 		/* The inputs stay in the state directory until failed/ can take them. */
 		log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
-			  "cannot write the failure report to %s; trying again in 30 s",
-			  js->conf->failed_dir);
+		          "cannot write the failure report to %s; trying again in 30 s",
+		          js->conf->failed_dir);
 		schedule(r, 30000);
 		return;
 	}
@@ -624,7 +624,7 @@ static void fail_job(struct jrun *r, const char *code, const char *fmt, ...)
 	log_event(LOG_WARNING, r->rec.name, r->rec.video_id, "failed: %s", buf);
 	/* Durable first: from here on the job can only end as failed. */
 	store_stage(record_commit(r->js, r->rec.name, r->js->commit), r->js->conf->state_dir,
-		    &r->rec);
+	            &r->rec);
 	after_record(r, on_error_durable);
 }
 
@@ -635,14 +635,14 @@ static void fail_from_api(struct jrun *r, const struct api_result *res, const ch
 	const char *code = res->error.code ? res->error.code : api_kind_name(res->kind);
 	if (res->kind == API_CONTENT_POLICY)
 		fail_job(r, code,
-			 "%s\n\nWhat the service said: %s\n\nContent guidelines: no real people "
-			 "or public figures, no copyrighted characters or music, no faces in "
-			 "reference images, and nothing unsuitable for under-18 audiences. Edit "
-			 "the prompt and drop it into the inbox again.",
-			 api_kind_describe(res->kind), msg ? msg : "(no details)");
+		         "%s\n\nWhat the service said: %s\n\nContent guidelines: no real people "
+		         "or public figures, no copyrighted characters or music, no faces in "
+		         "reference images, and nothing unsuitable for under-18 audiences. Edit "
+		         "the prompt and drop it into the inbox again.",
+		         api_kind_describe(res->kind), msg ? msg : "(no details)");
 	else
 		fail_job(r, code, "While %s: %s\n\nWhat the service said: %s", doing,
-			 api_kind_describe(res->kind), msg ? msg : "(no details)");
+		         api_kind_describe(res->kind), msg ? msg : "(no details)");
 }
 
 /* ---- holds: usage caps and approvals -------------------------------------------- */
@@ -700,11 +700,11 @@ static void take_video(struct jrun *r, const struct video *v)
 		free(r->rec.video_id);
 		r->rec.video_id = xstrdup(v->id);
 	} else if (v->id && r->rec.video_id && strcmp(r->rec.video_id, v->id) != 0 &&
-		   !r->id_noted) {
+	           !r->id_noted) {
 		r->id_noted = true;
 		log_event(LOG_INFO, r->rec.name, r->rec.video_id,
-			  "the service calls this video %s; sorad keeps the id its create returned",
-			  v->id);
+		          "the service calls this video %s; sorad keeps the id its create returned",
+		          v->id);
 	}
 	free(r->rec.status);
 	r->rec.status = xstrdup(video_status_name(v->status));
@@ -735,8 +735,8 @@ static void on_intent_durable(void *ud, int err)
 	r->committing = false;
 	if (err) {
 		log_event(LOG_ERROR, r->rec.name, NULL,
-			  "cannot record the intent to submit (%s); trying again in 30 s",
-			  strerror(err));
+		          "cannot record the intent to submit (%s); trying again in 30 s",
+		          strerror(err));
 		r->rec.creates--; /* never sent: it is not counted (the next intent counts it) */
 		set_state(r, JOB_CLAIMED);
 		schedule(r, 30000);
@@ -849,8 +849,9 @@ static void doubt(struct jrun *r, const char *why)
 	     "%s%s\n\n%s",
 	     r->rec.remix_video_id ? "Remix" : "Create", r->rec.creates, r->rec.name,
 	     r->rec.model ? r->rec.model : "?", r->rec.size ? r->rec.size : "?", r->rec.seconds,
-	     when, r->rec.create_answer ? r->rec.create_answer
-				      : "nothing (sorad stopped while it was in flight)",
+	     when,
+	     r->rec.create_answer ? r->rec.create_answer
+	                          : "nothing (sorad stopped while it was in flight)",
 	     why, why[0] && why[strlen(why) - 1] != '.' ? "." : "",
 	     decide_help(r->rec.name, help, sizeof(help)));
 	free(r->rec.error);
@@ -877,17 +878,18 @@ static void submit(struct jrun *r)
 		/* Known not to work (configured, or a "not supported" answer): nothing is sent. */
 		char known[300];
 		caps_explain(caps, CAPS_REMIX, known, sizeof(known));
-		fail_job(r, "remix_unsupported",
-			 "The service cannot remix videos (%s). Nothing was sent and nothing was "
-			 "spent.\n\nTo make this video, drop it as a new prompt (without remix_of).",
-			 known);
+		fail_job(
+		    r, "remix_unsupported",
+		    "The service cannot remix videos (%s). Nothing was sent and nothing was "
+		    "spent.\n\nTo make this video, drop it as a new prompt (without remix_of).",
+		    known);
 		return;
 	}
 	if (!create_allowed(&r->rec)) {
 		/* Every path that allows another create raised the allowance first. */
 		log_event(LOG_ERROR, r->rec.name, NULL,
-			  "refusing to send create %u: only %u allowed for this job",
-			  r->rec.creates + 1, r->rec.creates_allowed);
+		          "refusing to send create %u: only %u allowed for this job",
+		          r->rec.creates + 1, r->rec.creates_allowed);
 		doubt(r, "sorad's own bound on creates per job stopped a further create");
 		return;
 	}
@@ -915,14 +917,14 @@ static void send_create(struct jrun *r)
 	if (r->rec.state != JOB_SUBMITTING || r->rec.creates == 0 ||
 	    r->rec.creates > r->rec.creates_allowed) {
 		log_event(LOG_ERROR, r->rec.name, NULL,
-			  "refusing to send a create: %u sent of %u allowed, state %s",
-			  r->rec.creates, r->rec.creates_allowed, job_state_name(r->rec.state));
+		          "refusing to send a create: %u sent of %u allowed, state %s",
+		          r->rec.creates, r->rec.creates_allowed, job_state_name(r->rec.state));
 		doubt(r, "sorad's own bound on creates per job stopped a further create");
 		return;
 	}
 	if (r->rec.remix_video_id) {
 		r->req = api_remix(js->api, r->rec.remix_video_id, r->rec.prompt, r->rec.name,
-				   on_created, r);
+		                   on_created, r);
 		return;
 	}
 	char secs[16], ref[PATH_MAX] = "", last[PATH_MAX] = "", id[128];
@@ -932,20 +934,20 @@ static void send_create(struct jrun *r)
 		inbox_claim_path(js->conf, id, r->rec.reference, ref, sizeof(ref));
 	if (r->rec.last_frame)
 		inbox_claim_path(js->conf, id, r->rec.last_frame, last, sizeof(last));
-	struct api_create_params p = {.prompt = r->rec.prompt,
-				      .model = r->rec.model,
-				      .seconds = secs,
-				      .size = r->rec.size,
-				      .size_as_is = catalog_takes_size(catalog_current(),
-								       r->rec.model, r->rec.size),
-				      .input_reference = ref[0] ? ref : NULL,
-				      .last_frame = last[0] ? last : NULL,
-				      .has_seed = r->rec.has_seed,
-				      .seed = r->rec.seed,
-				      .audio = (enum api_audio)r->rec.audio,
-				      .options_json = r->rec.options,
-				      .callback_url = js->conf->callback_url,
-				      .previous_job_id = r->rec.extend_job_id};
+	struct api_create_params p = {
+	    .prompt = r->rec.prompt,
+	    .model = r->rec.model,
+	    .seconds = secs,
+	    .size = r->rec.size,
+	    .size_as_is = catalog_takes_size(catalog_current(), r->rec.model, r->rec.size),
+	    .input_reference = ref[0] ? ref : NULL,
+	    .last_frame = last[0] ? last : NULL,
+	    .has_seed = r->rec.has_seed,
+	    .seed = r->rec.seed,
+	    .audio = (enum api_audio)r->rec.audio,
+	    .options_json = r->rec.options,
+	    .callback_url = js->conf->callback_url,
+	    .previous_job_id = r->rec.extend_job_id};
 	r->req = api_create(js->api, &p, r->rec.name, on_created, r);
 }
 
@@ -964,7 +966,7 @@ static void retry_later(struct jrun *r, const struct api_result *res, const char
 	r->rec.next_at_ms = now_ms_real() + delay; /* for a restart (clocks_from_record) */
 	set_state(r, JOB_CLAIMED);
 	log_event(LOG_WARNING, r->rec.name, NULL, "%s failed (%s); trying again in %lld s", doing,
-		  api_kind_name(res->kind), delay / 1000);
+	          api_kind_name(res->kind), delay / 1000);
 	schedule(r, delay);
 	pump(r->js);
 }
@@ -984,7 +986,7 @@ static void start_polling(struct jrun *r, const struct api_result *res)
 	r->poll_ms = (long long)r->js->conf->poll_initial * 1000;
 	pollplan_start(&r->pp, loop_now_ms());
 	schedule(r, callback_pace(r, pollplan_wait(&r->pp, loop_now_ms(), r->poll_ms,
-						   res ? res->poll_after_ms : -1, typical_ms(r))));
+	                                           res ? res->poll_after_ms : -1, typical_ms(r))));
 }
 
 static void on_created(struct api_req *req, void *ud)
@@ -999,7 +1001,7 @@ static void on_created(struct api_req *req, void *ud)
 		r->rec.attempts = 0;
 		set_state(r, JOB_RUNNING);
 		log_event(LOG_INFO, r->rec.name, r->rec.video_id, "created (%s, %s, %u s)",
-			  r->rec.model, r->rec.size, r->rec.seconds);
+		          r->rec.model, r->rec.size, r->rec.seconds);
 		start_polling(r, res);
 		return;
 	}
@@ -1010,9 +1012,9 @@ static void on_created(struct api_req *req, void *ud)
 		set_story(r, story);
 		set_state(r, JOB_SUBMITTING); /* the story survives a restart */
 		log_event(LOG_WARNING, r->rec.name, NULL,
-			  "the create may have made a video (%s); reconciling before anything is "
-			  "sent again",
-			  story);
+		          "the create may have made a video (%s); reconciling before anything is "
+		          "sent again",
+		          story);
 		reconcile(r);
 		return;
 	}
@@ -1022,10 +1024,10 @@ static void on_created(struct api_req *req, void *ud)
 	switch (res->kind) {
 	case API_CONFIG:
 		log_event(LOG_ERROR, r->rec.name, NULL,
-			  "the API refused sorad's credentials or address (HTTP %ld): %s. "
-			  "Submissions are paused until the configuration is fixed and reloaded "
-			  "(SIGHUP)",
-			  res->http_status, api_kind_describe(res->kind));
+		          "the API refused sorad's credentials or address (HTTP %ld): %s. "
+		          "Submissions are paused until the configuration is fixed and reloaded "
+		          "(SIGHUP)",
+		          res->http_status, api_kind_describe(res->kind));
 		r->js->api_blocked = true;
 		set_state(r, JOB_CLAIMED);
 		r->queued = true; /* resumes after the reload */
@@ -1071,8 +1073,10 @@ static void reconcile(struct jrun *r)
 			bfmt(why, sizeof(why), "The service has no list of videos to check (%s)",
 			     known);
 		else
-			bfmt(why, sizeof(why), "The service's list does not include prompts (%s), so "
-			     "it cannot show whether this create made a video", known);
+			bfmt(why, sizeof(why),
+			     "The service's list does not include prompts (%s), so "
+			     "it cannot show whether this create made a video",
+			     known);
 		doubt(r, why);
 		return;
 	}
@@ -1111,10 +1115,11 @@ static void absent(struct jrun *r)
 		return;
 	}
 	void_create(r, r->rec.creates);
-	log_event(LOG_INFO, r->rec.name, NULL,
-		  "reconciled: the service has no video for this job (its list proves create %u made "
-		  "none); submitting it again",
-		  r->rec.creates);
+	log_event(
+	    LOG_INFO, r->rec.name, NULL,
+	    "reconciled: the service has no video for this job (its list proves create %u made "
+	    "none); submitting it again",
+	    r->rec.creates);
 	requeue(r);
 }
 
@@ -1136,11 +1141,13 @@ static void on_list(struct api_req *req, void *ud)
 	r->req = NULL;
 	char why[1024];
 	if (res->kind != API_OK || !res->has_list) {
-		const char *msg = res->error.message ? res->error.message : api_kind_name(res->kind);
+		const char *msg =
+		    res->error.message ? res->error.message : api_kind_name(res->kind);
 		if (res->kind == API_CONFIG) {
 			r->js->api_blocked = true;
 			log_event(LOG_WARNING, r->rec.name, NULL,
-				  "cannot list videos to reconcile (%s); trying again in 30 s", msg);
+			          "cannot list videos to reconcile (%s); trying again in 30 s",
+			          msg);
 			schedule(r, 30000);
 			return;
 		}
@@ -1157,19 +1164,21 @@ static void on_list(struct api_req *req, void *ud)
 		if (may_pass && ++r->list_failures < JOBS_RECONCILE_LIST_TRIES) {
 			/* Never resubmit without an answer: try the list again later. */
 			log_event(LOG_WARNING, r->rec.name, NULL,
-				  "cannot list videos to reconcile (%s); trying again in %d s", msg,
-				  JOBS_RECONCILE_RETRY_S);
+			          "cannot list videos to reconcile (%s); trying again in %d s", msg,
+			          JOBS_RECONCILE_RETRY_S);
 			schedule(r, JOBS_RECONCILE_RETRY_S * 1000LL);
 			return;
 		}
 		char answer[600];
 		describe_answer(res, answer, sizeof(answer));
 		if (may_pass)
-			bfmt(why, sizeof(why), "Listing the service's videos failed %u times "
-			     "(last: %s)", r->list_failures, answer);
+			bfmt(why, sizeof(why),
+			     "Listing the service's videos failed %u times "
+			     "(last: %s)",
+			     r->list_failures, answer);
 		else
-			bfmt(why, sizeof(why), "The service's list of videos could not be used (%s)",
-			     answer);
+			bfmt(why, sizeof(why),
+			     "The service's list of videos could not be used (%s)", answer);
 		doubt(r, why);
 		return;
 	}
@@ -1180,13 +1189,13 @@ static void on_list(struct api_req *req, void *ud)
 	if (res->has_skew && view.submit_at >= 0)
 		view.submit_at += res->server_skew_s;
 	if (res->has_skew && (res->server_skew_s > JOBS_RECONCILE_SLACK_S ||
-			      res->server_skew_s < -JOBS_RECONCILE_SLACK_S))
+	                      res->server_skew_s < -JOBS_RECONCILE_SLACK_S))
 		log_event(LOG_INFO, r->rec.name, NULL,
-			  "the service's clock is %lld s off this machine's; matching on its clock",
-			  res->server_skew_s);
+		          "the service's clock is %lld s off this machine's; matching on its clock",
+		          res->server_skew_s);
 	const struct video *v = NULL;
 	switch (reconcile_page(&r->scan, r->js->conf, &view, &res->list, JOBS_RECONCILE_SLACK_S,
-			       JOBS_RECONCILE_PAGES, owned_cb, r, &v, why, sizeof(why))) {
+	                       JOBS_RECONCILE_PAGES, owned_cb, r, &v, why, sizeof(why))) {
 	case RECONCILE_ADOPT:
 		adopt(r, v, "reconciled: the lost create had made this video; adopting it");
 		return;
@@ -1221,9 +1230,9 @@ static void auto_resubmit(struct jrun *r)
 	}
 	char why[256];
 	log_event(LOG_WARNING, r->rec.name, NULL,
-		  "in doubt for more than %u h: resubmitting as configured "
-		  "(in_doubt_resubmit_hours)",
-		  hours);
+	          "in doubt for more than %u h: resubmitting as configured "
+	          "(in_doubt_resubmit_hours)",
+	          hours);
 	jobs_resolve(r->js, r->rec.name, JOBS_RESOLVE_RESUBMIT, NULL, why, sizeof(why));
 }
 
@@ -1248,8 +1257,8 @@ int jobs_resolution_parse(const char *s, enum jobs_resolve_how *how, const char 
 	return -1;
 }
 
-int jobs_resolve(struct jobs *js, const char *name, enum jobs_resolve_how how,
-		 const char *video_id, char *why, size_t whylen)
+int jobs_resolve(struct jobs *js, const char *name, enum jobs_resolve_how how, const char *video_id,
+                 char *why, size_t whylen)
 {
 	struct jrun *r = by_name_or_id(js, name);
 	if (!r) {
@@ -1294,9 +1303,9 @@ int jobs_resolve(struct jobs *js, const char *name, enum jobs_resolve_how how,
 		r->rec.creates_allowed = r->rec.creates + 1;
 		r->rec.attempts = 0;
 		log_event(LOG_WARNING, r->rec.name, NULL,
-			  "resolved: a second create is allowed (create %u may also have been "
-			  "made and charged)",
-			  r->rec.creates);
+		          "resolved: a second create is allowed (create %u may also have been "
+		          "made and charged)",
+		          r->rec.creates);
 		requeue(r);
 		return 0;
 	case JOBS_RESOLVE_DROP: {
@@ -1306,9 +1315,9 @@ int jobs_resolve(struct jobs *js, const char *name, enum jobs_resolve_how how,
 		if (para)
 			keep[para - story] = '\0';
 		fail_job(r, JOBS_DOUBT "_dropped",
-			 "Dropped by the user while in doubt. %s\n\nIf the service made the video, "
-			 "it may still be in the provider's dashboard.",
-			 keep);
+		         "Dropped by the user while in doubt. %s\n\nIf the service made the video, "
+		         "it may still be in the provider's dashboard.",
+		         keep);
 		free(keep);
 		return 0;
 	}
@@ -1328,10 +1337,10 @@ static void poll_job(struct jrun *r)
 	if (r->rec.submit_at >= 0 &&
 	    loop_now_ms() - r->submit_mono > (long long)c->job_timeout * 1000) {
 		fail_job(r, "timeout",
-			 "The video was not ready %u seconds after it was submitted (job_timeout), "
-			 "so sorad stopped waiting. It may still finish on the service: its id is "
-			 "%s. Raise job_timeout for long or busy generations.",
-			 c->job_timeout, r->rec.video_id);
+		         "The video was not ready %u seconds after it was submitted (job_timeout), "
+		         "so sorad stopped waiting. It may still finish on the service: its id is "
+		         "%s. Raise job_timeout for long or busy generations.",
+		         c->job_timeout, r->rec.video_id);
 		return;
 	}
 	/* Many jobs in flight: a list call answers for many of them (refresh.h). */
@@ -1379,7 +1388,7 @@ static void on_refresh_miss(void *job, void *ud)
 	struct jrun *r = job;
 	if (!r->req && r->rec.state == JOB_RUNNING && r->js->api) {
 		log_event(LOG_DEBUG, r->rec.name, r->rec.video_id,
-			  "not in the listed videos: retrieving it by itself");
+		          "not in the listed videos: retrieving it by itself");
 		r->req = api_retrieve(r->js->api, r->rec.video_id, r->rec.name, on_retrieved, r);
 	}
 }
@@ -1397,9 +1406,9 @@ static void odd_status(struct jrun *r, const struct video *v)
 		return; /* that many odd words: the first ones said enough */
 	bcopy_str(js->odd_status[js->n_odd_status++], sizeof(js->odd_status[0]), w);
 	log_event(LOG_WARNING, r->rec.name, r->rec.video_id,
-		  "the service says status \"%s\", which sorad does not know: treating it as "
-		  "still running (until job_timeout); not logged again",
-		  w);
+	          "the service says status \"%s\", which sorad does not know: treating it as "
+	          "still running (until job_timeout); not logged again",
+	          w);
 }
 
 /*
@@ -1415,16 +1424,16 @@ static void observe_expiry(struct jrun *r, const struct video *v)
 	bool has = api_client_server_skew(r->js->api, &skew);
 	long long server_now = has ? now_s() + skew : -1;
 	long long w = deadline_window_s(v->expires_at, server_now, v->completed_at, v->created_at,
-					DEADLINE_DEFAULT_WINDOW_S);
+	                                DEADLINE_DEFAULT_WINDOW_S);
 	r->rec.dl_window_s = w;
 	r->rec.dl_seen_at = now_s();
 	r->dl_deadline = loop_now_ms() + w * 1000;
 	r->dl_fails = r->dl_gone = 0;
 	log_event(LOG_DEBUG, r->rec.name, r->rec.video_id,
-		  "download link valid for %lld s from now (%s)", w,
-		  v->expires_at <= 0 ? "no expires_at: the default"
-		  : has		     ? "expires_at on the service's clock, from its Date header"
-				     : "expires_at counted from the video's own times");
+	          "download link valid for %lld s from now (%s)", w,
+	          v->expires_at <= 0 ? "no expires_at: the default"
+	          : has              ? "expires_at on the service's clock, from its Date header"
+	                             : "expires_at counted from the video's own times");
 }
 
 /* R's video V was just seen completed: what the prediction cost, into the durations
@@ -1433,8 +1442,8 @@ static void plan_completed(struct jrun *r, const struct video *v)
 {
 	struct jobs *js = r->js;
 	long long service_s = v->created_at > 0 && v->completed_at >= v->created_at
-				      ? v->completed_at - v->created_at
-				      : -1;
+	                          ? v->completed_at - v->created_at
+	                          : -1;
 	struct pollplan_outcome o;
 	if (!pollplan_completed(&r->pp, loop_now_ms(), service_s, &o))
 		return;
@@ -1444,17 +1453,19 @@ static void plan_completed(struct jrun *r, const struct video *v)
 	pollplan_count(&js->poll_stats, &o);
 	if (o.predicted)
 		log_event(LOG_DEBUG, r->rec.name, r->rec.video_id,
-			  "completed after about %.2f s; predicted %.2f s (error %+.2f s); seen "
-			  "%.2f s after finishing (at most %.2f s)",
-			  (double)o.duration_ms / 1000, (double)(r->pp.predicted_ms - r->pp.start_ms) / 1000,
-			  (double)o.error_ms / 1000, (double)o.detect_ms / 1000,
-			  (double)(loop_now_ms() - r->pp.open_ms) / 1000);
+		          "completed after about %.2f s; predicted %.2f s (error %+.2f s); seen "
+		          "%.2f s after finishing (at most %.2f s)",
+		          (double)o.duration_ms / 1000,
+		          (double)(r->pp.predicted_ms - r->pp.start_ms) / 1000,
+		          (double)o.error_ms / 1000, (double)o.detect_ms / 1000,
+		          (double)(loop_now_ms() - r->pp.open_ms) / 1000);
 	else
-		log_event(LOG_DEBUG, r->rec.name, r->rec.video_id,
-			  "completed after about %.2f s; no prediction; seen %.2f s after finishing "
-			  "(at most %.2f s)",
-			  (double)o.duration_ms / 1000, (double)o.detect_ms / 1000,
-			  (double)(loop_now_ms() - r->pp.open_ms) / 1000);
+		log_event(
+		    LOG_DEBUG, r->rec.name, r->rec.video_id,
+		    "completed after about %.2f s; no prediction; seen %.2f s after finishing "
+		    "(at most %.2f s)",
+		    (double)o.duration_ms / 1000, (double)o.detect_ms / 1000,
+		    (double)(loop_now_ms() - r->pp.open_ms) / 1000);
 }
 
 /* The video's latest state V, from a retrieve or a list: on to the download, the
@@ -1469,10 +1480,10 @@ static void polled(struct jrun *r, const struct video *v, long poll_after_ms)
 	take_video(r, v);
 	if (!r->pp.start_ms) /* polling began in an earlier run: from the video's creation */
 		pollplan_resume(&r->pp, loop_now_ms(),
-				r->rec.video_created_at > 0
-					? deadline_elapsed_ms(r->rec.video_created_at * 1000,
-							      now_ms_real(), POLLPLAN_MAX_MS)
-					: -1);
+		                r->rec.video_created_at > 0
+		                    ? deadline_elapsed_ms(r->rec.video_created_at * 1000,
+		                                          now_ms_real(), POLLPLAN_MAX_MS)
+		                    : -1);
 	switch (v->status) {
 	case VIDEO_COMPLETED:
 		if (r->timer) /* a list showed it finished before its own poll came due */
@@ -1489,28 +1500,28 @@ static void polled(struct jrun *r, const struct video *v, long poll_after_ms)
 		bool policy = api_code_is_content_policy(v->error_code);
 		const char *m = v->error_message;
 		if (policy)
-			fail_job(r, v->error_code,
-				 "%s\n\nWhat the service said: %s", api_kind_describe(API_CONTENT_POLICY),
-				 m ? m : "(no details)");
+			fail_job(r, v->error_code, "%s\n\nWhat the service said: %s",
+			         api_kind_describe(API_CONTENT_POLICY), m ? m : "(no details)");
 		else
-			fail_job(r, v->error_code ? v->error_code : "generation_failed",
-				 "Video generation failed. Please try again with a different prompt."
-				 "\n\nWhat the service said: %s",
-				 m ? m : "(no details)");
+			fail_job(
+			    r, v->error_code ? v->error_code : "generation_failed",
+			    "Video generation failed. Please try again with a different prompt."
+			    "\n\nWhat the service said: %s",
+			    m ? m : "(no details)");
 		return;
 	}
 	case VIDEO_CANCELLED:
 		fail_job(r, "cancelled",
-			 "The service cancelled the job, so no video was made. To try again, "
-			 "drop the prompt into the inbox again.\n\nWhat the service said: %s",
-			 v->error_message ? v->error_message : "(no details)");
+		         "The service cancelled the job, so no video was made. To try again, "
+		         "drop the prompt into the inbox again.\n\nWhat the service said: %s",
+		         v->error_message ? v->error_message : "(no details)");
 		return;
 	case VIDEO_EXPIRED:
 		fail_job(r, "expired",
-			 "The video expired before it was downloaded: the service no longer "
-			 "keeps it. To make it again, drop the prompt into the inbox again.%s%s",
-			 v->error_message ? "\n\nWhat the service said: " : "",
-			 v->error_message ? v->error_message : "");
+		         "The video expired before it was downloaded: the service no longer "
+		         "keeps it. To make it again, drop the prompt into the inbox again.%s%s",
+		         v->error_message ? "\n\nWhat the service said: " : "",
+		         v->error_message ? v->error_message : "");
 		return;
 	case VIDEO_UNKNOWN:
 		odd_status(r, v);
@@ -1530,7 +1541,7 @@ static void polled(struct jrun *r, const struct video *v, long poll_after_ms)
 	bool progress = caps_get(caps, CAPS_PROGRESS, NULL) != CAPS_NO;
 	pollplan_running(&r->pp, loop_now_ms(), progress ? v->progress : -1);
 	schedule(r, callback_pace(r, pollplan_wait(&r->pp, loop_now_ms(), delay, poll_after_ms,
-						   typical_ms(r))));
+	                                           typical_ms(r))));
 }
 
 /* ---- downloads ---------------------------------------------------------------------- */
@@ -1601,12 +1612,12 @@ static bool fetch_variant(struct jrun *r, int v)
 	}
 	if (d->fd < 0) {
 		log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
-			  "cannot create %s: %s; trying again in 30 s", part, strerror(errno));
+		          "cannot create %s: %s; trying again in 30 s", part, strerror(errno));
 		r->dl_local = true;
 		return false;
 	}
 	d->req = api_download(r->js->api, r->rec.video_id, (enum api_variant)v, d->fd,
-			      download_max_bytes(r, v), r->rec.name, on_downloaded, d);
+	                      download_max_bytes(r, v), r->rec.name, on_downloaded, d);
 	if (!d->req) {
 		close(d->fd);
 		d->fd = -1;
@@ -1633,8 +1644,8 @@ static void variant_unserved(struct jrun *r, int v, const char *why, enum media_
 	free(r->vwhy[v]);
 	r->vwhy[v] = xasprintf("the service does not serve the %s: %s", variant, why);
 	log_event(LOG_INFO, r->rec.name, r->rec.video_id,
-		  "the service cannot serve the %s (%s): sorad makes it from the video", variant,
-		  why);
+	          "the service cannot serve the %s (%s): sorad makes it from the video", variant,
+	          why);
 	if (found != MEDIA_UNKNOWN)
 		caps_learn(api_client_caps(r->js->api), variant_cap(v), CAPS_NO, why);
 }
@@ -1644,12 +1655,12 @@ static void leave_out(struct jrun *r, int v, const char *why)
 {
 	const char *variant = api_variant_name((enum api_variant)v);
 	char *full = xasprintf("%s; and sorad could not make it from the video: %s",
-			       r->vwhy[v] ? r->vwhy[v] : "the service did not serve it", why);
+	                       r->vwhy[v] ? r->vwhy[v] : "the service did not serve it", why);
 	free(r->vwhy[v]);
 	r->vwhy[v] = full;
 	r->absent |= 1u << v;
 	log_event(LOG_WARNING, r->rec.name, r->rec.video_id,
-		  "the set goes without its %s (NAME.json says why): %s", variant, full);
+	          "the set goes without its %s (NAME.json says why): %s", variant, full);
 }
 
 static void on_derived(bool ok, const char *why, void *ud)
@@ -1661,16 +1672,17 @@ static void on_derived(bool ok, const char *why, void *ud)
 	r->fetching--;
 	char part[PATH_MAX];
 	struct stat st;
-	if (ok && outbox_part_path(r->js->conf, r->rec.name, (enum api_variant)v, part,
-				   sizeof(part)) == 0 &&
+	if (ok &&
+	    outbox_part_path(r->js->conf, r->rec.name, (enum api_variant)v, part, sizeof(part)) ==
+	        0 &&
 	    stat(part, &st) == 0) {
 		r->have |= 1u << v;
 		r->derived |= 1u << v;
 		r->bytes[v] = (long long)st.st_size;
 		commit_sync(r->js->commit, part);
 		log_event(LOG_INFO, r->rec.name, r->rec.video_id,
-			  "made the %s from the video with ffmpeg (%lld bytes)",
-			  api_variant_name((enum api_variant)v), r->bytes[v]);
+		          "made the %s from the video with ffmpeg (%lld bytes)",
+		          api_variant_name((enum api_variant)v), r->bytes[v]);
 	} else {
 		leave_out(r, v, ok ? strerror(errno) : why);
 	}
@@ -1697,13 +1709,12 @@ static bool derive_missing(struct jrun *r)
 		struct dl *d = &r->dl[v];
 		if (!(want & (1u << v)))
 			continue;
-		if (can && outbox_part_path(c, r->rec.name, (enum api_variant)v, part,
-					    sizeof(part)) == 0)
-			d->drv = derive_start(r->js->loop, ffmpeg,
-					      v == API_VARIANT_THUMBNAIL ? DERIVE_THUMBNAIL
-									 : DERIVE_SPRITESHEET,
-					      mp4, part, r->rec.seconds, on_derived, d, why,
-					      sizeof(why));
+		if (can &&
+		    outbox_part_path(c, r->rec.name, (enum api_variant)v, part, sizeof(part)) == 0)
+			d->drv = derive_start(
+			    r->js->loop, ffmpeg,
+			    v == API_VARIANT_THUMBNAIL ? DERIVE_THUMBNAIL : DERIVE_SPRITESHEET, mp4,
+			    part, r->rec.seconds, on_derived, d, why, sizeof(why));
 		if (d->drv)
 			r->fetching++;
 		else
@@ -1728,15 +1739,15 @@ static void start_download(struct jrun *r)
 	}
 	r->dl_expired = r->dl_local = r->dl_gone_round = false;
 	if (!r->dl_deadline) { /* a record from before the window was kept */
-		long long w = deadline_window_s(r->rec.video_expires_at, -1,
-						r->rec.video_completed_at, r->rec.video_created_at,
-						DEADLINE_DEFAULT_WINDOW_S);
+		long long w =
+		    deadline_window_s(r->rec.video_expires_at, -1, r->rec.video_completed_at,
+		                      r->rec.video_created_at, DEADLINE_DEFAULT_WINDOW_S);
 		r->dl_deadline = loop_now_ms() + w * 1000;
 	}
 	if (mkdir_p_exact(js->conf->outbox, conf_outbox_dir_mode(js->conf)) != 0) {
 		log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
-			  "cannot create the outbox %s: %s; trying again in 30 s", js->conf->outbox,
-			  strerror(errno));
+		          "cannot create the outbox %s: %s; trying again in 30 s", js->conf->outbox,
+		          strerror(errno));
 		download_round_over(r);
 		return;
 	}
@@ -1752,7 +1763,7 @@ static void start_download(struct jrun *r)
 		r->unserved |= 1u << v;
 		free(r->vwhy[v]);
 		r->vwhy[v] = xasprintf("the service does not serve the %s (%s)",
-				       api_variant_name((enum api_variant)v), known);
+		                       api_variant_name((enum api_variant)v), known);
 	}
 	/* The .part files are made by the commit thread (creating a file can cost the
 	 * loop a millisecond), then filled here. */
@@ -1760,7 +1771,7 @@ static void start_download(struct jrun *r)
 		char part[PATH_MAX];
 		if (!((r->have | r->absent) & (1u << v)) &&
 		    outbox_part_path(js->conf, r->rec.name, (enum api_variant)v, part,
-				     sizeof(part)) == 0)
+		                     sizeof(part)) == 0)
 			commit_create(js->commit, part, js->conf->outbox_mode);
 	}
 	after_commit(r, on_parts_made);
@@ -1778,8 +1789,8 @@ static void on_parts_made(void *ud, int err)
 	}
 	if (err) {
 		log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
-			  "cannot create the download files in %s: %s; trying again in 30 s",
-			  r->js->conf->outbox, strerror(err));
+		          "cannot create the download files in %s: %s; trying again in 30 s",
+		          r->js->conf->outbox, strerror(err));
 		r->dl_local = true;
 	} else {
 		for (int v = 0; v < 3; v++)
@@ -1820,32 +1831,32 @@ static bool download_given_up(struct jrun *r)
 	const char *last = r->dl_why ? r->dl_why : "no details";
 	if (r->dl_gone >= JOBS_DL_GONE_TRIES) {
 		fail_job(r, "gone",
-			 "The service no longer has this video (%s, %u downloads in a row): it may "
-			 "have expired or been deleted there. Drop the prompt again to make it "
-			 "anew.",
-			 last, r->dl_gone);
+		         "The service no longer has this video (%s, %u downloads in a row): it may "
+		         "have expired or been deleted there. Drop the prompt again to make it "
+		         "anew.",
+		         last, r->dl_gone);
 		return true;
 	}
 	if (r->dl_expired || (r->dl_deadline && loop_now_ms() >= r->dl_deadline)) {
 		fail_job(r, "expired",
-			 "The finished video could not be downloaded before its download link "
-			 "expired (the service keeps finished videos for about an hour; sorad "
-			 "counts that time from when it saw the video finish). Last failure: %s. "
-			 "Drop the prompt again to make it anew.",
-			 last);
+		         "The finished video could not be downloaded before its download link "
+		         "expired (the service keeps finished videos for about an hour; sorad "
+		         "counts that time from when it saw the video finish). Last failure: %s. "
+		         "Drop the prompt again to make it anew.",
+		         last);
 		return true;
 	}
 	if (r->dl_fails >= JOBS_DL_ROUNDS) {
 		fail_job(r, "download_failed",
-			 "The finished video could not be downloaded: %u attempts in a row failed "
-			 "(last: %s). Drop the prompt again to make it anew, or check the "
-			 "network path to the service.",
-			 r->dl_fails, last);
+		         "The finished video could not be downloaded: %u attempts in a row failed "
+		         "(last: %s). Drop the prompt again to make it anew, or check the "
+		         "network path to the service.",
+		         r->dl_fails, last);
 		return true;
 	}
 	log_event(LOG_WARNING, r->rec.name, r->rec.video_id,
-		  "download round %u of %u failed (%s); trying again in %lld s", r->dl_fails,
-		  JOBS_DL_ROUNDS, last, download_retry_ms(r) / 1000);
+	          "download round %u of %u failed (%s); trying again in %lld s", r->dl_fails,
+	          JOBS_DL_ROUNDS, last, download_retry_ms(r) / 1000);
 	return false;
 }
 
@@ -1885,33 +1896,35 @@ static void finish_outputs(struct jrun *r)
 	for (int v = 0; v < 3; v++) {
 		char part[PATH_MAX], final[PATH_MAX];
 		bool out = (r->absent & (1u << v)) != 0;
-		files[v].origin = out				 ? OUTBOX_MISSING
-				  : (r->derived & (1u << v)) ? OUTBOX_DERIVED
-							     : OUTBOX_FROM_SERVICE;
+		files[v].origin = out                        ? OUTBOX_MISSING
+		                  : (r->derived & (1u << v)) ? OUTBOX_DERIVED
+		                                             : OUTBOX_FROM_SERVICE;
 		files[v].bytes = r->bytes[v];
 		files[v].missing = r->vwhy[v];
-		if (outbox_part_path(c, r->rec.name, (enum api_variant)v, part, sizeof(part)) != 0 ||
+		if (outbox_part_path(c, r->rec.name, (enum api_variant)v, part, sizeof(part)) !=
+		        0 ||
 		    outbox_final_path(c, r->rec.name, (enum api_variant)v, final, sizeof(final)) !=
-			    0 ||
+		        0 ||
 		    (out ? (unlink(part) != 0 && errno != ENOENT) ||
-				   outbox_place(c, r->rec.name, owner, NULL, final) != 0
-			 : outbox_place(c, r->rec.name, owner, part, final) != 0)) {
+		               outbox_place(c, r->rec.name, owner, NULL, final) != 0
+		         : outbox_place(c, r->rec.name, owner, part, final) != 0)) {
 			if (errno == EEXIST) {
 				/* Never overwrite what another writer put there; keep what was
 				 * paid for, and try again until the place is free. */
-				log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
-					  "%s exists and is not this job's (another sorad sharing "
-					  "the outbox, or a person, put it there): not overwriting it; "
-					  "move it away and this job's file takes its place (the "
-					  "download is kept; trying again every 30 s)",
-					  final);
+				log_event(
+				    LOG_ERROR, r->rec.name, r->rec.video_id,
+				    "%s exists and is not this job's (another sorad sharing "
+				    "the outbox, or a person, put it there): not overwriting it; "
+				    "move it away and this job's file takes its place (the "
+				    "download is kept; trying again every 30 s)",
+				    final);
 				schedule(r, 30000);
 				return;
 			}
 			log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
-				  "cannot %s %s: %s; downloading again in 30 s",
-				  out ? "clear the place of the missing" : "move into place",
-				  outbox_suffix((enum api_variant)v), strerror(errno));
+			          "cannot %s %s: %s; downloading again in 30 s",
+			          out ? "clear the place of the missing" : "move into place",
+			          outbox_suffix((enum api_variant)v), strerror(errno));
 			forget_outputs(r);
 			schedule(r, 30000);
 			return;
@@ -1938,7 +1951,7 @@ static void on_outputs_durable(void *ud, int err)
 		return;
 	}
 	log_event(LOG_INFO, r->rec.name, r->rec.video_id, "done: %s/%s.mp4 (%lld bytes)", c->outbox,
-		  r->rec.name, r->bytes[0]);
+	          r->rec.name, r->bytes[0]);
 	set_state(r, JOB_DONE);
 	after_record(r, on_final_durable);
 	wake_dependants(r); /* they can go now */
@@ -1954,8 +1967,8 @@ static void on_parts_durable(void *ud, int err)
 	r->committing = false;
 	if (err) {
 		log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
-			  "cannot write the downloads to %s: %s; downloading again in 30 s",
-			  r->js->conf->outbox, strerror(err));
+		          "cannot write the downloads to %s: %s; downloading again in 30 s",
+		          r->js->conf->outbox, strerror(err));
 		forget_outputs(r);
 		schedule(r, 30000);
 		return;
@@ -1970,23 +1983,23 @@ static void on_parts_durable(void *ud, int err)
  * it; anything else is tried again with the next round. True when it is fetched again.
  */
 static bool download_unusable(struct jrun *r, int v, const struct api_result *res,
-			      enum media_verdict mv, enum media_kind found, const char *why)
+                              enum media_verdict mv, enum media_kind found, const char *why)
 {
 	const char *variant = api_variant_name((enum api_variant)v);
 	if (res->resumes > 0) { /* the next attempt asks for no range: no loop */
 		api_client_forget_ranges(r->js->api, r->rec.name, why);
 		log_event(LOG_WARNING, r->rec.name, r->rec.video_id,
-			  "the resumed download of the %s is unusable (%s): downloading it again "
-			  "whole",
-			  variant, why);
+		          "the resumed download of the %s is unusable (%s): downloading it again "
+		          "whole",
+		          variant, why);
 		return fetch_variant(r, v);
 	}
 	if (mv == MEDIA_WRONG_KIND && v != API_VARIANT_VIDEO) {
 		variant_unserved(r, v, why, found);
 		return false;
 	}
-	log_event(LOG_WARNING, r->rec.name, r->rec.video_id,
-		  "the downloaded %s is unusable (%s)", variant, why);
+	log_event(LOG_WARNING, r->rec.name, r->rec.video_id, "the downloaded %s is unusable (%s)",
+	          variant, why);
 	return false;
 }
 
@@ -2002,7 +2015,7 @@ static void on_downloaded(struct api_req *req, void *ud)
 	d->fd = -1;
 	char part[PATH_MAX];
 	bool have_part = outbox_part_path(r->js->conf, r->rec.name, (enum api_variant)v, part,
-					  sizeof(part)) == 0;
+	                                  sizeof(part)) == 0;
 	enum media_kind found = MEDIA_UNKNOWN;
 	enum media_verdict mv = MEDIA_OK;
 	char why[PATH_MAX + 64] = "";
@@ -2017,12 +2030,12 @@ static void on_downloaded(struct api_req *req, void *ud)
 			bfmt(st, sizeof(st), "HTTP %ld%s: ", res->http_status,
 			     res->http_status == 410   ? " Gone"
 			     : res->http_status == 404 ? " Not Found"
-						       : "");
+			                               : "");
 		free(r->dl_why);
 		r->dl_why = xasprintf("%s %s%s", variant, st,
-				      res->kind != API_OK && res->error.message ? res->error.message
-				      : res->kind != API_OK ? api_kind_name(res->kind)
-							    : why);
+		                      res->kind != API_OK && res->error.message ? res->error.message
+		                      : res->kind != API_OK ? api_kind_name(res->kind)
+		                                            : why);
 	}
 	if (res->kind == API_OK && mv == MEDIA_OK) {
 		r->bytes[v] = res->bytes;
@@ -2042,25 +2055,25 @@ static void on_downloaded(struct api_req *req, void *ud)
 			unlink(part);
 		if ((r->dl_local = res->kind == API_LOCAL))
 			log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
-				  "cannot write the %s to %s (%s); trying again in 30 s while the "
-				  "download link is valid",
-				  variant, r->js->conf->outbox,
-				  res->error.message ? res->error.message : "");
+			          "cannot write the %s to %s (%s); trying again in 30 s while the "
+			          "download link is valid",
+			          variant, r->js->conf->outbox,
+			          res->error.message ? res->error.message : "");
 		else if (v != API_VARIANT_VIDEO &&
-			 (res->kind == API_NOT_FOUND || res->kind == API_VALIDATION || gone ||
-			  ++r->vfail[v] >= JOBS_VARIANT_TRIES))
+		         (res->kind == API_NOT_FOUND || res->kind == API_VALIDATION || gone ||
+		          ++r->vfail[v] >= JOBS_VARIANT_TRIES))
 			variant_unserved(r, v,
-					 res->error.message ? res->error.message
-							    : api_kind_name(res->kind),
-					 MEDIA_UNKNOWN);
+			                 res->error.message ? res->error.message
+			                                    : api_kind_name(res->kind),
+			                 MEDIA_UNKNOWN);
 		else if (gone)
 			r->dl_expired = true;
 		else if (res->kind == API_NOT_FOUND)
 			r->dl_gone_round = true; /* a few such rounds: "no longer has it" */
 		else
 			log_event(LOG_WARNING, r->rec.name, r->rec.video_id,
-				  "downloading the %s failed (%s)", variant,
-				  api_kind_name(res->kind));
+			          "downloading the %s failed (%s)", variant,
+			          api_kind_name(res->kind));
 	}
 	if (!r->fetching)
 		download_round_over(r);
@@ -2095,15 +2108,15 @@ static void fail_dependant(struct jrun *r, const struct jrun *src)
 	first_line(src->rec.error, why, sizeof(why));
 	if (r->rec.extend_of)
 		fail_job(r, "extend_source_failed",
-			 "The video it extends failed: job \"%s\": %s\n\nNothing was sent for "
-			 "this job and nothing was spent. Fix that job first, then drop this one "
-			 "again.",
-			 src->rec.name, why);
+		         "The video it extends failed: job \"%s\": %s\n\nNothing was sent for "
+		         "this job and nothing was spent. Fix that job first, then drop this one "
+		         "again.",
+		         src->rec.name, why);
 	else
 		fail_job(r, "remix_source_failed",
-			 "This remix waited for the job \"%s\", which failed, so there is no "
-			 "video to remix. Fix that job first, then drop this one again.",
-			 src->rec.name);
+		         "This remix waited for the job \"%s\", which failed, so there is no "
+		         "video to remix. Fix that job first, then drop this one again.",
+		         src->rec.name);
 }
 
 /*
@@ -2129,12 +2142,13 @@ static int resolve_source(struct jrun *r)
 		 * said here, before anything is spent. */
 		if (r->rec.extend_of && src->rec.model && r->rec.model &&
 		    strcmp(src->rec.model, r->rec.model) != 0) {
-			fail_job(r, "extend_model",
-				 "An extension runs on the model of the video it extends: job \"%s\" "
-				 "was made by %s, and this job asks for %s. Nothing was sent and "
-				 "nothing was spent.\n\nSet 'model: %s' (a storyboard's line without a "
-				 "model takes the model of the line it extends), then drop it again.",
-				 src->rec.name, src->rec.model, r->rec.model, src->rec.model);
+			fail_job(
+			    r, "extend_model",
+			    "An extension runs on the model of the video it extends: job \"%s\" "
+			    "was made by %s, and this job asks for %s. Nothing was sent and "
+			    "nothing was spent.\n\nSet 'model: %s' (a storyboard's line without a "
+			    "model takes the model of the line it extends), then drop it again.",
+			    src->rec.name, src->rec.model, r->rec.model, src->rec.model);
 			return -1;
 		}
 		*id = xstrdup(src->rec.video_id);
@@ -2144,8 +2158,8 @@ static int resolve_source(struct jrun *r)
 		return 1; /* dropped together: its source is still settling in the inbox */
 	if (!video_id_is_safe(want)) {
 		fail_job(r, r->rec.extend_of ? "extend_source_unknown" : "remix_source_unknown",
-			 "%s \"%s\" is neither the name of a job sorad knows nor a video id.",
-			 r->rec.extend_of ? "extend_of" : "remix_of", want);
+		         "%s \"%s\" is neither the name of a job sorad knows nor a video id.",
+		         r->rec.extend_of ? "extend_of" : "remix_of", want);
 		return -1;
 	}
 	*id = xstrdup(want);
@@ -2158,7 +2172,7 @@ static void advance(struct jrun *r)
 	struct jobs *js = r->js;
 	if (r->req || r->fetching || r->committing || !js->api)
 		return; /* a request is in flight or a commit is awaited (their callbacks
-			 * continue), or suspended */
+		         * continue), or suspended */
 	/* A held job's error is the reason it waits (jobs.h), not a failure. */
 	if (r->rec.error && r->rec.state != JOB_HELD && !waiting_in_doubt(&r->rec) &&
 	    !job_state_is_final(r->rec.state)) {
@@ -2208,7 +2222,8 @@ static void advance(struct jrun *r)
 		return;
 	case JOB_DOWNLOADING:
 		if (outbox_is_complete(js->conf, r->rec.name)) {
-			/* The set was complete when the last run stopped; only the record lagged. */
+			/* The set was complete when the last run stopped; only the record lagged.
+			 */
 			r->rec.finished_at = now_s();
 			set_state(r, JOB_DONE);
 			after_record(r, on_final_durable);
@@ -2274,7 +2289,7 @@ static char *unique_name(const struct jobs *js, const char *want, const char *ow
 	bcopy_str(buf, sizeof(buf), want);
 	/* Reserved on disk (outbox.h), so that a daemon sharing the outbox takes another. */
 	for (unsigned n = 2; by_name(js, buf) || outbox_name_taken(js->conf, buf) ||
-			     outbox_reserve(js->conf, buf, owner) == 1;
+	                     outbox_reserve(js->conf, buf, owner) == 1;
 	     n++)
 		prompt_name_suffixed(buf, sizeof(buf), want, n);
 	return xstrdup(buf);
@@ -2283,7 +2298,7 @@ static char *unique_name(const struct jobs *js, const char *want, const char *ow
 /* Turns a claim's specs into job records, then marks the claim recorded. */
 /* A new record for spec S of claim CL, named NAME (taken). */
 static void job_from_spec(const struct jobs *js, const struct claim *cl, const struct job_spec *s,
-			  char *name, struct job *j)
+                          char *name, struct job *j)
 {
 	job_init(j);
 	j->name = name;
@@ -2316,7 +2331,7 @@ static void job_from_spec(const struct jobs *js, const struct claim *cl, const s
  * plain words into J, unless the file says `again: true` or duplicate_policy = allow.
  */
 static void check_duplicate(struct jobs *js, const struct claim *cl, const struct job_spec *s,
-			    struct job *j)
+                            struct job *j)
 {
 	char ref[PATH_MAX] = "", key[DUPES_KEY_LEN + 1];
 	if (s->reference)
@@ -2328,7 +2343,8 @@ static void check_duplicate(struct jobs *js, const struct claim *cl, const struc
 	const char *prev = dupes_get(js->dupes, key, &at);
 	const struct jrun *o = prev ? by_name(js, prev) : NULL;
 	if (s->again || !c->duplicate_skip || !c->duplicate_window_days || !o ||
-	    o->rec.state == JOB_FAILED || now_s() - at > (long long)c->duplicate_window_days * 86400)
+	    o->rec.state == JOB_FAILED ||
+	    now_s() - at > (long long)c->duplicate_window_days * 86400)
 		return;
 	char when[64] = "?";
 	time_t t = (time_t)at;
@@ -2343,10 +2359,10 @@ static void check_duplicate(struct jobs *js, const struct claim *cl, const struc
 		bfmt(made, sizeof(made), "Already being made as %s (claimed %s, now %s)",
 		     o->rec.name, when, job_state_name(o->rec.state));
 	j->error = xasprintf("%s: the same prompt and parameters, delivered again (a sync tool's "
-			     "copy?). Nothing was submitted and nothing was spent.\n\nTo make it "
-			     "once more, drop it again with 'again: true' in its front matter "
-			     "(\"again\": true in JSON), or set duplicate_policy = \"allow\".",
-			     made);
+	                     "copy?). Nothing was submitted and nothing was spent.\n\nTo make it "
+	                     "once more, drop it again with 'again: true' in its front matter "
+	                     "(\"again\": true in JSON), or set duplicate_policy = \"allow\".",
+	                     made);
 	j->error_code = xstrdup("duplicate");
 }
 
@@ -2356,8 +2372,7 @@ static void check_duplicate(struct jobs *js, const struct claim *cl, const struc
  * "shot" may have become "shot-2" (unique_name), and an older "shot" is not meant.
  * The nearest earlier job of that spec name wins.
  */
-static void link_in_claim(const struct claim *cl, struct jrun *const *made, size_t i,
-			  struct job *j)
+static void link_in_claim(const struct claim *cl, struct jrun *const *made, size_t i, struct job *j)
 {
 	char **ref = j->remix_of ? &j->remix_of : j->extend_of ? &j->extend_of : NULL;
 	for (size_t k = i; ref && k-- > 0;) {
@@ -2383,9 +2398,10 @@ static void record_claim(struct jobs *js, struct claim *cl, struct commit *cm)
 			char *e = xstrdup(s->error);
 			if (e[0] >= 'a' && e[0] <= 'z' && strncmp(e, "sorad ", 6) != 0)
 				e[0] = (char)(e[0] - 'a' + 'A');
-			j.error = xasprintf("%s.\n\nNothing was submitted and nothing was spent. Fix "
-					    "the file and drop it into the inbox again.",
-					    e);
+			j.error =
+			    xasprintf("%s.\n\nNothing was submitted and nothing was spent. Fix "
+			              "the file and drop it into the inbox again.",
+			              e);
 			j.error_code = xstrdup("invalid_input");
 			free(e);
 		} else {
@@ -2393,11 +2409,12 @@ static void record_claim(struct jobs *js, struct claim *cl, struct commit *cm)
 		}
 		made[i] = add_job(js, &j);
 		if (store_stage(cm, js->conf->state_dir, &made[i]->rec) != 0) {
-			log_event(LOG_ERROR, made[i]->rec.name, NULL,
-				  "cannot record the job; it will be claimed again at the next start");
+			log_event(
+			    LOG_ERROR, made[i]->rec.name, NULL,
+			    "cannot record the job; it will be claimed again at the next start");
 		}
 		log_event(LOG_INFO, made[i]->rec.name, NULL, "claimed %s%s%.0u from the inbox",
-			  cl->file, s->line ? " line " : "", s->line);
+		          cl->file, s->line ? " line " : "", s->line);
 	}
 	/* One dropped file whose estimated cost exceeds approve_over_usd waits for
 	 * `sorad approve`; the hold is recorded before the claim counts as complete. */
@@ -2494,12 +2511,13 @@ void jobs_claim(struct jobs *js, const char *name)
 	if (js->claimq.n == js->claimq.cap) {
 		if (js->claimq.head > 0) { /* reuse the consumed front */
 			memmove(js->claimq.v, js->claimq.v + js->claimq.head,
-				(js->claimq.n - js->claimq.head) * sizeof(*js->claimq.v));
+			        (js->claimq.n - js->claimq.head) * sizeof(*js->claimq.v));
 			js->claimq.n -= js->claimq.head;
 			js->claimq.head = 0;
 		} else {
 			js->claimq.cap = js->claimq.cap ? js->claimq.cap * 2 : 64;
-			js->claimq.v = xrealloc(js->claimq.v, js->claimq.cap * sizeof(*js->claimq.v));
+			js->claimq.v =
+			    xrealloc(js->claimq.v, js->claimq.cap * sizeof(*js->claimq.v));
 		}
 	}
 	js->claimq.v[js->claimq.n++] = xstrdup(name);
@@ -2537,12 +2555,13 @@ static void expect_callbacks(struct jobs *js)
 {
 	js->callbacks_live = true;
 	log_info("callbacks: each create carries callback_url, so running jobs are polled "
-		 "every %d s at most, as the fallback, until a poll finds a video ended that no "
-		 "callback announced", JOBS_CALLBACK_POLL_S);
+	         "every %d s at most, as the fallback, until a poll finds a video ended that no "
+	         "callback announced",
+	         JOBS_CALLBACK_POLL_S);
 }
 
 struct jobs *jobs_new(struct loop *l, struct api_client *api, const struct conf *c,
-		      struct commit *cm)
+                      struct commit *cm)
 {
 	struct jobs *js = xcalloc(1, sizeof(*js));
 	js->commit = cm;
@@ -2610,7 +2629,7 @@ static void loaded(struct job *j, void *ud)
 		char key[POLLPLAN_KEY_MAX];
 		pollplan_key(key, sizeof(key), j->model, j->size, j->seconds);
 		pollplan_learn(&js->durations, key,
-			       (j->video_completed_at - j->video_created_at) * 1000);
+		               (j->video_completed_at - j->video_created_at) * 1000);
 	}
 	add_job(js, j);
 }
@@ -2706,9 +2725,9 @@ static size_t restore_lost(struct jobs *js, const struct claim *cl, const struct
 		if (store_stage(js->commit, js->conf->state_dir, &r->rec) != 0)
 			log_event(LOG_ERROR, r->rec.name, NULL, "cannot record the job");
 		log_event(LOG_WARNING, r->rec.name, NULL,
-			  "in doubt: the record of %s%s%.0u could not be read; its input is kept "
-			  "and nothing is sent until `sorad resolve`",
-			  cl->file, s->line ? " line " : "", s->line);
+		          "in doubt: the record of %s%s%.0u could not be read; its input is kept "
+		          "and nothing is sent until `sorad resolve`",
+		          cl->file, s->line ? " line " : "", s->line);
 		notify_observers(js, &r->rec, r->rec.state);
 		n++;
 	}
@@ -2749,15 +2768,15 @@ static void crashed_claim(struct jobs *js, struct claim *cl, bool sent_maybe)
 {
 	if (sent_maybe) {
 		log_error("inbox: sorad stopped unexpectedly %u times while reading %s (claim "
-			  "%s); some of its jobs may have been submitted, so it is kept unread "
-			  "in %s/inputs/%s: compare it with the service's list, then remove it",
-			  INBOX_CRASHES_MAX, cl->file, cl->id, js->conf->state_dir, cl->id);
+		          "%s); some of its jobs may have been submitted, so it is kept unread "
+		          "in %s/inputs/%s: compare it with the service's list, then remove it",
+		          INBOX_CRASHES_MAX, cl->file, cl->id, js->conf->state_dir, cl->id);
 		return;
 	}
 	drop_claim_records(js, cl->id);
 	log_error("inbox: sorad stopped unexpectedly %u times while reading %s (claim %s); "
-		  "it goes to %s instead of being read again",
-		  INBOX_CRASHES_MAX, cl->file, cl->id, js->conf->failed_dir);
+	          "it goes to %s instead of being read again",
+	          INBOX_CRASHES_MAX, cl->file, cl->id, js->conf->failed_dir);
 	record_claim(js, cl, js->commit);
 	inbox_claim_processed(js->conf, cl->id);
 }
@@ -2839,7 +2858,8 @@ static void apply_resolutions(struct jobs *js)
 		if (!strcmp(res, "retry")) { /* `sorad retry` while sorad was down */
 			if (jobs_retry(js, r->rec.name, why, sizeof(why)) != 0) {
 				log_event(LOG_WARNING, r->rec.name, NULL,
-					  "ignoring the retry recorded while sorad was down: %s", why);
+				          "ignoring the retry recorded while sorad was down: %s",
+				          why);
 				store_stage(js->commit, js->conf->state_dir, &r->rec);
 			}
 			free(res);
@@ -2847,10 +2867,11 @@ static void apply_resolutions(struct jobs *js)
 		}
 		if (!strcmp(res, "cancel") || !strcmp(res, "reject")) {
 			/* `sorad cancel` / `sorad reject` while sorad was down */
-			if (jobs_stop(js, r->rec.name, res[0] == 'c' ? JOBS_CANCEL : JOBS_REJECT, why,
-				      sizeof(why)) != 0) {
+			if (jobs_stop(js, r->rec.name, res[0] == 'c' ? JOBS_CANCEL : JOBS_REJECT,
+			              why, sizeof(why)) != 0) {
 				log_event(LOG_WARNING, r->rec.name, NULL,
-					  "ignoring the %s recorded while sorad was down: %s", res, why);
+				          "ignoring the %s recorded while sorad was down: %s", res,
+				          why);
 				store_stage(js->commit, js->conf->state_dir, &r->rec);
 			}
 			free(res);
@@ -2858,15 +2879,16 @@ static void apply_resolutions(struct jobs *js)
 		}
 		if (jobs_resolution_parse(res, &how, &id) != 0) {
 			log_event(LOG_ERROR, r->rec.name, NULL,
-				  "ignoring a recorded decision sorad cannot read");
+			          "ignoring a recorded decision sorad cannot read");
 			store_stage(js->commit, js->conf->state_dir, &r->rec);
 		} else if (jobs_resolve(js, r->rec.name, how, id, why, sizeof(why)) != 0) {
 			log_event(LOG_WARNING, r->rec.name, NULL,
-				  "ignoring the decision recorded by sorad resolve: %s", why);
+			          "ignoring the decision recorded by sorad resolve: %s", why);
 			store_stage(js->commit, js->conf->state_dir, &r->rec);
 		} else {
-			log_event(LOG_INFO, r->rec.name, NULL,
-				  "applied the decision recorded by sorad resolve while sorad was down");
+			log_event(
+			    LOG_INFO, r->rec.name, NULL,
+			    "applied the decision recorded by sorad resolve while sorad was down");
 		}
 		free(res);
 	}
@@ -3026,12 +3048,12 @@ static void on_cancel_deleted(struct api_req *req, void *ud)
 	char *name = ud;
 	if (res->kind == API_OK || res->kind == API_NOT_FOUND)
 		log_event(LOG_INFO, name, NULL, "cancelled: the service %s the video",
-			  res->kind == API_OK ? "deleted" : "no longer has");
+		          res->kind == API_OK ? "deleted" : "no longer has");
 	else
 		log_event(LOG_WARNING, name, NULL,
-			  "cancelled, but the service did not delete the video (%s); it may "
-			  "still be made and billed",
-			  api_kind_describe(res->kind));
+		          "cancelled, but the service did not delete the video (%s); it may "
+		          "still be made and billed",
+		          api_kind_describe(res->kind));
 	free(name);
 }
 
@@ -3050,14 +3072,14 @@ int jobs_stop(struct jobs *js, const char *name, enum jobs_stop_how how, char *m
 	}
 	if (how == JOBS_REJECT) {
 		if (s != JOB_HELD) {
-			bfmt(msg, n, "%s is %s, not held; 'sorad cancel %s' stops a job in flight", jn,
-			     job_state_name(s), jn);
+			bfmt(msg, n, "%s is %s, not held; 'sorad cancel %s' stops a job in flight",
+			     jn, job_state_name(s), jn);
 			return -1;
 		}
 		fail_job(r, "rejected",
-			 "Rejected by the user while it was held (%s). Nothing was sent to the "
-			 "service and nothing was spent.",
-			 r->rec.error ? r->rec.error : "held");
+		         "Rejected by the user while it was held (%s). Nothing was sent to the "
+		         "service and nothing was spent.",
+		         r->rec.error ? r->rec.error : "held");
 		bfmt(msg, n, "%s rejected: nothing was spent; its input is in %s", jn,
 		     js->conf->failed_dir);
 		return 0;
@@ -3068,8 +3090,8 @@ int jobs_stop(struct jobs *js, const char *name, enum jobs_stop_how how, char *m
 	case JOB_WAITING:
 		r->queued = false;
 		fail_job(r, "cancelled",
-			 "Cancelled by the user before anything was sent to the service: nothing "
-			 "was spent.");
+		         "Cancelled by the user before anything was sent to the service: nothing "
+		         "was spent.");
 		bfmt(msg, n, "%s cancelled: nothing was spent; its input is in %s", jn,
 		     js->conf->failed_dir);
 		return 0;
@@ -3096,17 +3118,17 @@ int jobs_stop(struct jobs *js, const char *name, enum jobs_stop_how how, char *m
 		r->req = NULL;
 	}
 	refresh_untrack(js->refresh, r, r->rec.video_id);
-	bool del = r->rec.video_id && js->api &&
-		   caps_has(api_client_caps(js->api), CAPS_DELETE) && s == JOB_RUNNING;
+	bool del = r->rec.video_id && js->api && caps_has(api_client_caps(js->api), CAPS_DELETE) &&
+	           s == JOB_RUNNING;
 	if (del && !api_delete(js->api, r->rec.video_id, jn, on_cancel_deleted, xstrdup(jn)))
 		del = false;
-	fail_job(r, "cancelled",
-		 "Cancelled by the user while the service was %s it (video %s). %s",
-		 s == JOB_RUNNING ? "making" : "serving", r->rec.video_id ? r->rec.video_id : "?",
-		 del ? "sorad asked the service to delete it; the generation may still be billed."
-		 : s == JOB_DOWNLOADING
-		     ? "The video was made: it is billed, and stays on the service until it expires."
-		     : "The service cannot delete videos: it may still finish, and be billed.");
+	fail_job(
+	    r, "cancelled", "Cancelled by the user while the service was %s it (video %s). %s",
+	    s == JOB_RUNNING ? "making" : "serving", r->rec.video_id ? r->rec.video_id : "?",
+	    del ? "sorad asked the service to delete it; the generation may still be billed."
+	    : s == JOB_DOWNLOADING
+	        ? "The video was made: it is billed, and stays on the service until it expires."
+	        : "The service cannot delete videos: it may still finish, and be billed.");
 	bfmt(msg, n, "%s cancelled: %s", jn,
 	     del ? "sorad asked the service to delete the video; it may still be billed"
 	     : s == JOB_DOWNLOADING ? "the video was made and is billed"
@@ -3139,10 +3161,12 @@ int jobs_retry(struct jobs *js, const char *name, char *msg, size_t n)
 		char in_claim[PATH_MAX], in_failed[PATH_MAX];
 		const char *dot = strrchr(j->reference, '.');
 		struct stat st;
-		if (!id[0] || inbox_claim_path(c, id, j->reference, in_claim, sizeof(in_claim)) != 0 ||
+		if (!id[0] ||
+		    inbox_claim_path(c, id, j->reference, in_claim, sizeof(in_claim)) != 0 ||
 		    bfmt(in_failed, sizeof(in_failed), "%s/%s%s", c->failed_dir, j->name,
-			 dot ? dot : "") != 0) {
-			bfmt(msg, n, "%s's reference image cannot be found; drop it again", j->name);
+		         dot ? dot : "") != 0) {
+			bfmt(msg, n, "%s's reference image cannot be found; drop it again",
+			     j->name);
 			return -1;
 		}
 		if (stat(in_claim, &st) != 0) {
@@ -3153,7 +3177,8 @@ int jobs_retry(struct jobs *js, const char *name, char *msg, size_t n)
 				*slash = '\0';
 			if (mkdir_p(dir, 0700) != 0 || copy_file(in_failed, in_claim, 0600) != 0) {
 				bfmt(msg, n,
-				     "%s's reference image %s is no longer there (%s); drop the prompt "
+				     "%s's reference image %s is no longer there (%s); drop the "
+				     "prompt "
 				     "and its image again",
 				     j->name, j->reference, strerror(errno));
 				return -1;
@@ -3168,21 +3193,21 @@ int jobs_retry(struct jobs *js, const char *name, char *msg, size_t n)
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
 	first_line(j->error, line, sizeof(line));
 	char *h = xasprintf("%s%s%s %s: %s", j->history ? j->history : "", j->history ? "\n" : "",
-			    when, j->error_code ? j->error_code : "failed", line);
+	                    when, j->error_code ? j->error_code : "failed", line);
 	free(j->history);
 	j->history = h;
-	static const char *const exts[] = {".error.txt", ".txt",  ".json", ".jsonl",
-					   ".png",       ".jpg",  ".jpeg", ".webp"};
+	static const char *const exts[] = {".error.txt", ".txt", ".json", ".jsonl",
+	                                   ".png",       ".jpg", ".jpeg", ".webp"};
 	for (size_t i = 0; i < ARRAY_LEN(exts); i++) {
 		char p[PATH_MAX];
 		if (bfmt(p, sizeof(p), "%s/%s%s", c->failed_dir, j->name, exts[i]) == 0 &&
 		    unlink(p) != 0 && errno != ENOENT)
 			log_event(LOG_WARNING, j->name, NULL, "retry: cannot remove %s: %s", p,
-				  strerror(errno));
+			          strerror(errno));
 	}
 	/* A new start, keeping what was spent: every create sent stays counted. */
-	char **fields[] = {&j->video_id, &j->status,  &j->error, &j->error_code,
-			&j->create_answer, &j->resolution, &j->usage};
+	char **fields[] = {&j->video_id,      &j->status,     &j->error, &j->error_code,
+	                   &j->create_answer, &j->resolution, &j->usage};
 	for (size_t i = 0; i < ARRAY_LEN(fields); i++) {
 		free(*fields[i]); /* cppcheck-suppress shadowVariable ; false positive (2.10) */
 		*fields[i] = NULL;
@@ -3197,7 +3222,7 @@ int jobs_retry(struct jobs *js, const char *name, char *msg, size_t n)
 	j->creates_allowed = j->creates + 1;
 	if (outbox_reserve(c, j->name, id) < 0)
 		log_event(LOG_DEBUG, j->name, NULL, "retry: the name is not reserved on disk: %s",
-			  strerror(errno));
+		          strerror(errno));
 	if (j->dup_key)
 		dupes_put(js->dupes, j->dup_key, j->name, j->claimed_at);
 	log_event(LOG_INFO, j->name, NULL, "retried by the user (earlier: %s)", line);
@@ -3241,7 +3266,7 @@ static void on_user_deleted(struct api_req *req, void *ud)
 	d->req = NULL; /* freed when this returns */
 	if (res->kind == API_OK || res->kind == API_NOT_FOUND) {
 		log_event(LOG_INFO, d->job, d->video_id, "sorad delete: the service %s the video",
-			  res->kind == API_OK ? "deleted" : "no longer has");
+		          res->kind == API_OK ? "deleted" : "no longer has");
 		if (res->kind == API_OK)
 			bfmt(msg, sizeof(msg), "deleted video %s from the service", d->video_id);
 		else
@@ -3268,7 +3293,7 @@ static void on_user_deleted(struct api_req *req, void *ud)
 }
 
 int jobs_delete(struct jobs *js, const char *video_id, const char *job, jobs_deleted_fn *done,
-		void *ud, const char **code, char *msg, size_t n)
+                void *ud, const char **code, char *msg, size_t n)
 {
 	if (!js->api) {
 		*code = "busy";
@@ -3281,7 +3306,7 @@ int jobs_delete(struct jobs *js, const char *video_id, const char *job, jobs_del
 		char why[300];
 		*code = "cannot_delete";
 		cannot_delete_msg(msg, n, video_id,
-				  caps_explain(caps, CAPS_DELETE, why, sizeof(why)));
+		                  caps_explain(caps, CAPS_DELETE, why, sizeof(why)));
 		return -1;
 	}
 	struct jdelete *d = xcalloc(1, sizeof(*d));
@@ -3306,8 +3331,8 @@ static void deletes_abandon(struct jobs *js)
 			api_req_cancel(d->req);
 		d->req = NULL;
 		delete_finish(d, false, "unavailable",
-			      "the daemon stopped or changed its API settings before the service "
-			      "answered the delete; try again");
+		              "the daemon stopped or changed its API settings before the service "
+		              "answered the delete; try again");
 	}
 }
 
@@ -3355,9 +3380,9 @@ static void callback_missed(struct jrun *r, const struct video *v)
 		return;
 	r->js->callbacks_live = false;
 	log_event(LOG_WARNING, r->rec.name, r->rec.video_id,
-		  "a poll found the video ended before any callback said so: callbacks may "
-		  "not be arriving (check the reverse proxy and callback_url); polling at the "
-		  "usual pace again until one does");
+	          "a poll found the video ended before any callback said so: callbacks may "
+	          "not be arriving (check the reverse proxy and callback_url); polling at the "
+	          "usual pace again until one does");
 }
 
 static struct jrun *by_video_id(const struct jobs *js, const char *video_id)
@@ -3376,8 +3401,8 @@ static int event_video(const struct jobs *js, const char *data, size_t len, stru
 	const struct proto *pr = proto_find(js->conf->api_protocol);
 	char *poll_url = NULL, err[256];
 	bool syntax = false;
-	int rc = pr && data ? pr->parse_video(v, &poll_url, data, len, &syntax, err, sizeof(err))
-			    : -1;
+	int rc =
+	    pr && data ? pr->parse_video(v, &poll_url, data, len, &syntax, err, sizeof(err)) : -1;
 	free(poll_url);
 	if (rc != 0)
 		video_release(v);
@@ -3395,20 +3420,22 @@ enum jobs_refresh_result jobs_callback_event(struct jobs *js, const char *video_
 	if (event_video(js, data, len, &v) != 0)
 		return jobs_refresh_now(js, video_id);
 	bool ended = v.status == VIDEO_COMPLETED || v.status == VIDEO_FAILED ||
-		     v.status == VIDEO_CANCELLED || v.status == VIDEO_EXPIRED;
+	             v.status == VIDEO_CANCELLED || v.status == VIDEO_EXPIRED;
 	if (!ended || !v.id || strcmp(v.id, video_id) != 0) {
 		video_release(&v);
 		return jobs_refresh_now(js, video_id);
 	}
 	if (!js->callbacks_live)
 		log_info("callbacks arrive: running jobs are polled every %d s at most, as the "
-			 "fallback", JOBS_CALLBACK_POLL_S);
+		         "fallback",
+		         JOBS_CALLBACK_POLL_S);
 	js->callbacks_live = true;
 	if (r->timer) /* polled() schedules what comes next */
 		loop_timer_disarm(r->timer);
 	log_event(LOG_DEBUG, r->rec.name, r->rec.video_id,
-		  "callback: the signed event says %s; taken as the service's answer, no "
-		  "retrieve", video_status_name(v.status));
+	          "callback: the signed event says %s; taken as the service's answer, no "
+	          "retrieve",
+	          video_status_name(v.status));
 	r->by_callback = true;
 	polled(r, &v, -1);
 	video_release(&v);
@@ -3422,7 +3449,8 @@ enum jobs_refresh_result jobs_refresh_now(struct jobs *js, const char *video_id)
 		return JOBS_REFRESH_UNKNOWN;
 	if (!js->callbacks_live)
 		log_info("callbacks arrive: running jobs are polled every %d s at most, as the "
-			 "fallback", JOBS_CALLBACK_POLL_S);
+		         "fallback",
+		         JOBS_CALLBACK_POLL_S);
 	js->callbacks_live = true;
 	if (r->rec.state != JOB_RUNNING)
 		return JOBS_REFRESH_NOT_RUNNING;
@@ -3431,7 +3459,7 @@ enum jobs_refresh_result jobs_refresh_now(struct jobs *js, const char *video_id)
 	if (r->timer) /* this retrieve is the poll; polled() schedules the next */
 		loop_timer_disarm(r->timer);
 	log_event(LOG_DEBUG, r->rec.name, r->rec.video_id,
-		  "callback: retrieving the video now instead of at its next poll");
+	          "callback: retrieving the video now instead of at its next poll");
 	r->by_callback = true;
 	r->req = api_retrieve(js->api, r->rec.video_id, r->rec.name, on_retrieved, r);
 	return JOBS_REFRESH_STARTED;

@@ -39,12 +39,12 @@ static struct {
 	size_t n_secrets;
 	void (*clock)(struct timespec *ts);
 } L = {
-	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.level = LOG_INFO,
-	.mirror = true,
-	.fd = -1,
-	.hour = -1,
-	.pruned_hour = -1,
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .level = LOG_INFO,
+    .mirror = true,
+    .fd = -1,
+    .hour = -1,
+    .pruned_hour = -1,
 };
 
 static const char *const level_names[] = {"DEBUG", "INFO", "WARNING", "ERROR"};
@@ -87,7 +87,7 @@ int log_file_name(time_t t, char *buf, size_t size)
 	if (!gmtime_r(&t, &tm))
 		return -1;
 	return bfmt(buf, size, "sorad-%04d-%02d-%02d-%02d.log", tm.tm_year + 1900, tm.tm_mon + 1,
-		    tm.tm_mday, tm.tm_hour);
+	            tm.tm_mday, tm.tm_hour);
 }
 
 /* Opens the file for hour H (hours since the epoch). Called with the lock held. */
@@ -205,7 +205,8 @@ int log_prune(void)
 	int removed = 0;
 	DIR *dp = opendir(dir);
 	if (!dp) {
-		log_event(LOG_WARNING, NULL, NULL, "log: cannot prune %s: %s", dir, strerror(errno));
+		log_event(LOG_WARNING, NULL, NULL, "log: cannot prune %s: %s", dir,
+		          strerror(errno));
 		free(dir);
 		return 0;
 	}
@@ -219,13 +220,13 @@ int log_prune(void)
 			removed++;
 		else
 			log_event(LOG_WARNING, NULL, NULL, "log: cannot remove %s/%s: %s", dir,
-				  de->d_name, strerror(errno));
+			          de->d_name, strerror(errno));
 	}
 	closedir(dp);
 	free(dir);
 	if (removed)
-		log_event(LOG_INFO, NULL, NULL, "log: pruned %d file(s) older than %u days", removed,
-			  keep);
+		log_event(LOG_INFO, NULL, NULL, "log: pruned %d file(s) older than %u days",
+		          removed, keep);
 	return removed;
 }
 
@@ -325,13 +326,13 @@ void log_event(enum log_level level, const char *job, const char *video, const c
 	size_t len = 0;
 	bool truncated = false;
 	int n = snprintf(line, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s ", tm.tm_year + 1900,
-			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-			 ts.tv_nsec / 1000000, level_names[level]);
+	                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	                 ts.tv_nsec / 1000000, level_names[level]);
 	len = n > 0 ? (size_t)n : 0;
 	if (job || video) {
 		n = snprintf(line + len, cap - len, "[%s%s%s%s%s] ", job ? "job=" : "",
-			     job ? job : "", job && video ? " " : "", video ? "video=" : "",
-			     video ? video : "");
+		             job ? job : "", job && video ? " " : "", video ? "video=" : "",
+		             video ? video : "");
 		append_len(&len, n, cap, &truncated);
 	}
 	va_list ap;
@@ -355,15 +356,16 @@ void log_event(enum log_level level, const char *job, const char *video, const c
 		long long h = (long long)ts.tv_sec / 3600;
 		if (h != L.hour && open_hour(h) != 0 && !L.warned_write) {
 			L.warned_write = true;
-			fprintf(stderr, "sorad: cannot open log file in %s: %s (logging to stderr)\n",
-				L.dir, strerror(errno));
+			fprintf(stderr,
+			        "sorad: cannot open log file in %s: %s (logging to stderr)\n",
+			        L.dir, strerror(errno));
 		}
 		if (L.fd >= 0) {
 			ssize_t w = write(L.fd, line, len);
 			if ((w < 0 || (size_t)w != len) && !L.warned_write) {
 				L.warned_write = true;
 				fprintf(stderr, "sorad: cannot write log file in %s: %s\n", L.dir,
-					w < 0 ? strerror(errno) : "short write");
+				        w < 0 ? strerror(errno) : "short write");
 			}
 		}
 	}

@@ -125,8 +125,7 @@ void loop_unwatch(struct loop *l, int fd)
 	if (fd < 0 || (size_t)fd >= l->n_fds || !l->fds[fd].used)
 		return;
 	/* ENOENT/EBADF: the fd was closed already, which removed it from the epoll set. */
-	if (epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL) != 0 && errno != EBADF &&
-	    errno != ENOENT)
+	if (epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL) != 0 && errno != EBADF && errno != ENOENT)
 		log_warn("loop: cannot unwatch fd %d: %s", fd, strerror(errno));
 	memset(&l->fds[fd], 0, sizeof(l->fds[fd]));
 }

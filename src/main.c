@@ -14,28 +14,29 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: sorad [-c FILE] [-f]                 run the daemon\n"
-		"       sorad submit FILE...                 copy prompt files into the inbox\n"
-		"       sorad list [--json] [--state S]      list the jobs\n"
-		"       sorad show [--json] ID|NAME          everything about one job\n"
-		"       sorad delete [--purge] ID|NAME       delete a video (and its outputs)\n"
-		"       sorad remix ID|NAME PROMPT           remix a finished video\n"
-		"       sorad approve NAME                   release a file held by approve_over_usd\n"
-		"       sorad reject NAME                    refuse a held job (nothing spent)\n"
-		"       sorad cancel ID|NAME                 stop a job (queued, held or running)\n"
-		"       sorad retry ID|NAME                  run a failed job again, same name\n"
-		"       sorad resolve ID|NAME --adopt VIDEO_ID|--resubmit|--drop\n"
-		"                                            decide a job in doubt\n"
-		"       sorad watch [ID|NAME]                follow progress live until done\n"
-		"       sorad usage [--json]                 seconds and cost by model\n"
-		"       sorad models [--json]                the service's model catalog\n"
-		"       sorad check-config [-c FILE]         validate a configuration file\n"
-		"       sorad help [COMMAND]                 this, or one command's options\n"
-		"       sorad --version | --help\n"
-		"Every command takes -c FILE, -v (--verbose: which configuration file is used)\n"
-		"and --help, before or after the command word. Without -c: $SORAD_CONF, else\n"
-		"./sorad.conf, else ~/.config/sorad/sorad.conf, else the system's sorad.conf.\n");
+	fprintf(
+	    out,
+	    "usage: sorad [-c FILE] [-f]                 run the daemon\n"
+	    "       sorad submit FILE...                 copy prompt files into the inbox\n"
+	    "       sorad list [--json] [--state S]      list the jobs\n"
+	    "       sorad show [--json] ID|NAME          everything about one job\n"
+	    "       sorad delete [--purge] ID|NAME       delete a video (and its outputs)\n"
+	    "       sorad remix ID|NAME PROMPT           remix a finished video\n"
+	    "       sorad approve NAME                   release a file held by approve_over_usd\n"
+	    "       sorad reject NAME                    refuse a held job (nothing spent)\n"
+	    "       sorad cancel ID|NAME                 stop a job (queued, held or running)\n"
+	    "       sorad retry ID|NAME                  run a failed job again, same name\n"
+	    "       sorad resolve ID|NAME --adopt VIDEO_ID|--resubmit|--drop\n"
+	    "                                            decide a job in doubt\n"
+	    "       sorad watch [ID|NAME]                follow progress live until done\n"
+	    "       sorad usage [--json]                 seconds and cost by model\n"
+	    "       sorad models [--json]                the service's model catalog\n"
+	    "       sorad check-config [-c FILE]         validate a configuration file\n"
+	    "       sorad help [COMMAND]                 this, or one command's options\n"
+	    "       sorad --version | --help\n"
+	    "Every command takes -c FILE, -v (--verbose: which configuration file is used)\n"
+	    "and --help, before or after the command word. Without -c: $SORAD_CONF, else\n"
+	    "./sorad.conf, else ~/.config/sorad/sorad.conf, else the system's sorad.conf.\n");
 }
 
 /* Drops -v/--verbose wherever it is (up to a "--") and turns on conf_path's report. */

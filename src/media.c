@@ -100,8 +100,8 @@ static enum media_verdict check_mp4(int fd, long long size, char *why, size_t wh
 		long long box = be32(h), hdr = 8;
 		if (box == 1) {
 			if (size - off < 16 || read_at(fd, h + 8, 8, off + 8) != 0) {
-				bfmt(why, whylen, "the MP4 is cut short in a box header at byte %lld",
-				     off);
+				bfmt(why, whylen,
+				     "the MP4 is cut short in a box header at byte %lld", off);
 				return MEDIA_DAMAGED;
 			}
 			uint64_t big = (uint64_t)be32(h + 8) << 32 | be32(h + 12);
@@ -115,10 +115,11 @@ static enum media_verdict check_mp4(int fd, long long size, char *why, size_t wh
 			return MEDIA_DAMAGED;
 		}
 		if (box > size - off) {
-			bfmt(why, whylen,
-			     "the MP4 is cut short: its box \"%.4s\" at byte %lld needs %lld bytes, "
-			     "the file has %lld",
-			     (const char *)h + 4, off, box, size - off);
+			bfmt(
+			    why, whylen,
+			    "the MP4 is cut short: its box \"%.4s\" at byte %lld needs %lld bytes, "
+			    "the file has %lld",
+			    (const char *)h + 4, off, box, size - off);
 			return MEDIA_DAMAGED;
 		}
 		moov |= !memcmp(h + 4, "moov", 4);
@@ -186,7 +187,7 @@ static enum media_verdict check_jpeg(int fd, long long size, char *why, size_t w
 }
 
 enum media_verdict media_check_fd(int fd, enum media_kind want, enum media_kind *found, char *why,
-				  size_t whylen)
+                                  size_t whylen)
 {
 	struct stat st;
 	unsigned char head[MEDIA_SNIFF_BYTES];
@@ -214,7 +215,9 @@ enum media_verdict media_check_fd(int fd, enum media_kind want, enum media_kind 
 			bfmt(why, whylen, "it is empty, not a %s", media_kind_name(want));
 		else
 			bfmt(why, whylen, "it holds %s%s, not a %s",
-			     k == MEDIA_UNKNOWN ? "" : k == MEDIA_MP4 ? "an " : "a ",
+			     k == MEDIA_UNKNOWN ? ""
+			     : k == MEDIA_MP4   ? "an "
+			                        : "a ",
 			     media_kind_name(k), media_kind_name(want));
 		return MEDIA_WRONG_KIND;
 	}
@@ -232,8 +235,8 @@ enum media_verdict media_check_fd(int fd, enum media_kind want, enum media_kind 
 	return MEDIA_WRONG_KIND;
 }
 
-enum media_verdict media_check_file(const char *path, enum media_kind want,
-				    enum media_kind *found, char *why, size_t whylen)
+enum media_verdict media_check_file(const char *path, enum media_kind want, enum media_kind *found,
+                                    char *why, size_t whylen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {

@@ -41,8 +41,8 @@ static void hist(struct jbuf *b, const char *name, const struct pollplan_hist *h
 		cum += h->count[i];
 		jbuf_addf(b, "%s_bucket{le=\"%g\"} %llu\n", name, pollplan_bucket_le[i], cum);
 	}
-	jbuf_addf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.3f\n%s_count %llu\n", name, h->n,
-		  name, h->sum, name, h->n);
+	jbuf_addf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.3f\n%s_count %llu\n", name, h->n, name,
+	          h->sum, name, h->n);
 }
 
 static struct model_sum *model_slot(struct model_sum *m, size_t *n, const char *model)
@@ -72,7 +72,8 @@ void metrics_write(struct jbuf *b, const struct jobs *js, const struct api_stats
 			struct model_sum *m = model_slot(models, &n_models, j->model);
 			m->seconds += j->seconds;
 		}
-		if (j->state == JOB_FAILED && j->error_code && !strcmp(j->error_code, "invalid_input"))
+		if (j->state == JOB_FAILED && j->error_code &&
+		    !strcmp(j->error_code, "invalid_input"))
 			rejected++;
 		if (j->state == JOB_IN_DOUBT) /* creates proven void are not in doubt */
 			creates_in_doubt += job_creates_counted(j);
@@ -86,7 +87,7 @@ void metrics_write(struct jbuf *b, const struct jobs *js, const struct api_stats
 	help(b, "sorad_jobs", "gauge", "Jobs in the state directory by local state.");
 	for (int s = 0; s < JOB_STATE_COUNT; s++)
 		jbuf_addf(b, "sorad_jobs{state=\"%s\"} %zu\n", job_state_name((enum job_state)s),
-			  by_state[s]);
+		          by_state[s]);
 
 	help(b, "sorad_creates_in_doubt", "gauge",
 	     "Creates sent by jobs in doubt and not proven to have made nothing: each may "
@@ -126,7 +127,8 @@ void metrics_write(struct jbuf *b, const struct jobs *js, const struct api_stats
 	     "Video API requests (attempts) by endpoint and HTTP status (0: no answer).");
 	for (size_t i = 0; i < stats->n_calls; i++)
 		jbuf_addf(b, "sorad_api_requests_total{endpoint=\"%s\",status=\"%ld\"} %llu\n",
-			  api_op_name(stats->calls[i].op), stats->calls[i].status, stats->calls[i].n);
+		          api_op_name(stats->calls[i].op), stats->calls[i].status,
+		          stats->calls[i].n);
 	help(b, "sorad_api_retries_total", "counter",
 	     "Video API attempts repeated after a transient failure or a 429.");
 	jbuf_addf(b, "sorad_api_retries_total %llu\n", stats->retries);

@@ -20,9 +20,9 @@
 #include <unistd.h>
 
 static const char *const suffixes[] = {
-	[API_VARIANT_VIDEO] = ".mp4",
-	[API_VARIANT_THUMBNAIL] = ".thumbnail.webp",
-	[API_VARIANT_SPRITESHEET] = ".spritesheet.jpg",
+    [API_VARIANT_VIDEO] = ".mp4",
+    [API_VARIANT_THUMBNAIL] = ".thumbnail.webp",
+    [API_VARIANT_SPRITESHEET] = ".spritesheet.jpg",
 };
 
 const char *outbox_suffix(enum api_variant v)
@@ -97,8 +97,8 @@ int outbox_reserve(const struct conf *c, const char *name, const char *owner)
 	/* Written whole under a name only this claim uses, then linked into place: the
 	 * reservation appears with its owner in it or not at all, so a crash never leaves
 	 * an empty one that nobody can tell is ours. */
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
-		      0644);
+	int fd =
+	    open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
 	if (fd < 0)
 		return -1;
 	int rc = write_all(fd, who, strlen(who));
@@ -124,13 +124,13 @@ void outbox_release(const struct conf *c, const char *name)
 }
 
 int outbox_part_path(const struct conf *c, const char *name, enum api_variant v, char *buf,
-		     size_t size)
+                     size_t size)
 {
 	return bfmt(buf, size, "%s/.%s%s.part", c->outbox, name, outbox_suffix(v));
 }
 
 int outbox_final_path(const struct conf *c, const char *name, enum api_variant v, char *buf,
-		      size_t size)
+                      size_t size)
 {
 	return bfmt(buf, size, "%s/%s%s", c->outbox, name, outbox_suffix(v));
 }
@@ -160,7 +160,7 @@ static bool same_bytes(const char *part, const char *final)
 }
 
 int outbox_place(const struct conf *c, const char *name, const char *owner, const char *part,
-		 const char *final)
+                 const char *final)
 {
 	if (!part)
 		return 0; /* a file under a left-out variant's name is not this job's to remove */
@@ -212,7 +212,7 @@ static void add_opt_time(cJSON *o, const char *k, long long t)
 }
 
 int outbox_write_metadata(const struct conf *c, const struct job *j,
-			  const struct outbox_file files[3], struct commit *cm)
+                          const struct outbox_file files[3], struct commit *cm)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "name", j->name);
@@ -257,7 +257,7 @@ int outbox_write_metadata(const struct conf *c, const struct job *j,
 		if (files[i].origin == OUTBOX_MISSING && i != API_VARIANT_VIDEO) {
 			cJSON_AddNullToObject(fo, keys[i]);
 			cJSON_AddStringToObject(missing, keys[i],
-						files[i].missing ? files[i].missing : "not made");
+			                        files[i].missing ? files[i].missing : "not made");
 			continue;
 		}
 		char name[PATH_MAX];
@@ -266,7 +266,7 @@ int outbox_write_metadata(const struct conf *c, const struct job *j,
 		cJSON_AddStringToObject(f, "file", name);
 		cJSON_AddNumberToObject(f, "bytes", (double)files[i].bytes);
 		cJSON_AddStringToObject(f, "source",
-					files[i].origin == OUTBOX_DERIVED ? "derived" : "service");
+		                        files[i].origin == OUTBOX_DERIVED ? "derived" : "service");
 	}
 	cJSON *t = cJSON_AddObjectToObject(o, "timings");
 	add_opt_time(t, "claimed_at", j->claimed_at);
@@ -275,7 +275,7 @@ int outbox_write_metadata(const struct conf *c, const struct job *j,
 	add_opt_time(t, "finished_at", j->finished_at);
 	if (j->submit_at >= 0 && j->video_completed_at >= j->submit_at)
 		cJSON_AddNumberToObject(t, "generation_seconds",
-					(double)(j->video_completed_at - j->submit_at));
+		                        (double)(j->video_completed_at - j->submit_at));
 	cJSON_AddNumberToObject(o, "estimated_cost_usd", j->cost_usd);
 	cJSON_AddNumberToObject(o, "spent_usd", job_spent_usd(j)); /* job.h's rule */
 	if (j->reported_cost_usd >= 0) /* what the service says it cost, beside the estimate */
@@ -291,7 +291,7 @@ int outbox_write_metadata(const struct conf *c, const struct job *j,
 	int e = errno;
 	if (rc != 0)
 		log_event(LOG_ERROR, j->name, j->video_id, "outbox: cannot write %s/%s.json: %s",
-			  c->outbox, j->name, strerror(e));
+		          c->outbox, j->name, strerror(e));
 	free(json);
 	errno = e;
 	return rc;
@@ -331,31 +331,33 @@ static const char *ext_of(const char *path)
 }
 
 int outbox_write_failure(const struct conf *c, const struct job *j, const char *input_path,
-			 bool move_input, const char *image_path)
+                         bool move_input, const char *image_path)
 {
 	if (mkdir_p_exact(c->failed_dir, conf_outbox_dir_mode(c)) != 0) {
 		log_event(LOG_ERROR, j->name, j->video_id, "outbox: cannot create %s: %s",
-			  c->failed_dir, strerror(errno));
+		          c->failed_dir, strerror(errno));
 		return -1;
 	}
 	char dst[PATH_MAX];
 	int rc = 0;
 	if (input_path && move_input) {
 		if (bfmt(dst, sizeof(dst), "%s/%s%s", c->failed_dir, j->name, ext_of(input_path)) !=
-			    0 ||
+		        0 ||
 		    (rename(input_path, dst) != 0 && errno != ENOENT &&
 		     copy_file(input_path, dst, c->outbox_mode) != 0)) {
-			log_event(LOG_ERROR, j->name, j->video_id, "outbox: cannot move %s to %s: %s",
-				  input_path, c->failed_dir, strerror(errno));
+			log_event(LOG_ERROR, j->name, j->video_id,
+			          "outbox: cannot move %s to %s: %s", input_path, c->failed_dir,
+			          strerror(errno));
 			rc = -1;
 		}
 	} else if (input_path) {
 		char *line = job_line(j);
 		char file[PATH_MAX];
 		if (bfmt(file, sizeof(file), "%s.jsonl", j->name) != 0 ||
-		    atomic_write_file(c->failed_dir, file, line, strlen(line), c->outbox_mode) != 0) {
+		    atomic_write_file(c->failed_dir, file, line, strlen(line), c->outbox_mode) !=
+		        0) {
 			log_event(LOG_ERROR, j->name, j->video_id, "outbox: cannot write %s/%s: %s",
-				  c->failed_dir, file, strerror(errno));
+			          c->failed_dir, file, strerror(errno));
 			rc = -1;
 		}
 		free(line);
@@ -364,7 +366,7 @@ int outbox_write_failure(const struct conf *c, const struct job *j, const char *
 	    (bfmt(dst, sizeof(dst), "%s/%s%s", c->failed_dir, j->name, ext_of(image_path)) != 0 ||
 	     (copy_file(image_path, dst, c->outbox_mode) != 0 && errno != ENOENT))) {
 		log_event(LOG_WARNING, j->name, j->video_id, "outbox: cannot copy %s to %s: %s",
-			  image_path, c->failed_dir, strerror(errno));
+		          image_path, c->failed_dir, strerror(errno));
 	}
 
 	char when[32] = "";
@@ -377,21 +379,21 @@ int outbox_write_failure(const struct conf *c, const struct job *j, const char *
 		bfmt(where, sizeof(where), j->line ? "%s, line %u" : "%s", job_source_file(j),
 		     j->line);
 	char *text = xasprintf("sorad could not make the video \"%s\".\n\n%s\n\n"
-			       "Details\n"
-			       "  file:     %s\n"
-			       "  model:    %s, %s, %u seconds\n"
-			       "  video id: %s\n"
-			       "  code:     %s\n"
-			       "  when:     %s\n",
-			       j->name, j->error ? j->error : "The job failed.", where,
-			       j->model ? j->model : "?", j->size ? j->size : "?", j->seconds,
-			       j->video_id ? j->video_id : "(none: nothing was submitted)",
-			       j->error_code ? j->error_code : "-", when);
+	                       "Details\n"
+	                       "  file:     %s\n"
+	                       "  model:    %s, %s, %u seconds\n"
+	                       "  video id: %s\n"
+	                       "  code:     %s\n"
+	                       "  when:     %s\n",
+	                       j->name, j->error ? j->error : "The job failed.", where,
+	                       j->model ? j->model : "?", j->size ? j->size : "?", j->seconds,
+	                       j->video_id ? j->video_id : "(none: nothing was submitted)",
+	                       j->error_code ? j->error_code : "-", when);
 	char file[PATH_MAX];
 	if (bfmt(file, sizeof(file), "%s.error.txt", j->name) != 0 ||
 	    atomic_write_file(c->failed_dir, file, text, strlen(text), c->outbox_mode) != 0) {
 		log_event(LOG_ERROR, j->name, j->video_id, "outbox: cannot write %s/%s: %s",
-			  c->failed_dir, file, strerror(errno));
+		          c->failed_dir, file, strerror(errno));
 		rc = -1;
 	}
 	free(text);

@@ -90,9 +90,8 @@ long long pollplan_predict(const struct pollplan_job *pj, long long typical_ms)
 {
 	double trust;
 	long long by_progress = fit(pj, &trust);
-	long long by_history = typical_ms > 0 && typical_ms <= POLLPLAN_MAX_MS
-				       ? pj->start_ms + typical_ms
-				       : 0;
+	long long by_history =
+	    typical_ms > 0 && typical_ms <= POLLPLAN_MAX_MS ? pj->start_ms + typical_ms : 0;
 	if (!by_progress)
 		return by_history;
 	if (!by_history || trust >= 1)
@@ -143,7 +142,7 @@ long long pollplan_wait(struct pollplan_job *pj, long long now_ms, long long cap
 		pj->first_prediction_ms = pred;
 	if (pred) {
 		long long aim = pred + POLLPLAN_MARGIN_MS +
-				(pred - pj->start_ms) * POLLPLAN_MARGIN_PERMILLE / 1000;
+		                (pred - pj->start_ms) * POLLPLAN_MARGIN_PERMILLE / 1000;
 		if (aim > now_ms) {
 			w = aim - now_ms;
 			pj->fast = 0;

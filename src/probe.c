@@ -35,7 +35,7 @@ struct probe {
 	size_t n_listed;
 	bool listed_prompt;
 	char listed_id[VIDEO_ID_MAX];
-	int fd[2];     /* the variants' downloads (unlinked temporary files) */
+	int fd[2];       /* the variants' downloads (unlinked temporary files) */
 	long poll_after; /* the largest openai-poll-after-ms seen, -1 none */
 };
 
@@ -60,8 +60,8 @@ static void keep_answer(struct probe *p, struct answer *a, const struct api_resu
 	if (res->kind == API_OK)
 		(void)bfmt(a->text, sizeof(a->text), "HTTP %ld", res->http_status);
 	else if (res->http_status)
-		(void)bfmt(a->text, sizeof(a->text), "HTTP %ld: %.*s%s", res->http_status,
-		           (int)len, msg, more);
+		(void)bfmt(a->text, sizeof(a->text), "HTTP %ld: %.*s%s", res->http_status, (int)len,
+		           msg, more);
 	else
 		(void)bfmt(a->text, sizeof(a->text), "no answer: %.*s%s", (int)len, msg, more);
 }
@@ -86,7 +86,8 @@ static int temp_file(void)
 		return -1;
 	}
 	if (unlink(path) != 0)
-		fprintf(stderr, "sorad check-config: cannot remove %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "sorad check-config: cannot remove %s: %s\n", path,
+		        strerror(errno));
 	return fd;
 }
 
@@ -202,8 +203,9 @@ static void print_table(FILE *out, const struct conf *c, const struct probe *p)
 	char said[256], v[160];
 	enum caps_state st;
 
-	fprintf(out, "probe of %s (nothing was created; {missing} is %s, which no service "
-	             "holds)\n",
+	fprintf(out,
+	        "probe of %s (nothing was created; {missing} is %s, which no service "
+	        "holds)\n",
 	        c->api_base, PROBE_MISSING_ID);
 	row(out, "capability", "what the service answered", "verdict");
 
@@ -219,9 +221,9 @@ static void print_table(FILE *out, const struct conf *c, const struct probe *p)
 		(void)bcopy_str(said, sizeof(said), "the list is empty: nothing to read");
 		st = CAPS_UNKNOWN;
 	} else {
-		(void)bcopy_str(said, sizeof(said), p->listed_prompt
-		                                        ? "the listed video carries its prompt"
-		                                        : "the listed video has no prompt");
+		(void)bcopy_str(said, sizeof(said),
+		                p->listed_prompt ? "the listed video carries its prompt"
+		                                 : "the listed video has no prompt");
 		st = p->listed_prompt ? CAPS_YES : CAPS_NO;
 	}
 	row(out, "list_prompts", said, verdict(c, CAPS_LIST_PROMPTS, st, v, sizeof(v)));
@@ -272,8 +274,9 @@ static int probe_status(const struct conf *c, const struct probe *p, FILE *out)
 	}
 	for (size_t i = 0; i < ARRAY_LEN(all); i++)
 		if (all[i]->status == 401 || all[i]->status == 403) {
-			fprintf(out, "the service refused the API key (%s): check api_key_file or "
-			             "OPENAI_API_KEY\n",
+			fprintf(out,
+			        "the service refused the API key (%s): check api_key_file or "
+			        "OPENAI_API_KEY\n",
 			        all[i]->text);
 			return EX_CONFIG;
 		}
@@ -287,8 +290,8 @@ int probe_main(const struct conf *conf, FILE *out)
 	struct conf once = *conf; /* borrowed fields: api_client_new copies what it keeps */
 	once.max_retries = 0;     /* one question each: a probe should not linger */
 	struct probe p = {.poll_after = -1, .fd = {-1, -1}};
-	struct answer *slots[] = {&p.list, &p.missing, &p.del, &p.variant[0], &p.variant[1],
-	                          &p.listed};
+	struct answer *slots[] = {&p.list,       &p.missing,    &p.del,
+	                          &p.variant[0], &p.variant[1], &p.listed};
 	for (size_t i = 0; i < ARRAY_LEN(slots); i++)
 		slots[i]->p = &p;
 	p.api = api_client_new(&once, NULL);

@@ -14,17 +14,18 @@
 #include <string.h>
 #include <strings.h>
 
-#define KNOWN_KEYS                                                                         \
-	"prompt, model, seconds, size, reference, remix_of, extend_of, name, template, again, "  \
+#define KNOWN_KEYS                                                                                 \
+	"prompt, model, seconds, size, reference, remix_of, extend_of, name, template, again, "    \
 	"last_frame, seed, audio, options"
 #define SECONDS_MAX 3600
 
 /* Which keys a job set explicitly, so a remix can refuse what it would ignore; and a
  * template with its variables (every other key), expanded once all keys are read. */
-struct explicit {
+struct explicit
+{
 	bool model, size, seconds;
-	char *tmpl;        /* template: NAME */
-	char **vk, **vv;   /* variables */
+	char *tmpl;      /* template: NAME */
+	char **vk, **vv; /* variables */
 	size_t nv;
 	char *unknown_err; /* the first unknown key: an error unless a template uses it */
 };
@@ -115,7 +116,7 @@ static char *sanitize_name(const char *stem)
  * record is made of every spec, errors included). Keys read later replace them.
  */
 static struct job_spec *add_spec(struct prompt_file *pf, const struct conf *d, const char *name,
-				 unsigned line)
+                                 unsigned line)
 {
 	if (pf->n == pf->cap) { /* doubling: a batch of 10,000 is not 10,000 copies */
 		pf->cap = pf->cap ? pf->cap * 2 : 1;
@@ -132,7 +133,7 @@ static struct job_spec *add_spec(struct prompt_file *pf, const struct conf *d, c
 }
 
 static void spec_error(struct job_spec *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Every problem of a spec is reported at once, one per line, up to SPEC_ERRORS_MAX
  * (the rest counted), so that a file is fixed in one round, not one per mistake. */
@@ -168,10 +169,9 @@ static void spec_error(struct job_spec *s, const char *fmt, ...)
 /* The known key KEY is probably a typo of, or NULL. */
 static const char *known_key_like(const char *key)
 {
-	static const char *const known[] = {"prompt",   "model",      "seconds", "size",
-	                                    "reference", "remix_of",  "name",    "template",
-	                                    "again",    "last_frame", "seed",    "audio",
-	                                    "options",  "extend_of"};
+	static const char *const known[] = {
+	    "prompt",   "model", "seconds",    "size", "reference", "remix_of", "name",
+	    "template", "again", "last_frame", "seed", "audio",     "options",  "extend_of"};
 	return closest_word(key, known, ARRAY_LEN(known));
 }
 
@@ -219,12 +219,12 @@ static bool reference_ok(const char *ref)
 		return false;
 	const char *dot = strrchr(ref, '.');
 	return dot && (!strcasecmp(dot, ".png") || !strcasecmp(dot, ".jpg") ||
-		       !strcasecmp(dot, ".jpeg") || !strcasecmp(dot, ".webp"));
+	               !strcasecmp(dot, ".jpeg") || !strcasecmp(dot, ".webp"));
 }
 
 /* Applies KEY = VALUE (both NUL-terminated text) to S; WHERE prefixes errors. */
 static void apply_key(struct job_spec *s, struct explicit *ex, const char *key, const char *value,
-		      const char *where)
+                      const char *where)
 {
 	if (!strcmp(key, "prompt")) {
 		set_str(&s->prompt, value);
@@ -240,22 +240,22 @@ static void apply_key(struct job_spec *s, struct explicit *ex, const char *key, 
 		long n = parse_seconds(value);
 		if (n < 0)
 			spec_error(s, "%s'seconds' must be a whole number of seconds, not '%.40s'",
-				   where, value);
+			           where, value);
 		else
 			s->seconds = (unsigned)n;
 		ex->seconds = true;
 	} else if (!strcmp(key, "reference") || !strcmp(key, "last_frame")) {
 		if (!reference_ok(value))
 			spec_error(s,
-				   "%s'%s' must name a .png, .jpg, .jpeg or .webp file in "
-				   "the inbox (no folders), not '%.80s'",
-				   where, key, value);
+			           "%s'%s' must name a .png, .jpg, .jpeg or .webp file in "
+			           "the inbox (no folders), not '%.80s'",
+			           where, key, value);
 		set_str(key[0] == 'r' ? &s->reference : &s->last_frame, value);
 	} else if (!strcmp(key, "seed")) {
 		long long n = parse_seed(value);
 		if (n < 0)
 			spec_error(s, "%s'seed' must be a whole number from 0 to %lld, not '%.40s'",
-				   where, PROMPT_SEED_MAX, value);
+			           where, PROMPT_SEED_MAX, value);
 		s->has_seed = n >= 0;
 		s->seed = n >= 0 ? n : 0;
 	} else if (!strcmp(key, "audio")) {
@@ -267,18 +267,18 @@ static void apply_key(struct job_spec *s, struct explicit *ex, const char *key, 
 			spec_error(s, "%s'audio' must be true or false, not '%.40s'", where, value);
 	} else if (!strcmp(key, "options")) {
 		spec_error(s, "%s'options' is a JSON object: use a .json or .jsonl prompt file",
-			   where);
+		           where);
 	} else if (!strcmp(key, "remix_of") || !strcmp(key, "extend_of")) {
 		if (!prompt_name_ok(value) || strchr(value, ' '))
 			spec_error(s, "%s'%s' must be a video id or a job name, not '%.80s'", where,
-				   key, value);
+			           key, value);
 		set_str(key[0] == 'r' ? &s->remix_of : &s->extend_of, value);
 	} else if (!strcmp(key, "name")) {
 		if (!prompt_name_ok(value))
 			spec_error(s,
-				   "%s'name' '%.80s' cannot be used as a file name (no '/', no "
-				   "leading '.' or '-', at most %d bytes)",
-				   where, value, PROMPT_NAME_MAX);
+			           "%s'name' '%.80s' cannot be used as a file name (no '/', no "
+			           "leading '.' or '-', at most %d bytes)",
+			           where, value, PROMPT_NAME_MAX);
 		else
 			set_str(&s->name, value);
 	} else if (!strcmp(key, "again")) {
@@ -288,7 +288,8 @@ static void apply_key(struct job_spec *s, struct explicit *ex, const char *key, 
 			spec_error(s, "%s'again' must be true or false, not '%.40s'", where, value);
 	} else if (!strcmp(key, "template")) {
 		if (!var_name_ok(value) && !prompt_name_ok(value))
-			spec_error(s, "%s'template' must name a template, not '%.80s'", where, value);
+			spec_error(s, "%s'template' must name a template, not '%.80s'", where,
+			           value);
 		free(ex->tmpl);
 		ex->tmpl = xstrdup(value);
 	} else if (var_name_ok(key)) {
@@ -312,8 +313,8 @@ static void apply_key(struct job_spec *s, struct explicit *ex, const char *key, 
 		free(msg);
 	} else {
 		const char *like = known_key_like(key);
-		spec_error(s, "%sunknown key '%.40s' (%s%s%sknown keys: " KNOWN_KEYS ")", where, key,
-		           like ? "did you mean '" : "", like ? like : "", like ? "'? " : "");
+		spec_error(s, "%sunknown key '%.40s' (%s%s%sknown keys: " KNOWN_KEYS ")", where,
+		           key, like ? "did you mean '" : "", like ? like : "", like ? "'? " : "");
 	}
 }
 
@@ -393,20 +394,20 @@ static void finish_spec(struct job_spec *s, struct explicit *ex, const struct co
 			spec_error(s, "the prompt is not valid UTF-8 text");
 		else if (chars > PROMPT_MAX_CHARS)
 			spec_error(s, "the prompt has %zu characters; the limit is %d", chars,
-				   PROMPT_MAX_CHARS);
+			           PROMPT_MAX_CHARS);
 	}
 	if (s->remix_of) {
 		if (s->reference)
 			spec_error(s, "'remix_of' and 'reference' cannot be combined: a remix "
-				      "starts from its source video");
+			              "starts from its source video");
 		if (ex->model || ex->size || ex->seconds)
 			spec_error(s, "a remix keeps the model, size and seconds of its source "
-				      "video: remove 'model', 'size' and 'seconds'");
+			              "video: remove 'model', 'size' and 'seconds'");
 	}
 	s->model_set = ex->model;
 	if (s->extend_of && s->remix_of)
 		spec_error(s, "'extend_of' and 'remix_of' cannot be combined: a job either "
-			      "continues a video (extend_of) or remakes one (remix_of)");
+		              "continues a video (extend_of) or remakes one (remix_of)");
 	if (s->extend_of && !strcmp(s->extend_of, s->name))
 		spec_error(s, "'extend_of' names this job itself (%.80s)", s->name);
 	explicit_release(ex);
@@ -448,7 +449,7 @@ static void parse_txt(struct job_spec *s, struct explicit *ex, const char *data,
 	}
 	if (!closed) {
 		spec_error(s, "the front matter opened by '---' on line 1 is never closed by a "
-			      "second '---' line");
+		              "second '---' line");
 		return;
 	}
 	for (unsigned lineno = 2;; lineno++) {
@@ -470,7 +471,7 @@ static void parse_txt(struct job_spec *s, struct explicit *ex, const char *data,
 		char *colon = strchr(k, ':');
 		if (!colon) {
 			spec_error(s, "%sexpected 'key: value' in the front matter, got '%.60s'",
-				   where, k);
+			           where, k);
 			continue;
 		}
 		char *ke = colon;
@@ -489,8 +490,10 @@ static void parse_txt(struct job_spec *s, struct explicit *ex, const char *data,
 		for (char *c = k; *c; c++)
 			*c = (char)tolower((unsigned char)*c);
 		if (!strcmp(k, "prompt")) {
-			spec_error(s, "%sthe prompt goes after the closing '---', not in a "
-				      "'prompt:' key", where);
+			spec_error(s,
+			           "%sthe prompt goes after the closing '---', not in a "
+			           "'prompt:' key",
+			           where);
 			continue;
 		}
 		apply_key(s, ex, k, v, where);
@@ -506,7 +509,7 @@ static void set_options(struct job_spec *s, const cJSON *m, const char *where)
 	char *text = cJSON_IsObject(m) ? cJSON_PrintUnformatted(m) : NULL;
 	if (!text || strlen(text) > PROMPT_OPTIONS_MAX) {
 		spec_error(s, "%s'options' must be a JSON object of at most %d bytes", where,
-			   PROMPT_OPTIONS_MAX);
+		           PROMPT_OPTIONS_MAX);
 	} else {
 		free(s->options);
 		s->options = xstrdup(text);
@@ -517,7 +520,7 @@ static void set_options(struct job_spec *s, const cJSON *m, const char *where)
 
 /* Applies the members of a JSON job object. */
 static void parse_object(struct job_spec *s, struct explicit *ex, const cJSON *obj,
-			 const char *where)
+                         const char *where)
 {
 	if (!cJSON_IsObject(obj)) {
 		spec_error(s, "%sexpected a JSON object with a \"prompt\"", where);
@@ -539,7 +542,8 @@ static void parse_object(struct job_spec *s, struct explicit *ex, const cJSON *o
 			double d = m->valuedouble;
 			/* Range first: converting a double outside long's range is undefined. */
 			if (!(d >= 1 && d <= SECONDS_MAX) || d != (double)(long)d) {
-				spec_error(s, "%s'seconds' must be a whole number of seconds", where);
+				spec_error(s, "%s'seconds' must be a whole number of seconds",
+				           where);
 				continue;
 			}
 			bfmt(num, sizeof(num), "%ld", (long)d);
@@ -548,9 +552,10 @@ static void parse_object(struct job_spec *s, struct explicit *ex, const cJSON *o
 			v = cJSON_IsTrue(m) ? "true" : "false";
 		} else if (cJSON_IsNumber(m) && !strcmp(k, "seed")) {
 			double d = m->valuedouble;
-			if (!(d >= 0 && d <= (double)PROMPT_SEED_MAX) || d != (double)(long long)d) {
-				spec_error(s, "%s'seed' must be a whole number from 0 to %lld", where,
-					   PROMPT_SEED_MAX);
+			if (!(d >= 0 && d <= (double)PROMPT_SEED_MAX) ||
+			    d != (double)(long long)d) {
+				spec_error(s, "%s'seed' must be a whole number from 0 to %lld",
+				           where, PROMPT_SEED_MAX);
 				continue;
 			}
 			bfmt(num, sizeof(num), "%lld", (long long)d);
@@ -625,8 +630,8 @@ static bool blank(const char *line, size_t len)
  * leave them to work out which lines ran. Blank lines after the last job do not count.
  * True when OUT now holds that spec.
  */
-static bool batch_over_limit(const char *base, const char *data, size_t len,
-			     const struct conf *d, struct prompt_file *out)
+static bool batch_over_limit(const char *base, const char *data, size_t len, const struct conf *d,
+                             struct prompt_file *out)
 {
 	const char *p = data, *end = data + len, *line;
 	unsigned long lineno = 0, jobs = 0, first_beyond = 0;
@@ -643,10 +648,10 @@ static bool batch_over_limit(const char *base, const char *data, size_t len,
 		return false;
 	struct job_spec *s = add_spec(out, d, base, 0);
 	spec_error(s,
-		   "the batch has %lu jobs and goes on past line %d, the most one .jsonl file "
-		   "may have (line %lu is the first beyond it), so none of its jobs was "
-		   "submitted; split it into files of at most %d lines",
-		   jobs, PROMPT_BATCH_MAX, first_beyond, PROMPT_BATCH_MAX);
+	           "the batch has %lu jobs and goes on past line %d, the most one .jsonl file "
+	           "may have (line %lu is the first beyond it), so none of its jobs was "
+	           "submitted; split it into files of at most %d lines",
+	           jobs, PROMPT_BATCH_MAX, first_beyond, PROMPT_BATCH_MAX);
 	return true;
 }
 
@@ -660,8 +665,10 @@ static void link_previous(struct prompt_file *pf, struct job_spec *s, const char
 	if (!s->extend_of || strcmp(s->extend_of, PROMPT_EXTEND_PREVIOUS) != 0)
 		return;
 	if (pf->n < 2) {
-		spec_error(s, "%s'extend_of: %s' on the batch's first job: there is no line "
-			      "before it to extend", where, PROMPT_EXTEND_PREVIOUS);
+		spec_error(s,
+		           "%s'extend_of: %s' on the batch's first job: there is no line "
+		           "before it to extend",
+		           where, PROMPT_EXTEND_PREVIOUS);
 		return;
 	}
 	set_str(&s->extend_of, pf->jobs[pf->n - 2].name);
@@ -682,7 +689,7 @@ static void inherit_model(struct prompt_file *pf, struct job_spec *s)
 }
 
 void prompt_parse(enum prompt_format fmt, const char *stem, const char *data, size_t len,
-		  const struct conf *defaults, struct prompt_file *out)
+                  const struct conf *defaults, struct prompt_file *out)
 {
 	memset(out, 0, sizeof(*out));
 	char *base = sanitize_name(stem);
@@ -709,9 +716,10 @@ void prompt_parse(enum prompt_format fmt, const char *stem, const char *data, si
 			cJSON_Delete(j);
 		}
 		if (s->extend_of && !strcmp(s->extend_of, PROMPT_EXTEND_PREVIOUS))
-			spec_error(s, "'extend_of: %s' means the line before in a .jsonl storyboard; "
-				      "in a file of its own, name the job or video it extends",
-				   PROMPT_EXTEND_PREVIOUS);
+			spec_error(s,
+			           "'extend_of: %s' means the line before in a .jsonl storyboard; "
+			           "in a file of its own, name the job or video it extends",
+			           PROMPT_EXTEND_PREVIOUS);
 		finish_spec(s, &ex, defaults);
 		free(base);
 		return;
@@ -839,19 +847,22 @@ static void check_extras(struct job_spec *s, const struct conf *c)
 		bool asked;
 		enum proto_extra x;
 	} extras[] = {{s->last_frame != NULL, PROTO_EXTRA_LAST_FRAME},
-		      {s->has_seed, PROTO_EXTRA_SEED},
-		      {s->audio != 0, PROTO_EXTRA_AUDIO},
-		      {s->options != NULL, PROTO_EXTRA_OPTIONS},
-		      {s->extend_of != NULL, PROTO_EXTRA_EXTEND}};
+	              {s->has_seed, PROTO_EXTRA_SEED},
+	              {s->audio != 0, PROTO_EXTRA_AUDIO},
+	              {s->options != NULL, PROTO_EXTRA_OPTIONS},
+	              {s->extend_of != NULL, PROTO_EXTRA_EXTEND}};
 	for (size_t i = 0; p && i < ARRAY_LEN(extras); i++) {
 		if (!extras[i].asked || (p->extras & extras[i].x))
 			continue;
 		char why[384];
-		bfmt(why, sizeof(why), "'%s' cannot be sent with api_protocol %s (only with a "
-		     "protocol that takes it, such as openrouter)%s", proto_extra_name(extras[i].x),
-		     p->name, extras[i].x != PROTO_EXTRA_EXTEND || s->remix_of ? "" :
-		     ": the Videos API remixes a finished video but does not continue it; to "
-		     "make a new video from one, use remix_of instead");
+		bfmt(why, sizeof(why),
+		     "'%s' cannot be sent with api_protocol %s (only with a "
+		     "protocol that takes it, such as openrouter)%s",
+		     proto_extra_name(extras[i].x), p->name,
+		     extras[i].x != PROTO_EXTRA_EXTEND || s->remix_of
+		         ? ""
+		         : ": the Videos API remixes a finished video but does not continue it; to "
+		           "make a new video from one, use remix_of instead");
 		append_error(&s->error, why);
 	}
 }

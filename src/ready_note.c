@@ -112,7 +112,7 @@ static void on_still(bool ok, const char *why, void *ud)
 }
 
 void ready_notes_send(struct ready_notes *rn, const struct conf *c, const char *name,
-		      const char *summary, const char *body, const char *mp4)
+                      const char *summary, const char *body, const char *mp4)
 {
 	char ffmpeg[PATH_MAX], why[512] = "", dir[PATH_MAX], image[PATH_MAX];
 	if (derive_find_ffmpeg(c->ffmpeg, ffmpeg, sizeof(ffmpeg), why, sizeof(why)) != 0 ||

@@ -87,7 +87,7 @@ static bool seconds_match(const char *reported, unsigned ours)
 }
 
 enum reconcile_match reconcile_video_matches(const struct conf *c, const struct job *j,
-					     const struct video *v, long long slack)
+                                             const struct video *v, long long slack)
 {
 	if (!v->id || !j->prompt || !reconcile_prompt_equal(v->prompt, j->prompt))
 		return RECONCILE_NO;
@@ -111,10 +111,10 @@ enum reconcile_match reconcile_video_matches(const struct conf *c, const struct 
 }
 
 enum reconcile_verdict reconcile_page(struct reconcile_scan *s, const struct conf *c,
-				      const struct job *j, const struct video_list *l,
-				      long long slack, unsigned max_pages,
-				      bool (*owned)(const char *id, void *ud), void *ud,
-				      const struct video **adopt, char *why, size_t whylen)
+                                      const struct job *j, const struct video_list *l,
+                                      long long slack, unsigned max_pages,
+                                      bool (*owned)(const char *id, void *ud), void *ud,
+                                      const struct video **adopt, char *why, size_t whylen)
 {
 	bool reached_back = false, unordered = false;
 	size_t no_prompt = 0;
@@ -157,8 +157,9 @@ enum reconcile_verdict reconcile_page(struct reconcile_scan *s, const struct con
 		return RECONCILE_UNPROVEN;
 	}
 	if (unordered) {
-		bfmt(why, whylen, "the service's list is not in newest-first order, so it cannot "
-				  "show that nothing newer exists");
+		bfmt(why, whylen,
+		     "the service's list is not in newest-first order, so it cannot "
+		     "show that nothing newer exists");
 		return RECONCILE_UNPROVEN;
 	}
 	if (s->maybe_id[0]) {
@@ -190,8 +191,8 @@ bool reconcile_list_unsupported(long http_status, const char *error_message)
 		return true;
 	if (http_status < 500 || http_status > 599 || !error_message)
 		return false;
-	static const char *const needles[] = {"not supported", "not implemented",
-					      "notimplemented", "unsupported"};
+	static const char *const needles[] = {"not supported", "not implemented", "notimplemented",
+	                                      "unsupported"};
 	for (size_t i = 0; i < ARRAY_LEN(needles); i++)
 		if (strcasestr(error_message, needles[i]))
 			return true;

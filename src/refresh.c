@@ -32,13 +32,13 @@ struct refresh {
 	struct api_req *req;      /* the list call of the walk in progress */
 	char *after;              /* its cursor */
 	unsigned pages;
-	size_t n_in_walk;           /* entries the walk still looks for */
-	long long oldest;           /* the oldest created_at among them, at the start */
-	long long last_start_ms;    /* when the last walk started (loop clock) */
-	long gap_ms;                /* the server's openai-poll-after-ms, at least the minimum */
-	long server_gap_ms;         /* the server's openai-poll-after-ms alone (0: none) */
-	bool hot;                   /* the last walk found videos finishing */
-	unsigned long long lists;   /* list calls made */
+	size_t n_in_walk;         /* entries the walk still looks for */
+	long long oldest;         /* the oldest created_at among them, at the start */
+	long long last_start_ms;  /* when the last walk started (loop clock) */
+	long gap_ms;              /* the server's openai-poll-after-ms, at least the minimum */
+	long server_gap_ms;       /* the server's openai-poll-after-ms alone (0: none) */
+	bool hot;                 /* the last walk found videos finishing */
+	unsigned long long lists; /* list calls made */
 };
 
 static size_t bucket_of(const char *id)
@@ -131,8 +131,8 @@ static void on_list(struct api_req *req, void *ud)
 		 * until it is asked again, jobs poll themselves (refresh_due). */
 		if (!caps_refusal(res))
 			log_warn("refresh: listing videos failed (%s); each job polls itself this "
-				 "time",
-				 api_kind_name(res->kind));
+			         "time",
+			         api_kind_name(res->kind));
 		end_walk(rf, true);
 		return;
 	}
@@ -173,8 +173,9 @@ static void on_list(struct api_req *req, void *ud)
 		rf->seen(job, v, pa, rf->ud);
 	}
 	rf->pages++;
-	log_debug("refresh: page %u of the walk: %zu videos, %zu finished; %zu due jobs not seen yet",
-		  rf->pages, l->n, finals, rf->n_in_walk);
+	log_debug(
+	    "refresh: page %u of the walk: %zu videos, %zu finished; %zu due jobs not seen yet",
+	    rf->pages, l->n, finals, rf->n_in_walk);
 	if (rf->n_in_walk > 0 && l->has_more && l->last_id && rf->pages < REFRESH_MAX_PAGES &&
 	    (page_oldest < 0 || page_oldest >= rf->oldest)) {
 		free(rf->after);
@@ -187,7 +188,8 @@ static void on_list(struct api_req *req, void *ud)
 
 static void walk_page(struct refresh *rf)
 {
-	struct api_list_params p = {.limit = REFRESH_PAGE_LIMIT, .after = rf->after, .order = "desc"};
+	struct api_list_params p = {
+	    .limit = REFRESH_PAGE_LIMIT, .after = rf->after, .order = "desc"};
 	rf->lists++;
 	rf->req = api_list(rf->api, &p, on_list, rf);
 }
@@ -206,7 +208,8 @@ static void schedule_walk(struct refresh *rf)
 		return;
 	long gap = rf->gap_ms;
 	if (rf->hot)
-		gap = rf->server_gap_ms > REFRESH_HOT_GAP_MS ? rf->server_gap_ms : REFRESH_HOT_GAP_MS;
+		gap =
+		    rf->server_gap_ms > REFRESH_HOT_GAP_MS ? rf->server_gap_ms : REFRESH_HOT_GAP_MS;
 	long long wait = rf->last_start_ms + gap - loop_now_ms();
 	/* Jobs due at the same instant (pollplan.h puts them on shared instants) may
 	 * come due one timer after another: the walk waits for them all. */

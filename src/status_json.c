@@ -138,8 +138,8 @@ void jbuf_add_urlenc(struct jbuf *b, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    *p == '-' || *p == '_' || *p == '.' || *p == '~') {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' || *p == '~') {
 			jbuf_add(b, (const char *)p, 1);
 		} else {
 			char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
@@ -245,21 +245,24 @@ static void add_usd(struct jbuf *b, const char *key, double usd)
 {
 	add_key(b, key);
 	double units = usd * 10000;
-	long long cents = units < 1e15 && units > -1e15
-				  ? (long long)(units + (units < 0 ? -0.5 : 0.5))
-				  : 0;
+	long long cents =
+	    units < 1e15 && units > -1e15 ? (long long)(units + (units < 0 ? -0.5 : 0.5)) : 0;
 	if (cents < 0) {
 		jbuf_add(b, "-", 1);
 		cents = -cents;
 	}
 	jbuf_add_int(b, cents / 10000);
-	char frac[6] = {'.', (char)('0' + cents / 1000 % 10), (char)('0' + cents / 100 % 10),
-			(char)('0' + cents / 10 % 10), (char)('0' + cents % 10), 0};
+	char frac[6] = {'.',
+	                (char)('0' + cents / 1000 % 10),
+	                (char)('0' + cents / 100 % 10),
+	                (char)('0' + cents / 10 % 10),
+	                (char)('0' + cents % 10),
+	                0};
 	jbuf_add(b, frac, 5);
 }
 
 void status_json_video(struct jbuf *b, const struct job *j, long long now,
-		       const long long *file_bytes)
+                       const long long *file_bytes)
 {
 	jbuf_adds(b, "{\"id\":");
 	jbuf_add_jstr(b, status_json_id(j));
@@ -376,7 +379,7 @@ void status_json_video(struct jbuf *b, const struct job *j, long long now,
 }
 
 void status_json_error_param(struct jbuf *b, const char *message, const char *type,
-			     const char *param, const char *code)
+                             const char *param, const char *code)
 {
 	jbuf_adds(b, "{\"error\":{\"message\":");
 	jbuf_add_jstr(b, message);

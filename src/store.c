@@ -39,7 +39,7 @@ int store_open(const char *state_dir)
 		char dir[4096];
 		if (subdir(dir, sizeof(dir), state_dir, subs[i]) != 0 || mkdir_p(dir, 0700) != 0) {
 			log_error("store: cannot create %s/%s: %s", state_dir, subs[i],
-				  strerror(errno));
+			          strerror(errno));
 			return -1;
 		}
 	}
@@ -143,16 +143,18 @@ int store_stage(struct commit *c, const char *state_dir, const struct job *j)
 	if (!json || subdir(dir, sizeof(dir), state_dir, "jobs") != 0 ||
 	    bfmt(file, sizeof(file), "%s.json", j->name) != 0) {
 		free(json);
-		log_event(LOG_ERROR, j->name, j->video_id, "store: cannot serialize the job record");
+		log_event(LOG_ERROR, j->name, j->video_id,
+		          "store: cannot serialize the job record");
 		errno = ENOMEM;
 		return -1;
 	}
-	int rc = commit_write(c, dir, file, json, strlen(json), 0600, !job_state_is_final(j->state));
+	int rc =
+	    commit_write(c, dir, file, json, strlen(json), 0600, !job_state_is_final(j->state));
 	int e = errno;
 	free(json);
 	if (rc != 0)
 		log_event(LOG_ERROR, j->name, j->video_id, "store: cannot write %s/%s: %s", dir,
-			  file, strerror(e));
+		          file, strerror(e));
 	errno = e;
 	return rc;
 }
@@ -173,7 +175,7 @@ int store_remove(const char *state_dir, const char *name)
 	}
 	if (unlink(path) != 0 && errno != ENOENT) {
 		log_event(LOG_ERROR, name, NULL, "store: cannot remove %s: %s", path,
-			  strerror(errno));
+		          strerror(errno));
 		return -1;
 	}
 	char dir[4096];
@@ -221,7 +223,7 @@ static char *get_str(struct reader *r, const char *key, size_t max, bool require
 
 /* An integer member in [lo, hi]; DEF when absent. */
 static long long get_int(struct reader *r, const char *key, long long lo, long long hi,
-			 long long def)
+                         long long def)
 {
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(r->o, key);
 	if (!m || cJSON_IsNull(m))
@@ -328,11 +330,11 @@ int store_record_parse(struct job *j, const char *json, size_t len, char *why, s
 	j->attempts = (unsigned)get_int(&r, "attempts", 0, 1000000, 0);
 	j->claim_jobs = (unsigned)get_int(&r, "claim_jobs", 0, PROMPT_BATCH_MAX, 0);
 	/* Records older than the create count: a job past its intent may have sent one. */
-	bool past_intent = j->state != JOB_CLAIMED && j->state != JOB_HELD &&
-			   j->state != JOB_WAITING;
+	bool past_intent =
+	    j->state != JOB_CLAIMED && j->state != JOB_HELD && j->state != JOB_WAITING;
 	j->creates = (unsigned)get_int(&r, "creates", 0, JOB_CREATES_MAX, past_intent ? 1 : 0);
-	j->creates_allowed =
-		(unsigned)get_int(&r, "creates_allowed", 0, JOB_CREATES_MAX, j->creates ? j->creates : 1);
+	j->creates_allowed = (unsigned)get_int(&r, "creates_allowed", 0, JOB_CREATES_MAX,
+	                                       j->creates ? j->creates : 1);
 	j->creates_void = (unsigned)get_int(&r, "creates_void", 0, 0x7fffffff, 0);
 	j->resolution = get_str(&r, "resolution", VIDEO_ID_MAX + 16, false);
 	j->create_answer = get_str(&r, "create_answer", 2048, false);
@@ -371,12 +373,12 @@ static void move_aside(const char *state_dir, int jobs_fd, const char *file, con
 	}
 	if (renameat(jobs_fd, file, AT_FDCWD, name) != 0) {
 		log_error("store: unreadable record %s/jobs/%s (%s) cannot be moved aside: %s",
-			  state_dir, file, why, strerror(errno));
+		          state_dir, file, why, strerror(errno));
 		return;
 	}
 	fsync_dir(corrupt);
 	log_error("store: unreadable record %s/jobs/%s (%s) moved to %s", state_dir, file, why,
-		  name);
+	          name);
 }
 
 /* Reads FILE (at most STORE_RECORD_MAX bytes) relative to DFD; caller frees. */

@@ -134,9 +134,10 @@ const char *strays_image(struct strays *s, const struct jobs *js, const char *na
 		log_debug("inbox: %s is a reference image kept for prompts that name it", name);
 		return NULL;
 	} else {
-		msg = xasprintf("%s has no prompt: it waits in the inbox for %.*s.txt (or .json), or "
-		                "a prompt that names it with 'reference: %s'.",
-		                name, (int)len, name, name);
+		msg =
+		    xasprintf("%s has no prompt: it waits in the inbox for %.*s.txt (or .json), or "
+		              "a prompt that names it with 'reference: %s'.",
+		              name, (int)len, name, name);
 		log_info("inbox: %s", msg);
 	}
 	return keep(s, name, msg, now);

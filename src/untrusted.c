@@ -20,14 +20,14 @@ const char *untrusted_kind(mode_t mode)
 }
 
 int untrusted_open(const char *path, off_t max, int flags, struct stat *out, char *why,
-		   size_t whylen)
+                   size_t whylen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0) {
 		int e = errno;
 		bfmt(why, whylen,
 		     e == ELOOP ? "it is a symbolic link; sorad does not follow links here"
-				: "it could not be opened: %s",
+		                : "it could not be opened: %s",
 		     strerror(e));
 		errno = e;
 		return -1;

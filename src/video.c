@@ -280,11 +280,11 @@ static const struct {
 	const char *word;
 	enum video_status status;
 } status_words[] = {
-    {"queued", VIDEO_QUEUED},         {"pending", VIDEO_QUEUED},
-    {"in_queue", VIDEO_QUEUED},       {"in_progress", VIDEO_IN_PROGRESS},
+    {"queued", VIDEO_QUEUED},          {"pending", VIDEO_QUEUED},
+    {"in_queue", VIDEO_QUEUED},        {"in_progress", VIDEO_IN_PROGRESS},
     {"processing", VIDEO_IN_PROGRESS}, {"running", VIDEO_IN_PROGRESS},
-    {"completed", VIDEO_COMPLETED},   {"failed", VIDEO_FAILED},
-    {"cancelled", VIDEO_CANCELLED},   {"canceled", VIDEO_CANCELLED},
+    {"completed", VIDEO_COMPLETED},    {"failed", VIDEO_FAILED},
+    {"cancelled", VIDEO_CANCELLED},    {"canceled", VIDEO_CANCELLED},
     {"expired", VIDEO_EXPIRED},
 };
 
@@ -334,8 +334,7 @@ static void set_err(char *err, size_t errlen, const char *msg)
 
 /* Fills V from a JSON object; -1 with err set when it is not an acceptable Video
  * (NEED_ID: one without an id is not either). */
-static int video_from_json(struct video *v, const cJSON *o, bool need_id, char *err,
-                           size_t errlen)
+static int video_from_json(struct video *v, const cJSON *o, bool need_id, char *err, size_t errlen)
 {
 	int idrc;
 

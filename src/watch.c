@@ -115,13 +115,13 @@ struct ent {
 	bool delivered;    /* poll mode: delivered, and unchanged since */
 	struct filestate fs;
 	unsigned long seen_scan, changed_scan; /* poll mode */
-	long long held_since; /* poll mode: waiting for its image since (0: not) */
+	long long held_since;                  /* poll mode: waiting for its image since (0: not) */
 };
 
 /* Entries sharing a stem settle together (inotify mode); ordered by due in a heap. */
 struct stem {
-	struct hnode h; /* key: the stem */
-	long long due;  /* loop_now_ms() time at which it has settled */
+	struct hnode h;       /* key: the stem */
+	long long due;        /* loop_now_ms() time at which it has settled */
 	long long held_since; /* settled, but waiting for its image since (0: not) */
 	size_t heap_idx;
 	struct ent *ents;
@@ -148,8 +148,8 @@ struct watch {
 	char *inbox;
 	unsigned settle_ms;
 	unsigned pair_wait_ms; /* a settled prompt waits this long for an arriving image */
-	enum watch_mode want; /* as configured */
-	enum watch_mode mode; /* effective: WATCH_INOTIFY or WATCH_POLL */
+	enum watch_mode want;  /* as configured */
+	enum watch_mode mode;  /* effective: WATCH_INOTIFY or WATCH_POLL */
 
 	int ifd, wd;         /* inotify descriptor and the inbox's watch, or -1 */
 	bool lost;           /* inotify mode without a watch: retrying at retry_at */
@@ -161,11 +161,11 @@ struct watch {
 	long long next_poll; /* poll mode: time of the next scan */
 	unsigned long scans;
 
-	struct htab ents;   /* struct ent by name */
-	struct htab stems;  /* struct stem by stem (inotify mode) */
-	struct htab temps;  /* struct tempent by temp name (inotify mode) */
+	struct htab ents;     /* struct ent by name */
+	struct htab stems;    /* struct stem by stem (inotify mode) */
+	struct htab temps;    /* struct tempent by temp name (inotify mode) */
 	struct htab arriving; /* struct arriving by stem (inotify mode) */
-	struct stem **heap; /* min-heap of stems by due */
+	struct stem **heap;   /* min-heap of stems by due */
 	size_t n_heap, cap_heap;
 };
 
@@ -236,8 +236,7 @@ bool watch_has_prompt_ext(const char *name)
 }
 
 /* STR without PREFIX and SUFFIX into OUT; false when it has not both or nothing is left. */
-static bool strip(const char *str, const char *prefix, const char *suffix, char *out,
-                  size_t size)
+static bool strip(const char *str, const char *prefix, const char *suffix, char *out, size_t size)
 {
 	size_t len = strlen(str), pl = strlen(prefix), sl = strlen(suffix);
 	if (len <= pl + sl || strncmp(str, prefix, pl) != 0 ||
@@ -695,10 +694,10 @@ static int inotify_start(struct watch *w)
 	 * and IN_MODIFY only hold back the candidates of the same stem (hold_stem).
 	 * IN_DELETE and IN_MOVED_FROM tell that an image's temp name is gone. The
 	 * *_SELF events tell that the inbox itself went away. */
-	int wd = inotify_add_watch(w->ifd, w->inbox,
-	                           IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_MODIFY |
-	                               IN_DELETE | IN_MOVED_FROM | IN_DELETE_SELF |
-	                               IN_MOVE_SELF | IN_ONLYDIR);
+	int wd =
+	    inotify_add_watch(w->ifd, w->inbox,
+	                      IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_MODIFY | IN_DELETE |
+	                          IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
 	if (wd < 0)
 		return -1;
 	w->wd = wd;
@@ -984,8 +983,8 @@ static unsigned hold_recheck(const struct watch *w)
  * a temp name and the prompt has waited less than pair_wait_ms (*HELD_SINCE: since
  * when, 0 at first).
  */
-static bool hold_for_image(struct watch *w, bool arriving, const char *entry,
-                           long long *held_since, long long now)
+static bool hold_for_image(struct watch *w, bool arriving, const char *entry, long long *held_since,
+                           long long now)
 {
 	char lb[LOGNAME_MAX];
 	if (!w->pair_wait_ms || !arriving) {
@@ -1064,8 +1063,8 @@ static void settle_due(struct watch *w, long long now, struct names *ready)
 		const struct ent *pe = s->ents;
 		while (pe && !pe->prompt)
 			pe = pe->snext;
-		if (pe && hold_for_image(w, stem_arriving(w, s->h.key), pe->h.key, &s->held_since,
-		                         now)) {
+		if (pe &&
+		    hold_for_image(w, stem_arriving(w, s->h.key), pe->h.key, &s->held_since, now)) {
 			stem_touch(w, s, now + hold_recheck(w));
 			continue;
 		}

@@ -524,7 +524,11 @@ static void t_flow(void)
 	struct video v;
 	const char *ref = getenv("REF_IMAGE");
 	const char *prompt = "A lighthouse at dusk, waves (api_client flow)";
-	struct api_create_params p = {.prompt = prompt, .model = "sora-2", .seconds = "4", .size = "1280x720", .input_reference = ref};
+	struct api_create_params p = {.prompt = prompt,
+	                              .model = "sora-2",
+	                              .seconds = "4",
+	                              .size = "1280x720",
+	                              .input_reference = ref};
 
 	/* create with a reference image, poll to completion */
 	video_init(&v);
@@ -636,7 +640,11 @@ static void t_flow(void)
 
 	/* 400: validation and content policy, one attempt each */
 	long n400 = sim_count(EP_CREATE, "400");
-	struct api_create_params bad = {.prompt = "A cat", .model = "sora-2", .seconds = "4", .size = "999x999", .input_reference = NULL};
+	struct api_create_params bad = {.prompt = "A cat",
+	                                .model = "sora-2",
+	                                .seconds = "4",
+	                                .size = "999x999",
+	                                .input_reference = NULL};
 	memset(&o, 0, sizeof(o));
 	api_create(c, &bad, "t", on_done, &o);
 	wait_done(&o, "create with a bad size");
@@ -644,7 +652,11 @@ static void t_flow(void)
 	EXPECT_ATTEMPTS(&o, 1, "400 is never retried");
 	CHECK(o.r.http_status == 400, "expected HTTP 400, got %ld", o.r.http_status);
 	outcome_release(&o);
-	struct api_create_params mod = {.prompt = "A cat [sim:moderation]", .model = "sora-2", .seconds = "4", .size = "1280x720", .input_reference = NULL};
+	struct api_create_params mod = {.prompt = "A cat [sim:moderation]",
+	                                .model = "sora-2",
+	                                .seconds = "4",
+	                                .size = "1280x720",
+	                                .input_reference = NULL};
 	memset(&o, 0, sizeof(o));
 	api_create(c, &mod, "t", on_done, &o);
 	wait_done(&o, "create a refused prompt");
@@ -774,7 +786,11 @@ static void t_5xx(void)
 	 * its upstream created the video): never repeated, in doubt (spend.h). Here the
 	 * sim's injected 5xx created nothing, but the client cannot know that. */
 	const char *prompt = "A fox in the snow (api_client 5xx)";
-	struct api_create_params p = {.prompt = prompt, .model = "sora-2", .seconds = "4", .size = "1280x720", .input_reference = NULL};
+	struct api_create_params p = {.prompt = prompt,
+	                              .model = "sora-2",
+	                              .seconds = "4",
+	                              .size = "1280x720",
+	                              .input_reference = NULL};
 	memset(&o, 0, sizeof(o));
 	api_create(c, &p, "t", on_done, &o);
 	wait_done(&o, "create under 5xx");
@@ -861,7 +877,11 @@ static void t_reset(void)
 
 	/* a create whose answer was lost may have created the video: not repeated */
 	const char *prompt = "A heron by the river (api_client reset)";
-	struct api_create_params p = {.prompt = prompt, .model = "sora-2", .seconds = "4", .size = "1280x720", .input_reference = NULL};
+	struct api_create_params p = {.prompt = prompt,
+	                              .model = "sora-2",
+	                              .seconds = "4",
+	                              .size = "1280x720",
+	                              .input_reference = NULL};
 	memset(&o, 0, sizeof(o));
 	api_create(c, &p, "t", on_done, &o);
 	wait_done(&o, "create under resets");
@@ -896,7 +916,11 @@ static void t_truncate(void)
 	struct api_client *c = client(10, 20);
 	struct outcome o;
 	struct video v;
-	struct api_create_params p = {.prompt = "A paper boat (api_client truncate)", .model = "sora-2", .seconds = "4", .size = "1280x720", .input_reference = NULL};
+	struct api_create_params p = {.prompt = "A paper boat (api_client truncate)",
+	                              .model = "sora-2",
+	                              .seconds = "4",
+	                              .size = "1280x720",
+	                              .input_reference = NULL};
 
 	video_init(&v);
 	create_and_wait(c, &p, &v, true);
@@ -966,7 +990,11 @@ static void t_local(void)
 	struct api_client *c = client(3, 20);
 	struct outcome o;
 	struct video v;
-	struct api_create_params p = {.prompt = "A small robot (api_client local)", .model = "sora-2", .seconds = "4", .size = "1280x720", .input_reference = NULL};
+	struct api_create_params p = {.prompt = "A small robot (api_client local)",
+	                              .model = "sora-2",
+	                              .seconds = "4",
+	                              .size = "1280x720",
+	                              .input_reference = NULL};
 
 	video_init(&v);
 	create_and_wait(c, &p, &v, false);

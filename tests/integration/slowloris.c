@@ -57,7 +57,8 @@ static char next_byte(size_t sent)
 int main(int argc, char **argv)
 {
 	if (argc != 7 || (strcmp(argv[1], "trickle") != 0 && strcmp(argv[1], "idle") != 0)) {
-		fprintf(stderr, "usage: slowloris trickle|idle HOST PORT CONNS SECONDS INTERVAL_MS\n");
+		fprintf(stderr,
+		        "usage: slowloris trickle|idle HOST PORT CONNS SECONDS INTERVAL_MS\n");
 		return 64;
 	}
 	int trick = strcmp(argv[1], "trickle") == 0;
@@ -107,7 +108,8 @@ int main(int argc, char **argv)
 				continue;
 			ssize_t r = read(c[i].fd, buf, sizeof(buf));
 			if (r > 0 || (r < 0 && (errno == EAGAIN || errno == EINTR)))
-				continue; /* an answer (a 408, say) before the close: keep reading */
+				continue; /* an answer (a 408, say) before the close: keep reading
+				           */
 			close(c[i].fd);
 			closed++;
 			c[i].fd = open_conn(&sa);

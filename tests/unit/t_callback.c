@@ -435,15 +435,16 @@ static void t_callback_keys_are_checked(void **state)
 	write_secret("whsec_abc123\n", 0600);
 	static const char *const not_openrouter[] = {"", "api_protocol = \"openai\"\n"};
 	for (size_t i = 0; i < ARRAY_LEN(not_openrouter); i++) {
-		assert_int_equal(bfmt(lines, sizeof lines,
-		                      "%scallback_listen = \"127.0.0.1:8788\"\ncallback_secret_file = "
-		                      "\"secret\"\ncallback_url = \"https://x.example/hooks/sorad\"\n",
-		                      not_openrouter[i]),
-		                 0);
+		assert_int_equal(
+		    bfmt(lines, sizeof lines,
+		         "%scallback_listen = \"127.0.0.1:8788\"\ncallback_secret_file = "
+		         "\"secret\"\ncallback_url = \"https://x.example/hooks/sorad\"\n",
+		         not_openrouter[i]),
+		    0);
 		c = load_lines(lines, false, err, sizeof err);
 		assert_null(c);
 		assert_non_null(strstr(err, i ? "sorad.conf:8: callback_url is sent only with "
-		                                 "api_protocol = \"openrouter\""
+		                                "api_protocol = \"openrouter\""
 		                              : "sorad.conf:7: callback_url is sent only with "
 		                                "api_protocol = \"openrouter\""));
 		assert_non_null(strstr(err, "with api_protocol = \"openai\" no create carries it"));

@@ -140,8 +140,7 @@ static void t_another_endpoint_forgets_what_was_learned(void **state)
 
 /* A failed result of OP with STATUS, MESSAGE and error TYPE (NULL: not the service's
  * own error shape). */
-static struct api_result failed(enum api_op op, long status, const char *message,
-                                const char *type)
+static struct api_result failed(enum api_op op, long status, const char *message, const char *type)
 {
 	struct api_result r;
 	memset(&r, 0, sizeof(r));
@@ -263,7 +262,7 @@ static void t_configuration_syntax(void **state)
 	assert_int_equal(c->api_profile, CAPS_PROFILE_LITELLM);
 	assert_int_equal(c->caps[CAPS_LIST], CAPS_SET_NO);
 	assert_int_equal(c->caps[CAPS_DELETE], CAPS_SET_YES);
-	assert_int_equal(c->caps[CAPS_THUMBNAIL], CAPS_SET_NO);   /* from variants */
+	assert_int_equal(c->caps[CAPS_THUMBNAIL], CAPS_SET_NO);    /* from variants */
 	assert_int_equal(c->caps[CAPS_SPRITESHEET], CAPS_SET_YES); /* its own key wins */
 	assert_int_equal(c->caps[CAPS_LIST_PROMPTS], CAPS_SET_AUTO);
 	conf_free(c);
@@ -282,12 +281,16 @@ static void t_configuration_syntax(void **state)
 	c = conf_load(p, err, sizeof(err));
 	assert_null(c);
 	char want[256];
-	bfmt(want, sizeof(want), "%s:1: api_profile = \"azure\": must be \"auto\", \"openai\" or "
-	                         "\"litellm\"", p);
+	bfmt(want, sizeof(want),
+	     "%s:1: api_profile = \"azure\": must be \"auto\", \"openai\" or "
+	     "\"litellm\"",
+	     p);
 	if (!strstr(err, want))
 		fail_msg("expected '%s' in: %s", want, err);
-	bfmt(want, sizeof(want), "%s:3: capabilities: list = \"maybe\": must be \"auto\", \"yes\" "
-	                         "or \"no\"", p);
+	bfmt(want, sizeof(want),
+	     "%s:3: capabilities: list = \"maybe\": must be \"auto\", \"yes\" "
+	     "or \"no\"",
+	     p);
 	if (!strstr(err, want))
 		fail_msg("expected '%s' in: %s", want, err);
 	unlink(p);

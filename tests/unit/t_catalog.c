@@ -311,8 +311,13 @@ static void t_catalog_validation_names_every_problem_and_what_is_allowed(void **
 	cat = parse_ok("{\"data\":[{\"id\":\"q/silent\",\"generate_audio\":false,\"seed\":false,"
 	               "\"supported_frame_images\":[\"first_frame\"]}]}");
 	char why[512];
-	struct job_spec s = {.name = "x", .prompt = "p", .model = "q/silent", .last_frame = "end.png",
-	                     .audio = 1, .has_seed = true, .seed = 7};
+	struct job_spec s = {.name = "x",
+	                     .prompt = "p",
+	                     .model = "q/silent",
+	                     .last_frame = "end.png",
+	                     .audio = 1,
+	                     .has_seed = true,
+	                     .seed = 7};
 	assert_int_equal(catalog_validate_spec(cat, &s, why, sizeof(why)), -1);
 	assert_non_null(strstr(why, "a last frame is not available for q/silent"));
 	assert_non_null(strstr(why, "audio is not available for q/silent"));

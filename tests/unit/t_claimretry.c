@@ -86,8 +86,8 @@ static void t_claimretry_free_with_pending_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_claimretry_backs_off_and_stops_when_done),
-		cmocka_unit_test(t_claimretry_free_with_pending_names),
+	    cmocka_unit_test(t_claimretry_backs_off_and_stops_when_done),
+	    cmocka_unit_test(t_claimretry_free_with_pending_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -120,7 +120,8 @@ static void t_second_stage_of_a_target_wins_and_continuations_run_in_order(void 
 	memset(&seen, 0, sizeof(seen));
 	char buf[64];
 	struct commit *c = commit_new(NULL);
-	assert_int_equal(commit_write(c, dir, "b.json", "first, longer content", 21, 0600, false), 0);
+	assert_int_equal(commit_write(c, dir, "b.json", "first, longer content", 21, 0600, false),
+	                 0);
 	commit_then(c, note, &ids[1]);
 	assert_int_equal(commit_write(c, dir, "b.json", "second", 6, 0600, false), 0);
 	commit_then(c, note, &ids[2]);
@@ -291,7 +292,7 @@ static void t_thread_commits_while_the_loop_runs(void **state)
 	assert_int_equal(commit_write(c, dir, "h.json", "one", 3, 0600, false), 0);
 	commit_then(c, async_done, NULL);
 	assert_int_equal(commit_flush(c), 0); /* handed to the thread */
-	assert_int_equal(async_calls, 0);    /* continuations only run on the loop */
+	assert_int_equal(async_calls, 0);     /* continuations only run on the loop */
 	assert_true(commit_pending(c));
 	assert_int_equal(commit_write(c, dir, "h.json", "two", 3, 0600, false), 0);
 	commit_then(c, async_done, NULL);
@@ -397,7 +398,7 @@ static void t_final_write_gives_its_inode_to_the_next_record(void **state)
 	bfmt(path, sizeof(path), "%s/b.json", dir);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0644); /* the new mode, not the spare's */
-	assert_int_equal(count_entries(), 3); /* a.json, b.json, other: no temp file */
+	assert_int_equal(count_entries(), 3);       /* a.json, b.json, other: no temp file */
 	commit_free(c);
 	char cmd[1024];
 	bfmt(cmd, sizeof(cmd), "rm -rf '%s'/a.json '%s'/b.json '%s'", dir, dir, sub);

@@ -358,7 +358,8 @@ static void t_conf_outbox_mode_is_octal_and_keeps_owner_rw(void **state)
 	conf_free(c);
 	expect_error("\noutbox_mode = 0648\n", "2: outbox_mode = \"0648\": must be an octal mode");
 	expect_error("outbox_mode = 04755\n", "1: outbox_mode = \"04755\": must be an octal mode");
-	expect_error("outbox_mode = \"-644\"\n", "1: outbox_mode = \"-644\": must be an octal mode");
+	expect_error("outbox_mode = \"-644\"\n",
+	             "1: outbox_mode = \"-644\": must be an octal mode");
 	expect_error("outbox_mode = 0444\n", "1: outbox_mode = \"0444\": must let the owner read");
 }
 
@@ -805,13 +806,12 @@ static void t_conf_templates_and_notify_events(void **state)
 	(void)state;
 	struct conf *d = load_ok(NULL);
 	assert_int_equal(d->n_templates, 0);
-	assert_int_equal(d->notify_events,
-			 NOTIFY_EV_READY | NOTIFY_EV_FAILED | NOTIFY_EV_CAP | NOTIFY_EV_DOUBT |
-			     NOTIFY_EV_INBOX);
+	assert_int_equal(d->notify_events, NOTIFY_EV_READY | NOTIFY_EV_FAILED | NOTIFY_EV_CAP |
+	                                       NOTIFY_EV_DOUBT | NOTIFY_EV_INBOX);
 	conf_free(d);
-	const char *path = write_file("tmpl.conf",
-				      "notify_events = {failed}\n"
-				      "template \"ad\" {\n  text = \"Slow pan over {product}\"\n}\n");
+	const char *path =
+	    write_file("tmpl.conf", "notify_events = {failed}\n"
+	                            "template \"ad\" {\n  text = \"Slow pan over {product}\"\n}\n");
 	struct conf *c = load_ok(path);
 	assert_int_equal(c->notify_events, NOTIFY_EV_FAILED);
 	assert_int_equal(c->n_templates, 1);
@@ -819,12 +819,13 @@ static void t_conf_templates_and_notify_events(void **state)
 	assert_string_equal(c->templates[0].text, "Slow pan over {product}");
 	conf_free(c);
 	expect_error("\nnotify_events = {ready, done}\n",
-		     "2: notify_events = \"done\": must be \"ready\", \"failed\", \"cap\", \"doubt\" or \"inbox\"");
+	             "2: notify_events = \"done\": must be \"ready\", \"failed\", \"cap\", "
+	             "\"doubt\" or \"inbox\"");
 	expect_error("\n\ntemplate \"x\" {\n  text = \"Shot of {Subject}\"\n}\n",
-		     "5: template \"x\": '{Subject}' is not a placeholder");
+	             "5: template \"x\": '{Subject}' is not a placeholder");
 	expect_error("template \"x\" {\n}\n", "2: template \"x\": needs a text");
 	expect_error("template \"x\" {\n  text = \"A {size} shot\"\n}\n",
-		     "3: template \"x\": {size} is a job key");
+	             "3: template \"x\": {size} is a job key");
 }
 
 #define T(f) cmocka_unit_test_setup(f, clean_env)

@@ -20,8 +20,8 @@ static void t_window_is_measured_on_the_services_clock(void **state)
 	/* a service 2 h behind: expires_at an hour after its own now, whatever ours is */
 	long long server_now = 1700000000 - 7200;
 	expect_ll("Date present", 3600,
-		  deadline_window_s(server_now + 3600, server_now, server_now - 5, server_now - 60,
-				    DEADLINE_DEFAULT_WINDOW_S));
+	          deadline_window_s(server_now + 3600, server_now, server_now - 5, server_now - 60,
+	                            DEADLINE_DEFAULT_WINDOW_S));
 }
 
 static void t_window_without_date_counts_from_completed_then_created(void **state)
@@ -36,10 +36,10 @@ static void t_window_defaults_and_bounds(void **state)
 {
 	(void)state;
 	expect_ll("no expires_at", DEADLINE_DEFAULT_WINDOW_S,
-		  deadline_window_s(-1, 1000, 900, 800, DEADLINE_DEFAULT_WINDOW_S));
+	          deadline_window_s(-1, 1000, 900, 800, DEADLINE_DEFAULT_WINDOW_S));
 	expect_ll("already expired on its clock", 0, deadline_window_s(1000, 2000, -1, -1, 3600));
 	expect_ll("absurdly far", DEADLINE_MAX_WINDOW_S,
-		  deadline_window_s(4000000000LL, 1000, -1, -1, 3600));
+	          deadline_window_s(4000000000LL, 1000, -1, -1, 3600));
 }
 
 static void t_elapsed_after_restart_is_never_negative_nor_beyond_max(void **state)

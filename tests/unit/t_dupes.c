@@ -78,8 +78,8 @@ static void t_keys_follow_what_is_asked(void **state)
 		long long value;
 		int audio;
 		const char *last, *options;
-	} asks[] = {{true, 1, 0, NULL, NULL},  {true, 2, 0, NULL, NULL},
-	            {false, 0, 1, NULL, NULL}, {false, 0, 2, NULL, NULL},
+	} asks[] = {{true, 1, 0, NULL, NULL},       {true, 2, 0, NULL, NULL},
+	            {false, 0, 1, NULL, NULL},      {false, 0, 2, NULL, NULL},
 	            {false, 0, 0, "end.png", NULL}, {false, 0, 0, NULL, "{\"a\":1}"}};
 	char seen[ARRAY_LEN(asks)][DUPES_KEY_LEN + 1];
 	for (size_t i = 0; i < ARRAY_LEN(asks); i++) {

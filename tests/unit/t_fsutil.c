@@ -217,13 +217,13 @@ static void t_modes_are_exact_whatever_the_umask(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_atomic_write_replaces_whole_file_and_leaves_no_temp),
-		cmocka_unit_test(t_write_synced_rewrites_plain_files_only),
-		cmocka_unit_test(t_atomic_write_failure_leaves_target_and_no_temp),
-		cmocka_unit_test(t_atomic_write_reports_enospc),
-		cmocka_unit_test(t_mkdir_p_creates_parents_and_rejects_files),
-		cmocka_unit_test(t_copy_file_copies_and_refuses_symlinks),
-		cmocka_unit_test(t_modes_are_exact_whatever_the_umask),
+	    cmocka_unit_test(t_atomic_write_replaces_whole_file_and_leaves_no_temp),
+	    cmocka_unit_test(t_write_synced_rewrites_plain_files_only),
+	    cmocka_unit_test(t_atomic_write_failure_leaves_target_and_no_temp),
+	    cmocka_unit_test(t_atomic_write_reports_enospc),
+	    cmocka_unit_test(t_mkdir_p_creates_parents_and_rejects_files),
+	    cmocka_unit_test(t_copy_file_copies_and_refuses_symlinks),
+	    cmocka_unit_test(t_modes_are_exact_whatever_the_umask),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

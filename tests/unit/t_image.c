@@ -33,7 +33,7 @@ static int group_teardown(void **state)
 
 /* Writes BYTES to a fresh file and probes it. */
 static int probe_bytes(const unsigned char *bytes, size_t n, struct image_info *info, char *why,
-		       size_t whylen)
+                       size_t whylen)
 {
 	char path[256];
 	static int seq;
@@ -48,8 +48,8 @@ static int probe_bytes(const unsigned char *bytes, size_t n, struct image_info *
 static void t_image_png_ihdr(void **state)
 {
 	(void)state;
-	unsigned char png[33] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13,
-				 'I', 'H', 'D', 'R', 0, 0, 0x05, 0x00, 0, 0, 0x02, 0xD0};
+	unsigned char png[33] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0,    13,
+	                         'I',  'H', 'D', 'R', 0,    0,    0x05, 0x00, 0, 0, 0x02, 0xD0};
 	struct image_info info;
 	char why[128];
 	assert_int_equal(probe_bytes(png, sizeof(png), &info, why, sizeof(why)), 0);
@@ -106,7 +106,8 @@ static void t_image_jpeg_hostile(void **state)
 	const unsigned char sos[] = {0xFF, 0xD8, 0xFF, 0xDA, 0x00, 0x08, 0, 0, 0, 0, 0, 0};
 	assert_int_equal(probe_bytes(sos, sizeof(sos), &info, why, sizeof(why)), -1);
 	/* A frame header with zero width. */
-	const unsigned char zw[] = {0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x11, 0x08, 0x00, 0x10, 0x00, 0x00, 0, 0, 0};
+	const unsigned char zw[] = {0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x11, 0x08,
+	                            0x00, 0x10, 0x00, 0x00, 0,    0,    0};
 	assert_int_equal(probe_bytes(zw, sizeof(zw), &info, why, sizeof(why)), -1);
 	assert_string_equal(why, "image header gives a zero width or height");
 	/* Thousands of tiny segments: bounded, not slow. */
@@ -197,16 +198,20 @@ static void t_image_real_files_from_ffmpeg(void **state)
 		unsigned w, h;
 		enum image_type type;
 	} cases[] = {
-		{"png", 1280, 720, IMAGE_PNG},   {"jpg", 720, 1280, IMAGE_JPEG},
-		{"webp", 1792, 1024, IMAGE_WEBP}, {"jpg", 1920, 1080, IMAGE_JPEG},
+	    {"png", 1280, 720, IMAGE_PNG},
+	    {"jpg", 720, 1280, IMAGE_JPEG},
+	    {"webp", 1792, 1024, IMAGE_WEBP},
+	    {"jpg", 1920, 1080, IMAGE_JPEG},
 	};
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
 		char path[256], cmd[512];
-		assert_int_equal(bfmt(path, sizeof(path), "%s/real%zu.%s", dir, i, cases[i].ext), 0);
-		assert_int_equal(bfmt(cmd, sizeof(cmd),
-				      "ffmpeg -v error -y -f lavfi -i testsrc2=s=%ux%u -frames:v 1 '%s'",
-				      cases[i].w, cases[i].h, path),
-				 0);
+		assert_int_equal(bfmt(path, sizeof(path), "%s/real%zu.%s", dir, i, cases[i].ext),
+		                 0);
+		assert_int_equal(
+		    bfmt(cmd, sizeof(cmd),
+		         "ffmpeg -v error -y -f lavfi -i testsrc2=s=%ux%u -frames:v 1 '%s'",
+		         cases[i].w, cases[i].h, path),
+		    0);
 		assert_int_equal(system(cmd), 0);
 		struct image_info info;
 		char why[128] = "";
@@ -221,12 +226,12 @@ static void t_image_real_files_from_ffmpeg(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_image_png_ihdr),
-		cmocka_unit_test(t_image_jpeg_skips_metadata_segments),
-		cmocka_unit_test(t_image_jpeg_hostile),
-		cmocka_unit_test(t_image_webp_all_three_chunk_kinds),
-		cmocka_unit_test(t_image_rejects_non_images_and_non_files),
-		cmocka_unit_test(t_image_real_files_from_ffmpeg),
+	    cmocka_unit_test(t_image_png_ihdr),
+	    cmocka_unit_test(t_image_jpeg_skips_metadata_segments),
+	    cmocka_unit_test(t_image_jpeg_hostile),
+	    cmocka_unit_test(t_image_webp_all_three_chunk_kinds),
+	    cmocka_unit_test(t_image_rejects_non_images_and_non_files),
+	    cmocka_unit_test(t_image_real_files_from_ffmpeg),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -120,7 +120,7 @@ static void t_log_rolls_over_at_the_hour(void **state)
 	assert_int_equal(count_lines(a), 1);
 	assert_int_equal(count_lines(b), 1);
 	assert_non_null(strstr(a, "2026-11-23T13:59:59.900Z INFO [job=cat-piano video=video_abc] "
-				  "before the hour\n"));
+	                          "before the hour\n"));
 	assert_non_null(strstr(b, "2026-11-23T14:00:00.100Z INFO after the hour\n"));
 	free(a);
 	free(b);
@@ -163,7 +163,8 @@ static void t_log_never_writes_the_api_key(void **state)
 	memcpy(big + keep, key, strlen(key));
 	big[keep + strlen(key)] = '\0';
 	for (int shift = 0; shift < 40; shift++)
-		log_event(LOG_INFO, NULL, NULL, "%.*s%s", shift, "................................................", big);
+		log_event(LOG_INFO, NULL, NULL, "%.*s%s", shift,
+		          "................................................", big);
 
 	char *a = slurp(dir, "sorad-2026-11-23-13.log");
 	assert_non_null(a);
@@ -286,18 +287,17 @@ static void t_log_reopen_recreates_a_moved_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(t_log_file_name_is_utc_hour, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_log_rolls_over_at_the_hour, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_log_filters_by_level, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_log_never_writes_the_api_key, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_log_keeps_one_event_on_one_line, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_log_prunes_files_older_than_keep_days, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(t_log_keep_days_zero_keeps_everything, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(t_log_open_creates_missing_dirs_and_reports_failure,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(t_log_reopen_recreates_a_moved_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_log_file_name_is_utc_hour, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_log_rolls_over_at_the_hour, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_log_filters_by_level, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_log_never_writes_the_api_key, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_log_keeps_one_event_on_one_line, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_log_prunes_files_older_than_keep_days, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(t_log_keep_days_zero_keeps_everything, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_log_open_creates_missing_dirs_and_reports_failure,
+	                                    setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_log_reopen_recreates_a_moved_file, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,9 +28,21 @@ static void note(struct rec *r, char c)
 }
 
 static struct rec *R;
-static void ta(void *ud) { (void)ud; note(R, 'a'); }
-static void tb(void *ud) { (void)ud; note(R, 'b'); }
-static void tc(void *ud) { (void)ud; note(R, 'c'); }
+static void ta(void *ud)
+{
+	(void)ud;
+	note(R, 'a');
+}
+static void tb(void *ud)
+{
+	(void)ud;
+	note(R, 'b');
+}
+static void tc(void *ud)
+{
+	(void)ud;
+	note(R, 'c');
+}
 
 static void t_loop_timers_fire_in_deadline_order(void **state)
 {
@@ -182,11 +194,11 @@ static void t_loop_many_timers_heap_order(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_loop_timers_fire_in_deadline_order),
-		cmocka_unit_test(t_loop_fd_events_and_unwatch_in_callback),
-		cmocka_unit_test(t_loop_delivers_signals_as_events),
-		cmocka_unit_test(t_loop_timer_rearmed_from_its_callback),
-		cmocka_unit_test(t_loop_many_timers_heap_order),
+	    cmocka_unit_test(t_loop_timers_fire_in_deadline_order),
+	    cmocka_unit_test(t_loop_fd_events_and_unwatch_in_callback),
+	    cmocka_unit_test(t_loop_delivers_signals_as_events),
+	    cmocka_unit_test(t_loop_timer_rearmed_from_its_callback),
+	    cmocka_unit_test(t_loop_many_timers_heap_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,7 +27,7 @@ static int file_of(const void *bytes, size_t n)
 
 /* Checks BYTES against WANT; the verdict, with FOUND and WHY filled. */
 static enum media_verdict check_bytes(const void *bytes, size_t n, enum media_kind want,
-				      enum media_kind *found, char *why, size_t whylen)
+                                      enum media_kind *found, char *why, size_t whylen)
 {
 	int fd = file_of(bytes, n);
 	enum media_verdict v = media_check_fd(fd, want, found, why, whylen);
@@ -72,9 +72,9 @@ static size_t make_webp(unsigned char *buf, size_t data)
 	return 20 + data;
 }
 
-static const unsigned char jpeg[] = {0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 'J', 'F', 'I', 'F',
-				     0x00, 0x01, 0x02, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00,
-				     0x12, 0x34, 0xFF, 0xD9};
+static const unsigned char jpeg[] = {0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 'J',  'F',
+                                     'I',  'F',  0x00, 0x01, 0x02, 0x00, 0x00, 0x01,
+                                     0x00, 0x01, 0x00, 0x00, 0x12, 0x34, 0xFF, 0xD9};
 
 static void t_media_sniff_tells_each_kind_from_its_first_bytes(void **state)
 {
@@ -104,17 +104,17 @@ static void t_media_mp4_served_for_a_thumbnail_is_the_wrong_kind(void **state)
 	char why[256] = "";
 	enum media_kind found = MEDIA_UNKNOWN;
 	assert_int_equal(check_bytes(mp4, n, MEDIA_WEBP, &found, why, sizeof(why)),
-			 MEDIA_WRONG_KIND);
+	                 MEDIA_WRONG_KIND);
 	assert_int_equal(found, MEDIA_MP4);
 	if (!strstr(why, "an MP4, not a WebP"))
 		fail_msg("expected the reason to name both kinds, got \"%s\"", why);
 	assert_int_equal(check_bytes(mp4, n, MEDIA_JPEG, &found, why, sizeof(why)),
-			 MEDIA_WRONG_KIND);
+	                 MEDIA_WRONG_KIND);
 	assert_int_equal(check_bytes("<html>oops</html>", 17, MEDIA_MP4, &found, why, sizeof(why)),
-			 MEDIA_WRONG_KIND);
+	                 MEDIA_WRONG_KIND);
 	assert_int_equal(found, MEDIA_UNKNOWN);
 	assert_int_equal(check_bytes("", 0, MEDIA_JPEG, &found, why, sizeof(why)),
-			 MEDIA_WRONG_KIND);
+	                 MEDIA_WRONG_KIND);
 	if (!strstr(why, "empty"))
 		fail_msg("expected an empty file to be called empty, got \"%s\"", why);
 }
@@ -130,7 +130,7 @@ static void t_media_mp4_boxes_must_cover_the_file_exactly(void **state)
 	assert_int_equal(found, MEDIA_MP4);
 	/* Cut short inside mdat: a body that ended early. */
 	assert_int_equal(check_bytes(mp4, n - 1000, MEDIA_MP4, NULL, why, sizeof(why)),
-			 MEDIA_DAMAGED);
+	                 MEDIA_DAMAGED);
 	if (!strstr(why, "\"mdat\""))
 		fail_msg("expected the reason to name the cut box, got \"%s\"", why);
 	/* Grown: a resume that came back longer than announced. */
@@ -138,14 +138,13 @@ static void t_media_mp4_boxes_must_cover_the_file_exactly(void **state)
 	memcpy(grown, mp4, n);
 	memset(grown + n, 0xEF, 16);
 	assert_int_equal(check_bytes(grown, n + 16, MEDIA_MP4, NULL, why, sizeof(why)),
-			 MEDIA_DAMAGED);
+	                 MEDIA_DAMAGED);
 	/* Cut exactly between boxes, before the index: no moov. */
 	unsigned char nomoov[64];
 	memcpy(nomoov, mp4, 24);
 	put_be32(nomoov + 24, 8);
 	memcpy(nomoov + 28, "free", 4);
-	assert_int_equal(check_bytes(nomoov, 32, MEDIA_MP4, NULL, why, sizeof(why)),
-			 MEDIA_DAMAGED);
+	assert_int_equal(check_bytes(nomoov, 32, MEDIA_MP4, NULL, why, sizeof(why)), MEDIA_DAMAGED);
 	if (!strstr(why, "moov"))
 		fail_msg("expected the reason to name the missing moov, got \"%s\"", why);
 	/* Garbage where a box header should be. */
@@ -173,9 +172,9 @@ static void t_media_mp4_size_zero_and_64_bit_boxes(void **state)
 	put_be32(big + 48, 0);
 	put_be32(big + 52, 16 + 4088);
 	assert_int_equal(check_bytes(big, 48 + 8 + 4088, MEDIA_MP4, NULL, why, sizeof(why)),
-			 MEDIA_OK);
+	                 MEDIA_OK);
 	assert_int_equal(check_bytes(big, 48 + 8 + 4000, MEDIA_MP4, NULL, why, sizeof(why)),
-			 MEDIA_DAMAGED);
+	                 MEDIA_DAMAGED);
 	/* A 64-bit header cut in the middle. */
 	assert_int_equal(check_bytes(big, 52, MEDIA_MP4, NULL, why, sizeof(why)), MEDIA_DAMAGED);
 }
@@ -188,7 +187,7 @@ static void t_media_webp_riff_size_is_the_file_size(void **state)
 	char why[256] = "";
 	assert_int_equal(check_bytes(webp, n, MEDIA_WEBP, NULL, why, sizeof(why)), MEDIA_OK);
 	assert_int_equal(check_bytes(webp, n - 10, MEDIA_WEBP, NULL, why, sizeof(why)),
-			 MEDIA_DAMAGED);
+	                 MEDIA_DAMAGED);
 	if (!strstr(why, "says it has"))
 		fail_msg("expected the sizes in the reason, got \"%s\"", why);
 	assert_int_equal(check_bytes(webp, 16, MEDIA_WEBP, NULL, why, sizeof(why)), MEDIA_DAMAGED);
@@ -201,18 +200,18 @@ static void t_media_jpeg_ends_with_eoi(void **state)
 	(void)state;
 	char why[256] = "";
 	assert_int_equal(check_bytes(jpeg, sizeof(jpeg), MEDIA_JPEG, NULL, why, sizeof(why)),
-			 MEDIA_OK);
+	                 MEDIA_OK);
 	/* Zero padding after EOI is tolerated, anything else is not. */
 	unsigned char padded[sizeof(jpeg) + 1000];
 	memcpy(padded, jpeg, sizeof(jpeg));
 	memset(padded + sizeof(jpeg), 0, 1000);
 	assert_int_equal(check_bytes(padded, sizeof(padded), MEDIA_JPEG, NULL, why, sizeof(why)),
-			 MEDIA_OK);
+	                 MEDIA_OK);
 	assert_int_equal(check_bytes(jpeg, sizeof(jpeg) - 3, MEDIA_JPEG, NULL, why, sizeof(why)),
-			 MEDIA_DAMAGED);
+	                 MEDIA_DAMAGED);
 	padded[sizeof(jpeg) + 500] = 0x41;
 	assert_int_equal(check_bytes(padded, sizeof(padded), MEDIA_JPEG, NULL, why, sizeof(why)),
-			 MEDIA_DAMAGED);
+	                 MEDIA_DAMAGED);
 	/* SOI alone: nothing after it. */
 	assert_int_equal(check_bytes(jpeg, 3, MEDIA_JPEG, NULL, why, sizeof(why)), MEDIA_DAMAGED);
 }
@@ -222,14 +221,14 @@ static void t_media_check_file_reports_what_cannot_be_read(void **state)
 	(void)state;
 	char why[256] = "";
 	enum media_kind found = MEDIA_JPEG;
-	assert_int_equal(media_check_file("/nonexistent/t_media", MEDIA_MP4, &found, why,
-					  sizeof(why)),
-			 MEDIA_UNREADABLE);
+	assert_int_equal(
+	    media_check_file("/nonexistent/t_media", MEDIA_MP4, &found, why, sizeof(why)),
+	    MEDIA_UNREADABLE);
 	assert_int_equal(found, MEDIA_UNKNOWN);
 	if (!strstr(why, "/nonexistent/t_media"))
 		fail_msg("expected the path in the reason, got \"%s\"", why);
 	assert_int_equal(media_check_file("/", MEDIA_MP4, NULL, why, sizeof(why)),
-			 MEDIA_UNREADABLE);
+	                 MEDIA_UNREADABLE);
 }
 
 /* What ffmpeg makes (what sora-sim serves and what sorad derives) passes. */
@@ -246,13 +245,13 @@ static void t_media_real_files_from_ffmpeg(void **state)
 	assert_int_equal(bfmt(webp, sizeof(webp), "%s/t.webp", dir), 0);
 	assert_int_equal(bfmt(jpg, sizeof(jpg), "%s/s.jpg", dir), 0);
 	assert_int_equal(bfmt(cmd, sizeof(cmd),
-			      "ffmpeg -v error -y -f lavfi -i testsrc2=s=320x180:r=24:d=2 -c:v "
-			      "libx264 -pix_fmt yuv420p -movflags +faststart '%s' && "
-			      "ffmpeg -v error -y -i '%s' -frames:v 1 -c:v libwebp '%s' && "
-			      "ffmpeg -v error -y -i '%s' -vf fps=fps=5,scale=-2:64,tile=5x2 "
-			      "-frames:v 1 -update 1 '%s'",
-			      mp4, mp4, webp, mp4, jpg),
-			 0);
+	                      "ffmpeg -v error -y -f lavfi -i testsrc2=s=320x180:r=24:d=2 -c:v "
+	                      "libx264 -pix_fmt yuv420p -movflags +faststart '%s' && "
+	                      "ffmpeg -v error -y -i '%s' -frames:v 1 -c:v libwebp '%s' && "
+	                      "ffmpeg -v error -y -i '%s' -vf fps=fps=5,scale=-2:64,tile=5x2 "
+	                      "-frames:v 1 -update 1 '%s'",
+	                      mp4, mp4, webp, mp4, jpg),
+	                 0);
 	assert_int_equal(system(cmd), 0);
 	char why[256] = "";
 	const struct {
@@ -263,7 +262,7 @@ static void t_media_real_files_from_ffmpeg(void **state)
 		if (media_check_file(files[i].path, files[i].kind, NULL, why, sizeof(why)) !=
 		    MEDIA_OK)
 			fail_msg("%s is not a whole %s: %s", files[i].path,
-				 media_kind_name(files[i].kind), why);
+			         media_kind_name(files[i].kind), why);
 	/* The real MP4 cut in two (a truncated download) is caught by its boxes. */
 	assert_int_equal(bfmt(cmd, sizeof(cmd), "truncate -s %%50 '%s'", mp4), 0);
 	assert_int_equal(system(cmd), 0);
@@ -275,14 +274,14 @@ static void t_media_real_files_from_ffmpeg(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_media_sniff_tells_each_kind_from_its_first_bytes),
-		cmocka_unit_test(t_media_mp4_served_for_a_thumbnail_is_the_wrong_kind),
-		cmocka_unit_test(t_media_mp4_boxes_must_cover_the_file_exactly),
-		cmocka_unit_test(t_media_mp4_size_zero_and_64_bit_boxes),
-		cmocka_unit_test(t_media_webp_riff_size_is_the_file_size),
-		cmocka_unit_test(t_media_jpeg_ends_with_eoi),
-		cmocka_unit_test(t_media_check_file_reports_what_cannot_be_read),
-		cmocka_unit_test(t_media_real_files_from_ffmpeg),
+	    cmocka_unit_test(t_media_sniff_tells_each_kind_from_its_first_bytes),
+	    cmocka_unit_test(t_media_mp4_served_for_a_thumbnail_is_the_wrong_kind),
+	    cmocka_unit_test(t_media_mp4_boxes_must_cover_the_file_exactly),
+	    cmocka_unit_test(t_media_mp4_size_zero_and_64_bit_boxes),
+	    cmocka_unit_test(t_media_webp_riff_size_is_the_file_size),
+	    cmocka_unit_test(t_media_jpeg_ends_with_eoi),
+	    cmocka_unit_test(t_media_check_file_reports_what_cannot_be_read),
+	    cmocka_unit_test(t_media_real_files_from_ffmpeg),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -46,7 +46,8 @@ static void t_ease_in_progress_is_followed(void **state)
 	/* p = 100 (t / 20 s)^2 */
 	pollplan_running(&pj, T0 + 4000, 4);
 	pollplan_running(&pj, T0 + 8000, 16);
-	expect_between("a power law through both", T0 + 19900, T0 + 20100, pollplan_predict(&pj, -1));
+	expect_between("a power law through both", T0 + 19900, T0 + 20100,
+	               pollplan_predict(&pj, -1));
 }
 
 static void t_never_later_than_the_cap(void **state)
@@ -72,7 +73,8 @@ static void t_server_poll_after_is_a_floor(void **state)
 	struct pollplan_job pj;
 	pollplan_start(&pj, T0);
 	pollplan_running(&pj, T0 + 19900, 99);
-	expect_ll("openai-poll-after-ms wins", 5000, pollplan_wait(&pj, T0 + 19900, 2000, 5000, -1));
+	expect_ll("openai-poll-after-ms wins", 5000,
+	          pollplan_wait(&pj, T0 + 19900, 2000, 5000, -1));
 }
 
 static void t_observed_durations_without_progress(void **state)
@@ -82,7 +84,8 @@ static void t_observed_durations_without_progress(void **state)
 	pollplan_start(&pj, T0);
 	pollplan_running(&pj, T0 + 2000, -1); /* no progress (LiteLLM) */
 	expect_ll("nothing predicts", 0, pollplan_predict(&pj, -1));
-	expect_between("the cap then", 4000 - 1200, 4000, pollplan_wait(&pj, T0 + 2000, 4000, -1, -1));
+	expect_between("the cap then", 4000 - 1200, 4000,
+	               pollplan_wait(&pj, T0 + 2000, 4000, -1, -1));
 	expect_ll("the durations observed", T0 + 5000, pollplan_predict(&pj, 5000));
 	long long w = pollplan_wait(&pj, T0 + 2000, 4000, -1, 5000);
 	expect_between("aimed at 5 s", 3065, 3065 + 150, w);
@@ -143,7 +146,8 @@ static void t_progress_cap_without_support(void **state)
 	pollplan_running(&pj, T0 + 2000, -1);
 	pollplan_running(&pj, T0 + 6000, -1);
 	expect_ll("nothing", 0, pollplan_predict(&pj, -1));
-	expect_between("cap (on its grid)", 8000 - 1200, 8000, pollplan_wait(&pj, T0 + 6000, 8000, -1, -1));
+	expect_between("cap (on its grid)", 8000 - 1200, 8000,
+	               pollplan_wait(&pj, T0 + 6000, 8000, -1, -1));
 }
 
 static void t_completed_bracket_and_service_times(void **state)

@@ -332,17 +332,21 @@ static void t_prompt_validate_against_model_table(void **state)
 	char why[512];
 	parse(PROMPT_TXT, "x", "---\nsize: 1920x1080\n---\nA cat.", &pf);
 	assert_int_equal(prompt_validate(&pf.jobs[0], C, why, sizeof(why)), -1);
-	assert_string_equal(why, "size 1920x1080 is not available for sora-2 (allowed: 720x1280, 1280x720)");
+	assert_string_equal(
+	    why, "size 1920x1080 is not available for sora-2 (allowed: 720x1280, 1280x720)");
 	prompt_file_release(&pf);
 	parse(PROMPT_TXT, "x", "---\nmodel: sora-3\n---\nA cat.", &pf);
 	assert_int_equal(prompt_validate(&pf.jobs[0], C, why, sizeof(why)), -1);
-	assert_string_equal(why, "model 'sora-3' is not configured (available: sora-2, sora-2-pro)");
+	assert_string_equal(why,
+	                    "model 'sora-3' is not configured (available: sora-2, sora-2-pro)");
 	prompt_file_release(&pf);
 	parse(PROMPT_TXT, "x", "---\nseconds: 10\n---\nA cat.", &pf);
 	assert_int_equal(prompt_validate(&pf.jobs[0], C, why, sizeof(why)), -1);
-	assert_string_equal(why, "10 seconds is not available for sora-2 (allowed: 4, 8, 12, 16, 20)");
+	assert_string_equal(why,
+	                    "10 seconds is not available for sora-2 (allowed: 4, 8, 12, 16, 20)");
 	prompt_file_release(&pf);
-	parse(PROMPT_TXT, "x", "---\nmodel: sora-2-pro\nsize: 1920x1080\nseconds: 20\n---\nA cat.", &pf);
+	parse(PROMPT_TXT, "x", "---\nmodel: sora-2-pro\nsize: 1920x1080\nseconds: 20\n---\nA cat.",
+	      &pf);
 	assert_int_equal(prompt_validate(&pf.jobs[0], C, why, sizeof(why)), 0);
 	prompt_file_release(&pf);
 }
@@ -368,8 +372,8 @@ static void t_prompt_protocol_extras(void **state)
 {
 	(void)state;
 	struct prompt_file pf;
-	parse(PROMPT_TXT, "x",
-	      "---\nlast_frame: end.png\nseed: 42\naudio: false\n---\nA kite.\n", &pf);
+	parse(PROMPT_TXT, "x", "---\nlast_frame: end.png\nseed: 42\naudio: false\n---\nA kite.\n",
+	      &pf);
 	assert_int_equal(pf.n, 1);
 	struct job_spec *s = &pf.jobs[0];
 	assert_null(s->error);
@@ -462,7 +466,8 @@ static void t_prompt_extend_of_and_storyboards(void **state)
 	assert_int_equal(pf.n, 4);
 	for (size_t i = 0; i < pf.n; i++)
 		if (pf.jobs[i].error)
-			fail_msg("line %u: unexpected error: %s", pf.jobs[i].line, pf.jobs[i].error);
+			fail_msg("line %u: unexpected error: %s", pf.jobs[i].line,
+			         pf.jobs[i].error);
 	assert_null(pf.jobs[0].extend_of);
 	assert_string_equal(pf.jobs[1].name, "board-3");
 	assert_string_equal(pf.jobs[1].extend_of, "one");
@@ -520,21 +525,21 @@ static void t_prompt_extend_of_and_storyboards(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_prompt_txt_whole_file_is_the_prompt),
-		cmocka_unit_test(t_prompt_txt_front_matter_with_bom_and_crlf),
-		cmocka_unit_test(t_prompt_txt_bad_front_matter_names_the_line),
-		cmocka_unit_test(t_prompt_rejects_binary_and_invalid_utf8),
-		cmocka_unit_test(t_prompt_length_limit_counts_characters),
-		cmocka_unit_test(t_prompt_json_object),
-		cmocka_unit_test(t_prompt_jsonl_bad_line_fails_that_line_only),
-		cmocka_unit_test(t_prompt_jsonl_over_the_line_limit_is_refused_whole),
-		cmocka_unit_test(t_prompt_every_spec_has_its_defaults),
-		cmocka_unit_test(t_prompt_remix_rules),
-		cmocka_unit_test(t_prompt_extend_of_and_storyboards),
-		cmocka_unit_test(t_prompt_unsafe_stem_is_sanitized),
-		cmocka_unit_test(t_prompt_validate_against_model_table),
-		cmocka_unit_test(t_utf8_check_rejects_overlong_surrogates_and_nul),
-		cmocka_unit_test(t_prompt_protocol_extras),
+	    cmocka_unit_test(t_prompt_txt_whole_file_is_the_prompt),
+	    cmocka_unit_test(t_prompt_txt_front_matter_with_bom_and_crlf),
+	    cmocka_unit_test(t_prompt_txt_bad_front_matter_names_the_line),
+	    cmocka_unit_test(t_prompt_rejects_binary_and_invalid_utf8),
+	    cmocka_unit_test(t_prompt_length_limit_counts_characters),
+	    cmocka_unit_test(t_prompt_json_object),
+	    cmocka_unit_test(t_prompt_jsonl_bad_line_fails_that_line_only),
+	    cmocka_unit_test(t_prompt_jsonl_over_the_line_limit_is_refused_whole),
+	    cmocka_unit_test(t_prompt_every_spec_has_its_defaults),
+	    cmocka_unit_test(t_prompt_remix_rules),
+	    cmocka_unit_test(t_prompt_extend_of_and_storyboards),
+	    cmocka_unit_test(t_prompt_unsafe_stem_is_sanitized),
+	    cmocka_unit_test(t_prompt_validate_against_model_table),
+	    cmocka_unit_test(t_utf8_check_rejects_overlong_surrogates_and_nul),
+	    cmocka_unit_test(t_prompt_protocol_extras),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

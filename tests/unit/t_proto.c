@@ -228,8 +228,10 @@ static void t_openrouter_size_as_listed(void **state)
 	(void)state;
 	char err[256] = "";
 	enum api_kind kind = API_OK;
-	struct api_create_params p = {.prompt = "A fox", .model = "openai/sora-2-pro",
-	                              .size = "1792x1024", .size_as_is = true};
+	struct api_create_params p = {.prompt = "A fox",
+	                              .model = "openai/sora-2-pro",
+	                              .size = "1792x1024",
+	                              .size_as_is = true};
 	cJSON *o = build_or(&p, &kind, err, sizeof(err));
 	assert_non_null(o);
 	assert_string_equal(str_at(o, "size"), "1792x1024");
@@ -419,8 +421,8 @@ static void t_previous_job_id_only_for_openrouter(void **state)
 	(void)state;
 	char err[256] = "";
 	enum api_kind kind = API_OK;
-	struct api_create_params p = {.prompt = "On", .model = "google/veo-3.1",
-	                              .previous_job_id = "job_src_1"};
+	struct api_create_params p = {
+	    .prompt = "On", .model = "google/veo-3.1", .previous_job_id = "job_src_1"};
 	cJSON *o = build_or(&p, &kind, err, sizeof(err));
 	assert_non_null(o);
 	assert_string_equal(str_at(o, "previous_job_id"), "job_src_1");
@@ -444,8 +446,7 @@ static void t_previous_job_id_only_for_openrouter(void **state)
 	assert_false(proto_openai.extras & PROTO_EXTRA_EXTEND);
 }
 
-static void expect_path(const struct proto *p, enum api_op op, enum api_variant v,
-                        const char *want)
+static void expect_path(const struct proto *p, enum api_op op, enum api_variant v, const char *want)
 {
 	char *got = p->video_path(op, "vid%2Fx", v);
 	if (!want) {

@@ -117,8 +117,8 @@ static void t_regress_suffixed_name_cuts_at_a_character_boundary(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_regress_batch_line_names_fit_for_a_200_byte_stem),
-		cmocka_unit_test(t_regress_suffixed_name_cuts_at_a_character_boundary),
+	    cmocka_unit_test(t_regress_batch_line_names_fit_for_a_200_byte_stem),
+	    cmocka_unit_test(t_regress_suffixed_name_cuts_at_a_character_boundary),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

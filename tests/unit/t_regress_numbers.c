@@ -24,10 +24,10 @@ static void t_regress_prompt_huge_seconds_is_an_error(void **state)
 {
 	(void)state;
 	static const char *const texts[] = {
-		"{\"prompt\":\"x\",\"seconds\":4.69368e+59}",
-		"{\"prompt\":\"x\",\"seconds\":-4.69368e+59}",
-		"{\"prompt\":\"x\",\"seconds\":1e999}",
-		"{\"prompt\":\"x\",\"seconds\":9223372036854775808}",
+	    "{\"prompt\":\"x\",\"seconds\":4.69368e+59}",
+	    "{\"prompt\":\"x\",\"seconds\":-4.69368e+59}",
+	    "{\"prompt\":\"x\",\"seconds\":1e999}",
+	    "{\"prompt\":\"x\",\"seconds\":9223372036854775808}",
 	};
 	char err[512];
 	unsetenv("DEFAULT_SECONDS");
@@ -39,8 +39,8 @@ static void t_regress_prompt_huge_seconds_is_an_error(void **state)
 		prompt_parse(PROMPT_JSON, "big", texts[i], strlen(texts[i]), c, &pf);
 		assert_int_equal(pf.n, 1);
 		if (!pf.jobs[0].error || !strstr(pf.jobs[0].error, "whole number of seconds"))
-			fail_msg("%s: expected \"'seconds' must be a whole number\", got %s", texts[i],
-			         pf.jobs[0].error ? pf.jobs[0].error : "no error");
+			fail_msg("%s: expected \"'seconds' must be a whole number\", got %s",
+			         texts[i], pf.jobs[0].error ? pf.jobs[0].error : "no error");
 		prompt_file_release(&pf);
 	}
 	conf_free(c);
@@ -54,11 +54,12 @@ static void t_regress_usage_log_huge_time_is_skipped(void **state)
 	bfmt(path, sizeof(path), "%s/usage.jsonl", dir);
 	FILE *fp = fopen(path, "w");
 	assert_non_null(fp);
-	fputs("{\"at\":1e999,\"video_id\":\"video_a\",\"model\":\"sora-2\",\"seconds\":4}\n"
-	      "{\"at\":-9e300,\"video_id\":\"video_b\",\"model\":\"sora-2\",\"seconds\":4}\n"
-	      "{\"at\":1795442300,\"video_id\":\"video_c\",\"model\":\"sora-2\",\"seconds\":1e300}\n"
-	      "{\"at\":1795442300,\"video_id\":\"video_d\",\"model\":\"sora-2\",\"seconds\":4}\n",
-	      fp);
+	fputs(
+	    "{\"at\":1e999,\"video_id\":\"video_a\",\"model\":\"sora-2\",\"seconds\":4}\n"
+	    "{\"at\":-9e300,\"video_id\":\"video_b\",\"model\":\"sora-2\",\"seconds\":4}\n"
+	    "{\"at\":1795442300,\"video_id\":\"video_c\",\"model\":\"sora-2\",\"seconds\":1e300}\n"
+	    "{\"at\":1795442300,\"video_id\":\"video_d\",\"model\":\"sora-2\",\"seconds\":4}\n",
+	    fp);
 	assert_int_equal(fclose(fp), 0);
 	struct usage *u = usage_load(dir);
 	assert_non_null(u);
@@ -73,8 +74,8 @@ static void t_regress_usage_log_huge_time_is_skipped(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_regress_prompt_huge_seconds_is_an_error),
-		cmocka_unit_test(t_regress_usage_log_huge_time_is_skipped),
+	    cmocka_unit_test(t_regress_prompt_huge_seconds_is_an_error),
+	    cmocka_unit_test(t_regress_usage_log_huge_time_is_skipped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -152,7 +152,7 @@ static void t_retry_after_is_bounded_by_retry_after_max(void **state)
 	(void)state;
 	/* "retry-after: 999999" (capped at a day by retry_after_ms) with a 2 s bound */
 	expect_long("huge, bounded", 2000,
-		    retry_after_bound_ms(retry_after_ms(NULL, "999999", 0), 2000));
+	            retry_after_bound_ms(retry_after_ms(NULL, "999999", 0), 2000));
 	expect_long("within the bound", 1500, retry_after_bound_ms(1500, 2000));
 	expect_long("nothing asked", -1, retry_after_bound_ms(-1, 2000));
 	expect_long("zero asked", -1, retry_after_bound_ms(0, 2000));

@@ -66,10 +66,10 @@ static void t_every_create_outcome(void **state)
 	(void)state;
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
 		enum spend_outcome got = spend_create_outcome(cases[i].sent, cases[i].status,
-							      cases[i].error_body, cases[i].usable);
+		                                              cases[i].error_body, cases[i].usable);
 		if (got != cases[i].want)
 			fail_msg("%s: expected %s, got %s", cases[i].what,
-				 spend_outcome_name(cases[i].want), spend_outcome_name(got));
+			         spend_outcome_name(cases[i].want), spend_outcome_name(got));
 	}
 }
 
@@ -159,10 +159,10 @@ static struct video vid(const char *id, const char *prompt, const char *model, l
 }
 
 static enum reconcile_verdict page(struct reconcile_scan *s, const struct job *j, struct video *v,
-				   size_t n, bool has_more, const struct video **adopt, char *why)
+                                   size_t n, bool has_more, const struct video **adopt, char *why)
 {
-	struct video_list l = {.data = v, .n = n, .has_more = has_more,
-			       .last_id = n ? v[n - 1].id : NULL};
+	struct video_list l = {
+	    .data = v, .n = n, .has_more = has_more, .last_id = n ? v[n - 1].id : NULL};
 	return reconcile_page(s, NULL, j, &l, 120, 3, NULL, NULL, adopt, why, 512);
 }
 
@@ -171,7 +171,7 @@ static void t_list_adopts_the_match(void **state)
 	(void)state;
 	struct job j = job_for(10000);
 	struct video v[] = {vid("video_b", "a dog", "sora-2", 10002),
-			    vid("video_a", "a fox\nin snow", "sora-2-2025-10-06", 10001)};
+	                    vid("video_a", "a fox\nin snow", "sora-2-2025-10-06", 10001)};
 	struct reconcile_scan s = {0};
 	const struct video *a = NULL;
 	char why[512];
@@ -189,7 +189,7 @@ static void t_list_proves_absence_only_when_it_reaches_back(void **state)
 	(void)state;
 	struct job j = job_for(10000);
 	struct video v[] = {vid("video_b", "a dog", "sora-2", 10002),
-			    vid("video_c", "a cat", "sora-2", 9990)};
+	                    vid("video_c", "a cat", "sora-2", 9990)};
 	struct reconcile_scan s = {0};
 	const struct video *a = NULL;
 	char why[512];
@@ -213,7 +213,7 @@ static void t_list_cannot_prove_without_prompts_or_with_skipped_items(void **sta
 	(void)state;
 	struct job j = job_for(10000);
 	struct video v[] = {vid("video_b", NULL, "sora-2", 10002),
-			    vid("video_c", NULL, "sora-2", 9000)};
+	                    vid("video_c", NULL, "sora-2", 9000)};
 	struct reconcile_scan s = {0};
 	const struct video *a = NULL;
 	char why[512];
@@ -224,7 +224,7 @@ static void t_list_cannot_prove_without_prompts_or_with_skipped_items(void **sta
 	struct video_list l = {.data = w, .n = 1, .n_skipped = 1};
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(reconcile_page(&s, NULL, &j, &l, 120, 3, NULL, NULL, &a, why, sizeof(why)),
-			 RECONCILE_UNPROVEN);
+	                 RECONCILE_UNPROVEN);
 	assert_non_null(strstr(why, "cannot use"));
 }
 
@@ -242,7 +242,7 @@ static void t_list_without_times_or_order_cannot_prove(void **state)
 	/* Oldest first: the first item is older than the intent, but the list is not
 	 * newest-first, so it proves nothing. */
 	struct video asc[] = {vid("video_x", "a cat", "sora-2", 9000),
-			      vid("video_y", "a dog", "sora-2", 9500)};
+	                      vid("video_y", "a dog", "sora-2", 9500)};
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(page(&s, &j, asc, 2, true, &a, why), RECONCILE_UNPROVEN);
 	assert_non_null(strstr(why, "order"));
@@ -263,8 +263,9 @@ static void t_list_never_adopts_another_jobs_video(void **state)
 	struct reconcile_scan s = {0};
 	const struct video *a = NULL;
 	char why[512];
-	assert_int_equal(reconcile_page(&s, NULL, &j, &l, 120, 3, owned_a, NULL, &a, why, sizeof(why)),
-			 RECONCILE_ABSENT);
+	assert_int_equal(
+	    reconcile_page(&s, NULL, &j, &l, 120, 3, owned_a, NULL, &a, why, sizeof(why)),
+	    RECONCILE_ABSENT);
 }
 
 static void t_list_unsupported(void **state)

@@ -210,28 +210,28 @@ static void t_store_moves_unreadable_records_aside(void **state)
 	write_file("jobs/garbage.json", "\x01\x02 not json at all");
 	write_file("jobs/truncated.json", "{\"version\": 1, \"name\": \"truncated\", \"sta");
 	write_file("jobs/wrongtype.json",
-		   "{\"version\":1,\"name\":\"wrongtype\",\"state\":\"running\",\"prompt\":7,"
-		   "\"model\":\"sora-2\",\"size\":\"1280x720\",\"seconds\":4}");
+	           "{\"version\":1,\"name\":\"wrongtype\",\"state\":\"running\",\"prompt\":7,"
+	           "\"model\":\"sora-2\",\"size\":\"1280x720\",\"seconds\":4}");
 	write_file("jobs/badstate.json",
-		   "{\"version\":1,\"name\":\"badstate\",\"state\":\"exploded\",\"prompt\":\"p\","
-		   "\"model\":\"sora-2\",\"size\":\"1280x720\",\"seconds\":4}");
+	           "{\"version\":1,\"name\":\"badstate\",\"state\":\"exploded\",\"prompt\":\"p\","
+	           "\"model\":\"sora-2\",\"size\":\"1280x720\",\"seconds\":4}");
 	write_file("jobs/mismatch.json",
-		   "{\"version\":1,\"name\":\"other\",\"state\":\"claimed\",\"prompt\":\"p\","
-		   "\"model\":\"sora-2\",\"size\":\"1280x720\",\"seconds\":4}");
+	           "{\"version\":1,\"name\":\"other\",\"state\":\"claimed\",\"prompt\":\"p\","
+	           "\"model\":\"sora-2\",\"size\":\"1280x720\",\"seconds\":4}");
 	write_file("jobs/evilid.json",
-		   "{\"version\":1,\"name\":\"evilid\",\"state\":\"running\",\"prompt\":\"p\","
-		   "\"model\":\"sora-2\",\"size\":\"1280x720\",\"seconds\":4,"
-		   "\"video_id\":\"../../etc/pass wd\"}");
+	           "{\"version\":1,\"name\":\"evilid\",\"state\":\"running\",\"prompt\":\"p\","
+	           "\"model\":\"sora-2\",\"size\":\"1280x720\",\"seconds\":4,"
+	           "\"video_id\":\"../../etc/pass wd\"}");
 	write_file("jobs/noid.json",
-		   "{\"version\":1,\"name\":\"noid\",\"state\":\"running\",\"prompt\":\"p\","
-		   "\"model\":\"sora-2\",\"size\":\"1280x720\",\"seconds\":4}");
+	           "{\"version\":1,\"name\":\"noid\",\"state\":\"running\",\"prompt\":\"p\","
+	           "\"model\":\"sora-2\",\"size\":\"1280x720\",\"seconds\":4}");
 	write_file("jobs/escape.json",
-		   "{\"version\":1,\"name\":\"escape\",\"state\":\"claimed\",\"prompt\":\"p\","
-		   "\"model\":\"sora-2\",\"size\":\"1280x720\",\"seconds\":4,"
-		   "\"source\":\"../../../etc/passwd\"}");
+	           "{\"version\":1,\"name\":\"escape\",\"state\":\"claimed\",\"prompt\":\"p\","
+	           "\"model\":\"sora-2\",\"size\":\"1280x720\",\"seconds\":4,"
+	           "\"source\":\"../../../etc/passwd\"}");
 	write_file("jobs/future.json",
-		   "{\"version\":2,\"name\":\"future\",\"state\":\"claimed\",\"prompt\":\"p\","
-		   "\"model\":\"sora-2\",\"size\":\"1280x720\",\"seconds\":4}");
+	           "{\"version\":2,\"name\":\"future\",\"state\":\"claimed\",\"prompt\":\"p\","
+	           "\"model\":\"sora-2\",\"size\":\"1280x720\",\"seconds\":4}");
 	write_file("jobs/.good.json.tmp.123", "{half a wri");
 	char big_path[512];
 	assert_int_equal(bfmt(big_path, sizeof(big_path), "%s/jobs/huge.json", dir), 0);
@@ -247,7 +247,7 @@ static void t_store_moves_unreadable_records_aside(void **state)
 	assert_int_equal(store_load_all(dir, collect, &c), 1);
 	assert_string_equal(c.jobs[0].name, "good");
 	release_all(&c);
-	assert_int_equal(count("jobs"), 1);    /* only the good one, and no temp file */
+	assert_int_equal(count("jobs"), 1);     /* only the good one, and no temp file */
 	assert_int_equal(count("corrupt"), 11); /* nothing deleted */
 
 	/* Loading again is quiet and stable: nothing is crash-looped on. */
@@ -263,10 +263,13 @@ static void t_store_record_parse_rejects_out_of_range_numbers(void **state)
 	struct job j;
 	char why[256];
 	const char *base = "{\"version\":1,\"name\":\"n\",\"state\":\"claimed\",\"prompt\":\"p\","
-			   "\"model\":\"sora-2\",\"size\":\"1280x720\",";
-	const char *tails[] = {"\"seconds\":-4}", "\"seconds\":4.5}", "\"seconds\":1e300}",
-			       "\"seconds\":\"4\"}", "\"seconds\":4,\"progress\":101}",
-			       "\"seconds\":4,\"claimed_at\":-5}"};
+	                   "\"model\":\"sora-2\",\"size\":\"1280x720\",";
+	const char *tails[] = {"\"seconds\":-4}",
+	                       "\"seconds\":4.5}",
+	                       "\"seconds\":1e300}",
+	                       "\"seconds\":\"4\"}",
+	                       "\"seconds\":4,\"progress\":101}",
+	                       "\"seconds\":4,\"claimed_at\":-5}"};
 	for (size_t i = 0; i < ARRAY_LEN(tails); i++) {
 		char *doc = xasprintf("%s%s", base, tails[i]);
 		if (store_record_parse(&j, doc, strlen(doc), why, sizeof(why)) != -1)
@@ -284,11 +287,11 @@ int main(void)
 {
 	log_open(NULL, LOG_ERROR, 0, false); /* the moved-aside records are logged as errors */
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(t_store_round_trips_every_field, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_store_moves_unreadable_records_aside, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(t_store_record_parse_rejects_out_of_range_numbers,
-						setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_store_round_trips_every_field, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_store_moves_unreadable_records_aside, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(t_store_record_parse_rejects_out_of_range_numbers,
+	                                    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -207,8 +207,8 @@ static void t_video_unknown_status_is_kept_as_unknown(void **state)
 static void t_video_unsafe_ids_are_rejected(void **state)
 {
 	static const char *const bad[] = {
-	    "a b", "a\\\"b", "a'b", ".", "..", "a\\tb", "caf\\u00e9", "a\\\\b", "x\\u0000y",
-	    "a`b", "a\\nb", "a\\u007fb",
+	    "a b",        "a\\\"b", "a'b",       ".",   "..",    "a\\tb",
+	    "caf\\u00e9", "a\\\\b", "x\\u0000y", "a`b", "a\\nb", "a\\u007fb",
 	};
 	char buf[600];
 	(void)state;
@@ -248,7 +248,13 @@ static void t_video_base64_ids_with_slash_plus_equals_are_accepted(void **state)
 {
 	static const char *const good[] = {
 	    "video_bGl0ZWxsbTpjdXN0b21fbGxtX3Byb3ZpZGVyOmdlbWluaTttb2RlbF9pZDp2ZW8t/+ab==",
-	    "a/b", "../etc/passwd", "/", "x=", "+", "a%2Fb", "video_a?b#c&d",
+	    "a/b",
+	    "../etc/passwd",
+	    "/",
+	    "x=",
+	    "+",
+	    "a%2Fb",
+	    "video_a?b#c&d",
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
@@ -281,7 +287,8 @@ static void t_video_id_escape_percent_encodes_everything_reserved(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *e = video_id_escape(cases[i].in);
 		if (strcmp(e, cases[i].out) != 0)
-			fail_msg("escape('%s'): expected '%s', got '%s'", cases[i].in, cases[i].out, e);
+			fail_msg("escape('%s'): expected '%s', got '%s'", cases[i].in, cases[i].out,
+			         e);
 		free(e);
 	}
 }
@@ -293,16 +300,16 @@ static void t_video_status_words_map_in_one_table(void **state)
 		const char *word;
 		enum video_status want;
 	} words[] = {
-	    {"queued", VIDEO_QUEUED},          {"pending", VIDEO_QUEUED},
-	    {"in_queue", VIDEO_QUEUED},        {"IN_QUEUE", VIDEO_QUEUED},
+	    {"queued", VIDEO_QUEUED},           {"pending", VIDEO_QUEUED},
+	    {"in_queue", VIDEO_QUEUED},         {"IN_QUEUE", VIDEO_QUEUED},
 	    {"in_progress", VIDEO_IN_PROGRESS}, {"processing", VIDEO_IN_PROGRESS},
-	    {"Processing", VIDEO_IN_PROGRESS}, {"running", VIDEO_IN_PROGRESS},
-	    {"RUNNING", VIDEO_IN_PROGRESS},    {"completed", VIDEO_COMPLETED},
-	    {"Completed", VIDEO_COMPLETED},    {"failed", VIDEO_FAILED},
-	    {"cancelled", VIDEO_CANCELLED},    {"canceled", VIDEO_CANCELLED},
-	    {"CANCELLED", VIDEO_CANCELLED},    {"expired", VIDEO_EXPIRED},
-	    {"Expired", VIDEO_EXPIRED},        {"succeeded", VIDEO_UNKNOWN},
-	    {"in-progress", VIDEO_UNKNOWN},    {"", VIDEO_UNKNOWN},
+	    {"Processing", VIDEO_IN_PROGRESS},  {"running", VIDEO_IN_PROGRESS},
+	    {"RUNNING", VIDEO_IN_PROGRESS},     {"completed", VIDEO_COMPLETED},
+	    {"Completed", VIDEO_COMPLETED},     {"failed", VIDEO_FAILED},
+	    {"cancelled", VIDEO_CANCELLED},     {"canceled", VIDEO_CANCELLED},
+	    {"CANCELLED", VIDEO_CANCELLED},     {"expired", VIDEO_EXPIRED},
+	    {"Expired", VIDEO_EXPIRED},         {"succeeded", VIDEO_UNKNOWN},
+	    {"in-progress", VIDEO_UNKNOWN},     {"", VIDEO_UNKNOWN},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
@@ -353,7 +360,8 @@ static void t_video_usage_is_kept_with_its_cost(void **state)
 	parse_ok(&v, "{\"id\":\"v1\",\"status\":\"completed\",\"usage\":"
 	             "{\"cost\":0.4,\"is_byok\":false,\"duration_seconds\":4}}");
 	assert_non_null(v.usage_json);
-	assert_string_equal(v.usage_json, "{\"cost\":0.4,\"is_byok\":false,\"duration_seconds\":4}");
+	assert_string_equal(v.usage_json,
+	                    "{\"cost\":0.4,\"is_byok\":false,\"duration_seconds\":4}");
 	assert_true(v.usage_cost > 0.399 && v.usage_cost < 0.401);
 	video_release(&v);
 	parse_ok(&v, "{\"id\":\"v1\",\"status\":\"completed\",\"usage\":{\"cost\":\"0.4\"}}");

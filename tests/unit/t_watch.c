@@ -296,7 +296,7 @@ static void t_watch_temp_targets(void **state)
 	    {"~syncthing~shot.png.tmp", "shot.png"},
 	    {".syncthing.my shot.JPG.tmp", "my shot.JPG"},
 	    {".unison.shot.png.3d1f2a9c5b.unison.tmp", "shot.png"},
-	    {".shot.png.a1B2c3", "shot.png"}, /* rsync */
+	    {".shot.png.a1B2c3", "shot.png"},          /* rsync */
 	    {"shot.png.8f3a2b1c.partial", "shot.png"}, /* rclone */
 	    {"shot.png.partial", "shot.png"},
 	    {"shot.png.crdownload", "shot.png"},
@@ -305,7 +305,7 @@ static void t_watch_temp_targets(void **state)
 	    {"shot.jpeg.filepart", "shot.jpeg"},
 	    {"shot.png.tmp", "shot.png"},
 	    {"shot.txt.tmp", "shot.txt"},
-	    {".shot.png.abc", NULL},           /* not six characters */
+	    {".shot.png.abc", NULL},              /* not six characters */
 	    {".syncthing..hidden.png.tmp", NULL}, /* a hidden final name */
 	    {".syncthing..tmp", NULL},
 	    {"shot.png", NULL},
