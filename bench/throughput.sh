@@ -61,7 +61,8 @@ measure() {
 		'BEGIN { printf "%.2f %d %.3f %d %.2f\n", l - t0 / 1e9, c, c / n, h, t / hz }'
 }
 
-sim_opts=(--gen-ms "$gen" --ffmpeg none ${SIM_EXTRA:-})
+read -ra sim_extra <<<"${SIM_EXTRA:-}" # SIM_EXTRA: more sora-sim options, split on blanks
+sim_opts=(--gen-ms "$gen" --ffmpeg none "${sim_extra[@]}")
 
 # --- sorad -------------------------------------------------------------------------
 sim_start "${sim_opts[@]}"

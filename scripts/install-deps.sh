@@ -12,6 +12,7 @@ pkgs=(
   libcurl4-openssl-dev libcjson-dev libconfuse-dev libnotify-dev
   libmicrohttpd-dev libcmocka-dev
   ffmpeg fonts-dejavu-core curl jq nodejs wrk rsync valgrind cppcheck clang-tidy
+  clang-format shellcheck # scripts/lint.sh: the tree stays formatted, the scripts warning-free
   chromium # the status page's browser test (headless, driven by playwright-core)
   dbus python3-dbusmock
   dunst xvfb xauth x11-utils # a real notification server (dunst) on a virtual X display

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Static analysis of the project's own code (src/, sim/ and the headers they include):
 # cppcheck, then clang-tidy with the checked-in .clang-tidy. Both read the compile
-# commands of a CMake build dir (configured here when missing). Exits non-zero on any
-# finding. A finding is fixed, or silenced on its line with a reason:
+# commands of a CMake build dir (configured here when missing). Then the habits: every
+# C file and header in git is as clang-format (.clang-format) writes it, and every shell
+# script is free of shellcheck warnings. Exits non-zero on any finding. A finding is
+# fixed, or silenced on its line with a reason:
 #   /* NOLINT(check-name): why */            clang-tidy
 #   /* cppcheck-suppress id ; why */         cppcheck (the line before, or the same line)
+#   # shellcheck disable=SCnnnn # why        shellcheck (the line before the command)
+# A formatting difference is fixed with `clang-format -i FILE` (see HACKING.md).
 #
-#   scripts/lint.sh                 both tools, build dir $BUILD_DIR (default build-lint)
-#   scripts/lint.sh FILE.c...       only these files
+#   scripts/lint.sh                 everything, build dir $BUILD_DIR (default build-lint)
+#   scripts/lint.sh FILE.c...       only these files (the C checks only)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -30,12 +34,14 @@ fi
 jobs=$(nproc)
 status=0
 
+filters=()
+for f in "${files[@]}"; do filters+=("--file-filter=$f"); done
 echo "lint: cppcheck on ${#files[@]} files" >&2
 if ! cppcheck --project="$tmp/compile_commands.json" --std=c11 --quiet -j"$jobs" \
 	--enable=warning,style,performance,portability --inline-suppr \
 	--suppress=missingIncludeSystem --error-exitcode=1 \
 	--template='{file}:{line}:{column}: cppcheck {severity}: {message} [{id}]' \
-	$(printf -- '--file-filter=%s ' "${files[@]}") 2>"$tmp/cppcheck.out"; then
+	"${filters[@]}" 2>"$tmp/cppcheck.out"; then
 	status=1
 fi
 cat "$tmp/cppcheck.out" >&2
@@ -54,9 +60,31 @@ grep -v -E '^[0-9]+ warnings? (and [0-9]+ errors? )?generated\.$|^Error while pr
 	"$tmp/tidy.err" >&2 || true
 cat "$tmp/tidy.out"
 
-if [ "$status" -ne 0 ]; then
-	echo "lint: findings above (fix them, or NOLINT / cppcheck-suppress with a reason)" >&2
+# Formatting: the C files named, or every C file and header git knows.
+if [ "$#" -gt 0 ]; then
+	cfiles=("$@")
 else
-	echo "lint: cppcheck and clang-tidy clean" >&2
+	mapfile -t cfiles < <(git ls-files -- '*.c' '*.h')
+fi
+echo "lint: clang-format on ${#cfiles[@]} files" >&2
+if ! clang-format --dry-run -Werror "${cfiles[@]}" 2>"$tmp/format.out"; then
+	status=1
+	grep -E '^[^ ].*: error:' "$tmp/format.out" | sed 's/: error: code should be clang-formatted.*/: not as clang-format writes it (clang-format -i)/' | sort -u >&2
+fi
+
+# Every shell script git knows (sourced libraries carry a `shell=bash` directive).
+if [ "$#" -eq 0 ]; then
+	mapfile -t scripts < <(git ls-files -- '*.sh' .ci/run)
+	echo "lint: shellcheck on ${#scripts[@]} scripts" >&2
+	if ! shellcheck -x -P SCRIPTDIR -S warning -f gcc "${scripts[@]}" >"$tmp/shellcheck.out" 2>&1; then
+		status=1
+	fi
+	cat "$tmp/shellcheck.out" >&2
+fi
+
+if [ "$status" -ne 0 ]; then
+	echo "lint: findings above (fix them, or NOLINT / cppcheck-suppress / shellcheck disable with a reason)" >&2
+else
+	echo "lint: cppcheck, clang-tidy, clang-format and shellcheck clean" >&2
 fi
 exit "$status"

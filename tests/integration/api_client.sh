@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # api_client.sh — the Videos API client (src/api.c) against sora-sim: the full
 # create → poll → download → remix → list → delete flow, then the retry policy under
 # injected faults (5xx, 429, resets, truncated bodies) and local failures. Each mode

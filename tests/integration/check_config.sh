@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # check_config.sh — `sorad check-config`: exit codes 0/78/64, FILE:LINE: messages,
 # the file it picks without -c, and that the API key's value is never printed.
 . "$(dirname "$0")/lib.sh"

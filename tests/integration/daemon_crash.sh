@@ -17,7 +17,7 @@ for i in $(seq 1 "$JOBS"); do
 done
 
 RANDOM=4242 # a reproducible sequence of kill instants
-for k in $(seq 1 "$KILLS"); do
+for _ in $(seq 1 "$KILLS"); do
 	# A random instant in the next 0–600 ms: this sleep picks when to crash, it does
 	# not wait for anything.
 	sleep "0.$(printf '%03d' $((RANDOM % 600)))"

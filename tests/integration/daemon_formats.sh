@@ -64,9 +64,9 @@ wait_done plain-2
 check_set plain-2 1280x720 4
 
 no_partials
-[ -z "$(ls -A "$T/inbox" | grep -v '^style.jpg$')" ] || fail "inbox not empty: $(ls -A "$T/inbox")"
+[ -z "$(find "$T/inbox" -mindepth 1 -maxdepth 1 ! -name style.jpg)" ] || fail "inbox not empty: $(ls -A "$T/inbox")"
 # Emptied claim directories may stay as hidden spares (.spare-PID-N) for later claims.
-claims=$(ls -A "$T/state/inputs" | grep -v '^\.spare-' || true)
+claims=$(find "$T/state/inputs" -mindepth 1 -maxdepth 1 ! -name '.spare-*' -printf '%f\n')
 [ -z "$claims" ] || fail "claims left in state/inputs: $claims"
 spares=$(find "$T/state/inputs" -mindepth 1 -maxdepth 1 -name '.spare-*' | wc -l)
 [ "$spares" -gt 0 ] || fail "no emptied claim directory was kept as a spare"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # daemon_lib.sh — helpers for tests that run the sorad daemon against sora-sim
 # (sourced after lib.sh, not run by ctest on its own).
 

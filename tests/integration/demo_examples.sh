@@ -100,9 +100,11 @@ profile_args=()
 if [ -n "${GALLERY_PROFILE:-}" ]; then
 	profile_args=(--profile "$GALLERY_PROFILE")
 	# The gallery asks for OpenAI's models: a gateway profile with its own serves them too.
-	[ "$GALLERY_PROFILE" != litellm-veo ] ||
+	if [ "$GALLERY_PROFILE" = litellm-veo ]; then
+		# shellcheck disable=SC2054 # the commas are in the --model values
 		profile_args+=(--model sora-2:1280x720,720x1280:4,8,12
 			--model sora-2-pro:1280x720,720x1280,1792x1024,1024x1792:4,8,12)
+	fi
 fi
 sim_start --gen-ms 1500 --api-key "$SORAD_KEY" --seed 5 "${profile_args[@]}"
 sorad_conf
@@ -165,7 +167,7 @@ done <"$T/table"
 # the remix is a remix of its source's video.
 [ -f "$T/outbox/failed/refused.txt" ] || fail "refused.txt was not kept in failed/"
 [ "$(jq -r .reference "$T/outbox/sunset.json")" = sunset.png ] || fail "sunset.png was not used"
-if [ "$remix_outcome" = done ]; then
+if [ "$remix_outcome" = "done" ]; then
 	[ "$(jq -r .video.remixed_from_video_id "$T/outbox/lighthouse-storm.json")" = \
 		"$(jq -r .video.id "$T/outbox/lighthouse.json")" ] ||
 		fail "lighthouse-storm is not a remix of lighthouse"
@@ -175,7 +177,7 @@ made=$(sim_stats | jq '[.creates_by_prompt[]] | add // 0')
 [ "$(sim_stats | jq '[.creates_by_prompt[] | select(. != 1)] | length')" = 0 ] ||
 	fail "a prompt was created more than once: $(sim_stats | jq -c .creates_by_prompt)"
 want=$(awk '$5 == "done"' "$T/table" | wc -l)
-[ "$remix_outcome" = done ] || want=$((want - 1)) # a remix the service refused made nothing
+[ "$remix_outcome" = "done" ] || want=$((want - 1)) # a remix the service refused made nothing
 [ "$made" = "$want" ] || fail "the simulator made $made videos for $want jobs"
 no_partials
 inbox_empty || fail "files left in the inbox: $(ls -A "$T/inbox")"

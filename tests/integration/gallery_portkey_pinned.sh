@@ -2,4 +2,4 @@
 # The example gallery (demo_examples.sh) through sora-sim --profile portkey-pinned: every example
 # ends as examples/README.md says, each prompt created once, with valid MP4s and real or
 # locally derived thumbnails and spritesheets (check_set: magic bytes and ffprobe).
-GALLERY_PROFILE=portkey-pinned REMIX_OUTCOME=done exec bash "$(dirname "$0")/demo_examples.sh"
+GALLERY_PROFILE=portkey-pinned REMIX_OUTCOME="done" exec bash "$(dirname "$0")/demo_examples.sh"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # httpd_lib.sh — helpers for the status endpoint's tests (sourced after lib.sh and
 # daemon_lib.sh, not run by ctest on its own).
 

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/httpd_lib.sh"
 
 sim_start --gen-ms 300 --api-key "$SORAD_KEY" --seed 11
-tok=tok-0123456789abcdef
+tok="tok-0123456789abcdef"
 httpd_start "status_token = \"$tok\""
 drop clip.txt 'A windmill turning slowly.'
 wait_done clip
@@ -59,7 +59,7 @@ alive
 # the endpoint serves as before.
 port=${H##*:}
 fds=()
-for i in $(seq 1 140); do
+for _ in $(seq 1 140); do
 	exec {fd}<>"/dev/tcp/127.0.0.1/$port" || break
 	fds+=("$fd")
 done

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh — shared helpers for integration tests (sourced, not run).
 # Every test gets its own temporary directory, starts real processes on loopback,
 # waits on files or endpoints with a deadline (never a bare sleep), and cleans up.
@@ -6,7 +7,9 @@ set -euo pipefail
 : "${SORAD_BUILD_DIR:?run through ctest (SORAD_BUILD_DIR unset)}"
 : "${SORAD_SOURCE_DIR:?run through ctest (SORAD_SOURCE_DIR unset)}"
 SIM_BIN="$SORAD_BUILD_DIR/sora-sim"
+# shellcheck disable=SC2034 # used by the tests that source this file
 SORAD_BIN="$SORAD_BUILD_DIR/sorad"
+# shellcheck disable=SC2034
 TEST_BIN_DIR="$SORAD_BUILD_DIR/tests"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/sorad-test.XXXXXX")

@@ -58,7 +58,7 @@ wait_for 10 "the batch's claim to be released" test ! -e "$T/state/inputs/$claim
 sorad_stop
 sorad_start
 for n in single batch-1 batch-3; do
-	[ "$(job_field $n .state)" = done ] || fail "$n is $(job_field $n .state) after a restart"
+	[ "$(job_field $n .state)" = "done" ] || fail "$n is $(job_field $n .state) after a restart"
 done
 [ "$(job_field batch-2 .state)" = failed ] || fail "batch-2 is $(job_field batch-2 .state) after a restart"
 [ "$(sim_total_creates)" = 4 ] || fail "a restart created again"

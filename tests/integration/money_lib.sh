@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # money_lib.sh — helpers for the "never pay twice" tests (sourced after lib.sh and
 # daemon_lib.sh, not run by ctest on its own).
 

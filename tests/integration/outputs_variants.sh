@@ -121,7 +121,7 @@ jq -e '.files.thumbnail == null and .files.spritesheet == null and
 	(.missing.spritesheet | test("ffmpeg is not installed"))' "$o.json" >/dev/null ||
 	fail "plain.json does not document the missing variants: $(jq -c '{files, missing}' "$o.json")"
 check_outbox_sets
-[ "$(ls -A "$T/outbox" | grep -v '^failed$' | sort | tr '\n' ' ')" = "plain.json plain.mp4 " ] ||
+[ "$(find "$T/outbox" -mindepth 1 -maxdepth 1 ! -name failed -printf '%f\n' | sort | tr '\n' ' ')" = "plain.json plain.mp4 " ] ||
 	fail "unexpected files in the outbox: $(ls -A "$T/outbox")"
 status=$(curl -fsS "$H/api/v1/videos/plain") || fail "GET /api/v1/videos/plain"
 jq -e '.status == "completed" and .files.video.name == "plain.mp4" and

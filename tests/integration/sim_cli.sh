@@ -31,7 +31,7 @@ pf="$T/term.port"
 TMPDIR="$T/tmp" "$SIM_BIN" --listen 127.0.0.1:0 --port-file "$pf" --gen-ms 10 >"$T/term.log" 2>&1 &
 pid=$!
 wait_for 20 "second sora-sim to listen" test -s "$pf"
-ls "$T/tmp" | grep -q '^sora-sim-media\.' || fail "no temp media dir under TMPDIR"
+compgen -G "$T/tmp/sora-sim-media.*" >/dev/null || fail "no temp media dir under TMPDIR"
 SIM_URL="http://127.0.0.1:$(cat "$pf")"
 id=$(sim_create "render then terminate")
 sim_wait_completed "$id"

@@ -5,7 +5,6 @@ source "$(dirname "$0")/lib.sh"
 
 # A sim whose videos never finish, for the pending-state checks.
 sim_start --gen-ms 600000 --poll-after-ms 250
-SLOW_URL=$SIM_URL
 pending=$(sim_create "stays pending")
 code=$(sim_req GET "/v1/videos/$pending")
 expect_eq "retrieve pending" 200 "$code"

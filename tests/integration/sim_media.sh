@@ -66,7 +66,7 @@ more+=("$(sim_create "other key" -F size=1280x720)")
 sim_wait_completed "${more[@]}"
 expect_eq "renders for 720x1280-4s" 1 "$(grep -c 'rendered 720x1280-4s ' "$T/sim.log")"
 expect_eq "renders for 1280x720-4s" 1 "$(grep -c 'rendered 1280x720-4s ' "$T/sim.log")"
-ls "$T/media" | grep -v '^fixture\.' | sort >"$T/files"
+find "$T/media" -mindepth 1 -maxdepth 1 ! -name 'fixture.*' ! -name '.*' -printf '%f\n' | sort >"$T/files"
 expect_eq "media files" "1280x720-4s.jpg 1280x720-4s.mp4 1280x720-4s.webp 1280x720-8s.jpg 1280x720-8s.mp4 1280x720-8s.webp 720x1280-4s.jpg 720x1280-4s.mp4 720x1280-4s.webp" \
 	"$(tr '\n' ' ' <"$T/files" | sed 's/ $//')"
 sim_req GET "/v1/videos/${more[0]}/content" -o "$T/a.mp4" >/dev/null
