@@ -45,7 +45,9 @@ has_key() {
 }
 
 # --- litellm-veo -------------------------------------------------------------------
-sim_start --gen-ms 2500 --ffmpeg none --profile litellm-veo
+# First a video that never finishes, so that its running answers cannot race its
+# completion however slow the machine is; the rest with a second sim whose videos finish.
+sim_start --gen-ms 600000 --ffmpeg none --profile litellm-veo
 prompt="a fox in the snow"
 code=$(sim_req POST /v1/videos --form-string "prompt=$prompt" -F model=veo-3 -F size=1280x720 -F seconds=8)
 expect_eq "veo: create" 200 "$code"
@@ -74,6 +76,16 @@ expect_eq "veo: retrieve progress" null "$(body_get .progress)"
 expect_eq "veo: retrieve model" null "$(body_get .model)"
 expect_eq "veo: retrieve usage" null "$(body_get .usage)"
 has_key prompt && fail "veo: the retrieve answer has a prompt"
+kill "$SIM_PID"
+wait "$SIM_PID" 2>/dev/null || true
+
+sim_start --gen-ms 300 --ffmpeg none --profile litellm-veo
+code=$(sim_req POST /v1/videos --form-string "prompt=$prompt" -F model=veo-3 -F size=1280x720 -F seconds=8)
+expect_eq "veo: create (a video that finishes)" 200 "$code"
+id=$(body_get .id)
+raw=$(raw_of "$id")
+expect_eq "veo: retrieve (a video that finishes)" 200 "$(sim_req GET "/v1/videos/$(esc "$id")")"
+rid=$(body_get .id)
 # Both forms name the video, as LiteLLM decodes either.
 wait_for 30 "veo video to complete" status_is "$rid" completed
 expect_eq "veo: completed by the create's id" 200 "$(sim_req GET "/v1/videos/$(esc "$id")")"
