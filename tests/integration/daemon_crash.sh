@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Crash safety: 36 jobs flow while the daemon is SIGKILLed 30 times at random instants
+# Crash safety: 36 jobs flow while the daemon is SIGKILLed 30 times at random instants,
+# each while prompts are in flight
 # (and the simulator drops or cuts responses, so some creates lose their answer).
 # Afterwards every prompt has exactly one complete output set, the simulator created
 # each prompt exactly once, and no partial file ever appeared in the outbox.
@@ -12,12 +13,29 @@ sim_start --gen-ms 1500 --api-key "$SORAD_KEY" --seed 11 --preset 0.08 --ptrunca
 sorad_conf "max_in_flight = 8"
 sorad_start
 
-for i in $(seq 1 "$JOBS"); do
-	drop "job$i.txt" "Crash test prompt number $i: a lighthouse in a storm, wide shot."
-done
+dropped=0
+# drop_more N: the next N prompts, while any remain.
+drop_more() {
+	for _ in $(seq 1 "$1"); do
+		[ "$dropped" -lt "$JOBS" ] || return 0
+		dropped=$((dropped + 1))
+		drop "job$dropped.txt" "Crash test prompt number $dropped: a lighthouse in a storm, wide shot."
+	done
+}
+inbox_claimed() {
+	[ -z "$(find "$T/inbox" -maxdepth 1 -name 'job*.txt' -print -quit)" ]
+}
 
+drop_more 6
 RANDOM=4242 # a reproducible sequence of kill instants
 for _ in $(seq 1 "$KILLS"); do
+	# Every kill must hit work in flight, on a fast machine as on a loaded one (where
+	# the jobs would otherwise all finish during the slow restarts): when every prompt
+	# dropped so far has its set, two more are dropped and claimed before the kill.
+	if [ "$(find "$T/outbox" -maxdepth 1 -name '*.json' | wc -l)" -ge "$dropped" ]; then
+		drop_more 2
+	fi
+	wait_for 60 "sorad to claim the prompts dropped so far" inbox_claimed
 	# A random instant in the next 0–600 ms: this sleep picks when to crash, it does
 	# not wait for anything.
 	sleep "0.$(printf '%03d' $((RANDOM % 600)))"
@@ -26,6 +44,7 @@ for _ in $(seq 1 "$KILLS"); do
 	check_outbox_sets
 	sorad_start
 done
+drop_more "$JOBS" # the rest, if the kills did not need them
 
 for i in $(seq 1 "$JOBS"); do
 	wait_done "job$i" 120

@@ -24,6 +24,11 @@ wait_for 20 "Xvfb to start (see $T/xvfb.log)" test -s "$T/display"
 DISPLAY=":$(tr -d "\n" <"$T/display")"
 export DISPLAY
 wait_for 20 "the X display $DISPLAY" xdpyinfo
+# Notifications stay until closed: the default (10 s) could take the picture away
+# before a slow machine has grabbed the display.
+# (Debian's dunstrc with every timeout 0: a user file replaces the system one whole.)
+mkdir -p "$T/.config/dunst"
+sed -E 's/^([[:space:]]*timeout[[:space:]]*=).*/\1 0/' /etc/xdg/dunst/dunstrc >"$T/.config/dunst/dunstrc"
 HOME=$T dunst >"$T/dunst.log" 2>&1 &
 _pids+=("$!")
 dunst_up() {
@@ -36,7 +41,8 @@ wait_for 20 "dunst on the session bus (see $T/dunst.log)" dunst_up
 colours() {
 	ffmpeg -v error -y -f x11grab -video_size 800x600 -i "$DISPLAY" -frames:v 1 \
 		-f rawvideo -pix_fmt rgb24 "$T/shot.rgb" &&
-		python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); print(len({d[i:i+3] for i in range(0, len(d), 3)}))' "$T/shot.rgb"
+		python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); print(len({d[i:i+3] for i in range(0, len(d), 3)}))' "$T/shot.rgb" |
+		tee "$T/colours"
 }
 displayed() { [ "$(dunstctl count displayed)" -ge "$1" ]; }
 picture() { [ "$(colours)" -gt 1000 ]; }
@@ -47,7 +53,7 @@ sorad_start
 drop shot.txt 'A heron lifts off a misty river at dawn.'
 wait_done shot
 wait_for 30 "dunst to display 'Video ready: shot'" displayed 1
-wait_for 20 "the notification's picture on the display ($(colours) colours)" picture
+wait_for 20 "the notification's picture on the display (colours last seen: $T/colours)" picture
 sorad_stop
 ffmpeg -v error -y -f x11grab -video_size 800x600 -i "$DISPLAY" -frames:v 1 "$T/ready.png" || true
 
