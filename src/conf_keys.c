@@ -718,14 +718,15 @@ void conf_keys_print_man(FILE *out)
 		fprintf(out, ".TP\n.B %s\n", k->name);
 		put_roff(out, type_word(k));
 		if (*range) {
-			fputs(k->type == CONF_KEY_FLAGS ? " of " : ", ", out);
+			fputs(k->type == CONF_KEY_FLAGS ? " of " : ": ", out);
 			put_roff(out, range);
 		}
 		fputs("; default ", out);
 		put_roff(out, def);
 		if (k->env) {
-			fputs("; environment ", out);
+			fputs("; environment \\fB", out);
 			put_roff(out, k->env);
+			fputs("\\fP", out);
 		}
 		fputs(".\n", out);
 		put_roff(out, k->help);
