@@ -37,6 +37,9 @@ enum conf_key_type {
 /* Flags of a key. */
 #define CONF_KEY_SECRET 1u     /* never echo its value in a message; wiped when freed */
 #define CONF_KEY_EMPTY_NULL 2u /* CONF_KEY_STR: "" is stored as NULL (turned off) */
+/* CONF_KEY_STR: a file or folder; a relative one resolves against the directory of the
+ * configuration file (against the current directory when set from the environment). */
+#define CONF_KEY_PATH 4u
 
 /* Checks string S; 0 when acceptable, else -1 with the reason in why. */
 typedef int (*conf_check_fn)(const char *s, char *why, size_t n);

@@ -967,18 +967,15 @@ static struct conf *load(const char *path, char *err, size_t errlen, bool keyles
 	 * against the cwd, so that the daemon may chdir("/") and reload safely. */
 	base = path ? conf_dir(cwd, path) : xstrdup(cwd);
 	c->path = path ? path_join(cwd, path) : NULL;
-	make_abs(base, &c->inbox);
-	make_abs(x.env[key_index("outbox")] ? cwd : base, &c->outbox);
-	if (c->failed_dir)
-		make_abs(base, &c->failed_dir);
-	else
+	for (size_t i = 0; i < conf_keys_count; i++)
+		if (conf_keys[i].flags & CONF_KEY_PATH)
+			make_abs(x.env[i] ? cwd : base, (char **)((char *)c + conf_keys[i].off));
+	/* Custom code: failed_dir's default follows the outbox. */
+	if (!c->failed_dir)
 		c->failed_dir = xasprintf("%s/failed", c->outbox);
-	make_abs(base, &c->state_dir);
-	make_abs(base, &c->log_dir);
-	make_abs(base, &c->api_key_file);
-	make_abs(base, &c->callback_secret_file);
 
-	/* The API paths are appended to api_base: "v1/" would make "v1//videos". */
+	/* Custom code: the API paths are appended to api_base, and "v1/" would make
+	 * "v1//videos". */
 	for (size_t n = strlen(c->api_base); n > 8 && c->api_base[n - 1] == '/'; n--)
 		c->api_base[n - 1] = '\0';
 

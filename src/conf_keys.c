@@ -255,6 +255,7 @@ const struct conf_key conf_keys[] = {
     {"api_protocol", CONF_KEY_STR, "openai", .check = check_protocol, FIELD(api_protocol),
      .help = "The protocol the service speaks: \"openai\" (the Videos API) or \"openrouter\"."},
     {"api_key_file", CONF_KEY_STR, NULL, .check = check_nonempty, FIELD(api_key_file),
+     .flags = CONF_KEY_PATH,
      .help = "A file holding the API key; unset: OPENAI_API_KEY from the environment."},
     {"auth_style", CONF_KEY_ENUM, "bearer", .words = auth_words, FIELD(auth_style),
      .help = "How the key is sent: \"Authorization: Bearer\", or an api-key header (Azure)."},
@@ -279,21 +280,21 @@ const struct conf_key conf_keys[] = {
      .help = "The most a download without Content-Length may write, in MiB; 0: from the job."},
 
     /* Folders (relative ones resolve against the file's directory). */
-    {"inbox", CONF_KEY_STR, "inbox", .check = check_nonempty, FIELD(inbox),
+    {"inbox", CONF_KEY_STR, "inbox", .check = check_nonempty, FIELD(inbox), .flags = CONF_KEY_PATH,
      .help = "Where prompt files are dropped."},
     {"outbox", CONF_KEY_STR, "videos", .check = check_nonempty, FIELD(outbox),
-     .env = "VIDEO_STORAGE_PATH",
+     .env = "VIDEO_STORAGE_PATH", .flags = CONF_KEY_PATH,
      .help = "Where finished videos, their variants and metadata appear."},
     {"failed_dir", CONF_KEY_STR, NULL, .check = check_nonempty, FIELD(failed_dir),
-     .help = "Where the inputs of failed jobs go; unset: OUTBOX/failed."},
+     .flags = CONF_KEY_PATH, .help = "Where the inputs of failed jobs go; unset: OUTBOX/failed."},
     {"outbox_mode", CONF_KEY_MODE, "0644", FIELD(outbox_mode),
      .help = "Permissions of the files written to the outbox and failed_dir, in octal."},
     {"ffmpeg", CONF_KEY_STR, NULL, FIELD(ffmpeg),
      .help = "The program that makes variants a service cannot serve; \"\": none."},
     {"state_dir", CONF_KEY_STR, "state", .check = check_nonempty, FIELD(state_dir),
-     .help = "The crash-safe job state; only the daemon writes here."},
+     .flags = CONF_KEY_PATH, .help = "The crash-safe job state; only the daemon writes here."},
     {"log_dir", CONF_KEY_STR, "logs", .check = check_nonempty, FIELD(log_dir),
-     .help = "Where the hour-based log files go."},
+     .flags = CONF_KEY_PATH, .help = "Where the hour-based log files go."},
 
     /* Job defaults and limits. */
     {"default_model", CONF_KEY_STR, "sora-2", .check = conf_check_model_name, FIELD(default_model),
@@ -336,7 +337,7 @@ const struct conf_key conf_keys[] = {
      .flags = CONF_KEY_EMPTY_NULL,
      .help = "The public URL sent with each create (OpenRouter only); \"\": none."},
     {"callback_secret_file", CONF_KEY_STR, NULL, .check = check_nonempty,
-     FIELD(callback_secret_file),
+     FIELD(callback_secret_file), .flags = CONF_KEY_PATH,
      .help = "A file holding the callbacks' signing secret; callback_listen needs it."},
     {"notify", CONF_KEY_BOOL, "true", FIELD(notify), .help = "Desktop notifications (libnotify)."},
     {"notify_events", CONF_KEY_FLAGS, "{ready, failed, cap, doubt, inbox}", .words = event_words,
@@ -669,7 +670,7 @@ static const char *type_word(const struct conf_key *k)
 	case CONF_KEY_ENUM:
 	case CONF_KEY_STR:
 	default:
-		return "string";
+		return (k->flags & CONF_KEY_PATH) ? "path" : "string";
 	}
 }
 

@@ -86,6 +86,8 @@ static void t_conf_keys_rows_are_well_formed(void **state)
 			assert_true(k->type == CONF_KEY_STR || is_int(k->type));
 		if (k->type == CONF_KEY_LIST)
 			assert_true(k->count_off != 0);
+		if (k->flags & (CONF_KEY_PATH | CONF_KEY_EMPTY_NULL))
+			assert_int_equal(k->type, CONF_KEY_STR);
 	}
 	assert_null(conf_key_find("no_such_key"));
 }
