@@ -23,6 +23,8 @@ awk '/^\.\\" BEGIN KEYS/ { skip = 1 } !skip { print } /^\.\\" END KEYS/ { skip =
 while read -r key; do
 	grep -Eq "^\.BR? (.*[ \"])?$key([ \",]|$)" "$T/prose" ||
 		fail "key $key is in the table but not explained in docs/sorad.conf.5"
+	grep -Eq "^(# ?)?$key *=" "$SORAD_SOURCE_DIR/sorad.conf" ||
+		fail "key $key is in the table but not in the shipped sorad.conf"
 done <"$T/keys"
 
 echo "conf_keys_man: ok"
