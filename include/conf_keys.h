@@ -52,15 +52,20 @@ struct conf_key { /* NOLINT(clang-analyzer-optin.performance.Padding): see above
 	/* The default as it would be written in the file without quotes: "8", "0.5",
 	 * "true", "auto", "{ready, failed}" for a list; NULL: unset. */
 	const char *def;
-	long long min, max;       /* the integer types */
-	const char *const *words; /* ENUM and FLAGS: the allowed words, NULL-ended */
-	conf_check_fn check;      /* STR and LIST (each element): the value's check */
-	size_t off, size;         /* offsetof(struct conf, its field), and its size */
-	size_t count_off;         /* LIST: offsetof the size_t element count */
-	void (*fill)(struct conf *c, cfg_t *cfg); /* instead of off: custom code */
-	const char *env;                          /* the environment variable that overrides it */
-	unsigned flags;                           /* CONF_KEY_SECRET, CONF_KEY_EMPTY_NULL */
-	const char *help;                         /* one line for the man page's key list */
+	long long min, max; /* the integer types */
+	/* ENUM and FLAGS, or a STR kept as the word itself (log_level): the allowed
+	 * words, NULL-ended, in the order of the enum's values or the flags' bits. */
+	const char *const *words;
+	conf_check_fn check; /* STR and LIST (each element): the value's check */
+	size_t off, size;    /* offsetof(struct conf, its field), and its size */
+	size_t count_off;    /* LIST: offsetof the size_t element count */
+	/* Instead of off, for a key whose value needs custom code (name the key in the
+	 * function's comment); conf_keys_release() skips it, so what it allocates
+	 * conf_free() frees by name. */
+	void (*fill)(struct conf *c, cfg_t *cfg);
+	const char *env;  /* the environment variable that overrides it */
+	unsigned flags;   /* CONF_KEY_SECRET, CONF_KEY_EMPTY_NULL, CONF_KEY_PATH */
+	const char *help; /* one line for the man page's key list */
 };
 
 /* At least conf_keys_count (checked when conf_keys.c compiles): the size of the
