@@ -7,7 +7,7 @@
  * fields (designated initializers), optional fields stay out of the row, clang-format
  * and the debugger see plain C, and the model is redis's standardConfig table. The
  * price is that the libconfuse options are built at run time (conf_keys_opts), once
- * per load, from 51 rows.
+ * per load, from the rows.
  *
  * This module runs before logging exists: it reports only through its buffers.
  */
