@@ -175,8 +175,4 @@ mode_t conf_outbox_dir_mode(const struct conf *c);
 double conf_estimate_cost(const struct conf *c, const char *model, const char *size,
                           unsigned seconds);
 
-/* `sorad check-config [-c FILE] [--probe]`: validates and reports (with --probe, also
- * asks the service what it can do: probe.h); returns a sysexits code. */
-int conf_check_main(int argc, char **argv);
-
 #endif

@@ -2,6 +2,7 @@
  * main.c — sorad's entry point: parses the command word and hands over to the
  * module that implements it.
  */
+#include "check_config.h"
 #include "cli.h"
 #include "conf.h"
 #include "confpath.h"
@@ -94,7 +95,7 @@ static int help(int argc, char **argv)
 	}
 	char *args[] = {argv[1], "--help", NULL};
 	if (!strcmp(argv[1], "check-config"))
-		return conf_check_main(2, args);
+		return check_config_main(2, args);
 	if (cli_is_command(argv[1]))
 		return cli_main(2, args);
 	if (!strcmp(argv[1], "run") || !strcmp(argv[1], "daemon")) {
@@ -113,7 +114,9 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], "help"))
 			return help(argc - 1, argv + 1);
 		if (!strcmp(argv[1], "check-config"))
-			return conf_check_main(argc - 1, argv + 1);
+			return check_config_main(argc - 1, argv + 1);
+		if (!strcmp(argv[1], "conf-keys")) /* hidden: the man page's key list */
+			return conf_keys_main(argc - 1, argv + 1);
 		if (cli_is_command(argv[1]))
 			return cli_main(argc - 1, argv + 1);
 		fprintf(stderr, "sorad: unknown command '%s' ('sorad help' lists them)\n", argv[1]);
