@@ -21,6 +21,7 @@
 
 #include <limits.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -48,8 +49,10 @@ long long now_ms_real(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Counts a job in state S in (D = 1) or out of (D = -1) js's per-state counters. */
-void count_state(struct jobs *js, enum job_state s, int d)
+/* Counts a job in state S in (D = 1) or out of (D = -1) js's per-state counters. Only
+ * add_job, move_state and remove_jobs call it: a job enters the table, changes state,
+ * leaves it. */
+static void count_state(struct jobs *js, enum job_state s, int d)
 {
 	if (in_flight_state(s))
 		js->in_flight += (size_t)d;
@@ -58,6 +61,44 @@ void count_state(struct jobs *js, enum job_state s, int d)
 	else if (s == JOB_CLAIMED)
 		js->claimed += (size_t)d;
 }
+
+#ifdef SORAD_CHECK_COUNTS
+/*
+ * The debug check of the counters (CMake option SORAD_CHECK_COUNTS, on unless the build
+ * type is Release): every job recounted by state after each change, and a difference
+ * is a bug in this file, so sorad stops at once, saying where, rather than throttling
+ * claims or submissions on a wrong count for the rest of its life.
+ */
+void check_counts(const struct jobs *js, const struct job *j, const char *where)
+{
+	size_t in_flight = 0, submitting = 0, claimed = 0;
+	for (size_t i = 0; i < js->n; i++) {
+		enum job_state s = js->v[i]->rec.state;
+		in_flight += in_flight_state(s);
+		submitting += s == JOB_SUBMITTING;
+		claimed += s == JOB_CLAIMED;
+	}
+	if (in_flight == js->in_flight && submitting == js->submitting && claimed == js->claimed)
+		return;
+	char msg[512];
+	bfmt(msg, sizeof(msg),
+	     "jobs: per-state counters wrong after %s%s%s: in_flight %zu (recounted %zu), "
+	     "submitting %zu (%zu), claimed %zu (%zu); a state changed outside move_state "
+	     "(SORAD_CHECK_COUNTS)",
+	     where, j ? " of " : "", j ? j->name : "", js->in_flight, in_flight, js->submitting,
+	     submitting, js->claimed, claimed);
+	log_error("%s", msg);
+	fprintf(stderr, "sorad: %s\n", msg);
+	abort();
+}
+#else
+void check_counts(const struct jobs *js, const struct job *j, const char *where)
+{
+	(void)js;
+	(void)j;
+	(void)where;
+}
+#endif
 
 /*
  * Whether work that can wait should give way now: new download rounds, and claims
@@ -226,6 +267,31 @@ struct jrun *add_job(struct jobs *js, struct job *rec)
 
 /* ---- bookkeeping ----------------------------------------------------------------- */
 
+/*
+ * The one place a job's state changes (curl's multistate()): the per-state counters
+ * follow it, with what depends on leaving or entering a state (creates that held other
+ * work back, batch polls, generation times, the reserved output name). set_state_in
+ * records, logs and announces the change; a claim's hold for approval, a job not
+ * announced yet, only moves (record_claim).
+ */
+void move_state(struct jrun *r, enum job_state s)
+{
+	struct jobs *js = r->js;
+	enum job_state before = r->rec.state;
+	count_state(js, before, -1);
+	count_state(js, s, 1);
+	if (before == JOB_SUBMITTING && js->submitting == 0 && js->yield_ms)
+		loop_timer_arm(js->yield_timer, 0); /* what gave way goes now */
+	if (before == JOB_RUNNING && s != JOB_RUNNING)
+		refresh_untrack(js->refresh, r, r->rec.video_id);
+	r->rec.state = s;
+	if (s == JOB_DONE && before != JOB_DONE)
+		eta_add(&js->eta, &r->rec);
+	if (job_state_is_final(s) && !job_state_is_final(before))
+		outbox_release(js->conf, r->rec.name); /* its set or report holds the name */
+	check_counts(js, &r->rec, "a state change");
+}
+
 /* Records a new state: saved before anything else happens, observers told. */
 int set_state(struct jrun *r, enum job_state s)
 {
@@ -238,17 +304,7 @@ int set_state_in(struct jrun *r, enum job_state s, struct commit *cm)
 	struct jobs *js = r->js;
 	enum job_state before = r->rec.state;
 	cm = record_commit(js, r->rec.name, cm);
-	count_state(js, before, -1);
-	count_state(js, s, 1);
-	if (before == JOB_SUBMITTING && js->submitting == 0 && js->yield_ms)
-		loop_timer_arm(js->yield_timer, 0); /* what gave way goes now */
-	if (before == JOB_RUNNING && s != JOB_RUNNING)
-		refresh_untrack(js->refresh, r, r->rec.video_id);
-	r->rec.state = s;
-	if (s == JOB_DONE && before != JOB_DONE)
-		eta_add(&js->eta, &r->rec);
-	if (job_state_is_final(s) && !job_state_is_final(before))
-		outbox_release(js->conf, r->rec.name); /* its set or report holds the name */
+	move_state(r, s);
 	int rc = store_stage(cm, js->conf->state_dir, &r->rec);
 	if (before != s)
 		log_event(LOG_INFO, r->rec.name, r->rec.video_id, "%s → %s", job_state_name(before),
@@ -717,7 +773,7 @@ void pump(struct jobs *js)
 	}
 }
 
-void free_run(struct jrun *r)
+static void free_run(struct jrun *r)
 {
 	commit_cancel(r->js->commit, r);
 	commit_cancel(r->js->intents, r);
@@ -731,6 +787,28 @@ void free_run(struct jrun *r)
 	free(r->dl_why);
 	job_release(&r->rec);
 	free(r);
+}
+
+/* Takes the jobs DROP says yes to out of the table (their records stay on disk: the
+ * caller removed them or keeps them), uncounted, and frees them. */
+void remove_jobs(struct jobs *js, bool (*drop)(const struct jrun *r, const void *ud),
+                 const void *ud)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < js->n; i++) {
+		struct jrun *r = js->v[i];
+		if (drop(r, ud)) {
+			count_state(js, r->rec.state, -1);
+			free_run(r);
+		} else {
+			js->v[kept++] = r;
+		}
+	}
+	if (kept != js->n) {
+		js->n = kept;
+		rebuild_index(js);
+	}
+	check_counts(js, NULL, "removing jobs");
 }
 
 /* ---- lifetime ------------------------------------------------------------------- */

@@ -215,7 +215,8 @@ static void record_claim(struct jobs *js, struct claim *cl, struct commit *cm)
 			free(r->rec.error);
 			r->rec.error = xstrdup(why);
 			r->rec.error_code = xstrdup(JOBS_HOLD_APPROVAL);
-			r->rec.state = JOB_HELD;
+			/* Announced below, with its claim's other jobs, as new. */
+			move_state(r, JOB_HELD);
 			if (store_stage(cm, js->conf->state_dir, &r->rec) != 0)
 				log_event(LOG_ERROR, r->rec.name, NULL, "cannot record the hold");
 			log_event(LOG_WARNING, r->rec.name, NULL, "held: %s", why);
@@ -237,6 +238,7 @@ static void record_claim(struct jobs *js, struct claim *cl, struct commit *cm)
 		advance(r); /* a spec with an error goes straight to failed/ */
 	}
 	free(made);
+	check_counts(js, NULL, "a claim");
 }
 
 static void claim_now(struct jobs *js, const char *name)
@@ -426,26 +428,22 @@ static size_t restore_lost(struct jobs *js, const struct claim *cl, const struct
 	return n;
 }
 
+/* Whether R came from claim ID. */
+static bool of_claim(const struct jrun *r, const void *id)
+{
+	char c[128];
+	claim_of(&r->rec, c, sizeof(c));
+	return !strcmp(c, id);
+}
+
 /* Drops the partial records of claim ID (none was submitted: a claim's records are
  * all durable before any of its creates), to record it again. */
 static void drop_claim_records(struct jobs *js, const char *id)
 {
-	size_t kept = 0;
-	for (size_t i = 0; i < js->n; i++) {
-		char c[128];
-		claim_of(&js->v[i]->rec, c, sizeof(c));
-		if (!strcmp(c, id)) {
+	for (size_t i = 0; i < js->n; i++)
+		if (of_claim(js->v[i], id))
 			store_remove(js->conf->state_dir, js->v[i]->rec.name);
-			count_state(js, js->v[i]->rec.state, -1);
-			free_run(js->v[i]);
-		} else {
-			js->v[kept++] = js->v[i];
-		}
-	}
-	if (kept != js->n) {
-		js->n = kept;
-		rebuild_index(js);
-	}
+	remove_jobs(js, of_claim, id);
 }
 
 /*
@@ -551,6 +549,7 @@ int jobs_load(struct jobs *js)
 	redo_unrecorded_claims(js, &lost);
 	lost_free(&lost);
 	apply_resolutions(js);
+	check_counts(js, NULL, "the load");
 	size_t resumed = 0;
 	for (size_t i = 0; i < js->n; i++) {
 		struct jrun *r = js->v[i];

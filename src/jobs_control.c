@@ -430,6 +430,11 @@ void deletes_abandon(struct jobs *js)
 	}
 }
 
+static bool is_job(const struct jrun *r, const void *which)
+{
+	return r == which;
+}
+
 int jobs_forget(struct jobs *js, const char *name)
 {
 	struct jrun *r = by_name(js, name);
@@ -442,12 +447,6 @@ int jobs_forget(struct jobs *js, const char *name)
 	if (store_remove(js->conf->state_dir, r->rec.name) != 0)
 		return -1;
 	log_event(LOG_INFO, r->rec.name, r->rec.video_id, "forgotten: record and outputs purged");
-	size_t kept = 0;
-	for (size_t i = 0; i < js->n; i++)
-		if (js->v[i] != r)
-			js->v[kept++] = js->v[i];
-	js->n = kept;
-	free_run(r);
-	rebuild_index(js);
+	remove_jobs(js, is_job, r);
 	return 0;
 }

@@ -138,13 +138,18 @@ struct jrun *by_name_or_id(const struct jobs *js, const char *name);
 long long claimed_backoff_ms(unsigned attempts);
 /* Adds a job with record REC (its strings taken; REC is left empty), counted in its state. */
 struct jrun *add_job(struct jobs *js, struct job *rec);
-/* Counts a job in state S in (D = 1) or out of (D = -1) the per-state counters. */
-void count_state(struct jobs *js, enum job_state s, int d);
-/* Frees R (its requests cancelled, its parts kept); rebuild_index after the table
- * changed. */
-void free_run(struct jrun *r);
+/* Takes the jobs DROP(r, UD) says yes to out of the table (their records stay on disk
+ * unless the caller removed them), uncounted, and frees them. */
+void remove_jobs(struct jobs *js, bool (*drop)(const struct jrun *r, const void *ud),
+                 const void *ud);
+/* Rebuilds the name index after the table was reordered. */
 void rebuild_index(struct jobs *js);
-/* The one way a job's state changes: counters kept, record staged (through the group
+/* Under SORAD_CHECK_COUNTS (CMake, on unless Release): recounts every job by state and
+ * aborts, naming WHERE (and J, or NULL), when the counters differ. Else nothing. */
+void check_counts(const struct jobs *js, const struct job *j, const char *where);
+/* The one place a job's state changes, with the per-state counters (jobs.c). */
+void move_state(struct jrun *r, enum job_state s);
+/* A state change recorded: moved, record staged (through the group
  * commit CM; set_state: the main one), the change logged and observers told. 0, or -1
  * when the record could not be staged. */
 int set_state(struct jrun *r, enum job_state s);
