@@ -18,14 +18,10 @@
 #include "store.h"
 #include "util.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 /* ---- claiming -------------------------------------------------------------------- */
 
@@ -471,66 +467,56 @@ static void crashed_claim(struct jobs *js, struct claim *cl, bool sent_maybe)
 	inbox_claim_processed(js->conf, cl->id);
 }
 
+/* What redo_claim works with. */
+struct redo {
+	struct jobs *js;
+	const struct lost_names *lost;
+};
+
 /*
- * Claims whose records were not all written before a crash are processed again. A
+ * Claim ID is processed again if its records were not all written before a crash. A
  * claim one of whose records was durable but cannot be read (LOST) is not: its lost
  * jobs come back in doubt (restore_lost), and the claim stays until they are decided.
  */
-static void redo_unrecorded_claims(struct jobs *js, const struct lost_names *lost)
+static void redo_claim(const char *id, bool marked, void *ud)
 {
-	char inputs[PATH_MAX];
-	if (inbox_claim_path(js->conf, "", NULL, inputs, sizeof(inputs)) != 0)
+	const struct redo *rd = ud;
+	struct jobs *js = rd->js;
+	const struct lost_names *lost = rd->lost;
+	size_t total, final;
+	claim_counts(js, id, &total, &final);
+	bool recorded = marked || claim_recorded(js, id);
+	if (recorded && !lost->n) {
+		if (total == final) /* every job final: only the cleanup was missed */
+			inbox_remove_claim(js->conf, id);
 		return;
-	DIR *dp = opendir(inputs);
-	if (!dp)
-		return;
-	struct dirent *de;
-	while ((de = readdir(dp))) {
-		const char *id = de->d_name;
-		if (!strncmp(id, INBOX_SPARE_PREFIX, strlen(INBOX_SPARE_PREFIX)) &&
-		    unlinkat(dirfd(dp), id, AT_REMOVEDIR) != 0 && errno != ENOENT)
-			log_warn("inbox: cannot remove %s/%s: %s", inputs, id, strerror(errno));
-		if (id[0] == '.')
-			continue;
-		char marker[PATH_MAX];
-		if (inbox_claim_path(js->conf, id, INBOX_MARKER, marker, sizeof(marker)) != 0)
-			continue;
-		size_t total, final;
-		claim_counts(js, id, &total, &final);
-		bool recorded = access(marker, F_OK) == 0 || claim_recorded(js, id);
-		if (recorded && !lost->n) {
-			if (total == final) /* every job final: only the cleanup was missed */
-				inbox_remove_claim(js->conf, id);
-			continue;
-		}
-		struct claim cl;
-		int rc = inbox_reprocess(js->conf, id, &cl);
-		if (rc != 0 && rc != 2) {
-			if (!recorded)
-				inbox_remove_claim(js->conf, id);
-			continue;
-		}
-		bool matches = false;
-		for (size_t i = 0; i < cl.pf.n && !matches; i++)
-			matches = lost_match(lost, cl.pf.jobs[i].name) != NULL;
-		if (rc == 2) {
-			/* A lost record may be any job's (a "name:" key hides whose): with
-			 * one about, no crashed claim is failed on a guess. */
-			crashed_claim(js, &cl, recorded || matches || lost->n > 0);
-		} else if (!recorded && !matches) {
-			drop_claim_records(js, id);
-			log_info("inbox: claim %s was interrupted; processing it again", id);
-			record_claim(js, &cl, js->commit);
-			inbox_claim_processed(js->conf, id);
-		} else {
-			if (restore_lost(js, &cl, lost) == 0 && total == final)
-				inbox_remove_claim(js->conf, id);
-			else
-				inbox_claim_processed(js->conf, id);
-		}
-		claim_release(&cl);
 	}
-	closedir(dp);
+	struct claim cl;
+	int rc = inbox_reprocess(js->conf, id, &cl);
+	if (rc != 0 && rc != 2) {
+		if (!recorded)
+			inbox_remove_claim(js->conf, id);
+		return;
+	}
+	bool matches = false;
+	for (size_t i = 0; i < cl.pf.n && !matches; i++)
+		matches = lost_match(lost, cl.pf.jobs[i].name) != NULL;
+	if (rc == 2) {
+		/* A lost record may be any job's (a "name:" key hides whose): with
+		 * one about, no crashed claim is failed on a guess. */
+		crashed_claim(js, &cl, recorded || matches || lost->n > 0);
+	} else if (!recorded && !matches) {
+		drop_claim_records(js, id);
+		log_info("inbox: claim %s was interrupted; processing it again", id);
+		record_claim(js, &cl, js->commit);
+		inbox_claim_processed(js->conf, id);
+	} else {
+		if (restore_lost(js, &cl, lost) == 0 && total == final)
+			inbox_remove_claim(js->conf, id);
+		else
+			inbox_claim_processed(js->conf, id);
+	}
+	claim_release(&cl);
 }
 
 int jobs_load(struct jobs *js)
@@ -546,7 +532,8 @@ int jobs_load(struct jobs *js)
 	rebuild_index(js);
 	struct lost_names lost = {0};
 	store_corrupt_names(js->conf->state_dir, lost_add, &lost);
-	redo_unrecorded_claims(js, &lost);
+	struct redo rd = {js, &lost};
+	inbox_claims_each(js->conf, redo_claim, &rd);
 	lost_free(&lost);
 	apply_resolutions(js);
 	check_counts(js, NULL, "the load");
