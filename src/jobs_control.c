@@ -421,6 +421,7 @@ void deletes_abandon(struct jobs *js)
 {
 	while (js->deletes) {
 		struct jdelete *d = js->deletes;
+		js->deletes = d->next; /* out of the list before delete_finish frees it */
 		if (d->req)
 			api_req_cancel(d->req);
 		d->req = NULL;
