@@ -1,9 +1,9 @@
 /*
  * jobs.c — the job state machine's core (see jobs.h and job.h; jobs_int.h for how it
- * is split): the table of jobs and its name index, set_state (the one place a job's
- * state changes, which keeps the per-state counters), timers and commits, failures and
- * holds, advance/pump (the next step of each job, and the slots), the lifetime of
- * struct jobs and its getters.
+ * is split): the table of jobs and its name index, move_state (the one place a job's
+ * state changes, which keeps the per-state counters) and set_state (which records and
+ * announces it), timers and commits, failures and holds, advance/pump (the next step
+ * of each job, and the slots), the lifetime of struct jobs and its getters.
  */
 #include "jobs_int.h"
 

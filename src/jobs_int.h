@@ -3,9 +3,10 @@
  * (the way curl's multihandle.h serves multi.c and transfer.c). include/jobs.h is the
  * contract; this is the inside:
  *
- *   jobs.c            the state core: the job table and its name index, set_state (the
- *                     one place a state changes, and the per-state counters), timers,
- *                     commits, failures, holds, advance/pump, lifetime and getters
+ *   jobs.c            the state core: the job table and its name index, move_state (the
+ *                     one place a state changes, with the per-state counters) and
+ *                     set_state, timers, commits, failures, holds, advance/pump,
+ *                     lifetime and getters
  *   jobs_claim.c      claims: inbox files into job records; the load at start and the
  *                     recovery of claims a crash interrupted
  *   jobs_submit.c     the create: the intent made durable, the request, its answer
