@@ -17,12 +17,12 @@
 #ifndef SORAD_INBOX_H
 #define SORAD_INBOX_H
 
+#include <stdbool.h>
+
 #include "conf.h"
 #include "prompt.h"
 
 struct commit;
-
-#define INBOX_MARKER ".recorded"
 
 struct claim {
 	char *id;   /* the claim directory's name under STATE/inputs */
@@ -85,6 +85,15 @@ void inbox_spares_clear(void);
 /* When few are kept, stages the making of more through CM (the commit thread makes
  * them: a claim then never waits for a mkdir). */
 void inbox_spares_fill(const struct conf *c, struct commit *cm);
+
+/*
+ * The claim directories in STATE/inputs, for a start (jobs_load): FN(ID, MARKED, UD) for
+ * each, MARKED true when the claim says it was recorded completely (a marker an earlier
+ * version wrote). The empty directories an earlier run kept for claims
+ * (INBOX_SPARE_PREFIX) are removed on the way. FN may remove claim ID.
+ */
+typedef void inbox_claim_fn(const char *id, bool marked, void *ud);
+void inbox_claims_each(const struct conf *c, inbox_claim_fn *fn, void *ud);
 
 /* Path of FILE in claim ID into buf; 0 or -1. */
 int inbox_claim_path(const struct conf *c, const char *id, const char *file, char *buf,

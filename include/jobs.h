@@ -57,7 +57,9 @@ typedef void jobs_change_fn(const struct job *j, enum job_state before, void *ud
 #define JOBS_MAX_OBSERVERS 8
 
 /* CM: the group commit every record change goes through (commit.h; NULL: each change
- * durable at once). Borrowed like the loop. */
+ * durable at once). Borrowed like the loop. API may be NULL: no client yet, as after
+ * jobs_suspend: files are claimed, held, approved, cancelled and failed, and nothing is
+ * sent (no create, poll or download) until jobs_set_api (tests/unit/t_jobs.c). */
 struct commit;
 struct jobs *jobs_new(struct loop *l, struct api_client *api, const struct conf *c,
                       struct commit *cm);

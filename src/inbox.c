@@ -19,6 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
+/* In a claim directory: its records were all written (by versions before the records
+ * said how many jobs their claim made). */
+#define INBOX_MARKER ".recorded"
+
 static const char *const image_exts[] = {"png", "jpg", "jpeg", "webp",
                                          "PNG", "JPG", "JPEG", "WEBP"};
 
@@ -559,4 +563,28 @@ int inbox_remove_claim(const struct conf *c, const char *id)
 		rc = -1;
 	}
 	return rc;
+}
+
+void inbox_claims_each(const struct conf *c, inbox_claim_fn *fn, void *ud)
+{
+	char inputs[PATH_MAX];
+	if (inbox_claim_path(c, "", NULL, inputs, sizeof(inputs)) != 0)
+		return;
+	DIR *dp = opendir(inputs);
+	if (!dp)
+		return;
+	struct dirent *de;
+	while ((de = readdir(dp))) {
+		const char *id = de->d_name;
+		if (!strncmp(id, INBOX_SPARE_PREFIX, strlen(INBOX_SPARE_PREFIX)) &&
+		    unlinkat(dirfd(dp), id, AT_REMOVEDIR) != 0 && errno != ENOENT)
+			log_warn("inbox: cannot remove %s/%s: %s", inputs, id, strerror(errno));
+		if (id[0] == '.')
+			continue;
+		char marker[PATH_MAX];
+		if (inbox_claim_path(c, id, INBOX_MARKER, marker, sizeof(marker)) != 0)
+			continue;
+		fn(id, access(marker, F_OK) == 0, ud);
+	}
+	closedir(dp);
 }

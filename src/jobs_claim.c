@@ -1,0 +1,550 @@
+/*
+ * jobs_claim.c — claims: an inbox file claimed (inbox.h) becomes job records (names,
+ * duplicates, holds for approval), a few per loop turn; and the start: every record
+ * loaded, claims a crash interrupted recorded again, records that cannot be read
+ * brought back in doubt, a file that crashed sorad twice not read again.
+ */
+#include "jobs_int.h"
+
+#include "catalog.h"
+#include "claimretry.h"
+#include "dupes.h"
+#include "eta.h"
+#include "inbox.h"
+#include "log.h"
+#include "outbox.h"
+#include "pollplan.h"
+#include "prompt.h"
+#include "store.h"
+#include "util.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- claiming -------------------------------------------------------------------- */
+
+/*
+ * True when claim ID was recorded completely: each of its records says how many jobs
+ * the claim made and that many exist. A claim with a job that was ever submitted or
+ * finished counts as recorded too: records are committed in order, so a submission
+ * proves its claim's records were all durable (jobs forgotten since do not undo that).
+ */
+static bool claim_recorded(const struct jobs *js, const char *id)
+{
+	size_t total = 0;
+	bool counts_ok = true, progressed = false;
+	unsigned want = 0;
+	for (size_t i = 0; i < js->n; i++) {
+		const struct job *j = &js->v[i]->rec;
+		char c[128];
+		claim_of(j, c, sizeof(c));
+		if (strcmp(c, id) != 0)
+			continue;
+		total++;
+		if (!j->claim_jobs || (want && j->claim_jobs != want))
+			counts_ok = false;
+		want = j->claim_jobs;
+		if (j->submit_at >= 0 || j->video_id || job_state_is_final(j->state))
+			progressed = true;
+	}
+	return progressed || (total > 0 && counts_ok && total == want);
+}
+
+/* A name for SPEC's job that no job, output or failure report uses yet. */
+static char *unique_name(const struct jobs *js, const char *want, const char *owner)
+{
+	char buf[PROMPT_NAME_MAX + 16];
+	bcopy_str(buf, sizeof(buf), want);
+	/* Reserved on disk (outbox.h), so that a daemon sharing the outbox takes another. */
+	for (unsigned n = 2; by_name(js, buf) || outbox_name_taken(js->conf, buf) ||
+	                     outbox_reserve(js->conf, buf, owner) == 1;
+	     n++)
+		prompt_name_suffixed(buf, sizeof(buf), want, n);
+	return xstrdup(buf);
+}
+
+/* Turns a claim's specs into job records, then marks the claim recorded. */
+/* A new record for spec S of claim CL, named NAME (taken). */
+static void job_from_spec(const struct jobs *js, const struct claim *cl, const struct job_spec *s,
+                          char *name, struct job *j)
+{
+	job_init(j);
+	j->name = name;
+	j->state = JOB_CLAIMED;
+	j->source = xasprintf("%s/%s", cl->id, cl->file);
+	j->line = s->line;
+	j->claim_jobs = (unsigned)cl->pf.n;
+	j->prompt = xstrdup(s->prompt ? s->prompt : "");
+	j->model = xstrdup(s->model);
+	j->size = xstrdup(s->size);
+	j->seconds = s->seconds;
+	j->reference = s->reference ? xstrdup(s->reference) : NULL;
+	j->remix_of = s->remix_of ? xstrdup(s->remix_of) : NULL;
+	j->extend_of = s->extend_of ? xstrdup(s->extend_of) : NULL;
+	j->last_frame = s->last_frame ? xstrdup(s->last_frame) : NULL;
+	j->has_seed = s->has_seed;
+	j->seed = s->seed;
+	j->audio = s->audio;
+	j->options = s->options ? xstrdup(s->options) : NULL;
+	j->claimed_at = now_s();
+	double cost = conf_estimate_cost(js->conf, j->model, j->size, j->seconds);
+	if (cost < 0) /* a model the table lacks: the catalog's price (catalog.h) */
+		cost = catalog_estimate_cost(catalog_current(), j->model, j->size, j->seconds);
+	j->cost_usd = cost > 0 ? cost : 0;
+}
+
+/*
+ * A job asking for what a job done or in flight (not failed) claimed within
+ * duplicate_window_days asked for is a delivery again (dupes.h): its error in
+ * plain words into J, unless the file says `again: true` or duplicate_policy = allow.
+ */
+static void check_duplicate(struct jobs *js, const struct claim *cl, const struct job_spec *s,
+                            struct job *j)
+{
+	char ref[PATH_MAX] = "", key[DUPES_KEY_LEN + 1];
+	if (s->reference)
+		inbox_claim_path(js->conf, cl->id, s->reference, ref, sizeof(ref));
+	dupes_key(j, ref[0] ? ref : NULL, key);
+	j->dup_key = xstrdup(key);
+	const struct conf *c = js->conf;
+	long long at = 0;
+	const char *prev = dupes_get(js->dupes, key, &at);
+	const struct jrun *o = prev ? by_name(js, prev) : NULL;
+	if (s->again || !c->duplicate_skip || !c->duplicate_window_days || !o ||
+	    o->rec.state == JOB_FAILED ||
+	    now_s() - at > (long long)c->duplicate_window_days * 86400)
+		return;
+	char when[64] = "?";
+	time_t t = (time_t)at;
+	struct tm tm;
+	if (localtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
+	char made[PATH_MAX + 64];
+	if (o->rec.state == JOB_DONE)
+		bfmt(made, sizeof(made), "Already made as %s on %s (%s/%s.mp4)", o->rec.name, when,
+		     c->outbox, o->rec.name);
+	else
+		bfmt(made, sizeof(made), "Already being made as %s (claimed %s, now %s)",
+		     o->rec.name, when, job_state_name(o->rec.state));
+	j->error = xasprintf("%s: the same prompt and parameters, delivered again (a sync tool's "
+	                     "copy?). Nothing was submitted and nothing was spent.\n\nTo make it "
+	                     "once more, drop it again with 'again: true' in its front matter "
+	                     "(\"again\": true in JSON), or set duplicate_policy = \"allow\".",
+	                     made);
+	j->error_code = xstrdup("duplicate");
+}
+
+/*
+ * A job whose source (remix_of, extend_of) is an earlier job of the same file, a
+ * storyboard's line before it, names that job as it was named when it was claimed:
+ * "shot" may have become "shot-2" (unique_name), and an older "shot" is not meant.
+ * The nearest earlier job of that spec name wins.
+ */
+static void link_in_claim(const struct claim *cl, struct jrun *const *made, size_t i, struct job *j)
+{
+	char **ref = j->remix_of ? &j->remix_of : j->extend_of ? &j->extend_of : NULL;
+	for (size_t k = i; ref && k-- > 0;) {
+		if (strcmp(cl->pf.jobs[k].name, *ref) != 0)
+			continue;
+		if (strcmp(made[k]->rec.name, *ref) != 0) {
+			free(*ref);
+			*ref = xstrdup(made[k]->rec.name);
+		}
+		return;
+	}
+}
+
+static void record_claim(struct jobs *js, struct claim *cl, struct commit *cm)
+{
+	struct jrun **made = xcalloc(cl->pf.n, sizeof(*made));
+	for (size_t i = 0; i < cl->pf.n; i++) {
+		struct job_spec *s = &cl->pf.jobs[i];
+		struct job j;
+		job_from_spec(js, cl, s, unique_name(js, s->name, cl->id), &j);
+		link_in_claim(cl, made, i, &j);
+		if (s->error) { /* saved with the record: never submitted, even after a crash */
+			char *e = xstrdup(s->error);
+			if (e[0] >= 'a' && e[0] <= 'z' && strncmp(e, "sorad ", 6) != 0)
+				e[0] = (char)(e[0] - 'a' + 'A');
+			j.error =
+			    xasprintf("%s.\n\nNothing was submitted and nothing was spent. Fix "
+			              "the file and drop it into the inbox again.",
+			              e);
+			j.error_code = xstrdup("invalid_input");
+			free(e);
+		} else {
+			check_duplicate(js, cl, s, &j);
+		}
+		made[i] = add_job(js, &j);
+		if (store_stage(cm, js->conf->state_dir, &made[i]->rec) != 0) {
+			log_event(
+			    LOG_ERROR, made[i]->rec.name, NULL,
+			    "cannot record the job; it will be claimed again at the next start");
+		}
+		log_event(LOG_INFO, made[i]->rec.name, NULL, "claimed %s%s%.0u from the inbox",
+		          cl->file, s->line ? " line " : "", s->line);
+	}
+	/* One dropped file whose estimated cost exceeds approve_over_usd waits for
+	 * `sorad approve`; the hold is recorded before the claim counts as complete. */
+	double total = 0;
+	for (size_t i = 0; i < cl->pf.n; i++)
+		if (!made[i]->rec.error_code) /* not invalid, not a duplicate */
+			total += made[i]->rec.cost_usd;
+	bool need_approval = js->conf->approve_over_usd > 0 && total > js->conf->approve_over_usd;
+	if (need_approval) {
+		char stem[PROMPT_NAME_MAX + 1];
+		bcopy_str(stem, sizeof(stem), cl->file);
+		char *dot = strrchr(stem, '.');
+		if (dot && dot != stem)
+			*dot = '\0';
+		char why[512];
+		bfmt(why, sizeof(why),
+		     "%s would cost about $%.2f, more than approve_over_usd ($%.2f): run "
+		     "\"sorad approve %s\" to submit it",
+		     cl->file, total, js->conf->approve_over_usd, stem);
+		for (size_t i = 0; i < cl->pf.n; i++) {
+			if (made[i]->rec.error_code)
+				continue;
+			struct jrun *r = made[i];
+			free(r->rec.error);
+			r->rec.error = xstrdup(why);
+			r->rec.error_code = xstrdup(JOBS_HOLD_APPROVAL);
+			/* Announced below, with its claim's other jobs, as new. */
+			move_state(r, JOB_HELD);
+			if (store_stage(cm, js->conf->state_dir, &r->rec) != 0)
+				log_event(LOG_ERROR, r->rec.name, NULL, "cannot record the hold");
+			log_event(LOG_WARNING, r->rec.name, NULL, "held: %s", why);
+		}
+	}
+	/* The claim is complete once all its records are durable (each says how many
+	 * there are); nothing of it is submitted before that (commits are in order). */
+	/* Remixes that were waiting for a source still in the inbox look again. */
+	for (size_t i = 0; i < js->n; i++) {
+		struct jrun *w = js->v[i];
+		if (w->rec.state == JOB_WAITING && !w->req)
+			schedule(w, 0);
+	}
+	for (size_t i = 0; i < cl->pf.n; i++) {
+		struct jrun *r = made[i];
+		notify_observers(js, &r->rec, r->rec.state);
+		if (r->rec.error && r->rec.state != JOB_HELD)
+			log_event(LOG_WARNING, r->rec.name, NULL, "failed: %s", r->rec.error);
+		advance(r); /* a spec with an error goes straight to failed/ */
+	}
+	free(made);
+	check_counts(js, NULL, "a claim");
+}
+
+static void claim_now(struct jobs *js, const char *name)
+{
+	/* A claim whose jobs can be submitted at once goes through the intent commit:
+	 * its records are their intents (commit.h orders the claim's syncs before
+	 * them), and need not wait behind a batch of downloads. */
+	bool room = !js->api_blocked && js->in_flight + js->claimed < js->conf->max_in_flight;
+	struct commit *cm = js->intents && room ? js->intents : js->commit;
+	struct claim cl;
+	char why[512];
+	int rc = inbox_claim(js->conf, name, &cl, cm, why, sizeof(why));
+	if (rc < 0) { /* a local error: tried again on a timer until it works */
+		claimretry_failed(js->retry, name, why);
+		return;
+	}
+	claimretry_done(js->retry, name, rc == 0);
+	if (rc != 0)
+		return; /* vanished: someone else took it */
+	record_claim(js, &cl, cm);
+	inbox_claim_processed(js->conf, cl.id); /* read and recorded: not a crash loop */
+	claim_release(&cl);
+	inbox_spares_fill(js->conf, js->commit);
+}
+
+/* Claims the next few queued names; the rest wait for the next loop iteration, so
+ * that a large drop is committed and submitted in chunks while it is being claimed. */
+static void on_claim_timer(void *ud)
+{
+	struct jobs *js = ud;
+	for (size_t k = 0; k < JOBS_CLAIMS_PER_TURN && js->claimq.head < js->claimq.n; k++) {
+		if (js->claimed >= JOBS_CLAIMS_PER_TURN && yield_to_creates(js))
+			return; /* on_yield_timer goes on */
+		char *name = js->claimq.v[js->claimq.head++];
+		claim_now(js, name);
+		free(name);
+	}
+	if (js->claimq.head < js->claimq.n)
+		loop_timer_arm(js->claimq.timer, 0);
+	else
+		js->claimq.head = js->claimq.n = 0;
+}
+
+void jobs_claim(struct jobs *js, const char *name)
+{
+	if (js->claimq.n == js->claimq.cap) {
+		if (js->claimq.head > 0) { /* reuse the consumed front */
+			memmove(js->claimq.v, js->claimq.v + js->claimq.head,
+			        (js->claimq.n - js->claimq.head) * sizeof(*js->claimq.v));
+			js->claimq.n -= js->claimq.head;
+			js->claimq.head = 0;
+		} else {
+			js->claimq.cap = js->claimq.cap ? js->claimq.cap * 2 : 64;
+			js->claimq.v =
+			    xrealloc(js->claimq.v, js->claimq.cap * sizeof(*js->claimq.v));
+		}
+	}
+	js->claimq.v[js->claimq.n++] = xstrdup(name);
+	if (!js->claimq.timer)
+		js->claimq.timer = loop_timer_new(js->loop, on_claim_timer, js);
+	if (!loop_timer_armed(js->claimq.timer))
+		loop_timer_arm(js->claimq.timer, 0);
+}
+
+/* A name whose claim failed is due for another try: it joins the queue. */
+void on_claim_retry(const char *name, void *ud)
+{
+	jobs_claim(ud, name);
+}
+
+static void loaded(struct job *j, void *ud)
+{
+	struct jobs *js = ud;
+	if (by_name(js, j->name)) {
+		log_event(LOG_ERROR, j->name, j->video_id, "store: duplicate record ignored");
+		job_release(j);
+		return;
+	}
+	eta_add(&js->eta, j);
+	if (j->state == JOB_DONE && j->video_created_at > 0 &&
+	    j->video_completed_at >= j->video_created_at) {
+		char key[POLLPLAN_KEY_MAX];
+		pollplan_key(key, sizeof(key), j->model, j->size, j->seconds);
+		pollplan_learn(&js->durations, key,
+		               (j->video_completed_at - j->video_created_at) * 1000);
+	}
+	add_job(js, j);
+}
+
+static int by_claim_time(const void *a, const void *b)
+{
+	const struct jrun *x = *(struct jrun *const *)a, *y = *(struct jrun *const *)b;
+	if (x->rec.claimed_at != y->rec.claimed_at)
+		return x->rec.claimed_at < y->rec.claimed_at ? -1 : 1;
+	return strcmp(x->rec.name, y->rec.name);
+}
+
+/* Names of records found unreadable, now or at an earlier start (STATE/corrupt/). */
+struct lost_names {
+	char **v;
+	size_t n, cap;
+};
+
+static void lost_add(const char *name, void *ud)
+{
+	struct lost_names *l = ud;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 8;
+		l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+	}
+	l->v[l->n++] = xstrdup(name);
+}
+
+static void lost_free(struct lost_names *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+/* LOST names a record of spec name WANT: WANT itself, or WANT-N (unique_name). */
+static const char *lost_match(const struct lost_names *l, const char *want)
+{
+	size_t wl = strlen(want);
+	for (size_t i = 0; i < l->n; i++) {
+		const char *n = l->v[i];
+		if (!strcmp(n, want))
+			return n;
+		if (!strncmp(n, want, wl) && n[wl] == '-' && n[wl + 1] &&
+		    strspn(n + wl + 1, "0123456789") == strlen(n + wl + 1))
+			return n;
+	}
+	return NULL;
+}
+
+/* Whether a loaded record of claim ID is line LINE's. */
+static bool claim_line_recorded(const struct jobs *js, const char *id, unsigned line)
+{
+	for (size_t i = 0; i < js->n; i++) {
+		char c[128];
+		claim_of(&js->v[i]->rec, c, sizeof(c));
+		if (!strcmp(c, id) && js->v[i]->rec.line == line)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The jobs of claim CL whose records were durable once but cannot be read now: each
+ * may have sent a create, so none is processed again as new work. Each comes back in
+ * doubt, with its input kept in the claim, for the user to decide. Returns how many.
+ */
+static size_t restore_lost(struct jobs *js, const struct claim *cl, const struct lost_names *lost)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < cl->pf.n; i++) {
+		const struct job_spec *s = &cl->pf.jobs[i];
+		if (claim_line_recorded(js, cl->id, s->line))
+			continue;
+		const char *was = lost_match(lost, s->name);
+		char help[1024];
+		char *name =
+		    was && !by_name(js, was) ? xstrdup(was) : unique_name(js, s->name, cl->id);
+		struct job j;
+		job_from_spec(js, cl, s, name, &j);
+		j.state = JOB_IN_DOUBT;
+		j.creates = j.creates_allowed = 1;
+		j.next_at_ms = now_ms_real();
+		j.error = xasprintf(
+		    "This job's record in the state directory could not be read%s%s%s (it was "
+		    "moved to %s/corrupt/). It may have sent its create already, so it is not "
+		    "sent again on a guess: the service may have made this video (and charged "
+		    "for it).\n\n%s",
+		    was ? " (" : "", was ? was : "", was ? ".json)" : "", js->conf->state_dir,
+		    decide_help(name, help, sizeof(help)));
+		j.error_code = xstrdup(JOBS_DOUBT);
+		struct jrun *r = add_job(js, &j);
+		if (store_stage(js->commit, js->conf->state_dir, &r->rec) != 0)
+			log_event(LOG_ERROR, r->rec.name, NULL, "cannot record the job");
+		log_event(LOG_WARNING, r->rec.name, NULL,
+		          "in doubt: the record of %s%s%.0u could not be read; its input is kept "
+		          "and nothing is sent until `sorad resolve`",
+		          cl->file, s->line ? " line " : "", s->line);
+		notify_observers(js, &r->rec, r->rec.state);
+		n++;
+	}
+	return n;
+}
+
+/* Whether R came from claim ID. */
+static bool of_claim(const struct jrun *r, const void *id)
+{
+	char c[128];
+	claim_of(&r->rec, c, sizeof(c));
+	return !strcmp(c, id);
+}
+
+/* Drops the partial records of claim ID (none was submitted: a claim's records are
+ * all durable before any of its creates), to record it again. */
+static void drop_claim_records(struct jobs *js, const char *id)
+{
+	for (size_t i = 0; i < js->n; i++)
+		if (of_claim(js->v[i], id))
+			store_remove(js->conf->state_dir, js->v[i]->rec.name);
+	remove_jobs(js, of_claim, id);
+}
+
+/*
+ * Claim CL made sorad stop while it was being read, INBOX_CRASHES_MAX times: it is not
+ * read again. When none of its jobs can have sent a create (its records were never all
+ * durable, and no record at all is lost: SENT_MAYBE false), it fails like an invalid file,
+ * its input and the reason going to failed/. Otherwise it stays where it is, untouched
+ * and unread, for a person to look at: a job that may have spent money is never
+ * dropped on a guess.
+ */
+static void crashed_claim(struct jobs *js, struct claim *cl, bool sent_maybe)
+{
+	if (sent_maybe) {
+		log_error("inbox: sorad stopped unexpectedly %u times while reading %s (claim "
+		          "%s); some of its jobs may have been submitted, so it is kept unread "
+		          "in %s/inputs/%s: compare it with the service's list, then remove it",
+		          INBOX_CRASHES_MAX, cl->file, cl->id, js->conf->state_dir, cl->id);
+		return;
+	}
+	drop_claim_records(js, cl->id);
+	log_error("inbox: sorad stopped unexpectedly %u times while reading %s (claim %s); "
+	          "it goes to %s instead of being read again",
+	          INBOX_CRASHES_MAX, cl->file, cl->id, js->conf->failed_dir);
+	record_claim(js, cl, js->commit);
+	inbox_claim_processed(js->conf, cl->id);
+}
+
+/* What redo_claim works with. */
+struct redo {
+	struct jobs *js;
+	const struct lost_names *lost;
+};
+
+/*
+ * Claim ID is processed again if its records were not all written before a crash. A
+ * claim one of whose records was durable but cannot be read (LOST) is not: its lost
+ * jobs come back in doubt (restore_lost), and the claim stays until they are decided.
+ */
+static void redo_claim(const char *id, bool marked, void *ud)
+{
+	const struct redo *rd = ud;
+	struct jobs *js = rd->js;
+	const struct lost_names *lost = rd->lost;
+	size_t total, final;
+	claim_counts(js, id, &total, &final);
+	bool recorded = marked || claim_recorded(js, id);
+	if (recorded && !lost->n) {
+		if (total == final) /* every job final: only the cleanup was missed */
+			inbox_remove_claim(js->conf, id);
+		return;
+	}
+	struct claim cl;
+	int rc = inbox_reprocess(js->conf, id, &cl);
+	if (rc != 0 && rc != 2) {
+		if (!recorded)
+			inbox_remove_claim(js->conf, id);
+		return;
+	}
+	bool matches = false;
+	for (size_t i = 0; i < cl.pf.n && !matches; i++)
+		matches = lost_match(lost, cl.pf.jobs[i].name) != NULL;
+	if (rc == 2) {
+		/* A lost record may be any job's (a "name:" key hides whose): with
+		 * one about, no crashed claim is failed on a guess. */
+		crashed_claim(js, &cl, recorded || matches || lost->n > 0);
+	} else if (!recorded && !matches) {
+		drop_claim_records(js, id);
+		log_info("inbox: claim %s was interrupted; processing it again", id);
+		record_claim(js, &cl, js->commit);
+		inbox_claim_processed(js->conf, id);
+	} else {
+		if (restore_lost(js, &cl, lost) == 0 && total == final)
+			inbox_remove_claim(js->conf, id);
+		else
+			inbox_claim_processed(js->conf, id);
+	}
+	claim_release(&cl);
+}
+
+int jobs_load(struct jobs *js)
+{
+	if (store_open(js->conf->state_dir) != 0)
+		return -1;
+	int n = store_load_all(js->conf->state_dir, loaded, js);
+	if (n < 0)
+		return -1;
+	/* Claim order survives restarts; the index is rebuilt after sorting. */
+	if (js->n > 1)
+		qsort(js->v, js->n, sizeof(*js->v), by_claim_time);
+	rebuild_index(js);
+	struct lost_names lost = {0};
+	store_corrupt_names(js->conf->state_dir, lost_add, &lost);
+	struct redo rd = {js, &lost};
+	inbox_claims_each(js->conf, redo_claim, &rd);
+	lost_free(&lost);
+	apply_resolutions(js);
+	check_counts(js, NULL, "the load");
+	size_t resumed = 0;
+	for (size_t i = 0; i < js->n; i++) {
+		struct jrun *r = js->v[i];
+		if (!job_state_is_final(r->rec.state)) {
+			resumed++;
+			schedule(r, 0);
+		}
+	}
+	log_info("state: %zu job(s) loaded, %zu to resume", js->n, resumed);
+	return (int)js->n;
+}
