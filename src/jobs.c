@@ -31,18 +31,18 @@ static bool in_flight_state(enum job_state s);
 static void release_claim_if_done(struct jobs *js, const struct job *j);
 static int resolve_source(struct jrun *r);
 
-void notify_observers(const struct jobs *js, const struct job *j, enum job_state before)
+void jr_notify_observers(const struct jobs *js, const struct job *j, enum job_state before)
 {
 	for (size_t i = 0; i < js->n_observers; i++)
 		js->observers[i].fn(j, before, js->observers[i].ud);
 }
 
-long long now_s(void)
+long long jr_now_s(void)
 {
 	return (long long)time(NULL);
 }
 
-long long now_ms_real(void)
+long long jr_now_ms_real(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -69,7 +69,7 @@ static void count_state(struct jobs *js, enum job_state s, int d)
  * is a bug in this file, so sorad stops at once, saying where, rather than throttling
  * claims or submissions on a wrong count for the rest of its life.
  */
-void check_counts(const struct jobs *js, const struct job *j, const char *where)
+void jr_check_counts(const struct jobs *js, const struct job *j, const char *where)
 {
 	size_t in_flight = 0, submitting = 0, claimed = 0;
 	for (size_t i = 0; i < js->n; i++) {
@@ -92,7 +92,7 @@ void check_counts(const struct jobs *js, const struct job *j, const char *where)
 	abort();
 }
 #else
-void check_counts(const struct jobs *js, const struct job *j, const char *where)
+void jr_check_counts(const struct jobs *js, const struct job *j, const char *where)
 {
 	(void)js;
 	(void)j;
@@ -109,7 +109,7 @@ void check_counts(const struct jobs *js, const struct job *j, const char *where)
  * disk's and the service's time from them. A burst of completions then turns into the
  * next burst of creates at once, and its downloads follow.
  */
-bool yield_to_creates(struct jobs *js)
+bool jr_yield_to_creates(struct jobs *js)
 {
 	if (js->submitting == 0) {
 		js->yield_ms = 0;
@@ -158,7 +158,7 @@ static void ht_put(struct jobs *js, size_t idx)
 	js->ht[h] = idx + 1;
 }
 
-struct jrun *by_name(const struct jobs *js, const char *name)
+struct jrun *jr_by_name(const struct jobs *js, const char *name)
 {
 	if (!js->ht_cap || !name)
 		return NULL;
@@ -173,9 +173,9 @@ struct jrun *by_name(const struct jobs *js, const char *name)
 }
 
 /* The job named NAME, else the one whose video id is NAME (a linear search). */
-struct jrun *by_name_or_id(const struct jobs *js, const char *name)
+struct jrun *jr_by_name_or_id(const struct jobs *js, const char *name)
 {
-	struct jrun *r = by_name(js, name);
+	struct jrun *r = jr_by_name(js, name);
 	for (size_t i = 0; !r && name && i < js->n; i++)
 		if (js->v[i]->rec.video_id && !strcmp(js->v[i]->rec.video_id, name))
 			r = js->v[i];
@@ -183,7 +183,7 @@ struct jrun *by_name_or_id(const struct jobs *js, const char *name)
 }
 
 /* Rebuilds the name index from scratch (after the job array was reordered). */
-void rebuild_index(struct jobs *js)
+void jr_rebuild_index(struct jobs *js)
 {
 	free(js->ht);
 	js->ht = NULL;
@@ -197,7 +197,7 @@ void rebuild_index(struct jobs *js)
 }
 
 /* A claimed job's own backoff after ATTEMPTS tries: 5 s doubling to 320 s. */
-long long claimed_backoff_ms(unsigned attempts)
+long long jr_claimed_backoff_ms(unsigned attempts)
 {
 	return 5000LL << (attempts < 6 ? attempts : 6);
 }
@@ -207,7 +207,7 @@ long long claimed_backoff_ms(unsigned attempts)
 static long long longest_wait_ms(const struct jobs *js, unsigned attempts)
 {
 	long long ra = (long long)js->conf->retry_after_max_s * 1000;
-	long long own = claimed_backoff_ms(attempts);
+	long long own = jr_claimed_backoff_ms(attempts);
 	return ra > own ? ra : own;
 }
 
@@ -222,7 +222,7 @@ static long long longest_wait_ms(const struct jobs *js, unsigned attempts)
 static void clocks_from_record(struct jrun *r)
 {
 	const struct job *j = &r->rec;
-	long long now = loop_now_ms(), wall = now_ms_real();
+	long long now = loop_now_ms(), wall = jr_now_ms_real();
 	if (j->state == JOB_CLAIMED && j->next_at_ms > 0)
 		r->next_mono = now + deadline_wait_ms(j->next_at_ms, wall,
 		                                      longest_wait_ms(r->js, j->attempts));
@@ -238,7 +238,7 @@ static void clocks_from_record(struct jrun *r)
 	}
 }
 
-struct jrun *add_job(struct jobs *js, struct job *rec)
+struct jrun *jr_add_job(struct jobs *js, struct job *rec)
 {
 	struct jrun *r = xcalloc(1, sizeof(*r));
 	r->rec = *rec; /* takes the strings */
@@ -274,7 +274,7 @@ struct jrun *add_job(struct jobs *js, struct job *rec)
  * records, logs and announces the change; a claim's hold for approval, a job not
  * announced yet, only moves (record_claim).
  */
-void move_state(struct jrun *r, enum job_state s)
+void jr_move_state(struct jrun *r, enum job_state s)
 {
 	struct jobs *js = r->js;
 	enum job_state before = r->rec.state;
@@ -289,37 +289,37 @@ void move_state(struct jrun *r, enum job_state s)
 		eta_add(&js->eta, &r->rec);
 	if (job_state_is_final(s) && !job_state_is_final(before))
 		outbox_release(js->conf, r->rec.name); /* its set or report holds the name */
-	check_counts(js, &r->rec, "a state change");
+	jr_check_counts(js, &r->rec, "a state change");
 }
 
 /* Records a new state: saved before anything else happens, observers told. */
-int set_state(struct jrun *r, enum job_state s)
+int jr_set_state(struct jrun *r, enum job_state s)
 {
-	return set_state_in(r, s, r->js->commit);
+	return jr_set_state_in(r, s, r->js->commit);
 }
 
 /* The same, through the group commit CM. */
-int set_state_in(struct jrun *r, enum job_state s, struct commit *cm)
+int jr_set_state_in(struct jrun *r, enum job_state s, struct commit *cm)
 {
 	struct jobs *js = r->js;
 	enum job_state before = r->rec.state;
-	cm = record_commit(js, r->rec.name, cm);
-	move_state(r, s);
+	cm = jr_record_commit(js, r->rec.name, cm);
+	jr_move_state(r, s);
 	int rc = store_stage(cm, js->conf->state_dir, &r->rec);
 	if (before != s)
 		log_event(LOG_INFO, r->rec.name, r->rec.video_id, "%s → %s", job_state_name(before),
 		          job_state_name(s));
-	notify_observers(js, &r->rec, before);
+	jr_notify_observers(js, &r->rec, before);
 	return rc;
 }
 
 static void on_timer(void *ud)
 {
-	advance(ud);
+	jr_advance(ud);
 }
 
 /* Runs advance(r) after DELAY_MS (0: on the next loop iteration). */
-void schedule(struct jrun *r, long long delay_ms)
+void jr_schedule(struct jrun *r, long long delay_ms)
 {
 	if (!r->timer)
 		r->timer = loop_timer_new(r->js->loop, on_timer, r);
@@ -328,15 +328,15 @@ void schedule(struct jrun *r, long long delay_ms)
 
 /* Runs FN(R, err) once R's changes staged so far are durable; until then R waits
  * (advance does nothing for it). */
-void after_commit_in(struct jrun *r, struct commit *cm, commit_fn *fn)
+void jr_after_commit_in(struct jrun *r, struct commit *cm, commit_fn *fn)
 {
 	r->committing = true;
 	commit_then(cm, fn, r);
 }
 
-void after_commit(struct jrun *r, commit_fn *fn)
+void jr_after_commit(struct jrun *r, commit_fn *fn)
 {
-	after_commit_in(r, r->js->commit, fn);
+	jr_after_commit_in(r, r->js->commit, fn);
 }
 
 /*
@@ -344,7 +344,7 @@ void after_commit(struct jrun *r, commit_fn *fn)
  * commit if the record is staged there (its previous change is not durable yet), so
  * that a record's changes become durable in the order they were made.
  */
-struct commit *record_commit(const struct jobs *js, const char *name, struct commit *want)
+struct commit *jr_record_commit(const struct jobs *js, const char *name, struct commit *want)
 {
 	struct commit *other = want == js->intents ? js->commit : js->intents;
 	if (other && store_staged(other, js->conf->state_dir, name))
@@ -353,13 +353,13 @@ struct commit *record_commit(const struct jobs *js, const char *name, struct com
 }
 
 /* after_commit for what waits for R's record itself. */
-void after_record(struct jrun *r, commit_fn *fn)
+void jr_after_record(struct jrun *r, commit_fn *fn)
 {
-	after_commit_in(r, record_commit(r->js, r->rec.name, r->js->commit), fn);
+	jr_after_commit_in(r, jr_record_commit(r->js, r->rec.name, r->js->commit), fn);
 }
 
 /* The claim directory of a job (the part of its source before '/'), into buf. */
-void claim_of(const struct job *j, char *buf, size_t size)
+void jr_claim_of(const struct job *j, char *buf, size_t size)
 {
 	buf[0] = '\0';
 	const char *slash = j->source ? strchr(j->source, '/') : NULL;
@@ -370,12 +370,12 @@ void claim_of(const struct job *j, char *buf, size_t size)
 }
 
 /* How many jobs came from claim ID, and how many of them are final. */
-void claim_counts(const struct jobs *js, const char *id, size_t *total, size_t *final)
+void jr_claim_counts(const struct jobs *js, const char *id, size_t *total, size_t *final)
 {
 	*total = *final = 0;
 	for (size_t i = 0; i < js->n; i++) {
 		char c[128];
-		claim_of(&js->v[i]->rec, c, sizeof(c));
+		jr_claim_of(&js->v[i]->rec, c, sizeof(c));
 		if (strcmp(c, id) != 0)
 			continue;
 		(*total)++;
@@ -384,7 +384,7 @@ void claim_counts(const struct jobs *js, const char *id, size_t *total, size_t *
 }
 
 /* R's final state is durable: its claim directory may go (when it was the last). */
-void on_final_durable(void *ud, int err)
+void jr_on_final_durable(void *ud, int err)
 {
 	struct jrun *r = ud;
 	r->committing = false;
@@ -396,11 +396,11 @@ void on_final_durable(void *ud, int err)
 static void release_claim_if_done(struct jobs *js, const struct job *j)
 {
 	char id[128];
-	claim_of(j, id, sizeof(id));
+	jr_claim_of(j, id, sizeof(id));
 	if (!id[0])
 		return;
 	size_t total, final;
-	claim_counts(js, id, &total, &final);
+	jr_claim_counts(js, id, &total, &final);
 	if (total == final)
 		inbox_remove_claim(js->conf, id);
 }
@@ -413,13 +413,13 @@ static const char *source_of(const struct job *j)
 }
 
 /* Jobs waiting for R (their source) look again: R is done, or failed. */
-void wake_dependants(struct jrun *r)
+void jr_wake_dependants(struct jrun *r)
 {
 	for (size_t i = 0; i < r->js->n; i++) {
 		struct jrun *w = r->js->v[i];
 		const char *src = source_of(&w->rec);
 		if (w->rec.state == JOB_WAITING && src && !strcmp(src, r->rec.name))
-			schedule(w, 0);
+			jr_schedule(w, 0);
 	}
 }
 
@@ -433,7 +433,7 @@ static void finish_failure(struct jrun *r)
 {
 	struct jobs *js = r->js;
 	char id[128], input[PATH_MAX] = "", image[PATH_MAX] = "";
-	claim_of(&r->rec, id, sizeof(id));
+	jr_claim_of(&r->rec, id, sizeof(id));
 	const char *file = r->rec.source ? strchr(r->rec.source, '/') : NULL;
 	size_t total = 0, final = 0;
 	if (id[0] && file)
@@ -441,21 +441,21 @@ static void finish_failure(struct jrun *r)
 	if (id[0] && r->rec.reference)
 		inbox_claim_path(js->conf, id, r->rec.reference, image, sizeof(image));
 	if (id[0])
-		claim_counts(js, id, &total, &final);
+		jr_claim_counts(js, id, &total, &final);
 	if (outbox_write_failure(js->conf, &r->rec, input[0] ? input : NULL, total <= 1,
 	                         image[0] ? image : NULL) != 0) {
 		/* The inputs stay in the state directory until failed/ can take them. */
 		log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
 		          "cannot write the failure report to %s; trying again in 30 s",
 		          js->conf->failed_dir);
-		schedule(r, 30000);
+		jr_schedule(r, 30000);
 		return;
 	}
-	r->rec.finished_at = now_s();
-	set_state(r, JOB_FAILED);
-	after_record(r, on_final_durable);
-	wake_dependants(r); /* they cannot run now: they fail too */
-	pump(js);
+	r->rec.finished_at = jr_now_s();
+	jr_set_state(r, JOB_FAILED);
+	jr_after_record(r, jr_on_final_durable);
+	jr_wake_dependants(r); /* they cannot run now: they fail too */
+	jr_pump(js);
 }
 
 /* The error is durable: the failure report can be written. */
@@ -464,14 +464,14 @@ static void on_error_durable(void *ud, int err)
 	struct jrun *r = ud;
 	r->committing = false;
 	if (err) { /* advance finishes the failure later: the record has the error */
-		schedule(r, 30000);
+		jr_schedule(r, 30000);
 		return;
 	}
 	finish_failure(r);
 }
 
 /* Sets the job's error (a sentence in plain words) and finishes it as failed. */
-void fail_job(struct jrun *r, const char *code, const char *fmt, ...)
+void jr_fail_job(struct jrun *r, const char *code, const char *fmt, ...)
 {
 	char buf[2048];
 	va_list ap;
@@ -484,31 +484,31 @@ void fail_job(struct jrun *r, const char *code, const char *fmt, ...)
 	r->rec.error = xstrdup(buf);
 	free(r->rec.error_code);
 	r->rec.error_code = code ? xstrdup(code) : NULL;
-	close_download(r, DL_DROP_ALL);
+	jr_close_download(r, DL_DROP_ALL);
 	if (r->timer)
 		loop_timer_disarm(r->timer);
 	log_event(LOG_WARNING, r->rec.name, r->rec.video_id, "failed: %s", buf);
 	/* Durable first: from here on the job can only end as failed. */
-	store_stage(record_commit(r->js, r->rec.name, r->js->commit), r->js->conf->state_dir,
+	store_stage(jr_record_commit(r->js, r->rec.name, r->js->commit), r->js->conf->state_dir,
 	            &r->rec);
-	after_record(r, on_error_durable);
+	jr_after_record(r, on_error_durable);
 }
 
 /* The plain-words failure for an API error, with the API's own message when useful. */
-void fail_from_api(struct jrun *r, const struct api_result *res, const char *doing)
+void jr_fail_from_api(struct jrun *r, const struct api_result *res, const char *doing)
 {
 	const char *msg = res->error.message;
 	const char *code = res->error.code ? res->error.code : api_kind_name(res->kind);
 	if (res->kind == API_CONTENT_POLICY)
-		fail_job(r, code,
-		         "%s\n\nWhat the service said: %s\n\nContent guidelines: no real people "
-		         "or public figures, no copyrighted characters or music, no faces in "
-		         "reference images, and nothing unsuitable for under-18 audiences. Edit "
-		         "the prompt and drop it into the inbox again.",
-		         api_kind_describe(res->kind), msg ? msg : "(no details)");
+		jr_fail_job(r, code,
+		            "%s\n\nWhat the service said: %s\n\nContent guidelines: no real people "
+		            "or public figures, no copyrighted characters or music, no faces in "
+		            "reference images, and nothing unsuitable for under-18 audiences. Edit "
+		            "the prompt and drop it into the inbox again.",
+		            api_kind_describe(res->kind), msg ? msg : "(no details)");
 	else
-		fail_job(r, code, "While %s: %s\n\nWhat the service said: %s", doing,
-		         api_kind_describe(res->kind), msg ? msg : "(no details)");
+		jr_fail_job(r, code, "While %s: %s\n\nWhat the service said: %s", doing,
+		            api_kind_describe(res->kind), msg ? msg : "(no details)");
 }
 
 /* ---- holds: usage caps and approvals -------------------------------------------- */
@@ -524,11 +524,11 @@ static void hold_job(struct jrun *r, const char *code, const char *reason)
 	if (r->timer)
 		loop_timer_disarm(r->timer);
 	log_event(LOG_WARNING, r->rec.name, NULL, "held: %s", reason);
-	set_state(r, JOB_HELD);
+	jr_set_state(r, JOB_HELD);
 }
 
 /* The reason a job waits (held, in doubt) is gone. */
-void clear_error(struct jrun *r)
+void jr_clear_error(struct jrun *r)
 {
 	free(r->rec.error);
 	r->rec.error = NULL;
@@ -537,17 +537,17 @@ void clear_error(struct jrun *r)
 }
 
 /* Back from held to claimed, reason cleared, and on its way. */
-void unhold_job(struct jrun *r)
+void jr_unhold_job(struct jrun *r)
 {
-	clear_error(r);
-	set_state(r, JOB_CLAIMED);
-	advance(r);
+	jr_clear_error(r);
+	jr_set_state(r, JOB_CLAIMED);
+	jr_advance(r);
 }
 
 /* What an answer says about the job's video. A create answer or an adoption names the
  * video; once the job follows it (running, downloading), answers never re-key it:
  * gateways answer with "" or the upstream's raw id (providers.md). */
-void take_video(struct jrun *r, const struct video *v)
+void jr_take_video(struct jrun *r, const struct video *v)
 {
 	bool following = r->rec.state == JOB_RUNNING || r->rec.state == JOB_DOWNLOADING;
 	if (v->id && !following && (!r->rec.video_id || strcmp(r->rec.video_id, v->id) != 0)) {
@@ -581,11 +581,11 @@ void take_video(struct jrun *r, const struct video *v)
 }
 
 /* Back to claimed, to be submitted as soon as a slot is free (oldest claim first). */
-void requeue(struct jrun *r)
+void jr_requeue(struct jrun *r)
 {
-	set_state(r, JOB_CLAIMED);
+	jr_set_state(r, JOB_CLAIMED);
 	r->queued = true;
-	pump(r->js);
+	jr_pump(r->js);
 }
 
 /* ---- the scheduler ----------------------------------------------------------------- */
@@ -604,7 +604,7 @@ static bool source_in_inbox(const struct jobs *js, const char *name)
 }
 
 /* The first line of S, at most 200 bytes, into buf[n]. */
-void first_line(const char *s, char *buf, size_t n)
+void jr_first_line(const char *s, char *buf, size_t n)
 {
 	size_t len = strcspn(s ? s : "", "\n");
 	bfmt(buf, n, "%.*s", (int)(len > 200 ? 200 : len), s ? s : "");
@@ -614,18 +614,19 @@ void first_line(const char *s, char *buf, size_t n)
 static void fail_dependant(struct jrun *r, const struct jrun *src)
 {
 	char why[256];
-	first_line(src->rec.error, why, sizeof(why));
+	jr_first_line(src->rec.error, why, sizeof(why));
 	if (r->rec.extend_of)
-		fail_job(r, "extend_source_failed",
-		         "The video it extends failed: job \"%s\": %s\n\nNothing was sent for "
-		         "this job and nothing was spent. Fix that job first, then drop this one "
-		         "again.",
-		         src->rec.name, why);
+		jr_fail_job(
+		    r, "extend_source_failed",
+		    "The video it extends failed: job \"%s\": %s\n\nNothing was sent for "
+		    "this job and nothing was spent. Fix that job first, then drop this one "
+		    "again.",
+		    src->rec.name, why);
 	else
-		fail_job(r, "remix_source_failed",
-		         "This remix waited for the job \"%s\", which failed, so there is no "
-		         "video to remix. Fix that job first, then drop this one again.",
-		         src->rec.name);
+		jr_fail_job(r, "remix_source_failed",
+		            "This remix waited for the job \"%s\", which failed, so there is no "
+		            "video to remix. Fix that job first, then drop this one again.",
+		            src->rec.name);
 }
 
 /*
@@ -639,7 +640,7 @@ static int resolve_source(struct jrun *r)
 	char **id = r->rec.remix_of ? &r->rec.remix_video_id : &r->rec.extend_job_id;
 	if (!want || *id)
 		return 0;
-	struct jrun *src = by_name(r->js, want);
+	struct jrun *src = jr_by_name(r->js, want);
 	if (src && src != r) {
 		if (src->rec.state == JOB_FAILED) {
 			fail_dependant(r, src);
@@ -651,7 +652,7 @@ static int resolve_source(struct jrun *r)
 		 * said here, before anything is spent. */
 		if (r->rec.extend_of && src->rec.model && r->rec.model &&
 		    strcmp(src->rec.model, r->rec.model) != 0) {
-			fail_job(
+			jr_fail_job(
 			    r, "extend_model",
 			    "An extension runs on the model of the video it extends: job \"%s\" "
 			    "was made by %s, and this job asks for %s. Nothing was sent and "
@@ -666,9 +667,9 @@ static int resolve_source(struct jrun *r)
 	if (source_in_inbox(r->js, want))
 		return 1; /* dropped together: its source is still settling in the inbox */
 	if (!video_id_is_safe(want)) {
-		fail_job(r, r->rec.extend_of ? "extend_source_unknown" : "remix_source_unknown",
-		         "%s \"%s\" is neither the name of a job sorad knows nor a video id.",
-		         r->rec.extend_of ? "extend_of" : "remix_of", want);
+		jr_fail_job(r, r->rec.extend_of ? "extend_source_unknown" : "remix_source_unknown",
+		            "%s \"%s\" is neither the name of a job sorad knows nor a video id.",
+		            r->rec.extend_of ? "extend_of" : "remix_of", want);
 		return -1;
 	}
 	*id = xstrdup(want);
@@ -676,14 +677,14 @@ static int resolve_source(struct jrun *r)
 }
 
 /* Decides and starts the next step of job R from its recorded state. */
-void advance(struct jrun *r)
+void jr_advance(struct jrun *r)
 {
 	struct jobs *js = r->js;
 	if (r->req || r->fetching || r->committing || !js->api)
 		return; /* a request is in flight or a commit is awaited (their callbacks
 		         * continue), or suspended */
 	/* A held job's error is the reason it waits (jobs.h), not a failure. */
-	if (r->rec.error && r->rec.state != JOB_HELD && !waiting_in_doubt(&r->rec) &&
+	if (r->rec.error && r->rec.state != JOB_HELD && !jr_waiting_in_doubt(&r->rec) &&
 	    !job_state_is_final(r->rec.state)) {
 		finish_failure(r);
 		return;
@@ -696,14 +697,14 @@ void advance(struct jrun *r)
 			return;
 		if (rr > 0) {
 			if (r->rec.state != JOB_WAITING)
-				set_state(r, JOB_WAITING);
+				jr_set_state(r, JOB_WAITING);
 			return;
 		}
 		if (r->rec.state == JOB_WAITING)
-			set_state(r, JOB_CLAIMED);
+			jr_set_state(r, JOB_CLAIMED);
 		long long wait = r->next_mono ? r->next_mono - loop_now_ms() : 0;
 		if (wait > 0) {
-			schedule(r, wait);
+			jr_schedule(r, wait);
 			return;
 		}
 		if (js->api_blocked || js->in_flight >= js->conf->max_in_flight) {
@@ -716,32 +717,32 @@ void advance(struct jrun *r)
 			hold_job(r, JOBS_HOLD_CAP, why);
 			return;
 		}
-		submit(r);
+		jr_submit(r);
 		return;
 	}
 	case JOB_SUBMITTING:
-		reconcile(r);
+		jr_reconcile(r);
 		return;
 	case JOB_RUNNING:
 		if (js->api_blocked) {
-			schedule(r, (long long)js->conf->poll_max * 1000);
+			jr_schedule(r, (long long)js->conf->poll_max * 1000);
 			return;
 		}
-		poll_job(r);
+		jr_poll_job(r);
 		return;
 	case JOB_DOWNLOADING:
 		if (outbox_is_complete(js->conf, r->rec.name)) {
 			/* The set was complete when the last run stopped; only the record lagged.
 			 */
-			r->rec.finished_at = now_s();
-			set_state(r, JOB_DONE);
-			after_record(r, on_final_durable);
+			r->rec.finished_at = jr_now_s();
+			jr_set_state(r, JOB_DONE);
+			jr_after_record(r, jr_on_final_durable);
 			return;
 		}
-		start_download(r);
+		jr_start_download(r);
 		return;
 	case JOB_IN_DOUBT: /* waits for the user (jobs_resolve), or the configured hours */
-		auto_resubmit(r);
+		jr_auto_resubmit(r);
 		return;
 	case JOB_HELD:
 	case JOB_DONE:
@@ -752,14 +753,14 @@ void advance(struct jrun *r)
 
 /* Starts queued jobs while there are free slots (submissions and downloads have
  * their own), oldest claim first. */
-void pump(struct jobs *js)
+void jr_pump(struct jobs *js)
 {
 	if (!js->api)
 		return;
 	size_t max = js->conf->max_in_flight;
 	for (size_t i = 0; i < js->n; i++) {
 		bool submit_room = js->in_flight < max && !js->api_blocked;
-		bool download_room = js->dl_active < max && !yield_to_creates(js);
+		bool download_room = js->dl_active < max && !jr_yield_to_creates(js);
 		if (!submit_room && !download_room)
 			return;
 		struct jrun *r = js->v[i];
@@ -768,7 +769,7 @@ void pump(struct jobs *js)
 		if ((r->rec.state == JOB_CLAIMED && submit_room) ||
 		    (r->rec.state == JOB_DOWNLOADING && download_room)) {
 			r->queued = false;
-			advance(r);
+			jr_advance(r);
 		}
 	}
 }
@@ -780,8 +781,8 @@ static void free_run(struct jrun *r)
 	refresh_untrack(r->js->refresh, r, r->rec.video_id);
 	if (r->req)
 		api_req_cancel(r->req);
-	close_download(r, DL_KEEP);
-	forget_outputs(r);
+	jr_close_download(r, DL_KEEP);
+	jr_forget_outputs(r);
 	loop_timer_free(r->timer);
 	free(r->list_after);
 	free(r->dl_why);
@@ -791,8 +792,8 @@ static void free_run(struct jrun *r)
 
 /* Takes the jobs DROP says yes to out of the table (their records stay on disk: the
  * caller removed them or keeps them), uncounted, and frees them. */
-void remove_jobs(struct jobs *js, bool (*drop)(const struct jrun *r, const void *ud),
-                 const void *ud)
+void jr_remove_jobs(struct jobs *js, bool (*drop)(const struct jrun *r, const void *ud),
+                    const void *ud)
 {
 	size_t kept = 0;
 	for (size_t i = 0; i < js->n; i++) {
@@ -806,9 +807,9 @@ void remove_jobs(struct jobs *js, bool (*drop)(const struct jrun *r, const void 
 	}
 	if (kept != js->n) {
 		js->n = kept;
-		rebuild_index(js);
+		jr_rebuild_index(js);
 	}
-	check_counts(js, NULL, "removing jobs");
+	jr_check_counts(js, NULL, "removing jobs");
 }
 
 /* ---- lifetime ------------------------------------------------------------------- */
@@ -817,7 +818,7 @@ void remove_jobs(struct jobs *js, bool (*drop)(const struct jrun *r, const void 
 static void on_yield_timer(void *ud)
 {
 	struct jobs *js = ud;
-	pump(js);
+	jr_pump(js);
 	if (js->claimq.head < js->claimq.n && !loop_timer_armed(js->claimq.timer))
 		loop_timer_arm(js->claimq.timer, 0);
 }
@@ -830,12 +831,12 @@ struct jobs *jobs_new(struct loop *l, struct api_client *api, const struct conf 
 	js->loop = l;
 	js->api = api;
 	js->conf = c;
-	js->refresh = refresh_new(l, api, on_refresh_seen, on_refresh_miss, js);
+	js->refresh = refresh_new(l, api, jr_on_refresh_seen, jr_on_refresh_miss, js);
 	js->dupes = dupes_new();
 	js->yield_timer = loop_timer_new(l, on_yield_timer, js);
-	js->retry = claimretry_new(l, on_claim_retry, js);
-	if (callbacks_expected(c))
-		expect_callbacks(js);
+	js->retry = claimretry_new(l, jr_on_claim_retry, js);
+	if (jr_callbacks_expected(c))
+		jr_expect_callbacks(js);
 	return js;
 }
 
@@ -858,7 +859,7 @@ void jobs_free(struct jobs *js)
 {
 	if (!js)
 		return;
-	deletes_abandon(js);
+	jr_deletes_abandon(js);
 	refresh_free(js->refresh);
 	js->refresh = NULL;
 	dupes_free(js->dupes);
@@ -879,19 +880,19 @@ void jobs_free(struct jobs *js)
 
 void jobs_set_conf(struct jobs *js, const struct conf *c)
 {
-	bool was = callbacks_expected(js->conf), now = callbacks_expected(c);
+	bool was = jr_callbacks_expected(js->conf), now = jr_callbacks_expected(c);
 	js->conf = c;
 	if (now && !was)
-		expect_callbacks(js);
+		jr_expect_callbacks(js);
 	else if (was && !now)
 		js->callbacks_live = false; /* until a callback comes (callback_listen alone) */
 	js->api_blocked = false;
-	pump(js);
+	jr_pump(js);
 }
 
 void jobs_suspend(struct jobs *js)
 {
-	deletes_abandon(js);
+	jr_deletes_abandon(js);
 	js->api = NULL; /* nothing may start until jobs_set_api */
 	refresh_suspend(js->refresh);
 	for (size_t i = 0; i < js->n; i++) {
@@ -900,7 +901,7 @@ void jobs_suspend(struct jobs *js)
 			api_req_cancel(r->req);
 			r->req = NULL;
 		}
-		close_download(r, DL_DROP_PARTIAL);
+		jr_close_download(r, DL_DROP_PARTIAL);
 		if (r->timer)
 			loop_timer_disarm(r->timer);
 	}
@@ -913,7 +914,7 @@ void jobs_set_api(struct jobs *js, struct api_client *api)
 	refresh_set_api(js->refresh, api);
 	for (size_t i = 0; i < js->n; i++)
 		if (!job_state_is_final(js->v[i]->rec.state))
-			schedule(js->v[i], 0);
+			jr_schedule(js->v[i], 0);
 }
 
 size_t jobs_count(const struct jobs *js, enum job_state s)
@@ -941,7 +942,7 @@ const struct job *jobs_at(const struct jobs *js, size_t i)
 
 const struct job *jobs_find(const struct jobs *js, const char *name_or_id)
 {
-	struct jrun *r = by_name_or_id(js, name_or_id);
+	struct jrun *r = jr_by_name_or_id(js, name_or_id);
 	return r ? &r->rec : NULL;
 }
 

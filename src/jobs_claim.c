@@ -39,7 +39,7 @@ static bool claim_recorded(const struct jobs *js, const char *id)
 	for (size_t i = 0; i < js->n; i++) {
 		const struct job *j = &js->v[i]->rec;
 		char c[128];
-		claim_of(j, c, sizeof(c));
+		jr_claim_of(j, c, sizeof(c));
 		if (strcmp(c, id) != 0)
 			continue;
 		total++;
@@ -58,7 +58,7 @@ static char *unique_name(const struct jobs *js, const char *want, const char *ow
 	char buf[PROMPT_NAME_MAX + 16];
 	bcopy_str(buf, sizeof(buf), want);
 	/* Reserved on disk (outbox.h), so that a daemon sharing the outbox takes another. */
-	for (unsigned n = 2; by_name(js, buf) || outbox_name_taken(js->conf, buf) ||
+	for (unsigned n = 2; jr_by_name(js, buf) || outbox_name_taken(js->conf, buf) ||
 	                     outbox_reserve(js->conf, buf, owner) == 1;
 	     n++)
 		prompt_name_suffixed(buf, sizeof(buf), want, n);
@@ -88,7 +88,7 @@ static void job_from_spec(const struct jobs *js, const struct claim *cl, const s
 	j->seed = s->seed;
 	j->audio = s->audio;
 	j->options = s->options ? xstrdup(s->options) : NULL;
-	j->claimed_at = now_s();
+	j->claimed_at = jr_now_s();
 	double cost = conf_estimate_cost(js->conf, j->model, j->size, j->seconds);
 	if (cost < 0) /* a model the table lacks: the catalog's price (catalog.h) */
 		cost = catalog_estimate_cost(catalog_current(), j->model, j->size, j->seconds);
@@ -111,10 +111,10 @@ static void check_duplicate(struct jobs *js, const struct claim *cl, const struc
 	const struct conf *c = js->conf;
 	long long at = 0;
 	const char *prev = dupes_get(js->dupes, key, &at);
-	const struct jrun *o = prev ? by_name(js, prev) : NULL;
+	const struct jrun *o = prev ? jr_by_name(js, prev) : NULL;
 	if (s->again || !c->duplicate_skip || !c->duplicate_window_days || !o ||
 	    o->rec.state == JOB_FAILED ||
-	    now_s() - at > (long long)c->duplicate_window_days * 86400)
+	    jr_now_s() - at > (long long)c->duplicate_window_days * 86400)
 		return;
 	char when[64] = "?";
 	time_t t = (time_t)at;
@@ -177,7 +177,7 @@ static void record_claim(struct jobs *js, struct claim *cl, struct commit *cm)
 		} else {
 			check_duplicate(js, cl, s, &j);
 		}
-		made[i] = add_job(js, &j);
+		made[i] = jr_add_job(js, &j);
 		if (store_stage(cm, js->conf->state_dir, &made[i]->rec) != 0) {
 			log_event(
 			    LOG_ERROR, made[i]->rec.name, NULL,
@@ -212,7 +212,7 @@ static void record_claim(struct jobs *js, struct claim *cl, struct commit *cm)
 			r->rec.error = xstrdup(why);
 			r->rec.error_code = xstrdup(JOBS_HOLD_APPROVAL);
 			/* Announced below, with its claim's other jobs, as new. */
-			move_state(r, JOB_HELD);
+			jr_move_state(r, JOB_HELD);
 			if (store_stage(cm, js->conf->state_dir, &r->rec) != 0)
 				log_event(LOG_ERROR, r->rec.name, NULL, "cannot record the hold");
 			log_event(LOG_WARNING, r->rec.name, NULL, "held: %s", why);
@@ -224,17 +224,17 @@ static void record_claim(struct jobs *js, struct claim *cl, struct commit *cm)
 	for (size_t i = 0; i < js->n; i++) {
 		struct jrun *w = js->v[i];
 		if (w->rec.state == JOB_WAITING && !w->req)
-			schedule(w, 0);
+			jr_schedule(w, 0);
 	}
 	for (size_t i = 0; i < cl->pf.n; i++) {
 		struct jrun *r = made[i];
-		notify_observers(js, &r->rec, r->rec.state);
+		jr_notify_observers(js, &r->rec, r->rec.state);
 		if (r->rec.error && r->rec.state != JOB_HELD)
 			log_event(LOG_WARNING, r->rec.name, NULL, "failed: %s", r->rec.error);
-		advance(r); /* a spec with an error goes straight to failed/ */
+		jr_advance(r); /* a spec with an error goes straight to failed/ */
 	}
 	free(made);
-	check_counts(js, NULL, "a claim");
+	jr_check_counts(js, NULL, "a claim");
 }
 
 static void claim_now(struct jobs *js, const char *name)
@@ -266,7 +266,7 @@ static void on_claim_timer(void *ud)
 {
 	struct jobs *js = ud;
 	for (size_t k = 0; k < JOBS_CLAIMS_PER_TURN && js->claimq.head < js->claimq.n; k++) {
-		if (js->claimed >= JOBS_CLAIMS_PER_TURN && yield_to_creates(js))
+		if (js->claimed >= JOBS_CLAIMS_PER_TURN && jr_yield_to_creates(js))
 			return; /* on_yield_timer goes on */
 		char *name = js->claimq.v[js->claimq.head++];
 		claim_now(js, name);
@@ -300,7 +300,7 @@ void jobs_claim(struct jobs *js, const char *name)
 }
 
 /* A name whose claim failed is due for another try: it joins the queue. */
-void on_claim_retry(const char *name, void *ud)
+void jr_on_claim_retry(const char *name, void *ud)
 {
 	jobs_claim(ud, name);
 }
@@ -308,7 +308,7 @@ void on_claim_retry(const char *name, void *ud)
 static void loaded(struct job *j, void *ud)
 {
 	struct jobs *js = ud;
-	if (by_name(js, j->name)) {
+	if (jr_by_name(js, j->name)) {
 		log_event(LOG_ERROR, j->name, j->video_id, "store: duplicate record ignored");
 		job_release(j);
 		return;
@@ -321,7 +321,7 @@ static void loaded(struct job *j, void *ud)
 		pollplan_learn(&js->durations, key,
 		               (j->video_completed_at - j->video_created_at) * 1000);
 	}
-	add_job(js, j);
+	jr_add_job(js, j);
 }
 
 static int by_claim_time(const void *a, const void *b)
@@ -375,7 +375,7 @@ static bool claim_line_recorded(const struct jobs *js, const char *id, unsigned 
 {
 	for (size_t i = 0; i < js->n; i++) {
 		char c[128];
-		claim_of(&js->v[i]->rec, c, sizeof(c));
+		jr_claim_of(&js->v[i]->rec, c, sizeof(c));
 		if (!strcmp(c, id) && js->v[i]->rec.line == line)
 			return true;
 	}
@@ -397,28 +397,28 @@ static size_t restore_lost(struct jobs *js, const struct claim *cl, const struct
 		const char *was = lost_match(lost, s->name);
 		char help[1024];
 		char *name =
-		    was && !by_name(js, was) ? xstrdup(was) : unique_name(js, s->name, cl->id);
+		    was && !jr_by_name(js, was) ? xstrdup(was) : unique_name(js, s->name, cl->id);
 		struct job j;
 		job_from_spec(js, cl, s, name, &j);
 		j.state = JOB_IN_DOUBT;
 		j.creates = j.creates_allowed = 1;
-		j.next_at_ms = now_ms_real();
+		j.next_at_ms = jr_now_ms_real();
 		j.error = xasprintf(
 		    "This job's record in the state directory could not be read%s%s%s (it was "
 		    "moved to %s/corrupt/). It may have sent its create already, so it is not "
 		    "sent again on a guess: the service may have made this video (and charged "
 		    "for it).\n\n%s",
 		    was ? " (" : "", was ? was : "", was ? ".json)" : "", js->conf->state_dir,
-		    decide_help(name, help, sizeof(help)));
+		    jr_decide_help(name, help, sizeof(help)));
 		j.error_code = xstrdup(JOBS_DOUBT);
-		struct jrun *r = add_job(js, &j);
+		struct jrun *r = jr_add_job(js, &j);
 		if (store_stage(js->commit, js->conf->state_dir, &r->rec) != 0)
 			log_event(LOG_ERROR, r->rec.name, NULL, "cannot record the job");
 		log_event(LOG_WARNING, r->rec.name, NULL,
 		          "in doubt: the record of %s%s%.0u could not be read; its input is kept "
 		          "and nothing is sent until `sorad resolve`",
 		          cl->file, s->line ? " line " : "", s->line);
-		notify_observers(js, &r->rec, r->rec.state);
+		jr_notify_observers(js, &r->rec, r->rec.state);
 		n++;
 	}
 	return n;
@@ -428,7 +428,7 @@ static size_t restore_lost(struct jobs *js, const struct claim *cl, const struct
 static bool of_claim(const struct jrun *r, const void *id)
 {
 	char c[128];
-	claim_of(&r->rec, c, sizeof(c));
+	jr_claim_of(&r->rec, c, sizeof(c));
 	return !strcmp(c, id);
 }
 
@@ -439,7 +439,7 @@ static void drop_claim_records(struct jobs *js, const char *id)
 	for (size_t i = 0; i < js->n; i++)
 		if (of_claim(js->v[i], id))
 			store_remove(js->conf->state_dir, js->v[i]->rec.name);
-	remove_jobs(js, of_claim, id);
+	jr_remove_jobs(js, of_claim, id);
 }
 
 /*
@@ -484,7 +484,7 @@ static void redo_claim(const char *id, bool marked, void *ud)
 	struct jobs *js = rd->js;
 	const struct lost_names *lost = rd->lost;
 	size_t total, final;
-	claim_counts(js, id, &total, &final);
+	jr_claim_counts(js, id, &total, &final);
 	bool recorded = marked || claim_recorded(js, id);
 	if (recorded && !lost->n) {
 		if (total == final) /* every job final: only the cleanup was missed */
@@ -529,20 +529,20 @@ int jobs_load(struct jobs *js)
 	/* Claim order survives restarts; the index is rebuilt after sorting. */
 	if (js->n > 1)
 		qsort(js->v, js->n, sizeof(*js->v), by_claim_time);
-	rebuild_index(js);
+	jr_rebuild_index(js);
 	struct lost_names lost = {0};
 	store_corrupt_names(js->conf->state_dir, lost_add, &lost);
 	struct redo rd = {js, &lost};
 	inbox_claims_each(js->conf, redo_claim, &rd);
 	lost_free(&lost);
-	apply_resolutions(js);
-	check_counts(js, NULL, "the load");
+	jr_apply_resolutions(js);
+	jr_check_counts(js, NULL, "the load");
 	size_t resumed = 0;
 	for (size_t i = 0; i < js->n; i++) {
 		struct jrun *r = js->v[i];
 		if (!job_state_is_final(r->rec.state)) {
 			resumed++;
-			schedule(r, 0);
+			jr_schedule(r, 0);
 		}
 	}
 	log_info("state: %zu job(s) loaded, %zu to resume", js->n, resumed);

@@ -42,7 +42,7 @@ static bool held_for(const struct jrun *r, const char *code)
 }
 
 /* Decisions `sorad resolve` recorded while no daemon ran (job.h, resolution). */
-void apply_resolutions(struct jobs *js)
+void jr_apply_resolutions(struct jobs *js)
 {
 	for (size_t i = 0; i < js->n; i++) {
 		struct jrun *r = js->v[i];
@@ -103,7 +103,7 @@ size_t jobs_release_held(struct jobs *js)
 		if (js->gate && js->gate(&r->rec, why, sizeof(why), js->gate_ud) != 0)
 			break; /* oldest first: later jobs wait behind it */
 		log_event(LOG_INFO, r->rec.name, NULL, "released: the usage caps allow it now");
-		unhold_job(r);
+		jr_unhold_job(r);
 		released++;
 	}
 	return released;
@@ -130,7 +130,7 @@ int jobs_approve(struct jobs *js, const char *name)
 		if (!jobs_approval_matches(&r->rec, name))
 			continue;
 		log_event(LOG_INFO, r->rec.name, NULL, "approved");
-		unhold_job(r);
+		jr_unhold_job(r);
 		n++;
 	}
 	return n;
@@ -153,7 +153,7 @@ static void on_cancel_deleted(struct api_req *req, void *ud)
 
 int jobs_stop(struct jobs *js, const char *name, enum jobs_stop_how how, char *msg, size_t n)
 {
-	struct jrun *r = by_name_or_id(js, name);
+	struct jrun *r = jr_by_name_or_id(js, name);
 	if (!r) {
 		bfmt(msg, n, "no job is named %s", name);
 		return -1;
@@ -170,10 +170,10 @@ int jobs_stop(struct jobs *js, const char *name, enum jobs_stop_how how, char *m
 			     jn, job_state_name(s), jn);
 			return -1;
 		}
-		fail_job(r, "rejected",
-		         "Rejected by the user while it was held (%s). Nothing was sent to the "
-		         "service and nothing was spent.",
-		         r->rec.error ? r->rec.error : "held");
+		jr_fail_job(r, "rejected",
+		            "Rejected by the user while it was held (%s). Nothing was sent to the "
+		            "service and nothing was spent.",
+		            r->rec.error ? r->rec.error : "held");
 		bfmt(msg, n, "%s rejected: nothing was spent; its input is in %s", jn,
 		     js->conf->failed_dir);
 		return 0;
@@ -183,9 +183,10 @@ int jobs_stop(struct jobs *js, const char *name, enum jobs_stop_how how, char *m
 	case JOB_HELD:
 	case JOB_WAITING:
 		r->queued = false;
-		fail_job(r, "cancelled",
-		         "Cancelled by the user before anything was sent to the service: nothing "
-		         "was spent.");
+		jr_fail_job(
+		    r, "cancelled",
+		    "Cancelled by the user before anything was sent to the service: nothing "
+		    "was spent.");
 		bfmt(msg, n, "%s cancelled: nothing was spent; its input is in %s", jn,
 		     js->conf->failed_dir);
 		return 0;
@@ -216,7 +217,7 @@ int jobs_stop(struct jobs *js, const char *name, enum jobs_stop_how how, char *m
 	           s == JOB_RUNNING;
 	if (del && !api_delete(js->api, r->rec.video_id, jn, on_cancel_deleted, xstrdup(jn)))
 		del = false;
-	fail_job(
+	jr_fail_job(
 	    r, "cancelled", "Cancelled by the user while the service was %s it (video %s). %s",
 	    s == JOB_RUNNING ? "making" : "serving", r->rec.video_id ? r->rec.video_id : "?",
 	    del ? "sorad asked the service to delete it; the generation may still be billed."
@@ -232,7 +233,7 @@ int jobs_stop(struct jobs *js, const char *name, enum jobs_stop_how how, char *m
 
 int jobs_retry(struct jobs *js, const char *name, char *msg, size_t n)
 {
-	struct jrun *r = by_name_or_id(js, name);
+	struct jrun *r = jr_by_name_or_id(js, name);
 	if (!r) {
 		bfmt(msg, n, "no job is named %s", name);
 		return -1;
@@ -250,7 +251,7 @@ int jobs_retry(struct jobs *js, const char *name, char *msg, size_t n)
 	}
 	const struct conf *c = js->conf;
 	char id[128];
-	claim_of(j, id, sizeof(id));
+	jr_claim_of(j, id, sizeof(id));
 	if (j->reference) { /* the image must be in the claim again */
 		char in_claim[PATH_MAX], in_failed[PATH_MAX];
 		const char *dot = strrchr(j->reference, '.');
@@ -281,11 +282,11 @@ int jobs_retry(struct jobs *js, const char *name, char *msg, size_t n)
 	}
 	/* The failure, archived in the record; its report leaves failed/. */
 	char when[32] = "?", line[256];
-	time_t t = (time_t)(j->finished_at >= 0 ? j->finished_at : now_s());
+	time_t t = (time_t)(j->finished_at >= 0 ? j->finished_at : jr_now_s());
 	struct tm tm;
 	if (localtime_r(&t, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
-	first_line(j->error, line, sizeof(line));
+	jr_first_line(j->error, line, sizeof(line));
 	char *h = xasprintf("%s%s%s %s: %s", j->history ? j->history : "", j->history ? "\n" : "",
 	                    when, j->error_code ? j->error_code : "failed", line);
 	free(j->history);
@@ -320,7 +321,7 @@ int jobs_retry(struct jobs *js, const char *name, char *msg, size_t n)
 	if (j->dup_key)
 		dupes_put(js->dupes, j->dup_key, j->name, j->claimed_at);
 	log_event(LOG_INFO, j->name, NULL, "retried by the user (earlier: %s)", line);
-	requeue(r);
+	jr_requeue(r);
 	bfmt(msg, n,
 	     "%s is queued again under the same name; its earlier failure is in its history "
 	     "('sorad show %s')",
@@ -417,7 +418,7 @@ int jobs_delete(struct jobs *js, const char *video_id, const char *job, jobs_del
 }
 
 /* The deletes still waiting lose their client (a reload, shutdown): answered now. */
-void deletes_abandon(struct jobs *js)
+void jr_deletes_abandon(struct jobs *js)
 {
 	while (js->deletes) {
 		struct jdelete *d = js->deletes;
@@ -438,7 +439,7 @@ static bool is_job(const struct jrun *r, const void *which)
 
 int jobs_forget(struct jobs *js, const char *name)
 {
-	struct jrun *r = by_name(js, name);
+	struct jrun *r = jr_by_name(js, name);
 	if (!r || !job_state_is_final(r->rec.state))
 		return -1;
 	/* A change of this job still staged would bring the record back after the
@@ -448,6 +449,6 @@ int jobs_forget(struct jobs *js, const char *name)
 	if (store_remove(js->conf->state_dir, r->rec.name) != 0)
 		return -1;
 	log_event(LOG_INFO, r->rec.name, r->rec.video_id, "forgotten: record and outputs purged");
-	remove_jobs(js, is_job, r);
+	jr_remove_jobs(js, is_job, r);
 	return 0;
 }

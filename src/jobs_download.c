@@ -32,7 +32,7 @@ static void on_downloaded(struct api_req *req, void *ud);
 /* ---- downloads ---------------------------------------------------------------------- */
 
 /* Forgets what the download rounds made: the next round fetches every variant. */
-void forget_outputs(struct jrun *r)
+void jr_forget_outputs(struct jrun *r)
 {
 	r->have = r->unserved = r->derived = r->absent = 0;
 	for (int v = 0; v < 3; v++) {
@@ -44,7 +44,7 @@ void forget_outputs(struct jrun *r)
 
 /* Ends the job's download round: cancels what is in flight (downloads, ffmpeg),
  * closes the files. */
-void close_download(struct jrun *r, enum close_how how)
+void jr_close_download(struct jrun *r, enum close_how how)
 {
 	for (int v = 0; v < 3; v++) {
 		struct dl *d = &r->dl[v];
@@ -69,7 +69,7 @@ void close_download(struct jrun *r, enum close_how how)
 	}
 	r->fetching = 0;
 	if (how == DL_DROP_ALL)
-		forget_outputs(r);
+		jr_forget_outputs(r);
 	if (r->dl_round) {
 		r->dl_round = false;
 		r->js->dl_active--;
@@ -250,11 +250,11 @@ static bool derive_missing(struct jrun *r)
 
 /* Downloads the variants not downloaded yet, side by side, once a download slot is
  * free (max_in_flight jobs download at once). */
-void start_download(struct jrun *r)
+void jr_start_download(struct jrun *r)
 {
 	struct jobs *js = r->js;
 	if (!r->dl_round) {
-		if (js->dl_active >= js->conf->max_in_flight || yield_to_creates(js)) {
+		if (js->dl_active >= js->conf->max_in_flight || jr_yield_to_creates(js)) {
 			r->queued = true; /* pump starts it when a round ends or creates are out */
 			return;
 		}
@@ -299,7 +299,7 @@ void start_download(struct jrun *r)
 		                     sizeof(part)) == 0)
 			commit_create(js->commit, part, js->conf->outbox_mode);
 	}
-	after_commit(r, on_parts_made);
+	jr_after_commit(r, on_parts_made);
 }
 
 /* The .part files exist: the downloads go. */
@@ -309,7 +309,7 @@ static void on_parts_made(void *ud, int err)
 	r->committing = false;
 	if (!r->dl_round || !r->js->api) { /* suspended meanwhile: advance starts again */
 		if (r->js->api)
-			schedule(r, 0);
+			jr_schedule(r, 0);
 		return;
 	}
 	if (err) {
@@ -355,28 +355,31 @@ static bool download_given_up(struct jrun *r)
 	}
 	const char *last = r->dl_why ? r->dl_why : "no details";
 	if (r->dl_gone >= JOBS_DL_GONE_TRIES) {
-		fail_job(r, "gone",
-		         "The service no longer has this video (%s, %u downloads in a row): it may "
-		         "have expired or been deleted there. Drop the prompt again to make it "
-		         "anew.",
-		         last, r->dl_gone);
+		jr_fail_job(
+		    r, "gone",
+		    "The service no longer has this video (%s, %u downloads in a row): it may "
+		    "have expired or been deleted there. Drop the prompt again to make it "
+		    "anew.",
+		    last, r->dl_gone);
 		return true;
 	}
 	if (r->dl_expired || (r->dl_deadline && loop_now_ms() >= r->dl_deadline)) {
-		fail_job(r, "expired",
-		         "The finished video could not be downloaded before its download link "
-		         "expired (the service keeps finished videos for about an hour; sorad "
-		         "counts that time from when it saw the video finish). Last failure: %s. "
-		         "Drop the prompt again to make it anew.",
-		         last);
+		jr_fail_job(
+		    r, "expired",
+		    "The finished video could not be downloaded before its download link "
+		    "expired (the service keeps finished videos for about an hour; sorad "
+		    "counts that time from when it saw the video finish). Last failure: %s. "
+		    "Drop the prompt again to make it anew.",
+		    last);
 		return true;
 	}
 	if (r->dl_fails >= JOBS_DL_ROUNDS) {
-		fail_job(r, "download_failed",
-		         "The finished video could not be downloaded: %u attempts in a row failed "
-		         "(last: %s). Drop the prompt again to make it anew, or check the "
-		         "network path to the service.",
-		         r->dl_fails, last);
+		jr_fail_job(
+		    r, "download_failed",
+		    "The finished video could not be downloaded: %u attempts in a row failed "
+		    "(last: %s). Drop the prompt again to make it anew, or check the "
+		    "network path to the service.",
+		    r->dl_fails, last);
 		return true;
 	}
 	log_event(LOG_WARNING, r->rec.name, r->rec.video_id,
@@ -397,15 +400,15 @@ static void download_round_over(struct jrun *r)
 	}
 	if (outputs_settled(r)) {
 		/* The files' data are durable before any of them gets its final name. */
-		after_commit(r, on_parts_durable);
+		jr_after_commit(r, on_parts_durable);
 	} else if (!download_given_up(r)) {
 		/* A local failure (a full disk) frees what this round wrote; the next round
 		 * fetches everything. After a network failure, finished parts are kept. */
 		if (r->dl_local)
-			close_download(r, DL_DROP_ALL);
-		schedule(r, download_retry_ms(r));
+			jr_close_download(r, DL_DROP_ALL);
+		jr_schedule(r, download_retry_ms(r));
 	}
-	pump(r->js);
+	jr_pump(r->js);
 }
 
 /* Renames every part into place (a variant left out has none, nor an old file under
@@ -415,7 +418,7 @@ static void finish_outputs(struct jrun *r)
 	const struct conf *c = r->js->conf;
 	struct outbox_file files[3];
 	char owner[PATH_MAX];
-	claim_of(&r->rec, owner, sizeof(owner));
+	jr_claim_of(&r->rec, owner, sizeof(owner));
 	for (int v = 0; v < 3; v++) {
 		char part[PATH_MAX], final[PATH_MAX];
 		bool out = (r->absent & (1u << v)) != 0;
@@ -441,26 +444,26 @@ static void finish_outputs(struct jrun *r)
 				    "move it away and this job's file takes its place (the "
 				    "download is kept; trying again every 30 s)",
 				    final);
-				schedule(r, 30000);
+				jr_schedule(r, 30000);
 				return;
 			}
 			log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
 			          "cannot %s %s: %s; downloading again in 30 s",
 			          out ? "clear the place of the missing" : "move into place",
 			          outbox_suffix((enum api_variant)v), strerror(errno));
-			forget_outputs(r);
-			schedule(r, 30000);
+			jr_forget_outputs(r);
+			jr_schedule(r, 30000);
 			return;
 		}
 	}
-	r->rec.finished_at = now_s();
+	r->rec.finished_at = jr_now_s();
 	/* The renames are durable before NAME.json appears (commit.h orders them). */
 	if (commit_sync(r->js->commit, c->outbox) != 0 ||
 	    outbox_write_metadata(c, &r->rec, files, r->js->commit) != 0) {
-		schedule(r, 30000);
+		jr_schedule(r, 30000);
 		return;
 	}
-	after_commit(r, on_outputs_durable);
+	jr_after_commit(r, on_outputs_durable);
 }
 
 /* NAME.json is durable: the set is complete, and so is the job. */
@@ -470,15 +473,15 @@ static void on_outputs_durable(void *ud, int err)
 	const struct conf *c = r->js->conf;
 	r->committing = false;
 	if (err) { /* logged by the commit; advance sees what is in the outbox */
-		schedule(r, 30000);
+		jr_schedule(r, 30000);
 		return;
 	}
 	log_event(LOG_INFO, r->rec.name, r->rec.video_id, "done: %s/%s.mp4 (%lld bytes)", c->outbox,
 	          r->rec.name, r->bytes[0]);
-	set_state(r, JOB_DONE);
-	after_record(r, on_final_durable);
-	wake_dependants(r); /* they can go now */
-	pump(r->js);
+	jr_set_state(r, JOB_DONE);
+	jr_after_record(r, jr_on_final_durable);
+	jr_wake_dependants(r); /* they can go now */
+	jr_pump(r->js);
 }
 
 /* The downloaded files are durable (or not: download them again). */
@@ -490,8 +493,8 @@ static void on_parts_durable(void *ud, int err)
 		log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
 		          "cannot write the downloads to %s: %s; downloading again in 30 s",
 		          r->js->conf->outbox, strerror(err));
-		forget_outputs(r);
-		schedule(r, 30000);
+		jr_forget_outputs(r);
+		jr_schedule(r, 30000);
 		return;
 	}
 	finish_outputs(r);

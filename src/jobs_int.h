@@ -3,7 +3,7 @@
  * (the way curl's multihandle.h serves multi.c and transfer.c). include/jobs.h is the
  * contract; this is the inside:
  *
- *   jobs.c            the state core: the job table and its name index, move_state (the
+ *   jobs.c            the state core: the job table and its name index, jr_move_state (the
  *                     one place a state changes, with the per-state counters) and
  *                     set_state, timers, commits, failures, holds, advance/pump,
  *                     lifetime and getters
@@ -15,7 +15,9 @@
  *   jobs_download.c   finished videos: the download rounds and the finished set
  *   jobs_control.c    the user's commands: approve, cancel/reject, retry, delete, forget
  *
- * Every function here runs on the loop's thread, as jobs.h's do.
+ * Every function here runs on the loop's thread, as jobs.h's do. The functions the parts
+ * share carry the jr_ prefix (for struct jrun): global to the linker, internal to
+ * src/jobs*.c, never called from elsewhere.
  */
 #ifndef SORAD_JOBS_INT_H
 #define SORAD_JOBS_INT_H
@@ -125,113 +127,113 @@ struct jobs {
 /* ---- jobs.c: the core --------------------------------------------------------------- */
 
 /* Tells the observers (jobs_observe) that J changed; BEFORE == J->state: new/progress. */
-void notify_observers(const struct jobs *js, const struct job *j, enum job_state before);
+void jr_notify_observers(const struct jobs *js, const struct job *j, enum job_state before);
 /* The wall clock in seconds and in milliseconds (for records; deadlines are on
  * loop_now_ms, deadline.h). */
-long long now_s(void);
-long long now_ms_real(void);
+long long jr_now_s(void);
+long long jr_now_ms_real(void);
 /* Whether work that can wait (downloads, claims beyond a reserve) gives way to creates. */
-bool yield_to_creates(struct jobs *js);
+bool jr_yield_to_creates(struct jobs *js);
 /* The job named NAME; or else the one whose video id is NAME. NULL when none. */
-struct jrun *by_name(const struct jobs *js, const char *name);
-struct jrun *by_name_or_id(const struct jobs *js, const char *name);
+struct jrun *jr_by_name(const struct jobs *js, const char *name);
+struct jrun *jr_by_name_or_id(const struct jobs *js, const char *name);
 /* A claimed job's own backoff after ATTEMPTS tries: 5 s doubling to 320 s. */
-long long claimed_backoff_ms(unsigned attempts);
+long long jr_claimed_backoff_ms(unsigned attempts);
 /* Adds a job with record REC (its strings taken; REC is left empty), counted in its state. */
-struct jrun *add_job(struct jobs *js, struct job *rec);
+struct jrun *jr_add_job(struct jobs *js, struct job *rec);
 /* Takes the jobs DROP(r, UD) says yes to out of the table (their records stay on disk
  * unless the caller removed them), uncounted, and frees them. */
-void remove_jobs(struct jobs *js, bool (*drop)(const struct jrun *r, const void *ud),
-                 const void *ud);
+void jr_remove_jobs(struct jobs *js, bool (*drop)(const struct jrun *r, const void *ud),
+                    const void *ud);
 /* Rebuilds the name index after the table was reordered. */
-void rebuild_index(struct jobs *js);
+void jr_rebuild_index(struct jobs *js);
 /* Under SORAD_CHECK_COUNTS (CMake, on unless Release): recounts every job by state and
  * aborts, naming WHERE (and J, or NULL), when the counters differ. Else nothing. */
-void check_counts(const struct jobs *js, const struct job *j, const char *where);
+void jr_check_counts(const struct jobs *js, const struct job *j, const char *where);
 /* The one place a job's state changes, with the per-state counters (jobs.c). */
-void move_state(struct jrun *r, enum job_state s);
+void jr_move_state(struct jrun *r, enum job_state s);
 /* A state change recorded: moved, record staged (through the group
  * commit CM; set_state: the main one), the change logged and observers told. 0, or -1
  * when the record could not be staged. */
-int set_state(struct jrun *r, enum job_state s);
-int set_state_in(struct jrun *r, enum job_state s, struct commit *cm);
+int jr_set_state(struct jrun *r, enum job_state s);
+int jr_set_state_in(struct jrun *r, enum job_state s, struct commit *cm);
 /* Runs advance(R) after DELAY_MS (0: on the next loop iteration). */
-void schedule(struct jrun *r, long long delay_ms);
+void jr_schedule(struct jrun *r, long long delay_ms);
 /* Runs FN(R, err) once R's changes staged in CM (after_commit: the main commit) are
  * durable; R waits until then (committing). after_record: through the commit R's record
  * is staged in. */
-void after_commit_in(struct jrun *r, struct commit *cm, commit_fn *fn);
-void after_commit(struct jrun *r, commit_fn *fn);
-void after_record(struct jrun *r, commit_fn *fn);
+void jr_after_commit_in(struct jrun *r, struct commit *cm, commit_fn *fn);
+void jr_after_commit(struct jrun *r, commit_fn *fn);
+void jr_after_record(struct jrun *r, commit_fn *fn);
 /* The commit a change of record NAME goes through instead of WANT when the other one
  * still has its previous change (a record's changes are durable in order). */
-struct commit *record_commit(const struct jobs *js, const char *name, struct commit *want);
+struct commit *jr_record_commit(const struct jobs *js, const char *name, struct commit *want);
 /* The claim directory of J (its source before '/'), into buf[size]; "" when none. */
-void claim_of(const struct job *j, char *buf, size_t size);
+void jr_claim_of(const struct job *j, char *buf, size_t size);
 /* How many jobs came from claim ID, and how many of them are final. */
-void claim_counts(const struct jobs *js, const char *id, size_t *total, size_t *final);
+void jr_claim_counts(const struct jobs *js, const char *id, size_t *total, size_t *final);
 /* commit_fn: R's final state is durable, so its claim directory may go. */
-void on_final_durable(void *ud, int err);
+void jr_on_final_durable(void *ud, int err);
 /* Jobs waiting for R (their remix or extension source) look again. */
-void wake_dependants(struct jrun *r);
+void jr_wake_dependants(struct jrun *r);
 /* Sets R's error (CODE, and a sentence from FMT) and finishes it as failed: the error is
  * durable first, then the failure report goes to failed/. fail_from_api: from RES. */
-void fail_job(struct jrun *r, const char *code, const char *fmt, ...)
+void jr_fail_job(struct jrun *r, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void fail_from_api(struct jrun *r, const struct api_result *res, const char *doing);
+void jr_fail_from_api(struct jrun *r, const struct api_result *res, const char *doing);
 /* The reason a held or in-doubt job waited is gone. */
-void clear_error(struct jrun *r);
+void jr_clear_error(struct jrun *r);
 /* Back from held to claimed, and on its way. */
-void unhold_job(struct jrun *r);
+void jr_unhold_job(struct jrun *r);
 /* What an answer says about R's video V (its id only before R follows it). */
-void take_video(struct jrun *r, const struct video *v);
+void jr_take_video(struct jrun *r, const struct video *v);
 /* Back to claimed, to be submitted when a slot is free (oldest claim first). */
-void requeue(struct jrun *r);
+void jr_requeue(struct jrun *r);
 /* The first line of S, at most 200 bytes, into buf[n]. */
-void first_line(const char *s, char *buf, size_t n);
+void jr_first_line(const char *s, char *buf, size_t n);
 /* Decides and starts R's next step from its recorded state; pump: queued jobs while
  * there are free slots. */
-void advance(struct jrun *r);
-void pump(struct jobs *js);
+void jr_advance(struct jrun *r);
+void jr_pump(struct jobs *js);
 
 /* ---- jobs_submit.c ------------------------------------------------------------------ */
 
 /* Records the intent (submitting, creates + 1) and sends the create once it is durable. */
-void submit(struct jrun *r);
+void jr_submit(struct jrun *r);
 /* Create number K of R made nothing: it costs nothing, and one more may go. */
-void void_create(struct jrun *r, unsigned k);
+void jr_void_create(struct jrun *r, unsigned k);
 /* What the latest create got back (NULL: nothing to tell), saved with the next change. */
-void set_story(struct jrun *r, const char *story);
+void jr_set_story(struct jrun *r, const char *story);
 /* What an answer RES was, in plain words, into buf[size]. */
-void describe_answer(const struct api_result *res, char *buf, size_t size);
+void jr_describe_answer(const struct api_result *res, char *buf, size_t size);
 
 /* ---- jobs_reconcile.c --------------------------------------------------------------- */
 
 /* Searches the service's list for what R's latest create made (state submitting). */
-void reconcile(struct jrun *r);
+void jr_reconcile(struct jrun *r);
 /* Parks R in doubt, WHY in plain words: nothing is sent until the user decides. */
-void doubt(struct jrun *r, const char *why);
+void jr_doubt(struct jrun *r, const char *why);
 /* Whether J waits in doubt for the user (a dropped one is a failure in progress). */
-bool waiting_in_doubt(const struct job *j);
+bool jr_waiting_in_doubt(const struct job *j);
 /* The lines that end a doubt's reason: the decisions it waits for. Returns BUF. */
-const char *decide_help(const char *name, char *buf, size_t size);
+const char *jr_decide_help(const char *name, char *buf, size_t size);
 /* Resubmits R once it has been in doubt in_doubt_resubmit_hours (when set). */
-void auto_resubmit(struct jrun *r);
+void jr_auto_resubmit(struct jrun *r);
 
 /* ---- jobs_poll.c -------------------------------------------------------------------- */
 
 /* R's video was just created or adopted: its first poll is scheduled (RES: the create's
  * answer, for its poll hint, or NULL). */
-void start_polling(struct jrun *r, const struct api_result *res);
+void jr_start_polling(struct jrun *r, const struct api_result *res);
 /* Asks the service how R's video is doing (or fails R past job_timeout). */
-void poll_job(struct jrun *r);
+void jr_poll_job(struct jrun *r);
 /* refresh.h's callbacks: a list call saw a job's video, or did not show it. */
-void on_refresh_seen(void *job, const struct video *v, long poll_after_ms, void *ud);
-void on_refresh_miss(void *job, void *ud);
+void jr_on_refresh_seen(void *job, const struct video *v, long poll_after_ms, void *ud);
+void jr_on_refresh_miss(void *job, void *ud);
 /* Whether C's creates carry a callback_url to sorad's listener; expect_callbacks: from
  * now on, polls are the fallback (jobs.h, JOBS_CALLBACK_POLL_S). */
-bool callbacks_expected(const struct conf *c);
-void expect_callbacks(struct jobs *js);
+bool jr_callbacks_expected(const struct conf *c);
+void jr_expect_callbacks(struct jobs *js);
 
 /* ---- jobs_download.c ---------------------------------------------------------------- */
 
@@ -242,22 +244,22 @@ enum close_how {
 	DL_DROP_ALL,     /* the job failed: every part goes */
 };
 /* Ends R's download round: what is in flight cancelled, files closed, parts per HOW. */
-void close_download(struct jrun *r, enum close_how how);
+void jr_close_download(struct jrun *r, enum close_how how);
 /* Forgets what the download rounds made: the next round fetches every variant. */
-void forget_outputs(struct jrun *r);
+void jr_forget_outputs(struct jrun *r);
 /* Downloads the variants of R's finished video not here yet, once a slot is free. */
-void start_download(struct jrun *r);
+void jr_start_download(struct jrun *r);
 
 /* ---- jobs_claim.c ------------------------------------------------------------------- */
 
 /* claimretry.h's callback: a name whose claim failed is due again. */
-void on_claim_retry(const char *name, void *ud);
+void jr_on_claim_retry(const char *name, void *ud);
 
 /* ---- jobs_control.c ----------------------------------------------------------------- */
 
 /* Applies the decisions `sorad resolve/retry/cancel/reject` recorded while no daemon ran. */
-void apply_resolutions(struct jobs *js);
+void jr_apply_resolutions(struct jobs *js);
 /* The deletes waiting for the service lose their client: answered "unavailable" now. */
-void deletes_abandon(struct jobs *js);
+void jr_deletes_abandon(struct jobs *js);
 
 #endif

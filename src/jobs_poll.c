@@ -31,24 +31,26 @@ static long long typical_ms(const struct jrun *r)
 	return pollplan_typical_ms(&r->js->durations, key);
 }
 
-void start_polling(struct jrun *r, const struct api_result *res)
+void jr_start_polling(struct jrun *r, const struct api_result *res)
 {
 	r->poll_ms = (long long)r->js->conf->poll_initial * 1000;
 	pollplan_start(&r->pp, loop_now_ms());
-	schedule(r, callback_pace(r, pollplan_wait(&r->pp, loop_now_ms(), r->poll_ms,
+	jr_schedule(r,
+	            callback_pace(r, pollplan_wait(&r->pp, loop_now_ms(), r->poll_ms,
 	                                           res ? res->poll_after_ms : -1, typical_ms(r))));
 }
 
-void poll_job(struct jrun *r)
+void jr_poll_job(struct jrun *r)
 {
 	const struct conf *c = r->js->conf;
 	if (r->rec.submit_at >= 0 &&
 	    loop_now_ms() - r->submit_mono > (long long)c->job_timeout * 1000) {
-		fail_job(r, "timeout",
-		         "The video was not ready %u seconds after it was submitted (job_timeout), "
-		         "so sorad stopped waiting. It may still finish on the service: its id is "
-		         "%s. Raise job_timeout for long or busy generations.",
-		         c->job_timeout, r->rec.video_id);
+		jr_fail_job(
+		    r, "timeout",
+		    "The video was not ready %u seconds after it was submitted (job_timeout), "
+		    "so sorad stopped waiting. It may still finish on the service: its id is "
+		    "%s. Raise job_timeout for long or busy generations.",
+		    c->job_timeout, r->rec.video_id);
 		return;
 	}
 	/* Many jobs in flight: a list call answers for many of them (refresh.h). */
@@ -67,19 +69,19 @@ static void on_retrieved(struct api_req *req, void *ud)
 	if (res->kind != API_OK || !res->has_video) {
 		r->by_callback = false; /* the next poll is its own (callback_missed) */
 		if (res->kind == API_NOT_FOUND) {
-			fail_from_api(r, res, "checking the video's progress");
+			jr_fail_from_api(r, res, "checking the video's progress");
 			return;
 		}
 		if (res->kind == API_CONFIG)
 			r->js->api_blocked = true;
-		schedule(r, (long long)c->poll_max * 1000);
+		jr_schedule(r, (long long)c->poll_max * 1000);
 		return;
 	}
 	polled(r, &res->video, res->poll_after_ms);
 }
 
 /* A list call showed the job's video (refresh.h). */
-void on_refresh_seen(void *job, const struct video *v, long poll_after_ms, void *ud)
+void jr_on_refresh_seen(void *job, const struct video *v, long poll_after_ms, void *ud)
 {
 	(void)ud;
 	struct jrun *r = job;
@@ -88,7 +90,7 @@ void on_refresh_seen(void *job, const struct video *v, long poll_after_ms, void 
 }
 
 /* A due job the list did not show: it retrieves its video itself. */
-void on_refresh_miss(void *job, void *ud)
+void jr_on_refresh_miss(void *job, void *ud)
 {
 	(void)ud;
 	struct jrun *r = job;
@@ -128,11 +130,11 @@ static void observe_expiry(struct jrun *r, const struct video *v)
 {
 	long long skew = 0;
 	bool has = api_client_server_skew(r->js->api, &skew);
-	long long server_now = has ? now_s() + skew : -1;
+	long long server_now = has ? jr_now_s() + skew : -1;
 	long long w = deadline_window_s(v->expires_at, server_now, v->completed_at, v->created_at,
 	                                DEADLINE_DEFAULT_WINDOW_S);
 	r->rec.dl_window_s = w;
-	r->rec.dl_seen_at = now_s();
+	r->rec.dl_seen_at = jr_now_s();
 	r->dl_deadline = loop_now_ms() + w * 1000;
 	r->dl_fails = r->dl_gone = 0;
 	log_event(LOG_DEBUG, r->rec.name, r->rec.video_id,
@@ -181,12 +183,12 @@ static void polled(struct jrun *r, const struct video *v, long poll_after_ms)
 	const struct conf *c = r->js->conf;
 	int before = r->rec.progress;
 	callback_missed(r, v);
-	take_video(r, v);
+	jr_take_video(r, v);
 	if (!r->pp.start_ms) /* polling began in an earlier run: from the video's creation */
 		pollplan_resume(&r->pp, loop_now_ms(),
 		                r->rec.video_created_at > 0
 		                    ? deadline_elapsed_ms(r->rec.video_created_at * 1000,
-		                                          now_ms_real(), POLLPLAN_MAX_MS)
+		                                          jr_now_ms_real(), POLLPLAN_MAX_MS)
 		                    : -1);
 	switch (v->status) {
 	case VIDEO_COMPLETED:
@@ -196,18 +198,18 @@ static void polled(struct jrun *r, const struct video *v, long poll_after_ms)
 		r->rec.progress = 100;
 		r->have = 0;
 		observe_expiry(r, v);
-		set_state(r, JOB_DOWNLOADING);
-		start_download(r);
-		pump(r->js); /* its generation slot is free */
+		jr_set_state(r, JOB_DOWNLOADING);
+		jr_start_download(r);
+		jr_pump(r->js); /* its generation slot is free */
 		return;
 	case VIDEO_FAILED: {
 		bool policy = api_code_is_content_policy(v->error_code);
 		const char *m = v->error_message;
 		if (policy)
-			fail_job(r, v->error_code, "%s\n\nWhat the service said: %s",
-			         api_kind_describe(API_CONTENT_POLICY), m ? m : "(no details)");
+			jr_fail_job(r, v->error_code, "%s\n\nWhat the service said: %s",
+			            api_kind_describe(API_CONTENT_POLICY), m ? m : "(no details)");
 		else
-			fail_job(
+			jr_fail_job(
 			    r, v->error_code ? v->error_code : "generation_failed",
 			    "Video generation failed. Please try again with a different prompt."
 			    "\n\nWhat the service said: %s",
@@ -215,17 +217,17 @@ static void polled(struct jrun *r, const struct video *v, long poll_after_ms)
 		return;
 	}
 	case VIDEO_CANCELLED:
-		fail_job(r, "cancelled",
-		         "The service cancelled the job, so no video was made. To try again, "
-		         "drop the prompt into the inbox again.\n\nWhat the service said: %s",
-		         v->error_message ? v->error_message : "(no details)");
+		jr_fail_job(r, "cancelled",
+		            "The service cancelled the job, so no video was made. To try again, "
+		            "drop the prompt into the inbox again.\n\nWhat the service said: %s",
+		            v->error_message ? v->error_message : "(no details)");
 		return;
 	case VIDEO_EXPIRED:
-		fail_job(r, "expired",
-		         "The video expired before it was downloaded: the service no longer "
-		         "keeps it. To make it again, drop the prompt into the inbox again.%s%s",
-		         v->error_message ? "\n\nWhat the service said: " : "",
-		         v->error_message ? v->error_message : "");
+		jr_fail_job(r, "expired",
+		            "The video expired before it was downloaded: the service no longer "
+		            "keeps it. To make it again, drop the prompt into the inbox again.%s%s",
+		            v->error_message ? "\n\nWhat the service said: " : "",
+		            v->error_message ? v->error_message : "");
 		return;
 	case VIDEO_UNKNOWN:
 		odd_status(r, v);
@@ -235,7 +237,7 @@ static void polled(struct jrun *r, const struct video *v, long poll_after_ms)
 		break;
 	}
 	if (r->rec.progress != before)
-		notify_observers(r->js, &r->rec, r->rec.state);
+		jr_notify_observers(r->js, &r->rec, r->rec.state);
 	/* The seed's schedule is the cap; the wait aims at the predicted finish. */
 	long long delay = r->poll_ms ? r->poll_ms * 2 : (long long)c->poll_initial * 1000;
 	if (delay > (long long)c->poll_max * 1000)
@@ -244,18 +246,18 @@ static void polled(struct jrun *r, const struct video *v, long poll_after_ms)
 	const struct caps *caps = api_client_caps(r->js->api);
 	bool progress = caps_get(caps, CAPS_PROGRESS, NULL) != CAPS_NO;
 	pollplan_running(&r->pp, loop_now_ms(), progress ? v->progress : -1);
-	schedule(r, callback_pace(r, pollplan_wait(&r->pp, loop_now_ms(), delay, poll_after_ms,
-	                                           typical_ms(r))));
+	jr_schedule(r, callback_pace(r, pollplan_wait(&r->pp, loop_now_ms(), delay, poll_after_ms,
+	                                              typical_ms(r))));
 }
 
 /* Whether C's creates carry a callback_url (proto_openrouter.c) to a listener of
  * sorad's: then callbacks are expected from the first job on (jobs.h). */
-bool callbacks_expected(const struct conf *c)
+bool jr_callbacks_expected(const struct conf *c)
 {
 	return c && c->callback_url && c->callback_listen;
 }
 
-void expect_callbacks(struct jobs *js)
+void jr_expect_callbacks(struct jobs *js)
 {
 	js->callbacks_live = true;
 	log_info("callbacks: each create carries callback_url, so running jobs are polled "

@@ -21,7 +21,7 @@ static void on_list(struct api_req *req, void *ud);
 /* ---- reconciliation of a create whose outcome is unknown (reconcile.h) ------------ */
 
 /* A job in doubt that waits for the user (a dropped one is a failure in progress). */
-bool waiting_in_doubt(const struct job *j)
+bool jr_waiting_in_doubt(const struct job *j)
 {
 	return j->state == JOB_IN_DOUBT && j->error_code && !strcmp(j->error_code, JOBS_DOUBT);
 }
@@ -35,7 +35,7 @@ static void clear_reconcile(struct jrun *r)
 }
 
 /* The decisions a job in doubt waits for, as the lines that end its reason. */
-const char *decide_help(const char *name, char *buf, size_t size)
+const char *jr_decide_help(const char *name, char *buf, size_t size)
 {
 	bfmt(buf, size,
 	     "Nothing more is sent for this job until you decide:\n"
@@ -52,7 +52,7 @@ const char *decide_help(const char *name, char *buf, size_t size)
  * not. WHY says why it cannot be proven. Nothing is sent until the user decides
  * (jobs_resolve) or in_doubt_resubmit_hours pass.
  */
-void doubt(struct jrun *r, const char *why)
+void jr_doubt(struct jrun *r, const char *why)
 {
 	struct jobs *js = r->js;
 	char when[64] = "an unknown time", text[4096], help[1024];
@@ -70,22 +70,22 @@ void doubt(struct jrun *r, const char *why)
 	     r->rec.create_answer ? r->rec.create_answer
 	                          : "nothing (sorad stopped while it was in flight)",
 	     why, why[0] && why[strlen(why) - 1] != '.' ? "." : "",
-	     decide_help(r->rec.name, help, sizeof(help)));
+	     jr_decide_help(r->rec.name, help, sizeof(help)));
 	free(r->rec.error);
 	r->rec.error = xstrdup(text);
 	free(r->rec.error_code);
 	r->rec.error_code = xstrdup(JOBS_DOUBT);
-	r->rec.next_at_ms = now_ms_real(); /* in doubt since: for a restart */
-	r->doubt_mono = loop_now_ms();     /* ...and for in_doubt_resubmit_hours */
+	r->rec.next_at_ms = jr_now_ms_real(); /* in doubt since: for a restart */
+	r->doubt_mono = loop_now_ms();        /* ...and for in_doubt_resubmit_hours */
 	clear_reconcile(r);
 	r->queued = false;
 	if (r->timer)
 		loop_timer_disarm(r->timer);
 	log_event(LOG_WARNING, r->rec.name, NULL, "in doubt: %s", why);
-	set_state(r, JOB_IN_DOUBT);
+	jr_set_state(r, JOB_IN_DOUBT);
 	if (js->conf->in_doubt_resubmit_hours)
-		schedule(r, (long long)js->conf->in_doubt_resubmit_hours * 3600000LL);
-	pump(js);
+		jr_schedule(r, (long long)js->conf->in_doubt_resubmit_hours * 3600000LL);
+	jr_pump(js);
 }
 
 static bool owned_by_other(const struct jobs *js, const struct jrun *r, const char *id)
@@ -102,7 +102,7 @@ static bool owned_cb(const char *id, void *ud)
 	return owned_by_other(r->js, r, id);
 }
 
-void reconcile(struct jrun *r)
+void jr_reconcile(struct jrun *r)
 {
 	/* A list the service is known not to have, or whose videos carry no prompt, cannot
 	 * prove anything (caps.h): in doubt now, not after the wait and a list call. */
@@ -119,14 +119,14 @@ void reconcile(struct jrun *r)
 			     "The service's list does not include prompts (%s), so "
 			     "it cannot show whether this create made a video",
 			     known);
-		doubt(r, why);
+		jr_doubt(r, why);
 		return;
 	}
 	/* Give a create that was on the wire when the answer was lost time to land, so
 	 * the list below can see it. */
 	long long wait_ms = r->submit_mono + (1 + JOBS_RECONCILE_DELAY_S) * 1000LL - loop_now_ms();
 	if (r->scan.pages == 0 && wait_ms > 0) {
-		schedule(r, wait_ms);
+		jr_schedule(r, wait_ms);
 		return;
 	}
 	struct api_list_params p = {.limit = 100, .after = r->list_after, .order = "desc"};
@@ -145,27 +145,27 @@ static void absent(struct jrun *r)
 		     "The service's list says none of this job's %u creates made a video; after "
 		     "that many, sorad stops and asks rather than trusting the list again",
 		     r->rec.creates);
-		doubt(r, why);
+		jr_doubt(r, why);
 		return;
 	}
-	void_create(r, r->rec.creates);
+	jr_void_create(r, r->rec.creates);
 	log_event(
 	    LOG_INFO, r->rec.name, NULL,
 	    "reconciled: the service has no video for this job (its list proves create %u made "
 	    "none); submitting it again",
 	    r->rec.creates);
-	requeue(r);
+	jr_requeue(r);
 }
 
 static void adopt(struct jrun *r, const struct video *v, const char *how)
 {
 	log_event(LOG_INFO, r->rec.name, v->id, "%s", how);
 	clear_reconcile(r);
-	set_story(r, NULL);
-	take_video(r, v);
+	jr_set_story(r, NULL);
+	jr_take_video(r, v);
 	r->rec.attempts = 0;
-	set_state(r, JOB_RUNNING);
-	start_polling(r, NULL);
+	jr_set_state(r, JOB_RUNNING);
+	jr_start_polling(r, NULL);
 }
 
 static void on_list(struct api_req *req, void *ud)
@@ -182,14 +182,14 @@ static void on_list(struct api_req *req, void *ud)
 			log_event(LOG_WARNING, r->rec.name, NULL,
 			          "cannot list videos to reconcile (%s); trying again in 30 s",
 			          msg);
-			schedule(r, 30000);
+			jr_schedule(r, 30000);
 			return;
 		}
 		if (reconcile_list_unsupported(res->http_status, msg)) {
 			bfmt(why, sizeof(why),
 			     "The service has no list of videos to check (HTTP %ld: %s)",
 			     res->http_status, msg);
-			doubt(r, why);
+			jr_doubt(r, why);
 			return;
 		}
 		/* A list that answers with something sorad cannot read will not read better
@@ -200,11 +200,11 @@ static void on_list(struct api_req *req, void *ud)
 			log_event(LOG_WARNING, r->rec.name, NULL,
 			          "cannot list videos to reconcile (%s); trying again in %d s", msg,
 			          JOBS_RECONCILE_RETRY_S);
-			schedule(r, JOBS_RECONCILE_RETRY_S * 1000LL);
+			jr_schedule(r, JOBS_RECONCILE_RETRY_S * 1000LL);
 			return;
 		}
 		char answer[600];
-		describe_answer(res, answer, sizeof(answer));
+		jr_describe_answer(res, answer, sizeof(answer));
 		if (may_pass)
 			bfmt(why, sizeof(why),
 			     "Listing the service's videos failed %u times "
@@ -213,7 +213,7 @@ static void on_list(struct api_req *req, void *ud)
 		else
 			bfmt(why, sizeof(why),
 			     "The service's list of videos could not be used (%s)", answer);
-		doubt(r, why);
+		jr_doubt(r, why);
 		return;
 	}
 	/* The service's times are on its own clock: the intent is placed on it with the
@@ -236,7 +236,7 @@ static void on_list(struct api_req *req, void *ud)
 	case RECONCILE_NEXT_PAGE:
 		free(r->list_after);
 		r->list_after = xstrdup(res->list.last_id);
-		reconcile(r);
+		jr_reconcile(r);
 		return;
 	case RECONCILE_ABSENT:
 		absent(r);
@@ -244,22 +244,22 @@ static void on_list(struct api_req *req, void *ud)
 	case RECONCILE_UNPROVEN:
 		if (why[0] >= 'a' && why[0] <= 'z')
 			why[0] = (char)(why[0] - 'a' + 'A');
-		doubt(r, why);
+		jr_doubt(r, why);
 		return;
 	}
 }
 
 /* ---- in doubt: the user's decision ------------------------------------------------- */
 
-void auto_resubmit(struct jrun *r)
+void jr_auto_resubmit(struct jrun *r)
 {
 	unsigned hours = r->js->conf->in_doubt_resubmit_hours;
-	if (!waiting_in_doubt(&r->rec) || !hours || !r->js->api)
+	if (!jr_waiting_in_doubt(&r->rec) || !hours || !r->js->api)
 		return;
 	long long due = r->doubt_mono + (long long)hours * 3600000LL;
 	long long left = due - loop_now_ms();
 	if (left > 0) {
-		schedule(r, left);
+		jr_schedule(r, left);
 		return;
 	}
 	char why[256];
@@ -294,12 +294,12 @@ int jobs_resolution_parse(const char *s, enum jobs_resolve_how *how, const char 
 int jobs_resolve(struct jobs *js, const char *name, enum jobs_resolve_how how, const char *video_id,
                  char *why, size_t whylen)
 {
-	struct jrun *r = by_name_or_id(js, name);
+	struct jrun *r = jr_by_name_or_id(js, name);
 	if (!r) {
 		bfmt(why, whylen, "no job is named %s", name);
 		return -1;
 	}
-	if (!waiting_in_doubt(&r->rec)) {
+	if (!jr_waiting_in_doubt(&r->rec)) {
 		bfmt(why, whylen, "job %s is not in doubt (it is %s)", r->rec.name,
 		     job_state_name(r->rec.state));
 		return -1;
@@ -327,12 +327,12 @@ int jobs_resolve(struct jobs *js, const char *name, enum jobs_resolve_how how, c
 		video_init(&v);
 		v.id = (char *)video_id; /* borrowed: take_video copies it */
 		v.status = VIDEO_QUEUED;
-		clear_error(r);
+		jr_clear_error(r);
 		adopt(r, &v, "resolved by the user: adopting this video");
 		return 0;
 	}
 	case JOBS_RESOLVE_RESUBMIT:
-		clear_error(r);
+		jr_clear_error(r);
 		/* The create in doubt stays counted (unconfirmed): it may have been made. */
 		r->rec.creates_allowed = r->rec.creates + 1;
 		r->rec.attempts = 0;
@@ -340,7 +340,7 @@ int jobs_resolve(struct jobs *js, const char *name, enum jobs_resolve_how how, c
 		          "resolved: a second create is allowed (create %u may also have been "
 		          "made and charged)",
 		          r->rec.creates);
-		requeue(r);
+		jr_requeue(r);
 		return 0;
 	case JOBS_RESOLVE_DROP: {
 		const char *story = r->rec.error ? r->rec.error : "";
@@ -348,10 +348,11 @@ int jobs_resolve(struct jobs *js, const char *name, enum jobs_resolve_how how, c
 		char *keep = xstrdup(story);
 		if (para)
 			keep[para - story] = '\0';
-		fail_job(r, JOBS_DOUBT "_dropped",
-		         "Dropped by the user while in doubt. %s\n\nIf the service made the video, "
-		         "it may still be in the provider's dashboard.",
-		         keep);
+		jr_fail_job(
+		    r, JOBS_DOUBT "_dropped",
+		    "Dropped by the user while in doubt. %s\n\nIf the service made the video, "
+		    "it may still be in the provider's dashboard.",
+		    keep);
 		free(keep);
 		return 0;
 	}

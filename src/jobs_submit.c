@@ -31,8 +31,8 @@ static void on_intent_durable(void *ud, int err)
 		          "cannot record the intent to submit (%s); trying again in 30 s",
 		          strerror(err));
 		r->rec.creates--; /* never sent: it is not counted (the next intent counts it) */
-		set_state(r, JOB_CLAIMED);
-		schedule(r, 30000);
+		jr_set_state(r, JOB_CLAIMED);
+		jr_schedule(r, 30000);
 		return;
 	}
 	if (!r->js->api)
@@ -51,7 +51,7 @@ static void on_intent_durable(void *ud, int err)
 static struct commit *intent_commit(const struct jrun *r)
 {
 	const struct jobs *js = r->js;
-	return record_commit(js, r->rec.name, js->intents ? js->intents : js->commit);
+	return jr_record_commit(js, r->rec.name, js->intents ? js->intents : js->commit);
 }
 
 /*
@@ -66,7 +66,7 @@ static bool create_allowed(const struct job *j)
 }
 
 /* Create number K of R (from 1) made nothing: it costs nothing, and one more may go. */
-void void_create(struct jrun *r, unsigned k)
+void jr_void_create(struct jrun *r, unsigned k)
 {
 	if (k >= 1 && k <= JOB_CREATES_MAX)
 		r->rec.creates_void |= 1u << (k - 1);
@@ -75,14 +75,14 @@ void void_create(struct jrun *r, unsigned k)
 }
 
 /* What the latest create got back (job.h, create_answer); saved with the next change. */
-void set_story(struct jrun *r, const char *story)
+void jr_set_story(struct jrun *r, const char *story)
 {
 	free(r->rec.create_answer);
 	r->rec.create_answer = story ? xstrdup(story) : NULL;
 }
 
 /* What a create got back, in plain words, for the story of a job in doubt. */
-void describe_answer(const struct api_result *res, char *buf, size_t size)
+void jr_describe_answer(const struct api_result *res, char *buf, size_t size)
 {
 	const char *msg = res->error.message ? res->error.message : "";
 	if (res->http_status >= 200 && res->http_status < 300)
@@ -96,14 +96,14 @@ void describe_answer(const struct api_result *res, char *buf, size_t size)
 		bfmt(buf, size, "no answer (%s)", *msg ? msg : curl_easy_strerror(res->curl_code));
 }
 
-void submit(struct jrun *r)
+void jr_submit(struct jrun *r)
 {
 	const struct caps *caps = api_client_caps(r->js->api);
 	if (r->rec.remix_video_id && !caps_has(caps, CAPS_REMIX)) {
 		/* Known not to work (configured, or a "not supported" answer): nothing is sent. */
 		char known[300];
 		caps_explain(caps, CAPS_REMIX, known, sizeof(known));
-		fail_job(
+		jr_fail_job(
 		    r, "remix_unsupported",
 		    "The service cannot remix videos (%s). Nothing was sent and nothing was "
 		    "spent.\n\nTo make this video, drop it as a new prompt (without remix_of).",
@@ -115,23 +115,23 @@ void submit(struct jrun *r)
 		log_event(LOG_ERROR, r->rec.name, NULL,
 		          "refusing to send create %u: only %u allowed for this job",
 		          r->rec.creates + 1, r->rec.creates_allowed);
-		doubt(r, "sorad's own bound on creates per job stopped a further create");
+		jr_doubt(r, "sorad's own bound on creates per job stopped a further create");
 		return;
 	}
-	r->rec.submit_at = now_s();
+	r->rec.submit_at = jr_now_s();
 	r->submit_mono = loop_now_ms();
 	r->rec.attempts++;
 	r->rec.creates++; /* counted durably, with the intent, before the request exists */
-	set_story(r, NULL);
+	jr_set_story(r, NULL);
 	/* The intent is durable before the request can reach the server. */
 	struct commit *cm = intent_commit(r);
-	if (set_state_in(r, JOB_SUBMITTING, cm) != 0) {
+	if (jr_set_state_in(r, JOB_SUBMITTING, cm) != 0) {
 		r->rec.creates--;
-		set_state(r, JOB_CLAIMED);
-		schedule(r, 30000);
+		jr_set_state(r, JOB_CLAIMED);
+		jr_schedule(r, 30000);
 		return;
 	}
-	after_commit_in(r, cm, on_intent_durable);
+	jr_after_commit_in(r, cm, on_intent_durable);
 }
 
 static void send_create(struct jrun *r)
@@ -144,7 +144,7 @@ static void send_create(struct jrun *r)
 		log_event(LOG_ERROR, r->rec.name, NULL,
 		          "refusing to send a create: %u sent of %u allowed, state %s",
 		          r->rec.creates, r->rec.creates_allowed, job_state_name(r->rec.state));
-		doubt(r, "sorad's own bound on creates per job stopped a further create");
+		jr_doubt(r, "sorad's own bound on creates per job stopped a further create");
 		return;
 	}
 	if (r->rec.remix_video_id) {
@@ -154,7 +154,7 @@ static void send_create(struct jrun *r)
 	}
 	char secs[16], ref[PATH_MAX] = "", last[PATH_MAX] = "", id[128];
 	bfmt(secs, sizeof(secs), "%u", r->rec.seconds);
-	claim_of(&r->rec, id, sizeof(id));
+	jr_claim_of(&r->rec, id, sizeof(id));
 	if (r->rec.reference)
 		inbox_claim_path(js->conf, id, r->rec.reference, ref, sizeof(ref));
 	if (r->rec.last_frame)
@@ -180,20 +180,20 @@ static void send_create(struct jrun *r)
 static void retry_later(struct jrun *r, const struct api_result *res, const char *doing)
 {
 	if (r->rec.attempts >= JOBS_MAX_SUBMITS) {
-		fail_from_api(r, res, doing);
+		jr_fail_from_api(r, res, doing);
 		return;
 	}
-	long long delay = claimed_backoff_ms(r->rec.attempts);
+	long long delay = jr_claimed_backoff_ms(r->rec.attempts);
 	/* the server's retry-after, bounded by retry_after_max_s (api.c) */
 	if (res->retry_after_ms > delay)
 		delay = res->retry_after_ms;
 	r->next_mono = loop_now_ms() + delay;
-	r->rec.next_at_ms = now_ms_real() + delay; /* for a restart (clocks_from_record) */
-	set_state(r, JOB_CLAIMED);
+	r->rec.next_at_ms = jr_now_ms_real() + delay; /* for a restart (clocks_from_record) */
+	jr_set_state(r, JOB_CLAIMED);
 	log_event(LOG_WARNING, r->rec.name, NULL, "%s failed (%s); trying again in %lld s", doing,
 	          api_kind_name(res->kind), delay / 1000);
-	schedule(r, delay);
-	pump(r->js);
+	jr_schedule(r, delay);
+	jr_pump(r->js);
 }
 
 static void on_created(struct api_req *req, void *ud)
@@ -203,31 +203,31 @@ static void on_created(struct api_req *req, void *ud)
 	r->req = NULL;
 	const char *doing = r->rec.remix_video_id ? "remixing" : "submitting";
 	if (res->kind == API_OK && res->has_video && res->spend == SPEND_MADE) {
-		set_story(r, NULL);
-		take_video(r, &res->video);
+		jr_set_story(r, NULL);
+		jr_take_video(r, &res->video);
 		r->rec.attempts = 0;
-		set_state(r, JOB_RUNNING);
+		jr_set_state(r, JOB_RUNNING);
 		log_event(LOG_INFO, r->rec.name, r->rec.video_id, "created (%s, %s, %u s)",
 		          r->rec.model, r->rec.size, r->rec.seconds);
-		start_polling(r, res);
+		jr_start_polling(r, res);
 		return;
 	}
 	if (res->spend != SPEND_REFUSED) {
 		/* The service may have made the video: find it before sending anything again. */
 		char story[1024];
-		describe_answer(res, story, sizeof(story));
-		set_story(r, story);
-		set_state(r, JOB_SUBMITTING); /* the story survives a restart */
+		jr_describe_answer(res, story, sizeof(story));
+		jr_set_story(r, story);
+		jr_set_state(r, JOB_SUBMITTING); /* the story survives a restart */
 		log_event(LOG_WARNING, r->rec.name, NULL,
 		          "the create may have made a video (%s); reconciling before anything is "
 		          "sent again",
 		          story);
-		reconcile(r);
+		jr_reconcile(r);
 		return;
 	}
 	/* An explicit refusal, or nothing was sent: this create made nothing. */
-	set_story(r, NULL);
-	void_create(r, r->rec.creates);
+	jr_set_story(r, NULL);
+	jr_void_create(r, r->rec.creates);
 	switch (res->kind) {
 	case API_CONFIG:
 		log_event(LOG_ERROR, r->rec.name, NULL,
@@ -236,7 +236,7 @@ static void on_created(struct api_req *req, void *ud)
 		          "(SIGHUP)",
 		          res->http_status, api_kind_describe(res->kind));
 		r->js->api_blocked = true;
-		set_state(r, JOB_CLAIMED);
+		jr_set_state(r, JOB_CLAIMED);
 		r->queued = true; /* resumes after the reload */
 		return;
 	case API_RATE_LIMITED:
@@ -244,7 +244,7 @@ static void on_created(struct api_req *req, void *ud)
 		retry_later(r, res, doing);
 		return;
 	default:
-		fail_from_api(r, res, doing);
+		jr_fail_from_api(r, res, doing);
 		return;
 	}
 }
