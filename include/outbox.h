@@ -18,9 +18,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "api.h"
 #include "conf.h"
 #include "job.h"
+#include "variant.h"
 
 /* The final file name suffix of a variant: ".mp4", ".thumbnail.webp", ".spritesheet.jpg". */
 const char *outbox_suffix(enum api_variant v);

@@ -140,19 +140,6 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-const char *api_variant_name(enum api_variant v)
-{
-	switch (v) {
-	case API_VARIANT_THUMBNAIL:
-		return "thumbnail";
-	case API_VARIANT_SPRITESHEET:
-		return "spritesheet";
-	case API_VARIANT_VIDEO:
-		break;
-	}
-	return "video";
-}
-
 const char *api_op_name(enum api_op op)
 {
 	static const char *const names[] = {"create", "retrieve", "list",

@@ -508,28 +508,12 @@ static int parse_range(const char *h, long long size, long long *from, long long
 	return 1;
 }
 
-static const char *variant_type(enum api_variant v)
-{
-	switch (v) {
-	case API_VARIANT_THUMBNAIL:
-		return "image/webp";
-	case API_VARIANT_SPRITESHEET:
-		return "image/jpeg";
-	default:
-		return "video/mp4";
-	}
-}
-
 static unsigned serve_content(struct rq *q, const struct job *j)
 {
 	struct httpd_response *rs = q->out;
 	const char *var = arg(q, "variant");
 	enum api_variant v = API_VARIANT_VIDEO;
-	if (var && !strcmp(var, "thumbnail"))
-		v = API_VARIANT_THUMBNAIL;
-	else if (var && !strcmp(var, "spritesheet"))
-		v = API_VARIANT_SPRITESHEET;
-	else if (var && strcmp(var, "video") != 0)
+	if (var && api_variant_parse(var, &v) != 0)
 		return bad_request(q, "variant", "expected video, thumbnail or spritesheet");
 	if (j->state != JOB_DONE)
 		return not_ready(q, j);
@@ -591,7 +575,7 @@ static unsigned serve_content(struct rq *q, const struct job *j)
 		rs->len = size ? to - from + 1 : 0;
 		rs->file_size = size;
 	}
-	add_header(rs, MHD_HTTP_HEADER_CONTENT_TYPE, variant_type(v));
+	add_header(rs, MHD_HTTP_HEADER_CONTENT_TYPE, api_variant_mime(v));
 	add_header(rs, MHD_HTTP_HEADER_ETAG, rs->etag);
 	add_header(rs, MHD_HTTP_HEADER_LAST_MODIFIED, rs->lastmod);
 	add_header(rs, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");

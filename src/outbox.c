@@ -252,17 +252,17 @@ int outbox_write_metadata(const struct conf *c, const struct job *j,
 	cJSON_AddStringToObject(o, "source", job_source_file(j));
 	cJSON *fo = cJSON_AddObjectToObject(o, "files");
 	cJSON *missing = cJSON_AddObjectToObject(o, "missing");
-	static const char *const keys[] = {"video", "thumbnail", "spritesheet"};
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < API_VARIANT_N; i++) {
+		const char *key = api_variant_name((enum api_variant)i);
 		if (files[i].origin == OUTBOX_MISSING && i != API_VARIANT_VIDEO) {
-			cJSON_AddNullToObject(fo, keys[i]);
-			cJSON_AddStringToObject(missing, keys[i],
+			cJSON_AddNullToObject(fo, key);
+			cJSON_AddStringToObject(missing, key,
 			                        files[i].missing ? files[i].missing : "not made");
 			continue;
 		}
 		char name[PATH_MAX];
 		bfmt(name, sizeof(name), "%s%s", j->name, suffixes[i]);
-		cJSON *f = cJSON_AddObjectToObject(fo, keys[i]);
+		cJSON *f = cJSON_AddObjectToObject(fo, key);
 		cJSON_AddStringToObject(f, "file", name);
 		cJSON_AddNumberToObject(f, "bytes", (double)files[i].bytes);
 		cJSON_AddStringToObject(f, "source",
