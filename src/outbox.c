@@ -2,6 +2,7 @@
 #include "outbox.h"
 #include "commit.h"
 #include "fsutil.h"
+#include "image.h"
 #include "log.h"
 #include "untrusted.h"
 #include "util.h"
@@ -398,6 +399,27 @@ int outbox_write_failure(const struct conf *c, const struct job *j, const char *
 	}
 	free(text);
 	return rc;
+}
+
+static void remove_failed(const struct conf *c, const char *name, const char *suffix)
+{
+	char p[PATH_MAX];
+	if (bfmt(p, sizeof(p), "%s/%s%s", c->failed_dir, name, suffix) == 0 && unlink(p) != 0 &&
+	    errno != ENOENT)
+		log_event(LOG_WARNING, name, NULL, "retry: cannot remove %s: %s", p,
+		          strerror(errno));
+}
+
+void outbox_remove_failure(const struct conf *c, const char *name)
+{
+	static const char *const reports[] = {".error.txt", ".txt", ".json", ".jsonl"};
+	for (size_t i = 0; i < ARRAY_LEN(reports); i++)
+		remove_failed(c, name, reports[i]);
+	for (size_t i = 0; i < IMAGE_EXT_N; i++) {
+		char suffix[16];
+		bfmt(suffix, sizeof(suffix), ".%s", image_ext(i));
+		remove_failed(c, name, suffix);
+	}
 }
 
 static void sweep_dir(const char *dir)

@@ -1,6 +1,7 @@
 /* prompt.c — inbox file formats into job specifications (see prompt.h). */
 #include "prompt.h"
 #include "catalog.h"
+#include "image.h"
 #include "proto.h"
 #include "template.h"
 #include "utf8.h"
@@ -218,8 +219,7 @@ static bool reference_ok(const char *ref)
 	if (!prompt_name_ok(ref))
 		return false;
 	const char *dot = strrchr(ref, '.');
-	return dot && (!strcasecmp(dot, ".png") || !strcasecmp(dot, ".jpg") ||
-	               !strcasecmp(dot, ".jpeg") || !strcasecmp(dot, ".webp"));
+	return dot && image_ext_ok(dot + 1);
 }
 
 /* Applies KEY = VALUE (both NUL-terminated text) to S; WHERE prefixes errors. */

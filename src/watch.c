@@ -1,5 +1,6 @@
 /* watch.c — the inbox watcher: inotify, settle, rescans and polling (see watch.h). */
 #include "watch.h"
+#include "image.h"
 #include "log.h"
 #include "prompt.h"
 #include "utf8.h"
@@ -225,9 +226,7 @@ bool watch_is_ignored(const char *name)
 
 bool watch_has_image_ext(const char *name)
 {
-	const char *ext = ext_of(name);
-	return ext && (!strcasecmp(ext, "png") || !strcasecmp(ext, "jpg") ||
-	               !strcasecmp(ext, "jpeg") || !strcasecmp(ext, "webp"));
+	return image_ext_ok(ext_of(name));
 }
 
 bool watch_has_prompt_ext(const char *name)
