@@ -125,7 +125,4 @@ void httpd_cache_drop(struct httpd *h, const struct job *j);
 /* Frees the JSON cache (it is allocated again on first use). */
 void httpd_cache_free(struct httpd *h);
 
-/* A decimal in [0, MAX] with nothing else around it; -1 otherwise. */
-long long httpd_parse_uint(const char *s, long long max);
-
 #endif

@@ -1,6 +1,7 @@
 /* catalog.c — the service's model catalog: parsing, validation, cache (see catalog.h).
  * The fetch itself is in catalog_fetch.c. */
 #include "catalog.h"
+#include "decimal.h"
 #include "fsutil.h"
 #include "log.h"
 #include "utf8.h"
@@ -114,13 +115,12 @@ static void durations_field(const cJSON *o, struct catalog_model *m)
 	}
 }
 
-/* A price as the service spells it: a string of a non-negative decimal number. */
+/* A price as the service spells it: a string of a non-negative decimal number
+ * ("0.40", "1.25e-6"). */
 static bool good_price(const char *s)
 {
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	return end != s && *end == '\0' && errno == 0 && isfinite(v) && v >= 0;
+	double v;
+	return decimal_real(s, DECIMAL_EXPONENT, &v) == 0;
 }
 
 static void prices_field(const cJSON *o, struct catalog_model *m)
@@ -535,7 +535,8 @@ double catalog_price_per_second(const struct catalog_model *m, const char *size,
 	bool sound = audio == CATALOG_UNKNOWN ? m->audio != CATALOG_NO : audio == CATALOG_YES;
 	double best = -1;
 	for (size_t i = 0; i < m->n_prices; i++) {
-		double usd = strtod(m->prices[i].usd, NULL);
+		double usd = 0; /* a stored price is good_price */
+		(void)decimal_real(m->prices[i].usd, DECIMAL_EXPONENT, &usd);
 		if (sku_fits(m->prices[i].sku, side, sound))
 			return usd;
 		if (strstr(m->prices[i].sku, "second") && usd > best)

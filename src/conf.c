@@ -15,6 +15,7 @@
  */
 #include "conf.h"
 #include "confpath.h"
+#include "decimal.h"
 #include "derive.h"
 #include "probe.h"
 #include "proto.h"
@@ -189,15 +190,8 @@ static int check_model_name(const char *s, char *why, size_t n)
 /* Parses a positive decimal without sign or leading zero, at most max. */
 static int parse_dim(const char *s, size_t len, unsigned max, unsigned *out)
 {
-	unsigned long v = 0;
-	if (len == 0 || len > 9 || s[0] == '0')
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	if (v > max)
+	unsigned long long v;
+	if (len == 0 || s[0] == '0' || decimal_uint_n(s, len, max, &v) != 0)
 		return -1;
 	*out = (unsigned)v;
 	return 0;

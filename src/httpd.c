@@ -21,6 +21,7 @@
  * the socket. The raw request target is inspected before MHD decodes it (uri_logger).
  */
 #include "httpd.h"
+#include "decimal.h"
 #include "httpd_route.h"
 #include "log.h"
 #include "prompt.h"
@@ -553,8 +554,8 @@ int httpd_parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_
 		host[colon - listen] = '\0';
 		port = colon + 1;
 	}
-	long long p = httpd_parse_uint(port, 65535);
-	if (p < 0)
+	unsigned long long p;
+	if (decimal_uint(port, 65535, &p) != 0)
 		return bfmt(why, whylen, "bad port"), -1;
 	if (!strcmp(host, "localhost"))
 		bcopy_str(host, sizeof(host), "127.0.0.1");

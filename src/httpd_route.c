@@ -12,6 +12,7 @@
  * path into another one.
  */
 #include "httpd_route.h"
+#include "decimal.h"
 #include "httpd.h"
 #include "log.h"
 #include "metrics.h"
@@ -158,19 +159,6 @@ static const char *arg(struct rq *q, const char *key)
 static const char *header(struct rq *q, const char *name)
 {
 	return q->in->lookup(q->in->ud, HTTPD_HEADER, name);
-}
-
-long long httpd_parse_uint(const char *s, long long max)
-{
-	long long v = 0;
-	if (!s || !*s)
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > (LLONG_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (*s - '0');
-	}
-	return v <= max ? v : -1;
 }
 
 /* ---- security --------------------------------------------------------------------- */
@@ -373,9 +361,10 @@ static unsigned serve_list(struct rq *q)
 	long long limit = HTTPD_LIST_DEFAULT;
 	if (s_limit) {
 		/* As the API: 0 to 100 (0: an empty page that says whether there is more). */
-		limit = httpd_parse_uint(s_limit, 1000000);
-		if (limit < 0 || limit > HTTPD_LIST_MAX)
+		unsigned long long v;
+		if (decimal_uint(s_limit, HTTPD_LIST_MAX, &v) != 0)
 			return bad_request(q, "limit", "expected an integer from 0 to 100");
+		limit = (long long)v;
 	}
 	bool desc = true;
 	if (order && !strcmp(order, "asc"))
@@ -489,16 +478,19 @@ static int parse_range(const char *h, long long size, long long *from, long long
 		p++;
 	if (*p || (!na && !nb) || na > 18 || nb > 18)
 		return 0;
-	/* atoll cannot fail below: A and B are 0..18 digits (NOLINTs for cert-err34-c). */
-	if (!na) {                      /* the last B bytes */
-		long long n = atoll(b); /* NOLINT(cert-err34-c) */
+	/* A and B are 0..18 digits: each fits in a long long. */
+	unsigned long long ua = 0, ub = 0;
+	(void)decimal_uint_n(a, na, LLONG_MAX, &ua);
+	(void)decimal_uint_n(b, nb, LLONG_MAX, &ub);
+	if (!na) { /* the last B bytes */
+		long long n = (long long)ub;
 		if (n == 0 || size == 0)
 			return -1;
 		*from = n >= size ? 0 : size - n;
 		*to = size - 1;
 		return 1;
 	}
-	long long s = atoll(a), e = nb ? atoll(b) : size - 1; /* NOLINT(cert-err34-c) */
+	long long s = (long long)ua, e = nb ? (long long)ub : size - 1;
 	if (nb && e < s)
 		return 0;
 	if (s >= size)
@@ -593,9 +585,10 @@ static unsigned serve_poll(struct rq *q, const struct job *j, bool head)
 	const char *s = arg(q, "timeout");
 	long long t = HTTPD_POLL_DEFAULT_S;
 	if (s) {
-		t = httpd_parse_uint(s, 1000000000);
-		if (t < 0)
+		unsigned long long v;
+		if (decimal_uint(s, 1000000000, &v) != 0)
 			return bad_request(q, "timeout", "expected a number of seconds (0 to 600)");
+		t = (long long)v;
 		if (t > HTTPD_POLL_MAX_S)
 			t = HTTPD_POLL_MAX_S;
 	}
