@@ -2,6 +2,7 @@
  * api.h); what goes on the wire and how answers read is the protocol's (proto.h). */
 #include "api.h"
 #include "caps.h"
+#include "decimal.h"
 #include "proto.h"
 #include "spend.h"
 
@@ -413,18 +414,11 @@ static void copy_header_value(char *dst, size_t size, const char *v, size_t n)
 	dst[n] = '\0';
 }
 
+/* A decimal with nothing around it (decimal.h), or -1. */
 static long long parse_ll(const char *s)
 {
-	long long v = 0;
-
-	if (!*s)
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > (LLONG_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (*s - '0');
-	}
-	return v;
+	unsigned long long v;
+	return decimal_uint(s, LLONG_MAX, &v) == 0 ? (long long)v : -1;
 }
 
 static bool is_json_op(const struct api_req *r)

@@ -4,9 +4,11 @@
 #include "callback_verify.h"
 
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "decimal.h"
 #include "hmac.h"
 #include "util.h"
 
@@ -77,15 +79,12 @@ static int take_pair(const char *p, size_t n, struct sig_parts *sp)
 	if (klen == 1 && p[0] == 't') {
 		if (sp->t || vlen == 0 || vlen > 18)
 			return -1; /* twice, empty, or beyond any real clock */
-		long long t = 0;
-		for (size_t i = 0; i < vlen; i++) {
-			if (v[i] < '0' || v[i] > '9')
-				return -1;
-			t = t * 10 + (v[i] - '0');
-		}
+		unsigned long long t;
+		if (decimal_uint_n(v, vlen, LLONG_MAX, &t) != 0)
+			return -1;
 		sp->t = v;
 		sp->t_len = vlen;
-		sp->t_value = t;
+		sp->t_value = (long long)t;
 	} else if (klen == 2 && p[0] == 'v' && p[1] == '1') {
 		if (sp->n_v1 == CBV_MAX_V1 || unhex_mac(v, vlen, sp->v1[sp->n_v1]) != 0)
 			return -1;

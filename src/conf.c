@@ -1100,19 +1100,10 @@ static const char *env_value(const char *var)
 
 static int parse_env_num(const char *s, long long min, long long max, long long *out)
 {
-	long long v = 0;
-	if (!*s)
+	unsigned long long v;
+	if (max < 0 || decimal_uint(s, (unsigned long long)max, &v) != 0 || (long long)v < min)
 		return -1;
-	for (const char *p = s; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return -1;
-		if (v > (LLONG_MAX - (*p - '0')) / 10)
-			return -1;
-		v = v * 10 + (*p - '0');
-	}
-	if (v < min || v > max)
-		return -1;
-	*out = v;
+	*out = (long long)v;
 	return 0;
 }
 
