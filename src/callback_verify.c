@@ -63,7 +63,7 @@ static int unhex_mac(const char *s, size_t n, unsigned char out[SHA256_LEN])
 struct sig_parts {
 	const char *t; /* points into the header; T_LEN digits */
 	size_t t_len;
-	long long t_value;
+	struct service_s t_at; /* the service's clock */
 	unsigned char v1[CBV_MAX_V1][SHA256_LEN];
 	size_t n_v1;
 };
@@ -84,7 +84,7 @@ static int take_pair(const char *p, size_t n, struct sig_parts *sp)
 			return -1;
 		sp->t = v;
 		sp->t_len = vlen;
-		sp->t_value = (long long)t;
+		sp->t_at.s = (long long)t;
 	} else if (klen == 2 && p[0] == 'v' && p[1] == '1') {
 		if (sp->n_v1 == CBV_MAX_V1 || unhex_mac(v, vlen, sp->v1[sp->n_v1]) != 0)
 			return -1;
@@ -117,14 +117,14 @@ static int split_header(const char *hdr, struct sig_parts *sp)
 }
 
 enum cbv_result cbv_verify(const void *secret, size_t secret_len, const char *signature,
-                           const void *body, size_t body_len, long long now_s, long long *skew_s)
+                           const void *body, size_t body_len, struct wall_s now, long long *skew_s)
 {
 	struct sig_parts sp;
 	if (!signature || !*signature)
 		return CBV_UNSIGNED;
 	if (split_header(signature, &sp) != 0)
 		return CBV_MALFORMED;
-	long long skew = now_s - sp.t_value;
+	long long skew = now.s - sp.t_at.s; /* the one place the two clocks meet */
 	if (skew_s)
 		*skew_s = skew;
 	if (skew > CBV_TOLERANCE_S)

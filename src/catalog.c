@@ -1,6 +1,7 @@
 /* catalog.c — the service's model catalog: parsing, validation, cache (see catalog.h).
  * The fetch itself is in catalog_fetch.c. */
 #include "catalog.h"
+#include "clock.h"
 #include "decimal.h"
 #include "fsutil.h"
 #include "log.h"
@@ -764,7 +765,7 @@ void catalog_print(const struct catalog *cat, FILE *out)
 /* ---- the daemon's catalog ----------------------------------------------------------- */
 
 static struct catalog *current;
-static long long failed_at_ms = -1; /* monotonic, the last failed fetch; -1 none */
+static struct mono_ms failed_at = {-1}; /* the last failed fetch; -1: none */
 
 const struct catalog *catalog_current(void)
 {
@@ -786,13 +787,6 @@ bool catalog_wanted(const struct conf *c)
 	return c->model_catalog == CONF_CATALOG_YES;
 }
 
-static long long mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The cache, once per api_base (the first call, a new api_base after a reload). */
 static void load_cache(const struct conf *c)
 {
@@ -802,7 +796,7 @@ static void load_cache(const struct conf *c)
 		return;
 	free(loaded_for);
 	loaded_for = xstrdup(c->api_base);
-	failed_at_ms = -1;
+	failed_at.ms = -1;
 	struct catalog *cat = catalog_load(c->state_dir, c->api_base, why, sizeof(why));
 	if (!cat && why[0])
 		log_warn("catalog: %s; fetching it again", why);
@@ -823,18 +817,18 @@ void catalog_refresh(const struct conf *c, bool forced)
 	/* A service that failed is asked again CATALOG_RETRY_S later at the soonest (a
 	 * SIGHUP: a minute), so that a service down does not stall every claim. */
 	long long retry_ms = (forced ? CATALOG_MIN_REFETCH_S : CATALOG_RETRY_S) * 1000LL;
-	if (failed_at_ms >= 0 && mono_ms() - failed_at_ms < retry_ms)
+	if (failed_at.ms >= 0 && mono_ms_diff(clock_mono_ms(), failed_at) < retry_ms)
 		return;
 	char why[512];
 	struct catalog *cat = catalog_fetch(c, why, sizeof(why));
 	if (!cat) {
-		failed_at_ms = mono_ms();
+		failed_at = clock_mono_ms();
 		log_warn("catalog: cannot fetch %s/videos/models: %s; %s", c->api_base, why,
 		         current ? "keeping the cached catalog"
 		                 : "models are checked against the model table only");
 		return;
 	}
-	failed_at_ms = -1;
+	failed_at.ms = -1;
 	log_info("catalog: %zu models from %s/videos/models", cat->n, c->api_base);
 	if (catalog_save(c->state_dir, cat) != 0)
 		log_warn("catalog: not cached; it is fetched again at the next start");

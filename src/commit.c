@@ -1,5 +1,6 @@
 /* commit.c — group commit of the durable writes of a loop turn (see commit.h). */
 #include "commit.h"
+#include "clock.h"
 #include "fsutil.h"
 #include "hmap.h"
 #include "log.h"
@@ -88,14 +89,6 @@ struct commit {
 };
 
 /* ---- path sets ---------------------------------------------------------------- */
-
-/* The monotonic clock in µs (for the debug log's timings). */
-static long long mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* The index of PATH in PS, or SIZE_MAX. */
 static size_t ps_find(const struct pathset *ps, const char *path)
@@ -364,7 +357,7 @@ static int replace(const struct replacement *r)
  */
 static void batch_io(struct batch *b)
 {
-	b->t_io0 = mono_us();
+	b->t_io0 = clock_mono_us();
 	size_t nt = b->targets.n, n1 = nt + b->syncs.n, nc = b->creates.n;
 	struct sync_item *items = xcalloc((n1 + nc) ? (n1 + nc) : 1, sizeof(*items));
 	for (size_t i = 0; i < nt; i++) {
@@ -436,7 +429,7 @@ static void batch_io(struct batch *b)
 			b->first_err = ditems[i].err;
 	}
 	free(ditems);
-	b->t_io1 = mono_us();
+	b->t_io1 = clock_mono_us();
 }
 
 /* On the loop thread, after batch_io: logs what failed, runs the continuations. */
@@ -468,7 +461,8 @@ static int batch_finish(struct commit *c, struct batch *b)
 	log_debug("commit: %zu replaced, %zu created, %zu fsyncs in %.1f ms; handed over "
 	          "%.1f ms ago, %zu continuations",
 	          b->replaced, b->creates.n, b->syncs_made, (double)(b->t_io1 - b->t_io0) / 1e3,
-	          (double)(mono_us() - (b->t_handed ? b->t_handed : b->t_io0)) / 1e3, b->n_thens);
+	          (double)(clock_mono_us() - (b->t_handed ? b->t_handed : b->t_io0)) / 1e3,
+	          b->n_thens);
 	int err = b->first_err;
 	struct batch *outer = c->running;
 	c->running = b;
@@ -613,7 +607,7 @@ static void hand_over(struct commit *c)
 		return;
 	}
 	struct batch *b = take_cur(c);
-	b->t_handed = mono_us();
+	b->t_handed = clock_mono_us();
 	c->busy = b;
 	pthread_mutex_lock(&c->mu);
 	c->todo = b;
