@@ -400,21 +400,22 @@ static struct ent *ent_get(struct watch *w, const char *name, bool prompt)
 
 /* ---- images arriving under temp names (inotify mode) */
 
+/* Frees every value of table M with its key (the value's own key field), and M. */
+static void free_table(struct hmap *m)
+{
+	const char *key;
+	void *v;
+	for (size_t pos = 0; hmap_next(m, &pos, &key, &v);) {
+		free((char *)key); /* the value's own key field */
+		free(v);
+	}
+	hmap_release(m);
+}
+
 static void forget_temps(struct watch *w)
 {
-	void *v;
-	for (size_t pos = 0; hmap_next(&w->temps, &pos, NULL, &v);) {
-		struct tempent *t = v;
-		free(t->key);
-		free(t);
-	}
-	for (size_t pos = 0; hmap_next(&w->arriving, &pos, NULL, &v);) {
-		struct arriving *a = v;
-		free(a->key);
-		free(a);
-	}
-	hmap_release(&w->temps);
-	hmap_release(&w->arriving);
+	free_table(&w->temps);
+	free_table(&w->arriving);
 }
 
 /* The stem of the image temp name NAME will become, into KEY; false if none. */
@@ -490,19 +491,8 @@ static bool stem_arriving(const struct watch *w, const char *stem)
 /* Forgets every tracked entry and stem (a new inbox or mode, watch_free). */
 static void forget_all(struct watch *w)
 {
-	void *v;
-	for (size_t pos = 0; hmap_next(&w->ents, &pos, NULL, &v);) {
-		struct ent *e = v;
-		free(e->key);
-		free(e);
-	}
-	for (size_t pos = 0; hmap_next(&w->stems, &pos, NULL, &v);) {
-		struct stem *s = v;
-		free(s->key);
-		free(s);
-	}
-	hmap_release(&w->ents);
-	hmap_release(&w->stems);
+	free_table(&w->ents);
+	free_table(&w->stems);
 	w->n_heap = 0;
 	forget_temps(w);
 }
