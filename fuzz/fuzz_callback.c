@@ -39,7 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *header = xstrndup((const char *)data, hlen);
 
 	long long skew = 0;
-	enum cbv_result r = cbv_verify(secret, strlen(secret), header, body, blen, NOW, &skew);
+	enum cbv_result r =
+	    cbv_verify(secret, strlen(secret), header, body, blen, (struct wall_s){NOW}, &skew);
 	if (r == CBV_OK) {
 		const char *t = strstr(header, "t=");
 		FUZZ_CHECK(t != NULL, "a good signature has a t=");
@@ -60,7 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char hex[2 * SHA256_LEN + 1], sig[128];
 	mac_hex("1700000000", 10, body, blen, hex);
 	FUZZ_CHECK(bfmt(sig, sizeof(sig), "t=1700000000,v1=%s", hex) == 0, "the header fits");
-	FUZZ_CHECK(cbv_verify(secret, strlen(secret), sig, body, blen, NOW, NULL) == CBV_OK,
+	FUZZ_CHECK(cbv_verify(secret, strlen(secret), sig, body, blen, (struct wall_s){NOW},
+	                      NULL) == CBV_OK,
 	           "a body signed with the secret passes");
 
 	struct cbv_event ev;

@@ -46,6 +46,7 @@
 #include "conf.h"
 #include "retry.h"
 #include "spend.h"
+#include "variant.h"
 #include "video.h"
 
 #ifndef SORAD_VERSION
@@ -68,10 +69,6 @@ enum api_op {
 	API_OP_CONTENT
 };
 
-enum api_variant { API_VARIANT_VIDEO, API_VARIANT_THUMBNAIL, API_VARIANT_SPRITESHEET };
-
-/* "video", "thumbnail", "spritesheet". */
-const char *api_variant_name(enum api_variant v);
 /* "create", "retrieve", ... */
 const char *api_op_name(enum api_op op);
 

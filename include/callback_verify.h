@@ -32,6 +32,8 @@
 #ifndef SORAD_CALLBACK_VERIFY_H
 #define SORAD_CALLBACK_VERIFY_H
 
+#include "clock.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -57,11 +59,12 @@ const char *cbv_result_text(enum cbv_result r);
 
 /*
  * Checks SIGNATURE (the header's value, NULL when absent) for BODY[BODY_LEN] under
- * SECRET[SECRET_LEN] at NOW_S (this machine's unix time). *SKEW_S, when not NULL, is
- * set to NOW_S - t once t was read (for the log of a stale or future callback).
+ * SECRET[SECRET_LEN] at NOW (this machine's clock; t is the service's). *SKEW_S, when
+ * not NULL, is set to NOW - t in seconds once t was read (for the log of a stale or
+ * future callback).
  */
 enum cbv_result cbv_verify(const void *secret, size_t secret_len, const char *signature,
-                           const void *body, size_t body_len, long long now_s, long long *skew_s);
+                           const void *body, size_t body_len, struct wall_s now, long long *skew_s);
 
 /* A request body gathered whole, at most CBV_MAX_BODY bytes, before it is judged: the
  * signature covers the raw bytes, so nothing is looked at before the last one. A

@@ -85,4 +85,44 @@ unsigned httpd_refuse(struct httpd *h, const struct httpd_request *rq, struct ht
 /* Routes RQ (after httpd_refuse let it through) and fills RS; returns RS->code. */
 unsigned httpd_route(struct httpd *h, const struct httpd_request *rq, struct httpd_response *rs);
 
+/* ---- between httpd.c and httpd_route.c ------------------------------------------- */
+
+/* The endpoint: the router's part (conf, jobs, the JSON cache) and the server's
+ * (libmicrohttpd, waiters, streams, connections), which httpd.c alone touches. */
+struct httpd {
+	struct loop *loop;
+	const struct conf *conf;
+	struct jobs *jobs;
+	const struct api_stats *stats;
+	const struct usage *usage; /* the money figures of /metrics; NULL: none */
+	struct strays *strays;     /* the notes of /api/v1/inbox; NULL: none */
+	struct MHD_Daemon *mhd;
+	int epfd;
+	struct loop_timer *mhd_timer;  /* MHD_get_timeout */
+	struct loop_timer *wait_timer; /* the next poll deadline or stream keep-alive */
+	struct hreq *waiters, *streams;
+	size_t n_waiters, n_streams;
+	struct hconn *pending, *pending_tail; /* connections without complete headers */
+	size_t n_conns, n_shed, max_conns;
+	unsigned long shed_total;
+	long long shed_logged_ms;
+	long long next_ping_ms;
+	unsigned long long event_id;
+	char *listen;
+	unsigned port;
+	long long started;
+	struct jcache_ent *cache; /* JCACHE_SLOTS, allocated on first use */
+	size_t cache_used;
+};
+
+/* A /poll whose wait ended (the job finished or the time is up): the job named NAME
+ * as a Video object, or 404 when it is gone. Returns RS->code. */
+unsigned httpd_route_waited(struct httpd *h, const struct httpd_request *rq,
+                            struct httpd_response *rs, const char *name);
+
+/* J changed: its cached JSON (if any) is stale. */
+void httpd_cache_drop(struct httpd *h, const struct job *j);
+/* Frees the JSON cache (it is allocated again on first use). */
+void httpd_cache_free(struct httpd *h);
+
 #endif

@@ -7,6 +7,7 @@
 #ifndef SORAD_IMAGE_H
 #define SORAD_IMAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum image_type { IMAGE_UNKNOWN = 0, IMAGE_PNG, IMAGE_JPEG, IMAGE_WEBP };
@@ -15,6 +16,18 @@ struct image_info {
 	enum image_type type;
 	unsigned width, height;
 };
+
+/*
+ * The file name extensions of a reference image, without the dot and in lower case,
+ * in the order an inbox pair is looked for: "png", "jpg", "jpeg", "webp". The one
+ * list: the watcher, the claim, prompt references, the CLI and the failed folder's
+ * cleanup all ask here.
+ */
+#define IMAGE_EXT_N 4
+/* The Ith of them (I < IMAGE_EXT_N), or NULL. */
+const char *image_ext(size_t i);
+/* True when EXT (without the dot; NULL is fine) is one of them, in any case. */
+bool image_ext_ok(const char *ext);
 
 /* The MIME type of T ("image/png", ...), or NULL for IMAGE_UNKNOWN. */
 const char *image_mime(enum image_type t);

@@ -18,9 +18,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "api.h"
 #include "conf.h"
 #include "job.h"
+#include "variant.h"
 
 /* The final file name suffix of a variant: ".mp4", ".thumbnail.webp", ".spritesheet.jpg". */
 const char *outbox_suffix(enum api_variant v);
@@ -103,5 +103,13 @@ void outbox_sweep_temps(const struct conf *c);
  */
 int outbox_write_failure(const struct conf *c, const struct job *j, const char *input_path,
                          bool move_input, const char *image_path);
+
+/*
+ * Removes what outbox_write_failure put in FAILED for job NAME (a retry starts it
+ * again): NAME.error.txt, NAME.txt|json|jsonl and NAME's image (image.h's
+ * extensions, lower case). Files already gone are fine; any other failure is logged
+ * as a warning of NAME's ("retry: cannot remove PATH: why") and the rest go on.
+ */
+void outbox_remove_failure(const struct conf *c, const char *name);
 
 #endif

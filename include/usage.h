@@ -49,6 +49,7 @@
 #include <time.h>
 
 #include "conf.h"
+#include "hmap.h"
 #include "job.h"
 
 #define USAGE_FILE "usage.jsonl"
@@ -79,9 +80,8 @@ struct usage {
 	char *path;            /* STATE/usage.jsonl */
 	struct usage_entry *v; /* in the order their keys first appeared */
 	size_t n, cap;
-	size_t *vht;   /* video id → index + 1 of the entry that counts it */
-	size_t *kht;   /* (name, claim, create) → index + 1 */
-	size_t ht_cap; /* of both: a power of two, at least twice n */
+	struct hmap videos; /* video id → index of the entry that counts it */
+	struct hmap keys;   /* name → index of each create entry (claim, create told apart) */
 };
 
 /* Loads STATE/usage.jsonl (missing: empty). Never NULL; unreadable lines are skipped. */

@@ -2,6 +2,8 @@
  * api.h); what goes on the wire and how answers read is the protocol's (proto.h). */
 #include "api.h"
 #include "caps.h"
+#include "clock.h"
+#include "decimal.h"
 #include "proto.h"
 #include "spend.h"
 
@@ -133,26 +135,6 @@ struct api_req {
 
 /* ---------------------------------------------------------------- small helpers */
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-const char *api_variant_name(enum api_variant v)
-{
-	switch (v) {
-	case API_VARIANT_THUMBNAIL:
-		return "thumbnail";
-	case API_VARIANT_SPRITESHEET:
-		return "spritesheet";
-	case API_VARIANT_VIDEO:
-		break;
-	}
-	return "video";
-}
-
 const char *api_op_name(enum api_op op)
 {
 	static const char *const names[] = {"create", "retrieve", "list",
@@ -234,7 +216,7 @@ static void update_timer(struct api_client *c)
 	if (d < 0) {
 		c->hooks.timer(-1, c->hooks.ud);
 	} else {
-		long long ms = d - now_ms();
+		long long ms = d - clock_mono_ms().ms;
 		c->hooks.timer(ms < 0 ? 0 : (long)(ms > LONG_MAX ? LONG_MAX : ms), c->hooks.ud);
 	}
 }
@@ -243,7 +225,7 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 {
 	struct api_client *c = userp;
 	(void)multi;
-	c->curl_deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	c->curl_deadline = timeout_ms < 0 ? -1 : clock_mono_ms().ms + timeout_ms;
 	update_timer(c);
 	return 0;
 }
@@ -359,7 +341,7 @@ static void req_complete(struct api_req *r)
 {
 	struct api_client *c = r->c;
 	struct api_result *res = &r->res;
-	long long took = r->res.attempts ? now_ms() - res->attempt[0].start_ms : 0;
+	long long took = r->res.attempts ? clock_mono_ms().ms - res->attempt[0].start_ms : 0;
 	/* A service that lacks the operation says so once, through caps.h, not per call. */
 	bool refused = caps_observe(c->caps, res);
 
@@ -426,18 +408,11 @@ static void copy_header_value(char *dst, size_t size, const char *v, size_t n)
 	dst[n] = '\0';
 }
 
+/* A decimal with nothing around it (decimal.h), or -1. */
 static long long parse_ll(const char *s)
 {
-	long long v = 0;
-
-	if (!*s)
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > (LLONG_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (*s - '0');
-	}
-	return v;
+	unsigned long long v;
+	return decimal_uint(s, LLONG_MAX, &v) == 0 ? (long long)v : -1;
 }
 
 static bool is_json_op(const struct api_req *r)
@@ -754,7 +729,7 @@ static void req_start(struct api_req *r)
 	if (r->early_kind != API_OK) {
 		if (r->res.attempts == 0) {
 			r->res.attempts = 1;
-			r->res.attempt[0].start_ms = r->res.attempt[0].end_ms = now_ms();
+			r->res.attempt[0].start_ms = r->res.attempt[0].end_ms = clock_mono_ms().ms;
 			r->res.attempt[0].server_after_ms = r->res.attempt[0].wait_ms = -1;
 		}
 		fail_now(r, r->early_kind, "%s", r->early_msg);
@@ -784,7 +759,7 @@ static void req_start(struct api_req *r)
 			}
 		}
 	}
-	r->t_start = now_ms();
+	r->t_start = clock_mono_ms().ms;
 	if (r->res.attempts < API_ATTEMPT_TIMES) {
 		struct api_attempt *a = &r->res.attempt[r->res.attempts];
 		a->start_ms = r->t_start;
@@ -809,7 +784,7 @@ static void start_due(struct api_client *c)
 	bool again = true;
 
 	while (again) {
-		long long now = now_ms();
+		long long now = clock_mono_ms().ms;
 		again = false;
 		for (struct api_req *r = c->reqs; r; r = r->next) {
 			if (r->state == REQ_WAITING && req_due(c, r) <= now) {
@@ -962,7 +937,7 @@ static void req_attempt_done(struct api_req *r, CURLcode rc)
 	                              ? &res->attempt[res->attempts - 1]
 	                              : NULL;
 	if (cur) {
-		cur->end_ms = now_ms();
+		cur->end_ms = clock_mono_ms().ms;
 		cur->http_status = status;
 		cur->curl_code = (int)rc;
 	}
@@ -1074,7 +1049,7 @@ static void req_attempt_done(struct api_req *r, CURLcode rc)
 	             retry_should(kind, should, after, r->retries, c->max_retries);
 	double j = c->jitter(c->jitter_ud);
 	long delay = retry_delay_ms(after, r->retries, c->retry_base_ms, c->retry_max_ms, j);
-	long long now = now_ms();
+	long long now = clock_mono_ms().ms;
 
 	if (kind == API_RATE_LIMITED) {
 		long pause = bounded > 0 ? bounded : delay;
@@ -1171,7 +1146,7 @@ struct api_client *api_client_new(const struct conf *conf, const struct api_loop
 	    (long)(conf->download_timeout_s > 0 ? conf->download_timeout_s : 1800) * 1000L;
 	c->jitter = builtin_jitter;
 	c->jitter_ud = c;
-	c->rng = (uint64_t)now_ms() * 0x9E3779B97F4A7C15ULL ^ (uint64_t)getpid() ^
+	c->rng = (uint64_t)clock_mono_ms().ms * 0x9E3779B97F4A7C15ULL ^ (uint64_t)getpid() ^
 	         (uint64_t)(uintptr_t)c;
 	if (!c->rng)
 		c->rng = 1;
@@ -1233,7 +1208,7 @@ int api_client_timeout(struct api_client *c)
 	int running;
 
 	c->reported = -2; /* the loop's one-shot timer has fired */
-	if (c->curl_deadline >= 0 && c->curl_deadline <= now_ms() + 1) {
+	if (c->curl_deadline >= 0 && c->curl_deadline <= clock_mono_ms().ms + 1) {
 		c->curl_deadline = -1;
 		mc = curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 		if (mc != CURLM_OK)
@@ -1249,14 +1224,14 @@ int api_client_timeout(struct api_client *c)
 
 int api_client_run(struct api_client *c, long timeout_ms)
 {
-	long long end = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	long long end = timeout_ms < 0 ? -1 : clock_mono_ms().ms + timeout_ms;
 	struct pollfd *pfd = NULL;
 	size_t cap = 0;
 	int rc = 0;
 
 	update_timer(c);
 	while (c->n_reqs > 0) {
-		long long now = now_ms();
+		long long now = clock_mono_ms().ms;
 		long long wait = c->deadline < 0 ? 1000 : c->deadline - now;
 
 		if (end >= 0 && now >= end) {
@@ -1295,7 +1270,7 @@ int api_client_run(struct api_client *c, long timeout_ms)
 				ev |= CURL_CSELECT_ERR;
 			api_client_socket_action(c, pfd[i].fd, ev);
 		}
-		if (c->deadline >= 0 && c->deadline <= now_ms())
+		if (c->deadline >= 0 && c->deadline <= clock_mono_ms().ms)
 			api_client_timeout(c);
 	}
 	free(pfd);
@@ -1309,7 +1284,7 @@ unsigned api_client_pending(const struct api_client *c)
 
 long api_client_paused_ms(const struct api_client *c)
 {
-	long long left = c->pause_until - now_ms();
+	long long left = c->pause_until - clock_mono_ms().ms;
 	return left > 0 ? (long)left : 0;
 }
 
@@ -1345,7 +1320,7 @@ static struct api_req *req_new(struct api_client *c, enum api_op op, const char 
 	api_error_init(&r->res.error);
 	r->early_kind = API_OK;
 	r->state = REQ_WAITING;
-	r->ready_at = now_ms();
+	r->ready_at = clock_mono_ms().ms;
 
 	if (c->auth_line)
 		r->headers = slist_add(r->headers, c->auth_line);
@@ -1377,7 +1352,7 @@ static struct api_req *req_submit(struct api_req *r)
 {
 	struct api_client *c = r->c;
 
-	if (r->early_kind == API_OK && c->pause_until <= now_ms())
+	if (r->early_kind == API_OK && c->pause_until <= clock_mono_ms().ms)
 		req_start(r); /* never completes here: failures become early failures */
 	update_timer(c);
 	return r;

@@ -219,8 +219,8 @@ static enum MHD_Result finish(struct callback *cb, struct MHD_Connection *conn, 
 	if (!secret) /* conf_load never leaves callback_listen without one */
 		return answer(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "no_secret", "no signing secret");
 	const char *body = q->body.data ? q->body.data : "";
-	enum cbv_result v = cbv_verify(secret, strlen(secret), sig, body, q->body.len,
-	                               (long long)time(NULL), &skew);
+	enum cbv_result v =
+	    cbv_verify(secret, strlen(secret), sig, body, q->body.len, clock_wall_s(), &skew);
 	if (v == CBV_STALE || v == CBV_FUTURE) {
 		cb->stats.refused++;
 		log_refusal(cb, conn, MHD_HTTP_UNAUTHORIZED,

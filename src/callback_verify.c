@@ -4,9 +4,11 @@
 #include "callback_verify.h"
 
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "decimal.h"
 #include "hmac.h"
 #include "util.h"
 
@@ -61,7 +63,7 @@ static int unhex_mac(const char *s, size_t n, unsigned char out[SHA256_LEN])
 struct sig_parts {
 	const char *t; /* points into the header; T_LEN digits */
 	size_t t_len;
-	long long t_value;
+	struct service_s t_at; /* the service's clock */
 	unsigned char v1[CBV_MAX_V1][SHA256_LEN];
 	size_t n_v1;
 };
@@ -77,15 +79,12 @@ static int take_pair(const char *p, size_t n, struct sig_parts *sp)
 	if (klen == 1 && p[0] == 't') {
 		if (sp->t || vlen == 0 || vlen > 18)
 			return -1; /* twice, empty, or beyond any real clock */
-		long long t = 0;
-		for (size_t i = 0; i < vlen; i++) {
-			if (v[i] < '0' || v[i] > '9')
-				return -1;
-			t = t * 10 + (v[i] - '0');
-		}
+		unsigned long long t;
+		if (decimal_uint_n(v, vlen, LLONG_MAX, &t) != 0)
+			return -1;
 		sp->t = v;
 		sp->t_len = vlen;
-		sp->t_value = t;
+		sp->t_at.s = (long long)t;
 	} else if (klen == 2 && p[0] == 'v' && p[1] == '1') {
 		if (sp->n_v1 == CBV_MAX_V1 || unhex_mac(v, vlen, sp->v1[sp->n_v1]) != 0)
 			return -1;
@@ -118,14 +117,14 @@ static int split_header(const char *hdr, struct sig_parts *sp)
 }
 
 enum cbv_result cbv_verify(const void *secret, size_t secret_len, const char *signature,
-                           const void *body, size_t body_len, long long now_s, long long *skew_s)
+                           const void *body, size_t body_len, struct wall_s now, long long *skew_s)
 {
 	struct sig_parts sp;
 	if (!signature || !*signature)
 		return CBV_UNSIGNED;
 	if (split_header(signature, &sp) != 0)
 		return CBV_MALFORMED;
-	long long skew = now_s - sp.t_value;
+	long long skew = now.s - sp.t_at.s; /* the one place the two clocks meet */
 	if (skew_s)
 		*skew_s = skew;
 	if (skew > CBV_TOLERANCE_S)

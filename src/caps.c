@@ -1,6 +1,7 @@
 /* caps.c — what the configured service can do, configured and learned (see caps.h). */
 #include "caps.h"
 #include "api.h"
+#include "clock.h"
 #include "log.h"
 #include "reconcile.h"
 #include "util.h"
@@ -124,9 +125,7 @@ static long long caps_now(const struct caps *c)
 {
 	if (c->now_ms)
 		return c->now_ms(c->clock_ud);
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_mono_ms().ms;
 }
 
 static long long relearn_ms(const struct caps *c)

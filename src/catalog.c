@@ -1,6 +1,8 @@
 /* catalog.c — the service's model catalog: parsing, validation, cache (see catalog.h).
  * The fetch itself is in catalog_fetch.c. */
 #include "catalog.h"
+#include "clock.h"
+#include "decimal.h"
 #include "fsutil.h"
 #include "log.h"
 #include "utf8.h"
@@ -114,13 +116,12 @@ static void durations_field(const cJSON *o, struct catalog_model *m)
 	}
 }
 
-/* A price as the service spells it: a string of a non-negative decimal number. */
+/* A price as the service spells it: a string of a non-negative decimal number
+ * ("0.40", "1.25e-6"). */
 static bool good_price(const char *s)
 {
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	return end != s && *end == '\0' && errno == 0 && isfinite(v) && v >= 0;
+	double v;
+	return decimal_real(s, DECIMAL_EXPONENT, &v) == 0;
 }
 
 static void prices_field(const cJSON *o, struct catalog_model *m)
@@ -535,7 +536,8 @@ double catalog_price_per_second(const struct catalog_model *m, const char *size,
 	bool sound = audio == CATALOG_UNKNOWN ? m->audio != CATALOG_NO : audio == CATALOG_YES;
 	double best = -1;
 	for (size_t i = 0; i < m->n_prices; i++) {
-		double usd = strtod(m->prices[i].usd, NULL);
+		double usd = 0; /* a stored price is good_price */
+		(void)decimal_real(m->prices[i].usd, DECIMAL_EXPONENT, &usd);
 		if (sku_fits(m->prices[i].sku, side, sound))
 			return usd;
 		if (strstr(m->prices[i].sku, "second") && usd > best)
@@ -763,7 +765,7 @@ void catalog_print(const struct catalog *cat, FILE *out)
 /* ---- the daemon's catalog ----------------------------------------------------------- */
 
 static struct catalog *current;
-static long long failed_at_ms = -1; /* monotonic, the last failed fetch; -1 none */
+static struct mono_ms failed_at = {-1}; /* the last failed fetch; -1: none */
 
 const struct catalog *catalog_current(void)
 {
@@ -785,13 +787,6 @@ bool catalog_wanted(const struct conf *c)
 	return c->model_catalog == CONF_CATALOG_YES;
 }
 
-static long long mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The cache, once per api_base (the first call, a new api_base after a reload). */
 static void load_cache(const struct conf *c)
 {
@@ -801,7 +796,7 @@ static void load_cache(const struct conf *c)
 		return;
 	free(loaded_for);
 	loaded_for = xstrdup(c->api_base);
-	failed_at_ms = -1;
+	failed_at.ms = -1;
 	struct catalog *cat = catalog_load(c->state_dir, c->api_base, why, sizeof(why));
 	if (!cat && why[0])
 		log_warn("catalog: %s; fetching it again", why);
@@ -822,18 +817,18 @@ void catalog_refresh(const struct conf *c, bool forced)
 	/* A service that failed is asked again CATALOG_RETRY_S later at the soonest (a
 	 * SIGHUP: a minute), so that a service down does not stall every claim. */
 	long long retry_ms = (forced ? CATALOG_MIN_REFETCH_S : CATALOG_RETRY_S) * 1000LL;
-	if (failed_at_ms >= 0 && mono_ms() - failed_at_ms < retry_ms)
+	if (failed_at.ms >= 0 && mono_ms_diff(clock_mono_ms(), failed_at) < retry_ms)
 		return;
 	char why[512];
 	struct catalog *cat = catalog_fetch(c, why, sizeof(why));
 	if (!cat) {
-		failed_at_ms = mono_ms();
+		failed_at = clock_mono_ms();
 		log_warn("catalog: cannot fetch %s/videos/models: %s; %s", c->api_base, why,
 		         current ? "keeping the cached catalog"
 		                 : "models are checked against the model table only");
 		return;
 	}
-	failed_at_ms = -1;
+	failed_at.ms = -1;
 	log_info("catalog: %zu models from %s/videos/models", cat->n, c->api_base);
 	if (catalog_save(c->state_dir, cat) != 0)
 		log_warn("catalog: not cached; it is fetched again at the next start");

@@ -841,12 +841,6 @@ static int cmd_usage_report(struct ctx *x, int argc, char **argv)
 
 /* ---- submit -------------------------------------------------------------------------- */
 
-static bool is_image_ext(const char *ext)
-{
-	return ext && (!strcasecmp(ext, "png") || !strcasecmp(ext, "jpg") ||
-	               !strcasecmp(ext, "jpeg") || !strcasecmp(ext, "webp"));
-}
-
 /*
  * Writes DATA[LEN] into the inbox as BASE (or BASE-2.ext, -3... when taken): a hidden
  * temp file first (the watcher ignores it), fsync'd, then renamed in without
@@ -1005,7 +999,7 @@ static const char *base_of(const char *path, int *fmt, bool *image)
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	const char *dot = strrchr(base, '.');
 	*fmt = prompt_format_from_ext(dot ? dot + 1 : NULL);
-	*image = is_image_ext(dot ? dot + 1 : NULL);
+	*image = image_ext_ok(dot ? dot + 1 : NULL);
 	return base;
 }
 
@@ -1135,10 +1129,13 @@ static int submit_check_image(const struct sub_item *img, const struct sub_item 
 /* The inbox names STEM.* that a pair could collide with. */
 static bool stem_taken(const char *inbox, const char *stem)
 {
-	static const char *const exts[] = {"txt", "json", "jsonl", "png", "jpg", "jpeg", "webp"};
-	for (size_t i = 0; i < ARRAY_LEN(exts); i++) {
+	static const char *const prompt_exts[] = {"txt", "json", "jsonl"};
+	for (size_t i = 0; i < ARRAY_LEN(prompt_exts) + IMAGE_EXT_N; i++) {
+		const char *ext = i < ARRAY_LEN(prompt_exts)
+		                      ? prompt_exts[i]
+		                      : image_ext(i - ARRAY_LEN(prompt_exts));
 		char path[PATH_MAX];
-		if (bfmt(path, sizeof(path), "%s/%s.%s", inbox, stem, exts[i]) != 0 ||
+		if (bfmt(path, sizeof(path), "%s/%s.%s", inbox, stem, ext) != 0 ||
 		    access(path, F_OK) == 0)
 			return true;
 	}

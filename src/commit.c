@@ -1,6 +1,8 @@
 /* commit.c — group commit of the durable writes of a loop turn (see commit.h). */
 #include "commit.h"
+#include "clock.h"
 #include "fsutil.h"
+#include "hmap.h"
 #include "log.h"
 #include "loop.h"
 #include "util.h"
@@ -26,8 +28,7 @@
 struct pathset {
 	char **v;
 	size_t n, cap;
-	size_t *ht; /* open addressing: index + 1 */
-	size_t ht_cap;
+	struct hmap index; /* path (in v) → its index */
 };
 
 struct replacement {
@@ -89,34 +90,11 @@ struct commit {
 
 /* ---- path sets ---------------------------------------------------------------- */
 
-static void ps_index(struct pathset *ps, size_t i)
-{
-	size_t h = hash_str(ps->v[i]) & (ps->ht_cap - 1);
-	while (ps->ht[h])
-		h = (h + 1) & (ps->ht_cap - 1);
-	ps->ht[h] = i + 1;
-}
-
-/* The monotonic clock in µs (for the debug log's timings). */
-static long long mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* The index of PATH in PS, or SIZE_MAX. */
 static size_t ps_find(const struct pathset *ps, const char *path)
 {
-	if (!ps->ht_cap)
-		return SIZE_MAX;
-	size_t h = hash_str(path) & (ps->ht_cap - 1);
-	while (ps->ht[h]) {
-		if (!strcmp(ps->v[ps->ht[h] - 1], path))
-			return ps->ht[h] - 1;
-		h = (h + 1) & (ps->ht_cap - 1);
-	}
-	return SIZE_MAX;
+	const void *v = hmap_get(&ps->index, path);
+	return v ? hmap_val_index(v) : SIZE_MAX;
 }
 
 /* Adds PATH (copied) at the end; returns its index. */
@@ -126,17 +104,9 @@ static size_t ps_add(struct pathset *ps, const char *path)
 		ps->cap = ps->cap ? ps->cap * 2 : 16;
 		ps->v = xrealloc(ps->v, ps->cap * sizeof(*ps->v));
 	}
-	ps->v[ps->n++] = xstrdup(path);
-	if (ps->n * 2 > ps->ht_cap) {
-		free(ps->ht);
-		ps->ht_cap = ps->ht_cap ? ps->ht_cap * 2 : 64;
-		ps->ht = xcalloc(ps->ht_cap, sizeof(*ps->ht));
-		for (size_t i = 0; i < ps->n; i++)
-			ps_index(ps, i);
-	} else {
-		ps_index(ps, ps->n - 1);
-	}
-	return ps->n - 1;
+	ps->v[ps->n] = xstrdup(path);
+	hmap_put(&ps->index, ps->v[ps->n], hmap_index_val(ps->n));
+	return ps->n++;
 }
 
 static void ps_free(struct pathset *ps)
@@ -144,7 +114,7 @@ static void ps_free(struct pathset *ps)
 	for (size_t i = 0; i < ps->n; i++)
 		free(ps->v[i]);
 	free(ps->v);
-	free(ps->ht);
+	hmap_release(&ps->index);
 	memset(ps, 0, sizeof(*ps));
 }
 
@@ -387,7 +357,7 @@ static int replace(const struct replacement *r)
  */
 static void batch_io(struct batch *b)
 {
-	b->t_io0 = mono_us();
+	b->t_io0 = clock_mono_us();
 	size_t nt = b->targets.n, n1 = nt + b->syncs.n, nc = b->creates.n;
 	struct sync_item *items = xcalloc((n1 + nc) ? (n1 + nc) : 1, sizeof(*items));
 	for (size_t i = 0; i < nt; i++) {
@@ -459,7 +429,7 @@ static void batch_io(struct batch *b)
 			b->first_err = ditems[i].err;
 	}
 	free(ditems);
-	b->t_io1 = mono_us();
+	b->t_io1 = clock_mono_us();
 }
 
 /* On the loop thread, after batch_io: logs what failed, runs the continuations. */
@@ -491,7 +461,8 @@ static int batch_finish(struct commit *c, struct batch *b)
 	log_debug("commit: %zu replaced, %zu created, %zu fsyncs in %.1f ms; handed over "
 	          "%.1f ms ago, %zu continuations",
 	          b->replaced, b->creates.n, b->syncs_made, (double)(b->t_io1 - b->t_io0) / 1e3,
-	          (double)(mono_us() - (b->t_handed ? b->t_handed : b->t_io0)) / 1e3, b->n_thens);
+	          (double)(clock_mono_us() - (b->t_handed ? b->t_handed : b->t_io0)) / 1e3,
+	          b->n_thens);
 	int err = b->first_err;
 	struct batch *outer = c->running;
 	c->running = b;
@@ -636,7 +607,7 @@ static void hand_over(struct commit *c)
 		return;
 	}
 	struct batch *b = take_cur(c);
-	b->t_handed = mono_us();
+	b->t_handed = clock_mono_us();
 	c->busy = b;
 	pthread_mutex_lock(&c->mu);
 	c->todo = b;

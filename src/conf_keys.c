@@ -13,6 +13,7 @@
  */
 #include "conf_keys.h"
 #include "conf.h"
+#include "decimal.h"
 #include "proto.h"
 #include "util.h"
 
@@ -117,15 +118,8 @@ int conf_check_model_name(const char *s, char *why, size_t n)
 /* Parses a positive decimal without sign or leading zero, at most max. */
 static int parse_dim(const char *s, size_t len, unsigned max, unsigned *out)
 {
-	unsigned long v = 0;
-	if (len == 0 || len > 9 || s[0] == '0')
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	if (v > max)
+	unsigned long long v;
+	if (len == 0 || s[0] == '0' || decimal_uint_n(s, len, max, &v) != 0)
 		return -1;
 	*out = (unsigned)v;
 	return 0;
@@ -497,19 +491,10 @@ static void store_int(struct conf *c, const struct conf_key *k, long long v)
 /* A whole number from the environment: digits only, in [min, max]. */
 static int parse_env_num(const char *s, long long min, long long max, long long *out)
 {
-	long long v = 0;
-	if (!*s)
+	unsigned long long v;
+	if (max < 0 || decimal_uint(s, (unsigned long long)max, &v) != 0 || (long long)v < min)
 		return -1;
-	for (const char *p = s; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return -1;
-		if (v > (LLONG_MAX - (*p - '0')) / 10)
-			return -1;
-		v = v * 10 + (*p - '0');
-	}
-	if (v < min || v > max)
-		return -1;
-	*out = v;
+	*out = (long long)v;
 	return 0;
 }
 

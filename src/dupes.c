@@ -1,5 +1,6 @@
 /* dupes.c — the index of jobs by what they ask for (see dupes.h). */
 #include "dupes.h"
+#include "hmap.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -76,64 +77,43 @@ void dupes_key(const struct job *j, const char *reference_path, char *key)
 	bfmt(key, DUPES_KEY_LEN + 1, "%016llx", (unsigned long long)h);
 }
 
+/* The newest job asking KEY: the key is the map's key. */
 struct slot {
 	char *key, *name;
 	long long at;
 };
 
 struct dupes {
-	struct slot *v;
-	size_t n, cap; /* cap: a power of two, at least twice n */
+	struct hmap slots; /* key → struct slot */
 };
 
 struct dupes *dupes_new(void)
 {
-	struct dupes *d = xcalloc(1, sizeof(*d));
-	d->cap = 64;
-	d->v = xcalloc(d->cap, sizeof(*d->v));
-	return d;
+	return xcalloc(1, sizeof(struct dupes));
 }
 
 void dupes_free(struct dupes *d)
 {
 	if (!d)
 		return;
-	for (size_t i = 0; i < d->cap; i++) {
-		free(d->v[i].key);
-		free(d->v[i].name);
+	void *v;
+	for (size_t pos = 0; hmap_next(&d->slots, &pos, NULL, &v);) {
+		struct slot *s = v;
+		free(s->key);
+		free(s->name);
+		free(s);
 	}
-	free(d->v);
+	hmap_release(&d->slots);
 	free(d);
-}
-
-static size_t find(const struct dupes *d, const char *key)
-{
-	size_t i = hash_str(key) & (d->cap - 1);
-	while (d->v[i].key && strcmp(d->v[i].key, key) != 0)
-		i = (i + 1) & (d->cap - 1);
-	return i;
-}
-
-static void grow(struct dupes *d)
-{
-	struct slot *old = d->v;
-	size_t oldcap = d->cap;
-	d->cap *= 2;
-	d->v = xcalloc(d->cap, sizeof(*d->v));
-	for (size_t i = 0; i < oldcap; i++)
-		if (old[i].key)
-			d->v[find(d, old[i].key)] = old[i];
-	free(old);
 }
 
 void dupes_put(struct dupes *d, const char *key, const char *name, long long at)
 {
-	if ((d->n + 1) * 2 > d->cap)
-		grow(d);
-	struct slot *s = &d->v[find(d, key)];
-	if (!s->key) {
+	struct slot *s = hmap_get(&d->slots, key);
+	if (!s) {
+		s = xcalloc(1, sizeof(*s));
 		s->key = xstrdup(key);
-		d->n++;
+		hmap_put(&d->slots, s->key, s);
 	}
 	free(s->name);
 	s->name = xstrdup(name);
@@ -142,8 +122,8 @@ void dupes_put(struct dupes *d, const char *key, const char *name, long long at)
 
 const char *dupes_get(const struct dupes *d, const char *key, long long *at)
 {
-	const struct slot *s = &d->v[find(d, key)];
-	if (!s->key)
+	const struct slot *s = hmap_get(&d->slots, key);
+	if (!s)
 		return NULL;
 	if (at)
 		*at = s->at;

@@ -7,11 +7,27 @@
 #include <stdbool.h>
 #include <fcntl.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 /* JPEG files may carry large metadata segments before the frame header. */
 #define JPEG_MAX_SEGMENTS 4096
+
+static const char *const exts[IMAGE_EXT_N] = {"png", "jpg", "jpeg", "webp"};
+
+const char *image_ext(size_t i)
+{
+	return i < IMAGE_EXT_N ? exts[i] : NULL;
+}
+
+bool image_ext_ok(const char *ext)
+{
+	for (size_t i = 0; ext && i < IMAGE_EXT_N; i++)
+		if (!strcasecmp(ext, exts[i]))
+			return true;
+	return false;
+}
 
 const char *image_mime(enum image_type t)
 {

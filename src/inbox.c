@@ -8,6 +8,7 @@
 #include "util.h"
 
 #include <dirent.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -23,8 +24,17 @@
  * said how many jobs their claim made). */
 #define INBOX_MARKER ".recorded"
 
-static const char *const image_exts[] = {"png", "jpg", "jpeg", "webp",
-                                         "PNG", "JPG", "JPEG", "WEBP"};
+/* The Kth name an image paired with STEM may have (K < PAIR_NAMES): STEM.png ...
+ * STEM.webp (image.h's order), then the same in upper case (STEM.PNG ...). */
+#define PAIR_NAMES (2 * IMAGE_EXT_N)
+static int pair_name(const char *stem, size_t k, char *name, size_t n)
+{
+	char ext[8];
+	bcopy_str(ext, sizeof(ext), image_ext(k % IMAGE_EXT_N));
+	for (char *p = ext; k >= IMAGE_EXT_N && *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	return bfmt(name, n, "%s.%s", stem, ext);
+}
 
 void claim_release(struct claim *cl)
 {
@@ -219,10 +229,10 @@ static void check_image(const struct conf *c, const char *dir, struct job_spec *
 /* Finds STEM.png|jpg|jpeg|webp in the inbox; the name (caller frees) or NULL. */
 static char *find_pair(const struct conf *c, const char *stem)
 {
-	for (size_t i = 0; i < ARRAY_LEN(image_exts); i++) {
+	for (size_t i = 0; i < PAIR_NAMES; i++) {
 		char name[NAME_MAX + 1], path[PATH_MAX];
 		struct stat st;
-		if (bfmt(name, sizeof(name), "%s.%s", stem, image_exts[i]) != 0 ||
+		if (pair_name(stem, i, name, sizeof(name)) != 0 ||
 		    bfmt(path, sizeof(path), "%s/%s", c->inbox, name) != 0)
 			continue;
 		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
@@ -265,9 +275,9 @@ static void process(const struct conf *c, struct claim *cl, bool take_images)
 			}
 		} else if (!s->reference && cl->fmt != PROMPT_JSONL && !s->remix_of) {
 			/* Reprocessing after a crash: the pairing image may already be here. */
-			for (size_t k = 0; k < ARRAY_LEN(image_exts) && !s->reference; k++) {
+			for (size_t k = 0; k < PAIR_NAMES && !s->reference; k++) {
 				char name[NAME_MAX + 1], path[PATH_MAX];
-				if (bfmt(name, sizeof(name), "%s.%s", stem, image_exts[k]) == 0 &&
+				if (pair_name(stem, k, name, sizeof(name)) == 0 &&
 				    bfmt(path, sizeof(path), "%s/%s", dir, name) == 0 &&
 				    access(path, F_OK) == 0)
 					s->reference = xstrdup(name);

@@ -291,15 +291,7 @@ int jobs_retry(struct jobs *js, const char *name, char *msg, size_t n)
 	                    when, j->error_code ? j->error_code : "failed", line);
 	free(j->history);
 	j->history = h;
-	static const char *const exts[] = {".error.txt", ".txt", ".json", ".jsonl",
-	                                   ".png",       ".jpg", ".jpeg", ".webp"};
-	for (size_t i = 0; i < ARRAY_LEN(exts); i++) {
-		char p[PATH_MAX];
-		if (bfmt(p, sizeof(p), "%s/%s%s", c->failed_dir, j->name, exts[i]) == 0 &&
-		    unlink(p) != 0 && errno != ENOENT)
-			log_event(LOG_WARNING, j->name, NULL, "retry: cannot remove %s: %s", p,
-			          strerror(errno));
-	}
+	outbox_remove_failure(c, j->name);
 	/* A new start, keeping what was spent: every create sent stays counted. */
 	char **fields[] = {&j->video_id,      &j->status,     &j->error, &j->error_code,
 	                   &j->create_answer, &j->resolution, &j->usage};

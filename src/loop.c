@@ -1,5 +1,6 @@
 /* loop.c — epoll + timerfd + signalfd event loop (see loop.h). */
 #include "loop.h"
+#include "clock.h"
 #include "log.h"
 #include "util.h"
 
@@ -48,9 +49,7 @@ struct loop {
 
 long long loop_now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_mono_ms().ms;
 }
 
 static void on_timerfd(int fd, uint32_t events, void *ud);

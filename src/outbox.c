@@ -2,6 +2,7 @@
 #include "outbox.h"
 #include "commit.h"
 #include "fsutil.h"
+#include "image.h"
 #include "log.h"
 #include "untrusted.h"
 #include "util.h"
@@ -252,17 +253,17 @@ int outbox_write_metadata(const struct conf *c, const struct job *j,
 	cJSON_AddStringToObject(o, "source", job_source_file(j));
 	cJSON *fo = cJSON_AddObjectToObject(o, "files");
 	cJSON *missing = cJSON_AddObjectToObject(o, "missing");
-	static const char *const keys[] = {"video", "thumbnail", "spritesheet"};
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < API_VARIANT_N; i++) {
+		const char *key = api_variant_name((enum api_variant)i);
 		if (files[i].origin == OUTBOX_MISSING && i != API_VARIANT_VIDEO) {
-			cJSON_AddNullToObject(fo, keys[i]);
-			cJSON_AddStringToObject(missing, keys[i],
+			cJSON_AddNullToObject(fo, key);
+			cJSON_AddStringToObject(missing, key,
 			                        files[i].missing ? files[i].missing : "not made");
 			continue;
 		}
 		char name[PATH_MAX];
 		bfmt(name, sizeof(name), "%s%s", j->name, suffixes[i]);
-		cJSON *f = cJSON_AddObjectToObject(fo, keys[i]);
+		cJSON *f = cJSON_AddObjectToObject(fo, key);
 		cJSON_AddStringToObject(f, "file", name);
 		cJSON_AddNumberToObject(f, "bytes", (double)files[i].bytes);
 		cJSON_AddStringToObject(f, "source",
@@ -398,6 +399,27 @@ int outbox_write_failure(const struct conf *c, const struct job *j, const char *
 	}
 	free(text);
 	return rc;
+}
+
+static void remove_failed(const struct conf *c, const char *name, const char *suffix)
+{
+	char p[PATH_MAX];
+	if (bfmt(p, sizeof(p), "%s/%s%s", c->failed_dir, name, suffix) == 0 && unlink(p) != 0 &&
+	    errno != ENOENT)
+		log_event(LOG_WARNING, name, NULL, "retry: cannot remove %s: %s", p,
+		          strerror(errno));
+}
+
+void outbox_remove_failure(const struct conf *c, const char *name)
+{
+	static const char *const reports[] = {".error.txt", ".txt", ".json", ".jsonl"};
+	for (size_t i = 0; i < ARRAY_LEN(reports); i++)
+		remove_failed(c, name, reports[i]);
+	for (size_t i = 0; i < IMAGE_EXT_N; i++) {
+		char suffix[16];
+		bfmt(suffix, sizeof(suffix), ".%s", image_ext(i));
+		remove_failed(c, name, suffix);
+	}
 }
 
 static void sweep_dir(const char *dir)

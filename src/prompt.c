@@ -1,6 +1,8 @@
 /* prompt.c — inbox file formats into job specifications (see prompt.h). */
 #include "prompt.h"
 #include "catalog.h"
+#include "decimal.h"
+#include "image.h"
 #include "proto.h"
 #include "template.h"
 #include "utf8.h"
@@ -199,17 +201,8 @@ static long parse_seconds(const char *v)
 /* A seed: decimal digits only, 0..PROMPT_SEED_MAX; -1 otherwise. */
 static long long parse_seed(const char *v)
 {
-	long long n = 0;
-	if (!*v)
-		return -1;
-	for (; *v; v++) {
-		if (*v < '0' || *v > '9')
-			return -1;
-		n = n * 10 + (*v - '0');
-		if (n > PROMPT_SEED_MAX)
-			return -1;
-	}
-	return n;
+	unsigned long long n;
+	return decimal_uint(v, PROMPT_SEED_MAX, &n) == 0 ? (long long)n : -1;
 }
 
 /* A reference must name a plain image file beside the prompt in the inbox. */
@@ -218,8 +211,7 @@ static bool reference_ok(const char *ref)
 	if (!prompt_name_ok(ref))
 		return false;
 	const char *dot = strrchr(ref, '.');
-	return dot && (!strcasecmp(dot, ".png") || !strcasecmp(dot, ".jpg") ||
-	               !strcasecmp(dot, ".jpeg") || !strcasecmp(dot, ".webp"));
+	return dot && image_ext_ok(dot + 1);
 }
 
 /* Applies KEY = VALUE (both NUL-terminated text) to S; WHERE prefixes errors. */

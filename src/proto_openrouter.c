@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "decimal.h"
 #include "util.h"
 
 #define OPTIONS_MAX (16 * 1024) /* bytes of a prompt file's options object */
@@ -40,15 +41,12 @@ static unsigned long gcd(unsigned long a, unsigned long b)
 /* A positive decimal of 1..5 digits at *S, which is moved past it; 0 when none. */
 static unsigned long dim(const char **s)
 {
-	unsigned long v = 0;
-	int n = 0;
-
-	while (**s >= '0' && **s <= '9' && n < 6) {
-		v = v * 10 + (unsigned long)(**s - '0');
-		(*s)++;
-		n++;
-	}
-	return n >= 1 && n <= 5 ? v : 0;
+	size_t n = strspn(*s, "0123456789");
+	unsigned long long v;
+	if (n > 5 || decimal_uint_n(*s, n, 99999, &v) != 0)
+		return 0;
+	*s += n;
+	return (unsigned long)v;
 }
 
 int proto_openrouter_shape(const char *size, char *res, size_t reslen, char *aspect,

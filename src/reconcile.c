@@ -1,5 +1,6 @@
 /* reconcile.c — what a create in doubt did, from the service's list (see reconcile.h). */
 #include "reconcile.h"
+#include "decimal.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -79,11 +80,8 @@ bool reconcile_model_matches(const struct conf *c, const char *sent, const char 
 /* The service's seconds ("4", "4.0", 4) say the same as ours. */
 static bool seconds_match(const char *reported, unsigned ours)
 {
-	char *end = NULL;
-	double d = strtod(reported, &end);
-	if (end == reported || *end)
-		return false;
-	return d == (double)ours;
+	double d;
+	return decimal_real(reported, DECIMAL_EXPONENT, &d) == 0 && d == (double)ours;
 }
 
 enum reconcile_match reconcile_video_matches(const struct conf *c, const struct job *j,

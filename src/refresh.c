@@ -1,17 +1,15 @@
 /* refresh.c — batch polling through list calls (see refresh.h). */
 #include "refresh.h"
 #include "caps.h"
+#include "hmap.h"
 #include "log.h"
 #include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define REFRESH_BUCKETS 1024 /* a power of two; chains stay short up to ~10k jobs */
-
 /* One tracked job, found by its video id. */
 struct entry {
-	struct entry *next; /* bucket chain */
 	void *job;
 	char *video_id;
 	long long created_at;
@@ -26,7 +24,7 @@ struct refresh {
 	refresh_seen_fn *seen;
 	refresh_miss_fn *miss;
 	void *ud;
-	struct entry **buckets; /* allocated on first use: an idle daemon pays nothing */
+	struct hmap entries; /* video id → struct entry; slots allocated on first use */
 	size_t n;
 	struct loop_timer *timer; /* the next walk */
 	struct api_req *req;      /* the list call of the walk in progress */
@@ -41,25 +39,9 @@ struct refresh {
 	unsigned long long lists; /* list calls made */
 };
 
-static size_t bucket_of(const char *id)
+static void remove_entry(struct refresh *rf, struct entry *e)
 {
-	return hash_str(id) & (REFRESH_BUCKETS - 1);
-}
-
-static struct entry **find_slot(struct refresh *rf, const char *id)
-{
-	if (!rf->buckets)
-		return NULL;
-	struct entry **pe = &rf->buckets[bucket_of(id)];
-	while (*pe && strcmp((*pe)->video_id, id) != 0)
-		pe = &(*pe)->next;
-	return pe;
-}
-
-static void remove_at(struct refresh *rf, struct entry **pe)
-{
-	struct entry *e = *pe;
-	*pe = e->next;
+	hmap_del_val(&rf->entries, e->video_id, e);
 	if (e->in_walk)
 		rf->n_in_walk--;
 	free(e->video_id);
@@ -73,21 +55,22 @@ static void schedule_walk(struct refresh *rf);
 static void on_timer(void *ud)
 {
 	struct refresh *rf = ud;
-	if (rf->req || !rf->api || !rf->buckets)
+	if (rf->req || !rf->api)
 		return;
 	/* Everything due now is what this walk looks for. */
 	rf->n_in_walk = 0;
 	rf->oldest = -1;
-	for (size_t b = 0; b < REFRESH_BUCKETS; b++)
-		for (struct entry *e = rf->buckets[b]; e; e = e->next) {
-			e->in_walk = e->due;
-			if (!e->due)
-				continue;
-			rf->n_in_walk++;
-			long long c = e->created_at >= 0 ? e->created_at : 0;
-			if (rf->oldest < 0 || c < rf->oldest)
-				rf->oldest = c;
-		}
+	void *v;
+	for (size_t pos = 0; hmap_next(&rf->entries, &pos, NULL, &v);) {
+		struct entry *e = v;
+		e->in_walk = e->due;
+		if (!e->due)
+			continue;
+		rf->n_in_walk++;
+		long long c = e->created_at >= 0 ? e->created_at : 0;
+		if (rf->oldest < 0 || c < rf->oldest)
+			rf->oldest = c;
+	}
 	if (rf->n_in_walk == 0)
 		return;
 	rf->last_start_ms = loop_now_ms();
@@ -105,15 +88,16 @@ static void end_walk(struct refresh *rf, bool failed)
 	rf->after = NULL;
 	size_t n = 0;
 	void **left = rf->n_in_walk ? xcalloc(rf->n_in_walk, sizeof(*left)) : NULL;
-	for (size_t b = 0; b < REFRESH_BUCKETS && rf->n_in_walk; b++)
-		for (struct entry *e = rf->buckets[b]; e; e = e->next) {
-			if (!e->in_walk)
-				continue;
-			e->in_walk = e->due = false;
-			e->missed = !failed;
-			rf->n_in_walk--;
-			left[n++] = e->job;
-		}
+	void *v;
+	for (size_t pos = 0; rf->n_in_walk && hmap_next(&rf->entries, &pos, NULL, &v);) {
+		struct entry *e = v;
+		if (!e->in_walk)
+			continue;
+		e->in_walk = e->due = false;
+		e->missed = !failed;
+		rf->n_in_walk--;
+		left[n++] = e->job;
+	}
 	/* Callbacks last: they may untrack entries. */
 	for (size_t i = 0; i < n; i++)
 		rf->miss(left[i], rf->ud);
@@ -150,10 +134,9 @@ static void on_list(struct api_req *req, void *ud)
 		const struct video *v = &l->data[i];
 		if (v->created_at > 0 && (page_oldest < 0 || v->created_at < page_oldest))
 			page_oldest = v->created_at;
-		struct entry **pe = v->id ? find_slot(rf, v->id) : NULL;
-		if (!pe || !*pe)
+		struct entry *e = v->id ? hmap_get(&rf->entries, v->id) : NULL;
+		if (!e)
 			continue;
-		struct entry *e = *pe;
 		bool final = video_status_is_final(v->status);
 		/* A job that came due after this walk started waits for the next one: this
 		 * page may predate its due time, and "still running" from before it was due
@@ -164,7 +147,7 @@ static void on_list(struct api_req *req, void *ud)
 		if (final) {
 			finals++;
 			rf->hot = true;
-			remove_at(rf, pe);
+			remove_entry(rf, e);
 		} else {
 			if (e->in_walk)
 				rf->n_in_walk--;
@@ -201,9 +184,9 @@ static void schedule_walk(struct refresh *rf)
 	if (rf->req || !rf->api || loop_timer_armed(rf->timer))
 		return;
 	bool any = false;
-	for (size_t b = 0; b < REFRESH_BUCKETS && rf->buckets && !any; b++)
-		for (struct entry *e = rf->buckets[b]; e && !any; e = e->next)
-			any = e->due;
+	void *v;
+	for (size_t pos = 0; !any && hmap_next(&rf->entries, &pos, NULL, &v);)
+		any = ((const struct entry *)v)->due;
 	if (!any)
 		return;
 	long gap = rf->gap_ms;
@@ -233,11 +216,14 @@ struct refresh *refresh_new(struct loop *l, struct api_client *api, refresh_seen
 
 static void forget_all(struct refresh *rf)
 {
-	for (size_t b = 0; b < REFRESH_BUCKETS && rf->buckets; b++)
-		while (rf->buckets[b])
-			remove_at(rf, &rf->buckets[b]);
-	free(rf->buckets);
-	rf->buckets = NULL;
+	void *v;
+	for (size_t pos = 0; hmap_next(&rf->entries, &pos, NULL, &v);) {
+		struct entry *e = v;
+		free(e->video_id);
+		free(e);
+	}
+	hmap_release(&rf->entries);
+	rf->n = 0;
 	rf->n_in_walk = 0;
 }
 
@@ -254,17 +240,14 @@ bool refresh_due(struct refresh *rf, void *job, const char *video_id, long long 
 {
 	if (!rf->api || !video_id || !caps_has(api_client_caps(rf->api), CAPS_LIST))
 		return false;
-	if (!rf->buckets)
-		rf->buckets = xcalloc(REFRESH_BUCKETS, sizeof(*rf->buckets));
-	struct entry **pe = find_slot(rf, video_id);
-	struct entry *e = *pe;
+	struct entry *e = hmap_get(&rf->entries, video_id);
 	if (e && e->job != job) /* two jobs claim one video: let each poll itself */
 		return false;
 	if (!e) {
 		e = xcalloc(1, sizeof(*e));
 		e->job = job;
 		e->video_id = xstrdup(video_id);
-		*pe = e;
+		hmap_put(&rf->entries, e->video_id, e);
 		rf->n++;
 	}
 	e->created_at = created_at;
@@ -279,9 +262,9 @@ void refresh_untrack(struct refresh *rf, const void *job, const char *video_id)
 {
 	if (!rf || !video_id)
 		return;
-	struct entry **pe = find_slot(rf, video_id);
-	if (pe && *pe && (*pe)->job == job)
-		remove_at(rf, pe);
+	struct entry *e = hmap_get(&rf->entries, video_id);
+	if (e && e->job == job)
+		remove_entry(rf, e);
 }
 
 void refresh_suspend(struct refresh *rf)

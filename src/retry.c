@@ -1,5 +1,6 @@
 /* retry.c — error classification and the retry/backoff schedule (see retry.h). */
 #include "retry.h"
+#include "decimal.h"
 
 #include <curl/curl.h>
 #include <math.h>
@@ -145,36 +146,12 @@ int retry_parse_should_retry(const char *value)
 	return -1;
 }
 
-/* A non-negative decimal "123" or "1.5" with optional surrounding blanks, parsed
- * without strtod so that the process locale cannot change the decimal point.
- * Returns -1 on anything else. */
+/* A non-negative decimal "123" or "1.5" with optional surrounding blanks
+ * (decimal.h: the process locale cannot change the decimal point); -1 otherwise. */
 static double parse_decimal(const char *s)
 {
-	double v = 0, scale = 1;
-	bool digits = false, dot = false;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	for (; *s; s++) {
-		if (*s >= '0' && *s <= '9') {
-			digits = true;
-			if (dot) {
-				scale /= 10;
-				v += (*s - '0') * scale;
-			} else {
-				v = v * 10 + (*s - '0');
-			}
-		} else if (*s == '.' && !dot) {
-			dot = true;
-		} else {
-			break;
-		}
-	}
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (!digits || *s || !isfinite(v))
-		return -1;
-	return v;
+	double v;
+	return decimal_real(s, DECIMAL_BLANKS, &v) == 0 ? v : -1;
 }
 
 /* One day: a longer delay is treated as "no retry" anyway; the cap keeps the result

@@ -1,8 +1,9 @@
 /* sdnotify.c — systemd's notification protocol, spoken directly (see sdnotify.h). */
 #include "sdnotify.h"
+#include "decimal.h"
 #include "util.h"
 
-#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -57,13 +58,8 @@ void sdn_send(const char *fmt, ...)
 /* An environment variable as a positive decimal number; 0 when unset or not one. */
 static unsigned long long env_number(const char *name)
 {
-	const char *s = getenv(name);
-	if (!s || *s < '0' || *s > '9')
-		return 0;
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	return errno || *end ? 0 : v;
+	unsigned long long v;
+	return decimal_uint(getenv(name), ULLONG_MAX, &v) == 0 ? v : 0;
 }
 
 long long sdn_watchdog_ms(void)

@@ -49,42 +49,22 @@ static void job_claim(const struct job *j, char *buf, size_t size)
 
 /* ---- the two indexes: video id → counting entry, (name, claim, K) → entry ---------- */
 
-static size_t key_hash(const char *name, const char *claim, unsigned k)
-{
-	size_t h = hash_str(name) * 31u + hash_str(claim);
-	return h ^ ((size_t)k * (size_t)0x9E3779B97F4A7C15ull);
-}
-
 static size_t find_key(const struct usage *u, const char *name, const char *claim, unsigned k)
 {
-	if (!u->ht_cap)
-		return NOT_FOUND;
-	for (size_t h = key_hash(name, claim, k) & (u->ht_cap - 1); u->kht[h];
-	     h = (h + 1) & (u->ht_cap - 1)) {
-		const struct usage_entry *e = &u->v[u->kht[h] - 1];
-		if (e->create == k && !strcmp(e->name, name) && !strcmp(e->claim, claim))
-			return u->kht[h] - 1;
+	size_t pos;
+	for (const void *v = hmap_get_first(&u->keys, name, &pos); v;
+	     v = hmap_get_next(&u->keys, name, &pos)) {
+		const struct usage_entry *e = &u->v[hmap_val_index(v)];
+		if (e->create == k && str_eq(e->claim, claim))
+			return hmap_val_index(v);
 	}
 	return NOT_FOUND;
 }
 
 static size_t find_video(const struct usage *u, const char *video_id)
 {
-	if (!u->ht_cap || !video_id)
-		return NOT_FOUND;
-	for (size_t h = hash_str(video_id) & (u->ht_cap - 1); u->vht[h];
-	     h = (h + 1) & (u->ht_cap - 1))
-		if (!strcmp(u->v[u->vht[h] - 1].video_id, video_id))
-			return u->vht[h] - 1;
-	return NOT_FOUND;
-}
-
-static void put(size_t *ht, size_t cap, size_t h, size_t idx)
-{
-	h &= cap - 1;
-	while (ht[h])
-		h = (h + 1) & (cap - 1);
-	ht[h] = idx + 1;
+	const void *v = hmap_get(&u->videos, video_id);
+	return v ? hmap_val_index(v) : NOT_FOUND;
 }
 
 /* Entry IDX's video: counted by IDX unless another entry counts it already. */
@@ -96,23 +76,33 @@ static void index_video(struct usage *u, size_t idx)
 		return;
 	size_t owner = find_video(u, e->video_id);
 	if (owner == NOT_FOUND)
-		put(u->vht, u->ht_cap, hash_str(e->video_id), idx);
+		hmap_put(&u->videos, e->video_id, hmap_index_val(idx));
 	else
 		e->dup = owner != idx;
 }
 
 static void rebuild_videos(struct usage *u)
 {
-	memset(u->vht, 0, u->ht_cap * sizeof(*u->vht));
+	hmap_clear(&u->videos);
 	for (size_t i = 0; i < u->n; i++)
 		index_video(u, i);
+}
+
+/* The keys borrow entry IDX's strings: out of both indexes before they are freed. */
+static void unindex(struct usage *u, size_t idx)
+{
+	const struct usage_entry *e = &u->v[idx];
+	if (e->create && e->name)
+		hmap_del_val(&u->keys, e->name, hmap_index_val(idx));
+	if (e->video_id)
+		hmap_del_val(&u->videos, e->video_id, hmap_index_val(idx));
 }
 
 static void index_entry(struct usage *u, size_t idx)
 {
 	const struct usage_entry *e = &u->v[idx];
-	if (e->create)
-		put(u->kht, u->ht_cap, key_hash(e->name, e->claim, e->create), idx);
+	if (e->create && e->name)
+		hmap_add(&u->keys, e->name, hmap_index_val(idx));
 	index_video(u, idx);
 }
 
@@ -124,19 +114,7 @@ static size_t add_entry(struct usage *u, const struct usage_entry *e)
 		u->v = xrealloc(u->v, u->cap * sizeof(*u->v));
 	}
 	u->v[u->n++] = *e;
-	if (u->n * 2 <= u->ht_cap) {
-		index_entry(u, u->n - 1);
-		return u->n - 1;
-	}
-	free(u->vht);
-	free(u->kht);
-	u->ht_cap = u->ht_cap ? u->ht_cap * 2 : 256;
-	while (u->n * 2 > u->ht_cap)
-		u->ht_cap *= 2;
-	u->vht = xcalloc(u->ht_cap, sizeof(*u->vht));
-	u->kht = xcalloc(u->ht_cap, sizeof(*u->kht));
-	for (size_t i = 0; i < u->n; i++)
-		index_entry(u, i);
+	index_entry(u, u->n - 1);
 	return u->n - 1;
 }
 
@@ -156,8 +134,11 @@ static void update_entry(struct usage *u, size_t idx, const struct usage_entry *
 	/* The video it counted may now be another entry's to count: index them again. */
 	bool lost = old->video_id && old->state != USAGE_VOID && !old->dup &&
 	            (e->state == USAGE_VOID || !str_eq(old->video_id, e->video_id));
+	unindex(u, idx);
 	entry_release(old);
 	*old = *e;
+	if (old->create && old->name)
+		hmap_add(&u->keys, old->name, hmap_index_val(idx));
 	if (lost)
 		rebuild_videos(u);
 	else
@@ -289,8 +270,8 @@ void usage_free(struct usage *u)
 	for (size_t i = 0; i < u->n; i++)
 		entry_release(&u->v[i]);
 	free(u->v);
-	free(u->vht);
-	free(u->kht);
+	hmap_release(&u->videos);
+	hmap_release(&u->keys);
 	free(u->path);
 	free(u);
 }

@@ -1,5 +1,7 @@
 /* watch.c — the inbox watcher: inotify, settle, rescans and polling (see watch.h). */
 #include "watch.h"
+#include "hmap.h"
+#include "image.h"
 #include "log.h"
 #include "prompt.h"
 #include "utf8.h"
@@ -29,69 +31,6 @@
 /* inotify reads per wakeup, so that a flood of events cannot starve the loop. */
 #define READS_PER_WAKEUP 16
 
-/* ---- a small string-keyed hash table with intrusive nodes (chained, doubling) */
-
-struct hnode {
-	struct hnode *next;
-	uint32_t hash;
-	char *key; /* owned by the node's container */
-};
-
-struct htab {
-	struct hnode **b;
-	size_t nb, n;
-};
-
-/* The index keeps 32 bits of util.h's hash. */
-static uint32_t hash32(const char *s)
-{
-	return (uint32_t)hash_str(s);
-}
-
-static struct hnode *ht_find(const struct htab *t, const char *key, uint32_t h)
-{
-	if (!t->nb)
-		return NULL;
-	for (struct hnode *n = t->b[h & (t->nb - 1)]; n; n = n->next)
-		if (n->hash == h && !strcmp(n->key, key))
-			return n;
-	return NULL;
-}
-
-static void ht_add(struct htab *t, struct hnode *node)
-{
-	if (t->n >= t->nb) {
-		/* Doubling keeps chains short and the total rehash cost linear. */
-		size_t nb = t->nb ? 2 * t->nb : 64;
-		struct hnode **b = xcalloc(nb, sizeof(*b));
-		for (size_t i = 0; i < t->nb; i++) {
-			for (struct hnode *n = t->b[i], *next; n; n = next) {
-				next = n->next;
-				n->next = b[n->hash & (nb - 1)];
-				b[n->hash & (nb - 1)] = n;
-			}
-		}
-		free(t->b);
-		t->b = b;
-		t->nb = nb;
-	}
-	struct hnode **head = &t->b[node->hash & (t->nb - 1)];
-	node->next = *head;
-	*head = node;
-	t->n++;
-}
-
-static void ht_del(struct htab *t, struct hnode *node)
-{
-	for (struct hnode **pp = &t->b[node->hash & (t->nb - 1)]; *pp; pp = &(*pp)->next) {
-		if (*pp == node) {
-			*pp = node->next;
-			t->n--;
-			return;
-		}
-	}
-}
-
 /* ---- state */
 
 /* What lstat said about an entry; any difference means it is still being written. */
@@ -107,7 +46,7 @@ struct filestate {
  * tracked; in poll mode every prompt or image entry present at the last scan is.
  */
 struct ent {
-	struct hnode h;    /* key: the file name */
+	char *key;         /* the file name (its key in w->ents) */
 	struct stem *stem; /* inotify mode: pending under this stem */
 	struct ent *snext; /* next pending entry of the same stem */
 	bool prompt;       /* deliverable; an image only takes part in settling its stem */
@@ -120,7 +59,7 @@ struct ent {
 
 /* Entries sharing a stem settle together (inotify mode); ordered by due in a heap. */
 struct stem {
-	struct hnode h;       /* key: the stem */
+	char *key;            /* the stem (its key in w->stems) */
 	long long due;        /* loop_now_ms() time at which it has settled */
 	long long held_since; /* settled, but waiting for its image since (0: not) */
 	size_t heap_idx;
@@ -129,13 +68,13 @@ struct stem {
 
 /* Images of a stem still arriving under temp names (inotify mode): how many. */
 struct arriving {
-	struct hnode h; /* key: the stem the images will have */
+	char *key; /* the stem the images will have (its key in w->arriving) */
 	unsigned n;
 };
 
 /* One temp name of an arriving image (inotify mode). */
 struct tempent {
-	struct hnode h; /* key: the temp name */
+	char *key; /* the temp name (its key in w->temps) */
 	struct arriving *a;
 };
 
@@ -161,10 +100,10 @@ struct watch {
 	long long next_poll; /* poll mode: time of the next scan */
 	unsigned long scans;
 
-	struct htab ents;     /* struct ent by name */
-	struct htab stems;    /* struct stem by stem (inotify mode) */
-	struct htab temps;    /* struct tempent by temp name (inotify mode) */
-	struct htab arriving; /* struct arriving by stem (inotify mode) */
+	struct hmap ents;     /* struct ent by name */
+	struct hmap stems;    /* struct stem by stem (inotify mode) */
+	struct hmap temps;    /* struct tempent by temp name (inotify mode) */
+	struct hmap arriving; /* struct arriving by stem (inotify mode) */
 	struct stem **heap;   /* min-heap of stems by due */
 	size_t n_heap, cap_heap;
 };
@@ -225,9 +164,7 @@ bool watch_is_ignored(const char *name)
 
 bool watch_has_image_ext(const char *name)
 {
-	const char *ext = ext_of(name);
-	return ext && (!strcasecmp(ext, "png") || !strcasecmp(ext, "jpg") ||
-	               !strcasecmp(ext, "jpeg") || !strcasecmp(ext, "webp"));
+	return image_ext_ok(ext_of(name));
 }
 
 bool watch_has_prompt_ext(const char *name)
@@ -422,65 +359,63 @@ static struct stem *stem_get(struct watch *w, const char *name)
 {
 	const char *dot = strrchr(name, '.'); /* classify() guarantees a stem before it */
 	char *key = xstrndup(name, (size_t)(dot - name));
-	uint32_t h = hash32(key);
-	struct stem *s = (struct stem *)ht_find(&w->stems, key, h);
+	struct stem *s = hmap_get(&w->stems, key);
 	if (s) {
 		free(key);
 		return s;
 	}
 	s = xcalloc(1, sizeof(*s));
-	s->h.key = key;
-	s->h.hash = h;
+	s->key = key;
 	s->heap_idx = SIZE_MAX;
-	ht_add(&w->stems, &s->h);
+	hmap_put(&w->stems, s->key, s);
 	return s;
 }
 
 static void stem_free(struct watch *w, struct stem *s)
 {
 	heap_remove(w, s);
-	ht_del(&w->stems, &s->h);
-	free(s->h.key);
+	hmap_del(&w->stems, s->key);
+	free(s->key);
 	free(s);
 }
 
 static void ent_free(struct watch *w, struct ent *e)
 {
-	ht_del(&w->ents, &e->h);
-	free(e->h.key);
+	hmap_del(&w->ents, e->key);
+	free(e->key);
 	free(e);
 }
 
 static struct ent *ent_get(struct watch *w, const char *name, bool prompt)
 {
-	uint32_t h = hash32(name);
-	struct ent *e = (struct ent *)ht_find(&w->ents, name, h);
+	struct ent *e = hmap_get(&w->ents, name);
 	if (!e) {
 		e = xcalloc(1, sizeof(*e));
-		e->h.key = xstrdup(name);
-		e->h.hash = h;
+		e->key = xstrdup(name);
 		e->prompt = prompt;
-		ht_add(&w->ents, &e->h);
+		hmap_put(&w->ents, e->key, e);
 	}
 	return e;
 }
 
 /* ---- images arriving under temp names (inotify mode) */
 
+/* Frees every value of table M with its key (the value's own key field), and M. */
+static void free_table(struct hmap *m)
+{
+	const char *key;
+	void *v;
+	for (size_t pos = 0; hmap_next(m, &pos, &key, &v);) {
+		free((char *)key); /* the value's own key field */
+		free(v);
+	}
+	hmap_release(m);
+}
+
 static void forget_temps(struct watch *w)
 {
-	struct htab *tabs[] = {&w->temps, &w->arriving};
-	for (size_t t = 0; t < ARRAY_LEN(tabs); t++) {
-		for (size_t i = 0; i < tabs[t]->nb; i++) {
-			for (struct hnode *n = tabs[t]->b[i], *next; n; n = next) {
-				next = n->next;
-				free(n->key);
-				free(n);
-			}
-		}
-		free(tabs[t]->b);
-		memset(tabs[t], 0, sizeof(*tabs[t]));
-	}
+	free_table(&w->temps);
+	free_table(&w->arriving);
 }
 
 /* The stem of the image temp name NAME will become, into KEY; false if none. */
@@ -516,68 +451,48 @@ static bool image_stem(const char *name, char *key, size_t size)
 static void temp_add(struct watch *w, const char *name, enum kind k)
 {
 	char key[NAME_MAX + 1];
-	uint32_t h = hash32(name);
-	if (ht_find(&w->temps, name, h) ||
+	if (hmap_get(&w->temps, name) ||
 	    !(k == K_TEMP ? temp_stem(name, key, sizeof(key)) : image_stem(name, key, sizeof(key))))
 		return;
-	uint32_t ha = hash32(key);
-	struct arriving *a = (struct arriving *)ht_find(&w->arriving, key, ha);
+	struct arriving *a = hmap_get(&w->arriving, key);
 	if (!a) {
 		a = xcalloc(1, sizeof(*a));
-		a->h.key = xstrdup(key);
-		a->h.hash = ha;
-		ht_add(&w->arriving, &a->h);
+		a->key = xstrdup(key);
+		hmap_put(&w->arriving, a->key, a);
 	}
 	a->n++;
 	struct tempent *t = xcalloc(1, sizeof(*t));
-	t->h.key = xstrdup(name);
-	t->h.hash = h;
+	t->key = xstrdup(name);
 	t->a = a;
-	ht_add(&w->temps, &t->h);
+	hmap_put(&w->temps, t->key, t);
 }
 
 /* NAME is finished: a temp name renamed or removed, an image closed or removed. */
 static void temp_del(struct watch *w, const char *name)
 {
-	struct tempent *t = (struct tempent *)ht_find(&w->temps, name, hash32(name));
+	struct tempent *t = hmap_get(&w->temps, name);
 	if (!t)
 		return;
 	if (--t->a->n == 0) {
-		ht_del(&w->arriving, &t->a->h);
-		free(t->a->h.key);
+		hmap_del(&w->arriving, t->a->key);
+		free(t->a->key);
 		free(t->a);
 	}
-	ht_del(&w->temps, &t->h);
-	free(t->h.key);
+	hmap_del(&w->temps, t->key);
+	free(t->key);
 	free(t);
 }
 
 static bool stem_arriving(const struct watch *w, const char *stem)
 {
-	return ht_find(&w->arriving, stem, hash32(stem)) != NULL;
+	return hmap_get(&w->arriving, stem) != NULL;
 }
 
 /* Forgets every tracked entry and stem (a new inbox or mode, watch_free). */
 static void forget_all(struct watch *w)
 {
-	for (size_t i = 0; i < w->ents.nb; i++) {
-		for (struct hnode *n = w->ents.b[i], *next; n; n = next) {
-			next = n->next;
-			free(n->key);
-			free(n);
-		}
-	}
-	for (size_t i = 0; i < w->stems.nb; i++) {
-		for (struct hnode *n = w->stems.b[i], *next; n; n = next) {
-			next = n->next;
-			free(n->key);
-			free(n);
-		}
-	}
-	free(w->ents.b);
-	free(w->stems.b);
-	memset(&w->ents, 0, sizeof(w->ents));
-	memset(&w->stems, 0, sizeof(w->stems));
+	free_table(&w->ents);
+	free_table(&w->stems);
 	w->n_heap = 0;
 	forget_temps(w);
 }
@@ -620,7 +535,7 @@ static void hold_stem(struct watch *w, const char *name, enum kind k, long long 
 		memcpy(key, name, len);
 		key[len] = '\0';
 	}
-	struct stem *s = (struct stem *)ht_find(&w->stems, key, hash32(key));
+	struct stem *s = hmap_get(&w->stems, key);
 	if (s && s->heap_idx != SIZE_MAX)
 		stem_touch(w, s, now + w->settle_ms);
 }
@@ -1031,7 +946,7 @@ static void settle_due(struct watch *w, long long now, struct names *ready)
 			struct ent *e = *pp;
 			struct stat st;
 			bool gone = dfd < 0;
-			if (!gone && fstatat(dfd, e->h.key, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			if (!gone && fstatat(dfd, e->key, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 				/* Claimed, deleted or renamed before it settled: nothing to do.
 				 * Any other failure is for the claimer to report. */
 				gone = errno == ENOENT;
@@ -1042,7 +957,7 @@ static void settle_due(struct watch *w, long long now, struct names *ready)
 				fs_from_stat(&fs, &st);
 				if (!fs_equal(&fs, &e->fs) || fs_young(w, &fs)) {
 					log_debug("watch: %s is still changing",
-					          loggable(e->h.key, lb, sizeof(lb)));
+					          loggable(e->key, lb, sizeof(lb)));
 					e->fs = fs;
 					unsettled = true;
 				}
@@ -1064,7 +979,7 @@ static void settle_due(struct watch *w, long long now, struct names *ready)
 		while (pe && !pe->prompt)
 			pe = pe->snext;
 		if (pe &&
-		    hold_for_image(w, stem_arriving(w, s->h.key), pe->h.key, &s->held_since, now)) {
+		    hold_for_image(w, stem_arriving(w, s->key), pe->key, &s->held_since, now)) {
 			stem_touch(w, s, now + hold_recheck(w));
 			continue;
 		}
@@ -1072,7 +987,7 @@ static void settle_due(struct watch *w, long long now, struct names *ready)
 		for (struct ent *e = s->ents, *next; e; e = next) {
 			next = e->snext;
 			if (e->prompt || !pe)
-				names_add(ready, e->h.key);
+				names_add(ready, e->key);
 			ent_free(w, e);
 		}
 		s->ents = NULL;
@@ -1086,35 +1001,26 @@ static void settle_due(struct watch *w, long long now, struct names *ready)
 
 struct poll_scan {
 	unsigned long gen;
-	struct htab changed;  /* stems with an entry new or changed in this scan */
-	struct htab arriving; /* stems with an image under a temp name in this scan */
-	struct htab prompts;  /* stems with a prompt in this scan */
+	struct hmap changed;  /* stems with an entry new or changed in this scan */
+	struct hmap arriving; /* stems with an image under a temp name in this scan */
+	struct hmap prompts;  /* stems with a prompt in this scan */
 };
 
-/* Adds KEY (taken) to set T unless there. */
-static void set_add(struct htab *t, char *key)
+/* Adds KEY (taken; its own value) to set T unless there. */
+static void set_add(struct hmap *t, char *key)
 {
-	uint32_t h = hash32(key);
-	if (ht_find(t, key, h)) {
+	if (hmap_get(t, key))
 		free(key);
-		return;
-	}
-	struct hnode *n = xcalloc(1, sizeof(*n));
-	n->key = key;
-	n->hash = h;
-	ht_add(t, n);
+	else
+		hmap_put(t, key, key);
 }
 
-static void set_free(struct htab *t)
+static void set_free(struct hmap *t)
 {
-	for (size_t i = 0; i < t->nb; i++) {
-		for (struct hnode *n = t->b[i], *next; n; n = next) {
-			next = n->next;
-			free(n->key);
-			free(n);
-		}
-	}
-	free(t->b);
+	void *v;
+	for (size_t pos = 0; hmap_next(t, &pos, NULL, &v);)
+		free(v);
+	hmap_release(t);
 }
 
 static void poll_note(struct watch *w, const char *name, enum kind k, const struct filestate *fs,
@@ -1171,38 +1077,42 @@ static void poll_scan(struct watch *w, long long now, struct names *ready)
 	if (w->missing_logged)
 		log_info("watch: inbox %s can be scanned again", w->inbox);
 	w->missing_logged = false;
-	/* After a broken-off listing, what was not seen may still be there. */
-	for (size_t i = 0; rc == 0 && i < w->ents.nb; i++) {
-		for (struct hnode *n = w->ents.b[i], *next; n; n = next) {
-			next = n->next;
-			struct ent *e = (struct ent *)n;
-			if (e->seen_scan != ps.gen) {
-				ent_free(w, e); /* gone: dropped again later, it is new again */
-				continue;
-			}
-			if (e->delivered || e->changed_scan == ps.gen || fs_young(w, &e->fs))
-				continue;
-			const char *dot = strrchr(n->key, '.');
-			char stem[NAME_MAX + 1];
-			size_t len = (size_t)(dot - n->key);
-			if (len >= sizeof(stem))
-				continue; /* longer than any name the kernel gives */
-			memcpy(stem, n->key, len);
-			stem[len] = '\0';
-			if (ht_find(&ps.changed, stem, hash32(stem)))
-				continue;
-			/* An image goes with its prompt; one without a prompt is delivered. */
-			if (!e->prompt && (ht_find(&ps.prompts, stem, hash32(stem)) ||
-			                   ht_find(&ps.arriving, stem, hash32(stem))))
-				continue;
-			if (e->prompt &&
-			    hold_for_image(w, ht_find(&ps.arriving, stem, hash32(stem)) != NULL,
-			                   n->key, &e->held_since, now))
-				continue;
-			e->delivered = true;
-			names_add(ready, n->key);
+	/* After a broken-off listing, what was not seen may still be there. Gone entries
+	 * are collected first: the map must not change while it is walked. */
+	struct ent **gone = NULL;
+	size_t n_gone = 0;
+	void *v;
+	for (size_t pos = 0; rc == 0 && hmap_next(&w->ents, &pos, NULL, &v);) {
+		struct ent *e = v;
+		if (e->seen_scan != ps.gen) {
+			if (!gone)
+				gone = xcalloc(w->ents.n, sizeof(*gone));
+			gone[n_gone++] = e; /* gone: dropped again later, it is new again */
+			continue;
 		}
+		if (e->delivered || e->changed_scan == ps.gen || fs_young(w, &e->fs))
+			continue;
+		const char *dot = strrchr(e->key, '.');
+		char stem[NAME_MAX + 1];
+		size_t len = (size_t)(dot - e->key);
+		if (len >= sizeof(stem))
+			continue; /* longer than any name the kernel gives */
+		memcpy(stem, e->key, len);
+		stem[len] = '\0';
+		if (hmap_get(&ps.changed, stem))
+			continue;
+		/* An image goes with its prompt; one without a prompt is delivered. */
+		if (!e->prompt && (hmap_get(&ps.prompts, stem) || hmap_get(&ps.arriving, stem)))
+			continue;
+		if (e->prompt && hold_for_image(w, hmap_get(&ps.arriving, stem) != NULL, e->key,
+		                                &e->held_since, now))
+			continue;
+		e->delivered = true;
+		names_add(ready, e->key);
 	}
+	for (size_t i = 0; i < n_gone; i++)
+		ent_free(w, gone[i]);
+	free(gone);
 	set_free(&ps.changed);
 	set_free(&ps.arriving);
 	set_free(&ps.prompts);

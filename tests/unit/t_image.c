@@ -223,6 +223,25 @@ static void t_image_real_files_from_ffmpeg(void **state)
 	}
 }
 
+/* The one list of reference image extensions: any case, no dot, nothing else. */
+static void t_image_ext_list_and_any_case(void **state)
+{
+	(void)state;
+	static const char *const yes[] = {"png", "jpg", "jpeg", "webp", "PNG", "JPEG", "WebP"};
+	static const char *const no[] = {"",    "gif",  ".png",  "png ", "pn",
+	                                 "txt", "json", "jpegx", "mp4"};
+	for (size_t i = 0; i < sizeof(yes) / sizeof(*yes); i++)
+		if (!image_ext_ok(yes[i]))
+			fail_msg("expected '%s' to be an image extension", yes[i]);
+	for (size_t i = 0; i < sizeof(no) / sizeof(*no); i++)
+		if (image_ext_ok(no[i]))
+			fail_msg("expected '%s' not to be an image extension", no[i]);
+	assert_false(image_ext_ok(NULL));
+	assert_string_equal(image_ext(0), "png");
+	assert_string_equal(image_ext(IMAGE_EXT_N - 1), "webp");
+	assert_null(image_ext(IMAGE_EXT_N));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -232,6 +251,7 @@ int main(void)
 	    cmocka_unit_test(t_image_webp_all_three_chunk_kinds),
 	    cmocka_unit_test(t_image_rejects_non_images_and_non_files),
 	    cmocka_unit_test(t_image_real_files_from_ffmpeg),
+	    cmocka_unit_test(t_image_ext_list_and_any_case),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

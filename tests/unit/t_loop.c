@@ -1,4 +1,5 @@
 /* t_loop.c — the event loop: timers in deadline order, fds, signals, no idle wakeups. */
+#include "clock.h"
 #include "loop.h"
 #include "util.h"
 
@@ -10,6 +11,7 @@
 
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -191,6 +193,27 @@ static void t_loop_many_timers_heap_order(void **state)
 	loop_free(l);
 }
 
+/* The loop's clock is clock.h's monotonic clock; the wall clock is time(2)'s. */
+static void t_loop_clock_is_the_monotonic_clock(void **state)
+{
+	(void)state;
+	struct mono_ms a = clock_mono_ms();
+	long long l = loop_now_ms();
+	long long us = clock_mono_us();
+	struct mono_ms b = clock_mono_ms();
+	if (l < a.ms || l > b.ms)
+		fail_msg("loop_now_ms %lld outside clock_mono_ms [%lld, %lld]", l, a.ms, b.ms);
+	if (us / 1000 < a.ms || us / 1000 > b.ms)
+		fail_msg("clock_mono_us %lld outside [%lld, %lld] ms", us, a.ms, b.ms);
+	assert_true(mono_ms_diff(b, a) >= 0);
+	assert_int_equal(mono_ms_diff((struct mono_ms){1500}, (struct mono_ms){2000}), -500);
+	long long t0 = (long long)time(NULL);
+	struct wall_s w = clock_wall_s();
+	long long t1 = (long long)time(NULL);
+	if (w.s < t0 || w.s > t1)
+		fail_msg("clock_wall_s %lld outside time(2)'s [%lld, %lld]", w.s, t0, t1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -199,6 +222,7 @@ int main(void)
 	    cmocka_unit_test(t_loop_delivers_signals_as_events),
 	    cmocka_unit_test(t_loop_timer_rearmed_from_its_callback),
 	    cmocka_unit_test(t_loop_many_timers_heap_order),
+	    cmocka_unit_test(t_loop_clock_is_the_monotonic_clock),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
