@@ -97,8 +97,7 @@ struct httpd {
 	const struct usage *usage; /* the money figures of /metrics; NULL: none */
 	struct strays *strays;     /* the notes of /api/v1/inbox; NULL: none */
 	struct MHD_Daemon *mhd;
-	int epfd;
-	struct loop_timer *mhd_timer;  /* MHD_get_timeout */
+	struct mhd_loop *ml;           /* MHD inside the loop (mhd_loop.h); NULL: a router only */
 	struct loop_timer *wait_timer; /* the next poll deadline or stream keep-alive */
 	struct hreq *waiters, *streams;
 	size_t n_waiters, n_streams;

@@ -19,6 +19,7 @@
 #include "callback_verify.h"
 #include "httpd.h"
 #include "log.h"
+#include "mhd_loop.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -42,8 +43,7 @@ struct callback {
 	callback_hook_fn *hook;
 	void *hook_ud;
 	struct MHD_Daemon *mhd;
-	int epfd;
-	struct loop_timer *mhd_timer;
+	struct mhd_loop *ml; /* MHD inside the loop (mhd_loop.h) */
 	char *listen;
 	unsigned port;
 	char path[CALLBACK_PATH_MAX]; /* the one path taken: callback_url's, else "/" */
@@ -58,35 +58,6 @@ struct creq {
 	struct cbv_body body;
 	bool answered; /* a refusal was queued before the body */
 };
-
-/* ---- the loop ---------------------------------------------------------------------- */
-
-static void rearm(struct callback *cb)
-{
-	MHD_UNSIGNED_LONG_LONG ms;
-	if (MHD_get_timeout(cb->mhd, &ms) == MHD_YES)
-		loop_timer_arm(cb->mhd_timer, ms > 3600000ULL ? 3600000LL : (long long)ms);
-	else
-		loop_timer_disarm(cb->mhd_timer);
-}
-
-static void run(struct callback *cb)
-{
-	MHD_run(cb->mhd);
-	rearm(cb);
-}
-
-static void on_mhd_fd(int fd, uint32_t events, void *ud)
-{
-	(void)fd;
-	(void)events;
-	run(ud);
-}
-
-static void on_mhd_timer(void *ud)
-{
-	run(ud);
-}
 
 /* ---- answers and the log ------------------------------------------------------------- */
 
@@ -367,7 +338,6 @@ struct callback *callback_new(struct loop *l, const struct conf *c, callback_hoo
 	cb->loop = l;
 	cb->hook = hook;
 	cb->hook_ud = ud;
-	cb->epfd = -1;
 	cb->listen = xstrdup(c->callback_listen);
 	callback_set_conf(cb, c);
 	unsigned flags =
@@ -384,18 +354,12 @@ struct callback *callback_new(struct loop *l, const struct conf *c, callback_hoo
 		callback_free(cb);
 		return NULL;
 	}
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(cb->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-	cb->epfd = info ? info->epoll_fd : -1;
-	info = MHD_get_daemon_info(cb->mhd, MHD_DAEMON_INFO_BIND_PORT);
-	cb->port = info ? info->port : 0;
-	cb->mhd_timer = loop_timer_new(l, on_mhd_timer, cb);
-	if (cb->epfd < 0 || loop_watch(l, cb->epfd, EPOLLIN, on_mhd_fd, cb) != 0) {
+	cb->ml = mhd_loop_start(l, cb->mhd, &cb->port);
+	if (!cb->ml) {
 		log_error("callback: cannot watch libmicrohttpd's epoll descriptor");
-		cb->epfd = -1;
 		callback_free(cb);
 		return NULL;
 	}
-	rearm(cb);
 	char host[256];
 	bcopy_str(host, sizeof(host), c->callback_listen);
 	char *colon = strrchr(host, ':');
@@ -410,11 +374,10 @@ void callback_free(struct callback *cb)
 {
 	if (!cb)
 		return;
-	if (cb->epfd >= 0)
-		loop_unwatch(cb->loop, cb->epfd);
-	if (cb->mhd)
+	if (cb->ml)
+		mhd_loop_stop(cb->ml); /* stops MHD too */
+	else if (cb->mhd)
 		MHD_stop_daemon(cb->mhd);
-	loop_timer_free(cb->mhd_timer);
 	free(cb->listen);
 	free(cb);
 }

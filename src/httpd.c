@@ -24,6 +24,7 @@
 #include "decimal.h"
 #include "httpd_route.h"
 #include "log.h"
+#include "mhd_loop.h"
 #include "prompt.h"
 #include "status_json.h"
 #include "util.h"
@@ -84,33 +85,6 @@ struct hreq {
 
 /* ---- the loop --------------------------------------------------------------------- */
 
-static void rearm(struct httpd *h)
-{
-	MHD_UNSIGNED_LONG_LONG ms;
-	if (MHD_get_timeout(h->mhd, &ms) == MHD_YES)
-		loop_timer_arm(h->mhd_timer, ms > 3600000ULL ? 3600000LL : (long long)ms);
-	else
-		loop_timer_disarm(h->mhd_timer);
-}
-
-static void run(struct httpd *h)
-{
-	MHD_run(h->mhd);
-	rearm(h);
-}
-
-static void on_mhd_fd(int fd, uint32_t events, void *ud)
-{
-	(void)fd;
-	(void)events;
-	run(ud);
-}
-
-static void on_mhd_timer(void *ud)
-{
-	run(ud);
-}
-
 /* A suspended connection was resumed outside MHD_run: let MHD see it soon. */
 static void resume(struct hreq *q)
 {
@@ -118,7 +92,7 @@ static void resume(struct hreq *q)
 		return;
 	q->suspended = false;
 	MHD_resume_connection(q->conn);
-	loop_timer_arm(q->h->mhd_timer, 0);
+	mhd_loop_kick(q->h->ml);
 }
 
 static void list_add(struct hreq **head, struct hreq *q)
@@ -626,18 +600,13 @@ struct httpd *httpd_new(struct loop *l, const struct conf *c, struct jobs *js,
 		free(h);
 		return NULL;
 	}
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-	h->epfd = info ? info->epoll_fd : -1;
-	info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
-	h->port = info ? info->port : 0;
-	h->mhd_timer = loop_timer_new(l, on_mhd_timer, h);
 	h->wait_timer = loop_timer_new(l, on_wait_timer, h);
-	if (h->epfd < 0 || loop_watch(l, h->epfd, EPOLLIN, on_mhd_fd, h) != 0) {
+	h->ml = mhd_loop_start(l, h->mhd, &h->port);
+	if (!h->ml) {
 		log_error("status: cannot watch libmicrohttpd's epoll descriptor");
 		httpd_free(h);
 		return NULL;
 	}
-	rearm(h);
 	char host[256];
 	bcopy_str(host, sizeof(host), c->listen);
 	char *colon = strrchr(host, ':');
@@ -660,11 +629,11 @@ void httpd_free(struct httpd *h)
 			q->closing = true;
 			resume(q);
 		}
-		if (h->epfd >= 0)
-			loop_unwatch(h->loop, h->epfd);
-		MHD_stop_daemon(h->mhd);
+		if (h->ml)
+			mhd_loop_stop(h->ml); /* stops MHD too */
+		else
+			MHD_stop_daemon(h->mhd);
 	}
-	loop_timer_free(h->mhd_timer);
 	loop_timer_free(h->wait_timer);
 	httpd_cache_free(h);
 	free(h->listen);

@@ -730,7 +730,6 @@ struct httpd *httpd_router_new(const struct conf *c, struct jobs *js, const stru
 	h->conf = c;
 	h->jobs = js;
 	h->stats = stats;
-	h->epfd = -1;
 	h->listen = xstrdup(c->listen ? c->listen : "");
 	h->started = loop_now_ms();
 	return h;
