@@ -121,15 +121,27 @@ check_outbox_sets() {
 				[ -n "$why" ] || fail "$f: the $key is null without a reason in \"missing\""
 				[ ! -e "$T/outbox/$file" ] || fail "$f says the $key is missing, but $file is there"
 			done
-		# One jq and one stat for all sets: each claimed size next to the file's size.
+		# One jq and one stat for all sets (not a process per file: this runs after every
+		# kill of a crash test, on a machine that may be loaded): each claimed size next
+		# to the file's size.
+		local -A want=() by=()
+		local f file bytes size
 		# shellcheck disable=SC2086 # the list of sets is split into file names
-		(cd "$T/outbox" && jq -r '.files[] | select(. != null) | [input_filename, .file, .bytes] | @tsv' $sets) |
-			while IFS=$'\t' read -r f file bytes; do
-				[ "$file" != null ] && [ "$bytes" != null ] || fail "incomplete metadata visible: $f"
-				[ -f "$T/outbox/$file" ] || fail "$f is visible but $file is missing"
-				[ "$(stat -c %s "$T/outbox/$file")" = "$bytes" ] ||
-					fail "$file is visible with $(stat -c %s "$T/outbox/$file") bytes, $f says $bytes"
+		while IFS=$'\t' read -r f file bytes; do
+			[ "$file" != null ] && [ "$bytes" != null ] || fail "incomplete metadata visible: $f"
+			want[$file]=$bytes
+			by[$file]=$f
+		done < <(cd "$T/outbox" && jq -r '.files[] | select(. != null) | [input_filename, .file, .bytes] | @tsv' $sets)
+		if [ "${#want[@]}" -gt 0 ]; then
+			while IFS=$'\t' read -r file size; do
+				[ "$size" = "${want[$file]}" ] ||
+					fail "$file is visible with $size bytes, ${by[$file]} says ${want[$file]}"
+				unset 'want[$file]'
+			done < <(cd "$T/outbox" && stat --printf '%n\t%s\n' -- "${!want[@]}" 2>/dev/null)
+			for file in "${!want[@]}"; do
+				fail "${by[$file]} is visible but $file is missing"
 			done
+		fi
 		[ "$(cd "$T/outbox" && jq -r '.files | length' $sets | sort -u)" = 3 ] ||
 			fail "a visible set does not name its three files"
 	fi

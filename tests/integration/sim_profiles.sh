@@ -143,7 +143,9 @@ kill "$SIM_PID"
 wait "$SIM_PID" 2>/dev/null || true
 
 # --- litellm-openai ----------------------------------------------------------------
-sim_start --gen-ms 2500 --ffmpeg none --profile litellm-openai
+# Running answers from a video that stays in_progress for 27 s (queued for the first
+# tenth), so that a loaded machine cannot miss them; finished ones from a second sim.
+sim_start --gen-ms 30000 --ffmpeg none --profile litellm-openai
 prompt="a heron at dawn"
 code=$(sim_req POST /v1/videos --form-string "prompt=$prompt" -F seconds=8)
 expect_eq "openai: create" 200 "$code"
@@ -163,6 +165,14 @@ expect_eq "openai: retrieve id re-encoded" "litellm:custom_llm_provider:openai;m
 	"$(inner "$(body_get .id)")"
 expect_eq "openai: retrieve usage" null "$(body_get .usage)"
 has_key prompt && fail "openai: the retrieve answer has a prompt"
+kill "$SIM_PID"
+wait "$SIM_PID" 2>/dev/null || true
+
+sim_start --gen-ms 300 --ffmpeg none --profile litellm-openai
+code=$(sim_req POST /v1/videos --form-string "prompt=$prompt" -F seconds=8)
+expect_eq "openai: create (a video that finishes)" 200 "$code"
+id=$(body_get .id)
+raw=$(raw_of "$id")
 wait_for 30 "openai video to complete" status_is "$id" completed
 
 code=$(sim_req GET /v1/videos)
@@ -224,8 +234,8 @@ kill "$SIM_PID"
 wait "$SIM_PID" 2>/dev/null || true
 
 # --- the options alone, and after a profile -----------------------------------------
-sim_start --gen-ms 2500 --ffmpeg none --running-status running --queued-status pending --no-progress \
-	--retrieve-id empty
+alone=(--ffmpeg none --running-status running --queued-status pending --no-progress --retrieve-id empty)
+sim_start --gen-ms 30000 "${alone[@]}" # running for 27 s: a loaded machine cannot miss it
 id=$(sim_create "a single option")
 expect_eq "alone: queued word" pending "$(body_get .status)"
 expect_eq "alone: no progress" null "$(body_get .progress)"
@@ -233,6 +243,9 @@ expect_eq "alone: prompt kept" "a single option" "$(body_get .prompt)"
 wait_for 30 "alone: the running word" status_is "$id" running
 expect_eq "alone: retrieve" 200 "$(sim_req GET "/v1/videos/$id")"
 expect_eq "alone: retrieve id empty" "" "$(body_get .id)"
+kill "$SIM_PID"
+wait "$SIM_PID" 2>/dev/null || true
+sim_start --gen-ms 300 "${alone[@]}"
 id=$(sim_create "an expired one [sim:status=expired]")
 wait_for 30 "alone: expired" status_is "$id" expired
 expect_eq "alone: expired is not downloadable" 404 "$(sim_req GET "/v1/videos/$id/content")"
