@@ -2,7 +2,8 @@
 # The flake hunt (issue 18): the whole suite N times in a row (default 10) while
 # stress-ng keeps both cores busy, as CI's machine may be. Every test that fails even
 # once is a race to remove, not a timeout to raise. Prints one line per run and the
-# tests that failed, and writes them to build-hunt/hunt.log.
+# tests that failed, and writes them to build-hunt/hunt.log; a failed test's directory is
+# kept (its path is in build-hunt/run-N.log, "kept /tmp/sorad-test.…").
 #
 #   ./scripts/flake-hunt.sh [RUNS]        (stress-ng is installed with apt-get if missing)
 set -euo pipefail
@@ -25,7 +26,8 @@ trap 'kill "$stress" 2>/dev/null || true' EXIT
 failed=0
 for i in $(seq 1 "$runs"); do
 	start=$(date +%s)
-	if ctest --test-dir "$build" -j"$(nproc)" --output-on-failure >"$build/run-$i.log" 2>&1; then
+	# A failed test keeps its directory (logs, state, outbox) for the post-mortem.
+	if KEEP_FAILED=1 ctest --test-dir "$build" -j"$(nproc)" --output-on-failure >"$build/run-$i.log" 2>&1; then
 		echo "run $i: clean ($(($(date +%s) - start)) s)" | tee -a "$log"
 	else
 		failed=$((failed + 1))

@@ -16,7 +16,7 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/sorad-test.XXXXXX")
 _pids=()
 
 _cleanup() {
-	local p running
+	local rc=$? p running
 	# Only processes still running as jobs of this shell are killed: a pid that was
 	# already waited for (say a sim killed mid-test) may by now belong to a process
 	# of another test running in parallel.
@@ -27,7 +27,7 @@ _cleanup() {
 	for p in "${_pids[@]:-}"; do
 		[ -n "$p" ] && wait "$p" 2>/dev/null || true
 	done
-	if [ "${KEEP_TMP:-0}" = 1 ]; then
+	if [ "${KEEP_TMP:-0}" = 1 ] || { [ "$rc" != 0 ] && [ "${KEEP_FAILED:-0}" = 1 ]; }; then
 		echo "kept $T" >&2
 	elif [ -n "${TRASH_DIR:-}" ] && mv "$T" "$TRASH_DIR/" 2>/dev/null; then
 		: # deleted later, by whoever set TRASH_DIR (bench/run-all.sh)
