@@ -3,13 +3,16 @@
 # N of SIZES (finished jobs already in the state directory), in one run:
 #  - start-up: exec of sorad to its READY=1 (sd_notify, sent just before the "ready:"
 #    log line), both on CLOCK_MONOTONIC (bench/tools/mono.py: a stamp written just
-#    before execv, the arrival of READY=1 on a NOTIFY_SOCKET the script listens on);
+#    before execv, the arrival of READY=1 on a NOTIFY_SOCKET the script listens on),
+#    and the CPU time (utime + stime) sorad used to get there (less mono.py's own);
 #  - peak RSS: VmHWM (and VmRSS) of /proc/PID/status once ready, and after the prompts;
 #  - COUNT (200) new prompts renamed into the inbox at once (bench/tools/drop_all.py),
 #    sora-sim generating each in GEN_MS (2000), MAX_IN_FLIGHT (256) in flight, as
 #    bench/throughput.sh runs them: wall = newest NAME.json mtime − the drop; CPU =
 #    sorad's utime + stime (/proc/PID/stat) from just before the drop to the moment
-#    the last NAME.json is seen;
+#    the last NAME.json is seen; when they are not all done within DONE_S, the size
+#    is recorded as not finished (how many were, the CPU used so far) and the run goes
+#    on; "API timeouts" counts sorad's log lines of requests that timed out meanwhile;
 #  - the status list of 100, GET /api/v1/videos?limit=100 on 127.0.0.1, REQS (200)
 #    times in one curl process on one kept-alive connection, once ready and before the
 #    drop: p50 and p99 of curl's time_total (one warm-up request not counted);
@@ -26,7 +29,7 @@
 #
 # Usage: bench/history.sh   (env: BUILD_DIR=build, SIZES="0 100000 1000000",
 #        COUNT=200, GEN_MS=2000, MAX_IN_FLIGHT=256, REQS=200, LIST_RUNS=3,
-#        READY_S=900 and DONE_S=900 (deadlines), SECTION=history;
+#        READY_S=1800 and DONE_S=1800 (deadlines), SECTION=history;
 #        QUICK=1: a smoke run, SIZES="0 2000", COUNT=20, REQS=50, LIST_RUNS=1, and
 #        nothing recorded in RESULTS.md unless SECTION is set)
 # Needs about 4.5 GB of free disk in ${TMPDIR:-/tmp} for 1,000,000 jobs.
@@ -48,8 +51,8 @@ else
 fi
 gen=${GEN_MS:-2000}
 mif=${MAX_IN_FLIGHT:-256}
-ready_s=${READY_S:-900}
-done_s=${DONE_S:-900}
+ready_s=${READY_S:-1800}
+done_s=${DONE_S:-1800}
 read -ra size_list <<<"$sizes"
 [ "${#size_list[@]}" -gt 0 ] || fail "SIZES is empty"
 MONO=$BENCH_DIR/tools/mono.py
@@ -129,7 +132,7 @@ echo "syncing ..."
 sync -f "$T"
 
 # --- one size --------------------------------------------------------------------
-declare -A r_start r_hwm0 r_rss0 r_hwm1 r_wall r_cpu r_p50 r_p99 r_list r_load
+declare -A r_start r_scpu r_hwm0 r_rss0 r_hwm1 r_wall r_cpu r_p50 r_p99 r_list r_load r_fin r_tmo
 run_size() {
 	local n=$1 d=$T/h$1
 	r_load[$n]=$(loadavg)
@@ -146,9 +149,12 @@ run_size() {
 	WAIT_POLL_S=0.1 wait_for "$ready_s" "sorad with $n jobs to be ready (see $d/sorad.out)" ready_or_dead "$d" "$pid"
 	wait "$lp" || fail "the READY=1 listener failed"
 	r_start[$n]=$(awk -v a="$(cat "$d/exec.ns")" -v b="$(cat "$d/ready.ns")" 'BEGIN { printf "%.0f", (b - a) / 1e6 }')
+	# sorad's CPU time at ready, less what mono.py used before its execv.
+	r_scpu[$n]=$(awk -v t="$(cpu_ticks "$pid")" -v hz="$CLK_TCK" -v py="$(cat "$d/exec.ns.cpu")" \
+		'BEGIN { printf "%.2f", t / hz - py }')
 	r_hwm0[$n]=$(proc_kib "$pid" VmHWM)
 	r_rss0[$n]=$(proc_kib "$pid" VmRSS)
-	echo "$n jobs: start-up ${r_start[$n]} ms, VmHWM ${r_hwm0[$n]} KiB (VmRSS ${r_rss0[$n]} KiB)"
+	echo "$n jobs: start-up ${r_start[$n]} ms (CPU ${r_scpu[$n]} s), VmHWM ${r_hwm0[$n]} KiB (VmRSS ${r_rss0[$n]} KiB)"
 
 	local url
 	url=$(grep -o 'status: listening on http://[0-9.:]*' "$d/sorad.out" | head -1 | sed 's/status: listening on //')
@@ -184,16 +190,33 @@ run_size() {
 	echo "$n jobs: sorad list --state running ${r_list[$n]} ms (median of $list_runs)"
 
 	# COUNT new prompts at once.
-	local c0 c1 t0
+	local c0 c1 t0 tmo0 deadline
 	c0=$(cpu_ticks "$pid")
+	tmo0=$(grep -c 'timed out after' "$d/sorad.out" || true)
 	t0=$(python3 "$BENCH_DIR/tools/drop_all.py" "$d/prompts" "$d/inbox")
-	WAIT_POLL_S=0.5 wait_for "$done_s" "$count output sets with $n jobs (see $d/sorad.out)" all_done "$d/outbox"
+	deadline=$(($(date +%s) + done_s))
+	r_fin[$n]=1
+	# Polled every 0.5 s: the wall time comes from the files' mtimes (throughput.sh).
+	until all_done "$d/outbox"; do
+		kill -0 "$pid" 2>/dev/null || fail "sorad exited: $(tail -5 "$d/sorad.out")"
+		if [ "$(date +%s)" -ge "$deadline" ]; then
+			r_fin[$n]=0
+			break
+		fi
+		sleep 0.5
+	done
 	c1=$(cpu_ticks "$pid")
 	r_hwm1[$n]=$(proc_kib "$pid" VmHWM)
 	r_cpu[$n]=$(ticks_s $((c1 - c0)))
-	r_wall[$n]=$(awk -v l="$(last_json_s "$d/outbox")" -v t0="$t0" 'BEGIN { printf "%.2f", l - t0 / 1e9 }')
-	WAIT_POLL_S=0.5 wait_for 60 "$((n + count)) jobs done" total_is "$url" "&status=done" "$((n + count))"
-	echo "$n jobs: $count new in ${r_wall[$n]} s wall, ${r_cpu[$n]} s CPU; VmHWM ${r_hwm1[$n]} KiB"
+	r_tmo[$n]=$(($(grep -c 'timed out after' "$d/sorad.out" || true) - tmo0))
+	if [ "${r_fin[$n]}" = 1 ]; then
+		r_wall[$n]=$(awk -v l="$(last_json_s "$d/outbox")" -v t0="$t0" 'BEGIN { printf "%.2f", l - t0 / 1e9 }')
+		WAIT_POLL_S=0.5 wait_for 60 "$((n + count)) jobs done" total_is "$url" "&status=done" "$((n + count))"
+		echo "$n jobs: $count new in ${r_wall[$n]} s wall, ${r_cpu[$n]} s CPU; VmHWM ${r_hwm1[$n]} KiB; ${r_tmo[$n]} API timeouts"
+	else
+		r_wall[$n]="not finished in $done_s s ($(done_count "$d/outbox") of $count done)"
+		echo "$n jobs: $count new ${r_wall[$n]}; ${r_cpu[$n]} s CPU meanwhile; VmHWM ${r_hwm1[$n]} KiB; ${r_tmo[$n]} API timeouts"
+	fi
 
 	kill -TERM "$pid"
 	local rc=0
@@ -220,7 +243,11 @@ rows=""
 for n in "${size_list[@]}"; do
 	cr=-
 	[ -n "$empty_cpu" ] && cr=$(ratio "${r_cpu[$n]}" "$empty_cpu")
-	rows+="| $(fmt_n "$n") | ${gen_s[$n]} s | ${r_start[$n]} ms | $(mib "${r_hwm0[$n]}") → $(mib "${r_hwm1[$n]}") MiB | $(mib "${r_rss0[$n]}") MiB | ${r_wall[$n]} s | ${r_cpu[$n]} s | $cr | ${r_p50[$n]} / ${r_p99[$n]} ms | ${r_list[$n]} ms | ${r_load[$n]} |"$'\n'
+	w="${r_wall[$n]} s" c="${r_cpu[$n]} s"
+	if [ "${r_fin[$n]}" = 0 ]; then
+		w=${r_wall[$n]} c="≥ ${r_cpu[$n]} s" cr="≥ $cr"
+	fi
+	rows+="| $(fmt_n "$n") | ${gen_s[$n]} s | ${r_start[$n]} ms (${r_scpu[$n]} s) | $(mib "${r_hwm0[$n]}") → $(mib "${r_hwm1[$n]}") MiB | $(mib "${r_rss0[$n]}") MiB | $w | $c | $cr | ${r_tmo[$n]} | ${r_p50[$n]} / ${r_p99[$n]} ms | ${r_list[$n]} ms | ${r_load[$n]} |"$'\n'
 done
 pm() { # pass/miss from an awk condition, as verdict
 	local v
@@ -232,6 +259,10 @@ t_rss=$(pm 'h <= 49152' h="${r_hwm1[$big]}")
 if [ -n "$empty_cpu" ]; then
 	cpu_ratio=$(ratio "${r_cpu[$big]}" "$empty_cpu")
 	t_cpu=$(pm 'c <= 1.3 * e' c="${r_cpu[$big]}" e="$empty_cpu")
+	if [ "${r_fin[$big]}" = 0 ]; then
+		cpu_ratio="≥ $cpu_ratio"
+		t_cpu="MISS (not finished)"
+	fi
 else
 	cpu_ratio=-
 	t_cpu="- (no empty-state run)"
@@ -240,14 +271,14 @@ t_p99=$(pm 'p <= 10' p="${r_p99[$big]}")
 t_list=$(pm 'l <= 200' l="${r_list[$big]}")
 targets="| start-up ≤ 1 s to ready | ${r_start[$big]} ms | $t_start |
 | peak RSS ≤ 48 MiB | $(mib "${r_hwm1[$big]}") MiB | $t_rss |
-| CPU for $count new ≤ 1.3× the empty state's | ${r_cpu[$big]} s = ${cpu_ratio}× | $t_cpu |
+| CPU for $count new ≤ 1.3× the empty state's | $([ "${r_fin[$big]}" = 0 ] && echo "≥ ")${r_cpu[$big]} s = ${cpu_ratio}× | $t_cpu |
 | list of 100 p99 ≤ 10 ms | ${r_p99[$big]} ms | $t_p99 |
 | \`sorad list --state running\` ≤ 0.2 s | ${r_list[$big]} ms | $t_list |"
 scope="at $(fmt_n "$big") finished jobs"
 [ "$big" = 1000000 ] || scope+=" (the targets are set for 1,000,000)"
 
-table="| finished jobs | written in | start-up (exec → READY=1) | peak RSS (VmHWM) ready → after $count | RSS ready | wall for $count new | CPU for $count new | CPU / empty | list of 100 p50 / p99 | \`sorad list --state running\` | load average at the size's start |
-| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
+table="| finished jobs | written in | start-up (exec → READY=1) (its CPU) | peak RSS (VmHWM) ready → after $count | RSS ready | wall for $count new | CPU for $count new | CPU / empty | API timeouts | list of 100 p50 / p99 | \`sorad list --state running\` | load average at the size's start |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
 ${rows%$'\n'}"
 echo
 echo "$table"
@@ -257,7 +288,7 @@ echo "$targets"
 
 [ -n "$section" ] || exit 0
 head=$(results_header "sorad with a history of finished jobs (issue 20)" \
-	"$(bench_cmd SIZES COUNT GEN_MS MAX_IN_FLIGHT REQS LIST_RUNS QUICK)")
+	"$(bench_cmd SIZES COUNT GEN_MS MAX_IN_FLIGHT REQS LIST_RUNS READY_S DONE_S QUICK)")
 results_section "$section" "$(cat <<MD
 $head
 
@@ -270,12 +301,14 @@ daemon starts on a warm page cache). Then one daemon per size (default configura
 plus status endpoint on 127.0.0.1, max_in_flight $mif, settle_ms 0, no
 notifications) against its own sora-sim \`--gen-ms $gen --ffmpeg none\`:
 start-up = exec → READY=1 on a NOTIFY_SOCKET, both CLOCK_MONOTONIC
-(\`bench/tools/mono.py\`); peak RSS = VmHWM once ready → after the prompts; the list =
+(\`bench/tools/mono.py\`), with sorad's utime + stime at ready beside it; peak RSS = VmHWM once ready → after the prompts; the list =
 \`GET /api/v1/videos?limit=100\` $reqs times on one kept-alive connection (one curl,
 \`time_total\`, after one warm-up), idle, before the drop; \`sorad list --state
 running\` = its wall time, median of $list_runs, daemon idle; then $count prompt files
 renamed into the inbox at once: wall = newest NAME.json mtime − drop, CPU = sorad's
-utime + stime from the drop to the last NAME.json seen (polled every 0.5 s).
+utime + stime from the drop to the last NAME.json seen (polled every 0.5 s), or to
+the deadline (DONE_S, $done_s s) when not all were done; API timeouts = sorad's log
+lines of requests that timed out during the prompts.
 
 $table
 

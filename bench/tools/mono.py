@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Monotonic-clock timing for bench/history.sh (CLOCK_MONOTONIC, ns):
 
-  mono.py exec STAMP CMD...        writes the clock to STAMP, then execs CMD (same pid:
-                                   the caller's $! is CMD's)
+  mono.py exec STAMP CMD...        writes the clock to STAMP, and the CPU time this
+                                   process used so far (s) to STAMP.cpu: the kernel
+                                   counts it in CMD's; then execs CMD (same pid: the
+                                   caller's $! is CMD's)
   mono.py ready SOCK OUT DEADLINE  binds the datagram socket SOCK (a NOTIFY_SOCKET, as
                                    systemd's), waits at most DEADLINE s for a message
                                    with the line READY=1, writes the clock at its
@@ -28,6 +30,7 @@ def write(path, text):
 
 mode = sys.argv[1]
 if mode == "exec":
+    write(sys.argv[2] + ".cpu", "%.3f" % time.process_time())
     write(sys.argv[2], str(now()))
     os.execv(sys.argv[3], sys.argv[3:])
 elif mode == "ready":
