@@ -17,7 +17,8 @@
 #    times in one curl process on one kept-alive connection, once ready and before the
 #    drop: p50 and p99 of curl's time_total (one warm-up request not counted);
 #  - `sorad list --state running`: wall time (CLOCK_MONOTONIC) of the command while
-#    the daemon runs idle, the median of LIST_RUNS (3) runs.
+#    the daemon runs idle, the median of LIST_RUNS (3) runs;
+#  - stop: SIGTERM to exit (SIGKILL after STOP_S s, recorded as such).
 # The finished jobs are written before any daemon starts by bench/tools/make_history.py
 # (records and usage lines byte for byte as sorad leaves them, no outbox files), every
 # size first, then one sync; the daemons then start on a warm page cache. Each size has
@@ -29,7 +30,8 @@
 #
 # Usage: bench/history.sh   (env: BUILD_DIR=build, SIZES="0 100000 1000000",
 #        COUNT=200, GEN_MS=2000, MAX_IN_FLIGHT=256, REQS=200, LIST_RUNS=3,
-#        READY_S=1800 and DONE_S=1800 (deadlines), SECTION=history;
+#        READY_S=1800 and DONE_S=1800 (deadlines), STOP_S=120 (SIGTERM to SIGKILL),
+#        SECTION=history;
 #        QUICK=1: a smoke run, SIZES="0 2000", COUNT=20, REQS=50, LIST_RUNS=1, and
 #        nothing recorded in RESULTS.md unless SECTION is set)
 # Needs about 4.5 GB of free disk in ${TMPDIR:-/tmp} for 1,000,000 jobs.
@@ -53,6 +55,7 @@ gen=${GEN_MS:-2000}
 mif=${MAX_IN_FLIGHT:-256}
 ready_s=${READY_S:-1800}
 done_s=${DONE_S:-1800}
+stop_s=${STOP_S:-120}
 read -ra size_list <<<"$sizes"
 [ "${#size_list[@]}" -gt 0 ] || fail "SIZES is empty"
 MONO=$BENCH_DIR/tools/mono.py
@@ -95,6 +98,12 @@ last_json_s() {
 	find "$1" -maxdepth 1 -name '*.json' -printf '%T@\n' | sort -n | tail -1
 }
 # ready_or_dead DIR PID: true once DIR/ready.ns exists; fails when sorad exited.
+# alive PID: PID runs (a zombie does not: it exited, not waited for yet).
+alive() {
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+	[ -n "$st" ] && [ "$st" != Z ]
+}
 ready_or_dead() {
 	kill -0 "$2" 2>/dev/null || fail "sorad exited before it was ready: $(tail -5 "$1/sorad.out")"
 	[ -s "$1/ready.ns" ]
@@ -132,7 +141,7 @@ echo "syncing ..."
 sync -f "$T"
 
 # --- one size --------------------------------------------------------------------
-declare -A r_start r_scpu r_hwm0 r_rss0 r_hwm1 r_wall r_cpu r_p50 r_p99 r_list r_load r_fin r_tmo
+declare -A r_start r_scpu r_hwm0 r_rss0 r_hwm1 r_wall r_cpu r_p50 r_p99 r_list r_load r_fin r_tmo r_stop
 run_size() {
 	local n=$1 d=$T/h$1
 	r_load[$n]=$(loadavg)
@@ -218,10 +227,24 @@ run_size() {
 		echo "$n jobs: $count new ${r_wall[$n]}; ${r_cpu[$n]} s CPU meanwhile; VmHWM ${r_hwm1[$n]} KiB; ${r_tmo[$n]} API timeouts"
 	fi
 
+	# SIGTERM, and how long sorad takes to exit; SIGKILL after STOP_S.
+	local s0 sdl rc=0
+	s0=$(now_ns)
+	sdl=$((s0 + stop_s * 1000000000))
 	kill -TERM "$pid"
-	local rc=0
-	wait "$pid" || rc=$?
-	[ "$rc" = 0 ] || fail "sorad exited with $rc after SIGTERM"
+	while alive "$pid" && [ "$(now_ns)" -lt "$sdl" ]; do
+		sleep 0.1
+	done
+	if alive "$pid"; then
+		kill -KILL "$pid"
+		wait "$pid" 2>/dev/null || true
+		r_stop[$n]="not within $stop_s s (SIGKILL)"
+	else
+		r_stop[$n]="$(awk -v a="$s0" -v b="$(now_ns)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }') s"
+		wait "$pid" || rc=$?
+		[ "$rc" = 0 ] || fail "sorad exited with $rc after SIGTERM"
+	fi
+	echo "$n jobs: SIGTERM → exit: ${r_stop[$n]}"
 	kill "$SIM_PID"
 	wait "$SIM_PID" 2>/dev/null || true
 }
@@ -247,7 +270,7 @@ for n in "${size_list[@]}"; do
 	if [ "${r_fin[$n]}" = 0 ]; then
 		w=${r_wall[$n]} c="≥ ${r_cpu[$n]} s" cr="≥ $cr"
 	fi
-	rows+="| $(fmt_n "$n") | ${gen_s[$n]} s | ${r_start[$n]} ms (${r_scpu[$n]} s) | $(mib "${r_hwm0[$n]}") → $(mib "${r_hwm1[$n]}") MiB | $(mib "${r_rss0[$n]}") MiB | $w | $c | $cr | ${r_tmo[$n]} | ${r_p50[$n]} / ${r_p99[$n]} ms | ${r_list[$n]} ms | ${r_load[$n]} |"$'\n'
+	rows+="| $(fmt_n "$n") | ${gen_s[$n]} s | ${r_start[$n]} ms (${r_scpu[$n]} s) | $(mib "${r_hwm0[$n]}") → $(mib "${r_hwm1[$n]}") MiB | $(mib "${r_rss0[$n]}") MiB | $w | $c | $cr | ${r_tmo[$n]} | ${r_p50[$n]} / ${r_p99[$n]} ms | ${r_list[$n]} ms | ${r_stop[$n]} | ${r_load[$n]} |"$'\n'
 done
 pm() { # pass/miss from an awk condition, as verdict
 	local v
@@ -277,8 +300,8 @@ targets="| start-up ≤ 1 s to ready | ${r_start[$big]} ms | $t_start |
 scope="at $(fmt_n "$big") finished jobs"
 [ "$big" = 1000000 ] || scope+=" (the targets are set for 1,000,000)"
 
-table="| finished jobs | written in | start-up (exec → READY=1) (its CPU) | peak RSS (VmHWM) ready → after $count | RSS ready | wall for $count new | CPU for $count new | CPU / empty | API timeouts | list of 100 p50 / p99 | \`sorad list --state running\` | load average at the size's start |
-| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
+table="| finished jobs | written in | start-up (exec → READY=1) (its CPU) | peak RSS (VmHWM) ready → after $count | RSS ready | wall for $count new | CPU for $count new | CPU / empty | API timeouts | list of 100 p50 / p99 | \`sorad list --state running\` | SIGTERM → exit | load average at the size's start |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
 ${rows%$'\n'}"
 echo
 echo "$table"
@@ -288,7 +311,7 @@ echo "$targets"
 
 [ -n "$section" ] || exit 0
 head=$(results_header "sorad with a history of finished jobs (issue 20)" \
-	"$(bench_cmd SIZES COUNT GEN_MS MAX_IN_FLIGHT REQS LIST_RUNS READY_S DONE_S QUICK)")
+	"$(bench_cmd SIZES COUNT GEN_MS MAX_IN_FLIGHT REQS LIST_RUNS READY_S DONE_S STOP_S QUICK)")
 results_section "$section" "$(cat <<MD
 $head
 
@@ -308,7 +331,8 @@ running\` = its wall time, median of $list_runs, daemon idle; then $count prompt
 renamed into the inbox at once: wall = newest NAME.json mtime − drop, CPU = sorad's
 utime + stime from the drop to the last NAME.json seen (polled every 0.5 s), or to
 the deadline (DONE_S, $done_s s) when not all were done; API timeouts = sorad's log
-lines of requests that timed out during the prompts.
+lines of requests that timed out during the prompts; then SIGTERM → exit (SIGKILL
+after $stop_s s).
 
 $table
 
