@@ -34,7 +34,8 @@
 #        SECTION=history;
 #        QUICK=1: a smoke run, SIZES="0 2000", COUNT=20, REQS=50, LIST_RUNS=1, and
 #        nothing recorded in RESULTS.md unless SECTION is set)
-# Needs about 4.5 GB of free disk in ${TMPDIR:-/tmp} for 1,000,000 jobs.
+# Needs about 4.5 GB of free disk in ${TMPDIR:-/tmp} for 1,000,000 jobs, and with the
+# code of 2026-12-06 about an hour on a loaded 2-CPU machine (bench/RESULTS.md).
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 quick=${QUICK:-0}
