@@ -60,6 +60,7 @@ static void count_state(struct jobs *js, enum job_state s, int d)
 		js->submitting += (size_t)d;
 	else if (s == JOB_CLAIMED)
 		js->claimed += (size_t)d;
+	js->by_state[s] += (size_t)d;
 }
 
 #ifdef SORAD_CHECK_COUNTS
@@ -71,14 +72,16 @@ static void count_state(struct jobs *js, enum job_state s, int d)
  */
 void jr_check_counts(const struct jobs *js, const struct job *j, const char *where)
 {
-	size_t in_flight = 0, submitting = 0, claimed = 0;
+	size_t in_flight = 0, submitting = 0, claimed = 0, by_state[JOB_STATE_COUNT] = {0};
 	for (size_t i = 0; i < js->n; i++) {
 		enum job_state s = js->v[i]->rec.state;
 		in_flight += in_flight_state(s);
 		submitting += s == JOB_SUBMITTING;
 		claimed += s == JOB_CLAIMED;
+		by_state[s]++;
 	}
-	if (in_flight == js->in_flight && submitting == js->submitting && claimed == js->claimed)
+	if (in_flight == js->in_flight && submitting == js->submitting && claimed == js->claimed &&
+	    !memcmp(by_state, js->by_state, sizeof(by_state)))
 		return;
 	char msg[512];
 	bfmt(msg, sizeof(msg),
@@ -919,10 +922,7 @@ void jobs_set_api(struct jobs *js, struct api_client *api)
 
 size_t jobs_count(const struct jobs *js, enum job_state s)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < js->n; i++)
-		n += js->v[i]->rec.state == s;
-	return n;
+	return (unsigned)s < JOB_STATE_COUNT ? js->by_state[s] : 0;
 }
 
 const struct pollplan_stats *jobs_poll_stats(const struct jobs *js)

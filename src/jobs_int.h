@@ -96,7 +96,8 @@ struct jobs {
 	size_t dl_active;    /* jobs downloading their finished video (max_in_flight too) */
 	size_t submitting;   /* jobs in JOB_SUBMITTING: a create to be sent or answered */
 	size_t claimed;      /* jobs in JOB_CLAIMED: ready to submit (or waiting to retry) */
-	long long yield_ms;  /* loop clock: since when work that can wait gives way, or 0 */
+	size_t by_state[JOB_STATE_COUNT]; /* jobs in each state (jobs_count) */
+	long long yield_ms; /* loop clock: since when work that can wait gives way, or 0 */
 	struct loop_timer *yield_timer; /* ends the giving way (yield_to_creates) */
 	bool api_blocked;               /* the API refused our credentials: wait for a reload */
 	struct {
