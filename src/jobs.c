@@ -73,23 +73,28 @@ static void count_state(struct jobs *js, enum job_state s, int d)
 void jr_check_counts(const struct jobs *js, const struct job *j, const char *where)
 {
 	size_t in_flight = 0, submitting = 0, claimed = 0, by_state[JOB_STATE_COUNT] = {0};
+	size_t queued = 0;
 	for (size_t i = 0; i < js->n; i++) {
 		enum job_state s = js->v[i]->rec.state;
 		in_flight += in_flight_state(s);
 		submitting += s == JOB_SUBMITTING;
 		claimed += s == JOB_CLAIMED;
 		by_state[s]++;
+		queued += js->v[i]->queued;
 	}
+	for (size_t i = 1; i < js->queue.n; i++)
+		if (js->queue.v[i - 1]->seq >= js->queue.v[i]->seq)
+			queued = (size_t)-1; /* out of claim order */
 	if (in_flight == js->in_flight && submitting == js->submitting && claimed == js->claimed &&
-	    !memcmp(by_state, js->by_state, sizeof(by_state)))
+	    !memcmp(by_state, js->by_state, sizeof(by_state)) && queued == js->queue.n)
 		return;
 	char msg[512];
 	bfmt(msg, sizeof(msg),
 	     "jobs: per-state counters wrong after %s%s%s: in_flight %zu (recounted %zu), "
-	     "submitting %zu (%zu), claimed %zu (%zu); a state changed outside move_state "
-	     "(SORAD_CHECK_COUNTS)",
+	     "submitting %zu (%zu), claimed %zu (%zu), queued %zu (%zu); a state changed "
+	     "outside move_state or the queue is out of step (SORAD_CHECK_COUNTS)",
 	     where, j ? " of " : "", j ? j->name : "", js->in_flight, in_flight, js->submitting,
-	     submitting, js->claimed, claimed);
+	     submitting, js->claimed, claimed, js->queue.n, queued);
 	log_error("%s", msg);
 	fprintf(stderr, "sorad: %s\n", msg);
 	abort();
@@ -185,7 +190,53 @@ struct jrun *jr_by_name_or_id(const struct jobs *js, const char *name)
 	return r;
 }
 
-/* Rebuilds the name index from scratch (after the job array was reordered). */
+/* ---- the queued jobs, in claim order ------------------------------------------- */
+
+/* The place in js->queue of the first job whose seq is SEQ or more. */
+static size_t queue_pos(const struct jobs *js, size_t seq)
+{
+	size_t lo = 0, hi = js->queue.n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (js->queue.v[mid]->seq < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+void jr_set_queued(struct jrun *r, bool queued)
+{
+	if (r->queued == queued)
+		return;
+	struct jobs *js = r->js;
+	size_t pos = queue_pos(js, r->seq);
+	r->queued = queued;
+	if (queued) {
+		if (js->queue.n == js->queue.cap) {
+			js->queue.cap = js->queue.cap ? js->queue.cap * 2 : 64;
+			js->queue.v = xrealloc(js->queue.v, js->queue.cap * sizeof(*js->queue.v));
+		}
+		memmove(js->queue.v + pos + 1, js->queue.v + pos,
+		        (js->queue.n - pos) * sizeof(*js->queue.v));
+		js->queue.v[pos] = r;
+		js->queue.n++;
+	} else if (pos < js->queue.n && js->queue.v[pos] == r) {
+		js->queue.n--;
+		memmove(js->queue.v + pos, js->queue.v + pos + 1,
+		        (js->queue.n - pos) * sizeof(*js->queue.v));
+	}
+}
+
+static int by_seq(const void *a, const void *b)
+{
+	size_t x = (*(struct jrun *const *)a)->seq, y = (*(struct jrun *const *)b)->seq;
+	return x < y ? -1 : x > y;
+}
+
+/* Rebuilds the name index from scratch (after the job array was reordered), and
+ * numbers the jobs in their new order (the queue follows it). */
 void jr_rebuild_index(struct jobs *js)
 {
 	free(js->ht);
@@ -193,10 +244,14 @@ void jr_rebuild_index(struct jobs *js)
 	js->ht_cap = 0;
 	size_t n = js->n;
 	for (size_t i = 0; i < n; i++) {
+		js->v[i]->seq = i;
 		js->n = i;
 		ht_put(js, i);
 	}
 	js->n = n;
+	js->next_seq = n;
+	if (js->queue.n > 1)
+		qsort(js->queue.v, js->queue.n, sizeof(*js->queue.v), by_seq);
 }
 
 /* A claimed job's own backoff after ATTEMPTS tries: 5 s doubling to 320 s. */
@@ -255,6 +310,7 @@ struct jrun *jr_add_job(struct jobs *js, struct job *rec)
 		js->cap = js->cap ? js->cap * 2 : 64;
 		js->v = xrealloc(js->v, js->cap * sizeof(*js->v));
 	}
+	r->seq = js->next_seq++;
 	js->v[js->n++] = r;
 	ht_put(js, js->n - 1);
 	count_state(js, r->rec.state, 1);
@@ -523,7 +579,7 @@ static void hold_job(struct jrun *r, const char *code, const char *reason)
 	r->rec.error = xstrdup(reason);
 	free(r->rec.error_code);
 	r->rec.error_code = xstrdup(code);
-	r->queued = false;
+	jr_set_queued(r, false);
 	if (r->timer)
 		loop_timer_disarm(r->timer);
 	log_event(LOG_WARNING, r->rec.name, NULL, "held: %s", reason);
@@ -587,7 +643,7 @@ void jr_take_video(struct jrun *r, const struct video *v)
 void jr_requeue(struct jrun *r)
 {
 	jr_set_state(r, JOB_CLAIMED);
-	r->queued = true;
+	jr_set_queued(r, true);
 	jr_pump(r->js);
 }
 
@@ -711,10 +767,10 @@ void jr_advance(struct jrun *r)
 			return;
 		}
 		if (js->api_blocked || js->in_flight >= js->conf->max_in_flight) {
-			r->queued = true;
+			jr_set_queued(r, true);
 			return;
 		}
-		r->queued = false;
+		jr_set_queued(r, false);
 		char why[512];
 		if (js->gate && js->gate(&r->rec, why, sizeof(why), js->gate_ud) != 0) {
 			hold_job(r, JOBS_HOLD_CAP, why);
@@ -758,20 +814,25 @@ void jr_advance(struct jrun *r)
  * their own), oldest claim first. */
 void jr_pump(struct jobs *js)
 {
-	if (!js->api)
+	if (!js->api || !js->n)
 		return;
 	size_t max = js->conf->max_in_flight;
-	for (size_t i = 0; i < js->n; i++) {
+	size_t next = 0; /* the seq from which the queue is looked at */
+	for (;;) {
 		bool submit_room = js->in_flight < max && !js->api_blocked;
 		bool download_room = js->dl_active < max && !jr_yield_to_creates(js);
 		if (!submit_room && !download_room)
 			return;
-		struct jrun *r = js->v[i];
-		if (!r->queued || r->req || r->committing)
+		size_t pos = queue_pos(js, next);
+		if (pos == js->queue.n)
+			return;
+		struct jrun *r = js->queue.v[pos];
+		next = r->seq + 1;
+		if (r->req || r->committing)
 			continue;
 		if ((r->rec.state == JOB_CLAIMED && submit_room) ||
 		    (r->rec.state == JOB_DOWNLOADING && download_room)) {
-			r->queued = false;
+			jr_set_queued(r, false);
 			jr_advance(r);
 		}
 	}
@@ -779,6 +840,7 @@ void jr_pump(struct jobs *js)
 
 static void free_run(struct jrun *r)
 {
+	jr_set_queued(r, false);
 	commit_cancel(r->js->commit, r);
 	commit_cancel(r->js->intents, r);
 	refresh_untrack(r->js->refresh, r, r->rec.video_id);
@@ -877,6 +939,7 @@ void jobs_free(struct jobs *js)
 	for (size_t i = 0; i < js->n; i++)
 		free_run(js->v[i]);
 	free(js->v);
+	free(js->queue.v);
 	free(js->ht);
 	free(js);
 }

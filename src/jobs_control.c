@@ -182,7 +182,7 @@ int jobs_stop(struct jobs *js, const char *name, enum jobs_stop_how how, char *m
 	case JOB_CLAIMED:
 	case JOB_HELD:
 	case JOB_WAITING:
-		r->queued = false;
+		jr_set_queued(r, false);
 		jr_fail_job(
 		    r, "cancelled",
 		    "Cancelled by the user before anything was sent to the service: nothing "

@@ -68,7 +68,8 @@ struct jrun {
 	char *list_after;           /* reconciliation: the list cursor */
 	struct reconcile_scan scan; /* reconciliation: where the search through the list is */
 	unsigned list_failures;     /* reconciliation: list calls that failed in a row */
-	bool queued;                /* waiting for a free in-flight slot */
+	bool queued;                /* waiting for a free in-flight slot (jr_set_queued) */
+	size_t seq;                 /* its place in claim order: increases along jobs.v */
 	bool id_noted;              /* the service's other id for its video was logged */
 	bool committing;            /* waiting for its changes to be durable (commit.h) */
 	/* Its clocks, monotonic (loop_now_ms), from what sorad observed (deadline.h): */
@@ -89,6 +90,11 @@ struct jobs {
 	const struct conf *conf;
 	struct jrun **v; /* every job, in claim order */
 	size_t n, cap;
+	size_t next_seq; /* the seq of the next job added */
+	struct {         /* the queued jobs, in claim order (by seq): what jr_pump starts */
+		struct jrun **v;
+		size_t n, cap;
+	} queue;
 	size_t *ht; /* name → index + 1, open addressing */
 	size_t ht_cap;
 	struct dupes *dupes; /* what each job asks for → the newest job asking it */
@@ -146,7 +152,9 @@ struct jrun *jr_add_job(struct jobs *js, struct job *rec);
  * unless the caller removed them), uncounted, and frees them. */
 void jr_remove_jobs(struct jobs *js, bool (*drop)(const struct jrun *r, const void *ud),
                     const void *ud);
-/* Rebuilds the name index after the table was reordered. */
+/* Sets R's queued flag, keeping the list of queued jobs (jobs.queue) in step. */
+void jr_set_queued(struct jrun *r, bool queued);
+/* Rebuilds the name index (and the jobs' seq) after the table was reordered. */
 void jr_rebuild_index(struct jobs *js);
 /* Under SORAD_CHECK_COUNTS (CMake, on unless Release): recounts every job by state and
  * aborts, naming WHERE (and J, or NULL), when the counters differ. Else nothing. */
