@@ -73,7 +73,7 @@ static void count_state(struct jobs *js, enum job_state s, int d)
 void jr_check_counts(const struct jobs *js, const struct job *j, const char *where)
 {
 	size_t in_flight = 0, submitting = 0, claimed = 0, by_state[JOB_STATE_COUNT] = {0};
-	size_t queued = 0;
+	size_t queued = 0, vids = 0;
 	for (size_t i = 0; i < js->n; i++) {
 		enum job_state s = js->v[i]->rec.state;
 		in_flight += in_flight_state(s);
@@ -81,6 +81,18 @@ void jr_check_counts(const struct jobs *js, const struct job *j, const char *whe
 		claimed += s == JOB_CLAIMED;
 		by_state[s]++;
 		queued += js->v[i]->queued;
+		vids += js->v[i]->rec.video_id != NULL;
+	}
+	if (vids != js->by_vid.n)
+		queued = (size_t)-1; /* the video id index is out of step */
+	if (j && j->video_id) {
+		bool found = false;
+		size_t pos;
+		for (void *o = hmap_get_first(&js->by_vid, j->video_id, &pos); o && !found;
+		     o = hmap_get_next(&js->by_vid, j->video_id, &pos))
+			found = &((struct jrun *)o)->rec == j;
+		if (!found)
+			queued = (size_t)-1;
 	}
 	for (size_t i = 1; i < js->queue.n; i++)
 		if (js->queue.v[i - 1]->seq >= js->queue.v[i]->seq)
@@ -89,12 +101,13 @@ void jr_check_counts(const struct jobs *js, const struct job *j, const char *whe
 	    !memcmp(by_state, js->by_state, sizeof(by_state)) && queued == js->queue.n)
 		return;
 	char msg[512];
-	bfmt(msg, sizeof(msg),
-	     "jobs: per-state counters wrong after %s%s%s: in_flight %zu (recounted %zu), "
-	     "submitting %zu (%zu), claimed %zu (%zu), queued %zu (%zu); a state changed "
-	     "outside move_state or the queue is out of step (SORAD_CHECK_COUNTS)",
-	     where, j ? " of " : "", j ? j->name : "", js->in_flight, in_flight, js->submitting,
-	     submitting, js->claimed, claimed, js->queue.n, queued);
+	bfmt(
+	    msg, sizeof(msg),
+	    "jobs: per-state counters wrong after %s%s%s: in_flight %zu (recounted %zu), "
+	    "submitting %zu (%zu), claimed %zu (%zu), queued %zu (%zu); a state changed "
+	    "outside move_state or the queue or video id index is out of step (SORAD_CHECK_COUNTS)",
+	    where, j ? " of " : "", j ? j->name : "", js->in_flight, in_flight, js->submitting,
+	    submitting, js->claimed, claimed, js->queue.n, queued);
 	log_error("%s", msg);
 	fprintf(stderr, "sorad: %s\n", msg);
 	abort();
@@ -180,14 +193,47 @@ struct jrun *jr_by_name(const struct jobs *js, const char *name)
 	return NULL;
 }
 
-/* The job named NAME, else the one whose video id is NAME (a linear search). */
+/* ---- the video id index ------------------------------------------------------- */
+
+struct jrun *jr_by_vid(const struct jobs *js, const char *id)
+{
+	struct jrun *best = NULL;
+	size_t pos;
+	if (!id)
+		return NULL;
+	for (struct jrun *r = hmap_get_first(&js->by_vid, id, &pos); r;
+	     r = hmap_get_next(&js->by_vid, id, &pos))
+		if (!best || r->seq < best->seq)
+			best = r;
+	return best;
+}
+
+bool jr_vid_owned_by_other(const struct jobs *js, const struct jrun *r, const char *id)
+{
+	size_t pos;
+	for (struct jrun *o = hmap_get_first(&js->by_vid, id, &pos); o;
+	     o = hmap_get_next(&js->by_vid, id, &pos))
+		if (o != r)
+			return true;
+	return false;
+}
+
+void jr_set_vid(struct jrun *r, const char *id)
+{
+	struct hmap *m = &r->js->by_vid;
+	if (r->rec.video_id)
+		hmap_del_val(m, r->rec.video_id, r);
+	free(r->rec.video_id);
+	r->rec.video_id = id ? xstrdup(id) : NULL;
+	if (r->rec.video_id)
+		hmap_add(m, r->rec.video_id, r);
+}
+
+/* The job named NAME, else the one whose video id is NAME. */
 struct jrun *jr_by_name_or_id(const struct jobs *js, const char *name)
 {
 	struct jrun *r = jr_by_name(js, name);
-	for (size_t i = 0; !r && name && i < js->n; i++)
-		if (js->v[i]->rec.video_id && !strcmp(js->v[i]->rec.video_id, name))
-			r = js->v[i];
-	return r;
+	return r ? r : jr_by_vid(js, name);
 }
 
 /* ---- the queued jobs, in claim order ------------------------------------------- */
@@ -313,6 +359,8 @@ struct jrun *jr_add_job(struct jobs *js, struct job *rec)
 	r->seq = js->next_seq++;
 	js->v[js->n++] = r;
 	ht_put(js, js->n - 1);
+	if (r->rec.video_id)
+		hmap_add(&js->by_vid, r->rec.video_id, r);
 	count_state(js, r->rec.state, 1);
 	clocks_from_record(r);
 	/* The index names jobs that may make their video: not a failure, nor a job that
@@ -610,8 +658,7 @@ void jr_take_video(struct jrun *r, const struct video *v)
 {
 	bool following = r->rec.state == JOB_RUNNING || r->rec.state == JOB_DOWNLOADING;
 	if (v->id && !following && (!r->rec.video_id || strcmp(r->rec.video_id, v->id) != 0)) {
-		free(r->rec.video_id);
-		r->rec.video_id = xstrdup(v->id);
+		jr_set_vid(r, v->id);
 	} else if (v->id && r->rec.video_id && strcmp(r->rec.video_id, v->id) != 0 &&
 	           !r->id_noted) {
 		r->id_noted = true;
@@ -841,6 +888,8 @@ void jr_pump(struct jobs *js)
 static void free_run(struct jrun *r)
 {
 	jr_set_queued(r, false);
+	if (r->rec.video_id)
+		hmap_del_val(&r->js->by_vid, r->rec.video_id, r);
 	commit_cancel(r->js->commit, r);
 	commit_cancel(r->js->intents, r);
 	refresh_untrack(r->js->refresh, r, r->rec.video_id);
@@ -940,6 +989,7 @@ void jobs_free(struct jobs *js)
 		free_run(js->v[i]);
 	free(js->v);
 	free(js->queue.v);
+	hmap_release(&js->by_vid);
 	free(js->ht);
 	free(js);
 }

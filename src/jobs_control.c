@@ -293,6 +293,7 @@ int jobs_retry(struct jobs *js, const char *name, char *msg, size_t n)
 	j->history = h;
 	outbox_remove_failure(c, j->name);
 	/* A new start, keeping what was spent: every create sent stays counted. */
+	jr_set_vid(r, NULL);
 	char **fields[] = {&j->video_id,      &j->status,     &j->error, &j->error_code,
 	                   &j->create_answer, &j->resolution, &j->usage};
 	for (size_t i = 0; i < ARRAY_LEN(fields); i++) {

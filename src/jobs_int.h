@@ -28,6 +28,7 @@
 #include "api.h"
 #include "commit.h"
 #include "eta.h"
+#include "hmap.h"
 #include "job.h"
 #include "jobs.h"
 #include "loop.h"
@@ -95,7 +96,8 @@ struct jobs {
 		struct jrun **v;
 		size_t n, cap;
 	} queue;
-	size_t *ht; /* name → index + 1, open addressing */
+	size_t *ht;         /* name → index + 1, open addressing */
+	struct hmap by_vid; /* video id → the job with it (keys: the jobs' rec.video_id) */
 	size_t ht_cap;
 	struct dupes *dupes; /* what each job asks for → the newest job asking it */
 	size_t in_flight;    /* jobs submitted whose video is not finished (max_in_flight) */
@@ -152,6 +154,12 @@ struct jrun *jr_add_job(struct jobs *js, struct job *rec);
  * unless the caller removed them), uncounted, and frees them. */
 void jr_remove_jobs(struct jobs *js, bool (*drop)(const struct jrun *r, const void *ud),
                     const void *ud);
+/* The job with video id ID (the first in claim order when several), or NULL; set_vid:
+ * R's video id becomes a copy of ID (NULL: none), the index kept in step. */
+struct jrun *jr_by_vid(const struct jobs *js, const char *id);
+void jr_set_vid(struct jrun *r, const char *id);
+/* Whether a job other than R has video id ID. */
+bool jr_vid_owned_by_other(const struct jobs *js, const struct jrun *r, const char *id);
 /* Sets R's queued flag, keeping the list of queued jobs (jobs.queue) in step. */
 void jr_set_queued(struct jrun *r, bool queued);
 /* Rebuilds the name index (and the jobs' seq) after the table was reordered. */
