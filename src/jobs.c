@@ -27,7 +27,15 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The jobs of one claim directory in the table: all of them, and those final. */
+struct jclaim {
+	size_t total, final;
+	char id[]; /* the key in jobs.by_claim */
+};
+
 static bool in_flight_state(enum job_state s);
+static void track_waiting(struct jrun *r, unsigned before, unsigned after);
+static void count_claim(struct jrun *r, enum job_state s, int d);
 static void release_claim_if_done(struct jobs *js, const struct job *j);
 static int resolve_source(struct jrun *r);
 
@@ -73,7 +81,8 @@ static void count_state(struct jobs *js, enum job_state s, int d)
 void jr_check_counts(const struct jobs *js, const struct job *j, const char *where)
 {
 	size_t in_flight = 0, submitting = 0, claimed = 0, by_state[JOB_STATE_COUNT] = {0};
-	size_t queued = 0, vids = 0;
+	size_t queued = 0, vids = 0, claim_total = 0, claim_final = 0;
+	const struct jclaim *jc = j ? ((const struct jrun *)(const void *)j)->claim : NULL;
 	for (size_t i = 0; i < js->n; i++) {
 		enum job_state s = js->v[i]->rec.state;
 		in_flight += in_flight_state(s);
@@ -82,7 +91,15 @@ void jr_check_counts(const struct jobs *js, const struct job *j, const char *whe
 		by_state[s]++;
 		queued += js->v[i]->queued;
 		vids += js->v[i]->rec.video_id != NULL;
+		if (jc && js->v[i]->claim == jc) {
+			claim_total++;
+			claim_final += job_state_is_final(s);
+		}
 	}
+	if (jc && (claim_total != jc->total || claim_final != jc->final))
+		queued = (size_t)-1; /* its claim's counts are wrong */
+	if (by_state[JOB_WAITING] != js->waiting.n)
+		queued = (size_t)-1; /* the list of waiting jobs is out of step */
 	if (vids != js->by_vid.n)
 		queued = (size_t)-1; /* the video id index is out of step */
 	if (j && j->video_id) {
@@ -101,13 +118,13 @@ void jr_check_counts(const struct jobs *js, const struct job *j, const char *whe
 	    !memcmp(by_state, js->by_state, sizeof(by_state)) && queued == js->queue.n)
 		return;
 	char msg[512];
-	bfmt(
-	    msg, sizeof(msg),
-	    "jobs: per-state counters wrong after %s%s%s: in_flight %zu (recounted %zu), "
-	    "submitting %zu (%zu), claimed %zu (%zu), queued %zu (%zu); a state changed "
-	    "outside move_state or the queue or video id index is out of step (SORAD_CHECK_COUNTS)",
-	    where, j ? " of " : "", j ? j->name : "", js->in_flight, in_flight, js->submitting,
-	    submitting, js->claimed, claimed, js->queue.n, queued);
+	bfmt(msg, sizeof(msg),
+	     "jobs: per-state counters wrong after %s%s%s: in_flight %zu (recounted %zu), "
+	     "submitting %zu (%zu), claimed %zu (%zu), queued %zu (%zu); a state changed "
+	     "outside move_state or the queue or video id index, the waiting list or a claim's "
+	     "counts are out of step (SORAD_CHECK_COUNTS)",
+	     where, j ? " of " : "", j ? j->name : "", js->in_flight, in_flight, js->submitting,
+	     submitting, js->claimed, claimed, js->queue.n, queued);
 	log_error("%s", msg);
 	fprintf(stderr, "sorad: %s\n", msg);
 	abort();
@@ -361,6 +378,8 @@ struct jrun *jr_add_job(struct jobs *js, struct job *rec)
 	ht_put(js, js->n - 1);
 	if (r->rec.video_id)
 		hmap_add(&js->by_vid, r->rec.video_id, r);
+	track_waiting(r, JOB_STATE_COUNT, r->rec.state);
+	count_claim(r, r->rec.state, 1);
 	count_state(js, r->rec.state, 1);
 	clocks_from_record(r);
 	/* The index names jobs that may make their video: not a failure, nor a job that
@@ -381,12 +400,85 @@ struct jrun *jr_add_job(struct jobs *js, struct job *rec)
  * records, logs and announces the change; a claim's hold for approval, a job not
  * announced yet, only moves (record_claim).
  */
+/* Counts R in its claim's counts (D = 1, in state S) or out of them (D = -1). */
+static void count_claim(struct jrun *r, enum job_state s, int d)
+{
+	struct jobs *js = r->js;
+	if (d > 0 && !r->claim) {
+		char id[128];
+		jr_claim_of(&r->rec, id, sizeof(id));
+		if (!id[0])
+			return;
+		r->claim = hmap_get(&js->by_claim, id);
+		if (!r->claim) {
+			size_t len = strlen(id);
+			r->claim = xcalloc(1, sizeof(*r->claim) + len + 1);
+			memcpy(r->claim->id, id, len + 1);
+			hmap_put(&js->by_claim, r->claim->id, r->claim);
+		}
+	}
+	struct jclaim *c = r->claim;
+	if (!c)
+		return;
+	c->total += (size_t)d;
+	c->final += job_state_is_final(s) ? (size_t)d : 0;
+	if (d < 0) {
+		r->claim = NULL;
+		if (!c->total) {
+			hmap_del(&js->by_claim, c->id);
+			free(c);
+		}
+	}
+}
+
+/* Keeps js->waiting in step: R leaves state BEFORE for state AFTER (JOB_STATE_COUNT:
+ * none, when R enters or leaves the table). */
+static void track_waiting(struct jrun *r, unsigned before, unsigned after)
+{
+	struct jobs *js = r->js;
+	if (before == after || (before != JOB_WAITING && after != JOB_WAITING))
+		return;
+	if (after == JOB_WAITING) {
+		if (js->waiting.n == js->waiting.cap) {
+			js->waiting.cap = js->waiting.cap ? js->waiting.cap * 2 : 16;
+			js->waiting.v =
+			    xrealloc(js->waiting.v, js->waiting.cap * sizeof(*js->waiting.v));
+		}
+		r->wpos = js->waiting.n;
+		js->waiting.v[js->waiting.n++] = r;
+	} else {
+		struct jrun *last = js->waiting.v[--js->waiting.n];
+		js->waiting.v[r->wpos] = last;
+		last->wpos = r->wpos;
+	}
+}
+
+/* The waiting jobs PICK says yes to, in claim order, into a new array (*N of them). */
+static struct jrun **waiting_in_order(const struct jobs *js,
+                                      bool (*pick)(const struct jrun *w, const void *ud),
+                                      const void *ud, size_t *n)
+{
+	struct jrun **v = xcalloc(js->waiting.n + 1, sizeof(*v));
+	*n = 0;
+	for (size_t i = 0; i < js->waiting.n; i++)
+		if (pick(js->waiting.v[i], ud))
+			v[(*n)++] = js->waiting.v[i];
+	if (*n > 1)
+		qsort(v, *n, sizeof(*v), by_seq);
+	return v;
+}
+
 void jr_move_state(struct jrun *r, enum job_state s)
 {
 	struct jobs *js = r->js;
 	enum job_state before = r->rec.state;
 	count_state(js, before, -1);
 	count_state(js, s, 1);
+	track_waiting(r, before, s);
+	if (r->claim && job_state_is_final(s) != job_state_is_final(before)) {
+		r->claim->final -= job_state_is_final(before);
+		r->claim->final += job_state_is_final(s);
+	}
 	if (before == JOB_SUBMITTING && js->submitting == 0 && js->yield_ms)
 		loop_timer_arm(js->yield_timer, 0); /* what gave way goes now */
 	if (before == JOB_RUNNING && s != JOB_RUNNING)
@@ -479,15 +571,9 @@ void jr_claim_of(const struct job *j, char *buf, size_t size)
 /* How many jobs came from claim ID, and how many of them are final. */
 void jr_claim_counts(const struct jobs *js, const char *id, size_t *total, size_t *final)
 {
-	*total = *final = 0;
-	for (size_t i = 0; i < js->n; i++) {
-		char c[128];
-		jr_claim_of(&js->v[i]->rec, c, sizeof(c));
-		if (strcmp(c, id) != 0)
-			continue;
-		(*total)++;
-		*final += job_state_is_final(js->v[i]->rec.state);
-	}
+	const struct jclaim *c = hmap_get(&js->by_claim, id);
+	*total = c ? c->total : 0;
+	*final = c ? c->final : 0;
 }
 
 /* R's final state is durable: its claim directory may go (when it was the last). */
@@ -520,14 +606,34 @@ static const char *source_of(const struct job *j)
 }
 
 /* Jobs waiting for R (their source) look again: R is done, or failed. */
+static bool waits_for(const struct jrun *w, const void *ud)
+{
+	const char *src = source_of(&w->rec);
+	return src && !strcmp(src, ((const struct jrun *)ud)->rec.name);
+}
+
 void jr_wake_dependants(struct jrun *r)
 {
-	for (size_t i = 0; i < r->js->n; i++) {
-		struct jrun *w = r->js->v[i];
-		const char *src = source_of(&w->rec);
-		if (w->rec.state == JOB_WAITING && src && !strcmp(src, r->rec.name))
-			jr_schedule(w, 0);
-	}
+	size_t n;
+	struct jrun **v = waiting_in_order(r->js, waits_for, r, &n);
+	for (size_t i = 0; i < n; i++)
+		jr_schedule(v[i], 0);
+	free(v);
+}
+
+static bool not_asking(const struct jrun *w, const void *ud)
+{
+	(void)ud;
+	return !w->req;
+}
+
+void jr_wake_waiting(struct jobs *js)
+{
+	size_t n;
+	struct jrun **v = waiting_in_order(js, not_asking, NULL, &n);
+	for (size_t i = 0; i < n; i++)
+		jr_schedule(v[i], 0);
+	free(v);
 }
 
 /*
@@ -914,6 +1020,8 @@ void jr_remove_jobs(struct jobs *js, bool (*drop)(const struct jrun *r, const vo
 		struct jrun *r = js->v[i];
 		if (drop(r, ud)) {
 			count_state(js, r->rec.state, -1);
+			track_waiting(r, r->rec.state, JOB_STATE_COUNT);
+			count_claim(r, r->rec.state, -1);
 			free_run(r);
 		} else {
 			js->v[kept++] = r;
@@ -989,6 +1097,12 @@ void jobs_free(struct jobs *js)
 		free_run(js->v[i]);
 	free(js->v);
 	free(js->queue.v);
+	free(js->waiting.v);
+	size_t pos = 0;
+	void *c;
+	while (hmap_next(&js->by_claim, &pos, NULL, &c))
+		free(c);
+	hmap_release(&js->by_claim);
 	hmap_release(&js->by_vid);
 	free(js->ht);
 	free(js);

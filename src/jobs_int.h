@@ -71,6 +71,8 @@ struct jrun {
 	unsigned list_failures;     /* reconciliation: list calls that failed in a row */
 	bool queued;                /* waiting for a free in-flight slot (jr_set_queued) */
 	size_t seq;                 /* its place in claim order: increases along jobs.v */
+	size_t wpos;                /* in state waiting: its place in jobs.waiting */
+	struct jclaim *claim;       /* the counts of its claim (jobs.by_claim), or NULL */
 	bool id_noted;              /* the service's other id for its video was logged */
 	bool committing;            /* waiting for its changes to be durable (commit.h) */
 	/* Its clocks, monotonic (loop_now_ms), from what sorad observed (deadline.h): */
@@ -96,8 +98,13 @@ struct jobs {
 		struct jrun **v;
 		size_t n, cap;
 	} queue;
-	size_t *ht;         /* name → index + 1, open addressing */
-	struct hmap by_vid; /* video id → the job with it (keys: the jobs' rec.video_id) */
+	size_t *ht;           /* name → index + 1, open addressing */
+	struct hmap by_vid;   /* video id → the job with it (keys: the jobs' rec.video_id) */
+	struct hmap by_claim; /* claim id → struct jclaim (owned): its jobs counted */
+	struct {              /* the jobs in JOB_WAITING (for a source), in no order */
+		struct jrun **v;
+		size_t n, cap;
+	} waiting;
 	size_t ht_cap;
 	struct dupes *dupes; /* what each job asks for → the newest job asking it */
 	size_t in_flight;    /* jobs submitted whose video is not finished (max_in_flight) */
@@ -193,6 +200,8 @@ void jr_claim_counts(const struct jobs *js, const char *id, size_t *total, size_
 void jr_on_final_durable(void *ud, int err);
 /* Jobs waiting for R (their remix or extension source) look again. */
 void jr_wake_dependants(struct jrun *r);
+/* Every job waiting for a source (and not asking the service) looks again. */
+void jr_wake_waiting(struct jobs *js);
 /* Sets R's error (CODE, and a sentence from FMT) and finishes it as failed: the error is
  * durable first, then the failure report goes to failed/. fail_from_api: from RES. */
 void jr_fail_job(struct jrun *r, const char *code, const char *fmt, ...)
