@@ -35,6 +35,7 @@ struct jclaim {
 
 static bool in_flight_state(enum job_state s);
 static void track_waiting(struct jrun *r, unsigned before, unsigned after);
+static void track_live(struct jrun *r, unsigned before, unsigned after);
 static void count_claim(struct jrun *r, enum job_state s, int d);
 static void release_claim_if_done(struct jobs *js, const struct job *j);
 static int resolve_source(struct jrun *r);
@@ -98,6 +99,8 @@ void jr_check_counts(const struct jobs *js, const struct job *j, const char *whe
 	}
 	if (jc && (claim_total != jc->total || claim_final != jc->final))
 		queued = (size_t)-1; /* its claim's counts are wrong */
+	if (js->n - by_state[JOB_DONE] - by_state[JOB_FAILED] != js->live.n)
+		queued = (size_t)-1; /* the list of live jobs is out of step */
 	if (by_state[JOB_WAITING] != js->waiting.n)
 		queued = (size_t)-1; /* the list of waiting jobs is out of step */
 	if (vids != js->by_vid.n)
@@ -121,7 +124,8 @@ void jr_check_counts(const struct jobs *js, const struct job *j, const char *whe
 	bfmt(msg, sizeof(msg),
 	     "jobs: per-state counters wrong after %s%s%s: in_flight %zu (recounted %zu), "
 	     "submitting %zu (%zu), claimed %zu (%zu), queued %zu (%zu); a state changed "
-	     "outside move_state or the queue or video id index, the waiting list or a claim's "
+	     "outside move_state or the queue or video id index, the waiting or live list or a "
+	     "claim's "
 	     "counts are out of step (SORAD_CHECK_COUNTS)",
 	     where, j ? " of " : "", j ? j->name : "", js->in_flight, in_flight, js->submitting,
 	     submitting, js->claimed, claimed, js->queue.n, queued);
@@ -379,6 +383,7 @@ struct jrun *jr_add_job(struct jobs *js, struct job *rec)
 	if (r->rec.video_id)
 		hmap_add(&js->by_vid, r->rec.video_id, r);
 	track_waiting(r, JOB_STATE_COUNT, r->rec.state);
+	track_live(r, JOB_STATE_COUNT, r->rec.state);
 	count_claim(r, r->rec.state, 1);
 	count_state(js, r->rec.state, 1);
 	clocks_from_record(r);
@@ -453,6 +458,42 @@ static void track_waiting(struct jrun *r, unsigned before, unsigned after)
 	}
 }
 
+/* Keeps js->live in step: R leaves state BEFORE for state AFTER (JOB_STATE_COUNT: none). */
+static void track_live(struct jrun *r, unsigned before, unsigned after)
+{
+	struct jobs *js = r->js;
+	bool was = before < JOB_STATE_COUNT && !job_state_is_final((enum job_state)before);
+	bool is = after < JOB_STATE_COUNT && !job_state_is_final((enum job_state)after);
+	if (was == is)
+		return;
+	if (is) {
+		if (js->live.n == js->live.cap) {
+			js->live.cap = js->live.cap ? js->live.cap * 2 : 64;
+			js->live.v = xrealloc(js->live.v, js->live.cap * sizeof(*js->live.v));
+		}
+		r->lpos = js->live.n;
+		js->live.v[js->live.n++] = r;
+	} else {
+		struct jrun *last = js->live.v[--js->live.n];
+		js->live.v[r->lpos] = last;
+		last->lpos = r->lpos;
+	}
+}
+
+void jobs_each_live(const struct jobs *js, void (*fn)(const struct job *j, void *ud), void *ud)
+{
+	if (!js->live.n)
+		return;
+	struct jrun **v = xcalloc(js->live.n, sizeof(*v));
+	memcpy(v, js->live.v, js->live.n * sizeof(*v));
+	size_t n = js->live.n;
+	if (n > 1)
+		qsort(v, n, sizeof(*v), by_seq);
+	for (size_t i = 0; i < n; i++)
+		fn(&v[i]->rec, ud);
+	free(v);
+}
+
 /* The waiting jobs PICK says yes to, in claim order, into a new array (*N of them). */
 static struct jrun **waiting_in_order(const struct jobs *js,
                                       bool (*pick)(const struct jrun *w, const void *ud),
@@ -475,6 +516,7 @@ void jr_move_state(struct jrun *r, enum job_state s)
 	count_state(js, before, -1);
 	count_state(js, s, 1);
 	track_waiting(r, before, s);
+	track_live(r, before, s);
 	if (r->claim && job_state_is_final(s) != job_state_is_final(before)) {
 		r->claim->final -= job_state_is_final(before);
 		r->claim->final += job_state_is_final(s);
@@ -1021,6 +1063,7 @@ void jr_remove_jobs(struct jobs *js, bool (*drop)(const struct jrun *r, const vo
 		if (drop(r, ud)) {
 			count_state(js, r->rec.state, -1);
 			track_waiting(r, r->rec.state, JOB_STATE_COUNT);
+			track_live(r, r->rec.state, JOB_STATE_COUNT);
 			count_claim(r, r->rec.state, -1);
 			free_run(r);
 		} else {
@@ -1098,6 +1141,7 @@ void jobs_free(struct jobs *js)
 	free(js->v);
 	free(js->queue.v);
 	free(js->waiting.v);
+	free(js->live.v);
 	size_t pos = 0;
 	void *c;
 	while (hmap_next(&js->by_claim, &pos, NULL, &c))

@@ -72,6 +72,7 @@ struct jrun {
 	bool queued;                /* waiting for a free in-flight slot (jr_set_queued) */
 	size_t seq;                 /* its place in claim order: increases along jobs.v */
 	size_t wpos;                /* in state waiting: its place in jobs.waiting */
+	size_t lpos;                /* not final: its place in jobs.live */
 	struct jclaim *claim;       /* the counts of its claim (jobs.by_claim), or NULL */
 	bool id_noted;              /* the service's other id for its video was logged */
 	bool committing;            /* waiting for its changes to be durable (commit.h) */
@@ -105,6 +106,10 @@ struct jobs {
 		struct jrun **v;
 		size_t n, cap;
 	} waiting;
+	struct { /* the jobs not final, in no order (jobs_each_live) */
+		struct jrun **v;
+		size_t n, cap;
+	} live;
 	size_t ht_cap;
 	struct dupes *dupes; /* what each job asks for → the newest job asking it */
 	size_t in_flight;    /* jobs submitted whose video is not finished (max_in_flight) */
