@@ -83,6 +83,8 @@ void jr_check_counts(const struct jobs *js, const struct job *j, const char *whe
 {
 	size_t in_flight = 0, submitting = 0, claimed = 0, by_state[JOB_STATE_COUNT] = {0};
 	size_t queued = 0, vids = 0, claim_total = 0, claim_final = 0;
+	const char *bad = NULL; /* which list or index is out of step */
+	/* J is always a job's record, the first member of its struct jrun. */
 	const struct jclaim *jc = j ? ((const struct jrun *)(const void *)j)->claim : NULL;
 	for (size_t i = 0; i < js->n; i++) {
 		enum job_state s = js->v[i]->rec.state;
@@ -98,13 +100,13 @@ void jr_check_counts(const struct jobs *js, const struct job *j, const char *whe
 		}
 	}
 	if (jc && (claim_total != jc->total || claim_final != jc->final))
-		queued = (size_t)-1; /* its claim's counts are wrong */
+		bad = "its claim's counts";
 	if (js->n - by_state[JOB_DONE] - by_state[JOB_FAILED] != js->live.n)
-		queued = (size_t)-1; /* the list of live jobs is out of step */
+		bad = "the list of jobs not final";
 	if (by_state[JOB_WAITING] != js->waiting.n)
-		queued = (size_t)-1; /* the list of waiting jobs is out of step */
+		bad = "the list of waiting jobs";
 	if (vids != js->by_vid.n)
-		queued = (size_t)-1; /* the video id index is out of step */
+		bad = "the video id index";
 	if (j && j->video_id) {
 		bool found = false;
 		size_t pos;
@@ -112,23 +114,22 @@ void jr_check_counts(const struct jobs *js, const struct job *j, const char *whe
 		     o = hmap_get_next(&js->by_vid, j->video_id, &pos))
 			found = &((struct jrun *)o)->rec == j;
 		if (!found)
-			queued = (size_t)-1;
+			bad = "the video id index (its job)";
 	}
 	for (size_t i = 1; i < js->queue.n; i++)
 		if (js->queue.v[i - 1]->seq >= js->queue.v[i]->seq)
-			queued = (size_t)-1; /* out of claim order */
+			bad = "the queue (out of claim order)";
 	if (in_flight == js->in_flight && submitting == js->submitting && claimed == js->claimed &&
-	    !memcmp(by_state, js->by_state, sizeof(by_state)) && queued == js->queue.n)
+	    !memcmp(by_state, js->by_state, sizeof(by_state)) && queued == js->queue.n && !bad)
 		return;
 	char msg[512];
 	bfmt(msg, sizeof(msg),
 	     "jobs: per-state counters wrong after %s%s%s: in_flight %zu (recounted %zu), "
-	     "submitting %zu (%zu), claimed %zu (%zu), queued %zu (%zu); a state changed "
-	     "outside move_state or the queue or video id index, the waiting or live list or a "
-	     "claim's "
-	     "counts are out of step (SORAD_CHECK_COUNTS)",
+	     "submitting %zu (%zu), claimed %zu (%zu), queued %zu (%zu)%s%s; a state changed "
+	     "outside move_state, or an index was not kept in step (SORAD_CHECK_COUNTS)",
 	     where, j ? " of " : "", j ? j->name : "", js->in_flight, in_flight, js->submitting,
-	     submitting, js->claimed, claimed, js->queue.n, queued);
+	     submitting, js->claimed, claimed, js->queue.n, queued, bad ? ", out of step: " : "",
+	     bad ? bad : "");
 	log_error("%s", msg);
 	fprintf(stderr, "sorad: %s\n", msg);
 	abort();
