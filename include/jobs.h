@@ -102,6 +102,9 @@ void jobs_set_api(struct jobs *js, struct api_client *api);
 /* Jobs in state S, and jobs in flight (submitting, running, downloading). */
 size_t jobs_count(const struct jobs *js, enum job_state s);
 size_t jobs_total(const struct jobs *js);
+/* Calls FN(J, UD) for every job not final (claimed to downloading), in claim order: the
+ * jobs in flight, without walking the finished ones. FN must not change the jobs. */
+void jobs_each_live(const struct jobs *js, void (*fn)(const struct job *j, void *ud), void *ud);
 
 /* What the polls aimed at each video's finish cost (pollplan.h): for /metrics. */
 struct pollplan_stats;

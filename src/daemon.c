@@ -269,25 +269,35 @@ static void on_job_usage(const struct job *j, enum job_state before, void *ud)
 	}
 }
 
+/* What creates in flight may cost that the usage log does not have yet (cap_gate). */
+struct pending {
+	const struct daemon *d;
+	const struct job *j; /* the job asking */
+	unsigned long long s;
+	double usd;
+};
+
+static void add_pending(const struct job *o, void *ud)
+{
+	struct pending *p = ud;
+	if (o != p->j &&
+	    (o->state == JOB_SUBMITTING || o->state == JOB_IN_DOUBT || o->state == JOB_RUNNING ||
+	     o->state == JOB_DOWNLOADING) &&
+	    !usage_noted(p->d, o)) {
+		p->s += o->seconds;
+		p->usd += o->cost_usd;
+	}
+}
+
 /* Whether J may be submitted now: what was spent or may have been (the usage log),
  * plus creates in flight that the log does not have yet. */
 static int cap_gate(const struct job *j, char *why, size_t whylen, void *ud)
 {
 	struct daemon *d = ud;
-	unsigned long long pending_s = 0;
-	double pending_usd = 0;
-	for (size_t i = 0; i < jobs_total(d->jobs); i++) {
-		const struct job *o = jobs_at(d->jobs, i);
-		if (o != j &&
-		    (o->state == JOB_SUBMITTING || o->state == JOB_IN_DOUBT ||
-		     o->state == JOB_RUNNING || o->state == JOB_DOWNLOADING) &&
-		    !usage_noted(d, o)) {
-			pending_s += o->seconds;
-			pending_usd += o->cost_usd;
-		}
-	}
-	return usage_check(d->usage, d->conf, j->seconds, j->cost_usd, pending_s, pending_usd,
-	                   time(NULL), why, whylen);
+	struct pending p = {d, j, 0, 0};
+	jobs_each_live(d->jobs, add_pending, &p); /* finished jobs are never pending */
+	return usage_check(d->usage, d->conf, j->seconds, j->cost_usd, p.s, p.usd, time(NULL), why,
+	                   whylen);
 }
 
 /* A new period or new caps: held jobs go while the caps allow. */

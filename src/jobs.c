@@ -27,7 +27,16 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The jobs of one claim directory in the table: all of them, and those final. */
+struct jclaim {
+	size_t total, final;
+	char id[]; /* the key in jobs.by_claim */
+};
+
 static bool in_flight_state(enum job_state s);
+static void track_waiting(struct jrun *r, unsigned before, unsigned after);
+static void track_live(struct jrun *r, unsigned before, unsigned after);
+static void count_claim(struct jrun *r, enum job_state s, int d);
 static void release_claim_if_done(struct jobs *js, const struct job *j);
 static int resolve_source(struct jrun *r);
 
@@ -60,6 +69,7 @@ static void count_state(struct jobs *js, enum job_state s, int d)
 		js->submitting += (size_t)d;
 	else if (s == JOB_CLAIMED)
 		js->claimed += (size_t)d;
+	js->by_state[s] += (size_t)d;
 }
 
 #ifdef SORAD_CHECK_COUNTS
@@ -71,22 +81,55 @@ static void count_state(struct jobs *js, enum job_state s, int d)
  */
 void jr_check_counts(const struct jobs *js, const struct job *j, const char *where)
 {
-	size_t in_flight = 0, submitting = 0, claimed = 0;
+	size_t in_flight = 0, submitting = 0, claimed = 0, by_state[JOB_STATE_COUNT] = {0};
+	size_t queued = 0, vids = 0, claim_total = 0, claim_final = 0;
+	const char *bad = NULL; /* which list or index is out of step */
+	/* J is always a job's record, the first member of its struct jrun. */
+	const struct jclaim *jc = j ? ((const struct jrun *)(const void *)j)->claim : NULL;
 	for (size_t i = 0; i < js->n; i++) {
 		enum job_state s = js->v[i]->rec.state;
 		in_flight += in_flight_state(s);
 		submitting += s == JOB_SUBMITTING;
 		claimed += s == JOB_CLAIMED;
+		by_state[s]++;
+		queued += js->v[i]->queued;
+		vids += js->v[i]->rec.video_id != NULL;
+		if (jc && js->v[i]->claim == jc) {
+			claim_total++;
+			claim_final += job_state_is_final(s);
+		}
 	}
-	if (in_flight == js->in_flight && submitting == js->submitting && claimed == js->claimed)
+	if (jc && (claim_total != jc->total || claim_final != jc->final))
+		bad = "its claim's counts";
+	if (js->n - by_state[JOB_DONE] - by_state[JOB_FAILED] != js->live.n)
+		bad = "the list of jobs not final";
+	if (by_state[JOB_WAITING] != js->waiting.n)
+		bad = "the list of waiting jobs";
+	if (vids != js->by_vid.n)
+		bad = "the video id index";
+	if (j && j->video_id) {
+		bool found = false;
+		size_t pos;
+		for (void *o = hmap_get_first(&js->by_vid, j->video_id, &pos); o && !found;
+		     o = hmap_get_next(&js->by_vid, j->video_id, &pos))
+			found = &((struct jrun *)o)->rec == j;
+		if (!found)
+			bad = "the video id index (its job)";
+	}
+	for (size_t i = 1; i < js->queue.n; i++)
+		if (js->queue.v[i - 1]->seq >= js->queue.v[i]->seq)
+			bad = "the queue (out of claim order)";
+	if (in_flight == js->in_flight && submitting == js->submitting && claimed == js->claimed &&
+	    !memcmp(by_state, js->by_state, sizeof(by_state)) && queued == js->queue.n && !bad)
 		return;
 	char msg[512];
 	bfmt(msg, sizeof(msg),
 	     "jobs: per-state counters wrong after %s%s%s: in_flight %zu (recounted %zu), "
-	     "submitting %zu (%zu), claimed %zu (%zu); a state changed outside move_state "
-	     "(SORAD_CHECK_COUNTS)",
+	     "submitting %zu (%zu), claimed %zu (%zu), queued %zu (%zu)%s%s; a state changed "
+	     "outside move_state, or an index was not kept in step (SORAD_CHECK_COUNTS)",
 	     where, j ? " of " : "", j ? j->name : "", js->in_flight, in_flight, js->submitting,
-	     submitting, js->claimed, claimed);
+	     submitting, js->claimed, claimed, js->queue.n, queued, bad ? ", out of step: " : "",
+	     bad ? bad : "");
 	log_error("%s", msg);
 	fprintf(stderr, "sorad: %s\n", msg);
 	abort();
@@ -172,17 +215,96 @@ struct jrun *jr_by_name(const struct jobs *js, const char *name)
 	return NULL;
 }
 
-/* The job named NAME, else the one whose video id is NAME (a linear search). */
+/* ---- the video id index ------------------------------------------------------- */
+
+struct jrun *jr_by_vid(const struct jobs *js, const char *id)
+{
+	struct jrun *best = NULL;
+	size_t pos;
+	if (!id)
+		return NULL;
+	for (struct jrun *r = hmap_get_first(&js->by_vid, id, &pos); r;
+	     r = hmap_get_next(&js->by_vid, id, &pos))
+		if (!best || r->seq < best->seq)
+			best = r;
+	return best;
+}
+
+bool jr_vid_owned_by_other(const struct jobs *js, const struct jrun *r, const char *id)
+{
+	size_t pos;
+	for (struct jrun *o = hmap_get_first(&js->by_vid, id, &pos); o;
+	     o = hmap_get_next(&js->by_vid, id, &pos))
+		if (o != r)
+			return true;
+	return false;
+}
+
+void jr_set_vid(struct jrun *r, const char *id)
+{
+	struct hmap *m = &r->js->by_vid;
+	if (r->rec.video_id)
+		hmap_del_val(m, r->rec.video_id, r);
+	free(r->rec.video_id);
+	r->rec.video_id = id ? xstrdup(id) : NULL;
+	if (r->rec.video_id)
+		hmap_add(m, r->rec.video_id, r);
+}
+
+/* The job named NAME, else the one whose video id is NAME. */
 struct jrun *jr_by_name_or_id(const struct jobs *js, const char *name)
 {
 	struct jrun *r = jr_by_name(js, name);
-	for (size_t i = 0; !r && name && i < js->n; i++)
-		if (js->v[i]->rec.video_id && !strcmp(js->v[i]->rec.video_id, name))
-			r = js->v[i];
-	return r;
+	return r ? r : jr_by_vid(js, name);
 }
 
-/* Rebuilds the name index from scratch (after the job array was reordered). */
+/* ---- the queued jobs, in claim order ------------------------------------------- */
+
+/* The place in js->queue of the first job whose seq is SEQ or more. */
+static size_t queue_pos(const struct jobs *js, size_t seq)
+{
+	size_t lo = 0, hi = js->queue.n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (js->queue.v[mid]->seq < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+void jr_set_queued(struct jrun *r, bool queued)
+{
+	if (r->queued == queued)
+		return;
+	struct jobs *js = r->js;
+	size_t pos = queue_pos(js, r->seq);
+	r->queued = queued;
+	if (queued) {
+		if (js->queue.n == js->queue.cap) {
+			js->queue.cap = js->queue.cap ? js->queue.cap * 2 : 64;
+			js->queue.v = xrealloc(js->queue.v, js->queue.cap * sizeof(*js->queue.v));
+		}
+		memmove(js->queue.v + pos + 1, js->queue.v + pos,
+		        (js->queue.n - pos) * sizeof(*js->queue.v));
+		js->queue.v[pos] = r;
+		js->queue.n++;
+	} else if (pos < js->queue.n && js->queue.v[pos] == r) {
+		js->queue.n--;
+		memmove(js->queue.v + pos, js->queue.v + pos + 1,
+		        (js->queue.n - pos) * sizeof(*js->queue.v));
+	}
+}
+
+static int by_seq(const void *a, const void *b)
+{
+	size_t x = (*(struct jrun *const *)a)->seq, y = (*(struct jrun *const *)b)->seq;
+	return x < y ? -1 : x > y;
+}
+
+/* Rebuilds the name index from scratch (after the job array was reordered), and
+ * numbers the jobs in their new order (the queue follows it). */
 void jr_rebuild_index(struct jobs *js)
 {
 	free(js->ht);
@@ -190,10 +312,14 @@ void jr_rebuild_index(struct jobs *js)
 	js->ht_cap = 0;
 	size_t n = js->n;
 	for (size_t i = 0; i < n; i++) {
+		js->v[i]->seq = i;
 		js->n = i;
 		ht_put(js, i);
 	}
 	js->n = n;
+	js->next_seq = n;
+	if (js->queue.n > 1)
+		qsort(js->queue.v, js->queue.n, sizeof(*js->queue.v), by_seq);
 }
 
 /* A claimed job's own backoff after ATTEMPTS tries: 5 s doubling to 320 s. */
@@ -252,8 +378,14 @@ struct jrun *jr_add_job(struct jobs *js, struct job *rec)
 		js->cap = js->cap ? js->cap * 2 : 64;
 		js->v = xrealloc(js->v, js->cap * sizeof(*js->v));
 	}
+	r->seq = js->next_seq++;
 	js->v[js->n++] = r;
 	ht_put(js, js->n - 1);
+	if (r->rec.video_id)
+		hmap_add(&js->by_vid, r->rec.video_id, r);
+	track_waiting(r, JOB_STATE_COUNT, r->rec.state);
+	track_live(r, JOB_STATE_COUNT, r->rec.state);
+	count_claim(r, r->rec.state, 1);
 	count_state(js, r->rec.state, 1);
 	clocks_from_record(r);
 	/* The index names jobs that may make their video: not a failure, nor a job that
@@ -274,12 +406,122 @@ struct jrun *jr_add_job(struct jobs *js, struct job *rec)
  * records, logs and announces the change; a claim's hold for approval, a job not
  * announced yet, only moves (record_claim).
  */
+/* Counts R in its claim's counts (D = 1, in state S) or out of them (D = -1). */
+static void count_claim(struct jrun *r, enum job_state s, int d)
+{
+	struct jobs *js = r->js;
+	if (d > 0 && !r->claim) {
+		char id[128];
+		jr_claim_of(&r->rec, id, sizeof(id));
+		if (!id[0])
+			return;
+		r->claim = hmap_get(&js->by_claim, id);
+		if (!r->claim) {
+			size_t len = strlen(id);
+			r->claim = xcalloc(1, sizeof(*r->claim) + len + 1);
+			memcpy(r->claim->id, id, len + 1);
+			hmap_put(&js->by_claim, r->claim->id, r->claim);
+		}
+	}
+	struct jclaim *c = r->claim;
+	if (!c)
+		return;
+	c->total += (size_t)d;
+	c->final += job_state_is_final(s) ? (size_t)d : 0;
+	if (d < 0) {
+		r->claim = NULL;
+		if (!c->total) {
+			hmap_del(&js->by_claim, c->id);
+			free(c);
+		}
+	}
+}
+
+/* Keeps js->waiting in step: R leaves state BEFORE for state AFTER (JOB_STATE_COUNT:
+ * none, when R enters or leaves the table). */
+static void track_waiting(struct jrun *r, unsigned before, unsigned after)
+{
+	struct jobs *js = r->js;
+	if (before == after || (before != JOB_WAITING && after != JOB_WAITING))
+		return;
+	if (after == JOB_WAITING) {
+		if (js->waiting.n == js->waiting.cap) {
+			js->waiting.cap = js->waiting.cap ? js->waiting.cap * 2 : 16;
+			js->waiting.v =
+			    xrealloc(js->waiting.v, js->waiting.cap * sizeof(*js->waiting.v));
+		}
+		r->wpos = js->waiting.n;
+		js->waiting.v[js->waiting.n++] = r;
+	} else {
+		struct jrun *last = js->waiting.v[--js->waiting.n];
+		js->waiting.v[r->wpos] = last;
+		last->wpos = r->wpos;
+	}
+}
+
+/* Keeps js->live in step: R leaves state BEFORE for state AFTER (JOB_STATE_COUNT: none). */
+static void track_live(struct jrun *r, unsigned before, unsigned after)
+{
+	struct jobs *js = r->js;
+	bool was = before < JOB_STATE_COUNT && !job_state_is_final((enum job_state)before);
+	bool is = after < JOB_STATE_COUNT && !job_state_is_final((enum job_state)after);
+	if (was == is)
+		return;
+	if (is) {
+		if (js->live.n == js->live.cap) {
+			js->live.cap = js->live.cap ? js->live.cap * 2 : 64;
+			js->live.v = xrealloc(js->live.v, js->live.cap * sizeof(*js->live.v));
+		}
+		r->lpos = js->live.n;
+		js->live.v[js->live.n++] = r;
+	} else {
+		struct jrun *last = js->live.v[--js->live.n];
+		js->live.v[r->lpos] = last;
+		last->lpos = r->lpos;
+	}
+}
+
+void jobs_each_live(const struct jobs *js, void (*fn)(const struct job *j, void *ud), void *ud)
+{
+	if (!js->live.n)
+		return;
+	struct jrun **v = xcalloc(js->live.n, sizeof(*v));
+	memcpy(v, js->live.v, js->live.n * sizeof(*v));
+	size_t n = js->live.n;
+	if (n > 1)
+		qsort(v, n, sizeof(*v), by_seq);
+	for (size_t i = 0; i < n; i++)
+		fn(&v[i]->rec, ud);
+	free(v);
+}
+
+/* The waiting jobs PICK says yes to, in claim order, into a new array (*N of them). */
+static struct jrun **waiting_in_order(const struct jobs *js,
+                                      bool (*pick)(const struct jrun *w, const void *ud),
+                                      const void *ud, size_t *n)
+{
+	struct jrun **v = xcalloc(js->waiting.n + 1, sizeof(*v));
+	*n = 0;
+	for (size_t i = 0; i < js->waiting.n; i++)
+		if (pick(js->waiting.v[i], ud))
+			v[(*n)++] = js->waiting.v[i];
+	if (*n > 1)
+		qsort(v, *n, sizeof(*v), by_seq);
+	return v;
+}
+
 void jr_move_state(struct jrun *r, enum job_state s)
 {
 	struct jobs *js = r->js;
 	enum job_state before = r->rec.state;
 	count_state(js, before, -1);
 	count_state(js, s, 1);
+	track_waiting(r, before, s);
+	track_live(r, before, s);
+	if (r->claim && job_state_is_final(s) != job_state_is_final(before)) {
+		r->claim->final -= job_state_is_final(before);
+		r->claim->final += job_state_is_final(s);
+	}
 	if (before == JOB_SUBMITTING && js->submitting == 0 && js->yield_ms)
 		loop_timer_arm(js->yield_timer, 0); /* what gave way goes now */
 	if (before == JOB_RUNNING && s != JOB_RUNNING)
@@ -372,15 +614,9 @@ void jr_claim_of(const struct job *j, char *buf, size_t size)
 /* How many jobs came from claim ID, and how many of them are final. */
 void jr_claim_counts(const struct jobs *js, const char *id, size_t *total, size_t *final)
 {
-	*total = *final = 0;
-	for (size_t i = 0; i < js->n; i++) {
-		char c[128];
-		jr_claim_of(&js->v[i]->rec, c, sizeof(c));
-		if (strcmp(c, id) != 0)
-			continue;
-		(*total)++;
-		*final += job_state_is_final(js->v[i]->rec.state);
-	}
+	const struct jclaim *c = hmap_get(&js->by_claim, id);
+	*total = c ? c->total : 0;
+	*final = c ? c->final : 0;
 }
 
 /* R's final state is durable: its claim directory may go (when it was the last). */
@@ -413,14 +649,34 @@ static const char *source_of(const struct job *j)
 }
 
 /* Jobs waiting for R (their source) look again: R is done, or failed. */
+static bool waits_for(const struct jrun *w, const void *ud)
+{
+	const char *src = source_of(&w->rec);
+	return src && !strcmp(src, ((const struct jrun *)ud)->rec.name);
+}
+
 void jr_wake_dependants(struct jrun *r)
 {
-	for (size_t i = 0; i < r->js->n; i++) {
-		struct jrun *w = r->js->v[i];
-		const char *src = source_of(&w->rec);
-		if (w->rec.state == JOB_WAITING && src && !strcmp(src, r->rec.name))
-			jr_schedule(w, 0);
-	}
+	size_t n;
+	struct jrun **v = waiting_in_order(r->js, waits_for, r, &n);
+	for (size_t i = 0; i < n; i++)
+		jr_schedule(v[i], 0);
+	free(v);
+}
+
+static bool not_asking(const struct jrun *w, const void *ud)
+{
+	(void)ud;
+	return !w->req;
+}
+
+void jr_wake_waiting(struct jobs *js)
+{
+	size_t n;
+	struct jrun **v = waiting_in_order(js, not_asking, NULL, &n);
+	for (size_t i = 0; i < n; i++)
+		jr_schedule(v[i], 0);
+	free(v);
 }
 
 /*
@@ -520,7 +776,7 @@ static void hold_job(struct jrun *r, const char *code, const char *reason)
 	r->rec.error = xstrdup(reason);
 	free(r->rec.error_code);
 	r->rec.error_code = xstrdup(code);
-	r->queued = false;
+	jr_set_queued(r, false);
 	if (r->timer)
 		loop_timer_disarm(r->timer);
 	log_event(LOG_WARNING, r->rec.name, NULL, "held: %s", reason);
@@ -551,8 +807,7 @@ void jr_take_video(struct jrun *r, const struct video *v)
 {
 	bool following = r->rec.state == JOB_RUNNING || r->rec.state == JOB_DOWNLOADING;
 	if (v->id && !following && (!r->rec.video_id || strcmp(r->rec.video_id, v->id) != 0)) {
-		free(r->rec.video_id);
-		r->rec.video_id = xstrdup(v->id);
+		jr_set_vid(r, v->id);
 	} else if (v->id && r->rec.video_id && strcmp(r->rec.video_id, v->id) != 0 &&
 	           !r->id_noted) {
 		r->id_noted = true;
@@ -584,7 +839,7 @@ void jr_take_video(struct jrun *r, const struct video *v)
 void jr_requeue(struct jrun *r)
 {
 	jr_set_state(r, JOB_CLAIMED);
-	r->queued = true;
+	jr_set_queued(r, true);
 	jr_pump(r->js);
 }
 
@@ -708,10 +963,10 @@ void jr_advance(struct jrun *r)
 			return;
 		}
 		if (js->api_blocked || js->in_flight >= js->conf->max_in_flight) {
-			r->queued = true;
+			jr_set_queued(r, true);
 			return;
 		}
-		r->queued = false;
+		jr_set_queued(r, false);
 		char why[512];
 		if (js->gate && js->gate(&r->rec, why, sizeof(why), js->gate_ud) != 0) {
 			hold_job(r, JOBS_HOLD_CAP, why);
@@ -755,20 +1010,25 @@ void jr_advance(struct jrun *r)
  * their own), oldest claim first. */
 void jr_pump(struct jobs *js)
 {
-	if (!js->api)
+	if (!js->api || !js->n)
 		return;
 	size_t max = js->conf->max_in_flight;
-	for (size_t i = 0; i < js->n; i++) {
+	size_t next = 0; /* the seq from which the queue is looked at */
+	for (;;) {
 		bool submit_room = js->in_flight < max && !js->api_blocked;
 		bool download_room = js->dl_active < max && !jr_yield_to_creates(js);
 		if (!submit_room && !download_room)
 			return;
-		struct jrun *r = js->v[i];
-		if (!r->queued || r->req || r->committing)
+		size_t pos = queue_pos(js, next);
+		if (pos == js->queue.n)
+			return;
+		struct jrun *r = js->queue.v[pos];
+		next = r->seq + 1;
+		if (r->req || r->committing)
 			continue;
 		if ((r->rec.state == JOB_CLAIMED && submit_room) ||
 		    (r->rec.state == JOB_DOWNLOADING && download_room)) {
-			r->queued = false;
+			jr_set_queued(r, false);
 			jr_advance(r);
 		}
 	}
@@ -776,6 +1036,9 @@ void jr_pump(struct jobs *js)
 
 static void free_run(struct jrun *r)
 {
+	jr_set_queued(r, false);
+	if (r->rec.video_id)
+		hmap_del_val(&r->js->by_vid, r->rec.video_id, r);
 	commit_cancel(r->js->commit, r);
 	commit_cancel(r->js->intents, r);
 	refresh_untrack(r->js->refresh, r, r->rec.video_id);
@@ -800,6 +1063,9 @@ void jr_remove_jobs(struct jobs *js, bool (*drop)(const struct jrun *r, const vo
 		struct jrun *r = js->v[i];
 		if (drop(r, ud)) {
 			count_state(js, r->rec.state, -1);
+			track_waiting(r, r->rec.state, JOB_STATE_COUNT);
+			track_live(r, r->rec.state, JOB_STATE_COUNT);
+			count_claim(r, r->rec.state, -1);
 			free_run(r);
 		} else {
 			js->v[kept++] = r;
@@ -874,6 +1140,15 @@ void jobs_free(struct jobs *js)
 	for (size_t i = 0; i < js->n; i++)
 		free_run(js->v[i]);
 	free(js->v);
+	free(js->queue.v);
+	free(js->waiting.v);
+	free(js->live.v);
+	size_t pos = 0;
+	void *c;
+	while (hmap_next(&js->by_claim, &pos, NULL, &c))
+		free(c);
+	hmap_release(&js->by_claim);
+	hmap_release(&js->by_vid);
 	free(js->ht);
 	free(js);
 }
@@ -919,10 +1194,7 @@ void jobs_set_api(struct jobs *js, struct api_client *api)
 
 size_t jobs_count(const struct jobs *js, enum job_state s)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < js->n; i++)
-		n += js->v[i]->rec.state == s;
-	return n;
+	return (unsigned)s < JOB_STATE_COUNT ? js->by_state[s] : 0;
 }
 
 const struct pollplan_stats *jobs_poll_stats(const struct jobs *js)

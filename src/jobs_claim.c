@@ -221,11 +221,7 @@ static void record_claim(struct jobs *js, struct claim *cl, struct commit *cm)
 	/* The claim is complete once all its records are durable (each says how many
 	 * there are); nothing of it is submitted before that (commits are in order). */
 	/* Remixes that were waiting for a source still in the inbox look again. */
-	for (size_t i = 0; i < js->n; i++) {
-		struct jrun *w = js->v[i];
-		if (w->rec.state == JOB_WAITING && !w->req)
-			jr_schedule(w, 0);
-	}
+	jr_wake_waiting(js);
 	for (size_t i = 0; i < cl->pf.n; i++) {
 		struct jrun *r = made[i];
 		jr_notify_observers(js, &r->rec, r->rec.state);

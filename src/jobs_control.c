@@ -182,7 +182,7 @@ int jobs_stop(struct jobs *js, const char *name, enum jobs_stop_how how, char *m
 	case JOB_CLAIMED:
 	case JOB_HELD:
 	case JOB_WAITING:
-		r->queued = false;
+		jr_set_queued(r, false);
 		jr_fail_job(
 		    r, "cancelled",
 		    "Cancelled by the user before anything was sent to the service: nothing "
@@ -293,6 +293,7 @@ int jobs_retry(struct jobs *js, const char *name, char *msg, size_t n)
 	j->history = h;
 	outbox_remove_failure(c, j->name);
 	/* A new start, keeping what was spent: every create sent stays counted. */
+	jr_set_vid(r, NULL);
 	char **fields[] = {&j->video_id,      &j->status,     &j->error, &j->error_code,
 	                   &j->create_answer, &j->resolution, &j->usage};
 	for (size_t i = 0; i < ARRAY_LEN(fields); i++) {

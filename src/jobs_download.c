@@ -255,10 +255,11 @@ void jr_start_download(struct jrun *r)
 	struct jobs *js = r->js;
 	if (!r->dl_round) {
 		if (js->dl_active >= js->conf->max_in_flight || jr_yield_to_creates(js)) {
-			r->queued = true; /* pump starts it when a round ends or creates are out */
+			jr_set_queued(
+			    r, true); /* pump starts it when a round ends or creates are out */
 			return;
 		}
-		r->queued = false;
+		jr_set_queued(r, false);
 		r->dl_round = true;
 		js->dl_active++;
 	}

@@ -28,6 +28,7 @@
 #include "api.h"
 #include "commit.h"
 #include "eta.h"
+#include "hmap.h"
 #include "job.h"
 #include "jobs.h"
 #include "loop.h"
@@ -68,7 +69,11 @@ struct jrun {
 	char *list_after;           /* reconciliation: the list cursor */
 	struct reconcile_scan scan; /* reconciliation: where the search through the list is */
 	unsigned list_failures;     /* reconciliation: list calls that failed in a row */
-	bool queued;                /* waiting for a free in-flight slot */
+	bool queued;                /* waiting for a free in-flight slot (jr_set_queued) */
+	size_t seq;                 /* its place in claim order: increases along jobs.v */
+	size_t wpos;                /* in state waiting: its place in jobs.waiting */
+	size_t lpos;                /* not final: its place in jobs.live */
+	struct jclaim *claim;       /* the counts of its claim (jobs.by_claim), or NULL */
 	bool id_noted;              /* the service's other id for its video was logged */
 	bool committing;            /* waiting for its changes to be durable (commit.h) */
 	/* Its clocks, monotonic (loop_now_ms), from what sorad observed (deadline.h): */
@@ -89,14 +94,30 @@ struct jobs {
 	const struct conf *conf;
 	struct jrun **v; /* every job, in claim order */
 	size_t n, cap;
-	size_t *ht; /* name → index + 1, open addressing */
+	size_t next_seq; /* the seq of the next job added */
+	struct {         /* the queued jobs, in claim order (by seq): what jr_pump starts */
+		struct jrun **v;
+		size_t n, cap;
+	} queue;
+	size_t *ht;           /* name → index + 1, open addressing */
+	struct hmap by_vid;   /* video id → the job with it (keys: the jobs' rec.video_id) */
+	struct hmap by_claim; /* claim id → struct jclaim (owned): its jobs counted */
+	struct {              /* the jobs in JOB_WAITING (for a source), in no order */
+		struct jrun **v;
+		size_t n, cap;
+	} waiting;
+	struct { /* the jobs not final, in no order (jobs_each_live) */
+		struct jrun **v;
+		size_t n, cap;
+	} live;
 	size_t ht_cap;
 	struct dupes *dupes; /* what each job asks for → the newest job asking it */
 	size_t in_flight;    /* jobs submitted whose video is not finished (max_in_flight) */
 	size_t dl_active;    /* jobs downloading their finished video (max_in_flight too) */
 	size_t submitting;   /* jobs in JOB_SUBMITTING: a create to be sent or answered */
 	size_t claimed;      /* jobs in JOB_CLAIMED: ready to submit (or waiting to retry) */
-	long long yield_ms;  /* loop clock: since when work that can wait gives way, or 0 */
+	size_t by_state[JOB_STATE_COUNT]; /* jobs in each state (jobs_count) */
+	long long yield_ms; /* loop clock: since when work that can wait gives way, or 0 */
 	struct loop_timer *yield_timer; /* ends the giving way (yield_to_creates) */
 	bool api_blocked;               /* the API refused our credentials: wait for a reload */
 	struct {
@@ -145,7 +166,15 @@ struct jrun *jr_add_job(struct jobs *js, struct job *rec);
  * unless the caller removed them), uncounted, and frees them. */
 void jr_remove_jobs(struct jobs *js, bool (*drop)(const struct jrun *r, const void *ud),
                     const void *ud);
-/* Rebuilds the name index after the table was reordered. */
+/* The job with video id ID (the first in claim order when several), or NULL; set_vid:
+ * R's video id becomes a copy of ID (NULL: none), the index kept in step. */
+struct jrun *jr_by_vid(const struct jobs *js, const char *id);
+void jr_set_vid(struct jrun *r, const char *id);
+/* Whether a job other than R has video id ID. */
+bool jr_vid_owned_by_other(const struct jobs *js, const struct jrun *r, const char *id);
+/* Sets R's queued flag, keeping the list of queued jobs (jobs.queue) in step. */
+void jr_set_queued(struct jrun *r, bool queued);
+/* Rebuilds the name index (and the jobs' seq) after the table was reordered. */
 void jr_rebuild_index(struct jobs *js);
 /* Under SORAD_CHECK_COUNTS (CMake, on unless Release): recounts every job by state and
  * aborts, naming WHERE (and J, or NULL), when the counters differ. Else nothing. */
@@ -176,6 +205,8 @@ void jr_claim_counts(const struct jobs *js, const char *id, size_t *total, size_
 void jr_on_final_durable(void *ud, int err);
 /* Jobs waiting for R (their remix or extension source) look again. */
 void jr_wake_dependants(struct jrun *r);
+/* Every job waiting for a source (and not asking the service) looks again. */
+void jr_wake_waiting(struct jobs *js);
 /* Sets R's error (CODE, and a sentence from FMT) and finishes it as failed: the error is
  * durable first, then the failure report goes to failed/. fail_from_api: from RES. */
 void jr_fail_job(struct jrun *r, const char *code, const char *fmt, ...)

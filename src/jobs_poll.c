@@ -295,10 +295,7 @@ static void callback_missed(struct jrun *r, const struct video *v)
 
 static struct jrun *by_video_id(const struct jobs *js, const char *video_id)
 {
-	for (size_t i = 0; video_id && i < js->n; i++)
-		if (js->v[i]->rec.video_id && !strcmp(js->v[i]->rec.video_id, video_id))
-			return js->v[i];
-	return NULL;
+	return jr_by_vid(js, video_id);
 }
 
 /* A callback event's "data" DATA[LEN] parsed into V by the protocol's own parser: 0,

@@ -78,7 +78,7 @@ void jr_doubt(struct jrun *r, const char *why)
 	r->rec.next_at_ms = jr_now_ms_real(); /* in doubt since: for a restart */
 	r->doubt_mono = loop_now_ms();        /* ...and for in_doubt_resubmit_hours */
 	clear_reconcile(r);
-	r->queued = false;
+	jr_set_queued(r, false);
 	if (r->timer)
 		loop_timer_disarm(r->timer);
 	log_event(LOG_WARNING, r->rec.name, NULL, "in doubt: %s", why);
@@ -90,10 +90,7 @@ void jr_doubt(struct jrun *r, const char *why)
 
 static bool owned_by_other(const struct jobs *js, const struct jrun *r, const char *id)
 {
-	for (size_t i = 0; i < js->n; i++)
-		if (js->v[i] != r && js->v[i]->rec.video_id && !strcmp(js->v[i]->rec.video_id, id))
-			return true;
-	return false;
+	return jr_vid_owned_by_other(js, r, id);
 }
 
 static bool owned_cb(const char *id, void *ud)

@@ -237,7 +237,7 @@ static void on_created(struct api_req *req, void *ud)
 		          res->http_status, api_kind_describe(res->kind));
 		r->js->api_blocked = true;
 		jr_set_state(r, JOB_CLAIMED);
-		r->queued = true; /* resumes after the reload */
+		jr_set_queued(r, true); /* resumes after the reload */
 		return;
 	case API_RATE_LIMITED:
 	case API_TRANSIENT:
