@@ -16,7 +16,7 @@ if ! command -v stress-ng >/dev/null 2>&1; then
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends stress-ng >/dev/null
 fi
 build="build-hunt"
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSORAD_CHECK_COUNTS=ON >/dev/null
 cmake --build "$build" -j"$(nproc)" >/dev/null
 log="$build/hunt.log"
 : >"$log"
