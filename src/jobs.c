@@ -181,38 +181,12 @@ static bool in_flight_state(enum job_state s)
 
 static void ht_put(struct jobs *js, size_t idx)
 {
-	if ((js->n + 1) * 2 > js->ht_cap) {
-		size_t cap = js->ht_cap ? js->ht_cap * 2 : 256;
-		free(js->ht);
-		js->ht = xcalloc(cap, sizeof(*js->ht));
-		js->ht_cap = cap;
-		for (size_t i = 0; i < js->n; i++) {
-			if (i == idx)
-				continue;
-			size_t h = hash_str(js->v[i]->rec.name) & (cap - 1);
-			while (js->ht[h])
-				h = (h + 1) & (cap - 1);
-			js->ht[h] = i + 1;
-		}
-	}
-	size_t h = hash_str(js->v[idx]->rec.name) & (js->ht_cap - 1);
-	while (js->ht[h])
-		h = (h + 1) & (js->ht_cap - 1);
-	js->ht[h] = idx + 1;
+	hmap_add(&js->by_name, js->v[idx]->rec.name, js->v[idx]);
 }
 
 struct jrun *jr_by_name(const struct jobs *js, const char *name)
 {
-	if (!js->ht_cap || !name)
-		return NULL;
-	size_t h = hash_str(name) & (js->ht_cap - 1);
-	while (js->ht[h]) {
-		struct jrun *r = js->v[js->ht[h] - 1];
-		if (!strcmp(r->rec.name, name))
-			return r;
-		h = (h + 1) & (js->ht_cap - 1);
-	}
-	return NULL;
+	return name ? hmap_get(&js->by_name, name) : NULL;
 }
 
 /* ---- the video id index ------------------------------------------------------- */
@@ -307,9 +281,7 @@ static int by_seq(const void *a, const void *b)
  * numbers the jobs in their new order (the queue follows it). */
 void jr_rebuild_index(struct jobs *js)
 {
-	free(js->ht);
-	js->ht = NULL;
-	js->ht_cap = 0;
+	hmap_clear(&js->by_name);
 	size_t n = js->n;
 	for (size_t i = 0; i < n; i++) {
 		js->v[i]->seq = i;
@@ -1149,7 +1121,7 @@ void jobs_free(struct jobs *js)
 		free(c);
 	hmap_release(&js->by_claim);
 	hmap_release(&js->by_vid);
-	free(js->ht);
+	hmap_release(&js->by_name);
 	free(js);
 }
 

@@ -99,7 +99,7 @@ struct jobs {
 		struct jrun **v;
 		size_t n, cap;
 	} queue;
-	size_t *ht;           /* name → index + 1, open addressing */
+	struct hmap by_name;  /* name → the job (keys: the jobs' rec.name) */
 	struct hmap by_vid;   /* video id → the job with it (keys: the jobs' rec.video_id) */
 	struct hmap by_claim; /* claim id → struct jclaim (owned): its jobs counted */
 	struct {              /* the jobs in JOB_WAITING (for a source), in no order */
@@ -110,7 +110,6 @@ struct jobs {
 		struct jrun **v;
 		size_t n, cap;
 	} live;
-	size_t ht_cap;
 	struct dupes *dupes; /* what each job asks for → the newest job asking it */
 	size_t in_flight;    /* jobs submitted whose video is not finished (max_in_flight) */
 	size_t dl_active;    /* jobs downloading their finished video (max_in_flight too) */
