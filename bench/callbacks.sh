@@ -25,15 +25,6 @@ section=${SECTION:-callbacks}
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
-json_count() {
-	find "$1" -maxdepth 1 -name '*.json' 2>/dev/null | wc -l
-}
-all_done() { # OUTBOX COUNT
-	[ "$(json_count "$1")" -ge "$2" ]
-}
-last_json_s() {
-	find "$1" -maxdepth 1 -name '*.json' -printf '%T@\n' | sort -n | tail -1
-}
 # calls ENDPOINT: every answer sora-sim gave on ENDPOINT, whatever its status.
 calls() {
 	jq --arg e "$1" '[.requests[$e] // {} | to_entries[] | .value] | add // 0' <<<"$stats"

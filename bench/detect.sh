@@ -41,15 +41,6 @@ prompts() {
 	done
 }
 
-json_count() {
-	find "$1" -maxdepth 1 -name '*.json' 2>/dev/null | wc -l
-}
-all_done() { # OUTBOX COUNT
-	[ "$(json_count "$1")" -ge "$2" ]
-}
-last_json_s() {
-	find "$1" -maxdepth 1 -name '*.json' -printf '%T@\n' | sort -n | tail -1
-}
 
 # conf_for PROFILE MIF: $T/sorad.conf; PROFILE "" (OpenAI) or litellm-veo (the example).
 conf_for() {

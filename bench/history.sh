@@ -89,15 +89,6 @@ settle_ms = 0
 CONF
 }
 
-done_count() {
-	find "$1" -maxdepth 1 -name '*.json' 2>/dev/null | wc -l
-}
-all_done() {
-	[ "$(done_count "$1")" -ge "$count" ]
-}
-last_json_s() {
-	find "$1" -maxdepth 1 -name '*.json' -printf '%T@\n' | sort -n | tail -1
-}
 # ready_or_dead DIR PID: true once DIR/ready.ns exists; fails when sorad exited.
 # alive PID: PID runs (a zombie does not: it exited, not waited for yet).
 alive() {

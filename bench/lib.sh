@@ -24,6 +24,19 @@ RESULTS=$ROOT/bench/RESULTS.md
 . "$BENCH_DIR/results.sh"
 CLK_TCK=$(getconf CLK_TCK)
 
+# done_count OUTBOX: complete output sets (NAME.json) in OUTBOX.
+done_count() {
+	find "$1" -maxdepth 1 -name '*.json' 2>/dev/null | wc -l
+}
+# all_done OUTBOX [COUNT]: OUTBOX holds COUNT sets at least (default: $count).
+all_done() {
+	[ "$(done_count "$1")" -ge "${2:-$count}" ]
+}
+# last_json_s OUTBOX: the mtime (s, ns precision) of the newest NAME.json.
+last_json_s() {
+	find "$1" -maxdepth 1 -name '*.json' -printf '%T@\n' | sort -n | tail -1
+}
+
 # bench_conf [LINES...]: $T/sorad.conf for a daemon in $T talking to $SIM_URL with the
 # product's defaults (settle 500 ms, polling 2 s doubling to 10 s), no status
 # endpoint, no notifications; each argument is one more line (later lines win).

@@ -32,18 +32,6 @@ prompts() {
 	done
 }
 
-# done_count OUTBOX: complete output sets (NAME.json) in OUTBOX.
-done_count() {
-	find "$1" -maxdepth 1 -name '*.json' 2>/dev/null | wc -l
-}
-all_done() {
-	[ "$(done_count "$1")" -ge "$count" ]
-}
-
-# last_json_s OUTBOX: the mtime (s, ns precision) of the newest NAME.json.
-last_json_s() {
-	find "$1" -maxdepth 1 -name '*.json' -printf '%T@\n' | sort -n | tail -1
-}
 
 # measure WHO PID OUTBOX T0_NS: waits for every set, then prints
 # "wall_s calls calls_per_video hwm_kib cpu_s" for the process PID.
