@@ -124,22 +124,22 @@ check_outbox_sets() {
 		# One jq and one stat for all sets (not a process per file: this runs after every
 		# kill of a crash test, on a machine that may be loaded): each claimed size next
 		# to the file's size.
-		local -A want=() by=()
+		local -A claimed=() named_in=()
 		local f file bytes size
 		# shellcheck disable=SC2086 # the list of sets is split into file names
 		while IFS=$'\t' read -r f file bytes; do
 			[ "$file" != null ] && [ "$bytes" != null ] || fail "incomplete metadata visible: $f"
-			want[$file]=$bytes
-			by[$file]=$f
+			claimed[$file]=$bytes
+			named_in[$file]=$f
 		done < <(cd "$T/outbox" && jq -r '.files[] | select(. != null) | [input_filename, .file, .bytes] | @tsv' $sets)
-		if [ "${#want[@]}" -gt 0 ]; then
+		if [ "${#claimed[@]}" -gt 0 ]; then
 			while IFS=$'\t' read -r file size; do
-				[ "$size" = "${want[$file]}" ] ||
-					fail "$file is visible with $size bytes, ${by[$file]} says ${want[$file]}"
-				unset 'want[$file]'
-			done < <(cd "$T/outbox" && stat --printf '%n\t%s\n' -- "${!want[@]}" 2>/dev/null)
-			for file in "${!want[@]}"; do
-				fail "${by[$file]} is visible but $file is missing"
+				[ "$size" = "${claimed[$file]}" ] ||
+					fail "$file is visible with $size bytes, ${named_in[$file]} says ${claimed[$file]}"
+				unset 'claimed[$file]'
+			done < <(cd "$T/outbox" && stat --printf '%n\t%s\n' -- "${!claimed[@]}" 2>/dev/null)
+			for file in "${!claimed[@]}"; do
+				fail "${named_in[$file]} is visible but $file is missing"
 			done
 		fi
 		[ "$(cd "$T/outbox" && jq -r '.files | length' $sets | sort -u)" = 3 ] ||
