@@ -5,7 +5,7 @@
  * endpoint only reads what the job state machine holds in memory, and that memory
  * changes on the loop's thread. With MHD_USE_EPOLL and no internal thread, MHD's own
  * epoll descriptor is one more fd in our epoll set: when it is readable we call
- * MHD_run, and MHD_get_timeout arms one loop timer (disarmed when MHD has nothing
+ * MHD_run, and MHD_get_timeout arms one loop timer (mhd_loop.c; disarmed when MHD has nothing
  * pending, so an idle daemon still never wakes up). Every request is then handled on
  * the loop's thread and reads the live jobs directly: no locks, no snapshots, no
  * torn reads. Long waits (/poll, the event stream) suspend their connection
@@ -38,7 +38,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
