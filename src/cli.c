@@ -216,10 +216,15 @@ static bool moving(const struct job *j)
  * when none did, which is said on stderr (unless QUIET) when a record shows a job in
  * flight, whose progress is then as last saved.
  */
-static int records_live(const struct ctx *x, struct records *rs, bool quiet)
+static int records_live_named(const struct ctx *x, struct records *rs, bool quiet, const char *want,
+                              bool *want_live)
 {
+	if (want_live)
+		*want_live = false;
 	cJSON *req = cJSON_CreateObject();
 	cJSON_AddStringToObject(req, "cmd", "live");
+	if (want)
+		cJSON_AddStringToObject(req, "name", want);
 	char why[512];
 	cJSON *a = control_call(x->conf->state_dir, req, why, sizeof(why));
 	cJSON_Delete(req);
@@ -236,6 +241,8 @@ static int records_live(const struct ctx *x, struct records *rs, bool quiet)
 		cJSON_Delete(a);
 		return 0;
 	}
+	if (want_live)
+		*want_live = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "known"));
 	const cJSON *o;
 	cJSON_ArrayForEach(o, arr)
 	{
@@ -266,6 +273,11 @@ static int records_live(const struct ctx *x, struct records *rs, bool quiet)
 	}
 	cJSON_Delete(a);
 	return 1;
+}
+
+static int records_live(const struct ctx *x, struct records *rs, bool quiet)
+{
+	return records_live_named(x, rs, quiet, NULL, NULL);
 }
 
 static int unknown_job(const struct ctx *x, const char *what)
@@ -637,9 +649,13 @@ static int cmd_watch(struct ctx *x, int argc, char **argv)
 	for (unsigned round = 0; rc < 0; round++) {
 		if (round)
 			pause_ms(1000); /* a display's refresh, not a wait for an event */
+		/* The inbox is looked at first: a file claimed after this moment has a job in
+		 * the daemon's memory before its record is committed, and the live answer
+		 * (asked after the records were read) names it. */
+		bool queued = name && in_inbox(x->conf, name), named_live = false;
 		struct records rs;
 		records_load(x->conf, &rs);
-		bool up = records_live(x, &rs, true) == 1;
+		bool up = records_live_named(x, &rs, true, name, &named_live) == 1;
 		size_t active = 0;
 		for (size_t i = 0; i < rs.n && rc < 0; i++) {
 			const struct job *j = &rs.v[i];
@@ -664,10 +680,13 @@ static int cmd_watch(struct ctx *x, int argc, char **argv)
 				                              : EX_TEMPFAIL;
 		}
 		if (rc < 0 && name && !active) {
-			if (up && in_inbox(x->conf, name)) {
-				/* submitted a moment ago: the daemon claims it once it settles */
+			if (up && (queued || named_live)) {
+				/* submitted a moment ago: the daemon claims it once it settles, and
+				 * records it a moment after */
 				if (!cJSON_GetObjectItemCaseSensitive(last, name)) {
-					printf("%s  in the inbox, not claimed yet\n", name);
+					printf("%s  %s\n", name,
+					       named_live ? "claimed, being recorded"
+					                  : "in the inbox, not claimed yet");
 					fflush(stdout);
 					cJSON_AddStringToObject(last, name, "");
 				}

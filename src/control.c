@@ -618,28 +618,38 @@ static void handle_delete(struct control_target *d, const char *target, bool pur
 }
 
 /* "live": what the records do not hold, for every job in flight (its progress moves in
- * memory only: writing a record per poll would cost a sync each). */
-static void handle_live(const struct control_target *d, cJSON *a)
+ * memory only: writing a record per poll would cost a sync each); with "name", also
+ * whether the daemon knows that job ("known"), which a job claimed a moment ago has
+ * before its record is committed. */
+struct live_walk {
+	cJSON *arr;
+	long long now;
+};
+
+static void live_one(const struct job *j, void *ud)
 {
-	cJSON *arr = cJSON_AddArrayToObject(a, "jobs");
-	long long now = (long long)time(NULL);
-	size_t n = jobs_total(d->jobs);
-	for (size_t i = 0; i < n && arr; i++) {
-		const struct job *j = jobs_at(d->jobs, i);
-		if (j->state != JOB_SUBMITTING && j->state != JOB_RUNNING &&
-		    j->state != JOB_DOWNLOADING)
-			continue;
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "name", j->name);
-		cJSON_AddStringToObject(o, "state", job_state_name(j->state));
-		if (j->status)
-			cJSON_AddStringToObject(o, "status", j->status);
-		cJSON_AddNumberToObject(o, "progress", j->progress);
-		cJSON_AddNumberToObject(o, "elapsed_s", (double)eta_elapsed_s(j, now));
-		cJSON_AddNumberToObject(o, "typical_s", (double)j->typical_s);
-		cJSON_AddNumberToObject(o, "left_s", (double)status_json_remaining_s(j, now));
-		cJSON_AddItemToArray(arr, o);
-	}
+	struct live_walk *w = ud;
+	if (!w->arr ||
+	    (j->state != JOB_SUBMITTING && j->state != JOB_RUNNING && j->state != JOB_DOWNLOADING))
+		return;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "name", j->name);
+	cJSON_AddStringToObject(o, "state", job_state_name(j->state));
+	if (j->status)
+		cJSON_AddStringToObject(o, "status", j->status);
+	cJSON_AddNumberToObject(o, "progress", j->progress);
+	cJSON_AddNumberToObject(o, "elapsed_s", (double)eta_elapsed_s(j, w->now));
+	cJSON_AddNumberToObject(o, "typical_s", (double)j->typical_s);
+	cJSON_AddNumberToObject(o, "left_s", (double)status_json_remaining_s(j, w->now));
+	cJSON_AddItemToArray(w->arr, o);
+}
+
+static void handle_live(const struct control_target *d, const char *name, cJSON *a)
+{
+	if (name)
+		cJSON_AddBoolToObject(a, "known", jobs_find(d->jobs, name) != NULL);
+	struct live_walk w = {cJSON_AddArrayToObject(a, "jobs"), (long long)time(NULL)};
+	jobs_each_live(d->jobs, live_one, &w); /* the jobs in flight, not the history */
 	answer(a, true, NULL, "live");
 }
 
@@ -651,7 +661,7 @@ void control_handle(const cJSON *req, cJSON *a, struct control_conn *conn, void 
 	const char *name = cJSON_IsString(nm) ? nm->valuestring : NULL;
 	char msg[1024];
 	if (cJSON_IsString(cmd) && !strcmp(cmd->valuestring, "live")) {
-		handle_live(d, a);
+		handle_live(d, name, a);
 		return;
 	}
 	if (!cJSON_IsString(cmd) || !name || !*name) {

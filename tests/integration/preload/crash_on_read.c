@@ -4,6 +4,7 @@
  * abort()s the moment it reads from a file in a claim directory (".../inputs/ID/NAME")
  * whose NAME starts with $SORAD_TEST_CRASH_ON_READ. It stands for a fault that kills
  * sorad while it reads one particular file, with no test hook in sorad itself.
+ * The other faults it can inject are described where they are made (link, rename).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -13,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static void maybe_crash(int fd)
@@ -73,4 +76,26 @@ int link(const char *from, const char *to)
 	    strcmp(to + n - 9, ".reserved") == 0)
 		abort();
 	return rc;
+}
+
+/* With SORAD_TEST_HOLD_RENAME=SUFFIX and SORAD_TEST_HOLD_UNTIL=FILE: a rename() whose
+ * target ends with SUFFIX waits until FILE exists (at most 120 s), as a disk that takes
+ * its time to commit that one record would. The test creates FILE when it has seen
+ * what happens meanwhile. */
+int rename(const char *from, const char *to)
+{
+	static int (*real)(const char *, const char *);
+	if (!real)
+		*(void **)&real = dlsym(RTLD_NEXT, "rename");
+	const char *suffix = getenv("SORAD_TEST_HOLD_RENAME");
+	const char *until = getenv("SORAD_TEST_HOLD_UNTIL");
+	size_t n = strlen(to), sn = suffix ? strlen(suffix) : 0;
+	if (sn && until && n >= sn && strcmp(to + n - sn, suffix) == 0) {
+		struct stat st;
+		for (int i = 0; i < 12000 && stat(until, &st) != 0; i++) {
+			struct timespec ts = {0, 10 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+		}
+	}
+	return real(from, to);
 }
