@@ -9,6 +9,8 @@
 #include "control.h"
 #include "eta.h"
 #include "fsutil.h"
+#include "history.h"
+#include "hmap.h"
 #include "image.h"
 #include "jobs.h"
 #include "log.h"
@@ -101,6 +103,8 @@ struct records {
 	size_t n;
 };
 
+static void records_release(struct records *rs);
+
 static int by_claim(const void *a, const void *b)
 {
 	const struct job *x = a, *y = b;
@@ -109,12 +113,86 @@ static int by_claim(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+static void records_add(struct records *rs, size_t *cap, const struct job *j)
+{
+	rs->v = xgrow(rs->v, cap, (rs->n + 1) * sizeof(*rs->v), 64 * sizeof(*rs->v));
+	rs->v[rs->n++] = *j;
+}
+
+/* Record FILE of directory DFD into J (initialized here); false when it cannot be read
+ * (a temp file, a record being replaced, one the daemon will move aside). */
+static bool record_read(int dfd, const char *file, struct job *j)
+{
+	int fd = openat(dfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return false;
+	char *buf = xmalloc(STORE_RECORD_MAX + 1);
+	ssize_t len = read(fd, buf, STORE_RECORD_MAX + 1);
+	close(fd);
+	char why[256];
+	bool ok = len > 0 && len <= STORE_RECORD_MAX &&
+	          store_record_parse(j, buf, (size_t)len, why, sizeof(why)) == 0;
+	free(buf);
+	return ok;
+}
+
+/* NAME.json's stem into STEM (a record's file name), or false for any other file. */
+static bool record_stem(const char *file, char *stem, size_t n)
+{
+	size_t nl = strlen(file);
+	if (file[0] == '.' || nl < 6 || nl - 5 >= n || strcmp(file + nl - 5, ".json") != 0)
+		return false;
+	memcpy(stem, file, nl - 5);
+	stem[nl - 5] = '\0';
+	return true;
+}
+
+/* The finished jobs' summaries (history.h), by name. */
+struct summaries {
+	struct records rs;
+	size_t cap;
+	struct hmap by_name; /* name → index into rs.v (keys: the jobs' names) */
+	bool *used;
+};
+
+static bool summary_add(const struct history_line *l, void *ud)
+{
+	struct summaries *s = ud;
+	if (l->superseded)
+		return true;
+	struct job j;
+	job_init(&j);
+	history_line_job(l, &j);
+	records_add(&s->rs, &s->cap, &j);
+	/* a newer line of the same job replaces an older one, which stays unused */
+	hmap_put(&s->by_name, s->rs.v[s->rs.n - 1].name, hmap_index_val(s->rs.n - 1));
+	return true;
+}
+
+/* Sorted by claim, with each model's typical duration here (shown without progress). */
+static void records_finish(struct records *rs)
+{
+	if (rs->n > 1)
+		qsort(rs->v, rs->n, sizeof(*rs->v), by_claim);
+	struct eta e;
+	eta_init(&e);
+	for (size_t i = 0; i < rs->n; i++)
+		eta_add(&e, &rs->v[i]);
+	for (size_t i = 0; i < rs->n; i++)
+		rs->v[i].typical_s = eta_typical_s(&e, rs->v[i].model);
+}
+
 /*
  * Reads every record of STATE/jobs. Never writes: a temp file of a write in progress
  * is skipped (store_load_all would delete it under the daemon's feet), and an
  * unreadable record is left for the daemon to move aside.
+ *
+ * With SUMMARIES, a finished job that has a line in STATE/history.tsv is that line
+ * (history.h) instead of its record: what `list` and `watch` show, read from one file
+ * instead of a record each. Only for showing: a summary is not a whole record, and is
+ * never saved.
  */
-static void records_load(const struct conf *c, struct records *rs)
+static void records_load_as(const struct conf *c, struct records *rs, bool summaries)
 {
 	memset(rs, 0, sizeof(*rs));
 	char dir[PATH_MAX];
@@ -123,36 +201,36 @@ static void records_load(const struct conf *c, struct records *rs)
 	DIR *dp = opendir(dir);
 	if (!dp)
 		return; /* nothing has run yet */
+	struct summaries s = {.by_name = HMAP_INIT};
+	if (summaries && history_each(c->state_dir, summary_add, &s) >= 0)
+		s.used = xcalloc(s.rs.n ? s.rs.n : 1, sizeof(*s.used));
+	size_t cap = 0;
 	struct dirent *de;
 	while ((de = readdir(dp))) {
-		size_t nl = strlen(de->d_name);
-		if (de->d_name[0] == '.' || nl < 6 || strcmp(de->d_name + nl - 5, ".json") != 0)
+		char stem[PROMPT_NAME_MAX + 1];
+		if (!record_stem(de->d_name, stem, sizeof(stem)))
 			continue;
-		int fd = openat(dirfd(dp), de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (fd < 0)
-			continue;
-		char *buf = xmalloc(STORE_RECORD_MAX + 1);
-		ssize_t len = read(fd, buf, STORE_RECORD_MAX + 1);
-		close(fd);
+		void *v = s.used ? hmap_get(&s.by_name, stem) : NULL;
 		struct job j;
-		char why[256];
-		if (len > 0 && len <= STORE_RECORD_MAX &&
-		    store_record_parse(&j, buf, (size_t)len, why, sizeof(why)) == 0) {
-			rs->v = xrealloc(rs->v, (rs->n + 1) * sizeof(*rs->v));
-			rs->v[rs->n++] = j;
+		if (v && !s.used[hmap_val_index(v)]) {
+			s.used[hmap_val_index(v)] = true;
+			j = s.rs.v[hmap_val_index(v)];
+			job_init(&s.rs.v[hmap_val_index(v)]); /* moved */
+			records_add(rs, &cap, &j);
+		} else if (record_read(dirfd(dp), de->d_name, &j)) {
+			records_add(rs, &cap, &j);
 		}
-		free(buf);
 	}
 	closedir(dp);
-	if (rs->n > 1)
-		qsort(rs->v, rs->n, sizeof(*rs->v), by_claim);
-	/* How long each model's jobs took here: the estimate shown without progress. */
-	struct eta e;
-	eta_init(&e);
-	for (size_t i = 0; i < rs->n; i++)
-		eta_add(&e, &rs->v[i]);
-	for (size_t i = 0; i < rs->n; i++)
-		rs->v[i].typical_s = eta_typical_s(&e, rs->v[i].model);
+	hmap_release(&s.by_name);
+	free(s.used);
+	records_release(&s.rs); /* the summaries of jobs whose record is gone */
+	records_finish(rs);
+}
+
+static void records_load(const struct conf *c, struct records *rs)
+{
+	records_load_as(c, rs, false);
 }
 
 /* S seconds as "45s", "3m10s" or "1h02m". */
@@ -185,6 +263,8 @@ static void fmt_running(const struct job *j, char *buf, size_t n)
 
 static void records_release(struct records *rs)
 {
+	if (!rs)
+		return;
 	for (size_t i = 0; i < rs->n; i++)
 		job_release(&rs->v[i]);
 	free(rs->v);
@@ -392,7 +472,7 @@ static int cmd_list(struct ctx *x, int argc, char **argv)
 		                   x->state, state_names(names, sizeof(names)));
 	}
 	struct records rs;
-	records_load(x->conf, &rs);
+	records_load_as(x->conf, &rs, !x->json); /* --json: whole records */
 	records_live(x, &rs, false);
 	if (x->json) {
 		cJSON *a = cJSON_CreateArray();
@@ -654,7 +734,7 @@ static int cmd_watch(struct ctx *x, int argc, char **argv)
 		 * (asked after the records were read) names it. */
 		bool queued = name && in_inbox(x->conf, name), named_live = false;
 		struct records rs;
-		records_load(x->conf, &rs);
+		records_load_as(x->conf, &rs, true);
 		bool up = records_live_named(x, &rs, true, name, &named_live) == 1;
 		size_t active = 0;
 		for (size_t i = 0; i < rs.n && rc < 0; i++) {
@@ -1707,6 +1787,11 @@ static int cmd_delete(struct ctx *x, int argc, char **argv)
 	rc = control_purge(x->conf, name, msg, sizeof(msg));
 	if (rc == 0 && store_remove(x->conf->state_dir, name) != 0)
 		rc = -1;
+	if (rc == 0 && history_forget(x->conf->state_dir, name) != 0)
+		fprintf(stderr,
+		        "sorad delete: %s/%s could not be updated (see above); the daemon "
+		        "repairs it when it starts\n",
+		        x->conf->state_dir, HISTORY_FILE);
 	close(lock);
 	if (rc != 0) {
 		fprintf(stderr, "sorad delete: %s\n", msg);

@@ -12,6 +12,7 @@
 #include "deadline.h"
 #include "dupes.h"
 #include "eta.h"
+#include "history.h"
 #include "inbox.h"
 #include "log.h"
 #include "outbox.h"
@@ -342,6 +343,7 @@ struct jrun *jr_add_job(struct jobs *js, struct job *rec)
 	r->rec = *rec; /* takes the strings */
 	job_init(rec);
 	r->js = js;
+	r->hist_off = -1;
 	for (int v = 0; v < 3; v++) {
 		r->dl[v].r = r;
 		r->dl[v].fd = -1;
@@ -519,7 +521,7 @@ int jr_set_state_in(struct jrun *r, enum job_state s, struct commit *cm)
 	enum job_state before = r->rec.state;
 	cm = jr_record_commit(js, r->rec.name, cm);
 	jr_move_state(r, s);
-	int rc = store_stage(cm, js->conf->state_dir, &r->rec);
+	int rc = jr_stage(cm, r);
 	if (before != s)
 		log_event(LOG_INFO, r->rec.name, r->rec.video_id, "%s → %s", job_state_name(before),
 		          job_state_name(s));
@@ -717,8 +719,7 @@ void jr_fail_job(struct jrun *r, const char *code, const char *fmt, ...)
 		loop_timer_disarm(r->timer);
 	log_event(LOG_WARNING, r->rec.name, r->rec.video_id, "failed: %s", buf);
 	/* Durable first: from here on the job can only end as failed. */
-	store_stage(jr_record_commit(r->js, r->rec.name, r->js->commit), r->js->conf->state_dir,
-	            &r->rec);
+	jr_stage(jr_record_commit(r->js, r->rec.name, r->js->commit), r);
 	jr_after_record(r, on_error_durable);
 }
 
@@ -1006,8 +1007,83 @@ void jr_pump(struct jobs *js)
 	}
 }
 
+/* R's history line says what its record says: a finished job has one line (a new one
+ * when what it says changed), any other none. A failed write is logged by history.c,
+ * which then keeps no history until the next start. */
+static void history_sync(struct jrun *r)
+{
+	struct history *h = r->js->hist;
+	if (!h)
+		return; /* the load: jr_history_load repairs the lines at its end */
+	if (job_state_is_final(r->rec.state)) {
+		unsigned long long d = history_digest(&r->rec);
+		if (r->hist_off >= 0 && d == r->hist_digest)
+			return;
+		if (r->hist_off >= 0)
+			history_supersede(h, r->hist_off);
+		r->hist_off = history_append(h, &r->rec);
+		r->hist_digest = d;
+	} else if (r->hist_off >= 0) {
+		history_supersede(h, r->hist_off); /* retried */
+		r->hist_off = -1;
+	}
+}
+
+int jr_stage(struct commit *cm, struct jrun *r)
+{
+	int rc = store_stage(cm, r->js->conf->state_dir, &r->rec);
+	history_sync(r);
+	return rc;
+}
+
+struct hist_repair {
+	struct jobs *js;
+	size_t marked;
+};
+
+/* A line that says what its finished job's record says is that job's; any other is
+ * marked superseded (its job retried, forgotten, or changed since). */
+static bool repair_line(const struct history_line *l, void *ud)
+{
+	struct hist_repair *hr = ud;
+	if (l->superseded)
+		return true;
+	struct jrun *r = jr_by_name(hr->js, l->name);
+	if (r && job_state_is_final(r->rec.state) && r->hist_off < 0 &&
+	    history_digest(&r->rec) == l->digest) {
+		r->hist_off = l->off;
+		r->hist_digest = l->digest;
+		return true;
+	}
+	hr->marked++;
+	return history_supersede(hr->js->hist, l->off) == 0;
+}
+
+void jr_history_load(struct jobs *js)
+{
+	js->hist = history_open(js->conf->state_dir);
+	if (!js->hist)
+		return;
+	struct hist_repair hr = {js, 0};
+	long long lines = history_walk(js->hist, repair_line, &hr);
+	size_t added = 0;
+	for (size_t i = 0; i < js->n && history_ok(js->hist); i++) {
+		struct jrun *r = js->v[i];
+		if (job_state_is_final(r->rec.state) && r->hist_off < 0) {
+			r->hist_off = history_append(js->hist, &r->rec);
+			r->hist_digest = history_digest(&r->rec);
+			added++;
+		}
+	}
+	if (added || hr.marked)
+		log_info("history: %lld line(s) read, %zu added, %zu marked superseded", lines,
+		         added, hr.marked);
+}
+
 static void free_run(struct jrun *r)
 {
+	if (r->hist_off >= 0 && r->js->hist)
+		history_supersede(r->js->hist, r->hist_off); /* forgotten or deleted */
 	jr_set_queued(r, false);
 	if (r->rec.video_id)
 		hmap_del_val(&r->js->by_vid, r->rec.video_id, r);
@@ -1102,6 +1178,8 @@ void jobs_free(struct jobs *js)
 	js->refresh = NULL;
 	dupes_free(js->dupes);
 	js->dupes = NULL;
+	struct history *hist = js->hist;
+	js->hist = NULL; /* the jobs freed below keep their lines: they are not forgotten */
 	for (size_t i = js->claimq.head; i < js->claimq.n; i++)
 		free(js->claimq.v[i]); /* still in the inbox: claimed at the next start */
 	free(js->claimq.v);
@@ -1122,6 +1200,7 @@ void jobs_free(struct jobs *js)
 	hmap_release(&js->by_claim);
 	hmap_release(&js->by_vid);
 	hmap_release(&js->by_name);
+	history_close(hist);
 	free(js);
 }
 

@@ -178,7 +178,7 @@ static void record_claim(struct jobs *js, struct claim *cl, struct commit *cm)
 			check_duplicate(js, cl, s, &j);
 		}
 		made[i] = jr_add_job(js, &j);
-		if (store_stage(cm, js->conf->state_dir, &made[i]->rec) != 0) {
+		if (jr_stage(cm, made[i]) != 0) {
 			log_event(
 			    LOG_ERROR, made[i]->rec.name, NULL,
 			    "cannot record the job; it will be claimed again at the next start");
@@ -213,7 +213,7 @@ static void record_claim(struct jobs *js, struct claim *cl, struct commit *cm)
 			r->rec.error_code = xstrdup(JOBS_HOLD_APPROVAL);
 			/* Announced below, with its claim's other jobs, as new. */
 			jr_move_state(r, JOB_HELD);
-			if (store_stage(cm, js->conf->state_dir, &r->rec) != 0)
+			if (jr_stage(cm, r) != 0)
 				log_event(LOG_ERROR, r->rec.name, NULL, "cannot record the hold");
 			log_event(LOG_WARNING, r->rec.name, NULL, "held: %s", why);
 		}
@@ -408,7 +408,7 @@ static size_t restore_lost(struct jobs *js, const struct claim *cl, const struct
 		    jr_decide_help(name, help, sizeof(help)));
 		j.error_code = xstrdup(JOBS_DOUBT);
 		struct jrun *r = jr_add_job(js, &j);
-		if (store_stage(js->commit, js->conf->state_dir, &r->rec) != 0)
+		if (jr_stage(js->commit, r) != 0)
 			log_event(LOG_ERROR, r->rec.name, NULL, "cannot record the job");
 		log_event(LOG_WARNING, r->rec.name, NULL,
 		          "in doubt: the record of %s%s%.0u could not be read; its input is kept "
@@ -532,6 +532,7 @@ int jobs_load(struct jobs *js)
 	inbox_claims_each(js->conf, redo_claim, &rd);
 	lost_free(&lost);
 	jr_apply_resolutions(js);
+	jr_history_load(js);
 	jr_check_counts(js, NULL, "the load");
 	size_t resumed = 0;
 	for (size_t i = 0; i < js->n; i++) {

@@ -58,7 +58,7 @@ void jr_apply_resolutions(struct jobs *js)
 				log_event(LOG_WARNING, r->rec.name, NULL,
 				          "ignoring the retry recorded while sorad was down: %s",
 				          why);
-				store_stage(js->commit, js->conf->state_dir, &r->rec);
+				jr_stage(js->commit, r);
 			}
 			free(res);
 			continue;
@@ -70,7 +70,7 @@ void jr_apply_resolutions(struct jobs *js)
 				log_event(LOG_WARNING, r->rec.name, NULL,
 				          "ignoring the %s recorded while sorad was down: %s", res,
 				          why);
-				store_stage(js->commit, js->conf->state_dir, &r->rec);
+				jr_stage(js->commit, r);
 			}
 			free(res);
 			continue;
@@ -78,11 +78,11 @@ void jr_apply_resolutions(struct jobs *js)
 		if (jobs_resolution_parse(res, &how, &id) != 0) {
 			log_event(LOG_ERROR, r->rec.name, NULL,
 			          "ignoring a recorded decision sorad cannot read");
-			store_stage(js->commit, js->conf->state_dir, &r->rec);
+			jr_stage(js->commit, r);
 		} else if (jobs_resolve(js, r->rec.name, how, id, why, sizeof(why)) != 0) {
 			log_event(LOG_WARNING, r->rec.name, NULL,
 			          "ignoring the decision recorded by sorad resolve: %s", why);
-			store_stage(js->commit, js->conf->state_dir, &r->rec);
+			jr_stage(js->commit, r);
 		} else {
 			log_event(
 			    LOG_INFO, r->rec.name, NULL,

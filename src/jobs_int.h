@@ -86,6 +86,8 @@ struct jrun {
 	bool dl_gone_round;    /* this round: the service said it has no such video */
 	char *dl_why;          /* what the latest failed download said (owned), or NULL */
 	bool by_callback;      /* its retrieve in flight was asked by a callback */
+	long long hist_off;    /* finished: its line in STATE/history.tsv (history.h), -1 none */
+	unsigned long long hist_digest; /* ...and what that line says (history_digest) */
 };
 
 struct jobs {
@@ -110,11 +112,12 @@ struct jobs {
 		struct jrun **v;
 		size_t n, cap;
 	} live;
-	struct dupes *dupes; /* what each job asks for → the newest job asking it */
-	size_t in_flight;    /* jobs submitted whose video is not finished (max_in_flight) */
-	size_t dl_active;    /* jobs downloading their finished video (max_in_flight too) */
-	size_t submitting;   /* jobs in JOB_SUBMITTING: a create to be sent or answered */
-	size_t claimed;      /* jobs in JOB_CLAIMED: ready to submit (or waiting to retry) */
+	struct dupes *dupes;  /* what each job asks for → the newest job asking it */
+	struct history *hist; /* STATE/history.tsv, open from the end of the load on */
+	size_t in_flight;     /* jobs submitted whose video is not finished (max_in_flight) */
+	size_t dl_active;     /* jobs downloading their finished video (max_in_flight too) */
+	size_t submitting;    /* jobs in JOB_SUBMITTING: a create to be sent or answered */
+	size_t claimed;       /* jobs in JOB_CLAIMED: ready to submit (or waiting to retry) */
 	size_t by_state[JOB_STATE_COUNT]; /* jobs in each state (jobs_count) */
 	long long yield_ms; /* loop clock: since when work that can wait gives way, or 0 */
 	struct loop_timer *yield_timer; /* ends the giving way (yield_to_creates) */
@@ -184,6 +187,12 @@ void jr_move_state(struct jrun *r, enum job_state s);
  * commit CM; set_state: the main one), the change logged and observers told. 0, or -1
  * when the record could not be staged. */
 int jr_set_state(struct jrun *r, enum job_state s);
+/* Stages R's record in CM (store_stage) and keeps its history line in step: every
+ * record of a job is staged through here. 0 or -1 as store_stage. */
+int jr_stage(struct commit *cm, struct jrun *r);
+/* The finished jobs' lines repaired from the jobs loaded (missing ones added, lines of
+ * jobs no longer finished marked), at the end of jobs_load. */
+void jr_history_load(struct jobs *js);
 int jr_set_state_in(struct jrun *r, enum job_state s, struct commit *cm);
 /* Runs advance(R) after DELAY_MS (0: on the next loop iteration). */
 void jr_schedule(struct jrun *r, long long delay_ms);

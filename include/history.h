@@ -1,0 +1,97 @@
+/*
+ * history.h — STATE/history.tsv: a summary of every finished job (done or failed), one
+ * line each, appended in the order the jobs finished. It is what the commands need to
+ * show a finished job without reading its record: `sorad list` reads this one file and
+ * the records of the jobs still in flight, instead of every record.
+ *
+ * The records (store.h) stay the truth; this file is derived from them and repaired
+ * from them at every start of the daemon (lines missing added, lines of jobs no longer
+ * finished or no longer there marked), so it needs no fsync of its own. Its only
+ * writer is the daemon holding the state lock, or a command holding it while no daemon
+ * runs. A reader may meet a last line still being written: it ends without a newline
+ * and is left out. When the daemon cannot write it, it removes it (the commands then
+ * read every record, as before there was a history) and makes it again at its next
+ * start.
+ *
+ * A line: FLAG NAME VIDEO_ID MODEL SIZE SECONDS PROGRESS CLAIMED_AT SUBMIT_AT
+ * FINISHED_AT VIDEO_CREATED_AT VIDEO_COMPLETED_AT SPENT_MICRO_USD ERROR_CODE DUP_KEY
+ * NOTE, separated by tabs (times in unix seconds). FLAG is 'D' (done), 'F'
+ * (failed) or 'x' (superseded: the job was retried, forgotten or deleted since; the one
+ * byte is overwritten in place). Unknown numbers are empty; text fields escape tab,
+ * newline and backslash as \t, \n and \\. Lines starting with '#' are comments (the
+ * first one names the format).
+ *
+ * Ownership: struct history is the caller's (history_close); a history_line's strings
+ * point into the buffer the walk hands to the callback, valid during the call only.
+ */
+#ifndef SORAD_HISTORY_H
+#define SORAD_HISTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "job.h"
+
+#define HISTORY_FILE "history.tsv"
+#define HISTORY_LINE_MAX 4096 /* bytes of a line, newline included; longer ones are skipped */
+#define HISTORY_NOTE_MAX 200  /* bytes of the error kept as the note (its start) */
+
+struct history_line {
+	enum job_state state; /* JOB_DONE or JOB_FAILED */
+	bool superseded;
+	long long off; /* where the line starts in the file */
+	const char *name, *video_id, *model, *size, *error_code, *dup_key, *note; /* "" none */
+	unsigned seconds;
+	int progress;                                   /* -1 unknown */
+	long long claimed_at, submit_at, finished_at;   /* unix seconds, -1 unknown */
+	long long video_created_at, video_completed_at; /* the service's, -1 unknown */
+	long long spent_micro_usd;
+	unsigned long long digest; /* of the line as written (history_digest) */
+};
+
+/* Called for every complete line; returns false to stop the walk. */
+typedef bool history_fn(const struct history_line *l, void *ud);
+
+/*
+ * Walks STATE/history.tsv: FN for each complete, well-formed line (superseded ones
+ * too: the callback tells). Returns the number of lines walked, or -1 when there is
+ * no history file (errno ENOENT) or it cannot be read (logged by the caller).
+ */
+long long history_each(const char *state_dir, history_fn *fn, void *ud);
+
+/* The job a line describes, as far as the line says (J initialized by the caller:
+ * job_init); the strings are copies J owns. */
+void history_line_job(const struct history_line *l, struct job *j);
+
+/* A digest of the line J would get now: equal to a line's digest when that line says
+ * exactly this (a job re-recorded without a change needs no new line). */
+unsigned long long history_digest(const struct job *j);
+
+/* ---- the writer (the daemon; a command only while holding the state lock) ---- */
+
+struct history;
+
+/*
+ * Opens (creating it with its comment line when missing) STATE/history.tsv for
+ * appending. A last line without its newline (a crash in the middle of an append) is
+ * cut off. NULL on failure (logged).
+ */
+struct history *history_open(const char *state_dir);
+void history_close(struct history *h);
+
+/* Appends J's line (J done or failed); its offset, or -1: the file is then removed and
+ * H writes nothing more (logged once), history_ok() false. */
+long long history_append(struct history *h, const struct job *j);
+/* Marks the line at OFF superseded; 0 or -1 (as for history_append). */
+int history_supersede(struct history *h, long long off);
+/* Whether H still writes (no write failed). */
+bool history_ok(const struct history *h);
+/* Walks H's file as history_each does (the daemon's repair at start). */
+long long history_walk(struct history *h, history_fn *fn, void *ud);
+
+/* Marks superseded every line of job NAME (a command changing records while no daemon
+ * runs, holding the state lock); 0, or -1 (the file is then removed, logged). No file:
+ * 0. */
+int history_forget(const char *state_dir, const char *name);
+
+#endif

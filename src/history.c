@@ -1,0 +1,515 @@
+/* history.c — STATE/history.tsv, the finished jobs' summary lines (see history.h). */
+#include "history.h"
+
+#include "decimal.h"
+#include "log.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define HEADER                                                                                     \
+	"# sorad history 1: FLAG NAME VIDEO_ID MODEL SIZE SECONDS PROGRESS CLAIMED_AT SUBMIT_AT "  \
+	"FINISHED_AT VIDEO_CREATED_AT VIDEO_COMPLETED_AT SPENT_MICRO_USD ERROR_CODE DUP_KEY "      \
+	"NOTE\n"
+#define FIELDS 16
+#define CHUNK (64 * 1024)
+#define TEXT_MAX 512 /* bytes of one text field before escaping */
+
+struct history {
+	int fd;          /* -1 once a write failed */
+	long long size;  /* where the next line goes */
+	char path[4096]; /* removed when a write fails */
+};
+
+/* ---- one line ----------------------------------------------------------------------- */
+
+/* A line being written: bounded, never overflows (a field that would is cut). */
+struct out {
+	char b[HISTORY_LINE_MAX];
+	size_t n;
+};
+
+static void put_c(struct out *o, char c)
+{
+	if (o->n + 1 < sizeof(o->b))
+		o->b[o->n++] = c;
+}
+
+/* S escaped, at most MAX bytes of it (cut at a character boundary), then a tab unless
+ * LAST. */
+static void put_text(struct out *o, const char *s, size_t max, bool last)
+{
+	size_t len = s ? strlen(s) : 0;
+	if (len > max) {
+		len = max;
+		while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
+			len--; /* not inside a UTF-8 sequence */
+	}
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (c == '\t' || c == '\n' || c == '\\') {
+			put_c(o, '\\');
+			put_c(o, c == '\t' ? 't' : c == '\n' ? 'n' : '\\');
+		} else if ((unsigned char)c < 0x20 || c == 0x7f) {
+			put_c(o, ' ');
+		} else {
+			put_c(o, c);
+		}
+	}
+	if (!last)
+		put_c(o, '\t');
+}
+
+/* N, or nothing for an unknown (negative) one, then a tab. */
+static void put_num(struct out *o, long long n)
+{
+	char d[24];
+	if (n >= 0 && bfmt(d, sizeof(d), "%lld", n) == 0)
+		put_text(o, d, sizeof(d), false);
+	else
+		put_c(o, '\t');
+}
+
+/* J's line into O, newline included. */
+static void format_line(const struct job *j, struct out *o)
+{
+	o->n = 0;
+	put_c(o, j->state == JOB_DONE ? 'D' : 'F');
+	put_c(o, '\t');
+	put_text(o, j->name, TEXT_MAX, false);
+	put_text(o, j->video_id, TEXT_MAX, false);
+	put_text(o, j->model, 128, false);
+	put_text(o, j->size, 32, false);
+	put_num(o, j->seconds);
+	put_num(o, j->progress);
+	put_num(o, j->claimed_at);
+	put_num(o, j->submit_at);
+	put_num(o, j->finished_at);
+	put_num(o, j->video_created_at);
+	put_num(o, j->video_completed_at);
+	double spent = job_spent_usd(j) * 1e6;
+	put_num(o, isfinite(spent) && spent >= 0 && spent < 1e15 ? llround(spent) : -1);
+	put_text(o, j->error_code, 128, false);
+	put_text(o, j->dup_key, 64, false);
+	put_text(o, j->error, HISTORY_NOTE_MAX, true); /* the note: the error's start */
+	/* room for the newline is always kept by put_c's bound */
+	o->b[o->n++] = '\n';
+}
+
+static unsigned long long fnv64(const char *p, size_t n)
+{
+	unsigned long long h = 14695981039346656037ULL;
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+unsigned long long history_digest(const struct job *j)
+{
+	struct out *o = xmalloc(sizeof(*o));
+	format_line(j, o);
+	unsigned long long d = fnv64(o->b, o->n - 1); /* without the newline */
+	free(o);
+	return d;
+}
+
+/* Undoes put_text's escapes in place; false for a stray backslash. */
+static bool unescape(char *s)
+{
+	char *w = s;
+	for (const char *r = s; *r; r++) {
+		if (*r != '\\') {
+			*w++ = *r;
+			continue;
+		}
+		r++;
+		if (*r == 't')
+			*w++ = '\t';
+		else if (*r == 'n')
+			*w++ = '\n';
+		else if (*r == '\\')
+			*w++ = '\\';
+		else
+			return false;
+	}
+	*w = '\0';
+	return true;
+}
+
+static bool parse_num(const char *s, unsigned long long max, long long *out)
+{
+	unsigned long long v;
+	if (!*s) {
+		*out = -1;
+		return true;
+	}
+	if (decimal_uint(s, max, &v) != 0)
+		return false;
+	*out = (long long)v;
+	return true;
+}
+
+/* LINE (NUL-terminated, newline removed) into L; false when it is not a line of ours. */
+static bool parse_line(char *line, struct history_line *l)
+{
+	char *f[FIELDS];
+	size_t n = 0;
+	for (char *p = line;;) {
+		if (n == FIELDS)
+			return false; /* more fields than ours */
+		f[n++] = p;
+		char *tab = strchr(p, '\t');
+		if (!tab)
+			break;
+		*tab = '\0';
+		p = tab + 1;
+	}
+	if (n != FIELDS || strlen(f[0]) != 1)
+		return false;
+	switch (f[0][0]) {
+	case 'D':
+		l->state = JOB_DONE;
+		l->superseded = false;
+		break;
+	case 'F':
+		l->state = JOB_FAILED;
+		l->superseded = false;
+		break;
+	case 'x':
+		l->state = JOB_FAILED; /* no longer says */
+		l->superseded = true;
+		break;
+	default:
+		return false;
+	}
+	for (size_t i = 1; i < FIELDS; i++)
+		if (!unescape(f[i]))
+			return false;
+	long long secs, prog, spent;
+	const unsigned long long big = (unsigned long long)1 << 62;
+	if (!*f[1] || !parse_num(f[5], 100000, &secs) || !parse_num(f[6], 100, &prog) ||
+	    !parse_num(f[7], big, &l->claimed_at) || !parse_num(f[8], big, &l->submit_at) ||
+	    !parse_num(f[9], big, &l->finished_at) ||
+	    !parse_num(f[10], big, &l->video_created_at) ||
+	    !parse_num(f[11], big, &l->video_completed_at) || !parse_num(f[12], big, &spent))
+		return false;
+	l->name = f[1];
+	l->video_id = f[2];
+	l->model = f[3];
+	l->size = f[4];
+	l->seconds = secs < 0 ? 0 : (unsigned)secs;
+	l->progress = (int)prog;
+	l->spent_micro_usd = spent < 0 ? 0 : spent;
+	l->error_code = f[13];
+	l->dup_key = f[14];
+	l->note = f[15];
+	return true;
+}
+
+/* ---- reading ------------------------------------------------------------------------ */
+
+/* FN for each complete line of FD (from its start); the number of lines, or -1. */
+static long long walk_fd(int fd, history_fn *fn, void *ud)
+{
+	char *buf = xmalloc(CHUNK);
+	char *line = xmalloc(HISTORY_LINE_MAX + 1);
+	size_t ln = 0;
+	bool skipping = false, go = true;
+	long long off = 0, start = 0, lines = 0;
+	while (go) {
+		ssize_t got = pread(fd, buf, CHUNK, off);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			lines = -1;
+			break;
+		}
+		if (got == 0)
+			break; /* a last line without its newline is being written: left out */
+		for (ssize_t i = 0; i < got && go; i++) {
+			char c = buf[i];
+			if (c != '\n') {
+				if (ln < HISTORY_LINE_MAX)
+					line[ln++] = c;
+				else
+					skipping = true; /* too long to be ours */
+				continue;
+			}
+			line[ln] = '\0';
+			struct history_line l;
+			unsigned long long d = fnv64(line, ln);
+			if (!skipping && ln > 0 && line[0] != '#' && parse_line(line, &l)) {
+				l.off = start;
+				l.digest = d;
+				lines++;
+				go = fn(&l, ud);
+			}
+			ln = 0;
+			skipping = false;
+			start = off + i + 1;
+		}
+		off += got;
+	}
+	free(line);
+	free(buf);
+	return lines;
+}
+
+long long history_each(const char *state_dir, history_fn *fn, void *ud)
+{
+	char path[4096];
+	if (bfmt(path, sizeof(path), "%s/%s", state_dir, HISTORY_FILE) != 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	long long n = walk_fd(fd, fn, ud);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return n;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s && *s ? xstrdup(s) : NULL;
+}
+
+void history_line_job(const struct history_line *l, struct job *j)
+{
+	j->state = l->state;
+	j->name = xstrdup(l->name);
+	j->video_id = dup_or_null(l->video_id);
+	j->model = dup_or_null(l->model);
+	j->size = dup_or_null(l->size);
+	j->seconds = l->seconds;
+	j->progress = l->progress;
+	j->claimed_at = l->claimed_at;
+	j->submit_at = l->submit_at;
+	j->finished_at = l->finished_at;
+	j->video_created_at = l->video_created_at;
+	j->video_completed_at = l->video_completed_at;
+	/* what was spent, as one counted create of that cost (job_spent_usd) */
+	j->cost_usd = (double)l->spent_micro_usd / 1e6;
+	j->creates = j->creates_allowed = 1;
+	j->error_code = dup_or_null(l->error_code);
+	j->dup_key = dup_or_null(l->dup_key);
+	j->error = dup_or_null(l->note);
+}
+
+/* ---- writing ------------------------------------------------------------------------ */
+
+/* A write failed: the file goes (the commands read the records instead), and H stops. */
+static void broken(struct history *h, const char *what)
+{
+	log_warn("history: cannot %s %s (%s): it is removed, and made again from the records "
+	         "at the next start; until then the commands read every record",
+	         what, h->path, strerror(errno));
+	if (h->fd >= 0)
+		close(h->fd);
+	h->fd = -1;
+	if (unlink(h->path) != 0 && errno != ENOENT)
+		log_warn("history: cannot remove %s (%s): the commands may show stale finished "
+		         "jobs until the next start",
+		         h->path, strerror(errno));
+}
+
+static int pwrite_all(int fd, const char *p, size_t n, long long off)
+{
+	while (n > 0) {
+		ssize_t w = pwrite(fd, p, n, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+		off += w;
+	}
+	return 0;
+}
+
+/* Cuts a last line left without its newline (a crash during an append). */
+static int cut_torn_tail(struct history *h)
+{
+	if (h->size == 0)
+		return 0;
+	char *buf = xmalloc(CHUNK);
+	long long end = h->size, keep = 0;
+	bool found = false;
+	while (end > 0 && !found) {
+		long long from = end > CHUNK ? end - CHUNK : 0;
+		ssize_t got = pread(h->fd, buf, (size_t)(end - from), (off_t)from);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got != end - from) {
+			free(buf);
+			if (got >= 0)
+				errno = EIO;
+			return -1;
+		}
+		for (long long i = got - 1; i >= 0 && !found; i--)
+			if (buf[i] == '\n') {
+				keep = from + i + 1;
+				found = true;
+			}
+		if (found && keep == h->size) {
+			free(buf);
+			return 0; /* ends with a newline: whole */
+		}
+		end = from;
+	}
+	free(buf);
+	log_warn("history: %s ended inside a line (%lld bytes cut): a crash during an append",
+	         h->path, h->size - keep);
+	if (ftruncate(h->fd, (off_t)keep) != 0)
+		return -1;
+	h->size = keep;
+	return 0;
+}
+
+struct history *history_open(const char *state_dir)
+{
+	struct history *h = xcalloc(1, sizeof(*h));
+	h->fd = -1;
+	if (bfmt(h->path, sizeof(h->path), "%s/%s", state_dir, HISTORY_FILE) != 0) {
+		log_warn("history: the state directory's path is too long");
+		free(h);
+		return NULL;
+	}
+	h->fd = open(h->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+	struct stat st;
+	if (h->fd < 0 || fstat(h->fd, &st) != 0) {
+		log_warn("history: cannot open %s (%s)", h->path, strerror(errno));
+		if (h->fd >= 0)
+			close(h->fd);
+		free(h);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		log_warn("history: %s is not a regular file: no history kept", h->path);
+		close(h->fd);
+		free(h);
+		return NULL;
+	}
+	h->size = st.st_size;
+	if (cut_torn_tail(h) != 0) {
+		broken(h, "repair");
+		free(h);
+		return NULL;
+	}
+	if (h->size == 0) {
+		if (pwrite_all(h->fd, HEADER, strlen(HEADER), 0) != 0) {
+			broken(h, "write");
+			free(h);
+			return NULL;
+		}
+		h->size = (long long)strlen(HEADER);
+	}
+	return h;
+}
+
+void history_close(struct history *h)
+{
+	if (!h)
+		return;
+	if (h->fd >= 0 && close(h->fd) != 0)
+		log_warn("history: closing %s: %s", h->path, strerror(errno));
+	free(h);
+}
+
+bool history_ok(const struct history *h)
+{
+	return h && h->fd >= 0;
+}
+
+long long history_append(struct history *h, const struct job *j)
+{
+	if (!history_ok(h) || !job_state_is_final(j->state))
+		return -1;
+	struct out *o = xmalloc(sizeof(*o));
+	format_line(j, o);
+	long long off = h->size;
+	if (pwrite_all(h->fd, o->b, o->n, off) != 0) {
+		free(o);
+		broken(h, "append to");
+		return -1;
+	}
+	h->size += (long long)o->n;
+	free(o);
+	return off;
+}
+
+int history_supersede(struct history *h, long long off)
+{
+	if (!history_ok(h))
+		return -1;
+	if (off < 0 || off >= h->size)
+		return 0;
+	if (pwrite_all(h->fd, "x", 1, off) != 0) {
+		broken(h, "mark a line in");
+		return -1;
+	}
+	return 0;
+}
+
+long long history_walk(struct history *h, history_fn *fn, void *ud)
+{
+	return history_ok(h) ? walk_fd(h->fd, fn, ud) : -1;
+}
+
+struct forget {
+	const char *name;
+	struct history *h;
+	int rc;
+};
+
+static bool forget_one(const struct history_line *l, void *ud)
+{
+	struct forget *f = ud;
+	if (!l->superseded && !strcmp(l->name, f->name) && history_supersede(f->h, l->off) != 0)
+		f->rc = -1;
+	return f->rc == 0;
+}
+
+int history_forget(const char *state_dir, const char *name)
+{
+	char path[4096];
+	if (bfmt(path, sizeof(path), "%s/%s", state_dir, HISTORY_FILE) != 0)
+		return -1;
+	struct stat st;
+	if (lstat(path, &st) != 0 && errno == ENOENT)
+		return 0;
+	struct history *h = history_open(state_dir);
+	if (!h) {
+		if (unlink(path) != 0 && errno != ENOENT)
+			return -1;
+		return 0; /* no history: nothing to show stale */
+	}
+	struct forget f = {name, h, 0};
+	if (history_walk(h, forget_one, &f) < 0 && history_ok(h)) {
+		broken(h, "read");
+		f.rc = -1;
+	}
+	history_close(h);
+	return f.rc;
+}
