@@ -337,8 +337,9 @@ static int records_live_named(const struct ctx *x, struct records *rs, bool quie
 			continue; /* claimed after the records were read */
 		const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "state");
 		int s = cJSON_IsString(st) ? job_state_parse(st->valuestring) : -1;
-		if (s >= 0)
-			j->state = (enum job_state)s;
+		if (s != JOB_SUBMITTING && s != JOB_RUNNING && s != JOB_DOWNLOADING)
+			continue; /* not moving: the record says it (the answer names it) */
+		j->state = (enum job_state)s;
 		const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "progress");
 		if (cJSON_IsNumber(p) && p->valuedouble >= -1 && p->valuedouble <= 100)
 			j->progress = (int)p->valuedouble;
@@ -358,6 +359,60 @@ static int records_live_named(const struct ctx *x, struct records *rs, bool quie
 static int records_live(const struct ctx *x, struct records *rs, bool quiet)
 {
 	return records_live_named(x, rs, quiet, NULL, NULL);
+}
+
+/*
+ * Whether filter WANT (a state or an API status, status_json.h) can only match jobs not
+ * finished: then the records of finished jobs need not be read at all.
+ */
+static bool only_unfinished(const char *want)
+{
+	struct job d;
+	job_init(&d);
+	d.state = JOB_DONE;
+	bool any = status_json_matches(&d, want);
+	d.state = JOB_FAILED;
+	any = any || status_json_matches(&d, want);
+	return !any;
+}
+
+/*
+ * The records of the jobs the running daemon has not finished (its "live" answer names
+ * them all), and only those: a listing of jobs in flight costs what is in flight, not
+ * the history. 0, or -1 with nothing loaded when no daemon answered.
+ */
+static int records_load_unfinished(const struct ctx *x, struct records *rs)
+{
+	memset(rs, 0, sizeof(*rs));
+	cJSON *req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "cmd", "live");
+	char why[512], dir[PATH_MAX];
+	cJSON *a = control_call(x->conf->state_dir, req, why, sizeof(why));
+	cJSON_Delete(req);
+	const cJSON *arr = a ? cJSON_GetObjectItemCaseSensitive(a, "jobs") : NULL;
+	int dfd = -1;
+	if (!cJSON_IsArray(arr) || bfmt(dir, sizeof(dir), "%s/jobs", x->conf->state_dir) != 0 ||
+	    (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		cJSON_Delete(a);
+		return -1;
+	}
+	size_t cap = 0;
+	const cJSON *o;
+	cJSON_ArrayForEach(o, arr)
+	{
+		const cJSON *nm = cJSON_GetObjectItemCaseSensitive(o, "name");
+		char file[PROMPT_NAME_MAX + 8];
+		struct job j;
+		/* a name that is not a file stem, or a record not committed yet: not shown */
+		if (cJSON_IsString(nm) && prompt_name_ok(nm->valuestring) &&
+		    bfmt(file, sizeof(file), "%s.json", nm->valuestring) == 0 &&
+		    record_read(dfd, file, &j))
+			records_add(rs, &cap, &j);
+	}
+	close(dfd);
+	cJSON_Delete(a);
+	records_finish(rs);
+	return 0;
 }
 
 static int unknown_job(const struct ctx *x, const char *what)
@@ -472,7 +527,10 @@ static int cmd_list(struct ctx *x, int argc, char **argv)
 		                   x->state, state_names(names, sizeof(names)));
 	}
 	struct records rs;
-	records_load_as(x->conf, &rs, !x->json); /* --json: whole records */
+	/* jobs in flight only: their records, which the daemon names; else every job, the
+	 * finished ones from their summaries (history.h) unless --json wants whole records */
+	if (!want || !only_unfinished(want) || records_load_unfinished(x, &rs) != 0)
+		records_load_as(x->conf, &rs, !x->json);
 	records_live(x, &rs, false);
 	if (x->json) {
 		cJSON *a = cJSON_CreateArray();
@@ -486,10 +544,10 @@ static int cmd_list(struct ctx *x, int argc, char **argv)
 		records_release(&rs);
 		return EX_OK;
 	}
-	int w = 4;
+	int w = 4; /* the widest name shown */
 	for (size_t i = 0; i < rs.n; i++) {
 		int l = (int)strlen(rs.v[i].name);
-		if (l > w)
+		if (l > w && (!want || status_json_matches(&rs.v[i], want)))
 			w = l > 48 ? 48 : l;
 	}
 	printf("%-*s  %-11s  %-10s  %-9s  %4s  %4s  %7s  %s\n", w, "NAME", "STATE", "MODEL", "SIZE",

@@ -617,8 +617,10 @@ static void handle_delete(struct control_target *d, const char *target, bool pur
 	p->reply = control_defer(conn, CONTROL_DELETE_MS);
 }
 
-/* "live": what the records do not hold, for every job in flight (its progress moves in
- * memory only: writing a record per poll would cost a sync each); with "name", also
+/* "live": every job not finished, with what the records do not hold for those in flight
+ * (their progress moves in memory only: writing a record per poll would cost a sync
+ * each); the commands read those jobs' records only, when that is all they show. With
+ * "name", also
  * whether the daemon knows that job ("known"), which a job claimed a moment ago has
  * before its record is committed. */
 struct live_walk {
@@ -629,8 +631,7 @@ struct live_walk {
 static void live_one(const struct job *j, void *ud)
 {
 	struct live_walk *w = ud;
-	if (!w->arr ||
-	    (j->state != JOB_SUBMITTING && j->state != JOB_RUNNING && j->state != JOB_DOWNLOADING))
+	if (!w->arr)
 		return;
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "name", j->name);
@@ -649,7 +650,7 @@ static void handle_live(const struct control_target *d, const char *name, cJSON 
 	if (name)
 		cJSON_AddBoolToObject(a, "known", jobs_find(d->jobs, name) != NULL);
 	struct live_walk w = {cJSON_AddArrayToObject(a, "jobs"), (long long)time(NULL)};
-	jobs_each_live(d->jobs, live_one, &w); /* the jobs in flight, not the history */
+	jobs_each_live(d->jobs, live_one, &w); /* not the finished ones */
 	answer(a, true, NULL, "live");
 }
 

@@ -69,8 +69,17 @@ expect_lines "after the purge" D fox 0 x fox 1 D owl 1
 list_same "after a retry and a purge"
 "$SORAD_BIN" list "${C[@]}" | grep -q '^fox ' && fail "the purged fox is listed"
 
+# Jobs in flight only (--state held): the records the daemon names, nothing else; the
+# same as from every record with no daemon to ask.
+"$SORAD_BIN" list "${C[@]}" --state held >"$T/held-daemon.txt" 2>&1 || fail "list --state held"
+[ "$(grep -c '^big-[123]  *held' "$T/held-daemon.txt")" = 3 ] ||
+	fail "list --state held: $(cat "$T/held-daemon.txt")"
+
 # The repair at start: a line removed, a line for a job that is not there, a torn end.
 sorad_stop
+"$SORAD_BIN" list "${C[@]}" --state held >"$T/held-records.txt" 2>&1 || fail "list --state held"
+diff -u "$T/held-records.txt" "$T/held-daemon.txt" >"$T/diff.txt" ||
+	fail "list --state held differs when the daemon names the jobs: $(cat "$T/diff.txt")"
 grep -v -P '\towl\t' "$H" >"$T/h.tmp" && cat "$T/h.tmp" >"$H"
 printf 'D\tghost\t\t\t\t\t\t\t\t\t\t\t\t\t\t\nD\tto' >>"$H"
 sorad_start
