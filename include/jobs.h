@@ -77,6 +77,10 @@ int jobs_observe(struct jobs *js, jobs_change_fn *fn, void *ud);
  * Returns the number of jobs loaded, or -1 (logged) when the state dir is unusable.
  */
 int jobs_load(struct jobs *js);
+/* The same, asking STOP(UD) now and then while records are read (a long history):
+ * when it says true, the load ends there and -2 is returned (the caller exits; nothing
+ * was changed on disk but what a load always tidies). */
+int jobs_load_until(struct jobs *js, bool (*stop)(void *ud), void *ud);
 
 /* Claims inbox entry NAME (the watcher found it ready) and starts its jobs. Names
  * are claimed in the order given, JOBS_CLAIMS_PER_TURN per loop iteration, so that a

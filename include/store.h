@@ -44,11 +44,12 @@ int store_record_parse(struct job *j, const char *json, size_t len, char *why, s
 
 /*
  * Loads every record, calling CB for each readable one (the job is the callback's
- * to keep: it must job_release it or take its contents). An unreadable record is
- * moved to STATE/corrupt/ and logged. Returns the number loaded, or -1 when the
- * directory cannot be read.
+ * to keep: it must job_release it or take its contents); CB returns false to stop the
+ * load there (a SIGTERM during a long start). An unreadable record is moved to
+ * STATE/corrupt/ and logged. Returns the number loaded, -1 when the directory cannot
+ * be read, or -2 when CB stopped it.
  */
-int store_load_all(const char *state_dir, void (*cb)(struct job *j, void *ud), void *ud);
+int store_load_all(const char *state_dir, bool (*cb)(struct job *j, void *ud), void *ud);
 
 /*
  * Calls CB with the job name of every record ever moved to STATE/corrupt/ (its file

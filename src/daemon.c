@@ -525,6 +525,16 @@ static void on_signal(int signo, void *ud)
 
 /* ---- start and stop -------------------------------------------------------------------- */
 
+/* During the start, before the loop reads signals: a SIGTERM or SIGINT waiting (blocked
+ * for the signalfd, so pending until then). */
+static bool stop_pending(void *ud)
+{
+	(void)ud;
+	sigset_t p;
+	return sigpending(&p) == 0 &&
+	       (sigismember(&p, SIGTERM) == 1 || sigismember(&p, SIGINT) == 1);
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -719,7 +729,14 @@ int daemon_main(int argc, char **argv)
 	d.strays = strays_new();
 	jobs_observe(d.jobs, on_job_notify, &d);
 	jobs_set_gate(d.jobs, cap_gate, &d);
-	if (jobs_load(d.jobs) < 0) {
+	int loaded = jobs_load_until(d.jobs, stop_pending, &d);
+	if (loaded == -2) {
+		/* asked to stop while a long history was read: nothing was started yet */
+		log_info("stopping: a SIGTERM or SIGINT came during the start");
+		sdn_send("STOPPING=1");
+		goto out;
+	}
+	if (loaded < 0) {
 		rc = EX_CANTCREAT;
 		goto out;
 	}

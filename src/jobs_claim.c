@@ -301,13 +301,23 @@ void jr_on_claim_retry(const char *name, void *ud)
 	jobs_claim(ud, name);
 }
 
-static void loaded(struct job *j, void *ud)
+struct load {
+	struct jobs *js;
+	bool (*stop)(void *ud);
+	void *ud;
+	size_t seen;
+};
+
+static bool loaded(struct job *j, void *ud)
 {
-	struct jobs *js = ud;
+	struct load *ld = ud;
+	struct jobs *js = ld->js;
+	/* now and then (a syscall each time): is the daemon asked to stop? */
+	bool go = !ld->stop || ++ld->seen % 512 != 0 || !ld->stop(ld->ud);
 	if (jr_by_name(js, j->name)) {
 		log_event(LOG_ERROR, j->name, j->video_id, "store: duplicate record ignored");
 		job_release(j);
-		return;
+		return go;
 	}
 	eta_add(&js->eta, j);
 	if (j->state == JOB_DONE && j->video_created_at > 0 &&
@@ -318,6 +328,7 @@ static void loaded(struct job *j, void *ud)
 		               (j->video_completed_at - j->video_created_at) * 1000);
 	}
 	jr_add_job(js, j);
+	return go;
 }
 
 static int by_claim_time(const void *a, const void *b)
@@ -517,9 +528,19 @@ static void redo_claim(const char *id, bool marked, void *ud)
 
 int jobs_load(struct jobs *js)
 {
+	return jobs_load_until(js, NULL, NULL);
+}
+
+int jobs_load_until(struct jobs *js, bool (*stop)(void *ud), void *ud)
+{
 	if (store_open(js->conf->state_dir) != 0)
 		return -1;
-	int n = store_load_all(js->conf->state_dir, loaded, js);
+	struct load ld = {js, stop, ud, 0};
+	int n = store_load_all(js->conf->state_dir, loaded, &ld);
+	if (n == -2) {
+		log_info("state: the load was stopped after %zu record(s)", js->n);
+		return -2;
+	}
 	if (n < 0)
 		return -1;
 	/* Claim order survives restarts; the index is rebuilt after sorting. */

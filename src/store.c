@@ -411,7 +411,7 @@ static char *read_record(int dfd, const char *file, size_t *len, char *why, size
 	return buf;
 }
 
-int store_load_all(const char *state_dir, void (*cb)(struct job *j, void *ud), void *ud)
+int store_load_all(const char *state_dir, bool (*cb)(struct job *j, void *ud), void *ud)
 {
 	char dir[4096];
 	if (subdir(dir, sizeof(dir), state_dir, "jobs") != 0)
@@ -449,8 +449,11 @@ int store_load_all(const char *state_dir, void (*cb)(struct job *j, void *ud), v
 			move_aside(state_dir, dfd, n, "its name does not match the file name");
 			continue;
 		}
-		cb(&j, ud);
 		loaded++;
+		if (!cb(&j, ud)) {
+			loaded = -2;
+			break;
+		}
 	}
 	closedir(dp);
 	return loaded;

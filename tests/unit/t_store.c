@@ -67,11 +67,12 @@ struct collected {
 	int n;
 };
 
-static void collect(struct job *j, void *ud)
+static bool collect(struct job *j, void *ud)
 {
 	struct collected *c = ud;
 	assert_true(c->n < 8);
 	c->jobs[c->n++] = *j; /* takes the strings */
+	return true;
 }
 
 static void release_all(struct collected *c)

@@ -34,12 +34,49 @@ static void maybe_crash(int fd)
 		abort();
 }
 
+static void wait_for_file(const char *path)
+{
+	struct stat st;
+	for (int i = 0; i < 12000 && stat(path, &st) != 0; i++) {
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* With SORAD_TEST_HOLD_READ=TEXT and SORAD_TEST_HOLD_UNTIL=FILE: the first read of a
+ * file whose path contains TEXT creates FILE.reached, then waits until FILE exists (at
+ * most 120 s): the test knows the process is inside that read (say the load of the
+ * records at start) and does what it wants done meanwhile. */
+static void maybe_hold(int fd)
+{
+	static int held;
+	const char *want = getenv("SORAD_TEST_HOLD_READ");
+	const char *until = getenv("SORAD_TEST_HOLD_UNTIL");
+	if (held || !want || !*want || !until)
+		return;
+	char link[64], path[4096], reached[4200];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, path, sizeof(path) - 1);
+	if (n <= 0)
+		return;
+	path[n] = '\0';
+	if (!strstr(path, want))
+		return;
+	held = 1;
+	snprintf(reached, sizeof(reached), "%s.reached", until);
+	FILE *f = fopen(reached, "w");
+	if (f)
+		fclose(f);
+	wait_for_file(until);
+}
+
 ssize_t read(int fd, void *buf, size_t count)
 {
 	static ssize_t (*real)(int, void *, size_t);
 	if (!real)
 		*(void **)&real = dlsym(RTLD_NEXT, "read");
 	maybe_crash(fd);
+	maybe_hold(fd);
 	return real(fd, buf, count);
 }
 
@@ -50,6 +87,7 @@ ssize_t __read_chk(int fd, void *buf, size_t count, size_t buflen)
 	if (!real)
 		*(void **)&real = dlsym(RTLD_NEXT, "__read_chk");
 	maybe_crash(fd);
+	maybe_hold(fd);
 	return real(fd, buf, count, buflen);
 }
 
@@ -90,12 +128,7 @@ int rename(const char *from, const char *to)
 	const char *suffix = getenv("SORAD_TEST_HOLD_RENAME");
 	const char *until = getenv("SORAD_TEST_HOLD_UNTIL");
 	size_t n = strlen(to), sn = suffix ? strlen(suffix) : 0;
-	if (sn && until && n >= sn && strcmp(to + n - sn, suffix) == 0) {
-		struct stat st;
-		for (int i = 0; i < 12000 && stat(until, &st) != 0; i++) {
-			struct timespec ts = {0, 10 * 1000 * 1000};
-			nanosleep(&ts, NULL);
-		}
-	}
+	if (sn && until && n >= sn && strcmp(to + n - sn, suffix) == 0)
+		wait_for_file(until);
 	return real(from, to);
 }
