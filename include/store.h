@@ -6,6 +6,8 @@
  *   STATE/inputs/NAME/       the job's original input files, claimed from the inbox
  *   STATE/corrupt/           records that could not be read, moved aside with a
  *                            timestamp suffix: never deleted, never crash-looped on
+ *   STATE/history.tsv        the finished jobs summarized, derived from the records
+ *                            (history.h)
  *
  * Records are JSON so that an operator can read them; parsing them back is as
  * defensive as parsing the network (a disk can be corrupted, a person can edit).
