@@ -113,6 +113,12 @@ void jobs_each_live(const struct jobs *js, void (*fn)(const struct job *j, void 
 /* What the polls aimed at each video's finish cost (pollplan.h): for /metrics. */
 struct pollplan_stats;
 const struct pollplan_stats *jobs_poll_stats(const struct jobs *js);
+/* Seconds of video the done jobs made with the I-th model sorad has seen done (0 <= I <
+ * jobs_generated_models): its name in *MODEL. Kept as jobs change, not recounted. */
+size_t jobs_generated_models(const struct jobs *js);
+unsigned long long jobs_generated(const struct jobs *js, size_t i, const char **model);
+/* Failed jobs whose input was invalid (a rejected inbox file or batch line). */
+size_t jobs_rejected(const struct jobs *js);
 
 /* The job named NAME or whose video id is ID, or NULL. */
 const struct job *jobs_find(const struct jobs *js, const char *name_or_id);

@@ -73,6 +73,39 @@ static void count_state(struct jobs *js, enum job_state s, int d)
 	js->by_state[s] += (size_t)d;
 }
 
+static size_t gen_slot(struct jobs *js, const char *model)
+{
+	for (size_t i = 0; i < js->n_gen; i++)
+		if (!strcmp(js->gen[i].model, model))
+			return i;
+	js->gen =
+	    xgrow(js->gen, &js->cap_gen, (js->n_gen + 1) * sizeof(*js->gen), 4 * sizeof(*js->gen));
+	js->gen[js->n_gen] = (struct jgen){xstrdup(model), 0};
+	return js->n_gen++;
+}
+
+static bool is_rejected(const struct job *j)
+{
+	return j->state == JOB_FAILED && j->error_code && !strcmp(j->error_code, "invalid_input");
+}
+
+/* R's share of the totals made to match what it is now (GONE: nothing, it leaves). */
+static void tally(struct jrun *r, bool gone)
+{
+	struct jobs *js = r->js;
+	if (r->gen_seconds)
+		js->gen[r->gen_model].seconds -= r->gen_seconds;
+	js->rejected -= r->rejected;
+	r->gen_seconds = 0;
+	r->rejected = !gone && is_rejected(&r->rec);
+	js->rejected += r->rejected;
+	if (!gone && r->rec.state == JOB_DONE && r->rec.model && r->rec.seconds) {
+		r->gen_model = gen_slot(js, r->rec.model);
+		r->gen_seconds = r->rec.seconds;
+		js->gen[r->gen_model].seconds += r->gen_seconds;
+	}
+}
+
 #ifdef SORAD_CHECK_COUNTS
 /*
  * The debug check of the counters (CMake option SORAD_CHECK_COUNTS, on unless the build
@@ -83,7 +116,8 @@ static void count_state(struct jobs *js, enum job_state s, int d)
 void jr_check_counts(const struct jobs *js, const struct job *j, const char *where)
 {
 	size_t in_flight = 0, submitting = 0, claimed = 0, by_state[JOB_STATE_COUNT] = {0};
-	size_t queued = 0, vids = 0, claim_total = 0, claim_final = 0;
+	size_t queued = 0, vids = 0, claim_total = 0, claim_final = 0, rejected = 0;
+	unsigned long long gen_total = 0, gen_counted = 0;
 	const char *bad = NULL; /* which list or index is out of step */
 	/* J is always a job's record, the first member of its struct jrun. */
 	const struct jclaim *jc = j ? ((const struct jrun *)(const void *)j)->claim : NULL;
@@ -95,6 +129,9 @@ void jr_check_counts(const struct jobs *js, const struct job *j, const char *whe
 		by_state[s]++;
 		queued += js->v[i]->queued;
 		vids += js->v[i]->rec.video_id != NULL;
+		rejected += is_rejected(&js->v[i]->rec);
+		if (s == JOB_DONE && js->v[i]->rec.model)
+			gen_total += js->v[i]->rec.seconds;
 		if (jc && js->v[i]->claim == jc) {
 			claim_total++;
 			claim_final += job_state_is_final(s);
@@ -108,6 +145,10 @@ void jr_check_counts(const struct jobs *js, const struct job *j, const char *whe
 		bad = "the list of waiting jobs";
 	if (vids != js->by_vid.n)
 		bad = "the video id index";
+	for (size_t i = 0; i < js->n_gen; i++)
+		gen_counted += js->gen[i].seconds;
+	if (rejected != js->rejected || gen_total != gen_counted)
+		bad = "the totals for /metrics (seconds generated, inputs rejected)";
 	if (j && j->video_id) {
 		bool found = false;
 		size_t pos;
@@ -360,6 +401,7 @@ struct jrun *jr_add_job(struct jobs *js, struct job *rec)
 	track_waiting(r, JOB_STATE_COUNT, r->rec.state);
 	track_live(r, JOB_STATE_COUNT, r->rec.state);
 	count_claim(r, r->rec.state, 1);
+	tally(r, false);
 	count_state(js, r->rec.state, 1);
 	clocks_from_record(r);
 	/* The index names jobs that may make their video: not a failure, nor a job that
@@ -501,6 +543,7 @@ void jr_move_state(struct jrun *r, enum job_state s)
 	if (before == JOB_RUNNING && s != JOB_RUNNING)
 		refresh_untrack(js->refresh, r, r->rec.video_id);
 	r->rec.state = s;
+	tally(r, false);
 	if (s == JOB_DONE && before != JOB_DONE)
 		eta_add(&js->eta, &r->rec);
 	if (job_state_is_final(s) && !job_state_is_final(before))
@@ -1032,6 +1075,7 @@ static void history_sync(struct jrun *r)
 int jr_stage(struct commit *cm, struct jrun *r)
 {
 	int rc = store_stage(cm, r->js->conf->state_dir, &r->rec);
+	tally(r, false); /* an error code changed with the record */
 	history_sync(r);
 	return rc;
 }
@@ -1114,6 +1158,7 @@ void jr_remove_jobs(struct jobs *js, bool (*drop)(const struct jrun *r, const vo
 			track_waiting(r, r->rec.state, JOB_STATE_COUNT);
 			track_live(r, r->rec.state, JOB_STATE_COUNT);
 			count_claim(r, r->rec.state, -1);
+			tally(r, true);
 			free_run(r);
 		} else {
 			js->v[kept++] = r;
@@ -1201,6 +1246,9 @@ void jobs_free(struct jobs *js)
 	hmap_release(&js->by_vid);
 	hmap_release(&js->by_name);
 	history_close(hist);
+	for (size_t i = 0; i < js->n_gen; i++)
+		free(js->gen[i].model);
+	free(js->gen);
 	free(js);
 }
 
@@ -1251,6 +1299,22 @@ size_t jobs_count(const struct jobs *js, enum job_state s)
 const struct pollplan_stats *jobs_poll_stats(const struct jobs *js)
 {
 	return &js->poll_stats;
+}
+
+size_t jobs_generated_models(const struct jobs *js)
+{
+	return js->n_gen;
+}
+
+unsigned long long jobs_generated(const struct jobs *js, size_t i, const char **model)
+{
+	*model = i < js->n_gen ? js->gen[i].model : "";
+	return i < js->n_gen ? js->gen[i].seconds : 0;
+}
+
+size_t jobs_rejected(const struct jobs *js)
+{
+	return js->rejected;
 }
 
 size_t jobs_total(const struct jobs *js)

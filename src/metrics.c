@@ -56,24 +56,25 @@ static struct model_sum *model_slot(struct model_sum *m, size_t *n, const char *
 	return &m[(*n)++];
 }
 
+static void add_doubt(const struct job *j, void *ud)
+{
+	if (j->state == JOB_IN_DOUBT) /* creates proven void are not in doubt */
+		*(unsigned long long *)ud += job_creates_counted(j);
+}
+
 void metrics_write(struct jbuf *b, const struct jobs *js, const struct api_stats *stats)
 {
+	/* What the jobs keep as they change, and the jobs in flight: nothing here walks
+	 * the finished jobs. */
 	struct model_sum models[MAX_MODELS] = {{0}};
-	size_t n_models = 0, rejected = 0;
+	size_t n_models = 0, rejected = jobs_rejected(js);
 	unsigned long long creates_in_doubt = 0;
-	size_t total = jobs_total(js);
-
-	for (size_t i = 0; i < total; i++) {
-		const struct job *j = jobs_at(js, i);
-		if (j->state == JOB_DONE && j->model) {
-			struct model_sum *m = model_slot(models, &n_models, j->model);
-			m->seconds += j->seconds;
-		}
-		if (j->state == JOB_FAILED && j->error_code &&
-		    !strcmp(j->error_code, "invalid_input"))
-			rejected++;
-		if (j->state == JOB_IN_DOUBT) /* creates proven void are not in doubt */
-			creates_in_doubt += job_creates_counted(j);
+	jobs_each_live(js, add_doubt, &creates_in_doubt);
+	for (size_t i = 0, n = jobs_generated_models(js); i < n; i++) {
+		const char *model;
+		unsigned long long secs = jobs_generated(js, i, &model);
+		if (secs)
+			model_slot(models, &n_models, model)->seconds += secs;
 	}
 
 	help(b, "sorad_up", "gauge", "1 while the daemon runs.");
