@@ -87,11 +87,11 @@ struct jrun {
 	char *dl_why;          /* what the latest failed download said (owned), or NULL */
 	bool by_callback;      /* its retrieve in flight was asked by a callback */
 	/* What it adds to the totals of struct jobs (jobs_generated, jobs_rejected), as
-	 * last tallied (tally in jobs.c): done, its seconds under model gen_model;
-	 * failed as invalid input, rejected. */
-	size_t gen_model;
-	unsigned gen_seconds;
+	 * last tallied (tally in jobs.c): failed as invalid input, rejected; done, its
+	 * seconds under model gen_model. */
 	bool rejected;
+	unsigned gen_seconds;
+	size_t gen_model;
 	long long hist_off; /* finished: its line in STATE/history.tsv (history.h), -1 none */
 	unsigned long long hist_digest; /* ...and what that line says (history_digest) */
 };
