@@ -124,6 +124,8 @@ size_t jobs_rejected(const struct jobs *js);
 const struct job *jobs_find(const struct jobs *js, const char *name_or_id);
 /* The I-th job (0 <= I < jobs_total), in claim order. */
 const struct job *jobs_at(const struct jobs *js, size_t i);
+/* The I with jobs_at(JS, I) == J, or (size_t)-1 when J is none of JS's: O(log n). */
+size_t jobs_index(const struct jobs *js, const struct job *j);
 
 /*
  * Holds. A job is held (state held, never failed) before submission for one of two

@@ -343,14 +343,36 @@ static void cached_video(struct httpd *h, struct jbuf *b, const struct job *j, l
 /* The index of the job named or with the video id ID, or -1. */
 static long long job_index(const struct jobs *js, const char *id)
 {
-	const struct job *j = jobs_find(js, id);
-	if (!j)
-		return -1;
-	size_t n = jobs_total(js);
-	for (size_t i = 0; i < n; i++)
-		if (jobs_at(js, i) == j)
-			return (long long)i;
-	return -1;
+	size_t i = jobs_index(js, jobs_find(js, id));
+	return i == (size_t)-1 ? -1 : (long long)i;
+}
+
+struct live_count {
+	const char *filter;
+	size_t n;
+};
+
+static void count_live(const struct job *j, void *ud)
+{
+	struct live_count *c = ud;
+	c->n += status_matches(j, c->filter);
+}
+
+/* How many jobs FILTER matches: the finished ones from the per-state counters (a
+ * finished job's status follows from its state alone), the others counted. */
+static size_t filtered_total(const struct jobs *js, const char *filter)
+{
+	static const enum job_state final[] = {JOB_DONE, JOB_FAILED};
+	struct job d;
+	job_init(&d);
+	struct live_count c = {filter, 0};
+	for (size_t i = 0; i < sizeof(final) / sizeof(final[0]); i++) {
+		d.state = final[i];
+		if (status_matches(&d, filter))
+			c.n += jobs_count(js, final[i]);
+	}
+	jobs_each_live(js, count_live, &c);
+	return c.n;
 }
 
 static unsigned serve_list(struct rq *q)
@@ -410,12 +432,7 @@ static unsigned serve_list(struct rq *q)
 	jbuf_add_jstr(&b, first ? status_json_id(first) : NULL);
 	jbuf_adds(&b, ",\"last_id\":");
 	jbuf_add_jstr(&b, last ? status_json_id(last) : NULL);
-	size_t total = (size_t)n;
-	if (filter) {
-		total = 0;
-		for (long long k = 0; k < n; k++)
-			total += status_matches(jobs_at(js, (size_t)k), filter);
-	}
+	size_t total = filter ? filtered_total(js, filter) : (size_t)n;
 	jbuf_addf(&b, ",\"has_more\":%s,\"total\":%zu}\n", more ? "true" : "false", total);
 	return send_json(q, MHD_HTTP_OK, &b);
 }

@@ -1327,6 +1327,23 @@ const struct job *jobs_at(const struct jobs *js, size_t i)
 	return i < js->n ? &js->v[i]->rec : NULL;
 }
 
+size_t jobs_index(const struct jobs *js, const struct job *j)
+{
+	if (!j)
+		return (size_t)-1;
+	/* A record is the first member of its struct jrun; jobs.v is in seq order. */
+	const struct jrun *r = (const struct jrun *)(const void *)j;
+	size_t lo = 0, hi = js->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (js->v[mid]->seq < r->seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < js->n && js->v[lo] == r ? lo : (size_t)-1;
+}
+
 const struct job *jobs_find(const struct jobs *js, const char *name_or_id)
 {
 	struct jrun *r = jr_by_name_or_id(js, name_or_id);
