@@ -300,6 +300,12 @@ static int cap_gate(const struct job *j, char *why, size_t whylen, void *ud)
 	                   whylen);
 }
 
+static void held_by_cap(const struct job *j, void *ud)
+{
+	if (j->state == JOB_HELD && j->error_code && !strcmp(j->error_code, JOBS_HOLD_CAP))
+		*(bool *)ud = true;
+}
+
 /* A new period or new caps: held jobs go while the caps allow. */
 static void release_held(struct daemon *d)
 {
@@ -309,11 +315,7 @@ static void release_held(struct daemon *d)
 	if (jobs_count(d->jobs, JOB_HELD) == 0 || n)
 		d->cap_announced = false;
 	bool still = false;
-	for (size_t i = 0; i < jobs_total(d->jobs) && !still; i++) {
-		const struct job *j = jobs_at(d->jobs, i);
-		still =
-		    j->state == JOB_HELD && j->error_code && !strcmp(j->error_code, JOBS_HOLD_CAP);
-	}
+	jobs_each_live(d->jobs, held_by_cap, &still); /* held jobs are not finished */
 	if (still)
 		arm_cap_timer(d);
 	else
