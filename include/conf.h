@@ -130,6 +130,9 @@ struct conf {
 	unsigned in_doubt_resubmit_hours;
 	bool duplicate_skip;            /* duplicate_policy = skip (dupes.h) */
 	unsigned duplicate_window_days; /* 0: duplicates are never skipped */
+	/* Finished jobs' records older than this many days move into STATE/archive/ (store.h,
+	 * jobs_archive.c); 0 (the default): kept forever. */
+	unsigned keep_records_days;
 	/* model_catalog: use the service's GET /videos/models (catalog.h). */
 	enum { CONF_CATALOG_AUTO, CONF_CATALOG_YES, CONF_CATALOG_NO } model_catalog;
 

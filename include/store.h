@@ -8,6 +8,8 @@
  *                            timestamp suffix: never deleted, never crash-looped on
  *   STATE/history.tsv        the finished jobs summarized, derived from the records
  *                            (history.h)
+ *   STATE/archive/           records of finished jobs past keep_records_days, a file
+ *                            of JSON lines per month (YYYY-MM.jsonl)
  *
  * Records are JSON so that an operator can read them; parsing them back is as
  * defensive as parsing the network (a disk can be corrupted, a person can edit).
@@ -36,6 +38,16 @@ bool store_staged(const struct commit *c, const char *state_dir, const char *nam
 
 /* Removes J's record (after its outputs are final); 0 or -1. */
 int store_remove(const char *state_dir, const char *name);
+
+/*
+ * Retention (keep_records_days): the records of the N finished jobs J[] are appended,
+ * one line of JSON each, to STATE/archive/YYYY-MM.jsonl (the month, UTC, each finished
+ * in), the archive files synced, then the records removed and STATE/jobs synced once.
+ * A crash between the two leaves a record in both places: archived again next time, a
+ * second line for the same job, never a loss. OK[i] says whether J[i]'s record is now
+ * only in the archive. Returns how many are; failures are logged.
+ */
+size_t store_archive(const char *state_dir, const struct job *const *j, size_t n, bool *ok);
 
 /*
  * Serializes J into a new JSON string (caller frees), and parses one back into an

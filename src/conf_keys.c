@@ -361,6 +361,8 @@ const struct conf_key conf_keys[] = {
     {"duplicate_window_days", CONF_KEY_UINT, "7", .min = 0, .max = 3650,
      FIELD(duplicate_window_days),
      .help = "How far back a delivery counts as the same job, in days; 0: never."},
+    {"keep_records_days", CONF_KEY_UINT, "0", .min = 0, .max = 36500, FIELD(keep_records_days),
+     .help = "Finished jobs older than this many days: records to STATE/archive/; 0 keeps them."},
     {"model_catalog", CONF_KEY_ENUM, "auto", .words = catalog_words, FIELD(model_catalog),
      .help = "Whether the daemon reads the service's model catalog."},
 };

@@ -1230,6 +1230,8 @@ void jobs_free(struct jobs *js)
 	free(js->claimq.v);
 	loop_timer_free(js->claimq.timer);
 	loop_timer_free(js->yield_timer);
+	if (js->archive_timer)
+		loop_timer_free(js->archive_timer);
 	claimretry_free(js->retry); /* still in the inbox: claimed at the next start */
 	inbox_spares_clear();
 	for (size_t i = 0; i < js->n; i++)
@@ -1261,6 +1263,7 @@ void jobs_set_conf(struct jobs *js, const struct conf *c)
 	else if (was && !now)
 		js->callbacks_live = false; /* until a callback comes (callback_listen alone) */
 	js->api_blocked = false;
+	jr_archive_start(js);
 	jr_pump(js);
 }
 

@@ -564,5 +564,6 @@ int jobs_load_until(struct jobs *js, bool (*stop)(void *ud), void *ud)
 		}
 	}
 	log_info("state: %zu job(s) loaded, %zu to resume", js->n, resumed);
+	jr_archive_start(js);
 	return (int)js->n;
 }

@@ -184,6 +184,115 @@ int store_remove(const char *state_dir, const char *name)
 	return 0;
 }
 
+/* The archive file of J's month (when it finished, else when it was claimed; UTC). */
+static int archive_path(const char *state_dir, const struct job *j, char *buf, size_t n)
+{
+	time_t at = (time_t)(j->finished_at >= 0 ? j->finished_at : j->claimed_at);
+	struct tm tm;
+	if (at < 0 || !gmtime_r(&at, &tm))
+		return bfmt(buf, n, "%s/archive/undated.jsonl", state_dir);
+	return bfmt(buf, n, "%s/archive/%04d-%02d.jsonl", state_dir, tm.tm_year + 1900,
+	            tm.tm_mon + 1);
+}
+
+/* J's record as one line of JSON, newline included; caller frees. */
+static char *record_line(const struct job *j)
+{
+	char *pretty = store_record_json(j);
+	cJSON *o = pretty ? cJSON_Parse(pretty) : NULL;
+	free(pretty);
+	char *flat = o ? cJSON_PrintUnformatted(o) : NULL;
+	cJSON_Delete(o);
+	char *line = flat ? xasprintf("%s\n", flat) : NULL;
+	cJSON_free(flat);
+	return line;
+}
+
+size_t store_archive(const char *state_dir, const struct job *const *j, size_t n, bool *ok)
+{
+	char dir[4096], path[4200], open_path[4200] = "";
+	int fd = -1;
+	bool created = false, failed = false;
+	if (subdir(dir, sizeof(dir), state_dir, "archive") != 0 || mkdir_p(dir, 0700) != 0) {
+		log_error("store: cannot make %s/archive: %s", state_dir, strerror(errno));
+		return 0;
+	}
+	/* 1. every line written, each file synced when the next month's starts */
+	for (size_t i = 0; i < n; i++) {
+		ok[i] = false;
+		if (archive_path(state_dir, j[i], path, sizeof(path)) != 0)
+			continue;
+		if (strcmp(path, open_path) != 0) {
+			if (fd >= 0 && (fsync(fd) != 0 || close(fd) != 0)) {
+				log_error("store: cannot sync %s: %s", open_path, strerror(errno));
+				failed = true; /* what went into it is not known to be durable */
+			}
+			struct stat st;
+			created = created || lstat(path, &st) != 0;
+			fd = open(path,
+			          O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+			              O_NONBLOCK,
+			          0600);
+			bcopy_str(open_path, sizeof(open_path), path);
+			if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+				log_error("store: cannot append to %s: %s", path,
+				          fd < 0 ? strerror(errno) : "not a regular file");
+				if (fd >= 0)
+					close(fd);
+				fd = -1;
+				failed = true;
+				continue;
+			}
+		}
+		if (fd < 0 || failed)
+			continue;
+		char *line = record_line(j[i]);
+		if (!line || write_all(fd, line, strlen(line)) != 0) {
+			log_event(LOG_ERROR, j[i]->name, j[i]->video_id,
+			          "store: cannot append the record to %s: %s", path,
+			          line ? strerror(errno) : "out of memory");
+			failed = true;
+		} else {
+			ok[i] = true;
+		}
+		free(line);
+	}
+	if (fd >= 0 && (fsync(fd) != 0 || close(fd) != 0)) {
+		log_error("store: cannot sync %s: %s", open_path, strerror(errno));
+		failed = true;
+	}
+	if (created && fsync_dir(dir) != 0)
+		failed = true;
+	if (failed) {
+		/* nothing removed: every record stays where it was (some may be archived twice
+		 * at the next try) */
+		for (size_t i = 0; i < n; i++)
+			ok[i] = false;
+		return 0;
+	}
+	/* 2. the records removed, the directory synced once */
+	char jobs[4096], rec[4400];
+	size_t done = 0;
+	if (subdir(jobs, sizeof(jobs), state_dir, "jobs") != 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!ok[i])
+			continue;
+		if (bfmt(rec, sizeof(rec), "%s/%s.json", jobs, j[i]->name) != 0 ||
+		    (unlink(rec) != 0 && errno != ENOENT)) {
+			log_event(LOG_ERROR, j[i]->name, NULL,
+			          "store: archived, but cannot remove %s: %s", rec,
+			          strerror(errno));
+			ok[i] = false;
+			continue;
+		}
+		done++;
+	}
+	if (done)
+		fsync_dir(jobs);
+	return done;
+}
+
 /* Parsing back: a record is trusted no more than a network response. */
 
 struct reader {

@@ -4,7 +4,8 @@ leaves a job that ended well (src/store.c: STATE/jobs/NAME.json in cJSON_Print's
 layout, claim gone) and its usage line (src/usage.c: the create's latest line,
 "created"), for bench/history.sh: make_history.py STATE_DIR COUNT.
 
-Job i (0-based) is hist-NNNNNNN, finished 30 s after job i-1, the newest an hour ago;
+Job i (0-based) is hist-NNNNNNN, finished 30 s after job i-1 (SPACING_S in the
+environment: another gap), the newest an hour ago;
 prompts, video ids and dup_keys differ per job (the dup_key is a 64-bit value unique
 per i, not the FNV hash of the prompt: only its uniqueness matters to sorad). No
 outbox files are written: nothing in sorad reads a finished job's outputs except on
@@ -57,10 +58,11 @@ SCENES = ("a slow aerial shot over a misty pine forest at dawn",
           "a night market in the old town, lanterns swaying in the wind")
 
 newest = int(time.time()) - 3600
+spacing = int(os.environ.get("SPACING_S", "30"))
 flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
 usage = []
 for i in range(count):
-    finished = newest - (count - 1 - i) * 30
+    finished = newest - (count - 1 - i) * spacing
     claimed = finished - 70
     f = {"name": "hist-%07d" % i, "claim": "%d-4242-%d" % (claimed * 1000, i + 1),
          "prompt": "History job %d: %s, soft light, the camera drifting left" % (i, SCENES[i % 4]),
