@@ -8,6 +8,8 @@
 #ifndef SORAD_MHD_LOOP_H
 #define SORAD_MHD_LOOP_H
 
+#include <stdarg.h>
+
 #include <microhttpd.h>
 
 struct loop;
@@ -24,5 +26,9 @@ void mhd_loop_kick(struct mhd_loop *ml);
 
 /* Stops watching, stops MHD (its completion callbacks run now) and frees; NULL is a no-op. */
 void mhd_loop_stop(struct mhd_loop *ml);
+
+/* MHD's messages into sorad's debug log: MHD_OPTION_EXTERNAL_LOGGER, mhd_loop_log, and
+ * as its closure a string naming the server ("status", "callback"). */
+void mhd_loop_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 #endif

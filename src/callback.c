@@ -296,18 +296,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	(void)cls;
-	char msg[512];
-	vbfmt(msg, sizeof(msg), fmt, ap);
-	size_t n = strlen(msg);
-	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-		msg[--n] = '\0';
-	log_debug("callback: libmicrohttpd: %s", msg);
-}
-
 /* ---- lifetime ------------------------------------------------------------------------- */
 
 /* The path of URL ("https://host[:port]/a/b" gives "/a/b"; none gives "/"). */
@@ -343,7 +331,7 @@ struct callback *callback_new(struct loop *l, const struct conf *c, callback_hoo
 	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
 	cb->mhd =
 	    MHD_start_daemon(flags, 0, NULL, NULL, on_request, cb, MHD_OPTION_EXTERNAL_LOGGER,
-	                     mhd_log, cb, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	                     mhd_loop_log, "callback", MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	                     MHD_OPTION_CONNECTION_LIMIT, (unsigned)CALLBACK_MAX_CONNECTIONS,
 	                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CALLBACK_CONNECTION_TIMEOUT,
 	                     MHD_OPTION_NOTIFY_COMPLETED, on_completed, cb, MHD_OPTION_END);

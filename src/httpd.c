@@ -491,18 +491,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	(void)cls;
-	char msg[512];
-	vbfmt(msg, sizeof(msg), fmt, ap);
-	size_t n = strlen(msg);
-	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-		msg[--n] = '\0';
-	log_debug("status: libmicrohttpd: %s", msg);
-}
-
 /* ---- lifetime ----------------------------------------------------------------------- */
 
 /* LISTEN as a socket address (httpd.h; the callback listener's too). */
@@ -584,14 +572,14 @@ struct httpd *httpd_new(struct loop *l, const struct conf *c, struct jobs *js,
 	h->loop = l;
 	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
 	                 MHD_USE_TURBO | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
-	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
-	                          mhd_log, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->max_conns,
-	                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTPD_CONNECTION_TIMEOUT,
-	                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTPD_MEMORY_LIMIT,
-	                          MHD_OPTION_LISTEN_BACKLOG_SIZE, 128u, MHD_OPTION_URI_LOG_CALLBACK,
-	                          uri_logger, h, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-	                          MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_END);
+	h->mhd = MHD_start_daemon(
+	    flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_loop_log, "status",
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)h->max_conns, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)HTTPD_CONNECTION_TIMEOUT, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)HTTPD_MEMORY_LIMIT, MHD_OPTION_LISTEN_BACKLOG_SIZE, 128u,
+	    MHD_OPTION_URI_LOG_CALLBACK, uri_logger, h, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+	    h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_END);
 	if (!h->mhd) {
 		log_error("status: cannot listen on %s: %s", c->listen,
 		          errno ? strerror(errno) : "libmicrohttpd failed to start");

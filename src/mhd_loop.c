@@ -1,10 +1,12 @@
 /* mhd_loop.c — a libmicrohttpd daemon inside the event loop (see mhd_loop.h). */
 #include "mhd_loop.h"
+#include "log.h"
 #include "loop.h"
 #include "util.h"
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 
 struct mhd_loop {
@@ -76,4 +78,14 @@ void mhd_loop_stop(struct mhd_loop *ml)
 	MHD_stop_daemon(ml->mhd);
 	loop_timer_free(ml->timer);
 	free(ml);
+}
+
+void mhd_loop_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	vbfmt(msg, sizeof(msg), fmt, ap);
+	size_t n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		msg[--n] = '\0';
+	log_debug("%s: libmicrohttpd: %s", cls ? (const char *)cls : "http", msg);
 }
