@@ -578,18 +578,52 @@ static int cmd_list(struct ctx *x, int argc, char **argv)
 
 static const char *const out_suffixes[] = {".mp4", ".thumbnail.webp", ".spritesheet.jpg", ".json"};
 
+/* Only the record of the job named NAME, when there is one: 0, else -1 (nothing held). */
+static int records_load_one(const struct conf *c, const char *name, struct records *rs)
+{
+	memset(rs, 0, sizeof(*rs));
+	char dir[PATH_MAX], file[PROMPT_NAME_MAX + 8];
+	if (!prompt_name_ok(name) || bfmt(dir, sizeof(dir), "%s/jobs", c->state_dir) != 0 ||
+	    bfmt(file, sizeof(file), "%s.json", name) != 0)
+		return -1;
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -1;
+	struct job j;
+	size_t cap = 0;
+	bool found = record_read(dfd, file, &j);
+	close(dfd);
+	if (!found)
+		return -1;
+	records_add(rs, &cap, &j);
+	records_finish(rs);
+	return 0;
+}
+
 static int cmd_show(struct ctx *x, int argc, char **argv)
 {
 	(void)argc;
 	struct records rs;
-	records_load(x->conf, &rs);
+	/* By name: its record alone. By video id, or a job in flight with no daemon to say
+	 * how long such jobs take: every record (the typical duration comes from them). */
+	bool one = records_load_one(x->conf, argv[0], &rs) == 0;
+	if (!one)
+		records_load(x->conf, &rs);
 	struct job *j = records_find(&rs, argv[0]);
 	if (!j) {
 		records_release(&rs);
 		return unknown_job(x, argv[0]);
 	}
-	if (moving(j))
+	if (moving(j) && records_live(x, &rs, one) == 0 && one) {
+		records_release(&rs);
+		records_load(x->conf, &rs);
+		j = records_find(&rs, argv[0]);
+		if (!j) { /* gone meanwhile */
+			records_release(&rs);
+			return unknown_job(x, argv[0]);
+		}
 		records_live(x, &rs, false);
+	}
 	char path[PATH_MAX];
 	struct stat st;
 	cJSON *files = cJSON_CreateArray();
