@@ -80,6 +80,9 @@ struct usage {
 	char *path;            /* STATE/usage.jsonl */
 	struct usage_entry *v; /* in the order their keys first appeared */
 	size_t n, cap;
+	size_t *by_at; /* the entries' indexes sorted by (at, index): a period's totals
+	                * walk that period only */
+	size_t n_by_at, cap_by_at;
 	struct hmap videos; /* video id → index of the entry that counts it */
 	struct hmap keys;   /* name → index of each create entry (claim, create told apart) */
 };

@@ -106,6 +106,43 @@ static void index_entry(struct usage *u, size_t idx)
 	index_video(u, idx);
 }
 
+/* The first place in by_at whose entry comes at or after (AT, IDX). */
+static size_t by_at_pos(const struct usage *u, long long at, size_t idx)
+{
+	size_t lo = 0, hi = u->n_by_at;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct usage_entry *m = &u->v[u->by_at[mid]];
+		if (m->at < at || (m->at == at && u->by_at[mid] < idx))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Entry IDX into by_at at its place (at the end, as a rule: creates come in order). */
+static void by_at_insert(struct usage *u, size_t idx)
+{
+	size_t pos = by_at_pos(u, u->v[idx].at, idx);
+	u->by_at = xgrow(u->by_at, &u->cap_by_at, (u->n_by_at + 1) * sizeof(*u->by_at),
+	                 64 * sizeof(*u->by_at));
+	memmove(&u->by_at[pos + 1], &u->by_at[pos], (u->n_by_at - pos) * sizeof(*u->by_at));
+	u->by_at[pos] = idx;
+	u->n_by_at++;
+}
+
+/* Entry IDX out of by_at (before its "at" changes). */
+static void by_at_remove(struct usage *u, size_t idx)
+{
+	size_t pos = by_at_pos(u, u->v[idx].at, idx);
+	if (pos < u->n_by_at && u->by_at[pos] == idx) {
+		memmove(&u->by_at[pos], &u->by_at[pos + 1],
+		        (u->n_by_at - pos - 1) * sizeof(*u->by_at));
+		u->n_by_at--;
+	}
+}
+
 /* Appends E (taking its strings) and indexes it. */
 static size_t add_entry(struct usage *u, const struct usage_entry *e)
 {
@@ -115,6 +152,7 @@ static size_t add_entry(struct usage *u, const struct usage_entry *e)
 	}
 	u->v[u->n++] = *e;
 	index_entry(u, u->n - 1);
+	by_at_insert(u, u->n - 1);
 	return u->n - 1;
 }
 
@@ -135,8 +173,13 @@ static void update_entry(struct usage *u, size_t idx, const struct usage_entry *
 	bool lost = old->video_id && old->state != USAGE_VOID && !old->dup &&
 	            (e->state == USAGE_VOID || !str_eq(old->video_id, e->video_id));
 	unindex(u, idx);
+	bool moved = old->at != e->at; /* a later line repeats the first one's "at", as a rule */
+	if (moved)
+		by_at_remove(u, idx);
 	entry_release(old);
 	*old = *e;
+	if (moved)
+		by_at_insert(u, idx);
 	if (old->create && old->name)
 		hmap_add(&u->keys, old->name, hmap_index_val(idx));
 	if (lost)
@@ -270,6 +313,7 @@ void usage_free(struct usage *u)
 	for (size_t i = 0; i < u->n; i++)
 		entry_release(&u->v[i]);
 	free(u->v);
+	free(u->by_at);
 	hmap_release(&u->videos);
 	hmap_release(&u->keys);
 	free(u->path);
@@ -425,10 +469,12 @@ void usage_totals(const struct usage *u, long long from, long long to, const cha
                   struct usage_sum *sum)
 {
 	memset(sum, 0, sizeof(*sum));
-	for (size_t i = 0; i < u->n; i++) {
-		const struct usage_entry *e = &u->v[i];
-		if (e->state == USAGE_VOID || e->dup || e->at < from || e->at >= to ||
-		    (model && strcmp(model, e->model) != 0))
+	/* the period's entries only: from the first at FROM on, in order of "at" */
+	for (size_t p = by_at_pos(u, from, 0); p < u->n_by_at; p++) {
+		const struct usage_entry *e = &u->v[u->by_at[p]];
+		if (e->at >= to)
+			break;
+		if (e->state == USAGE_VOID || e->dup || (model && strcmp(model, e->model) != 0))
 			continue;
 		sum->seconds += e->seconds;
 		sum->usd += e->cost_usd;
@@ -490,7 +536,7 @@ int usage_check(const struct usage *u, const struct conf *c, unsigned seconds, d
                 unsigned long long pending_s, double pending_usd, time_t now, char *why,
                 size_t whylen)
 {
-	/* No cap: nothing to sum (the sums walk the whole log, on every create). */
+	/* No cap: nothing to sum (the sums walk the period's entries, on every create). */
 	if (!c->daily_cap_seconds && !c->monthly_cap_seconds && !(c->daily_cap_usd > 0) &&
 	    !(c->monthly_cap_usd > 0))
 		return 0;

@@ -456,6 +456,51 @@ static void t_usage_caps_count_unconfirmed_spending(void **state)
 	conf_free(c);
 }
 
+/* Entries noted out of order of "at" (a repair at start, an older line after a newer
+ * one; a later line of a key moving its "at"): a period's totals (which walk the period
+ * only, in order of "at") are what every entry in it adds up to. */
+static void t_usage_period_totals_with_entries_out_of_order(void **state)
+{
+	(void)state;
+	static const long long at[] = {500, 100, 300, 100, 900, 700, 200};
+	char text[4096] = "", line[512];
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		bfmt(line, sizeof(line),
+		     "{\"at\":%lld,\"name\":\"j%zu\",\"claim\":\"c\",\"create\":1,"
+		     "\"state\":\"created\",\"video_id\":\"video_%zu\",\"model\":\"%s\","
+		     "\"size\":\"1280x720\",\"seconds\":%zu,\"cost_usd\":1}\n",
+		     at[i], i, i, i % 2 ? "veo-3" : "sora-2", i + 1);
+		strncat(text, line, sizeof(text) - strlen(text) - 1);
+	}
+	/* j2's second line moves it from 300 to 950 */
+	strncat(text,
+	        "{\"at\":950,\"name\":\"j2\",\"claim\":\"c\",\"create\":1,\"state\":"
+	        "\"created\",\"video_id\":\"video_2\",\"model\":\"sora-2\",\"size\":"
+	        "\"1280x720\",\"seconds\":3,\"cost_usd\":1}\n",
+	        sizeof(text) - strlen(text) - 1);
+	append_raw(text);
+	struct usage *u = usage_load(dir);
+	assert_int_equal(u->n, 7);
+	static const long long bounds[] = {0, 100, 101, 200, 300, 500, 701, 900, 950, 951};
+	for (size_t a = 0; a < sizeof(bounds) / sizeof(bounds[0]); a++)
+		for (size_t b = a; b < sizeof(bounds) / sizeof(bounds[0]); b++)
+			for (int m = 0; m < 2; m++) {
+				const char *model = m ? "sora-2" : NULL;
+				unsigned long long want = 0;
+				for (size_t i = 0; i < u->n; i++)
+					if (u->v[i].at >= bounds[a] && u->v[i].at < bounds[b] &&
+					    (!model || !strcmp(u->v[i].model, model)))
+						want += u->v[i].seconds;
+				struct usage_sum sum;
+				usage_totals(u, bounds[a], bounds[b], model, &sum);
+				assert_int_equal(sum.seconds, want);
+			}
+	struct usage_sum all;
+	usage_totals(u, 0, 1000, NULL, &all);
+	assert_int_equal(all.seconds, 1 + 2 + 3 + 4 + 5 + 6 + 7);
+	usage_free(u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -480,6 +525,8 @@ int main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(
 	        t_usage_periods_go_by_the_send_time_not_the_service_clock, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_usage_period_totals_with_entries_out_of_order, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(t_usage_caps_count_unconfirmed_spending, setup,
 	                                    teardown),
 	};
