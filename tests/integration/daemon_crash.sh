@@ -60,7 +60,7 @@ done
 	fail "jobs failed: $(ls "$T/outbox/failed")"
 check_set job1 1280x720 4
 check_set "job$JOBS" 1280x720 4
-reconciled=$(grep -c 'reconciled: the lost create had made this video' "$T"/logs/*.log || true)
+reconciled=$(cat "$T"/logs/*.log | grep -c 'reconciled: the lost create had made this video' || true)
 # The kills must have hit jobs in flight, not an idle daemon.
 mid=$(grep -c 'job(s) loaded, [1-9][0-9]* to resume' "$T/sorad.out" || true)
 [ "$mid" -ge 15 ] || fail "only $mid of $KILLS restarts found unfinished jobs"

@@ -32,7 +32,7 @@ expect_creates "A fox in deep snow, tracking shot" 1
 # Every create was answered with an error, and every job adopted its video.
 faults=$(sim_stats | jq '.faults["5xx_after_create"] // 0')
 [ "$faults" = 5 ] || fail "expected 5 creates answered 5xx after creating, got $faults"
-adopted=$(grep -c 'reconciled: the lost create had made this video' "$T"/logs/*.log || true)
+adopted=$(cat "$T"/logs/*.log | grep -c 'reconciled: the lost create had made this video' || true)
 [ "$adopted" = 5 ] || fail "expected 5 adoptions, got $adopted"
 grep -Eq 'the create may have made a video \(HTTP 50[024]' "$T"/logs/*.log ||
 	fail "the log does not say what came back"

@@ -16,7 +16,7 @@ wait_done pro 60
 wait_done std 60
 expect_creates "A chess board, pieces moving by themselves" 1
 expect_creates "A bicycle leaning on a yellow wall." 1
-adopted=$(grep -c 'reconciled: the lost create had made this video' "$T"/logs/*.log || true)
+adopted=$(cat "$T"/logs/*.log | grep -c 'reconciled: the lost create had made this video' || true)
 [ "$adopted" = 2 ] || fail "expected 2 adoptions, got $adopted"
 # The service really reported the dated name (what the match had to see through).
 curl -fsS -H "Authorization: Bearer $SORAD_KEY" "$SIM_URL/v1/videos" |
