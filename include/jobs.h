@@ -124,6 +124,8 @@ size_t jobs_rejected(const struct jobs *js);
 const struct job *jobs_find(const struct jobs *js, const char *name_or_id);
 /* The I-th job (0 <= I < jobs_total), in claim order. */
 const struct job *jobs_at(const struct jobs *js, size_t i);
+/* Whether some job names IMAGE as its reference ("reference:" in its prompt file). */
+bool jobs_name_a_reference(const struct jobs *js, const char *image);
 /* The I with jobs_at(JS, I) == J, or (size_t)-1 when J is none of JS's: O(log n). */
 size_t jobs_index(const struct jobs *js, const struct job *j);
 

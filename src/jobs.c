@@ -398,6 +398,8 @@ struct jrun *jr_add_job(struct jobs *js, struct job *rec)
 	ht_put(js, js->n - 1);
 	if (r->rec.video_id)
 		hmap_add(&js->by_vid, r->rec.video_id, r);
+	if (r->rec.reference)
+		hmap_add(&js->by_ref, r->rec.reference, r);
 	track_waiting(r, JOB_STATE_COUNT, r->rec.state);
 	track_live(r, JOB_STATE_COUNT, r->rec.state);
 	count_claim(r, r->rec.state, 1);
@@ -1131,6 +1133,8 @@ static void free_run(struct jrun *r)
 	jr_set_queued(r, false);
 	if (r->rec.video_id)
 		hmap_del_val(&r->js->by_vid, r->rec.video_id, r);
+	if (r->rec.reference)
+		hmap_del_val(&r->js->by_ref, r->rec.reference, r);
 	commit_cancel(r->js->commit, r);
 	commit_cancel(r->js->intents, r);
 	refresh_untrack(r->js->refresh, r, r->rec.video_id);
@@ -1246,6 +1250,7 @@ void jobs_free(struct jobs *js)
 		free(c);
 	hmap_release(&js->by_claim);
 	hmap_release(&js->by_vid);
+	hmap_release(&js->by_ref);
 	hmap_release(&js->by_name);
 	history_close(hist);
 	for (size_t i = 0; i < js->n_gen; i++)
@@ -1328,6 +1333,11 @@ size_t jobs_total(const struct jobs *js)
 const struct job *jobs_at(const struct jobs *js, size_t i)
 {
 	return i < js->n ? &js->v[i]->rec : NULL;
+}
+
+bool jobs_name_a_reference(const struct jobs *js, const char *image)
+{
+	return hmap_get(&js->by_ref, image) != NULL;
 }
 
 size_t jobs_index(const struct jobs *js, const struct job *j)

@@ -112,6 +112,7 @@ struct jobs {
 	struct hmap by_name;  /* name → the job (keys: the jobs' rec.name) */
 	struct hmap by_vid;   /* video id → the job with it (keys: the jobs' rec.video_id) */
 	struct hmap by_claim; /* claim id → struct jclaim (owned): its jobs counted */
+	struct hmap by_ref;   /* reference image → the jobs naming it (keys: rec.reference) */
 	struct {              /* the jobs in JOB_WAITING (for a source), in no order */
 		struct jrun **v;
 		size_t n, cap;

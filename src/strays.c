@@ -102,17 +102,6 @@ static const struct job *job_of_stem(const struct jobs *js, const char *stem, si
 	return found;
 }
 
-/* Some job names NAME with "reference:" (a shared image, kept in the inbox). */
-static bool shared_reference(const struct jobs *js, const char *name)
-{
-	for (size_t i = 0, n = jobs_total(js); i < n; i++) {
-		const struct job *j = jobs_at(js, i);
-		if (j->reference && !strcmp(j->reference, name))
-			return true;
-	}
-	return false;
-}
-
 const char *strays_image(struct strays *s, const struct jobs *js, const char *name, time_t now)
 {
 	const char *dot = strrchr(name, '.');
@@ -130,7 +119,7 @@ const char *strays_image(struct strays *s, const struct jobs *js, const char *na
 		                "stays in the inbox, unused.",
 		                name, source_file(j), j->name);
 		log_warn("inbox: %s", msg);
-	} else if (shared_reference(js, name)) {
+	} else if (jobs_name_a_reference(js, name)) { /* a shared image, kept in the inbox */
 		log_debug("inbox: %s is a reference image kept for prompts that name it", name);
 		return NULL;
 	} else {
