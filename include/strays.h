@@ -29,6 +29,10 @@ void strays_free(struct strays *s);
  */
 const char *strays_image(struct strays *s, const struct jobs *js, const char *name, time_t now);
 
+/* Drops the note about FILE, if any: a job took it as its reference (a shared image,
+ * kept in the inbox), so it is no stray. */
+void strays_forget(struct strays *s, const char *file);
+
 /* The notes whose image is still in INBOX, newest first, as a JSON array
  * [{"file","message","created_at"}]; the others are forgotten. */
 cJSON *strays_json(struct strays *s, const char *inbox);

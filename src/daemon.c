@@ -139,7 +139,10 @@ static void report_status(struct daemon *d)
 
 static void on_job_change(const struct job *j, enum job_state before, void *ud)
 {
-	httpd_job_changed(((struct daemon *)ud)->httpd, j, before);
+	struct daemon *d = ud;
+	if (j->reference) /* an image a job took is no stray, also when it stays (shared) */
+		strays_forget(d->strays, j->reference);
+	httpd_job_changed(d->httpd, j, before);
 	if (j->state != before)
 		report_status(ud);
 }

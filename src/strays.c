@@ -51,6 +51,16 @@ static void drop_at(struct strays *s, size_t i)
 	memset(&s->notes[s->n], 0, sizeof(s->notes[0]));
 }
 
+void strays_forget(struct strays *s, const char *file)
+{
+	for (size_t i = 0; s && i < s->n; i++) {
+		if (!strcmp(s->notes[i].file, file)) {
+			drop_at(s, i);
+			return;
+		}
+	}
+}
+
 /* Keeps MESSAGE (taken) about FILE as the newest note, replacing an older one. */
 static const char *keep(struct strays *s, const char *file, char *message, time_t now)
 {
@@ -120,7 +130,8 @@ const char *strays_image(struct strays *s, const struct jobs *js, const char *na
 		                name, source_file(j), j->name);
 		log_warn("inbox: %s", msg);
 	} else if (jobs_name_a_reference(js, name)) { /* a shared image, kept in the inbox */
-		log_debug("inbox: %s is a reference image kept for prompts that name it", name);
+		log_info("inbox: %s is a reference image kept for the prompts that name it", name);
+		strays_forget(s, name);
 		return NULL;
 	} else {
 		msg =

@@ -50,6 +50,24 @@ jq -e '[.data[] | select(.file == "lone.png")] | length == 0' "$T/body" >/dev/nu
 	fail "the note on lone.png stayed after it was taken: $(cat "$T/body")"
 jq -e '.data[] | select(.file == "late.png")' "$T/body" >/dev/null || fail "late.png's note went"
 
+# 3b. An image alone that a prompt then names with "reference:" (a shared image, kept
+# in the inbox for others): its note goes when the job takes it, and a rescan says what
+# it is instead of noting it again.
+cp "$T/shot.png" "$T/inbox/.style.png.tmp" && mv "$T/inbox/.style.png.tmp" "$T/inbox/style.png"
+wait_for 20 "the style image to be noted" logged "style.png has no prompt"
+drop styled.txt $'---\nreference: style.png\n---\nA garden in the style of the picture.'
+wait_done styled
+expect_eq "styled's reference" style.png "$(job_field styled .reference)"
+[ -e "$T/inbox/style.png" ] || fail "the shared image left the inbox"
+hreq GET /api/v1/inbox >/dev/null
+jq -e '[.data[] | select(.file == "style.png")] | length == 0' "$T/body" >/dev/null ||
+	fail "the note on style.png stayed after a job named it: $(cat "$T/body")"
+noted=$(grep -c "style.png has no prompt" "$T/sorad.out")
+kill -HUP "$SORAD_PID"
+wait_for 20 "the rescan to look at style.png" logged "style.png is a reference image kept"
+[ "$(grep -c "style.png has no prompt" "$T/sorad.out")" = "$noted" ] ||
+	fail "the rescan noted the shared image again"
+
 # 4. A temp name that never completes: the prompt waits pair_wait_s, then goes alone.
 sed -i 's/^pair_wait_s = .*/pair_wait_s = 1/' "$T/sorad.conf"
 kill -HUP "$SORAD_PID"
