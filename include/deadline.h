@@ -17,33 +17,36 @@
 #ifndef SORAD_DEADLINE_H
 #define SORAD_DEADLINE_H
 
+#include "clock.h"
+
 /* The download window when the service gives no expires_at (about an hour, as the
  * Videos API documents), and the longest one believed (a week). */
 #define DEADLINE_DEFAULT_WINDOW_S 3600LL
 #define DEADLINE_MAX_WINDOW_S (7LL * 24 * 3600)
 
 /*
- * Seconds left before EXPIRES_AT (the service's unix time, < 0 unknown), as observed
- * when the service's clock read SERVER_NOW (its Date header, < 0 unknown). Without
- * SERVER_NOW the window is counted from COMPLETED_AT, else CREATED_AT (the video's
- * own times, on the same clock; <= 0 unknown), which is generous by the time since
- * then. Without EXPIRES_AT, or any time to count it from: DEFAULT_S. The result is
- * within [0, DEADLINE_MAX_WINDOW_S].
+ * Seconds left before EXPIRES_AT (< 0 unknown), as observed when the service's clock
+ * read SERVER_NOW (its Date header, < 0 unknown): all four on the service's clock.
+ * Without SERVER_NOW the window is counted from COMPLETED_AT, else CREATED_AT (the
+ * video's own times; <= 0 unknown), which is generous by the time since then. Without
+ * EXPIRES_AT, or any time to count it from: DEFAULT_S. The result is within
+ * [0, DEADLINE_MAX_WINDOW_S].
  */
-long long deadline_window_s(long long expires_at, long long server_now, long long completed_at,
-                            long long created_at, long long default_s);
+long long deadline_window_s(struct service_s expires_at, struct service_s server_now,
+                            struct service_s completed_at, struct service_s created_at,
+                            long long default_s);
 
 /*
- * The wall-clock milliseconds that passed from SINCE_WALL_MS (a time recorded before
- * a restart) to NOW_WALL_MS, within [0, MAX_MS]: a clock set back counts as no time.
+ * The wall-clock milliseconds that passed from SINCE (a time this machine recorded
+ * before a restart) to NOW, within [0, MAX_MS]: a clock set back counts as no time.
  */
-long long deadline_elapsed_ms(long long since_wall_ms, long long now_wall_ms, long long max_ms);
+long long deadline_elapsed_ms(struct wall_ms since, struct wall_ms now, long long max_ms);
 
 /*
- * Milliseconds still to wait for something due at DUE_WALL_MS (recorded before a
- * restart) at NOW_WALL_MS, within [0, MAX_MS]: nothing recorded can make a job wait
- * longer than the longest wait sorad itself schedules.
+ * Milliseconds still to wait for something due at DUE (recorded before a restart) at
+ * NOW, within [0, MAX_MS]: nothing recorded can make a job wait longer than the
+ * longest wait sorad itself schedules.
  */
-long long deadline_wait_ms(long long due_wall_ms, long long now_wall_ms, long long max_ms);
+long long deadline_wait_ms(struct wall_ms due, struct wall_ms now, long long max_ms);
 
 #endif

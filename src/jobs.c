@@ -362,19 +362,24 @@ static long long longest_wait_ms(const struct jobs *js, unsigned attempts)
 static void clocks_from_record(struct jrun *r)
 {
 	const struct job *j = &r->rec;
-	long long now = loop_now_ms(), wall = jr_now_ms_real();
+	long long now = loop_now_ms();
+	struct wall_ms wall = {jr_now_ms_real()};
 	if (j->state == JOB_CLAIMED && j->next_at_ms > 0)
-		r->next_mono = now + deadline_wait_ms(j->next_at_ms, wall,
+		r->next_mono = now + deadline_wait_ms((struct wall_ms){j->next_at_ms}, wall,
 		                                      longest_wait_ms(r->js, j->attempts));
 	if (j->submit_at >= 0) {
 		long long most = (long long)r->js->conf->job_timeout * 1000 - 1000;
-		r->submit_mono = now - deadline_elapsed_ms(j->submit_at * 1000, wall, most);
+		r->submit_mono = now - deadline_elapsed_ms(
+		                           wall_ms_of((struct wall_s){j->submit_at}), wall, most);
 	}
 	if (j->state == JOB_IN_DOUBT && j->next_at_ms > 0)
-		r->doubt_mono = now - deadline_elapsed_ms(j->next_at_ms, wall, LLONG_MAX / 4);
+		r->doubt_mono =
+		    now - deadline_elapsed_ms((struct wall_ms){j->next_at_ms}, wall, LLONG_MAX / 4);
 	if (j->dl_window_s >= 0 && j->dl_seen_at > 0) {
 		long long w = j->dl_window_s * 1000;
-		r->dl_deadline = now + w - deadline_elapsed_ms(j->dl_seen_at * 1000, wall, w);
+		r->dl_deadline =
+		    now + w -
+		    deadline_elapsed_ms(wall_ms_of((struct wall_s){j->dl_seen_at}), wall, w);
 	}
 }
 

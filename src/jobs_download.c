@@ -265,9 +265,10 @@ void jr_start_download(struct jrun *r)
 	}
 	r->dl_expired = r->dl_local = r->dl_gone_round = false;
 	if (!r->dl_deadline) { /* a record from before the window was kept */
-		long long w =
-		    deadline_window_s(r->rec.video_expires_at, -1, r->rec.video_completed_at,
-		                      r->rec.video_created_at, DEADLINE_DEFAULT_WINDOW_S);
+		long long w = deadline_window_s(
+		    (struct service_s){r->rec.video_expires_at}, (struct service_s){-1},
+		    (struct service_s){r->rec.video_completed_at},
+		    (struct service_s){r->rec.video_created_at}, DEADLINE_DEFAULT_WINDOW_S);
 		r->dl_deadline = loop_now_ms() + w * 1000;
 	}
 	if (mkdir_p_exact(js->conf->outbox, conf_outbox_dir_mode(js->conf)) != 0) {

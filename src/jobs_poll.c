@@ -130,9 +130,11 @@ static void observe_expiry(struct jrun *r, const struct video *v)
 {
 	long long skew = 0;
 	bool has = api_client_server_skew(r->js->api, &skew);
-	long long server_now = has ? jr_now_s() + skew : -1;
-	long long w = deadline_window_s(v->expires_at, server_now, v->completed_at, v->created_at,
-	                                DEADLINE_DEFAULT_WINDOW_S);
+	/* the service's clock now: ours plus the skew its Date header showed */
+	struct service_s server_now = {has ? jr_now_s() + skew : -1};
+	long long w = deadline_window_s(
+	    (struct service_s){v->expires_at}, server_now, (struct service_s){v->completed_at},
+	    (struct service_s){v->created_at}, DEADLINE_DEFAULT_WINDOW_S);
 	r->rec.dl_window_s = w;
 	r->rec.dl_seen_at = jr_now_s();
 	r->dl_deadline = loop_now_ms() + w * 1000;
@@ -184,12 +186,15 @@ static void polled(struct jrun *r, const struct video *v, long poll_after_ms)
 	int before = r->rec.progress;
 	callback_missed(r, v);
 	jr_take_video(r, v);
-	if (!r->pp.start_ms) /* polling began in an earlier run: from the video's creation */
-		pollplan_resume(&r->pp, loop_now_ms(),
-		                r->rec.video_created_at > 0
-		                    ? deadline_elapsed_ms(r->rec.video_created_at * 1000,
-		                                          jr_now_ms_real(), POLLPLAN_MAX_MS)
-		                    : -1);
+	/* Polling began in an earlier run: from when this machine recorded the create (the
+	 * service's created_at is on its clock, which may be hours off ours). */
+	if (!r->pp.start_ms)
+		pollplan_resume(
+		    &r->pp, loop_now_ms(),
+		    r->rec.submit_at >= 0
+		        ? deadline_elapsed_ms(wall_ms_of((struct wall_s){r->rec.submit_at}),
+		                              (struct wall_ms){jr_now_ms_real()}, POLLPLAN_MAX_MS)
+		        : -1);
 	switch (v->status) {
 	case VIDEO_COMPLETED:
 		if (r->timer) /* a list showed it finished before its own poll came due */
