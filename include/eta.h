@@ -36,8 +36,10 @@ void eta_init(struct eta *e);
 void eta_add(struct eta *e, const struct job *j);
 /* The mean generation time of MODEL in whole seconds, -1 when none was observed. */
 long long eta_typical_s(const struct eta *e, const char *model);
-/* Seconds since J's video was made (created_at, else the submission) at unix time NOW;
- * -1 when neither is known. */
+/* Seconds since J was submitted (its submit_at, which this machine recorded) at unix
+ * time NOW, this machine's clock; -1 when unknown. Not from the video's created_at: that
+ * is the service's clock, which may be hours off. Only a record too old to have a
+ * submit_at falls back to it. */
 long long eta_elapsed_s(const struct job *j, long long now);
 
 #endif

@@ -56,6 +56,6 @@ long long eta_typical_s(const struct eta *e, const char *model)
 
 long long eta_elapsed_s(const struct job *j, long long now)
 {
-	long long start = j->video_created_at > 0 ? j->video_created_at : j->submit_at;
+	long long start = j->submit_at >= 0 ? j->submit_at : j->video_created_at;
 	return start >= 0 && now >= start ? now - start : -1;
 }
