@@ -233,10 +233,10 @@ long long status_json_remaining_s(const struct job *j, long long now)
 	if ((j->state != JOB_RUNNING && j->state != JOB_DOWNLOADING) || j->progress <= 0 ||
 	    j->progress >= 100)
 		return j->state == JOB_DOWNLOADING ? 0 : -1;
-	long long start = j->video_created_at >= 0 ? j->video_created_at : j->submit_at;
-	if (start < 0 || now <= start)
+	long long el = eta_elapsed_s(j, now); /* this machine's clock, not the service's */
+	if (el <= 0)
 		return -1;
-	return (now - start) * (100 - j->progress) / j->progress;
+	return el * (100 - j->progress) / j->progress;
 }
 
 /* "KEY":USD with 4 decimals, without printf (or libm): rounded half away from zero; a

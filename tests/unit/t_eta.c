@@ -1,5 +1,6 @@
-/* t_eta.c — how long a job has run (eta.h), on this machine's clock whatever the
- * service's clock says, and the typical durations per model. */
+/* t_eta.c — how long a job has run (eta.h) and how long it has left (status_json.h),
+ * on this machine's clock whatever the service's clock says; the typical durations per
+ * model. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 
 #include "eta.h"
 #include "job.h"
+#include "status_json.h"
 #include "util.h"
 
 static void t_eta_elapsed_is_on_this_machines_clock(void **state)
@@ -29,6 +31,21 @@ static void t_eta_elapsed_is_on_this_machines_clock(void **state)
 	assert_int_equal(eta_elapsed_s(&j, 1700000030), 30);
 	j.video_created_at = -1;
 	assert_int_equal(eta_elapsed_s(&j, 1700000030), -1);
+}
+
+/* Time left from the rate so far, on this machine's clock too. */
+static void t_eta_remaining_from_the_rate_on_this_machines_clock(void **state)
+{
+	(void)state;
+	struct job j;
+	job_init(&j);
+	j.state = JOB_RUNNING;
+	j.submit_at = 1700000000;
+	j.video_created_at = 1700000000 - 7200; /* a service 2 h behind */
+	j.progress = 25;
+	assert_int_equal(status_json_remaining_s(&j, 1700000060), 180);
+	j.video_created_at = 1700000000 + 7200; /* 2 h ahead */
+	assert_int_equal(status_json_remaining_s(&j, 1700000060), 180);
 }
 
 static void t_eta_typical_per_model(void **state)
@@ -59,6 +76,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(t_eta_elapsed_is_on_this_machines_clock),
+	    cmocka_unit_test(t_eta_remaining_from_the_rate_on_this_machines_clock),
 	    cmocka_unit_test(t_eta_typical_per_model),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
