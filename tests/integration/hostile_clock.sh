@@ -8,6 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon_lib.sh"
 . "$(dirname "$0")/money_lib.sh"
+. "$(dirname "$0")/httpd_lib.sh"
 
 sim_start --gen-ms 500 --ffmpeg none --seed 3 --clock-offset-s -7200
 # no retries inside a request: the first content answers (500s) fail a whole round
@@ -30,4 +31,24 @@ w=$(job_field clip .dl_window_s)
 [ -n "$w" ] && [ "$w" -gt 3000 ] && [ "$w" -le 3600 ] ||
 	fail "the download window recorded is '$w' s, expected about 3600"
 sorad_stop
-echo "ok: a service clock 2 h behind: a failed download round is retried, the job completes"
+
+# How long a running job has run, and has left, is told on this machine's clock: the
+# service's created_at is 2 h behind it (it said 7,200 s and more).
+kill "$SIM_PID" && wait "$SIM_PID" 2>/dev/null || true
+sim_start --gen-ms 60000 --ffmpeg none --seed 4 --clock-offset-s -7200
+sorad_conf 'max_retries = 0' 'listen = "127.0.0.1:0"'
+sorad_start
+httpd_url
+drop tide.txt 'A slow tide over the flats, an hour in a minute.'
+_tide_moving() {
+	[ "$(hget /api/v1/videos/tide)" = 200 ] && jq -e '.progress >= 5' "$T/body" >/dev/null
+}
+wait_for 45 "tide to be running with some progress" _tide_moving
+el=$(jq -r 'first(.. | objects | select(has("elapsed_seconds")) | .elapsed_seconds)' "$T/body")
+[ -n "$el" ] && [ "$el" != null ] && [ "$el" -ge 0 ] && [ "$el" -lt 120 ] ||
+	fail "elapsed_seconds of a job submitted moments ago is '$el' ($(cat "$T/body"))"
+left=$(jq -r 'first(.. | objects | select(has("estimated_seconds_remaining")) | .estimated_seconds_remaining)' "$T/body")
+[ -z "$left" ] || [ "$left" = null ] || [ "$left" -lt 3600 ] ||
+	fail "a job at $(jq .progress "$T/body") % after $el s has '$left' s left"
+sorad_stop
+echo "ok: a service clock 2 h behind: a failed download round is retried, the job completes; elapsed time on this machine's clock"
