@@ -865,6 +865,20 @@ static void cross_checks(const struct conf *c, struct parse_ctx *x)
 		add_err(x, loc_key(x, later_key(x, rb, rm), loc, sizeof loc),
 		        "retry_base_ms (%ld) must not exceed retry_max_ms (%ld)", c->retry_base_ms,
 		        c->retry_max_ms);
+	/* An archived job is no longer recognised as a duplicate: a prompt delivered again
+	 * within the window would be paid again. */
+	if (c->keep_records_days && c->duplicate_skip &&
+	    c->duplicate_window_days > c->keep_records_days)
+		add_err(
+		    x,
+		    loc_key(x,
+		            later_key(x, key_index("keep_records_days"),
+		                      key_index("duplicate_window_days")),
+		            loc, sizeof loc),
+		    "keep_records_days (%u) must be at least duplicate_window_days (%u): an "
+		    "archived job is no longer recognised as a duplicate, so a prompt delivered "
+		    "again within the window would be paid again",
+		    c->keep_records_days, c->duplicate_window_days);
 
 	const struct model_def *m = conf_model(c, c->default_model);
 	if (!m) {

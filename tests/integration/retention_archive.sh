@@ -28,8 +28,15 @@ wait_done fox
 [ ! -e "$T/state/archive" ] || fail "an archive with keep_records_days = 0"
 sorad_stop
 
-# Three days: 28 move, at the start.
+# A retention shorter than the duplicate window is refused: an archived job is not
+# recognised as a duplicate, and a prompt delivered again would be paid again.
 echo 'keep_records_days = 3' >>"$T/sorad.conf"
+rc=0
+"$SORAD_BIN" check-config -c "$T/sorad.conf" >"$T/check.txt" 2>&1 || rc=$?
+[ "$rc" != 0 ] && grep -q 'keep_records_days (3) must be at least duplicate_window_days (7)' "$T/check.txt" ||
+	fail "check-config took keep_records_days < duplicate_window_days (rc $rc): $(cat "$T/check.txt")"
+# Three days (and duplicates looked for three days back): 28 move, at the start.
+echo 'duplicate_window_days = 3' >>"$T/sorad.conf"
 sorad_start
 moved() { [ "$(records)" = 12 ]; }
 wait_for 30 "28 records to move to the archive (left: $(records))" moved
