@@ -20,6 +20,7 @@
 #include "store.h"
 #include "util.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1113,8 +1114,17 @@ static bool repair_line(const struct history_line *l, void *ud)
 void jr_history_load(struct jobs *js)
 {
 	js->hist = history_open(js->conf->state_dir);
-	if (!js->hist)
+	if (!js->hist) {
+		/* kept by no one, it would go stale: without it the commands read the records */
+		char path[PATH_MAX];
+		if (bfmt(path, sizeof(path), "%s/%s", js->conf->state_dir, HISTORY_FILE) == 0 &&
+		    unlink(path) != 0 && errno != ENOENT)
+			log_warn(
+			    "history: cannot remove %s either (%s): sorad list may show finished "
+			    "jobs as they were",
+			    path, strerror(errno));
 		return;
+	}
 	struct hist_repair hr = {js, 0};
 	long long lines = history_walk(js->hist, repair_line, &hr);
 	size_t added = 0;
