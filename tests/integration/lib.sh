@@ -59,7 +59,10 @@ wait_for() {
 # sim_start [sora-sim options...]: starts sora-sim on a free loopback port and sets
 # SIM_URL (e.g. http://127.0.0.1:40123) and SIM_PID. Logs go to $T/sim.log.
 sim_start() {
-	local pf="$T/sim.port.$RANDOM"
+	# A file of its own, made now: a name from $RANDOM was once one an earlier sim of
+	# the same test had written, and the test then talked to that sim (its faults).
+	local pf
+	pf=$(mktemp "$T/sim.port.XXXXXX")
 	"$SIM_BIN" --listen 127.0.0.1:0 --port-file "$pf" "$@" >>"$T/sim.log" 2>&1 &
 	SIM_PID=$!
 	_pids+=("$SIM_PID")
