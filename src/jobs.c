@@ -1090,7 +1090,7 @@ int jr_stage(struct commit *cm, struct jrun *r)
 
 struct hist_repair {
 	struct jobs *js;
-	size_t marked;
+	size_t marked, superseded; /* marked now; superseded before or now */
 };
 
 /* A line that says what its finished job's record says is that job's; any other is
@@ -1098,8 +1098,10 @@ struct hist_repair {
 static bool repair_line(const struct history_line *l, void *ud)
 {
 	struct hist_repair *hr = ud;
-	if (l->superseded)
+	if (l->superseded) {
+		hr->superseded++;
 		return true;
+	}
 	struct jrun *r = jr_by_name(hr->js, l->name);
 	if (r && job_state_is_final(r->rec.state) && r->hist_off < 0 &&
 	    history_digest(&r->rec) == l->digest) {
@@ -1108,7 +1110,45 @@ static bool repair_line(const struct history_line *l, void *ud)
 		return true;
 	}
 	hr->marked++;
+	hr->superseded++;
 	return history_supersede(hr->js->hist, l->off) == 0;
+}
+
+/* The lines of every finished job, in H (a new file or one whose lines were all
+ * forgotten); how many. */
+static size_t history_fill(struct jobs *js)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < js->n && history_ok(js->hist); i++) {
+		struct jrun *r = js->v[i];
+		if (job_state_is_final(r->rec.state) && r->hist_off < 0) {
+			r->hist_off = history_append(js->hist, &r->rec);
+			r->hist_digest = history_digest(&r->rec);
+			n++;
+		}
+	}
+	return n;
+}
+
+/* More superseded lines than live ones (retries, purges, retention): the file is made
+ * again from the jobs in memory. A command reading it meanwhile finds fewer lines and
+ * reads those jobs' records instead: slower, never wrong. */
+static void history_compact(struct jobs *js, size_t superseded)
+{
+	char path[PATH_MAX];
+	history_close(js->hist);
+	js->hist = NULL;
+	if (bfmt(path, sizeof(path), "%s/%s", js->conf->state_dir, HISTORY_FILE) != 0 ||
+	    (unlink(path) != 0 && errno != ENOENT)) {
+		log_warn("history: cannot remove %s to compact it: %s", path, strerror(errno));
+		return;
+	}
+	for (size_t i = 0; i < js->n; i++)
+		js->v[i]->hist_off = -1;
+	js->hist = history_open(js->conf->state_dir);
+	if (js->hist)
+		log_info("history: %zu superseded line(s) dropped, %zu kept", superseded,
+		         history_fill(js));
 }
 
 void jr_history_load(struct jobs *js)
@@ -1125,20 +1165,15 @@ void jr_history_load(struct jobs *js)
 			    path, strerror(errno));
 		return;
 	}
-	struct hist_repair hr = {js, 0};
+	struct hist_repair hr = {js, 0, 0};
 	long long lines = history_walk(js->hist, repair_line, &hr);
-	size_t added = 0;
-	for (size_t i = 0; i < js->n && history_ok(js->hist); i++) {
-		struct jrun *r = js->v[i];
-		if (job_state_is_final(r->rec.state) && r->hist_off < 0) {
-			r->hist_off = history_append(js->hist, &r->rec);
-			r->hist_digest = history_digest(&r->rec);
-			added++;
-		}
-	}
+	size_t added = history_fill(js);
 	if (added || hr.marked)
 		log_info("history: %lld line(s) read, %zu added, %zu marked superseded", lines,
 		         added, hr.marked);
+	size_t live = lines > 0 ? (size_t)lines - hr.superseded + added : added;
+	if (history_ok(js->hist) && hr.superseded > live)
+		history_compact(js, hr.superseded);
 }
 
 static void free_run(struct jrun *r)

@@ -80,4 +80,12 @@ wait_done owl
 sorad_stop
 [ "$(cat "$T"/state/archive/*.jsonl | wc -l)" = 28 ] || fail "a restart archived again"
 [ "$(records)" = 12 ] && [ -e "$T/state/jobs/owl.json" ] || fail "the restart moved more records"
+# The history lines of the 28 archived jobs (superseded, more than the 13 live ones) were
+# dropped at that start: the file holds the live jobs' lines only.
+grep -q 'history: 28 superseded line(s) dropped, 13 kept' "$T/sorad.out" ||
+	fail "the history was not compacted: $(grep 'history:' "$T/sorad.out")"
+[ "$(awk -F'\t' '$1 == "x"' "$T/state/history.tsv" | wc -l)" = 0 ] ||
+	fail "superseded lines are left: $(cat "$T/state/history.tsv")"
+[ "$(awk -F'\t' '$1 == "D"' "$T/state/history.tsv" | wc -l)" = 14 ] ||
+	fail "history.tsv does not hold the 14 done jobs: $(cat "$T/state/history.tsv")"
 echo ok
