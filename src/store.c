@@ -208,6 +208,20 @@ static char *record_line(const struct job *j)
 	return line;
 }
 
+/* fsync and close FD (PATH's), closed whatever happens; 0 or -1 (logged). */
+static int sync_close(int fd, const char *path)
+{
+	int rc = fsync(fd);
+	int e = errno;
+	if (close(fd) != 0 && rc == 0) {
+		rc = -1;
+		e = errno;
+	}
+	if (rc != 0)
+		log_error("store: cannot sync %s: %s", path, strerror(e));
+	return rc;
+}
+
 size_t store_archive(const char *state_dir, const struct job *const *j, size_t n, bool *ok)
 {
 	char dir[4096], path[4200], open_path[4200] = "";
@@ -223,10 +237,8 @@ size_t store_archive(const char *state_dir, const struct job *const *j, size_t n
 		if (archive_path(state_dir, j[i], path, sizeof(path)) != 0)
 			continue;
 		if (strcmp(path, open_path) != 0) {
-			if (fd >= 0 && (fsync(fd) != 0 || close(fd) != 0)) {
-				log_error("store: cannot sync %s: %s", open_path, strerror(errno));
+			if (fd >= 0 && sync_close(fd, open_path) != 0)
 				failed = true; /* what went into it is not known to be durable */
-			}
 			struct stat st;
 			created = created || lstat(path, &st) != 0;
 			fd = open(path,
@@ -257,10 +269,8 @@ size_t store_archive(const char *state_dir, const struct job *const *j, size_t n
 		}
 		free(line);
 	}
-	if (fd >= 0 && (fsync(fd) != 0 || close(fd) != 0)) {
-		log_error("store: cannot sync %s: %s", open_path, strerror(errno));
+	if (fd >= 0 && sync_close(fd, open_path) != 0)
 		failed = true;
-	}
 	if (created && fsync_dir(dir) != 0)
 		failed = true;
 	if (failed) {
