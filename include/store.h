@@ -56,6 +56,11 @@ size_t store_archive(const char *state_dir, const struct job *const *j, size_t n
 char *store_record_json(const struct job *j);
 int store_record_parse(struct job *j, const char *json, size_t len, char *why, size_t whylen);
 
+/* Reads and parses record FILE of directory DFD (a regular file of at most
+ * STORE_RECORD_MAX bytes, opened without following a symlink or blocking) into J: 0, or
+ * -1 with a reason in why[whylen] (J then holds nothing). Never moves or removes it. */
+int store_record_read(int dfd, const char *file, struct job *j, char *why, size_t whylen);
+
 /*
  * Loads every record, calling CB for each readable one (the job is the callback's
  * to keep: it must job_release it or take its contents); CB returns false to stop the

@@ -119,21 +119,12 @@ static void records_add(struct records *rs, size_t *cap, const struct job *j)
 	rs->v[rs->n++] = *j;
 }
 
-/* Record FILE of directory DFD into J (initialized here); false when it cannot be read
- * (a temp file, a record being replaced, one the daemon will move aside). */
+/* Record FILE of directory DFD into J; false when it cannot be read (a temp file, a
+ * record being replaced, one the daemon will move aside). */
 static bool record_read(int dfd, const char *file, struct job *j)
 {
-	int fd = openat(dfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd < 0)
-		return false;
-	char *buf = xmalloc(STORE_RECORD_MAX + 1);
-	ssize_t len = read(fd, buf, STORE_RECORD_MAX + 1);
-	close(fd);
 	char why[256];
-	bool ok = len > 0 && len <= STORE_RECORD_MAX &&
-	          store_record_parse(j, buf, (size_t)len, why, sizeof(why)) == 0;
-	free(buf);
-	return ok;
+	return store_record_read(dfd, file, j, why, sizeof(why)) == 0;
 }
 
 /* NAME.json's stem into STEM (a record's file name), or false for any other file. */

@@ -530,6 +530,16 @@ static char *read_record(int dfd, const char *file, size_t *len, char *why, size
 	return buf;
 }
 
+int store_record_read(int dfd, const char *file, struct job *j, char *why, size_t whylen)
+{
+	size_t len = 0;
+	char *buf = read_record(dfd, file, &len, why, whylen);
+	job_init(j);
+	int rc = buf ? store_record_parse(j, buf, len, why, whylen) : -1;
+	free(buf);
+	return rc;
+}
+
 int store_load_all(const char *state_dir, bool (*cb)(struct job *j, void *ud), void *ud)
 {
 	char dir[4096];
@@ -554,15 +564,11 @@ int store_load_all(const char *state_dir, bool (*cb)(struct job *j, void *ud), v
 		if (nl < 6 || strcmp(n + nl - 5, ".json") != 0)
 			continue;
 		char why[256] = "";
-		size_t len = 0;
-		char *buf = read_record(dfd, n, &len, why, sizeof(why));
 		struct job j;
-		if (!buf || store_record_parse(&j, buf, len, why, sizeof(why)) != 0) {
-			free(buf);
+		if (store_record_read(dfd, n, &j, why, sizeof(why)) != 0) {
 			move_aside(state_dir, dfd, n, why);
 			continue;
 		}
-		free(buf);
 		if (strncmp(n, j.name, nl - 5) != 0 || strlen(j.name) != nl - 5) {
 			job_release(&j);
 			move_aside(state_dir, dfd, n, "its name does not match the file name");
