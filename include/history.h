@@ -80,8 +80,9 @@ struct history *history_open(const char *state_dir);
 void history_close(struct history *h);
 
 /* Appends J's line (J done or failed); its offset, or -1: the file is then removed and
- * H writes nothing more (logged once), history_ok() false. */
-long long history_append(struct history *h, const struct job *j);
+ * H writes nothing more (logged once), history_ok() false. DIGEST (may be NULL): the
+ * line's history_digest, from the same formatting. */
+long long history_append(struct history *h, const struct job *j, unsigned long long *digest);
 /* Marks the line at OFF superseded; 0 or -1 (as for history_append). */
 int history_supersede(struct history *h, long long off);
 /* Whether H still writes (no write failed). */

@@ -442,12 +442,14 @@ bool history_ok(const struct history *h)
 	return h && h->fd >= 0;
 }
 
-long long history_append(struct history *h, const struct job *j)
+long long history_append(struct history *h, const struct job *j, unsigned long long *digest)
 {
 	if (!history_ok(h) || !job_state_is_final(j->state))
 		return -1;
 	struct out *o = xmalloc(sizeof(*o));
 	format_line(j, o);
+	if (digest)
+		*digest = fnv64(o->b, o->n - 1); /* as history_digest: without the newline */
 	long long off = h->size;
 	if (pwrite_all(h->fd, o->b, o->n, off) != 0) {
 		free(o);

@@ -1067,13 +1067,12 @@ static void history_sync(struct jrun *r)
 	if (!h)
 		return; /* the load: jr_history_load repairs the lines at its end */
 	if (job_state_is_final(r->rec.state)) {
-		unsigned long long d = history_digest(&r->rec);
-		if (r->hist_off >= 0 && d == r->hist_digest)
-			return;
-		if (r->hist_off >= 0)
+		if (r->hist_off >= 0) { /* re-recorded: a new line only when it says more */
+			if (history_digest(&r->rec) == r->hist_digest)
+				return;
 			history_supersede(h, r->hist_off);
-		r->hist_off = history_append(h, &r->rec);
-		r->hist_digest = d;
+		}
+		r->hist_off = history_append(h, &r->rec, &r->hist_digest);
 	} else if (r->hist_off >= 0) {
 		history_supersede(h, r->hist_off); /* retried */
 		r->hist_off = -1;
@@ -1122,8 +1121,7 @@ static size_t history_fill(struct jobs *js)
 	for (size_t i = 0; i < js->n && history_ok(js->hist); i++) {
 		struct jrun *r = js->v[i];
 		if (job_state_is_final(r->rec.state) && r->hist_off < 0) {
-			r->hist_off = history_append(js->hist, &r->rec);
-			r->hist_digest = history_digest(&r->rec);
+			r->hist_off = history_append(js->hist, &r->rec, &r->hist_digest);
 			n++;
 		}
 	}

@@ -100,12 +100,14 @@ static void t_history_round_trip(void **state)
 	free(b.video_id);
 	b.video_id = NULL;
 	b.claimed_at = -1;
-	long long oa = history_append(h, &a), ob = history_append(h, &b);
+	unsigned long long da = 0;
+	long long oa = history_append(h, &a, &da), ob = history_append(h, &b, NULL);
+	assert_true(da == history_digest(&a));
 	assert_true(oa > 0);
 	assert_true(ob > oa);
 	/* a job in flight has no line */
 	a.state = JOB_RUNNING;
-	assert_int_equal(history_append(h, &a), -1);
+	assert_int_equal(history_append(h, &a, NULL), -1);
 	assert_true(history_ok(h));
 	history_close(h);
 
@@ -147,10 +149,10 @@ static void t_history_supersede_and_forget(void **state)
 	struct job a, b;
 	make_job(&a, "one", JOB_DONE);
 	make_job(&b, "two", JOB_FAILED);
-	long long oa = history_append(h, &a);
-	history_append(h, &b);
+	long long oa = history_append(h, &a, NULL);
+	history_append(h, &b, NULL);
 	b.state = JOB_DONE; /* retried, done now */
-	history_append(h, &b);
+	history_append(h, &b, NULL);
 	assert_int_equal(history_supersede(h, oa), 0);
 	history_close(h);
 	struct seen s = {0};
@@ -182,7 +184,7 @@ static void t_history_torn_and_foreign_lines(void **state)
 	struct history *h = history_open(dir);
 	struct job a;
 	make_job(&a, "whole", JOB_DONE);
-	history_append(h, &a);
+	history_append(h, &a, NULL);
 	history_close(h);
 	/* lines that are not ours, then a crash in the middle of an append */
 	append_raw("garbage\n\nD\tbad\t\t\t\tnot-a-number\t\t\t\t\t\t\t\t\t\t\n");
@@ -201,7 +203,7 @@ static void t_history_torn_and_foreign_lines(void **state)
 	assert_int_equal(stat(path, &st), 0);
 	free(a.name);
 	a.name = xstrdup("after");
-	long long off = history_append(h, &a);
+	long long off = history_append(h, &a, NULL);
 	assert_true(off > 0);
 	history_close(h);
 	assert_int_equal(history_each(dir, collect, &s), 2);
@@ -224,7 +226,7 @@ static void t_history_long_fields_cut(void **state)
 	free(a.video_id);
 	a.video_id = xstrdup(big);
 	/* a line longer than HISTORY_LINE_MAX is never written */
-	assert_true(history_append(h, &a) > 0);
+	assert_true(history_append(h, &a, NULL) > 0);
 	history_close(h);
 	struct seen s = {0};
 	assert_int_equal(history_each(dir, collect, &s), 1);
