@@ -281,6 +281,41 @@ static bool moving(const struct job *j)
 	return j->state == JOB_SUBMITTING || j->state == JOB_RUNNING || j->state == JOB_DOWNLOADING;
 }
 
+/* Overlays on RS what the daemon's "live" answer ARR says of the jobs in flight (state,
+ * progress, typical duration, remote status): one lookup per entry, by name. */
+static void live_apply(struct records *rs, const cJSON *arr)
+{
+	struct hmap by_name = HMAP_INIT; /* name -> index in rs (keys: the records' names) */
+	for (size_t i = 0; i < rs->n; i++)
+		hmap_put(&by_name, rs->v[i].name, hmap_index_val(i));
+	const cJSON *o;
+	cJSON_ArrayForEach(o, arr)
+	{
+		const cJSON *nm = cJSON_GetObjectItemCaseSensitive(o, "name");
+		void *v = cJSON_IsString(nm) ? hmap_get(&by_name, nm->valuestring) : NULL;
+		if (!v)
+			continue; /* claimed after the records were read */
+		struct job *j = &rs->v[hmap_val_index(v)];
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "state");
+		int s = cJSON_IsString(st) ? job_state_parse(st->valuestring) : -1;
+		if (s != JOB_SUBMITTING && s != JOB_RUNNING && s != JOB_DOWNLOADING)
+			continue; /* not moving: the record says it (the answer names it) */
+		j->state = (enum job_state)s;
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "progress");
+		if (cJSON_IsNumber(p) && p->valuedouble >= -1 && p->valuedouble <= 100)
+			j->progress = (int)p->valuedouble;
+		const cJSON *ty = cJSON_GetObjectItemCaseSensitive(o, "typical_s");
+		if (cJSON_IsNumber(ty))
+			j->typical_s = (long long)ty->valuedouble;
+		const cJSON *rst = cJSON_GetObjectItemCaseSensitive(o, "status");
+		if (cJSON_IsString(rst)) {
+			free(j->status);
+			j->status = xstrdup(rst->valuestring);
+		}
+	}
+	hmap_release(&by_name);
+}
+
 /*
  * Overlays on RS what only the running daemon knows (control.h, "live": the state,
  * progress and remote status of the jobs in flight). 1 when the daemon answered; 0
@@ -314,35 +349,7 @@ static int records_live_named(const struct ctx *x, struct records *rs, bool quie
 	}
 	if (want_live)
 		*want_live = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "known"));
-	const cJSON *o;
-	cJSON_ArrayForEach(o, arr)
-	{
-		const cJSON *nm = cJSON_GetObjectItemCaseSensitive(o, "name");
-		if (!cJSON_IsString(nm))
-			continue;
-		struct job *j = NULL;
-		for (size_t i = 0; i < rs->n && !j; i++)
-			if (!strcmp(rs->v[i].name, nm->valuestring))
-				j = &rs->v[i];
-		if (!j)
-			continue; /* claimed after the records were read */
-		const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "state");
-		int s = cJSON_IsString(st) ? job_state_parse(st->valuestring) : -1;
-		if (s != JOB_SUBMITTING && s != JOB_RUNNING && s != JOB_DOWNLOADING)
-			continue; /* not moving: the record says it (the answer names it) */
-		j->state = (enum job_state)s;
-		const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "progress");
-		if (cJSON_IsNumber(p) && p->valuedouble >= -1 && p->valuedouble <= 100)
-			j->progress = (int)p->valuedouble;
-		const cJSON *ty = cJSON_GetObjectItemCaseSensitive(o, "typical_s");
-		if (cJSON_IsNumber(ty))
-			j->typical_s = (long long)ty->valuedouble;
-		const cJSON *rst = cJSON_GetObjectItemCaseSensitive(o, "status");
-		if (cJSON_IsString(rst)) {
-			free(j->status);
-			j->status = xstrdup(rst->valuestring);
-		}
-	}
+	live_apply(rs, arr);
 	cJSON_Delete(a);
 	return 1;
 }
@@ -401,8 +408,9 @@ static int records_load_unfinished(const struct ctx *x, struct records *rs)
 			records_add(rs, &cap, &j);
 	}
 	close(dfd);
-	cJSON_Delete(a);
 	records_finish(rs);
+	live_apply(rs, arr); /* the same answer: the daemon is asked once */
+	cJSON_Delete(a);
 	return 0;
 }
 
@@ -519,10 +527,12 @@ static int cmd_list(struct ctx *x, int argc, char **argv)
 	}
 	struct records rs;
 	/* jobs in flight only: their records, which the daemon names; else every job, the
-	 * finished ones from their summaries (history.h) unless --json wants whole records */
-	if (!want || !only_unfinished(want) || records_load_unfinished(x, &rs) != 0)
+	 * finished ones from their summaries (history.h) unless --json wants whole records;
+	 * either way with what the daemon knows of the jobs in flight */
+	if (!want || !only_unfinished(want) || records_load_unfinished(x, &rs) != 0) {
 		records_load_as(x->conf, &rs, !x->json);
-	records_live(x, &rs, false);
+		records_live(x, &rs, false);
+	}
 	if (x->json) {
 		cJSON *a = cJSON_CreateArray();
 		for (size_t i = 0; i < rs.n; i++)
