@@ -50,7 +50,7 @@ bench_conf() {
 		echo "log_dir = \"$T/logs\""
 		echo "listen = \"\""
 		echo "notify = false"
-		echo "log_level = \"info\""
+		echo "log_level = \"${BENCH_LOG_LEVEL:-info}\""
 		local line
 		for line in "$@"; do
 			echo "$line"

@@ -6,6 +6,7 @@
  *   STATE/inputs/NAME/       the job's original input files, claimed from the inbox
  *   STATE/corrupt/           records that could not be read, moved aside with a
  *                            timestamp suffix: never deleted, never crash-looped on
+ *   STATE/live/NAME          the records a start must read (livemark.h)
  *   STATE/history.tsv        the finished jobs summarized, derived from the records
  *                            (history.h)
  *   STATE/archive/           records of finished jobs past keep_records_days, a file
@@ -27,7 +28,8 @@
 /* Creates STATE/jobs, STATE/inputs and STATE/corrupt (mode 0700); 0 or -1 (logged). */
 int store_open(const char *state_dir);
 
-/* Writes J's record atomically; 0, or -1 with errno set (logged with the job name). */
+/* Writes J's record atomically (a command's write: its mark made first when it needs
+ * one, livemark.h); 0, or -1 with errno set (logged with the job name). */
 int store_save(const char *state_dir, const struct job *j);
 /* The same through the group commit C (commit.h): staged now, durable at the next
  * commit_flush. NULL C: store_save. */
@@ -36,7 +38,7 @@ int store_stage(struct commit *c, const char *state_dir, const struct job *j);
 /* True when a change of job NAME's record is staged in C and not committed yet. */
 bool store_staged(const struct commit *c, const char *state_dir, const char *name);
 
-/* Removes J's record (after its outputs are final); 0 or -1. */
+/* Removes J's record (after its outputs are final), then its mark; 0 or -1. */
 int store_remove(const char *state_dir, const char *name);
 
 /*

@@ -52,6 +52,7 @@ struct batch {
 	size_t repl_cap;
 	struct pathset syncs;
 	struct pathset creates; /* empty files to make */
+	struct pathset marks;   /* empty files made (and their directory synced) first */
 	mode_t *create_mode;
 	size_t create_cap;
 	struct then *thens;
@@ -64,6 +65,7 @@ struct batch {
 	int *dir_err;
 	size_t withheld, replaced, syncs_made;
 	int first_err;
+	int mark_err;                     /* the first mark that could not be made, else 0 */
 	long long t_handed, t_io0, t_io1; /* monotonic µs, for the debug log */
 };
 
@@ -128,6 +130,7 @@ static void batch_free(struct batch *b)
 	free(b->repl);
 	ps_free(&b->syncs);
 	ps_free(&b->creates);
+	ps_free(&b->marks);
 	free(b->create_mode);
 	free(b->create_err);
 	free(b->thens);
@@ -140,7 +143,7 @@ static void batch_free(struct batch *b)
 
 static bool batch_empty(const struct batch *b)
 {
-	return !b->targets.n && !b->syncs.n && !b->creates.n && !b->n_thens;
+	return !b->targets.n && !b->syncs.n && !b->creates.n && !b->marks.n && !b->n_thens;
 }
 
 /* ---- parallel fsync --------------------------------------------------------------- */
@@ -358,6 +361,15 @@ static int replace(const struct replacement *r)
 static void batch_io(struct batch *b)
 {
 	b->t_io0 = clock_mono_us();
+	/* Marks first, alone: the syncs of their directories below come after them. */
+	for (size_t i = 0; i < b->marks.n; i++) {
+		int e = create_empty(b->marks.v[i], 0600);
+		if (e && !b->mark_err) {
+			b->mark_err = e;
+			if (!b->first_err)
+				b->first_err = e;
+		}
+	}
 	size_t nt = b->targets.n, n1 = nt + b->syncs.n, nc = b->creates.n;
 	struct sync_item *items = xcalloc((n1 + nc) ? (n1 + nc) : 1, sizeof(*items));
 	for (size_t i = 0; i < nt; i++) {
@@ -381,7 +393,7 @@ static void batch_io(struct batch *b)
 			b->first_err = items[n1 + i].err;
 	}
 	b->sync_err = xcalloc(b->syncs.n ? b->syncs.n : 1, sizeof(*b->sync_err));
-	bool syncs_ok = true;
+	bool syncs_ok = !b->mark_err;
 	for (size_t i = 0; i < b->syncs.n; i++) {
 		b->sync_err[i] = items[nt + i].err;
 		if (items[nt + i].err) {
@@ -442,6 +454,10 @@ static int batch_finish(struct commit *c, struct batch *b)
 		if (b->sync_err[i])
 			log_error("commit: cannot fsync %s: %s", b->syncs.v[i],
 			          strerror(b->sync_err[i]));
+	if (b->mark_err)
+		log_error("commit: cannot make a mark among %zu (%s): nothing of this batch was "
+		          "replaced",
+		          b->marks.n, strerror(b->mark_err));
 	for (size_t i = 0; i < b->creates.n; i++)
 		if (b->create_err[i])
 			log_error("commit: cannot create %s: %s", b->creates.v[i],
@@ -724,6 +740,22 @@ int commit_create(struct commit *c, const char *path, mode_t mode)
 	}
 	b->create_mode[i] = mode;
 	return 0;
+}
+
+int commit_mark(struct commit *c, const char *path)
+{
+	char dir[4096];
+	dir_of(path, dir, sizeof(dir));
+	if (!c) {
+		int err = create_empty(path, 0600);
+		if (!err && fsync_dir(dir) != 0)
+			err = errno;
+		errno = err;
+		return err ? -1 : 0;
+	}
+	if (ps_find(&c->cur.marks, path) == SIZE_MAX)
+		ps_add(&c->cur.marks, path);
+	return commit_sync(c, dir);
 }
 
 void commit_then(struct commit *c, commit_fn *fn, void *ud)

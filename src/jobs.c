@@ -14,6 +14,7 @@
 #include "eta.h"
 #include "history.h"
 #include "inbox.h"
+#include "livemark.h"
 #include "log.h"
 #include "outbox.h"
 #include "refresh.h"
@@ -1079,8 +1080,71 @@ static void history_sync(struct jrun *r)
 	}
 }
 
+/* The batch with R's mark came back: the mark is durable, or (ERR) perhaps not: then it
+ * is staged again at once, ahead of any later change of R's record (continuations run
+ * before the next batch is handed over, commit.h). */
+static void mark_committed(void *ud, int err)
+{
+	struct jrun *r = ud;
+	if (!r->marked || r->mark_durable)
+		return;
+	if (!err) {
+		r->mark_durable = true;
+		return;
+	}
+	r->marked = false;
+	if (livemark_needed(&r->rec))
+		jr_mark(r->mark_cm, r);
+}
+
+/* A change of R's record that needs no mark is durable: the mark goes. */
+static void unmark_committed(void *ud, int err)
+{
+	struct jrun *r = ud;
+	if (err || !r->marked || !r->mark_durable || livemark_needed(&r->rec))
+		return;
+	livemark_remove(r->js->conf->state_dir, r->rec.name);
+	r->marked = false;
+}
+
+void jr_mark(struct commit *cm, struct jrun *r)
+{
+	struct jobs *js = r->js;
+	if (!js->marks_kept)
+		return;
+	if (!livemark_needed(&r->rec)) {
+		if (r->marked)
+			commit_then(cm, unmark_committed, r);
+		return;
+	}
+	/* A mark staged in the other commit (intents) and not durable yet is staged here
+	 * too: this batch may be durable first. */
+	if (r->marked && (r->mark_durable || r->mark_cm == cm))
+		return;
+	if (livemark_stage(cm, js->conf->state_dir, r->rec.name) != 0) {
+		char why[256];
+		bfmt(why, sizeof(why), "cannot mark %s's record to be read at start: %s",
+		     r->rec.name, strerror(errno));
+		jr_marks_drop(js, why);
+		return;
+	}
+	r->marked = true;
+	r->mark_durable = false;
+	r->mark_cm = cm;
+	commit_then(cm, mark_committed, r);
+}
+
+void jr_marks_drop(struct jobs *js, const char *why)
+{
+	livemark_drop(js->conf->state_dir, why);
+	js->marks_kept = false;
+	for (size_t i = 0; i < js->n; i++)
+		js->v[i]->marked = js->v[i]->mark_durable = false;
+}
+
 int jr_stage(struct commit *cm, struct jrun *r)
 {
+	jr_mark(cm, r); /* before the record: durable no later than it (livemark.h) */
 	int rc = store_stage(cm, r->js->conf->state_dir, &r->rec);
 	tally(r, false); /* an error code changed with the record */
 	history_sync(r);

@@ -11,6 +11,7 @@
 #include "dupes.h"
 #include "eta.h"
 #include "inbox.h"
+#include "livemark.h"
 #include "log.h"
 #include "outbox.h"
 #include "pollplan.h"
@@ -18,6 +19,7 @@
 #include "store.h"
 #include "util.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -526,6 +528,93 @@ static void redo_claim(const char *id, bool marked, void *ud)
 	claim_release(&cl);
 }
 
+struct mark_names {
+	struct hmap set; /* name → itself (owned) */
+};
+
+static void mark_found(const char *name, void *ud)
+{
+	struct mark_names *mn = ud;
+	if (!hmap_get(&mn->set, name)) {
+		char *k = xstrdup(name);
+		hmap_put(&mn->set, k, k);
+	}
+}
+
+static void marks_free(struct mark_names *mn)
+{
+	size_t pos = 0;
+	const char *k;
+	void *v;
+	while (hmap_next(&mn->set, &pos, &k, &v))
+		free(v);
+	hmap_release(&mn->set);
+}
+
+/* STATE/live made from the jobs just read (a state directory from before it, or one whose
+ * marks could not be kept). */
+static void marks_make(struct jobs *js)
+{
+	const char **names = xcalloc(js->n ? js->n : 1, sizeof(*names));
+	size_t n = 0;
+	for (size_t i = 0; i < js->n; i++)
+		if (livemark_needed(&js->v[i]->rec))
+			names[n++] = js->v[i]->rec.name;
+	if (livemark_make(js->conf->state_dir, names, n) == 0) {
+		js->marks_kept = true;
+		for (size_t i = 0; i < js->n; i++)
+			js->v[i]->marked = js->v[i]->mark_durable = livemark_needed(&js->v[i]->rec);
+		log_info("state: %s/%s made: %zu record(s) to read at start", js->conf->state_dir,
+		         LIVEMARK_DIR, n);
+	}
+	free(names);
+}
+
+void jr_marks_load(struct jobs *js)
+{
+	const char *dir = js->conf->state_dir;
+	struct mark_names mn;
+	hmap_init(&mn.set);
+	if (livemark_each(dir, mark_found, &mn) < 0) {
+		if (errno != ENOENT)
+			livemark_drop(dir, "its marks cannot be read");
+		marks_free(&mn);
+		marks_make(js);
+		return;
+	}
+	js->marks_kept = true;
+	size_t missing = 0;
+	for (size_t i = 0; i < js->n; i++) {
+		struct jrun *r = js->v[i];
+		char *k = hmap_del(&mn.set, r->rec.name);
+		bool has = k != NULL;
+		free(k);
+		r->marked = r->mark_durable = has;
+		if (livemark_needed(&r->rec) && !has) {
+			/* a writer broke the rule, or a record was put here by hand */
+			missing++;
+			log_warn("[job=%s] state: its record (%s) had no mark in %s/%s; made now",
+			         r->rec.name, job_state_name(r->rec.state), dir, LIVEMARK_DIR);
+			jr_mark(js->commit, r);
+		} else if (!livemark_needed(&r->rec) && has) {
+			livemark_remove(dir, r->rec.name); /* its final change was durable */
+			r->marked = r->mark_durable = false;
+		}
+	}
+	size_t pos = 0;
+	const char *k;
+	void *v;
+	while (hmap_next(&mn.set, &pos, &k, &v))
+		livemark_remove(dir, k); /* its record is gone */
+	marks_free(&mn);
+#ifdef SORAD_CHECK_COUNTS
+	if (missing) {
+		log_error("state: %zu record(s) needing a mark had none", missing);
+		abort();
+	}
+#endif
+}
+
 int jobs_load(struct jobs *js)
 {
 	return jobs_load_until(js, NULL, NULL);
@@ -547,6 +636,7 @@ int jobs_load_until(struct jobs *js, bool (*stop)(void *ud), void *ud)
 	if (js->n > 1)
 		qsort(js->v, js->n, sizeof(*js->v), by_claim_time);
 	jr_rebuild_index(js);
+	jr_marks_load(js); /* before anything is staged: the records as they were read */
 	struct lost_names lost = {0};
 	store_corrupt_names(js->conf->state_dir, lost_add, &lost);
 	struct redo rd = {js, &lost};

@@ -92,10 +92,14 @@ struct jrun {
 	 * seconds under model gen_model. */
 	bool rejected;
 	bool archived; /* its record moved to STATE/archive/: it leaves (jobs_archive.c) */
+	bool marked, mark_durable; /* its mark in STATE/live: below, mark_cm */
 	unsigned gen_seconds;
 	size_t gen_model;
 	long long hist_off; /* finished: its line in STATE/history.tsv (history.h), -1 none */
 	unsigned long long hist_digest; /* ...and what that line says (history_digest) */
+	/* Its mark in STATE/live (livemark.h): staged (marked) through MARK_CM, known durable
+	 * (mark_durable) once that batch committed. */
+	struct commit *mark_cm;
 };
 
 struct jobs {
@@ -138,6 +142,7 @@ struct jobs {
 	long long yield_ms; /* loop clock: since when work that can wait gives way, or 0 */
 	struct loop_timer *yield_timer; /* ends the giving way (yield_to_creates) */
 	bool api_blocked;               /* the API refused our credentials: wait for a reload */
+	bool marks_kept;                /* STATE/live is kept (livemark.h): from the load's end */
 	struct {
 		jobs_change_fn *fn;
 		void *ud;
@@ -197,6 +202,14 @@ void jr_rebuild_index(struct jobs *js);
 /* Under SORAD_CHECK_COUNTS (CMake, on unless Release): recounts every job by state and
  * aborts, naming WHERE (and J, or NULL), when the counters differ. Else nothing. */
 void jr_check_counts(const struct jobs *js, const struct job *j, const char *where);
+/* R's mark in STATE/live (livemark.h) kept in step with its record, staged through CM
+ * ahead of the record's change (jr_stage does it); jr_marks_drop: marks can no longer
+ * be kept (logged with WHY): STATE/live is removed, the next start reads every record. */
+void jr_mark(struct commit *cm, struct jrun *r);
+void jr_marks_drop(struct jobs *js, const char *why);
+/* At the load, right after the records are read (jobs_claim.c): each job's mark found,
+ * missing ones made, stale ones removed; STATE/live made when there is none. */
+void jr_marks_load(struct jobs *js);
 /* The one place a job's state changes, with the per-state counters (jobs.c). */
 void jr_move_state(struct jrun *r, enum job_state s);
 /* A state change recorded: moved, record staged (through the group

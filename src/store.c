@@ -2,6 +2,7 @@
 #include "store.h"
 #include "commit.h"
 #include "fsutil.h"
+#include "livemark.h"
 #include "log.h"
 #include "prompt.h"
 #include "utf8.h"
@@ -133,6 +134,8 @@ char *store_record_json(const struct job *j)
 
 int store_save(const char *state_dir, const struct job *j)
 {
+	if (livemark_before_save(state_dir, j) != 0)
+		return -1;
 	return store_stage(NULL, state_dir, j);
 }
 
@@ -181,6 +184,7 @@ int store_remove(const char *state_dir, const char *name)
 	char dir[4096];
 	if (subdir(dir, sizeof(dir), state_dir, "jobs") == 0)
 		fsync_dir(dir);
+	livemark_remove(state_dir, name); /* after the record: a mark alone is harmless */
 	return 0;
 }
 
@@ -296,6 +300,7 @@ size_t store_archive(const char *state_dir, const struct job *const *j, size_t n
 			ok[i] = false;
 			continue;
 		}
+		livemark_remove(state_dir, j[i]->name);
 		done++;
 	}
 	if (done)

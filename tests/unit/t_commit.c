@@ -192,6 +192,50 @@ static void t_failed_sync_withholds_replacements_and_reports_the_error(void **st
 	commit_free(c);
 }
 
+/* A mark (livemark.h) is made before the batch's replacements appear; when it cannot be
+ * made, none of them appears. */
+static void t_mark_comes_first_or_nothing_appears(void **state)
+{
+	(void)state;
+	memset(&seen, 0, sizeof(seen));
+	char buf[16], mark[512], sub[512], bad[512];
+	bfmt(sub, sizeof(sub), "%s/marks", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	bfmt(mark, sizeof(mark), "%s/m1", sub);
+	struct commit *c = commit_new(NULL);
+	assert_int_equal(commit_mark(c, mark), 0);
+	assert_int_equal(commit_write(c, dir, "m.json", "m", 1, 0600, false), 0);
+	commit_then(c, note, &ids[4]);
+	assert_int_equal(access(mark, F_OK), -1); /* staged, not made yet */
+	assert_int_equal(commit_flush(c), 0);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.err[0], 0);
+	assert_int_equal(access(mark, F_OK), 0);
+	assert_int_equal(slurp("m.json", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "m");
+	/* A mark in a directory that does not exist: the replacement is withheld. */
+	bfmt(bad, sizeof(bad), "%s/no-such-dir/m2", dir);
+	assert_int_equal(commit_mark(c, bad), 0);
+	assert_int_equal(commit_write(c, dir, "n.json", "n", 1, 0600, false), 0);
+	commit_then(c, note, &ids[5]);
+	assert_int_equal(commit_flush(c), -1);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.err[1], ENOENT);
+	assert_int_equal(slurp("n.json", buf, sizeof(buf)), -1);
+	commit_free(c);
+	/* Without a struct commit: made and synced at once. */
+	bfmt(mark, sizeof(mark), "%s/m3", sub);
+	assert_int_equal(commit_mark(NULL, mark), 0);
+	assert_int_equal(access(mark, F_OK), 0);
+	unlink(mark);
+	bfmt(mark, sizeof(mark), "%s/m1", sub);
+	unlink(mark);
+	assert_int_equal(rmdir(sub), 0);
+	bfmt(mark, sizeof(mark), "%s/m.json", dir);
+	unlink(mark);
+	assert_int_equal(count_entries(), 0);
+}
+
 static void t_cancel_drops_the_continuations_of_one_owner(void **state)
 {
 	(void)state;
@@ -440,6 +484,7 @@ int main(void)
 	    cmocka_unit_test(t_second_stage_of_a_target_wins_and_continuations_run_in_order),
 	    cmocka_unit_test(t_continuation_stages_into_the_next_batch),
 	    cmocka_unit_test(t_failed_sync_withholds_replacements_and_reports_the_error),
+	    cmocka_unit_test(t_mark_comes_first_or_nothing_appears),
 	    cmocka_unit_test(t_cancel_drops_the_continuations_of_one_owner),
 	    cmocka_unit_test(t_null_commit_is_synchronous),
 	    cmocka_unit_test(t_large_batch_commits_every_file),
