@@ -15,11 +15,12 @@
  *
  * A line: FLAG NAME VIDEO_ID MODEL SIZE SECONDS PROGRESS CLAIMED_AT SUBMIT_AT
  * FINISHED_AT VIDEO_CREATED_AT VIDEO_COMPLETED_AT SPENT_MICRO_USD ERROR_CODE DUP_KEY
- * NOTE, separated by tabs (times in unix seconds). FLAG is 'D' (done), 'F'
+ * SOURCE LINE REFERENCE NOTE, separated by tabs (times in unix seconds). FLAG is 'D' (done), 'F'
  * (failed) or 'x' (superseded: the job was retried, forgotten or deleted since; the one
  * byte is overwritten in place). Unknown numbers are empty; text fields escape tab,
  * newline and backslash as \t, \n and \\. Lines starting with '#' are comments (the
- * first one names the format).
+ * first one names the format: a file of another version is not read, and the daemon
+ * makes it again from the records).
  *
  * Ownership: struct history is the caller's (history_close); a history_line's strings
  * point into the buffer the walk hands to the callback, valid during the call only.
@@ -41,7 +42,8 @@ struct history_line {
 	bool superseded;
 	long long off; /* where the line starts in the file */
 	const char *name, *video_id, *model, *size, *error_code, *dup_key, *note; /* "" none */
-	unsigned seconds;
+	const char *source, *reference;                                           /* "" none */
+	unsigned seconds, line;                         /* line: in a .jsonl batch, 0 otherwise */
 	int progress;                                   /* -1 unknown */
 	long long claimed_at, submit_at, finished_at;   /* unix seconds, -1 unknown */
 	long long video_created_at, video_completed_at; /* the service's, -1 unknown */
@@ -77,6 +79,8 @@ struct history;
  * cut off. NULL on failure (logged).
  */
 struct history *history_open(const char *state_dir);
+/* Whether STATE/history.tsv exists, a regular file of this version. */
+bool history_current(const char *state_dir);
 void history_close(struct history *h);
 
 /* Appends J's line (J done or failed); its offset, or -1: the file is then removed and
@@ -94,5 +98,19 @@ long long history_walk(struct history *h, history_fn *fn, void *ud);
  * runs, holding the state lock); 0, or -1 (the file is then removed, logged). No file:
  * 0. */
 int history_forget(const char *state_dir, const char *name);
+
+/*
+ * Whether a start may take the finished jobs from the file instead of from every
+ * record (jobs_load): STATE/history.trust says the daemon that kept it stopped cleanly
+ * (the file synced), or is from this boot (a process that died left its writes in the
+ * page cache). A file being made again (compaction, a failed write) is not trusted:
+ * the trust is dropped first and set again once it is whole. *PID: that daemon's
+ * process id when it did not stop cleanly (its temp files may remain), else 0.
+ */
+bool history_trusted(const char *state_dir, long *pid);
+/* Sets it: CLEAN after syncing H's file (a clean stop), else "this boot". 0 or -1
+ * (logged). */
+int history_trust_set(struct history *h, const char *state_dir, bool clean);
+void history_trust_drop(const char *state_dir);
 
 #endif

@@ -124,6 +124,20 @@ size_t jobs_rejected(const struct jobs *js);
 const struct job *jobs_find(const struct jobs *js, const char *name_or_id);
 /* The I-th job (0 <= I < jobs_total), in claim order. */
 const struct job *jobs_at(const struct jobs *js, size_t i);
+/*
+ * A finished job may be known by its STATE/history.tsv line only (a summary: a start
+ * took it from there instead of reading its record): name, state, video id, model,
+ * size, seconds, progress, times, what it spent, error code and the error's start,
+ * source and reference. What shows a job whole (the status endpoint, the commands)
+ * asks for jobs_whole: J's record is read now, once, and J becomes it (its pointer
+ * stays valid). Returns J; it stays a summary when its record cannot be read (logged).
+ */
+const struct job *jobs_whole(const struct jobs *js, const struct job *j);
+/* Whether J is such a summary (what it spent is in the usage log already). */
+bool jobs_is_summary(const struct job *j);
+/* Something derived from the records could not be written (the usage log): the next
+ * start reads every record, not the history (it repairs what depends on them). */
+void jobs_repair_at_start(struct jobs *js);
 /* Whether some job names IMAGE as its reference ("reference:" in its prompt file). */
 bool jobs_name_a_reference(const struct jobs *js, const char *image);
 /* The I with jobs_at(JS, I) == J, or (size_t)-1 when J is none of JS's: O(log n). */

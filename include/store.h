@@ -72,6 +72,12 @@ int store_record_read(int dfd, const char *file, struct job *j, char *why, size_
  */
 int store_load_all(const char *state_dir, bool (*cb)(struct job *j, void *ud), void *ud);
 
+/* As store_load_all, for the records of jobs NAMES[N] only (a missing one is skipped):
+ * a start reading the marked records (livemark.h). STALE_PID > 0: the temp files that
+ * daemon left for these records (a crash) are removed on the way. */
+int store_load_names(const char *state_dir, const char *const *names, size_t n, long stale_pid,
+                     bool (*cb)(struct job *j, void *ud), void *ud);
+
 /*
  * Calls CB with the job name of every record ever moved to STATE/corrupt/ (its file
  * NAME.json.UNIXTIME). A record that could not be read was durable once: its job may

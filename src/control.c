@@ -498,7 +498,7 @@ static void handle_resolve(struct control_target *d, const char *name, const cJS
  * in msg[n], or the error code with why not. */
 static const char *purge_job(struct control_target *d, const char *name, char *msg, size_t n)
 {
-	const struct job *j = jobs_find(d->jobs, name);
+	const struct job *j = jobs_whole(d->jobs, jobs_find(d->jobs, name));
 	if (!j) {
 		bfmt(msg, n, "no job named '%s'", name);
 		return "not_found";
@@ -575,7 +575,7 @@ static void handle_delete(struct control_target *d, const char *target, bool pur
 	struct pending_delete *p = xcalloc(1, sizeof(*p));
 	p->d = d;
 	p->purge = purge;
-	const struct job *j = jobs_find(d->jobs, target);
+	const struct job *j = jobs_whole(d->jobs, jobs_find(d->jobs, target));
 	if (j) {
 		if (!job_state_is_final(j->state)) {
 			bfmt(msg, sizeof(msg),

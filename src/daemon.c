@@ -173,9 +173,10 @@ static void record_usage(struct daemon *d, const struct job *j)
 		if (j->video_id &&
 		    (j->state == JOB_RUNNING || j->state == JOB_DOWNLOADING ||
 		     j->state == JOB_DONE) &&
-		    !usage_has(d->usage, j->video_id))
-			usage_record(d->usage, j, j->submit_at >= 0 ? j->submit_at : now,
-			             d->commit);
+		    !usage_has(d->usage, j->video_id) &&
+		    usage_record(d->usage, j, j->submit_at >= 0 ? j->submit_at : now, d->commit) <
+		        0)
+			jobs_repair_at_start(d->jobs);
 		return;
 	}
 	/* The video is the latest create's once the job is past sending it (a record may
@@ -189,7 +190,9 @@ static void record_usage(struct daemon *d, const struct job *j)
 			s = USAGE_CREATED;
 		else if (usage_create_state(d->usage, j, k) == USAGE_CREATED)
 			continue; /* an older create that made a video stays counted with it */
-		usage_note_create(d->usage, j, k, s, j->video_id, at, d->commit);
+		if (usage_note_create(d->usage, j, k, s, j->video_id, at, d->commit) < 0)
+			jobs_repair_at_start(
+			    d->jobs); /* the next start repairs it from every record */
 	}
 }
 
@@ -747,8 +750,13 @@ int daemon_main(int argc, char **argv)
 	}
 	/* The usage log is repaired from the records: a crash between a record counting a
 	 * create (or saying where it stands) and its usage line loses nothing. */
-	for (size_t i = 0; i < jobs_total(d.jobs); i++)
-		record_usage(&d, jobs_at(d.jobs, i));
+	for (size_t i = 0; i < jobs_total(d.jobs); i++) {
+		const struct job *j = jobs_at(d.jobs, i);
+		/* a job known by its history line finished with its record durable and its
+		 * spending noted with it (and its line knows no create count) */
+		if (!jobs_is_summary(j))
+			record_usage(&d, j);
+	}
 	release_held(&d);
 	d.target.jobs = d.jobs;
 	d.target.conf = d.conf;

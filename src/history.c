@@ -2,6 +2,7 @@
 #include "history.h"
 
 #include "decimal.h"
+#include "fsutil.h"
 #include "log.h"
 #include "util.h"
 
@@ -13,11 +14,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define HEADER_START "# sorad history "
 #define HEADER                                                                                     \
-	"# sorad history 1: FLAG NAME VIDEO_ID MODEL SIZE SECONDS PROGRESS CLAIMED_AT SUBMIT_AT "  \
+	HEADER_START                                                                               \
+	"2: FLAG NAME VIDEO_ID MODEL SIZE SECONDS PROGRESS CLAIMED_AT SUBMIT_AT "                  \
 	"FINISHED_AT VIDEO_CREATED_AT VIDEO_COMPLETED_AT SPENT_MICRO_USD ERROR_CODE DUP_KEY "      \
-	"NOTE\n"
-#define FIELDS 16
+	"SOURCE LINE REFERENCE NOTE\n"
+#define FIELDS 19
+#define TRUST_FILE "history.trust"
 #define CHUNK (64 * 1024)
 #define TEXT_MAX 512 /* bytes of one text field before escaping */
 
@@ -97,6 +101,9 @@ static void format_line(const struct job *j, struct out *o)
 	put_num(o, isfinite(spent) && spent >= 0 && spent < 1e15 ? llround(spent) : -1);
 	put_text(o, j->error_code, 128, false);
 	put_text(o, j->dup_key, 64, false);
+	put_text(o, j->source, TEXT_MAX, false);
+	put_num(o, j->line ? (long long)j->line : -1);
+	put_text(o, j->reference, TEXT_MAX, false);
 	put_text(o, j->error, HISTORY_NOTE_MAX, true); /* the note: the error's start */
 	/* room for the newline is always kept by put_c's bound */
 	o->b[o->n++] = '\n';
@@ -193,14 +200,16 @@ static bool parse_line(char *line, struct history_line *l)
 	for (size_t i = 1; i < FIELDS; i++)
 		if (!unescape(f[i]))
 			return false;
-	long long secs, prog, spent;
+	long long secs, prog, spent, lno;
 	const unsigned long long big = (unsigned long long)1 << 62;
 	if (!*f[1] || !parse_num(f[5], 100000, &secs) || !parse_num(f[6], 100, &prog) ||
 	    !parse_num(f[7], big, &l->claimed_at) || !parse_num(f[8], big, &l->submit_at) ||
 	    !parse_num(f[9], big, &l->finished_at) ||
 	    !parse_num(f[10], big, &l->video_created_at) ||
-	    !parse_num(f[11], big, &l->video_completed_at) || !parse_num(f[12], big, &spent))
+	    !parse_num(f[11], big, &l->video_completed_at) || !parse_num(f[12], big, &spent) ||
+	    !parse_num(f[16], 1000000, &lno))
 		return false;
+	l->line = lno < 0 ? 0 : (unsigned)lno;
 	l->name = f[1];
 	l->video_id = f[2];
 	l->model = f[3];
@@ -210,7 +219,9 @@ static bool parse_line(char *line, struct history_line *l)
 	l->spent_micro_usd = spent < 0 ? 0 : spent;
 	l->error_code = f[13];
 	l->dup_key = f[14];
-	l->note = f[15];
+	l->source = f[15];
+	l->reference = f[17];
+	l->note = f[18];
 	return true;
 }
 
@@ -224,12 +235,14 @@ static long long walk_fd(int fd, history_fn *fn, void *ud)
 	size_t ln = 0;
 	bool skipping = false, go = true;
 	long long off = 0, start = 0, lines = 0;
+	int err = 0;
 	while (go) {
 		ssize_t got = pread(fd, buf, CHUNK, off);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
 			lines = -1;
+			err = errno;
 			break;
 		}
 		if (got == 0)
@@ -244,6 +257,13 @@ static long long walk_fd(int fd, history_fn *fn, void *ud)
 				continue;
 			}
 			line[ln] = '\0';
+			if (start == 0 && !strncmp(line, HEADER_START, strlen(HEADER_START)) &&
+			    (ln + 1 != strlen(HEADER) || memcmp(line, HEADER, ln) != 0)) {
+				lines = -1; /* another version's file: not ours to read */
+				err = EPROTO;
+				go = false;
+				break;
+			}
 			struct history_line l;
 			unsigned long long d = fnv64(line, ln);
 			if (!skipping && ln > 0 && line[0] != '#' && parse_line(line, &l)) {
@@ -260,6 +280,8 @@ static long long walk_fd(int fd, history_fn *fn, void *ud)
 	}
 	free(line);
 	free(buf);
+	if (err)
+		errno = err;
 	return lines;
 }
 
@@ -310,6 +332,9 @@ void history_line_job(const struct history_line *l, struct job *j)
 	j->creates = j->creates_allowed = 1;
 	j->error_code = dup_or_null(l->error_code);
 	j->dup_key = dup_or_null(l->dup_key);
+	j->source = dup_or_null(l->source);
+	j->line = l->line;
+	j->reference = dup_or_null(l->reference);
 	j->error = dup_or_null(l->note);
 }
 
@@ -387,6 +412,32 @@ static int cut_torn_tail(struct history *h)
 	return 0;
 }
 
+/* Whether H's file starts with this version's header. */
+static bool ours(struct history *h)
+{
+	char head[sizeof(HEADER)];
+	size_t want = strlen(HEADER);
+	ssize_t got;
+	do
+		got = pread(h->fd, head, want, 0);
+	while (got < 0 && errno == EINTR);
+	return got == (ssize_t)want && memcmp(head, HEADER, want) == 0;
+}
+
+bool history_current(const char *state_dir)
+{
+	struct history h = {.fd = -1};
+	if (bfmt(h.path, sizeof(h.path), "%s/%s", state_dir, HISTORY_FILE) != 0)
+		return false;
+	h.fd = open(h.path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (h.fd < 0)
+		return false;
+	struct stat st;
+	bool ok = fstat(h.fd, &st) == 0 && S_ISREG(st.st_mode) && ours(&h);
+	close(h.fd);
+	return ok;
+}
+
 struct history *history_open(const char *state_dir)
 {
 	struct history *h = xcalloc(1, sizeof(*h));
@@ -412,6 +463,15 @@ struct history *history_open(const char *state_dir)
 		return NULL;
 	}
 	h->size = st.st_size;
+	if (h->size > 0 && !ours(h)) {
+		log_info("history: %s is of another format: made again from the records", h->path);
+		if (ftruncate(h->fd, 0) != 0) {
+			broken(h, "empty");
+			free(h);
+			return NULL;
+		}
+		h->size = 0;
+	}
 	if (cut_torn_tail(h) != 0) {
 		broken(h, "repair");
 		free(h);
@@ -507,11 +567,126 @@ int history_forget(const char *state_dir, const char *name)
 			return -1;
 		return 0; /* no history: nothing to show stale */
 	}
+	long pid;
+	bool was_clean = history_trusted(state_dir, &pid) && !pid; /* before the change */
 	struct forget f = {name, h, 0};
 	if (history_walk(h, forget_one, &f) < 0 && history_ok(h)) {
 		broken(h, "read");
 		f.rc = -1;
 	}
+	if (f.rc == 0 && history_ok(h) && fdatasync(h->fd) != 0) /* survives a power loss */
+		f.rc = -1;
+	if (was_clean && f.rc == 0) /* still whole: the next start may trust it */
+		history_trust_set(h, state_dir, true);
+	else if (was_clean)
+		history_trust_drop(state_dir);
 	history_close(h);
 	return f.rc;
+}
+
+/* ---- whether a start may trust the file ---------------------------------------------- */
+
+/* This boot's id (/proc/sys/kernel/random/boot_id) into BUF; 0 or -1. */
+static int boot_id(char *buf, size_t n)
+{
+	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t got = read(fd, buf, n - 1);
+	close(fd);
+	if (got <= 0)
+		return -1;
+	buf[got] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf[0] ? 0 : -1;
+}
+
+static int trust_path(char *buf, size_t n, const char *state_dir)
+{
+	return bfmt(buf, n, "%s/%s", state_dir, TRUST_FILE);
+}
+
+/* "clean SIZE SEC NSEC": what the file was when the daemon stopped (a change since, by
+ * hand, is not trusted). */
+static bool clean_matches(const char *state_dir, const char *got)
+{
+	long long v[3];
+	const char *p = got + strlen("clean");
+	for (int i = 0; i < 3; i++) {
+		char *end;
+		if (*p != ' ' || p[1] < '0' || p[1] > '9')
+			return false;
+		errno = 0;
+		v[i] = strtoll(p + 1, &end, 10);
+		if (errno)
+			return false;
+		p = end;
+	}
+	if (strcmp(p, "\n") != 0)
+		return false;
+	long long size = v[0], sec = v[1], nsec = v[2];
+	char path[4096];
+	struct stat st;
+	return bfmt(path, sizeof(path), "%s/%s", state_dir, HISTORY_FILE) == 0 &&
+	       lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == size &&
+	       st.st_mtim.tv_sec == sec && st.st_mtim.tv_nsec == nsec;
+}
+
+bool history_trusted(const char *state_dir, long *pid)
+{
+	char path[4096], got[160] = "", boot[64], want[80];
+	*pid = 0;
+	if (trust_path(path, sizeof(path), state_dir) != 0)
+		return false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, got, sizeof(got) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	got[n] = '\0';
+	if (!strncmp(got, "clean ", 6))
+		return clean_matches(state_dir, got);
+	/* "boot ID PID": this boot's, from a daemon that did not stop cleanly */
+	if (boot_id(boot, sizeof(boot)) != 0 || bfmt(want, sizeof(want), "boot %s ", boot) != 0 ||
+	    strncmp(got, want, strlen(want)) != 0)
+		return false;
+	char *end;
+	long p = strtol(got + strlen(want), &end, 10);
+	if (p <= 0 || *end != '\n')
+		return false;
+	*pid = p;
+	return true;
+}
+
+int history_trust_set(struct history *h, const char *state_dir, bool clean)
+{
+	char line[120], boot[64];
+	if (!history_ok(h))
+		return -1;
+	if (clean) {
+		struct stat st;
+		if (fdatasync(h->fd) != 0 || fstat(h->fd, &st) != 0) {
+			log_warn("history: cannot sync %s: %s", h->path, strerror(errno));
+			return -1;
+		}
+		bfmt(line, sizeof(line), "clean %lld %lld %ld\n", (long long)st.st_size,
+		     (long long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec);
+	} else if (boot_id(boot, sizeof(boot)) != 0 ||
+	           bfmt(line, sizeof(line), "boot %s %ld\n", boot, (long)getpid()) != 0) {
+		return -1;
+	}
+	if (atomic_write_file(state_dir, TRUST_FILE, line, strlen(line), 0600) != 0) {
+		log_warn("history: cannot write %s/%s: %s", state_dir, TRUST_FILE, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void history_trust_drop(const char *state_dir)
+{
+	char path[4096];
+	if (trust_path(path, sizeof(path), state_dir) == 0 && unlink(path) != 0 && errno != ENOENT)
+		log_warn("history: cannot remove %s: %s", path, strerror(errno));
 }

@@ -423,6 +423,7 @@ static unsigned serve_list(struct rq *q)
 		}
 		if (count++)
 			jbuf_add(&b, ",", 1);
+		j = jobs_whole(js, j);
 		cached_video(q->h, &b, j, now);
 		if (!first)
 			first = j;
@@ -651,7 +652,7 @@ static const struct job *find_job(struct rq *q, const char *id, unsigned *code)
 		*code = bad_request(q, "id", "not a video id or job name");
 		return NULL;
 	}
-	const struct job *j = jobs_find(q->h->jobs, id);
+	const struct job *j = jobs_whole(q->h->jobs, jobs_find(q->h->jobs, id));
 	if (!j)
 		*code = not_found(q, "No video or job with that id.");
 	return j;
@@ -727,7 +728,7 @@ unsigned httpd_route_waited(struct httpd *h, const struct httpd_request *rq,
                             struct httpd_response *rs, const char *name)
 {
 	struct rq q = {h, rq, rs};
-	const struct job *j = jobs_find(h->jobs, name);
+	const struct job *j = jobs_whole(h->jobs, jobs_find(h->jobs, name));
 	if (!j)
 		return not_found(&q, "No video or job with that id.");
 	return serve_video(&q, j);

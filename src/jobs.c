@@ -17,13 +17,16 @@
 #include "livemark.h"
 #include "log.h"
 #include "outbox.h"
+#include "prompt.h"
 #include "refresh.h"
 #include "store.h"
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,6 +277,57 @@ struct jrun *jr_by_name_or_id(const struct jobs *js, const char *name)
 {
 	struct jrun *r = jr_by_name(js, name);
 	return r ? r : jr_by_vid(js, name);
+}
+
+int jr_full(struct jrun *r)
+{
+	if (!r->summary)
+		return 0;
+	struct jobs *js = r->js;
+	char dir[PATH_MAX], file[PROMPT_NAME_MAX + 8], why[256] = "";
+	struct job full;
+	job_init(&full);
+	int dfd = -1, rc = -1;
+	if (bfmt(dir, sizeof(dir), "%s/jobs", js->conf->state_dir) != 0 ||
+	    bfmt(file, sizeof(file), "%s.json", r->rec.name) != 0)
+		bcopy_str(why, sizeof(why), "its path is too long");
+	else if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		bfmt(why, sizeof(why), "%s: %s", dir, strerror(errno));
+	else if (store_record_read(dfd, file, &full, why, sizeof(why)) != 0)
+		;
+	else if (strcmp(full.name, r->rec.name) != 0 || full.state != r->rec.state)
+		bfmt(why, sizeof(why), "it says %s %s, its history line %s %s", full.name,
+		     job_state_name(full.state), r->rec.name, job_state_name(r->rec.state));
+	else
+		rc = 0;
+	if (dfd >= 0)
+		close(dfd);
+	if (rc != 0) {
+		log_event(LOG_WARNING, r->rec.name, r->rec.video_id,
+		          "state: the record of this finished job cannot be read (%s): its "
+		          "history line stands in for it",
+		          why);
+		job_release(&full);
+		return -1;
+	}
+	/* The indexes borrow the record's strings: out with the summary's, in with the
+	 * record's. Counts do not change (same state; tally recounts what it adds). */
+	hmap_del_val(&js->by_name, r->rec.name, r);
+	if (r->rec.video_id)
+		hmap_del_val(&js->by_vid, r->rec.video_id, r);
+	if (r->rec.reference)
+		hmap_del_val(&js->by_ref, r->rec.reference, r);
+	struct job old = r->rec;
+	r->rec = full;
+	r->summary = false;
+	hmap_add(&js->by_name, r->rec.name, r);
+	if (r->rec.video_id)
+		hmap_add(&js->by_vid, r->rec.video_id, r);
+	if (r->rec.reference)
+		hmap_add(&js->by_ref, r->rec.reference, r);
+	job_release(&old);
+	tally(r, false);
+	return 0;
 }
 
 /* ---- the queued jobs, in claim order ------------------------------------------- */
@@ -1068,12 +1122,14 @@ static void history_sync(struct jrun *r)
 	if (!h)
 		return; /* the load: jr_history_load repairs the lines at its end */
 	if (job_state_is_final(r->rec.state)) {
-		if (r->hist_off >= 0) { /* re-recorded: a new line only when it says more */
-			if (history_digest(&r->rec) == r->hist_digest)
-				return;
-			history_supersede(h, r->hist_off);
-		}
+		long long old = r->hist_off;
+		if (old >= 0 && history_digest(&r->rec) == r->hist_digest)
+			return; /* re-recorded: a new line only when it says more */
+		/* the new line first: a crash between the two leaves two lines of the job (a
+		 * start keeps the later one), never none */
 		r->hist_off = history_append(h, &r->rec, &r->hist_digest);
+		if (old >= 0)
+			history_supersede(h, old);
 	} else if (r->hist_off >= 0) {
 		history_supersede(h, r->hist_off); /* retried */
 		r->hist_off = -1;
@@ -1121,7 +1177,11 @@ void jr_mark(struct commit *cm, struct jrun *r)
 	 * too: this batch may be durable first. */
 	if (r->marked && (r->mark_durable || r->mark_cm == cm))
 		return;
-	if (livemark_stage(cm, js->conf->state_dir, r->rec.name) != 0) {
+	/* A finished job going back (a retry): its history line is marked superseded at
+	 * once (history_sync), so its mark is made durable now, not with the record: a start
+	 * after a crash in between then reads the record instead of missing the job. */
+	bool now = r->hist_off >= 0;
+	if (livemark_stage(now ? NULL : cm, js->conf->state_dir, r->rec.name) != 0) {
 		char why[256];
 		bfmt(why, sizeof(why), "cannot mark %s's record to be read at start: %s",
 		     r->rec.name, strerror(errno));
@@ -1129,9 +1189,10 @@ void jr_mark(struct commit *cm, struct jrun *r)
 		return;
 	}
 	r->marked = true;
-	r->mark_durable = false;
+	r->mark_durable = now;
 	r->mark_cm = cm;
-	commit_then(cm, mark_committed, r);
+	if (!now)
+		commit_then(cm, mark_committed, r);
 }
 
 void jr_marks_drop(struct jobs *js, const char *why)
@@ -1144,6 +1205,17 @@ void jr_marks_drop(struct jobs *js, const char *why)
 
 int jr_stage(struct commit *cm, struct jrun *r)
 {
+	if (r->summary) {
+		/* a history line is not a record: writing it would lose the rest */
+		log_event(LOG_ERROR, r->rec.name, r->rec.video_id,
+		          "state: a change of a finished job known by its history line only "
+		          "was not recorded");
+#ifdef SORAD_CHECK_COUNTS
+		abort();
+#endif
+		errno = EINVAL;
+		return -1;
+	}
 	jr_mark(cm, r); /* before the record: durable no later than it (livemark.h) */
 	int rc = store_stage(cm, r->js->conf->state_dir, &r->rec);
 	tally(r, false); /* an error code changed with the record */
@@ -1166,6 +1238,8 @@ static bool repair_line(const struct history_line *l, void *ud)
 		return true;
 	}
 	struct jrun *r = jr_by_name(hr->js, l->name);
+	if (r && r->hist_off == l->off)
+		return true; /* a job known by this line (a fast start completed by a full one) */
 	if (r && job_state_is_final(r->rec.state) && r->hist_off < 0 &&
 	    history_digest(&r->rec) == l->digest) {
 		r->hist_off = l->off;
@@ -1213,13 +1287,15 @@ static void history_compact(struct jobs *js, size_t superseded)
 		         history_fill(js));
 }
 
-void jr_history_load(struct jobs *js)
+void jr_history_load(struct jobs *js, bool walked)
 {
-	js->hist = history_open(js->conf->state_dir);
+	const char *dir = js->conf->state_dir;
+	if (!js->hist)
+		js->hist = history_open(dir);
 	if (!js->hist) {
 		/* kept by no one, it would go stale: without it the commands read the records */
 		char path[PATH_MAX];
-		if (bfmt(path, sizeof(path), "%s/%s", js->conf->state_dir, HISTORY_FILE) == 0 &&
+		if (bfmt(path, sizeof(path), "%s/%s", dir, HISTORY_FILE) == 0 &&
 		    unlink(path) != 0 && errno != ENOENT)
 			log_warn(
 			    "history: cannot remove %s either (%s): sorad list may show finished "
@@ -1228,14 +1304,25 @@ void jr_history_load(struct jobs *js)
 		return;
 	}
 	struct hist_repair hr = {js, 0, 0};
-	long long lines = history_walk(js->hist, repair_line, &hr);
+	long long lines;
+	if (walked) { /* a fast start walked it already (jobs_claim.c, fast_line) */
+		lines = (long long)js->hist_walked;
+		hr.superseded = js->hist_superseded;
+	} else {
+		lines = history_walk(js->hist, repair_line, &hr);
+	}
 	size_t added = history_fill(js);
 	if (added || hr.marked)
 		log_info("history: %lld line(s) read, %zu added, %zu marked superseded", lines,
 		         added, hr.marked);
 	size_t live = lines > 0 ? (size_t)lines - hr.superseded + added : added;
-	if (history_ok(js->hist) && hr.superseded > live)
+	if (history_ok(js->hist) && hr.superseded > live) {
+		history_trust_drop(dir); /* not whole while it is made again */
 		history_compact(js, hr.superseded);
+	}
+	/* whole from here on: a start after a crash of this daemon may take it as it is */
+	if (history_ok(js->hist) && !js->distrust)
+		history_trust_set(js->hist, dir, false);
 }
 
 static void free_run(struct jrun *r)
@@ -1364,6 +1451,8 @@ void jobs_free(struct jobs *js)
 	hmap_release(&js->by_vid);
 	hmap_release(&js->by_ref);
 	hmap_release(&js->by_name);
+	if (history_ok(hist) && !js->distrust) /* synced: the next start may trust it */
+		history_trust_set(hist, js->conf->state_dir, true);
 	history_close(hist);
 	for (size_t i = 0; i < js->n_gen; i++)
 		free(js->gen[i].model);
@@ -1467,6 +1556,30 @@ size_t jobs_index(const struct jobs *js, const struct job *j)
 			hi = mid;
 	}
 	return lo < js->n && js->v[lo] == r ? lo : (size_t)-1;
+}
+
+const struct job *jobs_whole(const struct jobs *js, const struct job *j)
+{
+	(void)js;
+	if (j) {
+		/* J is the first member of its struct jrun; reading the record fills a cache of
+		 * what the job says, which does not change it */
+		struct jrun *r = (struct jrun *)(uintptr_t)j;
+		jr_full(r);
+	}
+	return j;
+}
+
+void jobs_repair_at_start(struct jobs *js)
+{
+	if (!js->distrust)
+		history_trust_drop(js->conf->state_dir);
+	js->distrust = true;
+}
+
+bool jobs_is_summary(const struct job *j)
+{
+	return ((const struct jrun *)(const void *)j)->summary;
 }
 
 const struct job *jobs_find(const struct jobs *js, const char *name_or_id)

@@ -11,7 +11,10 @@
 #include "store.h"
 #include "util.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define ARCHIVE_CHUNK 256                /* records per loop turn */
@@ -25,6 +28,15 @@ static bool archivable(const struct jrun *r, long long cutoff)
 	return job_state_is_final(j->state) && at >= 0 && at < cutoff && !r->req && !r->fetching &&
 	       !r->committing && !(r->timer && loop_timer_armed(r->timer)) &&
 	       !store_staged(r->js->commit, r->js->conf->state_dir, j->name);
+}
+
+/* Whether job NAME has no record any more (not merely an unreadable one). */
+static bool record_gone(const struct jobs *js, const char *name)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	return bfmt(path, sizeof(path), "%s/jobs/%s.json", js->conf->state_dir, name) == 0 &&
+	       lstat(path, &st) != 0 && errno == ENOENT;
 }
 
 static bool marked(const struct jrun *r, const void *ud)
@@ -45,24 +57,34 @@ static void on_archive_timer(void *ud)
 	bool ok[ARCHIVE_CHUNK];
 	size_t n = 0;
 	bool more = false;
+	size_t gone = 0;
 	for (size_t i = 0; i < js->n; i++) {
-		if (!archivable(js->v[i], cutoff))
+		struct jrun *r = js->v[i];
+		if (!archivable(r, cutoff))
 			continue;
 		if (n == ARCHIVE_CHUNK) {
 			more = true;
 			break;
 		}
-		run[n] = js->v[i];
-		pick[n++] = &js->v[i]->rec;
+		/* the archive keeps the whole record, never a history line standing in for it */
+		if (jr_full(r) != 0) {
+			if (record_gone(js, r->rec.name)) {
+				r->archived = true; /* archived before a crash: its line goes too */
+				gone++;
+			}
+			continue;
+		}
+		run[n] = r;
+		pick[n++] = &r->rec;
 	}
 	size_t done = n ? store_archive(js->conf->state_dir, pick, n, ok) : 0;
 	for (size_t i = 0; i < n; i++)
 		run[i]->archived = ok[i];
-	if (done) {
+	if (done)
 		log_info("retention: %zu finished job(s) older than %u day(s) moved to %s/archive/",
 		         done, days, js->conf->state_dir);
+	if (done || gone)
 		jr_remove_jobs(js, marked, NULL);
-	}
 	/* the next chunk at once while this one went well, else in an hour */
 	loop_timer_arm(js->archive_timer, more && done == n ? 0 : ARCHIVE_EVERY_MS);
 }

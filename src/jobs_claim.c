@@ -1,8 +1,10 @@
 /*
  * jobs_claim.c — claims: an inbox file claimed (inbox.h) becomes job records (names,
- * duplicates, holds for approval), a few per loop turn; and the start: every record
- * loaded, claims a crash interrupted recorded again, records that cannot be read
- * brought back in doubt, a file that crashed sorad twice not read again.
+ * duplicates, holds for approval), a few per loop turn; and the start: the records
+ * loaded (after a clean stop or a crash on this boot, only those marked in STATE/live,
+ * the finished jobs taken from STATE/history.tsv as summaries: load_fast), claims a
+ * crash interrupted recorded again, records that cannot be read brought back in doubt,
+ * a file that crashed sorad twice not read again.
  */
 #include "jobs_int.h"
 
@@ -10,6 +12,7 @@
 #include "claimretry.h"
 #include "dupes.h"
 #include "eta.h"
+#include "history.h"
 #include "inbox.h"
 #include "livemark.h"
 #include "log.h"
@@ -310,17 +313,16 @@ struct load {
 	size_t seen;
 };
 
-static bool loaded(struct job *j, void *ud)
+/* Now and then (a syscall each time): may the load go on, or is the daemon asked to
+ * stop? */
+static bool load_goes_on(struct load *ld)
 {
-	struct load *ld = ud;
-	struct jobs *js = ld->js;
-	/* now and then (a syscall each time): is the daemon asked to stop? */
-	bool go = !ld->stop || ++ld->seen % 512 != 0 || !ld->stop(ld->ud);
-	if (jr_by_name(js, j->name)) {
-		log_event(LOG_ERROR, j->name, j->video_id, "store: duplicate record ignored");
-		job_release(j);
-		return go;
-	}
+	return !ld->stop || ++ld->seen % 512 != 0 || !ld->stop(ld->ud);
+}
+
+/* What a finished job teaches: how long generations take (eta.h, pollplan.h). */
+static void learn_from(struct jobs *js, const struct job *j)
+{
 	eta_add(&js->eta, j);
 	if (j->state == JOB_DONE && j->video_created_at > 0 &&
 	    j->video_completed_at >= j->video_created_at) {
@@ -329,15 +331,208 @@ static bool loaded(struct job *j, void *ud)
 		pollplan_learn(&js->durations, key,
 		               (j->video_completed_at - j->video_created_at) * 1000);
 	}
+}
+
+static bool loaded(struct job *j, void *ud)
+{
+	struct load *ld = ud;
+	struct jobs *js = ld->js;
+	bool go = load_goes_on(ld);
+	if (jr_by_name(js, j->name)) {
+		log_event(LOG_ERROR, j->name, j->video_id, "store: duplicate record ignored");
+		job_release(j);
+		return go;
+	}
+	learn_from(js, j);
 	jr_add_job(js, j);
 	return go;
 }
 
+/* The records not read yet (a fast start completed by a full one): a job known by its
+ * history line keeps it. */
+static bool loaded_rest(struct job *j, void *ud)
+{
+	struct load *ld = ud;
+	if (jr_by_name(ld->js, j->name)) {
+		job_release(j);
+		return load_goes_on(ld);
+	}
+	return loaded(j, ud);
+}
+
+/* ---- the fast start (issue 20): the marked records and the history's lines ------- */
+
+struct names {
+	char **v;
+	size_t n, cap;
+};
+
+static void name_add(const char *name, void *ud)
+{
+	struct names *ns = ud;
+	if (ns->n == ns->cap) {
+		ns->cap = ns->cap ? ns->cap * 2 : 64;
+		ns->v = xrealloc(ns->v, ns->cap * sizeof(*ns->v));
+	}
+	ns->v[ns->n++] = xstrdup(name);
+}
+
+static void names_free(struct names *ns)
+{
+	for (size_t i = 0; i < ns->n; i++)
+		free(ns->v[i]);
+	free(ns->v);
+}
+
+struct fast_walk {
+	struct load *ld;
+	size_t summaries, superseded;
+	bool stopped, failed;
+};
+
+static bool is_run(const struct jrun *r, const void *ud)
+{
+	return r == ud;
+}
+
+/* One line of STATE/history.tsv at a fast start: a finished job known by it (a
+ * summary), unless its record was read (a marked job: the line is its own only when it
+ * says what the record says, else it is marked superseded). */
+static bool fast_line(const struct history_line *l, void *ud)
+{
+	struct fast_walk *fw = ud;
+	struct jobs *js = fw->ld->js;
+	if (!load_goes_on(fw->ld)) {
+		fw->stopped = true;
+		return false;
+	}
+	if (l->superseded) {
+		fw->superseded++;
+		return true;
+	}
+	struct jrun *r = jr_by_name(js, l->name);
+	if (r && !r->summary) {
+		if (job_state_is_final(r->rec.state) && r->hist_off < 0 &&
+		    history_digest(&r->rec) == l->digest) {
+			r->hist_off = l->off;
+			r->hist_digest = l->digest;
+			return true;
+		}
+		fw->superseded++;
+		if (history_supersede(js->hist, l->off) != 0)
+			fw->failed = true;
+		return !fw->failed;
+	}
+	if (r) {
+		/* a later line of the same job (a crash between appending it and marking the
+		 * one before): the later one says it; the job leaves, its line superseded */
+		jr_remove_jobs(js, is_run, r);
+		fw->summaries--;
+		fw->superseded++;
+	}
+	struct job j;
+	job_init(&j);
+	history_line_job(l, &j);
+	learn_from(js, &j);
+	r = jr_add_job(js, &j);
+	r->summary = true;
+	r->hist_off = l->off;
+	r->hist_digest = l->digest;
+	fw->summaries++;
+	return true;
+}
+
+/*
+ * A start that trusts STATE/history.tsv (history_trusted) and STATE/live (livemark.h):
+ * the marked records are read, the finished jobs taken from their lines. Returns the
+ * number of jobs, -2 when the daemon was asked to stop, -3 when this start cannot be
+ * fast (nothing done: the caller reads every record), or -4 when it failed midway (the
+ * caller reads the records not read yet).
+ */
+static int load_fast(struct jobs *js, struct load *ld, long stale_pid)
+{
+	const char *dir = js->conf->state_dir;
+	struct names ns = {0};
+	if (!history_current(dir) || livemark_each(dir, name_add, &ns) < 0) {
+		names_free(&ns);
+		return -3;
+	}
+	js->hist = history_open(dir);
+	if (!js->hist) {
+		names_free(&ns);
+		return -3;
+	}
+	int n = store_load_names(dir, (const char *const *)ns.v, ns.n, stale_pid, loaded, ld);
+	size_t marked = ns.n;
+	names_free(&ns);
+	if (n == -2)
+		return -2;
+	if (n < 0)
+		return -4;
+	struct fast_walk fw = {ld, 0, 0, false, false};
+	long long lines = history_walk(js->hist, fast_line, &fw);
+	if (fw.stopped)
+		return -2;
+	js->hist_superseded = fw.superseded;
+	js->hist_walked = lines < 0 ? 0 : (size_t)lines;
+	if (lines < 0 || fw.failed || !history_ok(js->hist)) {
+		log_warn("state: %s/%s cannot be read whole: reading every record", dir,
+		         HISTORY_FILE);
+		return -4;
+	}
+	log_info("state: %d record(s) read (%zu marked), %zu finished job(s) from %s", n, marked,
+	         fw.summaries, HISTORY_FILE);
+	return (int)js->n;
+}
+
+/* Whether every claim directory's jobs are known well enough for a fast start to
+ * decide about it: some job of it is here and the claim was recorded whole. */
+struct accounted {
+	const struct jobs *js;
+	bool all;
+};
+
+static void claim_accounted(const char *id, bool marked, void *ud)
+{
+	struct accounted *a = ud;
+	size_t total, final;
+	jr_claim_counts(a->js, id, &total, &final);
+	if (!total || !(marked || claim_recorded(a->js, id)))
+		a->all = false;
+}
+
+/* Where J's claim stands in claim order within its second: the claim id
+ * (inbox_claim: "MS-PID-SEQ/file") gives the millisecond and the daemon's own
+ * sequence; 0s when J has none (an older record). */
+static void claim_key(const struct job *j, unsigned long long *ms, unsigned long long *seq)
+{
+	*ms = *seq = 0;
+	const char *s = j->source, *slash = s ? strchr(s, '/') : NULL;
+	if (!slash)
+		return;
+	char *end;
+	*ms = strtoull(s, &end, 10);
+	const char *dash = memrchr(s, '-', (size_t)(slash - s));
+	if (dash && dash > end)
+		*seq = strtoull(dash + 1, NULL, 10);
+}
+
+/* Claim order, as it was while the jobs were claimed: time, then the claim's own order
+ * (its millisecond, sequence and line), then the name. */
 static int by_claim_time(const void *a, const void *b)
 {
 	const struct jrun *x = *(struct jrun *const *)a, *y = *(struct jrun *const *)b;
 	if (x->rec.claimed_at != y->rec.claimed_at)
 		return x->rec.claimed_at < y->rec.claimed_at ? -1 : 1;
+	unsigned long long xm, xs, ym, ys;
+	claim_key(&x->rec, &xm, &xs);
+	claim_key(&y->rec, &ym, &ys);
+	if (xm != ym)
+		return xm < ym ? -1 : 1;
+	if (xs != ys)
+		return xs < ys ? -1 : 1;
+	if (x->rec.line != y->rec.line)
+		return x->rec.line < y->rec.line ? -1 : 1;
 	return strcmp(x->rec.name, y->rec.name);
 }
 
@@ -625,7 +820,25 @@ int jobs_load_until(struct jobs *js, bool (*stop)(void *ud), void *ud)
 	if (store_open(js->conf->state_dir) != 0)
 		return -1;
 	struct load ld = {js, stop, ud, 0};
-	int n = store_load_all(js->conf->state_dir, loaded, &ld);
+	const char *dir = js->conf->state_dir;
+	long stale_pid = 0;
+	int n = -3;
+	if (livemark_kept(dir) && history_trusted(dir, &stale_pid))
+		n = load_fast(js, &ld, stale_pid);
+	bool fast = n >= 0;
+	if (fast) {
+		struct accounted a = {js, true};
+		inbox_claims_each(js->conf, claim_accounted, &a);
+		if (!a.all) {
+			log_info("state: a claim was interrupted: reading every record");
+			n = -4;
+			fast = false;
+		}
+	}
+	if (n == -4) /* the fast start could not decide alone: the rest of the records */
+		n = store_load_all(dir, loaded_rest, &ld);
+	else if (n == -3)
+		n = store_load_all(dir, loaded, &ld);
 	if (n == -2) {
 		log_info("state: the load was stopped after %zu record(s)", js->n);
 		return -2;
@@ -643,7 +856,7 @@ int jobs_load_until(struct jobs *js, bool (*stop)(void *ud), void *ud)
 	inbox_claims_each(js->conf, redo_claim, &rd);
 	lost_free(&lost);
 	jr_apply_resolutions(js);
-	jr_history_load(js);
+	jr_history_load(js, fast);
 	jr_check_counts(js, NULL, "the load");
 	size_t resumed = 0;
 	for (size_t i = 0; i < js->n; i++) {

@@ -238,6 +238,10 @@ int jobs_retry(struct jobs *js, const char *name, char *msg, size_t n)
 		bfmt(msg, n, "no job is named %s", name);
 		return -1;
 	}
+	if (jr_full(r) != 0) {
+		bfmt(msg, n, "%s's record cannot be read (see the daemon's log)", r->rec.name);
+		return -1;
+	}
 	struct job *j = &r->rec;
 	if (j->state != JOB_FAILED || r->committing) {
 		bfmt(msg, n, "%s is %s, not failed: only a failed job can be retried", j->name,

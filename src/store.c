@@ -589,6 +589,48 @@ int store_load_all(const char *state_dir, bool (*cb)(struct job *j, void *ud), v
 	return loaded;
 }
 
+int store_load_names(const char *state_dir, const char *const *names, size_t n, long stale_pid,
+                     bool (*cb)(struct job *j, void *ud), void *ud)
+{
+	char dir[4096];
+	if (subdir(dir, sizeof(dir), state_dir, "jobs") != 0)
+		return -1;
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		log_error("store: cannot read %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	int loaded = 0;
+	for (size_t i = 0; i < n; i++) {
+		char file[PROMPT_NAME_MAX + 8], tmp[PROMPT_NAME_MAX + 40], why[256] = "";
+		if (bfmt(file, sizeof(file), "%s.json", names[i]) != 0)
+			continue;
+		/* the spare a crashed daemon kept for it (commit.h): the record it replaced stands
+		 */
+		if (stale_pid > 0 && bfmt(tmp, sizeof(tmp), ".%s.tmp.%ld", file, stale_pid) == 0 &&
+		    unlinkat(dfd, tmp, 0) == 0)
+			log_info("store: removed unfinished write %s/%s", dir, tmp);
+		struct job j;
+		if (store_record_read(dfd, file, &j, why, sizeof(why)) != 0) {
+			if (faccessat(dfd, file, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+				move_aside(state_dir, dfd, file, why);
+			continue; /* no record: its mark outlived it */
+		}
+		if (strcmp(j.name, names[i]) != 0) {
+			job_release(&j);
+			move_aside(state_dir, dfd, file, "its name does not match the file name");
+			continue;
+		}
+		loaded++;
+		if (!cb(&j, ud)) {
+			loaded = -2;
+			break;
+		}
+	}
+	close(dfd);
+	return loaded;
+}
+
 int store_corrupt_names(const char *state_dir, void (*cb)(const char *name, void *ud), void *ud)
 {
 	char dir[4096];

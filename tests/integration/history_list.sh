@@ -36,7 +36,7 @@ expect_lines() {
 	done
 }
 expect_lines "after the first jobs" D fox 1 D owl 1 F bad 1 D big-1 0 F big-1 0
-head -1 "$H" | grep -q '^# sorad history 1: ' || fail "no format line: $(head -1 "$H")"
+head -1 "$H" | grep -q '^# sorad history 2: ' || fail "no format line: $(head -1 "$H")"
 [ "$(stat -c %a "$H")" = 600 ] || fail "history.tsv is mode $(stat -c %a "$H")"
 awk -F'\t' '$2 == "fox" { exit !($3 ~ /^video_/ && $4 == "sora-2" && $7 == 100) }' "$H" ||
 	fail "fox's line: $(grep -P '\tfox\t' "$H")"
@@ -81,7 +81,7 @@ sorad_stop
 diff -u "$T/held-records.txt" "$T/held-daemon.txt" >"$T/diff.txt" ||
 	fail "list --state held differs when the daemon names the jobs: $(cat "$T/diff.txt")"
 grep -v -P '\towl\t' "$H" >"$T/h.tmp" && cat "$T/h.tmp" >"$H"
-printf 'D\tghost\t\t\t\t\t\t\t\t\t\t\t\t\t\t\nD\tto' >>"$H"
+printf 'D\tghost\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\nD\tto' >>"$H"
 sorad_start
 # (ghost's line is marked superseded, or dropped with the others when superseded lines
 # outnumber live ones and the file is made again: either way no live line is left)

@@ -189,7 +189,7 @@ static void t_history_torn_and_foreign_lines(void **state)
 	/* lines that are not ours, then a crash in the middle of an append */
 	append_raw("garbage\n\nD\tbad\t\t\t\tnot-a-number\t\t\t\t\t\t\t\t\t\t\n");
 	append_raw("D\tno\\qescape\t\t\t\t\t\t\t\t\t\t\t\t\t\t\n");
-	append_raw("D\ttoo\tmany\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\n");
+	append_raw("D\ttoo\tmany\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\n");
 	append_raw("D\thalf-writ");
 	struct seen s = {0};
 	/* a reader leaves the last line out while it has no newline */
