@@ -1343,6 +1343,7 @@ static void free_run(struct jrun *r)
 	jr_forget_outputs(r);
 	loop_timer_free(r->timer);
 	free(r->list_after);
+	free(r->scan);
 	free(r->dl_why);
 	job_release(&r->rec);
 	free(r);

@@ -62,21 +62,22 @@ struct jrun {
 	bool dl_expired;   /* this round found the download link gone */
 	bool dl_local;     /* this round could not write (disk full...) */
 	long long bytes[3];
-	unsigned unserved;          /* variants the service cannot serve: to be made from the MP4 */
-	unsigned derived;           /* variants made from the MP4 (derive.h) */
-	unsigned absent;            /* variants left out of the set: neither served nor made */
-	unsigned char vfail[3];     /* failed downloads of each variant in a row */
-	char *vwhy[3];              /* why a variant is unserved, then absent (owned) */
-	char *list_after;           /* reconciliation: the list cursor */
-	struct reconcile_scan scan; /* reconciliation: where the search through the list is */
-	unsigned list_failures;     /* reconciliation: list calls that failed in a row */
-	bool queued;                /* waiting for a free in-flight slot (jr_set_queued) */
-	size_t seq;                 /* its place in claim order: increases along jobs.v */
-	size_t wpos;                /* in state waiting: its place in jobs.waiting */
-	size_t lpos;                /* not final: its place in jobs.live */
-	struct jclaim *claim;       /* the counts of its claim (jobs.by_claim), or NULL */
-	bool id_noted;              /* the service's other id for its video was logged */
-	bool committing;            /* waiting for its changes to be durable (commit.h) */
+	unsigned unserved;      /* variants the service cannot serve: to be made from the MP4 */
+	unsigned derived;       /* variants made from the MP4 (derive.h) */
+	unsigned absent;        /* variants left out of the set: neither served nor made */
+	unsigned char vfail[3]; /* failed downloads of each variant in a row */
+	char *vwhy[3];          /* why a variant is unserved, then absent (owned) */
+	char *list_after;       /* reconciliation: the list cursor */
+	struct reconcile_scan *scan; /* reconciliation: where the search through the list is
+	                              * (owned; NULL while none is under way) */
+	unsigned list_failures;      /* reconciliation: list calls that failed in a row */
+	bool queued;                 /* waiting for a free in-flight slot (jr_set_queued) */
+	size_t seq;                  /* its place in claim order: increases along jobs.v */
+	size_t wpos;                 /* in state waiting: its place in jobs.waiting */
+	size_t lpos;                 /* not final: its place in jobs.live */
+	struct jclaim *claim;        /* the counts of its claim (jobs.by_claim), or NULL */
+	bool id_noted;               /* the service's other id for its video was logged */
+	bool committing;             /* waiting for its changes to be durable (commit.h) */
 	/* Its clocks, monotonic (loop_now_ms), from what sorad observed (deadline.h): */
 	long long next_mono;   /* a claimed job's next try, 0 now */
 	long long submit_mono; /* the latest create's intent */

@@ -30,7 +30,8 @@ static void clear_reconcile(struct jrun *r)
 {
 	free(r->list_after);
 	r->list_after = NULL;
-	memset(&r->scan, 0, sizeof(r->scan));
+	free(r->scan);
+	r->scan = NULL;
 	r->list_failures = 0;
 }
 
@@ -105,7 +106,8 @@ void jr_reconcile(struct jrun *r)
 	 * prove anything (caps.h): in doubt now, not after the wait and a list call. */
 	const struct caps *caps = api_client_caps(r->js->api);
 	bool no_list = !caps_has(caps, CAPS_LIST);
-	if (r->scan.pages == 0 && (no_list || !caps_has(caps, CAPS_LIST_PROMPTS))) {
+	bool first = !r->scan || r->scan->pages == 0;
+	if (first && (no_list || !caps_has(caps, CAPS_LIST_PROMPTS))) {
 		char known[300], why[512];
 		caps_explain(caps, no_list ? CAPS_LIST : CAPS_LIST_PROMPTS, known, sizeof(known));
 		if (no_list)
@@ -122,7 +124,7 @@ void jr_reconcile(struct jrun *r)
 	/* Give a create that was on the wire when the answer was lost time to land, so
 	 * the list below can see it. */
 	long long wait_ms = r->submit_mono + (1 + JOBS_RECONCILE_DELAY_S) * 1000LL - loop_now_ms();
-	if (r->scan.pages == 0 && wait_ms > 0) {
+	if (first && wait_ms > 0) {
 		jr_schedule(r, wait_ms);
 		return;
 	}
@@ -225,7 +227,9 @@ static void on_list(struct api_req *req, void *ud)
 		          "the service's clock is %lld s off this machine's; matching on its clock",
 		          res->server_skew_s);
 	const struct video *v = NULL;
-	switch (reconcile_page(&r->scan, r->js->conf, &view, &res->list, JOBS_RECONCILE_SLACK_S,
+	if (!r->scan)
+		r->scan = xcalloc(1, sizeof(*r->scan));
+	switch (reconcile_page(r->scan, r->js->conf, &view, &res->list, JOBS_RECONCILE_SLACK_S,
 	                       JOBS_RECONCILE_PAGES, owned_cb, r, &v, why, sizeof(why))) {
 	case RECONCILE_ADOPT:
 		adopt(r, v, "reconciled: the lost create had made this video; adopting it");
