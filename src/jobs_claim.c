@@ -38,11 +38,16 @@
  */
 static bool claim_recorded(const struct jobs *js, const char *id)
 {
+	size_t all, final;
+	jr_claim_counts(js, id, &all, &final);
+	if (final > 0)
+		return true; /* a finished job of it proves it, as a submitted one does */
+	/* Every job of it is in flight, then: only those are looked at (not the history). */
 	size_t total = 0;
 	bool counts_ok = true, progressed = false;
 	unsigned want = 0;
-	for (size_t i = 0; i < js->n; i++) {
-		const struct job *j = &js->v[i]->rec;
+	for (size_t i = 0; i < js->live.n && total < all; i++) {
+		const struct job *j = &js->live.v[i]->rec;
 		char c[128];
 		jr_claim_of(j, c, sizeof(c));
 		if (strcmp(c, id) != 0)
@@ -362,6 +367,7 @@ static bool loaded_rest(struct job *j, void *ud)
 
 /* ---- the fast start (issue 20): the marked records and the history's lines ------- */
 
+/* A list of names (marks, records found unreadable), owned. */
 struct names {
 	char **v;
 	size_t n, cap;
@@ -536,31 +542,8 @@ static int by_claim_time(const void *a, const void *b)
 	return strcmp(x->rec.name, y->rec.name);
 }
 
-/* Names of records found unreadable, now or at an earlier start (STATE/corrupt/). */
-struct lost_names {
-	char **v;
-	size_t n, cap;
-};
-
-static void lost_add(const char *name, void *ud)
-{
-	struct lost_names *l = ud;
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 8;
-		l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
-	}
-	l->v[l->n++] = xstrdup(name);
-}
-
-static void lost_free(struct lost_names *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-}
-
 /* LOST names a record of spec name WANT: WANT itself, or WANT-N (unique_name). */
-static const char *lost_match(const struct lost_names *l, const char *want)
+static const char *lost_match(const struct names *l, const char *want)
 {
 	size_t wl = strlen(want);
 	for (size_t i = 0; i < l->n; i++) {
@@ -591,7 +574,7 @@ static bool claim_line_recorded(const struct jobs *js, const char *id, unsigned 
  * may have sent a create, so none is processed again as new work. Each comes back in
  * doubt, with its input kept in the claim, for the user to decide. Returns how many.
  */
-static size_t restore_lost(struct jobs *js, const struct claim *cl, const struct lost_names *lost)
+static size_t restore_lost(struct jobs *js, const struct claim *cl, const struct names *lost)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < cl->pf.n; i++) {
@@ -674,7 +657,7 @@ static void crashed_claim(struct jobs *js, struct claim *cl, bool sent_maybe)
 /* What redo_claim works with. */
 struct redo {
 	struct jobs *js;
-	const struct lost_names *lost;
+	const struct names *lost;
 };
 
 /*
@@ -686,7 +669,7 @@ static void redo_claim(const char *id, bool marked, void *ud)
 {
 	const struct redo *rd = ud;
 	struct jobs *js = rd->js;
-	const struct lost_names *lost = rd->lost;
+	const struct names *lost = rd->lost;
 	size_t total, final;
 	jr_claim_counts(js, id, &total, &final);
 	bool recorded = marked || claim_recorded(js, id);
@@ -850,11 +833,11 @@ int jobs_load_until(struct jobs *js, bool (*stop)(void *ud), void *ud)
 		qsort(js->v, js->n, sizeof(*js->v), by_claim_time);
 	jr_rebuild_index(js);
 	jr_marks_load(js); /* before anything is staged: the records as they were read */
-	struct lost_names lost = {0};
-	store_corrupt_names(js->conf->state_dir, lost_add, &lost);
+	struct names lost = {0};
+	store_corrupt_names(js->conf->state_dir, name_add, &lost); /* unreadable records */
 	struct redo rd = {js, &lost};
 	inbox_claims_each(js->conf, redo_claim, &rd);
-	lost_free(&lost);
+	names_free(&lost);
 	jr_apply_resolutions(js);
 	jr_history_load(js, fast);
 	jr_check_counts(js, NULL, "the load");

@@ -545,6 +545,30 @@ int store_record_read(int dfd, const char *file, struct job *j, char *why, size_
 	return rc;
 }
 
+/*
+ * Reads record FILE of directory DFD, whose job name is FILE's first NAME_LEN bytes, and
+ * hands the job to CB: 1 handed, 0 not (an unreadable record moved aside; a missing
+ * one skipped when MISSING_OK: a mark that outlived its record), -2 when CB stopped the
+ * load.
+ */
+static int load_one(const char *state_dir, int dfd, const char *file, size_t name_len,
+                    bool missing_ok, bool (*cb)(struct job *j, void *ud), void *ud)
+{
+	char why[256] = "";
+	struct job j;
+	if (store_record_read(dfd, file, &j, why, sizeof(why)) != 0) {
+		if (!missing_ok || faccessat(dfd, file, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+			move_aside(state_dir, dfd, file, why);
+		return 0;
+	}
+	if (strlen(j.name) != name_len || strncmp(file, j.name, name_len) != 0) {
+		job_release(&j);
+		move_aside(state_dir, dfd, file, "its name does not match the file name");
+		return 0;
+	}
+	return cb(&j, ud) ? 1 : -2;
+}
+
 int store_load_all(const char *state_dir, bool (*cb)(struct job *j, void *ud), void *ud)
 {
 	char dir[4096];
@@ -568,22 +592,12 @@ int store_load_all(const char *state_dir, bool (*cb)(struct job *j, void *ud), v
 		}
 		if (nl < 6 || strcmp(n + nl - 5, ".json") != 0)
 			continue;
-		char why[256] = "";
-		struct job j;
-		if (store_record_read(dfd, n, &j, why, sizeof(why)) != 0) {
-			move_aside(state_dir, dfd, n, why);
-			continue;
-		}
-		if (strncmp(n, j.name, nl - 5) != 0 || strlen(j.name) != nl - 5) {
-			job_release(&j);
-			move_aside(state_dir, dfd, n, "its name does not match the file name");
-			continue;
-		}
-		loaded++;
-		if (!cb(&j, ud)) {
+		int rc = load_one(state_dir, dfd, n, nl - 5, false, cb, ud);
+		if (rc == -2) {
 			loaded = -2;
 			break;
 		}
+		loaded += rc;
 	}
 	closedir(dp);
 	return loaded;
@@ -602,7 +616,7 @@ int store_load_names(const char *state_dir, const char *const *names, size_t n, 
 	}
 	int loaded = 0;
 	for (size_t i = 0; i < n; i++) {
-		char file[PROMPT_NAME_MAX + 8], tmp[PROMPT_NAME_MAX + 40], why[256] = "";
+		char file[PROMPT_NAME_MAX + 8], tmp[PROMPT_NAME_MAX + 40];
 		if (bfmt(file, sizeof(file), "%s.json", names[i]) != 0)
 			continue;
 		/* the spare a crashed daemon kept for it (commit.h): the record it replaced stands
@@ -610,22 +624,12 @@ int store_load_names(const char *state_dir, const char *const *names, size_t n, 
 		if (stale_pid > 0 && bfmt(tmp, sizeof(tmp), ".%s.tmp.%ld", file, stale_pid) == 0 &&
 		    unlinkat(dfd, tmp, 0) == 0)
 			log_info("store: removed unfinished write %s/%s", dir, tmp);
-		struct job j;
-		if (store_record_read(dfd, file, &j, why, sizeof(why)) != 0) {
-			if (faccessat(dfd, file, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-				move_aside(state_dir, dfd, file, why);
-			continue; /* no record: its mark outlived it */
-		}
-		if (strcmp(j.name, names[i]) != 0) {
-			job_release(&j);
-			move_aside(state_dir, dfd, file, "its name does not match the file name");
-			continue;
-		}
-		loaded++;
-		if (!cb(&j, ud)) {
+		int rc = load_one(state_dir, dfd, file, strlen(names[i]), true, cb, ud);
+		if (rc == -2) {
 			loaded = -2;
 			break;
 		}
+		loaded += rc;
 	}
 	close(dfd);
 	return loaded;
