@@ -101,6 +101,8 @@ long long pollplan_predict(const struct pollplan_job *pj, long long typical_ms)
 
 long long pollplan_grid_ms(long long duration_ms)
 {
+	if (duration_ms > 0 && duration_ms < POLLPLAN_SHORT_MS)
+		return POLLPLAN_GRID_FINE_MS;
 	/* Steps double from the smallest, so that jobs with different steps still meet on
 	 * the coarser one's instants. */
 	long long want = duration_ms / POLLPLAN_GRID_DIV, g = POLLPLAN_GRID_MIN_MS;
@@ -141,13 +143,15 @@ long long pollplan_wait(struct pollplan_job *pj, long long now_ms, long long cap
 	if (pred && !pj->first_prediction_ms)
 		pj->first_prediction_ms = pred;
 	if (pred) {
-		long long aim = pred + POLLPLAN_MARGIN_MS +
-		                (pred - pj->start_ms) * POLLPLAN_MARGIN_PERMILLE / 1000;
+		long long d = pred - pj->start_ms;
+		bool is_short = d > 0 && d < POLLPLAN_SHORT_MS;
+		long long aim = pred + (is_short ? POLLPLAN_MARGIN_SHORT_MS : POLLPLAN_MARGIN_MS) +
+		                d * POLLPLAN_MARGIN_PERMILLE / 1000;
 		if (aim > now_ms) {
 			w = aim - now_ms;
 			pj->fast = 0;
 		} else if (pj->fast < POLLPLAN_FAST_POLLS) {
-			w = POLLPLAN_FAST_MS;
+			w = clampll(d / POLLPLAN_FAST_DIV, POLLPLAN_MIN_WAIT_MS, POLLPLAN_FAST_MS);
 			pj->fast++;
 		}
 	}

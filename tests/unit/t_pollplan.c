@@ -111,6 +111,38 @@ static void t_late_polls_fast_then_the_cap(void **state)
 	expect_between("then the cap (on its grid)", 10000 - 1200, 10000, w);
 }
 
+/* A 2 s job (the benchmark's waves of short jobs): aimed a few tens of milliseconds
+ * after its finish, not the long jobs' ~80 ms; late, it asks again within a tenth of it. */
+static void t_short_jobs_aim_close(void **state)
+{
+	(void)state;
+	struct pollplan_job pj;
+	pollplan_start(&pj, T0);
+	pollplan_running(&pj, T0 + 1000, 50); /* linear: done at T0 + 2000 */
+	long long w = pollplan_wait(&pj, T0 + 1000, 2000, -1, -1);
+	long long margin = POLLPLAN_MARGIN_SHORT_MS + 2000 * POLLPLAN_MARGIN_PERMILLE / 1000;
+	expect_between("aimed just after the finish", 1000 + margin,
+	               1000 + margin + POLLPLAN_GRID_FINE_MS, w);
+	expect_ll("on the fine grid", 0, (T0 + 1000 + w) % POLLPLAN_GRID_FINE_MS);
+	/* the same from the durations observed, without progress */
+	pollplan_start(&pj, T0);
+	w = pollplan_wait(&pj, T0 + 300, 2000, -1, 2000);
+	expect_between("from history", 1700 + margin, 1700 + margin + POLLPLAN_GRID_FINE_MS, w);
+	/* not finished when predicted: the next ask within 2000 / POLLPLAN_FAST_DIV (100 ms)
+	 * and the fine grid, not the long jobs' 300 ms */
+	long long now = T0 + 2100;
+	pollplan_running(&pj, now, -1);
+	w = pollplan_wait(&pj, now, 2000, -1, 2000);
+	expect_between("fast, for a short job", 2000 / POLLPLAN_FAST_DIV,
+	               2000 / POLLPLAN_FAST_DIV + POLLPLAN_GRID_FINE_MS, w);
+	/* a long job keeps the long margin and interval */
+	pollplan_start(&pj, T0);
+	now = T0 + 21000;
+	pollplan_running(&pj, now, -1);
+	w = pollplan_wait(&pj, now, 10000, -1, 20000);
+	expect_between("fast, for a 20 s job", POLLPLAN_FAST_MS, POLLPLAN_FAST_MS + 600, w);
+}
+
 static void t_progress_back_and_odd_values(void **state)
 {
 	(void)state;
@@ -209,7 +241,11 @@ static void t_durations_table(void **state)
 static void t_grid_and_histograms(void **state)
 {
 	(void)state;
-	expect_ll("2 s job", 75, pollplan_grid_ms(2000));
+	expect_ll("2 s job: short, the fine grid", POLLPLAN_GRID_FINE_MS, pollplan_grid_ms(2000));
+	expect_ll("3 s job", POLLPLAN_GRID_FINE_MS, pollplan_grid_ms(3999));
+	expect_ll("4 s job", 150, pollplan_grid_ms(4000));
+	expect_ll("every step a multiple of the fine one", 0,
+	          pollplan_grid_ms(600000) % POLLPLAN_GRID_FINE_MS);
 	expect_ll("20 s job", 600, pollplan_grid_ms(20000));
 	expect_ll("minutes", POLLPLAN_GRID_MAX_MS, pollplan_grid_ms(600000));
 	expect_ll("nothing", POLLPLAN_GRID_MIN_MS, pollplan_grid_ms(-5));
@@ -249,6 +285,7 @@ int main(void)
 	    cmocka_unit_test(t_completed_bracket_and_service_times),
 	    cmocka_unit_test(t_durations_table),
 	    cmocka_unit_test(t_grid_and_histograms),
+	    cmocka_unit_test(t_short_jobs_aim_close),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
