@@ -70,12 +70,16 @@ int commit_sync(struct commit *c, const char *path);
  * (mkdir's MODE, under the umask). 0, or -1 with errno set. */
 int commit_create(struct commit *c, const char *path, mode_t mode);
 
-/* Stages the making of PATH, empty, mode 0600, unless it exists, and an fsync of its
- * directory: both done before any replacement staged in the same batch becomes visible,
+/* Stages the making of PATH, empty, mode 0600, unless it exists (a hard link to
+ * .mark in its directory, made the first time: a mark costs no inode), and an fsync of
+ * its directory: both done before any replacement staged in the same batch becomes visible,
  * and when either fails none becomes visible (as for commit_sync). A mark says "read
  * this record at start" (livemark.h): it is durable no later than the change that needs
  * it. NULL C: made and synced now. 0, or -1 with errno set. */
 int commit_mark(struct commit *c, const char *path);
+/* Makes such a mark PATH now, without the fsync (its directory is synced by the
+ * caller); 0, or -1 with errno set. */
+int commit_mark_here(const char *path);
 
 /* Runs FN(UD, err) once everything staged so far is committed. */
 void commit_then(struct commit *c, commit_fn *fn, void *ud);

@@ -190,6 +190,34 @@ static int create_empty(const char *path, mode_t mode)
 	return err;
 }
 
+/*
+ * Makes the mark PATH (commit_mark): a hard link to COMMIT_MARK_BASE in its directory,
+ * made the first time, so that a mark costs no inode, made or removed (see replace for
+ * why that matters); where a link cannot be made (the base has too many, a filesystem
+ * without links), an empty file of its own. 0 or errno.
+ */
+#define COMMIT_MARK_BASE ".mark"
+static int make_mark(const char *path)
+{
+	char base[4096];
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) + 1 : 0;
+	if (n + sizeof(COMMIT_MARK_BASE) > sizeof(base))
+		return create_empty(path, 0600);
+	memcpy(base, path, n);
+	memcpy(base + n, COMMIT_MARK_BASE, sizeof(COMMIT_MARK_BASE));
+	for (int tries = 0; tries < 2; tries++) {
+		if (link(base, path) == 0 || errno == EEXIST)
+			return 0;
+		if (errno != ENOENT || tries > 0)
+			break;
+		int err = create_empty(base, 0600); /* the first mark of this directory */
+		if (err)
+			return err;
+	}
+	return create_empty(path, 0600);
+}
+
 static void *sync_worker(void *arg)
 {
 	struct sync_work *w = arg;
@@ -363,7 +391,7 @@ static void batch_io(struct batch *b)
 	b->t_io0 = clock_mono_us();
 	/* Marks first, alone: the syncs of their directories below come after them. */
 	for (size_t i = 0; i < b->marks.n; i++) {
-		int e = create_empty(b->marks.v[i], 0600);
+		int e = make_mark(b->marks.v[i]);
 		if (e && !b->mark_err) {
 			b->mark_err = e;
 			if (!b->first_err)
@@ -742,12 +770,19 @@ int commit_create(struct commit *c, const char *path, mode_t mode)
 	return 0;
 }
 
+int commit_mark_here(const char *path)
+{
+	int err = make_mark(path);
+	errno = err;
+	return err ? -1 : 0;
+}
+
 int commit_mark(struct commit *c, const char *path)
 {
 	char dir[4096];
 	dir_of(path, dir, sizeof(dir));
 	if (!c) {
-		int err = create_empty(path, 0600);
+		int err = make_mark(path);
 		if (!err && fsync_dir(dir) != 0)
 			err = errno;
 		errno = err;

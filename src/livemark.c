@@ -133,15 +133,13 @@ int livemark_make(const char *state_dir, const char *const *names, size_t n)
 	}
 	for (size_t i = 0; i < n; i++) {
 		char path[PATH_MAX];
-		int fd = -1;
 		if (bfmt(path, sizeof(path), "%s/%s", tmp, names[i]) != 0 ||
-		    (fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
+		    commit_mark_here(path) != 0) {
 			log_error("state: cannot make the mark %s/%s: %s", tmp, names[i],
 			          strerror(errno));
 			remove_flat_dir(tmp);
 			return -1;
 		}
-		close(fd);
 	}
 	if (fsync_dir(tmp) != 0 || rename(tmp, dir) != 0 || fsync_dir(state_dir) != 0) {
 		log_error("state: cannot put %s in place: %s", dir, strerror(errno));

@@ -16,7 +16,8 @@ L="$T/state/live"
 [ -d "$L" ] || fail "no $L after the first start"
 [ "$(stat -c %a "$L")" = 700 ] || fail "$L is mode $(stat -c %a "$L")"
 
-marks() { find "$L" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | tr '\n' ' '; }
+# A job's mark is a name in STATE/live; .mark is the inode they all link to.
+marks() { find "$L" -mindepth 1 -maxdepth 1 ! -name '.*' -printf '%f\n' | sort | tr '\n' ' '; }
 marks_are() { [ "$(marks)" = "$1" ]; }
 held() { jq -e '.state == "held"' "$T/state/jobs/$1.json" >/dev/null 2>&1; }
 no_missing_marks() {
@@ -33,6 +34,9 @@ for n in 1 2 3; do wait_for 20 "big-$n held" held "big-$n"; done
 # Finished jobs lose their marks once their final records are durable; held ones keep
 # theirs.
 wait_for 20 "the held jobs' marks, and only theirs (now: $(marks))" marks_are "big-1 big-2 big-3 "
+# links to one inode: a mark costs no inode of its own (commit.h)
+[ "$(stat -c %i "$L/big-1")" = "$(stat -c %i "$L/.mark")" ] || fail "big-1's mark is not a link to .mark"
+[ "$(stat -c %h "$L/.mark")" = 4 ] || fail ".mark has $(stat -c %h "$L/.mark") links, not 4"
 
 # A crash keeps them; the start after it finds every record that needs one marked.
 kill -KILL "$SORAD_PID"

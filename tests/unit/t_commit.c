@@ -227,9 +227,20 @@ static void t_mark_comes_first_or_nothing_appears(void **state)
 	bfmt(mark, sizeof(mark), "%s/m3", sub);
 	assert_int_equal(commit_mark(NULL, mark), 0);
 	assert_int_equal(access(mark, F_OK), 0);
+	/* Marks are links to one inode, .mark: none costs an inode of its own. */
+	struct stat s1, s3, sb;
+	char base[512];
+	bfmt(base, sizeof(base), "%s/.mark", sub);
+	assert_int_equal(stat(mark, &s3), 0);
+	assert_int_equal(stat(base, &sb), 0);
+	assert_true(S_ISREG(sb.st_mode) && (sb.st_mode & 07777) == 0600 && sb.st_size == 0);
 	unlink(mark);
 	bfmt(mark, sizeof(mark), "%s/m1", sub);
+	assert_int_equal(stat(mark, &s1), 0);
+	assert_true(s1.st_ino == sb.st_ino && s3.st_ino == sb.st_ino);
+	assert_int_equal((int)s1.st_nlink, 2); /* the base and m1 (m3 gone) */
 	unlink(mark);
+	unlink(base);
 	assert_int_equal(rmdir(sub), 0);
 	bfmt(mark, sizeof(mark), "%s/m.json", dir);
 	unlink(mark);
