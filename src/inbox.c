@@ -422,6 +422,34 @@ static unsigned reading_count(const char *dir)
 	return end == buf || v == 0 ? 1 : v > 1000 ? 1000 : (unsigned)v;
 }
 
+/* The first attempt's counter ("1") of claim directory DIR as a hard link to
+ * INBOX_READING_ONE beside it (in STATE/inputs), made the first time: a claim then
+ * costs no inode for it, made or removed (see the spare directories above). The
+ * counter is never written in place: a later count replaces the link
+ * (atomic_write_file). 0, or -1 (errno set) when no link can be made. */
+#define INBOX_READING_ONE ".reading-1"
+static int reading_link(const char *dir, const char *path)
+{
+	char base[PATH_MAX];
+	const char *slash = strrchr(dir, '/');
+	if (!slash ||
+	    bfmt(base, sizeof(base), "%.*s/%s", (int)(slash - dir), dir, INBOX_READING_ONE) != 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (int tries = 0; tries < 2; tries++) {
+		if (link(base, path) == 0)
+			return 0;
+		if (errno != ENOENT || tries > 0)
+			return -1;
+		char inputs[PATH_MAX];
+		bfmt(inputs, sizeof(inputs), "%.*s", (int)(slash - dir), dir);
+		if (atomic_write_file(inputs, INBOX_READING_ONE, "1\n", 2, 0600) != 0)
+			return -1;
+	}
+	return -1;
+}
+
 /* Writes N into the claim's counter in DIR; DURABLE: fsynced (file and directory). A
  * crash of the process alone (a signal, an abort) leaves the page cache as it was, so
  * a first claim's counter needs no fsync: only a power loss could lose it, and that
@@ -430,6 +458,9 @@ static void reading_mark(const char *dir, unsigned n, bool durable)
 {
 	char num[16], path[PATH_MAX];
 	bfmt(num, sizeof(num), "%u\n", n);
+	if (!durable && n == 1 && bfmt(path, sizeof(path), "%s/%s", dir, INBOX_READING) == 0 &&
+	    reading_link(dir, path) == 0)
+		return;
 	if (durable) {
 		if (atomic_write_file(dir, INBOX_READING, num, strlen(num), 0600) != 0)
 			log_warn("inbox: cannot write %s/%s: %s", dir, INBOX_READING,

@@ -47,6 +47,10 @@ _sorad_gone() {
 sorad_dies
 claim=$(ls -d "$T"/state/inputs/[0-9]*)
 [ -f "$claim/crashme.txt" ] || fail "the claimed file is not in its claim directory"
+# The first attempt's counter is a link to state/inputs/.reading-1 ("1"): no inode each.
+[ "$(cat "$claim/.reading")" = 1 ] || fail "the first attempt's counter: $(cat "$claim/.reading")"
+[ "$(stat -c %i "$claim/.reading")" = "$(stat -c %i "$T/state/inputs/.reading-1")" ] ||
+	fail "the first attempt's counter is not a link to state/inputs/.reading-1"
 
 # Crash 2: the start reads the interrupted claim again (it is not ready by then).
 sorad_start_raw
