@@ -316,7 +316,9 @@ static void process(const struct conf *c, struct claim *cl, bool take_images)
  */
 #define INBOX_SPARE_DIRS 64
 
-#define INBOX_SPARE_LOW 8 /* fewer than this: more are made on the commit thread */
+/* Fewer than this: as many more are made on the commit thread (beside the loop, which
+ * would otherwise make a burst's directories itself, one claim at a time). */
+#define INBOX_SPARE_LOW 32
 
 static struct {
 	char *v[INBOX_SPARE_DIRS];

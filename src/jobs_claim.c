@@ -850,6 +850,7 @@ int jobs_load_until(struct jobs *js, bool (*stop)(void *ud), void *ud)
 		}
 	}
 	log_info("state: %zu job(s) loaded, %zu to resume", js->n, resumed);
+	inbox_spares_fill(js->conf, js->commit); /* ready for the first drop */
 	jr_archive_start(js);
 	return (int)js->n;
 }
