@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static void parts_made(struct jrun *r, int err);
 static void on_parts_made(void *ud, int err);
 static void download_round_over(struct jrun *r);
 static void on_outputs_durable(void *ud, int err);
@@ -64,8 +65,10 @@ void jr_close_download(struct jrun *r, enum close_how how)
 		char part[PATH_MAX];
 		if (((partial && how != DL_KEEP) || how == DL_DROP_ALL) &&
 		    outbox_part_path(r->js->conf, r->rec.name, (enum api_variant)v, part,
-		                     sizeof(part)) == 0)
+		                     sizeof(part)) == 0) {
 			unlink(part);
+			r->parts_ready = false;
+		}
 	}
 	r->fetching = 0;
 	if (how == DL_DROP_ALL)
@@ -248,6 +251,56 @@ static bool derive_missing(struct jrun *r)
 	return r->fetching > 0;
 }
 
+/* The .part files made ahead are there (or not: the first round makes them). A job
+ * that failed or was stopped meanwhile had its parts removed before they were made:
+ * they go now. */
+static void on_parts_premade(void *ud, int err)
+{
+	struct jrun *r = ud;
+	r->parts_staged = false;
+	if (err)
+		return;
+	enum job_state s = r->rec.state;
+	if (s == JOB_RUNNING || (s == JOB_DOWNLOADING && !r->dl_round)) {
+		r->parts_ready = true;
+		return;
+	}
+	if (s == JOB_DOWNLOADING)
+		return; /* its round made them too, and uses them */
+	for (int v = 0; v < 3; v++) {
+		char part[PATH_MAX];
+		if (outbox_part_path(r->js->conf, r->rec.name, (enum api_variant)v, part,
+		                     sizeof(part)) == 0 &&
+		    unlink(part) != 0 && errno != ENOENT)
+			log_event(LOG_WARNING, r->rec.name, r->rec.video_id, "cannot remove %s: %s",
+			          part, strerror(errno));
+	}
+}
+
+/* Stages the making of R's .part files that do not exist yet (none, or those a round
+ * needs) in the main commit. */
+static void stage_parts(struct jrun *r)
+{
+	struct jobs *js = r->js;
+	for (int v = 0; v < 3; v++) {
+		char part[PATH_MAX];
+		if (!((r->have | r->absent) & (1u << v)) &&
+		    outbox_part_path(js->conf, r->rec.name, (enum api_variant)v, part,
+		                     sizeof(part)) == 0)
+			commit_create(js->commit, part, js->conf->outbox_mode);
+	}
+}
+
+void jr_prepare_parts(struct jrun *r)
+{
+	if (r->parts_staged || r->parts_ready || !r->js->commit ||
+	    mkdir_p_exact(r->js->conf->outbox, conf_outbox_dir_mode(r->js->conf)) != 0)
+		return; /* the round makes them, or says why it cannot */
+	stage_parts(r);
+	r->parts_staged = true;
+	commit_then(r->js->commit, on_parts_premade, r);
+}
+
 /* Downloads the variants not downloaded yet, side by side, once a download slot is
  * free (max_in_flight jobs download at once). */
 void jr_start_download(struct jrun *r)
@@ -293,22 +346,20 @@ void jr_start_download(struct jrun *r)
 		                       api_variant_name((enum api_variant)v), known);
 	}
 	/* The .part files are made by the commit thread (creating a file can cost the
-	 * loop a millisecond), then filled here. */
-	for (int v = 0; v < 3; v++) {
-		char part[PATH_MAX];
-		if (!((r->have | r->absent) & (1u << v)) &&
-		    outbox_part_path(js->conf, r->rec.name, (enum api_variant)v, part,
-		                     sizeof(part)) == 0)
-			commit_create(js->commit, part, js->conf->outbox_mode);
+	 * loop a millisecond), then filled here: made while the video was generated
+	 * (jr_prepare_parts), or now. */
+	if (r->parts_ready && !r->parts_staged) {
+		r->parts_ready = false; /* this round uses them up */
+		parts_made(r, 0);
+		return;
 	}
+	stage_parts(r);
 	jr_after_commit(r, on_parts_made);
 }
 
 /* The .part files exist: the downloads go. */
-static void on_parts_made(void *ud, int err)
+static void parts_made(struct jrun *r, int err)
 {
-	struct jrun *r = ud;
-	r->committing = false;
 	if (!r->dl_round || !r->js->api) { /* suspended meanwhile: advance starts again */
 		if (r->js->api)
 			jr_schedule(r, 0);
@@ -326,6 +377,13 @@ static void on_parts_made(void *ud, int err)
 	}
 	if (!r->fetching)
 		download_round_over(r);
+}
+
+static void on_parts_made(void *ud, int err)
+{
+	struct jrun *r = ud;
+	r->committing = false;
+	parts_made(r, err);
 }
 
 /* After a failed round: poll_max s, doubling up to JOBS_DL_RETRY_MAX_S; after a

@@ -61,6 +61,8 @@ struct jrun {
 	bool dl_round;     /* counted in jobs.dl_active: downloading (or waiting to retry) */
 	bool dl_expired;   /* this round found the download link gone */
 	bool dl_local;     /* this round could not write (disk full...) */
+	bool parts_staged; /* its .part files are being made ahead (jr_prepare_parts) */
+	bool parts_ready;  /* ...and were made: its first round needs no commit for them */
 	long long bytes[3];
 	unsigned unserved;      /* variants the service cannot serve: to be made from the MP4 */
 	unsigned derived;       /* variants made from the MP4 (derive.h) */
@@ -328,6 +330,9 @@ void jr_close_download(struct jrun *r, enum close_how how);
 void jr_forget_outputs(struct jrun *r);
 /* Downloads the variants of R's finished video not here yet, once a slot is free. */
 void jr_start_download(struct jrun *r);
+/* R's video was just created: its .part files are made now, beside the generation, so
+ * that its downloads start as soon as it is seen completed. */
+void jr_prepare_parts(struct jrun *r);
 
 /* ---- jobs_claim.c ------------------------------------------------------------------- */
 

@@ -35,6 +35,7 @@ void jr_start_polling(struct jrun *r, const struct api_result *res)
 {
 	r->poll_ms = (long long)r->js->conf->poll_initial * 1000;
 	pollplan_start(&r->pp, loop_now_ms());
+	jr_prepare_parts(r);
 	jr_schedule(r,
 	            callback_pace(r, pollplan_wait(&r->pp, loop_now_ms(), r->poll_ms,
 	                                           res ? res->poll_after_ms : -1, typical_ms(r))));
