@@ -50,14 +50,14 @@
  * (about 80 ms) would be most of what a wave of 2 s jobs loses. */
 #define POLLPLAN_SHORT_MS 4000
 #define POLLPLAN_MARGIN_SHORT_MS 10
-#define POLLPLAN_GRID_FINE_MS                                                                      \
-	25 /* divides every step of the grid below: short jobs' polls                              \
-	    * still meet the others' instants */
+/* The fine grid divides every step of the grid below: short jobs' polls still meet
+ * the others' instants. */
+#define POLLPLAN_GRID_FINE_MS 25
 /* Polls fall on a grid of instants shared by all jobs (the monotonic clock in steps of
  * MIN_MS doubled while within a job's predicted duration / DIV and MAX_MS), so that the
  * polls of jobs due close together become one list call: the price is up to a step of
- * delay (600 ms for a 12–24 s job, 1.2 s from 24 s, 75 ms for 1.5–3 s; a short job:
- * the fine grid, 25 ms). A poll
+ * delay (600 ms for a 12–24 s job, 1.2 s from 24 s, 150 ms for 4–6 s; a job under
+ * POLLPLAN_SHORT_MS: the fine grid, 25 ms). A poll
  * the cap decides goes to the instant before it, on the step of 8 caps. */
 #define POLLPLAN_GRID_DIV 20
 #define POLLPLAN_GRID_MIN_MS 75

@@ -67,7 +67,7 @@ void jr_close_download(struct jrun *r, enum close_how how)
 		    outbox_part_path(r->js->conf, r->rec.name, (enum api_variant)v, part,
 		                     sizeof(part)) == 0) {
 			unlink(part);
-			r->parts_ready = false;
+			r->parts_ready = r->parts_go = false;
 		}
 	}
 	r->fetching = 0;
@@ -349,7 +349,15 @@ void jr_start_download(struct jrun *r)
 	 * loop a millisecond), then filled here: made while the video was generated
 	 * (jr_prepare_parts), or now. */
 	if (r->parts_ready && !r->parts_staged) {
-		r->parts_ready = false; /* this round uses them up */
+		/* At the next loop turn, not from here: a round that ends at once (nothing to
+		 * fetch, the outbox unwritable) pumps the next job, which would come back
+		 * here, one stack frame deeper for every job waiting. */
+		if (!r->parts_go) {
+			r->parts_go = true;
+			jr_schedule(r, 0);
+			return;
+		}
+		r->parts_go = r->parts_ready = false; /* this round uses them up */
 		parts_made(r, 0);
 		return;
 	}

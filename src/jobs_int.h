@@ -63,6 +63,7 @@ struct jrun {
 	bool dl_local;     /* this round could not write (disk full...) */
 	bool parts_staged; /* its .part files are being made ahead (jr_prepare_parts) */
 	bool parts_ready;  /* ...and were made: its first round needs no commit for them */
+	bool parts_go;     /* ...and that round uses them at its next advance */
 	long long bytes[3];
 	unsigned unserved;      /* variants the service cannot serve: to be made from the MP4 */
 	unsigned derived;       /* variants made from the MP4 (derive.h) */
