@@ -609,6 +609,10 @@ void jr_move_state(struct jrun *r, enum job_state s)
 	tally(r, false);
 	if (s == JOB_DONE && before != JOB_DONE)
 		eta_add(&js->eta, &r->rec);
+	/* How long this model usually takes is an estimate for a job under way; a finished
+	 * one shows none, as after a restart (it is not stored). */
+	if (job_state_is_final(s))
+		r->rec.typical_s = -1;
 	if (job_state_is_final(s) && !job_state_is_final(before))
 		outbox_release(js->conf, r->rec.name); /* its set or report holds the name */
 	jr_check_counts(js, &r->rec, "a state change");

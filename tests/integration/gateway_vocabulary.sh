@@ -104,6 +104,10 @@ if sim_has --running-status && sim_has --no-progress; then
 	"$SORAD_BIN" list -c "$T/sorad.conf" | grep -E '^second ' | grep -q 'usually' ||
 		fail "sorad list gives no estimate: $("$SORAD_BIN" list -c "$T/sorad.conf")"
 	wait_done second 60
+	# finished, it shows none (as after a restart: the estimate is not stored)
+	hget /api/v1/videos/second >/dev/null
+	[ "$(jq -c .typical_seconds "$T/body")" = null ] ||
+		fail "a finished job keeps an estimate: $(cat "$T/body")"
 	expect_creates "A lighthouse in fog, slow pan (no progress)." 1
 	for n in first second; do
 		[ "$(jq -r .video.id "$T/outbox/$n.json")" = "$(job_field "$n" .video_id)" ] ||
