@@ -772,6 +772,10 @@ void jr_wake_waiting(struct jobs *js)
 static void finish_failure(struct jrun *r)
 {
 	struct jobs *js = r->js;
+	/* Its .part files go (made while the video was generated, or by a round a crash
+	 * cut short): a start finishing a failure recorded before the crash comes here
+	 * without jr_fail_job. */
+	jr_close_download(r, DL_DROP_ALL);
 	char id[128], input[PATH_MAX] = "", image[PATH_MAX] = "";
 	jr_claim_of(&r->rec, id, sizeof(id));
 	const char *file = r->rec.source ? strchr(r->rec.source, '/') : NULL;

@@ -3,7 +3,7 @@
 # downloads start as soon as it is seen completed, one commit sooner: the three hidden
 # parts are in the outbox, empty, while the job is running; the set then completes
 # from them. A job that fails at the service leaves none behind, nor does one
-# cancelled while running.
+# cancelled while running, nor one whose failure a restart finishes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon_lib.sh"
 . "$(dirname "$0")/money_lib.sh"
@@ -47,6 +47,20 @@ check_set ahead 1280x720 4
 [ -z "$(parts ahead)" ] || fail "parts left after the set: $(parts ahead)"
 wait_failed doomed
 [ -z "$(parts doomed)" ] || fail "a failed job's parts are left: $(parts doomed)"
+
+# A failure recorded before a stop (or a crash) and finished at the next start: the
+# parts made ahead go then too. The record says running, with the error already set,
+# as a crash right after the error became durable leaves it.
+drop later.txt 'A kettle coming to the boil.'
+wait_state later running 30
+wait_for 10 "later's parts (now: $(parts later))" three_parts later
+sorad_stop
+[ "$(parts later | wc -w)" = 6 ] || fail "a clean stop removed the parts of a job in flight: $(parts later)"
+jq '.error = "The service said this video failed." | .error_code = "failed"' \
+	"$T/state/jobs/later.json" >"$T/later.json" && mv "$T/later.json" "$T/state/jobs/later.json"
+sorad_start
+wait_failed later
+[ -z "$(parts later)" ] || fail "a failure finished at start left its parts: $(parts later)"
 no_partials
 sorad_stop
 echo ok
