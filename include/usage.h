@@ -39,6 +39,23 @@
  *
  * Periods are local time: a day starts at local midnight, a month on its first day.
  *
+ * Two loads, one reader. usage_load keeps every key as a full entry (`sorad usage`, the
+ * tests). usage_load_compact (the daemon) keeps full entries only for keys that are
+ * "sent" (their outcome may still change, however old) or sent since the start of
+ * yesterday; every other key is folded: what it counts is added to a total per
+ * quarter hour and model (every local midnight is on a quarter hour, so a day's and a
+ * month's totals stay exact; a bound inside a quarter hour counts all of it), and the
+ * key is remembered in a table of 8-byte slots (24 bits of its hash, 40 bits of where
+ * its latest line starts). A slot whose bits match is confirmed by reading that line
+ * back (a hash collision is never taken for the key), so a folded key keeps its answers
+ * (usage_create_state), a later line of it (at the load, or noted by the daemon)
+ * replaces what it counted, and noting it as it is appends nothing. The tradeoff:
+ * 8 bytes a slot at most 3/4 full (16 MiB at 1,000,000 keys, against ~370 MiB as
+ * full entries), a line read per lookup of a folded key; older lines are folded under
+ * their video id, so usage_has still finds them, but the video of a folded create is
+ * not looked up: a second create naming it (a user adopting another job's video)
+ * counts it again, an over-count, never an under-count.
+ *
  * Ownership: struct usage owns its entries; usage_free releases them.
  */
 #ifndef SORAD_USAGE_H
@@ -54,6 +71,7 @@
 
 #define USAGE_FILE "usage.jsonl"
 #define USAGE_LINE_MAX 4096
+#define USAGE_MODELS_MAX 256 /* models told apart (the log is untrusted: a model is any string) */
 
 /* What is known of a create's outcome; the names are the log's "state" values. */
 enum usage_state {
@@ -74,6 +92,7 @@ struct usage_entry {
 	unsigned seconds;
 	double cost_usd;    /* the estimate, or what the service reported (cost_reported) */
 	bool cost_reported; /* cost_usd is the service's own (usage.cost, e.g. OpenRouter) */
+	long long off;      /* where its latest line starts in the log; -1 not known */
 };
 
 struct usage {
@@ -85,10 +104,26 @@ struct usage {
 	size_t n_by_at, cap_by_at;
 	struct hmap videos; /* video id → index of the entry that counts it */
 	struct hmap keys;   /* name → index of each create entry (claim, create told apart) */
+	char **models;      /* every model named, in the order the log first names them */
+	size_t n_models, cap_models;
+	struct usage_cold *cold; /* usage_load_compact's folded keys (usage.c); NULL */
 };
 
-/* Loads STATE/usage.jsonl (missing: empty). Never NULL; unreadable lines are skipped. */
+/* Loads STATE/usage.jsonl (missing: empty), every key as a full entry (v): what
+ * `sorad usage` reads. Never NULL; unreadable lines are skipped. */
 struct usage *usage_load(const char *state_dir);
+
+/*
+ * The daemon's load: the same log in the compact mode described above (v holds the
+ * full entries only). NOW decides which keys are folded. Never NULL. The log stays
+ * open (read back to confirm a folded key) until usage_free.
+ */
+struct usage *usage_load_compact(const char *state_dir, time_t now);
+
+/* The models the log names, in the order it first names them (v may not hold them all:
+ * use these rather than walking v). */
+size_t usage_model_count(const struct usage *u);
+const char *usage_model(const struct usage *u, size_t i);
 void usage_free(struct usage *u);
 
 /* True when VIDEO_ID is counted (an older line, or a create that made it). */
