@@ -61,6 +61,12 @@ typedef bool history_fn(const struct history_line *l, void *ud);
  */
 long long history_each(const char *state_dir, history_fn *fn, void *ud);
 
+/* The line starting at OFF of FD (a reader: history_reader) into BUF (at most SIZE
+ * bytes, newline included): its length, or -1 (errno EPROTO: no whole line there). */
+long long history_line_at(int fd, long long off, char *buf, size_t size);
+/* FN for the line starting at OFF of FD, when it is a whole line of ours: 0, else -1. */
+int history_read_at(int fd, long long off, history_fn *fn, void *ud);
+
 /* The job a line describes, as far as the line says (J initialized by the caller:
  * job_init); the strings are copies J owns. */
 void history_line_job(const struct history_line *l, struct job *j);
@@ -87,6 +93,13 @@ void history_close(struct history *h);
  * H writes nothing more (logged once), history_ok() false. DIGEST (may be NULL): the
  * line's history_digest, from the same formatting. */
 long long history_append(struct history *h, const struct job *j, unsigned long long *digest);
+/* Appends LINE (N bytes: one line of this format, its newline included, as
+ * history_line_at reads it) as it is; its offset, or -1 as history_append. */
+long long history_append_line(struct history *h, const char *line, size_t n);
+/* A descriptor of H's file for reading lines at their offsets (history_read_at), the
+ * caller's to close: it reads the same file even after H stops or the file is removed.
+ * -1 when H does not write (history_ok false) or on failure. */
+int history_reader(const struct history *h);
 /* Marks the line at OFF superseded; 0 or -1 (as for history_append). */
 int history_supersede(struct history *h, long long off);
 /* Whether H still writes (no write failed). */

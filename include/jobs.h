@@ -105,6 +105,7 @@ void jobs_set_api(struct jobs *js, struct api_client *api);
 
 /* Jobs in state S, and jobs in flight (submitting, running, downloading). */
 size_t jobs_count(const struct jobs *js, enum job_state s);
+/* The places of the job table, in claim order (jobs_at). */
 size_t jobs_total(const struct jobs *js);
 /* Calls FN(J, UD) for every job not final (claimed to downloading), in claim order: the
  * jobs in flight, without walking the finished ones. FN must not change the jobs. */
@@ -122,8 +123,16 @@ size_t jobs_rejected(const struct jobs *js);
 
 /* The job named NAME or whose video id is ID, or NULL. */
 const struct job *jobs_find(const struct jobs *js, const char *name_or_id);
-/* The I-th job (0 <= I < jobs_total), in claim order. */
+/* The I-th job (0 <= I < jobs_total), in claim order; NULL for a place whose job left
+ * (or whose history line can no longer be read). A finished job known by its history
+ * line only is read from it here; jobs_state_at says a place's state without that
+ * (JOB_STATE_COUNT: none). jobs_known: how many places hold a job. */
 const struct job *jobs_at(const struct jobs *js, size_t i);
+enum job_state jobs_state_at(const struct jobs *js, size_t i);
+size_t jobs_known(const struct jobs *js);
+/* FN for every job whose record is read (not known by its history line only, and so
+ * not finished since before this start), in claim order. */
+void jobs_each_whole(const struct jobs *js, void (*fn)(const struct job *j, void *ud), void *ud);
 /*
  * A finished job may be known by its STATE/history.tsv line only (a summary: a start
  * took it from there instead of reading its record): name, state, video id, model,

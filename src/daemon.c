@@ -312,6 +312,12 @@ static void held_by_cap(const struct job *j, void *ud)
 		*(bool *)ud = true;
 }
 
+/* jobs_each_whole's callback at start: the usage log repaired from a record. */
+static void repair_usage(const struct job *j, void *ud)
+{
+	record_usage(ud, j);
+}
+
 /* A new period or new caps: held jobs go while the caps allow. */
 static void release_held(struct daemon *d)
 {
@@ -729,7 +735,7 @@ int daemon_main(int argc, char **argv)
 	d.intents = commit_new(d.loop);
 	jobs_set_intent_commit(d.jobs, d.intents);
 	jobs_observe(d.jobs, on_job_change, &d);
-	d.usage = usage_load(d.conf->state_dir);
+	d.usage = usage_load_compact(d.conf->state_dir, time(NULL));
 	d.cap_timer = loop_timer_new(d.loop, on_cap_timer, &d);
 	jobs_observe(d.jobs, on_job_usage, &d);
 	/* After loop_signals: the worker thread inherits the blocked signal mask. */
@@ -750,13 +756,9 @@ int daemon_main(int argc, char **argv)
 	}
 	/* The usage log is repaired from the records: a crash between a record counting a
 	 * create (or saying where it stands) and its usage line loses nothing. */
-	for (size_t i = 0; i < jobs_total(d.jobs); i++) {
-		const struct job *j = jobs_at(d.jobs, i);
-		/* a job known by its history line finished with its record durable and its
-		 * spending noted with it (and its line knows no create count) */
-		if (!jobs_is_summary(j))
-			record_usage(&d, j);
-	}
+	/* a job known by its history line finished with its record durable and its
+	 * spending noted with it (and its line knows no create count) */
+	jobs_each_whole(d.jobs, repair_usage, &d);
 	release_held(&d);
 	d.target.jobs = d.jobs;
 	d.target.conf = d.conf;

@@ -248,14 +248,18 @@ static long long walk_fd(int fd, history_fn *fn, void *ud)
 		if (got == 0)
 			break; /* a last line without its newline is being written: left out */
 		for (ssize_t i = 0; i < got && go; i++) {
-			char c = buf[i];
-			if (c != '\n') {
-				if (ln < HISTORY_LINE_MAX)
-					line[ln++] = c;
-				else
-					skipping = true; /* too long to be ours */
-				continue;
+			/* the rest of this line in BUF, up to its newline if there is one */
+			const char *p = buf + i, *nl = memchr(p, '\n', (size_t)(got - i));
+			size_t seg = nl ? (size_t)(nl - p) : (size_t)(got - i);
+			if (ln + seg <= HISTORY_LINE_MAX) {
+				memcpy(line + ln, p, seg);
+				ln += seg;
+			} else {
+				skipping = true; /* too long to be ours */
 			}
+			i += (ssize_t)seg;
+			if (!nl)
+				break;
 			line[ln] = '\0';
 			if (start == 0 && !strncmp(line, HEADER_START, strlen(HEADER_START)) &&
 			    (ln + 1 != strlen(HEADER) || memcmp(line, HEADER, ln) != 0)) {
@@ -283,6 +287,48 @@ static long long walk_fd(int fd, history_fn *fn, void *ud)
 	if (err)
 		errno = err;
 	return lines;
+}
+
+long long history_line_at(int fd, long long off, char *buf, size_t size)
+{
+	if (off <= 0 || size < 2) {
+		errno = EINVAL;
+		return -1;
+	}
+	ssize_t got;
+	do
+		got = pread(fd, buf, size, (off_t)off);
+	while (got < 0 && errno == EINTR);
+	if (got < 0)
+		return -1;
+	char *nl = memchr(buf, '\n', (size_t)got);
+	if (!nl) {
+		errno = EPROTO; /* torn, or longer than ours */
+		return -1;
+	}
+	return (long long)(nl - buf) + 1;
+}
+
+int history_read_at(int fd, long long off, history_fn *fn, void *ud)
+{
+	char *buf = xmalloc(HISTORY_LINE_MAX + 1);
+	long long n = history_line_at(fd, off, buf, HISTORY_LINE_MAX);
+	struct history_line l;
+	int rc = -1;
+	if (n > 0) {
+		unsigned long long d = fnv64(buf, (size_t)n - 1);
+		buf[n - 1] = '\0';
+		if (buf[0] != '#' && parse_line(buf, &l)) {
+			l.off = off;
+			l.digest = d;
+			fn(&l, ud);
+			rc = 0;
+		} else {
+			errno = EPROTO;
+		}
+	}
+	free(buf);
+	return rc;
 }
 
 long long history_each(const char *state_dir, history_fn *fn, void *ud)
@@ -519,6 +565,32 @@ long long history_append(struct history *h, const struct job *j, unsigned long l
 	h->size += (long long)o->n;
 	free(o);
 	return off;
+}
+
+long long history_append_line(struct history *h, const char *line, size_t n)
+{
+	if (!history_ok(h))
+		return -1;
+	if (n < 2 || line[n - 1] != '\n' || memchr(line, '\n', n - 1)) {
+		errno = EINVAL;
+		return -1;
+	}
+	long long off = h->size;
+	if (pwrite_all(h->fd, line, n, off) != 0) {
+		broken(h, "append to");
+		return -1;
+	}
+	h->size += (long long)n;
+	return off;
+}
+
+int history_reader(const struct history *h)
+{
+	if (!history_ok(h)) {
+		errno = EBADF;
+		return -1;
+	}
+	return fcntl(h->fd, F_DUPFD_CLOEXEC, 3);
 }
 
 int history_supersede(struct history *h, long long off)

@@ -235,7 +235,7 @@ static unsigned serve_health(struct rq *q)
 	struct jbuf b = JBUF_INIT;
 	/* Constant time: a health check must stay cheap with any number of jobs. */
 	jbuf_addf(&b, "{\"status\":\"ok\",\"version\":\"%s\",\"uptime_s\":%lld,\"jobs\":%zu}\n",
-	          SORAD_VERSION, (loop_now_ms() - q->h->started) / 1000, jobs_total(q->h->jobs));
+	          SORAD_VERSION, (loop_now_ms() - q->h->started) / 1000, jobs_known(q->h->jobs));
 	return send_json(q, MHD_HTTP_OK, &b);
 }
 
@@ -414,8 +414,20 @@ static unsigned serve_list(struct rq *q)
 	bool more = false;
 	jbuf_adds(&b, "{\"object\":\"list\",\"data\":[");
 	for (; i >= 0 && i < n; i += step) {
+		/* a finished job's status follows from its state: one not asked for is not
+		 * read from its history line (jobs_at) */
+		enum job_state st = jobs_state_at(js, (size_t)i);
+		if (st == JOB_STATE_COUNT)
+			continue; /* a place whose job left */
+		if (filter && job_state_is_final(st)) {
+			struct job d;
+			job_init(&d);
+			d.state = st;
+			if (!status_matches(&d, filter))
+				continue;
+		}
 		const struct job *j = jobs_at(js, (size_t)i);
-		if (!status_matches(j, filter))
+		if (!j || !status_matches(j, filter))
 			continue;
 		if (count == limit) {
 			more = true;
@@ -433,7 +445,7 @@ static unsigned serve_list(struct rq *q)
 	jbuf_add_jstr(&b, first ? status_json_id(first) : NULL);
 	jbuf_adds(&b, ",\"last_id\":");
 	jbuf_add_jstr(&b, last ? status_json_id(last) : NULL);
-	size_t total = filter ? filtered_total(js, filter) : (size_t)n;
+	size_t total = filter ? filtered_total(js, filter) : jobs_known(js);
 	jbuf_addf(&b, ",\"has_more\":%s,\"total\":%zu}\n", more ? "true" : "false", total);
 	return send_json(q, MHD_HTTP_OK, &b);
 }

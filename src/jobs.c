@@ -78,7 +78,7 @@ static void count_state(struct jobs *js, enum job_state s, int d)
 	js->by_state[s] += (size_t)d;
 }
 
-static size_t gen_slot(struct jobs *js, const char *model)
+size_t jr_gen_slot(struct jobs *js, const char *model)
 {
 	for (size_t i = 0; i < js->n_gen; i++)
 		if (!strcmp(js->gen[i].model, model))
@@ -89,7 +89,7 @@ static size_t gen_slot(struct jobs *js, const char *model)
 	return js->n_gen++;
 }
 
-static bool is_rejected(const struct job *j)
+bool jr_is_rejected(const struct job *j)
 {
 	return j->state == JOB_FAILED && j->error_code && !strcmp(j->error_code, "invalid_input");
 }
@@ -102,10 +102,10 @@ static void tally(struct jrun *r, bool gone)
 		js->gen[r->gen_model].seconds -= r->gen_seconds;
 	js->rejected -= r->rejected;
 	r->gen_seconds = 0;
-	r->rejected = !gone && is_rejected(&r->rec);
+	r->rejected = !gone && jr_is_rejected(&r->rec);
 	js->rejected += r->rejected;
 	if (!gone && r->rec.state == JOB_DONE && r->rec.model && r->rec.seconds) {
-		r->gen_model = gen_slot(js, r->rec.model);
+		r->gen_model = jr_gen_slot(js, r->rec.model);
 		r->gen_seconds = r->rec.seconds;
 		js->gen[r->gen_model].seconds += r->gen_seconds;
 	}
@@ -126,25 +126,42 @@ void jr_check_counts(const struct jobs *js, const struct job *j, const char *whe
 	const char *bad = NULL; /* which list or index is out of step */
 	/* J is always a job's record, the first member of its struct jrun. */
 	const struct jclaim *jc = j ? ((const struct jrun *)(const void *)j)->claim : NULL;
+	size_t hot = 0, cold[2] = {0, 0}, gone = 0;
 	for (size_t i = 0; i < js->n; i++) {
-		enum job_state s = js->v[i]->rec.state;
+		const struct jrun *r = jr_at(js, i);
+		if (!r) {
+			if (jr_slot_cold(js->slot[i]))
+				cold[jr_slot_state(js->slot[i]) == JOB_FAILED]++;
+			else
+				gone++;
+			continue;
+		}
+		hot++;
+		enum job_state s = r->rec.state;
 		in_flight += in_flight_state(s);
 		submitting += s == JOB_SUBMITTING;
 		claimed += s == JOB_CLAIMED;
 		by_state[s]++;
-		queued += js->v[i]->queued;
-		vids += js->v[i]->rec.video_id != NULL;
-		rejected += is_rejected(&js->v[i]->rec);
-		if (s == JOB_DONE && js->v[i]->rec.model)
-			gen_total += js->v[i]->rec.seconds;
-		if (jc && js->v[i]->claim == jc) {
+		queued += r->queued;
+		vids += r->rec.video_id != NULL;
+		rejected += jr_is_rejected(&r->rec);
+		if (s == JOB_DONE && r->rec.model)
+			gen_total += r->rec.seconds;
+		if (jc && r->claim == jc) {
 			claim_total++;
 			claim_final += job_state_is_final(s);
 		}
+		if (r->seq != i)
+			bad = "a job's seq (not its slot)";
 	}
+	rejected += js->cold.rejected;
+	gen_total += js->cold.gen;
+	if (cold[0] != js->cold.by_state[0] || cold[1] != js->cold.by_state[1] ||
+	    cold[0] + cold[1] != js->cold.n || gone != js->cold.gone)
+		bad = "the counts of cold jobs";
 	if (jc && (claim_total != jc->total || claim_final != jc->final))
 		bad = "its claim's counts";
-	if (js->n - by_state[JOB_DONE] - by_state[JOB_FAILED] != js->live.n)
+	if (hot - by_state[JOB_DONE] - by_state[JOB_FAILED] != js->live.n)
 		bad = "the list of jobs not final";
 	if (by_state[JOB_WAITING] != js->waiting.n)
 		bad = "the list of waiting jobs";
@@ -226,14 +243,21 @@ static bool in_flight_state(enum job_state s)
 
 /* ---- the name index ------------------------------------------------------------ */
 
-static void ht_put(struct jobs *js, size_t idx)
-{
-	hmap_add(&js->by_name, js->v[idx]->rec.name, js->v[idx]);
-}
-
 struct jrun *jr_by_name(const struct jobs *js, const char *name)
 {
-	return name ? hmap_get(&js->by_name, name) : NULL;
+	if (!name)
+		return NULL;
+	struct jrun *r = hmap_get(&js->by_name, name);
+	if (r || !js->cold.n)
+		return r;
+	size_t i = jr_cold_find(js, name, false);
+	/* thawing fills a cache of what the table holds; the jobs do not change */
+	return i == (size_t)-1 ? NULL : jr_thaw((struct jobs *)(uintptr_t)js, i);
+}
+
+bool jr_name_known(const struct jobs *js, const char *name)
+{
+	return hmap_get(&js->by_name, name) || jr_cold_find(js, name, false) != (size_t)-1;
 }
 
 /* ---- the video id index ------------------------------------------------------- */
@@ -248,6 +272,9 @@ struct jrun *jr_by_vid(const struct jobs *js, const char *id)
 	     r = hmap_get_next(&js->by_vid, id, &pos))
 		if (!best || r->seq < best->seq)
 			best = r;
+	size_t c = js->cold.n ? jr_cold_find(js, id, true) : (size_t)-1;
+	if (c != (size_t)-1 && (!best || c < best->seq))
+		return jr_thaw((struct jobs *)(uintptr_t)js, c);
 	return best;
 }
 
@@ -258,7 +285,7 @@ bool jr_vid_owned_by_other(const struct jobs *js, const struct jrun *r, const ch
 	     o = hmap_get_next(&js->by_vid, id, &pos))
 		if (o != r)
 			return true;
-	return false;
+	return jr_cold_find(js, id, true) != (size_t)-1; /* a cold job is never R */
 }
 
 void jr_set_vid(struct jrun *r, const char *id)
@@ -380,14 +407,14 @@ static int by_seq(const void *a, const void *b)
 void jr_rebuild_index(struct jobs *js)
 {
 	hmap_clear(&js->by_name);
-	size_t n = js->n;
-	for (size_t i = 0; i < n; i++) {
-		js->v[i]->seq = i;
-		js->n = i;
-		ht_put(js, i);
+	for (size_t i = 0; i < js->n; i++) {
+		struct jrun *r = jr_at(js, i);
+		if (r) {
+			r->seq = i;
+			hmap_add(&js->by_name, r->rec.name, r);
+		}
 	}
-	js->n = n;
-	js->next_seq = n;
+	js->next_seq = js->n;
 	if (js->queue.n > 1)
 		qsort(js->queue.v, js->queue.n, sizeof(*js->queue.v), by_seq);
 }
@@ -441,6 +468,11 @@ static void clocks_from_record(struct jrun *r)
 
 struct jrun *jr_add_job(struct jobs *js, struct job *rec)
 {
+	return jr_place_job(js, rec, js->n, true);
+}
+
+struct jrun *jr_place_job(struct jobs *js, struct job *rec, size_t pos, bool dupes)
+{
 	struct jrun *r = xcalloc(1, sizeof(*r));
 	r->rec = *rec; /* takes the strings */
 	job_init(rec);
@@ -450,13 +482,17 @@ struct jrun *jr_add_job(struct jobs *js, struct job *rec)
 		r->dl[v].r = r;
 		r->dl[v].fd = -1;
 	}
-	if (js->n == js->cap) {
-		js->cap = js->cap ? js->cap * 2 : 64;
-		js->v = xrealloc(js->v, js->cap * sizeof(*js->v));
+	if (pos >= js->n) {
+		if (js->n == js->cap) {
+			js->cap = js->cap ? js->cap * 2 : 64;
+			js->slot = xrealloc(js->slot, js->cap * sizeof(*js->slot));
+		}
+		pos = js->n++;
+		js->next_seq = js->n;
 	}
-	r->seq = js->next_seq++;
-	js->v[js->n++] = r;
-	ht_put(js, js->n - 1);
+	r->seq = pos;
+	js->slot[pos] = (uintptr_t)r;
+	hmap_add(&js->by_name, r->rec.name, r);
 	if (r->rec.video_id)
 		hmap_add(&js->by_vid, r->rec.video_id, r);
 	if (r->rec.reference)
@@ -470,7 +506,7 @@ struct jrun *jr_add_job(struct jobs *js, struct job *rec)
 	/* The index names jobs that may make their video: not a failure, nor a job that
 	 * will fail for its input or as a duplicate. */
 	const char *code = r->rec.error_code;
-	if (r->rec.dup_key && r->rec.state != JOB_FAILED &&
+	if (dupes && r->rec.dup_key && r->rec.state != JOB_FAILED &&
 	    !(code && (!strcmp(code, "duplicate") || !strcmp(code, "invalid_input"))))
 		dupes_put(js->dupes, r->rec.dup_key, r->rec.name, r->rec.claimed_at);
 	return r;
@@ -1207,8 +1243,11 @@ void jr_marks_drop(struct jobs *js, const char *why)
 {
 	livemark_drop(js->conf->state_dir, why);
 	js->marks_kept = false;
-	for (size_t i = 0; i < js->n; i++)
-		js->v[i]->marked = js->v[i]->mark_durable = false;
+	for (size_t i = 0; i < js->n; i++) {
+		struct jrun *r = jr_at(js, i);
+		if (r)
+			r->marked = r->mark_durable = false;
+	}
 }
 
 int jr_stage(struct commit *cm, struct jrun *r)
@@ -1265,8 +1304,8 @@ static size_t history_fill(struct jobs *js)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < js->n && history_ok(js->hist); i++) {
-		struct jrun *r = js->v[i];
-		if (job_state_is_final(r->rec.state) && r->hist_off < 0) {
+		struct jrun *r = jr_at(js, i); /* a cold job has its line */
+		if (r && job_state_is_final(r->rec.state) && r->hist_off < 0) {
 			r->hist_off = history_append(js->hist, &r->rec, &r->hist_digest);
 			n++;
 		}
@@ -1287,12 +1326,19 @@ static void history_compact(struct jobs *js, size_t superseded)
 		log_warn("history: cannot remove %s to compact it: %s", path, strerror(errno));
 		return;
 	}
-	for (size_t i = 0; i < js->n; i++)
-		js->v[i]->hist_off = -1;
+	for (size_t i = 0; i < js->n; i++) {
+		struct jrun *r = jr_at(js, i);
+		if (r)
+			r->hist_off = -1;
+	}
 	js->hist = history_open(js->conf->state_dir);
-	if (js->hist)
-		log_info("history: %zu superseded line(s) dropped, %zu kept", superseded,
-		         history_fill(js));
+	if (!js->hist)
+		return; /* the cold jobs' lines stay readable (js->cold.fd): the old file */
+	size_t cold = js->cold.n;
+	if (jr_cold_rewrite(js) != 0)
+		cold = 0; /* thawed: history_fill writes their lines */
+	log_info("history: %zu superseded line(s) dropped, %zu kept", superseded,
+	         cold + history_fill(js));
 }
 
 void jr_history_load(struct jobs *js, bool walked)
@@ -1362,22 +1408,35 @@ static void free_run(struct jrun *r)
 void jr_remove_jobs(struct jobs *js, bool (*drop)(const struct jrun *r, const void *ud),
                     const void *ud)
 {
-	size_t kept = 0;
+	/* With cold jobs, indexed by slot, a slot that empties stays (GONE) until enough
+	 * have: then the slots close up and the indexes are made again. */
+	bool keep_places = js->cold.n || js->cold.gone;
+	size_t kept = 0, dropped = 0;
 	for (size_t i = 0; i < js->n; i++) {
-		struct jrun *r = js->v[i];
-		if (drop(r, ud)) {
+		struct jrun *r = jr_at(js, i);
+		if (r && drop(r, ud)) {
 			count_state(js, r->rec.state, -1);
 			track_waiting(r, r->rec.state, JOB_STATE_COUNT);
 			track_live(r, r->rec.state, JOB_STATE_COUNT);
 			count_claim(r, r->rec.state, -1);
 			tally(r, true);
 			free_run(r);
+			dropped++;
+			if (keep_places) {
+				js->slot[i] = JSLOT_GONE;
+				js->cold.gone++;
+				kept++;
+			}
 		} else {
-			js->v[kept++] = r;
+			js->slot[kept++] = js->slot[i];
 		}
 	}
-	if (kept != js->n) {
+	if (keep_places && js->cold.gone > 1024 && js->cold.gone > js->n / 4)
+		jr_cold_reindex(js);
+	else if (kept != js->n) {
 		js->n = kept;
+		jr_rebuild_index(js);
+	} else if (dropped) {
 		jr_rebuild_index(js);
 	}
 	jr_check_counts(js, NULL, "removing jobs");
@@ -1404,6 +1463,7 @@ struct jobs *jobs_new(struct loop *l, struct api_client *api, const struct conf 
 	js->conf = c;
 	js->refresh = refresh_new(l, api, jr_on_refresh_seen, jr_on_refresh_miss, js);
 	js->dupes = dupes_new();
+	js->cold.fd = -1;
 	js->yield_timer = loop_timer_new(l, on_yield_timer, js);
 	js->retry = claimretry_new(l, jr_on_claim_retry, js);
 	if (jr_callbacks_expected(c))
@@ -1446,9 +1506,13 @@ void jobs_free(struct jobs *js)
 		loop_timer_free(js->archive_timer);
 	claimretry_free(js->retry); /* still in the inbox: claimed at the next start */
 	inbox_spares_clear();
-	for (size_t i = 0; i < js->n; i++)
-		free_run(js->v[i]);
-	free(js->v);
+	for (size_t i = 0; i < js->n; i++) {
+		struct jrun *r = jr_at(js, i);
+		if (r)
+			free_run(r);
+	}
+	free(js->slot);
+	jr_cold_free(js);
 	free(js->queue.v);
 	free(js->waiting.v);
 	free(js->live.v);
@@ -1488,7 +1552,9 @@ void jobs_suspend(struct jobs *js)
 	js->api = NULL; /* nothing may start until jobs_set_api */
 	refresh_suspend(js->refresh);
 	for (size_t i = 0; i < js->n; i++) {
-		struct jrun *r = js->v[i];
+		struct jrun *r = jr_at(js, i);
+		if (!r)
+			continue;
 		if (r->req) {
 			api_req_cancel(r->req);
 			r->req = NULL;
@@ -1504,14 +1570,21 @@ void jobs_set_api(struct jobs *js, struct api_client *api)
 	js->api = api;
 	js->api_blocked = false;
 	refresh_set_api(js->refresh, api);
-	for (size_t i = 0; i < js->n; i++)
-		if (!job_state_is_final(js->v[i]->rec.state))
-			jr_schedule(js->v[i], 0);
+	for (size_t i = 0; i < js->n; i++) {
+		struct jrun *r = jr_at(js, i);
+		if (r && !job_state_is_final(r->rec.state))
+			jr_schedule(r, 0);
+	}
 }
 
 size_t jobs_count(const struct jobs *js, enum job_state s)
 {
-	return (unsigned)s < JOB_STATE_COUNT ? js->by_state[s] : 0;
+	if ((unsigned)s >= JOB_STATE_COUNT)
+		return 0;
+	size_t cold = s == JOB_DONE     ? js->cold.by_state[0]
+	              : s == JOB_FAILED ? js->cold.by_state[1]
+	                                : 0;
+	return js->by_state[s] + cold;
 }
 
 const struct pollplan_stats *jobs_poll_stats(const struct jobs *js)
@@ -1540,14 +1613,40 @@ size_t jobs_total(const struct jobs *js)
 	return js->n;
 }
 
+size_t jobs_known(const struct jobs *js)
+{
+	return js->n - js->cold.gone;
+}
+
 const struct job *jobs_at(const struct jobs *js, size_t i)
 {
-	return i < js->n ? &js->v[i]->rec : NULL;
+	if (i >= js->n)
+		return NULL;
+	/* thawing fills a cache of what the table holds; the jobs do not change */
+	struct jrun *r = jr_thaw((struct jobs *)(uintptr_t)js, i);
+	return r ? &r->rec : NULL;
+}
+
+enum job_state jobs_state_at(const struct jobs *js, size_t i)
+{
+	if (i >= js->n || js->slot[i] == JSLOT_GONE)
+		return JOB_STATE_COUNT;
+	const struct jrun *r = jr_at(js, i);
+	return r ? r->rec.state : jr_slot_state(js->slot[i]);
+}
+
+void jobs_each_whole(const struct jobs *js, void (*fn)(const struct job *j, void *ud), void *ud)
+{
+	for (size_t i = 0; i < js->n; i++) {
+		const struct jrun *r = jr_at(js, i);
+		if (r && !r->summary)
+			fn(&r->rec, ud);
+	}
 }
 
 bool jobs_name_a_reference(const struct jobs *js, const char *image)
 {
-	return hmap_get(&js->by_ref, image) != NULL;
+	return hmap_get(&js->by_ref, image) != NULL || jr_cold_names_ref(js, image);
 }
 
 size_t jobs_index(const struct jobs *js, const struct job *j)
@@ -1556,15 +1655,7 @@ size_t jobs_index(const struct jobs *js, const struct job *j)
 		return (size_t)-1;
 	/* A record is the first member of its struct jrun; jobs.v is in seq order. */
 	const struct jrun *r = (const struct jrun *)(const void *)j;
-	size_t lo = 0, hi = js->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (js->v[mid]->seq < r->seq)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < js->n && js->v[lo] == r ? lo : (size_t)-1;
+	return r->seq < js->n && js->slot[r->seq] == (uintptr_t)r ? r->seq : (size_t)-1;
 }
 
 const struct job *jobs_whole(const struct jobs *js, const struct job *j)

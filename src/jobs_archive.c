@@ -58,14 +58,18 @@ static void on_archive_timer(void *ud)
 	size_t n = 0;
 	bool more = false;
 	size_t gone = 0;
-	for (size_t i = 0; i < js->n; i++) {
-		struct jrun *r = js->v[i];
-		if (!archivable(r, cutoff))
-			continue;
+	size_t i = js->archive_at < js->n ? js->archive_at : 0;
+	for (; i < js->n; i++) {
 		if (n == ARCHIVE_CHUNK) {
 			more = true;
 			break;
 		}
+		/* a cold job (jobs_cold.c) is thawed only when its line says it is old */
+		if (jr_slot_cold(js->slot[i]) && jr_cold_time(js, i) >= cutoff)
+			continue;
+		struct jrun *r = jr_thaw(js, i);
+		if (!r || !archivable(r, cutoff))
+			continue;
 		/* the archive keeps the whole record, never a history line standing in for it */
 		if (jr_full(r) != 0) {
 			if (record_gone(js, r->rec.name)) {
@@ -77,9 +81,10 @@ static void on_archive_timer(void *ud)
 		run[n] = r;
 		pick[n++] = &r->rec;
 	}
+	js->archive_at = more ? i : 0; /* the next chunk goes on from there */
 	size_t done = n ? store_archive(js->conf->state_dir, pick, n, ok) : 0;
-	for (size_t i = 0; i < n; i++)
-		run[i]->archived = ok[i];
+	for (size_t k = 0; k < n; k++)
+		run[k]->archived = ok[k];
 	if (done)
 		log_info("retention: %zu finished job(s) older than %u day(s) moved to %s/archive/",
 		         done, days, js->conf->state_dir);

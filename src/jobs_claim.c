@@ -390,11 +390,24 @@ static void names_free(struct names *ns)
 	free(ns->v);
 }
 
+static int by_claim_time(const void *a, const void *b);
+
 struct fast_walk {
 	struct load *ld;
 	size_t summaries, superseded;
 	bool stopped, failed;
+	struct hmap open; /* the claims still in STATE/inputs: id → itself (owned) */
 };
+
+static void open_claim(const char *id, bool marked, void *ud)
+{
+	(void)marked;
+	struct fast_walk *fw = ud;
+	if (!hmap_get(&fw->open, id)) {
+		char *k = xstrdup(id);
+		hmap_put(&fw->open, k, k);
+	}
+}
 
 static bool is_run(const struct jrun *r, const void *ud)
 {
@@ -436,6 +449,30 @@ static bool fast_line(const struct history_line *l, void *ud)
 		fw->summaries--;
 		fw->superseded++;
 	}
+	fw->summaries++;
+	/* A job of a claim still open stays in memory: the claim's counts and its
+	 * recovery (redo_claim) need every job of it. Any other is cold (jobs_cold.c). */
+	char id[128] = "";
+	const char *slash = strchr(l->source, '/');
+	if (slash && (size_t)(slash - l->source) < sizeof(id)) {
+		memcpy(id, l->source, (size_t)(slash - l->source));
+		id[slash - l->source] = '\0';
+	}
+	if (!(id[0] && hmap_get(&fw->open, id)) && jr_cold_collect(js, l) == 0) {
+		struct job v;
+		job_init(&v); /* what learn_from reads, borrowed from the line */
+		v.state = l->state;
+		v.model = *l->model ? (char *)(uintptr_t)l->model : NULL;
+		v.size = *l->size ? (char *)(uintptr_t)l->size : NULL;
+		v.seconds = l->seconds;
+		v.claimed_at = l->claimed_at;
+		v.submit_at = l->submit_at;
+		v.finished_at = l->finished_at;
+		v.video_created_at = l->video_created_at;
+		v.video_completed_at = l->video_completed_at;
+		learn_from(js, &v);
+		return true;
+	}
 	struct job j;
 	job_init(&j);
 	history_line_job(l, &j);
@@ -444,7 +481,6 @@ static bool fast_line(const struct history_line *l, void *ud)
 	r->summary = true;
 	r->hist_off = l->off;
 	r->hist_digest = l->digest;
-	fw->summaries++;
 	return true;
 }
 
@@ -475,8 +511,16 @@ static int load_fast(struct jobs *js, struct load *ld, long stale_pid)
 		return -2;
 	if (n < 0)
 		return -4;
-	struct fast_walk fw = {ld, 0, 0, false, false};
+	struct fast_walk fw = {ld, 0, 0, false, false, HMAP_INIT};
+	inbox_claims_each(js->conf, open_claim, &fw);
+	jr_cold_begin(js);
 	long long lines = history_walk(js->hist, fast_line, &fw);
+	jr_cold_finish(js, by_claim_time);
+	size_t pos = 0;
+	void *k;
+	while (hmap_next(&fw.open, &pos, NULL, &k))
+		free(k);
+	hmap_release(&fw.open);
 	if (fw.stopped)
 		return -2;
 	js->hist_superseded = fw.superseded;
@@ -525,9 +569,26 @@ static void claim_key(const struct job *j, unsigned long long *ms, unsigned long
 
 /* Claim order, as it was while the jobs were claimed: time, then the claim's own order
  * (its millisecond, sequence and line), then the name. */
+uint64_t jr_claim_key(long long claimed_at, const char *source, unsigned line)
+{
+	struct job j;
+	job_init(&j);
+	j.source = (char *)(uintptr_t)source;
+	unsigned long long ms, seq;
+	claim_key(&j, &ms, &seq);
+	/* 34 bits of seconds (to the year 2514), the millisecond within the second, the
+	 * sequence's low 6 bits (claims in one millisecond), 14 bits of line (a batch holds
+	 * at most PROMPT_BATCH_MAX): equal keys are left to the tie-breaks */
+	uint64_t at = claimed_at > 0 ? (uint64_t)claimed_at & 0x3FFFFFFFFULL : 0;
+	return at << 30 | (uint64_t)(ms % 1000) << 20 | (uint64_t)(seq & 0x3F) << 14 |
+	       (uint64_t)(line < 16383 ? line : 16383);
+}
+
+/* Two slots holding jobs in memory (struct jrun *). */
 static int by_claim_time(const void *a, const void *b)
 {
-	const struct jrun *x = *(struct jrun *const *)a, *y = *(struct jrun *const *)b;
+	const struct jrun *x = (const struct jrun *)*(const uintptr_t *)a;
+	const struct jrun *y = (const struct jrun *)*(const uintptr_t *)b;
 	if (x->rec.claimed_at != y->rec.claimed_at)
 		return x->rec.claimed_at < y->rec.claimed_at ? -1 : 1;
 	unsigned long long xm, xs, ym, ys;
@@ -561,9 +622,12 @@ static const char *lost_match(const struct names *l, const char *want)
 static bool claim_line_recorded(const struct jobs *js, const char *id, unsigned line)
 {
 	for (size_t i = 0; i < js->n; i++) {
+		const struct jrun *r = jr_at(js, i); /* a claim still open has no cold job */
 		char c[128];
-		jr_claim_of(&js->v[i]->rec, c, sizeof(c));
-		if (!strcmp(c, id) && js->v[i]->rec.line == line)
+		if (!r)
+			continue;
+		jr_claim_of(&r->rec, c, sizeof(c));
+		if (!strcmp(c, id) && r->rec.line == line)
 			return true;
 	}
 	return false;
@@ -623,9 +687,11 @@ static bool of_claim(const struct jrun *r, const void *id)
  * all durable before any of its creates), to record it again. */
 static void drop_claim_records(struct jobs *js, const char *id)
 {
-	for (size_t i = 0; i < js->n; i++)
-		if (of_claim(js->v[i], id))
-			store_remove(js->conf->state_dir, js->v[i]->rec.name);
+	for (size_t i = 0; i < js->n; i++) {
+		const struct jrun *r = jr_at(js, i);
+		if (r && of_claim(r, id))
+			store_remove(js->conf->state_dir, r->rec.name);
+	}
 	jr_remove_jobs(js, of_claim, id);
 }
 
@@ -735,13 +801,18 @@ static void marks_make(struct jobs *js)
 {
 	const char **names = xcalloc(js->n ? js->n : 1, sizeof(*names));
 	size_t n = 0;
-	for (size_t i = 0; i < js->n; i++)
-		if (livemark_needed(&js->v[i]->rec))
-			names[n++] = js->v[i]->rec.name;
+	for (size_t i = 0; i < js->n; i++) {
+		const struct jrun *r = jr_at(js, i); /* a cold job is finished: no mark */
+		if (r && livemark_needed(&r->rec))
+			names[n++] = r->rec.name;
+	}
 	if (livemark_make(js->conf->state_dir, names, n) == 0) {
 		js->marks_kept = true;
-		for (size_t i = 0; i < js->n; i++)
-			js->v[i]->marked = js->v[i]->mark_durable = livemark_needed(&js->v[i]->rec);
+		for (size_t i = 0; i < js->n; i++) {
+			struct jrun *r = jr_at(js, i);
+			if (r)
+				r->marked = r->mark_durable = livemark_needed(&r->rec);
+		}
 		log_info("state: %s/%s made: %zu record(s) to read at start", js->conf->state_dir,
 		         LIVEMARK_DIR, n);
 	}
@@ -763,7 +834,9 @@ void jr_marks_load(struct jobs *js)
 	js->marks_kept = true;
 	size_t missing = 0;
 	for (size_t i = 0; i < js->n; i++) {
-		struct jrun *r = js->v[i];
+		struct jrun *r = jr_at(js, i); /* a cold job's mark, if any, is removed below */
+		if (!r)
+			continue;
 		char *k = hmap_del(&mn.set, r->rec.name);
 		bool has = k != NULL;
 		free(k);
@@ -818,9 +891,10 @@ int jobs_load_until(struct jobs *js, bool (*stop)(void *ud), void *ud)
 			fast = false;
 		}
 	}
-	if (n == -4) /* the fast start could not decide alone: the rest of the records */
+	if (n == -4) { /* the fast start could not decide alone: the rest of the records */
+		jr_cold_thaw_all(js);
 		n = store_load_all(dir, loaded_rest, &ld);
-	else if (n == -3)
+	} else if (n == -3)
 		n = store_load_all(dir, loaded, &ld);
 	if (n == -2) {
 		log_info("state: the load was stopped after %zu record(s)", js->n);
@@ -828,9 +902,10 @@ int jobs_load_until(struct jobs *js, bool (*stop)(void *ud), void *ud)
 	}
 	if (n < 0)
 		return -1;
-	/* Claim order survives restarts; the index is rebuilt after sorting. */
-	if (js->n > 1)
-		qsort(js->v, js->n, sizeof(*js->v), by_claim_time);
+	/* Claim order survives restarts; the index is rebuilt after sorting. A fast start
+	 * with cold jobs placed every job already (jr_cold_finish). */
+	if (js->n > 1 && !js->cold.n && !js->cold.gone)
+		qsort(js->slot, js->n, sizeof(*js->slot), by_claim_time);
 	jr_rebuild_index(js);
 	jr_marks_load(js); /* before anything is staged: the records as they were read */
 	struct names lost = {0};
@@ -843,14 +918,18 @@ int jobs_load_until(struct jobs *js, bool (*stop)(void *ud), void *ud)
 	jr_check_counts(js, NULL, "the load");
 	size_t resumed = 0;
 	for (size_t i = 0; i < js->n; i++) {
-		struct jrun *r = js->v[i];
-		if (!job_state_is_final(r->rec.state)) {
+		struct jrun *r = jr_at(js, i);
+		if (r && !job_state_is_final(r->rec.state)) {
 			resumed++;
 			jr_schedule(r, 0);
 		}
 	}
-	log_info("state: %zu job(s) loaded, %zu to resume", js->n, resumed);
+	if (js->cold.n)
+		log_info(
+		    "state: %zu finished job(s) kept as their %s line only, read when asked for",
+		    js->cold.n, HISTORY_FILE);
+	log_info("state: %zu job(s) loaded, %zu to resume", jobs_known(js), resumed);
 	inbox_spares_fill(js->conf, js->commit); /* ready for the first drop */
 	jr_archive_start(js);
-	return (int)js->n;
+	return (int)jobs_known(js);
 }

@@ -45,7 +45,9 @@ static bool held_for(const struct jrun *r, const char *code)
 void jr_apply_resolutions(struct jobs *js)
 {
 	for (size_t i = 0; i < js->n; i++) {
-		struct jrun *r = js->v[i];
+		struct jrun *r = jr_at(js, i); /* a cold job is finished: none of these */
+		if (!r)
+			continue;
 		if (!r->rec.resolution)
 			continue;
 		enum jobs_resolve_how how;
@@ -96,7 +98,9 @@ size_t jobs_release_held(struct jobs *js)
 {
 	size_t released = 0;
 	for (size_t i = 0; i < js->n; i++) {
-		struct jrun *r = js->v[i];
+		struct jrun *r = jr_at(js, i); /* a cold job is finished: none of these */
+		if (!r)
+			continue;
 		if (!held_for(r, JOBS_HOLD_CAP))
 			continue;
 		char why[512];
@@ -126,7 +130,9 @@ int jobs_approve(struct jobs *js, const char *name)
 {
 	int n = 0;
 	for (size_t i = 0; i < js->n; i++) {
-		struct jrun *r = js->v[i];
+		struct jrun *r = jr_at(js, i); /* a cold job is finished: none of these */
+		if (!r)
+			continue;
 		if (!jobs_approval_matches(&r->rec, name))
 			continue;
 		log_event(LOG_INFO, r->rec.name, NULL, "approved");

@@ -144,8 +144,8 @@ void metrics_write_usage(struct jbuf *b, const struct usage *u)
 	/* The models in the order the log first names them, as `sorad usage` lists them. */
 	const char *models[MAX_MODELS];
 	size_t n = 0;
-	for (size_t i = 0; i < u->n; i++) {
-		const char *m = u->v[i].model ? u->v[i].model : "";
+	for (size_t i = 0; i < usage_model_count(u); i++) {
+		const char *m = usage_model(u, i) ? usage_model(u, i) : "";
 		bool seen = false;
 		for (size_t k = 0; k < n && !seen; k++)
 			seen = !strcmp(models[k], m);

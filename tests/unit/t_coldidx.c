@@ -1,0 +1,110 @@
+/* t_coldidx.c — the compact index of cold jobs (coldidx.h): every position added is
+ * found under its hash, tag collisions only add candidates, positions near the limit,
+ * an empty index. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coldidx.h"
+
+#define N 20000
+
+/* Whether POS is among the candidates of H. */
+static bool has(const struct coldidx *ci, uint32_t h, size_t pos, size_t *candidates)
+{
+	size_t it = 0, p;
+	bool found = false;
+	*candidates = 0;
+	while ((p = coldidx_next(ci, h, &it)) != COLDIDX_NONE) {
+		(*candidates)++;
+		found |= p == pos;
+	}
+	return found;
+}
+
+static void t_coldidx_finds_every_position(void **state)
+{
+	(void)state;
+	struct coldidx ci;
+	assert_int_equal(coldidx_init(&ci, N, N), 0);
+	char name[32];
+	for (size_t i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "hist-%07zu", i);
+		coldidx_add(&ci, coldidx_hash(name), i);
+	}
+	size_t total = 0, c;
+	for (size_t i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "hist-%07zu", i);
+		assert_true(has(&ci, coldidx_hash(name), i, &c));
+		total += c;
+	}
+	/* tags make a false candidate rare: nearly one candidate a lookup */
+	assert_true(total < N + N / 50);
+	/* a name never added: rarely a candidate (tag collisions only) */
+	size_t misses = 0;
+	for (size_t i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "other-%zu", i);
+		has(&ci, coldidx_hash(name), 0, &c);
+		misses += c;
+	}
+	assert_true(misses < N / 50);
+	coldidx_free(&ci);
+}
+
+static void t_coldidx_same_hash_many_positions(void **state)
+{
+	(void)state;
+	struct coldidx ci;
+	assert_int_equal(coldidx_init(&ci, 10, 1000), 0);
+	for (size_t p = 0; p < 5; p++)
+		coldidx_add(&ci, 42, p * 100);
+	coldidx_add(&ci, 43, 7);
+	size_t it = 0, p, seen = 0;
+	while ((p = coldidx_next(&ci, 42, &it)) != COLDIDX_NONE) {
+		assert_int_equal(p % 100, 0);
+		seen++;
+	}
+	assert_int_equal(seen, 5);
+	size_t c;
+	assert_true(has(&ci, 43, 7, &c));
+	coldidx_free(&ci);
+}
+
+static void t_coldidx_limits(void **state)
+{
+	(void)state;
+	struct coldidx ci;
+	assert_int_equal(coldidx_init(&ci, 0, 0), 0);
+	size_t it = 0;
+	assert_int_equal(coldidx_next(&ci, 1, &it), COLDIDX_NONE);
+	coldidx_free(&ci);
+	assert_int_equal(coldidx_init(&ci, 1, COLDIDX_MAX_POS + 1), -1);
+	assert_int_equal(coldidx_init(&ci, 4, COLDIDX_MAX_POS), 0);
+	coldidx_add(&ci, 0xdeadbeef, COLDIDX_MAX_POS - 2);
+	coldidx_add(&ci, 0, 0);
+	size_t c;
+	assert_true(has(&ci, 0xdeadbeef, COLDIDX_MAX_POS - 2, &c));
+	assert_true(has(&ci, 0, 0, &c));
+	coldidx_free(&ci);
+	/* an index never made finds nothing */
+	struct coldidx none = {0};
+	it = 0;
+	assert_int_equal(coldidx_next(&none, 1, &it), COLDIDX_NONE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(t_coldidx_finds_every_position),
+	    cmocka_unit_test(t_coldidx_same_hash_many_positions),
+	    cmocka_unit_test(t_coldidx_limits),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
