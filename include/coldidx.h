@@ -34,8 +34,11 @@ void coldidx_free(struct coldidx *ci);
 /* Adds POS (below the init's MAX_POS) under hash H; at most N entries in all. */
 void coldidx_add(struct coldidx *ci, uint32_t h, size_t pos);
 /* The positions that may hold hash H: *IT = 0 first, then each call the next;
- * COLDIDX_NONE after the last. */
+ * COLDIDX_NONE after the last, *IT then marking where H would be added: add_at adds
+ * POS there (as coldidx_add, without walking the slots again) when nothing was added
+ * since. */
 size_t coldidx_next(const struct coldidx *ci, uint32_t h, size_t *it);
+void coldidx_add_at(struct coldidx *ci, uint32_t h, size_t pos, size_t it);
 /* The entry coldidx_next last returned, IT as that call left it, now at POS (below the
  * init's MAX_POS): a key that moved keeps its slot. */
 void coldidx_set(struct coldidx *ci, size_t it, size_t pos);

@@ -54,6 +54,16 @@ void coldidx_add(struct coldidx *ci, uint32_t h, size_t pos)
 	ci->n++;
 }
 
+void coldidx_add_at(struct coldidx *ci, uint32_t h, size_t pos, size_t it)
+{
+	if (!ci->slot || !it || it > ci->cap || ci->slot[it - 1] || ci->n + 1 >= ci->cap) {
+		coldidx_add(ci, h, pos);
+		return;
+	}
+	ci->slot[it - 1] = tag(ci, h) | (uint32_t)(pos + 1);
+	ci->n++;
+}
+
 size_t coldidx_next(const struct coldidx *ci, uint32_t h, size_t *it)
 {
 	if (!ci->slot)
@@ -64,7 +74,7 @@ size_t coldidx_next(const struct coldidx *ci, uint32_t h, size_t *it)
 	for (;;) {
 		uint32_t s = ci->slot[i];
 		if (!s) {
-			*it = 0;
+			*it = i + 1; /* the empty slot: where H goes (coldidx_add_at) */
 			return COLDIDX_NONE;
 		}
 		i = i + 1 == ci->cap ? 0 : i + 1;

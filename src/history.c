@@ -131,8 +131,10 @@ unsigned long long history_digest(const struct job *j)
 /* Undoes put_text's escapes in place; false for a stray backslash. */
 static bool unescape(char *s)
 {
-	char *w = s;
-	for (const char *r = s; *r; r++) {
+	char *w = strchr(s, '\\'); /* most fields have no escape: nothing to move */
+	if (!w)
+		return true;
+	for (const char *r = w; *r; r++) {
 		if (*r != '\\') {
 			*w++ = *r;
 			continue;

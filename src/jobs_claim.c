@@ -328,6 +328,10 @@ static bool load_goes_on(struct load *ld)
 /* What a finished job teaches: how long generations take (eta.h, pollplan.h). */
 static void learn_from(struct jobs *js, const struct job *j)
 {
+	/* what a service takes now is what recent jobs took: a long history's old jobs
+	 * teach nothing the window of recent ones (eta.h, pollplan.h) does not */
+	if (j->finished_at >= 0 && j->finished_at < jr_now_s() - JOBS_LEARN_DAYS * 86400LL)
+		return;
 	eta_add(&js->eta, j);
 	if (j->state == JOB_DONE && j->video_created_at > 0 &&
 	    j->video_completed_at >= j->video_created_at) {

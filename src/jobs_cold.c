@@ -282,7 +282,10 @@ static void index_slot(struct jobs *js, size_t pos, const struct cold_ent *e)
 			return;
 		}
 	}
-	coldidx_add(&c->by_name, e->nh, pos);
+	if (o == COLDIDX_NONE)
+		coldidx_add_at(&c->by_name, e->nh, pos, it); /* where the walk ended */
+	else
+		coldidx_add(&c->by_name, e->nh, pos);
 	if (e->vh)
 		coldidx_add(&c->by_vid, e->vh, pos);
 }

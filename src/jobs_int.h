@@ -426,6 +426,10 @@ void jr_cold_free(struct jobs *js);
 
 /* ---- jobs_claim.c ------------------------------------------------------------------- */
 
+/* The load learns generation times (eta.h, pollplan.h) from the jobs finished in these
+ * last days only. */
+#define JOBS_LEARN_DAYS 30
+
 /* A job's place in claim order as one number: its claim time (unix s), then its claim
  * id's millisecond and sequence ("MS-PID-SEQ/file", SOURCE), then its LINE in a batch. */
 uint64_t jr_claim_key(long long claimed_at, const char *source, unsigned line);

@@ -77,6 +77,35 @@ static void t_coldidx_same_hash_many_positions(void **state)
 	coldidx_free(&ci);
 }
 
+/* A lookup that found nothing says where the hash goes: add_at puts it there. */
+static void t_coldidx_add_where_the_lookup_ended(void **state)
+{
+	(void)state;
+	struct coldidx ci;
+	assert_int_equal(coldidx_init(&ci, 100, 100), 0);
+	for (size_t p = 0; p < 60; p++) {
+		size_t it = 0;
+		uint32_t h = (uint32_t)(p % 7) * 0x9E3779B9U; /* clusters: 7 hashes */
+		while (coldidx_next(&ci, h, &it) != COLDIDX_NONE)
+			;
+		coldidx_add_at(&ci, h, p, it);
+	}
+	assert_int_equal(ci.n, 60);
+	for (size_t p = 0; p < 60; p++) {
+		size_t c;
+		assert_true(has(&ci, (uint32_t)(p % 7) * 0x9E3779B9U, p, &c));
+	}
+	/* a stale mark (the slot taken since) falls back to a walk */
+	size_t it = 0;
+	while (coldidx_next(&ci, 5, &it) != COLDIDX_NONE)
+		;
+	coldidx_add(&ci, 5, 70);
+	coldidx_add_at(&ci, 5, 71, it);
+	size_t c;
+	assert_true(has(&ci, 5, 70, &c) && has(&ci, 5, 71, &c));
+	coldidx_free(&ci);
+}
+
 static void t_coldidx_limits(void **state)
 {
 	(void)state;
@@ -104,6 +133,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(t_coldidx_finds_every_position),
 	    cmocka_unit_test(t_coldidx_same_hash_many_positions),
+	    cmocka_unit_test(t_coldidx_add_where_the_lookup_ended),
 	    cmocka_unit_test(t_coldidx_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
