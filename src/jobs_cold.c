@@ -40,6 +40,12 @@ struct cold_ent {
 	uint32_t nh, vh; /* cold: hashes of its name and video id (vh 0: none) */
 };
 
+/* A cold one once placed: what the indexes need. */
+struct cold_slim {
+	uintptr_t w;
+	uint32_t nh, vh;
+};
+
 struct cold_load {
 	struct cold_ent *v;
 	size_t n, cap;
@@ -259,7 +265,7 @@ static void drop_line(struct jobs *js, size_t pos, const struct history_line *l)
 /* Cold slot POS into the indexes. A cold job of the same name placed before it is one
  * job with two lines (a crash between appending the second and marking the first): the
  * later line stands, the earlier one goes. */
-static void index_slot(struct jobs *js, size_t pos, const struct cold_ent *e)
+static void index_slot(struct jobs *js, size_t pos, const struct cold_slim *e)
 {
 	struct jcold *c = &js->cold;
 	size_t it = 0, o;
@@ -313,23 +319,33 @@ void jr_cold_finish(struct jobs *js, int (*tie)(const void *, const void *))
 	ent_tie = tie ? tie : by_address;
 	ent_sort(cl->v, cl->n);
 	size_t n = cl->n;
+	/* Done with the keys, the entries shrink in place to what the indexes need (slot I
+	 * written once entry I was read, never over one still to read), and the array with
+	 * them, before the indexes take their memory: the peak is the larger, not the sum. */
+	char *base = (char *)cl->v;
+	cl->v = NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct cold_ent e;
+		memcpy(&e, base + i * sizeof(e), sizeof(e));
+		struct cold_slim t = {e.w, e.nh, e.vh};
+		memcpy(base + i * sizeof(t), &t, sizeof(t));
+	}
+	base = xrealloc(base, n * sizeof(struct cold_slim));
 	coldidx_free(&js->cold.by_name);
 	coldidx_free(&js->cold.by_vid);
 	coldidx_init(&js->cold.by_name, js->cold.n, n);
 	coldidx_init(&js->cold.by_vid, js->cold.n, n);
-	/* The entries become the slots in place: slot I (8 bytes at 8 I) is written after
-	 * entry I (24 bytes at 24 I) was read, and never over an entry still to read. */
+	/* ...and then to the slots, the same way */
 	free(js->slot);
 	js->cold.gone = 0; /* the GONE slots are not carried over */
-	char *base = (char *)cl->v;
 	js->slot = (uintptr_t *)(void *)base;
 	js->n = n;
 	for (size_t i = 0; i < n; i++) {
-		struct cold_ent e;
-		memcpy(&e, base + i * sizeof(e), sizeof(e));
-		memcpy(base + i * sizeof(e.w), &e.w, sizeof(e.w));
-		if (jr_slot_cold(e.w))
-			index_slot(js, i, &e);
+		struct cold_slim t;
+		memcpy(&t, base + i * sizeof(t), sizeof(t));
+		memcpy(base + i * sizeof(t.w), &t.w, sizeof(t.w));
+		if (jr_slot_cold(t.w))
+			index_slot(js, i, &t);
 	}
 	js->slot = xrealloc(js->slot, n * sizeof(*js->slot));
 	js->cap = n;
