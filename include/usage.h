@@ -45,16 +45,20 @@
  * yesterday; every other key is folded: what it counts is added to a total per
  * quarter hour and model (every local midnight is on a quarter hour, so a day's and a
  * month's totals stay exact; a bound inside a quarter hour counts all of it), and the
- * key is remembered in a table of 8-byte slots (24 bits of its hash, 40 bits of where
- * its latest line starts). A slot whose bits match is confirmed by reading that line
- * back (a hash collision is never taken for the key), so a folded key keeps its answers
- * (usage_create_state), a later line of it (at the load, or noted by the daemon)
- * replaces what it counted, and noting it as it is appends nothing. The tradeoff:
- * 8 bytes a slot at most 3/4 full (16 MiB at 1,000,000 keys, against ~370 MiB as
- * full entries), a line read per lookup of a folded key; older lines are folded under
- * their video id, so usage_has still finds them, but the video of a folded create is
- * not looked up: a second create naming it (a user adopting another job's video)
- * counts it again, an over-count, never an under-count.
+ * key is remembered in a compact index (coldidx.h: a 4-byte slot, its hash → the number
+ * of its latest line; where every 64th line starts is kept to read a line back). A
+ * slot whose tag matches is confirmed by reading that line back (a hash collision is
+ * never taken for the key), so a folded key keeps its answers (usage_create_state), a
+ * later line of it (at the load, or noted by the daemon) replaces what it counted, and
+ * noting it as it is appends nothing. An old "sent" line waits, at the load, for its
+ * key's next line (usually "created", a few hundred lines on) outside the index; one
+ * never settled becomes a full entry. The index is made once, for as many lines as
+ * the log's first block says it has; a log with more is read again, its lines counted.
+ * The tradeoff: 4 bytes a slot at most 4/5 full (~5 MiB at 1,000,000 lines, against
+ * ~370 MiB as full entries), a read of up to 64 lines per lookup of a folded key;
+ * older lines are folded under their video id, so usage_has still finds them, but the
+ * video of a folded create is not looked up: a second create naming it (a user
+ * adopting another job's video) counts it again, an over-count, never an under-count.
  *
  * Ownership: struct usage owns its entries; usage_free releases them.
  */
@@ -92,12 +96,13 @@ struct usage_entry {
 	unsigned seconds;
 	double cost_usd;    /* the estimate, or what the service reported (cost_reported) */
 	bool cost_reported; /* cost_usd is the service's own (usage.cost, e.g. OpenRouter) */
-	long long off;      /* where its latest line starts in the log; -1 not known */
+	long long line;     /* its latest line's number in the log (from 0); -1 not known */
 };
 
 struct usage {
 	char *path;            /* STATE/usage.jsonl */
-	struct usage_entry *v; /* in the order their keys first appeared */
+	struct usage_entry *v; /* in the order their keys first appeared (the compact load:
+	                        * old creates never settled after the rest) */
 	size_t n, cap;
 	size_t *by_at; /* the entries' indexes sorted by (at, index): a period's totals
 	                * walk that period only */

@@ -1,5 +1,6 @@
 /* usage.c — the usage log and the caps judged from it (see usage.h). */
 #include "usage.h"
+#include "coldidx.h"
 #include "commit.h"
 #include "decimal.h"
 #include "log.h"
@@ -47,6 +48,7 @@ static struct sv sv_of(const char *s)
 struct usage_cold;
 static bool cold_has_video(const struct usage *u, const char *video_id);
 static int model_slot(struct usage *u, struct sv model);
+static uint32_t video_hash(struct sv video);
 
 static const char *const state_names[] = {"sent", "created", "void"};
 
@@ -250,9 +252,19 @@ static const char *skip_ws(const char *s, const char *end)
 }
 
 /* A string at S (after its '"'): its end quote, or NULL (an escape, a control byte or
- * no end: not for the fast path). */
+ * no end: not for the fast path). Eight bytes at a time while none of them is one of
+ * those (a word's bytes tested at once: a zero byte after XOR, a byte below 0x20). */
 static const char *scan_str(const char *s, const char *end)
 {
+	const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones << 7;
+	for (; end - s >= 8; s += 8) {
+		uint64_t w, q, b;
+		memcpy(&w, s, 8);
+		q = w ^ (ones * '"');
+		b = w ^ (ones * '\\');
+		if ((((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w)) & highs)
+			break;
+	}
 	for (; s < end; s++) {
 		if (*s == '"')
 			return s;
@@ -260,6 +272,32 @@ static const char *scan_str(const char *s, const char *end)
 			return NULL;
 	}
 	return NULL;
+}
+
+/* The usual numbers, at most 15 digits with a fraction or not, into *OUT: the value
+ * decimal_real gives (an integer below 2^53 divided by an exact power of ten, rounded
+ * once), without its copy; false for any other shape. */
+static bool simple_num(const char *s, const char *end, double *out)
+{
+	static const double p10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+	                             1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+	unsigned long long m = 0;
+	int frac = -1;
+	size_t digits = 0;
+	for (; s < end; s++) {
+		if (*s == '.' && frac < 0) {
+			frac = 0;
+			continue;
+		}
+		if (*s < '0' || *s > '9' || ++digits > 15)
+			return false;
+		m = m * 10 + (unsigned long long)(*s - '0');
+		frac += frac >= 0;
+	}
+	if (!digits)
+		return false;
+	*out = frac > 0 ? (double)m / p10[frac] : (double)m;
+	return true;
 }
 
 /* A JSON number at S into *OUT: its end, or NULL. */
@@ -277,10 +315,12 @@ static const char *scan_num(const char *s, const char *end, double *out)
 	size_t n = (size_t)(p - digits);
 	if (!n || n >= sizeof(buf) || *digits == '.')
 		return NULL;
-	memcpy(buf, digits, n);
-	buf[n] = '\0';
-	if (decimal_real(buf, DECIMAL_EXPONENT, out) != 0)
-		return NULL;
+	if (!simple_num(digits, p, out)) {
+		memcpy(buf, digits, n);
+		buf[n] = '\0';
+		if (decimal_real(buf, DECIMAL_EXPONENT, out) != 0)
+			return NULL;
+	}
 	if (neg)
 		*out = -*out;
 	return p;
@@ -298,12 +338,55 @@ static bool literal(const char *s, const char *end, const char *word)
 	return (size_t)(end - s) >= n && !memcmp(s, word, n);
 }
 
+/* The field a member's name K[N] is, or -1. */
+static int field_of(const char *k, size_t n)
+{
+#define IS(lit) (!memcmp(k, lit, sizeof(lit) - 1))
+	switch (n) {
+	case 2:
+		return IS("at") ? F_AT : -1;
+	case 4:
+		return IS("name") ? F_NAME : IS("size") ? F_SIZE : -1;
+	case 5:
+		return IS("claim") ? F_CLAIM : IS("state") ? F_STATE : IS("model") ? F_MODEL : -1;
+	case 6:
+		return IS("create") ? F_CREATE : -1;
+	case 7:
+		return IS("seconds") ? F_SECS : -1;
+	case 8:
+		return IS("video_id") ? F_VIDEO : IS("cost_usd") ? F_COST : -1;
+	case 13:
+		return IS("cost_reported") ? F_REP : -1;
+	default:
+		return -1;
+	}
+#undef IS
+}
+
 static const size_t field_lens[] = {2, 4, 5, 6, 5, 8, 5, 4, 7, 8, 13};
+
+/* The member name at S (its '"'), expected to be field WANT or the one after (sorad
+ * writes them in the order of the fields; the video is not always there): the field,
+ * with *KE at its end quote; else any name (-1: not a field), or -2 with *KE NULL when
+ * only cJSON can read it. */
+static int member_name(const char *s, const char *end, int want, const char **ke)
+{
+	for (int w = want; w < (int)ARRAY_LEN(field_lens) && w <= want + 1; w++) {
+		size_t n = field_lens[w];
+		if ((size_t)(end - s) > n + 1 && s[n + 1] == '"' && field_of(s + 1, n) == w) {
+			*ke = s + 1 + n;
+			return w;
+		}
+	}
+	*ke = scan_str(s + 1, end);
+	return *ke ? field_of(s + 1, (size_t)(*ke - s - 1)) : -2;
+}
 
 /* The members of the one object of LINE into F (the first of a repeated key wins, as
  * cJSON's lookup); 0, -1 when it is not an object, -2 when only cJSON can tell. */
 static int scan_object(const char *s, const char *end, struct member *f, bool *seen)
 {
+	int want = 0;
 	s = skip_ws(s, end);
 	if (s == end || *s++ != '{')
 		return -1;
@@ -313,26 +396,35 @@ static int scan_object(const char *s, const char *end, struct member *f, bool *s
 	for (;;) {
 		if (s == end || *s != '"')
 			return -2;
-		const char *k = s + 1, *ke = scan_str(k, end);
-		if (!ke)
+		const char *ke;
+		int fi = member_name(s, end, want, &ke);
+		if (fi == -2)
 			return -2;
 		s = skip_ws(ke + 1, end);
 		if (s == end || *s++ != ':')
 			return -2;
 		s = skip_ws(s, end);
-		struct member m = {.kind = M_OTHER};
+		/* the value straight into its field (a field seen already: into a scratch) */
+		struct member scratch, *m = &scratch;
+		if (fi >= 0 && !seen[fi]) {
+			seen[fi] = true;
+			m = &f[fi];
+			want = fi + 1;
+		}
+		m->kind = M_OTHER;
 		if (s < end && *s == '"') {
 			const char *ve = scan_str(s + 1, end);
 			if (!ve)
 				return -2;
-			m = (struct member){.kind = M_STR, .str = {s + 1, (size_t)(ve - s - 1)}};
+			m->kind = M_STR;
+			m->str = (struct sv){s + 1, (size_t)(ve - s - 1)};
 			s = ve + 1;
 		} else if (s < end && (*s == '-' || (*s >= '0' && *s <= '9'))) {
-			m.kind = M_NUM;
-			if (!(s = scan_num(s, end, &m.num)))
+			m->kind = M_NUM;
+			if (!(s = scan_num(s, end, &m->num)))
 				return -2;
 		} else if (literal(s, end, "true")) {
-			m.kind = M_TRUE;
+			m->kind = M_TRUE;
 			s += 4;
 		} else if (literal(s, end, "false")) {
 			s += 5;
@@ -341,12 +433,6 @@ static int scan_object(const char *s, const char *end, struct member *f, bool *s
 		} else {
 			return -2; /* an object or array: cJSON */
 		}
-		for (size_t i = 0; i < ARRAY_LEN(field_names); i++)
-			if ((size_t)(ke - k) == field_lens[i] &&
-			    !memcmp(k, field_names[i], (size_t)(ke - k)) && !seen[i]) {
-				seen[i] = true;
-				f[i] = m;
-			}
 		s = skip_ws(s, end);
 		if (s < end && *s == ',') {
 			s = skip_ws(s + 1, end);
@@ -383,6 +469,18 @@ static struct sv str_of(const struct member *m)
 	return m->kind == M_STR ? m->str : (struct sv){NULL, 0};
 }
 
+/* The state S names, or -1. */
+static int state_of(struct sv s)
+{
+	if (s.n == 4 && !memcmp(s.p, "sent", 4))
+		return USAGE_SENT;
+	if (s.n == 7 && !memcmp(s.p, "created", 7))
+		return USAGE_CREATED;
+	if (s.n == 4 && !memcmp(s.p, "void", 4))
+		return USAGE_VOID;
+	return -1;
+}
+
 /* The members into V with the checks of a usage line; 0, or -1 when it is not one. */
 static int view_of(const struct member *f, const bool *seen, struct line_view *v)
 {
@@ -400,10 +498,7 @@ static int view_of(const struct member *f, const bool *seen, struct line_view *v
 		return -1;
 	if (seen[F_CREATE]) {
 		double k = f[F_CREATE].num;
-		int state = -1;
-		for (size_t i = 0; f[F_STATE].kind == M_STR && i < ARRAY_LEN(state_names); i++)
-			if (sv_eq(f[F_STATE].str, state_names[i]))
-				state = (int)i;
+		int state = f[F_STATE].kind == M_STR ? state_of(f[F_STATE].str) : -1;
 		if (f[F_CREATE].kind != M_NUM || !(k >= 1) || k > JOB_CREATES_MAX ||
 		    !dbl_is_integer(k) || state < 0 || !v->name.p)
 			return -1;
@@ -434,7 +529,8 @@ static int parse_line(const char *line, size_t len, struct line_view *v, cJSON *
 	*tree = NULL;
 	if (len > USAGE_LINE_MAX)
 		return -1;
-	memset(f, 0, sizeof(f));
+	for (size_t i = 0; i < ARRAY_LEN(f); i++)
+		f[i].kind = M_OTHER; /* what is read of an absent member */
 	int rc = scan_object(line, line + len, f, seen);
 	if (rc == -2) {
 		*tree = cJSON_ParseWithLength(line, len);
@@ -445,7 +541,7 @@ static int parse_line(const char *line, size_t len, struct line_view *v, cJSON *
 }
 
 /* V as an entry, its strings copied. */
-static struct usage_entry entry_of(const struct line_view *v, long long off)
+static struct usage_entry entry_of(const struct line_view *v, long long line)
 {
 	return (struct usage_entry){.at = v->at,
 	                            .name = sv_dup(v->name),
@@ -458,7 +554,7 @@ static struct usage_entry entry_of(const struct line_view *v, long long off)
 	                            .seconds = v->seconds,
 	                            .cost_usd = v->cost_usd,
 	                            .cost_reported = v->cost_reported,
-	                            .off = off};
+	                            .line = line};
 }
 
 /* ---- the models named, in the order the log first names them ------------------------ */
@@ -490,156 +586,252 @@ const char *usage_model(const struct usage *u, size_t i)
 
 /* ---- the compact mode: old keys folded into totals per quarter hour ------------------ */
 
-#define COLD_BUCKET_S 900 /* every local midnight, in every time zone, is on one */
-#define COLD_OFF_BITS 40
-#define COLD_OFF_MASK ((UINT64_C(1) << COLD_OFF_BITS) - 1)
-#define COLD_TOMB COLD_OFF_MASK /* tag 0 and the highest offset: a key that left */
+#define COLD_BUCKET_S 900      /* every local midnight, in every time zone, is on one */
+#define COLD_MARK 64           /* where every COLD_MARK-th line starts is kept */
+#define COLD_BLOOM_BITS 18     /* the load's filter of the full entries' hashes: 32 KiB */
+#define COLD_PCOUNT_BITS 16    /* the load's counting filter of the pending keys: 128 KiB */
+#define READ_BLOCK (128 << 10) /* the reader's buffer (a longer line is skipped whole) */
 
 /* What the folded keys of one model add up to in one quarter hour (none is "sent":
  * a create whose outcome is not known stays a full entry). */
 struct cold_bucket {
-	long long start; /* unix seconds, a multiple of COLD_BUCKET_S */
-	unsigned long long seconds;
 	double usd;
-	size_t creates;
-	unsigned model; /* slot in usage.models */
+	uint64_t secs_model; /* seconds << 8 | the model's slot in usage.models */
+	uint32_t q;          /* the quarter hour: its start / COLD_BUCKET_S */
+	uint32_t creates;
+};
+
+/* A key whose latest line so far is an old "sent" without a video (the load only): its
+ * "created" usually follows within a few hundred lines, and then it is folded without
+ * ever being a full entry. Those left at the end become full entries. */
+struct cold_pend {
+	uint32_t h;    /* the key's hash */
+	unsigned k;    /* its create number */
+	size_t line;   /* its line's number, */
+	long long off; /* and where it starts */
+	char *key;     /* the name, then the claim */
+	size_t name_n, claim_n;
 };
 
 struct usage_cold {
-	long long hot_from;    /* a key sent before this, in its final state, is folded */
-	int fd;                /* the log, read back to confirm a key (-1: none) */
-	uint64_t *slot;        /* key hash's top 24 bits << 40 | (its latest line's offset + 1) */
-	size_t cap, n, used;   /* used: n and the keys that left */
-	struct cold_bucket *b; /* sorted by (start, model) */
-	size_t nb, capb;
+	long long hot_from; /* a key sent before this, in its final state, is folded */
+	int fd;             /* the log, read back to confirm a key (-1: none) */
+	struct coldidx idx; /* a folded key's hash → its latest line's number */
+	size_t lines_max;   /* lines numbered below this may be folded; this number marks
+	                     * a key that left the index */
+	size_t n, n_old;    /* folded keys, of which older lines (keyed by video id) */
+	long long *mark;    /* mark[i]: where line i * COLD_MARK starts */
+	size_t nmark, capmark;
+	struct cold_bucket *b; /* sorted by (q, model) */
+	size_t nb, capb, last_b;
+	int last_model;      /* the slot of the model of the line before (-1: none), */
+	size_t last_model_n; /* and its length */
+	/* the load only (NULL after it) */
+	uint64_t *bloom;  /* the hashes of the full entries' keys and videos */
+	size_t bloom_n;   /* hashes added to it */
+	uint16_t *pcount; /* how many pending keys have each hash's low bits */
+	struct cold_pend *pv;
+	size_t npv, cappv;
+	uint32_t *pslot; /* pv index + 1 by hash, linear probing, at most half full */
+	size_t pcap;
+	bool may_restart; /* more lines than lines_max stop the load (made again, sized) */
+	bool overflow;    /* they did */
 };
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
+/* ---- hashes: word at a time, then a strong finalizer -------------------------------- */
+
+#define HASH_MUL UINT64_C(0x9E3779B97F4A7C15)
+
+static uint64_t hash_bytes(uint64_t h, struct sv s)
 {
-	const unsigned char *c = p;
-	if (!c)
-		return h;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ c[i]) * UINT64_C(0x100000001b3);
+	const char *p = s.p;
+	size_t n = p ? s.n : 0;
+	h = (h ^ n) * HASH_MUL;
+	for (; n >= 8; p += 8, n -= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		h = (h ^ w) * HASH_MUL;
+		h ^= h >> 32;
+	}
+	if (n) {
+		uint64_t w = 0;
+		memcpy(&w, p, n);
+		h = (h ^ w) * HASH_MUL;
+		h ^= h >> 32;
+	}
 	return h;
 }
 
-/* The hash of a key: (name, claim, K) for a create, its video id for an older line. */
-static uint64_t key_hash(struct sv name, struct sv claim, unsigned k, struct sv video)
+static uint32_t hash_final(uint64_t h)
 {
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
-	if (k) {
-		h = fnv(h, "k", 2);
-		h = fnv(h, name.p, name.n);
-		h = fnv(h, "", 1);
-		h = fnv(h, claim.p, claim.n);
-		h = fnv(h, &k, sizeof(k));
-	} else {
-		h = fnv(h, "v", 2);
-		h = fnv(h, video.p, video.n);
-	}
-	h ^= h >> 31; /* splitmix64's finalizer: the top bits depend on every byte */
+	h ^= h >> 31; /* splitmix64's finalizer: every bit depends on every byte */
 	h *= UINT64_C(0xbf58476d1ce4e5b9);
 	h ^= h >> 27;
-	return h;
+	h *= UINT64_C(0x94d049bb133111eb);
+	h ^= h >> 31;
+	return (uint32_t)(h >> 32);
 }
 
-static size_t cold_home(const struct usage_cold *c, uint64_t tag)
+/* The hash of a key: (NAME, CLAIM, K) for a create, its video id for an older line. */
+static uint32_t key_hash(struct sv name, struct sv claim, unsigned k, struct sv video)
 {
-	return (size_t)((tag * UINT64_C(0x9E3779B97F4A7C15)) >> 20) & (c->cap - 1);
+	if (!k)
+		return video_hash(video);
+	return hash_final(hash_bytes(hash_bytes(UINT64_C(0x6b657973) + k, name), claim));
 }
 
-static void cold_put(struct usage_cold *c, uint64_t v)
+static uint32_t video_hash(struct sv video)
 {
-	size_t i = cold_home(c, v >> COLD_OFF_BITS);
-	while (c->slot[i])
-		i = (i + 1) & (c->cap - 1);
-	c->slot[i] = v;
+	return hash_final(hash_bytes(UINT64_C(0x766964656f), video));
 }
 
-/* A key whose hash is H, its latest line at OFF, into the table (grown at 3/4 full,
- * from the tags alone: the slots keep no more of the hash). */
-static void cold_insert(struct usage_cold *c, uint64_t h, long long off)
+static uint32_t line_hash(const struct line_view *v)
 {
-	if ((c->used + 1) * 4 > c->cap * 3) {
-		uint64_t *old = c->slot;
-		size_t ocap = c->cap;
-		c->cap = c->n * 4 > ocap ? ocap * 2 : ocap < 1024 ? 1024 : ocap;
-		c->slot = xcalloc(c->cap, sizeof(*c->slot));
-		for (size_t i = 0; i < ocap; i++)
-			if (old[i] && old[i] != COLD_TOMB)
-				cold_put(c, old[i]);
-		free(old);
-		c->used = c->n;
-	}
-	cold_put(c, (h >> COLD_OFF_BITS) << COLD_OFF_BITS | ((uint64_t)off + 1));
-	c->n++;
-	c->used++;
+	return key_hash(v->name, v->claim, v->create, v->video_id);
 }
 
-/* The line at OFF into BUF and V (strings in BUF, or *TREE: the caller frees it). */
-static int cold_read(const struct usage_cold *c, long long off, char *buf, struct line_view *v,
-                     cJSON **tree)
+/* ---- where lines start: one mark every COLD_MARK lines, a line read back ------------- */
+
+/* Line L starts at OFF: marked when it is one of every COLD_MARK. */
+static void cold_mark(struct usage_cold *c, size_t line, long long off)
 {
-	*tree = NULL;
+	if (line % COLD_MARK || line / COLD_MARK != c->nmark)
+		return;
+	c->mark =
+	    xgrow(c->mark, &c->capmark, (c->nmark + 1) * sizeof(*c->mark), 1024 * sizeof(*c->mark));
+	c->mark[c->nmark++] = off;
+}
+
+static ssize_t pread_full(int fd, char *buf, size_t n, long long off)
+{
 	ssize_t r;
 	do
-		r = pread(c->fd, buf, USAGE_LINE_MAX, (off_t)off);
+		r = pread(fd, buf, n, (off_t)off);
 	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+/* The line at OFF into BUF[USAGE_LINE_MAX] and V (strings in BUF, or *TREE: the caller
+ * frees it); 0, or -1. */
+static int cold_read_at(const struct usage_cold *c, long long off, char *buf, struct line_view *v,
+                        cJSON **tree)
+{
+	*tree = NULL;
+	ssize_t r = pread_full(c->fd, buf, USAGE_LINE_MAX, off);
 	if (r <= 0)
 		return -1;
 	const char *nl = memchr(buf, '\n', (size_t)r);
 	return parse_line(buf, nl ? (size_t)(nl - buf) + 1 : (size_t)r, v, tree);
 }
 
+/* Line number LINE into BUF[USAGE_LINE_MAX] and V, as cold_read_at: read from the mark
+ * before it, its newlines counted. */
+static int cold_read(const struct usage_cold *c, size_t line, char *buf, struct line_view *v,
+                     cJSON **tree)
+{
+	char scan[16384];
+	*tree = NULL;
+	if (line / COLD_MARK >= c->nmark)
+		return -1;
+	long long off = c->mark[line / COLD_MARK];
+	size_t skip = line % COLD_MARK;
+	while (skip) {
+		ssize_t r = pread_full(c->fd, scan, sizeof(scan), off);
+		if (r <= 0)
+			return -1;
+		const char *p = scan, *end = scan + r, *nl;
+		while (skip && (nl = memchr(p, '\n', (size_t)(end - p)))) {
+			skip--;
+			p = nl + 1;
+		}
+		if (skip) {
+			off += r;
+			continue;
+		}
+		off += p - scan;
+		/* the line itself, when the block holds all of it */
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl && (size_t)(nl - p) + 1 <= USAGE_LINE_MAX) {
+			size_t len = (size_t)(nl - p) + 1;
+			memcpy(buf, p, len);
+			return parse_line(buf, len, v, tree);
+		}
+	}
+	return cold_read_at(c, off, buf, v, tree);
+}
+
+/* ---- the index of folded keys ---------------------------------------------------------- */
+
 /*
- * The folded key (NAME, CLAIM, K) (K 0: the older line of VIDEO): its slot, its latest
- * line in V (strings in BUF[USAGE_LINE_MAX] or *TREE, which the caller frees), or
- * NOT_FOUND. A slot whose tag matches is confirmed by reading its line back: a hash
- * collision is never taken for the key.
+ * The folded key (NAME, CLAIM, K) (K 0: the older line of VIDEO), whose hash is H: its
+ * place in the index (for cold_unfold), its latest line in V (strings in
+ * BUF[USAGE_LINE_MAX] or *TREE, which the caller frees), or NOT_FOUND. A candidate is
+ * confirmed by reading its line back: a hash collision is never taken for the key.
  */
-static size_t cold_find(const struct usage *u, struct sv name, struct sv claim, unsigned k,
-                        struct sv video, char *buf, struct line_view *v, cJSON **tree)
+static size_t cold_find_h(const struct usage *u, uint32_t h, struct sv name, struct sv claim,
+                          unsigned k, struct sv video, char *buf, struct line_view *v, cJSON **tree)
 {
 	const struct usage_cold *c = u->cold;
 	*tree = NULL;
-	if (!c || !c->n)
+	if (!c || !c->n || (!k && !c->n_old))
 		return NOT_FOUND;
-	uint64_t tag = key_hash(name, claim, k, video) >> COLD_OFF_BITS;
-	for (size_t i = cold_home(c, tag); c->slot[i]; i = (i + 1) & (c->cap - 1)) {
-		if (c->slot[i] == COLD_TOMB || c->slot[i] >> COLD_OFF_BITS != tag)
-			continue;
-		if (cold_read(c, (long long)(c->slot[i] & COLD_OFF_MASK) - 1, buf, v, tree) == 0 &&
-		    v->create == k &&
+	size_t it = 0, line;
+	while ((line = coldidx_next(&c->idx, h, &it)) != COLDIDX_NONE) {
+		if (line >= c->lines_max)
+			continue; /* a key that left */
+		if (cold_read(c, line, buf, v, tree) == 0 && v->create == k &&
 		    (k ? sv_same(v->name, name) && sv_same(v->claim, claim)
 		       : sv_same(v->video_id, video)))
-			return i;
+			return it;
 		cJSON_Delete(*tree);
 		*tree = NULL;
 	}
 	return NOT_FOUND;
 }
 
-/* Whether an older line, folded, counts VIDEO_ID. */
-static bool cold_has_video(const struct usage *u, const char *video_id)
+static size_t cold_find(const struct usage *u, struct sv name, struct sv claim, unsigned k,
+                        struct sv video, char *buf, struct line_view *v, cJSON **tree)
 {
+	*tree = NULL;
+	if (!u->cold)
+		return NOT_FOUND;
+	return cold_find_h(u, key_hash(name, claim, k, video), name, claim, k, video, buf, v, tree);
+}
+
+/* Whether an older line, folded, counts VIDEO. */
+static bool cold_has_video_sv(const struct usage *u, struct sv video)
+{
+	if (!u->cold || !u->cold->n_old)
+		return false;
 	char buf[USAGE_LINE_MAX];
 	struct line_view v;
 	cJSON *tree;
 	struct sv none = {"", 0};
-	size_t i = cold_find(u, none, none, 0, sv_of(video_id), buf, &v, &tree);
+	size_t i = cold_find_h(u, video_hash(video), none, none, 0, video, buf, &v, &tree);
 	cJSON_Delete(tree);
 	return i != NOT_FOUND;
 }
 
-/* The first bucket at or after (START, MODEL). */
-static size_t bucket_pos(const struct usage_cold *c, long long start, unsigned model)
+static bool cold_has_video(const struct usage *u, const char *video_id)
+{
+	return cold_has_video_sv(u, sv_of(video_id));
+}
+
+/* ---- the totals of folded keys ---------------------------------------------------------- */
+
+static unsigned bucket_model(const struct cold_bucket *b)
+{
+	return (unsigned)(b->secs_model & 0xff);
+}
+
+/* The first bucket at or after (Q, MODEL). */
+static size_t bucket_pos(const struct usage_cold *c, uint32_t q, unsigned model)
 {
 	size_t lo = 0, hi = c->nb;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		const struct cold_bucket *m = &c->b[mid];
-		if (m->start < start || (m->start == start && m->model < model))
+		if (m->q < q || (m->q == q && bucket_model(m) < model))
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -653,92 +845,369 @@ static void cold_count(struct usage *u, const struct line_view *v, int slot, int
 	struct usage_cold *c = u->cold;
 	if (v->state == USAGE_VOID || slot < 0)
 		return;
-	long long start = v->at - v->at % COLD_BUCKET_S;
-	size_t p = bucket_pos(c, start, (unsigned)slot);
-	if (p == c->nb || c->b[p].start != start || c->b[p].model != (unsigned)slot) {
-		c->b = xgrow(c->b, &c->capb, (c->nb + 1) * sizeof(*c->b), 64 * sizeof(*c->b));
-		memmove(&c->b[p + 1], &c->b[p], (c->nb - p) * sizeof(*c->b));
-		c->b[p] = (struct cold_bucket){.start = start, .model = (unsigned)slot};
-		c->nb++;
+	uint32_t q = (uint32_t)(v->at / COLD_BUCKET_S); /* 0 <= at < 2^38: fits */
+	size_t p = c->last_b;                           /* lines come in order of "at", as a rule */
+	if (p >= c->nb || c->b[p].q != q || bucket_model(&c->b[p]) != (unsigned)slot) {
+		p = bucket_pos(c, q, (unsigned)slot);
+		if (p == c->nb || c->b[p].q != q || bucket_model(&c->b[p]) != (unsigned)slot) {
+			c->b =
+			    xgrow(c->b, &c->capb, (c->nb + 1) * sizeof(*c->b), 256 * sizeof(*c->b));
+			memmove(&c->b[p + 1], &c->b[p], (c->nb - p) * sizeof(*c->b));
+			c->b[p] = (struct cold_bucket){.q = q, .secs_model = (uint64_t)slot};
+			c->nb++;
+		}
+		c->last_b = p;
 	}
 	struct cold_bucket *b = &c->b[p];
+	/* seconds <= 1e6 a line, lines < 2^30: the sum stays below 2^50 */
 	if (sign > 0) {
-		b->seconds += v->seconds;
+		b->secs_model += (uint64_t)v->seconds << 8;
 		b->usd += v->cost_usd;
 		b->creates++;
 	} else {
-		b->seconds -= v->seconds;
+		b->secs_model -= (uint64_t)v->seconds << 8;
 		b->usd -= v->cost_usd;
 		b->creates--;
 	}
 }
 
-/* The folded key of line V leaves the table and the totals (its line is noted again). */
-static void cold_unfold(struct usage *u, size_t slot, const struct line_view *v)
+/* MODEL's slot, the line before's first (lines name few models). */
+static int cold_model(struct usage *u, struct sv model)
 {
-	cold_count(u, v, model_slot(u, v->model), -1);
-	u->cold->slot[slot] = COLD_TOMB;
-	u->cold->n--;
+	struct usage_cold *c = u->cold;
+	if (c->last_model >= 0 && model.p && model.n == c->last_model_n &&
+	    !memcmp(model.p, u->models[c->last_model], model.n))
+		return c->last_model;
+	c->last_model = model_slot(u, model);
+	c->last_model_n = model.n;
+	return c->last_model;
 }
 
-/* Whether line V at OFF, a key's latest, is folded: its final state, sent before
+/* The folded key at IT (cold_find), whose line is V, leaves the index and the totals. */
+static void cold_unfold(struct usage *u, size_t it, const struct line_view *v)
+{
+	struct usage_cold *c = u->cold;
+	cold_count(u, v, cold_model(u, v->model), -1);
+	coldidx_set(&c->idx, it, c->lines_max);
+	c->n--;
+}
+
+/* Whether line V, number LINE, a key's latest, is folded: its final state, sent before
  * hot_from, its model in the list. */
-static bool cold_fits(struct usage *u, const struct line_view *v, long long off)
+static bool cold_fits(struct usage *u, const struct line_view *v, long long line)
 {
-	return v->state != USAGE_SENT && v->at < u->cold->hot_from && off >= 0 &&
-	       (uint64_t)off + 1 < COLD_TOMB && model_slot(u, v->model) >= 0;
+	struct usage_cold *c = u->cold;
+	return v->state != USAGE_SENT && v->at < c->hot_from && line >= 0 &&
+	       (size_t)line < c->lines_max && cold_model(u, v->model) >= 0;
 }
 
-static void cold_fold(struct usage *u, const struct line_view *v, long long off)
+/* Line V, number LINE, its key's hash H, folded (IT: the key's place when it was folded
+ * already, else NOT_FOUND). */
+static void cold_fold(struct usage *u, const struct line_view *v, size_t line, uint32_t h,
+                      size_t it)
 {
-	cold_count(u, v, model_slot(u, v->model), 1);
-	cold_insert(u->cold, key_hash(v->name, v->claim, v->create, v->video_id), off);
-}
-
-/* Line V at OFF in compact mode: true when it is taken here (folded, or a repeat). */
-static bool cold_apply(struct usage *u, const struct line_view *v, long long off)
-{
-	char name[USAGE_LINE_MAX];
-	if (v->create) {
-		char claim[USAGE_LINE_MAX];
-		memcpy(name, v->name.p, v->name.n);
-		name[v->name.n] = '\0';
-		memcpy(claim, v->claim.p, v->claim.n);
-		claim[v->claim.n] = '\0';
-		if (find_key(u, name, claim, v->create) != NOT_FOUND)
-			return false; /* a full entry: the latest line replaces it there */
-		struct line_view old;
-		cJSON *tree;
-		size_t i =
-		    cold_find(u, v->name, v->claim, v->create, v->video_id, name, &old, &tree);
-		if (i != NOT_FOUND)
-			cold_unfold(u, i, &old);
-		cJSON_Delete(tree);
-		if (v->video_id.p && v->state != USAGE_VOID) {
-			memcpy(name, v->video_id.p, v->video_id.n);
-			name[v->video_id.n] = '\0';
-			if (usage_has(u, name))
-				return false; /* counted by another: a full entry, which counts
-				                 nothing */
-		}
-	} else {
-		memcpy(name, v->video_id.p, v->video_id.n);
-		name[v->video_id.n] = '\0';
-		if (usage_has(u, name))
-			return true; /* its video is counted already */
+	struct usage_cold *c = u->cold;
+	cold_count(u, v, cold_model(u, v->model), 1);
+	if (it != NOT_FOUND) {
+		coldidx_set(&c->idx, it, line);
+		return;
 	}
-	if (!cold_fits(u, v, off))
-		return false;
-	cold_fold(u, v, off);
-	return true;
+	coldidx_add(&c->idx, h, line);
+	c->n++;
+	c->n_old += !v->create;
 }
 
-static void cold_start(struct usage *u, time_t now)
+/* ---- the load's filters and pending keys ------------------------------------------------ */
+
+static void bloom_add(struct usage_cold *c, uint32_t h)
 {
-	u->cold = xcalloc(1, sizeof(*u->cold));
+	if (!c->bloom)
+		return;
+	c->bloom[(h & ((1u << COLD_BLOOM_BITS) - 1)) >> 6] |= UINT64_C(1) << (h & 63);
+	c->bloom_n++;
+}
+
+/* False: no full entry has hash H (true: maybe). */
+static bool bloom_has(const struct usage_cold *c, uint32_t h)
+{
+	return !c->bloom ||
+	       (c->bloom_n && c->bloom[(h & ((1u << COLD_BLOOM_BITS) - 1)) >> 6] >> (h & 63) & 1);
+}
+
+static size_t pcount_at(uint32_t h)
+{
+	return (h >> 7) & ((1u << COLD_PCOUNT_BITS) - 1);
+}
+
+/* The pending key of line V (its hash H): its slot in pslot, or NOT_FOUND. */
+static size_t pend_find(const struct usage_cold *c, uint32_t h, const struct line_view *v)
+{
+	if (!c->npv || !c->pcount[pcount_at(h)])
+		return NOT_FOUND;
+	for (size_t i = h & (c->pcap - 1); c->pslot[i]; i = (i + 1) & (c->pcap - 1)) {
+		const struct cold_pend *p = &c->pv[c->pslot[i] - 1];
+		if (p->h == h && p->k == v->create && p->name_n == v->name.n &&
+		    p->claim_n == v->claim.n && !memcmp(p->key, v->name.p, v->name.n) &&
+		    !memcmp(p->key + p->name_n, v->claim.p, v->claim.n))
+			return i;
+	}
+	return NOT_FOUND;
+}
+
+static void pslot_put(struct usage_cold *c, size_t idx)
+{
+	size_t i = c->pv[idx].h & (c->pcap - 1);
+	while (c->pslot[i])
+		i = (i + 1) & (c->pcap - 1);
+	c->pslot[i] = (uint32_t)(idx + 1);
+}
+
+/* Line V (number LINE at OFF, hash H) pending: an old "sent" without a video. */
+static void pend_add(struct usage_cold *c, const struct line_view *v, uint32_t h, size_t line,
+                     long long off)
+{
+	if ((c->npv + 1) * 2 > c->pcap) {
+		free(c->pslot);
+		c->pcap = c->pcap ? c->pcap * 2 : 256;
+		c->pslot = xcalloc(c->pcap, sizeof(*c->pslot));
+		for (size_t i = 0; i < c->npv; i++)
+			pslot_put(c, i);
+	}
+	c->pv = xgrow(c->pv, &c->cappv, (c->npv + 1) * sizeof(*c->pv), 64 * sizeof(*c->pv));
+	struct cold_pend *p = &c->pv[c->npv];
+	*p = (struct cold_pend){.h = h,
+	                        .k = v->create,
+	                        .line = line,
+	                        .off = off,
+	                        .name_n = v->name.n,
+	                        .claim_n = v->claim.n};
+	p->key = xmalloc(v->name.n + v->claim.n + 1);
+	memcpy(p->key, v->name.p, v->name.n);
+	memcpy(p->key + v->name.n, v->claim.p, v->claim.n);
+	pslot_put(c, c->npv++);
+	if (c->pcount[pcount_at(h)] < UINT16_MAX)
+		c->pcount[pcount_at(h)]++;
+}
+
+/* The pending key in slot I leaves (a later line of it came). Linear probing's
+ * deletion: the entries after it move back into the hole they would have probed. */
+static void pend_del(struct usage_cold *c, size_t i)
+{
+	size_t mask = c->pcap - 1, idx = c->pslot[i] - 1;
+	uint32_t h = c->pv[idx].h;
+	for (size_t j = i;;) {
+		c->pslot[i] = 0;
+		for (;;) {
+			j = (j + 1) & mask;
+			if (!c->pslot[j])
+				goto moved;
+			size_t home = c->pv[c->pslot[j] - 1].h & mask;
+			if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+				continue; /* its probe from home never passes the hole */
+			break;
+		}
+		c->pslot[i] = c->pslot[j];
+		i = j;
+	}
+moved:
+	free(c->pv[idx].key);
+	if (idx != --c->npv) { /* the last one takes its place in pv */
+		c->pv[idx] = c->pv[c->npv];
+		size_t s = c->pv[idx].h & mask;
+		while (c->pslot[s] != c->npv + 1)
+			s = (s + 1) & mask;
+		c->pslot[s] = (uint32_t)(idx + 1);
+	}
+	if (c->pcount[pcount_at(h)] < UINT16_MAX)
+		c->pcount[pcount_at(h)]--;
+}
+
+static int pend_by_line(const void *a, const void *b)
+{
+	const struct cold_pend *x = a, *y = b;
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+/* ---- a line at the compact load ---------------------------------------------------------- */
+
+static void add_full(struct usage *u, const struct line_view *v, long long line);
+
+/* Whether VIDEO is counted already (by a full entry or a folded older line). */
+static bool video_counted(const struct usage *u, struct sv video)
+{
+	const struct usage_cold *c = u->cold;
+	if (!c->bloom || (c->bloom_n && bloom_has(c, video_hash(video)))) {
+		char *vid = sv_dup(video);
+		bool has = find_video(u, vid) != NOT_FOUND;
+		free(vid);
+		if (has)
+			return true;
+	}
+	return cold_has_video_sv(u, video);
+}
+
+/* The full entry of the create of line V, or NOT_FOUND. */
+static size_t find_key_sv(const struct usage *u, const struct line_view *v)
+{
+	char *name = sv_dup(v->name), *claim = sv_dup(v->claim);
+	size_t i = find_key(u, name, claim, v->create);
+	free(name);
+	free(claim);
+	return i;
+}
+
+/* Line V (number LINE at OFF; H its key's hash) at the compact load: the latest line of
+ * a key replaces what it counted, wherever that is (a full entry, a pending key, a
+ * folded one); then it is folded, pending or a full entry. */
+static void cold_take(struct usage *u, const struct line_view *v, uint32_t h, size_t line,
+                      long long off)
+{
+	struct usage_cold *c = u->cold;
+	if (v->create && bloom_has(c, h) && find_key_sv(u, v) != NOT_FOUND) {
+		add_full(u, v, (long long)line); /* the full entry takes it */
+		return;
+	}
+	size_t it = NOT_FOUND;
+	if (v->create) {
+		size_t p = pend_find(c, h, v);
+		if (p != NOT_FOUND) {
+			pend_del(c, p);
+		} else {
+			char buf[USAGE_LINE_MAX];
+			struct line_view old;
+			cJSON *tree;
+			it = cold_find_h(u, h, v->name, v->claim, v->create, v->video_id, buf, &old,
+			                 &tree);
+			if (it != NOT_FOUND)
+				cold_count(u, &old, cold_model(u, old.model), -1);
+			cJSON_Delete(tree);
+		}
+		if (v->video_id.p && v->state != USAGE_VOID && video_counted(u, v->video_id))
+			goto full; /* counted by another: a full entry, which counts nothing */
+	} else if (video_counted(u, v->video_id)) {
+		return; /* an older line whose video is counted already */
+	}
+	if (cold_fits(u, v, (long long)line)) {
+		cold_fold(u, v, line, h, it);
+		return;
+	}
+	if (v->create && v->state == USAGE_SENT && !v->video_id.p && v->at < c->hot_from) {
+		if (it != NOT_FOUND) {
+			coldidx_set(&c->idx, it, c->lines_max);
+			c->n--;
+		}
+		(void)cold_model(u, v->model); /* the models in the order the log names them */
+		pend_add(c, v, h, line, off);
+		return;
+	}
+full:
+	if (it != NOT_FOUND) {
+		coldidx_set(&c->idx, it, c->lines_max);
+		c->n--;
+	}
+	add_full(u, v, (long long)line);
+}
+
+/* Line V as a full entry (a new key, or its entry's latest line). */
+static void apply_line(struct usage *u, const struct line_view *v, long long line)
+{
+	if (v->create) {
+		size_t i = find_key_sv(u, v);
+		struct usage_entry e = entry_of(v, line);
+		if (i == NOT_FOUND)
+			add_entry(u, &e);
+		else
+			update_entry(u, i, &e);
+	} else {
+		char *vid = sv_dup(v->video_id);
+		bool has = usage_has(u, vid);
+		free(vid);
+		if (!has) {
+			struct usage_entry e = entry_of(v, line);
+			add_entry(u, &e);
+		}
+	}
+}
+
+/* apply_line at the compact load: the filter learns the entry's key and video. */
+static void add_full(struct usage *u, const struct line_view *v, long long line)
+{
+	apply_line(u, v, line);
+	if (v->create)
+		bloom_add(u->cold, key_hash(v->name, v->claim, v->create, v->video_id));
+	if (v->video_id.p)
+		bloom_add(u->cold, video_hash(v->video_id));
+}
+
+/* The keys still pending at the end: full entries (an old create never settled), in the
+ * order of their lines. */
+static void pend_flush(struct usage *u)
+{
+	struct usage_cold *c = u->cold;
+	if (c->npv > 1)
+		qsort(c->pv, c->npv, sizeof(*c->pv), pend_by_line);
+	for (size_t i = 0; i < c->npv; i++) {
+		char buf[USAGE_LINE_MAX];
+		struct line_view v;
+		cJSON *tree;
+		if (cold_read_at(c, c->pv[i].off, buf, &v, &tree) == 0)
+			apply_line(u, &v, (long long)c->pv[i].line);
+		else
+			log_error("usage: %s changed while it was read (line %zu)", u->path,
+			          c->pv[i].line + 1);
+		cJSON_Delete(tree);
+		free(c->pv[i].key);
+	}
+	free(c->pv);
+	free(c->pslot);
+	free(c->pcount);
+	free(c->bloom);
+	c->pv = NULL;
+	c->pslot = NULL;
+	c->pcount = NULL;
+	c->bloom = NULL;
+	c->npv = c->cappv = c->pcap = 0;
+}
+
+static void cold_start(struct usage *u, time_t now, bool may_restart)
+{
+	struct usage_cold *c = xcalloc(1, sizeof(*c));
 	/* yesterday and today stay full: the jobs still moving are there */
-	u->cold->hot_from = usage_day_start(now - 86400);
-	u->cold->fd = -1;
+	c->hot_from = usage_day_start(now - 86400);
+	c->fd = -1;
+	c->last_model = -1;
+	c->may_restart = may_restart;
+	c->bloom = xcalloc((size_t)1 << (COLD_BLOOM_BITS - 6), sizeof(*c->bloom));
+	c->pcount = xcalloc((size_t)1 << COLD_PCOUNT_BITS, sizeof(*c->pcount));
+	u->cold = c;
+}
+
+/*
+ * The index made for the log at FD, from its first block BUF[HAVE] (or LINES, the
+ * count of a load made again): as many lines as the block's average length says, and
+ * a little more; a log with more lines is loaded again with its lines counted.
+ */
+static void cold_size(struct usage *u, int fd, const char *buf, size_t have, size_t lines)
+{
+	struct usage_cold *c = u->cold;
+	struct stat st;
+	if (!lines) {
+		size_t nl = 0;
+		for (const char *p = buf, *e = buf + have; (p = memchr(p, '\n', (size_t)(e - p)));
+		     p++)
+			nl++;
+		if (fstat(fd, &st) != 0 || (unsigned long long)st.st_size <= have)
+			lines = nl + 1;
+		else if (nl)
+			lines =
+			    (size_t)((double)st.st_size / (double)have * (double)nl * 1.03125) + 64;
+		else
+			lines = (size_t)(st.st_size / 128) + 64;
+	}
+	if (lines > COLDIDX_MAX_POS - 1)
+		lines = COLDIDX_MAX_POS - 1; /* the lines after it stay full entries */
+	if (coldidx_init(&c->idx, lines, lines + 1) == 0)
+		c->lines_max = lines;
 }
 
 /* After the load: the full entries that qualify are folded (those sent then settled),
@@ -765,8 +1234,8 @@ static void cold_sweep(struct usage *u)
 		                      .claim = sv_of(e->claim),
 		                      .video_id = sv_of(e->video_id),
 		                      .model = sv_of(e->model)};
-		if (!keep[i] && cold_fits(u, &v, e->off)) {
-			cold_fold(u, &v, e->off);
+		if (!keep[i] && cold_fits(u, &v, e->line)) {
+			cold_fold(u, &v, (size_t)e->line, line_hash(&v), NOT_FOUND);
 			entry_release(e);
 		} else {
 			u->v[kept++] = *e;
@@ -792,46 +1261,93 @@ static void cold_free(struct usage_cold *c)
 		return;
 	if (c->fd >= 0)
 		close(c->fd);
-	free(c->slot);
+	coldidx_free(&c->idx);
+	free(c->mark);
 	free(c->b);
+	for (size_t i = 0; i < c->npv; i++)
+		free(c->pv[i].key);
+	free(c->pv);
+	free(c->pslot);
+	free(c->pcount);
+	free(c->bloom);
 	free(c);
 }
 
-/* A parsed line into U: the latest line of a create wins; an older line whose video
- * is counted already is a repeat. */
-static void apply_line(struct usage *u, const struct line_view *v, long long off)
+/* ---- the reader ---------------------------------------------------------------------------- */
+
+/* Lines parsed and not applied yet: the compact load applies a line HELD_LINES lines
+ * after it is parsed, its key's slot prefetched meanwhile (a slot is a cache miss). */
+#define HELD_LINES 4
+
+struct held_line {
+	struct line_view v;
+	cJSON *tree;
+	size_t line;
+	long long off;
+	uint32_t h;
+};
+
+struct held {
+	struct held_line l[HELD_LINES];
+	size_t first, n;
+};
+
+/* The oldest held line applied (ALL: every one, before the block they are in moves). */
+static void run_held(struct usage *u, struct held *hd, bool all)
 {
-	if (u->cold && cold_apply(u, v, off))
-		return;
-	if (v->create) {
-		char *name = sv_dup(v->name), *claim = sv_dup(v->claim);
-		size_t i = find_key(u, name, claim, v->create);
-		free(name);
-		free(claim);
-		struct usage_entry e = entry_of(v, off);
-		if (i == NOT_FOUND)
-			add_entry(u, &e);
-		else
-			update_entry(u, i, &e);
-	} else {
-		char *vid = sv_dup(v->video_id);
-		bool has = usage_has(u, vid);
-		free(vid);
-		if (!has) {
-			struct usage_entry e = entry_of(v, off);
-			add_entry(u, &e);
-		}
+	while (hd->n && (all || hd->n == HELD_LINES)) {
+		struct held_line *l = &hd->l[hd->first];
+		cold_take(u, &l->v, l->h, l->line, l->off);
+		cJSON_Delete(l->tree);
+		hd->first = (hd->first + 1) % HELD_LINES;
+		hd->n--;
 	}
 }
 
-/* Every line of the log at FD into U, read in large blocks; a line longer than
- * USAGE_LINE_MAX is skipped whole. */
-static void read_log(struct usage *u, int fd)
+/* Line number LINE at OFF (LEN bytes at P): applied (the full load), or held. 0, or -1
+ * when the compact load must start again (more lines than its index was made for). */
+static int take_line(struct usage *u, struct held *hd, const char *p, size_t len, size_t line,
+                     long long off, bool skip)
 {
-	size_t cap = 1 << 20, have = 0;
+	struct usage_cold *c = u->cold;
+	if (c) {
+		if (line >= c->lines_max && c->may_restart) {
+			c->overflow = true;
+			return -1;
+		}
+		cold_mark(c, line, off);
+	}
+	struct line_view v;
+	cJSON *tree;
+	if (skip || parse_line(p, len, &v, &tree) != 0) {
+		if (!skip)
+			cJSON_Delete(tree);
+		return 0;
+	}
+	if (!c) {
+		apply_line(u, &v, (long long)line);
+		cJSON_Delete(tree);
+		return 0;
+	}
+	uint32_t h = line_hash(&v);
+	coldidx_prefetch(&c->idx, h);
+	run_held(u, hd, false);
+	hd->l[(hd->first + hd->n++) % HELD_LINES] =
+	    (struct held_line){.v = v, .tree = tree, .line = line, .off = off, .h = h};
+	return 0;
+}
+
+/* Every line of the log at FD into U, read in blocks; a line longer than the block is
+ * skipped whole. COUNT: the lines counted for a load made again, else 0. 0, or -1 when
+ * the compact load must start again. */
+static int read_log(struct usage *u, int fd, size_t count)
+{
+	size_t cap = READ_BLOCK, have = 0, line = 0;
 	char *buf = xmalloc(cap);
-	long long off = 0; /* the file offset of buf[0] */
-	bool skipping = false;
+	long long off = 0, skip_from = 0; /* the file offset of buf[0]; of a long line */
+	bool skipping = false, sized = !u->cold;
+	struct held hd = {.n = 0};
+	int rc = 0;
 	for (;;) {
 		ssize_t r = read(fd, buf + have, cap - have);
 		if (r < 0 && errno == EINTR)
@@ -841,21 +1357,25 @@ static void read_log(struct usage *u, int fd)
 		if (r <= 0)
 			break;
 		have += (size_t)r;
+		if (!sized) {
+			cold_size(u, fd, buf, have, count);
+			sized = true;
+		}
 		size_t pos = 0;
-		for (;;) {
-			char *nl = memchr(buf + pos, '\n', have - pos);
-			if (!nl)
-				break;
+		for (char *nl; rc == 0 && (nl = memchr(buf + pos, '\n', have - pos));) {
 			size_t len = (size_t)(nl - (buf + pos)) + 1;
-			struct line_view v;
-			cJSON *tree;
-			if (!skipping && parse_line(buf + pos, len, &v, &tree) == 0)
-				apply_line(u, &v, off + (long long)pos);
-			cJSON_Delete(tree);
+			rc = take_line(u, &hd, buf + pos, len, line++,
+			               skipping ? skip_from : off + (long long)pos, skipping);
 			skipping = false;
 			pos += len;
 		}
+		if (u->cold)
+			run_held(u, &hd, true); /* before their lines move */
+		if (rc != 0)
+			goto out;
 		if (pos == 0 && have == cap) {
+			if (!skipping)
+				skip_from = off;
 			skipping = true; /* longer than the buffer: not a usage line */
 			pos = have;
 		}
@@ -864,38 +1384,58 @@ static void read_log(struct usage *u, int fd)
 		off += (long long)pos;
 	}
 	/* a last line without its newline: whole if it parses (a torn one does not) */
-	struct line_view v;
-	cJSON *tree;
-	if (have && !skipping && parse_line(buf, have, &v, &tree) == 0)
-		apply_line(u, &v, off);
-	else
-		tree = NULL;
-	cJSON_Delete(tree);
+	if (have && !skipping)
+		rc = take_line(u, &hd, buf, have, line, off, false);
+	if (u->cold)
+		run_held(u, &hd, true);
+out:
 	free(buf);
+	return rc;
+}
+
+/* The lines of the log at FD (its newlines, and a last line without one). */
+static size_t count_lines(int fd)
+{
+	char buf[65536];
+	size_t n = 0;
+	long long off = 0;
+	for (ssize_t r; (r = pread_full(fd, buf, sizeof(buf), off)) > 0; off += r)
+		for (const char *p = buf, *e = buf + r; (p = memchr(p, '\n', (size_t)(e - p))); p++)
+			n++;
+	return n + 1;
 }
 
 static struct usage *load(const char *state_dir, bool compact, time_t now)
 {
-	struct usage *u = xcalloc(1, sizeof(*u));
-	u->path = xasprintf("%s/%s", state_dir, USAGE_FILE);
-	int fd = open(u->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno != ENOENT)
-			log_error("usage: cannot read %s: %s", u->path, strerror(errno));
+	size_t count = 0;
+	for (;;) {
+		struct usage *u = xcalloc(1, sizeof(*u));
+		u->path = xasprintf("%s/%s", state_dir, USAGE_FILE);
+		int fd = open(u->path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno != ENOENT)
+				log_error("usage: cannot read %s: %s", u->path, strerror(errno));
+			return u;
+		}
+		if (compact) {
+			cold_start(u, now, count == 0);
+			u->cold->fd = fd; /* kept: a folded key is confirmed by reading its line */
+		}
+		if (read_log(u, fd, count) != 0) {
+			/* more lines than the first block said: counted, and loaded again */
+			count = count_lines(fd);
+			usage_free(u);
+			continue;
+		}
+		if (u->cold) {
+			pend_flush(u);
+			cold_sweep(u);
+			return u;
+		}
+		if (close(fd) != 0)
+			log_error("usage: cannot close %s: %s", u->path, strerror(errno));
 		return u;
 	}
-	if (compact) {
-		cold_start(u, now);
-		u->cold->fd = fd; /* kept: a folded key is confirmed by reading its line */
-	}
-	read_log(u, fd);
-	if (u->cold) {
-		cold_sweep(u);
-		return u;
-	}
-	if (close(fd) != 0)
-		log_error("usage: cannot close %s: %s", u->path, strerror(errno));
-	return u;
 }
 
 struct usage *usage_load(const char *state_dir)
@@ -1029,7 +1569,7 @@ static struct usage_entry job_entry(const struct job *j, long long at, const cha
 	                            .state = USAGE_CREATED,
 	                            .seconds = j->seconds,
 	                            .cost_usd = j->cost_usd,
-	                            .off = -1};
+	                            .line = -1};
 }
 
 int usage_record(struct usage *u, const struct job *j, long long at, struct commit *cm)
@@ -1110,13 +1650,16 @@ static void cold_totals(const struct usage *u, long long from, long long to, con
                         struct usage_sum *sum)
 {
 	const struct usage_cold *c = u->cold;
-	long long first = from - COLD_BUCKET_S + 1;
-	for (size_t p = bucket_pos(c, first > LLONG_MIN / 2 ? first : LLONG_MIN / 2, 0);
-	     p < c->nb && c->b[p].start < to; p++) {
+	/* the first quarter hour that ends after FROM */
+	long long first = from <= 0 ? 0 : from / COLD_BUCKET_S;
+	if (first > UINT32_MAX)
+		return;
+	for (size_t p = bucket_pos(c, (uint32_t)first, 0);
+	     p < c->nb && (long long)c->b[p].q * COLD_BUCKET_S < to; p++) {
 		const struct cold_bucket *b = &c->b[p];
-		if (model && strcmp(model, u->models[b->model]) != 0)
+		if (model && strcmp(model, u->models[bucket_model(b)]) != 0)
 			continue;
-		sum->seconds += b->seconds;
+		sum->seconds += b->secs_model >> 8;
 		sum->usd += b->usd;
 		sum->creates += b->creates;
 	}

@@ -128,6 +128,36 @@ static void t_coldidx_limits(void **state)
 	assert_int_equal(coldidx_next(&none, 1, &it), COLDIDX_NONE);
 }
 
+/* An entry moved (coldidx_set): found at its new position, not its old one, also in
+ * the last slot (the iterator wraps around). */
+static void t_coldidx_set_moves_an_entry(void **state)
+{
+	(void)state;
+	struct coldidx ci;
+	assert_int_equal(coldidx_init(&ci, 10, 1000), 0);
+	/* a hash whose home is the last slot: its second entry wraps to slot 0 */
+	uint32_t last = UINT32_MAX;
+	coldidx_add(&ci, last, 1);
+	coldidx_add(&ci, last, 2);
+	coldidx_add(&ci, 7, 3);
+	for (size_t want = 1; want <= 2; want++) {
+		size_t it = 0, p;
+		while ((p = coldidx_next(&ci, last, &it)) != COLDIDX_NONE && p != want)
+			;
+		assert_int_equal(p, want);
+		coldidx_set(&ci, it, want + 100);
+	}
+	size_t c;
+	assert_true(has(&ci, last, 101, &c));
+	assert_true(has(&ci, last, 102, &c));
+	assert_int_equal(c, 2);
+	assert_false(has(&ci, last, 1, &c));
+	assert_false(has(&ci, last, 2, &c));
+	assert_true(has(&ci, 7, 3, &c));
+	coldidx_prefetch(&ci, last); /* a hint only */
+	coldidx_free(&ci);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -135,6 +165,7 @@ int main(void)
 	    cmocka_unit_test(t_coldidx_same_hash_many_positions),
 	    cmocka_unit_test(t_coldidx_add_where_the_lookup_ended),
 	    cmocka_unit_test(t_coldidx_limits),
+	    cmocka_unit_test(t_coldidx_set_moves_an_entry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

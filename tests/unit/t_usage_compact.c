@@ -229,6 +229,98 @@ static void t_usage_compact_lines_read_as_cjson_reads_them(void **state)
 	usage_free(u);
 }
 
+/* A key's lines far apart (the daemon's log: "sent", hundreds of other lines, then
+ * "created"): folded once settled, never a full entry; a "sent" never settled stays
+ * one; a folded key's later line found again at the load, however far, and its
+ * latest state the one kept; lines read back from anywhere between the marks. */
+static void t_usage_compact_keys_far_apart(void **state)
+{
+	(void)state;
+	time_t now = time(NULL);
+	long long old = usage_month_start(now) - 40 * 86400LL;
+	char name[32], vid[32];
+	for (int i = 0; i < 700; i++) {
+		bfmt(name, sizeof(name), "far-%d", i);
+		create_line(name, old + i * 60LL, "sent", NULL, "sora-2", 4, 0.25);
+		if (i >= 300) {
+			/* the creates sent 300 lines before settle now */
+			bfmt(name, sizeof(name), "far-%d", i - 300);
+			bfmt(vid, sizeof(vid), "video_far_%d", i - 300);
+			create_line(name, old + (i - 300) * 60LL, "created", vid, "sora-2", 4,
+			            0.25);
+		}
+	}
+	/* far-0 to far-399 settled; far-7 voided long after; far-400 on still "sent" */
+	create_line("far-7", old + 7 * 60LL, "void", NULL, "sora-2", 4, 0.25);
+	struct usage *full = usage_load(dir), *compact = usage_load_compact(dir, now);
+	assert_int_equal(full->n, 700);
+	assert_int_equal(compact->n, 300); /* the "sent" ones only */
+	for (size_t i = 0; i < compact->n; i++)
+		assert_int_equal(compact->v[i].state, USAGE_SENT);
+	/* quarter hours (a bound inside one counts all of it: usage.h) */
+	long long bounds[] = {0, old + 900, old + 30 * 900LL, (long long)now + 86400};
+	for (size_t a = 0; a < ARRAY_LEN(bounds); a++)
+		for (size_t b = a + 1; b < ARRAY_LEN(bounds); b++)
+			expect_same_totals(full, compact, bounds[a], bounds[b], NULL);
+	struct usage_sum sum;
+	usage_totals(compact, 0, (long long)now + 86400, NULL, &sum);
+	assert_int_equal(sum.creates, 699);
+	assert_int_equal(sum.unconfirmed, 300);
+	/* every key found by its line, wherever it is between two marks */
+	for (int i = 0; i < 700; i++) {
+		struct job j;
+		bfmt(name, sizeof(name), "far-%d", i);
+		job_of(&j, name, old + i * 60LL, NULL);
+		int want = i == 7 ? USAGE_VOID : i < 400 ? USAGE_CREATED : USAGE_SENT;
+		if (usage_create_state(compact, &j, 1) != want)
+			fail_msg("%s: state %d, expected %d", name,
+			         usage_create_state(compact, &j, 1), want);
+		assert_int_equal(usage_create_state(compact, &j, 2), -1);
+		job_release(&j);
+	}
+	usage_free(full);
+	usage_free(compact);
+}
+
+/* A first block of long lines says the log has few lines: the index made for them is
+ * too small, and the load is made again with the lines counted: every key folded. */
+static void t_usage_compact_sized_again_when_lines_are_shorter(void **state)
+{
+	(void)state;
+	time_t now = time(NULL);
+	long long old = usage_month_start(now) - 40 * 86400LL;
+	static char pad[3001];
+	memset(pad, 'x', sizeof(pad) - 1);
+	char line[3600], name[32], vid[32];
+	for (int i = 0; i < 60; i++) {
+		bfmt(line, sizeof(line),
+		     "{\"at\":%lld,\"name\":\"long-%d\",\"claim\":\"c\",\"create\":1,"
+		     "\"state\":\"created\",\"video_id\":\"video_long_%d\",\"model\":\"sora-2\","
+		     "\"size\":\"1280x720\",\"seconds\":4,\"cost_usd\":0.5,\"pad\":\"%s\"}\n",
+		     old, i, i, pad);
+		append_raw(line);
+	}
+	for (int i = 0; i < 20000; i++) {
+		bfmt(name, sizeof(name), "short-%d", i);
+		bfmt(vid, sizeof(vid), "video_short_%d", i);
+		create_line(name, old + i, "created", vid, i % 2 ? "sora-2" : "sora-2-pro", 4, 0.5);
+	}
+	struct usage *full = usage_load(dir), *compact = usage_load_compact(dir, now);
+	assert_int_equal(full->n, 20060);
+	assert_int_equal(compact->n, 0);
+	expect_same_totals(full, compact, 0, (long long)now + 86400, NULL);
+	expect_same_totals(full, compact, 0, (long long)now + 86400, "sora-2");
+	struct job j;
+	job_of(&j, "short-19999", old, "video_short_19999");
+	assert_int_equal(usage_create_state(compact, &j, 1), USAGE_CREATED);
+	job_release(&j);
+	job_of(&j, "long-3", old, "video_long_3");
+	assert_int_equal(usage_create_state(compact, &j, 1), USAGE_CREATED);
+	job_release(&j);
+	usage_free(full);
+	usage_free(compact);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -238,6 +330,9 @@ int main(void)
 	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_usage_compact_lines_read_as_cjson_reads_them, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(t_usage_compact_keys_far_apart, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_usage_compact_sized_again_when_lines_are_shorter,
+	                                    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
