@@ -176,19 +176,22 @@ static bool parse_num(const char *s, unsigned long long max, long long *out)
 /* LINE (NUL-terminated, newline removed) into L; false when it is not a line of ours. */
 static bool parse_line(char *line, struct history_line *l)
 {
+	/* One pass: the fields split at their tabs, and which ones hold an escape. */
 	char *f[FIELDS];
-	size_t n = 0;
-	for (char *p = line;;) {
-		if (n == FIELDS)
-			return false; /* more fields than ours */
-		f[n++] = p;
-		char *tab = strchr(p, '\t');
-		if (!tab)
-			break;
-		*tab = '\0';
-		p = tab + 1;
+	bool esc[FIELDS] = {false};
+	size_t n = 1;
+	f[0] = line;
+	for (char *p = line; *p; p++) {
+		if (*p == '\\') {
+			esc[n - 1] = true;
+		} else if (*p == '\t') {
+			if (n == FIELDS)
+				return false; /* more fields than ours */
+			*p = '\0';
+			f[n++] = p + 1;
+		}
 	}
-	if (n != FIELDS || strlen(f[0]) != 1)
+	if (n != FIELDS || !f[0][0] || f[0][1])
 		return false;
 	switch (f[0][0]) {
 	case 'D':
@@ -207,7 +210,7 @@ static bool parse_line(char *line, struct history_line *l)
 		return false;
 	}
 	for (size_t i = 1; i < FIELDS; i++)
-		if (!unescape(f[i]))
+		if (esc[i] && !unescape(f[i]))
 			return false;
 	long long secs, prog, spent, lno;
 	const unsigned long long big = (unsigned long long)1 << 62;

@@ -247,7 +247,7 @@ struct jrun *jr_by_name(const struct jobs *js, const char *name)
 {
 	if (!name)
 		return NULL;
-	struct jrun *r = hmap_get(&js->by_name, name);
+	struct jrun *r = js->by_name.n ? hmap_get(&js->by_name, name) : NULL;
 	if (r || !js->cold.n)
 		return r;
 	size_t i = jr_cold_find(js, name, false);
@@ -1440,6 +1440,50 @@ void jr_remove_jobs(struct jobs *js, bool (*drop)(const struct jrun *r, const vo
 		jr_rebuild_index(js);
 	}
 	jr_check_counts(js, NULL, "removing jobs");
+}
+
+/* R may leave memory for a cold slot: finished, its line saying what its record says,
+ * nothing under way for it, and its claim closed. */
+static bool freezable(const struct jrun *r)
+{
+	const struct jobs *js = r->js;
+	return job_state_is_final(r->rec.state) && r->hist_off > 0 &&
+	       history_digest(&r->rec) == r->hist_digest && !r->req && !r->fetching &&
+	       !r->committing && !r->queued && !(r->timer && loop_timer_armed(r->timer)) &&
+	       (!r->claim || r->claim->total == r->claim->final) &&
+	       !store_staged(js->commit, js->conf->state_dir, r->rec.name);
+}
+
+void jr_freeze_finished(struct jobs *js)
+{
+	if (!history_ok(js->hist))
+		return;
+	if (js->cold.fd < 0 && (js->cold.fd = history_reader(js->hist)) < 0)
+		return;
+	size_t frozen = 0;
+	for (size_t i = 0; i < js->n; i++) {
+		struct jrun *r = jr_at(js, i);
+		if (!r || !freezable(r))
+			continue;
+		uintptr_t w = jr_slot_of_line(r->hist_off, r->rec.state == JOB_FAILED);
+		count_state(js, r->rec.state, -1);
+		count_claim(r, r->rec.state, -1);
+		jr_cold_count(js, &r->rec, 1);
+		tally(r, true); /* its share of the totals is the cold one's now */
+		if (r->rec.reference)
+			jr_cold_ref(js, r->rec.reference);
+		r->hist_off = -1; /* its line stays: the cold job's */
+		free_run(r);
+		js->slot[i] = w;
+		js->cold.n++;
+		frozen++;
+	}
+	if (!frozen)
+		return;
+	jr_cold_reindex(js); /* reads their lines back: the indexes, the name index */
+	log_info("state: %zu finished job(s) kept as their %s line only from now on", frozen,
+	         HISTORY_FILE);
+	jr_check_counts(js, NULL, "freezing finished jobs");
 }
 
 /* ---- lifetime ------------------------------------------------------------------- */

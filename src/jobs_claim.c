@@ -400,7 +400,8 @@ struct fast_walk {
 	struct load *ld;
 	size_t summaries, superseded;
 	bool stopped, failed;
-	struct hmap open; /* the claims still in STATE/inputs: id → itself (owned) */
+	struct hmap open;     /* the claims still in STATE/inputs: id → itself (owned) */
+	long long learn_from; /* learn_from's cut-off (unix s) */
 };
 
 static void open_claim(const char *id, bool marked, void *ud)
@@ -462,7 +463,9 @@ static bool fast_line(const struct history_line *l, void *ud)
 		memcpy(id, l->source, (size_t)(slash - l->source));
 		id[slash - l->source] = '\0';
 	}
-	if (!(id[0] && hmap_get(&fw->open, id)) && jr_cold_collect(js, l) == 0) {
+	if (!(id[0] && fw->open.n && hmap_get(&fw->open, id)) && jr_cold_collect(js, l) == 0) {
+		if (l->finished_at >= 0 && l->finished_at < fw->learn_from)
+			return true; /* learn_from would not learn from it */
 		struct job v;
 		job_init(&v); /* what learn_from reads, borrowed from the line */
 		v.state = l->state;
@@ -515,7 +518,8 @@ static int load_fast(struct jobs *js, struct load *ld, long stale_pid)
 		return -2;
 	if (n < 0)
 		return -4;
-	struct fast_walk fw = {ld, 0, 0, false, false, HMAP_INIT};
+	struct fast_walk fw = {
+	    ld, 0, 0, false, false, HMAP_INIT, jr_now_s() - JOBS_LEARN_DAYS * 86400LL};
 	inbox_claims_each(js->conf, open_claim, &fw);
 	jr_cold_begin(js);
 	long long lines = history_walk(js->hist, fast_line, &fw);
@@ -558,28 +562,35 @@ static void claim_accounted(const char *id, bool marked, void *ud)
 /* Where J's claim stands in claim order within its second: the claim id
  * (inbox_claim: "MS-PID-SEQ/file") gives the millisecond and the daemon's own
  * sequence; 0s when J has none (an older record). */
-static void claim_key(const struct job *j, unsigned long long *ms, unsigned long long *seq)
+/* The decimal number at S (at most 19 digits), *END past it. */
+static unsigned long long leading_number(const char *s, const char **end)
+{
+	unsigned long long v = 0;
+	for (int k = 0; k < 19 && *s >= '0' && *s <= '9'; k++, s++)
+		v = v * 10 + (unsigned)(*s - '0');
+	*end = s;
+	return v;
+}
+
+static void claim_key(const char *s, unsigned long long *ms, unsigned long long *seq)
 {
 	*ms = *seq = 0;
-	const char *s = j->source, *slash = s ? strchr(s, '/') : NULL;
+	const char *slash = s ? strchr(s, '/') : NULL;
 	if (!slash)
 		return;
-	char *end;
-	*ms = strtoull(s, &end, 10);
+	const char *end;
+	*ms = leading_number(s, &end);
 	const char *dash = memrchr(s, '-', (size_t)(slash - s));
 	if (dash && dash > end)
-		*seq = strtoull(dash + 1, NULL, 10);
+		*seq = leading_number(dash + 1, &end);
 }
 
 /* Claim order, as it was while the jobs were claimed: time, then the claim's own order
  * (its millisecond, sequence and line), then the name. */
 uint64_t jr_claim_key(long long claimed_at, const char *source, unsigned line)
 {
-	struct job j;
-	job_init(&j);
-	j.source = (char *)(uintptr_t)source;
 	unsigned long long ms, seq;
-	claim_key(&j, &ms, &seq);
+	claim_key(source, &ms, &seq);
 	/* 34 bits of seconds (to the year 2514), the millisecond within the second, the
 	 * sequence's low 6 bits (claims in one millisecond), 14 bits of line (a batch holds
 	 * at most PROMPT_BATCH_MAX): equal keys are left to the tie-breaks */
@@ -596,8 +607,8 @@ static int by_claim_time(const void *a, const void *b)
 	if (x->rec.claimed_at != y->rec.claimed_at)
 		return x->rec.claimed_at < y->rec.claimed_at ? -1 : 1;
 	unsigned long long xm, xs, ym, ys;
-	claim_key(&x->rec, &xm, &xs);
-	claim_key(&y->rec, &ym, &ys);
+	claim_key(x->rec.source, &xm, &xs);
+	claim_key(y->rec.source, &ym, &ys);
 	if (xm != ym)
 		return xm < ym ? -1 : 1;
 	if (xs != ys)
@@ -919,6 +930,8 @@ int jobs_load_until(struct jobs *js, bool (*stop)(void *ud), void *ud)
 	names_free(&lost);
 	jr_apply_resolutions(js);
 	jr_history_load(js, fast);
+	if (!fast)
+		jr_freeze_finished(js); /* memory as after a fast start */
 	jr_check_counts(js, NULL, "the load");
 	size_t resumed = 0;
 	for (size_t i = 0; i < js->n; i++) {

@@ -40,6 +40,8 @@ struct cold_ent {
 	uint32_t nh, vh; /* cold: hashes of its name and video id (vh 0: none) */
 };
 
+#define PREFETCH_AHEAD 16 /* entries: a random slot's cache miss hidden behind them */
+
 /* A cold one once placed: what the indexes need. */
 struct cold_slim {
 	uintptr_t w;
@@ -67,21 +69,34 @@ static void line_view(const struct history_line *l, struct job *j)
 
 /* Counts the cold job line L says in (D = 1) or out of (D = -1) the counters and the
  * totals: struct jcold's, and the table-wide ones of /metrics. */
+void jr_cold_count(struct jobs *js, const struct job *j, int d)
+{
+	js->cold.by_state[j->state == JOB_FAILED] += (size_t)d;
+	if (jr_is_rejected(j)) {
+		js->cold.rejected += (size_t)d;
+		js->rejected += (size_t)d;
+	}
+	if (j->state == JOB_DONE && j->model && j->seconds) {
+		unsigned long long s =
+		    (unsigned long long)j->seconds * (unsigned long long)(long long)d;
+		size_t slot = jr_gen_slot(js, j->model); /* may move js->gen */
+		js->gen[slot].seconds += s;
+		js->cold.gen += s;
+	}
+}
+
 static void count_line(struct jobs *js, const struct history_line *l, int d)
 {
 	struct job j;
 	line_view(l, &j);
-	js->cold.by_state[j.state == JOB_FAILED] += (size_t)d;
-	if (jr_is_rejected(&j)) {
-		js->cold.rejected += (size_t)d;
-		js->rejected += (size_t)d;
-	}
-	if (j.state == JOB_DONE && j.model && j.seconds) {
-		unsigned long long s =
-		    (unsigned long long)j.seconds * (unsigned long long)(long long)d;
-		size_t slot = jr_gen_slot(js, j.model); /* may move js->gen */
-		js->gen[slot].seconds += s;
-		js->cold.gen += s;
+	jr_cold_count(js, &j, d);
+}
+
+void jr_cold_ref(struct jobs *js, const char *image)
+{
+	if (*image && !hmap_get(&js->cold.refs, image)) {
+		char *k = xstrdup(image);
+		hmap_put(&js->cold.refs, k, k);
 	}
 }
 
@@ -169,10 +184,7 @@ int jr_cold_collect(struct jobs *js, const struct history_line *l)
 	ent_add(cl, &e);
 	js->cold.n++;
 	count_line(js, l, 1);
-	if (*l->reference && !hmap_get(&js->cold.refs, l->reference)) {
-		char *k = xstrdup(l->reference);
-		hmap_put(&js->cold.refs, k, k);
-	}
+	jr_cold_ref(js, l->reference);
 	/* the index names jobs that may make their video, as jr_add_job's; only those
 	 * claimed within the window: an older one is never a duplicate's reason */
 	const char *code = l->error_code;
@@ -342,6 +354,11 @@ void jr_cold_finish(struct jobs *js, int (*tie)(const void *, const void *))
 	js->n = n;
 	for (size_t i = 0; i < n; i++) {
 		struct cold_slim t;
+		if (i + PREFETCH_AHEAD < n) { /* the slots a later entry goes to, on their way */
+			memcpy(&t, base + (i + PREFETCH_AHEAD) * sizeof(t), sizeof(t));
+			coldidx_prefetch(&js->cold.by_name, t.nh);
+			coldidx_prefetch(&js->cold.by_vid, t.vh);
+		}
 		memcpy(&t, base + i * sizeof(t), sizeof(t));
 		memcpy(base + i * sizeof(t.w), &t.w, sizeof(t.w));
 		if (jr_slot_cold(t.w))

@@ -420,6 +420,14 @@ int jr_cold_rewrite(struct jobs *js);
 /* When cold slot I's job finished (else was claimed), unix s, as its line says; -1 when
  * unknown or unreadable. */
 long long jr_cold_time(const struct jobs *js, size_t i);
+/* J (a cold job's record or line) counted in (D = 1) or out of (D = -1) the cold counts
+ * and the totals of /metrics; IMAGE named by a cold job (jobs_name_a_reference). */
+void jr_cold_count(struct jobs *js, const struct job *j, int d);
+void jr_cold_ref(struct jobs *js, const char *image);
+/* After a load that read every record: the finished jobs whose history line says what
+ * their record says, and for which nothing is under way, become cold (jobs.c), as a
+ * fast start would have left them. */
+void jr_freeze_finished(struct jobs *js);
 /* Whether a cold job names IMAGE as its reference. */
 bool jr_cold_names_ref(const struct jobs *js, const char *image);
 void jr_cold_free(struct jobs *js);
