@@ -56,18 +56,7 @@ struct cold_load {
 
 /* ---- counting -------------------------------------------------------------------- */
 
-/* The job a line says, its strings borrowed from L (never released). */
-static void line_view(const struct history_line *l, struct job *j)
-{
-	job_init(j);
-	j->name = (char *)(uintptr_t)l->name;
-	j->state = l->state;
-	j->model = *l->model ? (char *)(uintptr_t)l->model : NULL;
-	j->seconds = l->seconds;
-	j->error_code = *l->error_code ? (char *)(uintptr_t)l->error_code : NULL;
-}
-
-/* Counts the cold job line L says in (D = 1) or out of (D = -1) the counters and the
+/* Counts cold job J (as its line says) in (D = 1) or out of (D = -1) the counters and the
  * totals: struct jcold's, and the table-wide ones of /metrics. */
 void jr_cold_count(struct jobs *js, const struct job *j, int d)
 {
@@ -87,8 +76,12 @@ void jr_cold_count(struct jobs *js, const struct job *j, int d)
 
 static void count_line(struct jobs *js, const struct history_line *l, int d)
 {
+	/* jr_cold_count's view of the line, without a struct job to zero for each line */
 	struct job j;
-	line_view(l, &j);
+	j.state = l->state;
+	j.model = *l->model ? (char *)(uintptr_t)l->model : NULL;
+	j.seconds = l->seconds;
+	j.error_code = *l->error_code ? (char *)(uintptr_t)l->error_code : NULL;
 	jr_cold_count(js, &j, d);
 }
 
