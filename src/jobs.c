@@ -1411,7 +1411,7 @@ void jr_remove_jobs(struct jobs *js, bool (*drop)(const struct jrun *r, const vo
 	/* With cold jobs, indexed by slot, a slot that empties stays (GONE) until enough
 	 * have: then the slots close up and the indexes are made again. */
 	bool keep_places = js->cold.n || js->cold.gone;
-	size_t kept = 0, dropped = 0;
+	size_t kept = 0;
 	for (size_t i = 0; i < js->n; i++) {
 		struct jrun *r = jr_at(js, i);
 		if (r && drop(r, ud)) {
@@ -1420,8 +1420,9 @@ void jr_remove_jobs(struct jobs *js, bool (*drop)(const struct jrun *r, const vo
 			track_live(r, r->rec.state, JOB_STATE_COUNT);
 			count_claim(r, r->rec.state, -1);
 			tally(r, true);
+			if (keep_places) /* the others keep their places: no rebuild */
+				hmap_del_val(&js->by_name, r->rec.name, r);
 			free_run(r);
-			dropped++;
 			if (keep_places) {
 				js->slot[i] = JSLOT_GONE;
 				js->cold.gone++;
@@ -1435,8 +1436,6 @@ void jr_remove_jobs(struct jobs *js, bool (*drop)(const struct jrun *r, const vo
 		jr_cold_reindex(js);
 	else if (kept != js->n) {
 		js->n = kept;
-		jr_rebuild_index(js);
-	} else if (dropped) {
 		jr_rebuild_index(js);
 	}
 	jr_check_counts(js, NULL, "removing jobs");

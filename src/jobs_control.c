@@ -94,15 +94,40 @@ void jr_apply_resolutions(struct jobs *js)
 	}
 }
 
+static int by_seq(const void *a, const void *b)
+{
+	size_t x = (*(struct jrun *const *)a)->seq, y = (*(struct jrun *const *)b)->seq;
+	return x < y ? -1 : x > y;
+}
+
+/* The jobs not final for which KEEP(R, UD) says yes, oldest claim first: a walk of the
+ * jobs in flight, not of every job (owned by the caller; *N of them). */
+static struct jrun **live_in_order(const struct jobs *js,
+                                   bool (*keep)(const struct jrun *r, const void *ud),
+                                   const void *ud, size_t *n)
+{
+	struct jrun **v = xcalloc(js->live.n ? js->live.n : 1, sizeof(*v));
+	*n = 0;
+	for (size_t i = 0; i < js->live.n; i++)
+		if (keep(js->live.v[i], ud))
+			v[(*n)++] = js->live.v[i];
+	if (*n > 1)
+		qsort(v, *n, sizeof(*v), by_seq);
+	return v;
+}
+
+static bool held_for_caps(const struct jrun *r, const void *ud)
+{
+	(void)ud;
+	return held_for(r, JOBS_HOLD_CAP);
+}
+
 size_t jobs_release_held(struct jobs *js)
 {
-	size_t released = 0;
-	for (size_t i = 0; i < js->n; i++) {
-		struct jrun *r = jr_at(js, i); /* a cold job is finished: none of these */
-		if (!r)
-			continue;
-		if (!held_for(r, JOBS_HOLD_CAP))
-			continue;
+	size_t released = 0, n;
+	struct jrun **v = live_in_order(js, held_for_caps, NULL, &n);
+	for (size_t i = 0; i < n; i++) {
+		struct jrun *r = v[i];
 		char why[512];
 		if (js->gate && js->gate(&r->rec, why, sizeof(why), js->gate_ud) != 0)
 			break; /* oldest first: later jobs wait behind it */
@@ -110,6 +135,7 @@ size_t jobs_release_held(struct jobs *js)
 		jr_unhold_job(r);
 		released++;
 	}
+	free(v);
 	return released;
 }
 
@@ -126,20 +152,21 @@ bool jobs_approval_matches(const struct job *j, const char *name)
 	return !strncmp(file, name, n) && file[n] == '.' && !strchr(file + n + 1, '.');
 }
 
+static bool approval_of(const struct jrun *r, const void *name)
+{
+	return jobs_approval_matches(&r->rec, name);
+}
+
 int jobs_approve(struct jobs *js, const char *name)
 {
-	int n = 0;
-	for (size_t i = 0; i < js->n; i++) {
-		struct jrun *r = jr_at(js, i); /* a cold job is finished: none of these */
-		if (!r)
-			continue;
-		if (!jobs_approval_matches(&r->rec, name))
-			continue;
-		log_event(LOG_INFO, r->rec.name, NULL, "approved");
-		jr_unhold_job(r);
-		n++;
+	size_t n;
+	struct jrun **v = live_in_order(js, approval_of, name, &n);
+	for (size_t i = 0; i < n; i++) {
+		log_event(LOG_INFO, v[i]->rec.name, NULL, "approved");
+		jr_unhold_job(v[i]);
 	}
-	return n;
+	free(v);
+	return (int)n;
 }
 
 static void on_cancel_deleted(struct api_req *req, void *ud)
