@@ -142,6 +142,10 @@ void jobs_each_whole(const struct jobs *js, void (*fn)(const struct job *j, void
  * stays valid). Returns J; it stays a summary when its record cannot be read (logged).
  */
 const struct job *jobs_whole(const struct jobs *js, const struct job *j);
+/* A number no other job in memory of this process has had: J's pointer may be reused
+ * for another job once J leaves memory (a finished job read from its history line goes
+ * back to it), its stamp is not. */
+unsigned long long jobs_stamp(const struct job *j);
 /* Whether J is such a summary (what it spent is in the usage log already). */
 bool jobs_is_summary(const struct job *j);
 /* Something derived from the records could not be written (the usage log): the next

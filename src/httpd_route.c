@@ -40,8 +40,9 @@
 
 /* A finished job's JSON never changes: the list serves it from here (see cached_video). */
 struct jcache_ent {
-	const struct job *j; /* NULL: free slot */
-	char *json;          /* NULL: invalidated (the slot stays j's) */
+	const struct job *j;      /* NULL: free slot */
+	unsigned long long stamp; /* j's (jobs_stamp): a pointer reused is another job */
+	char *json;               /* NULL: invalidated (the slot stays j's) */
 	size_t len;
 };
 #define JCACHE_SLOTS 8192 /* at most half used: cleared when full */
@@ -322,9 +323,14 @@ static void cached_video(struct httpd *h, struct jbuf *b, const struct job *j, l
 	if (!h->cache)
 		h->cache = xcalloc(JCACHE_SLOTS, sizeof(*h->cache));
 	struct jcache_ent *e = cache_slot(h, j);
-	if (e->j == j && e->json) {
+	unsigned long long stamp = jobs_stamp(j);
+	if (e->j == j && e->json && e->stamp == stamp) {
 		jbuf_add(b, e->json, e->len);
 		return;
+	}
+	if (e->j == j) { /* invalidated, or another job at the same address */
+		free(e->json);
+		e->json = NULL;
 	}
 	size_t start = b->len;
 	status_json_video(b, j, now, NULL);
@@ -336,6 +342,7 @@ static void cached_video(struct httpd *h, struct jbuf *b, const struct job *j, l
 		h->cache_used++;
 	}
 	e->j = j;
+	e->stamp = stamp;
 	e->len = b->len - start;
 	e->json = xstrndup(b->p + start, e->len);
 }

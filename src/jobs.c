@@ -491,6 +491,7 @@ struct jrun *jr_place_job(struct jobs *js, struct job *rec, size_t pos, bool dup
 		js->next_seq = js->n;
 	}
 	r->seq = pos;
+	r->stamp = ++js->stamps;
 	js->slot[pos] = (uintptr_t)r;
 	hmap_add(&js->by_name, r->rec.name, r);
 	if (r->rec.video_id)
@@ -1263,6 +1264,10 @@ int jr_stage(struct commit *cm, struct jrun *r)
 		errno = EINVAL;
 		return -1;
 	}
+	if (r->thawed) { /* changed: its line is no longer all of it */
+		r->thawed = false;
+		r->js->cold.thawed--;
+	}
 	jr_mark(cm, r); /* before the record: durable no later than it (livemark.h) */
 	int rc = store_stage(cm, r->js->conf->state_dir, &r->rec);
 	tally(r, false); /* an error code changed with the record */
@@ -1381,6 +1386,8 @@ void jr_history_load(struct jobs *js, bool walked)
 
 static void free_run(struct jrun *r)
 {
+	if (r->thawed)
+		r->js->cold.thawed--;
 	if (r->hist_off >= 0 && r->js->hist)
 		history_supersede(r->js->hist, r->hist_off); /* forgotten or deleted */
 	jr_set_queued(r, false);
@@ -1453,16 +1460,21 @@ static bool freezable(const struct jrun *r)
 	       !store_staged(js->commit, js->conf->state_dir, r->rec.name);
 }
 
-void jr_freeze_finished(struct jobs *js)
+/* Every job in memory that FREEZABLE and ONLY_THAWED allow becomes a cold slot (its
+ * line the one at its hist_off); how many. The cold indexes are the caller's. */
+static size_t freeze_jobs(struct jobs *js, bool only_thawed)
 {
-	if (!history_ok(js->hist))
-		return;
-	if (js->cold.fd < 0 && (js->cold.fd = history_reader(js->hist)) < 0)
-		return;
 	size_t frozen = 0;
 	for (size_t i = 0; i < js->n; i++) {
 		struct jrun *r = jr_at(js, i);
-		if (!r || !freezable(r))
+		if (!r || (only_thawed && !r->thawed))
+			continue;
+		if (r->thawed && history_digest(&r->rec) != r->hist_digest) {
+			r->thawed = false; /* its line no longer says all of it: it stays */
+			js->cold.thawed--;
+			continue;
+		}
+		if (!freezable(r))
 			continue;
 		uintptr_t w = jr_slot_of_line(r->hist_off, r->rec.state == JOB_FAILED);
 		count_state(js, r->rec.state, -1);
@@ -1472,11 +1484,31 @@ void jr_freeze_finished(struct jobs *js)
 		if (r->rec.reference)
 			jr_cold_ref(js, r->rec.reference);
 		r->hist_off = -1; /* its line stays: the cold job's */
+		hmap_del_val(&js->by_name, r->rec.name, r);
 		free_run(r);
 		js->slot[i] = w;
 		js->cold.n++;
 		frozen++;
 	}
+	return frozen;
+}
+
+void jr_refreeze_thawed(struct jobs *js)
+{
+	if (js->cold.thawed < js->cold.thawed_max || js->cold.fd < 0)
+		return;
+	size_t n = freeze_jobs(js, true); /* their slots are still in the indexes */
+	log_debug("state: %zu finished job(s) read from their history line went back to it", n);
+	jr_check_counts(js, NULL, "sending thawed jobs back");
+}
+
+void jr_freeze_finished(struct jobs *js)
+{
+	if (!history_ok(js->hist))
+		return;
+	if (js->cold.fd < 0 && (js->cold.fd = history_reader(js->hist)) < 0)
+		return;
+	size_t frozen = freeze_jobs(js, false);
 	if (!frozen)
 		return;
 	jr_cold_reindex(js); /* reads their lines back: the indexes, the name index */
@@ -1507,6 +1539,7 @@ struct jobs *jobs_new(struct loop *l, struct api_client *api, const struct conf 
 	js->refresh = refresh_new(l, api, jr_on_refresh_seen, jr_on_refresh_miss, js);
 	js->dupes = dupes_new();
 	js->cold.fd = -1;
+	js->cold.thawed_max = COLD_THAWED_MAX;
 	js->yield_timer = loop_timer_new(l, on_yield_timer, js);
 	js->retry = claimretry_new(l, jr_on_claim_retry, js);
 	if (jr_callbacks_expected(c))
@@ -1545,6 +1578,8 @@ void jobs_free(struct jobs *js)
 	free(js->claimq.v);
 	loop_timer_free(js->claimq.timer);
 	loop_timer_free(js->yield_timer);
+	if (js->cold.sweep)
+		loop_timer_free(js->cold.sweep);
 	if (js->archive_timer)
 		loop_timer_free(js->archive_timer);
 	claimretry_free(js->retry); /* still in the inbox: claimed at the next start */
@@ -1723,6 +1758,11 @@ void jobs_repair_at_start(struct jobs *js)
 bool jobs_is_summary(const struct job *j)
 {
 	return ((const struct jrun *)(const void *)j)->summary;
+}
+
+unsigned long long jobs_stamp(const struct job *j)
+{
+	return j ? ((const struct jrun *)(const void *)j)->stamp : 0;
 }
 
 const struct job *jobs_find(const struct jobs *js, const char *name_or_id)

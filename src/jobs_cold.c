@@ -387,6 +387,11 @@ size_t jr_cold_find(const struct jobs *js, const char *key, bool by_vid)
 	return best;
 }
 
+static void on_sweep(void *ud)
+{
+	jr_refreeze_thawed(ud);
+}
+
 /* Slot I's cold job, read through FD, made a struct jrun in that slot. */
 static struct jrun *thaw_from(struct jobs *js, size_t i, int fd)
 {
@@ -405,6 +410,13 @@ static struct jrun *thaw_from(struct jobs *js, size_t i, int fd)
 	js->cold.n--;
 	struct jrun *r = jr_place_job(js, &g.job, i, false);
 	r->summary = true;
+	r->thawed = true;
+	if (++js->cold.thawed >= js->cold.thawed_max) { /* sent back from the loop, not here */
+		if (!js->cold.sweep)
+			js->cold.sweep = loop_timer_new(js->loop, on_sweep, js);
+		if (!loop_timer_armed(js->cold.sweep))
+			loop_timer_arm(js->cold.sweep, 0);
+	}
 	r->hist_off = jr_slot_off(w);
 	r->hist_digest = g.l.digest;
 	return r;
@@ -452,6 +464,13 @@ void jr_cold_reindex(struct jobs *js)
 	struct jcold *c = &js->cold;
 	squeeze(js);
 	jr_rebuild_index(js);
+	for (size_t i = 0; i < js->n; i++) { /* the indexes made now do not hold these */
+		struct jrun *r = jr_at(js, i);
+		if (r && r->thawed) {
+			r->thawed = false;
+			c->thawed--;
+		}
+	}
 	coldidx_free(&c->by_name);
 	coldidx_free(&c->by_vid);
 	if (!c->n)
@@ -483,6 +502,13 @@ void jr_cold_thaw_all(struct jobs *js)
 	jr_rebuild_index(js);
 	coldidx_free(&js->cold.by_name);
 	coldidx_free(&js->cold.by_vid);
+	for (size_t i = 0; i < js->n; i++) { /* no index holds them now: they stay */
+		struct jrun *r = jr_at(js, i);
+		if (r && r->thawed) {
+			r->thawed = false;
+			js->cold.thawed--;
+		}
+	}
 }
 
 int jr_cold_rewrite(struct jobs *js)

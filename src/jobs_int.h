@@ -107,6 +107,9 @@ struct jrun {
 	size_t gen_model;
 	long long hist_off; /* finished: its line in STATE/history.tsv (history.h), -1 none */
 	unsigned long long hist_digest; /* ...and what that line says (history_digest) */
+	bool thawed;                    /* made from a cold slot, its record unchanged since: it may
+	                                 * go back to that slot (jobs_cold.c, the sweep) */
+	unsigned long long stamp;       /* this struct's own number (jobs_stamp) */
 	/* Its mark in STATE/live (livemark.h): staged (marked) through MARK_CM, known durable
 	 * (mark_durable) once that batch committed. */
 	struct commit *mark_cm;
@@ -122,8 +125,9 @@ struct jobs {
 	uintptr_t *slot;
 	size_t n, cap;
 	size_t next_seq; /* the seq of the next job added (== n: a job's seq is its slot) */
-	struct jcold {   /* the cold jobs (jobs_cold.c) */
-		int fd;  /* reads their lines (history_reader), -1 when there are none */
+	unsigned long long stamps; /* the last jrun.stamp given */
+	struct jcold {             /* the cold jobs (jobs_cold.c) */
+		int fd;            /* reads their lines (history_reader), -1 when there are none */
 		struct coldidx by_name, by_vid; /* hash of the name / video id → slot */
 		size_t n;                       /* cold slots */
 		size_t gone;                    /* JSLOT_GONE slots */
@@ -133,6 +137,9 @@ struct jobs {
 		struct hmap refs;               /* reference image → itself (owned): named by
 		                                 * a cold job (jobs_name_a_reference) */
 		struct cold_load *load;         /* while the load collects them, else NULL */
+		size_t thawed;                  /* jobs thawed and unchanged (jrun.thawed) */
+		size_t thawed_max;              /* ...sent back when they are as many */
+		struct loop_timer *sweep;       /* sends them back when they are many */
 	} cold;
 	struct { /* the queued jobs, in claim order (by seq): what jr_pump starts */
 		struct jrun **v;
@@ -428,6 +435,12 @@ void jr_cold_ref(struct jobs *js, const char *image);
  * their record says, and for which nothing is under way, become cold (jobs.c), as a
  * fast start would have left them. */
 void jr_freeze_finished(struct jobs *js);
+/* The thawed jobs (jrun.thawed) that can go back to their cold slots do, unless fewer
+ * than jcold.thawed_max (COLD_THAWED_MAX; tests lower it) are in memory: what the status list or a
+ * lookup read of a long history does not stay. Run from the loop (a timer), never while a caller
+ * holds a job. */
+#define COLD_THAWED_MAX 4096
+void jr_refreeze_thawed(struct jobs *js);
 /* Whether a cold job names IMAGE as its reference. */
 bool jr_cold_names_ref(const struct jobs *js, const char *image);
 void jr_cold_free(struct jobs *js);

@@ -288,6 +288,45 @@ static void second_line(struct ctx *x, const char *name)
 	job_release(&copy);
 }
 
+static void on_stop(void *ud)
+{
+	loop_stop(ud);
+}
+
+/* What the status list or the lookups thawed goes back to its slot (from the loop),
+ * and is found there again. */
+static void t_cold_thawed_jobs_go_back(void **state)
+{
+	(void)state;
+	struct ctx *x = ctx_new();
+	assert_int_equal(start(x), N);
+	assert_int_equal(start(x), N);
+	x->js->cold.thawed_max = 50;
+	char name[32];
+	name_of(name, sizeof(name), 3);
+	assert_non_null(jobs_whole(x->js, jobs_find(x->js, name))); /* read whole */
+	for (size_t i = 0; i < 60; i++)
+		assert_non_null(jobs_at(x->js, i));
+	assert_int_equal(cold(x), N - 60);
+	struct loop_timer *t = loop_timer_new(x->l, on_stop, x->l);
+	loop_timer_arm(t, 50);
+	assert_int_equal(loop_run(x->l), 0);
+	loop_timer_free(t);
+	assert_int_equal(cold(x), N); /* every one went back */
+	assert_int_equal(x->js->cold.thawed, 0);
+	jr_check_counts(x->js, NULL, "the test");
+	/* and each is found again, by name and by video id, in its place */
+	char vid[64];
+	vid_of(vid, sizeof(vid), 5);
+	const struct job *j = jobs_find(x->js, vid);
+	assert_non_null(j);
+	name_of(name, sizeof(name), 5);
+	assert_string_equal(j->name, name);
+	assert_int_equal(jobs_index(x->js, j), 5);
+	expect_claim_order(x);
+	ctx_free(x);
+}
+
 static void t_cold_two_lines_one_job(void **state)
 {
 	(void)state;
@@ -313,6 +352,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(t_cold_start_keeps_finished_jobs_cold),
 	    cmocka_unit_test(t_cold_forget_keeps_places_and_compacts),
+	    cmocka_unit_test(t_cold_thawed_jobs_go_back),
 	    cmocka_unit_test(t_cold_two_lines_one_job),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
