@@ -103,12 +103,12 @@ struct jrun {
 	bool archived; /* its record moved to STATE/archive/: it leaves (jobs_archive.c) */
 	bool marked, mark_durable; /* its mark in STATE/live: below, mark_cm */
 	bool summary;              /* finished, known by its STATE/history.tsv line only: jr_full */
+	bool thawed; /* made from a cold slot, its record unchanged since: it may go back to that
+	              * slot (jobs_cold.c, the sweep) */
 	unsigned gen_seconds;
 	size_t gen_model;
 	long long hist_off; /* finished: its line in STATE/history.tsv (history.h), -1 none */
 	unsigned long long hist_digest; /* ...and what that line says (history_digest) */
-	bool thawed;                    /* made from a cold slot, its record unchanged since: it may
-	                                 * go back to that slot (jobs_cold.c, the sweep) */
 	unsigned long long stamp;       /* this struct's own number (jobs_stamp) */
 	/* Its mark in STATE/live (livemark.h): staged (marked) through MARK_CM, known durable
 	 * (mark_durable) once that batch committed. */
