@@ -15,8 +15,9 @@ int coldidx_init(struct coldidx *ci, size_t n, size_t max_pos)
 	while (bits < 32 && ((size_t)1 << bits) <= max_pos)
 		bits++;
 	ci->pos_bits = bits;
-	/* at most 80 % full; a prime-free size is fine: the hash is spread by mul-shift */
-	ci->cap = n + n / 4 + 16;
+	/* at most 90 % full (memory is a target: issue 20); the home slots come from the
+	 * hash's high bits scaled to the table, so any size works */
+	ci->cap = n + n / 9 + 16;
 	ci->slot = xcalloc(ci->cap, sizeof(*ci->slot));
 	return 0;
 }
