@@ -23,6 +23,9 @@
 #include "watch.h"
 
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
@@ -651,6 +654,14 @@ static void teardown(struct daemon *d)
 int daemon_main(int argc, char **argv)
 {
 	struct daemon d = {.lock_fd = -1};
+#ifdef __GLIBC__
+	/* A fixed threshold: glibc raises its own to the size of each large block freed, up
+	 * to 32 MiB, and after the load's (a long history's sort) the job table's growth
+	 * would then be copied within the heap, old and new side by side, instead of
+	 * remapped (issue 20: the peak memory with a million finished jobs). */
+	if (mallopt(M_MMAP_THRESHOLD, 256 * 1024) != 1)
+		log_warn("memory: the allocator's mmap threshold could not be set");
+#endif
 	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
 	                                         {"config", required_argument, NULL, 'c'},
 	                                         {"foreground", no_argument, NULL, 'f'},
