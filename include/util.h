@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Allocation: abort with a message on out-of-memory. The caller owns the result. */
 void *xmalloc(size_t n);
@@ -31,6 +32,9 @@ int bcopy_str(char *dst, size_t size, const char *src);
 
 /* FNV-1a of the string S: for the open-addressing indexes (job names, video ids, paths). */
 size_t hash_str(const char *s);
+/* A 64-bit hash of N bytes at P, eight bytes a step (long keys, many of them: a start's
+ * history lines, cold jobs' names); never stored, compared within one process. */
+uint64_t hash_mem(const char *p, size_t n);
 
 /* True when D is a whole number within +-2^53 (without libm: sorad does not link it). */
 int dbl_is_integer(double d);

@@ -109,18 +109,6 @@ void coldidx_prefetch(const struct coldidx *ci, uint32_t h)
 
 uint32_t coldidx_hash(const char *s)
 {
-	/* eight bytes a step (a start hashes two million names and ids), mixed down to 32
-	 * bits whose low ones (the tag) and high ones (the home slot) both vary */
-	size_t n = strlen(s);
-	uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)n, w;
-	for (; n >= 8; s += 8, n -= 8) {
-		memcpy(&w, s, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
-	}
-	w = 0;
-	memcpy(&w, s, n);
-	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 29;
+	uint64_t h = hash_mem(s, strlen(s)); /* low bits the tag, high ones the home slot */
 	return (uint32_t)(h ^ (h >> 32));
 }

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -110,27 +109,11 @@ static void format_line(const struct job *j, struct out *o)
 	o->b[o->n++] = '\n';
 }
 
-/* A line's digest (never stored: compared within one process only), eight bytes a
- * step: a start walks a million lines. */
-static unsigned long long line_hash(const char *p, size_t n)
-{
-	uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)n, w;
-	for (; n >= 8; p += 8, n -= 8) {
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
-	}
-	w = 0;
-	memcpy(&w, p, n);
-	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
-	return h ^ (h >> 29);
-}
-
 unsigned long long history_digest(const struct job *j)
 {
 	struct out *o = xmalloc(sizeof(*o));
 	format_line(j, o);
-	unsigned long long d = line_hash(o->b, o->n - 1); /* without the newline */
+	unsigned long long d = hash_mem(o->b, o->n - 1); /* without the newline */
 	free(o);
 	return d;
 }
@@ -281,7 +264,7 @@ static long long walk_fd(int fd, history_fn *fn, void *ud)
 				break;
 			}
 			struct history_line l;
-			unsigned long long d = line_hash(line, ln);
+			unsigned long long d = hash_mem(line, ln);
 			if (!skipping && ln > 0 && line[0] != '#' && parse_line(line, &l)) {
 				l.off = start;
 				l.digest = d;
@@ -328,7 +311,7 @@ int history_read_at(int fd, long long off, history_fn *fn, void *ud)
 	struct history_line l;
 	int rc = -1;
 	if (n > 0) {
-		unsigned long long d = line_hash(buf, (size_t)n - 1);
+		unsigned long long d = hash_mem(buf, (size_t)n - 1);
 		buf[n - 1] = '\0';
 		if (buf[0] != '#' && parse_line(buf, &l)) {
 			l.off = off;
@@ -567,7 +550,7 @@ long long history_append(struct history *h, const struct job *j, unsigned long l
 	struct out *o = xmalloc(sizeof(*o));
 	format_line(j, o);
 	if (digest)
-		*digest = line_hash(o->b, o->n - 1); /* as history_digest: without the newline */
+		*digest = hash_mem(o->b, o->n - 1); /* as history_digest: without the newline */
 	long long off = h->size;
 	if (pwrite_all(h->fd, o->b, o->n, off) != 0) {
 		free(o);

@@ -722,14 +722,19 @@ void jr_after_record(struct jrun *r, commit_fn *fn)
 }
 
 /* The claim directory of a job (the part of its source before '/'), into buf. */
-void jr_claim_of(const struct job *j, char *buf, size_t size)
+void jr_claim_of_source(const char *source, char *buf, size_t size)
 {
 	buf[0] = '\0';
-	const char *slash = j->source ? strchr(j->source, '/') : NULL;
-	if (slash && (size_t)(slash - j->source) < size) {
-		memcpy(buf, j->source, (size_t)(slash - j->source));
-		buf[slash - j->source] = '\0';
+	const char *slash = source ? strchr(source, '/') : NULL;
+	if (slash && (size_t)(slash - source) < size) {
+		memcpy(buf, source, (size_t)(slash - source));
+		buf[slash - source] = '\0';
 	}
+}
+
+void jr_claim_of(const struct job *j, char *buf, size_t size)
+{
+	jr_claim_of_source(j->source, buf, size);
 }
 
 /* How many jobs came from claim ID, and how many of them are final. */
@@ -1384,6 +1389,16 @@ void jr_history_load(struct jobs *js, bool walked)
 		history_trust_set(js->hist, dir, false);
 }
 
+/* R counted out of every counter, list and total it is in: it leaves the table. */
+static void count_out(struct jrun *r)
+{
+	count_state(r->js, r->rec.state, -1);
+	track_waiting(r, r->rec.state, JOB_STATE_COUNT);
+	track_live(r, r->rec.state, JOB_STATE_COUNT);
+	count_claim(r, r->rec.state, -1);
+	tally(r, true);
+}
+
 static void free_run(struct jrun *r)
 {
 	if (r->thawed)
@@ -1422,11 +1437,7 @@ void jr_remove_jobs(struct jobs *js, bool (*drop)(const struct jrun *r, const vo
 	for (size_t i = 0; i < js->n; i++) {
 		struct jrun *r = jr_at(js, i);
 		if (r && drop(r, ud)) {
-			count_state(js, r->rec.state, -1);
-			track_waiting(r, r->rec.state, JOB_STATE_COUNT);
-			track_live(r, r->rec.state, JOB_STATE_COUNT);
-			count_claim(r, r->rec.state, -1);
-			tally(r, true);
+			count_out(r);
 			if (keep_places) /* the others keep their places: no rebuild */
 				hmap_del_val(&js->by_name, r->rec.name, r);
 			free_run(r);
@@ -1477,10 +1488,8 @@ static size_t freeze_jobs(struct jobs *js, bool only_thawed)
 		if (!freezable(r))
 			continue;
 		uintptr_t w = jr_slot_of_line(r->hist_off, r->rec.state == JOB_FAILED);
-		count_state(js, r->rec.state, -1);
-		count_claim(r, r->rec.state, -1);
-		jr_cold_count(js, &r->rec, 1);
-		tally(r, true); /* its share of the totals is the cold one's now */
+		jr_cold_count(js, &r->rec, 1); /* its share of the totals is the cold one's */
+		count_out(r);
 		if (r->rec.reference)
 			jr_cold_ref(js, r->rec.reference);
 		r->hist_off = -1; /* its line stays: the cold job's */

@@ -457,12 +457,8 @@ static bool fast_line(const struct history_line *l, void *ud)
 	fw->summaries++;
 	/* A job of a claim still open stays in memory: the claim's counts and its
 	 * recovery (redo_claim) need every job of it. Any other is cold (jobs_cold.c). */
-	char id[128] = "";
-	const char *slash = strchr(l->source, '/');
-	if (slash && (size_t)(slash - l->source) < sizeof(id)) {
-		memcpy(id, l->source, (size_t)(slash - l->source));
-		id[slash - l->source] = '\0';
-	}
+	char id[128];
+	jr_claim_of_source(l->source, id, sizeof(id));
 	if (!(id[0] && fw->open.n && hmap_get(&fw->open, id)) && jr_cold_collect(js, l) == 0) {
 		if (l->finished_at >= 0 && l->finished_at < fw->learn_from)
 			return true; /* learn_from would not learn from it */

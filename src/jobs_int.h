@@ -312,8 +312,10 @@ void jr_after_record(struct jrun *r, commit_fn *fn);
 /* The commit a change of record NAME goes through instead of WANT when the other one
  * still has its previous change (a record's changes are durable in order). */
 struct commit *jr_record_commit(const struct jobs *js, const char *name, struct commit *want);
-/* The claim directory of J (its source before '/'), into buf[size]; "" when none. */
+/* The claim directory of J (its source before '/'), into buf[size]; "" when none.
+ * of_source: the same from a SOURCE string (a history line's). */
 void jr_claim_of(const struct job *j, char *buf, size_t size);
+void jr_claim_of_source(const char *source, char *buf, size_t size);
 /* How many jobs came from claim ID, and how many of them are final. */
 void jr_claim_counts(const struct jobs *js, const char *id, size_t *total, size_t *final);
 /* commit_fn: R's final state is durable, so its claim directory may go. */

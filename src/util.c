@@ -108,6 +108,20 @@ int dbl_is_integer(double d)
 	return (double)(long long)d == d;
 }
 
+uint64_t hash_mem(const char *p, size_t n)
+{
+	uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)n, w;
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	w = 0;
+	memcpy(&w, p, n);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 29);
+}
+
 size_t hash_str(const char *s)
 {
 	uint64_t h = 1469598103934665603ULL;
