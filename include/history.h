@@ -48,8 +48,15 @@ struct history_line {
 	long long claimed_at, submit_at, finished_at;   /* unix seconds, -1 unknown */
 	long long video_created_at, video_completed_at; /* the service's, -1 unknown */
 	long long spent_micro_usd;
-	unsigned long long digest; /* of the line as written (history_digest) */
+	/* history_line_digest's: the line as read (NULL: digest_ holds its digest) */
+	const char *raw_;
+	size_t raw_len_;
+	unsigned long long digest_;
 };
+
+/* The digest of L's line as written (history_digest's for the job it says); only
+ * while L's callback runs: it reads the walk's buffer. */
+unsigned long long history_line_digest(const struct history_line *l);
 
 /* Called for every complete line; returns false to stop the walk. */
 typedef bool history_fn(const struct history_line *l, void *ud);

@@ -10,6 +10,18 @@ int decimal_uint_n(const char *s, size_t len, unsigned long long max, unsigned l
 	unsigned long long v = 0;
 	if (!s || len == 0)
 		return -1;
+	if (len <= 19) { /* below 10^19 < 2^64: no overflow to watch on the way */
+		for (size_t i = 0; i < len; i++) {
+			unsigned d = (unsigned)(unsigned char)s[i] - '0';
+			if (d > 9)
+				return -1;
+			v = v * 10 + d;
+		}
+		if (v > max)
+			return -1;
+		*out = v;
+		return 0;
+	}
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] < '0' || s[i] > '9')
 			return -1;

@@ -1298,9 +1298,9 @@ static bool repair_line(const struct history_line *l, void *ud)
 	if (r && r->hist_off == l->off)
 		return true; /* a job known by this line (a fast start completed by a full one) */
 	if (r && job_state_is_final(r->rec.state) && r->hist_off < 0 &&
-	    history_digest(&r->rec) == l->digest) {
+	    history_digest(&r->rec) == history_line_digest(l)) {
 		r->hist_off = l->off;
-		r->hist_digest = l->digest;
+		r->hist_digest = history_line_digest(l);
 		return true;
 	}
 	hr->marked++;

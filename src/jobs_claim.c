@@ -437,9 +437,9 @@ static bool fast_line(const struct history_line *l, void *ud)
 	struct jrun *r = jr_by_name(js, l->name);
 	if (r && !r->summary) {
 		if (job_state_is_final(r->rec.state) && r->hist_off < 0 &&
-		    history_digest(&r->rec) == l->digest) {
+		    history_digest(&r->rec) == history_line_digest(l)) {
 			r->hist_off = l->off;
-			r->hist_digest = l->digest;
+			r->hist_digest = history_line_digest(l);
 			return true;
 		}
 		fw->superseded++;
@@ -483,7 +483,7 @@ static bool fast_line(const struct history_line *l, void *ud)
 	r = jr_add_job(js, &j);
 	r->summary = true;
 	r->hist_off = l->off;
-	r->hist_digest = l->digest;
+	r->hist_digest = history_line_digest(l);
 	return true;
 }
 

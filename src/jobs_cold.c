@@ -97,8 +97,9 @@ void jr_cold_ref(struct jobs *js, const char *image)
 
 struct got_line {
 	struct history_line l;
-	char name[600], vid[600]; /* a text field is at most 512 bytes (history.c) */
-	struct job job;           /* when wanted: the job the line says (owned) */
+	char name[600], vid[600];  /* a text field is at most 512 bytes (history.c) */
+	struct job job;            /* when wanted: the job the line says (owned)... */
+	unsigned long long digest; /* ...and its line's digest */
 	bool want_job, ok;
 };
 
@@ -111,6 +112,7 @@ static bool took_line(const struct history_line *l, void *ud)
 	if (g->want_job && g->ok) {
 		job_init(&g->job);
 		history_line_job(l, &g->job);
+		g->digest = history_line_digest(l);
 	}
 	/* the strings of L die with this call: only the copies are used */
 	g->l.name = g->name;
@@ -418,7 +420,7 @@ static struct jrun *thaw_from(struct jobs *js, size_t i, int fd)
 			loop_timer_arm(js->cold.sweep, 0);
 	}
 	r->hist_off = jr_slot_off(w);
-	r->hist_digest = g.l.digest;
+	r->hist_digest = g.digest;
 	return r;
 }
 

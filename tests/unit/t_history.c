@@ -1,6 +1,6 @@
 /* t_history.c — STATE/history.tsv (history.h): lines written and read back, escapes,
  * superseded lines, a torn last line cut at open, lines that are not ours skipped, a
- * failed write removing the file, history_forget. */
+ * failed write removing the file, history_forget, the digests of the lines read. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -236,6 +236,97 @@ static void t_history_long_fields_cut(void **state)
 	job_release(&a);
 }
 
+/* The digest of every line as the walk and history_read_at see it equals the one the
+ * writer gave (history_digest): plain lines, lines with escapes, lines across the
+ * walk's 64 KiB reads; a line holding a NUL and one too long are not ours. */
+struct digests {
+	size_t n;
+	unsigned long long d[4000];
+	long long off[4000];
+	char name[4000][48];
+};
+
+static bool take_digest(const struct history_line *l, void *ud)
+{
+	struct digests *g = ud;
+	if (g->n < 4000) {
+		g->d[g->n] = history_line_digest(l);
+		g->off[g->n] = l->off;
+		snprintf(g->name[g->n], sizeof(g->name[0]), "%s", l->name);
+		g->n++;
+	}
+	return true;
+}
+
+static void t_history_digest_of_lines_read(void **state)
+{
+	(void)state;
+	struct history *h = history_open(dir);
+	assert_non_null(h);
+	static struct digests want, got;
+	memset(&want, 0, sizeof(want));
+	memset(&got, 0, sizeof(got));
+	size_t written = 0;
+	for (size_t i = 0; i < 3000; i++) {
+		struct job a;
+		char name[48];
+		snprintf(name, sizeof(name), i % 7 == 3 ? "tab\t%zu\\x" : "job-%zu", i);
+		make_job(&a, name, i % 5 == 1 ? JOB_FAILED : JOB_DONE);
+		char note[300];
+		size_t k = (i * 37) % 250; /* lines of many lengths: some cross a read's end */
+		memset(note, i % 11 == 4 ? '\n' : 'n', k);
+		note[k] = '\0';
+		a.error = xstrdup(note);
+		unsigned long long d = 0;
+		long long off = history_append(h, &a, &d);
+		assert_true(off > 0);
+		want.d[written] = d;
+		want.off[written] = off;
+		snprintf(want.name[written], sizeof(want.name[0]), "%s", name);
+		written++;
+		job_release(&a);
+		if (i == 1500) {
+			history_close(h);
+			/* not ours: a NUL inside, and a line longer than HISTORY_LINE_MAX */
+			int fd = open(path, O_WRONLY | O_APPEND);
+			assert_true(fd >= 0);
+			static const char nul[] =
+			    "D\tnul\0here\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\n";
+			assert_int_equal(write(fd, nul, sizeof(nul) - 1), (ssize_t)sizeof(nul) - 1);
+			char *big = xmalloc(HISTORY_LINE_MAX * 3);
+			memset(big, 'b', HISTORY_LINE_MAX * 3);
+			memcpy(big, "D\tbig\t", 6);
+			big[HISTORY_LINE_MAX * 3 - 1] = '\n';
+			assert_int_equal(write(fd, big, HISTORY_LINE_MAX * 3),
+			                 HISTORY_LINE_MAX * 3);
+			free(big);
+			close(fd);
+			h = history_open(dir);
+			assert_non_null(h);
+		}
+	}
+	history_close(h);
+	assert_int_equal(history_each(dir, take_digest, &got), (long long)written);
+	assert_int_equal(got.n, written);
+	for (size_t i = 0; i < written; i++) {
+		assert_string_equal(got.name[i], want.name[i]);
+		assert_int_equal(got.off[i], want.off[i]);
+		assert_true(got.d[i] == want.d[i]);
+	}
+	/* one line at a time, as a cold job is read back */
+	int fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	for (size_t i = 0; i < written; i += 97) {
+		struct digests *one = xmalloc(sizeof(*one));
+		one->n = 0;
+		assert_int_equal(history_read_at(fd, want.off[i], take_digest, one), 0);
+		assert_int_equal(one->n, 1);
+		assert_true(one->d[0] == want.d[i]);
+		free(one);
+	}
+	close(fd);
+}
+
 static void t_history_not_a_file(void **state)
 {
 	(void)state;
@@ -254,6 +345,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(t_history_supersede_and_forget, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_history_torn_and_foreign_lines, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_history_long_fields_cut, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_history_digest_of_lines_read, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_history_not_a_file, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
