@@ -19,6 +19,7 @@
 #include "sdnotify.h"
 #include "strays.h"
 #include "usage.h"
+#include "usage_loader.h"
 #include "util.h"
 #include "watch.h"
 
@@ -58,14 +59,15 @@ struct daemon {
 	struct caps caps;           /* what the service can do; outlives each API client */
 	struct control *control;    /* commands' requests (control.h) */
 	struct control_target target;
-	struct usage *usage;          /* the usage log and caps (usage.h) */
-	struct loop_timer *cap_timer; /* armed only while a job is held by a cap */
-	bool cap_announced;           /* "cap reached" said since the last release */
-	struct notifier *notifier;    /* desktop notifications (notify.h) */
-	struct ready_notes *ready;    /* "Video ready" waiting for its image (ready_note.h) */
-	struct strays *strays;        /* images in the inbox no prompt took (strays.h) */
-	struct commit *commit;        /* the group commit of each loop turn (commit.h) */
-	struct commit *intents;       /* its fast lane for intents to submit (jobs.h) */
+	struct usage *usage;           /* the usage log and caps (usage.h): usage_of */
+	struct usage_loader *usage_ld; /* ...while it loads at start (usage_loader.h) */
+	struct loop_timer *cap_timer;  /* armed only while a job is held by a cap */
+	bool cap_announced;            /* "cap reached" said since the last release */
+	struct notifier *notifier;     /* desktop notifications (notify.h) */
+	struct ready_notes *ready;     /* "Video ready" waiting for its image (ready_note.h) */
+	struct strays *strays;         /* images in the inbox no prompt took (strays.h) */
+	struct commit *commit;         /* the group commit of each loop turn (commit.h) */
+	struct commit *intents;        /* its fast lane for intents to submit (jobs.h) */
 };
 
 /* ---- libcurl's sockets and timer, through the loop (ephiperfifo.c's shape) ---- */
@@ -167,8 +169,19 @@ static void on_job_change(const struct job *j, enum job_state before, void *ud)
  * which may count it in today instead of yesterday, never the reverse. A create noted
  * while it was the latest keeps the time it was noted with.
  */
+/* The usage log, once its load at start is over (it runs beside the records'). */
+static struct usage *usage_of(struct daemon *d)
+{
+	if (d->usage_ld) {
+		d->usage = usage_loader_wait(d->usage_ld);
+		d->usage_ld = NULL;
+	}
+	return d->usage;
+}
+
 static void record_usage(struct daemon *d, const struct job *j)
 {
+	struct usage *u = usage_of(d);
 	long long now = (long long)time(NULL);
 	long long at = j->submit_at >= 0 ? j->submit_at : j->claimed_at >= 0 ? j->claimed_at : now;
 	if (j->creates == 0) {
@@ -176,9 +189,8 @@ static void record_usage(struct daemon *d, const struct job *j)
 		if (j->video_id &&
 		    (j->state == JOB_RUNNING || j->state == JOB_DOWNLOADING ||
 		     j->state == JOB_DONE) &&
-		    !usage_has(d->usage, j->video_id) &&
-		    usage_record(d->usage, j, j->submit_at >= 0 ? j->submit_at : now, d->commit) <
-		        0)
+		    !usage_has(u, j->video_id) &&
+		    usage_record(u, j, j->submit_at >= 0 ? j->submit_at : now, d->commit) < 0)
 			jobs_repair_at_start(d->jobs);
 		return;
 	}
@@ -191,9 +203,9 @@ static void record_usage(struct daemon *d, const struct job *j)
 			s = USAGE_VOID;
 		else if (k == j->creates && has_video)
 			s = USAGE_CREATED;
-		else if (usage_create_state(d->usage, j, k) == USAGE_CREATED)
+		else if (usage_create_state(u, j, k) == USAGE_CREATED)
 			continue; /* an older create that made a video stays counted with it */
-		if (usage_note_create(d->usage, j, k, s, j->video_id, at, d->commit) < 0)
+		if (usage_note_create(u, j, k, s, j->video_id, at, d->commit) < 0)
 			jobs_repair_at_start(
 			    d->jobs); /* the next start repairs it from every record */
 	}
@@ -201,10 +213,10 @@ static void record_usage(struct daemon *d, const struct job *j)
 
 /* Whether J's spending is in the usage log already: its latest create is noted, or
  * (an older record) its video is. */
-static bool usage_noted(const struct daemon *d, const struct job *j)
+static bool usage_noted(const struct usage *u, const struct job *j)
 {
-	return (j->creates && usage_create_state(d->usage, j, j->creates) >= 0) ||
-	       usage_has(d->usage, j->video_id);
+	return (j->creates && usage_create_state(u, j, j->creates) >= 0) ||
+	       usage_has(u, j->video_id);
 }
 
 /* The next local midnight, when a daily cap lifts (a monthly one on the 1st). */
@@ -280,7 +292,7 @@ static void on_job_usage(const struct job *j, enum job_state before, void *ud)
 
 /* What creates in flight may cost that the usage log does not have yet (cap_gate). */
 struct pending {
-	const struct daemon *d;
+	const struct usage *u;
 	const struct job *j; /* the job asking */
 	unsigned long long s;
 	double usd;
@@ -292,7 +304,7 @@ static void add_pending(const struct job *o, void *ud)
 	if (o != p->j &&
 	    (o->state == JOB_SUBMITTING || o->state == JOB_IN_DOUBT || o->state == JOB_RUNNING ||
 	     o->state == JOB_DOWNLOADING) &&
-	    !usage_noted(p->d, o)) {
+	    !usage_noted(p->u, o)) {
 		p->s += o->seconds;
 		p->usd += o->cost_usd;
 	}
@@ -303,10 +315,10 @@ static void add_pending(const struct job *o, void *ud)
 static int cap_gate(const struct job *j, char *why, size_t whylen, void *ud)
 {
 	struct daemon *d = ud;
-	struct pending p = {d, j, 0, 0};
+	struct pending p = {usage_of(d), j, 0, 0};
 	jobs_each_live(d->jobs, add_pending, &p); /* finished jobs are never pending */
-	return usage_check(d->usage, d->conf, j->seconds, j->cost_usd, p.s, p.usd, time(NULL), why,
-	                   whylen);
+	return usage_check(usage_of(d), d->conf, j->seconds, j->cost_usd, p.s, p.usd, time(NULL),
+	                   why, whylen);
 }
 
 static void held_by_cap(const struct job *j, void *ud)
@@ -418,7 +430,7 @@ static void apply_status_conf(struct daemon *d)
 		log_info("status: endpoint disabled");
 	else if (!(d->httpd = httpd_new(d->loop, d->conf, d->jobs, &d->api_stats)))
 		log_error("reload: the status endpoint is off: cannot listen on %s", want);
-	httpd_set_usage(d->httpd, d->usage);
+	httpd_set_usage(d->httpd, usage_of(d));
 	httpd_set_strays(d->httpd, d->strays);
 }
 
@@ -643,7 +655,7 @@ static void teardown(struct daemon *d)
 	loop_timer_free(d->curl_timer);
 	loop_timer_free(d->watchdog);
 	loop_timer_free(d->cap_timer);
-	usage_free(d->usage);
+	usage_free(usage_of(d));
 	catalog_install(NULL);
 	loop_free(d->loop);
 	conf_free(d->conf);
@@ -746,7 +758,8 @@ int daemon_main(int argc, char **argv)
 	d.intents = commit_new(d.loop);
 	jobs_set_intent_commit(d.jobs, d.intents);
 	jobs_observe(d.jobs, on_job_change, &d);
-	d.usage = usage_load_compact(d.conf->state_dir, time(NULL));
+	/* read beside the records (jobs_load_until below); usage_of waits for it */
+	d.usage_ld = usage_loader_start(d.conf->state_dir, time(NULL));
 	d.cap_timer = loop_timer_new(d.loop, on_cap_timer, &d);
 	jobs_observe(d.jobs, on_job_usage, &d);
 	/* After loop_signals: the worker thread inherits the blocked signal mask. */
@@ -783,7 +796,7 @@ int daemon_main(int argc, char **argv)
 			rc = EX_UNAVAILABLE;
 			goto out;
 		}
-		httpd_set_usage(d.httpd, d.usage);
+		httpd_set_usage(d.httpd, usage_of(&d));
 		httpd_set_strays(d.httpd, d.strays);
 	}
 	if (d.conf->callback_listen) {

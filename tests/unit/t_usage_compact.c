@@ -5,6 +5,7 @@
 #include "conf.h"
 #include "job.h"
 #include "usage.h"
+#include "usage_loader.h"
 #include "util.h"
 
 #include <setjmp.h>
@@ -132,17 +133,23 @@ static void t_usage_compact_folds_old_keys_with_the_same_totals(void **state)
 	create_line("today", (long long)now - 60, "created", "video_today", "veo-3", 8, 3);
 	create_line("today-sent", (long long)now - 30, "sent", NULL, "veo-3", 8, 3);
 
+	/* the daemon's way: on a thread, beside the records' load (usage_loader.h) */
+	struct usage_loader *ld = usage_loader_start(dir, now);
 	struct usage *full = usage_load(dir), *compact = usage_load_compact(dir, now);
+	struct usage *bg = usage_loader_wait(ld);
 	/* full: old-9 (sent), today, today-sent, legacy-again (a repeat: counts nothing) */
-	if (compact->n != 4)
-		fail_msg("expected 4 full entries, got %zu of %zu", compact->n, full->n);
+	if (compact->n != 4 || bg->n != 4)
+		fail_msg("expected 4 full entries, got %zu (%zu on the thread) of %zu", compact->n,
+		         bg->n, full->n);
 	static const char *const models[] = {NULL, "sora-2", "sora-2-pro", "veo-3", "none"};
 	long long bounds[] = {0, old - 86400, usage_month_start(now), usage_day_start(now),
 	                      (long long)now + 86400};
 	for (size_t m = 0; m < ARRAY_LEN(models); m++)
 		for (size_t a = 0; a < ARRAY_LEN(bounds); a++)
-			for (size_t b = a + 1; b < ARRAY_LEN(bounds); b++)
+			for (size_t b = a + 1; b < ARRAY_LEN(bounds); b++) {
 				expect_same_totals(full, compact, bounds[a], bounds[b], models[m]);
+				expect_same_totals(full, bg, bounds[a], bounds[b], models[m]);
+			}
 	assert_int_equal(usage_model_count(compact), 3);
 	assert_string_equal(usage_model(compact, 0), "sora-2");
 	assert_string_equal(usage_model(compact, 2), "veo-3");
@@ -151,6 +158,8 @@ static void t_usage_compact_folds_old_keys_with_the_same_totals(void **state)
 	assert_true(usage_has(full, "video_old_6"));
 	assert_false(usage_has(compact, "video_old_6"));
 	assert_false(usage_has(compact, "video_old_5"));
+	assert_false(usage_has(bg, "video_old_6"));
+	usage_free(bg);
 	usage_free(full);
 	usage_free(compact);
 }
