@@ -311,22 +311,44 @@ static void process(const struct conf *c, struct claim *cl, bool take_images)
  * claims: a claim then costs a rename instead of a mkdir, and its removal a rename
  * instead of an rmdir. Creating a directory can cost the loop a millisecond where
  * inode allocation is slow (ext4 without a journal skips the inodes deleted in the
- * last minutes one by one), and every deletion makes that worse. Loop thread only;
+ * last 30 s one by one), and every deletion makes that worse. Loop thread only;
  * what is left at exit is removed by inbox_spares_clear or the next start.
+ *
+ * How many: a burst claims up to max_in_flight at once (a drop of many prompts, or a
+ * wave of them finishing and the next wave claimed), so that many are made ahead on
+ * the commit thread (spare_low) and twice that kept (spare_max), within bounds: each
+ * costs an inode and a directory block.
  */
-#define INBOX_SPARE_DIRS 64
-
-/* Fewer than this: as many more are made on the commit thread (beside the loop, which
- * would otherwise make a burst's directories itself, one claim at a time). */
-#define INBOX_SPARE_LOW 32
+#define INBOX_SPARE_MIN 32
+#define INBOX_SPARE_CAP 1024
 
 static struct {
-	char *v[INBOX_SPARE_DIRS];
-	size_t n;
+	char **v; /* the kept ones, v[0..n) of cap */
+	size_t n, cap;
 	unsigned seq;
-	char *made[INBOX_SPARE_LOW]; /* being made by the commit (inbox_spares_fill) */
+	char **made; /* being made by the commit (inbox_spares_fill) */
 	size_t n_made;
 } spares;
+
+static size_t spare_low(const struct conf *c)
+{
+	size_t want = c->max_in_flight;
+	return want < INBOX_SPARE_MIN   ? INBOX_SPARE_MIN
+	       : want > INBOX_SPARE_CAP ? INBOX_SPARE_CAP
+	                                : want;
+}
+
+/* The pool sized for C (a reload may change max_in_flight; kept ones beyond a smaller
+ * size stay until taken). */
+static void spares_size(const struct conf *c)
+{
+	size_t cap = 2 * spare_low(c);
+	if (cap <= spares.cap)
+		return;
+	spares.v = xrealloc(spares.v, cap * sizeof(*spares.v));
+	spares.made = xrealloc(spares.made, cap * sizeof(*spares.made));
+	spares.cap = cap;
+}
 
 /* STATE/inputs/.spare-PID-N for the next N, into PATH; 0 or -1. */
 static int spare_path(const struct conf *c, char *path, size_t size)
@@ -345,7 +367,7 @@ static void on_spares_made(void *ud, int err)
 	(void)ud;
 	(void)err;
 	for (size_t i = 0; i < spares.n_made; i++) {
-		if (spares.n < INBOX_SPARE_DIRS)
+		if (spares.n < spares.cap)
 			spares.v[spares.n++] = spares.made[i];
 		else
 			free(spares.made[i]);
@@ -355,11 +377,12 @@ static void on_spares_made(void *ud, int err)
 
 void inbox_spares_fill(const struct conf *c, struct commit *cm)
 {
-	if (!cm || spares.n_made > 0 || spares.n >= INBOX_SPARE_LOW)
+	spares_size(c);
+	size_t low = spare_low(c);
+	if (!cm || spares.n_made > 0 || spares.n >= low)
 		return;
 	char path[PATH_MAX];
-	while (spares.n + spares.n_made < INBOX_SPARE_LOW &&
-	       spare_path(c, path, sizeof(path)) == 0 &&
+	while (spares.n + spares.n_made < low && spare_path(c, path, sizeof(path)) == 0 &&
 	       commit_create(cm, path, S_IFDIR | 0700) == 0)
 		spares.made[spares.n_made++] = xstrdup(path);
 	if (spares.n_made > 0)
@@ -383,7 +406,8 @@ static bool take_spare_dir(const char *dir)
 static bool keep_spare_dir(const struct conf *c, const char *dir)
 {
 	char path[PATH_MAX];
-	if (spares.n == INBOX_SPARE_DIRS || spare_path(c, path, sizeof(path)) != 0 ||
+	spares_size(c);
+	if (spares.n == spares.cap || spare_path(c, path, sizeof(path)) != 0 ||
 	    rename(dir, path) != 0)
 		return false;
 	spares.v[spares.n++] = xstrdup(path);
@@ -399,6 +423,10 @@ void inbox_spares_clear(void)
 			log_warn("inbox: cannot remove %s: %s", p, strerror(errno));
 		free(p);
 	}
+	free(spares.v);
+	free(spares.made);
+	spares.v = spares.made = NULL;
+	spares.cap = 0;
 }
 
 /*
