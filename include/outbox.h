@@ -42,6 +42,14 @@ bool outbox_name_taken(const struct conf *c, const char *name);
 int outbox_reserve(const struct conf *c, const char *name, const char *owner);
 void outbox_release(const struct conf *c, const char *name);
 
+/* Reservations take their files from a pool made ahead through CM, as many as one
+ * burst of claims takes (spares.h), and give them back when released; what the pool
+ * holds at exit is removed by outbox_spares_clear (after the commits are drained),
+ * what a crash leaves by the next start's outbox_sweep_temps. */
+struct commit;
+void outbox_spares_fill(const struct conf *c, struct commit *cm);
+void outbox_spares_clear(void);
+
 /* Paths of the temp and final file of variant V for job NAME; 0 or -1. */
 int outbox_part_path(const struct conf *c, const char *name, enum api_variant v, char *buf,
                      size_t size);

@@ -4,6 +4,7 @@
 #include "fsutil.h"
 #include "image.h"
 #include "log.h"
+#include "spares.h"
 #include "untrusted.h"
 #include "util.h"
 
@@ -308,125 +309,36 @@ static void process(const struct conf *c, struct claim *cl, bool take_images)
 
 /*
  * Emptied claim directories, kept (renamed to STATE/inputs/.spare-PID-N) for the next
- * claims: a claim then costs a rename instead of a mkdir, and its removal a rename
- * instead of an rmdir. Creating a directory can cost the loop a millisecond where
- * inode allocation is slow (ext4 without a journal skips the inodes deleted in the
- * last 30 s one by one), and every deletion makes that worse. Loop thread only;
- * what is left at exit is removed by inbox_spares_clear or the next start.
- *
- * How many: a burst claims up to max_in_flight at once (a drop of many prompts, or a
- * wave of them finishing and the next wave claimed), so that many are made ahead on
- * the commit thread (spare_low) and twice that kept (spare_max), within bounds: each
- * costs an inode and a directory block.
+ * claims (spares.h): a claim then costs a rename instead of a mkdir, and its removal a
+ * rename instead of an rmdir. A burst claims up to max_in_flight at once (a drop of
+ * many prompts, or a wave of them finishing and the next wave claimed): that many are
+ * made ahead (spares_low). What is left at exit is removed by inbox_spares_clear or
+ * the next start.
  */
-#define INBOX_SPARE_MIN 32
-#define INBOX_SPARE_CAP 1024
+static struct spares *spare_dirs;
 
-static struct {
-	char **v; /* the kept ones, v[0..n) of cap */
-	size_t n, cap;
-	unsigned seq;
-	char **made; /* being made by the commit (inbox_spares_fill) */
-	size_t n_made;
-} spares;
-
-static size_t spare_low(const struct conf *c)
+/* The pool for C's state directory, sized for C. */
+static struct spares *spares_of(const struct conf *c)
 {
-	size_t want = c->max_in_flight;
-	return want < INBOX_SPARE_MIN   ? INBOX_SPARE_MIN
-	       : want > INBOX_SPARE_CAP ? INBOX_SPARE_CAP
-	                                : want;
-}
-
-/* The pool sized for C (a reload may change max_in_flight; kept ones beyond a smaller
- * size stay until taken). */
-static void spares_size(const struct conf *c)
-{
-	size_t cap = 2 * spare_low(c);
-	if (cap <= spares.cap)
-		return;
-	spares.v = xrealloc(spares.v, cap * sizeof(*spares.v));
-	spares.made = xrealloc(spares.made, cap * sizeof(*spares.made));
-	spares.cap = cap;
-}
-
-/* STATE/inputs/.spare-PID-N for the next N, into PATH; 0 or -1. */
-static int spare_path(const struct conf *c, char *path, size_t size)
-{
-	char name[64];
-	if (bfmt(name, sizeof(name), "%s%ld-%u", INBOX_SPARE_PREFIX, (long)getpid(),
-	         ++spares.seq) != 0)
-		return -1;
-	return inbox_claim_path(c, name, NULL, path, size);
-}
-
-/* The spares made by the commit join the others (a failed one is skipped when a
- * claim tries it). */
-static void on_spares_made(void *ud, int err)
-{
-	(void)ud;
-	(void)err;
-	for (size_t i = 0; i < spares.n_made; i++) {
-		if (spares.n < spares.cap)
-			spares.v[spares.n++] = spares.made[i];
-		else
-			free(spares.made[i]);
-	}
-	spares.n_made = 0;
+	char inputs[PATH_MAX], prefix[64];
+	if (bfmt(inputs, sizeof(inputs), "%s/inputs", c->state_dir) != 0)
+		return NULL;
+	bfmt(prefix, sizeof(prefix), "%s%ld-", INBOX_SPARE_PREFIX, (long)getpid());
+	return spares_at(&spare_dirs, inputs, prefix, "", S_IFDIR | 0700,
+	                 spares_low(c->max_in_flight));
 }
 
 void inbox_spares_fill(const struct conf *c, struct commit *cm)
 {
-	spares_size(c);
-	size_t low = spare_low(c);
-	if (!cm || spares.n_made > 0 || spares.n >= low)
-		return;
-	char path[PATH_MAX];
-	while (spares.n + spares.n_made < low && spare_path(c, path, sizeof(path)) == 0 &&
-	       commit_create(cm, path, S_IFDIR | 0700) == 0)
-		spares.made[spares.n_made++] = xstrdup(path);
-	if (spares.n_made > 0)
-		commit_then(cm, on_spares_made, NULL);
-}
-
-/* Renames a spare directory to DIR; false if there is none. */
-static bool take_spare_dir(const char *dir)
-{
-	while (spares.n > 0) {
-		char *p = spares.v[--spares.n];
-		int ok = rename(p, dir) == 0;
-		free(p); /* moved, or gone */
-		if (ok)
-			return true;
-	}
-	return false;
-}
-
-/* Keeps the emptied claim directory DIR as a spare; false if it cannot. */
-static bool keep_spare_dir(const struct conf *c, const char *dir)
-{
-	char path[PATH_MAX];
-	spares_size(c);
-	if (spares.n == spares.cap || spare_path(c, path, sizeof(path)) != 0 ||
-	    rename(dir, path) != 0)
-		return false;
-	spares.v[spares.n++] = xstrdup(path);
-	return true;
+	struct spares *s = spares_of(c);
+	if (s)
+		spares_fill(s, cm);
 }
 
 void inbox_spares_clear(void)
 {
-	on_spares_made(NULL, 0); /* the commit is drained by now */
-	while (spares.n > 0) {
-		char *p = spares.v[--spares.n];
-		if (rmdir(p) != 0 && errno != ENOENT)
-			log_warn("inbox: cannot remove %s: %s", p, strerror(errno));
-		free(p);
-	}
-	free(spares.v);
-	free(spares.made);
-	spares.v = spares.made = NULL;
-	spares.cap = 0;
+	spares_free(spare_dirs); /* the commit is drained by now */
+	spare_dirs = NULL;
 }
 
 /*
@@ -531,7 +443,8 @@ int inbox_claim(const struct conf *c, const char *name, struct claim *out, struc
 		return -1;
 	}
 	/* The reasons name no claim id: a try that fails the same way is not news. */
-	if (!take_spare_dir(dir) && mkdir(dir, 0700) != 0) {
+	struct spares *sp = spares_of(c);
+	if (!(sp && spares_take(sp, dir)) && mkdir(dir, 0700) != 0) {
 		bfmt(why, whylen, "cannot create a claim directory in %s/inputs: %s", c->state_dir,
 		     strerror(errno));
 		return -1;
@@ -629,7 +542,8 @@ int inbox_remove_claim(const struct conf *c, const char *id)
 		}
 	}
 	closedir(dp);
-	if (rc == 0 && !keep_spare_dir(c, dir) && rmdir(dir) != 0) {
+	struct spares *sp = spares_of(c);
+	if (rc == 0 && !(sp && spares_keep(sp, dir)) && rmdir(dir) != 0) {
 		log_warn("inbox: cannot remove %s: %s", dir, strerror(errno));
 		rc = -1;
 	}

@@ -1593,6 +1593,7 @@ void jobs_free(struct jobs *js)
 		loop_timer_free(js->archive_timer);
 	claimretry_free(js->retry); /* still in the inbox: claimed at the next start */
 	inbox_spares_clear();
+	outbox_spares_clear();
 	for (size_t i = 0; i < js->n; i++) {
 		struct jrun *r = jr_at(js, i);
 		if (r)

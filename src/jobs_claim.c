@@ -264,6 +264,7 @@ static void claim_now(struct jobs *js, const char *name)
 	inbox_claim_processed(js->conf, cl.id); /* read and recorded: not a crash loop */
 	claim_release(&cl);
 	inbox_spares_fill(js->conf, js->commit);
+	outbox_spares_fill(js->conf, js->commit);
 }
 
 /* Claims the next few queued names; the rest wait for the next loop iteration, so
@@ -943,6 +944,7 @@ int jobs_load_until(struct jobs *js, bool (*stop)(void *ud), void *ud)
 		    js->cold.n, HISTORY_FILE);
 	log_info("state: %zu job(s) loaded, %zu to resume", jobs_known(js), resumed);
 	inbox_spares_fill(js->conf, js->commit); /* ready for the first drop */
+	outbox_spares_fill(js->conf, js->commit);
 	jr_archive_start(js);
 	return (int)jobs_known(js);
 }

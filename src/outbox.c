@@ -4,6 +4,7 @@
 #include "fsutil.h"
 #include "image.h"
 #include "log.h"
+#include "spares.h"
 #include "untrusted.h"
 #include "util.h"
 
@@ -86,6 +87,95 @@ static int reserve_excl(const char *p, const char *who, size_t cap)
 	return rc;
 }
 
+/*
+ * The reservations' inodes, made ahead on the commit thread (spares.h) in
+ * STATE/spares (not in the outbox: a synced folder would carry them to every peer),
+ * renamed into the outbox to be a reservation and back when it is released. A claim
+ * then makes no inode on the loop thread: with hundreds claimed at once, on a file
+ * system where that is slow (ext4 without a journal), it was a fifth of the loop's
+ * time. An outbox on another file system than the state directory (EXDEV) turns the
+ * pool off. The directory is this daemon's alone (the state lock): what a crash left
+ * in it is removed at the first fill.
+ */
+#define SPARES_DIR "spares"
+static struct spares *spare_files;
+static bool spares_on; /* the daemon's: a command's reservation makes its own file */
+
+static struct spares *reserve_spares(const struct conf *c)
+{
+	char dir[PATH_MAX];
+	if (!spares_on || bfmt(dir, sizeof(dir), "%s/%s", c->state_dir, SPARES_DIR) != 0)
+		return NULL;
+	return spares_at(&spare_files, dir, "r", "", S_IFREG | 0600, spares_low(c->max_in_flight));
+}
+
+/* STATE/spares made, or emptied of what an earlier run left; false if it cannot be. */
+static bool spares_dir_ready(const struct conf *c)
+{
+	char dir[PATH_MAX];
+	if (bfmt(dir, sizeof(dir), "%s/%s", c->state_dir, SPARES_DIR) != 0)
+		return false;
+	if (mkdir(dir, 0700) == 0)
+		return true;
+	DIR *dp = errno == EEXIST ? opendir(dir) : NULL;
+	if (!dp) {
+		log_warn("outbox: cannot use %s for reservations made ahead: %s", dir,
+		         strerror(errno));
+		return false;
+	}
+	struct dirent *de;
+	while ((de = readdir(dp)))
+		if (de->d_name[0] != '.' && unlinkat(dirfd(dp), de->d_name, 0) != 0 &&
+		    errno != ENOENT)
+			log_debug("outbox: cannot remove %s/%s: %s", dir, de->d_name,
+			          strerror(errno));
+	closedir(dp);
+	return true;
+}
+
+void outbox_spares_fill(const struct conf *c, struct commit *cm)
+{
+	if (!spares_on && !spare_files && cm) /* the first fill of this daemon */
+		spares_on = spares_dir_ready(c);
+	spares_fill(reserve_spares(c), cm);
+}
+
+void outbox_spares_clear(void)
+{
+	spares_free(spare_files); /* the commit is drained by now */
+	spare_files = NULL;
+	spares_on = false;
+}
+
+/* Opens TMP for the reservation: a spare renamed to it when there is one (written
+ * over: only when it is a regular file with no other name, as a file in a shared
+ * folder may not be), else made; -1 (errno). *REUSED tells which. */
+static int reservation_fd(const struct conf *c, const char *tmp, bool *reused)
+{
+	*reused = false;
+	struct spares *sp = reserve_spares(c);
+	bool took = spares_take(sp, tmp);
+	if (!took && sp && errno == EXDEV) { /* the outbox is elsewhere: no pool */
+		log_info("outbox: %s is on another file system than %s: output names are "
+		         "reserved without files made ahead",
+		         c->outbox, c->state_dir);
+		spares_on = false; /* the pool itself goes with outbox_spares_clear */
+	}
+	if (took) {
+		int fd = open(tmp, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		struct stat st;
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1) {
+			*reused = true;
+			return fd;
+		}
+		if (fd >= 0)
+			close(fd);
+		if (unlink(tmp) != 0 && errno != ENOENT)
+			log_debug("outbox: cannot remove %s: %s", tmp, strerror(errno));
+	}
+	return open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+}
+
 int outbox_reserve(const struct conf *c, const char *name, const char *owner)
 {
 	char p[PATH_MAX], tmp[PATH_MAX], who[PATH_MAX + 64];
@@ -98,11 +188,16 @@ int outbox_reserve(const struct conf *c, const char *name, const char *owner)
 	/* Written whole under a name only this claim uses, then linked into place: the
 	 * reservation appears with its owner in it or not at all, so a crash never leaves
 	 * an empty one that nobody can tell is ours. */
-	int fd =
-	    open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+	bool reused;
+	int fd = reservation_fd(c, tmp, &reused);
 	if (fd < 0)
 		return -1;
-	int rc = write_all(fd, who, strlen(who));
+	size_t len = strlen(who);
+	int rc = write_all(fd, who, len);
+	/* a used one may hold a longer owner; cut to this one (never to 0 first: ext4
+	 * would then write it out at close, auto_da_alloc) */
+	if (rc == 0 && reused && ftruncate(fd, (off_t)len) != 0)
+		rc = -1;
 	if (close(fd) != 0)
 		rc = -1;
 	bool no_links = false;
@@ -120,7 +215,9 @@ int outbox_reserve(const struct conf *c, const char *name, const char *owner)
 void outbox_release(const struct conf *c, const char *name)
 {
 	char p[PATH_MAX];
-	if (reserved_path(c, name, p, sizeof(p)) == 0 && unlink(p) != 0 && errno != ENOENT)
+	if (reserved_path(c, name, p, sizeof(p)) != 0 || spares_keep(reserve_spares(c), p))
+		return; /* its inode serves a later reservation */
+	if (unlink(p) != 0 && errno != ENOENT)
 		log_debug("outbox: cannot remove %s: %s", p, strerror(errno));
 }
 
