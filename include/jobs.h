@@ -120,6 +120,8 @@ size_t jobs_generated_models(const struct jobs *js);
 unsigned long long jobs_generated(const struct jobs *js, size_t i, const char **model);
 /* Failed jobs whose input was invalid (a rejected inbox file or batch line). */
 size_t jobs_rejected(const struct jobs *js);
+/* Jobs downloading their finished video now (at most max_in_flight, and 32 at once). */
+size_t jobs_downloading(const struct jobs *js);
 
 /* The job named NAME or whose video id is ID, or NULL. */
 const struct job *jobs_find(const struct jobs *js, const char *name_or_id);

@@ -1145,7 +1145,7 @@ void jr_pump(struct jobs *js)
 	size_t next = 0; /* the seq from which the queue is looked at */
 	for (;;) {
 		bool submit_room = js->in_flight < max && !js->api_blocked;
-		bool download_room = js->dl_active < max && !jr_yield_to_creates(js);
+		bool download_room = jr_download_room(js);
 		if (!submit_room && !download_room)
 			return;
 		size_t pos = queue_pos(js, next);
@@ -1689,6 +1689,11 @@ unsigned long long jobs_generated(const struct jobs *js, size_t i, const char **
 {
 	*model = i < js->n_gen ? js->gen[i].model : "";
 	return i < js->n_gen ? js->gen[i].seconds : 0;
+}
+
+size_t jobs_downloading(const struct jobs *js)
+{
+	return js->dl_active;
 }
 
 size_t jobs_rejected(const struct jobs *js)

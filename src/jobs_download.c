@@ -301,13 +301,21 @@ void jr_prepare_parts(struct jrun *r)
 	commit_then(r->js->commit, on_parts_premade, r);
 }
 
+bool jr_download_room(struct jobs *js)
+{
+	size_t max = js->conf->max_in_flight;
+	if (max > JOBS_DOWNLOADS_MAX)
+		max = JOBS_DOWNLOADS_MAX;
+	return js->dl_active < max && !jr_yield_to_creates(js);
+}
+
 /* Downloads the variants not downloaded yet, side by side, once a download slot is
- * free (max_in_flight jobs download at once). */
+ * free (jr_download_room). */
 void jr_start_download(struct jrun *r)
 {
 	struct jobs *js = r->js;
 	if (!r->dl_round) {
-		if (js->dl_active >= js->conf->max_in_flight || jr_yield_to_creates(js)) {
+		if (!jr_download_room(js)) {
 			jr_set_queued(
 			    r, true); /* pump starts it when a round ends or creates are out */
 			return;

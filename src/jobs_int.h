@@ -169,7 +169,7 @@ struct jobs {
 	size_t n_gen, cap_gen;
 	size_t rejected;   /* failed jobs whose input was invalid (error code invalid_input) */
 	size_t in_flight;  /* jobs submitted whose video is not finished (max_in_flight) */
-	size_t dl_active;  /* jobs downloading their finished video (max_in_flight too) */
+	size_t dl_active;  /* jobs downloading their finished video (jr_download_room) */
 	size_t submitting; /* jobs in JOB_SUBMITTING: a create to be sent or answered */
 	size_t claimed;    /* jobs in JOB_CLAIMED: ready to submit (or waiting to retry) */
 	size_t by_state[JOB_STATE_COUNT]; /* jobs in each state (jobs_count) */
@@ -241,6 +241,11 @@ long long jr_now_s(void);
 long long jr_now_ms_real(void);
 /* Whether work that can wait (downloads, claims beyond a reserve) gives way to creates. */
 bool jr_yield_to_creates(struct jobs *js);
+/* Jobs that download at once: max_in_flight, at most JOBS_DOWNLOADS_MAX (each fetches
+ * its three files side by side: a transfer is some 25 KiB of libcurl's, and a wave of
+ * 256 finishing together took 11 MiB at the peak). */
+#define JOBS_DOWNLOADS_MAX 32
+bool jr_download_room(struct jobs *js);
 /* The job named NAME; or else the one whose video id is NAME. NULL when none. */
 struct jrun *jr_by_name(const struct jobs *js, const char *name);
 struct jrun *jr_by_name_or_id(const struct jobs *js, const char *name);

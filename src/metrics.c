@@ -89,6 +89,10 @@ void metrics_write(struct jbuf *b, const struct jobs *js, const struct api_stats
 		jbuf_addf(b, "sorad_jobs{state=\"%s\"} %zu\n", job_state_name((enum job_state)s),
 		          jobs_count(js, (enum job_state)s));
 
+	help(b, "sorad_downloads_active", "gauge",
+	     "Jobs downloading their finished video now (at most max_in_flight, and 32).");
+	jbuf_addf(b, "sorad_downloads_active %zu\n", jobs_downloading(js));
+
 	help(b, "sorad_creates_in_doubt", "gauge",
 	     "Creates sent by jobs in doubt and not proven to have made nothing: each may "
 	     "have been paid for; 'sorad resolve' decides.");
