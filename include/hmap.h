@@ -71,6 +71,12 @@ bool hmap_del_val(struct hmap *m, const char *key, const void *val);
  */
 bool hmap_next(const struct hmap *m, size_t *pos, const char **key, void **val);
 
+/* A set of strings: each key its own copy, which is also its value. */
+/* Adds a copy of KEY unless it is there; true when added. */
+bool hmap_set_add(struct hmap *m, const char *key);
+/* Frees the copies and the slots; M can be used again. */
+void hmap_set_release(struct hmap *m);
+
 /* An array index as a value (never NULL), and back. */
 static inline void *hmap_index_val(size_t i)
 {

@@ -149,3 +149,21 @@ bool hmap_next(const struct hmap *m, size_t *pos, const char **key, void **val)
 		}
 	return false;
 }
+
+bool hmap_set_add(struct hmap *m, const char *key)
+{
+	if (hmap_get(m, key))
+		return false;
+	char *k = xstrdup(key);
+	hmap_put(m, k, k);
+	return true;
+}
+
+void hmap_set_release(struct hmap *m)
+{
+	size_t pos = 0;
+	void *v;
+	while (hmap_next(m, &pos, NULL, &v))
+		free(v);
+	hmap_release(m);
+}

@@ -409,10 +409,7 @@ static void open_claim(const char *id, bool marked, void *ud)
 {
 	(void)marked;
 	struct fast_walk *fw = ud;
-	if (!hmap_get(&fw->open, id)) {
-		char *k = xstrdup(id);
-		hmap_put(&fw->open, k, k);
-	}
+	hmap_set_add(&fw->open, id);
 }
 
 static bool is_run(const struct jrun *r, const void *ud)
@@ -521,11 +518,7 @@ static int load_fast(struct jobs *js, struct load *ld, long stale_pid)
 	jr_cold_begin(js);
 	long long lines = history_walk(js->hist, fast_line, &fw);
 	jr_cold_finish(js, by_claim_time);
-	size_t pos = 0;
-	void *k;
-	while (hmap_next(&fw.open, &pos, NULL, &k))
-		free(k);
-	hmap_release(&fw.open);
+	hmap_set_release(&fw.open);
 	if (fw.stopped)
 		return -2;
 	js->hist_superseded = fw.superseded;
@@ -791,20 +784,12 @@ struct mark_names {
 static void mark_found(const char *name, void *ud)
 {
 	struct mark_names *mn = ud;
-	if (!hmap_get(&mn->set, name)) {
-		char *k = xstrdup(name);
-		hmap_put(&mn->set, k, k);
-	}
+	hmap_set_add(&mn->set, name);
 }
 
 static void marks_free(struct mark_names *mn)
 {
-	size_t pos = 0;
-	const char *k;
-	void *v;
-	while (hmap_next(&mn->set, &pos, &k, &v))
-		free(v);
-	hmap_release(&mn->set);
+	hmap_set_release(&mn->set);
 }
 
 /* STATE/live made from the jobs just read (a state directory from before it, or one whose

@@ -87,10 +87,8 @@ static void count_line(struct jobs *js, const struct history_line *l, int d)
 
 void jr_cold_ref(struct jobs *js, const char *image)
 {
-	if (*image && !hmap_get(&js->cold.refs, image)) {
-		char *k = xstrdup(image);
-		hmap_put(&js->cold.refs, k, k);
-	}
+	if (*image)
+		hmap_set_add(&js->cold.refs, image);
 }
 
 /* ---- reading a cold job's line ----------------------------------------------------- */
@@ -573,11 +571,7 @@ void jr_cold_free(struct jobs *js)
 	}
 	coldidx_free(&c->by_name);
 	coldidx_free(&c->by_vid);
-	size_t pos = 0;
-	void *v;
-	while (hmap_next(&c->refs, &pos, NULL, &v))
-		free(v);
-	hmap_release(&c->refs);
+	hmap_set_release(&c->refs);
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;

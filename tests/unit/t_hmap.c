@@ -167,6 +167,29 @@ static void t_hmap_walk_and_clear(void **state)
 	assert_non_null(hmap_index_val(0));
 }
 
+/* A set of strings: its own copies, each once; released with them (ASan: no leak). */
+static void t_hmap_set_of_copies(void **state)
+{
+	(void)state;
+	struct hmap m = HMAP_INIT;
+	char key[16] = "shot-1";
+	assert_true(hmap_set_add(&m, key));
+	key[5] = '2'; /* the caller's buffer changes: the set keeps its copy */
+	assert_true(hmap_set_add(&m, key));
+	assert_false(hmap_set_add(&m, "shot-1"));
+	assert_int_equal(m.n, 2);
+	const char *k1 = hmap_get(&m, "shot-1");
+	assert_non_null(k1);
+	assert_string_equal(k1, "shot-1");
+	assert_ptr_not_equal(k1, key);
+	assert_non_null(hmap_get(&m, "shot-2"));
+	hmap_set_release(&m);
+	assert_int_equal(m.n, 0);
+	assert_null(hmap_get(&m, "shot-1"));
+	assert_true(hmap_set_add(&m, "again")); /* usable again */
+	hmap_set_release(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -175,6 +198,7 @@ int main(void)
 	    cmocka_unit_test(t_hmap_deletions_keep_the_rest_findable),
 	    cmocka_unit_test(t_hmap_a_key_added_more_than_once),
 	    cmocka_unit_test(t_hmap_walk_and_clear),
+	    cmocka_unit_test(t_hmap_set_of_copies),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
