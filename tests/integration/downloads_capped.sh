@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # At most 32 jobs download at once, whatever max_in_flight says (jr_download_room):
 # a transfer holds some 25 KiB of libcurl's, and a wave of hundreds of videos
-# finishing together made the peak memory. 48 jobs with max_in_flight 64 finish
+# finishing together made the peak memory. 64 jobs with max_in_flight 96 finish
 # together; every answer of the service takes 1.5 s, so each download round is seen on
 # /metrics (sorad_downloads_active): never more than 32, and 32 at some moment. Every
 # set is then complete, each prompt created once.
@@ -10,9 +10,9 @@
 . "$(dirname "$0")/httpd_lib.sh"
 
 sim_start --gen-ms 300 --pslow 1 --slow-ms 1500 --api-key "$SORAD_KEY" --seed 41
-httpd_start "max_in_flight = 64"
+httpd_start "max_in_flight = 96"
 
-n=48
+n=64
 for ((i = 1; i <= n; i++)); do
 	drop "dl-$i.txt" "A paper lantern rising over a lake, take $i."
 done
