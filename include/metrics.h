@@ -1,9 +1,10 @@
 /*
  * metrics.h — the status endpoint's /metrics in the Prometheus text format (0.0.4):
  * jobs by local state, API calls by endpoint and HTTP status, retries, bytes
- * downloaded, jobs downloading now, seconds generated and estimated cost by model, inbox files
- * rejected, and the creates of jobs in doubt (sorad_creates_in_doubt: money that may have been
- * spent without a video sorad knows of, until `sorad resolve` decides).
+ * downloaded, jobs downloading now, seconds generated and estimated cost by model,
+ * inbox files rejected, and the creates of jobs in doubt (sorad_creates_in_doubt:
+ * money that may have been spent without a video sorad knows of, until `sorad
+ * resolve` decides).
  *
  * Job figures are computed from the jobs themselves (the state directory is the truth,
  * so they survive restarts); money comes from the usage log (usage.h), the same
