@@ -581,11 +581,22 @@ uint64_t jr_claim_key(long long claimed_at, const char *source, unsigned line)
 {
 	unsigned long long ms, seq;
 	claim_key(source, &ms, &seq);
-	/* 34 bits of seconds (to the year 2514), the millisecond within the second, the
-	 * sequence's low 6 bits (claims in one millisecond), 14 bits of line (a batch holds
-	 * at most PROMPT_BATCH_MAX): equal keys are left to the tie-breaks */
-	uint64_t at = claimed_at > 0 ? (uint64_t)claimed_at & 0x3FFFFFFFFULL : 0;
-	return at << 30 | (uint64_t)(ms % 1000) << 20 | (uint64_t)(seq & 0x3F) << 14 |
+	/* 34 bits of seconds (to the year 2514), 10 of the millisecond, the sequence's low 6
+	 * bits (claims in one millisecond), 14 bits of line (a batch holds at most
+	 * PROMPT_BATCH_MAX): equal keys are left to the tie-breaks. The millisecond is the
+	 * claim id's against claimed_at's second, as by_claim_time compares them: claimed_at
+	 * is time(), a coarse clock a few ms behind the id's, so an id of the next second
+	 * (ms % 1000 near 0) is after the others of claimed_at's second, not before them
+	 * (a fast start listed such jobs out of their order). Within a few ms of the
+	 * second the offset fits; beyond, it is clamped and the tie-breaks decide. */
+	uint64_t at = 0, sub = 0;
+	if (claimed_at > 0 && claimed_at <= 0x3FFFFFFFFLL) {
+		at = (uint64_t)claimed_at;
+		uint64_t base = at * 1000;
+		if (ms + 8 > base)
+			sub = ms + 8 - base > 1023 ? 1023 : ms + 8 - base;
+	}
+	return at << 30 | sub << 20 | (uint64_t)(seq & 0x3F) << 14 |
 	       (uint64_t)(line < 16383 ? line : 16383);
 }
 

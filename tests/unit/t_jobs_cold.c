@@ -347,6 +347,31 @@ static void t_cold_two_lines_one_job(void **state)
 	ctx_free(x);
 }
 
+/* Claim order as a key (jr_claim_key) agrees with the claims' own order when their ids'
+ * milliseconds pass a second that claimed_at (time(), a coarse clock a few ms behind)
+ * has not: the ids of a run where a fast start listed bad and big before fox and owl. */
+static void t_claim_key_across_a_second(void **state)
+{
+	(void)state;
+	uint64_t k[] = {
+	    jr_claim_key(1796673698, "1796673698992-18075-1/fox.txt", 0),
+	    jr_claim_key(1796673698, "1796673698994-18075-2/owl.txt", 0),
+	    jr_claim_key(1796673698, "1796673699000-18075-3/bad.txt", 0),
+	    jr_claim_key(1796673698, "1796673699001-18075-4/big.jsonl", 1),
+	    jr_claim_key(1796673698, "1796673699001-18075-4/big.jsonl", 2),
+	    jr_claim_key(1796673699, "1796673699002-18075-5/later.txt", 0),
+	};
+	for (size_t i = 1; i < ARRAY_LEN(k); i++)
+		if (!(k[i - 1] < k[i]))
+			fail_msg("key %zu is not before key %zu", i - 1, i);
+	/* an id just before claimed_at's second: before the ids of that second */
+	assert_true(jr_claim_key(1796673699, "1796673698999-1-6/a.txt", 0) <
+	            jr_claim_key(1796673699, "1796673699000-1-7/b.txt", 0));
+	/* no claim id (an older record), or a claimed_at out of range: still a key */
+	assert_true(jr_claim_key(1796673698, "fox.txt", 0) < k[0]);
+	assert_true(jr_claim_key(-1, "1796673698992-1-1/x.txt", 0) < k[0]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +379,7 @@ int main(void)
 	    cmocka_unit_test(t_cold_forget_keeps_places_and_compacts),
 	    cmocka_unit_test(t_cold_thawed_jobs_go_back),
 	    cmocka_unit_test(t_cold_two_lines_one_job),
+	    cmocka_unit_test(t_claim_key_across_a_second),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
