@@ -16,6 +16,7 @@
  * as its jobs end, later. The pool holds up to twice LOW, is made that full ahead (the
  * first fill, at start), and made full again only when it falls below LOW / 2: a wave
  * of claims then never waits behind a batch of new inodes made beside its intents.
+ * They are made 32 per commit batch, each batch joining the pool as it lands.
  * spares_size changes LOW (a reload).
  */
 #ifndef SORAD_SPARES_H

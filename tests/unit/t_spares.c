@@ -146,6 +146,25 @@ static void t_spares_directories(void **state)
 	commit_free(cm);
 }
 
+/* Made 32 per commit batch, each batch taken as it lands, until the pool is full. */
+static void t_spares_made_in_batches(void **state)
+{
+	(void)state;
+	struct commit *cm = commit_new(NULL);
+	struct spares *s = NULL;
+	spares_at(&s, dir, "r", "", S_IFREG | 0600, 40); /* twice 40: 80 */
+	spares_fill(s, cm);
+	static const size_t after[] = {32, 64, 80, 80};
+	for (size_t i = 0; i < ARRAY_LEN(after); i++) {
+		assert_int_equal(commit_flush(cm), 0); /* a batch, which stages the next */
+		assert_int_equal(spares_count(s), after[i]);
+	}
+	assert_int_equal(count(".", "r"), 80);
+	spares_free(s);
+	assert_int_equal(count(".", "r"), 0);
+	commit_free(cm);
+}
+
 /* A target on another file system (/dev/shm is tmpfs where /tmp is not): false with
  * EXDEV, and the spare stays for a target where it can go. */
 static void t_spares_other_file_system(void **state)
@@ -177,6 +196,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(t_spares_files_made_taken_kept, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_spares_directories, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_spares_made_in_batches, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_spares_other_file_system, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
