@@ -196,6 +196,18 @@ static size_t split_fields(char *line, size_t len, char **f, bool *esc)
 	return n;
 }
 
+/* The digest of LINE (LEN bytes, at most HISTORY_LINE_MAX) as it was written, once
+ * split_fields made its tabs NULs (it holds no other NUL). */
+static unsigned long long split_digest(const char *line, size_t len)
+{
+	char tmp[HISTORY_LINE_MAX];
+	size_t n = len < sizeof(tmp) ? len : sizeof(tmp);
+	// cppcheck-suppress knownConditionTrueFalse ; false positive (2.10): N is the line's
+	for (size_t i = 0; i < n; i++)
+		tmp[i] = line[i] ? line[i] : '\t';
+	return hash_mem(tmp, n);
+}
+
 /* A field of LEN bytes as a number up to MAX; empty: -1 (unknown). */
 static bool parse_num(const char *s, size_t len, unsigned long long max, long long *out)
 {
@@ -224,13 +236,7 @@ static bool parse_line(char *line, size_t len, struct history_line *l)
 	if (split_fields(line, len, f, &esc) != FIELDS || !f[0][0] || f[0][1])
 		return false;
 	if (esc) { /* the unescapes below move bytes: the digest of the line as it was */
-		char *tmp = xmalloc(len);
-		memcpy(tmp, line, len);
-		for (size_t i = 0; i < len; i++)
-			if (!tmp[i])
-				tmp[i] = '\t';
-		d = hash_mem(tmp, len);
-		free(tmp);
+		d = split_digest(line, len);
 		for (size_t i = 1; i < FIELDS; i++)
 			if (!unescape(f[i]))
 				return false;
@@ -287,15 +293,7 @@ static bool parse_line(char *line, size_t len, struct history_line *l)
 
 unsigned long long history_line_digest(const struct history_line *l)
 {
-	if (!l->raw_)
-		return l->digest_;
-	char tmp[HISTORY_LINE_MAX];
-	size_t n = l->raw_len_ < sizeof(tmp) ? l->raw_len_ : sizeof(tmp);
-	/* the parse's NULs were its tabs (split_fields) */
-	// cppcheck-suppress knownConditionTrueFalse ; false positive (2.10): N is the line's
-	for (size_t i = 0; i < n; i++)
-		tmp[i] = l->raw_[i] ? l->raw_[i] : '\t';
-	return hash_mem(tmp, n);
+	return l->raw_ ? split_digest(l->raw_, l->raw_len_) : l->digest_;
 }
 
 /* ---- reading ------------------------------------------------------------------------ */
