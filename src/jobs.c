@@ -601,14 +601,25 @@ void jobs_each_live(const struct jobs *js, void (*fn)(const struct job *j, void 
 {
 	if (!js->live.n)
 		return;
-	struct jrun **v = xcalloc(js->live.n, sizeof(*v));
-	memcpy(v, js->live.v, js->live.n * sizeof(*v));
-	size_t n = js->live.n;
-	if (n > 1)
-		qsort(v, n, sizeof(*v), by_seq);
+	size_t n;
+	struct jrun **v = jr_in_claim_order(js->live.v, js->live.n, NULL, NULL, &n);
 	for (size_t i = 0; i < n; i++)
 		fn(&v[i]->rec, ud);
 	free(v);
+}
+
+struct jrun **jr_in_claim_order(struct jrun *const *from, size_t n,
+                                bool (*pick)(const struct jrun *r, const void *ud), const void *ud,
+                                size_t *out)
+{
+	struct jrun **v = xcalloc(n + 1, sizeof(*v));
+	*out = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!pick || pick(from[i], ud))
+			v[(*out)++] = from[i];
+	if (*out > 1)
+		qsort(v, *out, sizeof(*v), by_seq);
+	return v;
 }
 
 /* The waiting jobs PICK says yes to, in claim order, into a new array (*N of them). */
@@ -616,14 +627,7 @@ static struct jrun **waiting_in_order(const struct jobs *js,
                                       bool (*pick)(const struct jrun *w, const void *ud),
                                       const void *ud, size_t *n)
 {
-	struct jrun **v = xcalloc(js->waiting.n + 1, sizeof(*v));
-	*n = 0;
-	for (size_t i = 0; i < js->waiting.n; i++)
-		if (pick(js->waiting.v[i], ud))
-			v[(*n)++] = js->waiting.v[i];
-	if (*n > 1)
-		qsort(v, *n, sizeof(*v), by_seq);
-	return v;
+	return jr_in_claim_order(js->waiting.v, js->waiting.n, pick, ud, n);
 }
 
 void jr_move_state(struct jrun *r, enum job_state s)

@@ -94,28 +94,6 @@ void jr_apply_resolutions(struct jobs *js)
 	}
 }
 
-static int by_seq(const void *a, const void *b)
-{
-	size_t x = (*(struct jrun *const *)a)->seq, y = (*(struct jrun *const *)b)->seq;
-	return x < y ? -1 : x > y;
-}
-
-/* The jobs not final for which KEEP(R, UD) says yes, oldest claim first: a walk of the
- * jobs in flight, not of every job (owned by the caller; *N of them). */
-static struct jrun **live_in_order(const struct jobs *js,
-                                   bool (*keep)(const struct jrun *r, const void *ud),
-                                   const void *ud, size_t *n)
-{
-	struct jrun **v = xcalloc(js->live.n ? js->live.n : 1, sizeof(*v));
-	*n = 0;
-	for (size_t i = 0; i < js->live.n; i++)
-		if (keep(js->live.v[i], ud))
-			v[(*n)++] = js->live.v[i];
-	if (*n > 1)
-		qsort(v, *n, sizeof(*v), by_seq);
-	return v;
-}
-
 static bool held_for_caps(const struct jrun *r, const void *ud)
 {
 	(void)ud;
@@ -125,7 +103,7 @@ static bool held_for_caps(const struct jrun *r, const void *ud)
 size_t jobs_release_held(struct jobs *js)
 {
 	size_t released = 0, n;
-	struct jrun **v = live_in_order(js, held_for_caps, NULL, &n);
+	struct jrun **v = jr_in_claim_order(js->live.v, js->live.n, held_for_caps, NULL, &n);
 	for (size_t i = 0; i < n; i++) {
 		struct jrun *r = v[i];
 		char why[512];
@@ -160,7 +138,7 @@ static bool approval_of(const struct jrun *r, const void *name)
 int jobs_approve(struct jobs *js, const char *name)
 {
 	size_t n;
-	struct jrun **v = live_in_order(js, approval_of, name, &n);
+	struct jrun **v = jr_in_claim_order(js->live.v, js->live.n, approval_of, name, &n);
 	for (size_t i = 0; i < n; i++) {
 		log_event(LOG_INFO, v[i]->rec.name, NULL, "approved");
 		jr_unhold_job(v[i]);

@@ -246,6 +246,12 @@ bool jr_yield_to_creates(struct jobs *js);
  * 256 finishing together took 11 MiB at the peak). */
 #define JOBS_DOWNLOADS_MAX 32
 bool jr_download_room(struct jobs *js);
+/* The jobs of FROM[0..N) that PICK says yes to (all of them when PICK is NULL), in claim
+ * order (seq), in a new array the caller frees; *OUT of them. For the short lists of jobs
+ * in flight or waiting: a walk of those, not of every job. */
+struct jrun **jr_in_claim_order(struct jrun *const *from, size_t n,
+                                bool (*pick)(const struct jrun *r, const void *ud), const void *ud,
+                                size_t *out);
 /* The job named NAME; or else the one whose video id is NAME. NULL when none. */
 struct jrun *jr_by_name(const struct jobs *js, const char *name);
 struct jrun *jr_by_name_or_id(const struct jobs *js, const char *name);
