@@ -1410,6 +1410,7 @@ static void free_run(struct jrun *r)
 	if (r->hist_off >= 0 && r->js->hist)
 		history_supersede(r->js->hist, r->hist_off); /* forgotten or deleted */
 	jr_set_queued(r, false);
+	hmap_del_val(&r->js->by_name, r->rec.name, r);
 	if (r->rec.video_id)
 		hmap_del_val(&r->js->by_vid, r->rec.video_id, r);
 	if (r->rec.reference)
@@ -1442,8 +1443,6 @@ void jr_remove_jobs(struct jobs *js, bool (*drop)(const struct jrun *r, const vo
 		struct jrun *r = jr_at(js, i);
 		if (r && drop(r, ud)) {
 			count_out(r);
-			if (keep_places) /* the others keep their places: no rebuild */
-				hmap_del_val(&js->by_name, r->rec.name, r);
 			free_run(r);
 			if (keep_places) {
 				js->slot[i] = JSLOT_GONE;
@@ -1484,20 +1483,19 @@ static size_t freeze_jobs(struct jobs *js, bool only_thawed)
 		struct jrun *r = jr_at(js, i);
 		if (!r || (only_thawed && !r->thawed))
 			continue;
-		if (r->thawed && history_digest(&r->rec) != r->hist_digest) {
-			r->thawed = false; /* its line no longer says all of it: it stays */
-			js->cold.thawed--;
+		if (!freezable(r)) {
+			if (r->thawed && history_digest(&r->rec) != r->hist_digest) {
+				r->thawed = false; /* its line no longer says all of it: it stays */
+				js->cold.thawed--;
+			}
 			continue;
 		}
-		if (!freezable(r))
-			continue;
 		uintptr_t w = jr_slot_of_line(r->hist_off, r->rec.state == JOB_FAILED);
 		jr_cold_count(js, &r->rec, 1); /* its share of the totals is the cold one's */
 		count_out(r);
 		if (r->rec.reference)
 			jr_cold_ref(js, r->rec.reference);
 		r->hist_off = -1; /* its line stays: the cold job's */
-		hmap_del_val(&js->by_name, r->rec.name, r);
 		free_run(r);
 		js->slot[i] = w;
 		js->cold.n++;
