@@ -1273,10 +1273,7 @@ int jr_stage(struct commit *cm, struct jrun *r)
 		errno = EINVAL;
 		return -1;
 	}
-	if (r->thawed) { /* changed: its line is no longer all of it */
-		r->thawed = false;
-		r->js->cold.thawed--;
-	}
+	jr_unthaw(r);   /* changed: its line is no longer all of it */
 	jr_mark(cm, r); /* before the record: durable no later than it (livemark.h) */
 	int rc = store_stage(cm, r->js->conf->state_dir, &r->rec);
 	tally(r, false); /* an error code changed with the record */
@@ -1403,10 +1400,17 @@ static void count_out(struct jrun *r)
 	tally(r, true);
 }
 
+void jr_unthaw(struct jrun *r)
+{
+	if (r->thawed) {
+		r->thawed = false;
+		r->js->cold.thawed--;
+	}
+}
+
 static void free_run(struct jrun *r)
 {
-	if (r->thawed)
-		r->js->cold.thawed--;
+	jr_unthaw(r);
 	if (r->hist_off >= 0 && r->js->hist)
 		history_supersede(r->js->hist, r->hist_off); /* forgotten or deleted */
 	jr_set_queued(r, false);
@@ -1484,10 +1488,8 @@ static size_t freeze_jobs(struct jobs *js, bool only_thawed)
 		if (!r || (only_thawed && !r->thawed))
 			continue;
 		if (!freezable(r)) {
-			if (r->thawed && history_digest(&r->rec) != r->hist_digest) {
-				r->thawed = false; /* its line no longer says all of it: it stays */
-				js->cold.thawed--;
-			}
+			if (r->thawed && history_digest(&r->rec) != r->hist_digest)
+				jr_unthaw(r); /* its line no longer says all of it: it stays */
 			continue;
 		}
 		uintptr_t w = jr_slot_of_line(r->hist_off, r->rec.state == JOB_FAILED);

@@ -387,6 +387,16 @@ size_t jr_cold_find(const struct jobs *js, const char *key, bool by_vid)
 	return best;
 }
 
+/* Every thawed job stays in memory: its slot is no longer in a cold index. */
+static void unthaw_all(struct jobs *js)
+{
+	for (size_t i = 0; js->cold.thawed && i < js->n; i++) {
+		struct jrun *r = jr_at(js, i);
+		if (r)
+			jr_unthaw(r);
+	}
+}
+
 static void on_sweep(void *ud)
 {
 	jr_refreeze_thawed(ud);
@@ -464,13 +474,7 @@ void jr_cold_reindex(struct jobs *js)
 	struct jcold *c = &js->cold;
 	squeeze(js);
 	jr_rebuild_index(js);
-	for (size_t i = 0; i < js->n; i++) { /* the indexes made now do not hold these */
-		struct jrun *r = jr_at(js, i);
-		if (r && r->thawed) {
-			r->thawed = false;
-			c->thawed--;
-		}
-	}
+	unthaw_all(js); /* the indexes made now do not hold their slots */
 	coldidx_free(&c->by_name);
 	coldidx_free(&c->by_vid);
 	if (!c->n)
@@ -502,13 +506,7 @@ void jr_cold_thaw_all(struct jobs *js)
 	jr_rebuild_index(js);
 	coldidx_free(&js->cold.by_name);
 	coldidx_free(&js->cold.by_vid);
-	for (size_t i = 0; i < js->n; i++) { /* no index holds them now: they stay */
-		struct jrun *r = jr_at(js, i);
-		if (r && r->thawed) {
-			r->thawed = false;
-			js->cold.thawed--;
-		}
-	}
+	unthaw_all(js); /* no index holds their slots now */
 }
 
 int jr_cold_rewrite(struct jobs *js)

@@ -454,6 +454,8 @@ void jr_freeze_finished(struct jobs *js);
  * holds a job. */
 #define COLD_THAWED_MAX 4096
 void jr_refreeze_thawed(struct jobs *js);
+/* R, if thawed, stays in memory from now on: it leaves the thawed count (jobs.c). */
+void jr_unthaw(struct jrun *r);
 /* Whether a cold job names IMAGE as its reference. */
 bool jr_cold_names_ref(const struct jobs *js, const char *image);
 void jr_cold_free(struct jobs *js);
