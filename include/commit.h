@@ -99,6 +99,16 @@ bool commit_pending(const struct commit *c);
  * made durable (synchronous only; logged either way). */
 int commit_flush(struct commit *c);
 
+/*
+ * C hands over no batch while FIRST has one staged or with its thread (the intents'
+ * fast lane: a create waits for its intent, and a batch of downloads and claims
+ * beside it on the same disk would slow it), for at most COMMIT_DEFER_MS from the
+ * first such hold; then it goes anyway. The hold ends at a commit_flush of C after
+ * FIRST is idle (the daemon flushes both before the loop waits). NULL FIRST: none.
+ */
+#define COMMIT_DEFER_MS 500
+void commit_defer_to(struct commit *c, const struct commit *first);
+
 /* Waits for the batch with the commit thread, then commits everything staged (and
  * staged by the continuations) on this thread: nothing is pending afterwards. For
  * stopping, and before an operation that must see everything on disk. 0 or -1. */

@@ -44,21 +44,23 @@
 #define POLLPLAN_MIN_WAIT_MS 50    /* never sooner than this after an answer */
 /* A job predicted to take less than this is short: a few tens of milliseconds are a
  * few percent of it. Its polls aim closer (the margin POLLPLAN_MARGIN_SHORT_MS), fall
- * on the fine grid and, once its finish has passed, come every POLLPLAN_FAST_DIV-th of
- * its duration. Its finish is predicted about as well as a long job's (progress is in
- * whole percent: 20 ms of a 2 s job), so being late by the long jobs' margin and grid
- * (about 80 ms) would be most of what a wave of 2 s jobs loses. */
+ * on the fine grid and, once its finish has passed, come at each instant of the fine
+ * grid (for as long as POLLPLAN_FAST_POLLS polls every POLLPLAN_FAST_DIV-th of its
+ * duration would take); batch polling walks as often (refresh_due's gap). Its finish
+ * is predicted about as well as a long job's (progress is in whole percent: 20 ms of
+ * a 2 s job), so being late by the long jobs' margin and grid (about 80 ms), or by
+ * 100 ms once late, would be most of what a wave of 2 s jobs loses. */
 #define POLLPLAN_SHORT_MS 4000
-#define POLLPLAN_MARGIN_SHORT_MS 10
+#define POLLPLAN_MARGIN_SHORT_MS 2
 /* The fine grid divides every step of the grid below: short jobs' polls still meet
  * the others' instants. */
-#define POLLPLAN_GRID_FINE_MS 25
+#define POLLPLAN_GRID_FINE_MS 15
 /* Polls fall on a grid of instants shared by all jobs (the monotonic clock in steps of
  * MIN_MS doubled while within a job's predicted duration / DIV and MAX_MS), so that the
  * polls of jobs due close together become one list call: the price is up to a step of
  * delay (600 ms for a 12–24 s job, 1.2 s from 24 s, 150 ms for 4–6 s; a job under
- * POLLPLAN_SHORT_MS: the fine grid, 25 ms). A poll
- * the cap decides goes to the instant before it, on the step of 8 caps. */
+ * POLLPLAN_SHORT_MS: the fine grid). A poll the cap decides goes to the instant
+ * before it, on the step of 8 caps. */
 #define POLLPLAN_GRID_DIV 20
 #define POLLPLAN_GRID_MIN_MS 75
 #define POLLPLAN_GRID_MAX_MS 1200

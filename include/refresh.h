@@ -35,11 +35,12 @@
 #include "api.h"
 #include "loop.h"
 
-#define REFRESH_MIN_JOBS 4     /* below this many jobs in flight each job retrieves itself */
-#define REFRESH_MIN_GAP_MS 100 /* between the starts of two walks */
-#define REFRESH_HOT_GAP_MS 25  /* the same, right after a walk found videos finishing */
-#define REFRESH_GATHER_MS 2    /* a walk starts this long after a job comes due, at least */
-#define REFRESH_MAX_PAGES 5    /* pages of 100 per walk */
+#define REFRESH_MIN_JOBS 4      /* below this many jobs in flight each job retrieves itself */
+#define REFRESH_MIN_GAP_MS 100  /* between the starts of two walks */
+#define REFRESH_HOT_GAP_MS 25   /* the same, right after a walk found videos finishing */
+#define REFRESH_SHORT_GAP_MS 10 /* the shortest gap a due job may ask for (refresh_due) */
+#define REFRESH_GATHER_MS 2     /* a walk starts this long after a job comes due, at least */
+#define REFRESH_MAX_PAGES 5     /* pages of 100 per walk */
 #define REFRESH_PAGE_LIMIT 100
 
 /* The video V of JOB, read from a list (V is valid during the call; move what you
@@ -56,10 +57,15 @@ void refresh_free(struct refresh *rf);
 
 /*
  * JOB (running, video VIDEO_ID created at CREATED_AT unix seconds, -1 unknown) is
- * due for a poll. True: the refresher will answer through seen_fn or miss_fn. False:
- * the job is a known straggler, or the service has no list, and must retrieve itself.
+ * due for a poll. GAP_MS (<= 0: REFRESH_MIN_GAP_MS): the longest gap between walks
+ * the job can wait, for a short job whose few tens of milliseconds count (pollplan.h);
+ * the next walk comes no later than the shortest gap asked since the last one started,
+ * but never sooner than REFRESH_HOT_GAP_MS nor the server's openai-poll-after-ms. True: the
+ * refresher will answer through seen_fn or miss_fn. False: the job is a known straggler, or the
+ * service has no list, and must retrieve itself.
  */
-bool refresh_due(struct refresh *rf, void *job, const char *video_id, long long created_at);
+bool refresh_due(struct refresh *rf, void *job, const char *video_id, long long created_at,
+                 long gap_ms);
 
 /* JOB is no longer running (or is freed): forget it. No effect if unknown. */
 void refresh_untrack(struct refresh *rf, const void *job, const char *video_id);
@@ -68,6 +74,13 @@ void refresh_untrack(struct refresh *rf, const void *job, const char *video_id);
  * refresh_set_api gives the refresher its new client. */
 void refresh_suspend(struct refresh *rf);
 void refresh_set_api(struct refresh *rf, struct api_client *api);
+
+/* The least time between the starts of two walks: REFRESH_MIN_GAP_MS, or
+ * REFRESH_HOT_GAP_MS after a walk that found videos finishing (HOT), or less when the
+ * jobs due asked for less (DUE_GAP_MS > 0, the shortest asked; refresh_due), but
+ * never below REFRESH_SHORT_GAP_MS nor the server's openai-poll-after-ms
+ * (SERVER_GAP_MS, 0 none). */
+long refresh_gap_ms(bool hot, long due_gap_ms, long server_gap_ms);
 
 /* Jobs tracked, list calls made (for tests and /metrics). */
 size_t refresh_tracked(const struct refresh *rf);

@@ -88,6 +88,8 @@ struct commit {
 	struct batch *todo, *done;
 	bool quit;
 	struct commit_stats stats;
+	const struct commit *first; /* commit_defer_to */
+	long long deferred_us;      /* since when cur waits for FIRST, 0 not waiting */
 };
 
 /* ---- path sets ---------------------------------------------------------------- */
@@ -609,8 +611,7 @@ static void on_done(int fd, uint32_t events, void *ud)
 	struct commit *c = ud;
 	finish_busy(c, false);
 	/* What the continuations staged (and anything staged meanwhile) goes next. */
-	if (!c->busy && !batch_empty(&c->cur))
-		hand_over(c);
+	commit_flush(c);
 }
 
 static bool start_worker(struct commit *c)
@@ -850,9 +851,24 @@ int commit_flush(struct commit *c)
 		return 0;
 	if (!c->loop)
 		return flush_here(c);
-	if (!c->busy && !batch_empty(&c->cur))
-		hand_over(c);
+	if (c->busy || batch_empty(&c->cur))
+		return 0;
+	if (c->first && commit_pending(c->first)) {
+		long long now = clock_mono_us();
+		if (!c->deferred_us)
+			c->deferred_us = now;
+		if (now - c->deferred_us < COMMIT_DEFER_MS * 1000LL)
+			return 0;
+	}
+	c->deferred_us = 0;
+	hand_over(c);
 	return 0;
+}
+
+void commit_defer_to(struct commit *c, const struct commit *first)
+{
+	if (c)
+		c->first = first;
 }
 
 int commit_drain(struct commit *c)

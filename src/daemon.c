@@ -757,6 +757,7 @@ int daemon_main(int argc, char **argv)
 	d.jobs = jobs_new(d.loop, d.api, d.conf, d.commit);
 	d.intents = commit_new(d.loop);
 	jobs_set_intent_commit(d.jobs, d.intents);
+	commit_defer_to(d.commit, d.intents);
 	jobs_observe(d.jobs, on_job_change, &d);
 	/* read beside the records (jobs_load_until below); usage_of waits for it */
 	d.usage_ld = usage_loader_start(d.conf->state_dir, time(NULL));

@@ -56,7 +56,10 @@ void jr_poll_job(struct jrun *r)
 	}
 	/* Many jobs in flight: a list call answers for many of them (refresh.h). */
 	if (r->js->in_flight >= REFRESH_MIN_JOBS &&
-	    refresh_due(r->js->refresh, r, r->rec.video_id, r->rec.video_created_at))
+	    refresh_due(r->js->refresh, r, r->rec.video_id, r->rec.video_created_at,
+	                r->pp.predicted_ms > r->pp.start_ms
+	                    ? (long)pollplan_grid_ms(r->pp.predicted_ms - r->pp.start_ms)
+	                    : 0))
 		return;
 	r->req = api_retrieve(r->js->api, r->rec.video_id, r->rec.name, on_retrieved, r);
 }

@@ -114,7 +114,8 @@ long long pollplan_grid_ms(long long duration_ms)
 /* The wait W from NOW moved onto the grid of a job that takes about DURATION_MS: a
  * wait shorter than the cap (aimed) to the next grid instant, unless that passes the
  * cap; the cap itself to the grid instant before it, unless that is now. */
-static long long on_grid(long long now_ms, long long w, long long cap_ms, long long duration_ms)
+static long long on_grid(long long now_ms, long long w, long long cap_ms, long long duration_ms,
+                         long long min_wait_ms)
 {
 	long long due = now_ms + w;
 	if (due < 0) /* a monotonic clock is positive; tests may start anywhere */
@@ -127,7 +128,7 @@ static long long on_grid(long long now_ms, long long w, long long cap_ms, long l
 	}
 	long long g = pollplan_grid_ms(cap_ms > duration_ms / 8 ? cap_ms * 8 : duration_ms);
 	long long down = due / g * g;
-	return down - now_ms >= POLLPLAN_MIN_WAIT_MS ? down - now_ms : w;
+	return down - now_ms >= min_wait_ms ? down - now_ms : w;
 }
 
 long long pollplan_wait(struct pollplan_job *pj, long long now_ms, long long cap_ms,
@@ -137,7 +138,7 @@ long long pollplan_wait(struct pollplan_job *pj, long long now_ms, long long cap
 		cap_ms = 0;
 	if (cap_ms > POLLPLAN_MAX_MS) /* keeps the grid arithmetic below far from overflow */
 		cap_ms = POLLPLAN_MAX_MS;
-	long long w = cap_ms;
+	long long w = cap_ms, min_wait = POLLPLAN_MIN_WAIT_MS;
 	long long pred = pollplan_predict(pj, typical_ms);
 	pj->predicted_ms = pred;
 	if (pred && !pj->first_prediction_ms)
@@ -147,19 +148,30 @@ long long pollplan_wait(struct pollplan_job *pj, long long now_ms, long long cap
 		bool is_short = d > 0 && d < POLLPLAN_SHORT_MS;
 		long long aim = pred + (is_short ? POLLPLAN_MARGIN_SHORT_MS : POLLPLAN_MARGIN_MS) +
 		                d * POLLPLAN_MARGIN_PERMILLE / 1000;
+		/* Late: asked again every FAST_DIV-th of the duration, a short job on
+		 * each instant of the fine grid (as many polls as cover the same time). */
+		long long fast =
+		    clampll(d / POLLPLAN_FAST_DIV, POLLPLAN_MIN_WAIT_MS, POLLPLAN_FAST_MS);
+		unsigned polls = POLLPLAN_FAST_POLLS;
+		if (is_short) {
+			polls = (unsigned)(POLLPLAN_FAST_POLLS * fast / POLLPLAN_GRID_FINE_MS);
+			fast = POLLPLAN_GRID_FINE_MS;
+			min_wait = POLLPLAN_GRID_FINE_MS;
+		}
 		if (aim > now_ms) {
 			w = aim - now_ms;
 			pj->fast = 0;
-		} else if (pj->fast < POLLPLAN_FAST_POLLS) {
-			w = clampll(d / POLLPLAN_FAST_DIV, POLLPLAN_MIN_WAIT_MS, POLLPLAN_FAST_MS);
+		} else if (pj->fast < polls) {
+			w = fast;
 			pj->fast++;
 		}
 	}
 	if (w > cap_ms)
 		w = cap_ms;
-	w = on_grid(now_ms, w, cap_ms, pred ? pred - pj->start_ms : now_ms + cap_ms - pj->start_ms);
-	if (w < POLLPLAN_MIN_WAIT_MS && cap_ms >= POLLPLAN_MIN_WAIT_MS)
-		w = POLLPLAN_MIN_WAIT_MS;
+	w = on_grid(now_ms, w, cap_ms, pred ? pred - pj->start_ms : now_ms + cap_ms - pj->start_ms,
+	            min_wait);
+	if (w < min_wait && cap_ms >= min_wait)
+		w = min_wait;
 	if (server_after_ms > w)
 		w = server_after_ms;
 	return w;

@@ -33,9 +33,10 @@ struct refresh {
 	size_t n_in_walk;         /* entries the walk still looks for */
 	long long oldest;         /* the oldest created_at among them, at the start */
 	long long last_start_ms;  /* when the last walk started (loop clock) */
-	long gap_ms;              /* the server's openai-poll-after-ms, at least the minimum */
 	long server_gap_ms;       /* the server's openai-poll-after-ms alone (0: none) */
 	bool hot;                 /* the last walk found videos finishing */
+	long due_gap_ms;          /* the shortest gap the jobs due since the last walk's
+	                           * start asked for (refresh_due), 0 none */
 	unsigned long long lists; /* list calls made */
 };
 
@@ -73,6 +74,7 @@ static void on_timer(void *ud)
 	}
 	if (rf->n_in_walk == 0)
 		return;
+	rf->due_gap_ms = 0;
 	rf->last_start_ms = loop_now_ms();
 	rf->pages = 0;
 	free(rf->after);
@@ -122,7 +124,6 @@ static void on_list(struct api_req *req, void *ud)
 	}
 	long pa = res->poll_after_ms;
 	if (pa >= 0) {
-		rf->gap_ms = pa > REFRESH_MIN_GAP_MS ? pa : REFRESH_MIN_GAP_MS;
 		rf->server_gap_ms = pa;
 	}
 	if (rf->pages == 0)
@@ -177,6 +178,16 @@ static void walk_page(struct refresh *rf)
 	rf->req = api_list(rf->api, &p, on_list, rf);
 }
 
+long refresh_gap_ms(bool hot, long due_gap_ms, long server_gap_ms)
+{
+	long gap = hot ? REFRESH_HOT_GAP_MS : REFRESH_MIN_GAP_MS;
+	if (due_gap_ms > 0 && due_gap_ms < gap)
+		gap = due_gap_ms;
+	if (gap < REFRESH_SHORT_GAP_MS)
+		gap = REFRESH_SHORT_GAP_MS;
+	return gap < server_gap_ms ? server_gap_ms : gap;
+}
+
 /* Arms the next walk if a job is due and none is in progress: right away, or once
  * the gap since the last walk's start has passed. */
 static void schedule_walk(struct refresh *rf)
@@ -189,10 +200,7 @@ static void schedule_walk(struct refresh *rf)
 		any = ((const struct entry *)v)->due;
 	if (!any)
 		return;
-	long gap = rf->gap_ms;
-	if (rf->hot)
-		gap =
-		    rf->server_gap_ms > REFRESH_HOT_GAP_MS ? rf->server_gap_ms : REFRESH_HOT_GAP_MS;
+	long gap = refresh_gap_ms(rf->hot, rf->due_gap_ms, rf->server_gap_ms);
 	long long wait = rf->last_start_ms + gap - loop_now_ms();
 	/* Jobs due at the same instant (pollplan.h puts them on shared instants) may
 	 * come due one timer after another: the walk waits for them all. */
@@ -208,7 +216,6 @@ struct refresh *refresh_new(struct loop *l, struct api_client *api, refresh_seen
 	rf->seen = seen;
 	rf->miss = miss;
 	rf->ud = ud;
-	rf->gap_ms = REFRESH_MIN_GAP_MS;
 	rf->last_start_ms = loop_now_ms() - REFRESH_MIN_GAP_MS;
 	rf->timer = loop_timer_new(l, on_timer, rf);
 	return rf;
@@ -236,7 +243,8 @@ void refresh_free(struct refresh *rf)
 	free(rf);
 }
 
-bool refresh_due(struct refresh *rf, void *job, const char *video_id, long long created_at)
+bool refresh_due(struct refresh *rf, void *job, const char *video_id, long long created_at,
+                 long gap_ms)
 {
 	if (!rf->api || !video_id || !caps_has(api_client_caps(rf->api), CAPS_LIST))
 		return false;
@@ -254,6 +262,8 @@ bool refresh_due(struct refresh *rf, void *job, const char *video_id, long long 
 	if (e->missed)
 		return false;
 	e->due = true;
+	if (gap_ms > 0 && (!rf->due_gap_ms || gap_ms < rf->due_gap_ms))
+		rf->due_gap_ms = gap_ms;
 	schedule_walk(rf);
 	return true;
 }

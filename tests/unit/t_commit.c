@@ -379,6 +379,96 @@ static void t_thread_commits_while_the_loop_runs(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A commit deferring to another (the intents' fast lane, commit_defer_to) hands no
+ * batch over while the other has one pending, so that it does not share the disk with
+ * it; but not for longer than COMMIT_DEFER_MS. */
+static struct loop *defer_loop;
+static struct commit *defer_first, *defer_c;
+static int defer_step;
+static long long defer_done_ms;
+
+static void defer_first_done(void *ud, int err)
+{
+	(void)ud;
+	assert_int_equal(err, 0);
+	char buf[8];
+	assert_int_equal(defer_step, 0);
+	defer_step = 1;
+	/* the deferred batch was not handed over while this one was with the thread */
+	assert_int_equal(slurp("q.json", buf, sizeof(buf)), -1);
+	assert_true(commit_pending(defer_c));
+	assert_int_equal(commit_flush(defer_c), 0); /* as the daemon's idle hook: now it goes */
+}
+
+static void defer_second_done(void *ud, int err)
+{
+	(void)ud;
+	assert_int_equal(err, 0);
+	assert_true(defer_step >= 1); /* never before the first's batch */
+	defer_step++;
+	defer_done_ms = loop_now_ms();
+	loop_stop(defer_loop);
+}
+
+static void defer_check_held(void *ud)
+{
+	(void)ud;
+	char buf[8];
+	assert_int_equal(slurp("s.json", buf, sizeof(buf)), -1); /* still held back */
+	assert_int_equal(commit_flush(defer_c), 0);              /* within the cap: still */
+}
+
+static void defer_after_cap(void *ud)
+{
+	(void)ud;
+	assert_int_equal(commit_flush(defer_c), 0); /* the first is still pending: goes anyway */
+}
+
+static void t_deferred_commit_waits_for_the_first_up_to_a_cap(void **state)
+{
+	(void)state;
+	char buf[8];
+	defer_loop = loop_new();
+	assert_non_null(defer_loop);
+	defer_first = commit_new(defer_loop);
+	defer_c = commit_new(defer_loop);
+	commit_defer_to(defer_c, defer_first);
+	defer_step = 0;
+	assert_int_equal(commit_write(defer_first, dir, "p.json", "p", 1, 0600, false), 0);
+	commit_then(defer_first, defer_first_done, NULL);
+	assert_int_equal(commit_write(defer_c, dir, "q.json", "q", 1, 0600, false), 0);
+	commit_then(defer_c, defer_second_done, NULL);
+	assert_int_equal(commit_flush(defer_first), 0);
+	assert_int_equal(commit_flush(defer_c), 0); /* held: the first is with the thread */
+	assert_int_equal(loop_run(defer_loop), 0);
+	assert_int_equal(defer_step, 2);
+	assert_int_equal(slurp("q.json", buf, sizeof(buf)), 0);
+	/* The first keeps something staged (pending) and never commits it: the other
+	 * waits COMMIT_DEFER_MS, then goes on its own. */
+	assert_int_equal(commit_write(defer_first, dir, "r.json", "r", 1, 0600, false), 0);
+	assert_int_equal(commit_write(defer_c, dir, "s.json", "s", 1, 0600, false), 0);
+	commit_then(defer_c, defer_second_done, NULL);
+	long long held_from = loop_now_ms();
+	assert_int_equal(commit_flush(defer_c), 0);
+	struct loop_timer *held = loop_timer_new(defer_loop, defer_check_held, NULL);
+	struct loop_timer *cap = loop_timer_new(defer_loop, defer_after_cap, NULL);
+	loop_timer_arm(held, COMMIT_DEFER_MS / 2);
+	loop_timer_arm(cap, COMMIT_DEFER_MS + 20);
+	assert_int_equal(loop_run(defer_loop), 0);
+	assert_int_equal(defer_step, 3);
+	assert_true(defer_done_ms - held_from >= COMMIT_DEFER_MS); /* held up to the cap */
+	assert_int_equal(slurp("s.json", buf, sizeof(buf)), 0);
+	assert_int_equal(slurp("r.json", buf, sizeof(buf)), -1);
+	loop_timer_free(held);
+	loop_timer_free(cap);
+	commit_free(defer_c);
+	commit_free(defer_first); /* drops r.json unwritten */
+	loop_free(defer_loop);
+	char cmd[512];
+	bfmt(cmd, sizeof(cmd), "rm -f '%s'/p.json '%s'/q.json '%s'/s.json", dir, dir, dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static ino_t inode_of(const char *name)
 {
 	char path[512];
@@ -504,6 +594,7 @@ int main(void)
 	    cmocka_unit_test(t_changing_target_reuses_two_inodes),
 	    cmocka_unit_test(t_final_write_gives_its_inode_to_the_next_record),
 	    cmocka_unit_test(t_create_makes_missing_files_only),
+	    cmocka_unit_test(t_deferred_commit_waits_for_the_first_up_to_a_cap),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

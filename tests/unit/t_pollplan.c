@@ -128,13 +128,26 @@ static void t_short_jobs_aim_close(void **state)
 	pollplan_start(&pj, T0);
 	w = pollplan_wait(&pj, T0 + 300, 2000, -1, 2000);
 	expect_between("from history", 1700 + margin, 1700 + margin + POLLPLAN_GRID_FINE_MS, w);
-	/* not finished when predicted: the next ask within 2000 / POLLPLAN_FAST_DIV (100 ms)
-	 * and the fine grid, not the long jobs' 300 ms */
-	long long now = T0 + 2100;
+	/* not finished when predicted: asked again at each instant of the fine grid, not
+	 * every 2000 / POLLPLAN_FAST_DIV (100 ms) nor the long jobs' 300 ms, for as long as
+	 * POLLPLAN_FAST_POLLS polls at 100 ms would take; then the cap again */
+	long long now = (T0 + 2100) / POLLPLAN_GRID_FINE_MS * POLLPLAN_GRID_FINE_MS;
+	long long fast_end = now + POLLPLAN_FAST_POLLS * (2000 / POLLPLAN_FAST_DIV);
 	pollplan_running(&pj, now, -1);
-	w = pollplan_wait(&pj, now, 2000, -1, 2000);
-	expect_between("fast, for a short job", 2000 / POLLPLAN_FAST_DIV,
-	               2000 / POLLPLAN_FAST_DIV + POLLPLAN_GRID_FINE_MS, w);
+	int polls = 0;
+	for (;;) {
+		w = pollplan_wait(&pj, now, 2000, -1, 2000);
+		if (w > POLLPLAN_GRID_FINE_MS)
+			break;
+		expect_ll("fast, for a short job: the fine grid", POLLPLAN_GRID_FINE_MS, w);
+		now += w;
+		pollplan_running(&pj, now, -1);
+		polls++;
+	}
+	expect_ll("as long as the 100 ms polls would take", fast_end, now);
+	expect_ll("that many polls",
+	          POLLPLAN_FAST_POLLS * (2000 / POLLPLAN_FAST_DIV) / POLLPLAN_GRID_FINE_MS, polls);
+	expect_between("then the cap (on its grid)", 2000 - 600, 2000, w);
 	/* a long job keeps the long margin and interval */
 	pollplan_start(&pj, T0);
 	now = T0 + 21000;
