@@ -130,12 +130,23 @@ static char *read_claimed(const struct conf *c, const char *dir, const char *fil
 		     "the file is %lld bytes, over the limit of %lld bytes (max_file_size)",
 		     (long long)st.st_size, c->max_file_size);
 	} else {
-		/* Read one byte more than allowed to notice a file still growing. */
+		/* Read one byte more than allowed to notice a file still growing. The
+		 * buffer starts at the size fstat gave, plus room to notice growth, and
+		 * doubles up to that: a buffer of max_file_size would be mapped and unmapped
+		 * for each claim (daemon.c fixes the mmap threshold), and an unmap stops
+		 * every thread of the daemon to flush its TLB. */
 		size_t cap = (size_t)c->max_file_size + 1;
-		buf = xmalloc(cap + 1);
+		size_t room = (size_t)st.st_size + 4096 < cap ? (size_t)st.st_size + 4096 : cap;
+		buf = xmalloc(room + 1);
 		size_t got = 0;
-		ssize_t n;
-		while (got < cap && (n = read(fd, buf + got, cap - got)) != 0) {
+		while (got < cap) {
+			if (got == room) {
+				room = room < cap / 2 ? room * 2 : cap;
+				buf = xrealloc(buf, room + 1);
+			}
+			ssize_t n = read(fd, buf + got, room - got);
+			if (n == 0)
+				break;
 			if (n < 0) {
 				if (errno == EINTR)
 					continue;
