@@ -6,9 +6,11 @@
  *   1. the prediction of one job's finish (struct pollplan_job): from the progress
  *      the service reported at its polls (a power law p = 100 (t/T)^k fitted through
  *      the two latest distinct samples, t counted from when sorad saw the video
- *      created, so both a linear and an ease-in progress are followed), and from the
- *      durations observed for similar jobs (below) when progress says little or
- *      nothing (none reported, 0 %, capability "progress" known absent);
+ *      created, so both a linear and an ease-in progress are followed; for a short
+ *      job a whole percent p is read as p + 0.5, the middle of what a cut-down value
+ *      covers), and from the durations observed for similar jobs (below) when
+ *      progress says little or nothing (none reported, 0 %, capability "progress"
+ *      known absent);
  *   2. the wait before the next poll (pollplan_wait): just after the predicted
  *      finish, then a few polls at a short interval (POLLPLAN_FAST_MS) while it is
  *      late, then nothing aimed until a new prediction; each on a grid of instants

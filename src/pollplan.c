@@ -79,6 +79,13 @@ static long long fit(const struct pollplan_job *pj, double *trust)
 			k = K_MAX;
 	}
 	double total = e2 * pow(100.0 / pj->p2, 1.0 / k);
+	/* Whole percents are most often cut down (the true value lies in [p, p + 1)),
+	 * so the fit predicts late by up to a percent's worth. For a short job, whose
+	 * polls aim 2 ms after the prediction, the middle of that interval is the better
+	 * guess (a poll a little early asks again on the next fine-grid instant); a long
+	 * job keeps the late side, which its margin covers, rather than pay early polls. */
+	if (total < (double)POLLPLAN_SHORT_MS)
+		total = e2 * pow(100.0 / (pj->p2 + 0.5), 1.0 / k);
 	if (!(total < (double)POLLPLAN_MAX_MS))
 		total = (double)POLLPLAN_MAX_MS;
 	double t = pj->p2 / (two ? TRUST_TWO_PCT : TRUST_ONE_PCT);

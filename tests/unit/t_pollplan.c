@@ -118,11 +118,14 @@ static void t_short_jobs_aim_close(void **state)
 	(void)state;
 	struct pollplan_job pj;
 	pollplan_start(&pj, T0);
-	pollplan_running(&pj, T0 + 1000, 50); /* linear: done at T0 + 2000 */
+	/* 50 % read at 1 s: the true value in [50, 51), taken at its middle, so linear
+	 * progress is done at 1000 * 100 / 50.5 = 1980 ms */
+	pollplan_running(&pj, T0 + 1000, 50);
+	expect_ll("a whole percent read as its middle", T0 + 1980, pollplan_predict(&pj, -1));
 	long long w = pollplan_wait(&pj, T0 + 1000, 2000, -1, -1);
-	long long margin = POLLPLAN_MARGIN_SHORT_MS + 2000 * POLLPLAN_MARGIN_PERMILLE / 1000;
-	expect_between("aimed just after the finish", 1000 + margin,
-	               1000 + margin + POLLPLAN_GRID_FINE_MS, w);
+	long long margin = POLLPLAN_MARGIN_SHORT_MS + 1980 * POLLPLAN_MARGIN_PERMILLE / 1000;
+	expect_between("aimed just after the finish", 980 + margin,
+	               980 + margin + POLLPLAN_GRID_FINE_MS, w);
 	expect_ll("on the fine grid", 0, (T0 + 1000 + w) % POLLPLAN_GRID_FINE_MS);
 	/* the same from the durations observed, without progress */
 	pollplan_start(&pj, T0);
@@ -148,6 +151,10 @@ static void t_short_jobs_aim_close(void **state)
 	expect_ll("that many polls",
 	          POLLPLAN_FAST_POLLS * (2000 / POLLPLAN_FAST_DIV) / POLLPLAN_GRID_FINE_MS, polls);
 	expect_between("then the cap (on its grid)", 2000 - 600, 2000, w);
+	/* a long job keeps the late side of a whole percent: 50 % at 10 s, done at 20 s */
+	pollplan_start(&pj, T0);
+	pollplan_running(&pj, T0 + 10000, 50);
+	expect_ll("a long job: the percent as read", T0 + 20000, pollplan_predict(&pj, -1));
 	/* a long job keeps the long margin and interval */
 	pollplan_start(&pj, T0);
 	now = T0 + 21000;
