@@ -102,9 +102,11 @@ int commit_flush(struct commit *c);
 /*
  * C hands over no batch while FIRST has one staged or with its thread (the intents'
  * fast lane: a create waits for its intent, and a batch of downloads and claims
- * beside it on the same disk would slow it), for at most COMMIT_DEFER_MS from the
- * first such hold; then it goes anyway. The hold ends at a commit_flush of C after
- * FIRST is idle (the daemon flushes both before the loop waits). NULL FIRST: none.
+ * beside it on the same disk would slow it). The hold is decided at each
+ * commit_flush of C (the daemon flushes both before the loop waits, and FIRST's
+ * batches wake the loop as they land): C goes at the first flush after FIRST is idle,
+ * or after COMMIT_DEFER_MS from the first flush that held it back. commit_drain
+ * ignores the hold. NULL FIRST: none.
  */
 #define COMMIT_DEFER_MS 500
 void commit_defer_to(struct commit *c, const struct commit *first);
