@@ -58,10 +58,10 @@ void refresh_free(struct refresh *rf);
 /*
  * JOB (running, video VIDEO_ID created at CREATED_AT unix seconds, -1 unknown) is
  * due for a poll. GAP_MS (<= 0: REFRESH_MIN_GAP_MS): the longest gap between walks
- * the job can wait, for a short job whose few tens of milliseconds count (pollplan.h);
- * the next walk comes no later than the shortest gap asked since the last one started,
- * but never sooner than REFRESH_HOT_GAP_MS nor the server's openai-poll-after-ms. True: the
- * refresher will answer through seen_fn or miss_fn. False: the job is a known straggler, or the
+ * the job can wait, for a short job whose few tens of milliseconds count (pollplan.h):
+ * the next walk starts no later than the shortest gap asked since the last one
+ * started, but never sooner than refresh_gap_ms allows. True: the refresher will
+ * answer through seen_fn or miss_fn. False: the job is a known straggler, or the
  * service has no list, and must retrieve itself.
  */
 bool refresh_due(struct refresh *rf, void *job, const char *video_id, long long created_at,
