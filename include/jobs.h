@@ -120,7 +120,12 @@ size_t jobs_generated_models(const struct jobs *js);
 unsigned long long jobs_generated(const struct jobs *js, size_t i, const char **model);
 /* Failed jobs whose input was invalid (a rejected inbox file or batch line). */
 size_t jobs_rejected(const struct jobs *js);
-/* Jobs downloading their finished video now (at most max_in_flight, and 32 at once). */
+/* Jobs that download at once: max_in_flight, at most JOBS_DOWNLOADS_MAX (each fetches
+ * its three files side by side: a transfer is some 25 KiB of libcurl's, and a wave of
+ * 256 finishing together took 11 MiB at the peak). */
+#define JOBS_DOWNLOADS_MAX 32
+/* Jobs downloading their finished video now (at most max_in_flight, and
+ * JOBS_DOWNLOADS_MAX). */
 size_t jobs_downloading(const struct jobs *js);
 
 /* The job named NAME or whose video id is ID, or NULL. */

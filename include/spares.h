@@ -47,8 +47,7 @@ struct spares *spares_at(struct spares **pool, const char *dir, const char *pref
 size_t spares_low(unsigned max_in_flight);
 
 /* When fewer than LOW / 2 are kept, stages the making of more through CM, up to twice
- * LOW (one batch at a
- * time); NULL CM: nothing. */
+ * LOW (one batch at a time); NULL CM: nothing. */
 void spares_fill(struct spares *s, struct commit *cm);
 
 /* Renames a spare to PATH: true, or false with errno ENOENT when none is left, EXDEV

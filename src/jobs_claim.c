@@ -243,6 +243,14 @@ static void record_claim(struct jobs *js, struct claim *cl, struct commit *cm)
 	jr_check_counts(js, NULL, "a claim");
 }
 
+/* The claim directories and output-name reservations made ahead (spares.h), when their
+ * pools run low. */
+static void fill_spares(struct jobs *js)
+{
+	inbox_spares_fill(js->conf, js->commit);
+	outbox_spares_fill(js->conf, js->commit);
+}
+
 static void claim_now(struct jobs *js, const char *name)
 {
 	/* A claim whose jobs can be submitted at once goes through the intent commit:
@@ -263,8 +271,7 @@ static void claim_now(struct jobs *js, const char *name)
 	record_claim(js, &cl, cm);
 	inbox_claim_processed(js->conf, cl.id); /* read and recorded: not a crash loop */
 	claim_release(&cl);
-	inbox_spares_fill(js->conf, js->commit);
-	outbox_spares_fill(js->conf, js->commit);
+	fill_spares(js);
 }
 
 /* Claims the next few queued names; the rest wait for the next loop iteration, so
@@ -939,8 +946,7 @@ int jobs_load_until(struct jobs *js, bool (*stop)(void *ud), void *ud)
 		    "state: %zu finished job(s) kept as their %s line only, read when asked for",
 		    js->cold.n, HISTORY_FILE);
 	log_info("state: %zu job(s) loaded, %zu to resume", jobs_known(js), resumed);
-	inbox_spares_fill(js->conf, js->commit); /* ready for the first drop */
-	outbox_spares_fill(js->conf, js->commit);
+	fill_spares(js); /* ready for the first drop */
 	jr_archive_start(js);
 	return (int)jobs_known(js);
 }

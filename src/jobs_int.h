@@ -241,10 +241,8 @@ long long jr_now_s(void);
 long long jr_now_ms_real(void);
 /* Whether work that can wait (downloads, claims beyond a reserve) gives way to creates. */
 bool jr_yield_to_creates(struct jobs *js);
-/* Jobs that download at once: max_in_flight, at most JOBS_DOWNLOADS_MAX (each fetches
- * its three files side by side: a transfer is some 25 KiB of libcurl's, and a wave of
- * 256 finishing together took 11 MiB at the peak). */
-#define JOBS_DOWNLOADS_MAX 32
+/* Whether one more job may download now (max_in_flight, at most JOBS_DOWNLOADS_MAX:
+ * jobs.h), and creates are not waiting. */
 bool jr_download_room(struct jobs *js);
 /* The jobs of FROM[0..N) that PICK says yes to (all of them when PICK is NULL), in claim
  * order (seq), in a new array the caller frees; *OUT of them. For the short lists of jobs

@@ -1,11 +1,16 @@
 /* metrics.c — Prometheus text for /metrics (see metrics.h). */
 #include "metrics.h"
+
 #include "pollplan.h"
 #include "util.h"
 
 #include <limits.h>
 #include <stdbool.h>
 #include <string.h>
+
+/* A number macro as its digits, for help texts. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 /* Per-model sums over the jobs; models beyond MAX_MODELS are summed under "other". */
 #define MAX_MODELS 16
@@ -90,7 +95,8 @@ void metrics_write(struct jbuf *b, const struct jobs *js, const struct api_stats
 		          jobs_count(js, (enum job_state)s));
 
 	help(b, "sorad_downloads_active", "gauge",
-	     "Jobs downloading their finished video now (at most max_in_flight, and 32).");
+	     "Jobs downloading their finished video now (at most max_in_flight, and " STR(
+	         JOBS_DOWNLOADS_MAX) ").");
 	jbuf_addf(b, "sorad_downloads_active %zu\n", jobs_downloading(js));
 
 	help(b, "sorad_creates_in_doubt", "gauge",
